@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: (GPL-2.0 WITH Linux-syscall-note) OR MIT */
+/*
+ * vmmc generic netlink family. uapi/vmmc_nl.yaml is the description of the
+ * family; the enums below follow it in the same order, and the kernel's
+ * policy tables (kmod/vmmc_nl_gen.c) follow these enums.
+ */
+#ifndef _UAPI_VMMC_NL_H
+#define _UAPI_VMMC_NL_H
+
+#define VMMC_NL_FAMILY_NAME	"vmmc"
+#define VMMC_NL_FAMILY_VERSION	1
+
+enum vmmc_nl_cmd {
+	VMMC_NL_CMD_UNSPEC,
+	VMMC_NL_CMD_DEV_GET,	/* do: one NIC by DEV_INDEX; dump: all */
+
+	__VMMC_NL_CMD_MAX,
+	VMMC_NL_CMD_MAX = __VMMC_NL_CMD_MAX - 1
+};
+
+enum vmmc_nl_attr {
+	VMMC_NL_A_UNSPEC,
+	VMMC_NL_A_DEV_INDEX,	/* u32: N of /dev/vmmcN */
+	VMMC_NL_A_DEV_NAME,	/* string: "vmmcN" */
+	VMMC_NL_A_PCI_NAME,	/* string: PCI address, "0000:00:04.0" */
+	VMMC_NL_A_NODE_ID,	/* u32 */
+	VMMC_NL_A_NR_NODES,	/* u32 */
+	VMMC_NL_A_NIC_VERSION,	/* u32 */
+	VMMC_NL_A_ABI_VERSION,	/* u32 */
+	VMMC_NL_A_MAX_EPS,	/* u32 */
+	VMMC_NL_A_LIVE_EPS,	/* u32: endpoints open now */
+	VMMC_NL_A_NIC_FLAGS,	/* u32: VMMC_NIC_F_* */
+	VMMC_NL_A_STATS,	/* nest of VMMC_NL_A_STAT_ENTRY */
+	VMMC_NL_A_PAD,
+
+	__VMMC_NL_A_MAX,
+	VMMC_NL_A_MAX = __VMMC_NL_A_MAX - 1
+};
+
+/* One counter: a stable snake_case name and its value. */
+enum vmmc_nl_stat_attr {
+	VMMC_NL_A_STAT_UNSPEC,
+	VMMC_NL_A_STAT_ENTRY,	/* nest: NAME + VALUE */
+	VMMC_NL_A_STAT_NAME,	/* string */
+	VMMC_NL_A_STAT_VALUE,	/* u64 */
+	VMMC_NL_A_STAT_PAD,
+
+	__VMMC_NL_A_STAT_MAX,
+	VMMC_NL_A_STAT_MAX = __VMMC_NL_A_STAT_MAX - 1
+};
+
+#endif /* _UAPI_VMMC_NL_H */
