@@ -1,0 +1,113 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * vmmc.h - the driver's private view of one NIC and its endpoints.
+ *
+ * One struct vmmc_dev per bound ivshmem device whose SRAM carries the vmmc
+ * magic. One struct vmmc_ep per open file of /dev/vmmcN: the endpoint owns
+ * a slot of the NIC's endpoint contexts, that slot's SQ window in SRAM and a
+ * DMA-coherent event region (CQ + NQ) in guest RAM.
+ *
+ * Lifetime: a vmmc_dev is refcounted (kref); probe holds one reference and
+ * every open endpoint holds one, so an endpoint that outlives an unbind
+ * still points at valid memory. Each open file also holds a module
+ * reference (fops.owner), and a mapping holds its file, so rmmod is refused
+ * while any endpoint or mapping exists.
+ */
+#ifndef _VMMC_H
+#define _VMMC_H
+
+#include <linux/cdev.h>
+#include <linux/kref.h>
+#include <linux/mutex.h>
+#include <linux/pci.h>
+#include <linux/wait.h>
+
+#include "../uapi/vmmc.h"
+
+#define VMMC_DRV_NAME		"vmmc"
+#define VMMC_MAX_DEVS		16
+#define VMMC_FENCE_TIMEOUT	(2 * HZ)
+
+/* Driver-side counters; all atomic64, written from any context. */
+enum vmmc_drv_stat {
+	VMMC_STAT_IRQ_EVENT,	/* event interrupts taken */
+	VMMC_STAT_IRQ_CTRL,	/* control interrupts taken */
+	VMMC_STAT_WAITS,	/* VMMC_IOC_WAIT calls */
+	VMMC_STAT_WAIT_BLOCKS,	/* ... that had to sleep */
+	VMMC_STAT_WAKEUPS,	/* endpoints woken by an interrupt */
+	VMMC_STAT_EPS_OPENED,
+	VMMC_STAT_EPS_CLOSED,
+	VMMC_STAT_FENCES,
+	VMMC_STAT_FENCE_TIMEOUTS, /* NIC did not ack: memory kept, not freed */
+	VMMC_STAT_NR,
+};
+
+struct vmmc_ep;
+
+struct vmmc_dev {
+	struct kref ref;
+	struct pci_dev *pdev;
+	int index;			/* N of /dev/vmmcN */
+	struct cdev cdev;
+	struct device cdev_dev;
+
+	void __iomem *regs;		/* BAR0: ivshmem registers */
+	resource_size_t regs_phys;
+	bool db_mappable;		/* BAR0 page holds nothing else */
+	void *sram;			/* BAR2, coherent (see vmmc_main.c) */
+	resource_size_t sram_phys;
+	struct vmmc_nic_status *status;	/* in sram */
+	struct vmmc_nic_ctrl *ctrl;	/* in sram */
+	struct vmmc_ep_ctx *epctx;	/* in sram, VMMC_MAX_EPS entries */
+	u32 node_id;			/* cached at probe */
+	u32 nr_nodes;
+
+	struct mutex ep_lock;		/* guards eps[], live_eps, dead */
+	struct vmmc_ep *eps[VMMC_MAX_EPS];
+	unsigned int live_eps;
+	bool dead;			/* unbound: no new endpoint */
+
+	/* one queue per endpoint slot: the slot is stable, the ep is not */
+	wait_queue_head_t ep_wq[VMMC_MAX_EPS];
+	wait_queue_head_t ctrl_wq;	/* NIC acked a context change */
+
+	atomic64_t stats[VMMC_STAT_NR];
+	struct list_head list;		/* in vmmc_devs, under vmmc_devs_lock */
+};
+
+struct vmmc_ep {
+	struct vmmc_dev *vdev;		/* holds a reference */
+	u32 id;				/* slot in the NIC's contexts */
+	u32 gen;			/* last gen written to ctx->gen */
+	struct vmmc_ep_ctx *ctx;	/* in sram */
+	struct vmmc_ring_hdr *sq;	/* SQ header in sram */
+	void *evq;			/* CQ + NQ, DMA-coherent */
+	dma_addr_t evq_dma;
+	struct vmmc_ring_hdr *cq;	/* in evq */
+	struct vmmc_ring_hdr *nq;	/* in evq */
+	bool fenced;			/* the NIC acked FENCED */
+	struct address_space *mapping;	/* of the file: zapped on unbind */
+};
+
+static inline void vmmc_stat_inc(struct vmmc_dev *vdev, enum vmmc_drv_stat s)
+{
+	atomic64_inc(&vdev->stats[s]);
+}
+
+/* per-endpoint logging: "ep#N " after the PCI device's prefix */
+#define vmmc_ep_printk(level, ep, fmt, ...)				\
+	do {								\
+		const struct vmmc_ep *__ep = (ep);			\
+		dev_printk(level, &__ep->vdev->pdev->dev, "ep#%u " fmt,	\
+			   __ep->id, ##__VA_ARGS__);			\
+	} while (0)
+#define vmmc_dbg_ep(ep, fmt, ...)					\
+	do {								\
+		const struct vmmc_ep *__ep = (ep);			\
+		dev_dbg(&__ep->vdev->pdev->dev, "ep#%u " fmt, __ep->id,	\
+			##__VA_ARGS__);					\
+	} while (0)
+#define vmmc_warn_ep(ep, fmt, ...) \
+	vmmc_ep_printk(KERN_WARNING, ep, fmt, ##__VA_ARGS__)
+
+#endif /* _VMMC_H */

@@ -1,0 +1,208 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vmmc_cdev.c - /dev/vmmcN: open creates an endpoint, release destroys it,
+ * ioctl answers INFO and WAIT, poll reports CQ/NQ entries.
+ *
+ * Every ioctl copies a fixed-size struct, checks every must-be-zero field
+ * and returns -EINVAL for any it does not know; unknown ioctl numbers get
+ * -ENOTTY.
+ */
+#include <linux/fs.h>
+#include <linux/module.h>
+#include <linux/poll.h>
+#include <linux/uaccess.h>
+
+#include "vmmc_loc.h"
+
+static dev_t vmmc_devt;
+static struct class *vmmc_class;
+
+static int vmmc_open(struct inode *inode, struct file *file)
+{
+	struct vmmc_dev *vdev = container_of(inode->i_cdev, struct vmmc_dev,
+					     cdev);
+	struct vmmc_ep *ep;
+
+	ep = vmmc_ep_create(vdev);
+	if (IS_ERR(ep))
+		return PTR_ERR(ep);
+	ep->mapping = file->f_mapping;
+	file->private_data = ep;
+	return 0;
+}
+
+static int vmmc_release(struct inode *inode, struct file *file)
+{
+	vmmc_ep_destroy(file->private_data);
+	return 0;
+}
+
+static long vmmc_ioctl_info(struct vmmc_ep *ep, void __user *uarg)
+{
+	struct vmmc_dev *vdev = ep->vdev;
+	struct vmmc_info info = {
+		.abi_version	= VMMC_ABI_VERSION,
+		.nic_version	= READ_ONCE(vdev->status->version),
+		.node_id	= vdev->node_id,
+		.nr_nodes	= vdev->nr_nodes,
+		.ep_id		= ep->id,
+		.max_eps	= VMMC_MAX_EPS,
+		.sq_entries	= VMMC_SQ_ENTRIES,
+		.sq_entries_off	= VMMC_SQ_ENTRIES_OFF,
+		.sq_size	= VMMC_SQ_SIZE,
+		.cq_entries	= VMMC_CQ_ENTRIES,
+		.cq_hdr_off	= VMMC_CQ_HDR_OFF,
+		.cq_entries_off	= VMMC_CQ_ENTRIES_OFF,
+		.nq_entries	= VMMC_NQ_ENTRIES,
+		.nq_hdr_off	= VMMC_NQ_HDR_OFF,
+		.nq_entries_off	= VMMC_NQ_ENTRIES_OFF,
+		.evq_size	= VMMC_EVQ_SIZE,
+		.doorbell_reg	= VMMC_REG_DOORBELL,
+	};
+
+	if (copy_to_user(uarg, &info, sizeof(info)))
+		return -EFAULT;
+	return 0;
+}
+
+static long vmmc_ioctl_wait(struct vmmc_ep *ep, void __user *uarg)
+{
+	struct vmmc_wait w;
+
+	if (copy_from_user(&w, uarg, sizeof(w)))
+		return -EFAULT;
+	if (w.flags || w.reserved[0] || w.reserved[1])
+		return -EINVAL;
+	return vmmc_ep_wait(ep, w.timeout_ms);
+}
+
+static long vmmc_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
+{
+	struct vmmc_ep *ep = file->private_data;
+	void __user *uarg = (void __user *)arg;
+
+	switch (cmd) {
+	case VMMC_IOC_INFO:
+		return vmmc_ioctl_info(ep, uarg);
+	case VMMC_IOC_WAIT:
+		return vmmc_ioctl_wait(ep, uarg);
+	default:
+		return -ENOTTY;
+	}
+}
+
+static __poll_t vmmc_poll(struct file *file, struct poll_table_struct *wait)
+{
+	return vmmc_ep_poll(file->private_data, file, wait);
+}
+
+const struct file_operations vmmc_fops = {
+	.owner		= THIS_MODULE,
+	.open		= vmmc_open,
+	.release	= vmmc_release,
+	.unlocked_ioctl	= vmmc_ioctl,
+	.compat_ioctl	= compat_ptr_ioctl,
+	.mmap		= vmmc_mmap,
+	.poll		= vmmc_poll,
+	.llseek		= no_llseek,
+};
+
+static void vmmc_cdev_dev_release(struct device *dev)
+{
+	struct vmmc_dev *vdev = container_of(dev, struct vmmc_dev, cdev_dev);
+
+	vmmc_dev_put(vdev);
+}
+
+/**
+ * vmmc_cdev_add() - create /dev/vmmcN for a probed NIC
+ * @vdev: the NIC, with ->index set
+ *
+ * The char device holds a reference on @vdev until its struct device is
+ * released.
+ *
+ * Context: process context, may sleep.
+ * Return: 0 or -errno.
+ */
+int vmmc_cdev_add(struct vmmc_dev *vdev)
+{
+	struct device *dev = &vdev->cdev_dev;
+	int err;
+
+	device_initialize(dev);
+	dev->class = vmmc_class;
+	dev->parent = &vdev->pdev->dev;
+	dev->devt = MKDEV(MAJOR(vmmc_devt), vdev->index);
+	dev->release = vmmc_cdev_dev_release;
+	kref_get(&vdev->ref);
+	err = dev_set_name(dev, "vmmc%d", vdev->index);
+	if (err)
+		goto out_put_device;
+
+	cdev_init(&vdev->cdev, &vmmc_fops);
+	vdev->cdev.owner = THIS_MODULE;
+	err = cdev_device_add(&vdev->cdev, dev);
+	if (err)
+		goto out_put_device;
+	return 0;
+
+out_put_device:
+	put_device(dev);
+	return err;
+}
+
+/**
+ * vmmc_cdev_del() - remove /dev/vmmcN; open files keep their endpoint
+ * @vdev: the NIC
+ *
+ * Context: process context, may sleep.
+ */
+void vmmc_cdev_del(struct vmmc_dev *vdev)
+{
+	cdev_device_del(&vdev->cdev, &vdev->cdev_dev);
+	put_device(&vdev->cdev_dev);
+}
+
+static char *vmmc_devnode(struct device *dev, umode_t *mode)
+{
+	if (mode)
+		*mode = 0666;
+	return NULL;
+}
+
+/**
+ * vmmc_cdev_init() - register the char device region and class
+ *
+ * Context: module init.
+ * Return: 0 or -errno.
+ */
+int vmmc_cdev_init(void)
+{
+	int err;
+
+	err = alloc_chrdev_region(&vmmc_devt, 0, VMMC_MAX_DEVS, VMMC_DRV_NAME);
+	if (err)
+		return err;
+	vmmc_class = class_create(THIS_MODULE, VMMC_DRV_NAME);
+	if (IS_ERR(vmmc_class)) {
+		err = PTR_ERR(vmmc_class);
+		goto out_unregister_region;
+	}
+	vmmc_class->devnode = vmmc_devnode;
+	return 0;
+
+out_unregister_region:
+	unregister_chrdev_region(vmmc_devt, VMMC_MAX_DEVS);
+	return err;
+}
+
+/**
+ * vmmc_cdev_exit() - undo vmmc_cdev_init()
+ *
+ * Context: module exit.
+ */
+void vmmc_cdev_exit(void)
+{
+	class_destroy(vmmc_class);
+	unregister_chrdev_region(vmmc_devt, VMMC_MAX_DEVS);
+}

@@ -1,0 +1,193 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vmmc_ep.c - endpoints: a NIC context slot, its SQ window in SRAM and its
+ * event region (CQ + NQ) in guest RAM.
+ *
+ * Activation order (kmod writes, NIC reads):
+ *   1. reset the SQ header in SRAM and the CQ/NQ headers in the region;
+ *   2. write evq_addr/evq_size/owner_pid into the context;
+ *   3. dma_wmb(), then state = ACTIVE and gen + 1.
+ * Deactivation (the fence), in vmmc_ep_fence():
+ *   1. state = FENCED and gen + 1, ring VMMC_DB_CTRL;
+ *   2. wait until the NIC writes ack_gen == gen (it stops touching the
+ *      endpoint between two descriptors and raises VMMC_IRQ_CTRL);
+ *   3. only then free the event region and the slot.
+ * If the NIC never acks, the region is leaked on purpose (never hand back
+ * memory that a device may still write) and counted in fence_timeouts.
+ */
+#include <linux/dma-mapping.h>
+#include <linux/sched.h>
+#include <linux/slab.h>
+
+#include "vmmc_loc.h"
+
+/* Write a new state and a new generation; the NIC acks the generation. */
+static void vmmc_ep_set_state(struct vmmc_ep *ep, u32 state)
+{
+	WRITE_ONCE(ep->ctx->state, state);
+	ep->gen++;
+	/* pairs with the NIC's read of gen before state: state is visible */
+	dma_wmb();
+	WRITE_ONCE(ep->ctx->gen, ep->gen);
+}
+
+/**
+ * vmmc_ep_fence() - stop the NIC from touching an endpoint
+ * @ep: the endpoint
+ *
+ * After a successful return no DMA into or out of @ep's memory is in
+ * flight or can start. Idempotent.
+ *
+ * Context: process context, sleeps up to VMMC_FENCE_TIMEOUT. Called with
+ * or without vdev->ep_lock held.
+ */
+void vmmc_ep_fence(struct vmmc_ep *ep)
+{
+	struct vmmc_dev *vdev = ep->vdev;
+	long left;
+
+	if (ep->fenced)
+		return;
+	vmmc_ep_set_state(ep, VMMC_EP_FENCED);
+	vmmc_ring_doorbell(vdev, VMMC_DB_CTRL);
+	vmmc_stat_inc(vdev, VMMC_STAT_FENCES);
+
+	left = wait_event_timeout(vdev->ctrl_wq,
+				  /* pairs with the NIC's release of ack_gen */
+				  smp_load_acquire(&ep->ctx->ack_gen) == ep->gen,
+				  VMMC_FENCE_TIMEOUT);
+	if (!left) {
+		vmmc_stat_inc(vdev, VMMC_STAT_FENCE_TIMEOUTS);
+		vmmc_warn_ep(ep, "NIC did not ack the fence (gen %u): keeping its memory\n",
+			     ep->gen);
+		return;
+	}
+	ep->fenced = true;
+}
+
+/**
+ * vmmc_ep_create() - open a new endpoint on a NIC
+ * @vdev: the NIC
+ *
+ * Context: process context, may sleep; takes vdev->ep_lock.
+ * Return: the endpoint, or ERR_PTR(-ENODEV) if the NIC is gone,
+ * ERR_PTR(-EBUSY) if every slot is in use, ERR_PTR(-ENOMEM).
+ */
+struct vmmc_ep *vmmc_ep_create(struct vmmc_dev *vdev)
+{
+	struct vmmc_ep *ep;
+	int err, id;
+
+	ep = kzalloc(sizeof(*ep), GFP_KERNEL);
+	if (!ep)
+		return ERR_PTR(-ENOMEM);
+	ep->vdev = vdev;
+
+	ep->evq = dma_alloc_coherent(&vdev->pdev->dev, VMMC_EVQ_SIZE,
+				     &ep->evq_dma, GFP_KERNEL);
+	if (!ep->evq) {
+		err = -ENOMEM;
+		goto out_free_ep;
+	}
+	ep->cq = ep->evq + VMMC_CQ_HDR_OFF;
+	ep->nq = ep->evq + VMMC_NQ_HDR_OFF;
+
+	mutex_lock(&vdev->ep_lock);
+	if (vdev->dead) {
+		err = -ENODEV;
+		goto out_unlock;
+	}
+	for (id = 0; id < VMMC_MAX_EPS; id++)
+		if (!vdev->eps[id])
+			break;
+	if (id == VMMC_MAX_EPS) {
+		err = -EBUSY;
+		goto out_unlock;
+	}
+	ep->id = id;
+	ep->ctx = &vdev->epctx[id];
+	ep->sq = vdev->sram + VMMC_SRAM_SQ + id * VMMC_SQ_SIZE;
+	ep->gen = READ_ONCE(ep->ctx->gen);
+
+	/* the slot is FREE: the NIC does not read it while we fill it */
+	memset(ep->sq, 0, VMMC_SQ_SIZE);
+	ep->ctx->irq_armed = 0;
+	ep->ctx->evq_addr = ep->evq_dma;
+	ep->ctx->evq_size = VMMC_EVQ_SIZE;
+	ep->ctx->owner_pid = task_tgid_nr(current);
+	vmmc_ep_set_state(ep, VMMC_EP_ACTIVE);
+
+	vdev->eps[id] = ep;
+	vdev->live_eps++;
+	kref_get(&vdev->ref);
+	mutex_unlock(&vdev->ep_lock);
+
+	vmmc_stat_inc(vdev, VMMC_STAT_EPS_OPENED);
+	vmmc_dbg_ep(ep, "opened by pid %d\n", task_tgid_nr(current));
+	return ep;
+
+out_unlock:
+	mutex_unlock(&vdev->ep_lock);
+	dma_free_coherent(&vdev->pdev->dev, VMMC_EVQ_SIZE, ep->evq,
+			  ep->evq_dma);
+out_free_ep:
+	kfree(ep);
+	return ERR_PTR(err);
+}
+
+/**
+ * vmmc_ep_destroy() - fence and free an endpoint
+ * @ep: the endpoint; its file is being released, so no mapping is left
+ *
+ * Context: process context, may sleep; takes vdev->ep_lock.
+ */
+void vmmc_ep_destroy(struct vmmc_ep *ep)
+{
+	struct vmmc_dev *vdev = ep->vdev;
+	bool fenced;
+
+	mutex_lock(&vdev->ep_lock);
+	/* after an unbind the SRAM is unmapped: remove() fenced us already */
+	if (!vdev->dead)
+		vmmc_ep_fence(ep);
+	fenced = ep->fenced;
+	if (fenced && !vdev->dead) {
+		vmmc_ep_set_state(ep, VMMC_EP_FREE);
+		ep->ctx->evq_addr = 0;
+		ep->ctx->owner_pid = 0;
+	}
+	if (fenced)
+		vdev->eps[ep->id] = NULL;
+	/* an unacked slot stays taken: the NIC may still use its SQ */
+	vdev->live_eps--;
+	mutex_unlock(&vdev->ep_lock);
+
+	vmmc_stat_inc(vdev, VMMC_STAT_EPS_CLOSED);
+	vmmc_dbg_ep(ep, "closed\n");
+	if (fenced) {
+		dma_free_coherent(&vdev->pdev->dev, VMMC_EVQ_SIZE, ep->evq,
+				  ep->evq_dma);
+		kfree(ep);
+	}
+	vmmc_dev_put(vdev);
+}
+
+static bool vmmc_ring_nonempty(struct vmmc_ring_hdr *r)
+{
+	return READ_ONCE(r->prod) != READ_ONCE(r->cons);
+}
+
+/**
+ * vmmc_ep_has_events() - does the CQ or the NQ hold an entry?
+ * @ep: the endpoint
+ *
+ * Both indices of each ring are in memory the process can write, so the
+ * answer is only as true as the process lets it be; it is used to decide
+ * whether to sleep, never as an index.
+ *
+ * Context: any context.
+ */
+bool vmmc_ep_has_events(struct vmmc_ep *ep)
+{
+	return vmmc_ring_nonempty(ep->cq) || vmmc_ring_nonempty(ep->nq);
+}

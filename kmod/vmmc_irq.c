@@ -1,0 +1,175 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vmmc_irq.c - MSI-X interrupts and the interrupt half of notification.
+ *
+ * Lost-wake-up rule, between a waiter (kmod, on behalf of a process) and
+ * the NIC:
+ *   waiter: ctx->irq_armed = 1; smp_mb(); re-check CQ/NQ; sleep
+ *   NIC:    publish CQ/NQ prod; full fence; if xchg(irq_armed, 0) raise
+ *           VMMC_IRQ_EVENT
+ * Either the waiter sees the entry in its re-check, or the NIC sees the
+ * armed flag and interrupts. The event handler wakes each slot whose flag
+ * the NIC took (armed back to 0) and that has a sleeper.
+ */
+#include <linux/interrupt.h>
+#include <linux/poll.h>
+
+#include "vmmc_loc.h"
+
+static irqreturn_t vmmc_irq_event(int irq, void *data)
+{
+	struct vmmc_dev *vdev = data;
+	int i;
+
+	vmmc_stat_inc(vdev, VMMC_STAT_IRQ_EVENT);
+	for (i = 0; i < VMMC_MAX_EPS; i++) {
+		if (!wq_has_sleeper(&vdev->ep_wq[i]))
+			continue;
+		if (READ_ONCE(vdev->epctx[i].irq_armed))
+			continue;
+		vmmc_stat_inc(vdev, VMMC_STAT_WAKEUPS);
+		wake_up_interruptible(&vdev->ep_wq[i]);
+	}
+	return IRQ_HANDLED;
+}
+
+static irqreturn_t vmmc_irq_ctrl(int irq, void *data)
+{
+	struct vmmc_dev *vdev = data;
+
+	vmmc_stat_inc(vdev, VMMC_STAT_IRQ_CTRL);
+	wake_up_all(&vdev->ctrl_wq);
+	return IRQ_HANDLED;
+}
+
+/**
+ * vmmc_irq_setup() - allocate the MSI-X vectors and request them
+ * @vdev: the NIC; bus mastering already enabled
+ *
+ * Context: process context, may sleep.
+ * Return: 0 or -errno.
+ */
+int vmmc_irq_setup(struct vmmc_dev *vdev)
+{
+	struct pci_dev *pdev = vdev->pdev;
+	int err;
+
+	err = pci_alloc_irq_vectors(pdev, VMMC_IRQ_NR, VMMC_IRQ_NR,
+				    PCI_IRQ_MSIX);
+	if (err < 0) {
+		dev_err(&pdev->dev, "no MSI-X vectors: %d\n", err);
+		return err;
+	}
+	err = request_irq(pci_irq_vector(pdev, VMMC_IRQ_EVENT), vmmc_irq_event,
+			  0, "vmmc-event", vdev);
+	if (err)
+		goto out_free_vectors;
+	err = request_irq(pci_irq_vector(pdev, VMMC_IRQ_CTRL), vmmc_irq_ctrl,
+			  0, "vmmc-ctrl", vdev);
+	if (err)
+		goto out_free_event;
+	return 0;
+
+out_free_event:
+	free_irq(pci_irq_vector(pdev, VMMC_IRQ_EVENT), vdev);
+out_free_vectors:
+	pci_free_irq_vectors(pdev);
+	return err;
+}
+
+/**
+ * vmmc_irq_teardown() - undo vmmc_irq_setup()
+ * @vdev: the NIC
+ *
+ * Context: process context, may sleep.
+ */
+void vmmc_irq_teardown(struct vmmc_dev *vdev)
+{
+	struct pci_dev *pdev = vdev->pdev;
+
+	free_irq(pci_irq_vector(pdev, VMMC_IRQ_CTRL), vdev);
+	free_irq(pci_irq_vector(pdev, VMMC_IRQ_EVENT), vdev);
+	pci_free_irq_vectors(pdev);
+}
+
+/* The waiter is done: an endpoint nobody waits on costs no interrupt. */
+static void vmmc_ep_disarm(struct vmmc_ep *ep)
+{
+	WRITE_ONCE(ep->ctx->irq_armed, 0);
+}
+
+/*
+ * Arm the interrupt and re-check. True (and disarmed) if an entry is there;
+ * false if the caller may sleep: the NIC will interrupt for the next one.
+ */
+static bool vmmc_ep_arm(struct vmmc_ep *ep)
+{
+	if (vmmc_ep_has_events(ep))
+		return true;
+	WRITE_ONCE(ep->ctx->irq_armed, 1);
+	/* pairs with the NIC's fence between prod and the irq_armed xchg */
+	smp_mb();
+	if (!vmmc_ep_has_events(ep))
+		return false;
+	vmmc_ep_disarm(ep);
+	return true;
+}
+
+static bool vmmc_ep_woken(struct vmmc_ep *ep)
+{
+	return vmmc_ep_has_events(ep) || READ_ONCE(ep->vdev->dead);
+}
+
+/**
+ * vmmc_ep_wait() - block until the endpoint's CQ or NQ is non-empty
+ * @ep: the endpoint
+ * @timeout_ms: 0 for a non-blocking check
+ *
+ * Context: process context, sleeps interruptibly.
+ * Return: 0 if an entry is there, -ETIMEDOUT, -EINTR on a signal, or
+ * -ENODEV if the NIC went away.
+ */
+int vmmc_ep_wait(struct vmmc_ep *ep, u32 timeout_ms)
+{
+	struct vmmc_dev *vdev = ep->vdev;
+	long left;
+
+	vmmc_stat_inc(vdev, VMMC_STAT_WAITS);
+	if (vmmc_ep_arm(ep))
+		return 0;
+	if (!timeout_ms) {
+		vmmc_ep_disarm(ep);
+		return -ETIMEDOUT;
+	}
+
+	vmmc_stat_inc(vdev, VMMC_STAT_WAIT_BLOCKS);
+	left = wait_event_interruptible_timeout(vdev->ep_wq[ep->id],
+						vmmc_ep_woken(ep),
+						msecs_to_jiffies(timeout_ms));
+	vmmc_ep_disarm(ep);
+	if (left < 0)
+		return -EINTR;
+	if (READ_ONCE(vdev->dead))
+		return -ENODEV;
+	if (!left && !vmmc_ep_has_events(ep))
+		return -ETIMEDOUT;
+	return 0;
+}
+
+/**
+ * vmmc_ep_poll() - poll()/epoll support: EPOLLIN when CQ or NQ has entries
+ * @ep: the endpoint
+ * @file: its file
+ * @wait: the poll table
+ *
+ * Context: process context.
+ * Return: the poll mask.
+ */
+__poll_t vmmc_ep_poll(struct vmmc_ep *ep, struct file *file,
+		      struct poll_table_struct *wait)
+{
+	poll_wait(file, &ep->vdev->ep_wq[ep->id], wait);
+	if (READ_ONCE(ep->vdev->dead))
+		return EPOLLERR | EPOLLHUP;
+	return vmmc_ep_arm(ep) ? EPOLLIN | EPOLLRDNORM : 0;
+}

@@ -1,0 +1,316 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vmmc_main.c - module init, PCI probe/remove of the vmmc NIC.
+ *
+ * The NIC is QEMU's ivshmem-doorbell device (1af4:1110) whose SRAM (BAR2)
+ * starts with struct vmmc_nic_status carrying VMMC_NIC_MAGIC. Other users
+ * of ivshmem exist: a device without the magic, or with another
+ * VMMC_NIC_VERSION, is left alone with one log line.
+ *
+ * The SRAM is memory that the NIC (a host process) shares coherently with
+ * the guest, so the driver maps it write-back with memremap() and orders
+ * its accesses with the kernel's barriers; a real NIC's SRAM would need
+ * ioremap_wc() and readl()/writel(). BAR0 is true MMIO (the doorbell).
+ */
+#include <linux/build_bug.h>
+#include <linux/io.h>
+#include <linux/idr.h>
+#include <linux/module.h>
+
+#include "vmmc_loc.h"
+
+/* vmmc_devs_lock guards vmmc_devs (netlink walks it) and vmmc_ida */
+DEFINE_MUTEX(vmmc_devs_lock);
+LIST_HEAD(vmmc_devs);
+static DEFINE_IDA(vmmc_ida);
+
+VMMC_LAYOUT_CHECKS;
+
+static void vmmc_dev_release(struct kref *ref)
+{
+	struct vmmc_dev *vdev = container_of(ref, struct vmmc_dev, ref);
+
+	pci_dev_put(vdev->pdev);
+	kfree(vdev);
+}
+
+/**
+ * vmmc_dev_put() - drop a reference on a NIC
+ * @vdev: the NIC
+ *
+ * Context: any context that may sleep. The last put frees @vdev.
+ */
+void vmmc_dev_put(struct vmmc_dev *vdev)
+{
+	kref_put(&vdev->ref, vmmc_dev_release);
+}
+
+/**
+ * vmmc_ring_doorbell() - wake the NIC on one of its doorbell vectors
+ * @vdev: the NIC
+ * @vector: from enum vmmc_db_vector
+ *
+ * Context: any context. The caller orders its SRAM writes before this
+ * (writel() is ordered after prior normal memory writes on x86 and by
+ * its own barrier elsewhere).
+ */
+void vmmc_ring_doorbell(struct vmmc_dev *vdev, u32 vector)
+{
+	writel((VMMC_NIC_PEER << 16) | vector, vdev->regs + VMMC_REG_DOORBELL);
+}
+
+/*
+ * The doorbell page may be mapped into user space only if no other device
+ * register shares its page (a sub-page BAR can be packed next to another).
+ */
+static bool vmmc_regs_page_private(struct pci_dev *pdev)
+{
+	resource_size_t start = pci_resource_start(pdev, VMMC_BAR_REGS);
+	resource_size_t page = start & PAGE_MASK;
+	struct pci_dev *other = NULL;
+	int i;
+
+	if (start & ~PAGE_MASK)
+		return false;
+	for_each_pci_dev(other) {
+		for (i = 0; i < PCI_NUM_RESOURCES; i++) {
+			struct resource *r = &other->resource[i];
+
+			if (other == pdev && i == VMMC_BAR_REGS)
+				continue;
+			if (!(r->flags & IORESOURCE_MEM) || !r->start)
+				continue;
+			if (r->start < page + PAGE_SIZE && r->end >= page) {
+				pci_dev_put(other);
+				return false;
+			}
+		}
+	}
+	return true;
+}
+
+/* Check the magic and version without keeping a mapping. */
+static int vmmc_check_nic(struct pci_dev *pdev)
+{
+	struct vmmc_nic_status *st;
+	u32 magic, version;
+
+	if (pci_resource_len(pdev, VMMC_BAR_SRAM) < VMMC_SRAM_SIZE ||
+	    !(pci_resource_flags(pdev, VMMC_BAR_SRAM) & IORESOURCE_MEM)) {
+		dev_info(&pdev->dev, "ivshmem device without a vmmc-sized BAR2, leaving it alone\n");
+		return -ENODEV;
+	}
+	st = memremap(pci_resource_start(pdev, VMMC_BAR_SRAM), PAGE_SIZE,
+		      MEMREMAP_WB);
+	if (!st)
+		return -ENOMEM;
+	/* pairs with the NIC's store-release of magic after the rest */
+	magic = smp_load_acquire(&st->magic);
+	version = READ_ONCE(st->version);
+	memunmap(st);
+
+	if (magic != VMMC_NIC_MAGIC) {
+		dev_info(&pdev->dev, "ivshmem device is not a vmmc NIC (magic %#x), leaving it alone\n",
+			 magic);
+		return -ENODEV;
+	}
+	if (version != VMMC_NIC_VERSION) {
+		dev_info(&pdev->dev, "vmmc NIC version %u, driver speaks %u, leaving it alone\n",
+			 version, VMMC_NIC_VERSION);
+		return -ENODEV;
+	}
+	return 0;
+}
+
+static int vmmc_probe(struct pci_dev *pdev, const struct pci_device_id *id)
+{
+	struct vmmc_dev *vdev;
+	int err, i;
+
+	err = pcim_enable_device(pdev);
+	if (err)
+		return err;
+
+	err = vmmc_check_nic(pdev);
+	if (err)
+		return err;
+
+	vdev = kzalloc(sizeof(*vdev), GFP_KERNEL);
+	if (!vdev)
+		return -ENOMEM;
+	kref_init(&vdev->ref);
+	vdev->pdev = pci_dev_get(pdev);
+	mutex_init(&vdev->ep_lock);
+	init_waitqueue_head(&vdev->ctrl_wq);
+	for (i = 0; i < VMMC_MAX_EPS; i++)
+		init_waitqueue_head(&vdev->ep_wq[i]);
+	INIT_LIST_HEAD(&vdev->list);
+	pci_set_drvdata(pdev, vdev);
+
+	err = pcim_iomap_regions(pdev, BIT(VMMC_BAR_REGS), VMMC_DRV_NAME);
+	if (err)
+		goto out_put;
+	vdev->regs = pcim_iomap_table(pdev)[VMMC_BAR_REGS];
+	vdev->regs_phys = pci_resource_start(pdev, VMMC_BAR_REGS);
+	vdev->db_mappable = vmmc_regs_page_private(pdev);
+	if (!vdev->db_mappable)
+		dev_info(&pdev->dev, "doorbell page is shared with other registers: user doorbells disabled\n");
+
+	vdev->sram_phys = pci_resource_start(pdev, VMMC_BAR_SRAM);
+	vdev->sram = devm_memremap(&pdev->dev, vdev->sram_phys, VMMC_SRAM_SIZE,
+				   MEMREMAP_WB);
+	if (IS_ERR(vdev->sram)) {
+		err = PTR_ERR(vdev->sram);
+		goto out_put;
+	}
+	vdev->status = vdev->sram + VMMC_SRAM_STATUS;
+	vdev->ctrl = vdev->sram + VMMC_SRAM_CTRL;
+	vdev->epctx = vdev->sram + VMMC_SRAM_EPCTX;
+	vdev->node_id = READ_ONCE(vdev->status->node_id);
+	vdev->nr_nodes = READ_ONCE(vdev->status->nr_nodes);
+
+	err = dma_set_mask_and_coherent(&pdev->dev, DMA_BIT_MASK(64));
+	if (err)
+		goto out_put;
+	pci_set_master(pdev);	/* else QEMU drops the NIC's MSI-X writes */
+
+	/* no endpoint from an earlier driver instance survives */
+	for (i = 0; i < VMMC_MAX_EPS; i++) {
+		WRITE_ONCE(vdev->epctx[i].state, VMMC_EP_FREE);
+		WRITE_ONCE(vdev->epctx[i].irq_armed, 0);
+	}
+
+	err = vmmc_irq_setup(vdev);
+	if (err)
+		goto out_clear_master;
+
+	mutex_lock(&vmmc_devs_lock);
+	vdev->index = ida_alloc_max(&vmmc_ida, VMMC_MAX_DEVS - 1, GFP_KERNEL);
+	mutex_unlock(&vmmc_devs_lock);
+	if (vdev->index < 0) {
+		err = vdev->index;
+		goto out_irq_teardown;
+	}
+
+	/* pairs with the NIC's read of drv_state before any endpoint */
+	smp_store_release(&vdev->ctrl->drv_state, VMMC_DRV_UP);
+	vmmc_ring_doorbell(vdev, VMMC_DB_CTRL);
+
+	err = vmmc_cdev_add(vdev);
+	if (err)
+		goto out_drv_down;
+
+	mutex_lock(&vmmc_devs_lock);
+	list_add_tail(&vdev->list, &vmmc_devs);
+	mutex_unlock(&vmmc_devs_lock);
+
+	dev_info(&pdev->dev, "vmmc%d: node %u of %u, NIC version %u\n",
+		 vdev->index, vdev->node_id, vdev->nr_nodes, VMMC_NIC_VERSION);
+	return 0;
+
+out_drv_down:
+	/* pairs with the NIC's acquire of drv_state: it stops at once */
+	smp_store_release(&vdev->ctrl->drv_state, VMMC_DRV_DOWN);
+	vmmc_ring_doorbell(vdev, VMMC_DB_CTRL);
+	mutex_lock(&vmmc_devs_lock);
+	ida_free(&vmmc_ida, vdev->index);
+	mutex_unlock(&vmmc_devs_lock);
+out_irq_teardown:
+	vmmc_irq_teardown(vdev);
+out_clear_master:
+	pci_clear_master(pdev);
+out_put:
+	pci_set_drvdata(pdev, NULL);
+	vmmc_dev_put(vdev);
+	return err;
+}
+
+static void vmmc_remove(struct pci_dev *pdev)
+{
+	struct vmmc_dev *vdev = pci_get_drvdata(pdev);
+	int i;
+
+	mutex_lock(&vmmc_devs_lock);
+	list_del_init(&vdev->list);
+	mutex_unlock(&vmmc_devs_lock);
+
+	/* no new endpoint; fence the live ones (only on unbind: rmmod waits) */
+	mutex_lock(&vdev->ep_lock);
+	vdev->dead = true;
+	for (i = 0; i < VMMC_MAX_EPS; i++) {
+		struct vmmc_ep *ep = vdev->eps[i];
+
+		if (!ep)
+			continue;
+		vmmc_ep_fence(ep);
+		/* SRAM and BAR0 go away with us: zap every user mapping */
+		unmap_mapping_range(ep->mapping, 0, 0, 1);
+	}
+	mutex_unlock(&vdev->ep_lock);
+	for (i = 0; i < VMMC_MAX_EPS; i++)
+		wake_up_all(&vdev->ep_wq[i]);
+
+	vmmc_cdev_del(vdev);
+
+	/* pairs with the NIC's acquire of drv_state: it stops at once */
+	smp_store_release(&vdev->ctrl->drv_state, VMMC_DRV_DOWN);
+	vmmc_ring_doorbell(vdev, VMMC_DB_CTRL);
+
+	mutex_lock(&vmmc_devs_lock);
+	ida_free(&vmmc_ida, vdev->index);
+	mutex_unlock(&vmmc_devs_lock);
+
+	vmmc_irq_teardown(vdev);
+	pci_clear_master(pdev);
+	pci_set_drvdata(pdev, NULL);
+	dev_info(&pdev->dev, "vmmc%d: removed\n", vdev->index);
+	vmmc_dev_put(vdev);
+}
+
+static const struct pci_device_id vmmc_pci_ids[] = {
+	{ PCI_DEVICE(VMMC_PCI_VENDOR, VMMC_PCI_DEVICE) },
+	{ }
+};
+MODULE_DEVICE_TABLE(pci, vmmc_pci_ids);
+
+static struct pci_driver vmmc_pci_driver = {
+	.name		= VMMC_DRV_NAME,
+	.id_table	= vmmc_pci_ids,
+	.probe		= vmmc_probe,
+	.remove		= vmmc_remove,
+};
+
+static int __init vmmc_init(void)
+{
+	int err;
+
+	err = vmmc_cdev_init();
+	if (err)
+		return err;
+	err = vmmc_nl_init();
+	if (err)
+		goto out_cdev_exit;
+	err = pci_register_driver(&vmmc_pci_driver);
+	if (err)
+		goto out_nl_exit;
+	return 0;
+
+out_nl_exit:
+	vmmc_nl_exit();
+out_cdev_exit:
+	vmmc_cdev_exit();
+	return err;
+}
+
+static void __exit vmmc_exit(void)
+{
+	pci_unregister_driver(&vmmc_pci_driver);
+	vmmc_nl_exit();
+	vmmc_cdev_exit();
+}
+
+module_init(vmmc_init);
+module_exit(vmmc_exit);
+
+MODULE_DESCRIPTION("vmmc: protected user-level communication on a simulated Myrinet-like NIC");
+MODULE_LICENSE("GPL");

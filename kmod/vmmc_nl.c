@@ -1,0 +1,221 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vmmc_nl.c - the "vmmc" generic netlink family: DEV_GET (do and dump)
+ * reports each NIC, its endpoints and its counters. Read-only; any user
+ * may ask. Requests are validated strictly against vmmc_nl_gen.c.
+ */
+#include <net/genetlink.h>
+
+#include "vmmc_loc.h"
+#include "vmmc_nl_gen.h"
+
+static struct genl_family vmmc_nl_family;
+
+/* NIC-written counters, in the order of struct vmmc_nic_counters */
+static const char * const vmmc_nic_stat_names[] = {
+	"nic_doorbells", "nic_sleeps", "nic_descs", "nic_desc_errors",
+	"nic_cqes", "nic_nqes", "nic_irqs", "nic_pings_tx", "nic_pings_rx",
+	"nic_pkts_tx", "nic_pkts_rx", "nic_bytes_tx", "nic_bytes_rx",
+	"nic_ctrl_acks",
+};
+
+/* driver counters, in the order of enum vmmc_drv_stat */
+static const char * const vmmc_drv_stat_names[VMMC_STAT_NR] = {
+	[VMMC_STAT_IRQ_EVENT]		= "irq_event",
+	[VMMC_STAT_IRQ_CTRL]		= "irq_ctrl",
+	[VMMC_STAT_WAITS]		= "waits",
+	[VMMC_STAT_WAIT_BLOCKS]		= "wait_blocks",
+	[VMMC_STAT_WAKEUPS]		= "wakeups",
+	[VMMC_STAT_EPS_OPENED]		= "eps_opened",
+	[VMMC_STAT_EPS_CLOSED]		= "eps_closed",
+	[VMMC_STAT_FENCES]		= "fences",
+	[VMMC_STAT_FENCE_TIMEOUTS]	= "fence_timeouts",
+};
+
+static int vmmc_nl_put_stat(struct sk_buff *skb, const char *name, u64 val)
+{
+	struct nlattr *entry;
+
+	entry = nla_nest_start(skb, VMMC_NL_A_STAT_ENTRY);
+	if (!entry)
+		return -EMSGSIZE;
+	if (nla_put_string(skb, VMMC_NL_A_STAT_NAME, name) ||
+	    nla_put_u64_64bit(skb, VMMC_NL_A_STAT_VALUE, val,
+			      VMMC_NL_A_STAT_PAD)) {
+		nla_nest_cancel(skb, entry);
+		return -EMSGSIZE;
+	}
+	nla_nest_end(skb, entry);
+	return 0;
+}
+
+static int vmmc_nl_put_stats(struct sk_buff *skb, struct vmmc_dev *vdev)
+{
+	const __u64 *nic = (const __u64 *)&vdev->status->counters;
+	struct nlattr *stats;
+	int i;
+
+	BUILD_BUG_ON(ARRAY_SIZE(vmmc_nic_stat_names) >
+		     sizeof(struct vmmc_nic_counters) / sizeof(__u64));
+
+	stats = nla_nest_start(skb, VMMC_NL_A_STATS);
+	if (!stats)
+		return -EMSGSIZE;
+	for (i = 0; i < ARRAY_SIZE(vmmc_nic_stat_names); i++)
+		if (vmmc_nl_put_stat(skb, vmmc_nic_stat_names[i],
+				     READ_ONCE(nic[i])))
+			goto out_cancel;
+	for (i = 0; i < VMMC_STAT_NR; i++)
+		if (vmmc_nl_put_stat(skb, vmmc_drv_stat_names[i],
+				     atomic64_read(&vdev->stats[i])))
+			goto out_cancel;
+	nla_nest_end(skb, stats);
+	return 0;
+
+out_cancel:
+	nla_nest_cancel(skb, stats);
+	return -EMSGSIZE;
+}
+
+static int vmmc_nl_fill_dev(struct sk_buff *skb, struct vmmc_dev *vdev,
+			    u32 portid, u32 seq, int flags)
+{
+	unsigned int live;
+	void *hdr;
+
+	hdr = genlmsg_put(skb, portid, seq, &vmmc_nl_family, flags,
+			  VMMC_NL_CMD_DEV_GET);
+	if (!hdr)
+		return -EMSGSIZE;
+
+	mutex_lock(&vdev->ep_lock);
+	live = vdev->live_eps;
+	mutex_unlock(&vdev->ep_lock);
+
+	if (nla_put_u32(skb, VMMC_NL_A_DEV_INDEX, vdev->index) ||
+	    nla_put_string(skb, VMMC_NL_A_DEV_NAME, dev_name(&vdev->cdev_dev)) ||
+	    nla_put_string(skb, VMMC_NL_A_PCI_NAME, pci_name(vdev->pdev)) ||
+	    nla_put_u32(skb, VMMC_NL_A_NODE_ID, vdev->node_id) ||
+	    nla_put_u32(skb, VMMC_NL_A_NR_NODES, vdev->nr_nodes) ||
+	    nla_put_u32(skb, VMMC_NL_A_NIC_VERSION,
+			READ_ONCE(vdev->status->version)) ||
+	    nla_put_u32(skb, VMMC_NL_A_ABI_VERSION, VMMC_ABI_VERSION) ||
+	    nla_put_u32(skb, VMMC_NL_A_MAX_EPS, VMMC_MAX_EPS) ||
+	    nla_put_u32(skb, VMMC_NL_A_LIVE_EPS, live) ||
+	    nla_put_u32(skb, VMMC_NL_A_NIC_FLAGS,
+			READ_ONCE(vdev->status->flags)) ||
+	    vmmc_nl_put_stats(skb, vdev)) {
+		genlmsg_cancel(skb, hdr);
+		return -EMSGSIZE;
+	}
+	genlmsg_end(skb, hdr);
+	return 0;
+}
+
+static int vmmc_nl_dev_get_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct vmmc_dev *vdev, *found = NULL;
+	struct sk_buff *msg;
+	u32 index;
+	int err;
+
+	if (GENL_REQ_ATTR_CHECK(info, VMMC_NL_A_DEV_INDEX))
+		return -EINVAL;
+	index = nla_get_u32(info->attrs[VMMC_NL_A_DEV_INDEX]);
+
+	msg = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
+	if (!msg)
+		return -ENOMEM;
+
+	mutex_lock(&vmmc_devs_lock);
+	list_for_each_entry(vdev, &vmmc_devs, list) {
+		if (vdev->index == index) {
+			found = vdev;
+			break;
+		}
+	}
+	if (!found) {
+		mutex_unlock(&vmmc_devs_lock);
+		NL_SET_ERR_MSG_ATTR(info->extack,
+				    info->attrs[VMMC_NL_A_DEV_INDEX],
+				    "no vmmc NIC with this index");
+		err = -ENODEV;
+		goto out_free_msg;
+	}
+	err = vmmc_nl_fill_dev(msg, found, info->snd_portid, info->snd_seq, 0);
+	mutex_unlock(&vmmc_devs_lock);
+	if (err)
+		goto out_free_msg;
+	return genlmsg_reply(msg, info);
+
+out_free_msg:
+	nlmsg_free(msg);
+	return err;
+}
+
+static int vmmc_nl_dev_get_dumpit(struct sk_buff *skb,
+				  struct netlink_callback *cb)
+{
+	struct vmmc_dev *vdev;
+	long idx = 0, start = cb->args[0];
+	int err = 0;
+
+	mutex_lock(&vmmc_devs_lock);
+	list_for_each_entry(vdev, &vmmc_devs, list) {
+		if (idx++ < start)
+			continue;
+		err = vmmc_nl_fill_dev(skb, vdev, NETLINK_CB(cb->skb).portid,
+				       cb->nlh->nlmsg_seq, NLM_F_MULTI);
+		if (err) {
+			idx--;
+			break;
+		}
+	}
+	mutex_unlock(&vmmc_devs_lock);
+	cb->args[0] = idx;
+	/* a full skb ends this round; the next one resumes at idx */
+	if (err == -EMSGSIZE && idx > start)
+		return skb->len;
+	return err ? err : skb->len;
+}
+
+static const struct genl_ops vmmc_nl_ops[] = {
+	{
+		.cmd		= VMMC_NL_CMD_DEV_GET,
+		.doit		= vmmc_nl_dev_get_doit,
+		.dumpit		= vmmc_nl_dev_get_dumpit,
+		.policy		= vmmc_nl_dev_get_policy,
+		.maxattr	= VMMC_NL_A_DEV_INDEX,
+	},
+};
+
+static struct genl_family vmmc_nl_family __ro_after_init = {
+	.name		= VMMC_NL_FAMILY_NAME,
+	.version	= VMMC_NL_FAMILY_VERSION,
+	.netnsok	= true,
+	.module		= THIS_MODULE,
+	.ops		= vmmc_nl_ops,
+	.n_ops		= ARRAY_SIZE(vmmc_nl_ops),
+	.resv_start_op	= VMMC_NL_CMD_DEV_GET,
+};
+
+/**
+ * vmmc_nl_init() - register the genetlink family
+ *
+ * Context: module init.
+ * Return: 0 or -errno.
+ */
+int vmmc_nl_init(void)
+{
+	return genl_register_family(&vmmc_nl_family);
+}
+
+/**
+ * vmmc_nl_exit() - unregister the genetlink family
+ *
+ * Context: module exit.
+ */
+void vmmc_nl_exit(void)
+{
+	genl_unregister_family(&vmmc_nl_family);
+}
