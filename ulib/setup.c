@@ -1,0 +1,145 @@
+// SPDX-License-Identifier: MIT
+/*
+ * setup.c - open an endpoint, check the ABI, map its four regions; close.
+ * Returns -errno on error and leaves nothing mapped or open behind.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "vmmc.h"
+
+VMMC_LAYOUT_CHECKS;
+
+static int vmmc_map(struct vmmc_ep *ep, void **out, uint64_t off, size_t len,
+		    int prot)
+{
+	void *p = mmap(NULL, len, prot, MAP_SHARED, ep->fd, (off_t)off);
+
+	if (p == MAP_FAILED)
+		return -errno;
+	*out = p;
+	return 0;
+}
+
+static void vmmc_unmap_all(struct vmmc_ep *ep)
+{
+	if (ep->db_map)
+		munmap(ep->db_map, VMMC_PAGE_SIZE);
+	if (ep->status_map)
+		munmap(ep->status_map, VMMC_PAGE_SIZE);
+	if (ep->evq_map)
+		munmap(ep->evq_map, VMMC_EVQ_SIZE);
+	if (ep->sq_map)
+		munmap(ep->sq_map, VMMC_SQ_SIZE);
+	ep->db_map = ep->status_map = ep->evq_map = ep->sq_map = NULL;
+}
+
+/* The kernel tells us the geometry; we accept only the one we know. */
+static int vmmc_check_info(const struct vmmc_info *i)
+{
+	if (i->abi_version != VMMC_ABI_VERSION ||
+	    i->nic_version != VMMC_NIC_VERSION)
+		return -EPROTO;
+	if (i->sq_entries != VMMC_SQ_ENTRIES ||
+	    i->sq_entries_off != VMMC_SQ_ENTRIES_OFF ||
+	    i->sq_size != VMMC_SQ_SIZE ||
+	    i->cq_entries != VMMC_CQ_ENTRIES ||
+	    i->cq_hdr_off != VMMC_CQ_HDR_OFF ||
+	    i->cq_entries_off != VMMC_CQ_ENTRIES_OFF ||
+	    i->nq_entries != VMMC_NQ_ENTRIES ||
+	    i->nq_hdr_off != VMMC_NQ_HDR_OFF ||
+	    i->nq_entries_off != VMMC_NQ_ENTRIES_OFF ||
+	    i->evq_size != VMMC_EVQ_SIZE ||
+	    i->doorbell_reg != VMMC_REG_DOORBELL)
+		return -EPROTO;
+	return 0;
+}
+
+int vmmc_ep_open(struct vmmc_ep *ep, const char *path)
+{
+	char *sq, *evq;
+	int err;
+
+	if (!ep)
+		return -EINVAL;
+	memset(ep, 0, sizeof(*ep));
+	ep->fd = open(path ? path : "/dev/vmmc0", O_RDWR | O_CLOEXEC);
+	if (ep->fd < 0)
+		return -errno;
+	if (ioctl(ep->fd, VMMC_IOC_INFO, &ep->info) < 0) {
+		err = -errno;
+		goto out_close;
+	}
+	err = vmmc_check_info(&ep->info);
+	if (err)
+		goto out_close;
+
+	err = vmmc_map(ep, &ep->sq_map, VMMC_OFF_SQ, VMMC_SQ_SIZE,
+		       PROT_READ | PROT_WRITE);
+	if (!err)
+		err = vmmc_map(ep, &ep->evq_map, VMMC_OFF_EVQ, VMMC_EVQ_SIZE,
+			       PROT_READ | PROT_WRITE);
+	if (!err)
+		err = vmmc_map(ep, &ep->status_map, VMMC_OFF_STATUS,
+			       VMMC_PAGE_SIZE, PROT_READ);
+	if (!err)
+		err = vmmc_map(ep, &ep->db_map, VMMC_OFF_DOORBELL,
+			       VMMC_PAGE_SIZE, PROT_READ | PROT_WRITE);
+	if (err)
+		goto out_unmap;
+
+	sq = ep->sq_map;
+	evq = ep->evq_map;
+	ep->ksq = (struct vmmc_ring_hdr *)sq;
+	ep->sqes = (struct vmmc_sqe *)(sq + VMMC_SQ_ENTRIES_OFF);
+	ep->sq_entries = VMMC_SQ_ENTRIES;
+	ep->sq_mask = VMMC_SQ_ENTRIES - 1;
+	ep->sq_prod = vmmc_read_once(&ep->ksq->prod);
+	ep->kcq = (struct vmmc_ring_hdr *)(evq + VMMC_CQ_HDR_OFF);
+	ep->cqes = (struct vmmc_cqe *)(evq + VMMC_CQ_ENTRIES_OFF);
+	ep->cq_mask = VMMC_CQ_ENTRIES - 1;
+	ep->cq_cons = vmmc_read_once(&ep->kcq->cons);
+	ep->knq = (struct vmmc_ring_hdr *)(evq + VMMC_NQ_HDR_OFF);
+	ep->nqes = (struct vmmc_nqe *)(evq + VMMC_NQ_ENTRIES_OFF);
+	ep->nq_mask = VMMC_NQ_ENTRIES - 1;
+	ep->nq_cons = vmmc_read_once(&ep->knq->cons);
+	ep->status = ep->status_map;
+	ep->doorbell = (volatile uint32_t *)((char *)ep->db_map +
+					     VMMC_REG_DOORBELL);
+	return 0;
+
+out_unmap:
+	vmmc_unmap_all(ep);
+out_close:
+	close(ep->fd);
+	ep->fd = -1;
+	return err;
+}
+
+void vmmc_ep_close(struct vmmc_ep *ep)
+{
+	if (!ep || ep->fd < 0)
+		return;
+	vmmc_unmap_all(ep);
+	close(ep->fd);
+	ep->fd = -1;
+}
+
+const char *vmmc_status_str(uint32_t status)
+{
+	static const char *const names[VMMC_ST_NR] = {
+		[VMMC_ST_OK]		= "ok",
+		[VMMC_ST_BAD_OP]	= "bad op",
+		[VMMC_ST_BAD_FLAGS]	= "bad flags or reserved field",
+		[VMMC_ST_BAD_LEN]	= "bad length",
+		[VMMC_ST_BAD_NODE]	= "no such node",
+		[VMMC_ST_NODE_DOWN]	= "node down",
+		[VMMC_ST_BAD_ARG]	= "argument out of range",
+	};
+
+	return status < VMMC_ST_NR ? names[status] : "unknown status";
+}
