@@ -1,0 +1,312 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * fabric.h - internal structures and cross-file prototypes of vmmc-fabric
+ *
+ * vmmc-fabric is the NIC processor and DMA engine of every node and the
+ * switch between the nodes (docs: DESIGN.md section 2). One thread runs
+ * everything: an epoll loop over the ivshmem sockets, the doorbell
+ * eventfds, a timerfd and a signalfd, plus a polling pass over every
+ * node's SRAM. Nothing here is shared with other processes except through
+ * the structs of uapi/vmmc.h; the structs below are the NIC's private
+ * state, so every index the NIC publishes has a private copy here
+ * (STYLE.md section 8).
+ *
+ * Naming: pointers into memory the guest can write start with k
+ * (kstatus, kctx, ksq); everything else is private to the fabric.
+ */
+#ifndef FABRIC_H
+#define FABRIC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <assert.h>
+
+#include "uapi/vmmc.h"
+#include "barrier.h"
+
+#define FABRIC_MAX_NODES	16
+#define FABRIC_EP_BUDGET	32	/* descriptors per endpoint per pass */
+#define FABRIC_STALL_POLL_MS	1	/* poll period of a CQ-full endpoint */
+#define FABRIC_DEFAULT_IDLE_US	100
+
+/* ------------------------------------------------------------------------
+ * A minimal intrusive doubly linked list.
+ */
+struct flist {
+	struct flist *next, *prev;
+};
+
+#define flist_entry(ptr, type, member)					\
+	((type *)((char *)(ptr) - offsetof(type, member)))
+
+static inline void flist_init(struct flist *h)
+{
+	h->next = h;
+	h->prev = h;
+}
+
+static inline bool flist_empty(const struct flist *h)
+{
+	return h->next == h;
+}
+
+/* Insert @n after @pos. */
+static inline void flist_add_after(struct flist *pos, struct flist *n)
+{
+	n->next = pos->next;
+	n->prev = pos;
+	pos->next->prev = n;
+	pos->next = n;
+}
+
+static inline void flist_add_tail(struct flist *h, struct flist *n)
+{
+	flist_add_after(h->prev, n);
+}
+
+static inline void flist_del(struct flist *n)
+{
+	n->prev->next = n->next;
+	n->next->prev = n->prev;
+	flist_init(n);
+}
+
+/* ------------------------------------------------------------------------
+ * Link packets. Internal to the fabric for now; the reliable link layer
+ * (next issue) checks seq and crc. Fields are host-endian: packets never
+ * leave this process.
+ */
+enum vmmc_pkt_type {
+	VMMC_PKT_PING	= 1,	/* request: echo imm back to src */
+	VMMC_PKT_PONG	= 2,	/* answer; status says whether dst was up */
+};
+
+struct vmmc_pkt {
+	__u32 src_node;
+	__u32 dst_node;
+	__u16 type;		/* from enum vmmc_pkt_type */
+	__u16 status;		/* PONG: from enum vmmc_status */
+	__u32 seq;		/* per-link (src -> dst) sequence number */
+	__u32 src_ep;		/* PING: requesting endpoint; PONG: echoed */
+	__u32 src_gen;		/* that endpoint's gen when it sent */
+	__u64 cookie;		/* sender's op tag, echoed in the PONG */
+	__u64 imm;
+	__u32 len;		/* payload bytes; 0 for PING/PONG */
+	__u32 crc;		/* CRC32C of the packet with crc = 0 */
+};
+
+struct fabric_pkt {
+	struct flist link;	/* on fabric_link.queue */
+	struct vmmc_pkt pkt;
+};
+
+/* One direction of the wire between two nodes (src == dst: loopback). */
+struct fabric_link {
+	struct flist queue;	/* struct fabric_pkt, FIFO */
+	__u32 tx_seq;		/* next seq to send */
+	__u32 rx_seq;		/* next seq expected */
+};
+
+/* ------------------------------------------------------------------------
+ * In-flight operations: a descriptor consumed from the SQ whose
+ * completion comes later (delayed NOP, PING). Each holds one CQ slot
+ * reserved (fabric_ep.inflight) and is tagged with the endpoint's gen:
+ * a gen change frees it, so nothing is ever written for an old
+ * incarnation of an endpoint.
+ */
+enum fabric_op_kind {
+	FOP_NOP_DELAY,
+	FOP_PING,
+};
+
+struct fabric_op {
+	struct flist ep_link;		/* on fabric_ep.ops */
+	struct flist timer_link;	/* FOP_NOP_DELAY: on fabric.timers */
+	struct fabric_ep *ep;
+	enum fabric_op_kind kind;
+	__u32 gen;			/* ep gen when fetched */
+	__u8 op;			/* vmmc_sqe.op */
+	__u64 user_data;
+	__u64 t_fetch;			/* ns, CLOCK_MONOTONIC */
+	__u64 due;			/* FOP_NOP_DELAY: ns */
+	__u64 seq;			/* FOP_NOP_DELAY: order among equal dues */
+	__u64 cookie;			/* FOP_PING: matches the PONG */
+};
+
+/* ------------------------------------------------------------------------
+ * Endpoints and nodes
+ */
+struct fabric_node;
+
+struct fabric_ep {
+	struct fabric_node *node;
+	unsigned int id;
+	struct vmmc_ep_ctx *kctx;	/* SRAM; kmod-written */
+	struct vmmc_ring_hdr *ksq;	/* SRAM; prod: ulib, cons: NIC */
+	struct vmmc_sqe *ksqes;		/* SRAM; ulib-written */
+
+	bool live;		/* an ACTIVE incarnation was adopted */
+	__u32 gen;		/* last ctx gen the NIC acted on */
+	__u32 sq_cons;		/* private copy of SQ cons */
+	__u64 evq_addr;		/* evq the private cq_prod belongs to */
+	bool evq_valid;		/* evq_addr validated, cq_prod loaded */
+	__u32 cq_prod;		/* private copy of CQ prod */
+	unsigned int inflight;	/* ops holding a CQ slot */
+	struct flist ops;	/* struct fabric_op, by ep_link */
+
+	/* Stall states; each holds until the named value changes. */
+	bool sq_broken;		/* prod - cons > entries */
+	__u32 broken_prod;
+	bool evq_bad;		/* evq_addr failed validation */
+	__u64 bad_evq;
+	bool cq_stalled;	/* CQ had no free slot */
+};
+
+enum fabric_node_state {
+	NODE_NEVER,		/* no guest has connected yet */
+	NODE_UP,		/* a guest is connected */
+	NODE_GONE,		/* the guest disconnected */
+};
+
+struct fabric;
+
+struct fabric_node {
+	struct fabric *f;
+	unsigned int id;
+	char *sock_path;
+	char *ram_path;
+	__u64 ram_bytes;
+	__u8 *ram;			/* guest RAM, MAP_SHARED */
+
+	int sram_fd;			/* memfd, VMMC_SRAM_SIZE */
+	__u8 *sram;
+	struct vmmc_nic_status *kstatus;
+	struct vmmc_nic_ctrl *kctrl;
+
+	int listen_fd;
+	int client_fd;			/* -1: no guest */
+	int db_fd[VMMC_NR_VECTORS];	/* peer 0: guest rings, NIC reads */
+	int irq_fd[VMMC_NR_VECTORS];	/* peer 1: NIC writes, QEMU: MSI-X */
+	enum fabric_node_state state;
+	bool drv_up;			/* last drv_state the NIC acted on */
+
+	/* Private diagnostics, logged at exit (no room in uapi yet). */
+	__u64 ring_errors;		/* broken SQs, bad evq addresses */
+	__u64 dropped_ops;		/* ops dropped by fences */
+	__u64 lost_cqes;		/* CQ overrun by a bad user cons */
+	__u64 stale_pkts;		/* PONGs for a fenced endpoint */
+
+	struct fabric_ep eps[VMMC_MAX_EPS];
+};
+
+struct fabric {
+	unsigned int nr_nodes;
+	struct fabric_node nodes[FABRIC_MAX_NODES];
+	struct fabric_link links[FABRIC_MAX_NODES][FABRIC_MAX_NODES];
+	unsigned int pkts_queued;
+
+	struct flist timers;		/* FOP_NOP_DELAY ops by (due, seq) */
+	__u64 timer_seq;
+	__u64 next_cookie;
+	bool timerfd_armed;
+
+	int epfd;
+	int timer_fd;
+	int signal_fd;
+
+	int verbose;
+	FILE *log;
+	char *run_dir;
+	char *pid_path;
+	__u64 idle_ns;
+
+	bool stop;
+	bool ever_connected;
+};
+
+/* ------------------------------------------------------------------------
+ * epoll tags: what a ready fd is.
+ */
+enum fabric_ev {
+	FEV_SIGNAL = 1,
+	FEV_TIMER,
+	FEV_LISTEN,
+	FEV_CLIENT,
+	FEV_DOORBELL,
+};
+
+#define FEV_TAG(type, node, vec) \
+	(((__u64)(type) << 32) | ((__u64)(node) << 8) | (__u64)(vec))
+#define FEV_TYPE(tag)	((unsigned int)((tag) >> 32))
+#define FEV_NODE(tag)	((unsigned int)(((tag) >> 8) & 0xff))
+#define FEV_VEC(tag)	((unsigned int)((tag) & 0xff))
+
+/* ------------------------------------------------------------------------
+ * Logging: "fabric: node<i>: ..." (fabric_main.c)
+ */
+void fabric_log(struct fabric *f, int level, int node, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+#define LOG_ERR		0	/* always */
+#define LOG_INFO	0	/* connect/disconnect: always */
+#define LOG_V		1	/* -v */
+#define LOG_VV		2	/* -vv */
+
+#define node_log(n, lvl, ...)	fabric_log((n)->f, (lvl), (int)(n)->id, __VA_ARGS__)
+#define fab_log(f, lvl, ...)	fabric_log((f), (lvl), -1, __VA_ARGS__)
+
+/* Counters in the status page: NIC-written, so relaxed single stores. */
+#define ctr_add(field, n)						\
+	vmmc_write_once(&(field), vmmc_read_once(&(field)) + (n))
+
+__u64 fabric_now_ns(void);
+
+/* fabric_ivshmem.c */
+int fabric_node_listen(struct fabric_node *n);
+int fabric_node_eventfds(struct fabric_node *n);
+void fabric_node_close_eventfds(struct fabric_node *n);
+void fabric_node_accept(struct fabric_node *n);
+void fabric_node_client_event(struct fabric_node *n, __u32 events);
+void fabric_node_disconnect(struct fabric_node *n, const char *why);
+void fabric_node_doorbell(struct fabric_node *n, unsigned int vec);
+int fabric_node_irq(struct fabric_node *n, unsigned int vec);
+
+/* fabric_nic.c */
+int fabric_nic_init(struct fabric_node *n);
+void fabric_nic_reset(struct fabric_node *n);
+unsigned int fabric_nic_poll(struct fabric *f);
+bool fabric_nic_has_work(struct fabric *f, bool *stalled);
+void fabric_nic_set_sleeping(struct fabric *f, bool sleeping);
+bool fabric_node_is_up(struct fabric_node *n);
+bool fabric_ep_usable(struct fabric_ep *ep, __u32 gen);
+void fabric_ep_drop_ops(struct fabric_ep *ep);
+
+/* fabric_cq.c */
+__u8 *fabric_ep_evq(struct fabric_ep *ep);
+bool fabric_cq_has_room(struct fabric_ep *ep, __u8 *evq);
+void fabric_cq_post(struct fabric_ep *ep, __u8 *evq, __u64 user_data,
+		    __u8 op, __u32 status, __u64 imm, __u64 t_fetch);
+void fabric_ep_notify(struct fabric_ep *ep);
+void fabric_op_complete(struct fabric_op *op, __u32 status, __u64 imm);
+
+/* fabric_timer.c */
+struct fabric_op *fabric_op_new(struct fabric_ep *ep, enum fabric_op_kind k,
+				__u32 gen, const struct vmmc_sqe *sqe,
+				__u64 t_fetch);
+void fabric_op_free(struct fabric_op *op);
+void fabric_timer_add(struct fabric *f, struct fabric_op *op, __u64 due);
+unsigned int fabric_timer_run(struct fabric *f, __u64 now);
+bool fabric_timer_due_before(struct fabric *f, __u64 t);
+int fabric_timer_arm(struct fabric *f);
+
+/* fabric_link.c */
+__u32 fabric_crc32c(__u32 crc, const void *buf, size_t len);
+void fabric_link_init(struct fabric *f);
+void fabric_link_send(struct fabric *f, struct vmmc_pkt *pkt);
+unsigned int fabric_link_deliver(struct fabric *f);
+void fabric_link_free(struct fabric *f);
+int fabric_ping_send(struct fabric_op *op, __u32 dst_node, __u64 imm);
+
+#endif /* FABRIC_H */

@@ -1,0 +1,535 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * fabric_main.c - options, set-up, the event loop, signals and tear-down
+ *
+ * Contract (the guest runner, tools/vm/vmrun, relies on it):
+ *   vmmc-fabric --run-dir DIR --node I,SOCKPATH,RAMFILE,RAMBYTES [--node ...]
+ *               [-v|-vv] [--log FILE] [--idle-us N]
+ * - Bad arguments: a message on stderr, exit 2. --help: usage, exit 0.
+ * - Every node's socket file exists before the first epoll_wait; then
+ *   DIR/fabric.pid is written (a readiness marker; removed at exit).
+ * - Exit 0 on SIGINT/SIGTERM, and when every node that had a guest has
+ *   lost it. Socket files and the pid file are unlinked on exit.
+ *
+ * The loop: poll all SQs, link queues and timers while there is work;
+ * after idle_us without progress, set SLEEPING in every node's status,
+ * full barrier, re-check, and block in epoll_wait (doorbells, sockets,
+ * timerfd, signalfd). See fabric_nic_set_sleeping() for the barrier pair.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/mman.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/timerfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "fabric.h"
+
+VMMC_LAYOUT_CHECKS;
+static_assert(sizeof(struct vmmc_pkt) == 48, "vmmc_pkt");
+
+#define EXIT_USAGE	2
+
+__u64 fabric_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (__u64)ts.tv_sec * 1000000000ull + (__u64)ts.tv_nsec;
+}
+
+void fabric_log(struct fabric *f, int level, int node, const char *fmt, ...)
+{
+	FILE *out = f->log ? f->log : stderr;
+	va_list ap;
+
+	if (level > f->verbose)
+		return;
+	if (node >= 0)
+		fprintf(out, "fabric: node%d: ", node);
+	else
+		fprintf(out, "fabric: ");
+	va_start(ap, fmt);
+	vfprintf(out, fmt, ap);
+	va_end(ap);
+	fputc('\n', out);
+}
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: vmmc-fabric --run-dir DIR --node I,SOCKPATH,RAMFILE,RAMBYTES\n"
+		"                   [--node ...] [-v|-vv] [--log FILE] [--idle-us N]\n"
+		"\n"
+		"  --run-dir DIR   existing directory; fabric.pid is written there\n"
+		"  --node ...      one per node, ids 0..N-1 (N <= %d):\n"
+		"                  I         node id\n"
+		"                  SOCKPATH  ivshmem server socket to create\n"
+		"                  RAMFILE   the guest's RAM file (share=on)\n"
+		"                  RAMBYTES  guest RAM size (bytes, or K/M/G)\n"
+		"  -v, -vv         log connections/fences/errors; also descriptors\n"
+		"  --log FILE      append the log to FILE instead of stderr\n"
+		"  --idle-us N     poll this long without work before sleeping\n"
+		"                  (default %d)\n"
+		"  -h, --help      this text\n",
+		FABRIC_MAX_NODES, FABRIC_DEFAULT_IDLE_US);
+}
+
+static int bad_args(const char *fmt, const char *arg)
+{
+	fprintf(stderr, "vmmc-fabric: ");
+	fprintf(stderr, fmt, arg);
+	fprintf(stderr, "\n(see vmmc-fabric --help)\n");
+	return -1;
+}
+
+static int parse_u64(const char *s, __u64 *out, bool suffix)
+{
+	unsigned long long v;
+	char *end;
+
+	if (!*s || *s == '-' || *s == '+')
+		return -1;
+	errno = 0;
+	v = strtoull(s, &end, 0);
+	if (errno)
+		return -1;
+	if (suffix && *end) {
+		unsigned int shift = 0;
+
+		switch (*end) {
+		case 'k': case 'K': shift = 10; break;
+		case 'm': case 'M': shift = 20; break;
+		case 'g': case 'G': shift = 30; break;
+		default: return -1;
+		}
+		end++;
+		if (v > (~0ull >> shift))
+			return -1;
+		v <<= shift;
+	}
+	if (*end)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/* I,SOCKPATH,RAMFILE,RAMBYTES; SOCKPATH may contain commas. */
+static int parse_node(struct fabric *f, const char *arg)
+{
+	const char *c1, *c3, *c2;
+	struct fabric_node *n;
+	char idbuf[16];
+	__u64 id, bytes;
+
+	c1 = strchr(arg, ',');
+	c3 = strrchr(arg, ',');
+	if (!c1 || c3 == c1)
+		return bad_args("--node %s: want I,SOCKPATH,RAMFILE,RAMBYTES",
+				arg);
+	for (c2 = c3 - 1; c2 > c1 && *c2 != ','; c2--)
+		;
+	if (c2 == c1 || c2 == c1 + 1 || c3 == c2 + 1)
+		return bad_args("--node %s: want I,SOCKPATH,RAMFILE,RAMBYTES",
+				arg);
+	if ((size_t)(c1 - arg) >= sizeof(idbuf))
+		return bad_args("--node %s: bad node id", arg);
+	memcpy(idbuf, arg, c1 - arg);
+	idbuf[c1 - arg] = 0;
+	if (parse_u64(idbuf, &id, false) || id >= FABRIC_MAX_NODES)
+		return bad_args("--node %s: node id must be 0..15", arg);
+	if (parse_u64(c3 + 1, &bytes, true) || bytes < VMMC_EVQ_SIZE ||
+	    bytes % VMMC_PAGE_SIZE)
+		return bad_args("--node %s: RAMBYTES must be a multiple of 4096, at least 16 KiB",
+				arg);
+	n = &f->nodes[id];
+	if (n->sock_path)
+		return bad_args("--node %s: node id given twice", arg);
+	n->sock_path = strndup(c1 + 1, c2 - c1 - 1);
+	n->ram_path = strndup(c2 + 1, c3 - c2 - 1);
+	if (!n->sock_path || !n->ram_path)
+		return bad_args("%s: out of memory", arg);
+	if (strlen(n->sock_path) >= 108)
+		return bad_args("--node %s: socket path too long", arg);
+	n->ram_bytes = bytes;
+	if (id + 1 > f->nr_nodes)
+		f->nr_nodes = id + 1;
+	return 0;
+}
+
+static int parse_args(struct fabric *f, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "run-dir", required_argument, NULL, 'r' },
+		{ "node", required_argument, NULL, 'n' },
+		{ "log", required_argument, NULL, 'l' },
+		{ "idle-us", required_argument, NULL, 'i' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *log_path = NULL;
+	struct stat st;
+	unsigned int i;
+	__u64 v;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "vh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'r':
+			free(f->run_dir);
+			f->run_dir = strdup(optarg);
+			break;
+		case 'n':
+			if (parse_node(f, optarg))
+				return -1;
+			break;
+		case 'l':
+			log_path = optarg;
+			break;
+		case 'i':
+			if (parse_u64(optarg, &v, false) || v > 10000000)
+				return bad_args("--idle-us %s: want 0..10000000",
+						optarg);
+			f->idle_ns = v * 1000;
+			break;
+		case 'v':
+			f->verbose++;
+			break;
+		case 'h':
+			usage(stdout);
+			exit(0);
+		default:
+			return bad_args("%s", "bad option");
+		}
+	}
+	if (optind < argc)
+		return bad_args("unexpected argument '%s'", argv[optind]);
+	if (!f->run_dir)
+		return bad_args("%s", "--run-dir is required");
+	if (stat(f->run_dir, &st) || !S_ISDIR(st.st_mode))
+		return bad_args("--run-dir %s: not a directory", f->run_dir);
+	if (!f->nr_nodes)
+		return bad_args("%s", "at least one --node is required");
+	for (i = 0; i < f->nr_nodes; i++) {
+		if (!f->nodes[i].sock_path) {
+			fprintf(stderr, "vmmc-fabric: node ids must be 0..N-1 without gaps: node %u missing\n",
+				i);
+			return -1;
+		}
+	}
+	if (log_path) {
+		f->log = fopen(log_path, "ae");
+		if (!f->log)
+			return bad_args("--log %s: cannot open", log_path);
+		setvbuf(f->log, NULL, _IOLBF, 0);
+	}
+	return 0;
+}
+
+static int map_ram(struct fabric_node *n)
+{
+	struct stat st;
+	void *p;
+	int fd;
+
+	fd = open(n->ram_path, O_RDWR | O_CLOEXEC);
+	if (fd < 0) {
+		fprintf(stderr, "vmmc-fabric: node%u: %s: %s\n", n->id,
+			n->ram_path, strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode) ||
+	    (__u64)st.st_size < n->ram_bytes) {
+		fprintf(stderr, "vmmc-fabric: node%u: %s: not a regular file of at least %llu bytes\n",
+			n->id, n->ram_path, (unsigned long long)n->ram_bytes);
+		close(fd);
+		return -1;
+	}
+	p = mmap(NULL, n->ram_bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	close(fd);
+	if (p == MAP_FAILED) {
+		fprintf(stderr, "vmmc-fabric: node%u: mmap %s: %s\n", n->id,
+			n->ram_path, strerror(errno));
+		return -1;
+	}
+	n->ram = p;
+	return 0;
+}
+
+static int epoll_add(struct fabric *f, int fd, __u64 tag)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = tag };
+
+	return epoll_ctl(f->epfd, EPOLL_CTL_ADD, fd, &ev);
+}
+
+static int write_pid_file(struct fabric *f)
+{
+	FILE *p;
+
+	if (asprintf(&f->pid_path, "%s/fabric.pid", f->run_dir) < 0) {
+		f->pid_path = NULL;
+		return -1;
+	}
+	p = fopen(f->pid_path, "we");
+	if (!p)
+		return -1;
+	fprintf(p, "%d\n", (int)getpid());
+	return fclose(p);
+}
+
+/* Returns 0, or the exit code: 2 for a bad RAM file or socket path. */
+static int setup(struct fabric *f)
+{
+	sigset_t mask;
+	unsigned int i;
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	f->epfd = epoll_create1(EPOLL_CLOEXEC);
+	f->signal_fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	f->timer_fd = timerfd_create(CLOCK_MONOTONIC,
+				     TFD_CLOEXEC | TFD_NONBLOCK);
+	if (f->epfd < 0 || f->signal_fd < 0 || f->timer_fd < 0 ||
+	    epoll_add(f, f->signal_fd, FEV_TAG(FEV_SIGNAL, 0, 0)) ||
+	    epoll_add(f, f->timer_fd, FEV_TAG(FEV_TIMER, 0, 0))) {
+		fab_log(f, LOG_ERR, "set-up: %s", strerror(errno));
+		return 1;
+	}
+	for (i = 0; i < f->nr_nodes; i++) {
+		struct fabric_node *n = &f->nodes[i];
+
+		if (map_ram(n))
+			return EXIT_USAGE;
+		if (fabric_nic_init(n) || fabric_node_eventfds(n))
+			return 1;
+		/* Last: the socket file appears only when all is ready. */
+		if (fabric_node_listen(n))
+			return EXIT_USAGE;
+		if (epoll_add(f, n->listen_fd, FEV_TAG(FEV_LISTEN, i, 0))) {
+			fab_log(f, LOG_ERR, "epoll: %s", strerror(errno));
+			return 1;
+		}
+		node_log(n, LOG_V, "listening on %s, RAM %s (%llu bytes)",
+			 n->sock_path, n->ram_path,
+			 (unsigned long long)n->ram_bytes);
+	}
+	if (write_pid_file(f))
+		fab_log(f, LOG_ERR, "cannot write %s/fabric.pid", f->run_dir);
+	return 0;
+}
+
+static void handle_event(struct fabric *f, const struct epoll_event *ev)
+{
+	unsigned int node = FEV_NODE(ev->data.u64);
+	struct signalfd_siginfo si;
+	__u64 v;
+
+	switch (FEV_TYPE(ev->data.u64)) {
+	case FEV_SIGNAL:
+		while (read(f->signal_fd, &si, sizeof(si)) == sizeof(si)) {
+			fab_log(f, LOG_V, "signal %u: exiting", si.ssi_signo);
+			f->stop = true;
+		}
+		break;
+	case FEV_TIMER:
+		if (read(f->timer_fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+			fab_log(f, LOG_ERR, "timerfd: %s", strerror(errno));
+		f->timerfd_armed = false;
+		break;
+	case FEV_LISTEN:
+		fabric_node_accept(&f->nodes[node]);
+		break;
+	case FEV_CLIENT:
+		fabric_node_client_event(&f->nodes[node], ev->events);
+		break;
+	case FEV_DOORBELL:
+		fabric_node_doorbell(&f->nodes[node], FEV_VEC(ev->data.u64));
+		break;
+	}
+}
+
+static bool all_guests_gone(struct fabric *f)
+{
+	unsigned int i;
+
+	if (!f->ever_connected)
+		return false;
+	for (i = 0; i < f->nr_nodes; i++)
+		if (f->nodes[i].state == NODE_UP)
+			return false;
+	return true;
+}
+
+static void run(struct fabric *f)
+{
+	struct epoll_event evs[32];
+	__u64 idle_since = fabric_now_ns();
+	unsigned int i;
+
+	while (!f->stop) {
+		bool sleeping = false, stalled = false;
+		int timeout = 0, nr;
+		__u64 now;
+
+		if (fabric_nic_poll(f))
+			idle_since = fabric_now_ns();
+		now = fabric_now_ns();
+		if (now - idle_since >= f->idle_ns &&
+		    !fabric_timer_due_before(f, now + f->idle_ns)) {
+			/*
+			 * Sets SLEEPING, then a full barrier; the partner is
+			 * the sender's barrier between publishing SQ prod
+			 * and reading status.flags.
+			 */
+			fabric_nic_set_sleeping(f, true);
+			if (fabric_nic_has_work(f, &stalled)) {
+				fabric_nic_set_sleeping(f, false);
+				continue;
+			}
+			if (fabric_timer_arm(f))
+				stalled = true;	/* no timerfd: poll slowly */
+			timeout = stalled ? FABRIC_STALL_POLL_MS : -1;
+			sleeping = true;
+			for (i = 0; i < f->nr_nodes; i++)
+				ctr_add(f->nodes[i].kstatus->counters.sleeps, 1);
+		}
+		nr = epoll_wait(f->epfd, evs, 32, timeout);
+		if (sleeping)
+			fabric_nic_set_sleeping(f, false);
+		if (nr < 0) {
+			if (errno != EINTR) {
+				fab_log(f, LOG_ERR, "epoll_wait: %s",
+					strerror(errno));
+				break;
+			}
+			continue;
+		}
+		/* A slow-poll time-out is no reason to spin again. */
+		if (nr > 0)
+			idle_since = fabric_now_ns();
+		for (i = 0; i < (unsigned int)nr; i++)
+			handle_event(f, &evs[i]);
+		if (all_guests_gone(f)) {
+			fab_log(f, LOG_INFO, "all guests have disconnected: exiting");
+			break;
+		}
+	}
+}
+
+static void teardown(struct fabric *f)
+{
+	unsigned int i, e;
+
+	for (i = 0; i < f->nr_nodes; i++) {
+		struct fabric_node *n = &f->nodes[i];
+
+		for (e = 0; e < VMMC_MAX_EPS && n->sram; e++)
+			fabric_ep_drop_ops(&n->eps[e]);
+	}
+	fabric_link_free(f);
+	for (i = 0; i < FABRIC_MAX_NODES; i++) {
+		struct fabric_node *n = &f->nodes[i];
+
+		if (n->client_fd >= 0)
+			close(n->client_fd);
+		if (n->listen_fd >= 0) {
+			close(n->listen_fd);
+			unlink(n->sock_path);
+		}
+		fabric_node_close_eventfds(n);
+		if (n->sram) {
+			struct vmmc_nic_status *s = n->kstatus;
+
+			/* Tell a guest that outlives us that the NIC is gone. */
+			vmmc_write_once(&s->flags, 0u);
+			node_log(n, LOG_V, "descs %llu cqes %llu irqs %llu sleeps %llu doorbells %llu ring_errors %llu dropped_ops %llu lost_cqes %llu stale_pkts %llu",
+				 (unsigned long long)s->counters.descs,
+				 (unsigned long long)s->counters.cqes,
+				 (unsigned long long)s->counters.irqs,
+				 (unsigned long long)s->counters.sleeps,
+				 (unsigned long long)s->counters.doorbells,
+				 (unsigned long long)n->ring_errors,
+				 (unsigned long long)n->dropped_ops,
+				 (unsigned long long)n->lost_cqes,
+				 (unsigned long long)n->stale_pkts);
+			munmap(n->sram, VMMC_SRAM_SIZE);
+		}
+		if (n->sram_fd >= 0)
+			close(n->sram_fd);
+		if (n->ram)
+			munmap(n->ram, n->ram_bytes);
+		free(n->sock_path);
+		free(n->ram_path);
+	}
+	if (f->pid_path)
+		unlink(f->pid_path);
+	free(f->pid_path);
+	free(f->run_dir);
+	if (f->epfd >= 0)
+		close(f->epfd);
+	if (f->timer_fd >= 0)
+		close(f->timer_fd);
+	if (f->signal_fd >= 0)
+		close(f->signal_fd);
+	if (f->log)
+		fclose(f->log);
+}
+
+static void init(struct fabric *f)
+{
+	unsigned int i, v;
+
+	memset(f, 0, sizeof(*f));
+	f->epfd = f->timer_fd = f->signal_fd = -1;
+	f->idle_ns = FABRIC_DEFAULT_IDLE_US * 1000ull;
+	flist_init(&f->timers);
+	fabric_link_init(f);
+	for (i = 0; i < FABRIC_MAX_NODES; i++) {
+		struct fabric_node *n = &f->nodes[i];
+
+		n->f = f;
+		n->id = i;
+		n->sram_fd = n->listen_fd = n->client_fd = -1;
+		for (v = 0; v < VMMC_NR_VECTORS; v++)
+			n->db_fd[v] = n->irq_fd[v] = -1;
+	}
+}
+
+int main(int argc, char **argv)
+{
+	static struct fabric fabric;
+	struct fabric *f = &fabric;
+	int rc;
+
+	init(f);
+	if (parse_args(f, argc, argv)) {
+		teardown(f);
+		return EXIT_USAGE;
+	}
+	rc = setup(f);
+	if (rc) {
+		teardown(f);
+		return rc;
+	}
+	fab_log(f, LOG_V, "%u node(s) ready, idle %llu us", f->nr_nodes,
+		(unsigned long long)(f->idle_ns / 1000));
+	run(f);
+	teardown(f);
+	return 0;
+}

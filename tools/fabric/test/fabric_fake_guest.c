@@ -1,0 +1,64 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Description: fabric-fake-guest - plays two QEMU guests (device, kmod and
+ * ulib) against a running vmmc-fabric with two nodes, and prints TAP.
+ *
+ *   fabric-fake-guest SOCK0 RAM0 SOCK1 RAM1 RAMBYTES FABRIC_PID
+ *
+ * Exit: 0 all passed, 1 a check failed, 2 bad usage. When it returns,
+ * both fake guests have disconnected, so the fabric should exit 0.
+ */
+#define _GNU_SOURCE
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "fake_guest.h"
+
+VMMC_LAYOUT_CHECKS;
+
+int main(int argc, char **argv)
+{
+	struct fg g0, g1;
+	struct vmmc_sqe s;
+	struct fg_ep ep;
+	struct fg_env env;
+	int sock, fd, r;
+	__s64 v;
+
+	if (argc != 7) {
+		fprintf(stderr, "usage: %s SOCK0 RAM0 SOCK1 RAM1 RAMBYTES FABRIC_PID\n",
+			argv[0]);
+		return 2;
+	}
+	env.sock[0] = argv[1];
+	env.ram[0] = argv[2];
+	env.sock[1] = argv[3];
+	env.ram[1] = argv[4];
+	env.ram_bytes = strtoull(argv[5], NULL, 0);
+	env.fabric_pid = atoi(argv[6]);
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	printf("TAP version 13\n");
+
+	g1.sock = -1;
+	if (!fg_connect(&g0, env.sock[0], env.ram[0], env.ram_bytes, 0))
+		goto out;
+	sock = fg_connect_sock(env.sock[0]);
+	r = sock >= 0 ? fg_recv_msg(sock, &v, &fd, 2000) : -1;
+	t_check(r == 0, "second connection to node0 refused (closed, no messages)");
+	if (sock >= 0)
+		close(sock);
+	fg_drv(&g0, VMMC_DRV_UP);
+	t_check(fg_ep_open(&ep, &g0, 0, 0x80000), "node0 ep0 activated");
+	fg_sqe_nop(&s, 42);
+	fg_submit(&ep, &s);
+	fg_expect(&ep, 42, 0, VMMC_ST_OK, 0, "first guest undisturbed by the refused one");
+
+	test_nic(&env, &g0);
+	test_link(&env, &g0, &g1);
+out:
+	fg_close(&g0);
+	fg_close(&g1);
+	printf("# %d check(s) failed\n", t_failed);
+	return t_failed ? 1 : 0;
+}

@@ -1,0 +1,117 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# run.sh - run the fabric tests against a real vmmc-fabric
+#
+# Contract: needs $O (where vmmc-fabric and fabric-fake-guest were built);
+# VALGRIND=1 runs the fabric under valgrind (memcheck, leaks are errors).
+# Uses a temporary run dir and RAM files in /dev/shm, removed on exit.
+# Prints TAP-ish lines and a summary; exits non-zero if anything failed.
+
+set -u
+: "${O:?O must name the build directory}"
+FABRIC=$O/vmmc-fabric
+GUEST=$O/fabric-fake-guest
+RAMBYTES=$((64 << 20))
+RUN=$(mktemp -d /tmp/vmmc-fabric-test.XXXXXX)
+RAM0=/dev/shm/vmmc-fabric-test-$$-0
+RAM1=/dev/shm/vmmc-fabric-test-$$-1
+FPID=
+fail=0
+n=0
+
+cleanup() {
+	[ -n "$FPID" ] && kill "$FPID" 2>/dev/null
+	rm -rf "$RUN"
+	rm -f "$RAM0" "$RAM1"
+}
+trap cleanup EXIT INT TERM
+
+check() {	# check COND-EXIT-STATUS DESCRIPTION
+	n=$((n + 1))
+	if [ "$1" -eq 0 ]; then
+		echo "ok $n - $2"
+	else
+		echo "not ok $n - $2"
+		fail=$((fail + 1))
+	fi
+}
+
+wait_for() {	# wait_for FILE...: up to 10 s (valgrind is slow)
+	i=0
+	for f in "$@"; do
+		while [ ! -e "$f" ]; do
+			i=$((i + 1))
+			[ $i -gt 1000 ] && return 1
+			sleep 0.01
+		done
+	done
+}
+
+truncate -s $RAMBYTES "$RAM0" "$RAM1"
+NODES="--node 0,$RUN/n0.sock,$RAM0,$RAMBYTES --node 1,$RUN/n1.sock,$RAM1,$RAMBYTES"
+if [ -n "${VALGRIND:-}" ]; then
+	WRAP="valgrind -q --error-exitcode=99 --leak-check=full --show-leak-kinds=all --errors-for-leak-kinds=all --log-file=$RUN/valgrind.log"
+else
+	WRAP=
+fi
+
+# --- arguments
+"$FABRIC" >/dev/null 2>&1; [ $? -eq 2 ]; check $? "no arguments: exit 2"
+"$FABRIC" --run-dir "$RUN" --node 0,$RUN/x.sock,$RAM0,$RAMBYTES \
+	--node 2,$RUN/y.sock,$RAM1,$RAMBYTES >/dev/null 2>&1
+[ $? -eq 2 ]; check $? "node ids with a gap: exit 2"
+"$FABRIC" --run-dir "$RUN" --node 0,$RUN/x.sock,$RAM0,$((RAMBYTES * 2)) \
+	>/dev/null 2>&1
+[ $? -eq 2 ]; check $? "RAMBYTES larger than the RAM file: exit 2"
+"$FABRIC" --run-dir "$RUN" --node 0,$RUN/x.sock,$RAM0 >/dev/null 2>&1
+[ $? -eq 2 ]; check $? "malformed --node: exit 2"
+"$FABRIC" --help | grep -q -- --run-dir; check $? "--help prints usage"
+
+# --- the fake guests
+$WRAP "$FABRIC" --run-dir "$RUN" $NODES -v --log "$RUN/fabric.log" &
+FPID=$!
+wait_for "$RUN/n0.sock" "$RUN/n1.sock" "$RUN/fabric.pid"
+check $? "socket files and fabric.pid created"
+"$GUEST" "$RUN/n0.sock" "$RAM0" "$RUN/n1.sock" "$RAM1" $RAMBYTES $FPID \
+	>"$RUN/guest.tap" 2>&1
+grc=$?
+sed 's/^/    /' "$RUN/guest.tap"
+check $grc "fake guests: $(grep -c '^ok' "$RUN/guest.tap") passed, $(grep -c '^not ok' "$RUN/guest.tap") failed"
+wait $FPID
+frc=$?
+FPID=
+check $frc "fabric exits 0 once both guests have disconnected (rc $frc)"
+[ ! -e "$RUN/n0.sock" ] && [ ! -e "$RUN/n1.sock" ] && [ ! -e "$RUN/fabric.pid" ]
+check $? "socket files and fabric.pid removed"
+if [ -n "$WRAP" ]; then
+	[ ! -s "$RUN/valgrind.log" ]
+	check $? "valgrind: no errors, no leaks"
+	sed 's/^/    # /' "$RUN/valgrind.log"
+fi
+[ $fail -ne 0 ] && sed 's/^/    # /' "$RUN/fabric.log"
+
+# --- signals
+for sig in TERM INT; do
+	$WRAP "$FABRIC" --run-dir "$RUN" $NODES --log "$RUN/fabric-$sig.log" &
+	FPID=$!
+	wait_for "$RUN/n0.sock" "$RUN/n1.sock" "$RUN/fabric.pid"
+	kill -$sig $FPID
+	wait $FPID
+	frc=$?
+	FPID=
+	[ $frc -eq 0 ] && [ ! -e "$RUN/n0.sock" ] && [ ! -e "$RUN/n1.sock" ]
+	check $? "SIG$sig: exit 0 (rc $frc), socket files removed"
+	if [ -n "$WRAP" ]; then
+		[ ! -s "$RUN/valgrind.log" ]
+		check $? "valgrind after SIG$sig: no errors, no leaks"
+	fi
+done
+
+echo "1..$n"
+if [ $fail -eq 0 ]; then
+	echo "# fabric tests: all $n passed${WRAP:+ (fabric under valgrind)}"
+else
+	echo "# fabric tests: $fail of $n FAILED"
+fi
+[ $fail -eq 0 ]
