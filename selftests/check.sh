@@ -1,0 +1,59 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# make check: run every test and print one closing line
+# "N passed, N failed[, N skipped]". Host-side tests first (the fabric
+# against fake guests), then a one-node guest (device, data path,
+# interrupts, module unload, vmmc_ctl), then a two-node cluster (NIC to
+# NIC). Exit status non-zero on any failure.
+set -u
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top" || exit 2
+build=$top/build
+results=$build/results
+rm -rf "$results" && mkdir -p "$results"
+pass=0 fail=0 skip=0
+
+add_result() {	# add_result FILE NAME: a "RESULT p f s" line, or a failure
+	local p f s
+	if [ -s "$1" ] && read -r _ p f s < "$1"; then
+		pass=$((pass + p)) fail=$((fail + f)) skip=$((skip + s))
+	else
+		echo "not ok - $2 produced no result"
+		fail=$((fail + 1))
+	fi
+}
+
+# 1. host side: the fabric against fake guests
+echo "==== host: fabric"
+if make -s -C tools/fabric test O="$build/tools/fabric" > "$results/fabric.log" 2>&1; then rc=0; else rc=$?; fi
+cat "$results/fabric.log"
+p=$(grep -cE '^ok [0-9]+' "$results/fabric.log")
+f=$(grep -cE '^not ok [0-9]+' "$results/fabric.log")
+[ "$rc" -ne 0 ] && [ "$f" -eq 0 ] && f=1
+[ $((p + f)) -eq 0 ] && f=1
+echo "RESULT $p $f 0" > "$results/fabric"
+add_result "$results/fabric" "fabric tests"
+
+# 2. one node, with a foreign ivshmem device beside the NIC
+echo "==== one node"
+tools/vm/vmrun --foreign-ivshmem --timeout 900 -- \
+	env VMMC_FOREIGN_IVSHMEM=1 VMMC_RESULT="$results/node1-0" \
+	selftests/run_guest.sh "$build" vmmc_dev vmmc_datapath vmmc_ctl.sh \
+	vmmc_module.sh
+add_result "$results/node1-0" "one-node run"
+
+# 3. two nodes: node 0 pings node 1's NIC; both run the device tests
+echo "==== two nodes"
+tools/vm/vmrun -n 2 --timeout 900 \
+	--node-cmd "0=VMMC_RESULT=$results/node2-0 selftests/run_guest.sh $build vmmc_dev vmmc_cluster; rc=\$?; python3 selftests/barrier.py notify 10.77.0.2; exit \$rc" \
+	--node-cmd "1=VMMC_RESULT=$results/node2-1 selftests/run_guest.sh $build vmmc_dev; rc=\$?; python3 selftests/barrier.py wait; exit \$rc" \
+	-- true
+add_result "$results/node2-0" "two-node run, node 0"
+add_result "$results/node2-1" "two-node run, node 1"
+
+if [ "$skip" -gt 0 ]; then
+	echo "$pass passed, $fail failed, $skip skipped"
+else
+	echo "$pass passed, $fail failed"
+fi
+[ "$fail" -eq 0 ]

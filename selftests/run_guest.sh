@@ -1,0 +1,59 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Runs inside a guest (tools/vm/vmrun): loads vmmc.ko, runs the selftests
+# given as arguments, checks the kernel log, and writes a summary line
+# "RESULT <pass> <fail> <skip>" to $VMMC_RESULT (on the project share).
+# Each test program's TAP output goes to the console as it runs.
+# Usage: run_guest.sh BUILD_DIR TEST...   (TEST: a program name under
+# BUILD_DIR/selftests, or a script under selftests/ ending in .sh)
+set -u
+build=$1; shift
+pass=0 fail=0 skip=0
+result=${VMMC_RESULT:-/dev/null}
+
+count() {	# count one test program's TAP lines from a log file
+	local log=$1 rc=$2 name=$3 p f s
+	p=$(grep -cE '^ok [0-9]+ ' "$log" | head -1)
+	s=$(grep -cE '^ok [0-9]+ .*# SKIP' "$log" | head -1)
+	f=$(grep -cE '^not ok [0-9]+ ' "$log" | head -1)
+	p=$((p - s))
+	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+		echo "not ok - $name exited with $rc and reported no failure"
+		f=1
+	fi
+	if [ $((p + f + s)) -eq 0 ]; then
+		echo "not ok - $name ran no test"
+		f=1
+	fi
+	pass=$((pass + p)) fail=$((fail + f)) skip=$((skip + s))
+}
+
+dmesg -n 4 2>/dev/null
+dmesg -C 2>/dev/null
+if ! grep -q '^vmmc ' /proc/modules; then
+	insmod "$build/vmmc.ko" || { echo "RESULT 0 1 0" > "$result"; exit 1; }
+fi
+for t in "$@"; do
+	log=$(mktemp)
+	echo "# ---- $t (node ${VMMC_NODE:-0})"
+	case $t in
+	*.sh)	timeout 300 bash "selftests/$t" "$build/vmmc.ko" 2>&1 | tee "$log"
+		rc=${PIPESTATUS[0]} ;;
+	*)	timeout 600 "$build/selftests/$t" 2>&1 | tee "$log"
+		rc=${PIPESTATUS[0]} ;;
+	esac
+	count "$log" "$rc" "$t"
+	rm -f "$log"
+done
+
+# the kernel said nothing alarming while the tests ran
+if dmesg | grep -E 'BUG:|WARNING:|Oops|general protection|Call Trace|UBSAN|KASAN|list_del corruption'; then
+	echo "not ok - kernel log clean"
+	fail=$((fail + 1))
+else
+	echo "ok - kernel log clean"
+	pass=$((pass + 1))
+fi
+echo "RESULT $pass $fail $skip" > "$result"
+echo "# node ${VMMC_NODE:-0}: $pass passed, $fail failed, $skip skipped"
+[ "$fail" -eq 0 ]

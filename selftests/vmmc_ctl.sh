@@ -1,0 +1,47 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Description: vmmc_ctl and the vmmc netlink family, as a user sees them:
+# text and JSON output agree with the node, endpoints are counted while
+# open and back to zero after, NIC and driver counters move with traffic,
+# bad arguments and absent NICs give clear errors and the right exit code,
+# and malformed netlink requests are refused (vmmc_nl_bad.py). TAP output.
+set -u
+top=$(cd "$(dirname "$0")/.." && pwd)
+ctl=$top/build/tools/vmmc_ctl/vmmc_ctl
+dp=$top/build/selftests/vmmc_datapath
+n=0 fails=0
+ok() { n=$((n + 1)); echo "ok $n $1"; }
+nok() { n=$((n + 1)); fails=$((fails + 1)); echo "not ok $n $1"; }
+check() { local name=$1; shift; if "$@"; then ok "$name"; else nok "$name"; fi; }
+json() {	# json EXPR: evaluate a python expression on vmmc_ctl -j show
+	"$ctl" -j show | python3 -c "import json,sys; d=json.load(sys.stdin); sys.exit(0 if ($1) else 1)"
+}
+stat() {	# stat NAME: one counter of vmmc0
+	"$ctl" -j show | python3 -c "import json,sys; print(json.load(sys.stdin)[0]['stats']['$1'])"
+}
+echo "TAP version 13"
+echo "1..13"
+node=${VMMC_NODE:-0}
+
+check "text_show" bash -c "'$ctl' show | grep -q '^vmmc0: node $node of '"
+check "json_is_one_nic" json "len(d) == 1 and d[0]['dev'] == 'vmmc0'"
+check "json_fields" json "d[0]['node_id'] == $node and d[0]['nic_version'] == 1 and d[0]['abi_version'] == 1 and d[0]['max_eps'] == 64 and d[0]['flags']['running'] == 1"
+check "no_endpoints_idle" json "d[0]['live_eps'] == 0"
+opened=$(stat eps_opened)
+exec 3<>/dev/vmmc0 4<>/dev/vmmc0
+check "endpoints_counted" json "d[0]['live_eps'] == 2"
+exec 3>&- 4>&-
+check "endpoints_back_to_zero" json "d[0]['live_eps'] == 0 and d[0]['stats']['eps_opened'] == $opened + 2 and d[0]['stats']['eps_closed'] == d[0]['stats']['eps_opened']"
+descs=$(stat nic_descs)
+irqs=$(stat irq_event)
+"$dp" -t nop_round_trips -t interrupt_wakes_waiter > /dev/null 2>&1
+check "nic_counters_move" json "d[0]['stats']['nic_descs'] >= $descs + 1001 and d[0]['stats']['nic_cqes'] >= d[0]['stats']['nic_descs'] - 64"
+check "irq_counters_move" json "d[0]['stats']['irq_event'] > $irqs and d[0]['stats']['nic_irqs'] >= d[0]['stats']['irq_event']"
+check "show_by_index" bash -c "diff <('$ctl' dev show 0 | head -1) <('$ctl' show | head -1)"
+check "absent_nic_exit_1" bash -c "'$ctl' dev show vmmc9 2>&1 >/dev/null | grep -q 'no NIC vmmc9'; [ \${PIPESTATUS[0]} -eq 1 ]"
+check "bad_usage_exit_2" bash -c "'$ctl' dev show nonsense 2>/dev/null; [ \$? -eq 2 ] && '$ctl' -x 2>/dev/null; [ \$? -eq 2 ] && '$ctl' frob 2>/dev/null; [ \$? -eq 2 ]"
+check "help_exit_0" bash -c "'$ctl' --help | grep -q Usage && '$ctl' dev help | grep -q 'dev show'"
+check "netlink_bad_requests" python3 "$top/selftests/vmmc_nl_bad.py"
+
+echo "# Totals: pass:$((n - fails)) fail:$fails xfail:0 xpass:0 skip:0 error:0"
+[ $fails -eq 0 ]
