@@ -1,0 +1,72 @@
+# SPDX-License-Identifier: GPL-2.0
+# vmmc: top-level build. `make check` and `make demo` install what is
+# missing (tools/setup-deps.sh), build everything, boot QEMU guests and run.
+#
+#   make            build the module, library, fabric, vmmc_ctl, selftests
+#   make check      build + every test inside QEMU; ends "N passed, N failed"
+#   make demo       build + a two-node cluster running the main job
+#   make lint       checkpatch --strict and sparse on kmod/, gcc and clang
+#                   -Werror on user space
+#   make shell      a shell on a one-node guest with the NIC
+SHELL := /bin/bash
+BUILD := $(CURDIR)/build
+# The guest kernel: Debian's 6.1 in /boot (never the host's uname -r).
+# Recursive (=) so it is read after `deps` installed it.
+KVER = $(shell ls /boot | sed -n 's/^vmlinuz-\(6\.1\..*-amd64\)$$/\1/p' | sort -V | tail -n 1)
+KDIR = /usr/src/linux-headers-$(KVER)
+CC ?= gcc
+
+.DEFAULT_GOAL := all
+.PHONY: all deps kmod ulib fabric ctl selftests bench initramfs check demo \
+	lint shell clean
+
+all: deps
+	@$(MAKE) --no-print-directory build
+
+# Everything after deps, in one make so that KVER is known.
+.PHONY: build
+build: kmod ulib fabric ctl selftests bench initramfs
+
+deps:
+	@tools/setup-deps.sh
+
+kmod:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
+	@mkdir -p $(BUILD) && cmp -s vmmc.ko $(BUILD)/vmmc.ko || cp vmmc.ko $(BUILD)/vmmc.ko
+
+ulib:
+	$(MAKE) -C ulib O=$(BUILD)/ulib CC=$(CC)
+
+fabric:
+	$(MAKE) -C tools/fabric O=$(BUILD)/tools/fabric CC=$(CC)
+
+ctl:
+	$(MAKE) -C tools/vmmc_ctl O=$(BUILD)/tools/vmmc_ctl CC=$(CC)
+
+selftests: ulib
+	$(MAKE) -C selftests O=$(BUILD)/selftests ULIB_O=$(BUILD)/ulib \
+		KSFT=$(BUILD)/linux-src/tools/testing/selftests CC=$(CC)
+
+bench: ulib
+	$(MAKE) -C tools/bench O=$(BUILD)/tools/bench ULIB_O=$(BUILD)/ulib CC=$(CC)
+
+initramfs:
+	tools/vm/mkinitramfs $(KVER) $(BUILD)/vm/initramfs.cpio.gz
+
+check: all
+	@selftests/check.sh
+
+demo: all
+	@tools/demo.sh
+
+shell: all
+	tools/vm/vmrun --shell
+
+lint: deps
+	@$(MAKE) --no-print-directory build
+	@tools/lint.sh
+
+clean:
+	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean
+	rm -rf $(BUILD)/ulib $(BUILD)/tools $(BUILD)/selftests $(BUILD)/vm \
+		$(BUILD)/vmmc.ko $(BUILD)/results $(BUILD)/run
