@@ -10,8 +10,8 @@
  *   - the kernel module (kmod), which owns protection,
  *   - the user library (ulib), which owns its endpoint's queues.
  * Every field says who writes it. Everything is little-endian, fixed size,
- * with explicit padding; sizes and offsets are checked by static_assert in
- * vmmc_layout_check() at the end of this file, compiled on every side.
+ * with explicit padding; sizes and offsets are checked by VMMC_LAYOUT_CHECKS
+ * at the end of this file, which every side compiles.
  *
  * Rings: all ring indices are free-running __u32 counters, masked with
  * (entries - 1) on access; entries is a power of two; the ring is full when
@@ -140,7 +140,7 @@ struct vmmc_nic_counters {
 #define VMMC_NIC_F_RUNNING	(1u << 1)	/* the fabric is attached */
 
 struct vmmc_nic_status {
-	__u32 magic;		/* VMMC_NIC_MAGIC, set before anything else */
+	__u32 magic;		/* VMMC_NIC_MAGIC, stored last (release) */
 	__u32 version;		/* VMMC_NIC_VERSION */
 	__u32 node_id;		/* this NIC's node id on the fabric */
 	__u32 nr_nodes;		/* nodes on the fabric */
