@@ -20,6 +20,7 @@
 #include <linux/kref.h>
 #include <linux/mutex.h>
 #include <linux/pci.h>
+#include <linux/rwsem.h>
 #include <linux/wait.h>
 
 #include "../uapi/vmmc.h"
@@ -61,11 +62,20 @@ struct vmmc_dev {
 	struct vmmc_ep_ctx *epctx;	/* in sram, VMMC_MAX_EPS entries */
 	u32 node_id;			/* cached at probe */
 	u32 nr_nodes;
+	u32 nic_version;
 
-	struct mutex ep_lock;		/* guards eps[], live_eps, dead */
+	/*
+	 * Guards dead against the process-context users of SRAM and BAR0
+	 * that do not take ep_lock (wait, poll, mmap): they hold it for
+	 * reading while they touch the device; remove() takes it for
+	 * writing to set dead, after which SRAM and BAR0 go away.
+	 * Order: dead_rwsem, then ep_lock.
+	 */
+	struct rw_semaphore dead_rwsem;
+	struct mutex ep_lock;		/* guards eps[], live_eps */
 	struct vmmc_ep *eps[VMMC_MAX_EPS];
 	unsigned int live_eps;
-	bool dead;			/* unbound: no new endpoint */
+	bool dead;			/* unbound; written under both locks */
 
 	/* one queue per endpoint slot: the slot is stable, the ep is not */
 	wait_queue_head_t ep_wq[VMMC_MAX_EPS];

@@ -42,7 +42,7 @@ static long vmmc_ioctl_info(struct vmmc_ep *ep, void __user *uarg)
 	struct vmmc_dev *vdev = ep->vdev;
 	struct vmmc_info info = {
 		.abi_version	= VMMC_ABI_VERSION,
-		.nic_version	= READ_ONCE(vdev->status->version),
+		.nic_version	= vdev->nic_version,
 		.node_id	= vdev->node_id,
 		.nr_nodes	= vdev->nr_nodes,
 		.ep_id		= ep->id,

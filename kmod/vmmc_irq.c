@@ -92,7 +92,10 @@ void vmmc_irq_teardown(struct vmmc_dev *vdev)
 	pci_free_irq_vectors(pdev);
 }
 
-/* The waiter is done: an endpoint nobody waits on costs no interrupt. */
+/*
+ * The waiter is done: an endpoint nobody waits on costs no interrupt.
+ * Caller holds dead_rwsem for reading and saw !dead.
+ */
 static void vmmc_ep_disarm(struct vmmc_ep *ep)
 {
 	WRITE_ONCE(ep->ctx->irq_armed, 0);
@@ -101,6 +104,7 @@ static void vmmc_ep_disarm(struct vmmc_ep *ep)
 /*
  * Arm the interrupt and re-check. True (and disarmed) if an entry is there;
  * false if the caller may sleep: the NIC will interrupt for the next one.
+ * Caller holds dead_rwsem for reading and saw !dead.
  */
 static bool vmmc_ep_arm(struct vmmc_ep *ep)
 {
@@ -125,7 +129,8 @@ static bool vmmc_ep_woken(struct vmmc_ep *ep)
  * @ep: the endpoint
  * @timeout_ms: 0 for a non-blocking check
  *
- * Context: process context, sleeps interruptibly.
+ * Context: process context, sleeps interruptibly; takes dead_rwsem for
+ * reading around each SRAM access, never while sleeping.
  * Return: 0 if an entry is there, -ETIMEDOUT, -EINTR on a signal, or
  * -ENODEV if the NIC went away.
  */
@@ -135,22 +140,35 @@ int vmmc_ep_wait(struct vmmc_ep *ep, u32 timeout_ms)
 	long left;
 
 	vmmc_stat_inc(vdev, VMMC_STAT_WAITS);
-	if (vmmc_ep_arm(ep))
+	down_read(&vdev->dead_rwsem);
+	if (vdev->dead) {
+		up_read(&vdev->dead_rwsem);
+		return -ENODEV;
+	}
+	if (vmmc_ep_arm(ep)) {
+		up_read(&vdev->dead_rwsem);
 		return 0;
+	}
 	if (!timeout_ms) {
 		vmmc_ep_disarm(ep);
+		up_read(&vdev->dead_rwsem);
 		return -ETIMEDOUT;
 	}
+	up_read(&vdev->dead_rwsem);
 
 	vmmc_stat_inc(vdev, VMMC_STAT_WAIT_BLOCKS);
 	left = wait_event_interruptible_timeout(vdev->ep_wq[ep->id],
 						vmmc_ep_woken(ep),
 						msecs_to_jiffies(timeout_ms));
+	down_read(&vdev->dead_rwsem);
+	if (vdev->dead) {
+		up_read(&vdev->dead_rwsem);
+		return -ENODEV;
+	}
 	vmmc_ep_disarm(ep);
+	up_read(&vdev->dead_rwsem);
 	if (left < 0)
 		return -EINTR;
-	if (READ_ONCE(vdev->dead))
-		return -ENODEV;
 	if (!left && !vmmc_ep_has_events(ep))
 		return -ETIMEDOUT;
 	return 0;
@@ -162,14 +180,21 @@ int vmmc_ep_wait(struct vmmc_ep *ep, u32 timeout_ms)
  * @file: its file
  * @wait: the poll table
  *
- * Context: process context.
+ * Context: process context; takes dead_rwsem for reading.
  * Return: the poll mask.
  */
 __poll_t vmmc_ep_poll(struct vmmc_ep *ep, struct file *file,
 		      struct poll_table_struct *wait)
 {
-	poll_wait(file, &ep->vdev->ep_wq[ep->id], wait);
-	if (READ_ONCE(ep->vdev->dead))
-		return EPOLLERR | EPOLLHUP;
-	return vmmc_ep_arm(ep) ? EPOLLIN | EPOLLRDNORM : 0;
+	struct vmmc_dev *vdev = ep->vdev;
+	__poll_t mask = 0;
+
+	poll_wait(file, &vdev->ep_wq[ep->id], wait);
+	down_read(&vdev->dead_rwsem);
+	if (vdev->dead)
+		mask = EPOLLERR | EPOLLHUP;
+	else if (vmmc_ep_arm(ep))
+		mask = EPOLLIN | EPOLLRDNORM;
+	up_read(&vdev->dead_rwsem);
+	return mask;
 }

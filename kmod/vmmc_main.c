@@ -140,6 +140,7 @@ static int vmmc_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 		return -ENOMEM;
 	kref_init(&vdev->ref);
 	vdev->pdev = pci_dev_get(pdev);
+	init_rwsem(&vdev->dead_rwsem);
 	mutex_init(&vdev->ep_lock);
 	init_waitqueue_head(&vdev->ctrl_wq);
 	for (i = 0; i < VMMC_MAX_EPS; i++)
@@ -168,6 +169,7 @@ static int vmmc_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	vdev->epctx = vdev->sram + VMMC_SRAM_EPCTX;
 	vdev->node_id = READ_ONCE(vdev->status->node_id);
 	vdev->nr_nodes = READ_ONCE(vdev->status->nr_nodes);
+	vdev->nic_version = READ_ONCE(vdev->status->version);
 
 	err = dma_set_mask_and_coherent(&pdev->dev, DMA_BIT_MASK(64));
 	if (err)
@@ -235,6 +237,7 @@ static void vmmc_remove(struct pci_dev *pdev)
 	mutex_unlock(&vmmc_devs_lock);
 
 	/* no new endpoint; fence the live ones (only on unbind: rmmod waits) */
+	down_write(&vdev->dead_rwsem);
 	mutex_lock(&vdev->ep_lock);
 	vdev->dead = true;
 	for (i = 0; i < VMMC_MAX_EPS; i++) {
@@ -247,6 +250,7 @@ static void vmmc_remove(struct pci_dev *pdev)
 		unmap_mapping_range(ep->mapping, 0, 0, 1);
 	}
 	mutex_unlock(&vdev->ep_lock);
+	up_write(&vdev->dead_rwsem);
 	for (i = 0; i < VMMC_MAX_EPS; i++)
 		wake_up_all(&vdev->ep_wq[i]);
 

@@ -40,29 +40,12 @@ static int vmmc_mmap_evq(struct vmmc_ep *ep, struct vm_area_struct *vma)
 	return err;
 }
 
-/**
- * vmmc_mmap() - mmap() of /dev/vmmcN
- * @file: an endpoint's file
- * @vma: the new mapping
- *
- * Context: process context, mmap_lock held for write.
- * Return: 0, -EINVAL (offset, size, MAP_PRIVATE), -EPERM (permission), or
- * -ENODEV (the NIC is gone).
- */
-int vmmc_mmap(struct file *file, struct vm_area_struct *vma)
+/* The mapping itself; dead_rwsem held for reading, NIC alive. */
+static int vmmc_mmap_locked(struct vmmc_ep *ep, struct vm_area_struct *vma)
 {
-	struct vmmc_ep *ep = file->private_data;
 	struct vmmc_dev *vdev = ep->vdev;
 	unsigned long size = vma->vm_end - vma->vm_start;
 	u64 off = (u64)vma->vm_pgoff << PAGE_SHIFT;
-
-	if (!(vma->vm_flags & VM_SHARED))
-		return -EINVAL;
-	if (vma->vm_flags & VM_EXEC)
-		return -EPERM;
-	if (READ_ONCE(vdev->dead))
-		return -ENODEV;
-	vma->vm_flags &= ~VM_MAYEXEC;
 
 	switch (off) {
 	case VMMC_OFF_SQ:
@@ -93,4 +76,33 @@ int vmmc_mmap(struct file *file, struct vm_area_struct *vma)
 	default:
 		return -EINVAL;
 	}
+}
+
+/**
+ * vmmc_mmap() - mmap() of /dev/vmmcN
+ * @file: an endpoint's file
+ * @vma: the new mapping
+ *
+ * Context: process context, mmap_lock held for write; takes dead_rwsem
+ * for reading.
+ * Return: 0, -EINVAL (offset, size, MAP_PRIVATE), -EPERM (permission), or
+ * -ENODEV (the NIC is gone).
+ */
+int vmmc_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	struct vmmc_ep *ep = file->private_data;
+	struct vmmc_dev *vdev = ep->vdev;
+	int err;
+
+	if (!(vma->vm_flags & VM_SHARED))
+		return -EINVAL;
+	if (vma->vm_flags & VM_EXEC)
+		return -EPERM;
+	vma->vm_flags &= ~VM_MAYEXEC;
+
+	/* remove() zaps mappings after it set dead: none can slip past */
+	down_read(&vdev->dead_rwsem);
+	err = vdev->dead ? -ENODEV : vmmc_mmap_locked(ep, vma);
+	up_read(&vdev->dead_rwsem);
+	return err;
 }

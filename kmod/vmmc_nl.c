@@ -97,8 +97,7 @@ static int vmmc_nl_fill_dev(struct sk_buff *skb, struct vmmc_dev *vdev,
 	    nla_put_string(skb, VMMC_NL_A_PCI_NAME, pci_name(vdev->pdev)) ||
 	    nla_put_u32(skb, VMMC_NL_A_NODE_ID, vdev->node_id) ||
 	    nla_put_u32(skb, VMMC_NL_A_NR_NODES, vdev->nr_nodes) ||
-	    nla_put_u32(skb, VMMC_NL_A_NIC_VERSION,
-			READ_ONCE(vdev->status->version)) ||
+	    nla_put_u32(skb, VMMC_NL_A_NIC_VERSION, vdev->nic_version) ||
 	    nla_put_u32(skb, VMMC_NL_A_ABI_VERSION, VMMC_ABI_VERSION) ||
 	    nla_put_u32(skb, VMMC_NL_A_MAX_EPS, VMMC_MAX_EPS) ||
 	    nla_put_u32(skb, VMMC_NL_A_LIVE_EPS, live) ||

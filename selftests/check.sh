@@ -3,8 +3,10 @@
 # make check: run every test and print one closing line
 # "N passed, N failed[, N skipped]". Host-side tests first (the fabric
 # against fake guests), then a one-node guest (device, data path,
-# interrupts, module unload, vmmc_ctl), then a two-node cluster (NIC to
-# NIC). Exit status non-zero on any failure.
+# interrupts, vmmc_ctl, teardown by kill -9 and unbind, module unload),
+# then a two-node cluster (NIC to NIC). Guests boot with slub_debug; each guest run ends with a check that
+# the kernel log holds no BUG, WARNING or Oops. Exit status non-zero on any
+# failure.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top" || exit 2
@@ -39,7 +41,7 @@ echo "==== one node"
 tools/vm/vmrun --foreign-ivshmem --timeout 900 -- \
 	env VMMC_FOREIGN_IVSHMEM=1 VMMC_RESULT="$results/node1-0" \
 	selftests/run_guest.sh "$build" vmmc_dev vmmc_datapath vmmc_ctl.sh \
-	vmmc_module.sh
+	vmmc_teardown.sh vmmc_module.sh
 add_result "$results/node1-0" "one-node run"
 
 # 3. two nodes: node 0 pings node 1's NIC; both run the device tests

@@ -1,0 +1,74 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Description: endpoints die cleanly. A process killed with SIGKILL while
+# delayed NOPs are in flight leaves no endpoint behind and no completion
+# is written after the kill (the fence dropped them); fifty such processes
+# likewise; a PCI unbind while a process holds an endpoint and its
+# mappings fails its wait with ENODEV, turns its mappings into SIGBUS,
+# removes /dev/vmmc0, and a rebind brings the NIC back. TAP output.
+set -u
+top=$(cd "$(dirname "$0")/.." && pwd)
+ctl=$top/build/tools/vmmc_ctl/vmmc_ctl
+hold=$top/build/selftests/vmmc_hold
+n=0 fails=0
+ok() { n=$((n + 1)); echo "ok $n $1"; }
+nok() { n=$((n + 1)); fails=$((fails + 1)); echo "not ok $n $1"; }
+check() { local name=$1; shift; if "$@"; then ok "$name"; else nok "$name"; fi; }
+json() {	# json EXPR on vmmc_ctl -j show
+	"$ctl" -j show 2>/dev/null | python3 -c "import json,sys; d=json.load(sys.stdin); sys.exit(0 if ($1) else 1)"
+}
+stat() { "$ctl" -j show | python3 -c "import json,sys; print(json.load(sys.stdin)[0]['stats']['$1'])"; }
+wait_ready() {	# wait_ready FILE: until the holder said ready (bounded)
+	local i
+	for i in $(seq 100); do grep -q ready "$1" 2>/dev/null && return 0; sleep 0.1; done
+	return 1
+}
+echo "TAP version 13"
+echo "1..9"
+tmp=$(mktemp -d)
+
+# 1. SIGKILL with 32 NOPs delayed by 1 s (the most) in flight
+fences=$(stat fences)
+cqes=$(stat nic_cqes)
+"$hold" -d 1000000 -n 32 > "$tmp/h1" &
+pid=$!
+wait_ready "$tmp/h1"
+kill -9 $pid
+wait $pid 2>/dev/null
+sleep 1.5	# the delayed NOPs would have completed by now
+check "kill9_no_endpoint_left" json "d[0]['live_eps'] == 0"
+check "kill9_fenced" json "d[0]['stats']['fences'] == $fences + 1 and d[0]['stats']['fence_timeouts'] == 0"
+check "kill9_no_completion_after_death" json "d[0]['stats']['nic_cqes'] == $cqes"
+
+# 2. fifty processes with work in flight, killed at once
+pids=()
+for i in $(seq 50); do
+	"$hold" -d 1000000 -n 8 > "$tmp/m$i" 2>&1 &
+	pids+=($!)
+done
+for i in $(seq 50); do wait_ready "$tmp/m$i" || break; done
+check "fifty_endpoints_open" json "d[0]['live_eps'] == 50"
+kill -9 "${pids[@]}"
+wait "${pids[@]}" 2>/dev/null
+sleep 0.5
+check "fifty_killed_none_left" json "d[0]['live_eps'] == 0 and d[0]['stats']['eps_opened'] == d[0]['stats']['eps_closed'] and d[0]['stats']['fence_timeouts'] == 0"
+
+# 3. unbind while a process holds an endpoint and its mappings
+bdf=$(basename "$(readlink -f /sys/class/vmmc/vmmc0/device)")
+"$hold" > "$tmp/h2" &
+pid=$!
+wait_ready "$tmp/h2"
+echo "$bdf" > /sys/bus/pci/drivers/vmmc/unbind
+for i in $(seq 50); do kill -0 $pid 2>/dev/null || break; sleep 0.1; done
+wait $pid
+rc=$?
+check "unbind_holder_saw_enodev_then_sigbus" bash -c "[ $rc -eq 0 ] && grep -q enodev '$tmp/h2' && grep -q sigbus '$tmp/h2'"
+check "unbind_device_gone" bash -c "! [ -e /dev/vmmc0 ] && ! '$ctl' show 2>/dev/null"
+echo "$bdf" > /sys/bus/pci/drivers/vmmc/bind
+for i in $(seq 50); do [ -c /dev/vmmc0 ] && break; sleep 0.1; done
+check "rebind_nic_back" bash -c "[ -c /dev/vmmc0 ] && '$ctl' show >/dev/null"
+check "rebind_endpoint_works" bash -c "'$top/build/selftests/vmmc_datapath' -t nop_round_trips >/dev/null 2>&1"
+
+rm -rf "$tmp"
+echo "# Totals: pass:$((n - fails)) fail:$fails xfail:0 xpass:0 skip:0 error:0"
+[ $fails -eq 0 ]
