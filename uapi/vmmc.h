@@ -38,8 +38,8 @@
  * Identity
  */
 #define VMMC_NIC_MAGIC		0x434d4d56	/* "VMMC" read as a __u32 */
-#define VMMC_NIC_VERSION	1		/* SRAM layout and descriptors */
-#define VMMC_ABI_VERSION	1		/* ioctls and mmap layout */
+#define VMMC_NIC_VERSION	2		/* SRAM layout and descriptors */
+#define VMMC_ABI_VERSION	2		/* ioctls and mmap layout */
 
 #define VMMC_PCI_VENDOR		0x1af4		/* ivshmem */
 #define VMMC_PCI_DEVICE		0x1110
@@ -83,7 +83,14 @@ enum vmmc_irq_vector {
 #define VMMC_SRAM_CTRL		0x001000	/* struct vmmc_nic_ctrl */
 #define VMMC_SRAM_EPCTX		0x002000	/* struct vmmc_ep_ctx[MAX_EPS] */
 #define VMMC_SRAM_SQ		0x010000	/* SQ windows, VMMC_SQ_SIZE each */
-#define VMMC_SRAM_END		(VMMC_SRAM_SQ + VMMC_MAX_EPS * VMMC_SQ_SIZE)
+#define VMMC_SRAM_EXPORTS	0x090000	/* struct vmmc_export[MAX_EXPORTS] */
+#define VMMC_SRAM_IMPORTS	0x094000	/* struct vmmc_import[MAX_EPS][MAX_IMPORTS] */
+#define VMMC_SRAM_END		(VMMC_SRAM_IMPORTS + VMMC_MAX_EPS *	\
+				 VMMC_MAX_IMPORTS * sizeof(struct vmmc_import))
+
+#define VMMC_MAX_EXPORTS	256		/* per NIC */
+#define VMMC_MAX_IMPORTS	64		/* per endpoint */
+#define VMMC_MAX_NODES		64		/* bits of vmmc_export.perm_nodes */
 
 /* The SQ window of one endpoint: a header page, then the entries. */
 #define VMMC_SQ_SIZE		(2 * VMMC_PAGE_SIZE)
@@ -94,6 +101,7 @@ enum vmmc_irq_vector {
 #define VMMC_EVQ_SIZE		(4 * VMMC_PAGE_SIZE)
 #define VMMC_CQ_HDR_OFF		0x0000
 #define VMMC_NQ_HDR_OFF		0x0100
+#define VMMC_EPINFO_OFF		0x0200	/* struct vmmc_ep_shared */
 #define VMMC_CQ_ENTRIES_OFF	0x1000
 #define VMMC_CQ_ENTRIES		128
 #define VMMC_NQ_ENTRIES_OFF	0x2000
@@ -114,6 +122,27 @@ struct vmmc_ring_hdr {
 	__u32 pad2[15];
 };
 
+/*
+ * Words the kernel tells the library, in the event region (a process can
+ * overwrite them and only fools itself). Writer: kmod. Reader: ulib.
+ */
+struct vmmc_ep_shared {
+	__u32 utlb_gen;		/* bumped when the kernel dropped translations
+				 * on its own (munmap, mremap of pinned pages):
+				 * the library must flush its translation cache
+				 */
+	__u32 reserved[15];
+};
+
+/* ------------------------------------------------------------------------
+ * User-level translation (UTLB): one table per endpoint in guest RAM,
+ * written by kmod only (VMMC_IOC_PIN/UNPIN, and invalidation when the
+ * process unmaps pinned pages), read by the NIC. Entry = guest-physical
+ * page address | VMMC_UTLB_VALID. A send names its source by slot.
+ */
+#define VMMC_UTLB_SLOTS		8192	/* pages a process may have pinned */
+#define VMMC_UTLB_VALID		1ULL
+
 /* ------------------------------------------------------------------------
  * Page 0: NIC status. Writer: NIC. Readers: kmod, ulib (mapped read-only
  * into every endpoint's process), vmmc_ctl through the module.
@@ -133,7 +162,13 @@ struct vmmc_nic_counters {
 	__aligned_u64 bytes_tx;
 	__aligned_u64 bytes_rx;
 	__aligned_u64 ctrl_acks;	/* endpoint context changes acked */
-	__aligned_u64 reserved[18];
+	__aligned_u64 sends;		/* SEND descriptors completed OK */
+	__aligned_u64 send_errors;	/* SEND descriptors failed */
+	__aligned_u64 data_tx;		/* payload bytes sent */
+	__aligned_u64 data_rx;		/* payload bytes written to exports */
+	__aligned_u64 rx_rejects;	/* packets refused: bad export, range */
+	__aligned_u64 kcmds;		/* mailbox commands answered */
+	__aligned_u64 reserved[12];
 };
 
 #define VMMC_NIC_F_SLEEPING	(1u << 0)	/* ring the doorbell to wake */
@@ -163,10 +198,43 @@ struct vmmc_nic_status {
 #define VMMC_DRV_DOWN		0	/* no driver: the NIC ignores every ep */
 #define VMMC_DRV_UP		1
 
+/*
+ * The kernel -> NIC mailbox: one command at a time. kmod fills cmd,
+ * store-releases cmd_seq + 1 and rings VMMC_DB_CTRL; the NIC answers in
+ * resp, store-releases resp_seq = cmd_seq and raises VMMC_IRQ_CTRL. A
+ * command on a remote node is answered by that node's NIC, never by its
+ * kernel (the export table is in that NIC's SRAM).
+ */
+enum vmmc_kcmd_op {
+	VMMC_KCMD_NOP		= 0,
+	VMMC_KCMD_IMPORT	= 1,	/* look up (node, name) for importer */
+};
+
+struct vmmc_kcmd {
+	__u32 op;		/* from enum vmmc_kcmd_op */
+	__u32 node;		/* IMPORT: the exporter's node */
+	__u32 name;		/* IMPORT: the export's name */
+	__u32 ep;		/* IMPORT: the importing endpoint */
+	__u32 reserved[4];
+};
+
+struct vmmc_kresp {
+	__u32 status;		/* from enum vmmc_status */
+	__u32 export_id;	/* IMPORT: slot in the exporter's table */
+	__u32 export_gen;	/* IMPORT: its gen when looked up */
+	__u32 reserved0;
+	__aligned_u64 len;	/* IMPORT: the export's length */
+	__aligned_u64 reserved1;
+};
+
 struct vmmc_nic_ctrl {
 	__u32 drv_state;	/* writer: kmod; VMMC_DRV_* */
 	__u32 ram_size_mb;	/* writer: kmod; guest RAM the NIC may touch */
-	__u32 reserved[62];
+	__u32 cmd_seq;		/* writer: kmod */
+	__u32 resp_seq;		/* writer: NIC */
+	struct vmmc_kcmd cmd;	/* writer: kmod */
+	struct vmmc_kresp resp;	/* writer: NIC */
+	__u32 reserved[44];
 };
 
 /* ------------------------------------------------------------------------
@@ -195,7 +263,18 @@ struct vmmc_ep_ctx {
 	__aligned_u64 evq_addr;	/* writer: kmod; guest-physical, CQ + NQ */
 	__u32 evq_size;		/* writer: kmod; VMMC_EVQ_SIZE */
 	__u32 owner_pid;	/* writer: kmod; for diagnostics only */
-	__u32 reserved0[8];
+	__aligned_u64 utlb_addr;	/* writer: kmod; guest-phys __u64[slots] */
+	__u32 utlb_slots;	/* writer: kmod; VMMC_UTLB_SLOTS */
+	/*
+	 * Translation sync: kmod invalidates UTLB entries, bumps sync_seq and
+	 * rings VMMC_DB_CTRL; the NIC writes sync_ack = sync_seq (release)
+	 * and raises VMMC_IRQ_CTRL once no data movement that started with
+	 * the old entries is still going on. In-flight descriptors are NOT
+	 * dropped (unlike a gen change): later chunks see the new entries.
+	 */
+	__u32 sync_seq;		/* writer: kmod */
+	__u32 sync_ack;		/* writer: NIC */
+	__u32 reserved0[3];
 	/* writer: NIC */
 	__aligned_u64 descs;
 	__aligned_u64 desc_errors;
@@ -213,23 +292,41 @@ struct vmmc_ep_ctx {
 enum vmmc_op {
 	VMMC_OP_NOP	= 0,	/* complete at once, or after imm us (<= 1 s) */
 	VMMC_OP_PING	= 1,	/* NIC to NIC echo of imm through dst_node */
+	VMMC_OP_SEND	= 2,	/* deliberate update: len bytes from the
+				 * source slots to (import, dst_offset)
+				 */
 	VMMC_OP_NR,
 };
 
 #define VMMC_SQF_DELAY		(1u << 0)	/* NOP: complete after imm us */
-#define VMMC_SQF_ALL		(VMMC_SQF_DELAY)
+#define VMMC_SQF_NOTIFY		(1u << 1)	/* SEND: the receiver gets an
+						 * NQ entry once all the data
+						 * is in its memory
+						 */
+#define VMMC_SQF_ALL		(VMMC_SQF_DELAY | VMMC_SQF_NOTIFY)
 #define VMMC_NOP_MAX_DELAY_US	1000000
+#define VMMC_SEND_MAX_LEN	(16u << 20)
 
+/*
+ * A field an op does not use must be zero (else BAD_FLAGS). A SEND reads
+ * its source from the endpoint's UTLB: the bytes [src_off, src_off + len)
+ * of the pages in slots src_slot, src_slot + 1, ...; it writes them at
+ * dst_offset of the import's export. Completion means the data is in the
+ * receiver's memory (and its NQ entry written, with NOTIFY).
+ */
 struct vmmc_sqe {
 	__u8  op;		/* from enum vmmc_op */
 	__u8  flags;		/* VMMC_SQF_* */
 	__u16 reserved0;	/* must be zero */
-	__u32 len;		/* bytes; must be zero for NOP and PING */
+	__u32 len;		/* SEND: 1..VMMC_SEND_MAX_LEN; else zero */
 	__aligned_u64 user_data; /* returned in the completion */
 	__u32 dst_node;		/* PING: node to echo through */
-	__u32 reserved1;	/* must be zero */
+	__u32 import;		/* SEND: import handle (slot in our table) */
 	__aligned_u64 imm;	/* NOP: delay in us; PING: echoed value */
-	__aligned_u64 reserved2[4]; /* must be zero */
+	__aligned_u64 dst_offset; /* SEND: byte offset in the import */
+	__u32 src_slot;		/* SEND: UTLB slot of the first source page */
+	__u32 src_off;		/* SEND: offset in that page, < 4096 */
+	__aligned_u64 reserved2[2]; /* must be zero */
 };
 
 /* Completion status. */
@@ -241,6 +338,16 @@ enum vmmc_status {
 	VMMC_ST_BAD_NODE	= 4,	/* no such node */
 	VMMC_ST_NODE_DOWN	= 5,	/* node exists but does not answer */
 	VMMC_ST_BAD_ARG		= 6,	/* another field out of range */
+	VMMC_ST_BAD_IMPORT	= 7,	/* import handle not ours or unused */
+	VMMC_ST_RANGE		= 8,	/* dst_offset + len beyond the import */
+	VMMC_ST_BAD_SLOT	= 9,	/* a source slot out of range or not
+					 * (or no longer) translated
+					 */
+	VMMC_ST_REVOKED		= 10,	/* the export is gone (unexported,
+					 * owner dead) or changed since import
+					 */
+	VMMC_ST_NO_EXPORT	= 11,	/* IMPORT: no export of that name */
+	VMMC_ST_PERM		= 12,	/* IMPORT: not permitted to this node */
 	VMMC_ST_NR,
 };
 
@@ -253,14 +360,63 @@ struct vmmc_cqe {
 	__aligned_u64 nic_ns;		/* NIC time from fetch to completion */
 };
 
-/* Notification (written by the receiver's NIC); used from ABI 2 on. */
+/*
+ * Notification, written by the receiver's NIC into the NQ of the
+ * endpoint that owns the export. The NIC never drops one: while the NQ is
+ * full, the notifying SEND waits (its sender sees no completion yet).
+ */
+enum vmmc_nqe_type {
+	VMMC_NQE_DATA	= 1,	/* a SEND with NOTIFY landed in an export */
+};
+
 struct vmmc_nqe {
-	__u32 type;		/* reserved for the data path */
+	__u32 type;		/* from enum vmmc_nqe_type */
+	__u32 export_id;	/* which of our exports (VMMC_IOC_EXPORT) */
 	__u32 src_node;
 	__u32 src_ep;
+	__aligned_u64 offset;	/* where in the export */
 	__u32 len;
-	__aligned_u64 offset;
-	__aligned_u64 reserved;
+	__u32 reserved;
+};
+
+/* ------------------------------------------------------------------------
+ * Export and import tables (SRAM, never mapped to users). Writer: kmod,
+ * except ack_gen (NIC). An export's pages are pinned by the kernel; their
+ * guest-physical addresses are a __u64 array in guest RAM.
+ *
+ * Revocation: kmod writes state = REVOKED (or FREE), bumps gen, rings
+ * VMMC_DB_CTRL and waits for ack_gen == gen: after that the NIC writes no
+ * byte into the export, and every packet for it is refused (the sender's
+ * SEND completes with VMMC_ST_REVOKED). A packet also carries the gen the
+ * importer saw at import; a different gen is refused the same way.
+ */
+enum vmmc_export_state {
+	VMMC_EXPORT_FREE	= 0,
+	VMMC_EXPORT_ACTIVE	= 1,
+	VMMC_EXPORT_REVOKED	= 2,
+};
+
+struct vmmc_export {
+	__u32 state;		/* from enum vmmc_export_state */
+	__u32 gen;
+	__u32 ack_gen;		/* writer: NIC */
+	__u32 name;		/* unique among ACTIVE exports of a NIC */
+	__u32 owner_ep;		/* endpoint slot that gets the NQ entries */
+	__u32 first_off;	/* offset of the buffer in its first page */
+	__aligned_u64 len;	/* bytes */
+	__aligned_u64 perm_nodes; /* bit n: node n may import */
+	__aligned_u64 pages_addr; /* guest-phys address of __u64[nr_pages] */
+	__u32 nr_pages;
+	__u32 reserved[3];
+};
+
+struct vmmc_import {
+	__u32 state;		/* 0 free, 1 active */
+	__u32 node;		/* the exporter's node */
+	__u32 export_id;	/* slot in that node's export table */
+	__u32 export_gen;	/* its gen at import time */
+	__aligned_u64 len;	/* the export's length */
+	__u32 reserved[2];
 };
 
 /* ------------------------------------------------------------------------
@@ -302,7 +458,10 @@ struct vmmc_info {
 	__u32 nq_entries_off;
 	__u32 evq_size;
 	__u32 doorbell_reg;	/* offset of the doorbell in its page */
-	__u32 reserved[15];
+	__u32 epinfo_off;	/* VMMC_EPINFO_OFF in the event region */
+	__u32 utlb_slots;	/* VMMC_UTLB_SLOTS */
+	__u32 max_imports;	/* VMMC_MAX_IMPORTS */
+	__u32 reserved[12];
 };
 
 /**
@@ -321,8 +480,97 @@ struct vmmc_wait {
 	__aligned_u64 reserved[2];
 };
 
+/**
+ * struct vmmc_export_req - VMMC_IOC_EXPORT: offer memory to other nodes
+ * @addr: start of the buffer in the caller's memory (any alignment)
+ * @len: 1 .. VMMC_EXPORT_MAX_LEN bytes, all mapped writable
+ * @perm_nodes: bit n set: node n may import (the own node included)
+ * @name: the name importers use; unique among this NIC's exports
+ * @flags: must be zero
+ * @export_id: out: the export's slot, as reported in NQ entries
+ *
+ * Pins the pages (FOLL_LONGTERM, counted in RLIMIT_MEMLOCK). Errors:
+ * EINVAL, EFAULT, EEXIST (name taken), ENOSPC (table full), ENOMEM (over
+ * RLIMIT_MEMLOCK or out of memory).
+ */
+struct vmmc_export_req {
+	__aligned_u64 addr;
+	__aligned_u64 len;
+	__aligned_u64 perm_nodes;
+	__u32 name;
+	__u32 flags;
+	__u32 export_id;
+	__u32 reserved[3];
+};
+
+#define VMMC_EXPORT_MAX_LEN	(64u << 20)
+
+/**
+ * struct vmmc_import_req - VMMC_IOC_IMPORT: import (node, name)
+ * @node: the exporter's node (may be our own)
+ * @name: the export's name
+ * @flags: must be zero
+ * @import_id: out: the handle for SEND descriptors
+ * @len: out: the export's length
+ *
+ * Asks the exporter's NIC. Errors: EINVAL, ENOENT (no such export),
+ * EACCES (not permitted to this node), EHOSTUNREACH (node down),
+ * ENOSPC (the endpoint's import table is full), ETIMEDOUT.
+ */
+struct vmmc_import_req {
+	__u32 node;
+	__u32 name;
+	__u32 flags;
+	__u32 import_id;
+	__aligned_u64 len;
+	__u32 reserved[4];
+};
+
+/**
+ * struct vmmc_pin_req - VMMC_IOC_PIN: pin memory and translate it
+ * @addr: start of the range (any alignment)
+ * @len: 1 .. VMMC_UTLB_SLOTS pages' worth of bytes
+ * @flags: must be zero
+ * @slot: out: UTLB slot of the page holding addr; the range's pages are
+ *	in slots slot .. slot + nr_slots - 1
+ * @nr_slots: out: pages pinned
+ *
+ * FOLL_LONGTERM pins, counted in RLIMIT_MEMLOCK. If the process later
+ * unmaps or remaps any of the pages, the kernel drops the whole range's
+ * translations and pins by itself and bumps vmmc_ep_shared.utlb_gen.
+ * Errors: EINVAL, EFAULT, ENOMEM (RLIMIT_MEMLOCK), ENOSPC (no run of
+ * free slots that long: unpin something).
+ */
+struct vmmc_pin_req {
+	__aligned_u64 addr;
+	__aligned_u64 len;
+	__u32 flags;
+	__u32 slot;
+	__u32 nr_slots;
+	__u32 reserved[3];
+};
+
+/**
+ * struct vmmc_unpin_req - VMMC_IOC_UNPIN: undo one VMMC_IOC_PIN
+ * @slot: as returned by VMMC_IOC_PIN
+ * @reserved: must be zero
+ *
+ * Errors: EINVAL if @slot does not start a pinned range (for example
+ * because the kernel already dropped it).
+ */
+struct vmmc_unpin_req {
+	__u32 slot;
+	__u32 reserved[3];
+};
+
 #define VMMC_IOC_INFO	_IOR(VMMC_IOC_MAGIC, 0x00, struct vmmc_info)
 #define VMMC_IOC_WAIT	_IOW(VMMC_IOC_MAGIC, 0x01, struct vmmc_wait)
+#define VMMC_IOC_EXPORT	_IOWR(VMMC_IOC_MAGIC, 0x02, struct vmmc_export_req)
+#define VMMC_IOC_UNEXPORT _IOW(VMMC_IOC_MAGIC, 0x03, __u32)
+#define VMMC_IOC_IMPORT	_IOWR(VMMC_IOC_MAGIC, 0x04, struct vmmc_import_req)
+#define VMMC_IOC_UNIMPORT _IOW(VMMC_IOC_MAGIC, 0x05, __u32)
+#define VMMC_IOC_PIN	_IOWR(VMMC_IOC_MAGIC, 0x06, struct vmmc_pin_req)
+#define VMMC_IOC_UNPIN	_IOW(VMMC_IOC_MAGIC, 0x07, struct vmmc_unpin_req)
 
 /* ------------------------------------------------------------------------
  * Layout checks, compiled on every side (C11 _Static_assert, as in the
@@ -333,6 +581,19 @@ struct vmmc_wait {
 	_Static_assert(sizeof(struct vmmc_nic_counters) == 256, "ctr");	\
 	_Static_assert(sizeof(struct vmmc_nic_status) == 384, "status");	\
 	_Static_assert(sizeof(struct vmmc_nic_ctrl) == 256, "ctrl");	\
+	_Static_assert(sizeof(struct vmmc_ep_shared) == 64, "epshared"); \
+	_Static_assert(sizeof(struct vmmc_export) == 64, "export");	\
+	_Static_assert(sizeof(struct vmmc_import) == 32, "import");	\
+	_Static_assert(sizeof(struct vmmc_export_req) == 48, "expreq");	\
+	_Static_assert(sizeof(struct vmmc_import_req) == 40, "impreq");	\
+	_Static_assert(sizeof(struct vmmc_pin_req) == 40, "pinreq");	\
+	_Static_assert(sizeof(struct vmmc_unpin_req) == 16, "unpinreq"); \
+	_Static_assert(VMMC_SRAM_SQ + VMMC_MAX_EPS * VMMC_SQ_SIZE <=	\
+		       VMMC_SRAM_EXPORTS, "sq-end");			\
+	_Static_assert(VMMC_SRAM_EXPORTS + VMMC_MAX_EXPORTS *		\
+		       sizeof(struct vmmc_export) <= VMMC_SRAM_IMPORTS, "exp"); \
+	_Static_assert(VMMC_EPINFO_OFF + sizeof(struct vmmc_ep_shared) <= \
+		       VMMC_CQ_ENTRIES_OFF, "epinfo");			\
 	_Static_assert(sizeof(struct vmmc_ep_ctx) == 128, "epctx");	\
 	_Static_assert(sizeof(struct vmmc_sqe) == 64, "sqe");		\
 	_Static_assert(sizeof(struct vmmc_cqe) == 32, "cqe");		\

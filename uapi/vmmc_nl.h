@@ -13,6 +13,9 @@
 enum vmmc_nl_cmd {
 	VMMC_NL_CMD_UNSPEC,
 	VMMC_NL_CMD_DEV_GET,	/* do: one NIC by DEV_INDEX; dump: all */
+	VMMC_NL_CMD_EP_GET,	/* dump: every endpoint of every NIC */
+	VMMC_NL_CMD_EXPORT_GET,	/* dump: every export of every NIC */
+	VMMC_NL_CMD_IMPORT_GET,	/* dump: every import of every endpoint */
 
 	__VMMC_NL_CMD_MAX,
 	VMMC_NL_CMD_MAX = __VMMC_NL_CMD_MAX - 1
@@ -32,6 +35,22 @@ enum vmmc_nl_attr {
 	VMMC_NL_A_NIC_FLAGS,	/* u32: VMMC_NIC_F_* */
 	VMMC_NL_A_STATS,	/* nest of VMMC_NL_A_STAT_ENTRY */
 	VMMC_NL_A_PAD,
+	VMMC_NL_A_EP_ID,	/* u32: endpoint slot */
+	VMMC_NL_A_EP_PID,	/* u32: the opener's pid */
+	VMMC_NL_A_EP_PINNED,	/* u64: pages pinned (UTLB and exports) */
+	VMMC_NL_A_EP_DESCS,	/* u64: SQ descriptors the NIC consumed */
+	VMMC_NL_A_EP_CQES,	/* u64 */
+	VMMC_NL_A_EP_NQES,	/* u64 */
+	VMMC_NL_A_EP_IRQS,	/* u64 */
+	VMMC_NL_A_EXPORT_ID,	/* u32: slot in the NIC's export table */
+	VMMC_NL_A_EXPORT_NAME,	/* u32 */
+	VMMC_NL_A_EXPORT_LEN,	/* u64 */
+	VMMC_NL_A_EXPORT_PERM,	/* u64: bit n: node n may import */
+	VMMC_NL_A_EXPORT_STATE,	/* u32: enum vmmc_export_state */
+	VMMC_NL_A_IMPORT_ID,	/* u32: handle in the endpoint's table */
+	VMMC_NL_A_IMPORT_NODE,	/* u32: the exporter's node */
+	VMMC_NL_A_IMPORT_EXPORT, /* u32: export id on that node */
+	VMMC_NL_A_IMPORT_LEN,	/* u64 */
 
 	__VMMC_NL_A_MAX,
 	VMMC_NL_A_MAX = __VMMC_NL_A_MAX - 1
