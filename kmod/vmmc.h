@@ -18,9 +18,12 @@
 
 #include <linux/cdev.h>
 #include <linux/kref.h>
+#include <linux/mmu_notifier.h>
 #include <linux/mutex.h>
 #include <linux/pci.h>
 #include <linux/rwsem.h>
+#include <linux/srcu.h>
+#include <linux/workqueue.h>
 #include <linux/wait.h>
 
 #include "../uapi/vmmc.h"
@@ -40,10 +43,21 @@ enum vmmc_drv_stat {
 	VMMC_STAT_EPS_CLOSED,
 	VMMC_STAT_FENCES,
 	VMMC_STAT_FENCE_TIMEOUTS, /* NIC did not ack: memory kept, not freed */
+	VMMC_STAT_PINNED_PAGES,	/* gauge: pages pinned now (UTLB + exports) */
+	VMMC_STAT_EXPORTS,	/* gauge: exports live now */
+	VMMC_STAT_IMPORTS,	/* gauge: imports live now */
+	VMMC_STAT_PINS,		/* VMMC_IOC_PIN that succeeded */
+	VMMC_STAT_UNPINS,
+	VMMC_STAT_INVALIDATIONS, /* ranges dropped because the process
+				  * unmapped or remapped pinned memory
+				  */
+	VMMC_STAT_KCMDS,	/* mailbox commands sent to the NIC */
+	VMMC_STAT_KCMD_TIMEOUTS,
 	VMMC_STAT_NR,
 };
 
 struct vmmc_ep;
+struct vmmc_xport;
 
 struct vmmc_dev {
 	struct kref ref;
@@ -72,10 +86,26 @@ struct vmmc_dev {
 	 * Order: dead_rwsem, then ep_lock.
 	 */
 	struct rw_semaphore dead_rwsem;
+	/*
+	 * The MMU notifier cannot take dead_rwsem (it runs under mmap_lock,
+	 * maybe from reclaim): it reads dead inside an SRCU section instead,
+	 * and remove() waits for those sections after setting dead.
+	 */
+	struct srcu_struct srcu;
+	bool wedged;			/* the NIC missed an ack: stop waiting */
 	struct mutex ep_lock;		/* guards eps[], live_eps */
 	struct vmmc_ep *eps[VMMC_MAX_EPS];
 	unsigned int live_eps;
 	bool dead;			/* unbound; written under both locks */
+
+	/* exp_lock: after pin_lock; see vmmc_export.c */
+	struct mutex exp_lock;		/* guards xports[], export table */
+	struct vmmc_xport *xports[VMMC_MAX_EXPORTS];
+	struct vmmc_export *exptab;	/* in sram */
+	struct vmmc_import *imptab;	/* in sram, [MAX_EPS][MAX_IMPORTS] */
+
+	struct mutex kcmd_lock;		/* guards the mailbox (ctrl->cmd) */
+	u32 kcmd_seq;			/* last cmd_seq written */
 
 	/* one queue per endpoint slot: the slot is stable, the ep is not */
 	wait_queue_head_t ep_wq[VMMC_MAX_EPS];
@@ -97,11 +127,87 @@ struct vmmc_ep {
 	struct vmmc_ring_hdr *nq;	/* in evq */
 	bool fenced;			/* the NIC acked FENCED */
 	struct address_space *mapping;	/* of the file: zapped on unbind */
+	struct mm_struct *mm;		/* of the opener (mmgrab): pins and
+					 * RLIMIT_MEMLOCK are charged here
+					 */
+	struct vmmc_ep_shared *shared;	/* in evq */
+
+	/* translation: UTLB in guest RAM, written by us, read by the NIC */
+	__u64 *utlb;
+	dma_addr_t utlb_dma;
+	u32 sync_seq;			/* last ctx->sync_seq written */
+	/*
+	 * pin_lock guards utlb[], slot_map, pins and every umem's dead flag.
+	 * It is taken inside mmap_lock by the MMU notifier, so nothing that
+	 * takes mmap_lock (pinning, notifier insert/remove) may run under it.
+	 */
+	struct mutex pin_lock;
+	unsigned long *slot_map;	/* VMMC_UTLB_SLOTS bits: slot in use */
+	struct list_head pins;		/* struct vmmc_pin */
+	struct list_head xports;	/* our exports */
+	struct list_head reap_list;	/* dead umems whose pages reap_work
+					 * unpins (never the notifier: it may
+					 * run with a page locked)
+					 */
+	struct work_struct reap_work;
+
+	struct mutex imp_lock;		/* guards our import table rows */
+	atomic_long_t pinned_pages;	/* ours, UTLB and exports */
+	pid_t pid;			/* of the opener, for vmmc_ctl */
+};
+
+/*
+ * A pinned user range, watched for munmap/mremap by an MMU interval
+ * notifier. On such an event the owner's invalidate() stops the NIC from
+ * using the pages and the range is "dead"; reap_work then unpins it. The
+ * struct lives on until its owner releases it. Flags under ep->pin_lock.
+ */
+struct vmmc_umem {
+	struct mmu_interval_notifier notifier;
+	struct vmmc_ep *ep;
+	unsigned long start;		/* page aligned */
+	unsigned long nr_pages;
+	unsigned int first_off;		/* of the user's address */
+	struct page **pages;		/* NULL once released */
+	bool writable;
+	bool watched;			/* notifier registered */
+	bool dead;			/* the NIC no longer uses the pages */
+	bool leaked;			/* it did not ack: pinned for good */
+	struct list_head reap;		/* on ep->reap_list */
+	/* stop the NIC using the pages: 0 when it acked; under pin_lock */
+	int (*invalidate)(struct vmmc_umem *umem);
+};
+
+/* A VMMC_IOC_PIN range: a umem and its UTLB slots. */
+struct vmmc_pin {
+	struct vmmc_umem umem;
+	struct list_head node;		/* in ep->pins */
+	u32 slot;
+};
+
+/* An export: a umem, its page list for the NIC, and its table slot. */
+struct vmmc_xport {
+	struct vmmc_umem umem;
+	struct list_head node;		/* in ep->xports */
+	u32 id;				/* slot in the NIC's export table */
+	u32 gen;			/* last gen written */
+	__u64 *pagelist;		/* guest RAM, NIC reads it */
+	dma_addr_t pagelist_dma;
+	size_t pagelist_size;
+	bool revoked;			/* acked REVOKED (or FREE) */
+	bool live;			/* name taken; under vdev->exp_lock */
+	u32 name;
 };
 
 static inline void vmmc_stat_inc(struct vmmc_dev *vdev, enum vmmc_drv_stat s)
 {
 	atomic64_inc(&vdev->stats[s]);
+}
+
+static inline void vmmc_stat_add(struct vmmc_dev *vdev, enum vmmc_drv_stat s,
+				 long v)
+{
+	atomic64_add(v, &vdev->stats[s]);
 }
 
 /* per-endpoint logging: "ep#N " after the PCI device's prefix */

@@ -58,6 +58,9 @@ static long vmmc_ioctl_info(struct vmmc_ep *ep, void __user *uarg)
 		.nq_entries_off	= VMMC_NQ_ENTRIES_OFF,
 		.evq_size	= VMMC_EVQ_SIZE,
 		.doorbell_reg	= VMMC_REG_DOORBELL,
+		.epinfo_off	= VMMC_EPINFO_OFF,
+		.utlb_slots	= VMMC_UTLB_SLOTS,
+		.max_imports	= VMMC_MAX_IMPORTS,
 	};
 
 	if (copy_to_user(uarg, &info, sizeof(info)))
@@ -86,6 +89,18 @@ static long vmmc_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		return vmmc_ioctl_info(ep, uarg);
 	case VMMC_IOC_WAIT:
 		return vmmc_ioctl_wait(ep, uarg);
+	case VMMC_IOC_EXPORT:
+		return vmmc_ioctl_export(ep, uarg);
+	case VMMC_IOC_UNEXPORT:
+		return vmmc_ioctl_unexport(ep, uarg);
+	case VMMC_IOC_IMPORT:
+		return vmmc_ioctl_import(ep, uarg);
+	case VMMC_IOC_UNIMPORT:
+		return vmmc_ioctl_unimport(ep, uarg);
+	case VMMC_IOC_PIN:
+		return vmmc_ioctl_pin(ep, uarg);
+	case VMMC_IOC_UNPIN:
+		return vmmc_ioctl_unpin(ep, uarg);
 	default:
 		return -ENOTTY;
 	}

@@ -16,7 +16,9 @@
  * memory that a device may still write) and counted in fence_timeouts.
  */
 #include <linux/dma-mapping.h>
+#include <linux/module.h>
 #include <linux/sched.h>
+#include <linux/sched/mm.h>
 #include <linux/slab.h>
 
 #include "vmmc_loc.h"
@@ -69,7 +71,7 @@ void vmmc_ep_fence(struct vmmc_ep *ep)
  * vmmc_ep_create() - open a new endpoint on a NIC
  * @vdev: the NIC
  *
- * Context: process context, may sleep; takes vdev->ep_lock.
+ * Context: process context, may sleep; takes dead_rwsem and ep_lock.
  * Return: the endpoint, or ERR_PTR(-ENODEV) if the NIC is gone,
  * ERR_PTR(-EBUSY) if every slot is in use, ERR_PTR(-ENOMEM).
  */
@@ -82,6 +84,8 @@ struct vmmc_ep *vmmc_ep_create(struct vmmc_dev *vdev)
 	if (!ep)
 		return ERR_PTR(-ENOMEM);
 	ep->vdev = vdev;
+	mutex_init(&ep->imp_lock);
+	INIT_LIST_HEAD(&ep->xports);
 
 	ep->evq = dma_alloc_coherent(&vdev->pdev->dev, VMMC_EVQ_SIZE,
 				     &ep->evq_dma, GFP_KERNEL);
@@ -91,7 +95,12 @@ struct vmmc_ep *vmmc_ep_create(struct vmmc_dev *vdev)
 	}
 	ep->cq = ep->evq + VMMC_CQ_HDR_OFF;
 	ep->nq = ep->evq + VMMC_NQ_HDR_OFF;
+	ep->shared = ep->evq + VMMC_EPINFO_OFF;
+	err = vmmc_utlb_init(ep);
+	if (err)
+		goto out_free_evq;
 
+	down_read(&vdev->dead_rwsem);
 	mutex_lock(&vdev->ep_lock);
 	if (vdev->dead) {
 		err = -ENODEV;
@@ -108,19 +117,28 @@ struct vmmc_ep *vmmc_ep_create(struct vmmc_dev *vdev)
 	ep->ctx = &vdev->epctx[id];
 	ep->sq = vdev->sram + VMMC_SRAM_SQ + id * VMMC_SQ_SIZE;
 	ep->gen = READ_ONCE(ep->ctx->gen);
+	ep->sync_seq = READ_ONCE(ep->ctx->sync_seq);
 
 	/* the slot is FREE: the NIC does not read it while we fill it */
 	memset(ep->sq, 0, VMMC_SQ_SIZE);
+	memset(&vdev->imptab[id * VMMC_MAX_IMPORTS], 0,
+	       VMMC_MAX_IMPORTS * sizeof(struct vmmc_import));
 	ep->ctx->irq_armed = 0;
 	ep->ctx->evq_addr = ep->evq_dma;
 	ep->ctx->evq_size = VMMC_EVQ_SIZE;
-	ep->ctx->owner_pid = task_tgid_nr(current);
+	ep->ctx->utlb_addr = ep->utlb_dma;
+	ep->ctx->utlb_slots = VMMC_UTLB_SLOTS;
+	ep->pid = task_tgid_nr(current);
+	ep->ctx->owner_pid = ep->pid;
 	vmmc_ep_set_state(ep, VMMC_EP_ACTIVE);
 
 	vdev->eps[id] = ep;
 	vdev->live_eps++;
 	kref_get(&vdev->ref);
+	mmgrab(current->mm);
+	ep->mm = current->mm;
 	mutex_unlock(&vdev->ep_lock);
+	up_read(&vdev->dead_rwsem);
 
 	vmmc_stat_inc(vdev, VMMC_STAT_EPS_OPENED);
 	vmmc_dbg_ep(ep, "opened by pid %d\n", task_tgid_nr(current));
@@ -128,6 +146,9 @@ struct vmmc_ep *vmmc_ep_create(struct vmmc_dev *vdev)
 
 out_unlock:
 	mutex_unlock(&vdev->ep_lock);
+	up_read(&vdev->dead_rwsem);
+	vmmc_utlb_fini(ep, true);
+out_free_evq:
 	dma_free_coherent(&vdev->pdev->dev, VMMC_EVQ_SIZE, ep->evq,
 			  ep->evq_dma);
 out_free_ep:
@@ -136,39 +157,64 @@ out_free_ep:
 }
 
 /**
- * vmmc_ep_destroy() - fence and free an endpoint
+ * vmmc_ep_destroy() - tear an endpoint down
  * @ep: the endpoint; its file is being released, so no mapping is left
  *
- * Context: process context, may sleep; takes vdev->ep_lock.
+ * Order: fence the NIC (no DMA into or out of the endpoint is in flight
+ * or can start), revoke its exports (remote senders get an error, not
+ * stale memory), forget its imports, then unpin everything. Whatever the
+ * NIC did not acknowledge is kept, endpoint included, never freed.
+ *
+ * Context: process context, may sleep; takes dead_rwsem, ep_lock and the
+ * endpoint's locks.
  */
 void vmmc_ep_destroy(struct vmmc_ep *ep)
 {
 	struct vmmc_dev *vdev = ep->vdev;
-	bool fenced;
+	bool fenced, clean;
 
+	down_read(&vdev->dead_rwsem);
 	mutex_lock(&vdev->ep_lock);
 	/* after an unbind the SRAM is unmapped: remove() fenced us already */
 	if (!vdev->dead)
 		vmmc_ep_fence(ep);
 	fenced = ep->fenced;
-	if (fenced && !vdev->dead) {
+	ep->mapping = NULL;	/* the file is going away */
+	mutex_unlock(&vdev->ep_lock);
+	if (fenced && !vdev->dead)
+		vmmc_ep_drop_imports(ep);
+	up_read(&vdev->dead_rwsem);
+
+	clean = vmmc_ep_drop_exports(ep, fenced) && fenced;
+	vmmc_utlb_fini(ep, fenced);	/* unpins only if fenced */
+	flush_work(&ep->reap_work);
+
+	down_read(&vdev->dead_rwsem);
+	mutex_lock(&vdev->ep_lock);
+	if (clean && !vdev->dead) {
 		vmmc_ep_set_state(ep, VMMC_EP_FREE);
 		ep->ctx->evq_addr = 0;
+		ep->ctx->utlb_addr = 0;
 		ep->ctx->owner_pid = 0;
 	}
-	if (fenced)
+	if (clean)
 		vdev->eps[ep->id] = NULL;
-	/* an unacked slot stays taken: the NIC may still use its SQ */
+	/* an unacked slot stays taken: the NIC may still use it */
 	vdev->live_eps--;
 	mutex_unlock(&vdev->ep_lock);
+	up_read(&vdev->dead_rwsem);
 
 	vmmc_stat_inc(vdev, VMMC_STAT_EPS_CLOSED);
-	vmmc_dbg_ep(ep, "closed\n");
-	if (fenced) {
-		dma_free_coherent(&vdev->pdev->dev, VMMC_EVQ_SIZE, ep->evq,
-				  ep->evq_dma);
-		kfree(ep);
+	vmmc_dbg_ep(ep, "closed%s\n", clean ? "" : " (NIC did not ack: kept)");
+	if (!clean) {
+		/* kept memory is the module's to the end: no unload */
+		__module_get(THIS_MODULE);
+		return;
 	}
+	mmdrop(ep->mm);
+	dma_free_coherent(&vdev->pdev->dev, VMMC_EVQ_SIZE, ep->evq,
+			  ep->evq_dma);
+	kfree(ep);
 	vmmc_dev_put(vdev);
 }
 

@@ -93,12 +93,14 @@ void vmmc_irq_teardown(struct vmmc_dev *vdev)
 }
 
 /*
- * The waiter is done: an endpoint nobody waits on costs no interrupt.
- * Caller holds dead_rwsem for reading and saw !dead.
+ * The waiter is done: an endpoint nobody waits on costs no interrupt
+ * (but another thread, or an epoll, may still sleep on it: leave it
+ * armed for them). Caller holds dead_rwsem for reading and saw !dead.
  */
 static void vmmc_ep_disarm(struct vmmc_ep *ep)
 {
-	WRITE_ONCE(ep->ctx->irq_armed, 0);
+	if (!wq_has_sleeper(&ep->vdev->ep_wq[ep->id]))
+		WRITE_ONCE(ep->ctx->irq_armed, 0);
 }
 
 /*

@@ -24,6 +24,30 @@ void vmmc_ep_destroy(struct vmmc_ep *ep);
 void vmmc_ep_fence(struct vmmc_ep *ep);
 bool vmmc_ep_has_events(struct vmmc_ep *ep);
 
+/* vmmc_umem.c */
+int vmmc_umem_get(struct vmmc_ep *ep, struct vmmc_umem *umem,
+		  unsigned long addr, u64 len, bool need_write,
+		  unsigned long *seq);
+void vmmc_umem_release(struct vmmc_umem *umem);
+void vmmc_umem_detach(struct vmmc_umem *umem);
+void vmmc_reap_work(struct work_struct *work);
+int vmmc_ctrl_wait(struct vmmc_dev *vdev, u32 *ack, u32 want);
+
+/* vmmc_utlb.c */
+int vmmc_utlb_init(struct vmmc_ep *ep);
+void vmmc_utlb_fini(struct vmmc_ep *ep, bool fenced);
+long vmmc_ioctl_pin(struct vmmc_ep *ep, void __user *uarg);
+long vmmc_ioctl_unpin(struct vmmc_ep *ep, void __user *uarg);
+
+/* vmmc_export.c */
+long vmmc_ioctl_export(struct vmmc_ep *ep, void __user *uarg);
+long vmmc_ioctl_unexport(struct vmmc_ep *ep, void __user *uarg);
+long vmmc_ioctl_import(struct vmmc_ep *ep, void __user *uarg);
+long vmmc_ioctl_unimport(struct vmmc_ep *ep, void __user *uarg);
+bool vmmc_ep_drop_exports(struct vmmc_ep *ep, bool fenced);
+void vmmc_ep_drop_imports(struct vmmc_ep *ep);
+void vmmc_revoke_all_exports(struct vmmc_dev *vdev);
+
 /* vmmc_mmap.c */
 int vmmc_mmap(struct file *file, struct vm_area_struct *vma);
 

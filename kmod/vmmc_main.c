@@ -30,6 +30,7 @@ static void vmmc_dev_release(struct kref *ref)
 {
 	struct vmmc_dev *vdev = container_of(ref, struct vmmc_dev, ref);
 
+	cleanup_srcu_struct(&vdev->srcu);
 	pci_dev_put(vdev->pdev);
 	kfree(vdev);
 }
@@ -138,10 +139,17 @@ static int vmmc_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	vdev = kzalloc(sizeof(*vdev), GFP_KERNEL);
 	if (!vdev)
 		return -ENOMEM;
+	err = init_srcu_struct(&vdev->srcu);
+	if (err) {
+		kfree(vdev);
+		return err;
+	}
 	kref_init(&vdev->ref);
 	vdev->pdev = pci_dev_get(pdev);
 	init_rwsem(&vdev->dead_rwsem);
 	mutex_init(&vdev->ep_lock);
+	mutex_init(&vdev->exp_lock);
+	mutex_init(&vdev->kcmd_lock);
 	init_waitqueue_head(&vdev->ctrl_wq);
 	for (i = 0; i < VMMC_MAX_EPS; i++)
 		init_waitqueue_head(&vdev->ep_wq[i]);
@@ -170,17 +178,24 @@ static int vmmc_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	vdev->node_id = READ_ONCE(vdev->status->node_id);
 	vdev->nr_nodes = READ_ONCE(vdev->status->nr_nodes);
 	vdev->nic_version = READ_ONCE(vdev->status->version);
+	vdev->exptab = vdev->sram + VMMC_SRAM_EXPORTS;
+	vdev->imptab = vdev->sram + VMMC_SRAM_IMPORTS;
+	vdev->kcmd_seq = READ_ONCE(vdev->ctrl->cmd_seq);
 
 	err = dma_set_mask_and_coherent(&pdev->dev, DMA_BIT_MASK(64));
 	if (err)
 		goto out_put;
 	pci_set_master(pdev);	/* else QEMU drops the NIC's MSI-X writes */
 
-	/* no endpoint from an earlier driver instance survives */
+	/* no endpoint or export from an earlier driver instance survives */
 	for (i = 0; i < VMMC_MAX_EPS; i++) {
 		WRITE_ONCE(vdev->epctx[i].state, VMMC_EP_FREE);
 		WRITE_ONCE(vdev->epctx[i].irq_armed, 0);
 	}
+	for (i = 0; i < VMMC_MAX_EXPORTS; i++)
+		WRITE_ONCE(vdev->exptab[i].state, VMMC_EXPORT_FREE);
+	memset(vdev->imptab, 0,
+	       VMMC_MAX_EPS * VMMC_MAX_IMPORTS * sizeof(*vdev->imptab));
 
 	err = vmmc_irq_setup(vdev);
 	if (err)
@@ -240,17 +255,25 @@ static void vmmc_remove(struct pci_dev *pdev)
 	down_write(&vdev->dead_rwsem);
 	mutex_lock(&vdev->ep_lock);
 	vdev->dead = true;
-	for (i = 0; i < VMMC_MAX_EPS; i++) {
-		struct vmmc_ep *ep = vdev->eps[i];
-
-		if (!ep)
-			continue;
-		vmmc_ep_fence(ep);
-		/* SRAM and BAR0 go away with us: zap every user mapping */
-		unmap_mapping_range(ep->mapping, 0, 0, 1);
-	}
+	for (i = 0; i < VMMC_MAX_EPS; i++)
+		if (vdev->eps[i])
+			vmmc_ep_fence(vdev->eps[i]);
 	mutex_unlock(&vdev->ep_lock);
+	vmmc_revoke_all_exports(vdev);
 	up_write(&vdev->dead_rwsem);
+	/* the MMU notifier reads dead under SRCU: wait for those readers */
+	synchronize_srcu(&vdev->srcu);
+
+	/*
+	 * SRAM and BAR0 go away with us: zap every user mapping. Not under
+	 * dead_rwsem: zapping runs the MMU notifiers of the same mm. dead is
+	 * set, so no new mapping can appear.
+	 */
+	mutex_lock(&vdev->ep_lock);
+	for (i = 0; i < VMMC_MAX_EPS; i++)
+		if (vdev->eps[i] && vdev->eps[i]->mapping)
+			unmap_mapping_range(vdev->eps[i]->mapping, 0, 0, 1);
+	mutex_unlock(&vdev->ep_lock);
 	for (i = 0; i < VMMC_MAX_EPS; i++)
 		wake_up_all(&vdev->ep_wq[i]);
 

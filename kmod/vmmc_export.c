@@ -1,0 +1,544 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vmmc_export.c - exports, imports and the kernel -> NIC mailbox.
+ *
+ * An export is a pinned range of the caller's memory (vmmc_umem.c) named
+ * by a __u32 unique among the NIC's live exports, with a bit mask of the
+ * nodes that may import it. The kernel writes the NIC's export table
+ * entry and a page list in guest RAM; the NIC accepts data for the export
+ * only while the entry is ACTIVE and acknowledged (ack_gen == gen).
+ *
+ * Revocation (UNEXPORT, munmap of the buffer, endpoint close, unbind):
+ * write REVOKED or FREE and a new gen, ring VMMC_DB_CTRL and wait for the
+ * NIC's ack; after it the NIC writes no byte into the pages and refuses
+ * every packet for the export (the remote sender's SEND completes with
+ * VMMC_ST_REVOKED). Only then are the pages unpinned.
+ *
+ * An import asks the exporter's NIC through the mailbox (the remote
+ * kernel is not involved: the table is in that NIC's SRAM) and records
+ * (node, export id, export gen, len) in the endpoint's import table row,
+ * which only the kernel writes and the NIC reads when it fetches a SEND.
+ *
+ * Locking: vdev->exp_lock guards xports[] and the entries' ownership;
+ * ep->pin_lock guards each export's umem, gen and ep->xports;
+ * ep->imp_lock guards the endpoint's import rows; vdev->kcmd_lock the
+ * mailbox. Order: dead_rwsem -> pin_lock -> exp_lock.
+ */
+#include <linux/dma-mapping.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+#include "vmmc_loc.h"
+
+#define VMMC_KCMD_TIMEOUT	(5 * HZ)
+#define VMMC_EXPORT_RETRIES	8
+
+static struct vmmc_export *vmmc_xport_entry(struct vmmc_xport *x)
+{
+	return &x->umem.ep->vdev->exptab[x->id];
+}
+
+/*
+ * Write a new state and gen for an export and wait for the NIC's ack.
+ * pin_lock and dead_rwsem (read) held, NIC not dead.
+ */
+static int vmmc_xport_set_state(struct vmmc_xport *x, u32 state)
+{
+	struct vmmc_dev *vdev = x->umem.ep->vdev;
+	struct vmmc_export *e = vmmc_xport_entry(x);
+
+	WRITE_ONCE(e->state, state);
+	x->gen++;
+	/* pairs with the NIC's read of gen before the rest of the entry */
+	dma_wmb();
+	WRITE_ONCE(e->gen, x->gen);
+	vmmc_ring_doorbell(vdev, VMMC_DB_CTRL);
+	return vmmc_ctrl_wait(vdev, &e->ack_gen, x->gen);
+}
+
+/*
+ * Revoke an export: 0 once the NIC acknowledged (or an unbound NIC had
+ * acknowledged remove()'s revocation), else its pages must stay pinned.
+ * The name is free again either way. pin_lock held; dead_rwsem or the
+ * SRCU read side held.
+ */
+static int vmmc_xport_revoke(struct vmmc_xport *x, u32 state)
+{
+	struct vmmc_dev *vdev = x->umem.ep->vdev;
+	int err;
+
+	mutex_lock(&vdev->exp_lock);
+	x->live = false;
+	mutex_unlock(&vdev->exp_lock);
+	if (vdev->dead)
+		return x->revoked ? 0 : -EIO;
+	err = vmmc_xport_set_state(x, state);
+	if (!err)
+		x->revoked = true;
+	return err;
+}
+
+/* The process unmapped an exported buffer: revoke before unpinning. */
+static int vmmc_xport_invalidate(struct vmmc_umem *umem)
+{
+	struct vmmc_xport *x = container_of(umem, struct vmmc_xport, umem);
+
+	return vmmc_xport_revoke(x, VMMC_EXPORT_REVOKED);
+}
+
+/* The page list the NIC reads: guest-physical page addresses. */
+static int vmmc_xport_alloc_pagelist(struct vmmc_xport *x)
+{
+	struct vmmc_dev *vdev = x->umem.ep->vdev;
+	unsigned long i;
+
+	x->pagelist_size = x->umem.nr_pages * sizeof(__u64);
+	x->pagelist = dma_alloc_coherent(&vdev->pdev->dev, x->pagelist_size,
+					 &x->pagelist_dma, GFP_KERNEL);
+	if (!x->pagelist)
+		return -ENOMEM;
+	for (i = 0; i < x->umem.nr_pages; i++)
+		x->pagelist[i] = page_to_phys(x->umem.pages[i]);
+	return 0;
+}
+
+static void vmmc_xport_free_pagelist(struct vmmc_xport *x)
+{
+	if (x->pagelist)
+		dma_free_coherent(&x->umem.ep->vdev->pdev->dev,
+				  x->pagelist_size, x->pagelist,
+				  x->pagelist_dma);
+	x->pagelist = NULL;
+}
+
+/* Publish an export. pin_lock held, NIC alive. */
+static int vmmc_xport_install(struct vmmc_ep *ep, struct vmmc_xport *x,
+			      const struct vmmc_export_req *req)
+{
+	struct vmmc_dev *vdev = ep->vdev;
+	struct vmmc_export *e;
+	int id, free_id = -1;
+
+	mutex_lock(&vdev->exp_lock);
+	for (id = 0; id < VMMC_MAX_EXPORTS; id++) {
+		struct vmmc_xport *other = vdev->xports[id];
+
+		if (!other) {
+			if (free_id < 0)
+				free_id = id;
+			continue;
+		}
+		/* names live in our structs: SRAM states lag behind */
+		if (other->live && other->name == req->name) {
+			mutex_unlock(&vdev->exp_lock);
+			return -EEXIST;
+		}
+	}
+	if (free_id < 0) {
+		mutex_unlock(&vdev->exp_lock);
+		return -ENOSPC;
+	}
+	x->id = free_id;
+	x->name = req->name;
+	x->live = true;
+	x->gen = READ_ONCE(vdev->exptab[free_id].gen);
+	e = &vdev->exptab[free_id];
+	e->name = req->name;
+	e->owner_ep = ep->id;
+	e->first_off = x->umem.first_off;
+	e->len = req->len;
+	e->perm_nodes = req->perm_nodes;
+	e->pages_addr = x->pagelist_dma;
+	e->nr_pages = x->umem.nr_pages;
+	vdev->xports[free_id] = x;
+	mutex_unlock(&vdev->exp_lock);
+
+	x->umem.invalidate = vmmc_xport_invalidate;
+	list_add(&x->node, &ep->xports);
+	vmmc_stat_inc(vdev, VMMC_STAT_EXPORTS);
+	return 0;
+}
+
+static int vmmc_unexport_id(struct vmmc_ep *ep, u32 id);
+
+/**
+ * vmmc_ioctl_export() - VMMC_IOC_EXPORT
+ * @ep: the endpoint; it gets the export's NQ entries
+ * @uarg: struct vmmc_export_req
+ *
+ * Context: process context, may sleep.
+ * Return: 0 or -errno (see struct vmmc_export_req).
+ */
+long vmmc_ioctl_export(struct vmmc_ep *ep, void __user *uarg)
+{
+	struct vmmc_dev *vdev = ep->vdev;
+	struct vmmc_export_req req;
+	struct vmmc_xport *x;
+	unsigned long seq;
+	int err, tries;
+	u32 id = 0;
+
+	if (copy_from_user(&req, uarg, sizeof(req)))
+		return -EFAULT;
+	if (req.flags || req.export_id || req.reserved[0] || req.reserved[1] ||
+	    req.reserved[2])
+		return -EINVAL;
+	if (!req.len || req.len > VMMC_EXPORT_MAX_LEN)
+		return -EINVAL;
+
+	x = kzalloc(sizeof(*x), GFP_KERNEL);
+	if (!x)
+		return -ENOMEM;
+	for (tries = 0; tries < VMMC_EXPORT_RETRIES; tries++) {
+		err = vmmc_umem_get(ep, &x->umem, req.addr, req.len, true,
+				    &seq);
+		if (err)
+			goto out_free;
+		down_read(&vdev->dead_rwsem);
+		mutex_lock(&ep->pin_lock);
+		if (vdev->dead)
+			err = -ENODEV;
+		else if (mmu_interval_read_retry(&x->umem.notifier, seq))
+			err = -EAGAIN;	/* the buffer changed under us */
+		else
+			err = vmmc_xport_alloc_pagelist(x);
+		if (!err)
+			err = vmmc_xport_install(ep, x, &req);
+		if (!err) {
+			id = x->id;	/* copy out before the unlock */
+			/* the NIC takes data only once it acked ACTIVE */
+			if (vmmc_xport_set_state(x, VMMC_EXPORT_ACTIVE)) {
+				err = -ETIMEDOUT; /* unusable; freed at close */
+				x->live = false;
+			}
+		}
+		mutex_unlock(&ep->pin_lock);
+		up_read(&vdev->dead_rwsem);
+		if (err != -EAGAIN)
+			break;
+		vmmc_xport_free_pagelist(x);
+		vmmc_umem_release(&x->umem);
+		memset(&x->umem, 0, sizeof(x->umem));
+	}
+	if (err == -ETIMEDOUT)
+		return err;
+	if (err)
+		goto out_release;
+
+	req.export_id = id;
+	if (copy_to_user(uarg, &req, sizeof(req))) {
+		/* nobody can know the id: take the export back */
+		vmmc_unexport_id(ep, id);
+		return -EFAULT;
+	}
+	return 0;
+
+out_release:
+	vmmc_umem_release(&x->umem);	/* never published */
+out_free:
+	vmmc_xport_free_pagelist(x);
+	kfree(x);
+	return err;
+}
+
+/*
+ * Take back export @id of @ep: revoke (FREE) with the NIC's ack, unpin,
+ * free. -EINVAL if @id is not one of @ep's exports. An export the NIC
+ * does not let go of stays (pinned, in its table slot, on ep->xports).
+ * No vmmc lock held.
+ */
+static int vmmc_unexport_id(struct vmmc_ep *ep, u32 id)
+{
+	struct vmmc_dev *vdev = ep->vdev;
+	struct vmmc_xport *x;
+	bool leaked;
+
+	if (id >= VMMC_MAX_EXPORTS)
+		return -EINVAL;
+	down_read(&vdev->dead_rwsem);
+	mutex_lock(&ep->pin_lock);
+	mutex_lock(&vdev->exp_lock);
+	x = vdev->xports[id];
+	/* owner checked under exp_lock: another owner may free its own */
+	if (!x || x->umem.ep != ep) {
+		mutex_unlock(&vdev->exp_lock);
+		mutex_unlock(&ep->pin_lock);
+		up_read(&vdev->dead_rwsem);
+		return -EINVAL;
+	}
+	mutex_unlock(&vdev->exp_lock);
+	if (!x->umem.dead) {
+		x->umem.dead = true;
+		x->umem.leaked = vmmc_xport_revoke(x, VMMC_EXPORT_FREE) != 0;
+	}
+	leaked = x->umem.leaked;
+	vmmc_umem_detach(&x->umem);
+	if (!leaked) {
+		list_del(&x->node);
+		mutex_lock(&vdev->exp_lock);
+		vdev->xports[id] = NULL;
+		mutex_unlock(&vdev->exp_lock);
+	}
+	mutex_unlock(&ep->pin_lock);
+	up_read(&vdev->dead_rwsem);
+
+	flush_work(&ep->reap_work);
+	vmmc_umem_release(&x->umem);	/* unpins unless leaked */
+	if (!leaked) {
+		vmmc_xport_free_pagelist(x);
+		kfree(x);
+		vmmc_stat_add(vdev, VMMC_STAT_EXPORTS, -1);
+	}
+	return 0;
+}
+
+/**
+ * vmmc_ioctl_unexport() - VMMC_IOC_UNEXPORT
+ * @ep: the endpoint
+ * @uarg: __u32 export id
+ *
+ * Context: process context, may sleep.
+ * Return: 0, -EINVAL (not one of this endpoint's exports), -EFAULT.
+ */
+long vmmc_ioctl_unexport(struct vmmc_ep *ep, void __user *uarg)
+{
+	u32 id;
+
+	if (get_user(id, (u32 __user *)uarg))
+		return -EFAULT;
+	return vmmc_unexport_id(ep, id);
+}
+
+/* One mailbox command, answered by the NIC (maybe after a remote NIC). */
+static int vmmc_kcmd(struct vmmc_dev *vdev, const struct vmmc_kcmd *cmd,
+		     struct vmmc_kresp *resp)
+{
+	long left;
+	u32 seq;
+
+	mutex_lock(&vdev->kcmd_lock);
+	memcpy(&vdev->ctrl->cmd, cmd, sizeof(*cmd));
+	seq = ++vdev->kcmd_seq;
+	/* pairs with the NIC's acquire of cmd_seq: cmd is complete */
+	smp_store_release(&vdev->ctrl->cmd_seq, seq);
+	vmmc_ring_doorbell(vdev, VMMC_DB_CTRL);
+	vmmc_stat_inc(vdev, VMMC_STAT_KCMDS);
+	left = wait_event_timeout(vdev->ctrl_wq,
+				  /* pairs with the NIC's release of resp_seq */
+				  smp_load_acquire(&vdev->ctrl->resp_seq) == seq,
+				  VMMC_KCMD_TIMEOUT);
+	if (left)
+		memcpy(resp, &vdev->ctrl->resp, sizeof(*resp));
+	mutex_unlock(&vdev->kcmd_lock);
+	if (!left) {
+		vmmc_stat_inc(vdev, VMMC_STAT_KCMD_TIMEOUTS);
+		return -ETIMEDOUT;
+	}
+	return 0;
+}
+
+static struct vmmc_import *vmmc_import_row(struct vmmc_ep *ep, u32 i)
+{
+	return &ep->vdev->imptab[ep->id * VMMC_MAX_IMPORTS + i];
+}
+
+static int vmmc_import_errno(u32 status)
+{
+	switch (status) {
+	case VMMC_ST_OK:
+		return 0;
+	case VMMC_ST_NO_EXPORT:
+		return -ENOENT;
+	case VMMC_ST_PERM:
+		return -EACCES;
+	case VMMC_ST_NODE_DOWN:
+		return -EHOSTUNREACH;
+	case VMMC_ST_BAD_NODE:
+		return -EINVAL;
+	default:
+		return -EIO;
+	}
+}
+
+/**
+ * vmmc_ioctl_import() - VMMC_IOC_IMPORT
+ * @ep: the endpoint
+ * @uarg: struct vmmc_import_req
+ *
+ * Context: process context, sleeps up to VMMC_KCMD_TIMEOUT.
+ * Return: 0 or -errno (see struct vmmc_import_req).
+ */
+long vmmc_ioctl_import(struct vmmc_ep *ep, void __user *uarg)
+{
+	struct vmmc_dev *vdev = ep->vdev;
+	struct vmmc_import_req req;
+	struct vmmc_kresp resp = { 0 };
+	struct vmmc_kcmd cmd = { .op = VMMC_KCMD_IMPORT };
+	struct vmmc_import *row = NULL;
+	int err, i;
+
+	if (copy_from_user(&req, uarg, sizeof(req)))
+		return -EFAULT;
+	if (req.flags || req.import_id || req.len || req.reserved[0] ||
+	    req.reserved[1] || req.reserved[2] || req.reserved[3])
+		return -EINVAL;
+	if (req.node >= vdev->nr_nodes)
+		return -EINVAL;
+
+	down_read(&vdev->dead_rwsem);
+	if (vdev->dead) {
+		err = -ENODEV;
+		goto out_unlock_dead;
+	}
+	mutex_lock(&ep->imp_lock);
+	for (i = 0; i < VMMC_MAX_IMPORTS; i++) {
+		if (!READ_ONCE(vmmc_import_row(ep, i)->state)) {
+			row = vmmc_import_row(ep, i);
+			break;
+		}
+	}
+	if (!row) {
+		err = -ENOSPC;
+		goto out_unlock;
+	}
+	cmd.node = req.node;
+	cmd.name = req.name;
+	cmd.ep = ep->id;
+	err = vmmc_kcmd(vdev, &cmd, &resp);
+	if (!err)
+		err = vmmc_import_errno(resp.status);
+	if (!err && resp.export_id >= VMMC_MAX_EXPORTS)
+		err = -EIO;
+	if (err)
+		goto out_unlock;
+	row->node = req.node;
+	row->export_id = resp.export_id;
+	row->export_gen = resp.export_gen;
+	row->len = resp.len;
+	/* pairs with the NIC's read of state before the row */
+	dma_wmb();
+	WRITE_ONCE(row->state, 1);
+	vmmc_stat_inc(vdev, VMMC_STAT_IMPORTS);
+	req.import_id = i;
+	req.len = resp.len;
+out_unlock:
+	mutex_unlock(&ep->imp_lock);
+out_unlock_dead:
+	up_read(&vdev->dead_rwsem);
+	if (err)
+		return err;
+	if (copy_to_user(uarg, &req, sizeof(req)))
+		return -EFAULT;	/* the import stays; close frees it */
+	return 0;
+}
+
+/**
+ * vmmc_ioctl_unimport() - VMMC_IOC_UNIMPORT
+ * @ep: the endpoint
+ * @uarg: __u32 import id
+ *
+ * SENDs already fetched by the NIC finish with what they were given.
+ *
+ * Context: process context, may sleep.
+ * Return: 0, -EINVAL (not an import of this endpoint), -EFAULT.
+ */
+long vmmc_ioctl_unimport(struct vmmc_ep *ep, void __user *uarg)
+{
+	struct vmmc_dev *vdev = ep->vdev;
+	struct vmmc_import *row;
+	int err = 0;
+	u32 id;
+
+	if (get_user(id, (u32 __user *)uarg))
+		return -EFAULT;
+	if (id >= VMMC_MAX_IMPORTS)
+		return -EINVAL;
+	down_read(&vdev->dead_rwsem);
+	mutex_lock(&ep->imp_lock);
+	row = vmmc_import_row(ep, id);
+	if (vdev->dead) {
+		err = -ENODEV;
+	} else if (!READ_ONCE(row->state)) {
+		err = -EINVAL;
+	} else {
+		WRITE_ONCE(row->state, 0);
+		vmmc_stat_add(vdev, VMMC_STAT_IMPORTS, -1);
+	}
+	mutex_unlock(&ep->imp_lock);
+	up_read(&vdev->dead_rwsem);
+	return err;
+}
+
+/**
+ * vmmc_ep_drop_imports() - clear an endpoint's import rows
+ * @ep: an endpoint being created or destroyed
+ *
+ * Context: process context; dead_rwsem held for reading, NIC alive.
+ */
+void vmmc_ep_drop_imports(struct vmmc_ep *ep)
+{
+	int i;
+
+	mutex_lock(&ep->imp_lock);
+	for (i = 0; i < VMMC_MAX_IMPORTS; i++) {
+		struct vmmc_import *row = vmmc_import_row(ep, i);
+
+		if (READ_ONCE(row->state))
+			vmmc_stat_add(ep->vdev, VMMC_STAT_IMPORTS, -1);
+		memset(row, 0, sizeof(*row));
+	}
+	mutex_unlock(&ep->imp_lock);
+}
+
+/**
+ * vmmc_ep_drop_exports() - revoke and unpin every export of an endpoint
+ * @ep: an endpoint being destroyed
+ * @fenced: unused by exports (their revocation has its own ack); kept so
+ *	that the teardown steps read alike
+ *
+ * Context: process context, may sleep; no vmmc lock held.
+ * Return: true if every export is gone; false if the NIC kept some (they
+ * stay pinned, and the caller keeps the endpoint).
+ */
+bool vmmc_ep_drop_exports(struct vmmc_ep *ep, bool fenced)
+{
+	struct vmmc_xport *x, *next;
+
+	/* the owner is gone: nobody else changes ep->xports now */
+	list_for_each_entry_safe(x, next, &ep->xports, node)
+		vmmc_unexport_id(ep, x->id);
+	return list_empty(&ep->xports);
+}
+
+/**
+ * vmmc_revoke_all_exports() - on unbind: the NIC takes no more data
+ * @vdev: the NIC being removed; dead_rwsem held for writing
+ *
+ * Context: process context, sleeps for the NIC's acks.
+ */
+void vmmc_revoke_all_exports(struct vmmc_dev *vdev)
+{
+	struct vmmc_export *e;
+	struct vmmc_xport *x;
+	int id;
+
+	mutex_lock(&vdev->exp_lock);
+	for (id = 0; id < VMMC_MAX_EXPORTS; id++) {
+		x = vdev->xports[id];
+		if (!x)
+			continue;
+		e = &vdev->exptab[id];
+		WRITE_ONCE(e->state, VMMC_EXPORT_REVOKED);
+		x->gen++;
+		/* pairs with the NIC's read of gen before the entry */
+		dma_wmb();
+		WRITE_ONCE(e->gen, x->gen);
+	}
+	vmmc_ring_doorbell(vdev, VMMC_DB_CTRL);
+	for (id = 0; id < VMMC_MAX_EXPORTS; id++) {
+		x = vdev->xports[id];
+		if (x && !vmmc_ctrl_wait(vdev, &vdev->exptab[id].ack_gen, x->gen))
+			x->revoked = true;
+	}
+	mutex_unlock(&vdev->exp_lock);
+}

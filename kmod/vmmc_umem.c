@@ -1,0 +1,303 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vmmc_umem.c - pinning user memory for the NIC, and taking it back.
+ *
+ * A umem is a user range pinned with FOLL_LONGTERM (the NIC may touch it
+ * at any later time), charged to the opener's mm->pinned_vm against
+ * RLIMIT_MEMLOCK (unless CAP_IPC_LOCK), and watched by an MMU interval
+ * notifier. If the process unmaps or remaps any of it, the notifier has
+ * the owner's invalidate() stop the NIC from using the pages (a UTLB sync
+ * or an export revocation, each acknowledged by the NIC) and marks the
+ * umem dead; reap_work unpins it later. The notifier never unpins itself:
+ * some of its callers hold the page lock that unpinning a dirty page takes.
+ * If the NIC does not acknowledge, the umem is "leaked": its pages stay
+ * pinned for good. Never hand back memory a device may write.
+ *
+ * Lock order: mmap_lock -> vdev->dead_rwsem -> ep->pin_lock ->
+ * vdev->exp_lock. The notifier (under mmap_lock, maybe in reclaim) takes
+ * only pin_lock, and reads vdev->dead under vdev->srcu. Pinning and
+ * notifier insert/remove take mmap_lock, so they run with no vmmc lock.
+ *
+ * Ownership: the owner (a pin or an export) detaches its umem under
+ * pin_lock (vmmc_umem_detach()), then flushes reap_work, then releases;
+ * so the owner and the reaper never release the same umem at once.
+ */
+#include <linux/mm.h>
+#include <linux/sched/mm.h>
+#include <linux/sched/signal.h>
+#include <linux/slab.h>
+
+#include "vmmc_loc.h"
+
+/* Charge @npages to @ep's mm, within RLIMIT_MEMLOCK unless privileged. */
+static int vmmc_account(struct vmmc_ep *ep, unsigned long npages)
+{
+	unsigned long limit = rlimit(RLIMIT_MEMLOCK) >> PAGE_SHIFT;
+	s64 pinned = atomic64_add_return(npages, &ep->mm->pinned_vm);
+
+	if (pinned > limit && !capable(CAP_IPC_LOCK)) {
+		atomic64_sub(npages, &ep->mm->pinned_vm);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static void vmmc_unaccount(struct vmmc_ep *ep, unsigned long npages)
+{
+	atomic64_sub(npages, &ep->mm->pinned_vm);
+}
+
+/**
+ * vmmc_umem_release() - stop watching a umem and unpin it (unless leaked)
+ * @umem: a umem the NIC no longer uses (dead), was never told about, or
+ *	that is leaked; nobody else releases it at the same time
+ *
+ * Idempotent. Context: process context, takes mmap_lock and page locks;
+ * no vmmc lock may be held.
+ */
+void vmmc_umem_release(struct vmmc_umem *umem)
+{
+	struct vmmc_ep *ep = umem->ep;
+
+	if (umem->watched) {
+		mmu_interval_notifier_remove(&umem->notifier);
+		umem->watched = false;
+	}
+	if (!umem->pages)
+		return;
+	if (!umem->leaked) {
+		unpin_user_pages_dirty_lock(umem->pages, umem->nr_pages,
+					    umem->writable);
+		vmmc_unaccount(ep, umem->nr_pages);
+		vmmc_stat_add(ep->vdev, VMMC_STAT_PINNED_PAGES,
+			      -(long)umem->nr_pages);
+		atomic_long_sub(umem->nr_pages, &ep->pinned_pages);
+	}
+	kvfree(umem->pages);
+	umem->pages = NULL;
+}
+
+/**
+ * vmmc_umem_detach() - take a umem away from the reaper
+ * @umem: the owner's umem
+ *
+ * After this and a flush of reap_work, only the owner touches @umem.
+ * Context: ep->pin_lock held.
+ */
+void vmmc_umem_detach(struct vmmc_umem *umem)
+{
+	lockdep_assert_held(&umem->ep->pin_lock);
+	if (!list_empty(&umem->reap))
+		list_del_init(&umem->reap);
+	umem->invalidate = NULL;
+}
+
+/**
+ * vmmc_reap_work() - unpin the umems the notifier found dead
+ * @work: ep->reap_work
+ *
+ * Context: workqueue; takes pin_lock briefly, then mmap_lock.
+ */
+void vmmc_reap_work(struct work_struct *work)
+{
+	struct vmmc_ep *ep = container_of(work, struct vmmc_ep, reap_work);
+	struct vmmc_umem *umem, *next;
+	LIST_HEAD(todo);
+
+	mutex_lock(&ep->pin_lock);
+	list_splice_init(&ep->reap_list, &todo);
+	mutex_unlock(&ep->pin_lock);
+	list_for_each_entry_safe(umem, next, &todo, reap) {
+		list_del_init(&umem->reap);
+		vmmc_umem_release(umem);
+	}
+}
+
+static bool vmmc_umem_invalidate(struct mmu_interval_notifier *mni,
+				 const struct mmu_notifier_range *range,
+				 unsigned long cur_seq)
+{
+	struct vmmc_umem *umem = container_of(mni, struct vmmc_umem, notifier);
+	struct vmmc_ep *ep = umem->ep;
+	struct vmmc_dev *vdev = ep->vdev;
+	int idx, err;
+
+	/*
+	 * fork's COW and mprotect leave pinned pages where they are. Any
+	 * other event (munmap, mremap, MADV_DONTNEED, but also THP splits,
+	 * KSM and reclaim scans) drops the range: the safe choice, at the
+	 * cost of a re-pin (or a revoked export) for the spurious ones.
+	 */
+	switch (range->event) {
+	case MMU_NOTIFY_PROTECTION_VMA:
+	case MMU_NOTIFY_PROTECTION_PAGE:
+	case MMU_NOTIFY_SOFT_DIRTY:
+		return true;
+	default:
+		break;
+	}
+	if (!mmu_notifier_range_blockable(range))
+		return false;
+
+	idx = srcu_read_lock(&vdev->srcu);
+	mutex_lock(&ep->pin_lock);
+	mmu_interval_set_seq(mni, cur_seq);
+	if (!umem->dead && umem->invalidate) {
+		err = umem->invalidate(umem);
+		umem->dead = true;
+		umem->leaked = err != 0;
+		list_add_tail(&umem->reap, &ep->reap_list);
+		queue_work(system_wq, &ep->reap_work);
+		vmmc_stat_inc(vdev, VMMC_STAT_INVALIDATIONS);
+	}
+	mutex_unlock(&ep->pin_lock);
+	srcu_read_unlock(&vdev->srcu, idx);
+	return true;
+}
+
+static const struct mmu_interval_notifier_ops vmmc_umem_ops = {
+	.invalidate = vmmc_umem_invalidate,
+};
+
+/*
+ * Pin the range VMA by VMA: a writable mapping is pinned for write, so that
+ * the NIC sees the very pages the program will write (a read-only pin of a
+ * never-written page would pin the shared zero page, which the program's
+ * first write replaces); a read-only mapping is pinned read-only, and
+ * refused when the NIC must write (@need_write).
+ */
+static long vmmc_umem_pin(struct vmmc_umem *umem, bool need_write)
+{
+	struct mm_struct *mm = current->mm;
+	unsigned long done = 0, addr, chunk;
+	struct vm_area_struct *vma;
+	unsigned int flags;
+	long got = 0;
+
+	mmap_read_lock(mm);
+	while (done < umem->nr_pages) {
+		addr = umem->start + done * PAGE_SIZE;
+		vma = vma_lookup(mm, addr);
+		if (!vma || (need_write && !(vma->vm_flags & VM_WRITE))) {
+			got = -EFAULT;
+			break;
+		}
+		chunk = min(umem->nr_pages - done,
+			    (vma->vm_end - addr) >> PAGE_SHIFT);
+		flags = FOLL_LONGTERM;
+		if (vma->vm_flags & VM_WRITE)
+			flags |= FOLL_WRITE;
+		got = pin_user_pages(addr, chunk, flags, umem->pages + done,
+				     NULL);
+		if (got <= 0) {
+			got = got ? got : -EFAULT;
+			break;
+		}
+		done += got;
+	}
+	mmap_read_unlock(mm);
+	if (done < umem->nr_pages) {
+		if (done)
+			unpin_user_pages(umem->pages, done);
+		return got;
+	}
+	return 0;
+}
+
+/**
+ * vmmc_umem_get() - pin a user range and watch it
+ * @ep: the endpoint that will use it; current->mm must be its mm
+ * @umem: zeroed storage, embedded in the caller's object
+ * @addr: start, any alignment
+ * @len: bytes, non-zero
+ * @need_write: the NIC writes the range (exports): every page must be
+ *	mapped writable; else (send sources) read-only mappings are accepted
+ * @seq: out: the notifier sequence to check with mmu_interval_read_retry()
+ *	under ep->pin_lock before the pages are published to the NIC
+ *
+ * Context: process context, takes mmap_lock; no vmmc lock may be held.
+ * Return: 0, -EINVAL, -EPERM (not the endpoint's process), -EFAULT,
+ * -ENOMEM (RLIMIT_MEMLOCK or memory).
+ */
+int vmmc_umem_get(struct vmmc_ep *ep, struct vmmc_umem *umem,
+		  unsigned long addr, u64 len, bool need_write,
+		  unsigned long *seq)
+{
+	unsigned long end;
+	int err;
+
+	if (!len || addr + len < addr || addr + len > TASK_SIZE)
+		return -EINVAL;
+	if (current->mm != ep->mm)
+		return -EPERM;
+	umem->ep = ep;
+	INIT_LIST_HEAD(&umem->reap);
+	umem->start = addr & PAGE_MASK;
+	umem->first_off = addr & ~PAGE_MASK;
+	end = PAGE_ALIGN(addr + len);
+	umem->nr_pages = (end - umem->start) >> PAGE_SHIFT;
+	umem->pages = kvcalloc(umem->nr_pages, sizeof(*umem->pages),
+			       GFP_KERNEL);
+	if (!umem->pages)
+		return -ENOMEM;
+
+	err = vmmc_account(ep, umem->nr_pages);
+	if (err)
+		goto out_free_pages;
+	err = mmu_interval_notifier_insert(&umem->notifier, current->mm,
+					   umem->start, end - umem->start,
+					   &vmmc_umem_ops);
+	if (err)
+		goto out_unaccount;
+	umem->watched = true;
+	*seq = mmu_interval_read_begin(&umem->notifier);
+
+	/* only what the NIC writes (exports) is dirtied when unpinned */
+	umem->writable = need_write;
+	err = vmmc_umem_pin(umem, need_write);
+	if (err)
+		goto out_remove;
+	vmmc_stat_add(ep->vdev, VMMC_STAT_PINNED_PAGES, umem->nr_pages);
+	atomic_long_add(umem->nr_pages, &ep->pinned_pages);
+	return 0;
+
+out_remove:
+	mmu_interval_notifier_remove(&umem->notifier);
+	umem->watched = false;
+out_unaccount:
+	vmmc_unaccount(ep, umem->nr_pages);
+out_free_pages:
+	kvfree(umem->pages);
+	umem->pages = NULL;
+	return err;
+}
+
+/**
+ * vmmc_ctrl_wait() - wait until the NIC acknowledged a control change
+ * @vdev: the NIC
+ * @ack: the NIC-written word in SRAM
+ * @want: the value it must reach
+ *
+ * Context: process context, sleeps up to VMMC_FENCE_TIMEOUT, once: after a
+ * time-out the NIC is wedged and later calls do not wait.
+ * Return: 0, or -ETIMEDOUT (counted: the caller keeps the memory).
+ */
+int vmmc_ctrl_wait(struct vmmc_dev *vdev, u32 *ack, u32 want)
+{
+	long left;
+
+	/* once the NIC missed one, waits would only pile up (under locks) */
+	if (READ_ONCE(vdev->wedged))
+		/* pairs with the NIC's release of *ack */
+		return smp_load_acquire(ack) == want ? 0 : -ETIMEDOUT;
+	left = wait_event_timeout(vdev->ctrl_wq,
+				  /* pairs with the NIC's release of *ack */
+				  smp_load_acquire(ack) == want,
+				  VMMC_FENCE_TIMEOUT);
+	if (left)
+		return 0;
+	WRITE_ONCE(vdev->wedged, true);
+	vmmc_stat_inc(vdev, VMMC_STAT_FENCE_TIMEOUTS);
+	dev_warn(&vdev->pdev->dev, "NIC did not acknowledge a control change: keeping its memory\n");
+	return -ETIMEDOUT;
+}
