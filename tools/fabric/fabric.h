@@ -74,27 +74,58 @@ static inline void flist_del(struct flist *n)
 }
 
 /* ------------------------------------------------------------------------
- * Link packets. Internal to the fabric for now; the reliable link layer
- * (next issue) checks seq and crc. Fields are host-endian: packets never
- * leave this process.
+ * Link packets. Internal to the fabric: fields are host-endian and
+ * packets never leave this process. A DATA packet carries no payload
+ * copy: it names the source guest-physical pages (already translated and
+ * checked by the sending NIC), and the receiving NIC copies straight from
+ * the source guest's RAM into the destination's (the two DMAs of a real
+ * NIC, one memcpy here). DATA packets are delivered in the poll pass that
+ * sent them, before any later translation sync is acknowledged, so a
+ * page a packet names is still pinned when it is read.
+ *
+ * crc is CRC32C over the header (with crc = 0) followed by the payload.
+ * seq is per link (src -> dst). The reliable link layer (acks,
+ * retransmission) builds on both.
  */
+#define FABRIC_MTU		8192	/* payload bytes per DATA packet */
+#define FABRIC_PKT_PAGES	(FABRIC_MTU / VMMC_PAGE_SIZE + 1)
+#define FABRIC_SEND_BUDGET	(64u << 10) /* SEND bytes per ep per pass */
+
 enum vmmc_pkt_type {
-	VMMC_PKT_PING	= 1,	/* request: echo imm back to src */
-	VMMC_PKT_PONG	= 2,	/* answer; status says whether dst was up */
+	VMMC_PKT_PING		= 1,	/* request: echo imm back to src */
+	VMMC_PKT_PONG		= 2,	/* answer; status says whether dst was up */
+	VMMC_PKT_DATA		= 3,	/* SEND payload for an export */
+	VMMC_PKT_DATA_RESP	= 4,	/* refusal, or: last packet landed */
+	VMMC_PKT_IMPORT_REQ	= 5,	/* mailbox IMPORT, to the exporter */
+	VMMC_PKT_IMPORT_RESP	= 6,	/* its answer */
 };
+
+#define VMMC_PKT_F_FIRST	(1u << 0)	/* DATA: first of its SEND */
+#define VMMC_PKT_F_LAST		(1u << 1)	/* DATA: last of its SEND */
+#define VMMC_PKT_F_NOTIFY	(1u << 2)	/* DATA: the SEND had NOTIFY */
 
 struct vmmc_pkt {
 	__u32 src_node;
 	__u32 dst_node;
 	__u16 type;		/* from enum vmmc_pkt_type */
-	__u16 status;		/* PONG: from enum vmmc_status */
+	__u16 status;		/* answers: from enum vmmc_status */
 	__u32 seq;		/* per-link (src -> dst) sequence number */
-	__u32 src_ep;		/* PING: requesting endpoint; PONG: echoed */
+	__u32 src_ep;		/* requesting endpoint; echoed in answers */
 	__u32 src_gen;		/* that endpoint's gen when it sent */
-	__u64 cookie;		/* sender's op tag, echoed in the PONG */
-	__u64 imm;
-	__u32 len;		/* payload bytes; 0 for PING/PONG */
-	__u32 crc;		/* CRC32C of the packet with crc = 0 */
+	__u64 cookie;		/* sender's op tag, echoed in the answer */
+	__u64 imm;		/* PING/PONG */
+	__u32 len;		/* payload bytes (DATA), else 0 */
+	__u32 crc;		/* CRC32C of header (crc = 0) + payload */
+	__u32 flags;		/* DATA: VMMC_PKT_F_* */
+	__u32 export_id;	/* DATA, IMPORT_RESP */
+	__u32 export_gen;	/* DATA: the gen the importer recorded */
+	__u32 name;		/* IMPORT_REQ */
+	__u64 dst_offset;	/* DATA: where in the export */
+	__u64 msg_offset;	/* DATA: the SEND's dst_offset (for the NQE) */
+	__u64 exp_len;		/* IMPORT_RESP: the export's length */
+	__u32 msg_len;		/* DATA: the SEND's len (for the NQE) */
+	__u32 src_off;		/* DATA: payload offset in src_pages[0] */
+	__u64 src_pages[FABRIC_PKT_PAGES]; /* DATA: source guest-physical */
 };
 
 struct fabric_pkt {
@@ -109,16 +140,28 @@ struct fabric_link {
 	__u32 rx_seq;		/* next seq expected */
 };
 
+/*
+ * A notification the receiving NIC owes but cannot write yet (the owner's
+ * NQ is full): the data is already in the export; the NQE and the answer
+ * to the sender wait on fabric_node.held, in arrival order.
+ */
+struct fabric_held {
+	struct flist link;	/* on fabric_node.held */
+	__u32 owner;		/* the export's owner_ep */
+	struct vmmc_pkt pkt;	/* the last DATA packet (payload not used) */
+};
+
 /* ------------------------------------------------------------------------
  * In-flight operations: a descriptor consumed from the SQ whose
- * completion comes later (delayed NOP, PING). Each holds one CQ slot
- * reserved (fabric_ep.inflight) and is tagged with the endpoint's gen:
- * a gen change frees it, so nothing is ever written for an old
+ * completion comes later (delayed NOP, PING, SEND). Each holds one CQ
+ * slot reserved (fabric_ep.inflight) and is tagged with the endpoint's
+ * gen: a gen change frees it, so nothing is ever written for an old
  * incarnation of an endpoint.
  */
 enum fabric_op_kind {
 	FOP_NOP_DELAY,
 	FOP_PING,
+	FOP_SEND,
 };
 
 struct fabric_op {
@@ -132,7 +175,18 @@ struct fabric_op {
 	__u64 t_fetch;			/* ns, CLOCK_MONOTONIC */
 	__u64 due;			/* FOP_NOP_DELAY: ns */
 	__u64 seq;			/* FOP_NOP_DELAY: order among equal dues */
-	__u64 cookie;			/* FOP_PING: matches the PONG */
+	__u64 cookie;			/* FOP_PING, FOP_SEND: matches answers */
+
+	/* FOP_SEND: a snapshot of the descriptor and import, and progress */
+	__u32 dst_node;			/* import.node */
+	__u32 export_id;		/* import.export_id */
+	__u32 export_gen;		/* import.export_gen */
+	__u32 len;
+	__u64 dst_offset;
+	__u32 src_slot;
+	__u32 src_off;
+	bool notify;
+	__u32 sent;			/* bytes handed to the link so far */
 };
 
 /* ------------------------------------------------------------------------
@@ -153,8 +207,11 @@ struct fabric_ep {
 	__u64 evq_addr;		/* evq the private cq_prod belongs to */
 	bool evq_valid;		/* evq_addr validated, cq_prod loaded */
 	__u32 cq_prod;		/* private copy of CQ prod */
+	__u32 nq_prod;		/* private copy of NQ prod (same evq) */
 	unsigned int inflight;	/* ops holding a CQ slot */
 	struct flist ops;	/* struct fabric_op, by ep_link */
+	struct fabric_op *send;	/* the SEND in progress; blocks the SQ */
+	__u32 sync_ack;		/* private copy of ctx.sync_ack */
 
 	/* Stall states; each holds until the named value changes. */
 	bool sq_broken;		/* prod - cons > entries */
@@ -192,11 +249,21 @@ struct fabric_node {
 	enum fabric_node_state state;
 	bool drv_up;			/* last drv_state the NIC acted on */
 
+	/* The mailbox: private copies of what the NIC published. */
+	__u32 kcmd_done;		/* last cmd_seq answered */
+	bool kcmd_busy;			/* an IMPORT awaits its answer */
+	__u32 kcmd_seq;			/* ... for this cmd_seq */
+	__u64 kcmd_cookie;		/* ... matching this IMPORT_RESP */
+	__u32 exp_ack[VMMC_MAX_EXPORTS]; /* private copy of export ack_gen */
+	struct flist held;		/* struct fabric_held, FIFO */
+
 	/* Private diagnostics, logged at exit (no room in uapi yet). */
 	__u64 ring_errors;		/* broken SQs, bad evq addresses */
 	__u64 dropped_ops;		/* ops dropped by fences */
 	__u64 lost_cqes;		/* CQ overrun by a bad user cons */
-	__u64 stale_pkts;		/* PONGs for a fenced endpoint */
+	__u64 stale_pkts;		/* answers/data for a dropped op */
+	__u64 bad_pkts;			/* malformed or bad CRC: dropped */
+	__u64 bad_tables;		/* export/UTLB entries failing checks */
 
 	struct fabric_ep eps[VMMC_MAX_EPS];
 };
@@ -224,6 +291,7 @@ struct fabric {
 
 	bool stop;
 	bool ever_connected;
+	bool crc_hw;			/* SSE4.2 crc32 instructions */
 };
 
 /* ------------------------------------------------------------------------
@@ -288,6 +356,9 @@ __u8 *fabric_ep_evq(struct fabric_ep *ep);
 bool fabric_cq_has_room(struct fabric_ep *ep, __u8 *evq);
 void fabric_cq_post(struct fabric_ep *ep, __u8 *evq, __u64 user_data,
 		    __u8 op, __u32 status, __u64 imm, __u64 t_fetch);
+bool fabric_nq_has_room(struct fabric_ep *ep, __u8 *evq);
+void fabric_nq_post(struct fabric_ep *ep, __u8 *evq,
+		    const struct vmmc_nqe *nqe);
 void fabric_ep_notify(struct fabric_ep *ep);
 void fabric_op_complete(struct fabric_op *op, __u32 status, __u64 imm);
 
@@ -301,12 +372,42 @@ unsigned int fabric_timer_run(struct fabric *f, __u64 now);
 bool fabric_timer_due_before(struct fabric *f, __u64 t);
 int fabric_timer_arm(struct fabric *f);
 
-/* fabric_link.c */
+/* fabric_crc.c */
+void fabric_crc_init(struct fabric *f);
 __u32 fabric_crc32c(__u32 crc, const void *buf, size_t len);
+const char *fabric_crc_impl(void);
+
+/* fabric_link.c */
 void fabric_link_init(struct fabric *f);
-void fabric_link_send(struct fabric *f, struct vmmc_pkt *pkt);
+int fabric_link_send(struct fabric *f, struct vmmc_pkt *pkt);
 unsigned int fabric_link_deliver(struct fabric *f);
 void fabric_link_free(struct fabric *f);
 int fabric_ping_send(struct fabric_op *op, __u32 dst_node, __u64 imm);
+__u32 fabric_pkt_crc(struct fabric *f, struct vmmc_pkt *pkt);
+void fabric_pkt_answer(const struct vmmc_pkt *req, struct vmmc_pkt *ans,
+		       __u16 type, __u16 status);
+
+/* fabric_ctrl.c: mailbox, export and translation acks */
+unsigned int fabric_ctrl_acks(struct fabric_node *n);
+unsigned int fabric_kcmd_poll(struct fabric_node *n);
+bool fabric_ctrl_has_work(struct fabric_node *n);
+void fabric_ctrl_reset(struct fabric_node *n);
+void fabric_rx_import_req(struct fabric_node *n, const struct vmmc_pkt *pkt);
+void fabric_rx_import_resp(struct fabric_node *n, const struct vmmc_pkt *pkt);
+
+/* fabric_tx.c: SEND at the sending NIC */
+__u32 fabric_send_start(struct fabric_ep *ep, const struct vmmc_sqe *sqe,
+			__u64 t_fetch);
+unsigned int fabric_send_push(struct fabric_ep *ep);
+struct fabric_op *fabric_send_find(struct fabric_node *n, __u32 ep,
+				   __u32 gen, __u64 cookie);
+void fabric_send_complete(struct fabric_op *op, __u32 status);
+void fabric_rx_data_resp(struct fabric_node *n, const struct vmmc_pkt *pkt);
+
+/* fabric_rx.c: SEND at the receiving NIC */
+void fabric_rx_data(struct fabric_node *n, const struct vmmc_pkt *pkt);
+unsigned int fabric_rx_retry(struct fabric_node *n);
+void fabric_rx_reset(struct fabric_node *n);
+bool fabric_rx_held(struct fabric_node *n);
 
 #endif /* FABRIC_H */

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * fabric_cq.c - completions: the "DMA" of CQEs into guest RAM, and the
- * endpoint interrupt
+ * fabric_cq.c - completions and notifications: the "DMA" of CQEs and
+ * NQEs into guest RAM, and the endpoint interrupt
  *
  * Contract:
  * - An endpoint's event region (CQ + NQ) is at the guest-physical
@@ -15,6 +15,9 @@
  *   prod + inflight - cons < VMMC_CQ_ENTRIES in u32 arithmetic, so a
  *   cons that runs ahead of prod reads as "full" and nothing is
  *   overwritten. inflight counts the ops that already hold a slot.
+ * - NQ prod likewise: a private copy taken with the CQ's; the NQ has room
+ *   when prod - cons < VMMC_NQ_ENTRIES. The caller (fabric_rx.c) waits
+ *   while it has none: a notification is never dropped or overwritten.
  * - Each CQE is written whole, then CQ prod is store-released. After the
  *   CQEs of a batch, a full barrier, then irq_armed is exchanged with 0;
  *   if it was non-zero (kmod writes 1), the guest's VMMC_IRQ_EVENT
@@ -53,6 +56,8 @@ __u8 *fabric_ep_evq(struct fabric_ep *ep)
 	ep->evq_addr = addr;
 	cq = (struct vmmc_ring_hdr *)(n->ram + addr + VMMC_CQ_HDR_OFF);
 	ep->cq_prod = vmmc_read_once(&cq->prod);
+	cq = (struct vmmc_ring_hdr *)(n->ram + addr + VMMC_NQ_HDR_OFF);
+	ep->nq_prod = vmmc_read_once(&cq->prod);
 	return n->ram + addr;
 }
 
@@ -95,11 +100,36 @@ void fabric_cq_post(struct fabric_ep *ep, __u8 *evq, __u64 user_data,
 	}
 }
 
+bool fabric_nq_has_room(struct fabric_ep *ep, __u8 *evq)
+{
+	struct vmmc_ring_hdr *nq = (struct vmmc_ring_hdr *)(evq +
+							    VMMC_NQ_HDR_OFF);
+
+	/* Partner: ulib's store-release of NQ cons after reading NQEs. */
+	return ep->nq_prod - vmmc_load_acquire(&nq->cons) < VMMC_NQ_ENTRIES;
+}
+
+/* Write one NQE and publish it. The caller checked for room. */
+void fabric_nq_post(struct fabric_ep *ep, __u8 *evq,
+		    const struct vmmc_nqe *nqe)
+{
+	struct vmmc_ring_hdr *nq = (struct vmmc_ring_hdr *)(evq +
+							    VMMC_NQ_HDR_OFF);
+	struct vmmc_nqe *nqes = (struct vmmc_nqe *)(evq + VMMC_NQ_ENTRIES_OFF);
+
+	memcpy(&nqes[ep->nq_prod & (VMMC_NQ_ENTRIES - 1)], nqe, sizeof(*nqe));
+	ep->nq_prod++;
+	/* Partner: ulib's load-acquire of NQ prod before it reads the NQE. */
+	vmmc_store_release(&nq->prod, ep->nq_prod);
+	ctr_add(ep->node->kstatus->counters.nqes, 1);
+	ctr_add(ep->kctx->nqes, 1);
+}
+
 /* After CQEs (or NQEs) of @ep were published: interrupt if armed. */
 void fabric_ep_notify(struct fabric_ep *ep)
 {
 	/*
-	 * Order the CQ prod store before the irq_armed load. Partner: kmod
+	 * Order the CQ (NQ) prod store before the irq_armed load. Partner: kmod
 	 * sets irq_armed = 1, smp_mb(), re-checks CQ and NQ, then sleeps:
 	 * either kmod sees our entry, or we see (and consume) its arm.
 	 */

@@ -6,10 +6,18 @@
  * - Each ordered pair of nodes (src, dst) has one link: a FIFO of
  *   struct vmmc_pkt inside the fabric; src == dst is the loopback. A
  *   packet gets the link's next sequence number and a CRC32C (over the
- *   packet with crc = 0) when sent. The receiver checks both: a bad CRC
- *   drops the packet, an unexpected seq is logged (-v) and accepted. The
- *   reliable link layer (acks, retransmission) comes with data transfers.
- * - Packets are delivered by the poll pass, in FIFO order per link.
+ *   header with crc = 0, then a DATA packet's payload, read from the
+ *   source guest's RAM) when sent. The receiver first checks that the
+ *   packet came in on its own link and that a DATA packet's payload pages
+ *   lie in the source guest's RAM, then the CRC: a failure drops the
+ *   packet (bad_pkts; logged). An unexpected seq is logged (-v) and
+ *   accepted. Acks and retransmission come with the reliable link layer;
+ *   until then a dropped packet leaves its operation in flight until its
+ *   endpoint is fenced (only a user writing its own SEND source while
+ *   the SEND runs can make a DATA packet's CRC fail today).
+ * - Packets are delivered by the poll pass, in FIFO order per link. A
+ *   pass delivers every DATA packet sent in it (they are sent only by
+ *   fabric_nic_poll's SQ stage, which runs before delivery).
  * - PING at the destination NIC: answered with a PONG carrying the same
  *   imm and status OK if the destination's guest is connected and its
  *   driver is up, else VMMC_ST_NODE_DOWN. PONG at the source NIC: the op
@@ -24,49 +32,72 @@
 
 #include "fabric.h"
 
-#define CRC32C_POLY	0x82f63b78u	/* Castagnoli, reflected */
-
-static __u32 crc32c_table[256];
-
-static void crc32c_init(void)
+/* Is the payload a DATA packet names inside the source guest's RAM? */
+static bool data_ref_sane(struct fabric *f, const struct vmmc_pkt *pkt)
 {
-	unsigned int i, b;
+	__u64 ram = f->nodes[pkt->src_node].ram_bytes;
+	unsigned int i, np;
 
-	for (i = 0; i < 256; i++) {
-		__u32 c = i;
-
-		for (b = 0; b < 8; b++)
-			c = (c >> 1) ^ ((c & 1) ? CRC32C_POLY : 0);
-		crc32c_table[i] = c;
-	}
+	if (!pkt->len || pkt->len > FABRIC_MTU ||
+	    pkt->src_off >= VMMC_PAGE_SIZE)
+		return false;
+	np = (pkt->src_off + pkt->len + VMMC_PAGE_SIZE - 1) / VMMC_PAGE_SIZE;
+	if (np > FABRIC_PKT_PAGES)
+		return false;
+	for (i = 0; i < np; i++)
+		if ((pkt->src_pages[i] & (VMMC_PAGE_SIZE - 1)) ||
+		    pkt->src_pages[i] > ram - VMMC_PAGE_SIZE)
+			return false;
+	return true;
 }
 
-/* CRC32C, chainable: fabric_crc32c(0, "123456789", 9) == 0xe3069283. */
-__u32 fabric_crc32c(__u32 crc, const void *buf, size_t len)
+/*
+ * CRC32C of the header (crc = 0) and, for DATA, the payload read from the
+ * source guest's RAM. The caller checked the payload reference.
+ */
+__u32 fabric_pkt_crc(struct fabric *f, struct vmmc_pkt *pkt)
 {
-	const __u8 *p = buf;
-
-	crc = ~crc;
-	while (len--)
-		crc = crc32c_table[(crc ^ *p++) & 0xff] ^ (crc >> 8);
-	return ~crc;
-}
-
-static __u32 pkt_crc(struct vmmc_pkt *pkt)
-{
-	__u32 saved = pkt->crc, crc;
+	__u32 saved = pkt->crc, crc, off, left, i;
+	const __u8 *ram;
 
 	pkt->crc = 0;
 	crc = fabric_crc32c(0, pkt, sizeof(*pkt));
 	pkt->crc = saved;
+	if (pkt->type != VMMC_PKT_DATA)
+		return crc;
+	ram = f->nodes[pkt->src_node].ram;
+	off = pkt->src_off;
+	left = pkt->len;
+	for (i = 0; left; i++) {
+		__u32 n = VMMC_PAGE_SIZE - off < left ? VMMC_PAGE_SIZE - off :
+							left;
+
+		crc = fabric_crc32c(crc, ram + pkt->src_pages[i] + off, n);
+		left -= n;
+		off = 0;
+	}
 	return crc;
+}
+
+/* Fill @ans as the answer to @req: reversed route, same ep/gen/cookie. */
+void fabric_pkt_answer(const struct vmmc_pkt *req, struct vmmc_pkt *ans,
+		       __u16 type, __u16 status)
+{
+	memset(ans, 0, sizeof(*ans));
+	ans->src_node = req->dst_node;
+	ans->dst_node = req->src_node;
+	ans->type = type;
+	ans->status = status;
+	ans->src_ep = req->src_ep;
+	ans->src_gen = req->src_gen;
+	ans->cookie = req->cookie;
 }
 
 void fabric_link_init(struct fabric *f)
 {
 	unsigned int s, d;
 
-	crc32c_init();
+	fabric_crc_init(f);
 	for (s = 0; s < FABRIC_MAX_NODES; s++)
 		for (d = 0; d < FABRIC_MAX_NODES; d++)
 			flist_init(&f->links[s][d].queue);
@@ -91,7 +122,7 @@ void fabric_link_free(struct fabric *f)
 }
 
 /* Queue @pkt on its link; fills seq and crc. -1: out of memory. */
-static int link_send(struct fabric *f, struct vmmc_pkt *pkt)
+int fabric_link_send(struct fabric *f, struct vmmc_pkt *pkt)
 {
 	struct fabric_link *l = &f->links[pkt->src_node][pkt->dst_node];
 	struct vmmc_nic_counters *c = &f->nodes[pkt->src_node].kstatus->counters;
@@ -102,19 +133,13 @@ static int link_send(struct fabric *f, struct vmmc_pkt *pkt)
 		return -1;
 	}
 	pkt->seq = l->tx_seq++;
-	pkt->crc = 0;
-	pkt->crc = pkt_crc(pkt);
+	pkt->crc = fabric_pkt_crc(f, pkt);
 	p->pkt = *pkt;
 	flist_add_tail(&l->queue, &p->link);
 	f->pkts_queued++;
 	ctr_add(c->pkts_tx, 1);
 	ctr_add(c->bytes_tx, sizeof(*pkt) + pkt->len);
 	return 0;
-}
-
-void fabric_link_send(struct fabric *f, struct vmmc_pkt *pkt)
-{
-	link_send(f, pkt);
 }
 
 int fabric_ping_send(struct fabric_op *op, __u32 dst_node, __u64 imm)
@@ -132,7 +157,7 @@ int fabric_ping_send(struct fabric_op *op, __u32 dst_node, __u64 imm)
 	pkt.src_gen = op->gen;
 	pkt.cookie = op->cookie;
 	pkt.imm = imm;
-	if (link_send(f, &pkt))
+	if (fabric_link_send(f, &pkt))
 		return -1;
 	ctr_add(n->kstatus->counters.pings_tx, 1);
 	return 0;
@@ -144,18 +169,12 @@ static void rx_ping(struct fabric *f, struct fabric_node *n,
 	struct vmmc_pkt pong;
 	bool up = fabric_node_is_up(n);
 
-	memset(&pong, 0, sizeof(pong));
-	pong.src_node = n->id;
-	pong.dst_node = pkt->src_node;
-	pong.type = VMMC_PKT_PONG;
-	pong.status = up ? VMMC_ST_OK : VMMC_ST_NODE_DOWN;
-	pong.src_ep = pkt->src_ep;
-	pong.src_gen = pkt->src_gen;
-	pong.cookie = pkt->cookie;
+	fabric_pkt_answer(pkt, &pong, VMMC_PKT_PONG,
+			  up ? VMMC_ST_OK : VMMC_ST_NODE_DOWN);
 	pong.imm = up ? pkt->imm : 0;
 	if (up)
 		ctr_add(n->kstatus->counters.pings_rx, 1);
-	link_send(f, &pong);
+	fabric_link_send(f, &pong);
 }
 
 static void rx_pong(struct fabric_node *n, const struct vmmc_pkt *pkt)
@@ -183,18 +202,27 @@ stale:
 		 pkt->src_ep, pkt->src_node);
 }
 
-static void rx(struct fabric *f, struct fabric_link *l, struct vmmc_pkt *pkt)
+static void rx(struct fabric *f, struct fabric_link *l, unsigned int src,
+	       unsigned int dst, struct vmmc_pkt *pkt)
 {
-	struct fabric_node *n = &f->nodes[pkt->dst_node];
+	struct fabric_node *n = &f->nodes[dst];
 
-	if (pkt_crc(pkt) != pkt->crc) {
-		node_log(n, LOG_ERR, "link from node%u: bad CRC: dropped",
-			 pkt->src_node);
+	if (pkt->src_node != src || pkt->dst_node != dst ||
+	    (pkt->type == VMMC_PKT_DATA ? !data_ref_sane(f, pkt) :
+	     pkt->len != 0)) {
+		n->bad_pkts++;
+		node_log(n, LOG_ERR, "link from node%u: malformed packet: dropped",
+			 src);
+		return;
+	}
+	if (fabric_pkt_crc(f, pkt) != pkt->crc) {
+		n->bad_pkts++;
+		node_log(n, LOG_ERR, "link from node%u: bad CRC: dropped", src);
 		return;
 	}
 	if (pkt->seq != l->rx_seq)
 		node_log(n, LOG_V, "link from node%u: seq %u, expected %u",
-			 pkt->src_node, pkt->seq, l->rx_seq);
+			 src, pkt->seq, l->rx_seq);
 	l->rx_seq = pkt->seq + 1;
 	ctr_add(n->kstatus->counters.pkts_rx, 1);
 	ctr_add(n->kstatus->counters.bytes_rx, sizeof(*pkt) + pkt->len);
@@ -205,9 +233,22 @@ static void rx(struct fabric *f, struct fabric_link *l, struct vmmc_pkt *pkt)
 	case VMMC_PKT_PONG:
 		rx_pong(n, pkt);
 		break;
+	case VMMC_PKT_DATA:
+		fabric_rx_data(n, pkt);
+		break;
+	case VMMC_PKT_DATA_RESP:
+		fabric_rx_data_resp(n, pkt);
+		break;
+	case VMMC_PKT_IMPORT_REQ:
+		fabric_rx_import_req(n, pkt);
+		break;
+	case VMMC_PKT_IMPORT_RESP:
+		fabric_rx_import_resp(n, pkt);
+		break;
 	default:
+		n->bad_pkts++;
 		node_log(n, LOG_ERR, "link from node%u: packet type %u: dropped",
-			 pkt->src_node, pkt->type);
+			 src, pkt->type);
 	}
 }
 
@@ -237,7 +278,7 @@ unsigned int fabric_link_deliver(struct fabric *f)
 						link);
 				flist_del(&p->link);
 				f->pkts_queued--;
-				rx(f, l, &p->pkt);
+				rx(f, l, s, d, &p->pkt);
 				free(p);
 				done++;
 			}

@@ -36,7 +36,7 @@
 #include "fabric.h"
 
 VMMC_LAYOUT_CHECKS;
-static_assert(sizeof(struct vmmc_pkt) == 48, "vmmc_pkt");
+static_assert(sizeof(struct vmmc_pkt) == 120, "vmmc_pkt");
 
 #define EXIT_USAGE	2
 
@@ -439,6 +439,8 @@ static void teardown(struct fabric *f)
 	for (i = 0; i < f->nr_nodes; i++) {
 		struct fabric_node *n = &f->nodes[i];
 
+		if (n->sram)
+			fabric_rx_reset(n);
 		for (e = 0; e < VMMC_MAX_EPS && n->sram; e++)
 			fabric_ep_drop_ops(&n->eps[e]);
 	}
@@ -458,16 +460,25 @@ static void teardown(struct fabric *f)
 
 			/* Tell a guest that outlives us that the NIC is gone. */
 			vmmc_write_once(&s->flags, 0u);
-			node_log(n, LOG_V, "descs %llu cqes %llu irqs %llu sleeps %llu doorbells %llu ring_errors %llu dropped_ops %llu lost_cqes %llu stale_pkts %llu",
+			node_log(n, LOG_V, "descs %llu cqes %llu nqes %llu irqs %llu sleeps %llu doorbells %llu sends %llu send_errors %llu data_rx %llu rx_rejects %llu kcmds %llu",
 				 (unsigned long long)s->counters.descs,
 				 (unsigned long long)s->counters.cqes,
+				 (unsigned long long)s->counters.nqes,
 				 (unsigned long long)s->counters.irqs,
 				 (unsigned long long)s->counters.sleeps,
 				 (unsigned long long)s->counters.doorbells,
+				 (unsigned long long)s->counters.sends,
+				 (unsigned long long)s->counters.send_errors,
+				 (unsigned long long)s->counters.data_rx,
+				 (unsigned long long)s->counters.rx_rejects,
+				 (unsigned long long)s->counters.kcmds);
+			node_log(n, LOG_V, "ring_errors %llu dropped_ops %llu lost_cqes %llu stale_pkts %llu bad_pkts %llu bad_tables %llu",
 				 (unsigned long long)n->ring_errors,
 				 (unsigned long long)n->dropped_ops,
 				 (unsigned long long)n->lost_cqes,
-				 (unsigned long long)n->stale_pkts);
+				 (unsigned long long)n->stale_pkts,
+				 (unsigned long long)n->bad_pkts,
+				 (unsigned long long)n->bad_tables);
 			munmap(n->sram, VMMC_SRAM_SIZE);
 		}
 		if (n->sram_fd >= 0)
@@ -505,6 +516,7 @@ static void init(struct fabric *f)
 
 		n->f = f;
 		n->id = i;
+		flist_init(&n->held);
 		n->sram_fd = n->listen_fd = n->client_fd = -1;
 		for (v = 0; v < VMMC_NR_VECTORS; v++)
 			n->db_fd[v] = n->irq_fd[v] = -1;
@@ -527,8 +539,9 @@ int main(int argc, char **argv)
 		teardown(f);
 		return rc;
 	}
-	fab_log(f, LOG_V, "%u node(s) ready, idle %llu us", f->nr_nodes,
-		(unsigned long long)(f->idle_ns / 1000));
+	fab_log(f, LOG_V, "%u node(s) ready, idle %llu us, CRC32C: %s",
+		f->nr_nodes, (unsigned long long)(f->idle_ns / 1000),
+		fabric_crc_impl());
 	run(f);
 	teardown(f);
 	return 0;

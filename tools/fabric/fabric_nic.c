@@ -14,9 +14,16 @@
  *   VMMC_IRQ_CTRL once per pass. Any gen change is a new incarnation,
  *   ACTIVE -> ACTIVE included. drv_state DOWN fences every endpoint: after
  *   UP again, only endpoints activated afresh (a new gen) are served.
+ * - Each pass, for every node whose driver is UP, also: export and
+ *   translation-sync acks and the mailbox (fabric_ctrl.c), and held
+ *   notifications (fabric_rx.c). All acks of a pass share one
+ *   VMMC_IRQ_CTRL.
  * - SQs are processed only for adopted endpoints whose state still reads
  *   ACTIVE while drv_state is UP and a guest is connected; at most
- *   FABRIC_EP_BUDGET descriptors per endpoint per pass.
+ *   FABRIC_EP_BUDGET descriptors per endpoint per pass. An endpoint with
+ *   a SEND in progress fetches nothing: that pass moves the next
+ *   FABRIC_SEND_BUDGET bytes of the SEND instead (fabric_tx.c), so a
+ *   NOP or PING behind a long SEND waits for it.
  * - A broken SQ (prod - cons > VMMC_SQ_ENTRIES) completes nothing and
  *   is ignored until its prod changes; it is counted (ring_errors) and
  *   logged with -v. A bad evq_addr is handled the same way until evq_addr
@@ -25,10 +32,13 @@
  *   an endpoint is re-polled every FABRIC_STALL_POLL_MS while the NIC
  *   sleeps, since nothing rings a doorbell when a CQ slot frees.
  * - Descriptors are copied out of SRAM once, then checked in this order:
- *   op (BAD_OP), flags valid for the op and every reserved field zero
- *   (BAD_FLAGS), len (BAD_LEN), then NOP delay <= 1 s (BAD_ARG) or PING
- *   dst_node (BAD_NODE) and its state (NODE_DOWN). dst_node of a NOP and
- *   imm of an undelayed NOP are ignored.
+ *   op (BAD_OP); then SEND goes to fabric_send_start(); for NOP and PING:
+ *   flags valid for the op (DELAY: NOP only; NOTIFY: SEND only) and the
+ *   SEND-only fields (import, dst_offset, src_slot, src_off) and
+ *   reserved fields zero (BAD_FLAGS), len zero (BAD_LEN), then NOP delay
+ *   <= 1 s (BAD_ARG) or PING dst_node (BAD_NODE) and its state
+ *   (NODE_DOWN). dst_node of a NOP and imm of an undelayed NOP are
+ *   ignored, as in NIC version 1.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -59,6 +69,8 @@ static void ep_reset(struct fabric_ep *ep)
 	ep->evq_valid = false;
 	ep->evq_addr = 0;
 	ep->cq_prod = 0;
+	ep->nq_prod = 0;
+	ep->sync_ack = 0;
 	ep->sq_broken = ep->evq_bad = ep->cq_stalled = false;
 }
 
@@ -123,6 +135,8 @@ void fabric_nic_reset(struct fabric_node *n)
 	for (e = 0; e < VMMC_MAX_EPS; e++)
 		ep_reset(&n->eps[e]);
 	n->drv_up = false;
+	fabric_rx_reset(n);
+	fabric_ctrl_reset(n);
 	memset(n->sram + VMMC_SRAM_CTRL, 0, VMMC_SRAM_END - VMMC_SRAM_CTRL);
 }
 
@@ -208,23 +222,24 @@ static unsigned int node_sync(struct fabric_node *n)
 	}
 	for (e = 0; e < VMMC_MAX_EPS; e++)
 		acks += ep_sync(&n->eps[e]);
+	if (up)
+		acks += fabric_ctrl_acks(n);
 	if (acks)
 		fabric_node_irq(n, VMMC_IRQ_CTRL);
+	progress += fabric_kcmd_poll(n);
 	return progress + acks;
 }
 
+/* NOP and PING (SEND: fabric_send_start()). */
 static __u32 sqe_check(struct fabric *f, const struct vmmc_sqe *sqe)
 {
-	unsigned int i, allowed;
+	unsigned int allowed;
 
-	if (sqe->op >= VMMC_OP_NR)
-		return VMMC_ST_BAD_OP;
 	allowed = sqe->op == VMMC_OP_NOP ? VMMC_SQF_DELAY : 0;
-	if ((sqe->flags & ~allowed) || sqe->reserved0 || sqe->reserved1)
+	if ((sqe->flags & ~allowed) || sqe->reserved0 || sqe->import ||
+	    sqe->dst_offset || sqe->src_slot || sqe->src_off ||
+	    sqe->reserved2[0] || sqe->reserved2[1])
 		return VMMC_ST_BAD_FLAGS;
-	for (i = 0; i < 4; i++)
-		if (sqe->reserved2[i])
-			return VMMC_ST_BAD_FLAGS;
 	if (sqe->len)
 		return VMMC_ST_BAD_LEN;
 	if (sqe->op == VMMC_OP_NOP && (sqe->flags & VMMC_SQF_DELAY) &&
@@ -249,7 +264,22 @@ static int do_sqe(struct fabric_ep *ep, __u8 *evq, const struct vmmc_sqe *sqe)
 
 	ctr_add(n->kstatus->counters.descs, 1);
 	ctr_add(ep->kctx->descs, 1);
-	status = sqe_check(n->f, sqe);
+	if (sqe->op >= VMMC_OP_NR) {
+		status = VMMC_ST_BAD_OP;
+	} else if (sqe->op == VMMC_OP_SEND) {
+		status = fabric_send_start(ep, sqe, t_fetch);
+		node_log(n, LOG_VV,
+			 "ep%u: SEND flags 0x%x len %u import %u dst_offset %llu slot %u off %u user_data 0x%llx: status %u",
+			 ep->id, sqe->flags, sqe->len, sqe->import,
+			 (unsigned long long)sqe->dst_offset, sqe->src_slot,
+			 sqe->src_off, (unsigned long long)sqe->user_data,
+			 status);
+		if (status == VMMC_ST_OK)
+			return 0;
+		goto complete;
+	} else {
+		status = sqe_check(n->f, sqe);
+	}
 	node_log(n, LOG_VV,
 		 "ep%u: op %u flags 0x%x len %u dst %u imm %llu user_data 0x%llx: status %u",
 		 ep->id, sqe->op, sqe->flags, sqe->len, sqe->dst_node,
@@ -291,6 +321,8 @@ static unsigned int ep_process(struct fabric_ep *ep)
 
 	if (!ep->live || vmmc_read_once(&ep->kctx->state) != VMMC_EP_ACTIVE)
 		return 0;
+	if (ep->send)
+		return fabric_send_push(ep);
 	/* Partner: ulib's store-release of SQ prod after writing the SQE. */
 	prod = vmmc_load_acquire(&ep->ksq->prod);
 	pending = prod - ep->sq_cons;
@@ -313,7 +345,7 @@ static unsigned int ep_process(struct fabric_ep *ep)
 	evq = fabric_ep_evq(ep);
 	if (!evq)
 		return 0;
-	while (ep->sq_cons != prod && done < FABRIC_EP_BUDGET) {
+	while (ep->sq_cons != prod && done < FABRIC_EP_BUDGET && !ep->send) {
 		if (!fabric_cq_has_room(ep, evq)) {
 			ep->cq_stalled = true;
 			break;
@@ -333,6 +365,8 @@ static unsigned int ep_process(struct fabric_ep *ep)
 		vmmc_store_release(&ep->ksq->cons, ep->sq_cons);
 	if (posted)
 		fabric_ep_notify(ep);
+	if (ep->send)
+		done += fabric_send_push(ep);
 	return done;
 }
 
@@ -351,7 +385,10 @@ unsigned int fabric_nic_poll(struct fabric *f)
 		for (e = 0; e < VMMC_MAX_EPS; e++)
 			progress += ep_process(&n->eps[e]);
 	}
+	/* Delivers every DATA packet sent above (see fabric_link.c). */
 	progress += fabric_link_deliver(f);
+	for (i = 0; i < f->nr_nodes; i++)
+		progress += fabric_rx_retry(&f->nodes[i]);
 	progress += fabric_timer_run(f, fabric_now_ns());
 	return progress;
 }
@@ -364,6 +401,8 @@ static bool ep_has_work(struct fabric_ep *ep, bool *stalled)
 
 	if (!ep->live || vmmc_read_once(&ep->kctx->state) != VMMC_EP_ACTIVE)
 		return false;
+	if (ep->send)	/* bytes to move, or an answer coming */
+		return ep->send->sent < ep->send->len;
 	/* Partner: ulib's smp_mb() between SQ prod and status.flags. */
 	prod = vmmc_load_acquire(&ep->ksq->prod);
 	if (prod == ep->sq_cons)
@@ -395,10 +434,14 @@ bool fabric_nic_has_work(struct fabric *f, bool *stalled)
 		struct fabric_node *n = &f->nodes[i];
 		bool up;
 
+		if (fabric_rx_held(n))
+			*stalled = true;	/* re-try held NQEs slowly */
 		if (n->state != NODE_UP)
 			continue;
 		up = drv_is_up(n);
 		if (up != n->drv_up)
+			return true;
+		if (up && fabric_ctrl_has_work(n))
 			return true;
 		for (e = 0; e < VMMC_MAX_EPS; e++) {
 			struct fabric_ep *ep = &n->eps[e];

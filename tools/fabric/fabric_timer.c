@@ -4,7 +4,7 @@
  *
  * Contract:
  * - An op is created when a descriptor is consumed but completes later
- *   (delayed NOP, PING). It sits on its endpoint's op list, holds one
+ *   (delayed NOP, PING, SEND). It sits on its endpoint's op list, holds one
  *   reserved CQ slot until freed, and is tagged with the endpoint's gen.
  * - Delayed NOPs sit on one list sorted by (due, submission order). They
  *   complete when due, independently of other descriptors: completions of
@@ -47,6 +47,8 @@ void fabric_op_free(struct fabric_op *op)
 {
 	flist_del(&op->ep_link);
 	flist_del(&op->timer_link);	/* no-op unless on the timer list */
+	if (op->ep->send == op)
+		op->ep->send = NULL;
 	op->ep->inflight--;
 	free(op);
 }

@@ -56,6 +56,10 @@ int main(int argc, char **argv)
 
 	test_nic(&env, &g0);
 	test_link(&env, &g0, &g1);
+	if (g1.sock >= 0) {
+		test_ctrl(&g0, &g1);
+		test_send(&g0, &g1);
+	}
 out:
 	fg_close(&g0);
 	fg_close(&g1);

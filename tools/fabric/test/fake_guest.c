@@ -268,8 +268,19 @@ bool fg_ep_open(struct fg_ep *ep, struct fg *g, unsigned int id, __u64 evq)
 						  VMMC_CQ_HDR_OFF);
 		ep->cqes = (struct vmmc_cqe *)(g->ram + evq +
 					       VMMC_CQ_ENTRIES_OFF);
+		ep->nq = (struct vmmc_ring_hdr *)(g->ram + evq +
+						  VMMC_NQ_HDR_OFF);
+		ep->nqes = (struct vmmc_nqe *)(g->ram + evq +
+					       VMMC_NQ_ENTRIES_OFF);
 		memset(g->ram + evq, 0, VMMC_EVQ_SIZE);
 	}
+	ep->utlb = (__u64 *)(g->ram + FG_UTLB(id));
+	memset(ep->utlb, 0, VMMC_UTLB_SLOTS * sizeof(__u64));
+	ep->ctx->utlb_addr = FG_UTLB(id);
+	ep->ctx->utlb_slots = VMMC_UTLB_SLOTS;
+	memset((__u8 *)g->sram + VMMC_SRAM_IMPORTS +
+	       id * VMMC_MAX_IMPORTS * sizeof(struct vmmc_import), 0,
+	       VMMC_MAX_IMPORTS * sizeof(struct vmmc_import));
 	ep->ctx->evq_addr = evq;
 	ep->ctx->evq_size = VMMC_EVQ_SIZE;
 	ep->ctx->owner_pid = (__u32)getpid();

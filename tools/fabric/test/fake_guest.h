@@ -39,8 +39,30 @@ struct fg_ep {
 	__u64 evq;
 	struct vmmc_ring_hdr *cq;
 	struct vmmc_cqe *cqes;
+	struct vmmc_ring_hdr *nq;
+	struct vmmc_nqe *nqes;
+	__u64 *utlb;		/* kmod's UTLB table (guest RAM) */
 	__u32 sq_prod;		/* ulib's private SQ prod */
 	__u32 cq_cons;		/* ulib's private CQ cons */
+	__u32 nq_cons;		/* ulib's private NQ cons */
+};
+
+/*
+ * Guest RAM layout used by the tests: event regions at FG_EVQ(ep), UTLB
+ * tables at FG_UTLB(ep), export page tables at FG_PTAB(id), data from
+ * FG_DATA up.
+ */
+#define FG_EVQ(i)	(0x100000ull + (i) * VMMC_EVQ_SIZE)
+#define FG_UTLB(i)	(0x400000ull + (i) * 0x10000ull)
+#define FG_PTAB(i)	(0x800000ull + (i) * 0x4000ull)
+#define FG_DATA		0x1000000ull
+
+/* A buffer as its owner sees it: scattered guest pages. */
+struct fg_buf {
+	struct fg *g;
+	__u64 pages[2048];
+	unsigned int nr_pages;
+	unsigned int first_off;
 };
 
 struct fg_env {
@@ -80,8 +102,28 @@ bool fg_expect(struct fg_ep *ep, __u64 user_data, __u8 op, __u32 status,
 __u32 fg_cq_prod(struct fg_ep *ep);
 bool fg_wait_sleeping(struct fg *g, int timeout_ms);
 
-/* test_nic.c, test_link.c */
+/* kmod's tables and mailbox, ulib's NQ (fake_kmod.c) */
+void fg_buf_init(struct fg_buf *b, struct fg *g, __u64 base,
+		 unsigned int nr_pages, unsigned int first_off, bool scatter);
+__u8 *fg_buf_at(const struct fg_buf *b, __u64 off);
+bool fg_kcmd(struct fg *g, const struct vmmc_kcmd *cmd,
+	     struct vmmc_kresp *resp, int timeout_ms);
+bool fg_export(struct fg *g, unsigned int id, __u32 name, __u32 owner,
+	       const struct fg_buf *b, __u64 len, __u64 perm);
+bool fg_export_state(struct fg *g, unsigned int id, __u32 state);
+struct vmmc_export *fg_kexport(struct fg *g, unsigned int id);
+struct vmmc_import *fg_kimport(struct fg_ep *ep, unsigned int idx);
+void fg_pin(struct fg_ep *ep, __u32 slot, const struct fg_buf *b);
+bool fg_wait_nqe(struct fg_ep *ep, struct vmmc_nqe *nqe, int timeout_ms);
+__u32 fg_nq_prod(struct fg_ep *ep);
+void fg_sqe_send(struct vmmc_sqe *s, __u64 user_data, __u32 import,
+		 __u64 dst_offset, __u32 slot, __u32 off, __u32 len,
+		 bool notify);
+
+/* test_nic.c, test_link.c, test_ctrl.c, test_send.c */
 void test_nic(struct fg_env *env, struct fg *g0);
 void test_link(struct fg_env *env, struct fg *g0, struct fg *g1);
+void test_ctrl(struct fg *g0, struct fg *g1);
+void test_send(struct fg *g0, struct fg *g1);
 
 #endif /* FAKE_GUEST_H */

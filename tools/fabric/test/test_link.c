@@ -12,7 +12,7 @@
 
 #include "fake_guest.h"
 
-#define EVQ(i)	(0x100000ull + (i) * VMMC_EVQ_SIZE)
+#define EVQ(i)	FG_EVQ(i)
 
 static __u64 rnd_state = 0x9e3779b97f4a7c15ull;
 
@@ -101,6 +101,7 @@ void test_link(struct fg_env *env, struct fg *g0, struct fg *g1)
 		return;
 	ping(&e0, 1, 8, VMMC_ST_NODE_DOWN, "PING to a node whose driver is down -> NODE_DOWN");
 	fg_drv(g1, VMMC_DRV_UP);
+	fg_sleep_ms(20);	/* kmod: the driver is up long before a PING */
 	tx = g0->st->counters.pings_tx;
 	rx = g1->st->counters.pings_rx;
 	ping(&e0, 1, 0x1122334455667788ull, VMMC_ST_OK, "PING node0 -> node1 echoes imm");
@@ -130,12 +131,13 @@ void test_link(struct fg_env *env, struct fg *g0, struct fg *g1)
 	fg_close(g1);
 	if (!fg_connect(g1, env->sock[1], env->ram[1], env->ram_bytes, 1))
 		return;
-	for (i = VMMC_SRAM_CTRL; i < VMMC_SRAM_END; i++)
+	for (i = VMMC_SRAM_CTRL; i < (int)VMMC_SRAM_END; i++)
 		if (g1->sram[i])
 			zero = false;
 	t_check(zero && g1->st->counters.pings_rx > 0,
 		"reconnected guest finds a reset NIC (counters kept)");
 	fg_drv(g1, VMMC_DRV_UP);
+	fg_sleep_ms(20);
 	ping(&e0, 1, 0x77, VMMC_ST_OK, "PING to the reconnected node");
 	ping(&e0, 0, 0x78, VMMC_ST_OK, "loopback still works");
 }

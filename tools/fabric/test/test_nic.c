@@ -10,7 +10,7 @@
 
 #include "fake_guest.h"
 
-#define EVQ(i)	(0x100000ull + (i) * VMMC_EVQ_SIZE)
+#define EVQ(i)	FG_EVQ(i)
 
 static void test_bad_descs(struct fg_ep *ep)
 {
@@ -33,13 +33,13 @@ static void test_bad_descs(struct fg_ep *ep)
 	fg_submit(ep, &s);
 	fg_expect(ep, 0x103, 0, VMMC_ST_BAD_FLAGS, 0, "reserved0 -> BAD_FLAGS");
 	fg_sqe_nop(&s, 0x104);
-	s.reserved1 = 1;
+	s.src_slot = 1;
 	fg_submit(ep, &s);
-	fg_expect(ep, 0x104, 0, VMMC_ST_BAD_FLAGS, 0, "reserved1 -> BAD_FLAGS");
+	fg_expect(ep, 0x104, 0, VMMC_ST_BAD_FLAGS, 0, "NOP src_slot -> BAD_FLAGS");
 	fg_sqe_nop(&s, 0x105);
-	s.reserved2[3] = 1ull << 63;
+	s.reserved2[1] = 1ull << 63;
 	fg_submit(ep, &s);
-	fg_expect(ep, 0x105, 0, VMMC_ST_BAD_FLAGS, 0, "reserved2[3] -> BAD_FLAGS");
+	fg_expect(ep, 0x105, 0, VMMC_ST_BAD_FLAGS, 0, "reserved2[1] -> BAD_FLAGS");
 	fg_sqe_nop(&s, 0x106);
 	s.len = 1;
 	fg_submit(ep, &s);

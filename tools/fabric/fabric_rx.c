@@ -1,0 +1,326 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * fabric_rx.c - SEND at the receiving NIC: export checks, the copy into
+ * the export's pages, notifications, and answers to the sending NIC
+ *
+ * Contract, per DATA packet (the link already checked its CRC and that
+ * its source pages lie in the source guest's RAM):
+ * - A packet whose SEND is no longer in flight at the sender (fenced,
+ *   or already completed with an error) is dropped: no byte moves
+ *   (stale_pkts).
+ * - Refusals, answered to the sender with the status (rx_rejects + 1):
+ *   this node's guest or driver not up -> NODE_DOWN; export_id >=
+ *   VMMC_MAX_EXPORTS, its state not ACTIVE, its gen not the packet's,
+ *   or that gen not yet acknowledged by this NIC (fabric_ctrl.c) ->
+ *   REVOKED; the source node's perm_nodes bit clear -> REVOKED;
+ *   dst_offset + len > export.len -> RANGE; a page table that does not
+ *   fit (pages_addr 8-byte aligned, pages_addr + nr_pages * 8 inside RAM,
+ *   first_off < 4096, first_off + len <= nr_pages * 4096) or a page
+ *   address that is not page aligned inside RAM -> REVOKED, logged
+ *   (bad_tables). Every export word is re-read for every packet: once
+ *   the NIC has acknowledged a revocation, no byte lands.
+ * - Accepted: the payload is copied from the source guest's RAM straight
+ *   into the export's pages at first_off + dst_offset (one memmove per
+ *   page piece; no intermediate buffer); data_rx += len.
+ * - The last packet of a SEND is answered OK once its data is written
+ *   and, with NOTIFY, once its NQE {VMMC_NQE_DATA, export_id, src_node,
+ *   src_ep, offset = the SEND's dst_offset, len = the SEND's len} is in
+ *   the NQ of the export's owner_ep (then VMMC_IRQ_EVENT if that
+ *   endpoint is armed). An owner that is not an ACTIVE endpoint with a
+ *   valid event region -> REVOKED. While the owner's NQ is full (or an
+ *   earlier held notification for it waits), the notification is held on
+ *   fabric_node.held, in arrival order, and retried every pass (slowly
+ *   while the NIC sleeps); a retry re-checks the export and answers
+ *   REVOKED if it went away meanwhile. A notification is never dropped
+ *   or written twice; the sender's SEND stays in flight meanwhile.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "fabric.h"
+
+/* A snapshot of export @id; true if it is ACTIVE and acked at @gen. */
+static bool export_get(struct fabric_node *n, __u32 id, __u32 gen,
+		       struct vmmc_export *e)
+{
+	const struct vmmc_export *ke;
+
+	if (id >= VMMC_MAX_EXPORTS)
+		return false;
+	ke = (const struct vmmc_export *)(n->sram + VMMC_SRAM_EXPORTS) + id;
+	/* Partner: kmod writes the entry and state, then bumps gen. */
+	e->gen = vmmc_load_acquire(&ke->gen);
+	e->state = vmmc_read_once(&ke->state);
+	e->owner_ep = vmmc_read_once(&ke->owner_ep);
+	e->first_off = vmmc_read_once(&ke->first_off);
+	e->len = vmmc_read_once(&ke->len);
+	e->perm_nodes = vmmc_read_once(&ke->perm_nodes);
+	e->pages_addr = vmmc_read_once(&ke->pages_addr);
+	e->nr_pages = vmmc_read_once(&ke->nr_pages);
+	return e->state == VMMC_EXPORT_ACTIVE && e->gen == gen &&
+	       n->exp_ack[id] == gen;
+}
+
+static __u32 export_allows(struct fabric_node *n, const struct vmmc_pkt *pkt,
+			   struct vmmc_export *e)
+{
+	if (!export_get(n, pkt->export_id, pkt->export_gen, e))
+		return VMMC_ST_REVOKED;
+	if (pkt->src_node >= VMMC_MAX_NODES ||
+	    !((e->perm_nodes >> pkt->src_node) & 1))
+		return VMMC_ST_REVOKED;
+	return VMMC_ST_OK;
+}
+
+static void bad_table(struct fabric_node *n, const struct vmmc_pkt *pkt,
+		      const char *what)
+{
+	n->bad_tables++;
+	node_log(n, LOG_ERR, "export %u: %s: packet from node%u refused",
+		 pkt->export_id, what, pkt->src_node);
+}
+
+/* Check the packet against its export; fill the destination pages. */
+static __u32 data_check(struct fabric_node *n, const struct vmmc_pkt *pkt,
+			__u64 *dpages, __u32 *dpos)
+{
+	__u64 ram = n->ram_bytes, pos, first, last, i;
+	const __u64 *table;
+	struct vmmc_export e;
+	__u32 status;
+
+	status = export_allows(n, pkt, &e);
+	if (status != VMMC_ST_OK)
+		return status;
+	if (pkt->dst_offset > e.len || pkt->len > e.len - pkt->dst_offset)
+		return VMMC_ST_RANGE;
+	if (e.first_off >= VMMC_PAGE_SIZE || (e.pages_addr & 7) ||
+	    e.pages_addr > ram || (__u64)e.nr_pages * 8 > ram - e.pages_addr ||
+	    e.first_off + e.len > (__u64)e.nr_pages * VMMC_PAGE_SIZE) {
+		bad_table(n, pkt, "page table does not fit the guest's RAM");
+		return VMMC_ST_REVOKED;
+	}
+	table = (const __u64 *)(n->ram + e.pages_addr);
+	pos = e.first_off + pkt->dst_offset;
+	first = pos / VMMC_PAGE_SIZE;
+	last = (pos + pkt->len - 1) / VMMC_PAGE_SIZE;
+	for (i = first; i <= last; i++) {
+		/* Partner: kmod writes the table before it bumps gen. */
+		__u64 a = vmmc_read_once(&table[i]);
+
+		if ((a & (VMMC_PAGE_SIZE - 1)) || a > ram - VMMC_PAGE_SIZE) {
+			bad_table(n, pkt, "page address not page aligned in RAM");
+			return VMMC_ST_REVOKED;
+		}
+		dpages[i - first] = a;
+	}
+	*dpos = pos % VMMC_PAGE_SIZE;
+	return VMMC_ST_OK;
+}
+
+/* The DMA: source guest RAM -> destination guest RAM, page piece-wise. */
+static void data_copy(struct fabric_node *n, const struct vmmc_pkt *pkt,
+		      const __u64 *dpages, __u32 doff)
+{
+	const __u8 *src = n->f->nodes[pkt->src_node].ram;
+	__u32 soff = pkt->src_off, left = pkt->len, si = 0, di = 0;
+
+	while (left) {
+		__u32 c = VMMC_PAGE_SIZE - soff;
+
+		if (c > VMMC_PAGE_SIZE - doff)
+			c = VMMC_PAGE_SIZE - doff;
+		if (c > left)
+			c = left;
+		/* memmove: a SEND may copy within one guest's own pages. */
+		memmove(n->ram + dpages[di] + doff,
+			src + pkt->src_pages[si] + soff, c);
+		left -= c;
+		soff += c;
+		doff += c;
+		if (soff == VMMC_PAGE_SIZE) {
+			si++;
+			soff = 0;
+		}
+		if (doff == VMMC_PAGE_SIZE) {
+			di++;
+			doff = 0;
+		}
+	}
+}
+
+static void answer(struct fabric_node *n, const struct vmmc_pkt *pkt,
+		   __u32 status)
+{
+	struct vmmc_pkt ans;
+
+	if (status != VMMC_ST_OK)
+		ctr_add(n->kstatus->counters.rx_rejects, 1);
+	fabric_pkt_answer(pkt, &ans, VMMC_PKT_DATA_RESP, status);
+	ans.flags = pkt->flags;
+	fabric_link_send(n->f, &ans);
+}
+
+/* Write the NQE of @pkt; 1 written, 0 NQ full, -1 owner unusable. */
+static int notify(struct fabric_node *n, const struct vmmc_pkt *pkt,
+		  __u32 owner)
+{
+	struct fabric_ep *ep;
+	struct vmmc_nqe nqe;
+	__u8 *evq;
+
+	if (owner >= VMMC_MAX_EPS)
+		return -1;
+	ep = &n->eps[owner];
+	if (!fabric_ep_usable(ep, ep->gen))
+		return -1;
+	evq = fabric_ep_evq(ep);
+	if (!evq)
+		return -1;
+	if (!fabric_nq_has_room(ep, evq))
+		return 0;
+	memset(&nqe, 0, sizeof(nqe));
+	nqe.type = VMMC_NQE_DATA;
+	nqe.export_id = pkt->export_id;
+	nqe.src_node = pkt->src_node;
+	nqe.src_ep = pkt->src_ep;
+	nqe.offset = pkt->msg_offset;
+	nqe.len = pkt->msg_len;
+	fabric_nq_post(ep, evq, &nqe);
+	fabric_ep_notify(ep);
+	return 1;
+}
+
+static bool owner_has_held(struct fabric_node *n, __u32 owner)
+{
+	struct flist *l;
+
+	for (l = n->held.next; l != &n->held; l = l->next)
+		if (flist_entry(l, struct fabric_held, link)->owner == owner)
+			return true;
+	return false;
+}
+
+static void hold(struct fabric_node *n, const struct vmmc_pkt *pkt,
+		 __u32 owner)
+{
+	struct fabric_held *h = malloc(sizeof(*h));
+
+	if (!h) {
+		node_log(n, LOG_ERR, "out of memory: notification refused");
+		answer(n, pkt, VMMC_ST_REVOKED);
+		return;
+	}
+	h->owner = owner;
+	h->pkt = *pkt;
+	flist_add_tail(&n->held, &h->link);
+}
+
+void fabric_rx_data(struct fabric_node *n, const struct vmmc_pkt *pkt)
+{
+	__u64 dpages[FABRIC_PKT_PAGES];
+	struct vmmc_export e;
+	__u32 status, dpos;
+	int r;
+
+	if (!fabric_send_find(&n->f->nodes[pkt->src_node], pkt->src_ep,
+			      pkt->src_gen, pkt->cookie)) {
+		n->stale_pkts++;
+		return;
+	}
+	if (!fabric_node_is_up(n)) {
+		answer(n, pkt, VMMC_ST_NODE_DOWN);
+		return;
+	}
+	status = data_check(n, pkt, dpages, &dpos);
+	if (status != VMMC_ST_OK) {
+		node_log(n, LOG_V, "DATA from node%u ep%u for export %u gen %u: status %u",
+			 pkt->src_node, pkt->src_ep, pkt->export_id,
+			 pkt->export_gen, status);
+		answer(n, pkt, status);
+		return;
+	}
+	data_copy(n, pkt, dpages, dpos);
+	ctr_add(n->kstatus->counters.data_rx, pkt->len);
+	if (!(pkt->flags & VMMC_PKT_F_LAST))
+		return;
+	if (!(pkt->flags & VMMC_PKT_F_NOTIFY)) {
+		answer(n, pkt, VMMC_ST_OK);
+		return;
+	}
+	/* data_check() just read the export: its owner is current. */
+	export_get(n, pkt->export_id, pkt->export_gen, &e);
+	if (e.owner_ep < VMMC_MAX_EPS && owner_has_held(n, e.owner_ep)) {
+		hold(n, pkt, e.owner_ep);
+		return;
+	}
+	r = notify(n, pkt, e.owner_ep);
+	if (r == 0)
+		hold(n, pkt, e.owner_ep);
+	else
+		answer(n, pkt, r > 0 ? VMMC_ST_OK : VMMC_ST_REVOKED);
+}
+
+/* Retry held notifications in order; returns how many were settled. */
+unsigned int fabric_rx_retry(struct fabric_node *n)
+{
+	__u64 blocked = 0;
+	unsigned int done = 0;
+	struct flist *l, *next;
+
+	for (l = n->held.next; l != &n->held; l = next) {
+		struct fabric_held *h = flist_entry(l, struct fabric_held,
+						    link);
+		const struct vmmc_pkt *pkt = &h->pkt;
+		struct vmmc_export e;
+		__u32 status;
+		int r = -1;
+
+		next = l->next;
+		if (h->owner < VMMC_MAX_EPS && ((blocked >> h->owner) & 1))
+			continue;
+		if (!fabric_send_find(&n->f->nodes[pkt->src_node], pkt->src_ep,
+				      pkt->src_gen, pkt->cookie)) {
+			n->stale_pkts++;	/* the sender was fenced */
+			goto settled;
+		}
+		if (!fabric_node_is_up(n)) {
+			answer(n, pkt, VMMC_ST_NODE_DOWN);
+			goto settled;
+		}
+		status = export_allows(n, pkt, &e);
+		if (status == VMMC_ST_OK && e.owner_ep == h->owner)
+			r = notify(n, pkt, h->owner);
+		if (r == 0) {
+			blocked |= 1ull << h->owner;
+			continue;
+		}
+		answer(n, pkt, r > 0 ? VMMC_ST_OK : VMMC_ST_REVOKED);
+settled:
+		flist_del(&h->link);
+		free(h);
+		done++;
+	}
+	return done;
+}
+
+bool fabric_rx_held(struct fabric_node *n)
+{
+	return !flist_empty(&n->held);
+}
+
+/* The guest left (or the fabric exits): settle every held notification. */
+void fabric_rx_reset(struct fabric_node *n)
+{
+	while (!flist_empty(&n->held)) {
+		struct fabric_held *h = flist_entry(n->held.next,
+						    struct fabric_held, link);
+
+		if (fabric_send_find(&n->f->nodes[h->pkt.src_node],
+				     h->pkt.src_ep, h->pkt.src_gen,
+				     h->pkt.cookie))
+			answer(n, &h->pkt, VMMC_ST_NODE_DOWN);
+		flist_del(&h->link);
+		free(h);
+	}
+}
