@@ -24,7 +24,7 @@ static void usage(FILE *f)
 	fprintf(f,
 		"Usage: vmmc_ctl [OPTIONS] OBJECT { COMMAND | help }\n"
 		"       vmmc_ctl [OPTIONS] show\n"
-		"where  OBJECT := { dev | help }\n"
+		"where  OBJECT := { dev | ep | export | import | help }\n"
 		"       OPTIONS := { -V[ersion] | -j[son] | -p[retty] | -d[etails] | -h[elp] }\n"
 		"See vmmc_ctl(8).\n");
 }
@@ -42,6 +42,17 @@ bool ctl_matches(const char *arg, const char *keyword)
 	return n && n <= strlen(keyword) && !strncmp(arg, keyword, n);
 }
 
+/* The entry of @cmds that @arg names by prefix, or NULL. */
+const struct ctl_cmd *ctl_find(const struct ctl_cmd *cmds, const char *arg)
+{
+	const struct ctl_cmd *c;
+
+	for (c = cmds; c->name; c++)
+		if (ctl_matches(arg, c->name))
+			return c;
+	return NULL;
+}
+
 /*
  * Run the entry of @cmds that argv[0] names (by prefix); no argument runs
  * the first entry. An unknown keyword is a usage error (exit 2).
@@ -53,9 +64,9 @@ int ctl_exec(struct ctl *ctl, const struct ctl_cmd *cmds, int argc,
 
 	if (argc < 1)
 		return cmds[0].fn(ctl, 0, argv);
-	for (c = cmds; c->name; c++)
-		if (ctl_matches(argv[0], c->name))
-			return c->fn(ctl, argc - 1, argv + 1);
+	c = ctl_find(cmds, argv[0]);
+	if (c)
+		return c->fn(ctl, argc - 1, argv + 1);
 	fprintf(stderr, "vmmc_ctl: unknown %s \"%s\"; try \"vmmc_ctl help\"\n",
 		what, argv[0]);
 	return 2;
@@ -79,6 +90,9 @@ int main(int argc, char **argv)
 	static const struct ctl_cmd objs[] = {
 		{ "show",	cmd_show },
 		{ "dev",	cmd_dev },
+		{ "ep",		cmd_ep },
+		{ "export",	cmd_export },
+		{ "import",	cmd_import },
 		{ "help",	cmd_help },
 		{ NULL, NULL }
 	};
@@ -114,8 +128,8 @@ int main(int argc, char **argv)
 
 	if (argc > 0 && ctl_matches(argv[0], "help"))
 		return cmd_help(&ctl, 0, NULL);
-	if (argc > 0 && !ctl_matches(argv[0], "show") &&
-	    !ctl_matches(argv[0], "dev")) {
+	/* a usage error is one even when the module is not loaded */
+	if (argc > 0 && !ctl_find(objs, argv[0])) {
 		fprintf(stderr, "vmmc_ctl: unknown object \"%s\"; try \"vmmc_ctl help\"\n",
 			argv[0]);
 		return 2;

@@ -31,6 +31,7 @@ struct ctl_cmd {
 int ctl_exec(struct ctl *ctl, const struct ctl_cmd *cmds, int argc,
 	     char **argv, const char *what);
 bool ctl_matches(const char *arg, const char *keyword);
+const struct ctl_cmd *ctl_find(const struct ctl_cmd *cmds, const char *arg);
 
 /* utils.c: netlink */
 int ctl_nl_open(struct ctl *ctl);
@@ -46,6 +47,11 @@ void ctl_print_str(struct ctl *ctl, const char *key, const char *fmt,
 void ctl_print_u64(struct ctl *ctl, const char *key, const char *fmt,
 		   uint64_t val);
 void ctl_print_text(struct ctl *ctl, const char *text);
+
+/* res.c */
+int cmd_ep(struct ctl *ctl, int argc, char **argv);
+int cmd_export(struct ctl *ctl, int argc, char **argv);
+int cmd_import(struct ctl *ctl, int argc, char **argv);
 
 /* dev.c */
 int cmd_dev(struct ctl *ctl, int argc, char **argv);
