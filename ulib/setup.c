@@ -1,16 +1,20 @@
 // SPDX-License-Identifier: MIT
 /*
- * setup.c - open an endpoint, check the ABI, map its four regions; close.
- * Returns -errno on error and leaves nothing mapped or open behind.
+ * setup.c - open an endpoint, check the ABI, map its four regions, set
+ * up its UTLB; close. Returns -errno on error and leaves nothing mapped,
+ * allocated or open behind.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/random.h>
+#include <time.h>
 #include <unistd.h>
 
-#include "vmmc.h"
+#include "utlb.h"
 
 VMMC_LAYOUT_CHECKS;
 
@@ -54,9 +58,25 @@ static int vmmc_check_info(const struct vmmc_info *i)
 	    i->nq_hdr_off != VMMC_NQ_HDR_OFF ||
 	    i->nq_entries_off != VMMC_NQ_ENTRIES_OFF ||
 	    i->evq_size != VMMC_EVQ_SIZE ||
-	    i->doorbell_reg != VMMC_REG_DOORBELL)
+	    i->doorbell_reg != VMMC_REG_DOORBELL ||
+	    i->epinfo_off != VMMC_EPINFO_OFF ||
+	    i->utlb_slots != VMMC_UTLB_SLOTS ||
+	    !i->max_imports || i->max_imports > VMMC_MAX_IMPORTS)
 		return -EPROTO;
 	return 0;
+}
+
+/* A non-zero word that marks our SENDs' user_data (see queue.c). */
+static uint32_t vmmc_new_cookie(void)
+{
+	uint32_t c = 0;
+	struct timespec ts;
+
+	if (getrandom(&c, sizeof(c), GRND_NONBLOCK) != sizeof(c)) {
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		c = (uint32_t)ts.tv_nsec ^ (uint32_t)getpid() << 16;
+	}
+	return c ? c : 0x766d6d63;
 }
 
 int vmmc_ep_open(struct vmmc_ep *ep, const char *path)
@@ -77,6 +97,12 @@ int vmmc_ep_open(struct vmmc_ep *ep, const char *path)
 	err = vmmc_check_info(&ep->info);
 	if (err)
 		goto out_close;
+
+	ep->utlb = malloc(sizeof(*ep->utlb));
+	if (!ep->utlb) {
+		err = -ENOMEM;
+		goto out_close;
+	}
 
 	err = vmmc_map(ep, &ep->sq_map, VMMC_OFF_SQ, VMMC_SQ_SIZE,
 		       PROT_READ | PROT_WRITE);
@@ -103,6 +129,7 @@ int vmmc_ep_open(struct vmmc_ep *ep, const char *path)
 	ep->cqes = (struct vmmc_cqe *)(evq + VMMC_CQ_ENTRIES_OFF);
 	ep->cq_mask = VMMC_CQ_ENTRIES - 1;
 	ep->cq_cons = vmmc_read_once(&ep->kcq->cons);
+	ep->cq_cooked = ep->cq_cons - 1;
 	ep->knq = (struct vmmc_ring_hdr *)(evq + VMMC_NQ_HDR_OFF);
 	ep->nqes = (struct vmmc_nqe *)(evq + VMMC_NQ_ENTRIES_OFF);
 	ep->nq_mask = VMMC_NQ_ENTRIES - 1;
@@ -110,20 +137,32 @@ int vmmc_ep_open(struct vmmc_ep *ep, const char *path)
 	ep->status = ep->status_map;
 	ep->doorbell = (volatile uint32_t *)((char *)ep->db_map +
 					     VMMC_REG_DOORBELL);
+	ep->kshared = (const struct vmmc_ep_shared *)(evq + VMMC_EPINFO_OFF);
+	ep->send_cookie = vmmc_new_cookie();
+	vmmc_utlb_init(ep->utlb, &vmmc_ep_utlb_ops, (void *)(intptr_t)ep->fd,
+		       vmmc_utlb_gen(ep));
 	return 0;
 
 out_unmap:
 	vmmc_unmap_all(ep);
+	free(ep->utlb);
+	ep->utlb = NULL;
 out_close:
 	close(ep->fd);
 	ep->fd = -1;
 	return err;
 }
 
+/*
+ * The kernel unpins whatever the UTLB still holds when the fd closes
+ * (after fencing the NIC), so the cache is only freed here.
+ */
 void vmmc_ep_close(struct vmmc_ep *ep)
 {
 	if (!ep || ep->fd < 0)
 		return;
+	free(ep->utlb);
+	ep->utlb = NULL;
 	vmmc_unmap_all(ep);
 	close(ep->fd);
 	ep->fd = -1;
@@ -139,6 +178,12 @@ const char *vmmc_status_str(uint32_t status)
 		[VMMC_ST_BAD_NODE]	= "no such node",
 		[VMMC_ST_NODE_DOWN]	= "node down",
 		[VMMC_ST_BAD_ARG]	= "argument out of range",
+		[VMMC_ST_BAD_IMPORT]	= "bad import handle",
+		[VMMC_ST_RANGE]		= "offset or length beyond the import",
+		[VMMC_ST_BAD_SLOT]	= "source not translated (bad slot)",
+		[VMMC_ST_REVOKED]	= "export revoked",
+		[VMMC_ST_NO_EXPORT]	= "no such export",
+		[VMMC_ST_PERM]		= "import not permitted",
 	};
 
 	return status < VMMC_ST_NR ? names[status] : "unknown status";

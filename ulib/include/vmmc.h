@@ -5,8 +5,15 @@
  * An endpoint (struct vmmc_ep) is one open /dev/vmmcN: the NIC context of
  * this process, with its send queue (SQ) in NIC SRAM and its completion
  * and notification queues (CQ, NQ) in memory the NIC writes. Posting and
- * reaping are inline and make no system call; only vmmc_ep_open(),
- * vmmc_ep_close() and a blocking vmmc_wait_cqe() enter the kernel.
+ * reaping are inline and make no system call; vmmc_send() makes none when
+ * its source is in the user-level translation cache (UTLB). The kernel is
+ * entered only by vmmc_ep_open()/vmmc_ep_close(), export/import, a UTLB
+ * miss (pin, and unpin to evict) and the blocking waits.
+ *
+ * Completions of vmmc_send() must be reaped through vmmc_peek_cqe() (or
+ * the waits built on it, vmmc_wait_cqe()): that is where the library
+ * learns that the NIC is done with the source and gives the SEND's own
+ * user_data back in the CQE. See vmmc(7) and vmmc_send(3).
  *
  * Threads: an endpoint is NOT thread-safe. One thread posts and reaps on
  * it at a time (use one endpoint per thread, or your own lock).
@@ -26,6 +33,8 @@
 extern "C" {
 #endif
 
+struct vmmc_utlb;
+
 struct vmmc_ep {
 	int fd;
 	struct vmmc_info info;
@@ -43,10 +52,17 @@ struct vmmc_ep {
 	struct vmmc_cqe *cqes;
 	uint32_t cq_mask;
 	uint32_t cq_cons;		/* private copy */
+	uint32_t cq_cooked;		/* last index vmmc_peek_cqe() fixed up */
 	struct vmmc_ring_hdr *knq;
 	struct vmmc_nqe *nqes;
 	uint32_t nq_mask;
 	uint32_t nq_cons;
+
+	/* words the kernel tells us (utlb_gen); writer: kmod */
+	const struct vmmc_ep_shared *kshared;
+	/* the UTLB and the SENDs in flight (ulib/utlb.c, ulib/queue.c) */
+	struct vmmc_utlb *utlb;
+	uint32_t send_cookie;		/* tags our SENDs' user_data */
 
 	const struct vmmc_nic_status *status;	/* read-only */
 	volatile uint32_t *doorbell;		/* NULL: doorbell by ioctl */
@@ -63,8 +79,57 @@ int vmmc_ep_wait(struct vmmc_ep *ep, uint32_t timeout_ms);
 /* Reap one completion, blocking up to timeout_ms (0: poll only). */
 int vmmc_wait_cqe(struct vmmc_ep *ep, struct vmmc_cqe *out,
 		  uint32_t timeout_ms);
+/* Block until the NQ has an entry, copy it out and consume it. */
+int vmmc_wait_nqe(struct vmmc_ep *ep, struct vmmc_nqe *out,
+		  uint32_t timeout_ms);
 /* A name for a completion status. */
 const char *vmmc_status_str(uint32_t status);
+
+/* ---- export and import (ulib/register.c): system calls ---- */
+
+/* Offer [buf, buf + len) to the nodes in perm_nodes under @name. */
+int vmmc_export(struct vmmc_ep *ep, void *buf, size_t len, uint32_t name,
+		uint64_t perm_nodes, uint32_t *export_id);
+int vmmc_unexport(struct vmmc_ep *ep, uint32_t export_id);
+/* Import (node, name); *len (may be NULL) gets the export's length. */
+int vmmc_import(struct vmmc_ep *ep, uint32_t node, uint32_t name,
+		uint32_t *import_id, uint64_t *len);
+int vmmc_unimport(struct vmmc_ep *ep, uint32_t import_id);
+
+/* ---- deliberate update (ulib/queue.c) and its translation cache ---- */
+
+/*
+ * Post one SEND of [src, src + len) to (import_id, dst_offset) and ring
+ * the NIC; no system call when the source is in the UTLB. Asynchronous:
+ * the CQE (op VMMC_OP_SEND, the given user_data) says when the data is in
+ * the receiver's memory. flags: 0 or VMMC_SQF_NOTIFY.
+ */
+int vmmc_send(struct vmmc_ep *ep, const void *src, size_t len,
+	      uint32_t import_id, uint64_t dst_offset, uint32_t flags,
+	      uint64_t user_data);
+/* Pin [addr, addr + len) into the UTLB ahead of time (a warm miss). */
+int vmmc_pin(struct vmmc_ep *ep, const void *addr, size_t len);
+/* Empty the UTLB: unpin every range no SEND in flight uses. */
+int vmmc_utlb_flush(struct vmmc_ep *ep);
+
+struct vmmc_utlb_stats {
+	uint64_t lookups;	/* vmmc_send() and vmmc_pin() lookups */
+	uint64_t hits;		/* ... served without a system call */
+	uint64_t pins;		/* VMMC_IOC_PIN calls that succeeded */
+	uint64_t pin_errors;	/* ... that failed */
+	uint64_t unpins;	/* VMMC_IOC_UNPIN calls */
+	uint64_t evictions;	/* ranges unpinned to make room */
+	uint64_t flushes;	/* cache emptied (utlb_gen changed, or asked) */
+	uint32_t ranges;	/* ranges cached now */
+	uint32_t pinned_pages;	/* pages those ranges pin */
+	uint32_t inflight;	/* SENDs posted and not yet reaped */
+	uint32_t zombies;	/* ranges out of the cache, still in flight */
+};
+
+void vmmc_utlb_stats(struct vmmc_ep *ep, struct vmmc_utlb_stats *out);
+
+/* Internal: the fast path calls it for our SENDs' completions. */
+void __vmmc_send_done(struct vmmc_ep *ep, struct vmmc_cqe *cqe);
 
 /* ---- inline fast path: no system call below this line ---- */
 
@@ -124,15 +189,27 @@ static inline int vmmc_submit(struct vmmc_ep *ep)
 	return n;
 }
 
-/* The next completion or NULL; call vmmc_cqe_seen() when done with it. */
+/*
+ * The next completion or NULL; call vmmc_cqe_seen() when done with it.
+ * For a vmmc_send() completion it first releases the SEND's hold on its
+ * UTLB range and puts the caller's user_data back into the entry (once).
+ */
 static inline struct vmmc_cqe *vmmc_peek_cqe(struct vmmc_ep *ep)
 {
 	/* pairs with the NIC's release of prod after writing the entry */
 	uint32_t prod = vmmc_load_acquire(&ep->kcq->prod);
+	struct vmmc_cqe *cqe;
 
 	if (prod == ep->cq_cons)
 		return NULL;
-	return &ep->cqes[ep->cq_cons & ep->cq_mask];
+	cqe = &ep->cqes[ep->cq_cons & ep->cq_mask];
+	if (ep->cq_cooked != ep->cq_cons) {
+		ep->cq_cooked = ep->cq_cons;
+		if (cqe->op == VMMC_OP_SEND &&
+		    (uint32_t)(cqe->user_data >> 32) == ep->send_cookie)
+			__vmmc_send_done(ep, cqe);
+	}
+	return cqe;
 }
 
 static inline void vmmc_cqe_seen(struct vmmc_ep *ep)
@@ -140,6 +217,30 @@ static inline void vmmc_cqe_seen(struct vmmc_ep *ep)
 	ep->cq_cons++;
 	/* pairs with the NIC's acquire of cons: we are done with the entry */
 	vmmc_store_release(&ep->kcq->cons, ep->cq_cons);
+}
+
+/* The next notification or NULL; call vmmc_nqe_seen() when done. */
+static inline struct vmmc_nqe *vmmc_peek_nqe(struct vmmc_ep *ep)
+{
+	/* pairs with the NIC's release of prod after writing the entry */
+	uint32_t prod = vmmc_load_acquire(&ep->knq->prod);
+
+	if (prod == ep->nq_cons)
+		return NULL;
+	return &ep->nqes[ep->nq_cons & ep->nq_mask];
+}
+
+static inline void vmmc_nqe_seen(struct vmmc_ep *ep)
+{
+	ep->nq_cons++;
+	/* pairs with the NIC's acquire of cons: the slot may be reused */
+	vmmc_store_release(&ep->knq->cons, ep->nq_cons);
+}
+
+/* The kernel's translation generation: a change means flush the UTLB. */
+static inline uint32_t vmmc_utlb_gen(const struct vmmc_ep *ep)
+{
+	return vmmc_read_once(&ep->kshared->utlb_gen);
 }
 
 #ifdef __cplusplus

@@ -1,0 +1,313 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Description: the UTLB (utlb.c) against a stubbed kernel, on the host.
+ * The stub hands out contiguous slot runs first-fit from VMMC_UTLB_SLOTS,
+ * enforces a page limit like RLIMIT_MEMLOCK, refuses "unmapped" addresses
+ * with EFAULT and remembers which page each slot translates, so every
+ * translation the cache hands out can be checked. Covers: hit without a
+ * kernel call, granule sharing, EFAULT fallback, LRU eviction on ENOMEM
+ * and ENOSPC, in-flight ranges never evicted (the kernel's error instead),
+ * utlb_gen flush with zombies, overlaps, the tag table, and a seeded
+ * random run checked against the stub. Exit 0 pass, 1 fail.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "utlb.h"
+
+#define PG	VMMC_PAGE_SIZE
+#define G	VMMC_UTLB_GRANULE
+
+static struct {
+	uintptr_t page[VMMC_UTLB_SLOTS];	/* 0: free */
+	uint32_t run[VMMC_UTLB_SLOTS];		/* pages of a run, at its first */
+	uint32_t pinned, limit;			/* pages */
+	uintptr_t bad_lo, bad_hi;		/* "unmapped" */
+	int pins, unpins;
+} k;
+
+static int fails;
+
+#define CHECK(c)							\
+	do {								\
+		if (!(c)) {						\
+			fails++;					\
+			fprintf(stderr, "%s:%d: CHECK(%s) failed\n",	\
+				__FILE__, __LINE__, #c);		\
+		}							\
+	} while (0)
+
+static int stub_pin(void *ctx, uintptr_t addr, size_t len, uint32_t *slot,
+		    uint32_t *nr)
+{
+	uintptr_t p0 = addr & ~(uintptr_t)(PG - 1);
+	uint32_t n = (uint32_t)((addr + len - p0 + PG - 1) / PG), s, i;
+
+	(void)ctx;
+	if (!len || n > VMMC_UTLB_SLOTS)
+		return -EINVAL;
+	if (addr < k.bad_hi && addr + len > k.bad_lo)
+		return -EFAULT;
+	if (k.pinned + n > k.limit)
+		return -ENOMEM;
+	for (s = 0; s + n <= VMMC_UTLB_SLOTS; s++) {
+		for (i = 0; i < n && !k.page[s + i]; i++)
+			;
+		if (i == n)
+			break;
+		s += i;
+	}
+	if (s + n > VMMC_UTLB_SLOTS)
+		return -ENOSPC;
+	for (i = 0; i < n; i++)
+		k.page[s + i] = p0 + (uintptr_t)i * PG;
+	k.run[s] = n;
+	k.pinned += n;
+	k.pins++;
+	*slot = s;
+	*nr = n;
+	return 0;
+}
+
+static int stub_unpin(void *ctx, uint32_t slot)
+{
+	uint32_t i;
+
+	(void)ctx;
+	k.unpins++;
+	if (slot >= VMMC_UTLB_SLOTS || !k.run[slot])
+		return -EINVAL;
+	for (i = 0; i < k.run[slot]; i++)
+		k.page[slot + i] = 0;
+	k.pinned -= k.run[slot];
+	k.run[slot] = 0;
+	return 0;
+}
+
+/* the kernel dropping everything by itself (munmap of pinned memory) */
+static void stub_drop_all(void)
+{
+	memset(k.page, 0, sizeof(k.page));
+	memset(k.run, 0, sizeof(k.run));
+	k.pinned = 0;
+}
+
+static const struct vmmc_utlb_ops ops = { stub_pin, stub_unpin };
+static struct vmmc_utlb u;
+
+static void reset(uint32_t limit)
+{
+	memset(&k, 0, sizeof(k));
+	k.limit = limit;
+	vmmc_utlb_init(&u, &ops, NULL, 0);
+}
+
+/* The translation of every page of [a, a + len) is right. */
+static int translates(int id, uintptr_t a, size_t len)
+{
+	uintptr_t p;
+
+	if (id < 0)
+		return 0;
+	for (p = a & ~(uintptr_t)(PG - 1); p < a + len; p += PG)
+		if (k.page[vmmc_utlb_slot(&u, (uint32_t)id, p)] != p)
+			return 0;
+	return 1;
+}
+
+static void test_basic(void)
+{
+	uintptr_t a = 0x10000000 + 100;
+	int id, pins;
+
+	reset(VMMC_UTLB_SLOTS);
+	id = vmmc_utlb_get(&u, 0, a, 5000);
+	CHECK(id >= 0 && k.pins == 1 && translates(id, a, 5000));
+	/* the granule: one pin for the 64 KiB around it */
+	CHECK(u.pool[id].start == 0x10000000 && u.pool[id].end == 0x10000000 + G);
+	pins = k.pins;
+	CHECK(vmmc_utlb_get(&u, 0, a, 5000) == id);
+	CHECK(vmmc_utlb_get(&u, 0, 0x10000000 + 60000, 5000) == id);
+	CHECK(k.pins == pins && u.st.hits == 2);
+	/* crossing the granule: a miss, a new range replaces the old */
+	id = vmmc_utlb_get(&u, 0, 0x10000000 + 60000, 10000);
+	CHECK(translates(id, 0x10000000 + 60000, 10000) && u.nr == 1);
+	CHECK(k.pins == pins + 1 && k.pinned == 2 * G / PG);
+	CHECK(vmmc_utlb_get(&u, 0, a, 0) == -EINVAL);
+	CHECK(vmmc_utlb_get(&u, 0, UINTPTR_MAX - 10, 100) == -EINVAL);
+}
+
+static void test_efault_fallback(void)
+{
+	uintptr_t a = 0x20000000 + 8 * PG;
+	int id;
+
+	reset(VMMC_UTLB_SLOTS);
+	k.bad_lo = 0x20000000;		/* the page before a is unmapped */
+	k.bad_hi = a;
+	id = vmmc_utlb_get(&u, 0, a + 10, PG);
+	CHECK(id >= 0 && translates(id, a + 10, PG));
+	CHECK(u.pool[id].start == a && u.pool[id].end == a + 2 * PG);
+	CHECK(vmmc_utlb_get(&u, 0, k.bad_lo, 10) == -EFAULT);
+}
+
+static void test_lru_enomem(void)
+{
+	uint32_t tag;
+	uint64_t ud;
+	int i, id[4];
+
+	reset(3 * G / PG);		/* room for three granules */
+	for (i = 0; i < 3; i++)
+		id[i] = vmmc_utlb_get(&u, 0, 0x30000000 + (uintptr_t)i * 4 * G, 10);
+	vmmc_utlb_get(&u, 0, 0x30000000, 10);	/* 0 is now the newest */
+	id[3] = vmmc_utlb_get(&u, 0, 0x40000000, 10);
+	CHECK(id[3] >= 0 && u.st.evictions == 1 && u.nr == 3);
+	/* the LRU one (1) went, 0 and 2 stayed */
+	CHECK(vmmc_utlb_get(&u, 0, 0x30000000, 10) == id[0]);
+	CHECK(vmmc_utlb_get(&u, 0, 0x30000000 + 8 * G, 10) == id[2]);
+	/* everything in flight: the kernel's error, nothing unpinned */
+	for (i = 0; i < 3; i++) {
+		int r = vmmc_utlb_get(&u, 0, u.pool[u.sorted[i]].start, 1);
+
+		CHECK(!vmmc_utlb_tag_get(&u, (uint32_t)r, 100 + i, &tag));
+	}
+	i = k.unpins;
+	CHECK(vmmc_utlb_get(&u, 0, 0x50000000, 10) == -ENOMEM);
+	CHECK(k.unpins == i && u.nr == 3);
+	/* one completes: its range may go */
+	CHECK(!vmmc_utlb_tag_put(&u, tag, &ud) && ud == 102);
+	CHECK(vmmc_utlb_get(&u, 0, 0x50000000, 10) >= 0);
+}
+
+static void test_enospc(void)
+{
+	int i, id;
+
+	reset(VMMC_UTLB_SLOTS);
+	/* fill every slot with 512 16-page ranges, spaced apart */
+	for (i = 0; i < 512; i++)
+		CHECK(vmmc_utlb_get(&u, 0, 0x100000000ULL + (uintptr_t)i * 2 * G, 1) >= 0);
+	CHECK(k.pinned == VMMC_UTLB_SLOTS && u.nr == 512);
+	/* a 1 MiB buffer needs a run of 256 free slots: evict until */
+	id = vmmc_utlb_get(&u, 0, 0x200000000ULL, 1 << 20);
+	CHECK(id >= 0 && translates(id, 0x200000000ULL, 1 << 20));
+	CHECK(u.st.evictions >= 16);
+}
+
+static void test_gen_flush_and_zombies(void)
+{
+	uint32_t tag, t2;
+	uint64_t ud;
+	int a, b, c;
+
+	reset(VMMC_UTLB_SLOTS);
+	a = vmmc_utlb_get(&u, 0, 0x60000000, 100);
+	b = vmmc_utlb_get(&u, 0, 0x60100000, 100);
+	CHECK(!vmmc_utlb_tag_get(&u, (uint32_t)a, 7, &tag));
+	stub_drop_all();		/* munmap: the kernel dropped both */
+	k.unpins = 0;
+	c = vmmc_utlb_get(&u, 1, 0x60100000, 100);	/* gen 0 -> 1 */
+	CHECK(u.st.flushes == 1 && k.unpins == 1);	/* b only; a busy */
+	CHECK(c >= 0 && translates(c, 0x60100000, 100));
+	CHECK(u.nr_zombies == 1 && u.pool[a].state == VMMC_RANGE_ZOMBIE);
+	/* a's send completes; the next miss unpins the zombie (EINVAL ok) */
+	CHECK(!vmmc_utlb_tag_put(&u, tag, &ud) && ud == 7);
+	CHECK(vmmc_utlb_tag_put(&u, tag, &ud) == -EINVAL);
+	vmmc_utlb_get(&u, 1, 0x60000000, 100);
+	CHECK(u.nr_zombies == 0 && k.unpins == 2 && u.nr == 2);
+	/* an overlap with a busy range makes a zombie too */
+	a = vmmc_utlb_get(&u, 1, 0x60000000, 100);
+	CHECK(!vmmc_utlb_tag_get(&u, (uint32_t)a, 8, &tag));
+	b = vmmc_utlb_get(&u, 1, 0x60000000 + 100, G);
+	CHECK(b >= 0 && b != a && u.nr_zombies == 1);
+	CHECK(translates(a, 0x60000000, 100));	/* still pinned */
+	CHECK(!vmmc_utlb_tag_put(&u, tag, &ud));
+	/* the tag table holds as many as the CQ */
+	for (c = 0; c < VMMC_UTLB_TAGS; c++)
+		CHECK(!vmmc_utlb_tag_get(&u, (uint32_t)b, c, &t2));
+	CHECK(vmmc_utlb_tag_get(&u, (uint32_t)b, 0, &t2) == -EAGAIN);
+}
+
+/*
+ * Seeded random buffers, some of them kept "in flight" for a while: the
+ * cache must always hand out the truth, never unpin a range in flight,
+ * and agree with the kernel on how many pages it pins.
+ */
+static void test_random(unsigned int seed)
+{
+	struct { uint32_t tag; int id; uintptr_t a; size_t len; } fl[8];
+	int i, j, id, nfl = 0;
+	uint64_t ud;
+
+	reset(400);
+	srand(seed);
+	for (i = 0; i < 200000; i++) {
+		uintptr_t a = 0x7f0000000000ULL + (uintptr_t)(rand() % 4096) * 1000;
+		size_t len = 1 + (size_t)rand() % (rand() % 4 ? 9000 : 600000);
+
+		if (rand() % 5000 == 0) {
+			stub_drop_all();
+			for (j = 0; j < nfl; j++)	/* done with the old pages */
+				vmmc_utlb_tag_put(&u, fl[j].tag, &ud);
+			nfl = 0;
+			u.gen++;	/* keep the next call's gen different */
+			id = vmmc_utlb_get(&u, u.gen - 1, a, len);
+		} else {
+			id = vmmc_utlb_get(&u, u.gen, a, len);
+		}
+		if (id == -ENOMEM && nfl) {
+			/* everything else is in flight: complete one, retry */
+			vmmc_utlb_tag_put(&u, fl[0].tag, &ud);
+			memmove(&fl[0], &fl[1], --nfl * sizeof(fl[0]));
+			id = vmmc_utlb_get(&u, u.gen, a, len);
+		}
+		if (id != -ENOMEM && !translates(id, a, len)) {
+			fails++;
+			fprintf(stderr, "random: seed %u step %d: %d\n", seed, i, id);
+			return;
+		}
+		for (j = 0; j < nfl; j++)
+			CHECK(translates(fl[j].id, fl[j].a, fl[j].len));
+		if (id >= 0 && rand() % 3 == 0) {
+			if (nfl == 8) {
+				vmmc_utlb_tag_put(&u, fl[0].tag, &ud);
+				memmove(&fl[0], &fl[1], --nfl * sizeof(fl[0]));
+			}
+			if (!vmmc_utlb_tag_get(&u, (uint32_t)id, i, &fl[nfl].tag)) {
+				fl[nfl].id = id;
+				fl[nfl].a = a;
+				fl[nfl].len = len;
+				nfl++;
+			}
+		}
+		for (j = 1; j < (int)u.nr; j++)
+			CHECK(u.pool[u.sorted[j - 1]].end <= u.pool[u.sorted[j]].start);
+		CHECK(k.pinned <= k.limit);
+		CHECK(u.pinned_pages == k.pinned);
+		if (fails > 20)
+			return;
+	}
+	printf("# random: seed %u, %llu lookups, %llu hits, %llu pins, %llu evictions, %llu flushes\n",
+	       seed, (unsigned long long)u.st.lookups,
+	       (unsigned long long)u.st.hits, (unsigned long long)u.st.pins,
+	       (unsigned long long)u.st.evictions,
+	       (unsigned long long)u.st.flushes);
+}
+
+int main(int argc, char **argv)
+{
+	unsigned int seed = argc > 1 ? (unsigned int)atoi(argv[1]) : 12345;
+
+	test_basic();
+	test_efault_fallback();
+	test_lru_enomem();
+	test_enospc();
+	test_gen_flush_and_zombies();
+	test_random(seed);
+	printf("%s utlb_test (%d failures)\n", fails ? "not ok 1 -" : "ok 1 -",
+	       fails);
+	return fails ? 1 : 0;
+}

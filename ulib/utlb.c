@@ -1,0 +1,326 @@
+// SPDX-License-Identifier: MIT
+/*
+ * utlb.c - the user-level translation cache (UTLB), as in VMMC-2: which
+ * ranges of this process's memory are pinned, and at which UTLB slots.
+ * See utlb.h for the data structure. Contract:
+ *
+ *  - Hit: a range covering [addr, addr + len) is cached and the kernel's
+ *    utlb_gen has not moved. Found by a one-entry MRU check, then a binary
+ *    search of the sorted array. No system call.
+ *  - Miss: pin the request rounded out to VMMC_UTLB_GRANULE (64 KiB)
+ *    boundaries, so that neighbouring small buffers share one pin; if the
+ *    kernel refuses that (EFAULT: the rounding reached unmapped memory;
+ *    ENOSPC/ENOMEM: too big for what is left), pin exactly the request's
+ *    pages. Cached ranges the new one overlaps leave the cache first.
+ *  - Full: when the kernel says ENOSPC (no run of free slots) or ENOMEM
+ *    (RLIMIT_MEMLOCK), unpin idle zombies, then the least recently used
+ *    idle range, and retry; when nothing idle is left, fail with the
+ *    kernel's error. A range a SEND in flight uses is never unpinned.
+ *  - utlb_gen changed (the kernel dropped translations because pinned
+ *    memory was unmapped or remapped): flush everything before the lookup.
+ *    UNPIN's EINVAL then only means the kernel dropped that range itself.
+ *
+ * Not thread-safe: the endpoint's (one thread at a time).
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "utlb.h"
+
+#define PAGE_MASK_	((uintptr_t)VMMC_PAGE_SIZE - 1)
+
+void vmmc_utlb_init(struct vmmc_utlb *u, const struct vmmc_utlb_ops *ops,
+		    void *ctx, uint32_t gen)
+{
+	uint32_t i;
+
+	memset(u, 0, sizeof(*u));
+	u->ops = ops;
+	u->ctx = ctx;
+	u->gen = gen;
+	u->mru = VMMC_UTLB_NONE;
+	for (i = 0; i < VMMC_UTLB_MAX_RANGES; i++)
+		u->pool[i].next_free = i + 1 < VMMC_UTLB_MAX_RANGES ?
+				       i + 1 : VMMC_UTLB_NONE;
+	u->free_head = 0;
+	for (i = 0; i < VMMC_UTLB_TAGS; i++)
+		u->tags[i].next_free = i + 1 < VMMC_UTLB_TAGS ?
+				       i + 1 : VMMC_UTLB_NONE;
+	u->tag_free = 0;
+}
+
+/* Index in sorted[] of the last range with start <= addr, or -1. */
+static int find_pos(const struct vmmc_utlb *u, uintptr_t addr)
+{
+	int lo = 0, hi = (int)u->nr - 1, ans = -1;
+
+	while (lo <= hi) {
+		int mid = lo + (hi - lo) / 2;
+
+		if (u->pool[u->sorted[mid]].start <= addr) {
+			ans = mid;
+			lo = mid + 1;
+		} else {
+			hi = mid - 1;
+		}
+	}
+	return ans;
+}
+
+static void pool_free(struct vmmc_utlb *u, uint32_t id)
+{
+	struct vmmc_utlb_range *r = &u->pool[id];
+
+	u->pinned_pages -= r->nr_slots;
+	memset(r, 0, sizeof(*r));
+	r->next_free = u->free_head;
+	u->free_head = id;
+	if (u->mru == id)
+		u->mru = VMMC_UTLB_NONE;
+}
+
+static void do_unpin(struct vmmc_utlb *u, uint32_t id)
+{
+	int err = u->ops->unpin(u->ctx, u->pool[id].slot);
+
+	/* EINVAL: the kernel dropped the range itself (utlb_gen) */
+	(void)err;
+	u->st.unpins++;
+	pool_free(u, id);
+}
+
+/* Take sorted[pos] out of the cache: unpin it, or keep it as a zombie. */
+static void remove_at(struct vmmc_utlb *u, uint32_t pos)
+{
+	uint32_t id = u->sorted[pos];
+
+	memmove(&u->sorted[pos], &u->sorted[pos + 1],
+		(u->nr - pos - 1) * sizeof(u->sorted[0]));
+	u->nr--;
+	if (u->mru == id)
+		u->mru = VMMC_UTLB_NONE;
+	if (u->pool[id].inflight) {
+		u->pool[id].state = VMMC_RANGE_ZOMBIE;
+		u->nr_zombies++;
+	} else {
+		do_unpin(u, id);
+	}
+}
+
+/* Unpin the zombies whose SENDs have all completed. */
+static int reclaim_zombies(struct vmmc_utlb *u)
+{
+	uint32_t i;
+	int n = 0;
+
+	if (!u->nr_zombies)
+		return 0;
+	for (i = 0; i < VMMC_UTLB_MAX_RANGES; i++) {
+		struct vmmc_utlb_range *r = &u->pool[i];
+
+		if (r->state == VMMC_RANGE_ZOMBIE && !r->inflight) {
+			u->nr_zombies--;
+			do_unpin(u, i);
+			n++;
+		}
+	}
+	return n;
+}
+
+/* Unpin the least recently used idle range: 1 if one went, else 0. */
+static int evict_one(struct vmmc_utlb *u)
+{
+	uint32_t i, best = VMMC_UTLB_NONE;
+
+	if (reclaim_zombies(u))
+		return 1;
+	for (i = 0; i < u->nr; i++) {
+		const struct vmmc_utlb_range *r = &u->pool[u->sorted[i]];
+
+		if (r->inflight)
+			continue;
+		if (best == VMMC_UTLB_NONE ||
+		    r->last_use < u->pool[u->sorted[best]].last_use)
+			best = i;
+	}
+	if (best == VMMC_UTLB_NONE)
+		return 0;
+	remove_at(u, best);
+	u->st.evictions++;
+	return 1;
+}
+
+int vmmc_utlb_flush_all(struct vmmc_utlb *u)
+{
+	while (u->nr)
+		remove_at(u, u->nr - 1);
+	reclaim_zombies(u);
+	u->st.flushes++;
+	return 0;
+}
+
+/* Drop every cached range that overlaps [start, end). */
+static void remove_overlaps(struct vmmc_utlb *u, uintptr_t start,
+			    uintptr_t end)
+{
+	int pos = find_pos(u, end - 1);
+
+	while (pos >= 0) {
+		const struct vmmc_utlb_range *r = &u->pool[u->sorted[pos]];
+
+		if (r->end <= start)
+			break;	/* sorted, non-overlapping: none further left */
+		remove_at(u, (uint32_t)pos);
+		pos--;
+	}
+}
+
+static int try_pin(struct vmmc_utlb *u, uintptr_t start, uintptr_t end,
+		   uint32_t *slot)
+{
+	uint32_t nr = 0;
+	int err = u->ops->pin(u->ctx, start, end - start, slot, &nr);
+
+	if (err) {
+		u->st.pin_errors++;
+		return err;
+	}
+	u->st.pins++;
+	if (nr != (end - start) / VMMC_PAGE_SIZE) {
+		/* a kernel that disagrees about the range: do not use it */
+		u->ops->unpin(u->ctx, *slot);
+		u->st.unpins++;
+		return -EPROTO;
+	}
+	return 0;
+}
+
+static int insert(struct vmmc_utlb *u, uintptr_t start, uintptr_t end,
+		  uint32_t slot)
+{
+	uint32_t id = u->free_head, pos;
+	struct vmmc_utlb_range *r = &u->pool[id];
+
+	u->free_head = r->next_free;
+	r->start = start;
+	r->end = end;
+	r->slot = slot;
+	r->nr_slots = (uint32_t)((end - start) / VMMC_PAGE_SIZE);
+	r->inflight = 0;
+	r->state = VMMC_RANGE_CACHED;
+	r->last_use = ++u->clock;
+	u->pinned_pages += r->nr_slots;
+	pos = (uint32_t)(find_pos(u, start) + 1);
+	memmove(&u->sorted[pos + 1], &u->sorted[pos],
+		(u->nr - pos) * sizeof(u->sorted[0]));
+	u->sorted[pos] = id;
+	u->nr++;
+	u->mru = id;
+	return (int)id;
+}
+
+static int miss(struct vmmc_utlb *u, uintptr_t addr, size_t len)
+{
+	uintptr_t last = addr + len - 1;
+	uintptr_t p0 = addr & ~PAGE_MASK_, p1 = (last | PAGE_MASK_) + 1;
+	uintptr_t g0 = addr & ~((uintptr_t)VMMC_UTLB_GRANULE - 1);
+	uintptr_t g1 = (last | ((uintptr_t)VMMC_UTLB_GRANULE - 1)) + 1;
+	uint32_t slot;
+	int err;
+
+	reclaim_zombies(u);
+	/* a granule that wraps the address space is not worth trying */
+	if (g1 < g0 || !g1)
+		g0 = p0, g1 = p1;
+	remove_overlaps(u, g0, g1);
+	for (;;) {
+		if (u->free_head == VMMC_UTLB_NONE && !evict_one(u))
+			return -ENOSPC;
+		err = try_pin(u, g0, g1, &slot);
+		if (!err)
+			return insert(u, g0, g1, slot);
+		if ((err == -EFAULT || err == -ENOSPC || err == -ENOMEM ||
+		     err == -EINVAL) && (g0 != p0 || g1 != p1)) {
+			err = try_pin(u, p0, p1, &slot);
+			if (!err)
+				return insert(u, p0, p1, slot);
+		}
+		if (err != -ENOSPC && err != -ENOMEM)
+			return err;
+		if (!evict_one(u))
+			return err;
+	}
+}
+
+int vmmc_utlb_get(struct vmmc_utlb *u, uint32_t gen, uintptr_t addr,
+		  size_t len)
+{
+	const struct vmmc_utlb_range *r;
+	int pos;
+
+	if (!len || addr + len - 1 < addr)
+		return -EINVAL;
+	u->st.lookups++;
+	if (gen != u->gen) {
+		u->gen = gen;
+		vmmc_utlb_flush_all(u);
+	}
+	if (u->mru != VMMC_UTLB_NONE) {
+		r = &u->pool[u->mru];
+		if (r->start <= addr && addr + len <= r->end)
+			goto hit;
+	}
+	pos = find_pos(u, addr);
+	if (pos >= 0) {
+		r = &u->pool[u->sorted[pos]];
+		if (addr + len <= r->end) {
+			u->mru = u->sorted[pos];
+			goto hit;
+		}
+	}
+	return miss(u, addr, len);
+
+hit:
+	u->st.hits++;
+	u->pool[u->mru].last_use = ++u->clock;
+	return (int)u->mru;
+}
+
+int vmmc_utlb_tag_get(struct vmmc_utlb *u, uint32_t range, uint64_t user_data,
+		      uint32_t *tag)
+{
+	uint32_t i = u->tag_free;
+	struct vmmc_send_tag *t;
+
+	if (i == VMMC_UTLB_NONE)
+		return -EAGAIN;
+	t = &u->tags[i];
+	u->tag_free = t->next_free;
+	t->user_data = user_data;
+	t->range = range;
+	t->busy = 1;
+	t->seq++;
+	u->pool[range].inflight++;
+	u->inflight++;
+	*tag = (uint32_t)t->seq << 16 | i;
+	return 0;
+}
+
+int vmmc_utlb_tag_put(struct vmmc_utlb *u, uint32_t tag, uint64_t *user_data)
+{
+	uint32_t i = tag & 0xffff;
+	struct vmmc_send_tag *t;
+
+	if (i >= VMMC_UTLB_TAGS)
+		return -EINVAL;
+	t = &u->tags[i];
+	if (!t->busy || t->seq != tag >> 16)
+		return -EINVAL;
+	*user_data = t->user_data;
+	u->pool[t->range].inflight--;
+	u->inflight--;
+	t->busy = 0;
+	t->next_free = u->tag_free;
+	u->tag_free = i;
+	return 0;
+}

@@ -1,0 +1,114 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * utlb.h - libvmmc internals: the user-level translation cache (UTLB) and
+ * the table of SENDs in flight. Not installed; only the library sources
+ * and the host-side unit test (test/utlb_test.c) include it.
+ *
+ * The cache is a set of non-overlapping, page-aligned ranges of this
+ * process's memory, each pinned by one VMMC_IOC_PIN and translated in the
+ * contiguous UTLB slots slot .. slot + nr_slots - 1. Ranges live in a
+ * fixed pool (stable ids, which the in-flight table refers to) and are
+ * looked up through an array of ids sorted by start address.
+ *
+ * A range a SEND in flight uses (inflight > 0) is never unpinned. When it
+ * has to leave the cache while in use (a new range overlaps it, or the
+ * cache is flushed) it becomes a zombie: out of the lookup array, still
+ * pinned, and unpinned on the next slow path once its SENDs completed.
+ * The reap path (__vmmc_send_done) therefore never enters the kernel.
+ */
+#ifndef VMMC_UTLB_H
+#define VMMC_UTLB_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vmmc.h"
+
+#define VMMC_UTLB_GRANULE	(64u << 10)	/* pins are rounded to this */
+#define VMMC_UTLB_MAX_RANGES	512		/* ranges cached at once */
+#define VMMC_UTLB_TAGS		VMMC_CQ_ENTRIES	/* SENDs in flight, at most */
+#define VMMC_UTLB_NONE		UINT32_MAX
+
+/* How the cache reaches the kernel; stubbed by the unit test. */
+struct vmmc_utlb_ops {
+	/* pin [addr, addr + len): 0 and the first slot and count, or -errno */
+	int (*pin)(void *ctx, uintptr_t addr, size_t len, uint32_t *slot,
+		   uint32_t *nr_slots);
+	/* undo one pin: 0 or -errno (-EINVAL: the kernel already dropped it) */
+	int (*unpin)(void *ctx, uint32_t slot);
+};
+
+/* The real ones, ioctls on the endpoint (register.c); ctx is its fd. */
+extern const struct vmmc_utlb_ops vmmc_ep_utlb_ops;
+
+enum vmmc_range_state {
+	VMMC_RANGE_FREE		= 0,
+	VMMC_RANGE_CACHED	= 1,	/* in the lookup array */
+	VMMC_RANGE_ZOMBIE	= 2,	/* pinned, in flight, out of the cache */
+};
+
+struct vmmc_utlb_range {
+	uintptr_t start;	/* page-aligned */
+	uintptr_t end;		/* page-aligned, exclusive */
+	uint64_t last_use;	/* LRU clock at the last hit */
+	uint32_t slot;		/* UTLB slot of the page at start */
+	uint32_t nr_slots;	/* (end - start) / page size */
+	uint32_t inflight;	/* SENDs posted from it, not yet reaped */
+	uint32_t state;		/* from enum vmmc_range_state */
+	uint32_t next_free;	/* pool free list */
+};
+
+struct vmmc_send_tag {
+	uint64_t user_data;	/* the caller's, given back in the CQE */
+	uint32_t range;		/* pool id of the source's range */
+	uint16_t seq;		/* bumped per use, part of the tag */
+	uint16_t busy;
+	uint32_t next_free;
+};
+
+struct vmmc_utlb {
+	const struct vmmc_utlb_ops *ops;
+	void *ctx;
+	uint32_t gen;		/* vmmc_ep_shared.utlb_gen we last saw */
+	uint32_t nr;		/* ranges in sorted[] */
+	uint32_t free_head;	/* pool free list */
+	uint32_t nr_zombies;
+	uint32_t mru;		/* pool id of the last hit, or NONE */
+	uint32_t tag_free;	/* tag free list */
+	uint32_t inflight;	/* tags in use */
+	uint32_t pinned_pages;
+	uint64_t clock;
+	struct vmmc_utlb_stats st;
+	uint32_t sorted[VMMC_UTLB_MAX_RANGES];	/* pool ids by start */
+	struct vmmc_utlb_range pool[VMMC_UTLB_MAX_RANGES];
+	struct vmmc_send_tag tags[VMMC_UTLB_TAGS];
+};
+
+void vmmc_utlb_init(struct vmmc_utlb *u, const struct vmmc_utlb_ops *ops,
+		    void *ctx, uint32_t gen);
+/*
+ * The range covering [addr, addr + len), pinning it on a miss; flushes
+ * first if @gen differs from the one the cache saw. Returns its pool id
+ * (>= 0) or -errno: EINVAL (len 0 or wrapping), the kernel's EFAULT,
+ * ENOSPC or ENOMEM when nothing more could be evicted.
+ */
+int vmmc_utlb_get(struct vmmc_utlb *u, uint32_t gen, uintptr_t addr,
+		  size_t len);
+/* Unpin every idle range, turn the busy ones into zombies. */
+int vmmc_utlb_flush_all(struct vmmc_utlb *u);
+/* Slot of the page holding @addr, which range @id covers. */
+static inline uint32_t vmmc_utlb_slot(const struct vmmc_utlb *u, uint32_t id,
+				      uintptr_t addr)
+{
+	const struct vmmc_utlb_range *r = &u->pool[id];
+
+	return r->slot + (uint32_t)((addr - r->start) / VMMC_PAGE_SIZE);
+}
+
+/* The in-flight table: a tag holds its range until put back. */
+int vmmc_utlb_tag_get(struct vmmc_utlb *u, uint32_t range, uint64_t user_data,
+		      uint32_t *tag);
+/* Release tag (from a CQE's low 32 bits): 0 and the caller's user_data. */
+int vmmc_utlb_tag_put(struct vmmc_utlb *u, uint32_t tag, uint64_t *user_data);
+
+#endif /* VMMC_UTLB_H */
