@@ -5,6 +5,8 @@
 #   make            build the module, library, fabric, vmmc_ctl, selftests
 #   make check      build + every test inside QEMU; ends "N passed, N failed"
 #   make demo       build + a two-node cluster running the main job
+#   make bench      build + host memcpy + a two-node cluster: latency and
+#                   bandwidth of VMMC beside kernel TCP (tools/bench/run.sh)
 #   make lint       checkpatch --strict and sparse on kmod/, gcc and clang
 #                   -Werror on user space
 #   make shell      a shell on a one-node guest with the NIC
@@ -17,15 +19,15 @@ KDIR = /usr/src/linux-headers-$(KVER)
 CC ?= gcc
 
 .DEFAULT_GOAL := all
-.PHONY: all deps kmod ulib fabric ctl selftests bench initramfs check demo \
-	lint shell clean
+.PHONY: all deps kmod ulib fabric ctl selftests bench-build bench initramfs \
+	check demo lint shell clean
 
 all: deps
 	@$(MAKE) --no-print-directory build
 
 # Everything after deps, in one make so that KVER is known.
 .PHONY: build
-build: kmod ulib fabric ctl selftests bench initramfs
+build: kmod ulib fabric ctl selftests bench-build initramfs
 
 deps:
 	@tools/setup-deps.sh
@@ -47,7 +49,7 @@ selftests: ulib
 	$(MAKE) -C selftests O=$(BUILD)/selftests ULIB_O=$(BUILD)/ulib \
 		KSFT=$(BUILD)/linux-src/tools/testing/selftests CC=$(CC)
 
-bench: ulib
+bench-build: ulib
 	$(MAKE) -C tools/bench O=$(BUILD)/tools/bench ULIB_O=$(BUILD)/ulib CC=$(CC)
 
 initramfs:
@@ -58,6 +60,9 @@ check: all
 
 demo: all
 	@tools/demo.sh
+
+bench: all
+	@tools/bench/run.sh
 
 shell: all
 	tools/vm/vmrun --shell

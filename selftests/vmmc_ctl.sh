@@ -7,25 +7,15 @@
 # and malformed netlink requests are refused (vmmc_nl_bad.py). TAP output.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
-ctl=$top/build/tools/vmmc_ctl/vmmc_ctl
+. "$top/selftests/tap.sh"
 dp=$top/build/selftests/vmmc_datapath
-n=0 fails=0
-ok() { n=$((n + 1)); echo "ok $n $1"; }
-nok() { n=$((n + 1)); fails=$((fails + 1)); echo "not ok $n $1"; }
-check() { local name=$1; shift; if "$@"; then ok "$name"; else nok "$name"; fi; }
-json() {	# json EXPR: evaluate a python expression on vmmc_ctl -j show
-	"$ctl" -j show | python3 -c "import json,sys; d=json.load(sys.stdin); sys.exit(0 if ($1) else 1)"
-}
-stat() {	# stat NAME: one counter of vmmc0
-	"$ctl" -j show | python3 -c "import json,sys; print(json.load(sys.stdin)[0]['stats']['$1'])"
-}
 echo "TAP version 13"
-echo "1..13"
+echo "1..16"
 node=${VMMC_NODE:-0}
 
 check "text_show" bash -c "'$ctl' show | grep -q '^vmmc0: node $node of '"
 check "json_is_one_nic" json "len(d) == 1 and d[0]['dev'] == 'vmmc0'"
-check "json_fields" json "d[0]['node_id'] == $node and d[0]['nic_version'] == 1 and d[0]['abi_version'] == 1 and d[0]['max_eps'] == 64 and d[0]['flags']['running'] == 1"
+check "json_fields" json "d[0]['node_id'] == $node and d[0]['nic_version'] == 2 and d[0]['abi_version'] == 2 and d[0]['max_eps'] == 64 and d[0]['flags']['running'] == 1"
 check "no_endpoints_idle" json "d[0]['live_eps'] == 0"
 opened=$(stat eps_opened)
 exec 3<>/dev/vmmc0 4<>/dev/vmmc0
@@ -43,5 +33,13 @@ check "bad_usage_exit_2" bash -c "'$ctl' dev show nonsense 2>/dev/null; [ \$? -e
 check "help_exit_0" bash -c "'$ctl' --help | grep -q Usage && '$ctl' dev help | grep -q 'dev show'"
 check "netlink_bad_requests" python3 "$top/selftests/vmmc_nl_bad.py"
 
-echo "# Totals: pass:$((n - fails)) fail:$fails xfail:0 xpass:0 skip:0 error:0"
-[ $fails -eq 0 ]
+# the endpoint list names the process that holds one
+"$top/build/selftests/vmmc_hold" > /tmp/vmmc_ctl_hold &
+hold=$!
+for _ in $(seq 100); do grep -q ready /tmp/vmmc_ctl_hold && break; sleep 0.1; done
+check "ep_show_lists_holder" bash -c "'$ctl' -j ep show | python3 -c \"import json,sys; d=json.load(sys.stdin); sys.exit(0 if [e for e in d if e['pid'] == $hold and e['pinned_pages'] == 0] else 1)\" && '$ctl' ep show | grep -q 'pid $hold '"
+kill $hold; wait $hold 2>/dev/null; rm -f /tmp/vmmc_ctl_hold
+check "ep_show_empty_after" bash -c "[ \"\$('$ctl' -j ep show)\" = '[]' ]"
+check "export_import_show_empty" bash -c "[ \"\$('$ctl' -j export show)\" = '[]' ] && [ \"\$('$ctl' -j import show)\" = '[]' ]"
+
+tap_end

@@ -5,12 +5,8 @@
 # module binds the NIC again after a reload. TAP output.
 # Usage: vmmc_module.sh PATH/TO/vmmc.ko
 set -u
+. "$(dirname "$0")/tap.sh"
 ko=$1
-n=0
-fails=0
-ok() { n=$((n + 1)); echo "ok $n $1"; }
-nok() { n=$((n + 1)); fails=$((fails + 1)); echo "not ok $n $1"; }
-check() { local name=$1; shift; if "$@"; then ok "$name"; else nok "$name"; fi; }
 loaded() { grep -q '^vmmc ' /proc/modules; }
 echo "TAP version 13"
 echo "1..8"
@@ -46,5 +42,4 @@ insmod "$ko"
 check "reload_binds_again" lsmod_ok
 check "reload_endpoint_opens" bash -c 'exec 3<>/dev/vmmc0'
 
-echo "# Totals: pass:$((n - fails)) fail:$fails xfail:0 xpass:0 skip:0 error:0"
-[ $fails -eq 0 ]
+tap_end

@@ -24,6 +24,7 @@ NLM_F_ACK = 4
 NLMSG_ERROR = 2
 # from uapi/vmmc_nl.h
 CMD_DEV_GET = 1
+CMD_EP_GET = 2
 A_DEV_INDEX = 1
 
 
@@ -97,6 +98,7 @@ def main():
          errno.ENODEV),
         ("unknown_command", 99, b"", errno.EOPNOTSUPP),
         ("command_zero", 0, b"", errno.EOPNOTSUPP),
+        ("ep_get_is_dump_only", CMD_EP_GET, b"", errno.EOPNOTSUPP),
     ]
     for name, cmd, attrs, want in cases:
         got, _ = g.request(fam, cmd, attrs)

@@ -8,16 +8,8 @@
 # removes /dev/vmmc0, and a rebind brings the NIC back. TAP output.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
-ctl=$top/build/tools/vmmc_ctl/vmmc_ctl
+. "$top/selftests/tap.sh"
 hold=$top/build/selftests/vmmc_hold
-n=0 fails=0
-ok() { n=$((n + 1)); echo "ok $n $1"; }
-nok() { n=$((n + 1)); fails=$((fails + 1)); echo "not ok $n $1"; }
-check() { local name=$1; shift; if "$@"; then ok "$name"; else nok "$name"; fi; }
-json() {	# json EXPR on vmmc_ctl -j show
-	"$ctl" -j show 2>/dev/null | python3 -c "import json,sys; d=json.load(sys.stdin); sys.exit(0 if ($1) else 1)"
-}
-stat() { "$ctl" -j show | python3 -c "import json,sys; print(json.load(sys.stdin)[0]['stats']['$1'])"; }
 wait_ready() {	# wait_ready FILE: until the holder said ready (bounded)
 	local i
 	for i in $(seq 100); do grep -q ready "$1" 2>/dev/null && return 0; sleep 0.1; done
@@ -70,5 +62,4 @@ check "rebind_nic_back" bash -c "[ -c /dev/vmmc0 ] && '$ctl' show >/dev/null"
 check "rebind_endpoint_works" bash -c "'$top/build/selftests/vmmc_datapath' -t nop_round_trips >/dev/null 2>&1"
 
 rm -rf "$tmp"
-echo "# Totals: pass:$((n - fails)) fail:$fails xfail:0 xpass:0 skip:0 error:0"
-[ $fails -eq 0 ]
+tap_end

@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "vmmc.h"
 
@@ -61,6 +63,144 @@ static inline int vmmc_spin_cqe(struct vmmc_ep *ep, struct vmmc_cqe *out,
 		}
 	}
 	return -1;
+}
+
+/* xorshift64*: a seeded, repeatable stream for sizes, offsets, bytes */
+static inline uint64_t vmmc_rand(uint64_t *s)
+{
+	*s ^= *s >> 12;
+	*s ^= *s << 25;
+	*s ^= *s >> 27;
+	return *s * 0x2545f4914f6cdd1dULL;
+}
+
+/* The run's seed: $VMMC_SEED or the time; printed so a failure replays. */
+static inline uint64_t vmmc_test_seed(const char *what)
+{
+	const char *e = getenv("VMMC_SEED");
+	uint64_t seed = e ? strtoull(e, NULL, 0) : (uint64_t)time(NULL);
+
+	printf("# %s: seed %llu (VMMC_SEED=%llu replays it)\n", what,
+	       (unsigned long long)seed, (unsigned long long)seed);
+	fflush(stdout);
+	return seed ? seed : 1;
+}
+
+/* A uniform value in [lo, hi] */
+static inline uint64_t vmmc_rand_range(uint64_t *s, uint64_t lo, uint64_t hi)
+{
+	return lo + vmmc_rand(s) % (hi - lo + 1);
+}
+
+/* Log-uniform size in [1, max]: as many small sizes as large ones. */
+static inline size_t vmmc_rand_size(uint64_t *s, size_t max)
+{
+	unsigned int bits = 0, b;
+	size_t lo, hi;
+
+	while (((size_t)1 << bits) < max)
+		bits++;
+	b = (unsigned int)(vmmc_rand(s) % (bits + 1));
+	lo = b ? (size_t)1 << (b - 1) : 1;
+	hi = ((size_t)1 << b) < max ? (size_t)1 << b : max;
+	return (size_t)vmmc_rand_range(s, lo, hi);
+}
+
+/*
+ * The bytes of message @msg of run @seed at export offset @off: what a
+ * sender writes and a receiver checks with no other channel between them.
+ * One 64-bit hash per aligned 8 bytes of the offset space.
+ */
+static inline uint64_t vmmc_pattern_word(uint64_t seed, uint64_t msg,
+					 uint64_t word)
+{
+	uint64_t x = (seed ^ (msg * 0x9e3779b97f4a7c15ULL)) +
+		     word * 0xbf58476d1ce4e5b9ULL;
+
+	x ^= x >> 31;
+	x *= 0x94d049bb133111ebULL;
+	x ^= x >> 29;
+	return x;
+}
+
+static inline uint8_t vmmc_pattern(uint64_t seed, uint64_t msg, uint64_t off)
+{
+	return (uint8_t)(vmmc_pattern_word(seed, msg, off >> 3) >> ((off & 7) * 8));
+}
+
+static inline void vmmc_fill_pattern(uint8_t *p, size_t len, uint64_t seed,
+				     uint64_t msg, uint64_t off)
+{
+	size_t i = 0;
+
+	for (; i < len && ((off + i) & 7); i++)
+		p[i] = vmmc_pattern(seed, msg, off + i);
+	for (; i + 8 <= len; i += 8) {
+		uint64_t w = vmmc_pattern_word(seed, msg, (off + i) >> 3);
+
+		memcpy(p + i, &w, 8);
+	}
+	for (; i < len; i++)
+		p[i] = vmmc_pattern(seed, msg, off + i);
+}
+
+/* Index of the first byte that differs from the pattern, or -1. */
+static inline long vmmc_check_pattern(const uint8_t *p, size_t len,
+				      uint64_t seed, uint64_t msg, uint64_t off)
+{
+	size_t i = 0;
+
+	for (; i < len && ((off + i) & 7); i++)
+		if (p[i] != vmmc_pattern(seed, msg, off + i))
+			return (long)i;
+	for (; i + 8 <= len; i += 8) {
+		uint64_t w = vmmc_pattern_word(seed, msg, (off + i) >> 3), v;
+
+		memcpy(&v, p + i, 8);
+		if (v != w)
+			break;
+	}
+	for (; i < len; i++)
+		if (p[i] != vmmc_pattern(seed, msg, off + i))
+			return (long)i;
+	return -1;
+}
+
+/* Index of the first byte of [p, p + len) that is not @c, or -1. */
+static inline long vmmc_find_not(const uint8_t *p, size_t len, uint8_t c)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (p[i] != c)
+			return (long)i;
+	return -1;
+}
+
+/* A name no other test process uses at the same time. */
+static inline uint32_t vmmc_test_name(uint32_t n)
+{
+	return (uint32_t)getpid() << 8 | (n & 0xff);
+}
+
+/* One vmmc_ctl -j show statistic (or a top-level key), -1 if absent. */
+static inline long long vmmc_ctl_stat(const char *ctl, const char *key)
+{
+	char cmd[512], out[64] = "";
+	long long v = -1;
+	FILE *f;
+
+	snprintf(cmd, sizeof(cmd),
+		 "%s -j show | python3 -c \"import json,sys; d=json.load(sys.stdin)[0]; "
+		 "print(d.get('%s', d.get('stats', {}).get('%s', -1)))\"",
+		 ctl, key, key);
+	f = popen(cmd, "r");
+	if (!f)
+		return -1;
+	if (fgets(out, sizeof(out), f))
+		v = strtoll(out, NULL, 0);
+	pclose(f);
+	return v;
 }
 
 #endif /* VMMC_TEST_H */

@@ -2,23 +2,27 @@
 # SPDX-License-Identifier: GPL-2.0
 # make demo: boot a two-node cluster around one fabric and run the main
 # job: round trips through the NICs (local NOP, NIC-to-NIC ping) beside
-# kernel TCP between the same two guests, polling and interrupt-driven,
-# then each node's vmmc_ctl view.
+# kernel TCP between the same two guests, polling and interrupt-driven;
+# deliberate update's latency and bandwidth beside TCP (vmmc_bw), then
+# each node's vmmc_ctl view.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top" || exit 2
 b=$top/build
 rtt=$b/tools/bench/vmmc_rtt
 ctl=$b/tools/vmmc_ctl/vmmc_ctl
+bw=$b/tools/bench/vmmc_bw
+mc=$("$bw" memcpy 2>/dev/null || echo 0)
 count=${VMMC_DEMO_COUNT:-2000}
 
 node0="insmod $b/vmmc.ko && \
 echo '== vmmc demo: node 0 -> node 1' && \
 $rtt client -n 1 -a 10.77.0.2 -c $count && echo && \
 $rtt client -n 1 -a 10.77.0.2 -c $((count / 4)) -w && echo && \
+$bw client -n 1 -a 10.77.0.2 -M $mc && echo && \
 $ctl show; rc=\$?; python3 selftests/barrier.py notify 10.77.0.2; exit \$rc"
-node1="insmod $b/vmmc.ko && { $rtt server & } && \
-python3 selftests/barrier.py wait; $ctl show | sed 's/^/[node 1 at the end] /'; kill %1 2>/dev/null; exit 0"
+node1="insmod $b/vmmc.ko && { $rtt server & $bw server & } && \
+python3 selftests/barrier.py wait; $ctl show | sed 's/^/[node 1 at the end] /'; kill %1 %2 2>/dev/null; exit 0"
 
 exec tools/vm/vmrun -n 2 --timeout 900 --node-cmd "0=$node0" \
 	--node-cmd "1=$node1" -- true

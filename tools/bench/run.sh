@@ -1,0 +1,25 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# make bench: the host's memcpy bandwidth for 1 MiB blocks (the physical
+# limit of the fabric's one copy per message), then a two-node cluster of
+# 1-vCPU guests: vmmc_bw on node 0 against its server on node 1 (latency
+# and bandwidth of deliberate update, local and remote, beside kernel TCP
+# between the same guests), then vmmc_rtt (NIC round trips).
+set -u
+top=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$top" || exit 2
+b=$top/build
+bw=$b/tools/bench/vmmc_bw
+rtt=$b/tools/bench/vmmc_rtt
+mc=$("$bw" memcpy) || exit 1
+echo "== host memcpy, 1 MiB blocks, MB/s (cache-hot,cold): $mc"
+
+node0="insmod $b/vmmc.ko && \
+echo '== vmmc_bw: node 0 <-> node 1' && $bw client -n 1 -a 10.77.0.2 -M $mc && echo && \
+echo '== vmmc_rtt: node 0 -> node 1' && $rtt client -n 1 -a 10.77.0.2 -c 1000; \
+rc=\$?; python3 selftests/barrier.py notify 10.77.0.2; exit \$rc"
+node1="insmod $b/vmmc.ko && { $bw server & $rtt server & } && \
+python3 selftests/barrier.py wait; kill %1 %2 2>/dev/null; exit 0"
+
+exec tools/vm/vmrun -n 2 --timeout 1500 --node-cmd "0=$node0" \
+	--node-cmd "1=$node1" -- true
