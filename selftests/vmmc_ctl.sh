@@ -10,7 +10,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 . "$top/selftests/tap.sh"
 dp=$top/build/selftests/vmmc_datapath
 echo "TAP version 13"
-echo "1..16"
+echo "1..18"
 node=${VMMC_NODE:-0}
 
 check "text_show" bash -c "'$ctl' show | grep -q '^vmmc0: node $node of '"
@@ -41,5 +41,13 @@ check "ep_show_lists_holder" bash -c "'$ctl' -j ep show | python3 -c \"import js
 kill $hold; wait $hold 2>/dev/null; rm -f /tmp/vmmc_ctl_hold
 check "ep_show_empty_after" bash -c "[ \"\$('$ctl' -j ep show)\" = '[]' ]"
 check "export_import_show_empty" bash -c "[ \"\$('$ctl' -j export show)\" = '[]' ] && [ \"\$('$ctl' -j import show)\" = '[]' ]"
+
+# an export and an import of it, then gone with their process
+"$top/build/selftests/vmmc_hold" -e 4242 > /tmp/vmmc_ctl_hold &
+hold=$!
+for _ in $(seq 100); do grep -q ready /tmp/vmmc_ctl_hold && break; sleep 0.1; done
+check "export_import_shown" bash -c "'$ctl' -j export show | python3 -c \"import json,sys; d=json.load(sys.stdin); sys.exit(0 if len(d) == 1 and d[0]['name'] == 4242 and d[0]['pid'] == $hold and d[0]['len'] == 65536 and d[0]['state'] == 'active' and d[0]['perm_nodes'] == 2**64 - 1 else 1)\" && '$ctl' -j import show | python3 -c \"import json,sys; d=json.load(sys.stdin); sys.exit(0 if len(d) == 1 and d[0]['pid'] == $hold and d[0]['node'] == $node and d[0]['len'] == 65536 else 1)\" && '$ctl' -j ep show | python3 -c \"import json,sys; d=json.load(sys.stdin); sys.exit(0 if [e for e in d if e['pid'] == $hold and e['pinned_pages'] == 16] else 1)\""
+kill $hold; wait $hold 2>/dev/null; rm -f /tmp/vmmc_ctl_hold
+check "export_import_gone_with_process" bash -c "[ \"\$('$ctl' -j export show)\" = '[]' ] && [ \"\$('$ctl' -j import show)\" = '[]' ]"
 
 tap_end

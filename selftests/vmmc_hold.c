@@ -6,8 +6,11 @@
  * mapping every round. When the NIC goes away (unbind) the wait returns
  * ENODEV ("enodev") and the next touch of the mapping raises SIGBUS
  * ("sigbus", exit 0). Killed with SIGKILL it leaves everything in flight.
+ * With -e it first exports a 64 KiB buffer under NAME (any node may
+ * import it) and imports it back, so that vmmc_ctl has one of each to
+ * show.
  *
- *   vmmc_hold [-d DELAY_US] [-n COUNT]
+ *   vmmc_hold [-d DELAY_US] [-n COUNT] [-e NAME]
  */
 #include <errno.h>
 #include <signal.h>
@@ -30,23 +33,41 @@ static void on_sigbus(int sig)
 
 int main(int argc, char **argv)
 {
-	unsigned int delay = 0, count = 0, i;
+	static char buf[64 << 10] __attribute__((aligned(4096)));
+	unsigned int delay = 0, count = 0, i, name = 0;
+	uint32_t export_id, import_id;
 	struct vmmc_ep ep;
-	int opt, err, said_enodev = 0;
+	int opt, err, said_enodev = 0, share = 0;
 
-	while ((opt = getopt(argc, argv, "d:n:")) != -1) {
-		if (opt == 'd')
+	while ((opt = getopt(argc, argv, "d:n:e:")) != -1) {
+		if (opt == 'd') {
 			delay = strtoul(optarg, NULL, 0);
-		else if (opt == 'n')
+		} else if (opt == 'n') {
 			count = strtoul(optarg, NULL, 0);
-		else
+		} else if (opt == 'e') {
+			name = strtoul(optarg, NULL, 0);
+			share = 1;
+		} else {
 			return 2;
+		}
 	}
 	signal(SIGBUS, on_sigbus);
 	err = vmmc_ep_open(&ep, NULL);
 	if (err) {
 		fprintf(stderr, "vmmc_hold: %s\n", strerror(-err));
 		return 1;
+	}
+	if (share) {
+		err = vmmc_export(&ep, buf, sizeof(buf), name, ~0ULL,
+				  &export_id);
+		if (!err)
+			err = vmmc_import(&ep, ep.info.node_id, name, &import_id,
+					  NULL);
+		if (err) {
+			fprintf(stderr, "vmmc_hold: export/import: %s\n",
+				strerror(-err));
+			return 1;
+		}
 	}
 	for (i = 0; i < count; i++) {
 		struct vmmc_sqe *sqe = vmmc_get_sqe(&ep);
