@@ -188,33 +188,41 @@ static int vmmc_nl_dev_get_dumpit(struct sk_buff *skb,
 	return err ? err : skb->len;
 }
 
-/* fill one object @i of @vdev: 0, -ENOENT (no such object), -EMSGSIZE */
-typedef int (*vmmc_nl_fill_fn)(struct sk_buff *skb,
-			       struct netlink_callback *cb,
-			       struct vmmc_dev *vdev, long i);
+/* put the attributes of object @i of @vdev: 0, -ENOENT, -EMSGSIZE */
+typedef int (*vmmc_nl_fill_fn)(struct sk_buff *skb, struct vmmc_dev *vdev,
+			       long i);
 
 /*
- * Dump objects 0 .. @nobjs - 1 of every NIC; cb->args[0] is the NIC
- * position and cb->args[1] the object position to resume at.
+ * Dump objects 0 .. @nobjs - 1 of every NIC, one message each, with @fill
+ * putting an object's attributes; cb->args[0] is the NIC position and
+ * cb->args[1] the object position to resume at.
  */
 static int vmmc_nl_dump(struct sk_buff *skb, struct netlink_callback *cb,
-			long nobjs, vmmc_nl_fill_fn fill)
+			u8 cmd, long nobjs, vmmc_nl_fill_fn fill)
 {
 	struct vmmc_dev *vdev;
 	long d = 0, i;
 	int err = 0;
+	void *hdr;
 
 	mutex_lock(&vmmc_devs_lock);
 	list_for_each_entry(vdev, &vmmc_devs, list) {
 		if (d++ < cb->args[0])
 			continue;
 		for (i = cb->args[1]; i < nobjs; i++) {
-			err = fill(skb, cb, vdev, i);
+			hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid,
+					  cb->nlh->nlmsg_seq, &vmmc_nl_family,
+					  NLM_F_MULTI, cmd);
+			err = hdr ? fill(skb, vdev, i) : -EMSGSIZE;
+			if (err && hdr)
+				genlmsg_cancel(skb, hdr);
 			if (err == -EMSGSIZE) {
 				cb->args[0] = d - 1;
 				cb->args[1] = i;
 				goto out_unlock;
 			}
+			if (!err)
+				genlmsg_end(skb, hdr);
 		}
 		cb->args[1] = 0;
 	}
@@ -228,126 +236,84 @@ out_unlock:
 	return skb->len;
 }
 
-static void *vmmc_nl_put_hdr(struct sk_buff *skb, struct netlink_callback *cb,
-			     u8 cmd)
-{
-	return genlmsg_put(skb, NETLINK_CB(cb->skb).portid, cb->nlh->nlmsg_seq,
-			   &vmmc_nl_family, NLM_F_MULTI, cmd);
-}
-
-static int vmmc_nl_fill_ep(struct sk_buff *skb, struct netlink_callback *cb,
-			   struct vmmc_dev *vdev, long i)
+static int vmmc_nl_fill_ep(struct sk_buff *skb, struct vmmc_dev *vdev, long i)
 {
 	struct vmmc_ep_ctx *ctx = &vdev->epctx[i];
 	struct vmmc_ep *ep;
-	int err = 0;
-	void *hdr;
+	int err = -ENOENT;
 
 	mutex_lock(&vdev->ep_lock);
 	ep = vdev->eps[i];
-	if (!ep) {
-		err = -ENOENT;
-		goto out_unlock;
-	}
-	hdr = vmmc_nl_put_hdr(skb, cb, VMMC_NL_CMD_EP_GET);
-	if (!hdr ||
-	    nla_put_u32(skb, VMMC_NL_A_DEV_INDEX, vdev->index) ||
-	    nla_put_u32(skb, VMMC_NL_A_EP_ID, ep->id) ||
-	    nla_put_u32(skb, VMMC_NL_A_EP_PID, ep->pid) ||
-	    nla_put_u64_64bit(skb, VMMC_NL_A_EP_PINNED,
-			      atomic_long_read(&ep->pinned_pages),
-			      VMMC_NL_A_PAD) ||
-	    nla_put_u64_64bit(skb, VMMC_NL_A_EP_DESCS, READ_ONCE(ctx->descs),
-			      VMMC_NL_A_PAD) ||
-	    nla_put_u64_64bit(skb, VMMC_NL_A_EP_CQES, READ_ONCE(ctx->cqes),
-			      VMMC_NL_A_PAD) ||
-	    nla_put_u64_64bit(skb, VMMC_NL_A_EP_NQES, READ_ONCE(ctx->nqes),
-			      VMMC_NL_A_PAD) ||
-	    nla_put_u64_64bit(skb, VMMC_NL_A_EP_IRQS, READ_ONCE(ctx->irqs),
-			      VMMC_NL_A_PAD)) {
-		if (hdr)
-			genlmsg_cancel(skb, hdr);
-		err = -EMSGSIZE;
-		goto out_unlock;
-	}
-	genlmsg_end(skb, hdr);
-out_unlock:
+	if (ep)
+		err = nla_put_u32(skb, VMMC_NL_A_DEV_INDEX, vdev->index) ||
+		      nla_put_u32(skb, VMMC_NL_A_EP_ID, ep->id) ||
+		      nla_put_u32(skb, VMMC_NL_A_EP_PID, ep->pid) ||
+		      nla_put_u64_64bit(skb, VMMC_NL_A_EP_PINNED,
+					atomic_long_read(&ep->pinned_pages),
+					VMMC_NL_A_PAD) ||
+		      nla_put_u64_64bit(skb, VMMC_NL_A_EP_DESCS,
+					READ_ONCE(ctx->descs), VMMC_NL_A_PAD) ||
+		      nla_put_u64_64bit(skb, VMMC_NL_A_EP_CQES,
+					READ_ONCE(ctx->cqes), VMMC_NL_A_PAD) ||
+		      nla_put_u64_64bit(skb, VMMC_NL_A_EP_NQES,
+					READ_ONCE(ctx->nqes), VMMC_NL_A_PAD) ||
+		      nla_put_u64_64bit(skb, VMMC_NL_A_EP_IRQS,
+					READ_ONCE(ctx->irqs), VMMC_NL_A_PAD) ?
+		      -EMSGSIZE : 0;
 	mutex_unlock(&vdev->ep_lock);
 	return err;
 }
 
-static int vmmc_nl_fill_export(struct sk_buff *skb,
-			       struct netlink_callback *cb,
-			       struct vmmc_dev *vdev, long i)
+static int vmmc_nl_fill_export(struct sk_buff *skb, struct vmmc_dev *vdev,
+			       long i)
 {
 	struct vmmc_export *e = &vdev->exptab[i];
 	struct vmmc_xport *x;
-	int err = 0;
-	void *hdr;
+	int err = -ENOENT;
 
 	mutex_lock(&vdev->exp_lock);
 	x = vdev->xports[i];
-	if (!x) {
-		err = -ENOENT;
-		goto out_unlock;
-	}
-	hdr = vmmc_nl_put_hdr(skb, cb, VMMC_NL_CMD_EXPORT_GET);
-	if (!hdr ||
-	    nla_put_u32(skb, VMMC_NL_A_DEV_INDEX, vdev->index) ||
-	    nla_put_u32(skb, VMMC_NL_A_EXPORT_ID, i) ||
-	    nla_put_u32(skb, VMMC_NL_A_EXPORT_NAME, READ_ONCE(e->name)) ||
-	    nla_put_u32(skb, VMMC_NL_A_EP_ID, x->umem.ep->id) ||
-	    nla_put_u32(skb, VMMC_NL_A_EP_PID, x->umem.ep->pid) ||
-	    nla_put_u64_64bit(skb, VMMC_NL_A_EXPORT_LEN, READ_ONCE(e->len),
-			      VMMC_NL_A_PAD) ||
-	    nla_put_u64_64bit(skb, VMMC_NL_A_EXPORT_PERM,
-			      READ_ONCE(e->perm_nodes), VMMC_NL_A_PAD) ||
-	    nla_put_u32(skb, VMMC_NL_A_EXPORT_STATE, READ_ONCE(e->state))) {
-		if (hdr)
-			genlmsg_cancel(skb, hdr);
-		err = -EMSGSIZE;
-		goto out_unlock;
-	}
-	genlmsg_end(skb, hdr);
-out_unlock:
+	if (x)
+		err = nla_put_u32(skb, VMMC_NL_A_DEV_INDEX, vdev->index) ||
+		      nla_put_u32(skb, VMMC_NL_A_EXPORT_ID, i) ||
+		      nla_put_u32(skb, VMMC_NL_A_EXPORT_NAME, x->name) ||
+		      nla_put_u32(skb, VMMC_NL_A_EP_ID, x->umem.ep->id) ||
+		      nla_put_u32(skb, VMMC_NL_A_EP_PID, x->umem.ep->pid) ||
+		      nla_put_u64_64bit(skb, VMMC_NL_A_EXPORT_LEN,
+					READ_ONCE(e->len), VMMC_NL_A_PAD) ||
+		      nla_put_u64_64bit(skb, VMMC_NL_A_EXPORT_PERM,
+					READ_ONCE(e->perm_nodes),
+					VMMC_NL_A_PAD) ||
+		      nla_put_u32(skb, VMMC_NL_A_EXPORT_STATE,
+				  READ_ONCE(e->state)) ?
+		      -EMSGSIZE : 0;
 	mutex_unlock(&vdev->exp_lock);
 	return err;
 }
 
-static int vmmc_nl_fill_import(struct sk_buff *skb,
-			       struct netlink_callback *cb,
-			       struct vmmc_dev *vdev, long i)
+static int vmmc_nl_fill_import(struct sk_buff *skb, struct vmmc_dev *vdev,
+			       long i)
 {
 	struct vmmc_import *row = &vdev->imptab[i];
 	u32 id = i / VMMC_MAX_IMPORTS;
 	struct vmmc_ep *ep;
-	int err = 0;
-	void *hdr;
+	int err = -ENOENT;
 
 	mutex_lock(&vdev->ep_lock);
 	ep = vdev->eps[id];
-	if (!ep || !READ_ONCE(row->state)) {
-		err = -ENOENT;
-		goto out_unlock;
-	}
-	hdr = vmmc_nl_put_hdr(skb, cb, VMMC_NL_CMD_IMPORT_GET);
-	if (!hdr ||
-	    nla_put_u32(skb, VMMC_NL_A_DEV_INDEX, vdev->index) ||
-	    nla_put_u32(skb, VMMC_NL_A_EP_ID, id) ||
-	    nla_put_u32(skb, VMMC_NL_A_EP_PID, ep->pid) ||
-	    nla_put_u32(skb, VMMC_NL_A_IMPORT_ID, i % VMMC_MAX_IMPORTS) ||
-	    nla_put_u32(skb, VMMC_NL_A_IMPORT_NODE, READ_ONCE(row->node)) ||
-	    nla_put_u32(skb, VMMC_NL_A_IMPORT_EXPORT,
-			READ_ONCE(row->export_id)) ||
-	    nla_put_u64_64bit(skb, VMMC_NL_A_IMPORT_LEN, READ_ONCE(row->len),
-			      VMMC_NL_A_PAD)) {
-		if (hdr)
-			genlmsg_cancel(skb, hdr);
-		err = -EMSGSIZE;
-		goto out_unlock;
-	}
-	genlmsg_end(skb, hdr);
-out_unlock:
+	if (ep && READ_ONCE(row->state))
+		err = nla_put_u32(skb, VMMC_NL_A_DEV_INDEX, vdev->index) ||
+		      nla_put_u32(skb, VMMC_NL_A_EP_ID, id) ||
+		      nla_put_u32(skb, VMMC_NL_A_EP_PID, ep->pid) ||
+		      nla_put_u32(skb, VMMC_NL_A_IMPORT_ID,
+				  i % VMMC_MAX_IMPORTS) ||
+		      nla_put_u32(skb, VMMC_NL_A_IMPORT_NODE,
+				  READ_ONCE(row->node)) ||
+		      nla_put_u32(skb, VMMC_NL_A_IMPORT_EXPORT,
+				  READ_ONCE(row->export_id)) ||
+		      nla_put_u64_64bit(skb, VMMC_NL_A_IMPORT_LEN,
+					READ_ONCE(row->len), VMMC_NL_A_PAD) ?
+		      -EMSGSIZE : 0;
 	mutex_unlock(&vdev->ep_lock);
 	return err;
 }
@@ -355,20 +321,22 @@ out_unlock:
 static int vmmc_nl_ep_get_dumpit(struct sk_buff *skb,
 				 struct netlink_callback *cb)
 {
-	return vmmc_nl_dump(skb, cb, VMMC_MAX_EPS, vmmc_nl_fill_ep);
+	return vmmc_nl_dump(skb, cb, VMMC_NL_CMD_EP_GET, VMMC_MAX_EPS,
+			    vmmc_nl_fill_ep);
 }
 
 static int vmmc_nl_export_get_dumpit(struct sk_buff *skb,
 				     struct netlink_callback *cb)
 {
-	return vmmc_nl_dump(skb, cb, VMMC_MAX_EXPORTS, vmmc_nl_fill_export);
+	return vmmc_nl_dump(skb, cb, VMMC_NL_CMD_EXPORT_GET, VMMC_MAX_EXPORTS,
+			    vmmc_nl_fill_export);
 }
 
 static int vmmc_nl_import_get_dumpit(struct sk_buff *skb,
 				     struct netlink_callback *cb)
 {
-	return vmmc_nl_dump(skb, cb, VMMC_MAX_EPS * VMMC_MAX_IMPORTS,
-			    vmmc_nl_fill_import);
+	return vmmc_nl_dump(skb, cb, VMMC_NL_CMD_IMPORT_GET,
+			    VMMC_MAX_EPS * VMMC_MAX_IMPORTS, vmmc_nl_fill_import);
 }
 
 static const struct genl_ops vmmc_nl_ops[] = {
