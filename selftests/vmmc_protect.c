@@ -6,7 +6,8 @@
  * BAD_SLOT and moves no byte; a SEND outside the import is RANGE; a SEND
  * naming slots past what was pinned is BAD_SLOT; importing a missing name
  * is ENOENT and a name not permitted to this node EACCES; after unexport
- * the importer's SENDs are REVOKED and the old buffer is never written.
+ * the importer's SENDs are REVOKED and the old buffer is never written;
+ * likewise when the owner unmaps the buffer and reuses the address.
  * Every check looks at the destination: it must be intact.
  */
 #include <errno.h>
@@ -289,6 +290,36 @@ TEST_F(prot, unexport_revokes)
 	EXPECT_EQ(-1, vmmc_find_not(self->dst, EXP_LEN, FILL));
 	EXPECT_EQ(0, vmmc_unimport(&self->tx, self->import_id));
 	EXPECT_EQ(-EINVAL, vmmc_unimport(&self->tx, self->import_id));
+}
+
+/*
+ * The program frees its exported buffer and gets other memory at the same
+ * address: the kernel revokes the export by itself, remote sends fail
+ * with REVOKED, and the new memory is never written.
+ */
+TEST_F(prot, munmap_revokes_export)
+{
+	uint8_t *again;
+	int i;
+
+	ASSERT_EQ(VMMC_ST_OK, send_wait(&self->tx, self->src, 100,
+					self->import_id, 0));
+	ASSERT_EQ(0, munmap(self->dst, EXP_LEN));
+	again = mmap(self->dst, EXP_LEN, PROT_READ | PROT_WRITE,
+		     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+	ASSERT_EQ(self->dst, again);
+	memset(again, FILL, EXP_LEN);
+	for (i = 0; i < 20; i++)
+		ASSERT_EQ(VMMC_ST_REVOKED, send_wait(&self->tx, self->src + i,
+						     4096, self->import_id,
+						     i * 1000));
+	EXPECT_EQ(-1, vmmc_find_not(again, EXP_LEN, FILL));
+	/* a new import of the name finds nothing live */
+	EXPECT_EQ(-ENOENT, vmmc_import(&self->tx, self->rx.info.node_id,
+				       self->name, &self->slot, NULL));
+	/* the revoked export is still the owner's to take back, once */
+	EXPECT_EQ(0, vmmc_unexport(&self->rx, self->export_id));
+	EXPECT_EQ(-EINVAL, vmmc_unexport(&self->rx, self->export_id));
 }
 
 TEST_HARNESS_MAIN
