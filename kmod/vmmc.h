@@ -53,6 +53,7 @@ enum vmmc_drv_stat {
 				  */
 	VMMC_STAT_KCMDS,	/* mailbox commands sent to the NIC */
 	VMMC_STAT_KCMD_TIMEOUTS,
+	VMMC_STAT_SPURIOUS,	/* a blocked waiter woken with no entry */
 	VMMC_STAT_NR,
 };
 
@@ -77,6 +78,8 @@ struct vmmc_dev {
 	u32 node_id;			/* cached at probe */
 	u32 nr_nodes;
 	u32 nic_version;
+	u32 spin_ns;			/* competitive spin limit (INFO) */
+	u32 spin_measured_ns;		/* the cost of blocking, at probe */
 
 	/*
 	 * Guards dead against the process-context users of SRAM and BAR0

@@ -61,6 +61,7 @@ static long vmmc_ioctl_info(struct vmmc_ep *ep, void __user *uarg)
 		.epinfo_off	= VMMC_EPINFO_OFF,
 		.utlb_slots	= VMMC_UTLB_SLOTS,
 		.max_imports	= VMMC_MAX_IMPORTS,
+		.spin_ns	= READ_ONCE(vdev->spin_ns),
 	};
 
 	if (copy_to_user(uarg, &info, sizeof(info)))

@@ -309,9 +309,18 @@ long vmmc_ioctl_unexport(struct vmmc_ep *ep, void __user *uarg)
 	return vmmc_unexport_id(ep, id);
 }
 
-/* One mailbox command, answered by the NIC (maybe after a remote NIC). */
-static int vmmc_kcmd(struct vmmc_dev *vdev, const struct vmmc_kcmd *cmd,
-		     struct vmmc_kresp *resp)
+/**
+ * vmmc_kcmd() - one mailbox command, answered by the NIC
+ * @vdev: the NIC, its driver state UP
+ * @cmd: the command
+ * @resp: out: the NIC's answer (maybe after a remote NIC's)
+ *
+ * Context: process context, sleeps up to VMMC_KCMD_TIMEOUT; takes
+ * kcmd_lock.
+ * Return: 0 or -ETIMEDOUT.
+ */
+int vmmc_kcmd(struct vmmc_dev *vdev, const struct vmmc_kcmd *cmd,
+	      struct vmmc_kresp *resp)
 {
 	long left;
 	u32 seq;

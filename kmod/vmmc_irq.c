@@ -12,7 +12,9 @@
  * the NIC took (armed back to 0) and that has a sleeper.
  */
 #include <linux/interrupt.h>
+#include <linux/ktime.h>
 #include <linux/poll.h>
+#include <linux/sort.h>
 
 #include "vmmc_loc.h"
 
@@ -126,6 +128,32 @@ static bool vmmc_ep_woken(struct vmmc_ep *ep)
 	return vmmc_ep_has_events(ep) || READ_ONCE(ep->vdev->dead);
 }
 
+/*
+ * Sleep until an entry, the NIC's death, a signal (-ERESTARTSYS) or the
+ * time-out (0); otherwise the jiffies left. Counts wake-ups that found
+ * nothing (another waiter took the entry, or a stray interrupt).
+ */
+static long vmmc_ep_sleep(struct vmmc_ep *ep, long timeout)
+{
+	DEFINE_WAIT_FUNC(wait, woken_wake_function);
+	wait_queue_head_t *wq = &ep->vdev->ep_wq[ep->id];
+
+	add_wait_queue(wq, &wait);
+	while (!vmmc_ep_woken(ep)) {
+		if (signal_pending(current)) {
+			timeout = -ERESTARTSYS;
+			break;
+		}
+		if (!timeout)
+			break;
+		timeout = wait_woken(&wait, TASK_INTERRUPTIBLE, timeout);
+		if (timeout && !signal_pending(current) && !vmmc_ep_woken(ep))
+			vmmc_stat_inc(ep->vdev, VMMC_STAT_SPURIOUS);
+	}
+	remove_wait_queue(wq, &wait);
+	return timeout ? timeout : vmmc_ep_woken(ep);
+}
+
 /**
  * vmmc_ep_wait() - block until the endpoint's CQ or NQ is non-empty
  * @ep: the endpoint
@@ -159,9 +187,7 @@ int vmmc_ep_wait(struct vmmc_ep *ep, u32 timeout_ms)
 	up_read(&vdev->dead_rwsem);
 
 	vmmc_stat_inc(vdev, VMMC_STAT_WAIT_BLOCKS);
-	left = wait_event_interruptible_timeout(vdev->ep_wq[ep->id],
-						vmmc_ep_woken(ep),
-						msecs_to_jiffies(timeout_ms));
+	left = vmmc_ep_sleep(ep, msecs_to_jiffies(timeout_ms));
 	down_read(&vdev->dead_rwsem);
 	if (vdev->dead) {
 		up_read(&vdev->dead_rwsem);
@@ -199,4 +225,50 @@ __poll_t vmmc_ep_poll(struct vmmc_ep *ep, struct file *file,
 		mask = EPOLLIN | EPOLLRDNORM;
 	up_read(&vdev->dead_rwsem);
 	return mask;
+}
+
+static int vmmc_cmp_u64(const void *a, const void *b)
+{
+	u64 x = *(const u64 *)a, y = *(const u64 *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+#define VMMC_CALIB_ROUNDS	15
+
+/**
+ * vmmc_calibrate_spin() - measure what blocking for the NIC costs
+ * @vdev: the NIC, its driver state UP and interrupts set up
+ *
+ * Competitive notification spins for as long as blocking would cost, so
+ * that its total waiting cost is at most twice the best offline choice.
+ * That cost is measured here, on the running system, as the median round
+ * trip of a mailbox NOP: doorbell, the NIC's answer, its MSI-X interrupt,
+ * and the wake-up of the sleeping thread. The first round wakes the NIC
+ * from its sleep and is not counted. An administrator may override the
+ * result (netlink dev-set, vmmc_ctl dev set).
+ *
+ * Context: process context (probe), sleeps.
+ */
+void vmmc_calibrate_spin(struct vmmc_dev *vdev)
+{
+	struct vmmc_kcmd cmd = { .op = VMMC_KCMD_NOP };
+	u64 t[VMMC_CALIB_ROUNDS];
+	struct vmmc_kresp resp;
+	int i;
+
+	for (i = -1; i < VMMC_CALIB_ROUNDS; i++) {
+		u64 t0 = ktime_get_ns();
+
+		if (vmmc_kcmd(vdev, &cmd, &resp)) {
+			dev_warn(&vdev->pdev->dev, "NIC does not answer: spin limit not calibrated\n");
+			return;
+		}
+		if (i >= 0)
+			t[i] = ktime_get_ns() - t0;
+	}
+	sort(t, VMMC_CALIB_ROUNDS, sizeof(t[0]), vmmc_cmp_u64, NULL);
+	vdev->spin_measured_ns = min_t(u64, t[VMMC_CALIB_ROUNDS / 2],
+				       NSEC_PER_SEC);
+	WRITE_ONCE(vdev->spin_ns, vdev->spin_measured_ns);
 }

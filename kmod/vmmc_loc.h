@@ -47,6 +47,8 @@ long vmmc_ioctl_unimport(struct vmmc_ep *ep, void __user *uarg);
 bool vmmc_ep_drop_exports(struct vmmc_ep *ep, bool fenced);
 void vmmc_ep_drop_imports(struct vmmc_ep *ep);
 void vmmc_revoke_all_exports(struct vmmc_dev *vdev);
+int vmmc_kcmd(struct vmmc_dev *vdev, const struct vmmc_kcmd *cmd,
+	      struct vmmc_kresp *resp);
 
 /* vmmc_mmap.c */
 int vmmc_mmap(struct file *file, struct vm_area_struct *vma);
@@ -55,6 +57,7 @@ int vmmc_mmap(struct file *file, struct vm_area_struct *vma);
 int vmmc_irq_setup(struct vmmc_dev *vdev);
 void vmmc_irq_teardown(struct vmmc_dev *vdev);
 int vmmc_ep_wait(struct vmmc_ep *ep, u32 timeout_ms);
+void vmmc_calibrate_spin(struct vmmc_dev *vdev);
 __poll_t vmmc_ep_poll(struct vmmc_ep *ep, struct file *file,
 		      struct poll_table_struct *wait);
 

@@ -213,6 +213,8 @@ static int vmmc_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	smp_store_release(&vdev->ctrl->drv_state, VMMC_DRV_UP);
 	vmmc_ring_doorbell(vdev, VMMC_DB_CTRL);
 
+	vmmc_calibrate_spin(vdev);
+
 	err = vmmc_cdev_add(vdev);
 	if (err)
 		goto out_drv_down;
@@ -221,8 +223,9 @@ static int vmmc_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	list_add_tail(&vdev->list, &vmmc_devs);
 	mutex_unlock(&vmmc_devs_lock);
 
-	dev_info(&pdev->dev, "vmmc%d: node %u of %u, NIC version %u\n",
-		 vdev->index, vdev->node_id, vdev->nr_nodes, VMMC_NIC_VERSION);
+	dev_info(&pdev->dev, "vmmc%d: node %u of %u, NIC version %u, blocking costs %u ns\n",
+		 vdev->index, vdev->node_id, vdev->nr_nodes, VMMC_NIC_VERSION,
+		 vdev->spin_measured_ns);
 	return 0;
 
 out_drv_down:

@@ -40,6 +40,7 @@ static const char * const vmmc_drv_stat_names[VMMC_STAT_NR] = {
 	[VMMC_STAT_INVALIDATIONS]	= "invalidations",
 	[VMMC_STAT_KCMDS]		= "kcmds",
 	[VMMC_STAT_KCMD_TIMEOUTS]	= "kcmd_timeouts",
+	[VMMC_STAT_SPURIOUS]		= "spurious_wakeups",
 };
 
 static int vmmc_nl_put_stat(struct sk_buff *skb, const char *name, u64 val)
@@ -113,6 +114,9 @@ static int vmmc_nl_fill_dev(struct sk_buff *skb, struct vmmc_dev *vdev,
 	    nla_put_u32(skb, VMMC_NL_A_LIVE_EPS, live) ||
 	    nla_put_u32(skb, VMMC_NL_A_NIC_FLAGS,
 			READ_ONCE(vdev->status->flags)) ||
+	    nla_put_u32(skb, VMMC_NL_A_SPIN_NS, READ_ONCE(vdev->spin_ns)) ||
+	    nla_put_u32(skb, VMMC_NL_A_SPIN_MEASURED_NS,
+			vdev->spin_measured_ns) ||
 	    vmmc_nl_put_stats(skb, vdev)) {
 		genlmsg_cancel(skb, hdr);
 		return -EMSGSIZE;
@@ -159,6 +163,35 @@ static int vmmc_nl_dev_get_doit(struct sk_buff *skb, struct genl_info *info)
 
 out_free_msg:
 	nlmsg_free(msg);
+	return err;
+}
+
+static int vmmc_nl_dev_set_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct vmmc_dev *vdev;
+	int err = -ENODEV;
+	u32 index;
+
+	if (GENL_REQ_ATTR_CHECK(info, VMMC_NL_A_DEV_INDEX) ||
+	    GENL_REQ_ATTR_CHECK(info, VMMC_NL_A_SPIN_NS))
+		return -EINVAL;
+	index = nla_get_u32(info->attrs[VMMC_NL_A_DEV_INDEX]);
+
+	mutex_lock(&vmmc_devs_lock);
+	list_for_each_entry(vdev, &vmmc_devs, list) {
+		if (vdev->index != index)
+			continue;
+		/* read by endpoints opened from now on (VMMC_IOC_INFO) */
+		WRITE_ONCE(vdev->spin_ns,
+			   nla_get_u32(info->attrs[VMMC_NL_A_SPIN_NS]));
+		err = 0;
+		break;
+	}
+	mutex_unlock(&vmmc_devs_lock);
+	if (err)
+		NL_SET_ERR_MSG_ATTR(info->extack,
+				    info->attrs[VMMC_NL_A_DEV_INDEX],
+				    "no vmmc NIC with this index");
 	return err;
 }
 
@@ -346,6 +379,13 @@ static const struct genl_ops vmmc_nl_ops[] = {
 		.dumpit		= vmmc_nl_dev_get_dumpit,
 		.policy		= vmmc_nl_dev_get_policy,
 		.maxattr	= VMMC_NL_A_DEV_INDEX,
+	},
+	{
+		.cmd		= VMMC_NL_CMD_DEV_SET,
+		.doit		= vmmc_nl_dev_set_doit,
+		.policy		= vmmc_nl_dev_set_policy,
+		.maxattr	= VMMC_NL_A_MAX,
+		.flags		= GENL_ADMIN_PERM,
 	},
 	{
 		.cmd		= VMMC_NL_CMD_EP_GET,

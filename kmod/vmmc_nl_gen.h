@@ -11,5 +11,6 @@
 #include "../uapi/vmmc_nl.h"
 
 extern const struct nla_policy vmmc_nl_dev_get_policy[VMMC_NL_A_MAX + 1];
+extern const struct nla_policy vmmc_nl_dev_set_policy[VMMC_NL_A_MAX + 1];
 
 #endif /* _VMMC_NL_GEN_H */

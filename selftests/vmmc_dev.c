@@ -106,6 +106,9 @@ TEST_F(dev, info)
 	EXPECT_EQ(VMMC_NQ_ENTRIES, i->nq_entries);
 	EXPECT_EQ(VMMC_EVQ_SIZE, i->evq_size);
 	EXPECT_EQ(VMMC_REG_DOORBELL, i->doorbell_reg);
+	/* the driver measured the cost of blocking when it bound the NIC */
+	EXPECT_GT(i->spin_ns, 0);
+	EXPECT_LT(i->spin_ns, 1000000000);
 	for (r = 0; r < sizeof(i->reserved) / sizeof(i->reserved[0]); r++)
 		EXPECT_EQ(0, i->reserved[r]);
 }

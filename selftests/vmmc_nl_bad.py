@@ -25,7 +25,9 @@ NLMSG_ERROR = 2
 # from uapi/vmmc_nl.h
 CMD_DEV_GET = 1
 CMD_EP_GET = 2
+CMD_DEV_SET = 5
 A_DEV_INDEX = 1
+A_SPIN_NS = 29
 
 
 def attr(atype, payload):
@@ -99,6 +101,14 @@ def main():
         ("unknown_command", 99, b"", errno.EOPNOTSUPP),
         ("command_zero", 0, b"", errno.EOPNOTSUPP),
         ("ep_get_is_dump_only", CMD_EP_GET, b"", errno.EOPNOTSUPP),
+        ("dev_set_spin_over_1s", CMD_DEV_SET,
+         attr(A_DEV_INDEX, struct.pack("=I", 0)) +
+         attr(A_SPIN_NS, struct.pack("=I", 1000000001)), errno.ERANGE),
+        ("dev_set_without_spin", CMD_DEV_SET,
+         attr(A_DEV_INDEX, struct.pack("=I", 0)), errno.EINVAL),
+        ("dev_set_no_such_dev", CMD_DEV_SET,
+         attr(A_DEV_INDEX, struct.pack("=I", 99)) +
+         attr(A_SPIN_NS, struct.pack("=I", 1)), errno.ENODEV),
     ]
     for name, cmd, attrs, want in cases:
         got, _ = g.request(fam, cmd, attrs)

@@ -461,7 +461,13 @@ struct vmmc_info {
 	__u32 epinfo_off;	/* VMMC_EPINFO_OFF in the event region */
 	__u32 utlb_slots;	/* VMMC_UTLB_SLOTS */
 	__u32 max_imports;	/* VMMC_MAX_IMPORTS */
-	__u32 reserved[12];
+	__u32 spin_ns;		/* competitive notification: how long to
+				 * spin before blocking, in ns: the cost of
+				 * blocking (doorbell -> NIC -> MSI-X ->
+				 * wake-up) measured by the driver at probe,
+				 * or set by the administrator; 0: unknown
+				 */
+	__u32 reserved[11];
 };
 
 /**

@@ -16,6 +16,7 @@ enum vmmc_nl_cmd {
 	VMMC_NL_CMD_EP_GET,	/* dump: every endpoint of every NIC */
 	VMMC_NL_CMD_EXPORT_GET,	/* dump: every export of every NIC */
 	VMMC_NL_CMD_IMPORT_GET,	/* dump: every import of every endpoint */
+	VMMC_NL_CMD_DEV_SET,	/* do: DEV_INDEX + SPIN_NS (CAP_NET_ADMIN) */
 
 	__VMMC_NL_CMD_MAX,
 	VMMC_NL_CMD_MAX = __VMMC_NL_CMD_MAX - 1
@@ -51,6 +52,8 @@ enum vmmc_nl_attr {
 	VMMC_NL_A_IMPORT_NODE,	/* u32: the exporter's node */
 	VMMC_NL_A_IMPORT_EXPORT, /* u32: export id on that node */
 	VMMC_NL_A_IMPORT_LEN,	/* u64 */
+	VMMC_NL_A_SPIN_NS,	/* u32: competitive spin limit, ns */
+	VMMC_NL_A_SPIN_MEASURED_NS, /* u32: what the driver measured */
 
 	__VMMC_NL_A_MAX,
 	VMMC_NL_A_MAX = __VMMC_NL_A_MAX - 1

@@ -3,6 +3,7 @@
  * dev.c - the "dev" object: NICs, their endpoints and counters.
  *
  *   vmmc_ctl dev [ show [ DEV ] ]      DEV: vmmcN or N
+ *   vmmc_ctl dev set DEV spin_ns N     competitive spin limit (root)
  */
 #include <errno.h>
 #include <stdio.h>
@@ -33,6 +34,8 @@ static struct nla_policy dev_policy[VMMC_NL_A_MAX + 1] = {
 	[VMMC_NL_A_LIVE_EPS]	= { .type = NLA_U32 },
 	[VMMC_NL_A_NIC_FLAGS]	= { .type = NLA_U32 },
 	[VMMC_NL_A_STATS]	= { .type = NLA_NESTED },
+	[VMMC_NL_A_SPIN_NS]	= { .type = NLA_U32 },
+	[VMMC_NL_A_SPIN_MEASURED_NS] = { .type = NLA_U32 },
 };
 
 static uint64_t get_u32(struct nlattr **tb, int a)
@@ -124,6 +127,10 @@ static int dev_show_cb(struct nl_msg *msg, void *arg)
 		      get_u32(tb, VMMC_NL_A_LIVE_EPS));
 	ctl_print_u64(ctl, "max_eps", "/%llu ", get_u32(tb, VMMC_NL_A_MAX_EPS));
 	print_flags(ctl, get_u32(tb, VMMC_NL_A_NIC_FLAGS));
+	ctl_print_u64(ctl, "spin_ns", "    spin_ns %llu",
+		      get_u32(tb, VMMC_NL_A_SPIN_NS));
+	ctl_print_u64(ctl, "spin_measured_ns", " (measured %llu)\n",
+		      get_u32(tb, VMMC_NL_A_SPIN_MEASURED_NS));
 	if (tb[VMMC_NL_A_STATS])
 		print_stats(ctl, tb[VMMC_NL_A_STATS]);
 	ctl_close_object(ctl);
@@ -215,9 +222,62 @@ int dev_show(struct ctl *ctl, int argc, char **argv)
 	return 0;
 }
 
+static int dev_set(struct ctl *ctl, int argc, char **argv)
+{
+	struct dev_show_ctx dc = { .ctl = ctl };
+	unsigned long long ns;
+	struct nl_msg *msg;
+	long index;
+	char *end;
+	int err;
+
+	if (argc != 3 || !ctl_matches(argv[1], "spin_ns")) {
+		fprintf(stderr, "vmmc_ctl: usage: dev set DEV spin_ns N\n");
+		return 2;
+	}
+	index = parse_dev(argv[0]);
+	errno = 0;
+	ns = strtoull(argv[2], &end, 10);
+	if (index < 0 || *end || errno || !*argv[2] || ns > 1000000000ULL) {
+		fprintf(stderr, "vmmc_ctl: bad DEV \"%s\" or spin_ns \"%s\" (0..1000000000)\n",
+			argv[0], argv[2]);
+		return 2;
+	}
+	msg = nlmsg_alloc();
+	if (!msg)
+		return 1;
+	if (!genlmsg_put(msg, NL_AUTO_PORT, NL_AUTO_SEQ, ctl->family, 0,
+			 NLM_F_ACK, VMMC_NL_CMD_DEV_SET,
+			 VMMC_NL_FAMILY_VERSION) ||
+	    nla_put_u32(msg, VMMC_NL_A_DEV_INDEX, index) ||
+	    nla_put_u32(msg, VMMC_NL_A_SPIN_NS, ns)) {
+		nlmsg_free(msg);
+		return 1;
+	}
+	nl_socket_modify_err_cb(ctl->sk, NL_CB_CUSTOM, dev_err_cb, &dc);
+	err = nl_send_auto(ctl->sk, msg);
+	nlmsg_free(msg);
+	if (err >= 0)
+		err = nl_wait_for_ack(ctl->sk);
+	if (dc.err == -ENODEV) {
+		fprintf(stderr, "vmmc_ctl: no NIC vmmc%ld\n", index);
+		return 1;
+	}
+	if (dc.err) {
+		fprintf(stderr, "vmmc_ctl: dev set: %s\n", strerror(-dc.err));
+		return 1;
+	}
+	if (err < 0) {
+		fprintf(stderr, "vmmc_ctl: netlink: %s\n", nl_geterror(err));
+		return 1;
+	}
+	return 0;
+}
+
 static int dev_help(struct ctl *ctl, int argc, char **argv)
 {
 	printf("Usage: vmmc_ctl dev show [ DEV ]\n"
+	       "       vmmc_ctl dev set DEV spin_ns N\n"
 	       "       DEV := vmmcN | N\n");
 	return 0;
 }
@@ -227,6 +287,7 @@ int cmd_dev(struct ctl *ctl, int argc, char **argv)
 	static const struct ctl_cmd cmds[] = {
 		{ "show",	dev_show },
 		{ "list",	dev_show },
+		{ "set",	dev_set },
 		{ "help",	dev_help },
 		{ NULL, NULL }
 	};
