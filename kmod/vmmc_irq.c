@@ -11,6 +11,7 @@
  * armed flag and interrupts. The event handler wakes each slot whose flag
  * the NIC took (armed back to 0) and that has a sleeper.
  */
+#include <linux/hrtimer.h>
 #include <linux/interrupt.h>
 #include <linux/ktime.h>
 #include <linux/poll.h>
@@ -234,7 +235,83 @@ static int vmmc_cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-#define VMMC_CALIB_ROUNDS	15
+#define VMMC_CALIB_ROUNDS	11
+#define VMMC_CALIB_DELAY_NS	(300 * NSEC_PER_USEC)
+#define VMMC_CALIB_TIMEOUT_NS	(20 * NSEC_PER_MSEC)
+
+struct vmmc_calib {
+	struct hrtimer timer;
+	struct vmmc_dev *vdev;
+	u32 seq;
+	u64 fired;		/* ktime of the doorbell, or 0 */
+};
+
+/* The "event": post a mailbox NOP and ring, from the timer (hardirq). */
+static enum hrtimer_restart vmmc_calib_fire(struct hrtimer *t)
+{
+	struct vmmc_calib *c = container_of(t, struct vmmc_calib, timer);
+	struct vmmc_dev *vdev = c->vdev;
+
+	memset(&vdev->ctrl->cmd, 0, sizeof(vdev->ctrl->cmd));
+	/* pairs with the NIC's acquire of cmd_seq: cmd is complete */
+	smp_store_release(&vdev->ctrl->cmd_seq, c->seq);
+	WRITE_ONCE(c->fired, ktime_get_ns());
+	vmmc_ring_doorbell(vdev, VMMC_DB_CTRL);
+	return HRTIMER_NORESTART;
+}
+
+static bool vmmc_calib_answered(struct vmmc_calib *c)
+{
+	/* pairs with the NIC's release of resp_seq */
+	return smp_load_acquire(&c->vdev->ctrl->resp_seq) == c->seq;
+}
+
+/*
+ * One round: the NIC's answer arrives 300 us from now, when the caller is
+ * surely asleep (@block) or spinning; returns how long after the doorbell
+ * the caller saw it, or 0 if the NIC did not answer. kcmd_lock held.
+ */
+static u64 vmmc_calib_round(struct vmmc_calib *c, bool block)
+{
+	struct vmmc_dev *vdev = c->vdev;
+	u64 seen = 0, start = ktime_get_ns();
+
+	c->seq = ++vdev->kcmd_seq;
+	WRITE_ONCE(c->fired, 0);
+	hrtimer_start(&c->timer, ns_to_ktime(VMMC_CALIB_DELAY_NS),
+		      HRTIMER_MODE_REL);
+	if (block) {
+		if (wait_event_timeout(vdev->ctrl_wq, vmmc_calib_answered(c),
+				       nsecs_to_jiffies(VMMC_CALIB_TIMEOUT_NS)))
+			seen = ktime_get_ns();
+	} else {
+		while (ktime_get_ns() - start < VMMC_CALIB_TIMEOUT_NS) {
+			if (vmmc_calib_answered(c)) {
+				seen = ktime_get_ns();
+				break;
+			}
+			cpu_relax();
+		}
+	}
+	hrtimer_cancel(&c->timer);
+	if (!seen || !READ_ONCE(c->fired))
+		return 0;
+	return max_t(u64, seen - READ_ONCE(c->fired), 1);
+}
+
+static u64 vmmc_calib_median(struct vmmc_calib *c, bool block)
+{
+	u64 t[VMMC_CALIB_ROUNDS];
+	int i;
+
+	for (i = 0; i < VMMC_CALIB_ROUNDS; i++) {
+		t[i] = vmmc_calib_round(c, block);
+		if (!t[i])
+			return 0;
+	}
+	sort(t, VMMC_CALIB_ROUNDS, sizeof(t[0]), vmmc_cmp_u64, NULL);
+	return t[VMMC_CALIB_ROUNDS / 2];
+}
 
 /**
  * vmmc_calibrate_spin() - measure what blocking for the NIC costs
@@ -242,33 +319,32 @@ static int vmmc_cmp_u64(const void *a, const void *b)
  *
  * Competitive notification spins for as long as blocking would cost, so
  * that its total waiting cost is at most twice the best offline choice.
- * That cost is measured here, on the running system, as the median round
- * trip of a mailbox NOP: doorbell, the NIC's answer, its MSI-X interrupt,
- * and the wake-up of the sleeping thread. The first round wakes the NIC
- * from its sleep and is not counted. An administrator may override the
- * result (netlink dev-set, vmmc_ctl dev set).
+ * That cost is measured here, on the running system: an event (a mailbox
+ * NOP posted by a timer while this thread waits) is seen once by a thread
+ * that sleeps and is woken by the NIC's MSI-X interrupt, and once by a
+ * thread that spins; the difference of the medians is what blocking adds
+ * (interrupt, wake-up, scheduling), the NIC's own response time cancelling
+ * out. An administrator may override the result (netlink dev-set).
  *
- * Context: process context (probe), sleeps.
+ * Context: process context (probe), sleeps and spins a few ms.
  */
 void vmmc_calibrate_spin(struct vmmc_dev *vdev)
 {
-	struct vmmc_kcmd cmd = { .op = VMMC_KCMD_NOP };
-	u64 t[VMMC_CALIB_ROUNDS];
-	struct vmmc_kresp resp;
-	int i;
+	struct vmmc_calib c = { .vdev = vdev };
+	u64 blocked, polled;
 
-	for (i = -1; i < VMMC_CALIB_ROUNDS; i++) {
-		u64 t0 = ktime_get_ns();
-
-		if (vmmc_kcmd(vdev, &cmd, &resp)) {
-			dev_warn(&vdev->pdev->dev, "NIC does not answer: spin limit not calibrated\n");
-			return;
-		}
-		if (i >= 0)
-			t[i] = ktime_get_ns() - t0;
+	hrtimer_init(&c.timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL);
+	c.timer.function = vmmc_calib_fire;
+	mutex_lock(&vdev->kcmd_lock);
+	vmmc_calib_round(&c, false);	/* wakes the NIC up; not counted */
+	polled = vmmc_calib_median(&c, false);
+	blocked = polled ? vmmc_calib_median(&c, true) : 0;
+	mutex_unlock(&vdev->kcmd_lock);
+	if (!polled || !blocked) {
+		dev_warn(&vdev->pdev->dev, "NIC does not answer: spin limit not calibrated\n");
+		return;
 	}
-	sort(t, VMMC_CALIB_ROUNDS, sizeof(t[0]), vmmc_cmp_u64, NULL);
-	vdev->spin_measured_ns = min_t(u64, t[VMMC_CALIB_ROUNDS / 2],
-				       NSEC_PER_SEC);
+	vdev->spin_measured_ns = clamp_t(u64, blocked > polled ?
+					 blocked - polled : 1, 1, NSEC_PER_SEC);
 	WRITE_ONCE(vdev->spin_ns, vdev->spin_measured_ns);
 }
