@@ -111,4 +111,7 @@ int vmmc_utlb_tag_get(struct vmmc_utlb *u, uint32_t range, uint64_t user_data,
 /* Release tag (from a CQE's low 32 bits): 0 and the caller's user_data. */
 int vmmc_utlb_tag_put(struct vmmc_utlb *u, uint32_t tag, uint64_t *user_data);
 
+/* wait.c: set the wait counters' spin limit from the endpoint (at open) */
+void vmmc_wait_setup(struct vmmc_ep *ep);
+
 #endif /* VMMC_UTLB_H */

@@ -35,6 +35,72 @@ extern "C" {
 
 struct vmmc_utlb;
 
+/*
+ * How a wait call (vmmc_wait_cqe(), vmmc_wait_nqe(), vmmc_ep_wait())
+ * waits for an entry that is not there yet. See vmmc_set_wait_policy(3).
+ */
+enum vmmc_wait_policy {
+	VMMC_WAIT_COMPETITIVE	= 0,	/* spin for the spin limit, then arm
+					 * the interrupt and block (default)
+					 */
+	VMMC_WAIT_POLL		= 1,	/* spin until the deadline, never
+					 * enter the kernel
+					 */
+	VMMC_WAIT_BLOCK		= 2,	/* arm the interrupt and block at once */
+	VMMC_WAIT_NR,
+};
+
+/* Where the competitive spin limit came from. */
+enum vmmc_spin_source {
+	VMMC_SPIN_DRIVER	= 0,	/* vmmc_info.spin_ns: measured by the
+					 * driver, or set by the administrator
+					 */
+	VMMC_SPIN_OVERRIDE	= 1,	/* vmmc_set_wait_policy()'s spin_ns */
+	VMMC_SPIN_FALLBACK	= 2,	/* the driver reported 0 (unknown):
+					 * VMMC_SPIN_FALLBACK_NS
+					 */
+};
+
+/*
+ * The spin limit used when the driver does not know the cost of blocking
+ * (vmmc_info.spin_ns == 0) and the caller gave none: about the cost of
+ * blocking and being woken by the NIC's interrupt measured in a 1-vCPU
+ * QEMU TCG guest (tools/bench/vmmc_notify); far too long on hardware.
+ */
+#define VMMC_SPIN_FALLBACK_NS	80000
+
+/**
+ * struct vmmc_wait_stats - one endpoint's wait counters (library side)
+ * @waits: wait calls
+ * @spin_hits: ... satisfied by looking at or spinning on the mapped
+ *	ring(s), without entering the kernel
+ * @blocks: VMMC_IOC_WAIT calls that could sleep (the kernel arms the
+ *	interrupt, re-checks, then sleeps: it counts the real sleeps,
+ *	interrupts and spurious wake-ups itself, see vmmc_ctl show)
+ * @block_wakeups_with_event: blocks after which the awaited ring had an
+ *	entry
+ * @block_timeouts: blocks that ended with -ETIMEDOUT
+ * @block_wakeups_other: blocks that returned because of the other ring
+ *	(or an error); the call then goes on waiting
+ * @spin_ns: the competitive spin limit in use, ns
+ * @spin_source: where it came from (enum vmmc_spin_source)
+ * @policy: enum vmmc_wait_policy
+ * @poll_ps: calibrated cost of one poll of one ring, picoseconds
+ *	(0: not calibrated yet)
+ */
+struct vmmc_wait_stats {
+	uint64_t waits;
+	uint64_t spin_hits;
+	uint64_t blocks;
+	uint64_t block_wakeups_with_event;
+	uint64_t block_timeouts;
+	uint64_t block_wakeups_other;
+	uint32_t spin_ns;
+	uint32_t spin_source;
+	uint32_t policy;
+	uint32_t poll_ps;
+};
+
 struct vmmc_ep {
 	int fd;
 	struct vmmc_info info;
@@ -68,13 +134,22 @@ struct vmmc_ep {
 	volatile uint32_t *doorbell;		/* NULL: doorbell by ioctl */
 
 	void *sq_map, *evq_map, *status_map, *db_map;
+
+	/* waiting (ulib/wait.c); private, read through vmmc_wait_stats() */
+	uint32_t wait_policy;		/* enum vmmc_wait_policy */
+	uint32_t spin_override_ns;	/* 0: none */
+	uint32_t poll_ps[4];		/* one poll, by ring mask; 0: unknown */
+	struct vmmc_wait_stats wstats;
 };
 
 /* Open /dev/vmmcN (NULL: /dev/vmmc0) and map the endpoint. */
 int vmmc_ep_open(struct vmmc_ep *ep, const char *path);
 /* Unmap and close; the kernel fences the NIC before it frees anything. */
 void vmmc_ep_close(struct vmmc_ep *ep);
-/* Block until the CQ or NQ has an entry: 0, -ETIMEDOUT, -EINTR. */
+/*
+ * Wait until the CQ or NQ has an entry (consumes nothing), by the
+ * endpoint's wait policy: 0, -ETIMEDOUT, -EINTR.
+ */
 int vmmc_ep_wait(struct vmmc_ep *ep, uint32_t timeout_ms);
 /* Reap one completion, blocking up to timeout_ms (0: poll only). */
 int vmmc_wait_cqe(struct vmmc_ep *ep, struct vmmc_cqe *out,
@@ -82,6 +157,15 @@ int vmmc_wait_cqe(struct vmmc_ep *ep, struct vmmc_cqe *out,
 /* Block until the NQ has an entry, copy it out and consume it. */
 int vmmc_wait_nqe(struct vmmc_ep *ep, struct vmmc_nqe *out,
 		  uint32_t timeout_ms);
+/*
+ * Choose how this endpoint's waits wait; spin_ns overrides the competitive
+ * spin limit (0: the driver's vmmc_info.spin_ns, re-read now, or
+ * VMMC_SPIN_FALLBACK_NS if that is 0). 0 or -EINVAL.
+ */
+int vmmc_set_wait_policy(struct vmmc_ep *ep, enum vmmc_wait_policy policy,
+			 uint32_t spin_ns);
+/* Copy the endpoint's wait counters and its spin limit. */
+void vmmc_wait_stats(struct vmmc_ep *ep, struct vmmc_wait_stats *out);
 /* A name for a completion status. */
 const char *vmmc_status_str(uint32_t status);
 
