@@ -11,6 +11,7 @@ cd "$top" || exit 2
 b=$top/build
 bw=$b/tools/bench/vmmc_bw
 rtt=$b/tools/bench/vmmc_rtt
+notify=$b/tools/bench/vmmc_notify
 mc=$("$bw" memcpy) || exit 1
 echo "== host memcpy, 1 MiB blocks, MB/s (cache-hot,cold): $mc"
 
@@ -20,6 +21,9 @@ echo '== vmmc_rtt: node 0 -> node 1' && $rtt client -n 1 -a 10.77.0.2 -c 1000; \
 rc=\$?; python3 selftests/barrier.py notify 10.77.0.2; exit \$rc"
 node1="insmod $b/vmmc.ko && { $bw server & $rtt server & } && \
 python3 selftests/barrier.py wait; kill %1 %2 2>/dev/null; exit 0"
+
+# competitive notification vs polling vs blocking: one node, NIC-timed events
+tools/vm/vmrun --timeout 600 -- sh -c "insmod $b/vmmc.ko && $notify -c 200" || exit 1
 
 exec tools/vm/vmrun -n 2 --timeout 1500 --node-cmd "0=$node0" \
 	--node-cmd "1=$node1" -- true

@@ -84,10 +84,13 @@ static int nic_rtt(struct vmmc_ep *ep, int op, uint32_t node, int count,
 		t0 = now_us();
 		vmmc_submit(ep);
 		if (block) {
+			/* pure blocking: no competitive spin first */
+			vmmc_set_wait_policy(ep, VMMC_WAIT_BLOCK, 0);
 			err = vmmc_ep_wait(ep, 5000);
 			if (err)
 				return err;
 		}
+		vmmc_set_wait_policy(ep, VMMC_WAIT_POLL, 0);
 		do {
 			err = vmmc_wait_cqe(ep, &cqe, 0);
 		} while (err == -ETIMEDOUT);

@@ -1,0 +1,235 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Description: the wait policies of libvmmc, by behaviour, not speed.
+ * POLL never enters the kernel (no block in the library's counters, no
+ * VMMC_IOC_WAIT in the driver's); BLOCK blocks for every event and is
+ * woken by the interrupt; COMPETITIVE with a long spin limit catches an
+ * event that arrives within the spin without blocking, and with a short
+ * one blocks and is woken by the NIC's interrupt; in a loop of delayed
+ * NOPs with random delays around the spin limit, several in flight, every
+ * completion is seen exactly once.
+ */
+#include <errno.h>
+
+#include "kselftest_harness.h"
+#include "vmmc_test.h"
+
+#define CTL	"build/tools/vmmc_ctl/vmmc_ctl"
+#define EVENTS	20
+
+FIXTURE(wt) {
+	struct vmmc_ep ep;
+};
+
+FIXTURE_SETUP(wt)
+{
+	int err = vmmc_ep_open(&self->ep, VMMC_DEV);
+
+	ASSERT_EQ(0, err) TH_LOG("vmmc_ep_open: %s", strerror(-err));
+}
+
+FIXTURE_TEARDOWN(wt)
+{
+	vmmc_ep_close(&self->ep);
+}
+
+static int post_nop(struct vmmc_ep *ep, uint64_t user_data, uint32_t delay_us)
+{
+	struct vmmc_sqe *sqe = vmmc_get_sqe(ep);
+
+	if (!sqe)
+		return -EBUSY;
+	vmmc_prep_nop(sqe, user_data, delay_us);
+	vmmc_submit(ep);
+	return 0;
+}
+
+/* @n events of @delay_us, one at a time, each reaped by vmmc_wait_cqe() */
+static int events(struct vmmc_ep *ep, int n, uint32_t delay_us)
+{
+	struct vmmc_cqe cqe;
+	int i, err;
+
+	for (i = 0; i < n; i++) {
+		err = post_nop(ep, 1000 + i, delay_us);
+		if (!err)
+			err = vmmc_wait_cqe(ep, &cqe, 10000);
+		if (err)
+			return err;
+		if (cqe.user_data != 1000 + (uint64_t)i ||
+		    cqe.status != VMMC_ST_OK)
+			return -EIO;
+	}
+	return 0;
+}
+
+TEST_F(wt, policy_setter)
+{
+	struct vmmc_wait_stats s;
+
+	vmmc_wait_stats(&self->ep, &s);
+	EXPECT_EQ(VMMC_WAIT_COMPETITIVE, s.policy);
+	if (self->ep.info.spin_ns) {
+		EXPECT_EQ(VMMC_SPIN_DRIVER, s.spin_source);
+		EXPECT_EQ(self->ep.info.spin_ns, s.spin_ns);
+	} else {
+		EXPECT_EQ(VMMC_SPIN_FALLBACK, s.spin_source);
+		EXPECT_EQ(VMMC_SPIN_FALLBACK_NS, s.spin_ns);
+	}
+	EXPECT_EQ(-EINVAL, vmmc_set_wait_policy(&self->ep, VMMC_WAIT_NR, 0));
+	EXPECT_EQ(-EINVAL, vmmc_set_wait_policy(&self->ep, -1, 0));
+	ASSERT_EQ(0, vmmc_set_wait_policy(&self->ep, VMMC_WAIT_POLL, 12345));
+	vmmc_wait_stats(&self->ep, &s);
+	EXPECT_EQ(VMMC_WAIT_POLL, s.policy);
+	EXPECT_EQ(VMMC_SPIN_OVERRIDE, s.spin_source);
+	EXPECT_EQ(12345, s.spin_ns);
+	EXPECT_LT(0, s.poll_ps);	/* calibrated by the setter */
+	TH_LOG("one poll of the CQ: %u ps; driver's spin_ns %u",
+	       s.poll_ps, self->ep.info.spin_ns);
+}
+
+TEST_F(wt, poll_never_enters_kernel)
+{
+	long long waits0 = vmmc_ctl_stat(CTL, "waits");
+	struct vmmc_wait_stats s;
+	struct vmmc_cqe cqe;
+
+	ASSERT_LE(0, waits0) TH_LOG("no 'waits' in vmmc_ctl -j show");
+	ASSERT_EQ(0, vmmc_set_wait_policy(&self->ep, VMMC_WAIT_POLL, 0));
+	ASSERT_EQ(0, events(&self->ep, EVENTS, 2000));
+	/* and a time-out by polling alone */
+	EXPECT_EQ(-ETIMEDOUT, vmmc_wait_cqe(&self->ep, &cqe, 20));
+	EXPECT_EQ(-ETIMEDOUT, vmmc_ep_wait(&self->ep, 5));
+	vmmc_wait_stats(&self->ep, &s);
+	EXPECT_EQ(EVENTS + 2, s.waits);
+	EXPECT_EQ(EVENTS, s.spin_hits);
+	EXPECT_EQ(0, s.blocks);
+	EXPECT_EQ(waits0, vmmc_ctl_stat(CTL, "waits"));
+}
+
+TEST_F(wt, block_blocks_at_once)
+{
+	long long waits0 = vmmc_ctl_stat(CTL, "waits");
+	long long blocks0 = vmmc_ctl_stat(CTL, "wait_blocks");
+	long long irq0 = vmmc_ctl_stat(CTL, "irq_event");
+	long long blocks, irqs;
+	struct vmmc_wait_stats s;
+
+	ASSERT_LE(0, blocks0) TH_LOG("no 'wait_blocks' in vmmc_ctl -j show");
+	ASSERT_EQ(0, vmmc_set_wait_policy(&self->ep, VMMC_WAIT_BLOCK, 0));
+	ASSERT_EQ(0, events(&self->ep, EVENTS, 2000));
+	vmmc_wait_stats(&self->ep, &s);
+	EXPECT_EQ(EVENTS, s.waits);
+	EXPECT_EQ(EVENTS, s.blocks);
+	EXPECT_EQ(EVENTS, s.block_wakeups_with_event);
+	EXPECT_EQ(0, s.spin_hits);
+	EXPECT_EQ(0, s.block_timeouts);
+	EXPECT_EQ(0, s.poll_ps);	/* BLOCK never calibrates a spin */
+	EXPECT_EQ(waits0 + EVENTS, vmmc_ctl_stat(CTL, "waits"));
+	/* 2 ms is far longer than the kernel's arm and re-check */
+	blocks = vmmc_ctl_stat(CTL, "wait_blocks") - blocks0;
+	irqs = vmmc_ctl_stat(CTL, "irq_event") - irq0;
+	EXPECT_GE(blocks, EVENTS / 2);
+	EXPECT_GE(irqs, blocks);	/* every sleep ended by an interrupt */
+}
+
+TEST_F(wt, competitive_long_spin_catches_event)
+{
+	long long waits0 = vmmc_ctl_stat(CTL, "waits");
+	long long irq0 = vmmc_proc_irqs("vmmc-event");
+	struct vmmc_wait_stats s;
+
+	/* a 500 ms spin: a 1 ms event always arrives within it */
+	ASSERT_EQ(0, vmmc_set_wait_policy(&self->ep, VMMC_WAIT_COMPETITIVE,
+					  500000000));
+	ASSERT_EQ(0, events(&self->ep, EVENTS, 1000));
+	vmmc_wait_stats(&self->ep, &s);
+	EXPECT_EQ(EVENTS, s.spin_hits);
+	EXPECT_EQ(0, s.blocks);
+	EXPECT_EQ(waits0, vmmc_ctl_stat(CTL, "waits"));
+	EXPECT_EQ(irq0, vmmc_proc_irqs("vmmc-event"));
+}
+
+TEST_F(wt, competitive_short_spin_blocks)
+{
+	long long blocks0 = vmmc_ctl_stat(CTL, "wait_blocks");
+	long long irq0 = vmmc_ctl_stat(CTL, "irq_event");
+	long long blocks, irqs;
+	struct vmmc_wait_stats s;
+
+	/* a 1 us spin: a 5 ms event arrives long after it */
+	ASSERT_EQ(0, vmmc_set_wait_policy(&self->ep, VMMC_WAIT_COMPETITIVE,
+					  1000));
+	ASSERT_EQ(0, events(&self->ep, EVENTS, 5000));
+	vmmc_wait_stats(&self->ep, &s);
+	EXPECT_EQ(0, s.spin_hits);
+	EXPECT_EQ(EVENTS, s.blocks);
+	EXPECT_EQ(EVENTS, s.block_wakeups_with_event);
+	EXPECT_EQ(0, s.block_timeouts);
+	blocks = vmmc_ctl_stat(CTL, "wait_blocks") - blocks0;
+	irqs = vmmc_ctl_stat(CTL, "irq_event") - irq0;
+	EXPECT_GE(blocks, EVENTS / 2);
+	EXPECT_GE(irqs, blocks);
+}
+
+TEST_F(wt, block_times_out)
+{
+	struct vmmc_wait_stats s;
+	struct vmmc_cqe cqe;
+
+	ASSERT_EQ(0, vmmc_set_wait_policy(&self->ep, VMMC_WAIT_BLOCK, 0));
+	EXPECT_EQ(-ETIMEDOUT, vmmc_wait_cqe(&self->ep, &cqe, 30));
+	vmmc_wait_stats(&self->ep, &s);
+	EXPECT_EQ(1, s.blocks);
+	EXPECT_EQ(1, s.block_timeouts);
+}
+
+/*
+ * Random delays in [0, 2 x spin], up to 4 NOPs in flight (so completions
+ * come out of order), competitive with a 200 us spin: every completion is
+ * seen exactly once, none is lost between the spin and the sleep.
+ */
+TEST_F(wt, no_lost_event)
+{
+	enum { N = 600, INFLIGHT = 4, SPIN_US = 200 };
+	uint64_t seed = vmmc_test_seed("no_lost_event");
+	static unsigned char seen[N];
+	struct vmmc_wait_stats s;
+	struct vmmc_cqe cqe;
+	int posted = 0, reaped = 0, err;
+
+	memset(seen, 0, sizeof(seen));
+	ASSERT_EQ(0, vmmc_set_wait_policy(&self->ep, VMMC_WAIT_COMPETITIVE,
+					  SPIN_US * 1000));
+	while (reaped < N) {
+		while (posted < N && posted - reaped < INFLIGHT) {
+			uint32_t d = (uint32_t)vmmc_rand_range(&seed, 0,
+							       2 * SPIN_US);
+
+			ASSERT_EQ(0, post_nop(&self->ep, posted, d));
+			posted++;
+		}
+		err = vmmc_wait_cqe(&self->ep, &cqe, 10000);
+		ASSERT_EQ(0, err) TH_LOG("event %d of %d: %s", reaped, N,
+					 strerror(-err));
+		ASSERT_EQ(VMMC_ST_OK, cqe.status);
+		ASSERT_GT(N, cqe.user_data);
+		ASSERT_EQ(0, seen[cqe.user_data])
+			TH_LOG("completion %llu seen twice",
+			       (unsigned long long)cqe.user_data);
+		seen[cqe.user_data] = 1;
+		reaped++;
+	}
+	/* nothing more comes */
+	EXPECT_EQ(-ETIMEDOUT, vmmc_wait_cqe(&self->ep, &cqe, 50));
+	vmmc_wait_stats(&self->ep, &s);
+	EXPECT_EQ(N, s.spin_hits + s.block_wakeups_with_event);
+	EXPECT_EQ(1, s.block_timeouts);
+	TH_LOG("%llu caught spinning, %llu after blocking",
+	       (unsigned long long)s.spin_hits,
+	       (unsigned long long)s.block_wakeups_with_event);
+	EXPECT_LT(0, s.spin_hits);
+	EXPECT_LT(0, s.block_wakeups_with_event);
+}
+
+TEST_HARNESS_MAIN
