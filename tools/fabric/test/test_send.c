@@ -126,21 +126,31 @@ static void random_sends(struct ts *t, unsigned int which, const char *what)
 		what, good, n);
 }
 
-static void nq_full(struct ts *t)
+/* 256 one-byte notifying SENDs from s0 to import 1; how many went OK. */
+unsigned int ts_fill_nq(struct ts *t)
 {
-	struct ts_dst *d = &t->dst[1];
-	struct fg_ep *o = d->owner;
 	struct vmmc_cqe c;
-	struct vmmc_nqe q;
 	struct vmmc_sqe s;
 	unsigned int i, ok = 0;
-	__u32 cq;
 
 	for (i = 0; i < VMMC_NQ_ENTRIES; i++) {
 		fg_sqe_send(&s, i, 1, i, TS_SLOT, 0, 1, true);
 		fg_submit(&t->s0, &s);
 		ok += fg_wait_cqe(&t->s0, &c, 2000) && c.status == VMMC_ST_OK;
 	}
+	return ok;
+}
+
+static void nq_full(struct ts *t)
+{
+	struct ts_dst *d = &t->dst[1];
+	struct fg_ep *o = d->owner;
+	struct vmmc_nqe q;
+	struct vmmc_sqe s;
+	unsigned int i, ok;
+	__u32 cq;
+
+	ok = ts_fill_nq(t);
 	t_check(ok == VMMC_NQ_ENTRIES && fg_nq_prod(o) - o->nq_cons == VMMC_NQ_ENTRIES,
 		"256 notifying SENDs fill the owner's NQ");
 	fg_sqe_send(&s, 0x777, 1, 999, TS_SLOT, 5, 300, true);

@@ -33,6 +33,7 @@ struct ts {
 
 __u64 ts_rnd(void);
 void ts_fill_dst(const struct fg_buf *d, __u8 seed);
+unsigned int ts_fill_nq(struct ts *t);
 bool ts_check_dst(const struct fg_buf *d, __u8 seed, const struct fg_buf *s,
 		  __u32 soff, __u64 doff, __u32 len);
 void ts_fill_src(const struct fg_buf *s, __u32 soff, __u32 len);

@@ -210,17 +210,12 @@ void test_send_fence(struct ts *t)
 {
 	struct fg_ep *o = &t->o1;
 	__u8 seed = 0x5a;
-	struct vmmc_cqe c;
 	struct vmmc_nqe q;
 	struct vmmc_sqe s;
-	unsigned int i, ok = 0;
+	unsigned int i, ok;
 	__u32 cq;
 
-	for (i = 0; i < VMMC_NQ_ENTRIES; i++) {
-		fg_sqe_send(&s, i, 1, i, TS_SLOT, 0, 1, true);
-		fg_submit(&t->s0, &s);
-		ok += fg_wait_cqe(&t->s0, &c, 2000) && c.status == VMMC_ST_OK;
-	}
+	ok = ts_fill_nq(t);
 	ts_fill_dst(&t->dst[1].buf, seed);
 	fg_sqe_send(&s, 0xa, 1, 1000, TS_SLOT, 0, 100, true);
 	fg_submit(&t->s0, &s);
