@@ -28,6 +28,29 @@ count() {	# count one test program's TAP lines from a log file
 	pass=$((pass + p)) fail=$((fail + f)) skip=$((skip + s))
 }
 
+# After each test program, nothing of it may be left in the driver: no
+# endpoint, pinned page, export or import, and no acknowledgement the NIC
+# missed (the module may have been reloaded by a test; these are gauges).
+leak_check() {
+	local left
+	left=$("$build/tools/vmmc_ctl/vmmc_ctl" -j show 2>/dev/null | python3 -c '
+import json, sys
+d = json.load(sys.stdin)[0]
+s = d["stats"]
+bad = {k: v for k, v in (("live_eps", d["live_eps"]),
+    ("pinned_pages", s["pinned_pages"]), ("exports", s["exports"]),
+    ("imports", s["imports"]), ("fence_timeouts", s["fence_timeouts"]),
+    ("kcmd_timeouts", s["kcmd_timeouts"])) if v}
+print(bad or "")' 2>&1)
+	if [ -z "$left" ]; then
+		echo "ok - nothing left in the driver after $1"
+		pass=$((pass + 1))
+	else
+		echo "not ok - left in the driver after $1: $left"
+		fail=$((fail + 1))
+	fi
+}
+
 dmesg -n 4 2>/dev/null
 dmesg -C 2>/dev/null
 if ! grep -q '^vmmc ' /proc/modules; then
@@ -44,6 +67,7 @@ for t in "$@"; do
 	esac
 	count "$log" "$rc" "$t"
 	rm -f "$log"
+	leak_check "$t"
 done
 
 # the kernel said nothing alarming while the tests ran
