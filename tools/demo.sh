@@ -23,7 +23,8 @@ $bw client -n 1 -a 10.77.0.2 -M $mc && echo && \
 $b/tools/bench/vmmc_notify -c 200 && echo && \
 $ctl show; rc=\$?; python3 selftests/barrier.py notify 10.77.0.2; exit \$rc"
 node1="insmod $b/vmmc.ko && { $rtt server & $bw server & } && \
-python3 selftests/barrier.py wait; $ctl show | sed 's/^/[node 1 at the end] /'; kill %1 %2 2>/dev/null; exit 0"
+python3 selftests/barrier.py wait; kill %1 %2 2>/dev/null; wait; \
+$ctl show | sed 's/^/[node 1, servers gone] /'; exit 0"
 
 exec tools/vm/vmrun -n 2 --timeout 900 --node-cmd "0=$node0" \
 	--node-cmd "1=$node1" -- true
