@@ -462,10 +462,11 @@ struct vmmc_info {
 	__u32 utlb_slots;	/* VMMC_UTLB_SLOTS */
 	__u32 max_imports;	/* VMMC_MAX_IMPORTS */
 	__u32 spin_ns;		/* competitive notification: how long to
-				 * spin before blocking, in ns: the cost of
-				 * blocking (doorbell -> NIC -> MSI-X ->
-				 * wake-up) measured by the driver at probe,
-				 * or set by the administrator; 0: unknown
+				 * spin before blocking, in ns: what blocking
+				 * adds (interrupt, wake-up) over spinning for
+				 * the same event, measured by the driver at
+				 * probe, or set by the administrator;
+				 * 0: unknown
 				 */
 	__u32 reserved[11];
 };
