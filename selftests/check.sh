@@ -52,7 +52,7 @@ add_result "$results/utlb" "UTLB unit test"
 echo "==== one node"
 tools/vm/vmrun --foreign-ivshmem --timeout 900 -- \
 	env VMMC_FOREIGN_IVSHMEM=1 VMMC_RESULT="$results/node1-0" \
-	selftests/run_guest.sh "$build" vmmc_dev vmmc_datapath vmmc_xfer \
+	selftests/run_guest.sh "$build" vmmc_dev vmmc_datapath vmmc_xfer vmmc_redirect \
 	vmmc_protect vmmc_protect_args vmmc_utlb vmmc_strict vmmc_wait vmmc_ctl.sh \
 	vmmc_teardown.sh vmmc_module.sh
 add_result "$results/node1-0" "one-node run"

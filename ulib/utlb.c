@@ -7,6 +7,9 @@
  *  - Hit: a range covering [addr, addr + len) is cached and the kernel's
  *    utlb_gen has not moved. Found by a one-entry MRU check, then a binary
  *    search of the sorted array. No system call.
+ *  - Pins are for write (VMMC_PIN_F_WRITE, so that a redirect may land
+ *    there) unless the pages are mapped read-only (the kernel says
+ *    EFAULT): then read-only, which serves SENDs but not redirects.
  *  - Miss: pin the request rounded out to VMMC_UTLB_GRANULE (64 KiB)
  *    boundaries, so that neighbouring small buffers share one pin; if the
  *    kernel refuses that (EFAULT: the rounding reached unmapped memory;
@@ -23,6 +26,7 @@
  * Not thread-safe: the endpoint's (one thread at a time).
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <string.h>
 
 #include "utlb.h"
@@ -175,14 +179,15 @@ static void remove_overlaps(struct vmmc_utlb *u, uintptr_t start,
 	}
 }
 
-static int try_pin(struct vmmc_utlb *u, uintptr_t start, uintptr_t end,
-		   uint32_t *slot)
+static int try_pin1(struct vmmc_utlb *u, uintptr_t start, uintptr_t end,
+		    uint32_t flags, bool quiet, uint32_t *slot)
 {
 	uint32_t nr = 0;
-	int err = u->ops->pin(u->ctx, start, end - start, slot, &nr);
+	int err = u->ops->pin(u->ctx, start, end - start, flags, slot, &nr);
 
 	if (err) {
-		u->st.pin_errors++;
+		if (!quiet)
+			u->st.pin_errors++;
 		return err;
 	}
 	u->st.pins++;
@@ -195,8 +200,24 @@ static int try_pin(struct vmmc_utlb *u, uintptr_t start, uintptr_t end,
 	return 0;
 }
 
+/*
+ * Pin for write if the pages allow it (so that a redirect may use the
+ * range later); a read-only mapping (EFAULT) is pinned read-only unless
+ * @need_write. *@writable says which.
+ */
+static int try_pin(struct vmmc_utlb *u, uintptr_t start, uintptr_t end,
+		   bool need_write, uint32_t *slot, bool *writable)
+{
+	int err = try_pin1(u, start, end, VMMC_PIN_F_WRITE, !need_write, slot);
+
+	*writable = !err;
+	if (err == -EFAULT && !need_write)
+		err = try_pin1(u, start, end, 0, false, slot);
+	return err;
+}
+
 static int insert(struct vmmc_utlb *u, uintptr_t start, uintptr_t end,
-		  uint32_t slot)
+		  uint32_t slot, bool writable)
 {
 	uint32_t id = u->free_head, pos;
 	struct vmmc_utlb_range *r = &u->pool[id];
@@ -207,6 +228,7 @@ static int insert(struct vmmc_utlb *u, uintptr_t start, uintptr_t end,
 	r->slot = slot;
 	r->nr_slots = (uint32_t)((end - start) / VMMC_PAGE_SIZE);
 	r->inflight = 0;
+	r->writable = writable;
 	r->state = VMMC_RANGE_CACHED;
 	r->last_use = ++u->clock;
 	u->pinned_pages += r->nr_slots;
@@ -219,13 +241,15 @@ static int insert(struct vmmc_utlb *u, uintptr_t start, uintptr_t end,
 	return (int)id;
 }
 
-static int miss(struct vmmc_utlb *u, uintptr_t addr, size_t len)
+static int miss(struct vmmc_utlb *u, uintptr_t addr, size_t len,
+		bool need_write)
 {
 	uintptr_t last = addr + len - 1;
 	uintptr_t p0 = addr & ~PAGE_MASK_, p1 = (last | PAGE_MASK_) + 1;
 	uintptr_t g0 = addr & ~((uintptr_t)VMMC_UTLB_GRANULE - 1);
 	uintptr_t g1 = (last | ((uintptr_t)VMMC_UTLB_GRANULE - 1)) + 1;
 	uint32_t slot;
+	bool w;
 	int err;
 
 	reclaim_zombies(u);
@@ -236,14 +260,14 @@ static int miss(struct vmmc_utlb *u, uintptr_t addr, size_t len)
 	for (;;) {
 		if (u->free_head == VMMC_UTLB_NONE && !evict_one(u))
 			return -ENOSPC;
-		err = try_pin(u, g0, g1, &slot);
+		err = try_pin(u, g0, g1, need_write, &slot, &w);
 		if (!err)
-			return insert(u, g0, g1, slot);
+			return insert(u, g0, g1, slot, w);
 		if ((err == -EFAULT || err == -ENOSPC || err == -ENOMEM ||
 		     err == -EINVAL) && (g0 != p0 || g1 != p1)) {
-			err = try_pin(u, p0, p1, &slot);
+			err = try_pin(u, p0, p1, need_write, &slot, &w);
 			if (!err)
-				return insert(u, p0, p1, slot);
+				return insert(u, p0, p1, slot, w);
 		}
 		if (err != -ENOSPC && err != -ENOMEM)
 			return err;
@@ -253,7 +277,7 @@ static int miss(struct vmmc_utlb *u, uintptr_t addr, size_t len)
 }
 
 int vmmc_utlb_get(struct vmmc_utlb *u, uint32_t gen, uintptr_t addr,
-		  size_t len)
+		  size_t len, bool need_write)
 {
 	const struct vmmc_utlb_range *r;
 	int pos;
@@ -267,18 +291,19 @@ int vmmc_utlb_get(struct vmmc_utlb *u, uint32_t gen, uintptr_t addr,
 	}
 	if (u->mru != VMMC_UTLB_NONE) {
 		r = &u->pool[u->mru];
-		if (r->start <= addr && addr + len <= r->end)
+		if (r->start <= addr && addr + len <= r->end &&
+		    (r->writable || !need_write))
 			goto hit;
 	}
 	pos = find_pos(u, addr);
 	if (pos >= 0) {
 		r = &u->pool[u->sorted[pos]];
-		if (addr + len <= r->end) {
+		if (addr + len <= r->end && (r->writable || !need_write)) {
 			u->mru = u->sorted[pos];
 			goto hit;
 		}
 	}
-	return miss(u, addr, len);
+	return miss(u, addr, len, need_write);
 
 hit:
 	u->st.hits++;

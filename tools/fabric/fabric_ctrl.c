@@ -62,6 +62,7 @@ unsigned int fabric_ctrl_acks(struct fabric_node *n)
 			 vmmc_read_once(&e->name));
 		/* Partner: kmod's load-acquire of ack_gen after IRQ_CTRL. */
 		vmmc_store_release(&e->ack_gen, gen);
+		fabric_redir_export_gone(n, i);
 		acks++;
 	}
 	for (i = 0; i < VMMC_MAX_EPS; i++) {
@@ -72,6 +73,7 @@ unsigned int fabric_ctrl_acks(struct fabric_node *n)
 		if (seq == ep->sync_ack)
 			continue;
 		ep->sync_ack = seq;
+		fabric_redir_sync(ep);
 		/* Partner: kmod's acquire of sync_ack before it unpins. */
 		vmmc_store_release(&ep->kctx->sync_ack, seq);
 		acks++;
