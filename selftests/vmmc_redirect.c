@@ -22,6 +22,7 @@
 #include "kselftest_harness.h"
 #include "vmmc_test.h"
 
+#define CTL		"build/tools/vmmc_ctl/vmmc_ctl"
 #define MiB		(1UL << 20)
 #define EXP_LEN		(4 * MiB + 4099)
 #define D_LEN		(4 * MiB + 8192)
@@ -206,10 +207,14 @@ TEST_F_TIMEOUT(redir, post_before_arrival, 120)
 {
 	static const size_t sizes[] = { 1, 7, 4095, 4096, 8191, 8193, 65536,
 					300001, MiB };
+	long long redirects0 = vmmc_ctl_stat(CTL, "nic_redirects");
+	long long bytes0 = vmmc_ctl_stat(CTL, "nic_redir_bytes");
 	struct vmmc_redir_res r;
+	uint64_t imm = 0, total = 0;
 	unsigned int i;
-	uint64_t imm = 0;
 
+	ASSERT_LE(0, redirects0);
+	ASSERT_LE(0, bytes0);
 	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
 		size_t len = sizes[i];
 		uint64_t off = 4096 * i + i * 13;
@@ -237,7 +242,11 @@ TEST_F_TIMEOUT(redir, post_before_arrival, 120)
 		EXPECT_EQ(-1, vmmc_find_not(self->d + doff + len,
 					    D_LEN - doff - len, DFILL));
 		reset_bufs(self, 0, EXP_LEN, D_LEN);
+		total += len;
 	}
+	/* the NIC's counters, through netlink */
+	EXPECT_EQ(redirects0 + i, vmmc_ctl_stat(CTL, "nic_redirects"));
+	EXPECT_EQ(bytes0 + (long long)total, vmmc_ctl_stat(CTL, "nic_redir_bytes"));
 }
 
 TEST_F(redir, post_after_arrival)
