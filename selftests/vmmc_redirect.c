@@ -318,18 +318,22 @@ TEST_F_TIMEOUT(redir, post_during_multi_packet_send, 300)
 	int trial, partial = 0;
 	uint64_t imm = 0;
 
+	uint8_t first8[8];
+
+	vmmc_fill_pattern(first8, 8, self->seed, 1, 0);
 	/* warm the UTLB: the post then needs no system call */
-	ASSERT_EQ(0, vmmc_pin(&self->rx, self->d, len));
+	ASSERT_EQ(0, vmmc_pin_write(&self->rx, self->d, len));
 	for (trial = 0; trial < 16 && partial < 3; trial++) {
 		struct vmmc_cqe cqe;
 		uint64_t ud = 100 + trial;
 		long spins;
 
 		ASSERT_EQ(0, send_async(self, 0, len));
-		/* wait for the first bytes, then post for the whole range */
+		/* wait for the first 8 bytes, then post for the whole range */
 		for (spins = 0; spins < 100000000 &&
-		     *(volatile uint8_t *)self->e == EFILL; spins++)
-			;
+		     memcmp((const void *)(volatile uint8_t *)self->e, first8, 8);
+		     spins++)
+			__asm__ volatile("" ::: "memory");
 		ASSERT_EQ(0, vmmc_redirect(&self->rx, 1, self->export_id, 0,
 					   self->d, len, ud));
 		ASSERT_EQ(0, vmmc_wait_cqe(&self->tx, &cqe, 20000));
@@ -366,8 +370,9 @@ TEST_F_TIMEOUT(redir, cancel_races_arrival, 300)
 	uint64_t s = self->seed;
 	int trial, filled = 0, cut = 0, none = 0;
 
-	ASSERT_EQ(0, vmmc_pin(&self->rx, self->d, len));
-	for (trial = 0; trial < 24; trial++) {
+	ASSERT_EQ(0, vmmc_pin_write(&self->rx, self->d, len));
+	/* until the cancel cut three transfers mid-way (or 150 trials) */
+	for (trial = 0; trial < 150 && (trial < 24 || cut < 3); trial++) {
 		uint64_t ud = 200 + trial, imm = 0, cimm = 0;
 		/* log-uniform waits: before, during and after the data */
 		long spins = (long)vmmc_rand_size(&s, 8000000) - 1, k;
@@ -407,6 +412,74 @@ TEST_F_TIMEOUT(redir, cancel_races_arrival, 300)
 	}
 	printf("# cancel vs arrival: %d filled first, %d cut mid-way, %d before any byte\n",
 	       filled, cut, none);
+	EXPECT_GT(cut, 0) TH_LOG("no cancel ever landed during the transfer");
+}
+
+/*
+ * The destination loses its translation while a multi-packet SEND is
+ * arriving (UNPIN of a pin made by hand, outside the library's cache):
+ * once UNPIN has returned, the NIC writes no byte into it; the rest of
+ * the SEND goes to the export, and the record says exactly what went where.
+ */
+TEST_F_TIMEOUT(redir, unpin_during_arrival, 300)
+{
+	const size_t len = 4 * MiB;
+	struct vmmc_pin_req pin = { .addr = (uintptr_t)self->d, .len = len,
+				    .flags = VMMC_PIN_F_WRITE };
+	struct vmmc_unpin_req unpin = { 0 };
+	struct vmmc_redir_res r;
+	struct vmmc_cqe cqe;
+	struct vmmc_sqe *sqe;
+	uint8_t *snap;
+	int trial, cut = 0;
+
+	snap = malloc(len);
+	ASSERT_NE(NULL, snap);
+	for (trial = 0; trial < 12 && cut < 2; trial++) {
+		uint32_t s0 = rec_seq(self, 11);
+		long spins;
+
+		pin.slot = pin.nr_slots = 0;	/* outputs: must be zero */
+		ASSERT_EQ(0, ioctl(self->rx.fd, VMMC_IOC_PIN, &pin))
+			TH_LOG("trial %d: %s", trial, strerror(errno));
+		sqe = vmmc_get_sqe(&self->rx);
+		ASSERT_NE(NULL, sqe);
+		sqe->op = VMMC_OP_REDIRECT;
+		sqe->user_data = 0x5000 + trial;
+		sqe->import = self->export_id;
+		sqe->len = len;
+		sqe->src_slot = pin.slot;
+		sqe->imm = 11;
+		vmmc_submit(&self->rx);
+		for (spins = 0; spins < 100000000 && rec_seq(self, 11) == s0; spins++)
+			;
+		ASSERT_EQ(0, send_async(self, 0, len));
+		/* some bytes in D, then pull the translation */
+		for (spins = 0; spins < 100000000 &&
+		     self->d[0] == DFILL && self->d[1] == DFILL; spins++)
+			__asm__ volatile("" ::: "memory");
+		unpin.slot = pin.slot;
+		ASSERT_EQ(0, ioctl(self->rx.fd, VMMC_IOC_UNPIN, &unpin));
+		memcpy(snap, self->d, len);
+		ASSERT_EQ(0, vmmc_wait_cqe(&self->tx, &cqe, 20000));
+		ASSERT_EQ(VMMC_ST_OK, cqe.status);
+		ASSERT_EQ(0, vmmc_wait_cqe(&self->rx, &cqe, 20000));
+		ASSERT_EQ(0x5000 + trial, cqe.user_data);
+		ASSERT_EQ(0, vmmc_redirect_result(&self->rx, 11, &r));
+		ASSERT_TRUE(record_sane(&r));
+		EXPECT_EQ(cqe.imm, r.bytes);
+		if (cqe.status == VMMC_ST_BAD_SLOT && r.bytes && r.bytes < len)
+			cut++;
+		else
+			ASSERT_EQ(VMMC_ST_OK, cqe.status) TH_LOG("%s", vmmc_status_str(cqe.status));
+		/* nothing landed in D after UNPIN returned */
+		ASSERT_EQ(0, memcmp(snap, self->d, len)) TH_LOG("trial %d", trial);
+		ASSERT_EQ(-1, check_split(self, &r, 0, 0, len)) TH_LOG("trial %d", trial);
+		reset_bufs(self, 0, EXP_LEN, D_LEN);
+	}
+	free(snap);
+	printf("# %d of %d unpins landed during the transfer\n", cut, trial);
+	EXPECT_GT(cut, 0);
 }
 
 TEST_F(redir, overlapping_posts)

@@ -450,7 +450,10 @@ struct vmmc_redir_ext {
 struct vmmc_redir_res {
 	__u32 seq;		/* seqlock: odd while being written */
 	__u32 state;		/* from enum vmmc_redir_state */
-	__aligned_u64 user_data; /* the REDIRECT's */
+	__aligned_u64 user_data; /* the REDIRECT descriptor's (libvmmc's
+				  * vmmc_redirect_result() gives back the
+				  * caller's)
+				  */
 	__aligned_u64 offset;	/* the range, in the export */
 	__u32 len;
 	__u32 export_id;
@@ -458,7 +461,9 @@ struct vmmc_redir_res {
 	__u32 status;		/* with DONE: as in the CQE */
 	__u32 nr_ext;
 	__aligned_u64 spilled;	/* bytes of the range sent to the export
-				 * because no extent was left
+				 * because no extent was left (counted per
+				 * arrival: a byte written twice counts
+				 * twice)
 				 */
 	struct vmmc_redir_ext ext[VMMC_REDIR_EXTENTS];
 	__aligned_u64 reserved;

@@ -15,6 +15,7 @@
  * Not thread-safe: the endpoint's (one thread at a time), as queue.c.
  */
 #include <errno.h>
+#include <sched.h>
 #include <string.h>
 
 #include "utlb.h"
@@ -82,12 +83,16 @@ int vmmc_redirect_result(struct vmmc_ep *ep, unsigned int slot,
 	const struct vmmc_redir_res *k;
 	unsigned int tries;
 	uint32_t s0, s1;
+	uint64_t ud;
 
 	if (!ep || !out || slot >= VMMC_REDIR_SLOTS)
 		return -EINVAL;
 	k = (const struct vmmc_redir_res *)((const char *)ep->evq_map +
 					    VMMC_REDIR_OFF) + slot;
-	for (tries = 0; tries < 1000000; tries++) {
+	for (tries = 0; tries < 100000; tries++) {
+		/* the NIC (a host thread) may be descheduled mid-update */
+		if (tries >= 1000)
+			sched_yield();
 		/* Partner: the NIC's res_write() (fabric_redir.c). */
 		s0 = vmmc_load_acquire(&k->seq);
 		if (s0 & 1)
@@ -95,12 +100,16 @@ int vmmc_redirect_result(struct vmmc_ep *ep, unsigned int slot,
 		memcpy(out, (const void *)k, sizeof(*out));
 		vmmc_smp_rmb();
 		s1 = vmmc_read_once(&k->seq);
-		if (s0 == s1) {
-			out->seq = s0;
-			if (out->nr_ext > VMMC_REDIR_EXTENTS)
-				return -EIO;	/* scribbled on */
-			return 0;
-		}
+		if (s0 != s1)
+			continue;
+		out->seq = s0;
+		if (out->nr_ext > VMMC_REDIR_EXTENTS)
+			return -EIO;	/* scribbled on */
+		/* the descriptor carried our tag: give the caller's back */
+		if (ep->utlb && (uint32_t)(out->user_data >> 32) == ep->send_cookie &&
+		    !vmmc_utlb_tag_peek(ep->utlb, (uint32_t)out->user_data, &ud))
+			out->user_data = ud;
+		return 0;
 	}
 	return -EAGAIN;
 }

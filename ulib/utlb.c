@@ -7,9 +7,11 @@
  *  - Hit: a range covering [addr, addr + len) is cached and the kernel's
  *    utlb_gen has not moved. Found by a one-entry MRU check, then a binary
  *    search of the sorted array. No system call.
- *  - Pins are for write (VMMC_PIN_F_WRITE, so that a redirect may land
- *    there) unless the pages are mapped read-only (the kernel says
- *    EFAULT): then read-only, which serves SENDs but not redirects.
+ *  - A lookup for a redirect destination needs a write pin
+ *    (VMMC_PIN_F_WRITE: writable memory, dirtied when unpinned); a SEND
+ *    source gets a read-only one. A cached read-only range does not serve
+ *    a write lookup: the exact pages are pinned for write first, and only
+ *    if that works does the new range replace what the cache had there.
  *  - Miss: pin the request rounded out to VMMC_UTLB_GRANULE (64 KiB)
  *    boundaries, so that neighbouring small buffers share one pin; if the
  *    kernel refuses that (EFAULT: the rounding reached unmapped memory;
@@ -179,15 +181,15 @@ static void remove_overlaps(struct vmmc_utlb *u, uintptr_t start,
 	}
 }
 
-static int try_pin1(struct vmmc_utlb *u, uintptr_t start, uintptr_t end,
-		    uint32_t flags, bool quiet, uint32_t *slot)
+static int try_pin(struct vmmc_utlb *u, uintptr_t start, uintptr_t end,
+		   bool write, uint32_t *slot)
 {
 	uint32_t nr = 0;
-	int err = u->ops->pin(u->ctx, start, end - start, flags, slot, &nr);
+	int err = u->ops->pin(u->ctx, start, end - start,
+			      write ? VMMC_PIN_F_WRITE : 0, slot, &nr);
 
 	if (err) {
-		if (!quiet)
-			u->st.pin_errors++;
+		u->st.pin_errors++;
 		return err;
 	}
 	u->st.pins++;
@@ -198,22 +200,6 @@ static int try_pin1(struct vmmc_utlb *u, uintptr_t start, uintptr_t end,
 		return -EPROTO;
 	}
 	return 0;
-}
-
-/*
- * Pin for write if the pages allow it (so that a redirect may use the
- * range later); a read-only mapping (EFAULT) is pinned read-only unless
- * @need_write. *@writable says which.
- */
-static int try_pin(struct vmmc_utlb *u, uintptr_t start, uintptr_t end,
-		   bool need_write, uint32_t *slot, bool *writable)
-{
-	int err = try_pin1(u, start, end, VMMC_PIN_F_WRITE, !need_write, slot);
-
-	*writable = !err;
-	if (err == -EFAULT && !need_write)
-		err = try_pin1(u, start, end, 0, false, slot);
-	return err;
 }
 
 static int insert(struct vmmc_utlb *u, uintptr_t start, uintptr_t end,
@@ -249,25 +235,41 @@ static int miss(struct vmmc_utlb *u, uintptr_t addr, size_t len,
 	uintptr_t g0 = addr & ~((uintptr_t)VMMC_UTLB_GRANULE - 1);
 	uintptr_t g1 = (last | ((uintptr_t)VMMC_UTLB_GRANULE - 1)) + 1;
 	uint32_t slot;
-	bool w;
 	int err;
 
 	reclaim_zombies(u);
 	/* a granule that wraps the address space is not worth trying */
 	if (g1 < g0 || !g1)
 		g0 = p0, g1 = p1;
+	if (need_write) {
+		/*
+		 * Try the write pin of the exact pages before dropping what
+		 * the cache has there: memory that cannot be written (EFAULT)
+		 * must not cost the read-only range its SENDs use.
+		 */
+		if (u->free_head == VMMC_UTLB_NONE && !evict_one(u))
+			return -ENOSPC;
+		err = try_pin(u, p0, p1, true, &slot);
+		if (!err) {
+			remove_overlaps(u, p0, p1);
+			return insert(u, p0, p1, slot, true);
+		}
+		if (err != -ENOSPC && err != -ENOMEM)
+			return err;
+		g0 = p0, g1 = p1;	/* room first, then as below */
+	}
 	remove_overlaps(u, g0, g1);
 	for (;;) {
 		if (u->free_head == VMMC_UTLB_NONE && !evict_one(u))
 			return -ENOSPC;
-		err = try_pin(u, g0, g1, need_write, &slot, &w);
+		err = try_pin(u, g0, g1, need_write, &slot);
 		if (!err)
-			return insert(u, g0, g1, slot, w);
+			return insert(u, g0, g1, slot, need_write);
 		if ((err == -EFAULT || err == -ENOSPC || err == -ENOMEM ||
 		     err == -EINVAL) && (g0 != p0 || g1 != p1)) {
-			err = try_pin(u, p0, p1, need_write, &slot, &w);
+			err = try_pin(u, p0, p1, need_write, &slot);
 			if (!err)
-				return insert(u, p0, p1, slot, w);
+				return insert(u, p0, p1, slot, need_write);
 		}
 		if (err != -ENOSPC && err != -ENOMEM)
 			return err;
@@ -328,6 +330,21 @@ int vmmc_utlb_tag_get(struct vmmc_utlb *u, uint32_t range, uint64_t user_data,
 	u->pool[range].inflight++;
 	u->inflight++;
 	*tag = (uint32_t)t->seq << 16 | i;
+	return 0;
+}
+
+int vmmc_utlb_tag_peek(const struct vmmc_utlb *u, uint32_t tag,
+		       uint64_t *user_data)
+{
+	uint32_t i = tag & 0xffff;
+	const struct vmmc_send_tag *t;
+
+	if (i >= VMMC_UTLB_TAGS)
+		return -EINVAL;
+	t = &u->tags[i];
+	if (!t->busy || t->seq != tag >> 16)
+		return -EINVAL;
+	*user_data = t->user_data;
 	return 0;
 }
 

@@ -111,6 +111,9 @@ static inline uint32_t vmmc_utlb_slot(const struct vmmc_utlb *u, uint32_t id,
 int vmmc_utlb_tag_get(struct vmmc_utlb *u, uint32_t range, uint64_t user_data,
 		      uint32_t *tag);
 /* Release tag (from a CQE's low 32 bits): 0 and the caller's user_data. */
+/* The caller's user_data behind a busy @tag (not released). */
+int vmmc_utlb_tag_peek(const struct vmmc_utlb *u, uint32_t tag,
+		       uint64_t *user_data);
 int vmmc_utlb_tag_put(struct vmmc_utlb *u, uint32_t tag, uint64_t *user_data);
 
 /* wait.c: set the wait counters' spin limit from the endpoint (at open) */

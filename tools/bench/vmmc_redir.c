@@ -212,7 +212,7 @@ int main(int argc, char **argv)
 	if (vmmc_export(&c.rx, c.e, MAX_LEN, name, 1ULL << c.rx.info.node_id,
 			&c.export_id) ||
 	    vmmc_import(&c.tx, c.rx.info.node_id, name, &c.import_id, &len) ||
-	    vmmc_pin(&c.rx, c.u, MAX_LEN) || vmmc_pin(&c.tx, c.src, MAX_LEN)) {
+	    vmmc_pin_write(&c.rx, c.u, MAX_LEN) || vmmc_pin(&c.tx, c.src, MAX_LEN)) {
 		fprintf(stderr, "vmmc_redir: export/import/pin failed\n");
 		return 1;
 	}

@@ -60,9 +60,10 @@ unsigned int fabric_ctrl_acks(struct fabric_node *n)
 		node_log(n, LOG_V, "export %u: gen %u state %u name %u: acked",
 			 i, gen, vmmc_read_once(&e->state),
 			 vmmc_read_once(&e->name));
+		/* its redirects end (REVOKED) before the ack says it is gone */
+		fabric_redir_export_gone(n, i);
 		/* Partner: kmod's load-acquire of ack_gen after IRQ_CTRL. */
 		vmmc_store_release(&e->ack_gen, gen);
-		fabric_redir_export_gone(n, i);
 		acks++;
 	}
 	for (i = 0; i < VMMC_MAX_EPS; i++) {

@@ -131,12 +131,12 @@ static __u32 dest_check(struct fabric_ep *ep, __u32 slot, __u32 off,
 
 	if (slot >= limit || npages > limit - slot)
 		return VMMC_ST_BAD_SLOT;
-	for (i = 0; i < npages; i++) {
+	for (i = 0; i < npages; i++)
 		if (fabric_utlb_page(ep, slot + i, false, &page))
 			return VMMC_ST_BAD_SLOT;
+	for (i = 0; i < npages; i++)
 		if (fabric_utlb_page(ep, slot + i, true, &page))
 			return VMMC_ST_PERM;
-	}
 	return VMMC_ST_OK;
 }
 

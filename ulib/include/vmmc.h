@@ -194,11 +194,13 @@ int vmmc_send(struct vmmc_ep *ep, const void *src, size_t len,
 	      uint64_t user_data);
 /* Pin [addr, addr + len) into the UTLB ahead of time (a warm miss). */
 int vmmc_pin(struct vmmc_ep *ep, const void *addr, size_t len);
+/* The same for a redirect destination (pinned for write). */
+int vmmc_pin_write(struct vmmc_ep *ep, void *addr, size_t len);
 /* Empty the UTLB: unpin every range no SEND in flight uses. */
 int vmmc_utlb_flush(struct vmmc_ep *ep);
 
 struct vmmc_utlb_stats {
-	uint64_t lookups;	/* vmmc_send() and vmmc_pin() lookups */
+	uint64_t lookups;	/* vmmc_send(), vmmc_redirect(), vmmc_pin*() */
 	uint64_t hits;		/* ... served without a system call */
 	uint64_t pins;		/* VMMC_IOC_PIN calls that succeeded */
 	uint64_t pin_errors;	/* ... that failed */
@@ -207,7 +209,7 @@ struct vmmc_utlb_stats {
 	uint64_t flushes;	/* cache emptied (utlb_gen changed, or asked) */
 	uint32_t ranges;	/* ranges cached now */
 	uint32_t pinned_pages;	/* pages those ranges pin */
-	uint32_t inflight;	/* SENDs posted and not yet reaped */
+	uint32_t inflight;	/* SENDs and REDIRECTs posted, not reaped */
 	uint32_t zombies;	/* ranges out of the cache, still in flight */
 };
 
