@@ -13,11 +13,14 @@
  * arrival, overlapping and adjacent posts, the extent limit, refused posts
  * (another endpoint's export, range, slot, unpinned or read-only
  * destination) that move nothing, and ends by unexport (REVOKED) and by
- * munmap of the destination (BAD_SLOT).
+ * munmap of the destination (BAD_SLOT); the destination unpinned, or the
+ * receiving endpoint closed, while a SEND streams in: nothing changes in
+ * memory after the call returned.
  */
 #include <errno.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 
 #include "kselftest_harness.h"
 #include "vmmc_test.h"
@@ -637,6 +640,78 @@ TEST_F(redir, refused_posts_move_nothing)
 	unpin.slot = wpin.slot;
 	EXPECT_EQ(0, ioctl(self->rx.fd, VMMC_IOC_UNPIN, &unpin));
 	EXPECT_EQ(0, vmmc_unexport(&self->tx, other_id));
+}
+
+/*
+ * The receiving process closes its endpoint (the kernel fences the NIC)
+ * while a multi-packet SEND streams into a redirect: once close has
+ * returned, neither the redirect's destination nor the export changes.
+ */
+TEST_F_TIMEOUT(redir, close_during_arrival, 120)
+{
+	const size_t len = 4 * MiB;
+	uint8_t *shared, *e2, *d2, *snap;
+	uint32_t name = vmmc_test_name(4), imp;
+	int go[2], done[2], status;
+	struct vmmc_cqe cqe;
+	uint64_t elen;
+	pid_t pid;
+	char c;
+
+	shared = mmap(NULL, 2 * len, PROT_READ | PROT_WRITE,
+		      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, shared);
+	e2 = shared;
+	d2 = shared + len;
+	memset(e2, EFILL, len);
+	memset(d2, DFILL, len);
+	snap = malloc(2 * len);
+	ASSERT_NE(NULL, snap);
+	ASSERT_EQ(0, pipe(go));
+	ASSERT_EQ(0, pipe(done));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		struct vmmc_ep ep;
+		uint32_t id;
+		long k;
+
+		if (vmmc_ep_open(&ep, VMMC_DEV) ||
+		    vmmc_export(&ep, e2, len, name, 1ULL << ep.info.node_id, &id) ||
+		    vmmc_redirect(&ep, 0, id, 0, d2, len, 1))
+			_exit(1);
+		if (write(go[1], "g", 1) != 1)
+			_exit(1);
+		/* some bytes in D2, then close while the rest streams in */
+		for (k = 0; k < 100000000 && d2[0] == DFILL && d2[1] == DFILL; k++)
+			__asm__ volatile("" ::: "memory");
+		vmmc_ep_close(&ep);
+		memcpy(snap, shared, 2 * len);
+		if (write(done[1], "d", 1) != 1)
+			_exit(1);
+		/* the parent's SEND ends; nothing may have changed */
+		if (read(go[0], &c, 1) != 1)
+			_exit(1);
+		_exit(memcmp(snap, shared, 2 * len) ? 2 : 0);
+	}
+	ASSERT_EQ(1, read(go[0], &c, 1));
+	ASSERT_EQ(0, vmmc_import(&self->tx, self->rx.info.node_id, name, &imp,
+				 &elen));
+	ASSERT_EQ(0, vmmc_send(&self->tx, self->src, len, imp, 0, 0, 77));
+	ASSERT_EQ(1, read(done[0], &c, 1));
+	ASSERT_EQ(0, vmmc_wait_cqe(&self->tx, &cqe, 20000));
+	EXPECT_EQ(77, cqe.user_data);
+	/* the export went away with the endpoint, unless all of it was in */
+	EXPECT_TRUE(cqe.status == VMMC_ST_REVOKED || cqe.status == VMMC_ST_OK)
+		TH_LOG("%s", vmmc_status_str(cqe.status));
+	ASSERT_EQ(1, write(go[1], "e", 1));
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status)) TH_LOG("memory changed after close");
+	/* what did land: the pattern, in D2 from the start */
+	EXPECT_EQ(-1, vmmc_check_pattern(d2, 2, self->seed, 1, 0));
+	free(snap);
+	munmap(shared, 2 * len);
 }
 
 TEST_F(redir, unexport_ends_it_revoked)
