@@ -18,8 +18,11 @@
  * memory after the call returned.
  */
 #include <errno.h>
+#include <linux/seccomp.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 
 #include "kselftest_harness.h"
@@ -757,6 +760,146 @@ TEST_F(redir, munmap_of_destination_ends_it)
 	ASSERT_EQ(VMMC_ST_OK, send_wait(self, 1000, 2000));
 	EXPECT_EQ(-1, vmmc_check_pattern(self->e + 1000, 2000, self->seed, 1, 1000));
 	EXPECT_EQ(-1, vmmc_find_not(self->e, 1000, EFILL));
+}
+
+/*
+ * No system call to post, cancel or reap: a receiver in SECCOMP_MODE_STRICT
+ * (any system call but read/write/exit kills it) posts a redirect for each
+ * of STRICT_MSGS messages, cancels every fourth before the data comes, and
+ * checks every byte where the record says it went; the sender is this
+ * (normal) process. They meet in a shared page.
+ */
+#define STRICT_MSGS	600
+#define STRICT_SLOT	16384
+
+struct strict_sh {
+	volatile uint32_t ready, posted, sent, checked, bad, bad_msg, err;
+	volatile uint32_t name;
+	volatile uint64_t seed;
+};
+
+static size_t strict_len(uint64_t seed, uint32_t k)
+{
+	return 1 + (size_t)(vmmc_pattern_word(seed, k, 0) % STRICT_SLOT);
+}
+
+static void strict_receiver(struct strict_sh *sh)
+{
+	static uint8_t e[VMMC_REDIR_SLOTS * STRICT_SLOT];
+	static uint8_t d[VMMC_REDIR_SLOTS * STRICT_SLOT];
+	struct vmmc_redir_res r;
+	struct vmmc_cqe *cqe;
+	struct vmmc_ep ep;
+	uint32_t id, k;
+
+	if (vmmc_ep_open(&ep, VMMC_DEV) ||
+	    vmmc_export(&ep, e, sizeof(e), sh->name, 1ULL << ep.info.node_id, &id) ||
+	    vmmc_pin_write(&ep, d, sizeof(d)))
+		syscall(SYS_exit, 2);
+	if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_STRICT))
+		syscall(SYS_exit, 3);
+	__atomic_store_n(&sh->ready, 1, __ATOMIC_RELEASE);
+	for (k = 0; k < STRICT_MSGS; k++) {
+		unsigned int slot = k % VMMC_REDIR_SLOTS;
+		uint64_t off = (uint64_t)slot * STRICT_SLOT;
+		size_t len = strict_len(sh->seed, k);
+		bool cancel = !(k % 4);
+		uint32_t s0;
+		int got = 0;
+
+		if (vmmc_redirect_result(&ep, slot, &r))
+			goto bad;
+		s0 = r.seq;
+		if (vmmc_redirect(&ep, slot, id, off, d + off, len, k))
+			goto bad;
+		do {	/* until the NIC took it: its record moves */
+			if (vmmc_redirect_result(&ep, slot, &r))
+				goto bad;
+		} while (r.seq == s0);
+		if (cancel && vmmc_redirect_cancel(&ep, slot, 1000 + k))
+			goto bad;
+		while (cancel && got < 2) {	/* the REDIRECT's and the cancel's */
+			cqe = vmmc_peek_cqe(&ep);
+			if (!cqe)
+				continue;
+			if ((cqe->user_data == k && cqe->status != VMMC_ST_CANCELLED) ||
+			    (cqe->user_data == 1000 + k && cqe->status != VMMC_ST_OK))
+				goto bad;
+			vmmc_cqe_seen(&ep);
+			got++;
+		}
+		__atomic_store_n(&sh->posted, k + 1, __ATOMIC_RELEASE);
+		while (__atomic_load_n(&sh->sent, __ATOMIC_ACQUIRE) != k + 1)
+			;
+		if (!cancel) {
+			while (!(cqe = vmmc_peek_cqe(&ep)))
+				;
+			if (cqe->user_data != k || cqe->status != VMMC_ST_OK ||
+			    cqe->imm != len)
+				goto bad;
+			vmmc_cqe_seen(&ep);
+		}
+		if (vmmc_check_pattern((cancel ? e : d) + off, len, sh->seed, k, 0) != -1)
+			goto bad;
+		__atomic_store_n(&sh->checked, k + 1, __ATOMIC_RELEASE);
+		continue;
+bad:
+		sh->bad++;
+		sh->bad_msg = k;
+		__atomic_store_n(&sh->checked, STRICT_MSGS, __ATOMIC_RELEASE);
+		__atomic_store_n(&sh->posted, STRICT_MSGS, __ATOMIC_RELEASE);
+		syscall(SYS_exit, 4);
+	}
+	syscall(SYS_exit, 0);
+}
+
+TEST_F_TIMEOUT(redir, strict_post_cancel_reap_no_syscall, 300)
+{
+	struct strict_sh *sh;
+	uint8_t *src;
+	uint32_t imp, k;
+	int status;
+	pid_t pid;
+
+	sh = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
+		  -1, 0);
+	ASSERT_NE(MAP_FAILED, sh);
+	src = malloc(STRICT_SLOT);
+	ASSERT_NE(NULL, src);
+	sh->name = vmmc_test_name(5);
+	sh->seed = self->seed;
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid)
+		strict_receiver(sh);
+	while (!__atomic_load_n(&sh->ready, __ATOMIC_ACQUIRE))
+		usleep(1000);
+	ASSERT_EQ(0, vmmc_import(&self->tx, self->rx.info.node_id, sh->name,
+				 &imp, NULL));
+	for (k = 0; k < STRICT_MSGS && !sh->bad; k++) {
+		size_t len = strict_len(self->seed, k);
+		uint64_t off = (uint64_t)(k % VMMC_REDIR_SLOTS) * STRICT_SLOT;
+		struct vmmc_cqe cqe;
+
+		while (__atomic_load_n(&sh->posted, __ATOMIC_ACQUIRE) < k + 1)
+			;
+		if (sh->bad)
+			break;
+		vmmc_fill_pattern(src, len, self->seed, k, 0);
+		ASSERT_EQ(0, vmmc_send(&self->tx, src, len, imp, off, 0, k));
+		ASSERT_EQ(0, vmmc_wait_cqe(&self->tx, &cqe, 20000));
+		ASSERT_EQ(VMMC_ST_OK, cqe.status);
+		__atomic_store_n(&sh->sent, k + 1, __ATOMIC_RELEASE);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status)) TH_LOG("receiver killed by signal %d "
+					      "(a system call under seccomp?)",
+					      WTERMSIG(status));
+	EXPECT_EQ(0, WEXITSTATUS(status));
+	EXPECT_EQ(0, sh->bad) TH_LOG("message %u", sh->bad_msg);
+	EXPECT_EQ(STRICT_MSGS, sh->checked);
+	free(src);
+	munmap(sh, 4096);
 }
 
 TEST_HARNESS_MAIN

@@ -15,7 +15,6 @@
  * Not thread-safe: the endpoint's (one thread at a time), as queue.c.
  */
 #include <errno.h>
-#include <sched.h>
 #include <string.h>
 
 #include "utlb.h"
@@ -89,10 +88,11 @@ int vmmc_redirect_result(struct vmmc_ep *ep, unsigned int slot,
 		return -EINVAL;
 	k = (const struct vmmc_redir_res *)((const char *)ep->evq_map +
 					    VMMC_REDIR_OFF) + slot;
-	for (tries = 0; tries < 100000; tries++) {
-		/* the NIC (a host thread) may be descheduled mid-update */
-		if (tries >= 1000)
-			sched_yield();
+	/*
+	 * The NIC (a host thread) may be descheduled mid-update: retry for
+	 * long, but never enter the kernel (this runs under seccomp strict).
+	 */
+	for (tries = 0; tries < 50000000; tries++) {
 		/* Partner: the NIC's res_write() (fabric_redir.c). */
 		s0 = vmmc_load_acquire(&k->seq);
 		if (s0 & 1)
