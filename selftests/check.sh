@@ -38,15 +38,15 @@ f=$(grep -cE '^not ok [0-9]+' "$results/fabric.log")
 echo "RESULT $p $f 0" > "$results/fabric"
 add_result "$results/fabric" "fabric tests"
 
-echo "==== host: libvmmc UTLB against a stubbed kernel"
+echo "==== host: libvmmc unit tests (UTLB against a stubbed kernel, the shim's address map)"
 if make -s -C ulib test O="$build/ulib" > "$results/utlb.log" 2>&1; then rc=0; else rc=$?; fi
 cat "$results/utlb.log"
-if [ "$rc" -eq 0 ] && grep -qE '^ok [0-9]+' "$results/utlb.log"; then
-	echo "RESULT 1 0 0" > "$results/utlb"
-else
-	echo "RESULT 0 1 0" > "$results/utlb"
-fi
-add_result "$results/utlb" "UTLB unit test"
+p=$(grep -cE '^ok [0-9]+' "$results/utlb.log")
+f=$(grep -cE '^not ok [0-9]+' "$results/utlb.log")
+[ "$rc" -ne 0 ] && [ "$f" -eq 0 ] && f=1
+[ "$p" -lt 2 ] && f=$((f + 2 - p))
+echo "RESULT $p $f 0" > "$results/utlb"
+add_result "$results/utlb" "libvmmc unit tests"
 
 # 2. one node, with a foreign ivshmem device beside the NIC
 echo "==== one node"
