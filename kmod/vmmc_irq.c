@@ -314,17 +314,22 @@ static u64 vmmc_calib_median(struct vmmc_calib *c, bool block)
 }
 
 /**
- * vmmc_calibrate_spin() - measure what blocking for the NIC costs
+ * vmmc_calibrate_spin() - estimate what blocking for the NIC costs
  * @vdev: the NIC, its driver state UP and interrupts set up
  *
  * Competitive notification spins for as long as blocking would cost, so
  * that its total waiting cost is at most twice the best offline choice.
- * That cost is measured here, on the running system: an event (a mailbox
- * NOP posted by a timer while this thread waits) is seen once by a thread
- * that sleeps and is woken by the NIC's MSI-X interrupt, and once by a
- * thread that spins; the difference of the medians is what blocking adds
- * (interrupt, wake-up, scheduling), the NIC's own response time cancelling
- * out. An administrator may override the result (netlink dev-set).
+ * This is the first estimate, made at probe so that the limit is never
+ * unknown: an event (a mailbox NOP posted by a timer while this thread
+ * waits) is seen once by a thread that sleeps and is woken by the NIC's
+ * MSI-X interrupt, and once by a thread that spins; the difference of the
+ * medians is what blocking adds (interrupt, wake-up, scheduling), the
+ * NIC's own response time cancelling out. It is not the path a waiter
+ * pays (the WAIT ioctl on the event vector, the return to user space, a
+ * cost that under TCG grows with how long the vCPU idled), so the first
+ * endpoint opened measures that path and replaces the estimate
+ * (vmmc_spin_store()); the administrator may override both
+ * (vmmc_spin_admin()).
  *
  * Context: process context (probe), sleeps and spins a few ms.
  */
@@ -344,7 +349,81 @@ void vmmc_calibrate_spin(struct vmmc_dev *vdev)
 		dev_warn(&vdev->pdev->dev, "NIC does not answer: spin limit not calibrated\n");
 		return;
 	}
-	vdev->spin_measured_ns = clamp_t(u64, blocked > polled ?
-					 blocked - polled : 1, 1, NSEC_PER_SEC);
-	WRITE_ONCE(vdev->spin_ns, vdev->spin_measured_ns);
+	spin_lock(&vdev->calib_lock);
+	vdev->spin_probe_ns = clamp_t(u64, blocked > polled ?
+				      blocked - polled : 1,
+				      VMMC_SPIN_MIN_NS, VMMC_SPIN_MAX_NS);
+	vdev->spin_measured_ns = vdev->spin_probe_ns;
+	vdev->spin_src = VMMC_SPIN_SRC_PROBE;
+	WRITE_ONCE(vdev->spin_ns, vdev->spin_probe_ns);
+	spin_unlock(&vdev->calib_lock);
+}
+
+/**
+ * vmmc_spin_store() - a waiter's measurement of the cost of blocking
+ * @vdev: the NIC
+ * @spin_ns: measured by libvmmc on its own endpoint (VMMC_IOC_SET_SPIN),
+ *	already range-checked
+ *
+ * The first measurement wins: it replaces the probe's estimate (or an
+ * unknown limit), never another waiter's measurement or the
+ * administrator's choice.
+ *
+ * Context: any; takes calib_lock.
+ * Return: 0, or -EEXIST if the limit was already measured or set.
+ */
+int vmmc_spin_store(struct vmmc_dev *vdev, u32 spin_ns)
+{
+	int err = -EEXIST;
+
+	spin_lock(&vdev->calib_lock);
+	if (vdev->spin_src == VMMC_SPIN_SRC_NONE ||
+	    vdev->spin_src == VMMC_SPIN_SRC_PROBE) {
+		vdev->spin_measured_ns = spin_ns;
+		vdev->spin_src = VMMC_SPIN_SRC_WAITER;
+		WRITE_ONCE(vdev->spin_ns, spin_ns);
+		err = 0;
+	}
+	spin_unlock(&vdev->calib_lock);
+	return err;
+}
+
+/**
+ * vmmc_spin_admin() - the administrator's spin limit (netlink dev-set)
+ * @vdev: the NIC
+ * @spin_ns: the limit in ns; 0: forget any choice and measurement, go
+ *	back to the probe's estimate, and let the next endpoint measure
+ *
+ * Context: any; takes calib_lock.
+ */
+void vmmc_spin_admin(struct vmmc_dev *vdev, u32 spin_ns)
+{
+	spin_lock(&vdev->calib_lock);
+	if (spin_ns) {
+		vdev->spin_src = VMMC_SPIN_SRC_ADMIN;
+	} else {
+		spin_ns = vdev->spin_probe_ns;
+		vdev->spin_measured_ns = spin_ns;
+		vdev->spin_src = spin_ns ? VMMC_SPIN_SRC_PROBE :
+					   VMMC_SPIN_SRC_NONE;
+	}
+	WRITE_ONCE(vdev->spin_ns, spin_ns);
+	spin_unlock(&vdev->calib_lock);
+}
+
+/**
+ * vmmc_spin_get() - a consistent copy of the spin limit's words
+ * @vdev: the NIC
+ * @out: spin_ns, spin_src, spin_probe_ns, spin_measured_ns in that order
+ *
+ * Context: any; takes calib_lock.
+ */
+void vmmc_spin_get(struct vmmc_dev *vdev, u32 out[4])
+{
+	spin_lock(&vdev->calib_lock);
+	out[0] = vdev->spin_ns;
+	out[1] = vdev->spin_src;
+	out[2] = vdev->spin_probe_ns;
+	out[3] = vdev->spin_measured_ns;
+	spin_unlock(&vdev->calib_lock);
 }

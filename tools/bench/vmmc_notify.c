@@ -167,12 +167,16 @@ int main(int argc, char **argv)
 
 	printf("== vmmc_notify: %d events per delay and policy, %d batches, interleaved\n",
 	       count, BATCHES);
-	printf("spin limit %u ns (%s); driver's info.spin_ns %u; C = %u ns; "
+	printf("spin limit %u ns (%s); driver's info.spin_ns %u (%s); C = %u ns; "
 	       "one poll %.1f ns; clock_gettime %.0f ns\n", ws.spin_ns,
 	       ws.spin_source == VMMC_SPIN_OVERRIDE ? "override -s" :
 	       ws.spin_source == VMMC_SPIN_DRIVER ? "driver" :
 	       "FALLBACK: the driver reported 0, VMMC_SPIN_FALLBACK_NS",
-	       ep.info.spin_ns, cost_ns, ws.poll_ps / 1e3, t_clock);
+	       ep.info.spin_ns,
+	       ep.info.spin_src == VMMC_SPIN_SRC_WAITER ? "measured by a waiter" :
+	       ep.info.spin_src == VMMC_SPIN_SRC_PROBE ? "probe estimate" :
+	       ep.info.spin_src == VMMC_SPIN_SRC_ADMIN ? "set by the administrator" :
+	       "unknown", cost_ns, ws.poll_ps / 1e3, t_clock);
 
 	memset(cells, 0, sizeof(cells));
 	for (d = 0; d < MAX_DELAYS; d++) {
