@@ -79,11 +79,12 @@ struct vmmc_dev {
 	u32 nr_nodes;
 	u32 nic_version;
 	/*
-	 * The competitive spin limit. calib_lock guards the four words
-	 * below against each other (probe, VMMC_IOC_SET_SPIN, netlink
-	 * dev-set); a reader of spin_ns alone may READ_ONCE() it.
+	 * The competitive spin limit. calib_lock guards the words below
+	 * against each other (probe, VMMC_IOC_SET_SPIN, netlink dev-set,
+	 * endpoint release); a reader of spin_ns alone may READ_ONCE() it.
 	 */
 	spinlock_t calib_lock;
+	const struct vmmc_ep *spin_claim; /* measuring it; only compared */
 	u32 spin_ns;			/* in use, reported by INFO */
 	u32 spin_src;			/* enum vmmc_spin_src */
 	u32 spin_probe_ns;		/* the probe's estimate; 0: none */

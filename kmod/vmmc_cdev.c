@@ -33,6 +33,7 @@ static int vmmc_open(struct inode *inode, struct file *file)
 
 static int vmmc_release(struct inode *inode, struct file *file)
 {
+	vmmc_spin_release(file->private_data);
 	vmmc_ep_destroy(file->private_data);
 	return 0;
 }
@@ -90,11 +91,15 @@ static long vmmc_ioctl_set_spin(struct vmmc_ep *ep, void __user *uarg)
 
 	if (copy_from_user(&r, uarg, sizeof(r)))
 		return -EFAULT;
-	if (r.flags || r.reserved)
+	if (r.reserved)
+		return -EINVAL;
+	if (r.flags == VMMC_SPIN_CLAIM || r.flags == VMMC_SPIN_UNCLAIM)
+		return r.spin_ns ? -EINVAL : vmmc_spin_store(ep, r.flags, 0);
+	if (r.flags)
 		return -EINVAL;
 	if (r.spin_ns < VMMC_SPIN_MIN_NS || r.spin_ns > VMMC_SPIN_MAX_NS)
 		return -ERANGE;
-	return vmmc_spin_store(ep->vdev, r.spin_ns);
+	return vmmc_spin_store(ep, 0, r.spin_ns);
 }
 
 static long vmmc_ioctl(struct file *file, unsigned int cmd, unsigned long arg)

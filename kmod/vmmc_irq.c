@@ -359,33 +359,65 @@ void vmmc_calibrate_spin(struct vmmc_dev *vdev)
 	spin_unlock(&vdev->calib_lock);
 }
 
+static bool vmmc_spin_open(struct vmmc_dev *vdev)
+{
+	return vdev->spin_src == VMMC_SPIN_SRC_NONE ||
+	       vdev->spin_src == VMMC_SPIN_SRC_PROBE;
+}
+
 /**
  * vmmc_spin_store() - a waiter's measurement of the cost of blocking
- * @vdev: the NIC
- * @spin_ns: measured by libvmmc on its own endpoint (VMMC_IOC_SET_SPIN),
- *	already range-checked
+ * @ep: the endpoint that measured (VMMC_IOC_SET_SPIN)
+ * @flags: 0, VMMC_SPIN_CLAIM or VMMC_SPIN_UNCLAIM
+ * @spin_ns: with @flags 0, the result, already range-checked
  *
- * The first measurement wins: it replaces the probe's estimate (or an
- * unknown limit), never another waiter's measurement or the
- * administrator's choice.
+ * One endpoint at a time claims the measurement; the first result stored
+ * replaces the probe's estimate (or an unknown limit), never another
+ * waiter's measurement or the administrator's choice.
  *
  * Context: any; takes calib_lock.
- * Return: 0, or -EEXIST if the limit was already measured or set.
+ * Return: 0; -EEXIST if the limit was already measured or set; -EBUSY if
+ * another endpoint holds the claim.
  */
-int vmmc_spin_store(struct vmmc_dev *vdev, u32 spin_ns)
+int vmmc_spin_store(const struct vmmc_ep *ep, u32 flags, u32 spin_ns)
 {
-	int err = -EEXIST;
+	struct vmmc_dev *vdev = ep->vdev;
+	int err = 0;
 
 	spin_lock(&vdev->calib_lock);
-	if (vdev->spin_src == VMMC_SPIN_SRC_NONE ||
-	    vdev->spin_src == VMMC_SPIN_SRC_PROBE) {
+	if (flags == VMMC_SPIN_UNCLAIM) {
+		if (vdev->spin_claim == ep)
+			vdev->spin_claim = NULL;
+	} else if (!vmmc_spin_open(vdev)) {
+		err = -EEXIST;
+	} else if (vdev->spin_claim && vdev->spin_claim != ep) {
+		err = -EBUSY;
+	} else if (flags == VMMC_SPIN_CLAIM) {
+		vdev->spin_claim = ep;
+	} else {
+		vdev->spin_claim = NULL;
 		vdev->spin_measured_ns = spin_ns;
 		vdev->spin_src = VMMC_SPIN_SRC_WAITER;
 		WRITE_ONCE(vdev->spin_ns, spin_ns);
-		err = 0;
 	}
 	spin_unlock(&vdev->calib_lock);
 	return err;
+}
+
+/**
+ * vmmc_spin_release() - an endpoint goes away: drop its claim, if any
+ * @ep: the endpoint, before it is freed
+ *
+ * Context: any; takes calib_lock.
+ */
+void vmmc_spin_release(const struct vmmc_ep *ep)
+{
+	struct vmmc_dev *vdev = ep->vdev;
+
+	spin_lock(&vdev->calib_lock);
+	if (vdev->spin_claim == ep)
+		vdev->spin_claim = NULL;
+	spin_unlock(&vdev->calib_lock);
 }
 
 /**

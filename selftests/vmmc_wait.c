@@ -276,8 +276,11 @@ TEST_F(wt, spin_measured_at_open_and_stored)
 	EXPECT_EQ(i.spin_ns, s.spin_ns);
 	EXPECT_EQ(-ETIMEDOUT, vmmc_wait_cqe(&self->ep, &cqe, 0));
 
-	/* bad requests, then a good one that comes too late */
-	EXPECT_EQ(-EINVAL, set_spin(&self->ep, 50000, 1, 0));
+	/* bad requests, then good ones that come too late */
+	EXPECT_EQ(-EINVAL, set_spin(&self->ep, 50000, 4, 0));
+	EXPECT_EQ(-EINVAL, set_spin(&self->ep, 50000, VMMC_SPIN_CLAIM, 0));
+	EXPECT_EQ(-EINVAL, set_spin(&self->ep, 50000, VMMC_SPIN_UNCLAIM, 0));
+	EXPECT_EQ(-EEXIST, set_spin(&self->ep, 0, VMMC_SPIN_CLAIM, 0));
 	EXPECT_EQ(-EINVAL, set_spin(&self->ep, 50000, 0, 1));
 	EXPECT_EQ(-ERANGE, set_spin(&self->ep, VMMC_SPIN_MIN_NS - 1, 0, 0));
 	EXPECT_EQ(-ERANGE, set_spin(&self->ep, VMMC_SPIN_MAX_NS + 1, 0, 0));
@@ -296,14 +299,30 @@ TEST_F(wt, spin_measured_at_open_and_stored)
 	EXPECT_EQ(77777, ep2.info.spin_ns);
 	vmmc_ep_close(&ep2);
 
-	/* reset: the probe's estimate; the first store wins */
+	/* reset: the probe's estimate; one claim at a time, released by
+	 * UNCLAIM or by closing; the first store wins */
 	ASSERT_EQ(0, system(CTL " dev set vmmc0 spin_ns 0"));
 	get_info(&self->ep, &i);
 	EXPECT_EQ(VMMC_SPIN_SRC_PROBE, i.spin_src);
 	probe = i.spin_ns;
 	EXPECT_LT(0, probe);
+	ASSERT_EQ(0, set_spin(&self->ep, 0, VMMC_SPIN_CLAIM, 0));
+	EXPECT_EQ(0, set_spin(&self->ep, 0, VMMC_SPIN_CLAIM, 0));
+	ASSERT_EQ(0, vmmc_ep_open(&ep2, VMMC_DEV));	/* does not measure */
+	EXPECT_EQ(VMMC_SPIN_SRC_PROBE, ep2.info.spin_src);
+	EXPECT_EQ(probe, ep2.info.spin_ns);
+	EXPECT_EQ(-EBUSY, set_spin(&ep2, 0, VMMC_SPIN_CLAIM, 0));
+	EXPECT_EQ(-EBUSY, set_spin(&ep2, 40000, 0, 0));
+	EXPECT_EQ(0, set_spin(&ep2, 0, VMMC_SPIN_UNCLAIM, 0));	/* not its */
+	EXPECT_EQ(0, set_spin(&self->ep, 0, VMMC_SPIN_UNCLAIM, 0));
+	EXPECT_EQ(0, set_spin(&ep2, 0, VMMC_SPIN_CLAIM, 0));
+	EXPECT_EQ(-EBUSY, set_spin(&self->ep, 0, VMMC_SPIN_CLAIM, 0));
+	vmmc_ep_close(&ep2);				/* drops its claim */
+	get_info(&self->ep, &i);
+	EXPECT_EQ(VMMC_SPIN_SRC_PROBE, i.spin_src);
 	EXPECT_EQ(0, set_spin(&self->ep, 50000, 0, 0));
 	EXPECT_EQ(-EEXIST, set_spin(&self->ep, 60000, 0, 0));
+	EXPECT_EQ(-EEXIST, set_spin(&self->ep, 0, VMMC_SPIN_CLAIM, 0));
 	get_info(&self->ep, &i);
 	EXPECT_EQ(VMMC_SPIN_SRC_WAITER, i.spin_src);
 	EXPECT_EQ(50000, i.spin_ns);

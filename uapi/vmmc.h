@@ -491,22 +491,31 @@ enum vmmc_spin_src {
 	VMMC_SPIN_SRC_NR,
 };
 
+/* VMMC_IOC_SET_SPIN flags */
+#define VMMC_SPIN_CLAIM		0x1u	/* this endpoint will measure */
+#define VMMC_SPIN_UNCLAIM	0x2u	/* ... no longer: no result */
+
 /* The range VMMC_IOC_SET_SPIN accepts, in ns. */
 #define VMMC_SPIN_MIN_NS	1000
 #define VMMC_SPIN_MAX_NS	100000000
 
 /**
- * struct vmmc_spin_req - VMMC_IOC_SET_SPIN: store a measured spin limit
- * @spin_ns: the cost of blocking the caller measured on its own endpoint,
- *	VMMC_SPIN_MIN_NS..VMMC_SPIN_MAX_NS
- * @flags: must be zero
+ * struct vmmc_spin_req - VMMC_IOC_SET_SPIN: measure and store the spin limit
+ * @spin_ns: with @flags 0, the cost of blocking the caller measured on its
+ *	own endpoint, VMMC_SPIN_MIN_NS..VMMC_SPIN_MAX_NS; otherwise 0
+ * @flags: 0 (store), VMMC_SPIN_CLAIM or VMMC_SPIN_UNCLAIM
  * @reserved: must be zero
  *
- * Accepted only while the NIC's spin limit is the probe's estimate (or
- * unknown): the first measurement wins, for every endpoint opened from
- * then on, until the administrator resets it. Errors: EINVAL (flags,
- * reserved), ERANGE (@spin_ns out of range), EEXIST (already measured by
- * a waiter or set by the administrator: read VMMC_IOC_INFO again).
+ * Only one endpoint measures: it first claims the measurement
+ * (VMMC_SPIN_CLAIM), then stores its result (flags 0), or gives the claim
+ * up (VMMC_SPIN_UNCLAIM); closing the endpoint gives it up too. Both
+ * claiming and storing are accepted only while the NIC's spin limit is the
+ * probe's estimate (or unknown): the stored value holds for every endpoint
+ * opened from then on, until the administrator resets it. Errors: EINVAL
+ * (flags, reserved, @spin_ns with a claim), ERANGE (@spin_ns out of
+ * range), EEXIST (already measured by a waiter or set by the
+ * administrator: read VMMC_IOC_INFO again), EBUSY (another endpoint holds
+ * the claim).
  */
 struct vmmc_spin_req {
 	__u32 spin_ns;

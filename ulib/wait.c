@@ -323,8 +323,10 @@ void vmmc_wait_setup(struct vmmc_ep *ep)
  * (K at the ends if it never crosses). K is measured with the costs the
  * waiter really pays, which the driver's probe (a kernel thread on the
  * control vector) cannot see.
- * It takes about MEASURE_ROUNDS x MEASURE_BURST x (4 ms + 8 K), about
- * 100 ms under TCG.
+ * It takes about MEASURE_ROUNDS x MEASURE_BURST x (8 ms + 8 K), 0.1-0.2 s
+ * under TCG; beyond 2 s (a host too loaded) it gives up and the driver's
+ * estimate stays. One endpoint measures at a time (VMMC_SPIN_CLAIM): the
+ * others opened meanwhile use the estimate.
  * With VMMC_SPIN_DEBUG set in the environment the curve goes to stderr.
  */
 #define MEASURE_DELAYS	8		/* 16 us .. 2048 us */
@@ -333,6 +335,7 @@ void vmmc_wait_setup(struct vmmc_ep *ep)
 #define MEASURE_BURST	4		/* events per visit, the first not counted */
 #define MEASURE_SAMPLES	(MEASURE_ROUNDS * (MEASURE_BURST - 1))
 #define MEASURE_SHORT	4		/* polled too: 16 us .. 128 us */
+#define MEASURE_MAX_NS	(2000 * NSEC_PER_MSEC)	/* give up after */
 #define MEASURE_TAG	0x766d6d6353504e00ULL	/* "vmmcSPN" + delay */
 
 static uint64_t thread_cpu_ns(void)
@@ -422,10 +425,13 @@ static int spin_crossing(struct vmmc_ep *ep, uint64_t *out)
 	uint64_t pcpu[MEASURE_SHORT][MEASURE_SAMPLES];
 	uint64_t k[MEASURE_DELAYS], d[MEASURE_DELAYS], p[MEASURE_SHORT];
 	bool debug = getenv("VMMC_SPIN_DEBUG") != NULL;
+	uint64_t deadline = now_ns() + MEASURE_MAX_NS;
 	int i, r, at, starved = 0, err = 0;
 	double x0, x1, y0, y1;
 
 	for (r = 0; !err && r < MEASURE_ROUNDS; r++) {
+		if (now_ns() > deadline)
+			return -ETIMEDOUT;	/* a host this loaded: later */
 		at = r * (MEASURE_BURST - 1);
 		for (i = 0; !err && i < MEASURE_DELAYS; i++) {
 			err = burst(ep, VMMC_WAIT_BLOCK, MEASURE_MIN_US << i,
@@ -510,17 +516,26 @@ void vmmc_spin_measure(struct vmmc_ep *ep)
 	if (ep->info.spin_src == VMMC_SPIN_SRC_WAITER ||
 	    ep->info.spin_src == VMMC_SPIN_SRC_ADMIN)
 		return;
+	/* one endpoint measures; the others use the estimate meanwhile */
+	req.flags = VMMC_SPIN_CLAIM;
+	if (ioctl(ep->fd, VMMC_IOC_SET_SPIN, &req) < 0) {
+		if (errno == EEXIST)
+			goto reread;
+		return;
+	}
 	memcpy(poll_cost, ep->poll_ps, sizeof(poll_cost));
 	err = spin_crossing(ep, &c);
 	/* as if nothing happened: counters, policy, poll calibration */
 	memcpy(ep->poll_ps, poll_cost, sizeof(poll_cost));
 	ep->wait_policy = policy;
 	ep->wstats = saved;
-	if (err)
-		return;
-	req.spin_ns = (uint32_t)c;
+	req.flags = err ? VMMC_SPIN_UNCLAIM : 0;
+	req.spin_ns = err ? 0 : (uint32_t)c;
 	if (ioctl(ep->fd, VMMC_IOC_SET_SPIN, &req) < 0 && errno != EEXIST)
 		return;
+	if (err)
+		return;
+reread:
 	if (ioctl(ep->fd, VMMC_IOC_INFO, &info) == 0) {
 		ep->info.spin_ns = info.spin_ns;
 		ep->info.spin_src = info.spin_src;
