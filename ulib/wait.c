@@ -320,7 +320,9 @@ void vmmc_wait_setup(struct vmmc_ep *ep)
  * the previous delay left them (the simulated NIC sleeps after 100 us
  * without work) rather than the steady state of events that far apart.
  * C is the crossing, interpolated between the two grid points around it
- * (K at the ends if it never crosses). K is measured with the costs the
+ * (K at the ends if it never crosses). The short delays are also waited
+ * for by POLL: if polling costs as much as blocking at most of them, C is
+ * VMMC_SPIN_MIN_NS (see below). K is measured with the costs the
  * waiter really pays, which the driver's probe (a kernel thread on the
  * control vector) cannot see.
  * It takes about MEASURE_ROUNDS x MEASURE_BURST x (8 ms + 8 K), 0.1-0.2 s
@@ -449,8 +451,9 @@ static int spin_crossing(struct vmmc_ep *ep, uint64_t *out)
 		k[i] = median_u64(lat[i], MEASURE_SAMPLES) +
 		       median_u64(cpu[i], MEASURE_SAMPLES);
 		if (i < MEASURE_SHORT) {
-			p[i] = median_u64(plat[i], MEASURE_SAMPLES);
-			starved += 2 * p[i] >= k[i];
+			p[i] = median_u64(plat[i], MEASURE_SAMPLES) +
+			       median_u64(pcpu[i], MEASURE_SAMPLES);
+			starved += p[i] >= k[i];
 		}
 		if (debug)
 			fprintf(stderr, "libvmmc: spin limit: K(%llu us) = %llu us (latency %llu + cpu %llu)",
@@ -459,21 +462,22 @@ static int spin_crossing(struct vmmc_ep *ep, uint64_t *out)
 				(unsigned long long)lat[i][MEASURE_SAMPLES / 2] / 1000,
 				(unsigned long long)cpu[i][MEASURE_SAMPLES / 2] / 1000);
 		if (debug && i < MEASURE_SHORT)
-			fprintf(stderr, "; polled latency %llu us",
+			fprintf(stderr, "; polling costs %llu us",
 				(unsigned long long)p[i] / 1000);
 		if (debug)
 			fprintf(stderr, "\n");
 	}
 	if (2 * starved > MEASURE_SHORT) {
 		/*
-		 * Spinning delays the event itself: the NIC (a host thread
-		 * under QEMU) shares the host CPUs with this spinning vCPU,
-		 * and on a loaded host it is starved. Polling's own latency
-		 * is then at least half of what blocking costs at most short
-		 * delays, so no spin is within 2x of blocking: block at once.
+		 * Polling costs at least as much as blocking even at most of
+		 * the short delays: the offline choice is to block at every
+		 * delay, and so is ours. This happens when spinning delays
+		 * the event itself: the NIC (a host thread under QEMU) shares
+		 * the host CPUs with this spinning vCPU, and on a loaded host
+		 * it is starved.
 		 */
 		if (debug)
-			fprintf(stderr, "libvmmc: spin limit: polling starves the NIC here: spin %u ns\n",
+			fprintf(stderr, "libvmmc: spin limit: polling costs more than blocking here: spin %u ns\n",
 				VMMC_SPIN_MIN_NS);
 		*out = VMMC_SPIN_MIN_NS;
 		return 0;
