@@ -319,8 +319,8 @@ static u64 vmmc_calib_median(struct vmmc_calib *c, bool block)
  *
  * Competitive notification spins for as long as blocking would cost, so
  * that its total waiting cost is at most twice the best offline choice.
- * This is the first estimate, made at probe so that the limit is never
- * unknown: an event (a mailbox NOP posted by a timer while this thread
+ * This is the first estimate, made at probe so that the limit is known
+ * before any endpoint opens: an event (a mailbox NOP posted by a timer while this thread
  * waits) is seen once by a thread that sleeps and is woken by the NIC's
  * MSI-X interrupt, and once by a thread that spins; the difference of the
  * medians is what blocking adds (interrupt, wake-up, scheduling), the
