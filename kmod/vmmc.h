@@ -78,8 +78,19 @@ struct vmmc_dev {
 	u32 node_id;			/* cached at probe */
 	u32 nr_nodes;
 	u32 nic_version;
-	u32 spin_ns;			/* competitive spin limit (INFO) */
-	u32 spin_measured_ns;		/* the cost of blocking, at probe */
+	/*
+	 * The competitive spin limit. calib_lock guards the words below
+	 * against each other (probe, VMMC_IOC_SET_SPIN, netlink dev-set,
+	 * endpoint release); a reader of spin_ns alone may READ_ONCE() it.
+	 */
+	spinlock_t calib_lock;
+	const struct vmmc_ep *spin_claim; /* measuring it; only compared */
+	u32 spin_ns;			/* in use, reported by INFO */
+	u32 spin_src;			/* enum vmmc_spin_src */
+	u32 spin_probe_ns;		/* the probe's estimate; 0: none */
+	u32 spin_measured_ns;		/* a waiter's measurement, else
+					 * the probe's estimate
+					 */
 
 	/*
 	 * Guards dead against the process-context users of SRAM and BAR0

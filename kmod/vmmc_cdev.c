@@ -33,6 +33,7 @@ static int vmmc_open(struct inode *inode, struct file *file)
 
 static int vmmc_release(struct inode *inode, struct file *file)
 {
+	vmmc_spin_release(file->private_data);
 	vmmc_ep_destroy(file->private_data);
 	return 0;
 }
@@ -40,6 +41,7 @@ static int vmmc_release(struct inode *inode, struct file *file)
 static long vmmc_ioctl_info(struct vmmc_ep *ep, void __user *uarg)
 {
 	struct vmmc_dev *vdev = ep->vdev;
+	u32 spin[4];
 	struct vmmc_info info = {
 		.abi_version	= VMMC_ABI_VERSION,
 		.nic_version	= vdev->nic_version,
@@ -61,8 +63,11 @@ static long vmmc_ioctl_info(struct vmmc_ep *ep, void __user *uarg)
 		.epinfo_off	= VMMC_EPINFO_OFF,
 		.utlb_slots	= VMMC_UTLB_SLOTS,
 		.max_imports	= VMMC_MAX_IMPORTS,
-		.spin_ns	= READ_ONCE(vdev->spin_ns),
 	};
+
+	vmmc_spin_get(vdev, spin);
+	info.spin_ns = spin[0];
+	info.spin_src = spin[1];
 
 	if (copy_to_user(uarg, &info, sizeof(info)))
 		return -EFAULT;
@@ -78,6 +83,23 @@ static long vmmc_ioctl_wait(struct vmmc_ep *ep, void __user *uarg)
 	if (w.flags || w.reserved[0] || w.reserved[1])
 		return -EINVAL;
 	return vmmc_ep_wait(ep, w.timeout_ms);
+}
+
+static long vmmc_ioctl_set_spin(struct vmmc_ep *ep, void __user *uarg)
+{
+	struct vmmc_spin_req r;
+
+	if (copy_from_user(&r, uarg, sizeof(r)))
+		return -EFAULT;
+	if (r.reserved)
+		return -EINVAL;
+	if (r.flags == VMMC_SPIN_CLAIM || r.flags == VMMC_SPIN_UNCLAIM)
+		return r.spin_ns ? -EINVAL : vmmc_spin_store(ep, r.flags, 0);
+	if (r.flags)
+		return -EINVAL;
+	if (r.spin_ns < VMMC_SPIN_MIN_NS || r.spin_ns > VMMC_SPIN_MAX_NS)
+		return -ERANGE;
+	return vmmc_spin_store(ep, 0, r.spin_ns);
 }
 
 static long vmmc_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
@@ -102,6 +124,8 @@ static long vmmc_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		return vmmc_ioctl_pin(ep, uarg);
 	case VMMC_IOC_UNPIN:
 		return vmmc_ioctl_unpin(ep, uarg);
+	case VMMC_IOC_SET_SPIN:
+		return vmmc_ioctl_set_spin(ep, uarg);
 	default:
 		return -ENOTTY;
 	}

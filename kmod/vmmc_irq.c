@@ -238,6 +238,7 @@ static int vmmc_cmp_u64(const void *a, const void *b)
 #define VMMC_CALIB_ROUNDS	11
 #define VMMC_CALIB_DELAY_NS	(300 * NSEC_PER_USEC)
 #define VMMC_CALIB_TIMEOUT_NS	(20 * NSEC_PER_MSEC)
+#define VMMC_CALIB_BUDGET_NS	(200 * NSEC_PER_MSEC)	/* per phase */
 
 struct vmmc_calib {
 	struct hrtimer timer;
@@ -299,52 +300,173 @@ static u64 vmmc_calib_round(struct vmmc_calib *c, bool block)
 	return max_t(u64, seen - READ_ONCE(c->fired), 1);
 }
 
-static u64 vmmc_calib_median(struct vmmc_calib *c, bool block)
+/*
+ * The median of up to VMMC_CALIB_ROUNDS rounds the NIC answered in time
+ * (a loaded host may miss some), tried until @deadline (ktime ns); 0 if
+ * fewer than 3 were answered.
+ */
+static u64 vmmc_calib_median(struct vmmc_calib *c, bool block, u64 deadline)
 {
 	u64 t[VMMC_CALIB_ROUNDS];
-	int i;
+	int n = 0, tries;
 
-	for (i = 0; i < VMMC_CALIB_ROUNDS; i++) {
-		t[i] = vmmc_calib_round(c, block);
-		if (!t[i])
-			return 0;
+	for (tries = 0; n < VMMC_CALIB_ROUNDS && tries < 2 * VMMC_CALIB_ROUNDS &&
+	     ktime_get_ns() < deadline; tries++) {
+		t[n] = vmmc_calib_round(c, block);
+		if (t[n])
+			n++;
 	}
-	sort(t, VMMC_CALIB_ROUNDS, sizeof(t[0]), vmmc_cmp_u64, NULL);
-	return t[VMMC_CALIB_ROUNDS / 2];
+	if (n < 3)
+		return 0;
+	sort(t, n, sizeof(t[0]), vmmc_cmp_u64, NULL);
+	return t[n / 2];
 }
 
 /**
- * vmmc_calibrate_spin() - measure what blocking for the NIC costs
+ * vmmc_calibrate_spin() - estimate what blocking for the NIC costs
  * @vdev: the NIC, its driver state UP and interrupts set up
  *
  * Competitive notification spins for as long as blocking would cost, so
  * that its total waiting cost is at most twice the best offline choice.
- * That cost is measured here, on the running system: an event (a mailbox
- * NOP posted by a timer while this thread waits) is seen once by a thread
- * that sleeps and is woken by the NIC's MSI-X interrupt, and once by a
- * thread that spins; the difference of the medians is what blocking adds
- * (interrupt, wake-up, scheduling), the NIC's own response time cancelling
- * out. An administrator may override the result (netlink dev-set).
+ * This is the first estimate, made at probe so that the limit is known
+ * before any endpoint opens: an event (a mailbox NOP posted by a timer while this thread
+ * waits) is seen once by a thread that sleeps and is woken by the NIC's
+ * MSI-X interrupt, and once by a thread that spins; the difference of the
+ * medians is what blocking adds (interrupt, wake-up, scheduling), the
+ * NIC's own response time cancelling out. It is not the path a waiter
+ * pays (the WAIT ioctl on the event vector, the return to user space, a
+ * cost that under TCG grows with how long the vCPU idled), so the first
+ * endpoint opened measures that path and replaces the estimate
+ * (vmmc_spin_store()); the administrator may override both
+ * (vmmc_spin_admin()).
  *
- * Context: process context (probe), sleeps and spins a few ms.
+ * Context: process context (probe), sleeps and spins a few ms; on a
+ * loaded host that drops rounds, at most about 0.4 s.
  */
 void vmmc_calibrate_spin(struct vmmc_dev *vdev)
 {
 	struct vmmc_calib c = { .vdev = vdev };
-	u64 blocked, polled;
+	u64 blocked, polled, start = ktime_get_ns();
 
 	hrtimer_init(&c.timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL);
 	c.timer.function = vmmc_calib_fire;
 	mutex_lock(&vdev->kcmd_lock);
 	vmmc_calib_round(&c, false);	/* wakes the NIC up; not counted */
-	polled = vmmc_calib_median(&c, false);
-	blocked = polled ? vmmc_calib_median(&c, true) : 0;
+	polled = vmmc_calib_median(&c, false, start + VMMC_CALIB_BUDGET_NS);
+	blocked = polled ? vmmc_calib_median(&c, true,
+					     start + 2 * VMMC_CALIB_BUDGET_NS) : 0;
 	mutex_unlock(&vdev->kcmd_lock);
 	if (!polled || !blocked) {
 		dev_warn(&vdev->pdev->dev, "NIC does not answer: spin limit not calibrated\n");
 		return;
 	}
-	vdev->spin_measured_ns = clamp_t(u64, blocked > polled ?
-					 blocked - polled : 1, 1, NSEC_PER_SEC);
-	WRITE_ONCE(vdev->spin_ns, vdev->spin_measured_ns);
+	spin_lock(&vdev->calib_lock);
+	vdev->spin_probe_ns = clamp_t(u64, blocked > polled ?
+				      blocked - polled : 1,
+				      VMMC_SPIN_MIN_NS, VMMC_SPIN_MAX_NS);
+	vdev->spin_measured_ns = vdev->spin_probe_ns;
+	vdev->spin_src = VMMC_SPIN_SRC_PROBE;
+	WRITE_ONCE(vdev->spin_ns, vdev->spin_probe_ns);
+	spin_unlock(&vdev->calib_lock);
+}
+
+static bool vmmc_spin_open(struct vmmc_dev *vdev)
+{
+	return vdev->spin_src == VMMC_SPIN_SRC_NONE ||
+	       vdev->spin_src == VMMC_SPIN_SRC_PROBE;
+}
+
+/**
+ * vmmc_spin_store() - a waiter's measurement of the cost of blocking
+ * @ep: the endpoint that measured (VMMC_IOC_SET_SPIN)
+ * @flags: 0, VMMC_SPIN_CLAIM or VMMC_SPIN_UNCLAIM
+ * @spin_ns: with @flags 0, the result, already range-checked
+ *
+ * One endpoint at a time claims the measurement; the first result stored
+ * replaces the probe's estimate (or an unknown limit), never another
+ * waiter's measurement or the administrator's choice.
+ *
+ * Context: any; takes calib_lock.
+ * Return: 0; -EEXIST if the limit was already measured or set; -EBUSY if
+ * another endpoint holds the claim.
+ */
+int vmmc_spin_store(const struct vmmc_ep *ep, u32 flags, u32 spin_ns)
+{
+	struct vmmc_dev *vdev = ep->vdev;
+	int err = 0;
+
+	spin_lock(&vdev->calib_lock);
+	if (flags == VMMC_SPIN_UNCLAIM) {
+		if (vdev->spin_claim == ep)
+			vdev->spin_claim = NULL;
+	} else if (!vmmc_spin_open(vdev)) {
+		err = -EEXIST;
+	} else if (vdev->spin_claim && vdev->spin_claim != ep) {
+		err = -EBUSY;
+	} else if (flags == VMMC_SPIN_CLAIM) {
+		vdev->spin_claim = ep;
+	} else {
+		vdev->spin_claim = NULL;
+		vdev->spin_measured_ns = spin_ns;
+		vdev->spin_src = VMMC_SPIN_SRC_WAITER;
+		WRITE_ONCE(vdev->spin_ns, spin_ns);
+	}
+	spin_unlock(&vdev->calib_lock);
+	return err;
+}
+
+/**
+ * vmmc_spin_release() - an endpoint goes away: drop its claim, if any
+ * @ep: the endpoint, before it is freed
+ *
+ * Context: any; takes calib_lock.
+ */
+void vmmc_spin_release(const struct vmmc_ep *ep)
+{
+	struct vmmc_dev *vdev = ep->vdev;
+
+	spin_lock(&vdev->calib_lock);
+	if (vdev->spin_claim == ep)
+		vdev->spin_claim = NULL;
+	spin_unlock(&vdev->calib_lock);
+}
+
+/**
+ * vmmc_spin_admin() - the administrator's spin limit (netlink dev-set)
+ * @vdev: the NIC
+ * @spin_ns: the limit in ns; 0: forget any choice and measurement, go
+ *	back to the probe's estimate, and let the next endpoint measure
+ *
+ * Context: any; takes calib_lock.
+ */
+void vmmc_spin_admin(struct vmmc_dev *vdev, u32 spin_ns)
+{
+	spin_lock(&vdev->calib_lock);
+	if (spin_ns) {
+		vdev->spin_src = VMMC_SPIN_SRC_ADMIN;
+	} else {
+		spin_ns = vdev->spin_probe_ns;
+		vdev->spin_measured_ns = spin_ns;
+		vdev->spin_src = spin_ns ? VMMC_SPIN_SRC_PROBE :
+					   VMMC_SPIN_SRC_NONE;
+	}
+	WRITE_ONCE(vdev->spin_ns, spin_ns);
+	spin_unlock(&vdev->calib_lock);
+}
+
+/**
+ * vmmc_spin_get() - a consistent copy of the spin limit's words
+ * @vdev: the NIC
+ * @out: spin_ns, spin_src, spin_probe_ns, spin_measured_ns in that order
+ *
+ * Context: any; takes calib_lock.
+ */
+void vmmc_spin_get(struct vmmc_dev *vdev, u32 out[4])
+{
+	spin_lock(&vdev->calib_lock);
+	out[0] = vdev->spin_ns;
+	out[1] = vdev->spin_src;
+	out[2] = vdev->spin_probe_ns;
+	out[3] = vdev->spin_measured_ns;
+	spin_unlock(&vdev->calib_lock);
 }

@@ -58,6 +58,10 @@ int vmmc_irq_setup(struct vmmc_dev *vdev);
 void vmmc_irq_teardown(struct vmmc_dev *vdev);
 int vmmc_ep_wait(struct vmmc_ep *ep, u32 timeout_ms);
 void vmmc_calibrate_spin(struct vmmc_dev *vdev);
+int vmmc_spin_store(const struct vmmc_ep *ep, u32 flags, u32 spin_ns);
+void vmmc_spin_release(const struct vmmc_ep *ep);
+void vmmc_spin_admin(struct vmmc_dev *vdev, u32 spin_ns);
+void vmmc_spin_get(struct vmmc_dev *vdev, u32 out[4]);
 __poll_t vmmc_ep_poll(struct vmmc_ep *ep, struct file *file,
 		      struct poll_table_struct *wait);
 

@@ -150,6 +150,7 @@ static int vmmc_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	mutex_init(&vdev->ep_lock);
 	mutex_init(&vdev->exp_lock);
 	mutex_init(&vdev->kcmd_lock);
+	spin_lock_init(&vdev->calib_lock);
 	init_waitqueue_head(&vdev->ctrl_wq);
 	for (i = 0; i < VMMC_MAX_EPS; i++)
 		init_waitqueue_head(&vdev->ep_wq[i]);
@@ -223,9 +224,9 @@ static int vmmc_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	list_add_tail(&vdev->list, &vmmc_devs);
 	mutex_unlock(&vmmc_devs_lock);
 
-	dev_info(&pdev->dev, "vmmc%d: node %u of %u, NIC version %u, blocking costs %u ns\n",
+	dev_info(&pdev->dev, "vmmc%d: node %u of %u, NIC version %u, blocking costs about %u ns (probe estimate)\n",
 		 vdev->index, vdev->node_id, vdev->nr_nodes, VMMC_NIC_VERSION,
-		 vdev->spin_measured_ns);
+		 vdev->spin_probe_ns);
 	return 0;
 
 out_drv_down:

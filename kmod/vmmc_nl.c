@@ -97,6 +97,7 @@ static int vmmc_nl_fill_dev(struct sk_buff *skb, struct vmmc_dev *vdev,
 			    u32 portid, u32 seq, int flags)
 {
 	unsigned int live;
+	u32 spin[4];
 	void *hdr;
 
 	hdr = genlmsg_put(skb, portid, seq, &vmmc_nl_family, flags,
@@ -107,6 +108,7 @@ static int vmmc_nl_fill_dev(struct sk_buff *skb, struct vmmc_dev *vdev,
 	mutex_lock(&vdev->ep_lock);
 	live = vdev->live_eps;
 	mutex_unlock(&vdev->ep_lock);
+	vmmc_spin_get(vdev, spin);
 
 	if (nla_put_u32(skb, VMMC_NL_A_DEV_INDEX, vdev->index) ||
 	    nla_put_string(skb, VMMC_NL_A_DEV_NAME, dev_name(&vdev->cdev_dev)) ||
@@ -119,9 +121,10 @@ static int vmmc_nl_fill_dev(struct sk_buff *skb, struct vmmc_dev *vdev,
 	    nla_put_u32(skb, VMMC_NL_A_LIVE_EPS, live) ||
 	    nla_put_u32(skb, VMMC_NL_A_NIC_FLAGS,
 			READ_ONCE(vdev->status->flags)) ||
-	    nla_put_u32(skb, VMMC_NL_A_SPIN_NS, READ_ONCE(vdev->spin_ns)) ||
-	    nla_put_u32(skb, VMMC_NL_A_SPIN_MEASURED_NS,
-			vdev->spin_measured_ns) ||
+	    nla_put_u32(skb, VMMC_NL_A_SPIN_NS, spin[0]) ||
+	    nla_put_u32(skb, VMMC_NL_A_SPIN_SOURCE, spin[1]) ||
+	    nla_put_u32(skb, VMMC_NL_A_SPIN_PROBE_NS, spin[2]) ||
+	    nla_put_u32(skb, VMMC_NL_A_SPIN_MEASURED_NS, spin[3]) ||
 	    vmmc_nl_put_stats(skb, vdev)) {
 		genlmsg_cancel(skb, hdr);
 		return -EMSGSIZE;
@@ -187,8 +190,8 @@ static int vmmc_nl_dev_set_doit(struct sk_buff *skb, struct genl_info *info)
 		if (vdev->index != index)
 			continue;
 		/* read by endpoints opened from now on (VMMC_IOC_INFO) */
-		WRITE_ONCE(vdev->spin_ns,
-			   nla_get_u32(info->attrs[VMMC_NL_A_SPIN_NS]));
+		vmmc_spin_admin(vdev,
+				nla_get_u32(info->attrs[VMMC_NL_A_SPIN_NS]));
 		err = 0;
 		break;
 	}

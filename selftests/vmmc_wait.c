@@ -7,9 +7,14 @@
  * event that arrives within the spin without blocking, and with a short
  * one blocks and is woken by the NIC's interrupt; in a loop of delayed
  * NOPs with random delays around the spin limit, several in flight, every
- * completion is seen exactly once.
+ * completion is seen exactly once. The spin limit: the first open measures
+ * it on its endpoint and stores it (VMMC_IOC_SET_SPIN, first one wins,
+ * exact errnos for bad requests), leaving the endpoint's counters and
+ * rings as if nothing happened; the administrator's reset (spin_ns 0)
+ * brings back the probe's estimate and the next open measures again.
  */
 #include <errno.h>
+#include <sys/ioctl.h>
 
 #include "kselftest_harness.h"
 #include "vmmc_test.h"
@@ -230,6 +235,113 @@ TEST_F(wt, no_lost_event)
 	       (unsigned long long)s.block_wakeups_with_event);
 	EXPECT_LT(0, s.spin_hits);
 	EXPECT_LT(0, s.block_wakeups_with_event);
+}
+
+static int set_spin(struct vmmc_ep *ep, uint32_t ns, uint32_t flags,
+		    uint64_t reserved)
+{
+	struct vmmc_spin_req r = {
+		.spin_ns = ns, .flags = flags, .reserved = reserved,
+	};
+
+	return ioctl(ep->fd, VMMC_IOC_SET_SPIN, &r) ? -errno : 0;
+}
+
+static void get_info(struct vmmc_ep *ep, struct vmmc_info *i)
+{
+	memset(i, 0, sizeof(*i));
+	if (ioctl(ep->fd, VMMC_IOC_INFO, i))
+		i->spin_src = VMMC_SPIN_SRC_NR;	/* fails the caller's check */
+}
+
+TEST_F(wt, spin_measured_at_open_and_stored)
+{
+	struct vmmc_wait_stats s;
+	struct vmmc_info i;
+	struct vmmc_ep ep2;
+	struct vmmc_cqe cqe;
+	uint32_t probe;
+
+	/* this open, or an earlier one, measured it; it left no trace */
+	get_info(&self->ep, &i);
+	ASSERT_EQ(VMMC_SPIN_SRC_WAITER, i.spin_src);
+	EXPECT_LE(VMMC_SPIN_MIN_NS, i.spin_ns);
+	EXPECT_GE(VMMC_SPIN_MAX_NS, i.spin_ns);
+	EXPECT_EQ(i.spin_ns, self->ep.info.spin_ns);
+	vmmc_wait_stats(&self->ep, &s);
+	EXPECT_EQ(0, s.waits);
+	EXPECT_EQ(0, s.blocks);
+	EXPECT_EQ(0, s.spin_hits);
+	EXPECT_EQ(VMMC_SPIN_DRIVER, s.spin_source);
+	EXPECT_EQ(i.spin_ns, s.spin_ns);
+	EXPECT_EQ(-ETIMEDOUT, vmmc_wait_cqe(&self->ep, &cqe, 0));
+
+	/* bad requests, then good ones that come too late */
+	EXPECT_EQ(-EINVAL, set_spin(&self->ep, 50000, 4, 0));
+	EXPECT_EQ(-EINVAL, set_spin(&self->ep, 50000, VMMC_SPIN_CLAIM, 0));
+	EXPECT_EQ(-EINVAL, set_spin(&self->ep, 50000, VMMC_SPIN_UNCLAIM, 0));
+	EXPECT_EQ(-EEXIST, set_spin(&self->ep, 0, VMMC_SPIN_CLAIM, 0));
+	EXPECT_EQ(-EINVAL, set_spin(&self->ep, 50000, 0, 1));
+	EXPECT_EQ(-ERANGE, set_spin(&self->ep, VMMC_SPIN_MIN_NS - 1, 0, 0));
+	EXPECT_EQ(-ERANGE, set_spin(&self->ep, VMMC_SPIN_MAX_NS + 1, 0, 0));
+	EXPECT_EQ(-EEXIST, set_spin(&self->ep, 50000, 0, 0));
+	get_info(&self->ep, &i);
+	EXPECT_EQ(VMMC_SPIN_SRC_WAITER, i.spin_src);
+	EXPECT_EQ(self->ep.info.spin_ns, i.spin_ns);
+
+	/* the administrator's choice is never replaced by a measurement */
+	ASSERT_EQ(0, system(CTL " dev set vmmc0 spin_ns 77777"));
+	get_info(&self->ep, &i);
+	EXPECT_EQ(VMMC_SPIN_SRC_ADMIN, i.spin_src);
+	EXPECT_EQ(77777, i.spin_ns);
+	EXPECT_EQ(-EEXIST, set_spin(&self->ep, 50000, 0, 0));
+	ASSERT_EQ(0, vmmc_ep_open(&ep2, VMMC_DEV));
+	EXPECT_EQ(77777, ep2.info.spin_ns);
+	vmmc_ep_close(&ep2);
+
+	/* reset: the probe's estimate; one claim at a time, released by
+	 * UNCLAIM or by closing; the first store wins */
+	ASSERT_EQ(0, system(CTL " dev set vmmc0 spin_ns 0"));
+	get_info(&self->ep, &i);
+	probe = i.spin_ns;	/* 0 if the NIC did not answer the probe */
+	EXPECT_EQ(probe ? VMMC_SPIN_SRC_PROBE : VMMC_SPIN_SRC_NONE,
+		  i.spin_src);
+	ASSERT_EQ(0, set_spin(&self->ep, 0, VMMC_SPIN_CLAIM, 0));
+	EXPECT_EQ(0, set_spin(&self->ep, 0, VMMC_SPIN_CLAIM, 0));
+	ASSERT_EQ(0, vmmc_ep_open(&ep2, VMMC_DEV));	/* does not measure */
+	EXPECT_EQ(i.spin_src, ep2.info.spin_src);
+	EXPECT_EQ(probe, ep2.info.spin_ns);
+	EXPECT_EQ(-EBUSY, set_spin(&ep2, 0, VMMC_SPIN_CLAIM, 0));
+	EXPECT_EQ(-EBUSY, set_spin(&ep2, 40000, 0, 0));
+	EXPECT_EQ(0, set_spin(&ep2, 0, VMMC_SPIN_UNCLAIM, 0));	/* not its */
+	EXPECT_EQ(0, set_spin(&self->ep, 0, VMMC_SPIN_UNCLAIM, 0));
+	EXPECT_EQ(0, set_spin(&ep2, 0, VMMC_SPIN_CLAIM, 0));
+	EXPECT_EQ(-EBUSY, set_spin(&self->ep, 0, VMMC_SPIN_CLAIM, 0));
+	vmmc_ep_close(&ep2);				/* drops its claim */
+	get_info(&self->ep, &i);
+	EXPECT_EQ(probe ? VMMC_SPIN_SRC_PROBE : VMMC_SPIN_SRC_NONE,
+		  i.spin_src);
+	EXPECT_EQ(0, set_spin(&self->ep, 50000, 0, 0));
+	EXPECT_EQ(-EEXIST, set_spin(&self->ep, 60000, 0, 0));
+	EXPECT_EQ(-EEXIST, set_spin(&self->ep, 0, VMMC_SPIN_CLAIM, 0));
+	get_info(&self->ep, &i);
+	EXPECT_EQ(VMMC_SPIN_SRC_WAITER, i.spin_src);
+	EXPECT_EQ(50000, i.spin_ns);
+
+	/* reset again: the next open measures and stores it */
+	ASSERT_EQ(0, system(CTL " dev set vmmc0 spin_ns 0"));
+	ASSERT_EQ(0, vmmc_ep_open(&ep2, VMMC_DEV));
+	EXPECT_EQ(VMMC_SPIN_SRC_WAITER, ep2.info.spin_src);
+	get_info(&self->ep, &i);
+	EXPECT_EQ(VMMC_SPIN_SRC_WAITER, i.spin_src);
+	EXPECT_EQ(ep2.info.spin_ns, i.spin_ns);
+	vmmc_wait_stats(&ep2, &s);
+	EXPECT_EQ(0, s.waits);
+	EXPECT_EQ(0, s.poll_ps);	/* its poll calibration is undone too */
+	EXPECT_EQ(-ETIMEDOUT, vmmc_wait_cqe(&ep2, &cqe, 0));
+	TH_LOG("probe estimate %u ns, measured at open %u ns", probe,
+	       ep2.info.spin_ns);
+	vmmc_ep_close(&ep2);
 }
 
 TEST_HARNESS_MAIN

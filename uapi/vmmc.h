@@ -552,13 +552,65 @@ struct vmmc_info {
 	__u32 utlb_slots;	/* VMMC_UTLB_SLOTS */
 	__u32 max_imports;	/* VMMC_MAX_IMPORTS */
 	__u32 spin_ns;		/* competitive notification: how long to
-				 * spin before blocking, in ns: what blocking
-				 * adds (interrupt, wake-up) over spinning for
-				 * the same event, measured by the driver at
-				 * probe, or set by the administrator;
-				 * 0: unknown
+				 * spin before blocking, in ns: the cost of
+				 * blocking for an event (the wait ioctl,
+				 * the NIC's interrupt, the wake-up back in
+				 * user space: receiver CPU time plus
+				 * detection latency) at a delay equal to
+				 * itself; see spin_src; 0: unknown
 				 */
-	__u32 reserved[11];
+	__u32 spin_src;		/* enum vmmc_spin_src: who set spin_ns */
+	__u32 reserved[10];
+};
+
+/*
+ * Where vmmc_info.spin_ns comes from. The driver's probe makes a first
+ * estimate (in the kernel, on the control vector); the first endpoint
+ * opened then measures the cost of blocking on the waiter's own path
+ * (libvmmc: delayed NOPs on its endpoint, woken through VMMC_IOC_WAIT,
+ * iterated to the delay where blocking costs as much as the delay) and
+ * stores it with VMMC_IOC_SET_SPIN; the administrator may override
+ * either (netlink dev-set), or set 0 to go back to the probe's estimate
+ * and have the next endpoint measure again.
+ */
+enum vmmc_spin_src {
+	VMMC_SPIN_SRC_NONE	= 0,	/* not measured (the NIC did not answer) */
+	VMMC_SPIN_SRC_PROBE	= 1,	/* the driver's estimate at probe */
+	VMMC_SPIN_SRC_WAITER	= 2,	/* measured by a waiter (VMMC_IOC_SET_SPIN) */
+	VMMC_SPIN_SRC_ADMIN	= 3,	/* set by the administrator */
+	VMMC_SPIN_SRC_NR,
+};
+
+/* VMMC_IOC_SET_SPIN flags */
+#define VMMC_SPIN_CLAIM		0x1u	/* this endpoint will measure */
+#define VMMC_SPIN_UNCLAIM	0x2u	/* ... no longer: no result */
+
+/* The range VMMC_IOC_SET_SPIN accepts, in ns. */
+#define VMMC_SPIN_MIN_NS	1000
+#define VMMC_SPIN_MAX_NS	100000000
+
+/**
+ * struct vmmc_spin_req - VMMC_IOC_SET_SPIN: measure and store the spin limit
+ * @spin_ns: with @flags 0, the cost of blocking the caller measured on its
+ *	own endpoint, VMMC_SPIN_MIN_NS..VMMC_SPIN_MAX_NS; otherwise 0
+ * @flags: 0 (store), VMMC_SPIN_CLAIM or VMMC_SPIN_UNCLAIM
+ * @reserved: must be zero
+ *
+ * Only one endpoint measures: it first claims the measurement
+ * (VMMC_SPIN_CLAIM), then stores its result (flags 0), or gives the claim
+ * up (VMMC_SPIN_UNCLAIM); closing the endpoint gives it up too. Both
+ * claiming and storing are accepted only while the NIC's spin limit is the
+ * probe's estimate (or unknown): the stored value holds for every endpoint
+ * opened from then on, until the administrator resets it. Errors: EINVAL
+ * (flags, reserved, @spin_ns with a claim), ERANGE (@spin_ns out of
+ * range), EEXIST (already measured by a waiter or set by the
+ * administrator: read VMMC_IOC_INFO again), EBUSY (another endpoint holds
+ * the claim).
+ */
+struct vmmc_spin_req {
+	__u32 spin_ns;
+	__u32 flags;
+	__aligned_u64 reserved;
 };
 
 /**
@@ -673,6 +725,7 @@ struct vmmc_unpin_req {
 #define VMMC_IOC_UNIMPORT _IOW(VMMC_IOC_MAGIC, 0x05, __u32)
 #define VMMC_IOC_PIN	_IOWR(VMMC_IOC_MAGIC, 0x06, struct vmmc_pin_req)
 #define VMMC_IOC_UNPIN	_IOW(VMMC_IOC_MAGIC, 0x07, struct vmmc_unpin_req)
+#define VMMC_IOC_SET_SPIN _IOW(VMMC_IOC_MAGIC, 0x08, struct vmmc_spin_req)
 
 /* ------------------------------------------------------------------------
  * Layout checks, compiled on every side (C11 _Static_assert, as in the
@@ -690,6 +743,7 @@ struct vmmc_unpin_req {
 	_Static_assert(sizeof(struct vmmc_import_req) == 40, "impreq");	\
 	_Static_assert(sizeof(struct vmmc_pin_req) == 40, "pinreq");	\
 	_Static_assert(sizeof(struct vmmc_unpin_req) == 16, "unpinreq"); \
+	_Static_assert(sizeof(struct vmmc_spin_req) == 16, "spinreq");	\
 	_Static_assert(VMMC_SRAM_SQ + VMMC_MAX_EPS * VMMC_SQ_SIZE <=	\
 		       VMMC_SRAM_EXPORTS, "sq-end");			\
 	_Static_assert(VMMC_SRAM_EXPORTS + VMMC_MAX_EXPORTS *		\

@@ -53,7 +53,11 @@ enum vmmc_nl_attr {
 	VMMC_NL_A_IMPORT_EXPORT, /* u32: export id on that node */
 	VMMC_NL_A_IMPORT_LEN,	/* u64 */
 	VMMC_NL_A_SPIN_NS,	/* u32: competitive spin limit, ns */
-	VMMC_NL_A_SPIN_MEASURED_NS, /* u32: what the driver measured */
+	VMMC_NL_A_SPIN_MEASURED_NS, /* u32: a waiter's measurement, else
+				     * the probe's estimate
+				     */
+	VMMC_NL_A_SPIN_SOURCE,	/* u32: enum vmmc_spin_src (uapi/vmmc.h) */
+	VMMC_NL_A_SPIN_PROBE_NS, /* u32: the driver's estimate at probe */
 
 	__VMMC_NL_A_MAX,
 	VMMC_NL_A_MAX = __VMMC_NL_A_MAX - 1

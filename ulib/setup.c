@@ -142,6 +142,7 @@ int vmmc_ep_open(struct vmmc_ep *ep, const char *path)
 	vmmc_utlb_init(ep->utlb, &vmmc_ep_utlb_ops, (void *)(intptr_t)ep->fd,
 		       vmmc_utlb_gen(ep));
 	vmmc_wait_setup(ep);
+	vmmc_spin_measure(ep);
 	return 0;
 
 out_unmap:

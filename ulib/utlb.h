@@ -118,5 +118,7 @@ int vmmc_utlb_tag_put(struct vmmc_utlb *u, uint32_t tag, uint64_t *user_data);
 
 /* wait.c: set the wait counters' spin limit from the endpoint (at open) */
 void vmmc_wait_setup(struct vmmc_ep *ep);
+/* wait.c: measure the spin limit on this endpoint and store it (at open) */
+void vmmc_spin_measure(struct vmmc_ep *ep);
 
 #endif /* VMMC_UTLB_H */

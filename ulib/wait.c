@@ -8,17 +8,24 @@
  *   BLOCK        one look at the ring, then the kernel's interrupt-driven
  *                wait (VMMC_IOC_WAIT) at once.
  *   COMPETITIVE  (the default) spin for the spin limit, then block. The
- *                limit is the cost of blocking (doorbell -> NIC -> MSI-X
- *                -> wake-up) that the driver measured (vmmc_info.spin_ns),
- *                so the waiting cost is at most twice the better of the
- *                two others whatever the event's delay (the 2-competitive
- *                rule of DESIGN.md section 4).
+ *                limit is the cost of blocking (the WAIT ioctl, the NIC's
+ *                MSI-X, the wake-up back in user space: CPU time plus
+ *                detection latency) stored in the driver
+ *                (vmmc_info.spin_ns), so the waiting cost is at most twice
+ *                the better of the two others whatever the event's delay
+ *                (the 2-competitive rule of DESIGN.md section 4).
  *
- * The spin makes no system call: it runs a number of polls computed from
- * the calibrated cost of one poll, measured with CLOCK_MONOTONIC once per
- * endpoint and ring mask, on first use. No wake-up is lost between the
- * spin and the sleep: VMMC_IOC_WAIT arms the interrupt, re-checks both
- * rings and only then sleeps (kmod/vmmc_irq.c).
+ * The spin makes no system call: it polls in chunks of about 2 us (a
+ * number of polls computed from the cost of one poll, measured with
+ * CLOCK_MONOTONIC once per endpoint and ring mask, on first use) and reads
+ * the clock (vDSO) between chunks, so it lasts the spin limit in time even
+ * when the vCPU runs slower or faster than when the poll was timed. No
+ * wake-up is lost between the spin and the sleep: VMMC_IOC_WAIT arms the
+ * interrupt, re-checks both rings and only then sleeps (kmod/vmmc_irq.c).
+ *
+ * The spin limit itself is measured here, on the path a waiter pays
+ * (spin_measure(), at the first open after the driver loaded), and stored
+ * in the driver for every later endpoint (VMMC_IOC_SET_SPIN).
  *
  * The kernel's wait returns when the CQ *or* the NQ has an entry, so a
  * waiter for one ring whose other ring holds unreaped entries cannot
@@ -29,6 +36,9 @@
 #include <errno.h>
 #include <sched.h>
 #include <stdbool.h>
+#include <stdlib.h>
+#include <stdio.h>
+#include <string.h>
 #include <sys/ioctl.h>
 #include <time.h>
 
@@ -42,6 +52,7 @@
 #define CALIB_ROUNDS	5		/* keep the fastest */
 #define CALIB_TRIES	100
 #define POLL_CHUNK_NS	NSEC_PER_MSEC	/* POLL reads the clock this often */
+#define SPIN_CHUNK_NS	2000ULL		/* COMPETITIVE reads it this often */
 
 static uint64_t now_ns(void)
 {
@@ -143,6 +154,24 @@ static bool spin_take(struct vmmc_ep *ep, unsigned int mask, take_fn take,
 	return ready(ep, take, out);
 }
 
+/*
+ * Spin on @mask until @ns have passed (by the clock, read between chunks
+ * of polls); then whether the entry was taken.
+ */
+static bool spin_for(struct vmmc_ep *ep, unsigned int mask, take_fn take,
+		     void *out, uint64_t ns)
+{
+	uint64_t chunk = polls_for(ep, mask, ns < SPIN_CHUNK_NS ?
+				   ns : SPIN_CHUNK_NS);
+	uint64_t end = now_ns() + ns;
+
+	do {
+		if (spin_take(ep, mask, take, out, chunk))
+			return true;
+	} while (now_ns() < end);
+	return false;
+}
+
 static int kernel_wait(struct vmmc_ep *ep, uint32_t timeout_ms)
 {
 	struct vmmc_wait w = { .timeout_ms = timeout_ms };
@@ -175,8 +204,7 @@ static int wait_rings(struct vmmc_ep *ep, unsigned int mask, take_fn take,
 				return -ETIMEDOUT;
 			continue;
 		case VMMC_WAIT_COMPETITIVE:
-			if (spin_take(ep, mask, take, out,
-				      polls_for(ep, mask, s->spin_ns)))
+			if (spin_for(ep, mask, take, out, s->spin_ns))
 				goto spin_hit;
 			break;
 		default:	/* VMMC_WAIT_BLOCK */
@@ -266,6 +294,259 @@ void vmmc_wait_setup(struct vmmc_ep *ep)
 	}
 }
 
+/*
+ * Measuring the spin limit on the waiter's own path.
+ *
+ * Competitive waiting that spins for C and then blocks costs about d for
+ * an event d away when d < C, and C + K(d - C) when d > C, where K(x) is
+ * what blocking costs when the event comes x after the block (CPU time of
+ * the WAIT ioctl and the wake-up, plus the latency from the event to the
+ * waiter's return). The best offline choice costs min(d, K(d)). The ratio
+ * stays within 2 at every d if C = K(C): then at d just above C it is
+ * (C + K(0+)) / C, and beyond it (C + K(d - C)) / min(d, K(d)), both at
+ * most 2 as long as K grows with the idle time, but no faster than the
+ * time itself (under QEMU TCG K does grow: 70 us at a 170 us delay, 140
+ * at 350). A C too long loses at d near C (blocking was cheaper than the
+ * spin), a C too short loses just past it.
+ *
+ * So C is where K(d) crosses d. K is measured at a geometric grid of
+ * delays, 16 us to 2 ms: a NOP delayed by d on this endpoint, waited for
+ * with the BLOCK policy exactly as vmmc_wait_cqe() does, K(d) = median
+ * latency past the due time + median CPU time of the thread. The grid is
+ * swept MEASURE_ROUNDS times, so that a burst of load on a shared host
+ * hits every delay alike rather than bending the curve at one of them;
+ * each visit of a delay waits for MEASURE_BURST events in a row and
+ * counts all but the first, which finds the NIC and the vCPU in the state
+ * the previous delay left them (the simulated NIC sleeps after 100 us
+ * without work) rather than the steady state of events that far apart.
+ * C is the crossing, interpolated between the two grid points around it
+ * (K at the ends if it never crosses). The short delays are also waited
+ * for by POLL: if polling costs as much as blocking at most of them, C is
+ * VMMC_SPIN_MIN_NS (see below). K is measured with the costs the
+ * waiter really pays, which the driver's probe (a kernel thread on the
+ * control vector) cannot see.
+ * It takes about MEASURE_ROUNDS x MEASURE_BURST x (8 ms + 8 K), 0.1-0.2 s
+ * under TCG; beyond 2 s (a host too loaded) it gives up and the driver's
+ * estimate stays. One endpoint measures at a time (VMMC_SPIN_CLAIM): the
+ * others opened meanwhile use the estimate.
+ * With VMMC_SPIN_DEBUG set in the environment the curve goes to stderr.
+ */
+#define MEASURE_DELAYS	8		/* 16 us .. 2048 us */
+#define MEASURE_MIN_US	16
+#define MEASURE_ROUNDS	5
+#define MEASURE_BURST	4		/* events per visit, the first not counted */
+#define MEASURE_SAMPLES	(MEASURE_ROUNDS * (MEASURE_BURST - 1))
+#define MEASURE_SHORT	4		/* polled too: 16 us .. 128 us */
+#define MEASURE_MAX_NS	(2000 * NSEC_PER_MSEC)	/* give up after */
+#define MEASURE_TAG	0x766d6d6353504e00ULL	/* "vmmcSPN" + delay */
+
+static uint64_t thread_cpu_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static uint64_t median_u64(uint64_t *v, int n)
+{
+	qsort(v, (size_t)n, sizeof(v[0]), cmp_u64);
+	return v[n / 2];
+}
+
+/* One event @delay_us away, waited for by @policy: latency and CPU, ns. */
+static int one_event(struct vmmc_ep *ep, uint32_t policy, uint32_t delay_us,
+		     uint64_t tag, uint64_t *lat, uint64_t *cpu)
+{
+	struct vmmc_sqe *sqe = vmmc_get_sqe(ep);
+	uint64_t c0, t0, t1;
+	struct vmmc_cqe cqe;
+	int err;
+
+	if (!sqe)
+		return -EBUSY;
+	ep->wait_policy = policy;
+	vmmc_prep_nop(sqe, tag, delay_us);
+	c0 = thread_cpu_ns();
+	t0 = now_ns();
+	vmmc_submit(ep);
+	err = wait_rings(ep, RING_CQ, cqe_take, &cqe, 1000);
+	t1 = now_ns() - t0;
+	*cpu = thread_cpu_ns() - c0;
+	if (err)
+		return err;
+	if (cqe.status != VMMC_ST_OK || cqe.user_data != tag)
+		return -EIO;
+	*lat = t1 > delay_us * 1000ULL ? t1 - delay_us * 1000ULL : 0;
+	return 0;
+}
+
+static uint64_t clamp_spin(uint64_t ns)
+{
+	if (ns < VMMC_SPIN_MIN_NS)
+		return VMMC_SPIN_MIN_NS;
+	return ns > VMMC_SPIN_MAX_NS ? VMMC_SPIN_MAX_NS : ns;
+}
+
+/*
+ * @n events of @delay_us in a row, waited for by @policy; all but the
+ * first recorded from @lat[@at], @cpu[@at].
+ */
+static int burst(struct vmmc_ep *ep, uint32_t policy, uint32_t delay_us,
+		 uint64_t *lat, uint64_t *cpu, int at, int n)
+{
+	uint64_t l, c;
+	int b, err;
+
+	for (b = 0; b < n; b++) {
+		err = one_event(ep, policy, delay_us,
+				MEASURE_TAG + delay_us, &l, &c);
+		if (err)
+			return err;
+		if (b) {
+			lat[at + b - 1] = l;
+			cpu[at + b - 1] = c;
+		}
+	}
+	return 0;
+}
+
+/* Where K(d) crosses d, in ns (or the starved-NIC choice); 0 or -errno. */
+static int spin_crossing(struct vmmc_ep *ep, uint64_t *out)
+{
+	uint64_t lat[MEASURE_DELAYS][MEASURE_SAMPLES];
+	uint64_t cpu[MEASURE_DELAYS][MEASURE_SAMPLES];
+	uint64_t plat[MEASURE_SHORT][MEASURE_SAMPLES];
+	uint64_t pcpu[MEASURE_SHORT][MEASURE_SAMPLES];
+	uint64_t k[MEASURE_DELAYS], d[MEASURE_DELAYS], p[MEASURE_SHORT];
+	bool debug = getenv("VMMC_SPIN_DEBUG") != NULL;
+	uint64_t deadline = now_ns() + MEASURE_MAX_NS;
+	int i, r, at, starved = 0, err = 0;
+	double x0, x1, y0, y1;
+
+	for (r = 0; !err && r < MEASURE_ROUNDS; r++) {
+		if (now_ns() > deadline)
+			return -ETIMEDOUT;	/* a host this loaded: later */
+		at = r * (MEASURE_BURST - 1);
+		for (i = 0; !err && i < MEASURE_DELAYS; i++) {
+			err = burst(ep, VMMC_WAIT_BLOCK, MEASURE_MIN_US << i,
+				    lat[i], cpu[i], at, MEASURE_BURST);
+			if (!err && i < MEASURE_SHORT)
+				err = burst(ep, VMMC_WAIT_POLL,
+					    MEASURE_MIN_US << i, plat[i],
+					    pcpu[i], at, MEASURE_BURST);
+		}
+	}
+	if (err)
+		return err;
+	for (i = 0; i < MEASURE_DELAYS; i++) {
+		d[i] = (uint64_t)(MEASURE_MIN_US << i) * 1000;
+		k[i] = median_u64(lat[i], MEASURE_SAMPLES) +
+		       median_u64(cpu[i], MEASURE_SAMPLES);
+		if (i < MEASURE_SHORT) {
+			p[i] = median_u64(plat[i], MEASURE_SAMPLES) +
+			       median_u64(pcpu[i], MEASURE_SAMPLES);
+			starved += p[i] >= k[i];
+		}
+		if (debug)
+			fprintf(stderr, "libvmmc: spin limit: K(%llu us) = %llu us (latency %llu + cpu %llu)",
+				(unsigned long long)d[i] / 1000,
+				(unsigned long long)k[i] / 1000,
+				(unsigned long long)lat[i][MEASURE_SAMPLES / 2] / 1000,
+				(unsigned long long)cpu[i][MEASURE_SAMPLES / 2] / 1000);
+		if (debug && i < MEASURE_SHORT)
+			fprintf(stderr, "; polling costs %llu us",
+				(unsigned long long)p[i] / 1000);
+		if (debug)
+			fprintf(stderr, "\n");
+	}
+	if (2 * starved > MEASURE_SHORT) {
+		/*
+		 * Polling costs at least as much as blocking even at most of
+		 * the short delays: the offline choice is to block at every
+		 * delay, and so is ours. This happens when spinning delays
+		 * the event itself: the NIC (a host thread under QEMU) shares
+		 * the host CPUs with this spinning vCPU, and on a loaded host
+		 * it is starved.
+		 */
+		if (debug)
+			fprintf(stderr, "libvmmc: spin limit: polling costs more than blocking here: spin %u ns\n",
+				VMMC_SPIN_MIN_NS);
+		*out = VMMC_SPIN_MIN_NS;
+		return 0;
+	}
+	if (k[0] <= d[0]) {		/* blocking is cheap everywhere */
+		*out = clamp_spin(k[0]);
+		return 0;
+	}
+	for (i = 1; i < MEASURE_DELAYS; i++) {
+		if (k[i] > d[i])
+			continue;
+		/* K - d goes from > 0 at d[i-1] to <= 0 at d[i] */
+		x0 = (double)d[i - 1];
+		x1 = (double)d[i];
+		y0 = (double)k[i - 1] - x0;
+		y1 = (double)k[i] - x1;
+		*out = clamp_spin((uint64_t)(x0 + (x1 - x0) * y0 / (y0 - y1)));
+		return 0;
+	}
+	*out = clamp_spin(k[MEASURE_DELAYS - 1]);
+	return 0;
+}
+
+/*
+ * At open: unless a waiter already measured the spin limit or the
+ * administrator set it, measure it on this endpoint (nothing is in flight
+ * yet) and store it in the driver for every endpoint; then use what the
+ * driver holds (ours, or a racing opener's). Best effort: on any error the
+ * driver's estimate stays. The endpoint's wait counters are untouched.
+ */
+void vmmc_spin_measure(struct vmmc_ep *ep)
+{
+	struct vmmc_wait_stats saved = ep->wstats;
+	uint32_t policy = ep->wait_policy, poll_cost[4];
+	struct vmmc_spin_req req = { 0 };
+	struct vmmc_info info;
+	uint64_t c;
+	int err;
+
+	if (ep->info.spin_src == VMMC_SPIN_SRC_WAITER ||
+	    ep->info.spin_src == VMMC_SPIN_SRC_ADMIN)
+		return;
+	/* one endpoint measures; the others use the estimate meanwhile */
+	req.flags = VMMC_SPIN_CLAIM;
+	if (ioctl(ep->fd, VMMC_IOC_SET_SPIN, &req) < 0) {
+		if (errno == EEXIST)
+			goto reread;
+		return;
+	}
+	memcpy(poll_cost, ep->poll_ps, sizeof(poll_cost));
+	err = spin_crossing(ep, &c);
+	/* as if nothing happened: counters, policy, poll calibration */
+	memcpy(ep->poll_ps, poll_cost, sizeof(poll_cost));
+	ep->wait_policy = policy;
+	ep->wstats = saved;
+	req.flags = err ? VMMC_SPIN_UNCLAIM : 0;
+	req.spin_ns = err ? 0 : (uint32_t)c;
+	if (ioctl(ep->fd, VMMC_IOC_SET_SPIN, &req) < 0 && errno != EEXIST)
+		return;
+	if (err)
+		return;
+reread:
+	if (ioctl(ep->fd, VMMC_IOC_INFO, &info) == 0) {
+		ep->info.spin_ns = info.spin_ns;
+		ep->info.spin_src = info.spin_src;
+	}
+	vmmc_wait_setup(ep);
+}
+
 int vmmc_set_wait_policy(struct vmmc_ep *ep, enum vmmc_wait_policy policy,
 			 uint32_t spin_ns)
 {
@@ -274,8 +555,10 @@ int vmmc_set_wait_policy(struct vmmc_ep *ep, enum vmmc_wait_policy policy,
 	if (!ep || (unsigned int)policy >= VMMC_WAIT_NR)
 		return -EINVAL;
 	/* the administrator may have changed the limit since open */
-	if (!spin_ns && ioctl(ep->fd, VMMC_IOC_INFO, &info) == 0)
+	if (!spin_ns && ioctl(ep->fd, VMMC_IOC_INFO, &info) == 0) {
 		ep->info.spin_ns = info.spin_ns;
+		ep->info.spin_src = info.spin_src;
+	}
 	ep->wait_policy = policy;
 	ep->spin_override_ns = spin_ns;
 	vmmc_wait_setup(ep);

@@ -9,7 +9,8 @@
  * imm us after the NIC fetched it, with no host software in between, as a
  * message would arrive. For inter-arrival delays of 0, C/4, C/2, C, 2C,
  * 4C, 10C and 20C, where C is the competitive spin limit (vmmc_info.spin_ns:
- * the driver's measured cost of blocking; -C to choose another), the
+ * the cost of blocking measured by the first endpoint opened, see
+ * vmmc_set_wait_policy(3); -C to choose another), the
  * receiver posts one NOP, waits for its completion with vmmc_wait_cqe()
  * under each policy, and we record
  *   lat  detection latency: from when the event was due (post + delay)
@@ -167,12 +168,16 @@ int main(int argc, char **argv)
 
 	printf("== vmmc_notify: %d events per delay and policy, %d batches, interleaved\n",
 	       count, BATCHES);
-	printf("spin limit %u ns (%s); driver's info.spin_ns %u; C = %u ns; "
+	printf("spin limit %u ns (%s); driver's info.spin_ns %u (%s); C = %u ns; "
 	       "one poll %.1f ns; clock_gettime %.0f ns\n", ws.spin_ns,
 	       ws.spin_source == VMMC_SPIN_OVERRIDE ? "override -s" :
 	       ws.spin_source == VMMC_SPIN_DRIVER ? "driver" :
 	       "FALLBACK: the driver reported 0, VMMC_SPIN_FALLBACK_NS",
-	       ep.info.spin_ns, cost_ns, ws.poll_ps / 1e3, t_clock);
+	       ep.info.spin_ns,
+	       ep.info.spin_src == VMMC_SPIN_SRC_WAITER ? "measured by a waiter" :
+	       ep.info.spin_src == VMMC_SPIN_SRC_PROBE ? "probe estimate" :
+	       ep.info.spin_src == VMMC_SPIN_SRC_ADMIN ? "set by the administrator" :
+	       "unknown", cost_ns, ws.poll_ps / 1e3, t_clock);
 
 	memset(cells, 0, sizeof(cells));
 	for (d = 0; d < MAX_DELAYS; d++) {
@@ -243,6 +248,21 @@ int main(int argc, char **argv)
 	       " (spin limit %.1f us)\n",
 	       (cells[d][VMMC_WAIT_BLOCK].lat_med - cells[d][VMMC_WAIT_POLL].lat_med) / 1e3,
 	       ws.spin_ns / 1e3);
+	/*
+	 * Under QEMU the NIC is a host thread: when the host is loaded, a
+	 * spinning receiver starves it and polling's own latency grows;
+	 * say so, since it bounds what any spin limit can do.
+	 */
+	{
+		double worst = 0;
+
+		for (d = 1; d < MAX_DELAYS; d++)
+			if (cells[d][VMMC_WAIT_POLL].lat_med > worst)
+				worst = cells[d][VMMC_WAIT_POLL].lat_med;
+		printf("polling's detection latency: %.1f us at delay 0, up to %.1f us at the others%s\n",
+		       cells[0][VMMC_WAIT_POLL].lat_med / 1e3, worst / 1e3,
+		       worst > 20e3 ? " (the simulated NIC, a host thread, ran late while the receiver spun: host CPUs shared)" : "");
+	}
 	printf("2-competitive bound (competitive cost <= 2 x min(poll, block)) at every delay: %s",
 	       fails ? "FAIL" : "PASS");
 	if (fails)

@@ -36,7 +36,22 @@ static struct nla_policy dev_policy[VMMC_NL_A_MAX + 1] = {
 	[VMMC_NL_A_STATS]	= { .type = NLA_NESTED },
 	[VMMC_NL_A_SPIN_NS]	= { .type = NLA_U32 },
 	[VMMC_NL_A_SPIN_MEASURED_NS] = { .type = NLA_U32 },
+	[VMMC_NL_A_SPIN_SOURCE]	= { .type = NLA_U32 },
+	[VMMC_NL_A_SPIN_PROBE_NS] = { .type = NLA_U32 },
 };
+
+/* enum vmmc_spin_src, as show prints it */
+static const char *spin_source_str(uint64_t src)
+{
+	static const char *const names[VMMC_SPIN_SRC_NR] = {
+		[VMMC_SPIN_SRC_NONE]	= "none",
+		[VMMC_SPIN_SRC_PROBE]	= "probe",
+		[VMMC_SPIN_SRC_WAITER]	= "waiter",
+		[VMMC_SPIN_SRC_ADMIN]	= "admin",
+	};
+
+	return src < VMMC_SPIN_SRC_NR ? names[src] : "unknown";
+}
 
 static uint64_t get_u32(struct nlattr **tb, int a)
 {
@@ -129,8 +144,12 @@ static int dev_show_cb(struct nl_msg *msg, void *arg)
 	print_flags(ctl, get_u32(tb, VMMC_NL_A_NIC_FLAGS));
 	ctl_print_u64(ctl, "spin_ns", "    spin_ns %llu",
 		      get_u32(tb, VMMC_NL_A_SPIN_NS));
-	ctl_print_u64(ctl, "spin_measured_ns", " (measured %llu)\n",
+	ctl_print_str(ctl, "spin_source", " (%s; ",
+		      spin_source_str(get_u32(tb, VMMC_NL_A_SPIN_SOURCE)));
+	ctl_print_u64(ctl, "spin_measured_ns", "measured %llu, ",
 		      get_u32(tb, VMMC_NL_A_SPIN_MEASURED_NS));
+	ctl_print_u64(ctl, "spin_probe_ns", "probe estimate %llu)\n",
+		      get_u32(tb, VMMC_NL_A_SPIN_PROBE_NS));
 	if (tb[VMMC_NL_A_STATS])
 		print_stats(ctl, tb[VMMC_NL_A_STATS]);
 	ctl_close_object(ctl);
