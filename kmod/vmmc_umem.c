@@ -96,19 +96,28 @@ void vmmc_umem_detach(struct vmmc_umem *umem)
  * vmmc_reap_work() - unpin the umems the notifier found dead
  * @work: ep->reap_work
  *
+ * One umem at a time comes off ep->reap_list under pin_lock, never a
+ * private batch: the release may sleep (waiting for an invalidation of
+ * the mm to end), and meanwhile an owner may detach any umem still on the
+ * list (vmmc_umem_detach()). A umem taken here is released here, and the
+ * owner's flush of reap_work waits for that.
+ *
  * Context: workqueue; takes pin_lock briefly, then mmap_lock.
  */
 void vmmc_reap_work(struct work_struct *work)
 {
 	struct vmmc_ep *ep = container_of(work, struct vmmc_ep, reap_work);
-	struct vmmc_umem *umem, *next;
-	LIST_HEAD(todo);
+	struct vmmc_umem *umem;
 
-	mutex_lock(&ep->pin_lock);
-	list_splice_init(&ep->reap_list, &todo);
-	mutex_unlock(&ep->pin_lock);
-	list_for_each_entry_safe(umem, next, &todo, reap) {
-		list_del_init(&umem->reap);
+	for (;;) {
+		mutex_lock(&ep->pin_lock);
+		umem = list_first_entry_or_null(&ep->reap_list,
+						struct vmmc_umem, reap);
+		if (umem)
+			list_del_init(&umem->reap);
+		mutex_unlock(&ep->pin_lock);
+		if (!umem)
+			return;
 		vmmc_umem_release(umem);
 	}
 }
