@@ -12,7 +12,7 @@
  * documented for it; a mapping must succeed exactly when it is one of the
  * four regions, whole; no process may hang. Afterwards the NIC still works
  * (a NOP and a SEND checked byte for byte), and nothing is left in the
- * driver. TAP output.
+ * driver or in the NIC's tables (vmmc_sram_check.py). TAP output.
  *
  *   vmmc_fuzz [-s SEED] [-t SECONDS] [-p PROCS] [-d DEV]
  *
@@ -315,7 +315,7 @@ int main(int argc, char **argv)
 	}
 	if (!procs || procs > FZ_MAX_PROCS || !secs)
 		usage();
-	printf("TAP version 13\n1..5\n");
+	printf("TAP version 13\n1..6\n");
 	printf("# vmmc_fuzz: seed %llu, %u s, %u processes (replay: vmmc_fuzz -s %llu -t %u -p %u)\n",
 	       (unsigned long long)seed, secs, procs,
 	       (unsigned long long)seed, secs, procs);
@@ -395,6 +395,8 @@ int main(int argc, char **argv)
 	    vmmc_ctl_stat(CTL, "exports") == 0 &&
 	    vmmc_ctl_stat(CTL, "imports") == 0,
 	    "nothing left in the driver", why);
+	tap(system("python3 selftests/vmmc_sram_check.py") == 0,
+	    "the NIC's own tables hold no stale entry", NULL);
 	printf("# replay: vmmc_fuzz -s %llu -t %u -p %u\n",
 	       (unsigned long long)seed, secs, procs);
 	return fz->failures || hung || died ? 1 : 0;

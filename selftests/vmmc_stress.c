@@ -17,8 +17,8 @@
  *     parent reaped the sender (its endpoint is fenced by then).
  * A SEND to another worker completes OK or REVOKED (it died), never
  * otherwise, and never hangs. Afterwards nothing is left: no endpoint,
- * pinned page, export or import in the driver, none in vmmc_ctl's dumps.
- * TAP output.
+ * pinned page, export or import in the driver, none in vmmc_ctl's dumps,
+ * and none in the NIC's tables (vmmc_sram_check.py). TAP output.
  *
  *   vmmc_stress [-s SEED] [-t SECONDS] [-p PROCS] [-k KILL_MS]
  */
@@ -455,7 +455,7 @@ int main(int argc, char **argv)
 			MAX_PROCS);
 		return 2;
 	}
-	printf("TAP version 13\n1..7\n");
+	printf("TAP version 13\n1..8\n");
 	printf("# vmmc_stress: seed %llu, %u s, %u processes, a kill every ~%u ms (replay: vmmc_stress -s %llu -t %u -p %u -k %u)\n",
 	       (unsigned long long)seed, secs, nprocs, kill_ms,
 	       (unsigned long long)seed, secs, nprocs, kill_ms);
@@ -533,6 +533,8 @@ int main(int argc, char **argv)
 	    "no export or import left");
 	tap(ctl_empty("export") && ctl_empty("import") && ctl_empty("ep"),
 	    "vmmc_ctl dumps no export, import or endpoint");
+	tap(system("python3 selftests/vmmc_sram_check.py") == 0,
+	    "the NIC's own tables hold no stale entry");
 	printf("# replay: vmmc_stress -s %llu -t %u -p %u -k %u\n",
 	       (unsigned long long)seed, secs, nprocs, kill_ms);
 	return sh->failures || hung || bad ? 1 : 0;
