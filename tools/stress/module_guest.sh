@@ -32,7 +32,7 @@ echo "TAP version 13"
 run vmmc_fuzz "$build/selftests/vmmc_fuzz" -s "$SEED" -t "$FUZZ_SECS" -p "$FUZZ_PROCS"
 run vmmc_stress "$build/selftests/vmmc_stress" -s "$SEED" -t "$STRESS_SECS" \
 	-p "$STRESS_PROCS" -k "$KILL_MS"
-run vmmc_mempress "$build/selftests/vmmc_mempress" -s "$SEED" -t "$MEMPRESS_SECS"
+run vmmc_mempress "$build/selftests/vmmc_mempress" -s "$SEED" -t "$MEMPRESS_SECS" -r 48
 check "the NIC's tables hold no stale entry" python3 "$top/selftests/vmmc_sram_check.py"
 check "kernel log clean" bash -c "! dmesg | grep -E 'BUG:|WARNING:|Oops|general protection|Call Trace|UBSAN|KASAN|list_del corruption'"
 check "module unloads" rmmod vmmc
