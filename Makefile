@@ -7,6 +7,9 @@
 #   make demo       build + a two-node cluster running the main job
 #   make bench      build + host memcpy + a two-node cluster: latency and
 #                   bandwidth of VMMC beside kernel TCP (tools/bench/run.sh)
+#   make stress     build + the long forms of the abuse tests (fuzzer, kill -9
+#                   stress, memory pressure; tools/stress/run.sh), e.g.
+#                   make stress FUZZ_SECS=600 STRESS_SECS=600 MEMPRESS_SECS=300
 #   make lint       checkpatch --strict and sparse on kmod/, gcc and clang
 #                   -Werror on user space
 #   make shell      a shell on a one-node guest with the NIC
@@ -20,7 +23,7 @@ CC ?= gcc
 
 .DEFAULT_GOAL := all
 .PHONY: all deps kmod ulib fabric ctl selftests bench-build bench initramfs \
-	check demo lint shell clean
+	check stress demo lint shell clean
 
 all: deps
 	@$(MAKE) --no-print-directory build
@@ -57,6 +60,13 @@ initramfs:
 
 check: all
 	@selftests/check.sh
+
+# durations and sizes of make stress, passed on only when given
+STRESS_VARS := FUZZ_SECS FUZZ_PROCS STRESS_SECS STRESS_PROCS KILL_MS \
+	MEMPRESS_SECS SEED
+stress: all
+	@env $(foreach v,$(STRESS_VARS),$(if $($(v)),$(v)=$($(v)))) \
+		tools/stress/run.sh
 
 demo: all
 	@tools/demo.sh

@@ -187,7 +187,12 @@ struct vmmc_umem {
 	bool watched;			/* notifier registered */
 	bool dead;			/* the NIC no longer uses the pages */
 	bool leaked;			/* it did not ack: pinned for good */
-	struct list_head reap;		/* on ep->reap_list */
+	bool verify;			/* a page-table clear may be spurious:
+					 * check the pages before dropping
+					 * (exports); else drop at once
+					 */
+	bool suspect;			/* cleared: on reap_list for a check */
+	struct list_head reap;		/* on ep->reap_list (dead or suspect) */
 	/* stop the NIC using the pages: 0 when it acked; under pin_lock */
 	int (*invalidate)(struct vmmc_umem *umem);
 };

@@ -154,6 +154,7 @@ static int vmmc_xport_install(struct vmmc_ep *ep, struct vmmc_xport *x,
 	mutex_unlock(&vdev->exp_lock);
 
 	x->umem.invalidate = vmmc_xport_invalidate;
+	x->umem.verify = true;
 	list_add(&x->node, &ep->xports);
 	vmmc_stat_inc(vdev, VMMC_STAT_EXPORTS);
 	return 0;
@@ -270,6 +271,13 @@ static int vmmc_unexport_id(struct vmmc_ep *ep, u32 id)
 	if (!x->umem.dead) {
 		x->umem.dead = true;
 		x->umem.leaked = vmmc_xport_revoke(x, VMMC_EXPORT_FREE) != 0;
+	} else if (!x->umem.leaked && !vdev->dead) {
+		/*
+		 * Revoked when its memory went away: REVOKED -> FREE, so that
+		 * the NIC's table keeps no stale entry. The NIC refuses both;
+		 * if it does not ack, the entry just stays REVOKED.
+		 */
+		vmmc_xport_set_state(x, VMMC_EXPORT_FREE);
 	}
 	leaked = x->umem.leaked;
 	vmmc_umem_detach(&x->umem);

@@ -92,24 +92,136 @@ void vmmc_umem_detach(struct vmmc_umem *umem)
 	umem->invalidate = NULL;
 }
 
+/* Drop a live umem: stop the NIC using it, then queue it for unpinning. */
+static void vmmc_umem_drop(struct vmmc_umem *umem)
+{
+	struct vmmc_ep *ep = umem->ep;
+	int err;
+
+	lockdep_assert_held(&ep->pin_lock);
+	err = umem->invalidate(umem);
+	umem->dead = true;
+	umem->leaked = err != 0;
+	if (list_empty(&umem->reap))
+		list_add_tail(&umem->reap, &ep->reap_list);
+	queue_work(system_wq, &ep->reap_work);
+	vmmc_stat_inc(ep->vdev, VMMC_STAT_INVALIDATIONS);
+}
+
+/*
+ * Are the pages the process maps at @umem's range still the pinned ones?
+ * A page-table clear that was not a munmap may have changed nothing: a
+ * migration or compaction that tried the pinned pages and failed on the
+ * pin (and restored the entries), or an madvise(MADV_DONTNEED) of a shared
+ * mapping (the same page-cache pages fault back). Looking faults the
+ * range in, read-only: a private page dropped by MADV_DONTNEED comes back
+ * as the zero page, not ours. No vmmc lock held.
+ */
+static bool vmmc_umem_same_pages(struct vmmc_umem *umem, struct mm_struct *mm)
+{
+	unsigned long i, done = 0;
+	struct page *batch[16];
+	bool same = true;
+	long got, j;
+
+	mmap_read_lock(mm);
+	while (same && done < umem->nr_pages) {
+		got = get_user_pages_remote(mm, umem->start + done * PAGE_SIZE,
+					    min(umem->nr_pages - done,
+						ARRAY_SIZE(batch)),
+					    0, batch, NULL, NULL);
+		if (got <= 0) {
+			same = false;
+			break;
+		}
+		for (j = 0; j < got; j++) {
+			i = done + j;
+			if (batch[j] != umem->pages[i])
+				same = false;
+			put_page(batch[j]);
+		}
+		done += got;
+	}
+	mmap_read_unlock(mm);
+	return same;
+}
+
+/*
+ * Check a suspect umem once the invalidation that cleared its range is
+ * over: keep it if its pages are still mapped there, else drop it as the
+ * notifier would have. Taken off reap_list by the caller.
+ */
+static void vmmc_umem_check(struct vmmc_umem *umem)
+{
+	struct vmmc_ep *ep = umem->ep;
+	struct vmmc_dev *vdev = ep->vdev;
+	unsigned long seq;
+	bool same = false;
+	int idx, tries;
+
+	for (tries = 0; tries < 8; tries++) {
+		seq = mmu_interval_read_begin(&umem->notifier);
+		if (mmget_not_zero(ep->mm)) {
+			same = vmmc_umem_same_pages(umem, ep->mm);
+			mmput(ep->mm);
+		}
+		idx = srcu_read_lock(&vdev->srcu);
+		mutex_lock(&ep->pin_lock);
+		if (!mmu_interval_read_retry(&umem->notifier, seq) ||
+		    !umem->suspect) {
+			if (umem->suspect && !umem->dead && umem->invalidate &&
+			    !same)
+				vmmc_umem_drop(umem);
+			umem->suspect = false;
+			mutex_unlock(&ep->pin_lock);
+			srcu_read_unlock(&vdev->srcu, idx);
+			return;
+		}
+		mutex_unlock(&ep->pin_lock);
+		srcu_read_unlock(&vdev->srcu, idx);
+	}
+	/* cleared again and again: drop it, the safe way */
+	idx = srcu_read_lock(&vdev->srcu);
+	mutex_lock(&ep->pin_lock);
+	if (umem->suspect && !umem->dead && umem->invalidate)
+		vmmc_umem_drop(umem);
+	umem->suspect = false;
+	mutex_unlock(&ep->pin_lock);
+	srcu_read_unlock(&vdev->srcu, idx);
+}
+
 /**
- * vmmc_reap_work() - unpin the umems the notifier found dead
+ * vmmc_reap_work() - unpin dead umems, check suspect ones
  * @work: ep->reap_work
+ *
+ * One umem at a time comes off ep->reap_list under pin_lock, never a
+ * private batch: the release may sleep (waiting for an invalidation of
+ * the mm to end), and meanwhile an owner may detach any umem still on the
+ * list (vmmc_umem_detach()). A umem taken here is finished here, and the
+ * owner's flush of reap_work waits for that.
  *
  * Context: workqueue; takes pin_lock briefly, then mmap_lock.
  */
 void vmmc_reap_work(struct work_struct *work)
 {
 	struct vmmc_ep *ep = container_of(work, struct vmmc_ep, reap_work);
-	struct vmmc_umem *umem, *next;
-	LIST_HEAD(todo);
+	struct vmmc_umem *umem;
+	bool dead;
 
-	mutex_lock(&ep->pin_lock);
-	list_splice_init(&ep->reap_list, &todo);
-	mutex_unlock(&ep->pin_lock);
-	list_for_each_entry_safe(umem, next, &todo, reap) {
-		list_del_init(&umem->reap);
-		vmmc_umem_release(umem);
+	for (;;) {
+		mutex_lock(&ep->pin_lock);
+		umem = list_first_entry_or_null(&ep->reap_list,
+						struct vmmc_umem, reap);
+		if (umem)
+			list_del_init(&umem->reap);
+		dead = umem && umem->dead;
+		mutex_unlock(&ep->pin_lock);
+		if (!umem)
+			return;
+		if (dead)
+			vmmc_umem_release(umem);
+		else
+			vmmc_umem_check(umem);
 	}
 }
 
@@ -120,13 +232,17 @@ static bool vmmc_umem_invalidate(struct mmu_interval_notifier *mni,
 	struct vmmc_umem *umem = container_of(mni, struct vmmc_umem, notifier);
 	struct vmmc_ep *ep = umem->ep;
 	struct vmmc_dev *vdev = ep->vdev;
-	int idx, err;
+	int idx;
 
 	/*
-	 * fork's COW and mprotect leave pinned pages where they are. Any
-	 * other event (munmap, mremap, MADV_DONTNEED, but also THP splits,
-	 * KSM and reclaim scans) drops the range: the safe choice, at the
-	 * cost of a re-pin (or a revoked export) for the spurious ones.
+	 * fork's COW and mprotect leave pinned pages where they are. munmap
+	 * and mremap (UNMAP) take them away: drop the range at once. A clear
+	 * (CLEAR: MADV_DONTNEED, but also migration and compaction, which
+	 * fail on pinned pages and put them back, THP splits, KSM, reclaim
+	 * scans) may change nothing: a umem that asks for it (an export,
+	 * whose revocation is for good) is checked once the clear is over
+	 * (vmmc_umem_check()) and dropped only if its pages went; any other
+	 * is dropped at once, the safe choice, at the cost of a re-pin.
 	 */
 	switch (range->event) {
 	case MMU_NOTIFY_PROTECTION_VMA:
@@ -143,12 +259,14 @@ static bool vmmc_umem_invalidate(struct mmu_interval_notifier *mni,
 	mutex_lock(&ep->pin_lock);
 	mmu_interval_set_seq(mni, cur_seq);
 	if (!umem->dead && umem->invalidate) {
-		err = umem->invalidate(umem);
-		umem->dead = true;
-		umem->leaked = err != 0;
-		list_add_tail(&umem->reap, &ep->reap_list);
-		queue_work(system_wq, &ep->reap_work);
-		vmmc_stat_inc(vdev, VMMC_STAT_INVALIDATIONS);
+		if (umem->verify && range->event == MMU_NOTIFY_CLEAR) {
+			umem->suspect = true;
+			if (list_empty(&umem->reap))
+				list_add_tail(&umem->reap, &ep->reap_list);
+			queue_work(system_wq, &ep->reap_work);
+		} else {
+			vmmc_umem_drop(umem);
+		}
 	}
 	mutex_unlock(&ep->pin_lock);
 	srcu_read_unlock(&vdev->srcu, idx);

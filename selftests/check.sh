@@ -4,8 +4,9 @@
 # "N passed, N failed[, N skipped]". Host-side tests first (the fabric
 # against fake guests, libvmmc's UTLB against a stubbed kernel), then a
 # one-node guest (device, data path, interrupts, deliberate update,
-# protection, UTLB, vmmc_ctl, teardown by kill -9 and unbind, module
-# unload), then a two-node cluster (NIC to NIC, cross-node transfers and
+# protection, UTLB and memory limits, short forms of the fuzzer, the
+# kill -9 stress and memory pressure (make stress runs the long forms),
+# vmmc_ctl, teardown by kill -9 and unbind, module unload), then a two-node cluster (NIC to NIC, cross-node transfers and
 # an exporter killed with kill -9). Guests boot with slub_debug; each guest run ends with a check that
 # the kernel log holds no BUG, WARNING or Oops. Exit status non-zero on any
 # failure.
@@ -53,8 +54,9 @@ echo "==== one node"
 tools/vm/vmrun --foreign-ivshmem --timeout 900 -- \
 	env VMMC_FOREIGN_IVSHMEM=1 VMMC_RESULT="$results/node1-0" \
 	selftests/run_guest.sh "$build" vmmc_dev vmmc_datapath vmmc_xfer vmmc_redirect \
-	vmmc_protect vmmc_protect_args vmmc_utlb vmmc_strict vmmc_wait vmmc_ctl.sh \
-	vmmc_teardown.sh vmmc_module.sh
+	vmmc_protect vmmc_protect_args vmmc_utlb vmmc_strict vmmc_wait \
+	vmmc_fuzz vmmc_stress vmmc_mempress vmmc_ctl.sh vmmc_teardown.sh \
+	vmmc_module.sh
 add_result "$results/node1-0" "one-node run"
 
 # 3. two nodes: node 0 pings node 1's NIC; both run the device tests

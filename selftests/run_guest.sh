@@ -74,6 +74,8 @@ done
 if dmesg | grep -E 'BUG:|WARNING:|Oops|general protection|Call Trace|UBSAN|KASAN|list_del corruption'; then
 	echo "not ok - kernel log clean"
 	fail=$((fail + 1))
+	# the console showed only the headlines: the whole story, once
+	dmesg | grep -A60 -E 'BUG:|WARNING:|Oops|general protection|UBSAN|KASAN|list_del corruption' | head -n 300 | sed 's/^/# /'
 else
 	echo "ok - kernel log clean"
 	pass=$((pass + 1))

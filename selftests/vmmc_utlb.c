@@ -7,9 +7,13 @@
  * bytes. Past RLIMIT_MEMLOCK (as an unprivileged user) exports and pins
  * fail with ENOMEM, sends evict least recently used ranges to fit, fail
  * with ENOMEM while every range is in flight, and nothing is leaked.
+ * The limit holds to the page for pins and exports together, a page too
+ * many fails with ENOMEM and charges nothing (VmPin), and UNPIN,
+ * UNEXPORT, munmap under a pin and close each give the charge back.
  */
 #include <errno.h>
 #include <linux/seccomp.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -209,6 +213,127 @@ TEST_F(utlb, memlock_enomem_nothing_leaked)
 	ASSERT_LE(0, pid);
 	if (pid == 0)
 		_exit(memlock_child(self->rx.info.node_id, name, peer));
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status)) TH_LOG("failed at step %d",
+						 WEXITSTATUS(status));
+	usleep(100000);
+	EXPECT_EQ(pinned0, vmmc_ctl_stat(CTL, "pinned_pages"));
+	EXPECT_EQ(exports0, vmmc_ctl_stat(CTL, "exports"));
+}
+
+/* The process's pinned_vm, as the kernel charges it: VmPin in kB. */
+static long vm_pin_kb(void)
+{
+	char line[256];
+	long kb = -1;
+	FILE *f = fopen("/proc/self/status", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmPin: %ld kB", &kb) == 1)
+			break;
+	fclose(f);
+	return kb;
+}
+
+static int pin_raw(int fd, void *addr, uint64_t len, uint32_t *slot)
+{
+	struct vmmc_pin_req req = { .addr = (uintptr_t)addr, .len = len };
+
+	if (ioctl(fd, VMMC_IOC_PIN, &req))
+		return -errno;
+	*slot = req.slot;
+	return 0;
+}
+
+static int unpin_raw(int fd, uint32_t slot)
+{
+	struct vmmc_unpin_req req = { .slot = slot };
+
+	return ioctl(fd, VMMC_IOC_UNPIN, &req) ? -errno : 0;
+}
+
+/*
+ * As nobody with RLIMIT_MEMLOCK = 128 KiB: pins and exports share the
+ * limit to the page, a page more fails with exactly ENOMEM and charges
+ * nothing (VmPin), and every way of letting go gives the charge back:
+ * UNPIN, UNEXPORT, munmap under a pin, close. Exit code = step.
+ */
+static int boundary_child(void)
+{
+	struct rlimit rl = { 128 * KiB, 128 * KiB };
+	uint32_t s1, s2, id;
+	struct vmmc_ep ep;
+	uint8_t *m;
+
+	m = mmap(NULL, 256 * KiB, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (m == MAP_FAILED || vmmc_ep_open(&ep, VMMC_DEV))
+		return 1;
+	memset(m, 3, 256 * KiB);
+	if (setrlimit(RLIMIT_MEMLOCK, &rl) || setgid(65534) || setuid(65534))
+		return 2;
+	if (vm_pin_kb() != 0)
+		return 3;
+	/* exactly the limit: 32 pages, then one byte (one page) more */
+	if (pin_raw(ep.fd, m, 128 * KiB, &s1) || vm_pin_kb() != 128)
+		return 4;
+	if (pin_raw(ep.fd, m + 200 * KiB, 1, &s2) != -ENOMEM ||
+	    vm_pin_kb() != 128)
+		return 5;
+	/* a range straddling a page boundary is two pages, both counted */
+	if (unpin_raw(ep.fd, s1) || vm_pin_kb() != 0)
+		return 6;
+	if (pin_raw(ep.fd, m + 4095, 2, &s1) || vm_pin_kb() != 8)
+		return 7;
+	/* pins and exports share it: 30 pages exported fit, 31 do not */
+	if (vmmc_export(&ep, m + 128 * KiB, 31 * 4096, vmmc_test_name(9),
+			1ULL << ep.info.node_id, &id) != -ENOMEM ||
+	    vm_pin_kb() != 8)
+		return 8;
+	if (vmmc_export(&ep, m + 128 * KiB, 30 * 4096, vmmc_test_name(9),
+			1ULL << ep.info.node_id, &id) || vm_pin_kb() != 128)
+		return 9;
+	if (pin_raw(ep.fd, m + 64 * KiB, 1, &s2) != -ENOMEM)
+		return 10;
+	if (vmmc_unexport(&ep, id) || vm_pin_kb() != 8)
+		return 11;
+	/* munmap under a pin: the kernel drops it and the charge with it */
+	if (munmap(m, 8192))
+		return 12;
+	usleep(100000);	/* the reaper unpins */
+	if (vm_pin_kb() != 0 || unpin_raw(ep.fd, s1) != -EINVAL)
+		return 13;
+	/* close gives back what is pinned at the time */
+	if (pin_raw(ep.fd, m + 8192, 120 * KiB, &s1) || vm_pin_kb() != 120)
+		return 14;
+	vmmc_ep_close(&ep);
+	if (vm_pin_kb() != 0)
+		return 15;
+	/* RLIMIT_MEMLOCK 0: not a page */
+	rl.rlim_cur = 0;
+	if (setrlimit(RLIMIT_MEMLOCK, &rl) || vmmc_ep_open(&ep, VMMC_DEV))
+		return 16;
+	if (pin_raw(ep.fd, m + 8192, 1, &s1) != -ENOMEM || vm_pin_kb() != 0)
+		return 17;
+	vmmc_ep_close(&ep);
+	return 0;
+}
+
+TEST(memlock_exact_boundary)
+{
+	long long pinned0 = vmmc_ctl_stat(CTL, "pinned_pages");
+	long long exports0 = vmmc_ctl_stat(CTL, "exports");
+	int status;
+	pid_t pid;
+
+	ASSERT_LE(0, pinned0);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0)
+		_exit(boundary_child());
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
 	ASSERT_TRUE(WIFEXITED(status));
 	EXPECT_EQ(0, WEXITSTATUS(status)) TH_LOG("failed at step %d",
