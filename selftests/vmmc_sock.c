@@ -145,7 +145,7 @@ TEST_F(sock, shutdown_eof_and_flags)
 	EXPECT_EQ(3, vmmc_sock_send(c, "abc", 3, 0));
 	/* PEEK leaves the bytes; a later recv gets them again */
 	EXPECT_EQ(0, vmmc_sock_set_nonblock(a, 0));
-	EXPECT_EQ(8, vmmc_sock_recv(a, b, sizeof(b), MSG_PEEK | MSG_WAITALL));
+	EXPECT_EQ(8, vmmc_sock_recv(a, b, 8, MSG_PEEK | MSG_WAITALL));
 	EXPECT_EQ(0, memcmp(b, "helloabc", 8));
 	EXPECT_EQ(4, vmmc_sock_recv(a, b, 4, 0));
 	EXPECT_EQ(0, memcmp(b, "hell", 4));
@@ -157,7 +157,7 @@ TEST_F(sock, shutdown_eof_and_flags)
 	EXPECT_EQ(0, vmmc_sock_recv(a, b, sizeof(b), 0));
 	EXPECT_EQ(0, vmmc_sock_recv(a, b, sizeof(b), 0));
 	EXPECT_EQ(6, vmmc_sock_send(a, "answer", 6, 0));
-	EXPECT_EQ(6, vmmc_sock_recv(c, b, sizeof(b), MSG_WAITALL));
+	EXPECT_EQ(6, vmmc_sock_recv(c, b, 6, MSG_WAITALL));
 	EXPECT_EQ(0, memcmp(b, "answer", 6));
 	/* close: the other side reads EOF */
 	EXPECT_EQ(0, vmmc_sock_close(a));

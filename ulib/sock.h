@@ -228,6 +228,7 @@ void vs_teardown_conn(struct vs_sock *s);
 
 /* sock_poll.c */
 uint32_t vs_events(struct vs_sock *s);
+void vs_epoll_forget_all(void);
 
 /* sock.c */
 struct vs_sock *vs_lookup(int fd, int *err);

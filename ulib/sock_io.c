@@ -147,7 +147,7 @@ static ssize_t vs_recvv(struct vs_sock *s, const struct iovec *iov,
 {
 	bool dontwait = s->nonblock || (flags & MSG_DONTWAIT);
 	bool peek = flags & MSG_PEEK;
-	bool waitall = (flags & MSG_WAITALL) && !peek;
+	bool waitall = flags & MSG_WAITALL;
 	uint64_t deadline = 0, avail;
 	size_t got = 0, n;
 	int err;
@@ -164,6 +164,9 @@ static ssize_t vs_recvv(struct vs_sock *s, const struct iovec *iov,
 		vs_poke(s);
 		avail = s->state == VS_ESTAB && !s->shut_rd ?
 			vs_rx_avail(s) : 0;
+		/* PEEK with WAITALL waits for all of it, as TCP does */
+		if (peek && waitall && avail < total && !s->rx_fin)
+			avail = 0;
 		if (avail && got < total) {
 			n = total - got < avail ? total - got : (size_t)avail;
 			if (!(flags & MSG_TRUNC))

@@ -204,6 +204,13 @@ static struct vs_epfd *vs_epfd_find(int epfd, bool add)
 	return t;
 }
 
+void vs_epoll_forget_all(void)
+{
+	free(vs_epfds);
+	vs_epfds = NULL;
+	vs_nepfds = 0;
+}
+
 int vmmc_sock_epoll_close(int epfd)
 {
 	struct vs_sock *s;

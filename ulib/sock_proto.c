@@ -14,6 +14,7 @@
  * use only when they are about to block anyway.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <string.h>
 #include <stdlib.h>
 #include <sys/mman.h>
@@ -73,6 +74,49 @@ static void *vs_map(size_t len)
 /* ---- the stack ---- */
 
 static int vs_live;	/* sockets in the table, zombies included */
+static bool vs_atfork_done;
+
+/*
+ * A child of fork() must not post on its parent's endpoint: it forgets
+ * the inherited sockets (closing its copies of their fds and memory) and
+ * opens its own endpoint when it makes a socket. Sockets are not shared
+ * across fork (the LD_PRELOAD shim will say what it does about that).
+ */
+static void vs_atfork_child(void)
+{
+	struct vs_sock *s;
+	int i;
+
+	if (!vs.open)
+		return;
+	for (i = 0; i < vs.ntab; i++) {
+		s = vs.tab[i];
+		if (!s)
+			continue;
+		if (s->fd >= 0)
+			close(s->fd);
+		if (s->rx)
+			munmap(s->rx, s->rx_map);
+		if (s->tx)
+			munmap(s->tx, VS_HDR);
+		if (s->stg)
+			munmap(s->stg, s->tx_ring);
+		if (s->lbuf)
+			munmap(s->lbuf, VS_LISTEN_SLOTS * VS_SLOT);
+		free(s);
+	}
+	free(vs.tab);
+	free(vs.byfd);
+	vmmc_ep_close(&vs.ep);
+	vs_live = 0;
+	vs.tab = NULL;
+	vs.byfd = NULL;
+	vs.ntab = vs.nbyfd = 0;
+	vs.open = false;
+	memset(vs.byexp, 0, sizeof(vs.byexp));
+	memset(&vs.st, 0, sizeof(vs.st));
+	vs_epoll_forget_all();
+}
 
 int vs_stack_get(void)
 {
@@ -81,6 +125,12 @@ int vs_stack_get(void)
 
 	if (vs.open)
 		return 0;
+	if (!vs_atfork_done) {
+		err = pthread_atfork(NULL, NULL, vs_atfork_child);
+		if (err)
+			return -err;
+		vs_atfork_done = true;
+	}
 	err = vmmc_ep_open(&vs.ep, getenv("VMMC_SOCK_DEV"));
 	if (err)
 		return err;
@@ -477,8 +527,15 @@ static void vs_send_failed(struct vs_sock *s, uint32_t kind, uint32_t status)
 		}
 		return;
 	}
-	/* the peer's region is gone: it closed, or its process died */
+	/*
+	 * The peer's region is gone: it closed, or its process died. A
+	 * credit or probe that finds it gone after the peer's FIN is no
+	 * reset: the stream ended cleanly (as TCP's ACK of a FIN); data
+	 * that finds it gone is (EPIPE, as TCP's RST).
+	 */
 	s->peer_dead = true;
+	if (kind == VS_K_STATE && s->rx_fin)
+		return;
 	if (s->state == VS_ESTAB)
 		vs_reset(s, err, false);
 }
