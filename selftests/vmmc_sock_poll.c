@@ -83,7 +83,7 @@ TEST_F_TIMEOUT(mix, poll_three_kinds, 120)
 	};
 	uint64_t t0;
 	char b[16];
-	int st;
+	int st, i;
 	pid_t pid;
 
 	EXPECT_EQ(0, vmmc_sock_poll(f, 3, 0));
@@ -96,7 +96,8 @@ TEST_F_TIMEOUT(mix, poll_three_kinds, 120)
 	EXPECT_EQ(POLLIN, f[1].revents);
 	ASSERT_EQ(3, vmmc_sock_send(self->c, "vmm", 3, 0));
 	ASSERT_EQ(1, send(self->t1, "t", 1, 0));
-	usleep(100000);
+	for (i = 0; i < 100 && vmmc_sock_poll(f, 3, 1000) != 3; i++)
+		usleep(20000);	/* until all three have arrived */
 	EXPECT_EQ(3, vmmc_sock_poll(f, 3, 1000));
 	EXPECT_EQ(POLLIN, f[0].revents);
 	EXPECT_EQ(POLLIN, f[2].revents);
