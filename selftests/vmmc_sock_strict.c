@@ -23,7 +23,20 @@
 struct shared {
 	volatile uint32_t ready, done, bad;
 	volatile int err;
+	volatile uint32_t bad_side, bad_msg, bad_len;
+	volatile long bad_off;
 };
+
+static void note_bad(struct shared *sh, bool server, int i, size_t n,
+		     long off)
+{
+	if (!sh->bad++) {
+		sh->bad_side = server;
+		sh->bad_msg = (uint32_t)i;
+		sh->bad_len = (uint32_t)n;
+		sh->bad_off = off;
+	}
+}
 
 static int xfer(int fd, uint8_t *p, size_t len, bool tx)
 {
@@ -49,6 +62,7 @@ static void run(struct shared *sh, uint16_t port, uint64_t seed, bool server)
 	struct sockaddr_vmmc a = vs_sa(VMMC_NODE_ANY, port);
 	uint64_t s = seed;
 	int fd, l, i, err;
+	long off;
 	size_t n;
 
 	fd = vmmc_socket(AF_VMMC, SOCK_STREAM, 0);
@@ -72,8 +86,9 @@ static void run(struct shared *sh, uint16_t port, uint64_t seed, bool server)
 		n = vmmc_rand_size(&s, MAXLEN);
 		if (server) {
 			err = xfer(fd, buf, n, false);
-			if (!err && vmmc_check_pattern(buf, n, seed, 2 * i, 0) != -1)
-				sh->bad++;
+			off = err ? -1 : vmmc_check_pattern(buf, n, seed, 2 * i, 0);
+			if (off != -1)
+				note_bad(sh, server, i, n, off);
 			vmmc_fill_pattern(buf, n, seed, 2 * i + 1, 0);
 			if (!err)
 				err = xfer(fd, buf, n, true);
@@ -82,8 +97,9 @@ static void run(struct shared *sh, uint16_t port, uint64_t seed, bool server)
 			err = xfer(fd, buf, n, true);
 			if (!err)
 				err = xfer(fd, buf, n, false);
-			if (!err && vmmc_check_pattern(buf, n, seed, 2 * i + 1, 0) != -1)
-				sh->bad++;
+			off = err ? -1 : vmmc_check_pattern(buf, n, seed, 2 * i + 1, 0);
+			if (off != -1)
+				note_bad(sh, server, i, n, off);
 		}
 		if (err) {
 			sh->err = err;
@@ -136,6 +152,10 @@ TEST_F_TIMEOUT(strict, no_syscall_once_connected, 300)
 	EXPECT_EQ(0, WEXITSTATUS(st_s));
 	EXPECT_EQ(0, sh->err);
 	EXPECT_EQ(0, sh->bad);
+	if (sh->bad)
+		TH_LOG("first bad: %s, message %u of %u bytes, at byte %ld",
+		       sh->bad_side ? "server" : "client", sh->bad_msg,
+		       sh->bad_len, sh->bad_off);
 	EXPECT_EQ(MSGS, sh->done);
 }
 

@@ -2,7 +2,7 @@
 /*
  * sock.c - the BSD-like calls of the stream sockets that set up, name,
  * tune and end a socket (vmmc_sock(7)); data moves in sock_io.c, the
- * protocol is in sock_proto.c, readiness in sock_poll.c.
+ * protocol is in sock_proto.c and sock_conn.c, readiness in sock_poll.c.
  *
  * Every call checks its arguments in the order a kernel TCP socket does
  * and returns its errno, negated: a descriptor that is not open is

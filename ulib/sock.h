@@ -6,7 +6,9 @@
  * Names. A bound port P is the export VS_NAME_LISTEN | P of the listen
  * buffer: so bind() finds EADDRINUSE through the NIC's unique names and a
  * client finds the listener by importing (node, VS_NAME_LISTEN | P). A
- * connection's receive region is the export VS_NAME_CONN | 24 random bits.
+ * connection's receive region is the export VS_NAME_CONN | 24 random bits;
+ * a request or hello that names any other export is ignored or refused,
+ * so a peer cannot make us write into an export that is not a socket's.
  *
  * Memory a peer writes (never trusted: read once into a local copy,
  * checked, masked; a violation resets that one connection):
@@ -76,7 +78,8 @@ struct vs_hello {
 	uint64_t check;
 };
 
-#define VS_F_RST	1u
+#define VS_F_RST	1u	/* the sender reset the connection */
+#define VS_F_WANT	2u	/* the sender waits for credit: send it now */
 
 /* peer -> our region at VS_OFF_STATE: all counts are free-running */
 struct vs_state {
@@ -174,6 +177,8 @@ struct vs_sock {
 	uint64_t tx_done;	/* ... completed */
 	uint64_t tx_acked;	/* peer's consumed, checked */
 	bool fin_told;		/* our fin is in a posted state */
+	bool want_credit;	/* we wait for credit (told the peer) */
+	bool peer_wants;	/* the peer waits for our credit */
 	bool peer_dead;		/* a SEND to the peer failed: post no more */
 	bool zombie;		/* closed with SENDs in flight: freed later */
 
@@ -219,12 +224,19 @@ void vs_post_state(struct vs_sock *s);
 void vs_flush_tx(struct vs_sock *s);
 void vs_update(struct vs_sock *s);
 void vs_reset(struct vs_sock *s, int err, bool garbage);
-int vs_connect_start(struct vs_sock *s, uint32_t node, uint32_t port);
+int vs_post(struct vs_sock *s, const void *src, size_t len, uint32_t imp,
+	    uint64_t off, uint32_t flags, uint64_t ud);
 void vs_progress(void);
 void vs_timers(void);
 int vs_wait(uint64_t deadline_ns);
 void vs_teardown(struct vs_sock *s);
 void vs_teardown_conn(struct vs_sock *s);
+
+/* sock_conn.c */
+int vs_connect_start(struct vs_sock *s, uint32_t node, uint32_t port);
+int vs_post_req(struct vs_sock *s);
+void vs_take_req(struct vs_sock *l, uint64_t off, uint32_t src_node);
+void vs_take_hello(struct vs_sock *s);
 
 /* sock_poll.c */
 uint32_t vs_events(struct vs_sock *s);

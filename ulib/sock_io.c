@@ -124,8 +124,16 @@ static ssize_t vs_sendv(struct vs_sock *s, const struct iovec *iov,
 				done += n;
 				vs_flush_tx(s);
 			}
-			if (done == total)
+			if (done == total) {
+				s->want_credit = false;
 				return (ssize_t)done;
+			}
+			/* out of credit: ask the receiver for it, once */
+			if (!vs_tx_space(s) && !s->want_credit) {
+				s->want_credit = true;
+				vs_post_state(s);
+				continue;	/* it may have come meanwhile */
+			}
 		}
 		if (dontwait)
 			return done ? (ssize_t)done : -EAGAIN;
@@ -177,9 +185,13 @@ static ssize_t vs_recvv(struct vs_sock *s, const struct iovec *iov,
 				return (ssize_t)got;
 			s->rx_cons += n;
 			vs.st.rx_bytes += n;
-			/* the sender's credit: not for every byte */
+			/*
+			 * The sender's credit: not for every byte; a state
+			 * we post anyway (data) carries it too. A sender out
+			 * of credit says so (VS_F_WANT) and gets it at once.
+			 */
 			if (s->rx_cons - s->rx_told >= s->rx_ring / 4 ||
-			    !vs_rx_avail(s))
+			    s->peer_wants)
 				vs_post_state(s);
 			if (got == total || !waitall)
 				return (ssize_t)got;
