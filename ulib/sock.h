@@ -25,6 +25,8 @@
  * those bytes; the receiver loads the state, then (acquire) the data.
  * A state is written from one of VS_STATE_SLOTS source copies that stay
  * unchanged until its SEND completes, so it never tears at the source;
+ * those copies share one UTLB range with the staging ring, first page
+ * first, so a state never lands after its data failed (vs_tx_alloc());
  * a check word over it catches a reader racing the NIC's copy (retry)
  * and stray writes (ignored).
  */
@@ -47,7 +49,7 @@
 #define VS_OFF_HELLO		0
 #define VS_OFF_STATE		64
 #define VS_STATE_SLOTS		8
-#define VS_SRC_REQ		(VS_STATE_SLOTS * VS_SLOT)	/* req/hello src */
+#define VS_SRC_REQ		0		/* req/hello source in the ctl page */
 #define VS_RETRY_MS		300		/* resend a connection request */
 #define VS_LINGER_MS		2000		/* close waits this long, at most */
 #define VS_RECENT		32		/* requests a listener remembers */
@@ -158,10 +160,12 @@ struct vs_sock {
 	size_t rx_map;
 	uint32_t rx_ring, rx_exp, rx_name;
 	bool have_rx_exp;
-	uint8_t *tx;		/* control page, pinned: sources of states,
-				 * request, hello
+	uint8_t *tx;		/* control page, pinned: sources of the
+				 * request or hello
 				 */
-	uint8_t *stg;		/* staging ring, pinned */
+	uint8_t *stg;		/* pinned: a page of state sources, then
+				 * the staging ring (see vs_tx_alloc())
+				 */
 	uint32_t tx_ring;	/* its size == the peer's ring */
 	uint32_t peer_name, peer_imp, l_imp;
 	bool have_peer_imp, have_l_imp;

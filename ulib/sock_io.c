@@ -118,7 +118,7 @@ static ssize_t vs_sendv(struct vs_sock *s, const struct iovec *iov,
 			if (space && done < total) {
 				n = total - done < space ? total - done :
 							   (size_t)space;
-				vs_iov_ring(iov, iovcnt, done, s->stg,
+				vs_iov_ring(iov, iovcnt, done, s->stg + VS_HDR,
 					    s->tx_ring, s->tx_queued, n, true);
 				s->tx_queued += n;
 				done += n;

@@ -100,7 +100,7 @@ static void vs_atfork_child(void)
 		if (s->tx)
 			munmap(s->tx, VS_HDR);
 		if (s->stg)
-			munmap(s->stg, s->tx_ring);
+			munmap(s->stg, VS_HDR + s->tx_ring);
 		if (s->lbuf)
 			munmap(s->lbuf, VS_LISTEN_SLOTS * VS_SLOT);
 		free(s);
@@ -269,20 +269,25 @@ int vs_conn_alloc(struct vs_sock *s, uint32_t node)
 	return 0;
 }
 
-/* The staging ring, as big as the peer's receive ring (a peer's word). */
+/*
+ * The staging ring, as big as the peer's receive ring (a peer's word),
+ * after a page that holds the sources of our state words: one mapping,
+ * pinned as one UTLB range. So when the kernel drops the range's
+ * translations (the process unmaps it, or exits: its memory goes before
+ * its endpoint is fenced), it drops the state page's (the first) before
+ * any staging page's, and no state SEND that follows a failed data SEND
+ * can land: a peer never announces bytes that did not arrive.
+ */
 int vs_tx_alloc(struct vs_sock *s, uint32_t ring)
 {
-	int err;
-
 	if (ring < VMMC_SOCK_RCVBUF_MIN || ring > VMMC_SOCK_RCVBUF_MAX ||
 	    (ring & (ring - 1)))
 		return -EPROTO;
-	s->stg = vs_map(ring);
+	s->stg = vs_map(VS_HDR + ring);
 	if (!s->stg)
 		return -ENOMEM;
 	s->tx_ring = ring;
-	err = vmmc_pin(&vs.ep, s->stg, ring);
-	return err;
+	return vmmc_pin(&vs.ep, s->stg, VS_HDR + ring);
 }
 
 /* Give back the connection's memory; nothing may be in flight. */
@@ -304,7 +309,7 @@ void vs_teardown_conn(struct vs_sock *s)
 	if (s->tx)
 		munmap(s->tx, VS_HDR);
 	if (s->stg)
-		munmap(s->stg, s->tx_ring);
+		munmap(s->stg, VS_HDR + s->tx_ring);
 	s->rx = s->tx = s->stg = NULL;
 	s->tx_ring = 0;
 }
@@ -348,7 +353,7 @@ void vs_post_state(struct vs_sock *s)
 	struct vs_state *st;
 	int slot, err;
 
-	if (!s->have_peer_imp || s->peer_dead)
+	if (!s->have_peer_imp || s->peer_dead || !s->stg)
 		return;
 	for (slot = 0; slot < VS_STATE_SLOTS; slot++)
 		if (!(s->state_busy & 1u << slot))
@@ -357,7 +362,7 @@ void vs_post_state(struct vs_sock *s)
 		s->state_dirty = true;	/* posted when a slot comes back */
 		return;
 	}
-	st = (struct vs_state *)(s->tx + slot * VS_SLOT);
+	st = (struct vs_state *)(s->stg + slot * VS_SLOT);
 	memset(st, 0, sizeof(*st));
 	st->sent = s->tx_posted;
 	st->consumed = s->rx_cons;
@@ -400,7 +405,7 @@ void vs_flush_tx(struct vs_sock *s)
 		n = s->tx_queued - pos;
 		if (n > s->tx_ring - off)
 			n = s->tx_ring - off;
-		if (vs_post(s, s->stg + off, n, s->peer_imp,
+		if (vs_post(s, s->stg + VS_HDR + off, n, s->peer_imp,
 			    VS_HDR + off, 0, VS_UD(s->id, VS_K_DATA, pos + n)))
 			break;	/* SQ full: progress posts the rest */
 		s->tx_posted += n;
