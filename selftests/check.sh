@@ -4,10 +4,11 @@
 # "N passed, N failed[, N skipped]". Host-side tests first (the fabric
 # against fake guests, libvmmc's UTLB against a stubbed kernel), then a
 # one-node guest (device, data path, interrupts, deliberate update,
-# protection, UTLB and memory limits, short forms of the fuzzer, the
-# kill -9 stress and memory pressure (make stress runs the long forms),
-# vmmc_ctl, teardown by kill -9 and unbind, module unload), then a two-node cluster (NIC to NIC, cross-node transfers and
-# an exporter killed with kill -9). Guests boot with slub_debug; each guest run ends with a check that
+# protection, UTLB and memory limits, stream sockets, short forms of the
+# fuzzer, the kill -9 stress and memory pressure (make stress runs the
+# long forms), vmmc_ctl, teardown by kill -9 and unbind, module unload),
+# then a two-node cluster (NIC to NIC, cross-node transfers and
+# redirection, an exporter killed with kill -9, stream sockets). Guests boot with slub_debug; each guest run ends with a check that
 # the kernel log holds no BUG, WARNING or Oops. Exit status non-zero on any
 # failure.
 set -u
@@ -55,6 +56,7 @@ tools/vm/vmrun --foreign-ivshmem --timeout 900 -- \
 	env VMMC_FOREIGN_IVSHMEM=1 VMMC_RESULT="$results/node1-0" \
 	selftests/run_guest.sh "$build" vmmc_dev vmmc_datapath vmmc_xfer vmmc_redirect \
 	vmmc_protect vmmc_protect_args vmmc_utlb vmmc_strict vmmc_wait \
+	vmmc_sock vmmc_sock_args vmmc_sock_poll vmmc_sock_strict vmmc_sock_garbage \
 	vmmc_fuzz vmmc_stress vmmc_mempress vmmc_ctl.sh vmmc_teardown.sh \
 	vmmc_module.sh
 add_result "$results/node1-0" "one-node run"
@@ -62,8 +64,8 @@ add_result "$results/node1-0" "one-node run"
 # 3. two nodes: node 0 pings node 1's NIC; both run the device tests
 echo "==== two nodes"
 tools/vm/vmrun -n 2 --timeout 900 \
-	--node-cmd "0=VMMC_RESULT=$results/node2-0 selftests/run_guest.sh $build vmmc_dev vmmc_cluster vmmc_xfer_cluster; rc=\$?; python3 selftests/barrier.py notify 10.77.0.2; exit \$rc" \
-	--node-cmd "1=VMMC_RESULT=$results/node2-1 selftests/run_guest.sh $build vmmc_dev vmmc_xfer_cluster; rc=\$?; python3 selftests/barrier.py wait; exit \$rc" \
+	--node-cmd "0=VMMC_RESULT=$results/node2-0 selftests/run_guest.sh $build vmmc_dev vmmc_cluster vmmc_xfer_cluster vmmc_sock_cluster; rc=\$?; python3 selftests/barrier.py notify 10.77.0.2; exit \$rc" \
+	--node-cmd "1=VMMC_RESULT=$results/node2-1 selftests/run_guest.sh $build vmmc_dev vmmc_xfer_cluster vmmc_sock_cluster; rc=\$?; python3 selftests/barrier.py wait; exit \$rc" \
 	-- true
 add_result "$results/node2-0" "two-node run, node 0"
 add_result "$results/node2-1" "two-node run, node 1"

@@ -4,7 +4,9 @@
 # limit of the fabric's one copy per message), then a two-node cluster of
 # 1-vCPU guests: vmmc_bw on node 0 against its server on node 1 (latency
 # and bandwidth of deliberate update, local and remote, beside kernel TCP
-# between the same guests), then vmmc_rtt (NIC round trips).
+# between the same guests), vmmc_rtt (NIC round trips), then
+# vmmc_sockperf (VMMC stream sockets beside kernel TCP: ping-pong latency,
+# streaming throughput with 64 KiB .. 1 MiB sends, ratio column).
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top" || exit 2
@@ -12,15 +14,17 @@ b=$top/build
 bw=$b/tools/bench/vmmc_bw
 rtt=$b/tools/bench/vmmc_rtt
 notify=$b/tools/bench/vmmc_notify
+sockperf=$b/tools/bench/vmmc_sockperf
 mc=$("$bw" memcpy) || exit 1
 echo "== host memcpy, 1 MiB blocks, MB/s (cache-hot,cold): $mc"
 
 node0="insmod $b/vmmc.ko && \
 echo '== vmmc_bw: node 0 <-> node 1' && $bw client -n 1 -a 10.77.0.2 -M $mc && echo && \
-echo '== vmmc_rtt: node 0 -> node 1' && $rtt client -n 1 -a 10.77.0.2 -c 1000; \
+echo '== vmmc_rtt: node 0 -> node 1' && $rtt client -n 1 -a 10.77.0.2 -c 1000 && echo && \
+echo '== vmmc_sockperf: node 0 -> node 1' && $sockperf client -n 1 -a 10.77.0.2; \
 rc=\$?; python3 selftests/barrier.py notify 10.77.0.2; exit \$rc"
-node1="insmod $b/vmmc.ko && { $bw server & $rtt server & } && \
-python3 selftests/barrier.py wait; kill %1 %2 2>/dev/null; exit 0"
+node1="insmod $b/vmmc.ko && { $bw server & $rtt server & $sockperf server & } && \
+python3 selftests/barrier.py wait; kill %1 %2 %3 2>/dev/null; exit 0"
 
 # competitive notification vs polling vs blocking: one node, NIC-timed events
 tools/vm/vmrun --timeout 600 -- sh -c "insmod $b/vmmc.ko && $notify -c 200 && \

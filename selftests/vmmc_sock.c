@@ -1,0 +1,243 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Description: VMMC stream sockets on one node (NIC loopback), between
+ * two processes or inside one. Byte streams of seeded random sizes both
+ * ways arrive byte-exactly; shutdown gives EOF in one direction only;
+ * MSG_PEEK, MSG_WAITALL and MSG_DONTWAIT behave as on TCP; a peer killed
+ * with SIGKILL gives ECONNRESET, then EPIPE and SIGPIPE; nobody listening
+ * gives ECONNREFUSED, a node not on the fabric ENETUNREACH. After each
+ * test every socket counter is back to zero and the endpoint is closed.
+ */
+#include <signal.h>
+#include <sys/wait.h>
+
+#include "kselftest_harness.h"
+#include "vmmc_sock_test.h"
+
+#define MiB	(1UL << 20)
+#define TOTAL	(3 * MiB + 12345)
+
+static void expect_idle(struct __test_metadata *_metadata)
+{
+	struct vmmc_sock_stats st;
+
+	vmmc_sock_stats(&st);
+	EXPECT_EQ(0, st.sockets);
+	EXPECT_EQ(0, st.conns);
+	EXPECT_EQ(0, st.listeners);
+	EXPECT_EQ(0, st.inflight);
+	EXPECT_EQ(-1, vmmc_sock_ep_fd());
+}
+
+/* child: accept one connection, check a stream, send one, echo, end */
+static int stream_server(uint16_t port, uint64_t seed, uint8_t *buf)
+{
+	struct sockaddr_vmmc a = vs_sa(VMMC_NODE_ANY, port);
+	int l, c, i, err;
+	ssize_t n;
+
+	l = vmmc_socket(AF_VMMC, SOCK_STREAM, 0);
+	if (l < 0 || vmmc_sock_bind(l, VS_SA(a)) || vmmc_sock_listen(l, 4))
+		return 2;
+	write(1, "", 0);
+	c = vmmc_sock_accept(l, NULL, NULL);
+	if (c < 0)
+		return 3;
+	err = vs_recv_stream(c, seed, 1, TOTAL, 200000, buf);
+	if (err)
+		return 4;
+	err = vs_send_stream(c, seed, 2, TOTAL, 200000, buf);
+	if (err)
+		return 5;
+	for (i = 0; i < 300; i++) {		/* echo until EOF */
+		n = vmmc_sock_recv(c, buf, 70000, 0);
+		if (n <= 0)
+			break;
+		if (vmmc_sock_send(c, buf, (size_t)n, 0) != n)
+			return 6;
+	}
+	if (n != 0 || vmmc_sock_recv(c, buf, 1, 0) != 0)
+		return 7;
+	vmmc_sock_close(c);
+	vmmc_sock_close(l);
+	return 0;
+}
+
+
+FIXTURE(sock) {
+	int unused;
+};
+
+FIXTURE_SETUP(sock)
+{
+}
+
+FIXTURE_TEARDOWN(sock)
+{
+}
+
+/* A client connects to @port, retrying while the server gets there. */
+static int connect_retry(uint32_t node, uint16_t port)
+{
+	struct sockaddr_vmmc a = vs_sa(node, port);
+	int fd, err, tries;
+
+	for (tries = 0; tries < 300; tries++) {
+		fd = vmmc_socket(AF_VMMC, SOCK_STREAM, 0);
+		if (fd < 0)
+			return fd;
+		err = vmmc_sock_connect(fd, VS_SA(a));
+		if (!err)
+			return fd;
+		vmmc_sock_close(fd);
+		if (err != -ECONNREFUSED)
+			return err;
+		usleep(20000);
+	}
+	return -ETIMEDOUT;
+}
+
+TEST_F_TIMEOUT(sock, stream_both_ways_two_processes, 300)
+{
+	static uint8_t buf[256 << 10], buf2[70000];
+	uint64_t seed = vmmc_test_seed("sock stream"), s = seed;
+	uint16_t port = vs_test_port(1);
+	int fd, st, i;
+	size_t n;
+	pid_t pid;
+
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid)
+		_exit(stream_server(port, seed, buf));
+	fd = connect_retry(VMMC_NODE_ANY, port);
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(0, vs_send_stream(fd, seed, 1, TOTAL, 200000, buf));
+	EXPECT_EQ(0, vs_recv_stream(fd, seed, 2, TOTAL, 200000, buf));
+	/* ping-pong of random sizes: each answer is the same bytes */
+	for (i = 0; i < 200; i++) {
+		n = vmmc_rand_size(&s, sizeof(buf2));
+		vmmc_fill_pattern(buf, n, seed, 3, (uint64_t)i);
+		ASSERT_EQ((ssize_t)n, vmmc_sock_send(fd, buf, n, 0));
+		ASSERT_EQ((ssize_t)n, vmmc_sock_recv(fd, buf2, n, MSG_WAITALL));
+		ASSERT_EQ(-1, vmmc_check_pattern(buf2, n, seed, 3, (uint64_t)i));
+	}
+	EXPECT_EQ(0, vmmc_sock_shutdown(fd, SHUT_WR));
+	EXPECT_EQ(0, vmmc_sock_recv(fd, buf, 1, 0));	/* server's EOF */
+	EXPECT_EQ(0, vmmc_sock_close(fd));
+	ASSERT_EQ(pid, waitpid(pid, &st, 0));
+	EXPECT_TRUE(WIFEXITED(st));
+	EXPECT_EQ(0, WEXITSTATUS(st));
+	expect_idle(_metadata);
+}
+
+TEST_F(sock, shutdown_eof_and_flags)
+{
+	char b[64] = "";
+	int l = -1, c = -1, a = -1;
+
+	ASSERT_EQ(0, vs_pair(vs_test_port(2), &l, &c, &a));
+	/* nothing there: DONTWAIT says so, and so does a non-blocking fd */
+	EXPECT_EQ(-EAGAIN, vmmc_sock_recv(a, b, sizeof(b), MSG_DONTWAIT));
+	EXPECT_EQ(0, vmmc_sock_set_nonblock(a, 1));
+	EXPECT_EQ(-EAGAIN, vmmc_sock_recv(a, b, sizeof(b), 0));
+	EXPECT_EQ(5, vmmc_sock_send(c, "hello", 5, 0));
+	EXPECT_EQ(3, vmmc_sock_send(c, "abc", 3, 0));
+	/* PEEK leaves the bytes; a later recv gets them again */
+	EXPECT_EQ(0, vmmc_sock_set_nonblock(a, 0));
+	EXPECT_EQ(8, vmmc_sock_recv(a, b, 8, MSG_PEEK | MSG_WAITALL));
+	EXPECT_EQ(0, memcmp(b, "helloabc", 8));
+	EXPECT_EQ(4, vmmc_sock_recv(a, b, 4, 0));
+	EXPECT_EQ(0, memcmp(b, "hell", 4));
+	/* shutdown(WR): the rest, then EOF; the other way still works */
+	EXPECT_EQ(0, vmmc_sock_shutdown(c, SHUT_WR));
+	EXPECT_EQ(-EPIPE, vmmc_sock_send(c, "x", 1, MSG_NOSIGNAL));
+	EXPECT_EQ(4, vmmc_sock_recv(a, b, sizeof(b), MSG_WAITALL));
+	EXPECT_EQ(0, memcmp(b, "oabc", 4));
+	EXPECT_EQ(0, vmmc_sock_recv(a, b, sizeof(b), 0));
+	EXPECT_EQ(0, vmmc_sock_recv(a, b, sizeof(b), 0));
+	EXPECT_EQ(6, vmmc_sock_send(a, "answer", 6, 0));
+	EXPECT_EQ(6, vmmc_sock_recv(c, b, 6, MSG_WAITALL));
+	EXPECT_EQ(0, memcmp(b, "answer", 6));
+	/* close: the other side reads EOF */
+	EXPECT_EQ(0, vmmc_sock_close(a));
+	EXPECT_EQ(0, vmmc_sock_recv(c, b, sizeof(b), 0));
+	EXPECT_EQ(0, vmmc_sock_close(c));
+	EXPECT_EQ(0, vmmc_sock_close(l));
+	expect_idle(_metadata);
+}
+
+static volatile sig_atomic_t sigpipes;
+
+static void on_sigpipe(int sig)
+{
+	sigpipes++;
+}
+
+TEST_F_TIMEOUT(sock, peer_killed_gives_reset_then_epipe, 120)
+{
+	struct sockaddr_vmmc sa;
+	uint16_t port = vs_test_port(3);
+	int fd, st, p[2];
+	char b[16];
+	pid_t pid;
+
+	ASSERT_EQ(0, pipe(p));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		int l = vmmc_socket(AF_VMMC, SOCK_STREAM, 0), c;
+
+		sa = vs_sa(VMMC_NODE_ANY, port);
+		if (vmmc_sock_bind(l, VS_SA(sa)) || vmmc_sock_listen(l, 1))
+			_exit(2);
+		c = vmmc_sock_accept(l, NULL, NULL);
+		if (c < 0 || vmmc_sock_recv(c, b, 1, 0) != 1)
+			_exit(3);
+		write(p[1], "k", 1);
+		pause();	/* killed here */
+		_exit(4);
+	}
+	fd = connect_retry(VMMC_NODE_ANY, port);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(1, vmmc_sock_send(fd, "x", 1, 0));
+	ASSERT_EQ(1, read(p[0], b, 1));
+	ASSERT_EQ(0, kill(pid, SIGKILL));
+	ASSERT_EQ(pid, waitpid(pid, &st, 0));
+	/* a blocked recv learns it: the probe finds the export revoked */
+	EXPECT_EQ(-ECONNRESET, vmmc_sock_recv(fd, b, sizeof(b), 0));
+	EXPECT_EQ(0, vmmc_sock_recv(fd, b, sizeof(b), 0));
+	EXPECT_EQ(-EPIPE, vmmc_sock_send(fd, "y", 1, MSG_NOSIGNAL));
+	EXPECT_EQ(0, sigpipes);
+	signal(SIGPIPE, on_sigpipe);
+	EXPECT_EQ(-EPIPE, vmmc_sock_send(fd, "y", 1, 0));
+	EXPECT_EQ(1, sigpipes);
+	EXPECT_EQ(0, vmmc_sock_close(fd));
+	close(p[0]);
+	close(p[1]);
+	expect_idle(_metadata);
+}
+
+TEST_F(sock, refused_and_unreachable)
+{
+	struct sockaddr_vmmc a = vs_sa(VMMC_NODE_ANY, vs_test_port(4));
+	struct sockaddr_vmmc far = vs_sa(60, 80);
+	int fd = vmmc_socket(AF_VMMC, SOCK_STREAM, 0), b;
+
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(-ECONNREFUSED, vmmc_sock_connect(fd, VS_SA(a)));
+	/* bound, not listening: refused too (the listener says so) */
+	b = vmmc_socket(AF_VMMC, SOCK_STREAM, 0);
+	ASSERT_LE(0, b);
+	ASSERT_EQ(0, vmmc_sock_bind(b, VS_SA(a)));
+	EXPECT_EQ(-ECONNREFUSED, vmmc_sock_connect(fd, VS_SA(a)));
+	EXPECT_EQ(-ENETUNREACH, vmmc_sock_connect(fd, VS_SA(far)));
+	/* and after all that, the same socket still connects */
+	ASSERT_EQ(0, vmmc_sock_listen(b, 1));
+	EXPECT_EQ(0, vmmc_sock_connect(fd, VS_SA(a)));
+	EXPECT_EQ(0, vmmc_sock_close(fd));
+	EXPECT_EQ(0, vmmc_sock_close(b));
+	expect_idle(_metadata);
+}
+
+TEST_HARNESS_MAIN

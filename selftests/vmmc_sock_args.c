@@ -1,0 +1,186 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Description: every VMMC socket call checks its arguments and its
+ * socket's state and answers with the errno a kernel TCP socket gives:
+ * EBADF (not open), ENOTSOCK (open, not ours: a pipe), EAFNOSUPPORT,
+ * ESOCKTNOSUPPORT, EPROTONOSUPPORT, EINVAL, EFAULT, EADDRINUSE,
+ * EADDRNOTAVAIL, EISCONN, ENOTCONN, EOPNOTSUPP, ENOPROTOOPT, EDOM,
+ * EAGAIN; a failed call changes nothing, and the sockets still work.
+ */
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/time.h>
+
+#include "kselftest_harness.h"
+#include "vmmc_sock_test.h"
+
+FIXTURE(args) {
+	int l, c, a, fresh, pipe[2];
+	uint16_t port;
+};
+
+FIXTURE_SETUP(args)
+{
+	self->port = vs_test_port(5);
+	ASSERT_EQ(0, vs_pair(self->port, &self->l, &self->c, &self->a));
+	self->fresh = vmmc_socket(AF_VMMC, SOCK_STREAM, 0);
+	ASSERT_LE(0, self->fresh);
+	ASSERT_EQ(0, pipe(self->pipe));
+}
+
+FIXTURE_TEARDOWN(args)
+{
+	struct vmmc_sock_stats st;
+
+	EXPECT_EQ(0, vmmc_sock_close(self->a));
+	EXPECT_EQ(0, vmmc_sock_close(self->c));
+	EXPECT_EQ(0, vmmc_sock_close(self->l));
+	EXPECT_EQ(0, vmmc_sock_close(self->fresh));
+	close(self->pipe[0]);
+	close(self->pipe[1]);
+	vmmc_sock_stats(&st);
+	EXPECT_EQ(0, st.sockets + st.conns + st.listeners + st.inflight);
+	EXPECT_EQ(-1, vmmc_sock_ep_fd());
+}
+
+TEST_F(args, bad_descriptors)
+{
+	struct sockaddr_vmmc a = vs_sa(VMMC_NODE_ANY, 1);
+	int p = self->pipe[0];
+	char b[4];
+
+	EXPECT_EQ(-EBADF, vmmc_sock_send(-1, "x", 1, 0));
+	EXPECT_EQ(-EBADF, vmmc_sock_recv(999, b, 1, 0));
+	EXPECT_EQ(-EBADF, vmmc_sock_close(-5));
+	EXPECT_EQ(-ENOTSOCK, vmmc_sock_send(p, "x", 1, 0));
+	EXPECT_EQ(-ENOTSOCK, vmmc_sock_recv(p, b, 1, 0));
+	EXPECT_EQ(-ENOTSOCK, vmmc_sock_bind(p, VS_SA(a)));
+	EXPECT_EQ(-ENOTSOCK, vmmc_sock_listen(p, 1));
+	EXPECT_EQ(-ENOTSOCK, vmmc_sock_accept(p, NULL, NULL));
+	EXPECT_EQ(-ENOTSOCK, vmmc_sock_connect(p, VS_SA(a)));
+	EXPECT_EQ(-ENOTSOCK, vmmc_sock_shutdown(p, SHUT_RDWR));
+	EXPECT_EQ(-ENOTSOCK, vmmc_sock_close(p));
+	EXPECT_EQ(0, vmmc_sock_is_sock(p));
+	EXPECT_EQ(1, vmmc_sock_is_sock(self->c));
+	/* a closed socket's number is EBADF */
+	int fd = vmmc_socket(AF_VMMC, SOCK_STREAM, 0);
+
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(0, vmmc_sock_close(fd));
+	EXPECT_EQ(-EBADF, vmmc_sock_close(fd));
+	EXPECT_EQ(-EBADF, vmmc_sock_send(fd, "x", 1, 0));
+}
+
+TEST_F(args, socket_and_bind)
+{
+	struct sockaddr_vmmc a = vs_sa(VMMC_NODE_ANY, self->port);
+	struct sockaddr_vmmc other = vs_sa(VMMC_NODE_ANY, self->port + 1);
+	struct sockaddr_vmmc bad_node = vs_sa(40, self->port + 1);
+	struct sockaddr_vmmc fam = a;
+	int f = self->fresh;
+
+	fam.svm_family = AF_INET;
+	EXPECT_EQ(-EAFNOSUPPORT, vmmc_socket(AF_INET, SOCK_STREAM, 0));
+	EXPECT_EQ(-ESOCKTNOSUPPORT, vmmc_socket(AF_VMMC, SOCK_DGRAM, 0));
+	EXPECT_EQ(-EPROTONOSUPPORT, vmmc_socket(AF_VMMC, SOCK_STREAM, IPPROTO_UDP));
+	EXPECT_EQ(-EINVAL, vmmc_socket(AF_VMMC, SOCK_STREAM | 0x40000000, 0));
+	EXPECT_EQ(-EFAULT, vmmc_sock_bind(f, NULL, sizeof(a)));
+	EXPECT_EQ(-EINVAL, vmmc_sock_bind(f, (struct sockaddr *)&a, 4));
+	EXPECT_EQ(-EAFNOSUPPORT, vmmc_sock_bind(f, VS_SA(fam)));
+	EXPECT_EQ(-EADDRINUSE, vmmc_sock_bind(f, VS_SA(a)));
+	EXPECT_EQ(-EADDRNOTAVAIL, vmmc_sock_bind(f, VS_SA(bad_node)));
+	EXPECT_EQ(0, vmmc_sock_bind(f, VS_SA(other)));
+	EXPECT_EQ(-EINVAL, vmmc_sock_bind(f, VS_SA(other)));	/* twice */
+	EXPECT_EQ(-EINVAL, vmmc_sock_bind(self->c, VS_SA(a)));
+}
+
+TEST_F(args, state_errors)
+{
+	struct sockaddr_vmmc a = vs_sa(VMMC_NODE_ANY, self->port), peer;
+	socklen_t len = sizeof(peer);
+	int f = self->fresh;
+	char b[4];
+
+	/* not connected */
+	EXPECT_EQ(-ENOTCONN, vmmc_sock_send(f, "x", 1, 0));
+	EXPECT_EQ(-ENOTCONN, vmmc_sock_recv(f, b, 1, 0));
+	EXPECT_EQ(-ENOTCONN, vmmc_sock_recv(self->l, b, 1, 0));
+	EXPECT_EQ(-ENOTCONN, vmmc_sock_shutdown(f, SHUT_WR));
+	EXPECT_EQ(-ENOTCONN, vmmc_sock_getpeername(f, (struct sockaddr *)&peer, &len));
+	EXPECT_EQ(-EINVAL, vmmc_sock_accept(f, NULL, NULL));	/* not listening */
+	EXPECT_EQ(-EINVAL, vmmc_sock_accept(self->c, NULL, NULL));
+	EXPECT_EQ(-EINVAL, vmmc_sock_listen(self->c, 1));	/* connected */
+	/* connected already */
+	EXPECT_EQ(-EISCONN, vmmc_sock_connect(self->c, VS_SA(a)));
+	EXPECT_EQ(-EISCONN, vmmc_sock_connect(self->l, VS_SA(a)));
+	EXPECT_EQ(-EINVAL, vmmc_sock_shutdown(self->c, 7));
+	EXPECT_EQ(-EFAULT, vmmc_sock_connect(f, NULL, sizeof(a)));
+	EXPECT_EQ(-EINVAL, vmmc_sock_accept4(self->l, NULL, NULL, 0x1234));
+	EXPECT_EQ(-EFAULT, vmmc_sock_accept(self->l, (struct sockaddr *)&peer, NULL));
+	EXPECT_EQ(0, vmmc_sock_set_nonblock(self->l, 1));
+	EXPECT_EQ(-EAGAIN, vmmc_sock_accept(self->l, NULL, NULL));
+	/* data calls */
+	EXPECT_EQ(-EFAULT, vmmc_sock_send(self->c, NULL, 1, 0));
+	EXPECT_EQ(-EFAULT, vmmc_sock_recv(self->c, NULL, 1, 0));
+	EXPECT_EQ(-EOPNOTSUPP, vmmc_sock_send(self->c, "x", 1, MSG_OOB));
+	EXPECT_EQ(-EINVAL, vmmc_sock_recv(self->c, b, 1, MSG_OOB));
+	EXPECT_EQ(-EINVAL, vmmc_sock_readv(self->c, NULL, -1));
+	EXPECT_EQ(-EFAULT, vmmc_sock_sendmsg(self->c, NULL, 0));
+	EXPECT_EQ(0, vmmc_sock_send(self->c, b, 0, 0));
+	/* names: connected pair, both ways */
+	EXPECT_EQ(0, vmmc_sock_getpeername(self->a, (struct sockaddr *)&peer, &len));
+	EXPECT_EQ(sizeof(peer), len);
+	EXPECT_EQ(AF_VMMC, peer.svm_family);
+	struct sockaddr_vmmc me;
+
+	EXPECT_EQ(0, vmmc_sock_getsockname(self->c, (struct sockaddr *)&me, &len));
+	EXPECT_EQ(me.svm_port, peer.svm_port);
+	EXPECT_EQ(me.svm_node, peer.svm_node);
+	EXPECT_EQ(0, vmmc_sock_getpeername(self->c, (struct sockaddr *)&peer, &len));
+	EXPECT_EQ(self->port, peer.svm_port);
+	EXPECT_EQ(-EFAULT, vmmc_sock_getsockname(self->c, NULL, &len));
+	/* and still working */
+	EXPECT_EQ(2, vmmc_sock_send(self->c, "ok", 2, 0));
+	EXPECT_EQ(2, vmmc_sock_recv(self->a, b, 2, MSG_WAITALL));
+}
+
+TEST_F(args, socket_options)
+{
+	struct timeval tv = { .tv_sec = 0, .tv_usec = 200000 };
+	socklen_t len = sizeof(int);
+	int one = 1, v = 0, c = self->c;
+	char b[4];
+
+	EXPECT_EQ(0, vmmc_sock_setsockopt(c, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)));
+	EXPECT_EQ(0, vmmc_sock_setsockopt(c, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one)));
+	EXPECT_EQ(0, vmmc_sock_setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)));
+	EXPECT_EQ(0, vmmc_sock_getsockopt(c, IPPROTO_TCP, TCP_NODELAY, &v, &len));
+	EXPECT_EQ(1, v);
+	EXPECT_EQ(0, vmmc_sock_getsockopt(c, SOL_SOCKET, SO_KEEPALIVE, &v, &len));
+	EXPECT_EQ(1, v);
+	/* the receive ring of a fresh socket: a power of two */
+	v = 100000;
+	EXPECT_EQ(0, vmmc_sock_setsockopt(self->fresh, SOL_SOCKET, SO_RCVBUF, &v, sizeof(v)));
+	EXPECT_EQ(0, vmmc_sock_getsockopt(self->fresh, SOL_SOCKET, SO_RCVBUF, &v, &len));
+	EXPECT_EQ(131072, v);
+	EXPECT_EQ(0, vmmc_sock_getsockopt(c, SOL_SOCKET, SO_RCVBUF, &v, &len));
+	EXPECT_EQ(VMMC_SOCK_RCVBUF_DEF, v);
+	EXPECT_EQ(0, vmmc_sock_getsockopt(c, SOL_SOCKET, SO_ERROR, &v, &len));
+	EXPECT_EQ(0, v);
+	EXPECT_EQ(0, vmmc_sock_getsockopt(self->l, SOL_SOCKET, SO_ACCEPTCONN, &v, &len));
+	EXPECT_EQ(1, v);
+	EXPECT_EQ(-ENOPROTOOPT, vmmc_sock_setsockopt(c, SOL_SOCKET, SO_BROADCAST, &one, sizeof(one)));
+	EXPECT_EQ(-ENOPROTOOPT, vmmc_sock_setsockopt(c, IPPROTO_TCP, TCP_CORK, &one, sizeof(one)));
+	EXPECT_EQ(-ENOPROTOOPT, vmmc_sock_setsockopt(c, 12345, 1, &one, sizeof(one)));
+	EXPECT_EQ(-EINVAL, vmmc_sock_setsockopt(c, SOL_SOCKET, SO_REUSEADDR, &one, 2));
+	EXPECT_EQ(-EFAULT, vmmc_sock_setsockopt(c, SOL_SOCKET, SO_REUSEADDR, NULL, 4));
+	EXPECT_EQ(-EFAULT, vmmc_sock_getsockopt(c, SOL_SOCKET, SO_REUSEADDR, &v, NULL));
+	/* a receive time-out: EAGAIN after about that long */
+	tv.tv_usec = 2000000;
+	EXPECT_EQ(-EDOM, vmmc_sock_setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)));
+	tv.tv_usec = 200000;
+	EXPECT_EQ(0, vmmc_sock_setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)));
+	EXPECT_EQ(-EAGAIN, vmmc_sock_recv(c, b, 1, 0));
+}
+
+TEST_HARNESS_MAIN

@@ -1,0 +1,162 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Description: once connected, VMMC socket send and recv make no system
+ * call. A server and a client (two processes) connect, then both enter
+ * SECCOMP_MODE_STRICT (any system call but read/write/exit kills them)
+ * and run thousands of seeded messages of random sizes each way with
+ * MSG_DONTWAIT (spinning instead of blocking), checking every byte: the
+ * client sends a message, the server checks it and answers with the
+ * same length of its own pattern, which the client checks.
+ */
+#include <linux/seccomp.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+
+#include "kselftest_harness.h"
+#include "vmmc_sock_test.h"
+
+#define MSGS	3000
+#define MAXLEN	20000
+
+struct shared {
+	volatile uint32_t ready, done, bad;
+	volatile int err;
+	volatile uint32_t bad_side, bad_msg, bad_len;
+	volatile long bad_off;
+};
+
+static void note_bad(struct shared *sh, bool server, int i, size_t n,
+		     long off)
+{
+	if (!sh->bad++) {
+		sh->bad_side = server;
+		sh->bad_msg = (uint32_t)i;
+		sh->bad_len = (uint32_t)n;
+		sh->bad_off = off;
+	}
+}
+
+static int xfer(int fd, uint8_t *p, size_t len, bool tx)
+{
+	size_t off = 0;
+	ssize_t r;
+
+	while (off < len) {
+		r = tx ? vmmc_sock_send(fd, p + off, len - off, MSG_DONTWAIT) :
+			 vmmc_sock_recv(fd, p + off, len - off, MSG_DONTWAIT);
+		if (r == -EAGAIN)
+			continue;
+		if (r <= 0)
+			return r ? (int)r : -ENODATA;
+		off += (size_t)r;
+	}
+	return 0;
+}
+
+/* one side; @server answers, else asks */
+static void run(struct shared *sh, uint16_t port, uint64_t seed, bool server)
+{
+	static uint8_t buf[MAXLEN];
+	struct sockaddr_vmmc a = vs_sa(VMMC_NODE_ANY, port);
+	uint64_t s = seed;
+	int fd, l, i, err;
+	long off;
+	size_t n;
+
+	fd = vmmc_socket(AF_VMMC, SOCK_STREAM, 0);
+	if (server) {
+		l = fd;
+		if (vmmc_sock_bind(l, VS_SA(a)) || vmmc_sock_listen(l, 1))
+			_exit(2);
+		__atomic_store_n(&sh->ready, 1, __ATOMIC_RELEASE);
+		fd = vmmc_sock_accept(l, NULL, NULL);
+	} else {
+		while (!__atomic_load_n(&sh->ready, __ATOMIC_ACQUIRE))
+			usleep(1000);
+		if (vmmc_sock_connect(fd, VS_SA(a)))
+			_exit(3);
+	}
+	if (fd < 0)
+		_exit(4);
+	if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_STRICT))
+		_exit(5);
+	for (i = 0; i < MSGS; i++) {
+		n = vmmc_rand_size(&s, MAXLEN);
+		if (server) {
+			err = xfer(fd, buf, n, false);
+			off = err ? -1 : vmmc_check_pattern(buf, n, seed, 2 * i, 0);
+			if (off != -1)
+				note_bad(sh, server, i, n, off);
+			vmmc_fill_pattern(buf, n, seed, 2 * i + 1, 0);
+			if (!err)
+				err = xfer(fd, buf, n, true);
+		} else {
+			vmmc_fill_pattern(buf, n, seed, 2 * i, 0);
+			err = xfer(fd, buf, n, true);
+			if (!err)
+				err = xfer(fd, buf, n, false);
+			off = err ? -1 : vmmc_check_pattern(buf, n, seed, 2 * i + 1, 0);
+			if (off != -1)
+				note_bad(sh, server, i, n, off);
+		}
+		if (err) {
+			sh->err = err;
+			syscall(SYS_exit, 6);
+		}
+	}
+	if (!server)
+		sh->done = MSGS;
+	syscall(SYS_exit, 0);
+}
+
+FIXTURE(strict) {
+	int unused;
+};
+
+FIXTURE_SETUP(strict)
+{
+}
+
+FIXTURE_TEARDOWN(strict)
+{
+}
+
+TEST_F_TIMEOUT(strict, no_syscall_once_connected, 300)
+{
+	struct shared *sh = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+				 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	uint64_t seed = vmmc_test_seed("sock strict");
+	uint16_t port = vs_test_port(7);
+	int st_s = 0, st_c = 0;
+	pid_t srv, cli;
+
+	ASSERT_NE(MAP_FAILED, sh);
+	srv = fork();
+	ASSERT_LE(0, srv);
+	if (!srv)
+		run(sh, port, seed, true);
+	cli = fork();
+	ASSERT_LE(0, cli);
+	if (!cli)
+		run(sh, port, seed, false);
+	ASSERT_EQ(cli, waitpid(cli, &st_c, 0));
+	if (!WIFEXITED(st_c) || WEXITSTATUS(st_c))
+		kill(srv, SIGKILL);
+	ASSERT_EQ(srv, waitpid(srv, &st_s, 0));
+	/* a system call under strict mode is a SIGKILL */
+	EXPECT_TRUE(WIFEXITED(st_c));
+	EXPECT_TRUE(WIFEXITED(st_s));
+	EXPECT_EQ(0, WEXITSTATUS(st_c));
+	EXPECT_EQ(0, WEXITSTATUS(st_s));
+	EXPECT_EQ(0, sh->err);
+	EXPECT_EQ(0, sh->bad);
+	if (sh->bad)
+		TH_LOG("first bad: %s, message %u of %u bytes, at byte %ld",
+		       sh->bad_side ? "server" : "client", sh->bad_msg,
+		       sh->bad_len, sh->bad_off);
+	EXPECT_EQ(MSGS, sh->done);
+}
+
+TEST_HARNESS_MAIN

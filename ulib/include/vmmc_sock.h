@@ -1,0 +1,151 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * vmmc_sock.h - stream sockets over VMMC (libvmmc), BSD-like.
+ *
+ * A VMMC socket is a TCP-like byte stream between two processes on the
+ * same or different nodes, addressed by (node, port): struct
+ * sockaddr_vmmc. Each socket is named by a real kernel file descriptor
+ * (an eventfd the library owns), so it numbers, closes and counts like
+ * any fd; but I/O on it goes through these calls, and its readiness is
+ * known to the library, not to the kernel: wait for it with
+ * vmmc_sock_poll() or vmmc_sock_epoll_wait(), which take VMMC sockets
+ * and kernel fds in the same call. See vmmc_sock(7).
+ *
+ * Data path: each direction of a connection is a receive ring that the
+ * receiver exports and the sender imports; the sender copies into a
+ * pinned staging ring and writes it with deliberate update (vmmc_send()),
+ * the receiver copies it out on recv and writes its consumed count back
+ * as the sender's credit. Once connected, send and recv make no system
+ * call (blocking waits aside).
+ *
+ * Conventions: like the rest of libvmmc, every call returns a value >= 0
+ * or a negative errno, and never sets errno (the LD_PRELOAD shim converts
+ * to -1/errno). The errnos are the ones a kernel TCP socket gives.
+ *
+ * Threads: the sockets of a process share one endpoint (the "stack") and
+ * are NOT thread-safe: call in from one thread at a time.
+ */
+#ifndef VMMC_SOCK_H
+#define VMMC_SOCK_H
+
+#include <poll.h>
+#include <stdint.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* The address family of struct sockaddr_vmmc (library-private value). */
+#define AF_VMMC			0x4d56
+/* bind(): any node means this node. */
+#define VMMC_NODE_ANY		0xffffffffu
+/* Ports handed out by an implicit bind (connect, listen unbound). */
+#define VMMC_PORT_EPHEMERAL_MIN	32768
+#define VMMC_PORT_EPHEMERAL_MAX	60999
+
+/* Same size as struct sockaddr_in. */
+struct sockaddr_vmmc {
+	sa_family_t svm_family;		/* AF_VMMC */
+	uint16_t svm_port;		/* host order, 1..65535 (0: any) */
+	uint32_t svm_node;		/* node id, or VMMC_NODE_ANY */
+	uint8_t svm_zero[8];
+};
+
+/* Default, minimum and maximum receive ring (SO_RCVBUF), bytes. */
+#define VMMC_SOCK_RCVBUF_DEF	(256u << 10)
+#define VMMC_SOCK_RCVBUF_MIN	(4u << 10)
+#define VMMC_SOCK_RCVBUF_MAX	(4u << 20)
+/* Connection requests a listener holds before accept(), at most. */
+#define VMMC_SOCK_BACKLOG_MAX	64
+/* A connect() that gets no answer gives up after this long. */
+#define VMMC_SOCK_CONNECT_MS	10000
+/* A waiting connection checks that its peer still exists this often. */
+#define VMMC_SOCK_PROBE_MS	100
+
+/*
+ * Counters of this process's socket layer. The gauges (sockets, conns,
+ * listeners, inflight) are back to zero when every socket is closed, and
+ * then the stack's endpoint is closed too.
+ */
+struct vmmc_sock_stats {
+	uint32_t sockets;	/* gauge: open socket fds */
+	uint32_t conns;		/* gauge: connections with a ring (any state) */
+	uint32_t listeners;	/* gauge: bound or listening ports */
+	uint32_t inflight;	/* gauge: SENDs posted, not yet completed */
+	uint64_t connects;	/* connections established as client */
+	uint64_t accepts;	/* ... as server (taken by accept) */
+	uint64_t refused;	/* connection requests refused or dropped */
+	uint64_t tx_bytes;	/* bytes posted to peers' rings */
+	uint64_t rx_bytes;	/* bytes copied out of our rings */
+	uint64_t data_sends;	/* data SEND descriptors posted */
+	uint64_t state_sends;	/* state (credit, FIN, RST) SENDs posted */
+	uint64_t probes;	/* liveness probes while waiting */
+	uint64_t resets;	/* connections reset (peer died, RST, garbage) */
+	uint64_t garbage;	/* ... of those: the peer broke the protocol */
+	uint64_t waits;		/* blocking waits on the endpoint */
+	uint64_t zc_posts;	/* recv redirections posted (0: not yet) */
+};
+
+int vmmc_socket(int domain, int type, int protocol);
+int vmmc_sock_bind(int fd, const struct sockaddr *addr, socklen_t len);
+int vmmc_sock_listen(int fd, int backlog);
+int vmmc_sock_accept(int fd, struct sockaddr *addr, socklen_t *len);
+int vmmc_sock_accept4(int fd, struct sockaddr *addr, socklen_t *len,
+		      int flags);
+int vmmc_sock_connect(int fd, const struct sockaddr *addr, socklen_t len);
+
+ssize_t vmmc_sock_send(int fd, const void *buf, size_t len, int flags);
+ssize_t vmmc_sock_recv(int fd, void *buf, size_t len, int flags);
+ssize_t vmmc_sock_sendmsg(int fd, const struct msghdr *msg, int flags);
+ssize_t vmmc_sock_recvmsg(int fd, struct msghdr *msg, int flags);
+ssize_t vmmc_sock_writev(int fd, const struct iovec *iov, int iovcnt);
+ssize_t vmmc_sock_readv(int fd, const struct iovec *iov, int iovcnt);
+
+int vmmc_sock_shutdown(int fd, int how);
+int vmmc_sock_close(int fd);
+int vmmc_sock_getsockname(int fd, struct sockaddr *addr, socklen_t *len);
+int vmmc_sock_getpeername(int fd, struct sockaddr *addr, socklen_t *len);
+int vmmc_sock_setsockopt(int fd, int level, int name, const void *val,
+			 socklen_t len);
+int vmmc_sock_getsockopt(int fd, int level, int name, void *val,
+			 socklen_t *len);
+/* O_NONBLOCK of a socket: on != 0 sets it. 0 or -errno. */
+int vmmc_sock_set_nonblock(int fd, int on);
+/* 1 if fd is a VMMC socket of this process, else 0. */
+int vmmc_sock_is_sock(int fd);
+
+/* poll(2) over VMMC sockets and kernel fds together. */
+int vmmc_sock_poll(struct pollfd *fds, nfds_t nfds, int timeout_ms);
+/*
+ * epoll over VMMC sockets and kernel fds together: create the epoll fd
+ * with vmmc_sock_epoll_create1() (or tell the library of it by the first
+ * vmmc_sock_epoll_ctl()), add either kind of fd with vmmc_sock_epoll_ctl()
+ * and wait with vmmc_sock_epoll_wait(). EPOLLET and EPOLLONESHOT work on
+ * VMMC sockets as on kernel sockets.
+ */
+int vmmc_sock_epoll_create1(int flags);
+int vmmc_sock_epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev);
+int vmmc_sock_epoll_wait(int epfd, struct epoll_event *events, int max,
+			 int timeout_ms);
+/* Forget an epoll fd (call before closing it); then close it. */
+int vmmc_sock_epoll_close(int epfd);
+
+/*
+ * Do the protocol's pending work (completions, notifications, incoming
+ * connection requests) without waiting; no system call. The calls above
+ * do it themselves.
+ */
+void vmmc_sock_progress(void);
+/* The endpoint's fd (pollable: readable when the NIC has news), or -1. */
+int vmmc_sock_ep_fd(void);
+void vmmc_sock_stats(struct vmmc_sock_stats *out);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* VMMC_SOCK_H */

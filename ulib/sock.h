@@ -1,0 +1,269 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * sock.h - internals of the stream sockets (sock*.c): the wire formats in
+ * shared memory, the socket and the per-process stack.
+ *
+ * Names. A bound port P is the export VS_NAME_LISTEN | P of the listen
+ * buffer: so bind() finds EADDRINUSE through the NIC's unique names and a
+ * client finds the listener by importing (node, VS_NAME_LISTEN | P). A
+ * connection's receive region is the export VS_NAME_CONN | 24 random bits;
+ * a request or hello that names any other export is ignored or refused,
+ * so a peer cannot make us write into an export that is not a socket's.
+ *
+ * Memory a peer writes (never trusted: read once into a local copy,
+ * checked, masked; a violation resets that one connection):
+ *
+ *   listen buffer  VS_LISTEN_SLOTS request slots of 64 bytes; a client
+ *                  writes struct vs_req into a random slot with NOTIFY
+ *                  (a collision is a lost request: the client retries)
+ *   conn region    [0, 64) struct vs_hello   writer: the server (once)
+ *                  [64, 128) struct vs_state writer: the peer, often
+ *                  [4096, 4096 + ring)       writer: the peer, data
+ *
+ * Ordering between the parties: SENDs of one endpoint to one import land
+ * in order, so a vs_state whose sent covers some bytes is written after
+ * those bytes; the receiver loads the state, then (acquire) the data.
+ * A state is written from one of VS_STATE_SLOTS source copies that stay
+ * unchanged until its SEND completes, so it never tears at the source;
+ * those copies share one UTLB range with the staging ring, first page
+ * first, so a state never lands after its data failed (vs_tx_alloc());
+ * a check word over it catches a reader racing the NIC's copy (retry)
+ * and stray writes (ignored).
+ */
+#ifndef VMMC_SOCK_INT_H
+#define VMMC_SOCK_INT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "vmmc.h"
+#include "vmmc_sock.h"
+
+#define VS_MAGIC		0x4b434f53u	/* "SOCK" */
+#define VS_VERSION		1
+#define VS_NAME_LISTEN		0x4c000000u
+#define VS_NAME_CONN		0x43000000u
+#define VS_LISTEN_SLOTS		64
+#define VS_SLOT			64
+#define VS_HDR			4096		/* control page before a ring */
+#define VS_OFF_HELLO		0
+#define VS_OFF_STATE		64
+#define VS_STATE_SLOTS		8
+#define VS_SRC_REQ		0		/* req/hello source in the ctl page */
+#define VS_RETRY_MS		300		/* resend a connection request */
+#define VS_LINGER_MS		2000		/* close waits this long, at most */
+#define VS_RECENT		32		/* requests a listener remembers */
+
+/* client -> a listen slot */
+struct vs_req {
+	uint32_t magic;
+	uint16_t version, port;		/* client's port */
+	uint32_t node;			/* client's node */
+	uint32_t name;			/* client's conn region */
+	uint32_t ring;			/* client's ring bytes */
+	uint32_t reserved0;
+	uint64_t nonce;
+	uint64_t reserved[3];
+	uint64_t check;
+};
+
+/* server -> client's region at VS_OFF_HELLO */
+struct vs_hello {
+	uint32_t magic;
+	uint16_t version, port;		/* server's port */
+	uint32_t status;		/* 0, or a positive errno (refused) */
+	uint32_t name;			/* server's conn region */
+	uint32_t ring;			/* server's ring bytes */
+	uint32_t reserved0;
+	uint64_t nonce;			/* the request's */
+	uint64_t reserved[3];
+	uint64_t check;
+};
+
+#define VS_F_RST	1u	/* the sender reset the connection */
+#define VS_F_WANT	2u	/* the sender waits for credit: send it now */
+
+/* peer -> our region at VS_OFF_STATE: all counts are free-running */
+struct vs_state {
+	uint64_t sent;		/* bytes the peer wrote into our ring */
+	uint64_t consumed;	/* bytes it took from its ring (our credit) */
+	uint64_t fin;		/* 0, or 1 + sent at its shutdown(SHUT_WR) */
+	uint32_t flags;		/* VS_F_* */
+	uint32_t reserved0;
+	uint64_t nonce;
+	uint64_t reserved[2];
+	uint64_t check;
+};
+
+_Static_assert(sizeof(struct vs_req) == VS_SLOT, "req");
+_Static_assert(sizeof(struct vs_hello) == VS_SLOT, "hello");
+_Static_assert(sizeof(struct vs_state) == VS_SLOT, "state");
+
+enum vs_sock_state {
+	VS_FRESH = 0,		/* socket(), maybe bound */
+	VS_LISTEN,
+	VS_SYN_SENT,		/* connect() under way */
+	VS_ESTAB,		/* has a ring and the peer's import */
+	VS_CLOSED,		/* connect failed, or reset: err/reset tell */
+	VS_REFUSING,		/* internal: telling a client "refused" */
+};
+
+/* What a SEND was, in the top bits of its user_data. */
+enum vs_kind {
+	VS_K_DATA = 1,		/* low 40 bits: end position */
+	VS_K_STATE = 2,		/* low bits: source slot */
+	VS_K_REQ = 3,
+	VS_K_HELLO = 4,
+};
+
+#define VS_UD(id, kind, v)	((uint64_t)(id) << 48 | (uint64_t)(kind) << 40 | \
+				 ((uint64_t)(v) & ((1ULL << 40) - 1)))
+
+/* One epoll registration of a socket (library-side interest). */
+struct vs_reg {
+	int epfd;
+	uint32_t events;	/* EPOLLIN ... | EPOLLET | EPOLLONESHOT */
+	uint64_t data;
+	uint32_t seen_rx, seen_tx;	/* ET: generations last reported */
+	bool disabled;		/* ONESHOT fired */
+};
+
+#define VS_MAX_REGS	4
+
+struct vs_sock {
+	int id;			/* index in the stack's table, user_data */
+	int fd;			/* the eventfd naming it; -1 in a backlog */
+	int state;		/* enum vs_sock_state */
+	bool nonblock, bound, shut_rd, shut_wr, reset;
+	bool state_dirty;	/* a state is owed to the peer */
+	bool hello_done;	/* client: hello taken */
+	int err;		/* pending error (SO_ERROR), positive errno */
+	uint32_t node, port;	/* local */
+	uint32_t peer_node, peer_port;
+	/* options */
+	int reuseaddr, nodelay, keepalive;
+	uint32_t rcvbuf, sndbuf;
+	uint64_t rcvtimeo_ms, sndtimeo_ms;	/* 0: forever */
+
+	/* listening: the port's export (from bind) */
+	uint8_t *lbuf;
+	uint32_t lexp;		/* export id */
+	int backlog_max, nbacklog;
+	struct vs_sock *backlog[VMMC_SOCK_BACKLOG_MAX];
+	uint64_t recent[VS_RECENT];	/* nonces of requests taken */
+	uint32_t nrecent;
+	struct vs_sock *parent;	/* in a listener's backlog */
+
+	/* connection */
+	uint64_t nonce;
+	uint8_t *rx;		/* our region: header page + ring */
+	size_t rx_map;
+	uint32_t rx_ring, rx_exp, rx_name;
+	bool have_rx_exp;
+	uint8_t *tx;		/* control page, pinned: sources of the
+				 * request or hello
+				 */
+	uint8_t *stg;		/* pinned: a page of state sources, then
+				 * the staging ring (see vs_tx_alloc())
+				 */
+	uint32_t tx_ring;	/* its size == the peer's ring */
+	uint32_t peer_name, peer_imp, l_imp;
+	bool have_peer_imp, have_l_imp;
+	uint32_t state_busy;	/* source slots in flight (bit mask) */
+	uint32_t inflight;	/* SENDs not yet completed */
+
+	uint64_t rx_cons;	/* bytes we took from our ring */
+	uint64_t rx_sent;	/* peer's sent, checked */
+	uint64_t rx_fin;	/* peer's fin, checked */
+	uint64_t rx_told;	/* rx_cons we last wrote to the peer */
+	uint64_t tx_queued;	/* bytes accepted into the staging ring */
+	uint64_t tx_posted;	/* ... handed to the NIC */
+	uint64_t tx_done;	/* ... completed */
+	uint64_t tx_acked;	/* peer's consumed, checked */
+	bool fin_told;		/* our fin is in a posted state */
+	bool want_credit;	/* we wait for credit (told the peer) */
+	bool peer_wants;	/* the peer waits for our credit */
+	bool peer_dead;		/* a SEND to the peer failed: post no more */
+	bool zombie;		/* closed with SENDs in flight: freed later */
+
+	/* connect timing (clock read only in the wait paths) */
+	uint64_t deadline_ns, retry_ns;
+	/* liveness probes: posts since the last tick */
+	uint64_t posts, probe_mark, probe_ns;
+	/* readiness generations, for edge-triggered epoll */
+	uint32_t rx_gen, tx_gen;
+	struct vs_reg regs[VS_MAX_REGS];
+	int nregs;
+};
+
+/* The process's socket layer: one endpoint shared by all its sockets. */
+struct vs_stack {
+	bool open;
+	struct vmmc_ep ep;
+	uint32_t ep_gen;	/* bumped at every endpoint open */
+	struct vs_sock **tab;	/* by id */
+	int ntab;
+	struct vs_sock **byfd;	/* by fd */
+	int nbyfd;
+	struct vs_sock *byexp[VMMC_MAX_EXPORTS];
+	uint32_t next_port;
+	uint64_t rnd;
+	struct vmmc_sock_stats st;
+};
+
+extern struct vs_stack vs;
+
+/* sock_proto.c */
+uint64_t vs_now_ns(void);
+uint64_t vs_rand(void);
+uint64_t vs_check(const void *p, uint64_t nonce);
+int vs_stack_get(void);
+void vs_stack_put(void);
+struct vs_sock *vs_sock_new(void);
+void vs_sock_free(struct vs_sock *s);
+int vs_export_listen(struct vs_sock *s, uint32_t port);
+int vs_conn_alloc(struct vs_sock *s, uint32_t node_perm);
+int vs_tx_alloc(struct vs_sock *s, uint32_t ring);
+void vs_post_state(struct vs_sock *s);
+void vs_flush_tx(struct vs_sock *s);
+void vs_update(struct vs_sock *s);
+void vs_reset(struct vs_sock *s, int err, bool garbage);
+int vs_post(struct vs_sock *s, const void *src, size_t len, uint32_t imp,
+	    uint64_t off, uint32_t flags, uint64_t ud);
+void vs_progress(void);
+void vs_timers(void);
+int vs_wait(uint64_t deadline_ns);
+void vs_teardown(struct vs_sock *s);
+void vs_teardown_conn(struct vs_sock *s);
+
+/* sock_conn.c */
+int vs_connect_start(struct vs_sock *s, uint32_t node, uint32_t port);
+int vs_post_req(struct vs_sock *s);
+void vs_take_req(struct vs_sock *l, uint64_t off, uint32_t src_node);
+void vs_take_hello(struct vs_sock *s);
+
+/* sock_poll.c */
+uint32_t vs_events(struct vs_sock *s);
+void vs_epoll_forget_all(void);
+
+/* sock.c */
+struct vs_sock *vs_lookup(int fd, int *err);
+
+static inline uint64_t vs_rx_avail(const struct vs_sock *s)
+{
+	return s->rx_sent - s->rx_cons;
+}
+
+static inline uint64_t vs_tx_space(const struct vs_sock *s)
+{
+	uint64_t low = s->tx_done < s->tx_acked ? s->tx_done : s->tx_acked;
+
+	return s->tx_ring - (s->tx_queued - low);
+}
+
+static inline bool vs_rx_eof(const struct vs_sock *s)
+{
+	return s->rx_fin && s->rx_cons == s->rx_fin - 1;
+}
+
+#endif /* VMMC_SOCK_INT_H */

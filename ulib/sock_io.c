@@ -1,0 +1,340 @@
+// SPDX-License-Identifier: MIT
+/*
+ * sock_io.c - moving bytes: send, recv and their msg/iovec forms.
+ *
+ * send copies the caller's bytes into the connection's pinned staging
+ * ring at the stream position, posts them to the same position of the
+ * peer's receive ring (deliberate update) and posts the new count into
+ * the peer's state word. recv copies out of our receive ring and, once
+ * a quarter of the ring was taken or the ring is empty, posts its count
+ * back (the sender's credit). Neither makes a system call unless it has
+ * to wait (vs_wait(), vs_timers()) or to report EPIPE with SIGPIPE.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <string.h>
+
+#include "sock.h"
+
+/*
+ * Skip @skip bytes of the iovec, then copy @n bytes between it and the
+ * ring at stream position @pos; to_ring says which way.
+ */
+static void vs_iov_ring(const struct iovec *iov, int iovcnt, size_t skip,
+			uint8_t *ring, uint32_t ring_sz, uint64_t pos, size_t n,
+			bool to_ring)
+{
+	size_t off, chunk, k;
+	uint32_t r;
+	int i;
+
+	for (i = 0; i < iovcnt && n; i++) {
+		if (skip >= iov[i].iov_len) {
+			skip -= iov[i].iov_len;
+			continue;
+		}
+		off = skip;
+		skip = 0;
+		chunk = iov[i].iov_len - off;
+		if (chunk > n)
+			chunk = n;
+		n -= chunk;
+		while (chunk) {
+			r = (uint32_t)(pos & (ring_sz - 1));
+			k = ring_sz - r < chunk ? ring_sz - r : chunk;
+			if (to_ring)
+				memcpy(ring + r, (uint8_t *)iov[i].iov_base + off, k);
+			else
+				memcpy((uint8_t *)iov[i].iov_base + off, ring + r, k);
+			pos += k;
+			off += k;
+			chunk -= k;
+		}
+	}
+}
+
+/* Sum of the lengths, or -EINVAL (like readv(2)); NULL base: -EFAULT. */
+static ssize_t vs_iov_len(const struct iovec *iov, int iovcnt)
+{
+	size_t total = 0;
+	int i;
+
+	if (iovcnt < 0 || iovcnt > IOV_MAX)
+		return -EINVAL;
+	if (iovcnt && !iov)
+		return -EFAULT;
+	for (i = 0; i < iovcnt; i++) {
+		if (iov[i].iov_len > SSIZE_MAX - total)
+			return -EINVAL;
+		if (iov[i].iov_len && !iov[i].iov_base)
+			return -EFAULT;
+		total += iov[i].iov_len;
+	}
+	return (ssize_t)total;
+}
+
+/* The connection's own news, without a look at the other sockets. */
+static void vs_poke(struct vs_sock *s)
+{
+	vs_progress();
+	(void)s;
+}
+
+static ssize_t vs_epipe(int flags)
+{
+	if (!(flags & MSG_NOSIGNAL))
+		raise(SIGPIPE);
+	return -EPIPE;
+}
+
+static ssize_t vs_sendv(struct vs_sock *s, const struct iovec *iov,
+			int iovcnt, size_t total, int flags)
+{
+	bool dontwait = s->nonblock || (flags & MSG_DONTWAIT);
+	uint64_t deadline = 0, space;
+	size_t done = 0, n;
+	int err;
+
+	if (flags & MSG_OOB)
+		return -EOPNOTSUPP;
+	for (;;) {
+		vs_poke(s);
+		if (s->err && (s->reset || s->state == VS_CLOSED) && !done) {
+			err = s->err;
+			s->err = 0;
+			return -err;
+		}
+		if (s->state == VS_SYN_SENT) {
+			if (dontwait)
+				return -EAGAIN;
+		} else if (s->state != VS_ESTAB && !s->reset &&
+			   s->state != VS_CLOSED) {
+			return -ENOTCONN;
+		} else if (s->shut_wr || s->reset || s->state != VS_ESTAB) {
+			return done ? (ssize_t)done : vs_epipe(flags);
+		} else {
+			space = vs_tx_space(s);
+			if (space && done < total) {
+				n = total - done < space ? total - done :
+							   (size_t)space;
+				vs_iov_ring(iov, iovcnt, done, s->stg + VS_HDR,
+					    s->tx_ring, s->tx_queued, n, true);
+				s->tx_queued += n;
+				done += n;
+				vs_flush_tx(s);
+			}
+			if (done == total) {
+				s->want_credit = false;
+				return (ssize_t)done;
+			}
+			/* out of credit: ask the receiver for it, once */
+			if (!vs_tx_space(s) && !s->want_credit) {
+				s->want_credit = true;
+				vs_post_state(s);
+				continue;	/* it may have come meanwhile */
+			}
+		}
+		if (dontwait)
+			return done ? (ssize_t)done : -EAGAIN;
+		if (!deadline)
+			deadline = s->sndtimeo_ms ? vs_now_ns() +
+				   s->sndtimeo_ms * 1000000ULL : 0;
+		err = vs_wait(deadline);
+		if (err) {
+			if (done)
+				return (ssize_t)done;
+			return err == -ETIMEDOUT ? -EAGAIN : err;
+		}
+		vs_timers();
+	}
+}
+
+static ssize_t vs_recvv(struct vs_sock *s, const struct iovec *iov,
+			int iovcnt, size_t total, int flags)
+{
+	bool dontwait = s->nonblock || (flags & MSG_DONTWAIT);
+	bool peek = flags & MSG_PEEK;
+	bool waitall = flags & MSG_WAITALL;
+	uint64_t deadline = 0, avail;
+	size_t got = 0, n;
+	int err;
+
+	if (flags & MSG_OOB)
+		return -EINVAL;
+	if (flags & MSG_ERRQUEUE)
+		return -EAGAIN;
+	if (s->state == VS_FRESH || s->state == VS_LISTEN)
+		return -ENOTCONN;
+	if (!total)
+		return 0;
+	for (;;) {
+		vs_poke(s);
+		avail = s->state == VS_ESTAB && !s->shut_rd ?
+			vs_rx_avail(s) : 0;
+		/* PEEK with WAITALL waits for all of it, as TCP does */
+		if (peek && waitall && avail < total && !s->rx_fin)
+			avail = 0;
+		if (avail && got < total) {
+			n = total - got < avail ? total - got : (size_t)avail;
+			if (!(flags & MSG_TRUNC))
+				vs_iov_ring(iov, iovcnt, got, s->rx + VS_HDR,
+					    s->rx_ring, s->rx_cons, n, false);
+			got += n;
+			if (peek)
+				return (ssize_t)got;
+			s->rx_cons += n;
+			vs.st.rx_bytes += n;
+			/*
+			 * The sender's credit: not for every byte; a state
+			 * we post anyway (data) carries it too. A sender out
+			 * of credit says so (VS_F_WANT) and gets it at once.
+			 */
+			if (s->rx_cons - s->rx_told >= s->rx_ring / 4 ||
+			    s->peer_wants)
+				vs_post_state(s);
+			if (got == total || !waitall)
+				return (ssize_t)got;
+			continue;
+		}
+		if (got && !waitall)
+			return (ssize_t)got;
+		if (s->err && s->state == VS_CLOSED) {
+			if (got)
+				return (ssize_t)got;
+			err = s->err;
+			s->err = 0;
+			return -err;
+		}
+		if (s->reset || s->shut_rd || vs_rx_eof(s) ||
+		    s->state == VS_CLOSED)
+			return (ssize_t)got;
+		if (dontwait)
+			return got ? (ssize_t)got : -EAGAIN;
+		/*
+		 * TODO(redirection): with total - got >= a threshold, post a
+		 * transfer redirection of [rx_cons + got, ...) of our ring to
+		 * the caller's buffer here (vs.st.zc_posts), so data that
+		 * arrives while we wait lands there with no copy; data that
+		 * came before it is copied above. Needs the NIC's redirection.
+		 */
+		if (!deadline)
+			deadline = s->rcvtimeo_ms ? vs_now_ns() +
+				   s->rcvtimeo_ms * 1000000ULL : 0;
+		err = vs_wait(deadline);
+		if (err) {
+			if (got)
+				return (ssize_t)got;
+			return err == -ETIMEDOUT ? -EAGAIN : err;
+		}
+		vs_timers();
+	}
+}
+
+ssize_t vmmc_sock_send(int fd, const void *buf, size_t len, int flags)
+{
+	struct iovec v = { .iov_base = (void *)buf, .iov_len = len };
+	struct vs_sock *s;
+	int err;
+
+	s = vs_lookup(fd, &err);
+	if (!s)
+		return err;
+	if (len && !buf)
+		return -EFAULT;
+	if (len > SSIZE_MAX)
+		return -EINVAL;
+	return vs_sendv(s, &v, 1, len, flags);
+}
+
+ssize_t vmmc_sock_recv(int fd, void *buf, size_t len, int flags)
+{
+	struct iovec v = { .iov_base = buf, .iov_len = len };
+	struct vs_sock *s;
+	int err;
+
+	s = vs_lookup(fd, &err);
+	if (!s)
+		return err;
+	if (len && !buf && !(flags & MSG_TRUNC))
+		return -EFAULT;
+	if (len > SSIZE_MAX)
+		return -EINVAL;
+	return vs_recvv(s, &v, 1, len, flags);
+}
+
+ssize_t vmmc_sock_sendmsg(int fd, const struct msghdr *msg, int flags)
+{
+	struct vs_sock *s;
+	ssize_t total;
+	int err;
+
+	s = vs_lookup(fd, &err);
+	if (!s)
+		return err;
+	if (!msg)
+		return -EFAULT;
+	if (msg->msg_iovlen > IOV_MAX)
+		return -EMSGSIZE;
+	total = vs_iov_len(msg->msg_iov, (int)msg->msg_iovlen);
+	if (total < 0)
+		return total;
+	/* a stream socket ignores msg_name when connected (as TCP does) */
+	if (msg->msg_name && s->state != VS_ESTAB)
+		return -EOPNOTSUPP;
+	return vs_sendv(s, msg->msg_iov, (int)msg->msg_iovlen, (size_t)total,
+			flags);
+}
+
+ssize_t vmmc_sock_recvmsg(int fd, struct msghdr *msg, int flags)
+{
+	struct vs_sock *s;
+	ssize_t total;
+	int err;
+
+	s = vs_lookup(fd, &err);
+	if (!s)
+		return err;
+	if (!msg)
+		return -EFAULT;
+	if (msg->msg_iovlen > IOV_MAX)
+		return -EMSGSIZE;
+	total = vs_iov_len(msg->msg_iov, (int)msg->msg_iovlen);
+	if (total < 0)
+		return total;
+	msg->msg_namelen = 0;
+	msg->msg_controllen = 0;
+	msg->msg_flags = 0;
+	return vs_recvv(s, msg->msg_iov, (int)msg->msg_iovlen, (size_t)total,
+			flags);
+}
+
+ssize_t vmmc_sock_writev(int fd, const struct iovec *iov, int iovcnt)
+{
+	struct vs_sock *s;
+	ssize_t total;
+	int err;
+
+	s = vs_lookup(fd, &err);
+	if (!s)
+		return err;
+	total = vs_iov_len(iov, iovcnt);
+	if (total < 0)
+		return total;
+	return vs_sendv(s, iov, iovcnt, (size_t)total, 0);
+}
+
+ssize_t vmmc_sock_readv(int fd, const struct iovec *iov, int iovcnt)
+{
+	struct vs_sock *s;
+	ssize_t total;
+	int err;
+
+	s = vs_lookup(fd, &err);
+	if (!s)
+		return err;
+	total = vs_iov_len(iov, iovcnt);
+	if (total < 0)
+		return total;
+	return vs_recvv(s, iov, iovcnt, (size_t)total, 0);
+}

@@ -1,0 +1,393 @@
+// SPDX-License-Identifier: MIT
+/*
+ * sock_poll.c - readiness: poll(2) and epoll(7) over VMMC sockets and
+ * kernel fds in the same call.
+ *
+ * A VMMC socket's readiness lives in the library (vs_events()), not in
+ * the kernel; what the kernel can wait on is the endpoint's fd, readable
+ * when the NIC wrote a completion or a notification (kmod arms the
+ * interrupt in its poll). So vmmc_sock_poll() answers the VMMC sockets
+ * itself and hands the kernel fds, plus the endpoint's fd when it has to
+ * block, to poll(2); vmmc_sock_epoll_wait() keeps VMMC sockets' interest
+ * in the library (struct vs_reg, level or edge triggered, one-shot) and
+ * adds the endpoint's fd to the epoll set. The sockets' eventfds are in
+ * the kernel's set too (with no events: they never fire), so that the
+ * kernel checks the epoll fd and the ADD/MOD/DEL rules (EEXIST, ENOENT,
+ * EBADF, EINVAL) exactly as for any fd.
+ *
+ * Edge-triggered: a socket is reported again when something new came
+ * since the last report: bytes, EOF, an error, a connection to accept
+ * (rx_gen), or room to send, the end of connect (tx_gen) - what Linux
+ * does for TCP sockets.
+ *
+ * Hook for the LD_PRELOAD shim: the eventfd of a socket can also carry
+ * its readiness for programs that wait with plain poll/epoll (written by
+ * the library on state changes); not done here.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+
+#include "sock.h"
+
+#define VS_COOKIE_EP	0x564d4d4345500000ULL	/* the endpoint's fd */
+#define VS_COOKIE_SOCK	0x564d4d4353000000ULL	/* | id: a socket's eventfd */
+#define VS_COOKIE_MASK	0xffffffffff000000ULL
+#define NS_PER_MS	1000000ULL
+
+uint32_t vs_events(struct vs_sock *s)
+{
+	uint32_t ev = 0;
+
+	switch (s->state) {
+	case VS_FRESH:
+		return POLLOUT | POLLWRNORM | POLLHUP;
+	case VS_LISTEN:
+		return s->nbacklog ? POLLIN | POLLRDNORM : 0;
+	case VS_SYN_SENT:
+		return 0;
+	case VS_ESTAB:
+		vs_update(s);
+		if (s->state != VS_ESTAB)
+			return vs_events(s);
+		if (vs_rx_avail(s) || vs_rx_eof(s) || s->shut_rd)
+			ev |= POLLIN | POLLRDNORM;
+		if (s->rx_fin)
+			ev |= POLLRDHUP;
+		if (!s->shut_wr && vs_tx_space(s))
+			ev |= POLLOUT | POLLWRNORM;
+		if ((s->rx_fin || s->shut_rd) && s->shut_wr)
+			ev |= POLLHUP;
+		return ev;
+	default:	/* VS_CLOSED: failed connect or reset */
+		ev = POLLIN | POLLRDNORM | POLLOUT | POLLWRNORM | POLLHUP |
+		     POLLRDHUP;
+		return s->err ? ev | POLLERR : ev;
+	}
+}
+
+static uint64_t vs_left_ms(uint64_t deadline)
+{
+	uint64_t now, ms = VMMC_SOCK_PROBE_MS;
+
+	if (!deadline)
+		return ms;
+	now = vs_now_ns();
+	if (now >= deadline)
+		return 0;
+	return (deadline - now) / NS_PER_MS + 1 < ms ?
+	       (deadline - now) / NS_PER_MS + 1 : ms;
+}
+
+int vmmc_sock_poll(struct pollfd *fds, nfds_t nfds, int timeout_ms)
+{
+	uint64_t deadline = 0, ms;
+	struct pollfd *k = NULL;
+	nfds_t *map = NULL, i, nk;
+	struct vs_sock *s;
+	int ready, r, err = 0;
+	bool block;
+
+	if (nfds && !fds)
+		return -EFAULT;
+	if (nfds > (nfds_t)1 << 20)
+		return -EINVAL;
+	k = malloc((nfds + 1) * sizeof(*k));
+	map = malloc((nfds + 1) * sizeof(*map));
+	if (!k || !map) {
+		err = -ENOMEM;
+		goto out;
+	}
+	if (timeout_ms > 0)
+		deadline = vs_now_ns() + (uint64_t)timeout_ms * NS_PER_MS;
+	for (;;) {
+		vs_progress();
+		ready = 0;
+		nk = 0;
+		for (i = 0; i < nfds; i++) {
+			fds[i].revents = 0;
+			if (fds[i].fd < 0)
+				continue;
+			s = vmmc_sock_is_sock(fds[i].fd) ? vs.byfd[fds[i].fd] :
+							   NULL;
+			if (!s) {
+				k[nk] = fds[i];
+				map[nk++] = i;
+				continue;
+			}
+			fds[i].revents = (short)(vs_events(s) &
+				((uint32_t)(uint16_t)fds[i].events | POLLERR |
+				 POLLHUP));
+			if (fds[i].revents)
+				ready++;
+		}
+		block = !ready && timeout_ms && (!deadline ||
+						 vs_now_ns() < deadline);
+		ms = block ? vs_left_ms(deadline) : 0;
+		if (!nk && block && vs.open) {
+			/* only VMMC sockets: the competitive wait */
+			err = vs_wait(deadline);
+			if (err == -EINTR)
+				goto out;
+			err = 0;
+			vs_timers();
+			continue;
+		}
+		if (block && vs.open) {
+			k[nk].fd = vs.ep.fd;
+			k[nk].events = POLLIN;
+			map[nk++] = nfds;
+		}
+		if (nk || block) {
+			r = poll(k, nk, (int)ms);
+			if (r < 0) {
+				err = -errno;
+				goto out;
+			}
+			for (i = 0; i < nk; i++) {
+				if (map[i] == nfds || !k[i].revents)
+					continue;
+				fds[map[i]].revents = k[i].revents;
+				ready++;
+			}
+		}
+		if (ready || !block)
+			break;
+		vs_timers();
+	}
+	err = ready;
+out:
+	free(k);
+	free(map);
+	return err;
+}
+
+/* ---- epoll ---- */
+
+int vmmc_sock_epoll_create1(int flags)
+{
+	int fd = epoll_create1(flags);
+
+	if (fd < 0)
+		return -errno;
+	vmmc_sock_epoll_close(fd);	/* forget a closed one's number */
+	return fd;
+}
+
+/* Library state of epoll fds: which endpoint generation they watch. */
+struct vs_epfd {
+	int epfd;
+	uint32_t ep_gen;
+};
+
+static struct vs_epfd *vs_epfds;
+static int vs_nepfds;
+
+static struct vs_epfd *vs_epfd_find(int epfd, bool add)
+{
+	struct vs_epfd *t;
+	int i;
+
+	for (i = 0; i < vs_nepfds; i++)
+		if (vs_epfds[i].epfd == epfd)
+			return &vs_epfds[i];
+	if (!add)
+		return NULL;
+	t = realloc(vs_epfds, (size_t)(vs_nepfds + 1) * sizeof(*t));
+	if (!t)
+		return NULL;
+	vs_epfds = t;
+	t = &vs_epfds[vs_nepfds++];
+	t->epfd = epfd;
+	t->ep_gen = 0;
+	return t;
+}
+
+void vs_epoll_forget_all(void)
+{
+	free(vs_epfds);
+	vs_epfds = NULL;
+	vs_nepfds = 0;
+}
+
+int vmmc_sock_epoll_close(int epfd)
+{
+	struct vs_sock *s;
+	int i, j;
+
+	for (i = 0; i < vs_nepfds; i++) {
+		if (vs_epfds[i].epfd != epfd)
+			continue;
+		vs_epfds[i] = vs_epfds[--vs_nepfds];
+		break;
+	}
+	for (i = 0; i < vs.ntab; i++) {
+		s = vs.tab[i];
+		for (j = 0; s && j < s->nregs; j++)
+			if (s->regs[j].epfd == epfd)
+				s->regs[j--] = s->regs[--s->nregs];
+	}
+	return 0;
+}
+
+/* The endpoint's fd must be in the set, once per endpoint. */
+static int vs_epfd_watch_ep(int epfd)
+{
+	struct epoll_event ev = { .events = EPOLLIN,
+				  .data.u64 = VS_COOKIE_EP };
+	struct vs_epfd *e = vs_epfd_find(epfd, true);
+
+	if (!e)
+		return -ENOMEM;
+	if (e->ep_gen == vs.ep_gen || !vs.open)
+		return 0;
+	if (epoll_ctl(epfd, EPOLL_CTL_ADD, vs.ep.fd, &ev) && errno != EEXIST)
+		return -errno;
+	e->ep_gen = vs.ep_gen;
+	return 0;
+}
+
+static struct vs_reg *vs_reg_find(struct vs_sock *s, int epfd)
+{
+	int i;
+
+	for (i = 0; i < s->nregs; i++)
+		if (s->regs[i].epfd == epfd)
+			return &s->regs[i];
+	return NULL;
+}
+
+int vmmc_sock_epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
+{
+	struct epoll_event kev = { .events = 0 };
+	struct vs_sock *s;
+	struct vs_reg *r;
+	int err;
+
+	if (!vmmc_sock_is_sock(fd)) {
+		if (epoll_ctl(epfd, op, fd, ev))
+			return -errno;
+		if (op == EPOLL_CTL_ADD && vs.nbyfd)
+			return vs_epfd_watch_ep(epfd);
+		return 0;
+	}
+	s = vs.byfd[fd];
+	if (op != EPOLL_CTL_DEL && !ev)
+		return -EFAULT;
+	kev.data.u64 = VS_COOKIE_SOCK | (uint64_t)s->id;
+	/* the kernel checks epfd and the op, as for any fd */
+	if (epoll_ctl(epfd, op, fd, op == EPOLL_CTL_DEL ? NULL : &kev))
+		return -errno;
+	r = vs_reg_find(s, epfd);
+	switch (op) {
+	case EPOLL_CTL_ADD:
+		if (s->nregs == VS_MAX_REGS) {
+			epoll_ctl(epfd, EPOLL_CTL_DEL, fd, NULL);
+			return -ENOSPC;
+		}
+		r = &s->regs[s->nregs++];
+		r->epfd = epfd;
+		break;
+	case EPOLL_CTL_MOD:
+		if (!r)
+			return -ENOENT;
+		break;
+	default:
+		if (r)
+			*r = s->regs[--s->nregs];
+		return 0;
+	}
+	r->events = ev->events;
+	r->data = ev->data.u64;
+	r->disabled = false;
+	/* a new interest is told the present state once, as Linux does */
+	r->seen_rx = s->rx_gen - 1;
+	r->seen_tx = s->tx_gen - 1;
+	err = vs_epfd_watch_ep(epfd);
+	return err;
+}
+
+/* The VMMC sockets of @epfd that are ready, into @out (at most @max). */
+static int vs_epoll_scan(int epfd, struct epoll_event *out, int max)
+{
+	uint32_t ev, want;
+	struct vs_sock *s;
+	struct vs_reg *r;
+	int i, j, n = 0;
+	bool fresh;
+
+	for (i = 0; i < vs.ntab && n < max; i++) {
+		s = vs.tab[i];
+		if (!s || s->fd < 0)
+			continue;
+		for (j = 0; j < s->nregs && n < max; j++) {
+			r = &s->regs[j];
+			if (r->epfd != epfd || r->disabled)
+				continue;
+			want = r->events | EPOLLERR | EPOLLHUP;
+			ev = vs_events(s) & want;
+			if (!ev)
+				continue;
+			if (r->events & EPOLLET) {
+				fresh = ((ev & ~(uint32_t)(EPOLLOUT | EPOLLWRNORM)) &&
+					 r->seen_rx != s->rx_gen) ||
+					((ev & EPOLLOUT) && r->seen_tx != s->tx_gen);
+				if (!fresh)
+					continue;
+				r->seen_rx = s->rx_gen;
+				r->seen_tx = s->tx_gen;
+			}
+			if (r->events & EPOLLONESHOT)
+				r->disabled = true;
+			out[n].events = ev;
+			out[n].data.u64 = r->data;
+			n++;
+		}
+	}
+	return n;
+}
+
+int vmmc_sock_epoll_wait(int epfd, struct epoll_event *events, int max,
+			 int timeout_ms)
+{
+	uint64_t deadline = 0;
+	int n, r, i, ms;
+
+	if (max <= 0)
+		return -EINVAL;
+	if (!events)
+		return -EFAULT;
+	if (timeout_ms > 0)
+		deadline = vs_now_ns() + (uint64_t)timeout_ms * NS_PER_MS;
+	if (vs.open)
+		vs_epfd_watch_ep(epfd);
+	for (;;) {
+		vs_progress();
+		n = vs_epoll_scan(epfd, events, max);
+		ms = 0;
+		if (!n && timeout_ms)
+			ms = (int)vs_left_ms(deadline);
+		if (!n && timeout_ms && deadline && !ms)
+			return 0;
+		if (n < max) {
+			r = epoll_wait(epfd, events + n, max - n, ms);
+			if (r < 0)
+				return n ? n : -errno;
+			for (i = 0; i < r; i++) {
+				if ((events[n + i].data.u64 & VS_COOKIE_MASK) ==
+				    VS_COOKIE_SOCK ||
+				    events[n + i].data.u64 == VS_COOKIE_EP) {
+					/* ours: drop it from the answer */
+					events[n + i] = events[n + r - 1];
+					r--;
+					i--;
+				}
+			}
+			n += r;
+		}
+		if (n || !timeout_ms)
+			return n;
+		vs_timers();
+	}
+}
