@@ -12,6 +12,8 @@
 
 static struct genl_family vmmc_nl_family;
 
+#define VMMC_NIC_STAT(f)	(offsetof(struct vmmc_nic_counters, f) / sizeof(__u64))
+
 /* NIC-written counters, in the order of struct vmmc_nic_counters */
 static const char * const vmmc_nic_stat_names[] = {
 	"nic_doorbells", "nic_sleeps", "nic_descs", "nic_desc_errors",
@@ -19,6 +21,8 @@ static const char * const vmmc_nic_stat_names[] = {
 	"nic_pkts_tx", "nic_pkts_rx", "nic_bytes_tx", "nic_bytes_rx",
 	"nic_ctrl_acks", "nic_sends", "nic_send_errors", "nic_data_tx",
 	"nic_data_rx", "nic_rx_rejects", "nic_kcmds",
+	[VMMC_NIC_STAT(redirects)]	= "nic_redirects",
+	[VMMC_NIC_STAT(redir_bytes)]	= "nic_redir_bytes",
 };
 
 /* driver counters, in the order of enum vmmc_drv_stat */
@@ -73,7 +77,8 @@ static int vmmc_nl_put_stats(struct sk_buff *skb, struct vmmc_dev *vdev)
 	if (!stats)
 		return -EMSGSIZE;
 	for (i = 0; i < ARRAY_SIZE(vmmc_nic_stat_names); i++)
-		if (vmmc_nl_put_stat(skb, vmmc_nic_stat_names[i],
+		if (vmmc_nic_stat_names[i] &&
+		    vmmc_nl_put_stat(skb, vmmc_nic_stat_names[i],
 				     READ_ONCE(nic[i])))
 			goto out_cancel;
 	for (i = 0; i < VMMC_STAT_NR; i++)

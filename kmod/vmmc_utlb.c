@@ -5,10 +5,12 @@
  * As in VMMC-2, the library caches which of its pages are pinned and at
  * which slot, and asks the kernel only on a miss (VMMC_IOC_PIN). The table
  * is a __u64 array in guest RAM that only the kernel writes and the NIC
- * reads: entry = guest-physical page address | VMMC_UTLB_VALID (these
+ * reads: entry = guest-physical page address | VMMC_UTLB_VALID, plus
+ * VMMC_UTLB_WRITE for a range pinned with VMMC_PIN_F_WRITE (pinned for
+ * write and dirtied when unpinned: a REDIRECT may land there). These
  * guests have no IOMMU, so the bus address is the physical address; a
- * device behind an IOMMU would need dma_map_page()). A send names slots,
- * never addresses.
+ * device behind an IOMMU would need dma_map_page(). A send or a redirect
+ * names slots, never addresses.
  *
  * Dropping translations (UNPIN, munmap of pinned pages, endpoint close):
  * zero the entries, then the sync handshake (ctx->sync_seq/sync_ack): once
@@ -153,7 +155,8 @@ static int vmmc_pin_install(struct vmmc_ep *ep, struct vmmc_pin *pin,
 	bitmap_set(ep->slot_map, slot, n);
 	for (i = 0; i < n; i++)
 		WRITE_ONCE(ep->utlb[slot + i],
-			   page_to_phys(pin->umem.pages[i]) | VMMC_UTLB_VALID);
+			   page_to_phys(pin->umem.pages[i]) | VMMC_UTLB_VALID |
+			   (pin->umem.writable ? VMMC_UTLB_WRITE : 0));
 	/* pairs with the NIC's read of the entries after it saw the SQE */
 	dma_wmb();
 	pin->slot = slot;
@@ -185,8 +188,8 @@ long vmmc_ioctl_pin(struct vmmc_ep *ep, void __user *uarg)
 
 	if (copy_from_user(&req, uarg, sizeof(req)))
 		return -EFAULT;
-	if (req.flags || req.slot || req.nr_slots || req.reserved[0] ||
-	    req.reserved[1] || req.reserved[2])
+	if ((req.flags & ~VMMC_PIN_F_WRITE) || req.slot || req.nr_slots ||
+	    req.reserved[0] || req.reserved[1] || req.reserved[2])
 		return -EINVAL;
 	if (!req.len || req.len > (u64)VMMC_UTLB_SLOTS * PAGE_SIZE)
 		return -EINVAL;
@@ -195,8 +198,8 @@ long vmmc_ioctl_pin(struct vmmc_ep *ep, void __user *uarg)
 	if (!pin)
 		return -ENOMEM;
 	for (tries = 0; tries < VMMC_PIN_RETRIES; tries++) {
-		err = vmmc_umem_get(ep, &pin->umem, req.addr, req.len, false,
-				    &seq);
+		err = vmmc_umem_get(ep, &pin->umem, req.addr, req.len,
+				    req.flags & VMMC_PIN_F_WRITE, &seq);
 		if (err)
 			goto out_free;
 		if (pin->umem.nr_pages > VMMC_UTLB_SLOTS) {

@@ -38,21 +38,21 @@ f=$(grep -cE '^not ok [0-9]+' "$results/fabric.log")
 echo "RESULT $p $f 0" > "$results/fabric"
 add_result "$results/fabric" "fabric tests"
 
-echo "==== host: libvmmc UTLB against a stubbed kernel"
+echo "==== host: libvmmc unit tests (UTLB against a stubbed kernel, the shim's address map)"
 if make -s -C ulib test O="$build/ulib" > "$results/utlb.log" 2>&1; then rc=0; else rc=$?; fi
 cat "$results/utlb.log"
-if [ "$rc" -eq 0 ] && grep -qE '^ok [0-9]+' "$results/utlb.log"; then
-	echo "RESULT 1 0 0" > "$results/utlb"
-else
-	echo "RESULT 0 1 0" > "$results/utlb"
-fi
-add_result "$results/utlb" "UTLB unit test"
+p=$(grep -cE '^ok [0-9]+' "$results/utlb.log")
+f=$(grep -cE '^not ok [0-9]+' "$results/utlb.log")
+[ "$rc" -ne 0 ] && [ "$f" -eq 0 ] && f=1
+[ $((p + f)) -lt 2 ] && f=$((2 - p))	# a test that printed nothing failed
+echo "RESULT $p $f 0" > "$results/utlb"
+add_result "$results/utlb" "libvmmc unit tests"
 
 # 2. one node, with a foreign ivshmem device beside the NIC
 echo "==== one node"
 tools/vm/vmrun --foreign-ivshmem --timeout 900 -- \
 	env VMMC_FOREIGN_IVSHMEM=1 VMMC_RESULT="$results/node1-0" \
-	selftests/run_guest.sh "$build" vmmc_dev vmmc_datapath vmmc_xfer \
+	selftests/run_guest.sh "$build" vmmc_dev vmmc_datapath vmmc_xfer vmmc_redirect \
 	vmmc_protect vmmc_protect_args vmmc_utlb vmmc_strict vmmc_wait \
 	vmmc_sock vmmc_sock_args vmmc_sock_poll vmmc_sock_strict vmmc_sock_garbage \
 	vmmc_ctl.sh vmmc_teardown.sh vmmc_module.sh

@@ -156,7 +156,11 @@ TEST_F(args, pin_unpin)
 		{ { .addr = (uintptr_t)self->hole, .len = 1 }, -EFAULT },
 		{ { .addr = (uintptr_t)self->ro, .len = 8192 }, -EFAULT },
 		{ { .addr = 0, .len = 4096 }, -EFAULT },
-		{ { .addr = b, .len = 1, .flags = 1 }, -EINVAL },
+		{ { .addr = b, .len = 1, .flags = 2 }, -EINVAL },
+		{ { .addr = b, .len = 1, .flags = ~VMMC_PIN_F_WRITE }, -EINVAL },
+		/* the NIC may write it: read-only memory is refused */
+		{ { .addr = (uintptr_t)self->ro, .len = 1,
+		    .flags = VMMC_PIN_F_WRITE }, -EFAULT },
 		{ { .addr = b, .len = 1, .slot = 1 }, -EINVAL },
 		{ { .addr = b, .len = 1, .nr_slots = 1 }, -EINVAL },
 		{ { .addr = b, .len = 1, .reserved = { 0, 1 } }, -EINVAL },

@@ -10,6 +10,9 @@
  * NQE, regenerates the expected offset, length and bytes from the seed and
  * checks every byte, and that nothing outside the range changed.
  *
+ * redirect_remote: node 1 redirects each message's range to its own
+ * buffer before node 0 sends it: the bytes land there, not in the export.
+ *
  * kill9_revokes: a process on node 1 exports a buffer that node 0 keeps
  * sending into; it is killed with SIGKILL: node 0's SENDs then complete
  * with REVOKED (never hang, never OK again), node 1's driver shows no
@@ -180,6 +183,104 @@ TEST_F_TIMEOUT(xc, random_sizes, 600)
 			ASSERT_EQ(i, cqe.user_data);
 			ASSERT_EQ(1, get(fd, &m, 120000)) TH_LOG("no ack for %u", i);
 			ASSERT_EQ(i, m.a);
+		}
+	}
+	close(fd);
+	munmap(map, 8 * MiB + 8192);
+}
+
+/*
+ * Transfer redirection across the nodes: node 1 posts a redirect of the
+ * next message's range to its buffer D, says so, node 0 sends; the data
+ * must be in D byte for byte and not in the export.
+ */
+TEST_F_TIMEOUT(xc, redirect_remote, 600)
+{
+	enum { COUNT = 24 };
+	uint64_t seed, s, doff, len64;
+	uint32_t imp, i, exp_id;
+	size_t len, soff;
+	struct msg m;
+	uint8_t *map, *d;
+	int fd;
+
+	map = mmap(NULL, 8 * MiB + 8192, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, map);
+	memset(map, FILL, 8 * MiB + 8192);
+	if (self->node == 1) {
+		uint8_t *e = map + 4096 + 123;
+		long long r0 = vmmc_ctl_stat(CTL, "nic_redirects");
+
+		d = mmap(NULL, 4 * MiB + 4096, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		ASSERT_NE(MAP_FAILED, d);
+		memset(d, 0x5a, 4 * MiB + 4096);
+		ASSERT_EQ(0, vmmc_export(&self->ep, e, EXP_LEN, vmmc_test_name(3),
+					 1ULL << 0, &exp_id));
+		fd = ctl_accept(7792);
+		ASSERT_LE(0, fd);
+		ASSERT_EQ(0, put(fd, 1, vmmc_test_name(3), EXP_LEN, 0));
+		ASSERT_EQ(1, get(fd, &m, 60000));
+		seed = s = m.b;
+		for (i = 0; i < COUNT; i++) {
+			struct vmmc_redir_res r;
+			struct vmmc_cqe cqe;
+			long bad, spins;
+
+			plan(&s, &len, &doff, &soff);
+			ASSERT_EQ(0, vmmc_redirect(&self->ep, i % VMMC_REDIR_SLOTS,
+						   exp_id, doff, d + 77, len, i));
+			/* taken by the NIC before node 0 hears of it */
+			for (spins = 0;; spins++) {
+				ASSERT_EQ(0, vmmc_redirect_result(&self->ep,
+							i % VMMC_REDIR_SLOTS, &r));
+				if (r.state == VMMC_REDIR_ACTIVE && r.offset == doff &&
+				    r.len == len)
+					break;
+				/* refused: its completion says why */
+				ASSERT_EQ(NULL, vmmc_peek_cqe(&self->ep));
+				ASSERT_LT(spins, 100000000) TH_LOG("post %u not taken", i);
+			}
+			ASSERT_EQ(0, put(fd, 2, i, 0, 0));
+			ASSERT_EQ(0, vmmc_wait_cqe(&self->ep, &cqe, 60000))
+				TH_LOG("no REDIRECT completion for message %u", i);
+			ASSERT_EQ(VMMC_OP_REDIRECT, cqe.op);
+			ASSERT_EQ(i, cqe.user_data);
+			ASSERT_EQ(VMMC_ST_OK, cqe.status)
+				TH_LOG("message %u: %s", i, vmmc_status_str(cqe.status));
+			ASSERT_EQ(len, cqe.imm);
+			bad = vmmc_check_pattern(d + 77, len, seed, i, doff);
+			EXPECT_EQ(-1, bad) TH_LOG("message %u: byte %ld of %zu", i, bad, len);
+			bad = vmmc_find_not(map, 8 * MiB + 8192, FILL);
+			EXPECT_EQ(-1, bad) TH_LOG("message %u: %ld in the export", i, bad);
+			EXPECT_EQ(-1, vmmc_find_not(d, 77, 0x5a));
+			EXPECT_EQ(-1, vmmc_find_not(d + 77 + len, 4 * MiB + 4096 - 77 - len, 0x5a));
+			memset(d, 0x5a, 4 * MiB + 4096);
+			ASSERT_EQ(0, put(fd, 3, i, 0, 0));
+		}
+		EXPECT_EQ(r0 + COUNT, vmmc_ctl_stat(CTL, "nic_redirects"));
+		munmap(d, 4 * MiB + 4096);
+	} else {
+		fd = ctl_connect(7792);
+		ASSERT_LE(0, fd);
+		ASSERT_EQ(1, get(fd, &m, 300000));
+		ASSERT_EQ(0, vmmc_import(&self->ep, 1, m.a, &imp, &len64));
+		seed = s = vmmc_test_seed("cluster redirect_remote");
+		ASSERT_EQ(0, put(fd, 1, 0, seed, 0));
+		for (i = 0; i < COUNT; i++) {
+			struct vmmc_cqe cqe;
+
+			plan(&s, &len, &doff, &soff);
+			vmmc_fill_pattern(map + soff, len, seed, i, doff);
+			ASSERT_EQ(1, get(fd, &m, 120000)) TH_LOG("no go for %u", i);
+			ASSERT_EQ(2, m.op);
+			ASSERT_EQ(0, vmmc_send(&self->ep, map + soff, len, imp, doff,
+					       0, i));
+			ASSERT_EQ(0, vmmc_wait_cqe(&self->ep, &cqe, 60000));
+			ASSERT_EQ(VMMC_ST_OK, cqe.status);
+			ASSERT_EQ(1, get(fd, &m, 120000)) TH_LOG("no ack for %u", i);
+			ASSERT_EQ(3, m.op);
 		}
 	}
 	close(fd);

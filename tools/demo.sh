@@ -21,6 +21,7 @@ $rtt client -n 1 -a 10.77.0.2 -c $count && echo && \
 $rtt client -n 1 -a 10.77.0.2 -c $((count / 4)) -w && echo && \
 $bw client -n 1 -a 10.77.0.2 -M $mc && echo && \
 $b/tools/bench/vmmc_notify -c 200 && echo && \
+$b/tools/bench/vmmc_redir -c 20 && echo && \
 $ctl show; rc=\$?; python3 selftests/barrier.py notify 10.77.0.2; exit \$rc"
 node1="insmod $b/vmmc.ko && { $rtt server & $bw server & } && \
 python3 selftests/barrier.py wait; kill %1 %2 2>/dev/null; wait; \

@@ -10,7 +10,8 @@ src=$top/build/linux-src
 
 pkgs=(qemu-system-x86 linux-image-amd64 linux-headers-amd64 busybox-static
       libnl-3-dev libnl-genl-3-dev linux-source-6.1 sparse clang make gcc
-      xz-utils cpio binutils python3 iproute2 kmod procps iperf3)
+      xz-utils cpio binutils python3 iproute2 kmod procps iperf3
+      sockperf redis-server redis-tools)
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||
@@ -23,6 +24,13 @@ if [ ${#missing[@]} -gt 0 ]; then
 		exit 1
 	fi
 	export DEBIAN_FRONTEND=noninteractive
+	# redis-server is run inside the guests only: keep its service from
+	# starting on this machine while it is installed
+	if [ ! -e /usr/sbin/policy-rc.d ]; then
+		printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
+		chmod +x /usr/sbin/policy-rc.d
+		trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+	fi
 	apt-get update -q
 	apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi

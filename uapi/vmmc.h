@@ -38,8 +38,8 @@
  * Identity
  */
 #define VMMC_NIC_MAGIC		0x434d4d56	/* "VMMC" read as a __u32 */
-#define VMMC_NIC_VERSION	2		/* SRAM layout and descriptors */
-#define VMMC_ABI_VERSION	2		/* ioctls and mmap layout */
+#define VMMC_NIC_VERSION	3		/* SRAM layout and descriptors */
+#define VMMC_ABI_VERSION	3		/* ioctls and mmap layout */
 
 #define VMMC_PCI_VENDOR		0x1af4		/* ivshmem */
 #define VMMC_PCI_DEVICE		0x1110
@@ -102,6 +102,8 @@ enum vmmc_irq_vector {
 #define VMMC_CQ_HDR_OFF		0x0000
 #define VMMC_NQ_HDR_OFF		0x0100
 #define VMMC_EPINFO_OFF		0x0200	/* struct vmmc_ep_shared */
+#define VMMC_REDIR_OFF		0x0800	/* struct vmmc_redir_res[SLOTS] */
+#define VMMC_REDIR_SLOTS	16	/* redirects active at once, per ep */
 #define VMMC_CQ_ENTRIES_OFF	0x1000
 #define VMMC_CQ_ENTRIES		128
 #define VMMC_NQ_ENTRIES_OFF	0x2000
@@ -142,6 +144,9 @@ struct vmmc_ep_shared {
  */
 #define VMMC_UTLB_SLOTS		8192	/* pages a process may have pinned */
 #define VMMC_UTLB_VALID		1ULL
+#define VMMC_UTLB_WRITE		2ULL	/* pinned for write: a redirect may
+					 * land in the page
+					 */
 
 /* ------------------------------------------------------------------------
  * Page 0: NIC status. Writer: NIC. Readers: kmod, ulib (mapped read-only
@@ -168,7 +173,11 @@ struct vmmc_nic_counters {
 	__aligned_u64 data_rx;		/* payload bytes written to exports */
 	__aligned_u64 rx_rejects;	/* packets refused: bad export, range */
 	__aligned_u64 kcmds;		/* mailbox commands answered */
-	__aligned_u64 reserved[12];
+	__aligned_u64 reserved[10];
+	__aligned_u64 redirects;	/* REDIRECTs accepted */
+	__aligned_u64 redir_bytes;	/* payload bytes written to redirect
+					 * destinations (also in data_rx)
+					 */
 };
 
 #define VMMC_NIC_F_SLEEPING	(1u << 0)	/* ring the doorbell to wake */
@@ -295,6 +304,11 @@ enum vmmc_op {
 	VMMC_OP_SEND	= 2,	/* deliberate update: len bytes from the
 				 * source slots to (import, dst_offset)
 				 */
+	VMMC_OP_REDIRECT = 3,	/* transfer redirection: data arriving for
+				 * [dst_offset, + len) of our export goes
+				 * to our own pinned memory instead
+				 */
+	VMMC_OP_REDIRECT_CANCEL = 4, /* end redirect slot imm now */
 	VMMC_OP_NR,
 };
 
@@ -313,6 +327,25 @@ enum vmmc_op {
  * of the pages in slots src_slot, src_slot + 1, ...; it writes them at
  * dst_offset of the import's export. Completion means the data is in the
  * receiver's memory (and its NQ entry written, with NOTIFY).
+ */
+/*
+ * REDIRECT (transfer redirection, docs/nic.md): @import names one of this
+ * endpoint's own exports (its export id, as in VMMC_IOC_EXPORT and the
+ * NQE), @dst_offset and @len a range of it, @src_slot and @src_off the new
+ * destination in this endpoint's UTLB (pages pinned with
+ * VMMC_PIN_F_WRITE), @imm the redirect slot (< VMMC_REDIR_SLOTS). From
+ * the moment the NIC fetches it, every byte that arrives for the range
+ * lands at the destination instead of the export, until the whole range
+ * has been redirected (completion OK), a REDIRECT_CANCEL of that slot
+ * (CANCELLED), the export is revoked (REVOKED) or the destination is
+ * unpinned (BAD_SLOT). Bytes that arrived before the fetch stay in the
+ * export. The completion's imm is the number of bytes redirected and
+ * struct vmmc_redir_res in the event region says which ones. Refused at
+ * fetch, moving nothing: PERM (not our export, or a destination page not
+ * pinned for write), RANGE, BAD_SLOT, BAD_ARG (slot number), BUSY (slot in
+ * use, or the range overlaps another active redirect of that export).
+ * REDIRECT_CANCEL: @imm the slot; completes at once: OK (imm = bytes
+ * redirected) or IDLE (the slot holds no active redirect).
  */
 struct vmmc_sqe {
 	__u8  op;		/* from enum vmmc_op */
@@ -347,7 +380,13 @@ enum vmmc_status {
 					 * owner dead) or changed since import
 					 */
 	VMMC_ST_NO_EXPORT	= 11,	/* IMPORT: no export of that name */
-	VMMC_ST_PERM		= 12,	/* IMPORT: not permitted to this node */
+	VMMC_ST_PERM		= 12,	/* IMPORT: not permitted to this node;
+					 * REDIRECT: not our export, or the
+					 * destination is not pinned for write
+					 */
+	VMMC_ST_BUSY		= 13,	/* REDIRECT: slot in use, or overlap */
+	VMMC_ST_IDLE		= 14,	/* REDIRECT_CANCEL: nothing to cancel */
+	VMMC_ST_CANCELLED	= 15,	/* REDIRECT: ended by a cancel */
 	VMMC_ST_NR,
 };
 
@@ -377,6 +416,57 @@ struct vmmc_nqe {
 	__aligned_u64 offset;	/* where in the export */
 	__u32 len;
 	__u32 reserved;
+};
+
+/*
+ * The outcome of a redirect, in the event region at VMMC_REDIR_OFF +
+ * slot * sizeof(struct vmmc_redir_res). Writer: NIC (the process can
+ * overwrite it and only fools itself; the NIC keeps its own copy). Reader:
+ * ulib. The NIC writes it when it accepts the REDIRECT, after every packet
+ * that lands in the range, and before the REDIRECT's CQE, so once that CQE
+ * is seen the record is final. Reading an active redirect: @seq is odd
+ * while the NIC updates the record (a seqlock; retry while odd or changed).
+ *
+ * Exactly the bytes of the range inside @ext[0 .. nr_ext) went to the
+ * destination (byte offset x of the export to destination + x - offset);
+ * every other byte of the range that arrived is in the export. Extents are
+ * in export offsets, disjoint, merged when they touch, in no set order.
+ * A piece that would need a fifth extent is not redirected (@spilled
+ * counts those bytes), so a redirect is always exact.
+ */
+#define VMMC_REDIR_EXTENTS	4
+
+enum vmmc_redir_state {
+	VMMC_REDIR_FREE		= 0,
+	VMMC_REDIR_ACTIVE	= 1,
+	VMMC_REDIR_DONE		= 2,	/* @status is final */
+};
+
+struct vmmc_redir_ext {
+	__aligned_u64 offset;
+	__aligned_u64 len;
+};
+
+struct vmmc_redir_res {
+	__u32 seq;		/* seqlock: odd while being written */
+	__u32 state;		/* from enum vmmc_redir_state */
+	__aligned_u64 user_data; /* the REDIRECT descriptor's (libvmmc's
+				  * vmmc_redirect_result() gives back the
+				  * caller's)
+				  */
+	__aligned_u64 offset;	/* the range, in the export */
+	__u32 len;
+	__u32 export_id;
+	__aligned_u64 bytes;	/* sum of the extents' lengths */
+	__u32 status;		/* with DONE: as in the CQE */
+	__u32 nr_ext;
+	__aligned_u64 spilled;	/* bytes of the range sent to the export
+				 * because no extent was left (counted per
+				 * arrival: a byte written twice counts
+				 * twice)
+				 */
+	struct vmmc_redir_ext ext[VMMC_REDIR_EXTENTS];
+	__aligned_u64 reserved;
 };
 
 /* ------------------------------------------------------------------------
@@ -537,7 +627,7 @@ struct vmmc_import_req {
  * struct vmmc_pin_req - VMMC_IOC_PIN: pin memory and translate it
  * @addr: start of the range (any alignment)
  * @len: 1 .. VMMC_UTLB_SLOTS pages' worth of bytes
- * @flags: must be zero
+ * @flags: 0 or VMMC_PIN_F_WRITE
  * @slot: out: UTLB slot of the page holding addr; the range's pages are
  *	in slots slot .. slot + nr_slots - 1
  * @nr_slots: out: pages pinned
@@ -545,9 +635,14 @@ struct vmmc_import_req {
  * FOLL_LONGTERM pins, counted in RLIMIT_MEMLOCK. If the process later
  * unmaps or remaps any of the pages, the kernel drops the whole range's
  * translations and pins by itself and bumps vmmc_ep_shared.utlb_gen.
+ * Without VMMC_PIN_F_WRITE the NIC only reads the pages (SEND sources);
+ * with it every page must be mapped writable (else EFAULT), is pinned for
+ * write and marked VMMC_UTLB_WRITE, and may be a REDIRECT destination.
  * Errors: EINVAL, EFAULT, ENOMEM (RLIMIT_MEMLOCK), ENOSPC (no run of
  * free slots that long: unpin something).
  */
+#define VMMC_PIN_F_WRITE	(1u << 0)
+
 struct vmmc_pin_req {
 	__aligned_u64 addr;
 	__aligned_u64 len;
@@ -605,6 +700,12 @@ struct vmmc_unpin_req {
 	_Static_assert(sizeof(struct vmmc_sqe) == 64, "sqe");		\
 	_Static_assert(sizeof(struct vmmc_cqe) == 32, "cqe");		\
 	_Static_assert(sizeof(struct vmmc_nqe) == 32, "nqe");		\
+	_Static_assert(sizeof(struct vmmc_redir_res) == 128, "redir");	\
+	_Static_assert(VMMC_EPINFO_OFF + sizeof(struct vmmc_ep_shared) <= \
+		       VMMC_REDIR_OFF, "redir-start");			\
+	_Static_assert(VMMC_REDIR_OFF + VMMC_REDIR_SLOTS *		\
+		       sizeof(struct vmmc_redir_res) <= VMMC_CQ_ENTRIES_OFF, \
+		       "redir-end");					\
 	_Static_assert(sizeof(struct vmmc_info) == 128, "info");	\
 	_Static_assert(sizeof(struct vmmc_wait) == 24, "wait");		\
 	_Static_assert(VMMC_SRAM_EPCTX + VMMC_MAX_EPS *			\

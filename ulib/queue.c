@@ -42,7 +42,7 @@ int vmmc_send(struct vmmc_ep *ep, const void *src, size_t len,
 	if (ep->utlb->tag_free == VMMC_UTLB_NONE)
 		return -EAGAIN;	/* as many in flight as the CQ holds */
 
-	id = vmmc_utlb_get(ep->utlb, vmmc_utlb_gen(ep), addr, len);
+	id = vmmc_utlb_get(ep->utlb, vmmc_utlb_gen(ep), addr, len, false);
 	if (id < 0)
 		return id;
 	err = vmmc_utlb_tag_get(ep->utlb, (uint32_t)id, user_data, &tag);
@@ -71,14 +71,25 @@ void __vmmc_send_done(struct vmmc_ep *ep, struct vmmc_cqe *cqe)
 		cqe->user_data = user_data;
 }
 
-int vmmc_pin(struct vmmc_ep *ep, const void *addr, size_t len)
+static int pin(struct vmmc_ep *ep, const void *addr, size_t len, bool write)
 {
 	int id;
 
 	if (!ep || !ep->utlb || !addr || !len)
 		return -EINVAL;
-	id = vmmc_utlb_get(ep->utlb, vmmc_utlb_gen(ep), (uintptr_t)addr, len);
+	id = vmmc_utlb_get(ep->utlb, vmmc_utlb_gen(ep), (uintptr_t)addr, len,
+			   write);
 	return id < 0 ? id : 0;
+}
+
+int vmmc_pin(struct vmmc_ep *ep, const void *addr, size_t len)
+{
+	return pin(ep, addr, len, false);
+}
+
+int vmmc_pin_write(struct vmmc_ep *ep, void *addr, size_t len)
+{
+	return pin(ep, addr, len, true);
 }
 
 int vmmc_utlb_flush(struct vmmc_ep *ep)

@@ -75,10 +75,10 @@ int vmmc_unimport(struct vmmc_ep *ep, uint32_t import_id)
 	return 0;
 }
 
-static int ep_pin(void *ctx, uintptr_t addr, size_t len, uint32_t *slot,
-		  uint32_t *nr_slots)
+static int ep_pin(void *ctx, uintptr_t addr, size_t len, uint32_t flags,
+		  uint32_t *slot, uint32_t *nr_slots)
 {
-	struct vmmc_pin_req req = { .addr = addr, .len = len };
+	struct vmmc_pin_req req = { .addr = addr, .len = len, .flags = flags };
 
 	if (ioctl((int)(intptr_t)ctx, VMMC_IOC_PIN, &req) < 0)
 		return -errno;

@@ -184,7 +184,10 @@ const char *vmmc_status_str(uint32_t status)
 		[VMMC_ST_BAD_SLOT]	= "source not translated (bad slot)",
 		[VMMC_ST_REVOKED]	= "export revoked",
 		[VMMC_ST_NO_EXPORT]	= "no such export",
-		[VMMC_ST_PERM]		= "import not permitted",
+		[VMMC_ST_PERM]		= "not permitted",
+		[VMMC_ST_BUSY]		= "redirect slot or range busy",
+		[VMMC_ST_IDLE]		= "no active redirect in that slot",
+		[VMMC_ST_CANCELLED]	= "redirect cancelled",
 	};
 
 	return status < VMMC_ST_NR ? names[status] : "unknown status";

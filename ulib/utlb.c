@@ -7,6 +7,11 @@
  *  - Hit: a range covering [addr, addr + len) is cached and the kernel's
  *    utlb_gen has not moved. Found by a one-entry MRU check, then a binary
  *    search of the sorted array. No system call.
+ *  - A lookup for a redirect destination needs a write pin
+ *    (VMMC_PIN_F_WRITE: writable memory, dirtied when unpinned); a SEND
+ *    source gets a read-only one. A cached read-only range does not serve
+ *    a write lookup: the exact pages are pinned for write first, and only
+ *    if that works does the new range replace what the cache had there.
  *  - Miss: pin the request rounded out to VMMC_UTLB_GRANULE (64 KiB)
  *    boundaries, so that neighbouring small buffers share one pin; if the
  *    kernel refuses that (EFAULT: the rounding reached unmapped memory;
@@ -23,6 +28,7 @@
  * Not thread-safe: the endpoint's (one thread at a time).
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <string.h>
 
 #include "utlb.h"
@@ -176,10 +182,11 @@ static void remove_overlaps(struct vmmc_utlb *u, uintptr_t start,
 }
 
 static int try_pin(struct vmmc_utlb *u, uintptr_t start, uintptr_t end,
-		   uint32_t *slot)
+		   bool write, uint32_t *slot)
 {
 	uint32_t nr = 0;
-	int err = u->ops->pin(u->ctx, start, end - start, slot, &nr);
+	int err = u->ops->pin(u->ctx, start, end - start,
+			      write ? VMMC_PIN_F_WRITE : 0, slot, &nr);
 
 	if (err) {
 		u->st.pin_errors++;
@@ -196,7 +203,7 @@ static int try_pin(struct vmmc_utlb *u, uintptr_t start, uintptr_t end,
 }
 
 static int insert(struct vmmc_utlb *u, uintptr_t start, uintptr_t end,
-		  uint32_t slot)
+		  uint32_t slot, bool writable)
 {
 	uint32_t id = u->free_head, pos;
 	struct vmmc_utlb_range *r = &u->pool[id];
@@ -207,6 +214,7 @@ static int insert(struct vmmc_utlb *u, uintptr_t start, uintptr_t end,
 	r->slot = slot;
 	r->nr_slots = (uint32_t)((end - start) / VMMC_PAGE_SIZE);
 	r->inflight = 0;
+	r->writable = writable;
 	r->state = VMMC_RANGE_CACHED;
 	r->last_use = ++u->clock;
 	u->pinned_pages += r->nr_slots;
@@ -219,7 +227,8 @@ static int insert(struct vmmc_utlb *u, uintptr_t start, uintptr_t end,
 	return (int)id;
 }
 
-static int miss(struct vmmc_utlb *u, uintptr_t addr, size_t len)
+static int miss(struct vmmc_utlb *u, uintptr_t addr, size_t len,
+		bool need_write)
 {
 	uintptr_t last = addr + len - 1;
 	uintptr_t p0 = addr & ~PAGE_MASK_, p1 = (last | PAGE_MASK_) + 1;
@@ -232,18 +241,35 @@ static int miss(struct vmmc_utlb *u, uintptr_t addr, size_t len)
 	/* a granule that wraps the address space is not worth trying */
 	if (g1 < g0 || !g1)
 		g0 = p0, g1 = p1;
+	if (need_write) {
+		/*
+		 * Try the write pin of the exact pages before dropping what
+		 * the cache has there: memory that cannot be written (EFAULT)
+		 * must not cost the read-only range its SENDs use.
+		 */
+		if (u->free_head == VMMC_UTLB_NONE && !evict_one(u))
+			return -ENOSPC;
+		err = try_pin(u, p0, p1, true, &slot);
+		if (!err) {
+			remove_overlaps(u, p0, p1);
+			return insert(u, p0, p1, slot, true);
+		}
+		if (err != -ENOSPC && err != -ENOMEM)
+			return err;
+		g0 = p0, g1 = p1;	/* room first, then as below */
+	}
 	remove_overlaps(u, g0, g1);
 	for (;;) {
 		if (u->free_head == VMMC_UTLB_NONE && !evict_one(u))
 			return -ENOSPC;
-		err = try_pin(u, g0, g1, &slot);
+		err = try_pin(u, g0, g1, need_write, &slot);
 		if (!err)
-			return insert(u, g0, g1, slot);
+			return insert(u, g0, g1, slot, need_write);
 		if ((err == -EFAULT || err == -ENOSPC || err == -ENOMEM ||
 		     err == -EINVAL) && (g0 != p0 || g1 != p1)) {
-			err = try_pin(u, p0, p1, &slot);
+			err = try_pin(u, p0, p1, need_write, &slot);
 			if (!err)
-				return insert(u, p0, p1, slot);
+				return insert(u, p0, p1, slot, need_write);
 		}
 		if (err != -ENOSPC && err != -ENOMEM)
 			return err;
@@ -253,7 +279,7 @@ static int miss(struct vmmc_utlb *u, uintptr_t addr, size_t len)
 }
 
 int vmmc_utlb_get(struct vmmc_utlb *u, uint32_t gen, uintptr_t addr,
-		  size_t len)
+		  size_t len, bool need_write)
 {
 	const struct vmmc_utlb_range *r;
 	int pos;
@@ -267,18 +293,19 @@ int vmmc_utlb_get(struct vmmc_utlb *u, uint32_t gen, uintptr_t addr,
 	}
 	if (u->mru != VMMC_UTLB_NONE) {
 		r = &u->pool[u->mru];
-		if (r->start <= addr && addr + len <= r->end)
+		if (r->start <= addr && addr + len <= r->end &&
+		    (r->writable || !need_write))
 			goto hit;
 	}
 	pos = find_pos(u, addr);
 	if (pos >= 0) {
 		r = &u->pool[u->sorted[pos]];
-		if (addr + len <= r->end) {
+		if (addr + len <= r->end && (r->writable || !need_write)) {
 			u->mru = u->sorted[pos];
 			goto hit;
 		}
 	}
-	return miss(u, addr, len);
+	return miss(u, addr, len, need_write);
 
 hit:
 	u->st.hits++;
@@ -303,6 +330,21 @@ int vmmc_utlb_tag_get(struct vmmc_utlb *u, uint32_t range, uint64_t user_data,
 	u->pool[range].inflight++;
 	u->inflight++;
 	*tag = (uint32_t)t->seq << 16 | i;
+	return 0;
+}
+
+int vmmc_utlb_tag_peek(const struct vmmc_utlb *u, uint32_t tag,
+		       uint64_t *user_data)
+{
+	uint32_t i = tag & 0xffff;
+	const struct vmmc_send_tag *t;
+
+	if (i >= VMMC_UTLB_TAGS)
+		return -EINVAL;
+	t = &u->tags[i];
+	if (!t->busy || t->seq != tag >> 16)
+		return -EINVAL;
+	*user_data = t->user_data;
 	return 0;
 }
 

@@ -19,6 +19,7 @@
 #ifndef VMMC_UTLB_H
 #define VMMC_UTLB_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -32,8 +33,8 @@
 /* How the cache reaches the kernel; stubbed by the unit test. */
 struct vmmc_utlb_ops {
 	/* pin [addr, addr + len): 0 and the first slot and count, or -errno */
-	int (*pin)(void *ctx, uintptr_t addr, size_t len, uint32_t *slot,
-		   uint32_t *nr_slots);
+	int (*pin)(void *ctx, uintptr_t addr, size_t len, uint32_t flags,
+		   uint32_t *slot, uint32_t *nr_slots);
 	/* undo one pin: 0 or -errno (-EINVAL: the kernel already dropped it) */
 	int (*unpin)(void *ctx, uint32_t slot);
 };
@@ -53,7 +54,8 @@ struct vmmc_utlb_range {
 	uint64_t last_use;	/* LRU clock at the last hit */
 	uint32_t slot;		/* UTLB slot of the page at start */
 	uint32_t nr_slots;	/* (end - start) / page size */
-	uint32_t inflight;	/* SENDs posted from it, not yet reaped */
+	uint32_t inflight;	/* SENDs/REDIRECTs using it, not reaped */
+	bool writable;		/* pinned with VMMC_PIN_F_WRITE */
 	uint32_t state;		/* from enum vmmc_range_state */
 	uint32_t next_free;	/* pool free list */
 };
@@ -93,7 +95,7 @@ void vmmc_utlb_init(struct vmmc_utlb *u, const struct vmmc_utlb_ops *ops,
  * ENOSPC or ENOMEM when nothing more could be evicted.
  */
 int vmmc_utlb_get(struct vmmc_utlb *u, uint32_t gen, uintptr_t addr,
-		  size_t len);
+		  size_t len, bool need_write);
 /* Unpin every idle range, turn the busy ones into zombies. */
 int vmmc_utlb_flush_all(struct vmmc_utlb *u);
 /* Slot of the page holding @addr, which range @id covers. */
@@ -109,6 +111,9 @@ static inline uint32_t vmmc_utlb_slot(const struct vmmc_utlb *u, uint32_t id,
 int vmmc_utlb_tag_get(struct vmmc_utlb *u, uint32_t range, uint64_t user_data,
 		      uint32_t *tag);
 /* Release tag (from a CQE's low 32 bits): 0 and the caller's user_data. */
+/* The caller's user_data behind a busy @tag (not released). */
+int vmmc_utlb_tag_peek(const struct vmmc_utlb *u, uint32_t tag,
+		       uint64_t *user_data);
 int vmmc_utlb_tag_put(struct vmmc_utlb *u, uint32_t tag, uint64_t *user_data);
 
 /* wait.c: set the wait counters' spin limit from the endpoint (at open) */

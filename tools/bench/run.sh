@@ -27,7 +27,8 @@ node1="insmod $b/vmmc.ko && { $bw server & $rtt server & $sockperf server & } &&
 python3 selftests/barrier.py wait; kill %1 %2 %3 2>/dev/null; exit 0"
 
 # competitive notification vs polling vs blocking: one node, NIC-timed events
-tools/vm/vmrun --timeout 600 -- sh -c "insmod $b/vmmc.ko && $notify -c 200" || exit 1
+tools/vm/vmrun --timeout 600 -- sh -c "insmod $b/vmmc.ko && $notify -c 200 && \
+echo && $b/tools/bench/vmmc_redir -c 40" || exit 1
 
 exec tools/vm/vmrun -n 2 --timeout 1500 --node-cmd "0=$node0" \
 	--node-cmd "1=$node1" -- true

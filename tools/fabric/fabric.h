@@ -162,6 +162,22 @@ enum fabric_op_kind {
 	FOP_NOP_DELAY,
 	FOP_PING,
 	FOP_SEND,
+	FOP_REDIRECT,
+};
+
+/* FOP_REDIRECT: the NIC's own copy of a redirect (fabric_redir.c). */
+struct fabric_redir {
+	__u32 slot;			/* index in fabric_ep.redir[] */
+	__u32 export_id;
+	__u32 export_gen;		/* the export's gen at post */
+	__u32 len;
+	__u64 offset;			/* range start in the export */
+	__u32 dst_slot;			/* destination: UTLB slot ... */
+	__u32 dst_off;			/* ... and offset in its page */
+	__u64 bytes;			/* sum of ext[].len */
+	__u64 spilled;
+	__u32 nr_ext;
+	struct vmmc_redir_ext ext[VMMC_REDIR_EXTENTS];
 };
 
 struct fabric_op {
@@ -187,6 +203,8 @@ struct fabric_op {
 	__u32 src_off;
 	bool notify;
 	__u32 sent;			/* bytes handed to the link so far */
+
+	struct fabric_redir redir;	/* FOP_REDIRECT */
 };
 
 /* ------------------------------------------------------------------------
@@ -211,6 +229,9 @@ struct fabric_ep {
 	unsigned int inflight;	/* ops holding a CQ slot */
 	struct flist ops;	/* struct fabric_op, by ep_link */
 	struct fabric_op *send;	/* the SEND in progress; blocks the SQ */
+	struct fabric_op *redir[VMMC_REDIR_SLOTS]; /* active redirects */
+	unsigned int nr_redir;	/* non-NULL entries of redir[] */
+	__u32 redir_seq[VMMC_REDIR_SLOTS]; /* last seq of each slot's record */
 	__u32 sync_ack;		/* private copy of ctx.sync_ack */
 
 	/* Stall states; each holds until the named value changes. */
@@ -403,6 +424,23 @@ struct fabric_op *fabric_send_find(struct fabric_node *n, __u32 ep,
 				   __u32 gen, __u64 cookie);
 void fabric_send_complete(struct fabric_op *op, __u32 status);
 void fabric_rx_data_resp(struct fabric_node *n, const struct vmmc_pkt *pkt);
+
+__u32 fabric_utlb_limit(struct fabric_ep *ep);
+int fabric_utlb_page(struct fabric_ep *ep, __u32 slot, bool write,
+		     __u64 *page);
+
+/* fabric_redir.c: transfer redirection at the receiving NIC */
+__u32 fabric_redir_post(struct fabric_ep *ep, __u8 *evq,
+			const struct vmmc_sqe *sqe, __u64 t_fetch);
+__u32 fabric_redir_cancel(struct fabric_ep *ep, const struct vmmc_sqe *sqe,
+			  __u64 *imm);
+void fabric_redir_unlink(struct fabric_op *op);
+void fabric_redir_deliver(struct fabric_node *n, const struct vmmc_pkt *pkt,
+			  __u32 owner, const __u64 *dpages, __u32 dpos);
+void fabric_redir_export_gone(struct fabric_node *n, __u32 export_id);
+void fabric_redir_sync(struct fabric_ep *ep);
+void fabric_pkt_copy(struct fabric_node *n, const struct vmmc_pkt *pkt,
+		     __u32 poff, __u32 len, const __u64 *dpages, __u32 doff);
 
 /* fabric_rx.c: SEND at the receiving NIC */
 void fabric_rx_data(struct fabric_node *n, const struct vmmc_pkt *pkt);

@@ -60,6 +60,8 @@ unsigned int fabric_ctrl_acks(struct fabric_node *n)
 		node_log(n, LOG_V, "export %u: gen %u state %u name %u: acked",
 			 i, gen, vmmc_read_once(&e->state),
 			 vmmc_read_once(&e->name));
+		/* its redirects end (REVOKED) before the ack says it is gone */
+		fabric_redir_export_gone(n, i);
 		/* Partner: kmod's load-acquire of ack_gen after IRQ_CTRL. */
 		vmmc_store_release(&e->ack_gen, gen);
 		acks++;
@@ -72,6 +74,7 @@ unsigned int fabric_ctrl_acks(struct fabric_node *n)
 		if (seq == ep->sync_ack)
 			continue;
 		ep->sync_ack = seq;
+		fabric_redir_sync(ep);
 		/* Partner: kmod's acquire of sync_ack before it unpins. */
 		vmmc_store_release(&ep->kctx->sync_ack, seq);
 		acks++;

@@ -258,7 +258,7 @@ static __u32 sqe_check(struct fabric *f, const struct vmmc_sqe *sqe)
 static int do_sqe(struct fabric_ep *ep, __u8 *evq, const struct vmmc_sqe *sqe)
 {
 	struct fabric_node *n = ep->node;
-	__u64 t_fetch = fabric_now_ns();
+	__u64 t_fetch = fabric_now_ns(), imm = 0;
 	struct fabric_op *op;
 	__u32 status;
 
@@ -276,6 +276,19 @@ static int do_sqe(struct fabric_ep *ep, __u8 *evq, const struct vmmc_sqe *sqe)
 			 status);
 		if (status == VMMC_ST_OK)
 			return 0;
+		goto complete;
+	} else if (sqe->op == VMMC_OP_REDIRECT) {
+		status = fabric_redir_post(ep, evq, sqe, t_fetch);
+		node_log(n, LOG_VV,
+			 "ep%u: REDIRECT slot %llu export %u [%llu, +%u) -> slot %u off %u: status %u",
+			 ep->id, (unsigned long long)sqe->imm, sqe->import,
+			 (unsigned long long)sqe->dst_offset, sqe->len,
+			 sqe->src_slot, sqe->src_off, status);
+		if (status == VMMC_ST_OK)
+			return 0;
+		goto complete;
+	} else if (sqe->op == VMMC_OP_REDIRECT_CANCEL) {
+		status = fabric_redir_cancel(ep, sqe, &imm);
 		goto complete;
 	} else {
 		status = sqe_check(n->f, sqe);
@@ -306,7 +319,7 @@ static int do_sqe(struct fabric_ep *ep, __u8 *evq, const struct vmmc_sqe *sqe)
 	fabric_op_free(op);
 	status = VMMC_ST_BAD_ARG;
 complete:
-	fabric_cq_post(ep, evq, sqe->user_data, sqe->op, status, 0, t_fetch);
+	fabric_cq_post(ep, evq, sqe->user_data, sqe->op, status, imm, t_fetch);
 	return 1;
 }
 

@@ -21,7 +21,9 @@
  *   the NIC has acknowledged a revocation, no byte lands.
  * - Accepted: the payload is copied from the source guest's RAM straight
  *   into the export's pages at first_off + dst_offset (one memmove per
- *   page piece; no intermediate buffer); data_rx += len.
+ *   page piece; no intermediate buffer); data_rx += len. The parts of it
+ *   that fall inside an active redirect of the export's owner go to the
+ *   redirect's destination instead (fabric_redir.c).
  * - The last packet of a SEND is answered OK once its data is written
  *   and, with NOTIFY, once its NQE {VMMC_NQE_DATA, export_id, src_node,
  *   src_ep, offset = the SEND's dst_offset, len = the SEND's len} is in
@@ -80,9 +82,12 @@ static void bad_table(struct fabric_node *n, const struct vmmc_pkt *pkt,
 		 pkt->export_id, what, pkt->src_node);
 }
 
-/* Check the packet against its export; fill the destination pages. */
+/*
+ * Check the packet against its export; fill the destination pages and
+ * the export's owner.
+ */
 static __u32 data_check(struct fabric_node *n, const struct vmmc_pkt *pkt,
-			__u64 *dpages, __u32 *dpos)
+			__u64 *dpages, __u32 *dpos, __u32 *owner)
 {
 	__u64 ram = n->ram_bytes, pos, first, last, i;
 	const __u64 *table;
@@ -115,27 +120,33 @@ static __u32 data_check(struct fabric_node *n, const struct vmmc_pkt *pkt,
 		dpages[i - first] = a;
 	}
 	*dpos = pos % VMMC_PAGE_SIZE;
+	*owner = e.owner_ep;
 	return VMMC_ST_OK;
 }
 
-/* The DMA: source guest RAM -> destination guest RAM, page piece-wise. */
-static void data_copy(struct fabric_node *n, const struct vmmc_pkt *pkt,
-		      const __u64 *dpages, __u32 doff)
+/*
+ * The DMA: bytes [poff, poff + len) of @pkt's payload, from the source
+ * guest's RAM to the destination pages @dpages (guest-physical, in this
+ * node's RAM), starting @doff into dpages[0]; page piece-wise.
+ */
+void fabric_pkt_copy(struct fabric_node *n, const struct vmmc_pkt *pkt,
+		     __u32 poff, __u32 len, const __u64 *dpages, __u32 doff)
 {
 	const __u8 *src = n->f->nodes[pkt->src_node].ram;
-	__u32 soff = pkt->src_off, left = pkt->len, si = 0, di = 0;
+	__u32 soff = (pkt->src_off + poff) % VMMC_PAGE_SIZE;
+	__u32 si = (pkt->src_off + poff) / VMMC_PAGE_SIZE, di = 0;
 
-	while (left) {
+	while (len) {
 		__u32 c = VMMC_PAGE_SIZE - soff;
 
 		if (c > VMMC_PAGE_SIZE - doff)
 			c = VMMC_PAGE_SIZE - doff;
-		if (c > left)
-			c = left;
+		if (c > len)
+			c = len;
 		/* memmove: a SEND may copy within one guest's own pages. */
 		memmove(n->ram + dpages[di] + doff,
 			src + pkt->src_pages[si] + soff, c);
-		left -= c;
+		len -= c;
 		soff += c;
 		doff += c;
 		if (soff == VMMC_PAGE_SIZE) {
@@ -219,8 +230,7 @@ static void hold(struct fabric_node *n, const struct vmmc_pkt *pkt,
 void fabric_rx_data(struct fabric_node *n, const struct vmmc_pkt *pkt)
 {
 	__u64 dpages[FABRIC_PKT_PAGES];
-	struct vmmc_export e;
-	__u32 status, dpos;
+	__u32 status, dpos, owner;
 	int r;
 
 	if (!fabric_send_find(&n->f->nodes[pkt->src_node], pkt->src_ep,
@@ -232,7 +242,7 @@ void fabric_rx_data(struct fabric_node *n, const struct vmmc_pkt *pkt)
 		answer(n, pkt, VMMC_ST_NODE_DOWN);
 		return;
 	}
-	status = data_check(n, pkt, dpages, &dpos);
+	status = data_check(n, pkt, dpages, &dpos, &owner);
 	if (status != VMMC_ST_OK) {
 		node_log(n, LOG_V, "DATA from node%u ep%u for export %u gen %u: status %u",
 			 pkt->src_node, pkt->src_ep, pkt->export_id,
@@ -240,7 +250,10 @@ void fabric_rx_data(struct fabric_node *n, const struct vmmc_pkt *pkt)
 		answer(n, pkt, status);
 		return;
 	}
-	data_copy(n, pkt, dpages, dpos);
+	if (owner < VMMC_MAX_EPS && n->eps[owner].nr_redir)
+		fabric_redir_deliver(n, pkt, owner, dpages, dpos);
+	else
+		fabric_pkt_copy(n, pkt, 0, pkt->len, dpages, dpos);
 	ctr_add(n->kstatus->counters.data_rx, pkt->len);
 	if (!(pkt->flags & VMMC_PKT_F_LAST))
 		return;
@@ -249,14 +262,13 @@ void fabric_rx_data(struct fabric_node *n, const struct vmmc_pkt *pkt)
 		return;
 	}
 	/* data_check() just read the export: its owner is current. */
-	export_get(n, pkt->export_id, pkt->export_gen, &e);
-	if (e.owner_ep < VMMC_MAX_EPS && owner_has_held(n, e.owner_ep)) {
-		hold(n, pkt, e.owner_ep);
+	if (owner < VMMC_MAX_EPS && owner_has_held(n, owner)) {
+		hold(n, pkt, owner);
 		return;
 	}
-	r = notify(n, pkt, e.owner_ep);
+	r = notify(n, pkt, owner);
 	if (r == 0)
-		hold(n, pkt, e.owner_ep);
+		hold(n, pkt, owner);
 	else
 		answer(n, pkt, r > 0 ? VMMC_ST_OK : VMMC_ST_REVOKED);
 }

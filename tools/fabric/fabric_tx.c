@@ -23,7 +23,8 @@
  *   other endpoints or nodes.
  * - Per packet, the UTLB entries it reads are re-read from guest RAM and
  *   checked (table inside RAM and 8-byte aligned, entry = page address |
- *   VMMC_UTLB_VALID with no other low bit, page inside RAM); a failure
+ *   VMMC_UTLB_VALID, optionally | VMMC_UTLB_WRITE, no other low bit,
+ *   page inside RAM); a failure
  *   completes the SEND with BAD_SLOT. Bytes moved by earlier packets
  *   stay in the destination; packets of it not yet delivered are dropped
  *   by the receiver (they no longer match a SEND in flight).
@@ -47,7 +48,7 @@ static const struct vmmc_import *kimport(struct fabric_ep *ep, __u32 idx)
 	       ep->id * VMMC_MAX_IMPORTS + idx;
 }
 
-static __u32 utlb_limit(struct fabric_ep *ep)
+__u32 fabric_utlb_limit(struct fabric_ep *ep)
 {
 	__u32 slots = vmmc_read_once(&ep->kctx->utlb_slots);
 
@@ -77,7 +78,7 @@ static __u32 send_check(struct fabric_ep *ep, const struct vmmc_sqe *sqe,
 		return VMMC_ST_RANGE;
 	npages = (sqe->src_off + sqe->len + VMMC_PAGE_SIZE - 1) /
 		 VMMC_PAGE_SIZE;
-	limit = utlb_limit(ep);
+	limit = fabric_utlb_limit(ep);
 	if (sqe->src_slot >= limit || npages > limit - sqe->src_slot)
 		return VMMC_ST_BAD_SLOT;
 	if (imp->node >= f->nr_nodes)
@@ -123,19 +124,24 @@ __u32 fabric_send_start(struct fabric_ep *ep, const struct vmmc_sqe *sqe,
 	return VMMC_ST_OK;
 }
 
-/* The page in UTLB slot @slot of @ep, re-read and checked; 0 if valid. */
-static int utlb_page(struct fabric_ep *ep, __u32 slot, __u64 *page)
+/*
+ * The page in UTLB slot @slot of @ep, re-read and checked; 0 if valid (and
+ * pinned for write, if @write).
+ */
+int fabric_utlb_page(struct fabric_ep *ep, __u32 slot, bool write,
+		     __u64 *page)
 {
 	struct fabric_node *n = ep->node;
 	__u64 addr = vmmc_read_once(&ep->kctx->utlb_addr);
 	__u64 ent;
 
-	if (slot >= utlb_limit(ep) || (addr & 7) || addr > n->ram_bytes ||
-	    (__u64)utlb_limit(ep) * 8 > n->ram_bytes - addr)
+	if (slot >= fabric_utlb_limit(ep) || (addr & 7) || addr > n->ram_bytes ||
+	    (__u64)fabric_utlb_limit(ep) * 8 > n->ram_bytes - addr)
 		return -1;
 	/* Partner: kmod's WRITE_ONCE of an entry, then sync_seq. */
 	ent = vmmc_read_once((__u64 *)(n->ram + addr) + slot);
-	if ((ent & (VMMC_PAGE_SIZE - 1)) != VMMC_UTLB_VALID)
+	if ((ent & (VMMC_PAGE_SIZE - 1) & ~VMMC_UTLB_WRITE) != VMMC_UTLB_VALID ||
+	    (write && !(ent & VMMC_UTLB_WRITE)))
 		return -1;
 	ent &= ~(__u64)(VMMC_PAGE_SIZE - 1);
 	if (ent > n->ram_bytes - VMMC_PAGE_SIZE)
@@ -162,8 +168,9 @@ unsigned int fabric_send_push(struct fabric_ep *ep)
 		pkt.src_off = pos % VMMC_PAGE_SIZE;
 		np = (pkt.src_off + len + VMMC_PAGE_SIZE - 1) / VMMC_PAGE_SIZE;
 		for (i = 0; i < np; i++) {
-			if (utlb_page(ep, op->src_slot + pos / VMMC_PAGE_SIZE + i,
-				      &pkt.src_pages[i]) == 0)
+			if (fabric_utlb_page(ep, op->src_slot +
+					     pos / VMMC_PAGE_SIZE + i, false,
+					     &pkt.src_pages[i]) == 0)
 				continue;
 			n->bad_tables++;
 			node_log(n, LOG_V, "ep%u: SEND 0x%llx: UTLB slot %u not translated: BAD_SLOT after %u bytes",

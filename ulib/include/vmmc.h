@@ -23,6 +23,7 @@
 #ifndef VMMC_H
 #define VMMC_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stddef.h>
 
@@ -193,11 +194,13 @@ int vmmc_send(struct vmmc_ep *ep, const void *src, size_t len,
 	      uint64_t user_data);
 /* Pin [addr, addr + len) into the UTLB ahead of time (a warm miss). */
 int vmmc_pin(struct vmmc_ep *ep, const void *addr, size_t len);
+/* The same for a redirect destination (pinned for write). */
+int vmmc_pin_write(struct vmmc_ep *ep, void *addr, size_t len);
 /* Empty the UTLB: unpin every range no SEND in flight uses. */
 int vmmc_utlb_flush(struct vmmc_ep *ep);
 
 struct vmmc_utlb_stats {
-	uint64_t lookups;	/* vmmc_send() and vmmc_pin() lookups */
+	uint64_t lookups;	/* vmmc_send(), vmmc_redirect(), vmmc_pin*() */
 	uint64_t hits;		/* ... served without a system call */
 	uint64_t pins;		/* VMMC_IOC_PIN calls that succeeded */
 	uint64_t pin_errors;	/* ... that failed */
@@ -206,11 +209,37 @@ struct vmmc_utlb_stats {
 	uint64_t flushes;	/* cache emptied (utlb_gen changed, or asked) */
 	uint32_t ranges;	/* ranges cached now */
 	uint32_t pinned_pages;	/* pages those ranges pin */
-	uint32_t inflight;	/* SENDs posted and not yet reaped */
+	uint32_t inflight;	/* SENDs and REDIRECTs posted, not reaped */
 	uint32_t zombies;	/* ranges out of the cache, still in flight */
 };
 
 void vmmc_utlb_stats(struct vmmc_ep *ep, struct vmmc_utlb_stats *out);
+
+/* ---- transfer redirection (ulib/redirect.c) ---- */
+
+/*
+ * Data that arrives for [offset, offset + len) of our export @export_id
+ * from now on goes to @dst instead (no copy at the receiver), until all
+ * of it has, or vmmc_redirect_cancel(). @slot (< VMMC_REDIR_SLOTS) names
+ * the redirect; it is busy until the REDIRECT's completion (op
+ * VMMC_OP_REDIRECT, imm = bytes redirected, @user_data given back) is
+ * reaped. No system call unless @dst misses in the UTLB. 0 or -errno:
+ * EINVAL, E2BIG, EAGAIN (SQ full), EFAULT (dst not writable memory).
+ */
+int vmmc_redirect(struct vmmc_ep *ep, unsigned int slot, uint32_t export_id,
+		  uint64_t offset, void *dst, size_t len, uint64_t user_data);
+/* End redirect @slot now; its own CQE says OK or VMMC_ST_IDLE. */
+int vmmc_redirect_cancel(struct vmmc_ep *ep, unsigned int slot,
+			 uint64_t user_data);
+/* A consistent copy of redirect @slot's record (final after its CQE). */
+int vmmc_redirect_result(struct vmmc_ep *ep, unsigned int slot,
+			 struct vmmc_redir_res *out);
+/* Did export byte @off go to the destination? */
+bool vmmc_redir_covers(const struct vmmc_redir_res *r, uint64_t off);
+/* Copy the bytes of [from, from + len) that stayed in the export to dst. */
+size_t vmmc_redirect_copy_rest(const struct vmmc_redir_res *r,
+			       const void *export_buf, void *dst,
+			       uint64_t from, uint64_t len);
 
 /* Internal: the fast path calls it for our SENDs' completions. */
 void __vmmc_send_done(struct vmmc_ep *ep, struct vmmc_cqe *cqe);
@@ -289,7 +318,7 @@ static inline struct vmmc_cqe *vmmc_peek_cqe(struct vmmc_ep *ep)
 	cqe = &ep->cqes[ep->cq_cons & ep->cq_mask];
 	if (ep->cq_cooked != ep->cq_cons) {
 		ep->cq_cooked = ep->cq_cons;
-		if (cqe->op == VMMC_OP_SEND &&
+		if ((cqe->op == VMMC_OP_SEND || cqe->op == VMMC_OP_REDIRECT) &&
 		    (uint32_t)(cqe->user_data >> 32) == ep->send_cookie)
 			__vmmc_send_done(ep, cqe);
 	}

@@ -40,5 +40,10 @@
 	atomic_exchange_explicit((_Atomic __typeof__(*(p)) *)(p), (v),	\
 				 memory_order_seq_cst)
 #define vmmc_smp_mb()	atomic_thread_fence(memory_order_seq_cst)
+/* seqlocks: the writer's fence after its odd seq, the reader's before it
+ * reads seq again
+ */
+#define vmmc_smp_wmb()	atomic_thread_fence(memory_order_release)
+#define vmmc_smp_rmb()	atomic_thread_fence(memory_order_acquire)
 
 #endif /* VMMC_BARRIER_H */

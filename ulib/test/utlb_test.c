@@ -25,6 +25,8 @@ static struct {
 	uint32_t run[VMMC_UTLB_SLOTS];		/* pages of a run, at its first */
 	uint32_t pinned, limit;			/* pages */
 	uintptr_t bad_lo, bad_hi;		/* "unmapped" */
+	uintptr_t ro_lo, ro_hi;			/* "mapped read-only" */
+	uint32_t last_flags;			/* of the last good pin */
 	int pins, unpins;
 } k;
 
@@ -39,8 +41,8 @@ static int fails;
 		}							\
 	} while (0)
 
-static int stub_pin(void *ctx, uintptr_t addr, size_t len, uint32_t *slot,
-		    uint32_t *nr)
+static int stub_pin(void *ctx, uintptr_t addr, size_t len, uint32_t flags,
+		    uint32_t *slot, uint32_t *nr)
 {
 	uintptr_t p0 = addr & ~(uintptr_t)(PG - 1);
 	uint32_t n = (uint32_t)((addr + len - p0 + PG - 1) / PG), s, i;
@@ -50,6 +52,9 @@ static int stub_pin(void *ctx, uintptr_t addr, size_t len, uint32_t *slot,
 		return -EINVAL;
 	if (addr < k.bad_hi && addr + len > k.bad_lo)
 		return -EFAULT;
+	if ((flags & VMMC_PIN_F_WRITE) && addr < k.ro_hi && addr + len > k.ro_lo)
+		return -EFAULT;
+	k.last_flags = flags;
 	if (k.pinned + n > k.limit)
 		return -ENOMEM;
 	for (s = 0; s + n <= VMMC_UTLB_SLOTS; s++) {
@@ -123,20 +128,20 @@ static void test_basic(void)
 	int id, pins;
 
 	reset(VMMC_UTLB_SLOTS);
-	id = vmmc_utlb_get(&u, 0, a, 5000);
+	id = vmmc_utlb_get(&u, 0, a, 5000, false);
 	CHECK(id >= 0 && k.pins == 1 && translates(id, a, 5000));
 	/* the granule: one pin for the 64 KiB around it */
 	CHECK(u.pool[id].start == 0x10000000 && u.pool[id].end == 0x10000000 + G);
 	pins = k.pins;
-	CHECK(vmmc_utlb_get(&u, 0, a, 5000) == id);
-	CHECK(vmmc_utlb_get(&u, 0, 0x10000000 + 60000, 5000) == id);
+	CHECK(vmmc_utlb_get(&u, 0, a, 5000, false) == id);
+	CHECK(vmmc_utlb_get(&u, 0, 0x10000000 + 60000, 5000, false) == id);
 	CHECK(k.pins == pins && u.st.hits == 2);
 	/* crossing the granule: a miss, a new range replaces the old */
-	id = vmmc_utlb_get(&u, 0, 0x10000000 + 60000, 10000);
+	id = vmmc_utlb_get(&u, 0, 0x10000000 + 60000, 10000, false);
 	CHECK(translates(id, 0x10000000 + 60000, 10000) && u.nr == 1);
 	CHECK(k.pins == pins + 1 && k.pinned == 2 * G / PG);
-	CHECK(vmmc_utlb_get(&u, 0, a, 0) == -EINVAL);
-	CHECK(vmmc_utlb_get(&u, 0, UINTPTR_MAX - 10, 100) == -EINVAL);
+	CHECK(vmmc_utlb_get(&u, 0, a, 0, false) == -EINVAL);
+	CHECK(vmmc_utlb_get(&u, 0, UINTPTR_MAX - 10, 100, false) == -EINVAL);
 }
 
 static void test_efault_fallback(void)
@@ -147,10 +152,46 @@ static void test_efault_fallback(void)
 	reset(VMMC_UTLB_SLOTS);
 	k.bad_lo = 0x20000000;		/* the page before a is unmapped */
 	k.bad_hi = a;
-	id = vmmc_utlb_get(&u, 0, a + 10, PG);
+	id = vmmc_utlb_get(&u, 0, a + 10, PG, false);
 	CHECK(id >= 0 && translates(id, a + 10, PG));
 	CHECK(u.pool[id].start == a && u.pool[id].end == a + 2 * PG);
-	CHECK(vmmc_utlb_get(&u, 0, k.bad_lo, 10) == -EFAULT);
+	CHECK(vmmc_utlb_get(&u, 0, k.bad_lo, 10, false) == -EFAULT);
+}
+
+/*
+ * SEND lookups pin read-only; a redirect lookup (need_write) pins the
+ * exact pages for write, replacing a read-only range only once that
+ * worked; memory that cannot be written fails with the kernel's EFAULT
+ * and leaves the cache as it was.
+ */
+static void test_write_pins(void)
+{
+	uintptr_t rw = 0x30000000, ro = 0x31000000 + 100;
+	int id, pins, unpins, wid;
+
+	reset(4096);
+	k.ro_lo = 0x31000000;
+	k.ro_hi = 0x31000000 + 4 * G;
+	id = vmmc_utlb_get(&u, 0, rw, 100, false);
+	CHECK(id >= 0 && k.last_flags == 0 && !u.pool[id].writable);
+	pins = k.pins;
+	wid = vmmc_utlb_get(&u, 0, rw, 100, true);
+	CHECK(wid >= 0 && k.pins == pins + 1 && k.last_flags == VMMC_PIN_F_WRITE &&
+	      u.pool[wid].writable && translates(wid, rw, 100));
+	/* now a hit for both kinds */
+	pins = k.pins;
+	CHECK(vmmc_utlb_get(&u, 0, rw, 100, true) == wid && k.pins == pins);
+	CHECK(vmmc_utlb_get(&u, 0, rw, 100, false) == wid && k.pins == pins);
+	id = vmmc_utlb_get(&u, 0, ro, 100, false);
+	CHECK(id >= 0 && k.last_flags == 0 && !u.pool[id].writable &&
+	      translates(id, ro, 100));
+	pins = k.pins;
+	unpins = k.unpins;
+	CHECK(vmmc_utlb_get(&u, 0, ro, 100, true) == -EFAULT);
+	CHECK(k.pins == pins && k.unpins == unpins);
+	/* the read-only range is still cached: a hit, no pin */
+	CHECK(vmmc_utlb_get(&u, 0, ro, 100, false) == id && k.pins == pins);
+	CHECK(k.pinned == u.pinned_pages);
 }
 
 static void test_lru_enomem(void)
@@ -161,25 +202,25 @@ static void test_lru_enomem(void)
 
 	reset(3 * G / PG);		/* room for three granules */
 	for (i = 0; i < 3; i++)
-		id[i] = vmmc_utlb_get(&u, 0, 0x30000000 + (uintptr_t)i * 4 * G, 10);
-	vmmc_utlb_get(&u, 0, 0x30000000, 10);	/* 0 is now the newest */
-	id[3] = vmmc_utlb_get(&u, 0, 0x40000000, 10);
+		id[i] = vmmc_utlb_get(&u, 0, 0x30000000 + (uintptr_t)i * 4 * G, 10, false);
+	vmmc_utlb_get(&u, 0, 0x30000000, 10, false);	/* 0 is now the newest */
+	id[3] = vmmc_utlb_get(&u, 0, 0x40000000, 10, false);
 	CHECK(id[3] >= 0 && u.st.evictions == 1 && u.nr == 3);
 	/* the LRU one (1) went, 0 and 2 stayed */
-	CHECK(vmmc_utlb_get(&u, 0, 0x30000000, 10) == id[0]);
-	CHECK(vmmc_utlb_get(&u, 0, 0x30000000 + 8 * G, 10) == id[2]);
+	CHECK(vmmc_utlb_get(&u, 0, 0x30000000, 10, false) == id[0]);
+	CHECK(vmmc_utlb_get(&u, 0, 0x30000000 + 8 * G, 10, false) == id[2]);
 	/* everything in flight: the kernel's error, nothing unpinned */
 	for (i = 0; i < 3; i++) {
-		int r = vmmc_utlb_get(&u, 0, u.pool[u.sorted[i]].start, 1);
+		int r = vmmc_utlb_get(&u, 0, u.pool[u.sorted[i]].start, 1, false);
 
 		CHECK(!vmmc_utlb_tag_get(&u, (uint32_t)r, 100 + i, &tag));
 	}
 	i = k.unpins;
-	CHECK(vmmc_utlb_get(&u, 0, 0x50000000, 10) == -ENOMEM);
+	CHECK(vmmc_utlb_get(&u, 0, 0x50000000, 10, false) == -ENOMEM);
 	CHECK(k.unpins == i && u.nr == 3);
 	/* one completes: its range may go */
 	CHECK(!vmmc_utlb_tag_put(&u, tag, &ud) && ud == 102);
-	CHECK(vmmc_utlb_get(&u, 0, 0x50000000, 10) >= 0);
+	CHECK(vmmc_utlb_get(&u, 0, 0x50000000, 10, false) >= 0);
 }
 
 static void test_enospc(void)
@@ -189,10 +230,10 @@ static void test_enospc(void)
 	reset(VMMC_UTLB_SLOTS);
 	/* fill every slot with 512 16-page ranges, spaced apart */
 	for (i = 0; i < 512; i++)
-		CHECK(vmmc_utlb_get(&u, 0, 0x100000000ULL + (uintptr_t)i * 2 * G, 1) >= 0);
+		CHECK(vmmc_utlb_get(&u, 0, 0x100000000ULL + (uintptr_t)i * 2 * G, 1, false) >= 0);
 	CHECK(k.pinned == VMMC_UTLB_SLOTS && u.nr == 512);
 	/* a 1 MiB buffer needs a run of 256 free slots: evict until */
-	id = vmmc_utlb_get(&u, 0, 0x200000000ULL, 1 << 20);
+	id = vmmc_utlb_get(&u, 0, 0x200000000ULL, 1 << 20, false);
 	CHECK(id >= 0 && translates(id, 0x200000000ULL, 1 << 20));
 	CHECK(u.st.evictions >= 16);
 }
@@ -204,24 +245,24 @@ static void test_gen_flush_and_zombies(void)
 	int a, b, c;
 
 	reset(VMMC_UTLB_SLOTS);
-	a = vmmc_utlb_get(&u, 0, 0x60000000, 100);
-	b = vmmc_utlb_get(&u, 0, 0x60100000, 100);
+	a = vmmc_utlb_get(&u, 0, 0x60000000, 100, false);
+	b = vmmc_utlb_get(&u, 0, 0x60100000, 100, false);
 	CHECK(!vmmc_utlb_tag_get(&u, (uint32_t)a, 7, &tag));
 	stub_drop_all();		/* munmap: the kernel dropped both */
 	k.unpins = 0;
-	c = vmmc_utlb_get(&u, 1, 0x60100000, 100);	/* gen 0 -> 1 */
+	c = vmmc_utlb_get(&u, 1, 0x60100000, 100, false);	/* gen 0 -> 1 */
 	CHECK(u.st.flushes == 1 && k.unpins == 1);	/* b only; a busy */
 	CHECK(c >= 0 && translates(c, 0x60100000, 100));
 	CHECK(u.nr_zombies == 1 && u.pool[a].state == VMMC_RANGE_ZOMBIE);
 	/* a's send completes; the next miss unpins the zombie (EINVAL ok) */
 	CHECK(!vmmc_utlb_tag_put(&u, tag, &ud) && ud == 7);
 	CHECK(vmmc_utlb_tag_put(&u, tag, &ud) == -EINVAL);
-	vmmc_utlb_get(&u, 1, 0x60000000, 100);
+	vmmc_utlb_get(&u, 1, 0x60000000, 100, false);
 	CHECK(u.nr_zombies == 0 && k.unpins == 2 && u.nr == 2);
 	/* an overlap with a busy range makes a zombie too */
-	a = vmmc_utlb_get(&u, 1, 0x60000000, 100);
+	a = vmmc_utlb_get(&u, 1, 0x60000000, 100, false);
 	CHECK(!vmmc_utlb_tag_get(&u, (uint32_t)a, 8, &tag));
-	b = vmmc_utlb_get(&u, 1, 0x60000000 + 100, G);
+	b = vmmc_utlb_get(&u, 1, 0x60000000 + 100, G, false);
 	CHECK(b >= 0 && b != a && u.nr_zombies == 1);
 	CHECK(translates(a, 0x60000000, 100));	/* still pinned */
 	CHECK(!vmmc_utlb_tag_put(&u, tag, &ud));
@@ -254,15 +295,15 @@ static void test_random(unsigned int seed)
 				vmmc_utlb_tag_put(&u, fl[j].tag, &ud);
 			nfl = 0;
 			u.gen++;	/* keep the next call's gen different */
-			id = vmmc_utlb_get(&u, u.gen - 1, a, len);
+			id = vmmc_utlb_get(&u, u.gen - 1, a, len, false);
 		} else {
-			id = vmmc_utlb_get(&u, u.gen, a, len);
+			id = vmmc_utlb_get(&u, u.gen, a, len, false);
 		}
 		if (id == -ENOMEM && nfl) {
 			/* everything else is in flight: complete one, retry */
 			vmmc_utlb_tag_put(&u, fl[0].tag, &ud);
 			memmove(&fl[0], &fl[1], --nfl * sizeof(fl[0]));
-			id = vmmc_utlb_get(&u, u.gen, a, len);
+			id = vmmc_utlb_get(&u, u.gen, a, len, false);
 		}
 		if (id != -ENOMEM && !translates(id, a, len)) {
 			fails++;
@@ -303,6 +344,7 @@ int main(int argc, char **argv)
 
 	test_basic();
 	test_efault_fallback();
+	test_write_pins();
 	test_lru_enomem();
 	test_enospc();
 	test_gen_flush_and_zombies();

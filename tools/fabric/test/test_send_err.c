@@ -146,7 +146,7 @@ static void bad_slots(struct ts *t)
 	t_check(ts_check_dst(d, seed, &t->src, 0, 0, 0) ||
 		ts_check_dst(d, seed, &t->src, 0, 0, 16384),
 		"... nothing from the failing packet on was written");
-	vmmc_write_once(ent, keep | 2);
+	vmmc_write_once(ent, keep | 4);	/* neither VALID nor WRITE */
 	expect(t, &s, VMMC_ST_BAD_SLOT, "UTLB entry with a stray low bit -> BAD_SLOT");
 	vmmc_write_once(ent, (t->g0->ram_bytes) | VMMC_UTLB_VALID);
 	expect(t, &s, VMMC_ST_BAD_SLOT, "UTLB entry beyond RAM -> BAD_SLOT");

@@ -1,0 +1,181 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Unmodified programs from Debian between two nodes, each with its own
+# check of correctness: iperf3 (both directions, a fixed byte count: the
+# receiving client must count exactly that many; the receiving server, cut
+# off when the client finishes writing, never more), sockperf ping-pong
+# and throughput
+# (no dropped, duplicated or reordered message), redis-server with
+# redis-benchmark and redis-cli (every GET answers the value its SET
+# wrote). Node 1 runs the servers, node 0 the clients.
+#
+#   tools/bench/apps.sh [SECONDS] [TRANSPORT ...]
+#
+# TRANSPORT is "tcp" (kernel TCP over virtio-net between the guests; the
+# default) or "vmmc" (the same programs under the LD_PRELOAD shim, once it
+# exists: build/ulib/libvmmc-preload.so). Each transport's numbers are
+# printed in one table at the end, side by side, with the ratio column.
+set -u
+top=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$top" || exit 2
+secs=${1:-3}
+shift || true
+transports=("${@:-tcp}")
+case $secs in ''|*[!0-9]*) echo "apps.sh: SECONDS: a number" >&2; exit 2;; esac
+b=$top/build
+preload=$b/ulib/libvmmc-preload.so
+res=$b/run/apps.$$
+mkdir -p "$res"
+
+for t in "${transports[@]}"; do
+	case $t in
+	tcp) ;;
+	vmmc) [ -f "$preload" ] || { echo "apps.sh: $preload not built yet" >&2; exit 2; } ;;
+	*) echo "apps.sh: unknown transport $t" >&2; exit 2 ;;
+	esac
+done
+
+# node 0: every client, under each transport; results as key=value lines
+cat > "$res/client.sh" <<EOF
+set -u
+out=$res/client
+: > \$out
+wait_port() { for i in \$(seq 1 300); do (echo > /dev/tcp/10.77.0.2/\$1) 2>/dev/null && return 0; sleep 0.2; done; return 1; }
+fail() { echo "FAIL \$*"; echo "fail=\$*" >> \$out; }
+for t in ${transports[*]}; do
+	pre=""
+	[ \$t = vmmc ] && pre="env LD_PRELOAD=$preload"
+	wait_port 5201 && wait_port 11111 && wait_port 6379 || { fail "\$t: servers not up"; continue; }
+	# iperf3, both directions
+	for dir in "" "-R"; do
+		name=iperf3\${dir:+_reverse}
+		if \$pre iperf3 -c 10.77.0.2 -n $((secs * 4))M -l 128K \$dir -J > $res/\$t.\$name.json 2> $res/\$t.\$name.err; then
+			python3 - "$res/\$t.\$name.json" "\$t" "\$name" $((secs * 4 << 20)) >> \$out <<'PY' || fail "\$t: \$name check"
+import json, sys
+d = json.load(open(sys.argv[1]))
+s, r = d["end"]["sum_sent"], d["end"]["sum_received"]
+# reverse: the client receives and counts to the end: exactly the bytes
+# asked for; forward: the test ends when the client has written them all,
+# before the server has read the last ones: never more than were sent
+n = int(sys.argv[4])
+ok = r["bytes"] == n if d["start"]["test_start"]["reverse"] else 0 < r["bytes"] <= n == s["bytes"]
+print(f"{sys.argv[2]}.{sys.argv[3]}_MBps={r['bits_per_second'] / 8e6:.1f}")
+print(f"{sys.argv[2]}.{sys.argv[3]}_check={'ok' if ok else 'BYTES-DIFFER'}")
+sys.exit(0 if ok else 1)
+PY
+		else
+			fail "\$t: \$name exit"
+		fi
+	done
+	# sockperf ping-pong (64 B) and throughput (65000 B: its largest)
+	if \$pre sockperf pp --tcp -i 10.77.0.2 -p 11111 -t $secs -m 64 > $res/\$t.pp 2>&1; then
+		lat=\$(sed -n 's/.*avg-latency=\([0-9.]*\).*/\1/p' $res/\$t.pp | tail -1)
+		bad=\$(grep -E '# (dropped|duplicated|out-of-order) messages = [1-9]' $res/\$t.pp)
+		echo "\$t.sockperf_pp_us=\${lat:-?}" >> \$out
+		[ -n "\$lat" ] && [ -z "\$bad" ] && echo "\$t.sockperf_pp_check=ok" >> \$out || fail "\$t: sockperf pp: \${bad:-no latency}"
+	else
+		fail "\$t: sockperf pp exit"
+	fi
+	if \$pre sockperf tp --tcp -i 10.77.0.2 -p 11111 -t $secs -m 65000 > $res/\$t.tp 2>&1; then
+		mbps=\$(sed -n 's/.*BandWidth is \([0-9.]*\) MBps.*/\1/p' $res/\$t.tp | tail -1)
+		echo "\$t.sockperf_tp_MBps=\${mbps:-?}" >> \$out
+	else
+		fail "\$t: sockperf tp exit"
+	fi
+	# redis: answers checked, then the benchmark
+	python3 - > $res/\$t.redis.cmds <<'PY'
+import random
+random.seed(7)
+for i in range(2000):
+    v = "".join(random.choice("abcdefghijklmnopqrstuvwxyz0123456789") for _ in range(random.randint(1, 300)))
+    print(f"SET k{i} {v}")
+    print(f"GET k{i}")
+PY
+	if \$pre redis-cli -h 10.77.0.2 < $res/\$t.redis.cmds > $res/\$t.redis.out 2>&1 &&
+	   python3 - $res/\$t.redis.cmds $res/\$t.redis.out <<'PY'
+import sys
+cmds = open(sys.argv[1]).read().split("\n")
+out = open(sys.argv[2]).read().split("\n")
+want = []
+for c in cmds:
+    if c.startswith("SET"):
+        want.append("OK"); last = c.split(" ", 2)[2]
+    elif c.startswith("GET"):
+        want.append(last)
+sys.exit(0 if out[:len(want)] == want else 1)
+PY
+	then
+		echo "\$t.redis_check=ok" >> \$out
+	else
+		fail "\$t: redis answers differ"
+	fi
+	if \$pre redis-benchmark -h 10.77.0.2 -t set,get -n 20000 -c 20 -q --csv > $res/\$t.rb 2>&1; then
+		python3 - $res/\$t.rb \$t >> \$out <<'PY' || fail "\$t: redis-benchmark output"
+import csv, sys
+rows = list(csv.reader(open(sys.argv[1])))
+got = {r[0]: r[1] for r in rows[1:] if len(r) > 1}
+for k in ("SET", "GET"):
+    print(f"{sys.argv[2]}.redis_{k.lower()}_rps={float(got[k]):.0f}")
+PY
+	else
+		fail "\$t: redis-benchmark exit"
+	fi
+	# servers restart between transports (node 1 loops)
+	echo next > /dev/tcp/10.77.0.2/7801 2>/dev/null || true
+	sleep 1
+done
+EOF
+
+# node 1: the servers, started again for each transport
+cat > "$res/server.sh" <<EOF
+for t in ${transports[*]}; do
+	pre=""
+	[ \$t = vmmc ] && pre="env LD_PRELOAD=$preload"
+	\$pre iperf3 -s -B 10.77.0.2 > $res/server.\$t.iperf3 2>&1 &
+	\$pre sockperf sr --tcp -i 10.77.0.2 -p 11111 > $res/server.\$t.sockperf 2>&1 &
+	\$pre redis-server --bind 10.77.0.2 --port 6379 --save '' --appendonly no \
+		--protected-mode no --daemonize no > $res/server.\$t.redis 2>&1 &
+	python3 -c 'import socket; s = socket.create_server(("0.0.0.0", 7801)); s.settimeout(900); c, _ = s.accept(); c.recv(8)'
+	kill %1 %2 %3 2>/dev/null; wait
+done
+EOF
+
+tools/vm/vmrun -n 2 --timeout 1200 \
+	--node-cmd "0=bash $res/client.sh; rc=\$?; python3 selftests/barrier.py notify 10.77.0.2; exit \$rc" \
+	--node-cmd "1=bash $res/server.sh & python3 selftests/barrier.py wait; exit 0" \
+	-- true > "$res/vmrun.log" 2>&1
+vrc=$?
+
+python3 - "$res/client" "${transports[@]}" <<'PY'
+import sys
+kv = {}
+for line in open(sys.argv[1]):
+    if "=" in line:
+        k, v = line.strip().split("=", 1)
+        kv.setdefault(k, v)
+ts = sys.argv[2:]
+rows = [("iperf3 MB/s", "iperf3_MBps"), ("iperf3 -R MB/s", "iperf3_reverse_MBps"),
+        ("sockperf ping-pong 64 B, us", "sockperf_pp_us"),
+        ("sockperf throughput 65000 B, MB/s", "sockperf_tp_MBps"),
+        ("redis SET req/s", "redis_set_rps"), ("redis GET req/s", "redis_get_rps")]
+print("%-34s" % "program" + "".join("%14s" % t for t in ts) + ("%10s" % "ratio" if len(ts) > 1 else ""))
+for title, key in rows:
+    vals = [kv.get(f"{t}.{key}", "-") for t in ts]
+    line = "%-34s" % title + "".join("%14s" % v for v in vals)
+    if len(ts) > 1:
+        try:
+            a, b = float(vals[0]), float(vals[1])
+            r = a / b if key.endswith("_us") else b / a
+            line += "%9.2fx" % r
+        except ValueError:
+            line += "%10s" % "-"
+    print(line)
+checks = [k for k in kv if k.endswith("_check")]
+print("checks: " + ", ".join(f"{k}={kv[k]}" for k in sorted(checks)))
+fails = [v for k, v in kv.items() if k == "fail"]
+sys.exit(1 if fails else 0)
+PY
+prc=$?
+grep -h '^FAIL\|^fail=' "$res/client" 2>/dev/null
+[ "$vrc" -eq 0 ] && [ "$prc" -eq 0 ] || { echo "apps.sh: failed; logs in $res"; exit 1; }
+echo "logs: $res"

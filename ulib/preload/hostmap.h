@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * hostmap.h - which IPv4 addresses are VMMC nodes, for the LD_PRELOAD
+ * shim (libvmmc-preload.so): an AF_INET stream socket whose peer (or
+ * bound address) is in the map goes over VMMC to that node; every other
+ * socket stays with the kernel.
+ *
+ * Sources, in order (the first to name an address wins):
+ *   $VMMC_HOSTS       "ADDR=NODE[,ADDR=NODE...]", e.g.
+ *                     "10.77.0.1=0,10.77.0.2=1"
+ *   $VMMC_HOSTS_FILE  a file (default /etc/vmmc/hosts, if it exists) of
+ *                     lines "ADDR NODE" or "ADDR=NODE"; '#' starts a
+ *                     comment; blank lines are ignored
+ * ADDR is a dotted IPv4 address, NODE a node id 0..VMMC_HOSTMAP_MAX_NODE.
+ * A malformed entry is an error (the shim then says so and stays out of
+ * the way), never silently half-used.
+ */
+#ifndef VMMC_HOSTMAP_H
+#define VMMC_HOSTMAP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define VMMC_HOSTMAP_MAX	64	/* entries */
+#define VMMC_HOSTMAP_MAX_NODE	63
+
+struct vmmc_hostmap {
+	unsigned int n;
+	struct {
+		uint32_t addr;		/* network byte order */
+		uint32_t node;
+	} e[VMMC_HOSTMAP_MAX];
+};
+
+/*
+ * Add the entries of @s ("ADDR=NODE,..." when @env, file syntax when not)
+ * to @m; an address already there keeps its node. 0, or -EINVAL with a
+ * message in @err (@errlen bytes) naming the line or entry, or -ENOSPC.
+ */
+int vmmc_hostmap_parse(struct vmmc_hostmap *m, const char *s, bool env,
+		       char *err, size_t errlen);
+/* Load $VMMC_HOSTS, then $VMMC_HOSTS_FILE or /etc/vmmc/hosts. */
+int vmmc_hostmap_load(struct vmmc_hostmap *m, char *err, size_t errlen);
+/* The node of @addr (network order), or -1. */
+int vmmc_hostmap_node(const struct vmmc_hostmap *m, uint32_t addr);
+/* The first address of @node (network order); false if none. */
+bool vmmc_hostmap_addr(const struct vmmc_hostmap *m, uint32_t node,
+		       uint32_t *addr);
+
+#endif /* VMMC_HOSTMAP_H */
