@@ -392,6 +392,40 @@ int vmmc_sock_close(int fd)
 	return 0;
 }
 
+int vmmc_sock_move(int fd, int newfd)
+{
+	struct vs_sock *s, **t;
+	int err, flags, n;
+
+	s = vs_lookup(fd, &err);
+	if (!s)
+		return err;
+	if (newfd < 0 || newfd == fd || s->nregs)
+		return -EINVAL;
+	if (newfd < vs.nbyfd && vs.byfd[newfd])
+		return -EBUSY;
+	if (newfd >= vs.nbyfd) {
+		n = vs.nbyfd ? vs.nbyfd : 64;
+		while (n <= newfd)
+			n *= 2;
+		t = realloc(vs.byfd, (size_t)n * sizeof(*t));
+		if (!t)
+			return -ENOMEM;
+		memset(t + vs.nbyfd, 0, (size_t)(n - vs.nbyfd) * sizeof(*t));
+		vs.byfd = t;
+		vs.nbyfd = n;
+	}
+	flags = fcntl(fd, F_GETFD);
+	if (flags < 0 ||
+	    dup3(fd, newfd, (flags & FD_CLOEXEC) ? O_CLOEXEC : 0) < 0)
+		return -errno;
+	close(fd);
+	vs.byfd[fd] = NULL;
+	vs.byfd[newfd] = s;
+	s->fd = newfd;
+	return newfd;
+}
+
 int vmmc_sock_getsockname(int fd, struct sockaddr *addr, socklen_t *len)
 {
 	struct vs_sock *s;

@@ -38,13 +38,15 @@ done
 # node 0: every client, under each transport; results as key=value lines
 cat > "$res/client.sh" <<EOF
 set -u
+insmod $b/vmmc.ko 2>/dev/null
 out=$res/client
 : > \$out
-wait_port() { for i in \$(seq 1 300); do (echo > /dev/tcp/10.77.0.2/\$1) 2>/dev/null && return 0; sleep 0.2; done; return 1; }
+# over the transport under test (a VMMC listener has no kernel port)
+wait_port() { for i in \$(seq 1 300); do \$pre python3 -c "import socket, sys; socket.create_connection(('10.77.0.2', int(sys.argv[1])), 5).close()" \$1 2>/dev/null && return 0; sleep 0.2; done; return 1; }
 fail() { echo "FAIL \$*"; echo "fail=\$*" >> \$out; }
 for t in ${transports[*]}; do
 	pre=""
-	[ \$t = vmmc ] && pre="env LD_PRELOAD=$preload"
+	[ \$t = vmmc ] && pre="env LD_PRELOAD=$preload VMMC_HOSTS=10.77.0.1=0,10.77.0.2=1"
 	wait_port 5201 && wait_port 11111 && wait_port 6379 || { fail "\$t: servers not up"; continue; }
 	# iperf3, both directions
 	for dir in "" "-R"; do
@@ -128,9 +130,10 @@ EOF
 
 # node 1: the servers, started again for each transport
 cat > "$res/server.sh" <<EOF
+insmod $b/vmmc.ko 2>/dev/null
 for t in ${transports[*]}; do
 	pre=""
-	[ \$t = vmmc ] && pre="env LD_PRELOAD=$preload"
+	[ \$t = vmmc ] && pre="env LD_PRELOAD=$preload VMMC_HOSTS=10.77.0.1=0,10.77.0.2=1"
 	\$pre iperf3 -s -B 10.77.0.2 > $res/server.\$t.iperf3 2>&1 &
 	\$pre sockperf sr --tcp -i 10.77.0.2 -p 11111 > $res/server.\$t.sockperf 2>&1 &
 	\$pre redis-server --bind 10.77.0.2 --port 6379 --save '' --appendonly no \

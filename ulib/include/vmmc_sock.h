@@ -115,6 +115,13 @@ int vmmc_sock_getsockopt(int fd, int level, int name, void *val,
 			 socklen_t *len);
 /* O_NONBLOCK of a socket: on != 0 sets it. 0 or -errno. */
 int vmmc_sock_set_nonblock(int fd, int on);
+/*
+ * Give socket @fd the descriptor number @newfd instead (dup3() onto it,
+ * closing what @newfd was, then closing @fd): how the LD_PRELOAD shim
+ * turns the kernel socket a program created into a VMMC socket under the
+ * same number. Not while @fd is in an epoll set. @newfd, or -errno.
+ */
+int vmmc_sock_move(int fd, int newfd);
 /* 1 if fd is a VMMC socket of this process, else 0. */
 int vmmc_sock_is_sock(int fd);
 

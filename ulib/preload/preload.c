@@ -1,0 +1,1124 @@
+// SPDX-License-Identifier: MIT
+/*
+ * preload.c - libvmmc-preload.so: unmodified socket programs over VMMC.
+ *
+ *   LD_PRELOAD=libvmmc-preload.so VMMC_HOSTS=10.77.0.1=0,10.77.0.2=1 prog
+ *
+ * An AF_INET stream socket stays a kernel socket until the program
+ * connect()s it to an address of the map (hostmap.h), or bind()s it to
+ * one (or to INADDR_ANY, with VMMC_BIND_ANY=1): then the shim creates a
+ * VMMC socket (vmmc_sock.h) and moves it onto the same descriptor number
+ * (the kernel socket is closed by that dup3), so the program's fd is a
+ * real kernel fd (an eventfd of the library) whose readiness the library
+ * controls. From then on every call on that fd goes to the library; every
+ * other fd (UDP, AF_UNIX, other hosts, files, pipes) goes to the kernel
+ * untouched, and so does everything when the map is empty or
+ * VMMC_PRELOAD=off.
+ *
+ * Rules:
+ * - The library is not thread-safe: the shim serializes every call into
+ *   it with one lock. A blocking call is a loop of non-blocking tries and
+ *   waits of at most VP_SLICE_MS with the lock held, so other threads get
+ *   in between (a waiting thread delays others by at most a slice).
+ * - The library itself calls libc (close, read, poll, epoll_*, ...):
+ *   while a thread is inside the library (the `inside` counter), every
+ *   interposed function goes straight to libc.
+ * - poll, select and epoll that involve a VMMC socket go to the library's
+ *   vmmc_sock_poll / vmmc_sock_epoll_*, which wait on VMMC sockets and
+ *   kernel fds together; calls that involve none go to the kernel.
+ * - O_NONBLOCK (socket type, fcntl, ioctl FIONBIO) is the shim's record;
+ *   the eventfd itself always stays non-blocking.
+ * - Not supported, with a clear error: dup, dup2 and dup3 of a VMMC socket
+ *   (ENOTSUP; dup2 onto one closes it first, as the kernel does); after
+ *   fork() the child's inherited VMMC sockets are dead (calls fail with
+ *   ENOTCONN, close works; the parent keeps them); across exec they are
+ *   bare eventfds the new image does not know. sendfile() to a VMMC socket
+ *   copies through a buffer.
+ * - Errors are the library's (the errnos of a kernel TCP socket), as -1
+ *   and errno.
+ */
+#include <arpa/inet.h>
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/ioctl.h>
+#include <sys/select.h>
+#include <sys/sendfile.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "hostmap.h"
+#include "vmmc_sock.h"
+
+#define VP_MAXFD	65536	/* fds the shim can track; others: kernel */
+#define VP_SLICE_MS	20
+
+enum vp_kind {
+	VP_NONE = 0,
+	VP_INET,	/* kernel AF_INET stream socket: may turn VMMC */
+	VP_VMMC,	/* a VMMC socket */
+	VP_DEAD,	/* a VMMC socket inherited over fork: unusable */
+	VP_EPOLL,	/* an epoll fd the library knows */
+};
+
+struct vp_fd {
+	uint8_t kind;
+	uint8_t nonblock;
+	uint8_t cloexec;
+	uint8_t reuse, nodelay, keepalive;
+	int rcvbuf, sndbuf;
+};
+
+static struct vp_fd vp_fds[VP_MAXFD];
+static pthread_mutex_t vp_lock = PTHREAD_MUTEX_INITIALIZER;
+static __thread int inside;
+static struct vmmc_hostmap vp_map;
+static bool vp_enabled, vp_bind_any, vp_debug;
+
+/* ---- the real functions ---- */
+
+#define REAL(name)	(real_##name ? real_##name : (vp_resolve(), real_##name))
+
+static void vp_resolve(void);
+
+static int (*real_socket)(int, int, int);
+static int (*real_bind)(int, const struct sockaddr *, socklen_t);
+static int (*real_listen)(int, int);
+static int (*real_accept)(int, struct sockaddr *, socklen_t *);
+static int (*real_accept4)(int, struct sockaddr *, socklen_t *, int);
+static int (*real_connect)(int, const struct sockaddr *, socklen_t);
+static ssize_t (*real_send)(int, const void *, size_t, int);
+static ssize_t (*real_sendto)(int, const void *, size_t, int,
+			      const struct sockaddr *, socklen_t);
+static ssize_t (*real_sendmsg)(int, const struct msghdr *, int);
+static ssize_t (*real_recv)(int, void *, size_t, int);
+static ssize_t (*real_recvfrom)(int, void *, size_t, int, struct sockaddr *,
+				socklen_t *);
+static ssize_t (*real_recvmsg)(int, struct msghdr *, int);
+static ssize_t (*real_read)(int, void *, size_t);
+static ssize_t (*real_write)(int, const void *, size_t);
+static ssize_t (*real_readv)(int, const struct iovec *, int);
+static ssize_t (*real_writev)(int, const struct iovec *, int);
+static int (*real_close)(int);
+static int (*real_shutdown)(int, int);
+static int (*real_getsockname)(int, struct sockaddr *, socklen_t *);
+static int (*real_getpeername)(int, struct sockaddr *, socklen_t *);
+static int (*real_setsockopt)(int, int, int, const void *, socklen_t);
+static int (*real_getsockopt)(int, int, int, void *, socklen_t *);
+static int (*real_fcntl)(int, int, ...);
+static int (*real_ioctl)(int, unsigned long, ...);
+static int (*real_poll)(struct pollfd *, nfds_t, int);
+static int (*real_ppoll)(struct pollfd *, nfds_t, const struct timespec *,
+			 const sigset_t *);
+static int (*real_select)(int, fd_set *, fd_set *, fd_set *,
+			  struct timeval *);
+static int (*real_pselect)(int, fd_set *, fd_set *, fd_set *,
+			   const struct timespec *, const sigset_t *);
+static int (*real_epoll_ctl)(int, int, int, struct epoll_event *);
+static int (*real_epoll_wait)(int, struct epoll_event *, int, int);
+static int (*real_epoll_pwait)(int, struct epoll_event *, int, int,
+			       const sigset_t *);
+static int (*real_dup)(int);
+static int (*real_dup2)(int, int);
+static int (*real_dup3)(int, int, int);
+static ssize_t (*real_sendfile)(int, int, off_t *, size_t);
+
+/* Every real function; before main if a constructor already calls one. */
+static void vp_resolve(void)
+{
+#define R(name)	(real_##name = (__typeof__(real_##name))dlsym(RTLD_NEXT, #name))
+	R(socket);
+	R(bind);
+	R(listen);
+	R(accept);
+	R(accept4);
+	R(connect);
+	R(send);
+	R(sendto);
+	R(sendmsg);
+	R(recv);
+	R(recvfrom);
+	R(recvmsg);
+	R(read);
+	R(write);
+	R(readv);
+	R(writev);
+	R(close);
+	R(shutdown);
+	R(getsockname);
+	R(getpeername);
+	R(setsockopt);
+	R(getsockopt);
+	R(fcntl);
+	R(ioctl);
+	R(poll);
+	R(ppoll);
+	R(select);
+	R(pselect);
+	R(epoll_ctl);
+	R(epoll_wait);
+	R(epoll_pwait);
+	R(dup);
+	R(dup2);
+	R(dup3);
+	R(sendfile);
+#undef R
+}
+
+/* ---- helpers ---- */
+
+static void vp_log(const char *fmt, ...)
+{
+	char buf[256];
+	va_list ap;
+	int n;
+
+	if (!vp_debug)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		REAL(write)(2, buf, (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
+}
+
+static struct vp_fd *vp_get(int fd)
+{
+	return fd >= 0 && fd < VP_MAXFD ? &vp_fds[fd] : NULL;
+}
+
+static int vp_kind(int fd)
+{
+	struct vp_fd *f = vp_get(fd);
+
+	return f && !inside ? __atomic_load_n(&f->kind, __ATOMIC_ACQUIRE) :
+			      VP_NONE;
+}
+
+static void vp_set_kind(int fd, enum vp_kind k)
+{
+	struct vp_fd *f = vp_get(fd);
+
+	if (f)
+		__atomic_store_n(&f->kind, k, __ATOMIC_RELEASE);
+}
+
+static void vp_enter(void)
+{
+	pthread_mutex_lock(&vp_lock);
+	inside++;
+}
+
+static void vp_leave(void)
+{
+	inside--;
+	pthread_mutex_unlock(&vp_lock);
+}
+
+static int vp_ret(long r)
+{
+	if (r < 0) {
+		errno = (int)-r;
+		return -1;
+	}
+	return (int)r;
+}
+
+static ssize_t vp_sret(ssize_t r)
+{
+	if (r < 0) {
+		errno = (int)-r;
+		return -1;
+	}
+	return r;
+}
+
+static long vp_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
+/* AF_INET address of a mapped node -> struct sockaddr_vmmc */
+static bool vp_to_vmmc(const struct sockaddr *a, socklen_t len, bool any_ok,
+		       struct sockaddr_vmmc *v)
+{
+	const struct sockaddr_in *in = (const struct sockaddr_in *)a;
+	int node;
+
+	if (!a || len < sizeof(*in) || a->sa_family != AF_INET)
+		return false;
+	if (in->sin_addr.s_addr == htonl(INADDR_ANY)) {
+		if (!any_ok)
+			return false;
+		node = -2;
+	} else {
+		node = vmmc_hostmap_node(&vp_map, in->sin_addr.s_addr);
+		if (node < 0)
+			return false;
+	}
+	memset(v, 0, sizeof(*v));
+	v->svm_family = AF_VMMC;
+	v->svm_port = ntohs(in->sin_port);
+	v->svm_node = node == -2 ? VMMC_NODE_ANY : (uint32_t)node;
+	return true;
+}
+
+/* struct sockaddr_vmmc -> AF_INET, into the caller's (addr, len) */
+static void vp_to_inet(const struct sockaddr_vmmc *v, struct sockaddr *addr,
+		       socklen_t *len)
+{
+	struct sockaddr_in in = { .sin_family = AF_INET };
+	uint32_t a = htonl(INADDR_ANY);
+
+	if (v->svm_node != VMMC_NODE_ANY)
+		vmmc_hostmap_addr(&vp_map, v->svm_node, &a);
+	in.sin_addr.s_addr = a;
+	in.sin_port = htons(v->svm_port);
+	if (addr && len) {
+		memcpy(addr, &in, *len < sizeof(in) ? *len : sizeof(in));
+		*len = sizeof(in);
+	}
+}
+
+/* The kernel socket @fd becomes a VMMC socket under the same number. */
+static int vp_convert(int fd)
+{
+	struct vp_fd *f = vp_get(fd);
+	int v, r, one = 1;
+
+	v = vmmc_socket(AF_VMMC, SOCK_STREAM | SOCK_NONBLOCK |
+			(f->cloexec ? SOCK_CLOEXEC : 0), 0);
+	if (v < 0)
+		return v;
+	if (f->reuse)
+		vmmc_sock_setsockopt(v, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (f->keepalive)
+		vmmc_sock_setsockopt(v, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
+	if (f->nodelay)
+		vmmc_sock_setsockopt(v, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (f->rcvbuf)
+		vmmc_sock_setsockopt(v, SOL_SOCKET, SO_RCVBUF, &f->rcvbuf,
+				     sizeof(f->rcvbuf));
+	if (f->sndbuf)
+		vmmc_sock_setsockopt(v, SOL_SOCKET, SO_SNDBUF, &f->sndbuf,
+				     sizeof(f->sndbuf));
+	r = vmmc_sock_move(v, fd);
+	if (r < 0) {
+		vmmc_sock_close(v);
+		return r;
+	}
+	vp_set_kind(fd, VP_VMMC);
+	vp_log("vmmc-preload: fd %d is a VMMC socket\n", fd);
+	return 0;
+}
+
+/*
+ * Run @op on VMMC socket @fd with the socket's blocking mode: a blocking
+ * socket tries non-blocking and waits for @events between tries, at most
+ * a slice at a time with the lock held.
+ */
+#define VP_CALL(fd, ev_, dontwait, expr)				\
+	({								\
+		struct vp_fd *f_ = vp_get(fd);				\
+		long r_;						\
+		for (;;) {						\
+			vp_enter();					\
+			r_ = (expr);					\
+			if (r_ != -EAGAIN || f_->nonblock || (dontwait)) { \
+				vp_leave();				\
+				break;					\
+			}						\
+			{						\
+				struct pollfd p_ = { .fd = (fd),	\
+						     .events = (ev_) }; \
+				vmmc_sock_poll(&p_, 1, VP_SLICE_MS);	\
+			}						\
+			vp_leave();					\
+		}							\
+		r_;							\
+	})
+
+/* ---- set-up ---- */
+
+static void vp_atfork_child(void)
+{
+	int fd;
+
+	for (fd = 0; fd < VP_MAXFD; fd++)
+		if (vp_fds[fd].kind == VP_VMMC)
+			vp_fds[fd].kind = VP_DEAD;
+		else if (vp_fds[fd].kind == VP_EPOLL)
+			vp_fds[fd].kind = VP_NONE;
+	pthread_mutex_init(&vp_lock, NULL);
+}
+
+__attribute__((constructor)) static void vp_init(void)
+{
+	const char *off = getenv("VMMC_PRELOAD");
+	char err[256] = "";
+
+	vp_debug = getenv("VMMC_PRELOAD_DEBUG") && *getenv("VMMC_PRELOAD_DEBUG") != '0';
+	vp_bind_any = getenv("VMMC_BIND_ANY") && *getenv("VMMC_BIND_ANY") == '1';
+	if (off && !strcmp(off, "off"))
+		return;
+	if (vmmc_hostmap_load(&vp_map, err, sizeof(err))) {
+		fprintf(stderr, "libvmmc-preload: %s: every socket stays with the kernel\n",
+			err);
+		return;
+	}
+	vp_enabled = vp_map.n > 0;
+	pthread_atfork(NULL, NULL, vp_atfork_child);
+	vp_log("vmmc-preload: %u addresses mapped\n", vp_map.n);
+}
+
+/* ---- the interposed calls ---- */
+
+int socket(int domain, int type, int protocol)
+{
+	int fd = REAL(socket)(domain, type, protocol);
+	struct vp_fd *f = vp_get(fd);
+
+	if (fd < 0 || inside || !f)
+		return fd;
+	memset(f, 0, sizeof(*f));
+	if (vp_enabled && domain == AF_INET && (type & 0xf) == SOCK_STREAM &&
+	    (!protocol || protocol == IPPROTO_TCP)) {
+		f->nonblock = !!(type & SOCK_NONBLOCK);
+		f->cloexec = !!(type & SOCK_CLOEXEC);
+		vp_set_kind(fd, VP_INET);
+	}
+	return fd;
+}
+
+int connect(int fd, const struct sockaddr *addr, socklen_t len)
+{
+	struct sockaddr_vmmc v;
+	int k = vp_kind(fd);
+	long r;
+
+	if (k == VP_INET && vp_to_vmmc(addr, len, false, &v)) {
+		vp_enter();
+		r = vp_convert(fd);
+		vp_leave();
+		if (r < 0)
+			return vp_ret(r);
+		k = VP_VMMC;
+	}
+	if (k == VP_DEAD)
+		return vp_ret(-ENOTCONN);
+	if (k != VP_VMMC)
+		return REAL(connect)(fd, addr, len);
+	if (!vp_to_vmmc(addr, len, false, &v))
+		return vp_ret(addr && len >= sizeof(sa_family_t) &&
+			      addr->sa_family != AF_INET ? -EAFNOSUPPORT :
+			      -ENETUNREACH);
+	vp_enter();
+	if (!vp_get(fd)->nonblock)
+		vmmc_sock_set_nonblock(fd, 0);
+	r = vmmc_sock_connect(fd, (struct sockaddr *)&v, sizeof(v));
+	vmmc_sock_set_nonblock(fd, 1);
+	vp_leave();
+	return vp_ret(r);
+}
+
+int bind(int fd, const struct sockaddr *addr, socklen_t len)
+{
+	struct sockaddr_vmmc v;
+	int k = vp_kind(fd);
+	long r;
+
+	if (k == VP_INET && vp_to_vmmc(addr, len, vp_bind_any, &v)) {
+		vp_enter();
+		r = vp_convert(fd);
+		if (!r)
+			r = vmmc_sock_bind(fd, (struct sockaddr *)&v, sizeof(v));
+		vp_leave();
+		return vp_ret(r);
+	}
+	if (k == VP_VMMC) {
+		if (!vp_to_vmmc(addr, len, true, &v))
+			return vp_ret(-EADDRNOTAVAIL);
+		vp_enter();
+		r = vmmc_sock_bind(fd, (struct sockaddr *)&v, sizeof(v));
+		vp_leave();
+		return vp_ret(r);
+	}
+	return k == VP_DEAD ? vp_ret(-EINVAL) : REAL(bind)(fd, addr, len);
+}
+
+int listen(int fd, int backlog)
+{
+	long r;
+
+	if (vp_kind(fd) != VP_VMMC)
+		return vp_kind(fd) == VP_DEAD ? vp_ret(-EINVAL) :
+						 REAL(listen)(fd, backlog);
+	vp_enter();
+	r = vmmc_sock_listen(fd, backlog);
+	vp_leave();
+	return vp_ret(r);
+}
+
+int accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
+{
+	struct sockaddr_vmmc v;
+	socklen_t vlen = sizeof(v);
+	struct vp_fd *f;
+	long r;
+
+	if (vp_kind(fd) != VP_VMMC)
+		return vp_kind(fd) == VP_DEAD ? vp_ret(-EINVAL) :
+		       REAL(accept4)(fd, addr, len, flags);
+	if (flags & ~(SOCK_NONBLOCK | SOCK_CLOEXEC))
+		return vp_ret(-EINVAL);
+	r = VP_CALL(fd, POLLIN, false,
+		    vmmc_sock_accept4(fd, (struct sockaddr *)&v, &vlen,
+				      (flags & SOCK_CLOEXEC) | SOCK_NONBLOCK));
+	if (r < 0)
+		return vp_ret(r);
+	f = vp_get((int)r);
+	if (!f) {		/* beyond what we track: cannot serve it */
+		vp_enter();
+		vmmc_sock_close((int)r);
+		vp_leave();
+		return vp_ret(-EMFILE);
+	}
+	memset(f, 0, sizeof(*f));
+	f->nonblock = !!(flags & SOCK_NONBLOCK);
+	f->cloexec = !!(flags & SOCK_CLOEXEC);
+	vp_set_kind((int)r, VP_VMMC);
+	if (addr)
+		vp_to_inet(&v, addr, len);
+	return (int)r;
+}
+
+int accept(int fd, struct sockaddr *addr, socklen_t *len)
+{
+	if (vp_kind(fd) != VP_VMMC && vp_kind(fd) != VP_DEAD)
+		return REAL(accept)(fd, addr, len);
+	return accept4(fd, addr, len, 0);
+}
+
+ssize_t send(int fd, const void *buf, size_t len, int flags)
+{
+	int k = vp_kind(fd);
+
+	if (k == VP_DEAD)
+		return vp_sret(-ENOTCONN);
+	if (k != VP_VMMC)
+		return REAL(send)(fd, buf, len, flags);
+	return vp_sret(VP_CALL(fd, POLLOUT, flags & MSG_DONTWAIT,
+			       vmmc_sock_send(fd, buf, len,
+					      flags | MSG_DONTWAIT)));
+}
+
+ssize_t sendto(int fd, const void *buf, size_t len, int flags,
+	       const struct sockaddr *addr, socklen_t alen)
+{
+	int k = vp_kind(fd);
+
+	if (k != VP_VMMC && k != VP_DEAD)
+		return REAL(sendto)(fd, buf, len, flags, addr, alen);
+	/* as Linux TCP: the address of a stream sendto() is ignored */
+	(void)addr;
+	(void)alen;
+	return send(fd, buf, len, flags);
+}
+
+ssize_t recv(int fd, void *buf, size_t len, int flags)
+{
+	int k = vp_kind(fd);
+
+	if (k == VP_DEAD)
+		return vp_sret(-ENOTCONN);
+	if (k != VP_VMMC)
+		return REAL(recv)(fd, buf, len, flags);
+	return vp_sret(VP_CALL(fd, POLLIN, flags & MSG_DONTWAIT,
+			       vmmc_sock_recv(fd, buf, len,
+					      flags | MSG_DONTWAIT)));
+}
+
+ssize_t recvfrom(int fd, void *buf, size_t len, int flags,
+		 struct sockaddr *addr, socklen_t *alen)
+{
+	int k = vp_kind(fd);
+
+	if (k != VP_VMMC && k != VP_DEAD)
+		return REAL(recvfrom)(fd, buf, len, flags, addr, alen);
+	if (addr && alen)
+		*alen = 0;	/* a connected stream: no source address */
+	return recv(fd, buf, len, flags);
+}
+
+ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
+{
+	int k = vp_kind(fd);
+
+	if (k == VP_DEAD)
+		return vp_sret(-ENOTCONN);
+	if (k != VP_VMMC)
+		return REAL(sendmsg)(fd, msg, flags);
+	return vp_sret(VP_CALL(fd, POLLOUT, flags & MSG_DONTWAIT,
+			       vmmc_sock_sendmsg(fd, msg,
+						 flags | MSG_DONTWAIT)));
+}
+
+ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
+{
+	int k = vp_kind(fd);
+
+	if (k == VP_DEAD)
+		return vp_sret(-ENOTCONN);
+	if (k != VP_VMMC)
+		return REAL(recvmsg)(fd, msg, flags);
+	return vp_sret(VP_CALL(fd, POLLIN, flags & MSG_DONTWAIT,
+			       vmmc_sock_recvmsg(fd, msg,
+						 flags | MSG_DONTWAIT)));
+}
+
+ssize_t read(int fd, void *buf, size_t len)
+{
+	int k = vp_kind(fd);
+
+	if (k == VP_VMMC || k == VP_DEAD)
+		return recv(fd, buf, len, 0);
+	return REAL(read)(fd, buf, len);
+}
+
+ssize_t write(int fd, const void *buf, size_t len)
+{
+	int k = vp_kind(fd);
+
+	if (k == VP_VMMC || k == VP_DEAD)
+		return send(fd, buf, len, 0);
+	return REAL(write)(fd, buf, len);
+}
+
+ssize_t readv(int fd, const struct iovec *iov, int cnt)
+{
+	struct msghdr m = { .msg_iov = (struct iovec *)iov,
+			    .msg_iovlen = cnt > 0 ? (size_t)cnt : 0 };
+	int k = vp_kind(fd);
+
+	if (k != VP_VMMC && k != VP_DEAD)
+		return REAL(readv)(fd, iov, cnt);
+	if (cnt < 0 || cnt > IOV_MAX)
+		return vp_sret(-EINVAL);
+	return recvmsg(fd, &m, 0);
+}
+
+ssize_t writev(int fd, const struct iovec *iov, int cnt)
+{
+	struct msghdr m = { .msg_iov = (struct iovec *)iov,
+			    .msg_iovlen = cnt > 0 ? (size_t)cnt : 0 };
+	int k = vp_kind(fd);
+
+	if (k != VP_VMMC && k != VP_DEAD)
+		return REAL(writev)(fd, iov, cnt);
+	if (cnt < 0 || cnt > IOV_MAX)
+		return vp_sret(-EINVAL);
+	return sendmsg(fd, &m, 0);
+}
+
+int close(int fd)
+{
+	int k = vp_kind(fd);
+	long r;
+
+	if (k == VP_VMMC) {
+		vp_enter();
+		r = vmmc_sock_close(fd);
+		vp_set_kind(fd, VP_NONE);
+		vp_leave();
+		return vp_ret(r);
+	}
+	if (k == VP_EPOLL) {
+		vp_enter();
+		vmmc_sock_epoll_close(fd);
+		vp_set_kind(fd, VP_NONE);
+		vp_leave();
+	} else if (k != VP_NONE) {
+		vp_set_kind(fd, VP_NONE);
+	}
+	return REAL(close)(fd);
+}
+
+int shutdown(int fd, int how)
+{
+	long r;
+
+	if (vp_kind(fd) == VP_DEAD)
+		return vp_ret(-ENOTCONN);
+	if (vp_kind(fd) != VP_VMMC)
+		return REAL(shutdown)(fd, how);
+	vp_enter();
+	r = vmmc_sock_shutdown(fd, how);
+	vp_leave();
+	return vp_ret(r);
+}
+
+static int vp_name(int fd, struct sockaddr *addr, socklen_t *len, bool peer)
+{
+	struct sockaddr_vmmc v;
+	socklen_t vlen = sizeof(v);
+	long r;
+
+	if (!addr || !len)
+		return vp_ret(-EFAULT);
+	vp_enter();
+	r = peer ? vmmc_sock_getpeername(fd, (struct sockaddr *)&v, &vlen) :
+		   vmmc_sock_getsockname(fd, (struct sockaddr *)&v, &vlen);
+	vp_leave();
+	if (r < 0)
+		return vp_ret(r);
+	vp_to_inet(&v, addr, len);
+	return 0;
+}
+
+int getsockname(int fd, struct sockaddr *addr, socklen_t *len)
+{
+	if (vp_kind(fd) != VP_VMMC)
+		return REAL(getsockname)(fd, addr, len);
+	return vp_name(fd, addr, len, false);
+}
+
+int getpeername(int fd, struct sockaddr *addr, socklen_t *len)
+{
+	if (vp_kind(fd) == VP_DEAD)
+		return vp_ret(-ENOTCONN);
+	if (vp_kind(fd) != VP_VMMC)
+		return REAL(getpeername)(fd, addr, len);
+	return vp_name(fd, addr, len, true);
+}
+
+int setsockopt(int fd, int level, int name, const void *val, socklen_t len)
+{
+	struct vp_fd *f = vp_get(fd);
+	int k = vp_kind(fd), v = 0;
+	long r;
+
+	if (k == VP_INET && val && len >= sizeof(int)) {
+		memcpy(&v, val, sizeof(v));
+		if (level == SOL_SOCKET && name == SO_REUSEADDR)
+			f->reuse = !!v;
+		else if (level == SOL_SOCKET && name == SO_KEEPALIVE)
+			f->keepalive = !!v;
+		else if (level == IPPROTO_TCP && name == TCP_NODELAY)
+			f->nodelay = !!v;
+		else if (level == SOL_SOCKET && name == SO_RCVBUF)
+			f->rcvbuf = v;
+		else if (level == SOL_SOCKET && name == SO_SNDBUF)
+			f->sndbuf = v;
+	}
+	if (k != VP_VMMC)
+		return REAL(setsockopt)(fd, level, name, val, len);
+	vp_enter();
+	r = vmmc_sock_setsockopt(fd, level, name, val, len);
+	vp_leave();
+	return vp_ret(r);
+}
+
+int getsockopt(int fd, int level, int name, void *val, socklen_t *len)
+{
+	long r;
+
+	if (vp_kind(fd) != VP_VMMC)
+		return REAL(getsockopt)(fd, level, name, val, len);
+	if (level == IPPROTO_TCP && name == TCP_INFO) {
+		/* no TCP underneath: an established connection, all zeros */
+		struct tcp_info ti = { .tcpi_state = TCP_ESTABLISHED };
+
+		if (!val || !len)
+			return vp_ret(-EFAULT);
+		memcpy(val, &ti, *len < sizeof(ti) ? *len : sizeof(ti));
+		if (*len > sizeof(ti))
+			*len = sizeof(ti);
+		return 0;
+	}
+	vp_enter();
+	r = vmmc_sock_getsockopt(fd, level, name, val, len);
+	vp_leave();
+	return vp_ret(r);
+}
+
+int fcntl(int fd, int cmd, ...)
+{
+	struct vp_fd *f = vp_get(fd);
+	int k = vp_kind(fd), r;
+	va_list ap;
+	long arg;
+
+	va_start(ap, cmd);
+	arg = va_arg(ap, long);
+	va_end(ap);
+	if (k != VP_VMMC && k != VP_DEAD) {
+		r = REAL(fcntl)(fd, cmd, arg);
+		if (r >= 0 && k == VP_INET && cmd == F_SETFL)
+			f->nonblock = !!(arg & O_NONBLOCK);
+		return r;
+	}
+	switch (cmd) {
+	case F_GETFL:
+		r = REAL(fcntl)(fd, F_GETFL);
+		return r < 0 ? r : (r & ~O_NONBLOCK) | (f->nonblock ? O_NONBLOCK : 0);
+	case F_SETFL:
+		f->nonblock = !!(arg & O_NONBLOCK);
+		/* the eventfd stays non-blocking: the library needs it so */
+		return REAL(fcntl)(fd, F_SETFL, arg | O_NONBLOCK);
+	case F_DUPFD:
+	case F_DUPFD_CLOEXEC:
+		return vp_ret(-ENOTSUP);
+	default:
+		return REAL(fcntl)(fd, cmd, arg);
+	}
+}
+
+int ioctl(int fd, unsigned long req, ...)
+{
+	int k = vp_kind(fd);
+	va_list ap;
+	void *arg;
+
+	va_start(ap, req);
+	arg = va_arg(ap, void *);
+	va_end(ap);
+	if ((k == VP_VMMC || k == VP_DEAD) && req == FIONBIO) {
+		if (!arg)
+			return vp_ret(-EFAULT);
+		vp_get(fd)->nonblock = !!*(int *)arg;
+		return 0;
+	}
+	if (k == VP_INET && req == FIONBIO && arg)
+		vp_get(fd)->nonblock = !!*(int *)arg;
+	return REAL(ioctl)(fd, req, arg);
+}
+
+/* ---- readiness ---- */
+
+static bool vp_any_vmmc(const struct pollfd *fds, nfds_t n)
+{
+	nfds_t i;
+
+	for (i = 0; i < n; i++)
+		if (vp_kind(fds[i].fd) == VP_VMMC)
+			return true;
+	return false;
+}
+
+/* vmmc_sock_poll in slices, so that other threads get the lock. */
+static int vp_poll(struct pollfd *fds, nfds_t n, int timeout)
+{
+	long end = timeout > 0 ? vp_now_ms() + timeout : 0;
+	int r, slice;
+
+	for (;;) {
+		slice = VP_SLICE_MS;
+		if (timeout == 0)
+			slice = 0;
+		else if (timeout > 0) {
+			long left = end - vp_now_ms();
+
+			slice = left <= 0 ? 0 : left < slice ? (int)left : slice;
+		}
+		vp_enter();
+		r = vmmc_sock_poll(fds, n, slice);
+		vp_leave();
+		if (r != 0 || slice == 0 || (timeout > 0 && vp_now_ms() >= end))
+			return vp_ret(r);
+	}
+}
+
+int poll(struct pollfd *fds, nfds_t n, int timeout)
+{
+	if (inside || !vp_any_vmmc(fds, n))
+		return REAL(poll)(fds, n, timeout);
+	return vp_poll(fds, n, timeout);
+}
+
+int ppoll(struct pollfd *fds, nfds_t n, const struct timespec *ts,
+	  const sigset_t *mask)
+{
+	sigset_t old;
+	int r, ms;
+
+	if (inside || !vp_any_vmmc(fds, n))
+		return REAL(ppoll)(fds, n, ts, mask);
+	ms = ts ? (int)(ts->tv_sec * 1000 + ts->tv_nsec / 1000000) : -1;
+	if (mask)
+		pthread_sigmask(SIG_SETMASK, mask, &old);
+	r = vp_poll(fds, n, ms);
+	if (mask) {
+		int e = errno;
+
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
+		errno = e;
+	}
+	return r;
+}
+
+static int vp_select(int nfds, fd_set *rd, fd_set *wr, fd_set *ex, int ms)
+{
+	struct pollfd *p;
+	int fd, n = 0, r, i, cnt = 0;
+
+	if (nfds < 0 || nfds > FD_SETSIZE)
+		return vp_ret(-EINVAL);
+	p = calloc((size_t)nfds ? (size_t)nfds : 1, sizeof(*p));
+	if (!p)
+		return vp_ret(-ENOMEM);
+	for (fd = 0; fd < nfds; fd++) {
+		short ev = (rd && FD_ISSET(fd, rd) ? POLLIN : 0) |
+			   (wr && FD_ISSET(fd, wr) ? POLLOUT : 0) |
+			   (ex && FD_ISSET(fd, ex) ? POLLPRI : 0);
+
+		if (!ev)
+			continue;
+		p[n].fd = fd;
+		p[n++].events = ev;
+	}
+	r = vp_poll(p, (nfds_t)n, ms);
+	if (r < 0) {
+		free(p);
+		return r;
+	}
+	for (i = 0; i < n; i++) {
+		short re = p[i].revents;
+
+		if (re & POLLNVAL) {
+			free(p);
+			return vp_ret(-EBADF);
+		}
+	}
+	if (rd)
+		FD_ZERO(rd);
+	if (wr)
+		FD_ZERO(wr);
+	if (ex)
+		FD_ZERO(ex);
+	for (i = 0; i < n; i++) {
+		short re = p[i].revents;
+
+		if (rd && (p[i].events & POLLIN) && (re & (POLLIN | POLLHUP | POLLERR))) {
+			FD_SET(p[i].fd, rd);
+			cnt++;
+		}
+		if (wr && (p[i].events & POLLOUT) && (re & (POLLOUT | POLLERR))) {
+			FD_SET(p[i].fd, wr);
+			cnt++;
+		}
+		if (ex && (p[i].events & POLLPRI) && (re & POLLPRI)) {
+			FD_SET(p[i].fd, ex);
+			cnt++;
+		}
+	}
+	free(p);
+	return cnt;
+}
+
+static bool vp_sets_vmmc(int nfds, fd_set *rd, fd_set *wr, fd_set *ex)
+{
+	int fd;
+
+	for (fd = 0; fd < nfds && fd < FD_SETSIZE; fd++)
+		if (((rd && FD_ISSET(fd, rd)) || (wr && FD_ISSET(fd, wr)) ||
+		     (ex && FD_ISSET(fd, ex))) && vp_kind(fd) == VP_VMMC)
+			return true;
+	return false;
+}
+
+int select(int nfds, fd_set *rd, fd_set *wr, fd_set *ex, struct timeval *tv)
+{
+	int ms;
+
+	if (inside || !vp_sets_vmmc(nfds, rd, wr, ex))
+		return REAL(select)(nfds, rd, wr, ex, tv);
+	ms = tv ? (int)(tv->tv_sec * 1000 + tv->tv_usec / 1000) : -1;
+	return vp_select(nfds, rd, wr, ex, ms);
+}
+
+int pselect(int nfds, fd_set *rd, fd_set *wr, fd_set *ex,
+	    const struct timespec *ts, const sigset_t *mask)
+{
+	sigset_t old;
+	int r, ms;
+
+	if (inside || !vp_sets_vmmc(nfds, rd, wr, ex))
+		return REAL(pselect)(nfds, rd, wr, ex, ts, mask);
+	ms = ts ? (int)(ts->tv_sec * 1000 + ts->tv_nsec / 1000000) : -1;
+	if (mask)
+		pthread_sigmask(SIG_SETMASK, mask, &old);
+	r = vp_select(nfds, rd, wr, ex, ms);
+	if (mask) {
+		int e = errno;
+
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
+		errno = e;
+	}
+	return r;
+}
+
+int epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
+{
+	long r;
+
+	if (inside || (vp_kind(fd) != VP_VMMC && vp_kind(epfd) != VP_EPOLL))
+		return REAL(epoll_ctl)(epfd, op, fd, ev);
+	vp_enter();
+	r = vmmc_sock_epoll_ctl(epfd, op, fd, ev);
+	if (r >= 0)
+		vp_set_kind(epfd, VP_EPOLL);
+	vp_leave();
+	return vp_ret(r);
+}
+
+static int vp_epoll_wait(int epfd, struct epoll_event *evs, int max, int timeout)
+{
+	long end = timeout > 0 ? vp_now_ms() + timeout : 0;
+	int r, slice;
+
+	for (;;) {
+		slice = VP_SLICE_MS;
+		if (timeout == 0)
+			slice = 0;
+		else if (timeout > 0) {
+			long left = end - vp_now_ms();
+
+			slice = left <= 0 ? 0 : left < slice ? (int)left : slice;
+		}
+		vp_enter();
+		r = vmmc_sock_epoll_wait(epfd, evs, max, slice);
+		vp_leave();
+		if (r != 0 || slice == 0 || (timeout > 0 && vp_now_ms() >= end))
+			return vp_ret(r);
+	}
+}
+
+int epoll_wait(int epfd, struct epoll_event *evs, int max, int timeout)
+{
+	if (inside || vp_kind(epfd) != VP_EPOLL)
+		return REAL(epoll_wait)(epfd, evs, max, timeout);
+	return vp_epoll_wait(epfd, evs, max, timeout);
+}
+
+int epoll_pwait(int epfd, struct epoll_event *evs, int max, int timeout,
+		const sigset_t *mask)
+{
+	sigset_t old;
+	int r;
+
+	if (inside || vp_kind(epfd) != VP_EPOLL)
+		return REAL(epoll_pwait)(epfd, evs, max, timeout, mask);
+	if (mask)
+		pthread_sigmask(SIG_SETMASK, mask, &old);
+	r = vp_epoll_wait(epfd, evs, max, timeout);
+	if (mask) {
+		int e = errno;
+
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
+		errno = e;
+	}
+	return r;
+}
+
+/* ---- descriptors ---- */
+
+int dup(int fd)
+{
+	int k = vp_kind(fd);
+
+	if (k == VP_VMMC || k == VP_DEAD)
+		return vp_ret(-ENOTSUP);
+	return REAL(dup)(fd);
+}
+
+/* Before @newfd is replaced by a dup: a VMMC socket there is closed. */
+static void vp_replacing(int newfd)
+{
+	int k = vp_kind(newfd);
+
+	if (k == VP_VMMC || k == VP_EPOLL) {
+		vp_enter();
+		if (k == VP_VMMC)
+			vmmc_sock_close(newfd);	/* closes the number too */
+		else
+			vmmc_sock_epoll_close(newfd);
+		vp_leave();
+	}
+	vp_set_kind(newfd, VP_NONE);
+}
+
+int dup2(int fd, int newfd)
+{
+	int k = vp_kind(fd);
+
+	if (k == VP_VMMC || k == VP_DEAD)
+		return fd == newfd ? newfd : vp_ret(-ENOTSUP);
+	if (fd != newfd && !inside)
+		vp_replacing(newfd);
+	return REAL(dup2)(fd, newfd);
+}
+
+int dup3(int fd, int newfd, int flags)
+{
+	int k = vp_kind(fd);
+
+	if (k == VP_VMMC || k == VP_DEAD)
+		return vp_ret(fd == newfd ? -EINVAL : -ENOTSUP);
+	if (fd != newfd && !inside)
+		vp_replacing(newfd);
+	return REAL(dup3)(fd, newfd, flags);
+}
+
+ssize_t sendfile(int out, int in, off_t *off, size_t count)
+{
+	char buf[65536];
+	size_t done = 0;
+	ssize_t n, m;
+	off_t pos;
+
+	if (vp_kind(out) != VP_VMMC)
+		return REAL(sendfile)(out, in, off, count);
+	pos = off ? *off : 0;
+	while (done < count) {
+		size_t want = count - done < sizeof(buf) ? count - done : sizeof(buf);
+
+		n = off ? pread(in, buf, want, pos) : REAL(read)(in, buf, want);
+		if (n < 0)
+			return done ? (ssize_t)done : -1;
+		if (n == 0)
+			break;
+		m = send(out, buf, (size_t)n, 0);
+		if (m < 0) {
+			if (!off && done == 0)
+				return -1;
+			break;
+		}
+		done += (size_t)m;
+		pos += m;
+		if (m < n) {
+			if (!off)	/* the unsent rest was read: put it back */
+				lseek(in, m - n, SEEK_CUR);
+			break;
+		}
+	}
+	if (off)
+		*off = pos;
+	return (ssize_t)done;
+}
