@@ -3,8 +3,8 @@
  * fabric_rx.c - SEND at the receiving NIC: export checks, the copy into
  * the export's pages, notifications, and answers to the sending NIC
  *
- * Contract, per DATA packet (the link already checked its CRC and that
- * its source pages lie in the source guest's RAM):
+ * Contract, per DATA packet (the link delivers each exactly once, in
+ * order, with its CRC checked and its payload copied in):
  * - A packet whose SEND is no longer in flight at the sender (fenced,
  *   or already completed with an error) is dropped: no byte moves
  *   (stale_pkts).
@@ -19,9 +19,8 @@
  *   address that is not page aligned inside RAM -> REVOKED, logged
  *   (bad_tables). Every export word is re-read for every packet: once
  *   the NIC has acknowledged a revocation, no byte lands.
- * - Accepted: the payload is copied from the source guest's RAM straight
- *   into the export's pages at first_off + dst_offset (one memmove per
- *   page piece; no intermediate buffer); data_rx += len.
+ * - Accepted: the packet's payload is copied into the export's pages at
+ *   first_off + dst_offset (one memcpy per page piece); data_rx += len.
  * - The last packet of a SEND is answered OK once its data is written
  *   and, with NOTIFY, once its NQE {VMMC_NQE_DATA, export_id, src_node,
  *   src_ep, offset = the SEND's dst_offset, len = the SEND's len} is in
@@ -118,30 +117,22 @@ static __u32 data_check(struct fabric_node *n, const struct vmmc_pkt *pkt,
 	return VMMC_ST_OK;
 }
 
-/* The DMA: source guest RAM -> destination guest RAM, page piece-wise. */
+/* The DMA: the packet's payload -> destination guest RAM, page-wise. */
 static void data_copy(struct fabric_node *n, const struct vmmc_pkt *pkt,
 		      const __u64 *dpages, __u32 doff)
 {
-	const __u8 *src = n->f->nodes[pkt->src_node].ram;
-	__u32 soff = pkt->src_off, left = pkt->len, si = 0, di = 0;
+	const __u8 *src = fabric_pkt_payload(pkt);
+	__u32 left = pkt->len, di = 0;
 
 	while (left) {
-		__u32 c = VMMC_PAGE_SIZE - soff;
+		__u32 c = VMMC_PAGE_SIZE - doff;
 
-		if (c > VMMC_PAGE_SIZE - doff)
-			c = VMMC_PAGE_SIZE - doff;
 		if (c > left)
 			c = left;
-		/* memmove: a SEND may copy within one guest's own pages. */
-		memmove(n->ram + dpages[di] + doff,
-			src + pkt->src_pages[si] + soff, c);
+		memcpy(n->ram + dpages[di] + doff, src, c);
 		left -= c;
-		soff += c;
+		src += c;
 		doff += c;
-		if (soff == VMMC_PAGE_SIZE) {
-			si++;
-			soff = 0;
-		}
 		if (doff == VMMC_PAGE_SIZE) {
 			di++;
 			doff = 0;
