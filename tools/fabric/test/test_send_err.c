@@ -201,7 +201,7 @@ void test_send_errors(struct ts *t)
 	__u64 se = t->g0->st->counters.send_errors;
 
 	bad_fields(t);
-	t_check(t->g0->st->counters.send_errors == se + 18,
+	t_check(t->g0->st->counters.send_errors == se + 19,
 		"send_errors counted (%llu)",
 		(unsigned long long)(t->g0->st->counters.send_errors - se));
 	bad_slots(t);
