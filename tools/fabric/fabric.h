@@ -105,7 +105,8 @@ static inline void flist_del(struct flist *n)
 #define FABRIC_SEND_BUDGET	(64u << 10) /* SEND bytes per ep per pass */
 #define FABRIC_WINDOW		256	/* unacked packets per link (DATA) */
 #define FABRIC_RXWIN		512	/* receiver's reorder buffer */
-#define FABRIC_RTO_MIN_NS	2000000ull	/* first retransmission */
+#define FABRIC_SACK_WORDS	(FABRIC_WINDOW / 64) /* selective ack bits */
+#define FABRIC_RTO_MIN_NS	4000000ull	/* first retransmission */
 #define FABRIC_RTO_MAX_NS	100000000ull	/* back-off cap */
 #define FABRIC_DEFAULT_DEAD_MS	4000	/* no ack progress: peer dead */
 
@@ -131,7 +132,7 @@ struct vmmc_pkt {
 	__u32 seq;		/* per-link (src -> dst) sequence number */
 	__u32 epoch;		/* the sender's link epoch (see fabric_link.c) */
 	__u32 ack;		/* ACK: next seq expected on the reverse link */
-	__u64 sack;		/* ACK: bit i: seq ack + 1 + i received */
+	__u64 sack[FABRIC_SACK_WORDS]; /* ACK: bit i: seq ack + 1 + i held */
 	__u32 src_ep;		/* requesting endpoint; echoed in answers */
 	__u32 src_gen;		/* that endpoint's gen when it sent */
 	__u64 cookie;		/* sender's op tag, echoed in the answer */

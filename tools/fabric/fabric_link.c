@@ -37,7 +37,7 @@
  *   (link_dups). Above it (within FABRIC_RXWIN): held in the reorder
  *   buffer (link_ooo) until the gap fills. Every pass in which a link
  *   received something, its receiver sends one ACK (cumulative ack, a
- *   64-bit selective bitmap after it) on the reverse wire; ACKs are not
+ *   selective bitmap of the FABRIC_WINDOW seqs after it) on the reverse wire; ACKs are not
  *   numbered and not retransmitted.
  * - PING at the destination NIC: answered with a PONG carrying the same
  *   imm and status OK if the destination's guest is connected and its
@@ -376,9 +376,11 @@ static void rx_ack(struct fabric *f, struct fabric_link *l,
 						   link);
 		__u32 i = p->pkt.seq - ack->ack - 1;
 
-		if (i >= 64)
+		if (p->pkt.seq == ack->ack)
+			continue;	/* the gap itself */
+		if (i >= FABRIC_SACK_WORDS * 64)
 			break;
-		if ((ack->sack >> i) & 1)
+		if ((ack->sack[i / 64] >> (i % 64)) & 1)
 			p->sacked = true;
 	}
 }
@@ -397,9 +399,9 @@ static void send_ack(struct fabric *f, struct fabric_link *l,
 	p->pkt.type = VMMC_PKT_ACK;
 	p->pkt.epoch = l->rx_epoch;
 	p->pkt.ack = l->rx_seq;
-	for (i = 0; i < 64; i++)
+	for (i = 0; i < FABRIC_SACK_WORDS * 64; i++)
 		if (l->ooo[(l->rx_seq + 1 + i) % FABRIC_RXWIN])
-			p->pkt.sack |= 1ull << i;
+			p->pkt.sack[i / 64] |= 1ull << (i % 64);
 	p->pkt.crc = fabric_pkt_crc(&p->pkt);
 	f->nodes[dst].acks_tx++;
 	f->links[dst][src].st.acks++;
