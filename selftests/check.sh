@@ -62,13 +62,13 @@ add_result "$results/node1-0" "one-node run"
 # 3. two nodes: node 0 pings node 1's NIC; both run the device tests,
 # then the link layer under injected faults (vmmc_link_cluster: its fault
 # requests reach the fabric's control socket through link_faults.sh;
-# VMMC_LINK_MSGS messages, 3000 by default here)
+# VMMC_LINK_MSGS messages, 2000 by default here)
 echo "==== two nodes"
 linkdir=$results/link
 selftests/link_faults.sh "$build/tools/fabric/vmmc-fabric" \
 	"$results/fabric.ctl" "$linkdir" 1800 &
 watcher=$!
-link_env="VMMC_LINK_DIR=$linkdir VMMC_LINK_MSGS=${VMMC_LINK_MSGS:-3000}"
+link_env="VMMC_LINK_DIR=$linkdir VMMC_LINK_MSGS=${VMMC_LINK_MSGS:-2000}"
 tools/vm/vmrun -n 2 --timeout 900 --fabric-arg "--ctl=$results/fabric.ctl" \
 	--node-cmd "0=VMMC_RESULT=$results/node2-0 $link_env selftests/run_guest.sh $build vmmc_dev vmmc_cluster vmmc_xfer_cluster vmmc_link_cluster; rc=\$?; python3 selftests/barrier.py notify 10.77.0.2; exit \$rc" \
 	--node-cmd "1=VMMC_RESULT=$results/node2-1 $link_env selftests/run_guest.sh $build vmmc_dev vmmc_xfer_cluster vmmc_link_cluster; rc=\$?; python3 selftests/barrier.py wait; exit \$rc" \
