@@ -7,7 +7,8 @@
  *
  * With FG_FAULT_CTL=SOCKET in the environment (a fabric started with
  * faults and --dead-ms 1000), it runs test_fault() instead, with
- * FG_FAULT_N messages (default 2000).
+ * FG_FAULT_N messages (default 2000); with FG_LATENCY set as well, it
+ * only measures the latency of 64-byte SENDs node0 -> node1 (a diagnostic).
  *
  * Exit: 0 all passed, 1 a check failed, 2 bad usage. When it returns,
  * both fake guests have disconnected, so the fabric should exit 0.
@@ -56,7 +57,10 @@ int main(int argc, char **argv)
 			goto out;
 		fg_drv(&g0, VMMC_DRV_UP);
 		fg_drv(&g1, VMMC_DRV_UP);
-		test_fault(&g0, &g1, fault_ctl, n ? atoi(n) : 2000);
+		if (getenv("FG_LATENCY"))
+			test_latency(&g0, &g1);
+		else
+			test_fault(&g0, &g1, fault_ctl, n ? atoi(n) : 2000);
 		goto out;
 	}
 	sock = fg_connect_sock(env.sock[0]);
