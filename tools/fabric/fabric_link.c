@@ -571,8 +571,9 @@ static void peer_dead(struct fabric *f, struct fabric_link *l,
 	l->st.deaths++;
 	ctr_add(n->kstatus->counters.link_peer_deaths, 1);
 	if (n->sram) {
-		fail_ops(n, dst);
+		/* Imports first: whoever sees NODE_DOWN sees them DEAD. */
 		revoke_imports(n, dst);
+		fail_ops(n, dst);
 	}
 }
 
