@@ -409,6 +409,8 @@ static void send_ack(struct fabric *f, struct fabric_link *l,
 	fabric_pkt_put(p);
 }
 
+static unsigned int deliver_round(struct fabric *f);
+
 /* At the receiver of link @l (NIC dst): one copy off the wire. */
 static unsigned int rx(struct fabric *f, struct fabric_link *l,
 		       unsigned int src, unsigned int dst,
@@ -478,8 +480,25 @@ static unsigned int rx(struct fabric *f, struct fabric_link *l,
 	return done;
 }
 
-/* Deliver the wire copies that are due, then ack what came in. */
+/*
+ * Deliver the wire copies that are due, then ack what came in; a second
+ * round takes the answers and acks the first one sent (a SEND completes
+ * in the pass that sent it, as without the link layer).
+ */
 unsigned int fabric_link_deliver(struct fabric *f)
+{
+	unsigned int done = 0, round, n;
+
+	for (round = 0; round < 2; round++) {
+		n = deliver_round(f);
+		done += n;
+		if (!n)
+			break;
+	}
+	return done;
+}
+
+static unsigned int deliver_round(struct fabric *f)
 {
 	unsigned int s, d, done = 0;
 	__u64 now = fabric_now_ns(), wseq = f->wire_seq;
