@@ -21,6 +21,10 @@ static const char * const vmmc_nic_stat_names[] = {
 	"nic_pkts_tx", "nic_pkts_rx", "nic_bytes_tx", "nic_bytes_rx",
 	"nic_ctrl_acks", "nic_sends", "nic_send_errors", "nic_data_tx",
 	"nic_data_rx", "nic_rx_rejects", "nic_kcmds",
+	"nic_link_retrans", "nic_link_dups", "nic_link_crc_errors",
+	"nic_link_ooo", "nic_link_peer_deaths", "nic_link_imports_revoked",
+	"nic_fault_drops", "nic_fault_dups", "nic_fault_corrupts",
+	"nic_fault_delays",
 	[VMMC_NIC_STAT(redirects)]	= "nic_redirects",
 	[VMMC_NIC_STAT(redir_bytes)]	= "nic_redir_bytes",
 };

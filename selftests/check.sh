@@ -8,7 +8,9 @@
 # fuzzer, the kill -9 stress and memory pressure (make stress runs the
 # long forms), vmmc_ctl, teardown by kill -9 and unbind, module unload),
 # then a two-node cluster (NIC to NIC, cross-node transfers and
-# redirection, an exporter killed with kill -9, stream sockets). Guests boot with slub_debug; each guest run ends with a check that
+# redirection, an exporter killed with kill -9, stream sockets, and the
+# reliable link layer under injected drops, duplicates, reordering,
+# corruption, a link outage and a node death). Guests boot with slub_debug; each guest run ends with a check that
 # the kernel log holds no BUG, WARNING or Oops. Exit status non-zero on any
 # failure.
 set -u
@@ -61,12 +63,22 @@ tools/vm/vmrun --foreign-ivshmem --timeout 900 -- \
 	vmmc_module.sh
 add_result "$results/node1-0" "one-node run"
 
-# 3. two nodes: node 0 pings node 1's NIC; both run the device tests
+# 3. two nodes: node 0 pings node 1's NIC; both run the device tests,
+# then the link layer under injected faults (vmmc_link_cluster: its fault
+# requests reach the fabric's control socket through link_faults.sh;
+# VMMC_LINK_MSGS messages, 2000 by default here)
 echo "==== two nodes"
-tools/vm/vmrun -n 2 --timeout 900 \
-	--node-cmd "0=VMMC_RESULT=$results/node2-0 selftests/run_guest.sh $build vmmc_dev vmmc_cluster vmmc_xfer_cluster vmmc_sock_cluster; rc=\$?; python3 selftests/barrier.py notify 10.77.0.2; exit \$rc" \
-	--node-cmd "1=VMMC_RESULT=$results/node2-1 selftests/run_guest.sh $build vmmc_dev vmmc_xfer_cluster vmmc_sock_cluster; rc=\$?; python3 selftests/barrier.py wait; exit \$rc" \
+linkdir=$results/link
+selftests/link_faults.sh "$build/tools/fabric/vmmc-fabric" \
+	"$results/fabric.ctl" "$linkdir" 1800 &
+watcher=$!
+link_env="VMMC_LINK_DIR=$linkdir VMMC_LINK_MSGS=${VMMC_LINK_MSGS:-2000}"
+tools/vm/vmrun -n 2 --timeout 900 --fabric-arg "--ctl=$results/fabric.ctl" \
+	--node-cmd "0=VMMC_RESULT=$results/node2-0 $link_env selftests/run_guest.sh $build vmmc_dev vmmc_cluster vmmc_xfer_cluster vmmc_sock_cluster vmmc_link_cluster; rc=\$?; python3 selftests/barrier.py notify 10.77.0.2; exit \$rc" \
+	--node-cmd "1=VMMC_RESULT=$results/node2-1 $link_env selftests/run_guest.sh $build vmmc_dev vmmc_xfer_cluster vmmc_sock_cluster vmmc_link_cluster; rc=\$?; python3 selftests/barrier.py wait; exit \$rc" \
 	-- true
+touch "$linkdir/stop"
+wait "$watcher"
 add_result "$results/node2-0" "two-node run, node 0"
 add_result "$results/node2-1" "two-node run, node 1"
 

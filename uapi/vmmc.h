@@ -173,7 +173,19 @@ struct vmmc_nic_counters {
 	__aligned_u64 data_rx;		/* payload bytes written to exports */
 	__aligned_u64 rx_rejects;	/* packets refused: bad export, range */
 	__aligned_u64 kcmds;		/* mailbox commands answered */
-	__aligned_u64 reserved[10];
+	/* the reliable link layer (docs/nic.md) */
+	__aligned_u64 link_retrans;	/* packets retransmitted */
+	__aligned_u64 link_dups;	/* duplicates received, dropped */
+	__aligned_u64 link_crc_errors;	/* bad CRC or malformed, dropped */
+	__aligned_u64 link_ooo;		/* out of order, held for the gap */
+	__aligned_u64 link_peer_deaths;	/* peers declared unreachable */
+	__aligned_u64 link_imports_revoked; /* ... their imports marked DEAD */
+	/* faults injected by the fabric on this node's outgoing links */
+	__aligned_u64 fault_drops;	/* copies dropped (link down included) */
+	__aligned_u64 fault_dups;	/* copies duplicated */
+	__aligned_u64 fault_corrupts;	/* copies corrupted */
+	__aligned_u64 fault_delays;	/* copies delayed or reordered */
+	/* transfer redirection */
 	__aligned_u64 redirects;	/* REDIRECTs accepted */
 	__aligned_u64 redir_bytes;	/* payload bytes written to redirect
 					 * destinations (also in data_rx)
@@ -500,8 +512,20 @@ struct vmmc_export {
 	__u32 reserved[3];
 };
 
+/*
+ * Import rows: kmod writes them; the NIC changes state only from ACTIVE
+ * to DEAD (atomic compare-and-exchange) when the exporter's node stayed
+ * unreachable past the NIC's dead-peer time: SENDs through a DEAD row
+ * complete with VMMC_ST_NODE_DOWN; the row stays used until unimported.
+ */
+enum vmmc_import_state {
+	VMMC_IMPORT_FREE	= 0,
+	VMMC_IMPORT_ACTIVE	= 1,
+	VMMC_IMPORT_DEAD	= 2,	/* writer: NIC; the exporter is gone */
+};
+
 struct vmmc_import {
-	__u32 state;		/* 0 free, 1 active */
+	__u32 state;		/* from enum vmmc_import_state */
 	__u32 node;		/* the exporter's node */
 	__u32 export_id;	/* slot in that node's export table */
 	__u32 export_gen;	/* its gen at import time */

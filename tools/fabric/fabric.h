@@ -75,21 +75,40 @@ static inline void flist_del(struct flist *n)
 
 /* ------------------------------------------------------------------------
  * Link packets. Internal to the fabric: fields are host-endian and
- * packets never leave this process. A DATA packet carries no payload
- * copy: it names the source guest-physical pages (already translated and
- * checked by the sending NIC), and the receiving NIC copies straight from
- * the source guest's RAM into the destination's (the two DMAs of a real
- * NIC, one memcpy here). DATA packets are delivered in the poll pass that
- * sent them, before any later translation sync is acknowledged, so a
- * page a packet names is still pinned when it is read.
+ * packets never leave this process.
+ *
+ * A DATA packet carries a copy of its payload, taken by the sending NIC
+ * in the poll pass that re-read (and checked) the UTLB entries of its
+ * source pages. Why a copy and not a reference to the source pages: the
+ * reliable link layer may deliver a packet long after it was sent (a
+ * retransmission after a loss, an injected delay, a link down for
+ * seconds), and the sending kernel unpins a source page as soon as the
+ * NIC acknowledged the translation sync (or the endpoint fence) that
+ * removed it. A reference would force the NIC to hold those acks while
+ * any DATA of the endpoint is unacknowledged, for up to the dead-peer
+ * time, above the kernel's fence time-out (after which it leaks pages),
+ * and a user rewriting its own SEND source while the SEND runs would make
+ * a retransmitted packet's CRC fail forever, killing the link for every
+ * endpoint. With a copy, the source page is read exactly once, before any
+ * later sync ack, so a page is never read after the kernel may unpin it;
+ * a retransmission is byte-identical to the original; and a corrupted
+ * packet is really corrupted (payload included). The cost is one more
+ * memcpy per byte (docs/nic.md has the measurement).
  *
  * crc is CRC32C over the header (with crc = 0) followed by the payload.
- * seq is per link (src -> dst). The reliable link layer (acks,
- * retransmission) builds on both.
+ * The reliable link layer (fabric_link.c) numbers every packet but ACK
+ * per link (src -> dst) within an epoch, acknowledges cumulatively
+ * (ack) and selectively (sack), retransmits, and delivers in order.
  */
 #define FABRIC_MTU		8192	/* payload bytes per DATA packet */
-#define FABRIC_PKT_PAGES	(FABRIC_MTU / VMMC_PAGE_SIZE + 1)
+#define FABRIC_PKT_PAGES	(FABRIC_MTU / VMMC_PAGE_SIZE + 1) /* it spans */
 #define FABRIC_SEND_BUDGET	(64u << 10) /* SEND bytes per ep per pass */
+#define FABRIC_WINDOW		256	/* unacked packets per link (DATA) */
+#define FABRIC_RXWIN		512	/* receiver's reorder buffer */
+#define FABRIC_SACK_WORDS	(FABRIC_WINDOW / 64) /* selective ack bits */
+#define FABRIC_RTO_MIN_NS	4000000ull	/* first retransmission */
+#define FABRIC_RTO_MAX_NS	100000000ull	/* back-off cap */
+#define FABRIC_DEFAULT_DEAD_MS	4000	/* no ack progress: peer dead */
 
 enum vmmc_pkt_type {
 	VMMC_PKT_PING		= 1,	/* request: echo imm back to src */
@@ -98,6 +117,7 @@ enum vmmc_pkt_type {
 	VMMC_PKT_DATA_RESP	= 4,	/* refusal, or: last packet landed */
 	VMMC_PKT_IMPORT_REQ	= 5,	/* mailbox IMPORT, to the exporter */
 	VMMC_PKT_IMPORT_RESP	= 6,	/* its answer */
+	VMMC_PKT_ACK		= 7,	/* link ack of the reverse link */
 };
 
 #define VMMC_PKT_F_FIRST	(1u << 0)	/* DATA: first of its SEND */
@@ -110,6 +130,9 @@ struct vmmc_pkt {
 	__u16 type;		/* from enum vmmc_pkt_type */
 	__u16 status;		/* answers: from enum vmmc_status */
 	__u32 seq;		/* per-link (src -> dst) sequence number */
+	__u32 epoch;		/* the sender's link epoch (see fabric_link.c) */
+	__u32 ack;		/* ACK: next seq expected on the reverse link */
+	__u64 sack[FABRIC_SACK_WORDS]; /* ACK: bit i: seq ack + 1 + i held */
 	__u32 src_ep;		/* requesting endpoint; echoed in answers */
 	__u32 src_gen;		/* that endpoint's gen when it sent */
 	__u64 cookie;		/* sender's op tag, echoed in the answer */
@@ -124,20 +147,76 @@ struct vmmc_pkt {
 	__u64 msg_offset;	/* DATA: the SEND's dst_offset (for the NQE) */
 	__u64 exp_len;		/* IMPORT_RESP: the export's length */
 	__u32 msg_len;		/* DATA: the SEND's len (for the NQE) */
-	__u32 src_off;		/* DATA: payload offset in src_pages[0] */
-	__u64 src_pages[FABRIC_PKT_PAGES]; /* DATA: source guest-physical */
+	__u32 reserved;
 };
 
+/*
+ * A packet as the fabric holds it: one allocation, header then payload,
+ * reference counted (the sender's window, each copy on the wire, the
+ * receiver's reorder buffer).
+ */
 struct fabric_pkt {
-	struct flist link;	/* on fabric_link.queue */
+	struct flist link;	/* on fabric_link.window */
+	unsigned int refs;
+	unsigned int tries;	/* transmissions */
+	bool sacked;		/* the receiver has it (not yet in order) */
+	__u32 cap;		/* payload bytes allocated */
+	__u64 sent_ns;		/* last transmission */
 	struct vmmc_pkt pkt;
+	__u8 payload[];		/* pkt.len bytes (DATA) */
 };
 
-/* One direction of the wire between two nodes (src == dst: loopback). */
+static inline const __u8 *fabric_pkt_payload(const struct vmmc_pkt *pkt)
+{
+	return (const __u8 *)pkt + sizeof(*pkt);
+}
+
+/* Injected faults of one link; rates in parts per million. */
+struct fabric_fault {
+	__u32 drop, dup, reorder, corrupt, delay;
+	__u32 delay_us;		/* how long a delayed packet waits */
+	__u64 down_until;	/* ns; with down: back up then (0: never) */
+	bool down;
+};
+
+/* A packet copy in flight on a wire. */
+struct fabric_wire {
+	struct flist link;	/* on fabric_link.wire, by (due, wseq) */
+	__u64 due;		/* ns: delivered at or after this */
+	__u64 wseq;		/* order of transmission */
+	struct fabric_pkt *p;
+};
+
+/* Per-link injection and protocol counters (fabric ctl show). */
+struct fabric_link_stats {
+	__u64 sent, retrans, acks, drops, dups, reorders, corrupts, delays,
+	      rx_dups, rx_ooo, rx_bad, deaths;
+};
+
+/*
+ * One direction of the wire between two nodes (src == dst: loopback):
+ * the wire itself, the sender's half of the protocol (NIC src) and the
+ * receiver's half (NIC dst). The two halves talk only through packets.
+ */
 struct fabric_link {
-	struct flist queue;	/* struct fabric_pkt, FIFO */
+	struct flist wire;	/* struct fabric_wire, by (due, wseq) */
+	struct fabric_fault fault;
+	struct fabric_link_stats st;
+
+	/* sender (NIC src) */
+	__u32 tx_epoch;		/* starts at 1; + 1 when the peer died */
 	__u32 tx_seq;		/* next seq to send */
+	struct flist window;	/* struct fabric_pkt, unacked, by seq */
+	unsigned int in_window;
+	__u64 rto_ns;		/* current retransmission time-out */
+	__u64 progress_ns;	/* last ack progress (or first unacked) */
+	bool dead;		/* peer declared dead; next request revives */
+
+	/* receiver (NIC dst) */
+	__u32 rx_epoch;		/* 0: nothing received yet */
 	__u32 rx_seq;		/* next seq expected */
+	bool ack_due;		/* something arrived: ack it this pass */
+	struct fabric_pkt *ooo[FABRIC_RXWIN]; /* by seq % FABRIC_RXWIN */
 };
 
 /*
@@ -148,7 +227,7 @@ struct fabric_link {
 struct fabric_held {
 	struct flist link;	/* on fabric_node.held */
 	__u32 owner;		/* the export's owner_ep */
-	struct vmmc_pkt pkt;	/* the last DATA packet (payload not used) */
+	struct vmmc_pkt pkt;	/* the last DATA packet (header only) */
 };
 
 /* ------------------------------------------------------------------------
@@ -192,6 +271,7 @@ struct fabric_op {
 	__u64 due;			/* FOP_NOP_DELAY: ns */
 	__u64 seq;			/* FOP_NOP_DELAY: order among equal dues */
 	__u64 cookie;			/* FOP_PING, FOP_SEND: matches answers */
+	__u32 peer;			/* FOP_PING: the node pinged */
 
 	/* FOP_SEND: a snapshot of the descriptor and import, and progress */
 	__u32 dst_node;			/* import.node */
@@ -275,6 +355,7 @@ struct fabric_node {
 	bool kcmd_busy;			/* an IMPORT awaits its answer */
 	__u32 kcmd_seq;			/* ... for this cmd_seq */
 	__u64 kcmd_cookie;		/* ... matching this IMPORT_RESP */
+	__u32 kcmd_node;		/* ... asked of this node */
 	__u32 exp_ack[VMMC_MAX_EXPORTS]; /* private copy of export ack_gen */
 	struct flist held;		/* struct fabric_held, FIFO */
 
@@ -285,6 +366,8 @@ struct fabric_node {
 	__u64 stale_pkts;		/* answers/data for a dropped op */
 	__u64 bad_pkts;			/* malformed or bad CRC: dropped */
 	__u64 bad_tables;		/* export/UTLB entries failing checks */
+	__u64 acks_tx;			/* link ACK packets sent */
+	bool dead;			/* injected: the NIC is cut off */
 
 	struct fabric_ep eps[VMMC_MAX_EPS];
 };
@@ -293,7 +376,14 @@ struct fabric {
 	unsigned int nr_nodes;
 	struct fabric_node nodes[FABRIC_MAX_NODES];
 	struct fabric_link links[FABRIC_MAX_NODES][FABRIC_MAX_NODES];
-	unsigned int pkts_queued;
+	unsigned int pkts_queued;	/* wire entries, every link */
+	unsigned int pkts_unacked;	/* window entries, every link */
+	__u64 wire_seq;
+	__u64 dead_ns;			/* --dead-ms */
+	__u64 rnd;			/* fault injection PRNG state */
+	struct fabric_fault fault_all;	/* what "all" was last set to */
+	int ctl_fd;			/* control socket (listening) */
+	char *ctl_path;
 
 	struct flist timers;		/* FOP_NOP_DELAY ops by (due, seq) */
 	__u64 timer_seq;
@@ -324,6 +414,7 @@ enum fabric_ev {
 	FEV_LISTEN,
 	FEV_CLIENT,
 	FEV_DOORBELL,
+	FEV_CTL,
 };
 
 #define FEV_TAG(type, node, vec) \
@@ -349,6 +440,12 @@ void fabric_log(struct fabric *f, int level, int node, const char *fmt, ...)
 /* Counters in the status page: NIC-written, so relaxed single stores. */
 #define ctr_add(field, n)						\
 	vmmc_write_once(&(field), vmmc_read_once(&(field)) + (n))
+
+/* Compare-and-exchange on a word shared with the guest. */
+#define vmmc_cmpxchg(p, old, v)						\
+	atomic_compare_exchange_strong_explicit(			\
+		(_Atomic __typeof__(*(p)) *)(p), (old), (v),		\
+		memory_order_seq_cst, memory_order_seq_cst)
 
 __u64 fabric_now_ns(void);
 
@@ -400,13 +497,32 @@ const char *fabric_crc_impl(void);
 
 /* fabric_link.c */
 void fabric_link_init(struct fabric *f);
-int fabric_link_send(struct fabric *f, struct vmmc_pkt *pkt);
+struct fabric_pkt *fabric_pkt_alloc(__u32 len);
+void fabric_pkt_put(struct fabric_pkt *p);
+int fabric_link_send(struct fabric *f, const struct vmmc_pkt *pkt);
+void fabric_link_queue(struct fabric *f, struct fabric_pkt *p);
+bool fabric_link_room(struct fabric *f, __u32 src, __u32 dst);
+bool fabric_link_is_dead(struct fabric *f, __u32 src, __u32 dst);
 unsigned int fabric_link_deliver(struct fabric *f);
+unsigned int fabric_link_timers(struct fabric *f, __u64 now);
+bool fabric_link_has_work(struct fabric *f, bool *stalled);
 void fabric_link_free(struct fabric *f);
 int fabric_ping_send(struct fabric_op *op, __u32 dst_node, __u64 imm);
-__u32 fabric_pkt_crc(struct fabric *f, struct vmmc_pkt *pkt);
+__u32 fabric_pkt_crc(const struct vmmc_pkt *pkt);
 void fabric_pkt_answer(const struct vmmc_pkt *req, struct vmmc_pkt *ans,
 		       __u16 type, __u16 status);
+
+/* fabric_fault.c: fault injection, the wire, the control socket */
+void fabric_wire_send(struct fabric *f, struct fabric_link *l,
+		      struct fabric_pkt *p);
+__u64 fabric_rnd(struct fabric *f);
+int fabric_fault_parse(struct fabric *f, const char *spec, char *err,
+		       size_t errlen);
+void fabric_fault_tick(struct fabric *f, __u64 now);
+int fabric_ctl_listen(struct fabric *f);
+void fabric_ctl_accept(struct fabric *f);
+void fabric_ctl_close(struct fabric *f);
+int fabric_ctl_client(int argc, char **argv);
 
 /* fabric_ctrl.c: mailbox, export and translation acks */
 unsigned int fabric_ctrl_acks(struct fabric_node *n);
@@ -415,6 +531,7 @@ bool fabric_ctrl_has_work(struct fabric_node *n);
 void fabric_ctrl_reset(struct fabric_node *n);
 void fabric_rx_import_req(struct fabric_node *n, const struct vmmc_pkt *pkt);
 void fabric_rx_import_resp(struct fabric_node *n, const struct vmmc_pkt *pkt);
+void fabric_kcmd_peer_dead(struct fabric_node *n, __u32 peer);
 
 /* fabric_tx.c: SEND at the sending NIC */
 __u32 fabric_send_start(struct fabric_ep *ep, const struct vmmc_sqe *sqe,

@@ -23,7 +23,9 @@
  *   ACTIVE export has that name, PERM unless its perm_nodes has the
  *   importer's bit, else OK with export_id, export_gen (its current gen)
  *   and len. The importer's NIC copies that into resp; an answer that
- *   matches no pending IMPORT is discarded (stale_pkts).
+ *   matches no pending IMPORT is discarded (stale_pkts). If the link
+ *   layer declares the exporter's node dead first, the IMPORT is
+ *   answered NODE_DOWN.
  * - Exports: whenever an export's gen differs from the gen the NIC last
  *   acknowledged (a private copy), the NIC adopts it (the data path,
  *   fabric_rx.c, accepts data only for an ACTIVE export whose gen is
@@ -31,9 +33,9 @@
  *   byte lands after the ack) and store-releases ack_gen = gen.
  * - Translation sync: whenever an endpoint's sync_seq differs from the
  *   NIC's last ack, it store-releases sync_ack = sync_seq at once: every
- *   DATA packet is sent and delivered in the same pass, and each one
- *   re-reads the UTLB entries it uses, so no data movement that read the
- *   old entries is still going on.
+ *   DATA packet re-reads the UTLB entries it uses and copies its payload
+ *   out of the source pages in the pass that builds it (fabric.h), so no
+ *   packet, sent or retransmitted, reads a page through an old entry.
  * - One VMMC_IRQ_CTRL per pass covers every ack (fabric_nic.c raises it).
  */
 #include <string.h>
@@ -158,7 +160,20 @@ unsigned int fabric_kcmd_poll(struct fabric_node *n)
 	n->kcmd_busy = true;
 	n->kcmd_seq = seq;
 	n->kcmd_cookie = pkt.cookie;
+	n->kcmd_node = cmd.node;
 	return 1;
+}
+
+/* The link layer gave @peer up: a pending IMPORT to it gets NODE_DOWN. */
+void fabric_kcmd_peer_dead(struct fabric_node *n, __u32 peer)
+{
+	struct vmmc_kresp resp;
+
+	if (!n->kcmd_busy || n->kcmd_node != peer)
+		return;
+	memset(&resp, 0, sizeof(resp));
+	resp.status = VMMC_ST_NODE_DOWN;
+	kcmd_answer(n, n->kcmd_seq, &resp);
 }
 
 /* At the exporter's NIC: look the name up, answer the importer's NIC. */

@@ -1,81 +1,94 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * fabric_link.c - node-to-node packets: the switch, and PING/PONG
+ * fabric_link.c - node-to-node packets: the reliable link layer, and
+ * PING/PONG
  *
  * Contract:
- * - Each ordered pair of nodes (src, dst) has one link: a FIFO of
- *   struct vmmc_pkt inside the fabric; src == dst is the loopback. A
- *   packet gets the link's next sequence number and a CRC32C (over the
- *   header with crc = 0, then a DATA packet's payload, read from the
- *   source guest's RAM) when sent. The receiver first checks that the
- *   packet came in on its own link and that a DATA packet's payload pages
- *   lie in the source guest's RAM, then the CRC: a failure drops the
- *   packet (bad_pkts; logged). An unexpected seq is logged (-v) and
- *   accepted. Acks and retransmission come with the reliable link layer;
- *   until then a dropped packet leaves its operation in flight until its
- *   endpoint is fenced (only a user writing its own SEND source while
- *   the SEND runs can make a DATA packet's CRC fail today).
- * - Packets are delivered by the poll pass, in FIFO order per link. A
- *   pass delivers every DATA packet sent in it (they are sent only by
- *   fabric_nic_poll's SQ stage, which runs before delivery).
+ * - Each ordered pair of nodes (src, dst) has one link; src == dst is
+ *   the loopback. Its wire (fabric_fault.c) may drop, duplicate, delay,
+ *   reorder or corrupt packet copies, or be down; the protocol below makes
+ *   the link deliver every packet but ACK exactly once, in the order it
+ *   was sent, to the receiving NIC's handlers (fabric_rx_data() and
+ *   friends), or declares the peer dead.
+ * - Sender: every packet but ACK gets the link's epoch and next seq and a
+ *   CRC32C (header with crc = 0, then payload), stays in the link's
+ *   window until cumulatively acknowledged, and is retransmitted (the
+ *   same bytes) when unacknowledged and not selectively acknowledged for
+ *   the link's time-out; the time-out starts at FABRIC_RTO_MIN_NS,
+ *   doubles at every expiry (up to FABRIC_RTO_MAX_NS) and falls back to
+ *   the minimum when the cumulative ack moves. A SEND puts at most
+ *   FABRIC_WINDOW DATA packets in a window (fabric_link_room()); answers
+ *   and requests are never refused.
+ * - Peer death: when a link's window has made no progress for dead_ns
+ *   (--dead-ms), the sending NIC declares the peer dead: the window is
+ *   emptied, the link's next epoch is prepared, every SEND and PING of
+ *   the node to that peer completes with VMMC_ST_NODE_DOWN, a pending
+ *   mailbox IMPORT to it is answered NODE_DOWN, and every ACTIVE import
+ *   row of the node naming the peer is marked VMMC_IMPORT_DEAD (an atomic
+ *   compare-and-exchange from ACTIVE: a concurrent kmod write wins).
+ *   Answers for a dead peer are dropped (its requests were failed); a
+ *   new request (IMPORT, PING, SEND through a fresh import), or any valid
+ *   packet from the peer, starts the next epoch.
+ * - Receiver: a copy whose CRC fails, whose len exceeds what was
+ *   allocated, or that did not come in on its own link is dropped
+ *   (bad_pkts, link_crc_errors). A packet of a newer epoch resets the
+ *   receiver (seq 0 expected next); an older epoch's is dropped as a
+ *   duplicate. seq below the next expected: duplicate, dropped
+ *   (link_dups). Above it (within FABRIC_RXWIN): held in the reorder
+ *   buffer (link_ooo) until the gap fills. Every pass in which a link
+ *   received something, its receiver sends one ACK (cumulative ack, a
+ *   selective bitmap of the FABRIC_WINDOW seqs after it) on the reverse wire; ACKs are not
+ *   numbered and not retransmitted.
  * - PING at the destination NIC: answered with a PONG carrying the same
  *   imm and status OK if the destination's guest is connected and its
  *   driver is up, else VMMC_ST_NODE_DOWN. PONG at the source NIC: the op
  *   is found by (endpoint, gen, cookie); if the endpoint was fenced
  *   since, the PONG is discarded (stale_pkts) and nothing is written.
- * - Counters: pkts/bytes tx at the sender, rx at the receiver (bytes are
- *   packet header + payload), pings_tx per PING sent, pings_rx per PING
- *   answered OK.
+ * - Counters: pkts/bytes tx at the sender (first transmissions), rx at
+ *   the receiver (packets delivered in order; bytes are header +
+ *   payload), pings_tx per PING sent, pings_rx per PING answered OK;
+ *   link_retrans per retransmitted packet, link_peer_deaths,
+ *   link_imports_revoked at the sender.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "fabric.h"
 
-/* Is the payload a DATA packet names inside the source guest's RAM? */
-static bool data_ref_sane(struct fabric *f, const struct vmmc_pkt *pkt)
+static bool seq_before(__u32 a, __u32 b)
 {
-	__u64 ram = f->nodes[pkt->src_node].ram_bytes;
-	unsigned int i, np;
-
-	if (!pkt->len || pkt->len > FABRIC_MTU ||
-	    pkt->src_off >= VMMC_PAGE_SIZE)
-		return false;
-	np = (pkt->src_off + pkt->len + VMMC_PAGE_SIZE - 1) / VMMC_PAGE_SIZE;
-	if (np > FABRIC_PKT_PAGES)
-		return false;
-	for (i = 0; i < np; i++)
-		if ((pkt->src_pages[i] & (VMMC_PAGE_SIZE - 1)) ||
-		    pkt->src_pages[i] > ram - VMMC_PAGE_SIZE)
-			return false;
-	return true;
+	return (__s32)(a - b) < 0;
 }
 
-/*
- * CRC32C of the header (crc = 0) and, for DATA, the payload read from the
- * source guest's RAM. The caller checked the payload reference.
- */
-__u32 fabric_pkt_crc(struct fabric *f, struct vmmc_pkt *pkt)
+struct fabric_pkt *fabric_pkt_alloc(__u32 len)
 {
-	__u32 saved = pkt->crc, crc, off, left, i;
-	const __u8 *ram;
+	struct fabric_pkt *p = malloc(sizeof(*p) + len);
 
-	pkt->crc = 0;
-	crc = fabric_crc32c(0, pkt, sizeof(*pkt));
-	pkt->crc = saved;
-	if (pkt->type != VMMC_PKT_DATA)
-		return crc;
-	ram = f->nodes[pkt->src_node].ram;
-	off = pkt->src_off;
-	left = pkt->len;
-	for (i = 0; left; i++) {
-		__u32 n = VMMC_PAGE_SIZE - off < left ? VMMC_PAGE_SIZE - off :
-							left;
+	if (!p)
+		return NULL;
+	memset(p, 0, sizeof(*p));
+	flist_init(&p->link);
+	p->refs = 1;
+	p->cap = len;
+	return p;
+}
 
-		crc = fabric_crc32c(crc, ram + pkt->src_pages[i] + off, n);
-		left -= n;
-		off = 0;
-	}
+void fabric_pkt_put(struct fabric_pkt *p)
+{
+	if (--p->refs == 0)
+		free(p);
+}
+
+/* CRC32C of the header (crc taken as 0) and the payload (pkt->len). */
+__u32 fabric_pkt_crc(const struct vmmc_pkt *pkt)
+{
+	struct vmmc_pkt h = *pkt;
+	__u32 crc;
+
+	h.crc = 0;
+	crc = fabric_crc32c(0, &h, sizeof(h));
+	if (pkt->len)
+		crc = fabric_crc32c(crc, fabric_pkt_payload(pkt), pkt->len);
 	return crc;
 }
 
@@ -99,8 +112,39 @@ void fabric_link_init(struct fabric *f)
 
 	fabric_crc_init(f);
 	for (s = 0; s < FABRIC_MAX_NODES; s++)
-		for (d = 0; d < FABRIC_MAX_NODES; d++)
-			flist_init(&f->links[s][d].queue);
+		for (d = 0; d < FABRIC_MAX_NODES; d++) {
+			struct fabric_link *l = &f->links[s][d];
+
+			flist_init(&l->wire);
+			flist_init(&l->window);
+			l->tx_epoch = 1;
+			l->rto_ns = FABRIC_RTO_MIN_NS;
+			l->fault.delay_us = 2000;
+		}
+}
+
+static void window_clear(struct fabric *f, struct fabric_link *l)
+{
+	while (!flist_empty(&l->window)) {
+		struct fabric_pkt *p = flist_entry(l->window.next,
+						   struct fabric_pkt, link);
+
+		flist_del(&p->link);
+		l->in_window--;
+		f->pkts_unacked--;
+		fabric_pkt_put(p);
+	}
+}
+
+static void ooo_clear(struct fabric_link *l)
+{
+	unsigned int i;
+
+	for (i = 0; i < FABRIC_RXWIN; i++)
+		if (l->ooo[i]) {
+			fabric_pkt_put(l->ooo[i]);
+			l->ooo[i] = NULL;
+		}
 }
 
 void fabric_link_free(struct fabric *f)
@@ -109,36 +153,102 @@ void fabric_link_free(struct fabric *f)
 
 	for (s = 0; s < FABRIC_MAX_NODES; s++)
 		for (d = 0; d < FABRIC_MAX_NODES; d++) {
-			struct flist *q = &f->links[s][d].queue;
+			struct fabric_link *l = &f->links[s][d];
 
-			while (!flist_empty(q)) {
-				struct flist *l = q->next;
+			while (!flist_empty(&l->wire)) {
+				struct fabric_wire *w;
 
-				flist_del(l);
-				free(flist_entry(l, struct fabric_pkt, link));
+				w = flist_entry(l->wire.next,
+						struct fabric_wire, link);
+				flist_del(&w->link);
+				fabric_pkt_put(w->p);
+				free(w);
 			}
+			window_clear(f, l);
+			ooo_clear(l);
 		}
 	f->pkts_queued = 0;
 }
 
-/* Queue @pkt on its link; fills seq and crc. -1: out of memory. */
-int fabric_link_send(struct fabric *f, struct vmmc_pkt *pkt)
+bool fabric_link_room(struct fabric *f, __u32 src, __u32 dst)
 {
+	return f->links[src][dst].in_window < FABRIC_WINDOW;
+}
+
+bool fabric_link_is_dead(struct fabric *f, __u32 src, __u32 dst)
+{
+	return f->links[src][dst].dead;
+}
+
+static bool is_answer(__u16 type)
+{
+	return type == VMMC_PKT_PONG || type == VMMC_PKT_DATA_RESP ||
+	       type == VMMC_PKT_IMPORT_RESP;
+}
+
+/* A new epoch begins on a link whose peer was declared dead. */
+static void link_revive(struct fabric *f, struct fabric_link *l,
+			unsigned int src, unsigned int dst)
+{
+	l->dead = false;
+	l->rto_ns = FABRIC_RTO_MIN_NS;
+	l->progress_ns = fabric_now_ns();
+	node_log(&f->nodes[src], LOG_INFO,
+		 "link to node%u: epoch %u begins", dst, l->tx_epoch);
+}
+
+static void transmit(struct fabric *f, struct fabric_link *l,
+		     struct fabric_pkt *p, __u64 now)
+{
+	p->sent_ns = now;
+	p->tries++;
+	fabric_wire_send(f, l, p);
+}
+
+/*
+ * Number @p (header filled, payload copied, len set) and put it on its
+ * link; takes the caller's reference.
+ */
+void fabric_link_queue(struct fabric *f, struct fabric_pkt *p)
+{
+	struct vmmc_pkt *pkt = &p->pkt;
 	struct fabric_link *l = &f->links[pkt->src_node][pkt->dst_node];
 	struct vmmc_nic_counters *c = &f->nodes[pkt->src_node].kstatus->counters;
-	struct fabric_pkt *p = malloc(sizeof(*p));
+	__u64 now = fabric_now_ns();
+
+	if (l->dead) {
+		if (is_answer(pkt->type)) {
+			fabric_pkt_put(p);	/* its request was failed */
+			return;
+		}
+		link_revive(f, l, pkt->src_node, pkt->dst_node);
+	}
+	pkt->epoch = l->tx_epoch;
+	pkt->seq = l->tx_seq++;
+	pkt->crc = fabric_pkt_crc(pkt);
+	if (flist_empty(&l->window))
+		l->progress_ns = now;
+	flist_add_tail(&l->window, &p->link);
+	l->in_window++;
+	f->pkts_unacked++;
+	l->st.sent++;
+	ctr_add(c->pkts_tx, 1);
+	ctr_add(c->bytes_tx, sizeof(*pkt) + pkt->len);
+	transmit(f, l, p, now);
+}
+
+/* Queue a copy of header-only @pkt on its link. -1: out of memory. */
+int fabric_link_send(struct fabric *f, const struct vmmc_pkt *pkt)
+{
+	struct fabric_pkt *p = fabric_pkt_alloc(0);
 
 	if (!p) {
 		fab_log(f, LOG_ERR, "out of memory: packet dropped");
 		return -1;
 	}
-	pkt->seq = l->tx_seq++;
-	pkt->crc = fabric_pkt_crc(f, pkt);
 	p->pkt = *pkt;
-	flist_add_tail(&l->queue, &p->link);
-	f->pkts_queued++;
-	ctr_add(c->pkts_tx, 1);
-	ctr_add(c->bytes_tx, sizeof(*pkt) + pkt->len);
+	p->pkt.len = 0;
+	fabric_link_queue(f, p);
 	return 0;
 }
 
@@ -150,6 +260,7 @@ int fabric_ping_send(struct fabric_op *op, __u32 dst_node, __u64 imm)
 
 	memset(&pkt, 0, sizeof(pkt));
 	op->cookie = ++f->next_cookie;
+	op->peer = dst_node;
 	pkt.src_node = n->id;
 	pkt.dst_node = dst_node;
 	pkt.type = VMMC_PKT_PING;
@@ -202,28 +313,10 @@ stale:
 		 pkt->src_ep, pkt->src_node);
 }
 
-static void rx(struct fabric *f, struct fabric_link *l, unsigned int src,
-	       unsigned int dst, struct vmmc_pkt *pkt)
+/* Hand one in-order packet to its handler at NIC @n. */
+static void dispatch(struct fabric *f, struct fabric_node *n,
+		     const struct vmmc_pkt *pkt)
 {
-	struct fabric_node *n = &f->nodes[dst];
-
-	if (pkt->src_node != src || pkt->dst_node != dst ||
-	    (pkt->type == VMMC_PKT_DATA ? !data_ref_sane(f, pkt) :
-	     pkt->len != 0)) {
-		n->bad_pkts++;
-		node_log(n, LOG_ERR, "link from node%u: malformed packet: dropped",
-			 src);
-		return;
-	}
-	if (fabric_pkt_crc(f, pkt) != pkt->crc) {
-		n->bad_pkts++;
-		node_log(n, LOG_ERR, "link from node%u: bad CRC: dropped", src);
-		return;
-	}
-	if (pkt->seq != l->rx_seq)
-		node_log(n, LOG_V, "link from node%u: seq %u, expected %u",
-			 src, pkt->seq, l->rx_seq);
-	l->rx_seq = pkt->seq + 1;
 	ctr_add(n->kstatus->counters.pkts_rx, 1);
 	ctr_add(n->kstatus->counters.bytes_rx, sizeof(*pkt) + pkt->len);
 	switch (pkt->type) {
@@ -248,40 +341,328 @@ static void rx(struct fabric *f, struct fabric_link *l, unsigned int src,
 	default:
 		n->bad_pkts++;
 		node_log(n, LOG_ERR, "link from node%u: packet type %u: dropped",
-			 src, pkt->type);
+			 pkt->src_node, pkt->type);
 	}
 }
 
-/* Deliver what was queued on each link when its turn came. */
+/* At the sender of link @l (NIC src): an ACK came back. */
+static void rx_ack(struct fabric *f, struct fabric_link *l,
+		   const struct vmmc_pkt *ack)
+{
+	bool moved = false;
+	struct flist *pos;
+
+	if (ack->epoch != l->tx_epoch || l->dead ||
+	    seq_before(l->tx_seq, ack->ack))
+		return;		/* an old epoch's, or nonsense */
+	while (!flist_empty(&l->window)) {
+		struct fabric_pkt *p = flist_entry(l->window.next,
+						   struct fabric_pkt, link);
+
+		if (!seq_before(p->pkt.seq, ack->ack))
+			break;
+		flist_del(&p->link);
+		l->in_window--;
+		f->pkts_unacked--;
+		fabric_pkt_put(p);
+		moved = true;
+	}
+	if (moved) {
+		l->rto_ns = FABRIC_RTO_MIN_NS;
+		l->progress_ns = fabric_now_ns();
+	}
+	for (pos = l->window.next; pos != &l->window; pos = pos->next) {
+		struct fabric_pkt *p = flist_entry(pos, struct fabric_pkt,
+						   link);
+		__u32 i = p->pkt.seq - ack->ack - 1;
+
+		if (p->pkt.seq == ack->ack)
+			continue;	/* the gap itself */
+		if (i >= FABRIC_SACK_WORDS * 64)
+			break;
+		if ((ack->sack[i / 64] >> (i % 64)) & 1)
+			p->sacked = true;
+	}
+}
+
+static void send_ack(struct fabric *f, struct fabric_link *l,
+		     unsigned int src, unsigned int dst)
+{
+	struct fabric_pkt *p = fabric_pkt_alloc(0);
+	unsigned int i;
+
+	l->ack_due = false;
+	if (!p)
+		return;		/* the sender will retransmit */
+	p->pkt.src_node = dst;
+	p->pkt.dst_node = src;
+	p->pkt.type = VMMC_PKT_ACK;
+	p->pkt.epoch = l->rx_epoch;
+	p->pkt.ack = l->rx_seq;
+	for (i = 0; i < FABRIC_SACK_WORDS * 64; i++)
+		if (l->ooo[(l->rx_seq + 1 + i) % FABRIC_RXWIN])
+			p->pkt.sack[i / 64] |= 1ull << (i % 64);
+	p->pkt.crc = fabric_pkt_crc(&p->pkt);
+	f->nodes[dst].acks_tx++;
+	f->links[dst][src].st.acks++;
+	fabric_wire_send(f, &f->links[dst][src], p);
+	fabric_pkt_put(p);
+}
+
+static unsigned int deliver_round(struct fabric *f);
+
+/* At the receiver of link @l (NIC dst): one copy off the wire. */
+static unsigned int rx(struct fabric *f, struct fabric_link *l,
+		       unsigned int src, unsigned int dst,
+		       struct fabric_pkt *p)
+{
+	struct fabric_node *n = &f->nodes[dst];
+	struct vmmc_nic_counters *c = &n->kstatus->counters;
+	const struct vmmc_pkt *pkt = &p->pkt;
+	unsigned int done = 0;
+	__u32 off;
+
+	if (pkt->len > p->cap || fabric_pkt_crc(pkt) != pkt->crc ||
+	    pkt->src_node != src || pkt->dst_node != dst ||
+	    (pkt->type == VMMC_PKT_DATA ?
+	     !pkt->len || pkt->len > FABRIC_MTU : pkt->len != 0)) {
+		n->bad_pkts++;
+		l->st.rx_bad++;
+		ctr_add(c->link_crc_errors, 1);
+		node_log(n, LOG_V, "link from node%u: bad CRC or malformed: dropped",
+			 src);
+		return 0;
+	}
+	/* The peer's NIC is alive: our link to it may carry answers again. */
+	if (f->links[dst][src].dead && pkt->type != VMMC_PKT_ACK)
+		link_revive(f, &f->links[dst][src], dst, src);
+	if (pkt->type == VMMC_PKT_ACK) {
+		rx_ack(f, &f->links[dst][src], pkt);
+		return 1;
+	}
+	l->ack_due = true;
+	if (pkt->epoch != l->rx_epoch) {
+		if (l->rx_epoch && seq_before(pkt->epoch, l->rx_epoch)) {
+			l->st.rx_dups++;
+			ctr_add(c->link_dups, 1);
+			return 0;
+		}
+		ooo_clear(l);
+		l->rx_epoch = pkt->epoch;
+		l->rx_seq = 0;
+	}
+	off = pkt->seq - l->rx_seq;
+	if ((__s32)off < 0 || (off && off < FABRIC_RXWIN &&
+			       l->ooo[pkt->seq % FABRIC_RXWIN])) {
+		l->st.rx_dups++;
+		ctr_add(c->link_dups, 1);
+		return 0;
+	}
+	if (off >= FABRIC_RXWIN)
+		return 0;	/* beyond the buffer: will come again */
+	if (off) {
+		p->refs++;
+		l->ooo[pkt->seq % FABRIC_RXWIN] = p;
+		l->st.rx_ooo++;
+		ctr_add(c->link_ooo, 1);
+		return 0;
+	}
+	dispatch(f, n, pkt);
+	l->rx_seq++;
+	done++;
+	while ((p = l->ooo[l->rx_seq % FABRIC_RXWIN])) {
+		l->ooo[l->rx_seq % FABRIC_RXWIN] = NULL;
+		dispatch(f, n, &p->pkt);
+		fabric_pkt_put(p);
+		l->rx_seq++;
+		done++;
+	}
+	return done;
+}
+
+/*
+ * Deliver the wire copies that are due, then ack what came in; a second
+ * round takes the answers and acks the first one sent (a SEND completes
+ * in the pass that sent it, as without the link layer).
+ */
 unsigned int fabric_link_deliver(struct fabric *f)
 {
-	unsigned int s, d, done = 0;
-	struct flist batch;
+	unsigned int done = 0, round, n;
 
-	if (!f->pkts_queued)
-		return 0;
+	for (round = 0; round < 2; round++) {
+		n = deliver_round(f);
+		done += n;
+		if (!n)
+			break;
+	}
+	return done;
+}
+
+static unsigned int deliver_round(struct fabric *f)
+{
+	unsigned int s, d, done = 0;
+	__u64 now = fabric_now_ns(), wseq = f->wire_seq;
+
 	for (s = 0; s < f->nr_nodes; s++)
 		for (d = 0; d < f->nr_nodes; d++) {
 			struct fabric_link *l = &f->links[s][d];
 
-			if (flist_empty(&l->queue))
-				continue;
-			/* Take the queue: answers go to other links. */
-			batch = l->queue;
-			batch.next->prev = &batch;
-			batch.prev->next = &batch;
-			flist_init(&l->queue);
-			while (!flist_empty(&batch)) {
-				struct fabric_pkt *p;
+			while (!flist_empty(&l->wire)) {
+				struct fabric_wire *w;
 
-				p = flist_entry(batch.next, struct fabric_pkt,
-						link);
-				flist_del(&p->link);
+				w = flist_entry(l->wire.next,
+						struct fabric_wire, link);
+				/* Not what this pass sends: no loops. */
+				if (w->due > now || w->wseq >= wseq)
+					break;
+				flist_del(&w->link);
 				f->pkts_queued--;
-				rx(f, l, s, d, &p->pkt);
-				free(p);
-				done++;
+				done += rx(f, l, s, d, w->p) + 1;
+				fabric_pkt_put(w->p);
+				free(w);
 			}
 		}
+	for (s = 0; s < f->nr_nodes; s++)
+		for (d = 0; d < f->nr_nodes; d++)
+			if (f->links[s][d].ack_due)
+				send_ack(f, &f->links[s][d], s, d);
 	return done;
+}
+
+/* Mark every ACTIVE import row of @n that names @peer dead. */
+static void revoke_imports(struct fabric_node *n, __u32 peer)
+{
+	struct vmmc_import *row = (struct vmmc_import *)(n->sram +
+							 VMMC_SRAM_IMPORTS);
+	unsigned int i, nr = 0;
+
+	for (i = 0; i < VMMC_MAX_EPS * VMMC_MAX_IMPORTS; i++, row++) {
+		__u32 want = VMMC_IMPORT_ACTIVE;
+
+		if (vmmc_read_once(&row->state) != VMMC_IMPORT_ACTIVE ||
+		    vmmc_read_once(&row->node) != peer)
+			continue;
+		/* Partner: kmod's WRITE_ONCE of state (import, unimport). */
+		if (vmmc_cmpxchg(&row->state, &want, VMMC_IMPORT_DEAD))
+			nr++;
+	}
+	if (nr)
+		ctr_add(n->kstatus->counters.link_imports_revoked, nr);
+	node_log(n, LOG_INFO, "node%u unreachable: %u import(s) revoked",
+		 peer, nr);
+}
+
+/* Fail every operation of @n that waits for @peer. */
+static void fail_ops(struct fabric_node *n, __u32 peer)
+{
+	unsigned int e;
+
+	for (e = 0; e < VMMC_MAX_EPS; e++) {
+		struct fabric_ep *ep = &n->eps[e];
+		struct flist *pos, *next;
+
+		for (pos = ep->ops.next; pos != &ep->ops; pos = next) {
+			struct fabric_op *op = flist_entry(pos,
+							   struct fabric_op,
+							   ep_link);
+
+			next = pos->next;
+			if (op->kind == FOP_SEND && op->dst_node == peer)
+				fabric_send_complete(op, VMMC_ST_NODE_DOWN);
+			else if (op->kind == FOP_PING && op->peer == peer)
+				fabric_op_complete(op, VMMC_ST_NODE_DOWN, 0);
+		}
+	}
+	fabric_kcmd_peer_dead(n, peer);
+}
+
+static void peer_dead(struct fabric *f, struct fabric_link *l,
+		      unsigned int src, unsigned int dst)
+{
+	struct fabric_node *n = &f->nodes[src];
+
+	node_log(n, LOG_INFO, "link to node%u: no progress for %llu ms: peer dead",
+		 dst, (unsigned long long)(f->dead_ns / 1000000));
+	window_clear(f, l);
+	l->dead = true;
+	l->tx_epoch++;
+	l->tx_seq = 0;
+	l->st.deaths++;
+	ctr_add(n->kstatus->counters.link_peer_deaths, 1);
+	if (n->sram) {
+		/* Imports first: whoever sees NODE_DOWN sees them DEAD. */
+		revoke_imports(n, dst);
+		fail_ops(n, dst);
+	}
+}
+
+/* Retransmissions and peer deaths that are due; returns the work done. */
+unsigned int fabric_link_timers(struct fabric *f, __u64 now)
+{
+	unsigned int s, d, done = 0;
+
+	fabric_fault_tick(f, now);
+	if (!f->pkts_unacked)
+		return 0;
+	for (s = 0; s < f->nr_nodes; s++)
+		for (d = 0; d < f->nr_nodes; d++) {
+			struct fabric_link *l = &f->links[s][d];
+			struct vmmc_nic_counters *c;
+			unsigned int re = 0;
+			struct flist *pos;
+
+			if (!l->in_window)
+				continue;
+			if (now - l->progress_ns >= f->dead_ns) {
+				peer_dead(f, l, s, d);
+				done++;
+				continue;
+			}
+			for (pos = l->window.next; pos != &l->window;
+			     pos = pos->next) {
+				struct fabric_pkt *p;
+
+				p = flist_entry(pos, struct fabric_pkt, link);
+				if (p->sacked || now - p->sent_ns < l->rto_ns)
+					continue;
+				transmit(f, l, p, now);
+				re++;
+			}
+			if (!re)
+				continue;
+			c = &f->nodes[s].kstatus->counters;
+			ctr_add(c->link_retrans, re);
+			l->st.retrans += re;
+			l->rto_ns *= 2;
+			if (l->rto_ns > FABRIC_RTO_MAX_NS)
+				l->rto_ns = FABRIC_RTO_MAX_NS;
+			done += re;
+		}
+	return done;
+}
+
+/*
+ * Would a pass deliver something now? *stalled: packets wait on a wire
+ * or for an ack, so the NIC must not sleep for good.
+ */
+bool fabric_link_has_work(struct fabric *f, bool *stalled)
+{
+	__u64 now = fabric_now_ns();
+	unsigned int s, d;
+
+	if (f->pkts_unacked)
+		*stalled = true;
+	if (!f->pkts_queued)
+		return false;
+	*stalled = true;
+	for (s = 0; s < f->nr_nodes; s++)
+		for (d = 0; d < f->nr_nodes; d++) {
+			struct fabric_link *l = &f->links[s][d];
+
+			if (!flist_empty(&l->wire) &&
+			    flist_entry(l->wire.next, struct fabric_wire,
+					link)->due <= now)
+				return true;
+		}
+	return false;
 }

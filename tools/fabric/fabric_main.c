@@ -4,10 +4,13 @@
  *
  * Contract (the guest runner, tools/vm/vmrun, relies on it):
  *   vmmc-fabric --run-dir DIR --node I,SOCKPATH,RAMFILE,RAMBYTES [--node ...]
- *               [-v|-vv] [--log FILE] [--idle-us N]
+ *               [-v|-vv] [--log FILE] [--idle-us N] [--fault SPEC]...
+ *               [--dead-ms N] [--ctl SOCKET] [--seed N]
+ *   vmmc-fabric ctl RUN_DIR|SOCKET REQUEST...   (fabric_fault.c)
  * - Bad arguments: a message on stderr, exit 2. --help: usage, exit 0.
- * - Every node's socket file exists before the first epoll_wait; then
- *   DIR/fabric.pid is written (a readiness marker; removed at exit).
+ * - Every node's socket file and the control socket (DIR/fabric.ctl or
+ *   --ctl) exist before the first epoll_wait; then DIR/fabric.pid is
+ *   written (a readiness marker; removed at exit).
  * - Exit 0 on SIGINT/SIGTERM, and when every node that had a guest has
  *   lost it. Socket files and the pid file are unlinked on exit.
  *
@@ -36,7 +39,10 @@
 #include "fabric.h"
 
 VMMC_LAYOUT_CHECKS;
-static_assert(sizeof(struct vmmc_pkt) == 120, "vmmc_pkt");
+static_assert(sizeof(struct vmmc_pkt) == 136, "vmmc_pkt");
+static_assert(offsetof(struct fabric_pkt, payload) ==
+	      offsetof(struct fabric_pkt, pkt) + sizeof(struct vmmc_pkt),
+	      "the payload follows the header");
 
 #define EXIT_USAGE	2
 
@@ -81,8 +87,23 @@ static void usage(FILE *out)
 		"  --log FILE      append the log to FILE instead of stderr\n"
 		"  --idle-us N     poll this long without work before sleeping\n"
 		"                  (default %d)\n"
-		"  -h, --help      this text\n",
-		FABRIC_MAX_NODES, FABRIC_DEFAULT_IDLE_US);
+		"  --fault SPEC    inject faults (repeatable): TARGET:KEY=VALUE[,...]\n"
+		"                  TARGET: all (links between different nodes),\n"
+		"                  S-D (the link from node S to node D), nodeN\n"
+		"                  link keys: drop, dup, reorder, corrupt, delay\n"
+		"                  (percent of packets), delay-us N (default 2000),\n"
+		"                  down 0|1, down-ms N, clear; node key: dead 0|1\n"
+		"                  e.g. --fault all:drop=5,dup=1,reorder=5,corrupt=1\n"
+		"  --dead-ms N     a peer whose link makes no progress for N ms is\n"
+		"                  dead: its SENDs fail, its imports are revoked\n"
+		"                  (default %d)\n"
+		"  --ctl SOCKET    control socket (default RUN_DIR/fabric.ctl)\n"
+		"  --seed N        fault injection random seed (default 1)\n"
+		"  -h, --help      this text\n"
+		"\n"
+		"ctl requests: fault SPEC..., dead-ms N, show, help (changes at run\n"
+		"time; exit 0 ok, 1 refused, 2 no fabric)\n",
+		FABRIC_MAX_NODES, FABRIC_DEFAULT_IDLE_US, FABRIC_DEFAULT_DEAD_MS);
 }
 
 static int bad_args(const char *fmt, const char *arg)
@@ -174,11 +195,17 @@ static int parse_args(struct fabric *f, int argc, char **argv)
 		{ "node", required_argument, NULL, 'n' },
 		{ "log", required_argument, NULL, 'l' },
 		{ "idle-us", required_argument, NULL, 'i' },
+		{ "fault", required_argument, NULL, 'f' },
+		{ "dead-ms", required_argument, NULL, 'd' },
+		{ "ctl", required_argument, NULL, 'c' },
+		{ "seed", required_argument, NULL, 's' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *log_path = NULL;
+	const char *log_path = NULL, *faults[64];
+	unsigned int nr_faults = 0;
+	char err[256];
 	struct stat st;
 	unsigned int i;
 	__u64 v;
@@ -202,6 +229,28 @@ static int parse_args(struct fabric *f, int argc, char **argv)
 				return bad_args("--idle-us %s: want 0..10000000",
 						optarg);
 			f->idle_ns = v * 1000;
+			break;
+		case 'f':
+			if (nr_faults == 64)
+				return bad_args("%s: too many --fault", optarg);
+			faults[nr_faults++] = optarg;
+			break;
+		case 'd':
+			if (parse_u64(optarg, &v, false) || v < 10 ||
+			    v > 3600000)
+				return bad_args("--dead-ms %s: want 10..3600000",
+						optarg);
+			f->dead_ns = v * 1000000;
+			break;
+		case 'c':
+			free(f->ctl_path);
+			f->ctl_path = strdup(optarg);
+			break;
+		case 's':
+			if (parse_u64(optarg, &v, false))
+				return bad_args("--seed %s: want a number",
+						optarg);
+			f->rnd = v ? v : 1;
 			break;
 		case 'v':
 			f->verbose++;
@@ -228,6 +277,12 @@ static int parse_args(struct fabric *f, int argc, char **argv)
 			return -1;
 		}
 	}
+	for (i = 0; i < nr_faults; i++)
+		if (fabric_fault_parse(f, faults[i], err, sizeof(err))) {
+			fprintf(stderr, "vmmc-fabric: --fault %s: %s\n(see vmmc-fabric --help)\n",
+				faults[i], err);
+			return -1;
+		}
 	if (log_path) {
 		f->log = fopen(log_path, "ae");
 		if (!f->log)
@@ -329,6 +384,11 @@ static int setup(struct fabric *f)
 			 n->sock_path, n->ram_path,
 			 (unsigned long long)n->ram_bytes);
 	}
+	if (fabric_ctl_listen(f) ||
+	    epoll_add(f, f->ctl_fd, FEV_TAG(FEV_CTL, 0, 0))) {
+		fab_log(f, LOG_ERR, "control socket: %s", strerror(errno));
+		return 1;
+	}
 	if (write_pid_file(f))
 		fab_log(f, LOG_ERR, "cannot write %s/fabric.pid", f->run_dir);
 	return 0;
@@ -360,6 +420,9 @@ static void handle_event(struct fabric *f, const struct epoll_event *ev)
 		break;
 	case FEV_DOORBELL:
 		fabric_node_doorbell(&f->nodes[node], FEV_VEC(ev->data.u64));
+		break;
+	case FEV_CTL:
+		fabric_ctl_accept(f);
 		break;
 	}
 }
@@ -445,6 +508,7 @@ static void teardown(struct fabric *f)
 			fabric_ep_drop_ops(&n->eps[e]);
 	}
 	fabric_link_free(f);
+	fabric_ctl_close(f);
 	for (i = 0; i < FABRIC_MAX_NODES; i++) {
 		struct fabric_node *n = &f->nodes[i];
 
@@ -472,6 +536,17 @@ static void teardown(struct fabric *f)
 				 (unsigned long long)s->counters.data_rx,
 				 (unsigned long long)s->counters.rx_rejects,
 				 (unsigned long long)s->counters.kcmds);
+			node_log(n, LOG_V, "link_retrans %llu link_dups %llu link_crc_errors %llu link_ooo %llu link_peer_deaths %llu fault_drops %llu fault_dups %llu fault_corrupts %llu fault_delays %llu acks_tx %llu",
+				 (unsigned long long)s->counters.link_retrans,
+				 (unsigned long long)s->counters.link_dups,
+				 (unsigned long long)s->counters.link_crc_errors,
+				 (unsigned long long)s->counters.link_ooo,
+				 (unsigned long long)s->counters.link_peer_deaths,
+				 (unsigned long long)s->counters.fault_drops,
+				 (unsigned long long)s->counters.fault_dups,
+				 (unsigned long long)s->counters.fault_corrupts,
+				 (unsigned long long)s->counters.fault_delays,
+				 (unsigned long long)n->acks_tx);
 			node_log(n, LOG_V, "ring_errors %llu dropped_ops %llu lost_cqes %llu stale_pkts %llu bad_pkts %llu bad_tables %llu",
 				 (unsigned long long)n->ring_errors,
 				 (unsigned long long)n->dropped_ops,
@@ -507,8 +582,11 @@ static void init(struct fabric *f)
 	unsigned int i, v;
 
 	memset(f, 0, sizeof(*f));
-	f->epfd = f->timer_fd = f->signal_fd = -1;
+	f->epfd = f->timer_fd = f->signal_fd = f->ctl_fd = -1;
 	f->idle_ns = FABRIC_DEFAULT_IDLE_US * 1000ull;
+	f->dead_ns = FABRIC_DEFAULT_DEAD_MS * 1000000ull;
+	f->rnd = 1;
+	f->fault_all.delay_us = 2000;
 	flist_init(&f->timers);
 	fabric_link_init(f);
 	for (i = 0; i < FABRIC_MAX_NODES; i++) {
@@ -529,6 +607,8 @@ int main(int argc, char **argv)
 	struct fabric *f = &fabric;
 	int rc;
 
+	if (argc > 1 && !strcmp(argv[1], "ctl"))
+		return fabric_ctl_client(argc - 2, argv + 2);
 	init(f);
 	if (parse_args(f, argc, argv)) {
 		teardown(f);

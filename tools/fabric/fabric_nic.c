@@ -398,8 +398,8 @@ unsigned int fabric_nic_poll(struct fabric *f)
 		for (e = 0; e < VMMC_MAX_EPS; e++)
 			progress += ep_process(&n->eps[e]);
 	}
-	/* Delivers every DATA packet sent above (see fabric_link.c). */
 	progress += fabric_link_deliver(f);
+	progress += fabric_link_timers(f, fabric_now_ns());
 	for (i = 0; i < f->nr_nodes; i++)
 		progress += fabric_rx_retry(&f->nodes[i]);
 	progress += fabric_timer_run(f, fabric_now_ns());
@@ -414,8 +414,9 @@ static bool ep_has_work(struct fabric_ep *ep, bool *stalled)
 
 	if (!ep->live || vmmc_read_once(&ep->kctx->state) != VMMC_EP_ACTIVE)
 		return false;
-	if (ep->send)	/* bytes to move, or an answer coming */
-		return ep->send->sent < ep->send->len;
+	if (ep->send)	/* bytes to move (room on the link), or an answer */
+		return ep->send->sent < ep->send->len &&
+		       fabric_link_room(n->f, n->id, ep->send->dst_node);
 	/* Partner: ulib's smp_mb() between SQ prod and status.flags. */
 	prod = vmmc_load_acquire(&ep->ksq->prod);
 	if (prod == ep->sq_cons)
@@ -441,7 +442,8 @@ bool fabric_nic_has_work(struct fabric *f, bool *stalled)
 	unsigned int i, e;
 
 	*stalled = false;
-	if (f->pkts_queued || fabric_timer_due_before(f, fabric_now_ns()))
+	if (fabric_link_has_work(f, stalled) ||
+	    fabric_timer_due_before(f, fabric_now_ns()))
 		return true;
 	for (i = 0; i < f->nr_nodes; i++) {
 		struct fabric_node *n = &f->nodes[i];

@@ -3,8 +3,8 @@
  * fabric_rx.c - SEND at the receiving NIC: export checks, the copy into
  * the export's pages, notifications, and answers to the sending NIC
  *
- * Contract, per DATA packet (the link already checked its CRC and that
- * its source pages lie in the source guest's RAM):
+ * Contract, per DATA packet (the link delivers each exactly once, in
+ * order, with its CRC checked and its payload copied in):
  * - A packet whose SEND is no longer in flight at the sender (fenced,
  *   or already completed with an error) is dropped: no byte moves
  *   (stale_pkts).
@@ -19,11 +19,10 @@
  *   address that is not page aligned inside RAM -> REVOKED, logged
  *   (bad_tables). Every export word is re-read for every packet: once
  *   the NIC has acknowledged a revocation, no byte lands.
- * - Accepted: the payload is copied from the source guest's RAM straight
- *   into the export's pages at first_off + dst_offset (one memmove per
- *   page piece; no intermediate buffer); data_rx += len. The parts of it
- *   that fall inside an active redirect of the export's owner go to the
- *   redirect's destination instead (fabric_redir.c).
+ * - Accepted: the packet's payload is copied into the export's pages at
+ *   first_off + dst_offset (one memcpy per page piece); data_rx += len.
+ *   The parts of it that fall inside an active redirect of the export's
+ *   owner go to the redirect's destination instead (fabric_redir.c).
  * - The last packet of a SEND is answered OK once its data is written
  *   and, with NOTIFY, once its NQE {VMMC_NQE_DATA, export_id, src_node,
  *   src_ep, offset = the SEND's dst_offset, len = the SEND's len} is in
@@ -125,34 +124,25 @@ static __u32 data_check(struct fabric_node *n, const struct vmmc_pkt *pkt,
 }
 
 /*
- * The DMA: bytes [poff, poff + len) of @pkt's payload, from the source
- * guest's RAM to the destination pages @dpages (guest-physical, in this
- * node's RAM), starting @doff into dpages[0]; page piece-wise.
+ * The DMA: bytes [poff, poff + len) of @pkt's payload (carried in the
+ * packet, fabric.h) to the destination pages @dpages (guest-physical, in
+ * this node's RAM), starting @doff into dpages[0]; page piece-wise.
  */
 void fabric_pkt_copy(struct fabric_node *n, const struct vmmc_pkt *pkt,
 		     __u32 poff, __u32 len, const __u64 *dpages, __u32 doff)
 {
-	const __u8 *src = n->f->nodes[pkt->src_node].ram;
-	__u32 soff = (pkt->src_off + poff) % VMMC_PAGE_SIZE;
-	__u32 si = (pkt->src_off + poff) / VMMC_PAGE_SIZE, di = 0;
+	const __u8 *src = fabric_pkt_payload(pkt) + poff;
+	__u32 di = 0;
 
 	while (len) {
-		__u32 c = VMMC_PAGE_SIZE - soff;
+		__u32 c = VMMC_PAGE_SIZE - doff;
 
-		if (c > VMMC_PAGE_SIZE - doff)
-			c = VMMC_PAGE_SIZE - doff;
 		if (c > len)
 			c = len;
-		/* memmove: a SEND may copy within one guest's own pages. */
-		memmove(n->ram + dpages[di] + doff,
-			src + pkt->src_pages[si] + soff, c);
+		memcpy(n->ram + dpages[di] + doff, src, c);
 		len -= c;
-		soff += c;
+		src += c;
 		doff += c;
-		if (soff == VMMC_PAGE_SIZE) {
-			si++;
-			soff = 0;
-		}
 		if (doff == VMMC_PAGE_SIZE) {
 			di++;
 			doff = 0;

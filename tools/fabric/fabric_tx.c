@@ -9,7 +9,9 @@
  *   flags other than NOTIFY, or a non-zero field SEND does not use
  *   (dst_node, imm, reserved0, reserved2[]) -> BAD_FLAGS; len outside
  *   1..VMMC_SEND_MAX_LEN -> BAD_LEN; src_off >= 4096 -> BAD_ARG; import
- *   >= VMMC_MAX_IMPORTS or that entry's state != 1 -> BAD_IMPORT;
+ *   >= VMMC_MAX_IMPORTS -> BAD_IMPORT; that entry's state DEAD (the
+ *   link layer gave its node up) -> NODE_DOWN, else not ACTIVE ->
+ *   BAD_IMPORT;
  *   dst_offset + len > import.len -> RANGE; slots src_slot .. src_slot +
  *   ceil((src_off + len) / 4096) - 1 not all below min(ctx.utlb_slots,
  *   VMMC_UTLB_SLOTS) -> BAD_SLOT; import.node >= nr_nodes -> BAD_NODE;
@@ -21,10 +23,11 @@
  *   order. Each pass moves at most FABRIC_SEND_BUDGET bytes of it, in
  *   packets of at most FABRIC_MTU bytes, so a big SEND does not starve
  *   other endpoints or nodes.
- * - Per packet, the UTLB entries it reads are re-read from guest RAM and
- *   checked (table inside RAM and 8-byte aligned, entry = page address |
- *   VMMC_UTLB_VALID, optionally | VMMC_UTLB_WRITE, no other low bit,
- *   page inside RAM); a failure
+ * - Per packet, the payload is copied into the packet (fabric.h says
+ *   why), in the pass that re-read the UTLB entries it reads from guest
+ *   RAM and checked (table inside RAM and 8-byte aligned, entry = page
+ *   address | VMMC_UTLB_VALID, optionally | VMMC_UTLB_WRITE, no other low
+ *   bit, page inside RAM); a failure
  *   completes the SEND with BAD_SLOT. Bytes moved by earlier packets
  *   stay in the destination; packets of it not yet delivered are dropped
  *   by the receiver (they no longer match a SEND in flight).
@@ -72,7 +75,9 @@ static __u32 send_check(struct fabric_ep *ep, const struct vmmc_sqe *sqe,
 	if (sqe->import >= VMMC_MAX_IMPORTS)
 		return VMMC_ST_BAD_IMPORT;
 	memcpy(imp, kimport(ep, sqe->import), sizeof(*imp));
-	if (imp->state != 1)
+	if (imp->state == VMMC_IMPORT_DEAD)
+		return VMMC_ST_NODE_DOWN;
+	if (imp->state != VMMC_IMPORT_ACTIVE)
 		return VMMC_ST_BAD_IMPORT;
 	if (sqe->dst_offset > imp->len || sqe->len > imp->len - sqe->dst_offset)
 		return VMMC_ST_RANGE;
@@ -156,22 +161,39 @@ unsigned int fabric_send_push(struct fabric_ep *ep)
 	struct fabric_op *op = ep->send;
 	struct fabric_node *n = ep->node;
 	unsigned int pkts = 0, moved = 0, i, np;
-	struct vmmc_pkt pkt;
+	struct fabric_pkt *p;
+	struct vmmc_pkt *pkt;
 
-	while (op->sent < op->len && moved < FABRIC_SEND_BUDGET) {
+	while (op->sent < op->len && moved < FABRIC_SEND_BUDGET &&
+	       fabric_link_room(n->f, n->id, op->dst_node)) {
 		__u32 pos = op->src_off + op->sent;
-		__u32 len = op->len - op->sent;
+		__u32 len = op->len - op->sent, soff, done;
 
 		if (len > FABRIC_MTU)
 			len = FABRIC_MTU;
-		memset(&pkt, 0, sizeof(pkt));
-		pkt.src_off = pos % VMMC_PAGE_SIZE;
-		np = (pkt.src_off + len + VMMC_PAGE_SIZE - 1) / VMMC_PAGE_SIZE;
-		for (i = 0; i < np; i++) {
+		p = fabric_pkt_alloc(len);
+		if (!p)
+			break;		/* out of memory: retry next pass */
+		pkt = &p->pkt;
+		soff = pos % VMMC_PAGE_SIZE;
+		np = (soff + len + VMMC_PAGE_SIZE - 1) / VMMC_PAGE_SIZE;
+		for (i = 0, done = 0; i < np; i++) {
+			__u32 c = VMMC_PAGE_SIZE - soff;
+			__u64 page;
+
+			if (c > len - done)
+				c = len - done;
 			if (fabric_utlb_page(ep, op->src_slot +
 					     pos / VMMC_PAGE_SIZE + i, false,
-					     &pkt.src_pages[i]) == 0)
+					     &page) == 0) {
+				/* The one read of the source page (fabric.h). */
+				memcpy(p->payload + done, n->ram + page + soff,
+				       c);
+				done += c;
+				soff = 0;
 				continue;
+			}
+			fabric_pkt_put(p);
 			n->bad_tables++;
 			node_log(n, LOG_V, "ep%u: SEND 0x%llx: UTLB slot %u not translated: BAD_SLOT after %u bytes",
 				 ep->id, (unsigned long long)op->user_data,
@@ -180,23 +202,22 @@ unsigned int fabric_send_push(struct fabric_ep *ep)
 			fabric_send_complete(op, VMMC_ST_BAD_SLOT);
 			return pkts + 1;
 		}
-		pkt.src_node = n->id;
-		pkt.dst_node = op->dst_node;
-		pkt.type = VMMC_PKT_DATA;
-		pkt.src_ep = ep->id;
-		pkt.src_gen = op->gen;
-		pkt.cookie = op->cookie;
-		pkt.len = len;
-		pkt.flags = (op->sent ? 0 : VMMC_PKT_F_FIRST) |
-			    (op->sent + len == op->len ? VMMC_PKT_F_LAST : 0) |
-			    (op->notify ? VMMC_PKT_F_NOTIFY : 0);
-		pkt.export_id = op->export_id;
-		pkt.export_gen = op->export_gen;
-		pkt.dst_offset = op->dst_offset + op->sent;
-		pkt.msg_offset = op->dst_offset;
-		pkt.msg_len = op->len;
-		if (fabric_link_send(n->f, &pkt))
-			break;		/* out of memory: retry next pass */
+		pkt->src_node = n->id;
+		pkt->dst_node = op->dst_node;
+		pkt->type = VMMC_PKT_DATA;
+		pkt->src_ep = ep->id;
+		pkt->src_gen = op->gen;
+		pkt->cookie = op->cookie;
+		pkt->len = len;
+		pkt->flags = (op->sent ? 0 : VMMC_PKT_F_FIRST) |
+			     (op->sent + len == op->len ? VMMC_PKT_F_LAST : 0) |
+			     (op->notify ? VMMC_PKT_F_NOTIFY : 0);
+		pkt->export_id = op->export_id;
+		pkt->export_gen = op->export_gen;
+		pkt->dst_offset = op->dst_offset + op->sent;
+		pkt->msg_offset = op->dst_offset;
+		pkt->msg_len = op->len;
+		fabric_link_queue(n->f, p);
 		op->sent += len;
 		moved += len;
 		pkts++;

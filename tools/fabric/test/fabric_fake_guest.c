@@ -5,6 +5,11 @@
  *
  *   fabric-fake-guest SOCK0 RAM0 SOCK1 RAM1 RAMBYTES FABRIC_PID
  *
+ * With FG_FAULT_CTL=SOCKET in the environment (a fabric started with
+ * faults and --dead-ms 1000), it runs test_fault() instead, with
+ * FG_FAULT_N messages (default 2000); with FG_LATENCY set as well, it
+ * only measures the latency of 64-byte SENDs node0 -> node1 (a diagnostic).
+ *
  * Exit: 0 all passed, 1 a check failed, 2 bad usage. When it returns,
  * both fake guests have disconnected, so the fabric should exit 0.
  */
@@ -22,6 +27,7 @@ int main(int argc, char **argv)
 	struct fg g0, g1;
 	struct vmmc_sqe s;
 	struct fg_ep ep;
+	const char *fault_ctl = getenv("FG_FAULT_CTL");
 	struct fg_env env;
 	int sock, fd, r;
 	__s64 v;
@@ -43,6 +49,20 @@ int main(int argc, char **argv)
 	g1.sock = -1;
 	if (!fg_connect(&g0, env.sock[0], env.ram[0], env.ram_bytes, 0))
 		goto out;
+	if (fault_ctl) {
+		const char *n = getenv("FG_FAULT_N");
+
+		if (!t_check(fg_connect(&g1, env.sock[1], env.ram[1],
+					env.ram_bytes, 1), "node1 connected"))
+			goto out;
+		fg_drv(&g0, VMMC_DRV_UP);
+		fg_drv(&g1, VMMC_DRV_UP);
+		if (getenv("FG_LATENCY"))
+			test_latency(&g0, &g1);
+		else
+			test_fault(&g0, &g1, fault_ctl, n ? atoi(n) : 2000);
+		goto out;
+	}
 	sock = fg_connect_sock(env.sock[0]);
 	r = sock >= 0 ? fg_recv_msg(sock, &v, &fd, 2000) : -1;
 	t_check(r == 0, "second connection to node0 refused (closed, no messages)");

@@ -91,6 +91,37 @@ if [ -n "$WRAP" ]; then
 fi
 [ $fail -ne 0 ] && sed 's/^/    # /' "$RUN/fabric.log"
 
+# --- the reliable link layer under injected faults
+FAULTS="all:drop=5,dup=1,reorder=5,corrupt=1,delay=2"
+DEAD_MS=1000			# above the test's 0.7 s link outage
+[ -n "$WRAP" ] && DEAD_MS=5000	# valgrind is slow
+$WRAP "$FABRIC" --run-dir "$RUN" $NODES --fault "$FAULTS" --dead-ms $DEAD_MS \
+	--seed $$ --log "$RUN/fabric-fault.log" &
+FPID=$!
+wait_for "$RUN/n0.sock" "$RUN/n1.sock" "$RUN/fabric.pid" "$RUN/fabric.ctl"
+check $? "fabric with --fault $FAULTS: sockets and fabric.ctl created"
+"$FABRIC" ctl "$RUN" show | grep -q "^link 0-1 up drop 5.00 dup 1.00 reorder 5.00 corrupt 1.00 delay 2.00"
+check $? "vmmc-fabric ctl RUN_DIR show: the faults given on the command line"
+"$FABRIC" ctl "$RUN" fault 0-1:bogus=1 >/dev/null 2>&1; [ $? -eq 1 ]
+check $? "vmmc-fabric ctl: a bad spec is refused (exit 1)"
+"$FABRIC" ctl "$RUN/nothing" show >/dev/null 2>&1; [ $? -eq 2 ]
+check $? "vmmc-fabric ctl: no fabric there (exit 2)"
+FG_FAULT_CTL=$RUN/fabric.ctl FG_FAULT_N=${FG_FAULT_N:-2000} FG_DEAD_MS=$DEAD_MS \
+	"$GUEST" "$RUN/n0.sock" "$RAM0" "$RUN/n1.sock" "$RAM1" $RAMBYTES $FPID \
+	>"$RUN/fault.tap" 2>&1
+grc=$?
+sed 's/^/    /' "$RUN/fault.tap"
+check $grc "faults: $(grep -c '^ok' "$RUN/fault.tap") passed, $(grep -c '^not ok' "$RUN/fault.tap") failed"
+wait $FPID
+frc=$?
+FPID=
+check $frc "fabric with faults exits 0 (rc $frc)"
+if [ -n "$WRAP" ]; then
+	[ ! -s "$RUN/valgrind.log" ]
+	check $? "valgrind with faults: no errors, no leaks"
+fi
+[ $grc -ne 0 ] && sed 's/^/    # /' "$RUN/fabric-fault.log" | tail -40
+
 # --- signals
 for sig in TERM INT; do
 	$WRAP "$FABRIC" --run-dir "$RUN" $NODES --log "$RUN/fabric-$sig.log" &

@@ -95,9 +95,12 @@ static void bad_fields(struct ts *t)
 	fg_sqe_send(&s, 10, 5, 0, TS_SLOT, 0, 1, false);
 	expect(t, &s, VMMC_ST_BAD_IMPORT, "SEND through an unused import -> BAD_IMPORT");
 	*fg_kimport(&t->s0, 2) = *fg_kimport(&t->s0, 1);
-	fg_kimport(&t->s0, 2)->state = 2;
+	fg_kimport(&t->s0, 2)->state = 3;
 	fg_sqe_send(&s, 11, 2, 0, TS_SLOT, 0, 1, false);
-	expect(t, &s, VMMC_ST_BAD_IMPORT, "SEND through an import with state 2 -> BAD_IMPORT");
+	expect(t, &s, VMMC_ST_BAD_IMPORT, "SEND through an import with state 3 -> BAD_IMPORT");
+	fg_kimport(&t->s0, 2)->state = VMMC_IMPORT_DEAD;
+	fg_sqe_send(&s, 11, 2, 0, TS_SLOT, 0, 1, false);
+	expect(t, &s, VMMC_ST_NODE_DOWN, "SEND through a DEAD import -> NODE_DOWN");
 	fg_sqe_send(&s, 12, 1, TS_ELEN - 99, TS_SLOT, 0, 100, false);
 	expect(t, &s, VMMC_ST_RANGE, "SEND one byte past the import -> RANGE");
 	fg_sqe_send(&s, 13, 1, ~0ull, TS_SLOT, 0, 100, false);
@@ -198,7 +201,7 @@ void test_send_errors(struct ts *t)
 	__u64 se = t->g0->st->counters.send_errors;
 
 	bad_fields(t);
-	t_check(t->g0->st->counters.send_errors == se + 18,
+	t_check(t->g0->st->counters.send_errors == se + 19,
 		"send_errors counted (%llu)",
 		(unsigned long long)(t->g0->st->counters.send_errors - se));
 	bad_slots(t);
