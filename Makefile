@@ -10,6 +10,7 @@
 #   make stress     build + the long forms of the abuse tests (fuzzer, kill -9
 #                   stress, memory pressure; tools/stress/run.sh), e.g.
 #                   make stress FUZZ_SECS=600 STRESS_SECS=600 MEMPRESS_SECS=300
+#                   LINK_MSGS=100000 (the link layer under injected faults)
 #   make lint       checkpatch --strict and sparse on kmod/, gcc and clang
 #                   -Werror on user space
 #   make shell      a shell on a one-node guest with the NIC
@@ -63,7 +64,7 @@ check: all
 
 # durations and sizes of make stress, passed on only when given
 STRESS_VARS := FUZZ_SECS FUZZ_PROCS STRESS_SECS STRESS_PROCS KILL_MS \
-	MEMPRESS_SECS SEED
+	MEMPRESS_SECS LINK_MSGS SEED
 stress: all
 	@env $(foreach v,$(STRESS_VARS),$(if $($(v)),$(v)=$($(v)))) \
 		tools/stress/run.sh
