@@ -23,9 +23,10 @@
  *   From now on, every packet that lands in the export is split at the
  *   redirect's boundaries (fabric_redir_deliver(), called by the data path
  *   for an export whose owner has active redirects): pieces inside the
- *   range go to the destination, translated per packet through the owner's
- *   UTLB (re-read, so a translation sync needs nothing more than the
- *   same-pass rule of fabric_ctrl.c); the rest goes to the export.
+ *   range go to the destination, translated through the owner's UTLB
+ *   when the packet is delivered (re-read by this NIC's one thread, so a
+ *   translation sync it acknowledged earlier is always honoured; the
+ *   payload itself travels in the packet); the rest goes to the export.
  * - Exactness: the redirect keeps the union of what it received as at
  *   most VMMC_REDIR_EXTENTS disjoint extents. A piece that touches no
  *   extent when all are in use is not redirected (it goes to the export,
