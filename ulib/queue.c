@@ -19,14 +19,47 @@
 
 #include "utlb.h"
 
+/*
+ * A descriptor whose memory [addr, addr + len) the library tracks until
+ * its completion is reaped (SEND source, REDIRECT destination): room in
+ * the SQ and the tag table first (a miss is not worth pinning for
+ * -EAGAIN), then the translation and the tag. Fills user_data, src_slot,
+ * src_off and len; the caller fills the rest and submits.
+ */
+int __vmmc_tracked_sqe(struct vmmc_ep *ep, uintptr_t addr, size_t len,
+		       bool write, uint64_t user_data, struct vmmc_sqe **out)
+{
+	struct vmmc_sqe *sqe;
+	uint32_t tag;
+	int id, err;
+
+	if (ep->sq_prod + ep->sq_pending -
+	    vmmc_load_acquire(&ep->ksq->cons) >= ep->sq_entries)
+		return -EAGAIN;
+	if (ep->utlb->tag_free == VMMC_UTLB_NONE)
+		return -EAGAIN;	/* as many in flight as the CQ holds */
+	id = vmmc_utlb_get(ep->utlb, vmmc_utlb_gen(ep), addr, len, write);
+	if (id < 0)
+		return id;
+	err = vmmc_utlb_tag_get(ep->utlb, (uint32_t)id, user_data, &tag);
+	if (err)
+		return err;
+	sqe = vmmc_get_sqe(ep);	/* cannot fail: checked above */
+	sqe->len = (uint32_t)len;
+	sqe->user_data = (uint64_t)ep->send_cookie << 32 | tag;
+	sqe->src_slot = vmmc_utlb_slot(ep->utlb, (uint32_t)id, addr);
+	sqe->src_off = (uint32_t)(addr & (VMMC_PAGE_SIZE - 1));
+	*out = sqe;
+	return 0;
+}
+
 int vmmc_send(struct vmmc_ep *ep, const void *src, size_t len,
 	      uint32_t import_id, uint64_t dst_offset, uint32_t flags,
 	      uint64_t user_data)
 {
 	uintptr_t addr = (uintptr_t)src;
 	struct vmmc_sqe *sqe;
-	uint32_t tag;
-	int id, err;
+	int err;
 
 	if (!ep || !ep->utlb || !src || !len)
 		return -EINVAL;
@@ -35,28 +68,13 @@ int vmmc_send(struct vmmc_ep *ep, const void *src, size_t len,
 	if (flags & ~VMMC_SQF_NOTIFY || import_id >= ep->info.max_imports ||
 	    dst_offset + len < dst_offset || addr + len - 1 < addr)
 		return -EINVAL;
-	/* room in the SQ first: a miss is not worth pinning for -EAGAIN */
-	if (ep->sq_prod + ep->sq_pending -
-	    vmmc_load_acquire(&ep->ksq->cons) >= ep->sq_entries)
-		return -EAGAIN;
-	if (ep->utlb->tag_free == VMMC_UTLB_NONE)
-		return -EAGAIN;	/* as many in flight as the CQ holds */
-
-	id = vmmc_utlb_get(ep->utlb, vmmc_utlb_gen(ep), addr, len, false);
-	if (id < 0)
-		return id;
-	err = vmmc_utlb_tag_get(ep->utlb, (uint32_t)id, user_data, &tag);
+	err = __vmmc_tracked_sqe(ep, addr, len, false, user_data, &sqe);
 	if (err)
 		return err;
-	sqe = vmmc_get_sqe(ep);	/* cannot fail: checked above */
 	sqe->op = VMMC_OP_SEND;
 	sqe->flags = (uint8_t)flags;
-	sqe->len = (uint32_t)len;
-	sqe->user_data = (uint64_t)ep->send_cookie << 32 | tag;
 	sqe->import = import_id;
 	sqe->dst_offset = dst_offset;
-	sqe->src_slot = vmmc_utlb_slot(ep->utlb, (uint32_t)id, addr);
-	sqe->src_off = (uint32_t)(addr & (VMMC_PAGE_SIZE - 1));
 	vmmc_submit(ep);
 	return 0;
 }

@@ -24,8 +24,7 @@ int vmmc_redirect(struct vmmc_ep *ep, unsigned int slot, uint32_t export_id,
 {
 	uintptr_t addr = (uintptr_t)dst;
 	struct vmmc_sqe *sqe;
-	uint32_t tag;
-	int id, err;
+	int err;
 
 	if (!ep || !ep->utlb || !dst || !len)
 		return -EINVAL;
@@ -34,26 +33,12 @@ int vmmc_redirect(struct vmmc_ep *ep, unsigned int slot, uint32_t export_id,
 	if (slot >= VMMC_REDIR_SLOTS || offset + len < offset ||
 	    addr + len - 1 < addr)
 		return -EINVAL;
-	if (ep->sq_prod + ep->sq_pending -
-	    vmmc_load_acquire(&ep->ksq->cons) >= ep->sq_entries)
-		return -EAGAIN;
-	if (ep->utlb->tag_free == VMMC_UTLB_NONE)
-		return -EAGAIN;
-
-	id = vmmc_utlb_get(ep->utlb, vmmc_utlb_gen(ep), addr, len, true);
-	if (id < 0)
-		return id;
-	err = vmmc_utlb_tag_get(ep->utlb, (uint32_t)id, user_data, &tag);
+	err = __vmmc_tracked_sqe(ep, addr, len, true, user_data, &sqe);
 	if (err)
 		return err;
-	sqe = vmmc_get_sqe(ep);	/* cannot fail: checked above */
 	sqe->op = VMMC_OP_REDIRECT;
-	sqe->len = (uint32_t)len;
-	sqe->user_data = (uint64_t)ep->send_cookie << 32 | tag;
 	sqe->import = export_id;
 	sqe->dst_offset = offset;
-	sqe->src_slot = vmmc_utlb_slot(ep->utlb, (uint32_t)id, addr);
-	sqe->src_off = (uint32_t)(addr & (VMMC_PAGE_SIZE - 1));
 	sqe->imm = slot;
 	vmmc_submit(ep);
 	return 0;

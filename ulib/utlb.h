@@ -111,6 +111,9 @@ static inline uint32_t vmmc_utlb_slot(const struct vmmc_utlb *u, uint32_t id,
 int vmmc_utlb_tag_get(struct vmmc_utlb *u, uint32_t range, uint64_t user_data,
 		      uint32_t *tag);
 /* Release tag (from a CQE's low 32 bits): 0 and the caller's user_data. */
+/* queue.c: a tracked SEND or REDIRECT descriptor, half filled. */
+int __vmmc_tracked_sqe(struct vmmc_ep *ep, uintptr_t addr, size_t len,
+		       bool write, uint64_t user_data, struct vmmc_sqe **out);
 /* The caller's user_data behind a busy @tag (not released). */
 int vmmc_utlb_tag_peek(const struct vmmc_utlb *u, uint32_t tag,
 		       uint64_t *user_data);

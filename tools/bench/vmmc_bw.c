@@ -39,6 +39,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench.h"
 #include "vmmc.h"
 
 #define MAXSZ		(1u << 20)
@@ -139,20 +140,6 @@ static void post(struct vmmc_ep *ep, const void *src, size_t len, uint32_t imp,
 		die("vmmc_send", err);
 }
 
-static int cmp_double(const void *x, const void *y)
-{
-	double a = *(const double *)x, b = *(const double *)y;
-
-	return a < b ? -1 : a > b;
-}
-
-/* the median of @n samples (sorts them) */
-static double median(double *v, int n)
-{
-	qsort(v, n, sizeof(*v), cmp_double);
-	return n & 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
 static double rtt[1000];	/* one sample per round trip */
 
 /*
@@ -180,7 +167,7 @@ static double vmmc_lat(struct vmmc_ep *a, uint32_t imp_a, struct vmmc_ep *b,
 		if (i >= 0)
 			rtt[i] = now_us() - t0;
 	}
-	return median(rtt, count) / 2;
+	return bench_median(rtt, count) / 2;
 }
 
 /* stream @count SENDs with WINDOW outstanding: MB/s */
@@ -433,7 +420,7 @@ int main(int argc, char **argv)
 			if (i >= 0)
 				rtt[i] = now_us() - t0;
 		}
-		lat[2][k] = median(rtt, n) / 2;
+		lat[2][k] = bench_median(rtt, n) / 2;
 		rpc_done(fd);
 
 		n = bw_count(s);
@@ -451,7 +438,7 @@ int main(int argc, char **argv)
 			nodelay(fd, 1);
 		}
 		for (t = 0; t < 3; t++)
-			bw[t][k] = median(trial[t], TRIALS);
+			bw[t][k] = bench_median(trial[t], TRIALS);
 	}
 	rpc(fd, OP_BYE, 0, 0, 0);
 	close(fd);

@@ -31,6 +31,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench.h"
 #include "vmmc.h"
 
 #define NR_POL		3
@@ -39,27 +40,6 @@
 
 /* delays as multiples of C, in quarters */
 static const unsigned int delay_q[MAX_DELAYS] = { 0, 1, 2, 4, 8, 16, 40, 80 };
-
-static double now_ns(clockid_t clk)
-{
-	struct timespec ts;
-
-	clock_gettime(clk, &ts);
-	return ts.tv_sec * 1e9 + ts.tv_nsec;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static double median(double *v, int n)
-{
-	qsort(v, n, sizeof(*v), cmp_double);
-	return n ? v[n / 2] : 0;
-}
 
 struct cell {
 	double *lat;		/* ns, one per event */
@@ -78,7 +58,7 @@ static int run_batch(struct vmmc_ep *ep, uint32_t delay_us, int n,
 	int i, err;
 
 	vmmc_wait_stats(ep, &s0);
-	cpu0 = now_ns(CLOCK_PROCESS_CPUTIME_ID);
+	cpu0 = bench_ns(CLOCK_PROCESS_CPUTIME_ID);
 	for (i = 0; i < n; i++) {
 		struct vmmc_sqe *sqe = vmmc_get_sqe(ep);
 		struct vmmc_cqe cqe;
@@ -87,10 +67,10 @@ static int run_batch(struct vmmc_ep *ep, uint32_t delay_us, int n,
 		if (!sqe)
 			return -EBUSY;
 		vmmc_prep_nop(sqe, (uint64_t)i, delay_us);
-		t0 = now_ns(CLOCK_MONOTONIC);
+		t0 = bench_ns(CLOCK_MONOTONIC);
 		vmmc_submit(ep);
 		err = vmmc_wait_cqe(ep, &cqe, 10000);
-		t1 = now_ns(CLOCK_MONOTONIC);
+		t1 = bench_ns(CLOCK_MONOTONIC);
 		if (err)
 			return err;
 		if (cqe.status != VMMC_ST_OK || cqe.user_data != (uint64_t)i) {
@@ -101,7 +81,7 @@ static int run_batch(struct vmmc_ep *ep, uint32_t delay_us, int n,
 		}
 		c->lat[c->nlat++] = t1 - t0 - delay_us * 1e3;
 	}
-	cpu1 = now_ns(CLOCK_PROCESS_CPUTIME_ID);
+	cpu1 = bench_ns(CLOCK_PROCESS_CPUTIME_ID);
 	vmmc_wait_stats(ep, &s1);
 	c->cpu[batch] = (cpu1 - cpu0) / n;
 	c->blocks += s1.blocks - s0.blocks;
@@ -161,10 +141,10 @@ int main(int argc, char **argv)
 		cost_ns = ws.spin_ns;
 
 	/* is clock_gettime a system call here (TCG: maybe no vDSO clock)? */
-	t_clock = now_ns(CLOCK_MONOTONIC);
+	t_clock = bench_ns(CLOCK_MONOTONIC);
 	for (d = 0; d < 1000; d++)
-		now_ns(CLOCK_MONOTONIC);
-	t_clock = (now_ns(CLOCK_MONOTONIC) - t_clock) / 1000;
+		bench_ns(CLOCK_MONOTONIC);
+	t_clock = (bench_ns(CLOCK_MONOTONIC) - t_clock) / 1000;
 
 	printf("== vmmc_notify: %d events per delay and policy, %d batches, interleaved\n",
 	       count, BATCHES);
@@ -218,8 +198,8 @@ int main(int argc, char **argv)
 		for (p = 0; p < NR_POL; p++) {
 			struct cell *c = &cells[d][p];
 
-			c->lat_med = median(c->lat, c->nlat);
-			c->cpu_med = median(c->cpu, BATCHES);
+			c->lat_med = bench_median(c->lat, c->nlat);
+			c->cpu_med = bench_median(c->cpu, BATCHES);
 			c->cost = c->lat_med + c->cpu_med;
 		}
 		best = cells[d][VMMC_WAIT_POLL].cost;

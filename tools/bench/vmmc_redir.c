@@ -34,6 +34,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench.h"
 #include "vmmc.h"
 
 #define MAX_LEN		(4u << 20)
@@ -42,31 +43,10 @@
 static const size_t sizes[NSIZES] = { 64, 1024, 4096, 16384, 65536,
 				      262144, 1u << 20, 2u << 20, 4u << 20 };
 
-static double now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e9 + ts.tv_nsec;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static double median(double *v, int n)
-{
-	qsort(v, n, sizeof(*v), cmp_double);
-	return n ? v[n / 2] : 0;
-}
-
 /* Spin for the next CQE of @ep; -1 after ~10 s. */
 static int spin_cqe(struct vmmc_ep *ep, struct vmmc_cqe *out)
 {
-	double t0 = now_ns();
+	double t0 = bench_ns(CLOCK_MONOTONIC);
 	unsigned long k;
 
 	for (k = 0;; k++) {
@@ -77,14 +57,14 @@ static int spin_cqe(struct vmmc_ep *ep, struct vmmc_cqe *out)
 			vmmc_cqe_seen(ep);
 			return 0;
 		}
-		if (!(k & 0xffff) && now_ns() - t0 > 10e9)
+		if (!(k & 0xffff) && bench_ns(CLOCK_MONOTONIC) - t0 > 10e9)
 			return -1;
 	}
 }
 
 static int spin_nqe(struct vmmc_ep *ep, struct vmmc_nqe *out)
 {
-	double t0 = now_ns();
+	double t0 = bench_ns(CLOCK_MONOTONIC);
 	unsigned long k;
 
 	for (k = 0;; k++) {
@@ -95,7 +75,7 @@ static int spin_nqe(struct vmmc_ep *ep, struct vmmc_nqe *out)
 			vmmc_nqe_seen(ep);
 			return 0;
 		}
-		if (!(k & 0xffff) && now_ns() - t0 > 10e9)
+		if (!(k & 0xffff) && bench_ns(CLOCK_MONOTONIC) - t0 > 10e9)
 			return -1;
 	}
 }
@@ -122,14 +102,14 @@ static double one_copy(struct ctx *c, size_t len, double *copy_ns)
 	struct vmmc_nqe nqe;
 	double t0, t1, t2;
 
-	t0 = now_ns();
+	t0 = bench_ns(CLOCK_MONOTONIC);
 	if (vmmc_send(&c->tx, c->src, len, c->import_id, 0, VMMC_SQF_NOTIFY, 1))
 		return -1;
 	if (spin_nqe(&c->rx, &nqe) || nqe.len != len)
 		return -1;
-	t1 = now_ns();
+	t1 = bench_ns(CLOCK_MONOTONIC);
 	memcpy(c->u, c->e, len);
-	t2 = now_ns();
+	t2 = bench_ns(CLOCK_MONOTONIC);
 	if (spin_cqe(&c->tx, &cqe) || cqe.status != VMMC_ST_OK)
 		return -1;
 	*copy_ns = t2 - t1;
@@ -143,7 +123,7 @@ static double one_redir(struct ctx *c, size_t len)
 	struct vmmc_cqe cqe, scqe;
 	double t0, t1;
 
-	t0 = now_ns();
+	t0 = bench_ns(CLOCK_MONOTONIC);
 	if (vmmc_redirect(&c->rx, 0, c->export_id, 0, c->u, len, 2))
 		return -1;
 	if (vmmc_send(&c->tx, c->src, len, c->import_id, 0, 0, 1))
@@ -166,7 +146,7 @@ static double one_redir(struct ctx *c, size_t len)
 		   cqe.imm != len) {
 		return -1;
 	}
-	t1 = now_ns();
+	t1 = bench_ns(CLOCK_MONOTONIC);
 	return t1 - t0;
 }
 
@@ -242,8 +222,8 @@ int main(int argc, char **argv)
 			}
 		}
 		{
-			double mc = median(tc, count), mm = median(tm, count);
-			double mr = median(tr, count);
+			double mc = bench_median(tc, count), mm = bench_median(tm, count);
+			double mr = bench_median(tr, count);
 
 			printf("%10zu %12.1f %12.1f %12.1f %9.2fx\n", sz, mc / 1e3,
 			       mm / 1e3, mr / 1e3, mc / mr);

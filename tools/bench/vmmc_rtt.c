@@ -28,6 +28,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench.h"
 #include "vmmc.h"
 
 static double now_us(void)
@@ -36,13 +37,6 @@ static double now_us(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
 }
 
 struct stats {
@@ -55,7 +49,7 @@ static struct stats summarize(double *v, int n)
 	double sum = 0;
 	int i;
 
-	qsort(v, n, sizeof(*v), cmp_double);
+	qsort(v, n, sizeof(*v), bench_cmp_double);
 	for (i = 0; i < n; i++)
 		sum += v[i];
 	s.min = v[0];

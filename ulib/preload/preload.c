@@ -822,6 +822,19 @@ static bool vp_any_vmmc(const struct pollfd *fds, nfds_t n)
 	return false;
 }
 
+/* The next wait of a call with @timeout ms that ends at @end. */
+static int vp_slice(int timeout, long end)
+{
+	long left;
+
+	if (timeout == 0)
+		return 0;
+	if (timeout < 0)
+		return VP_SLICE_MS;
+	left = end - vp_now_ms();
+	return left <= 0 ? 0 : left < VP_SLICE_MS ? (int)left : VP_SLICE_MS;
+}
+
 /* vmmc_sock_poll in slices, so that other threads get the lock. */
 static int vp_poll(struct pollfd *fds, nfds_t n, int timeout)
 {
@@ -829,18 +842,11 @@ static int vp_poll(struct pollfd *fds, nfds_t n, int timeout)
 	int r, slice;
 
 	for (;;) {
-		slice = VP_SLICE_MS;
-		if (timeout == 0)
-			slice = 0;
-		else if (timeout > 0) {
-			long left = end - vp_now_ms();
-
-			slice = left <= 0 ? 0 : left < slice ? (int)left : slice;
-		}
+		slice = vp_slice(timeout, end);
 		vp_enter();
 		r = vmmc_sock_poll(fds, n, slice);
 		vp_leave();
-		if (r != 0 || slice == 0 || (timeout > 0 && vp_now_ms() >= end))
+		if (r != 0 || slice == 0)
 			return vp_ret(r);
 	}
 }
@@ -994,18 +1000,11 @@ static int vp_epoll_wait(int epfd, struct epoll_event *evs, int max, int timeout
 	int r, slice;
 
 	for (;;) {
-		slice = VP_SLICE_MS;
-		if (timeout == 0)
-			slice = 0;
-		else if (timeout > 0) {
-			long left = end - vp_now_ms();
-
-			slice = left <= 0 ? 0 : left < slice ? (int)left : slice;
-		}
+		slice = vp_slice(timeout, end);
 		vp_enter();
 		r = vmmc_sock_epoll_wait(epfd, evs, max, slice);
 		vp_leave();
-		if (r != 0 || slice == 0 || (timeout > 0 && vp_now_ms() >= end))
+		if (r != 0 || slice == 0)
 			return vp_ret(r);
 	}
 }
