@@ -38,6 +38,7 @@
 
 #include "kselftest_harness.h"
 #include "vmmc_test.h"
+#include "vmmc_cluster_ctl.h"
 
 #define CTL		"build/tools/vmmc_ctl/vmmc_ctl"
 #define KiB		(1UL << 10)
@@ -45,14 +46,8 @@
 #define EXP_LEN		(2 * MiB + 4099)
 #define MAP_LEN		(4 * MiB)
 #define FILL		0x5a
-#define PEER		"10.77.0.2"	/* node 1 */
 #define FAULTS		"all:drop=5,dup=1,reorder=5,delay=2,corrupt=1"
 #define DEAD_MS		4000		/* the fabric's default --dead-ms */
-
-struct msg {
-	uint32_t op, a;
-	uint64_t b, c;
-};
 
 static double now_ms(void)
 {
@@ -97,54 +92,6 @@ static int host_ctl(const char *req)
 		usleep(20000);
 	}
 	return rc;
-}
-
-static int ctl_accept(int port)
-{
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port) };
-	struct pollfd p = { .events = POLLIN };
-	int one = 1, fd;
-
-	p.fd = socket(AF_INET, SOCK_STREAM, 0);
-	setsockopt(p.fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind(p.fd, (struct sockaddr *)&sa, sizeof(sa)) || listen(p.fd, 1) ||
-	    poll(&p, 1, 300000) != 1)
-		return -1;
-	fd = accept(p.fd, NULL, NULL);
-	close(p.fd);
-	return fd;
-}
-
-static int ctl_connect(int port)
-{
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port) };
-	int fd, tries;
-
-	inet_pton(AF_INET, PEER, &sa.sin_addr);
-	for (tries = 0; tries < 1500; tries++) {
-		fd = socket(AF_INET, SOCK_STREAM, 0);
-		if (!connect(fd, (struct sockaddr *)&sa, sizeof(sa)))
-			return fd;
-		close(fd);
-		usleep(200000);
-	}
-	return -1;
-}
-
-static int put(int fd, uint32_t op, uint32_t a, uint64_t b, uint64_t c)
-{
-	struct msg m = { op, a, b, c };
-
-	return write(fd, &m, sizeof(m)) == sizeof(m) ? 0 : -1;
-}
-
-static int get(int fd, struct msg *m, int ms)
-{
-	struct pollfd p = { .fd = fd, .events = POLLIN };
-
-	if (poll(&p, 1, ms) != 1)
-		return 0;
-	return recv(fd, m, sizeof(*m), MSG_WAITALL) == sizeof(*m) ? 1 : -1;
 }
 
 static void plan(uint64_t *s, uint32_t i, size_t *len, uint64_t *doff,

@@ -30,68 +30,12 @@
 
 #include "kselftest_harness.h"
 #include "vmmc_test.h"
+#include "vmmc_cluster_ctl.h"
 
 #define CTL		"build/tools/vmmc_ctl/vmmc_ctl"
 #define MiB		(1UL << 20)
 #define EXP_LEN		(4 * MiB + 4099)
 #define FILL		0xa5
-#define PEER		"10.77.0.2"	/* node 1 */
-
-struct msg {
-	uint32_t op, a;
-	uint64_t b, c;
-};
-
-/* node 1: accept one connection on @port (bounded wait) */
-static int ctl_accept(int port)
-{
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port) };
-	struct pollfd p = { .events = POLLIN };
-	int one = 1, fd;
-
-	p.fd = socket(AF_INET, SOCK_STREAM, 0);
-	setsockopt(p.fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind(p.fd, (struct sockaddr *)&sa, sizeof(sa)) || listen(p.fd, 1) ||
-	    poll(&p, 1, 300000) != 1)
-		return -1;
-	fd = accept(p.fd, NULL, NULL);
-	close(p.fd);
-	return fd;
-}
-
-/* node 0: connect to node 1, retrying while it gets there */
-static int ctl_connect(int port)
-{
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port) };
-	int fd, tries;
-
-	inet_pton(AF_INET, PEER, &sa.sin_addr);
-	for (tries = 0; tries < 1500; tries++) {
-		fd = socket(AF_INET, SOCK_STREAM, 0);
-		if (!connect(fd, (struct sockaddr *)&sa, sizeof(sa)))
-			return fd;
-		close(fd);
-		usleep(200000);
-	}
-	return -1;
-}
-
-static int put(int fd, uint32_t op, uint32_t a, uint64_t b, uint64_t c)
-{
-	struct msg m = { op, a, b, c };
-
-	return write(fd, &m, sizeof(m)) == sizeof(m) ? 0 : -1;
-}
-
-/* The next message within @ms (0 for none waiting): 1, 0 or -1. */
-static int get(int fd, struct msg *m, int ms)
-{
-	struct pollfd p = { .fd = fd, .events = POLLIN };
-
-	if (poll(&p, 1, ms) != 1)
-		return 0;
-	return read(fd, m, sizeof(*m)) == sizeof(*m) ? 1 : -1;
-}
 
 /* What message @i of the run is: the same stream on both nodes. */
 static void plan(uint64_t *s, size_t *len, uint64_t *doff, size_t *soff)
