@@ -321,8 +321,9 @@ void vmmc_wait_setup(struct vmmc_ep *ep)
  * without work) rather than the steady state of events that far apart.
  * C is the crossing, interpolated between the two grid points around it
  * (K at the ends if it never crosses). The short delays are also waited
- * for by POLL: if polling costs as much as blocking at most of them, C is
- * VMMC_SPIN_MIN_NS (see below). K is measured with the costs the
+ * for by POLL: if polling costs as much as blocking at most of them, the
+ * host is too loaded to measure and nothing is stored (see below). K is
+ * measured with the costs the
  * waiter really pays, which the driver's probe (a kernel thread on the
  * control vector) cannot see.
  * It takes about MEASURE_ROUNDS x MEASURE_BURST x (8 ms + 8 K), 0.1-0.2 s
@@ -470,17 +471,17 @@ static int spin_crossing(struct vmmc_ep *ep, uint64_t *out)
 	if (2 * starved > MEASURE_SHORT) {
 		/*
 		 * Polling costs at least as much as blocking even at most of
-		 * the short delays: the offline choice is to block at every
-		 * delay, and so is ours. This happens when spinning delays
-		 * the event itself: the NIC (a host thread under QEMU) shares
-		 * the host CPUs with this spinning vCPU, and on a loaded host
-		 * it is starved.
+		 * the short delays. This happens when spinning delays the
+		 * event itself: the NIC (a host thread under QEMU) shares the
+		 * host CPUs with this spinning vCPU, and the host is loaded
+		 * right now. That is a passing state, not the system's cost
+		 * of blocking, and the limit is stored for good: store
+		 * nothing; the driver's estimate stays and a later open
+		 * measures again.
 		 */
 		if (debug)
-			fprintf(stderr, "libvmmc: spin limit: polling costs more than blocking here: spin %u ns\n",
-				VMMC_SPIN_MIN_NS);
-		*out = VMMC_SPIN_MIN_NS;
-		return 0;
+			fprintf(stderr, "libvmmc: spin limit: polling costs as much as blocking now (a loaded host): not stored, measured again later\n");
+		return -EAGAIN;
 	}
 	if (k[0] <= d[0]) {		/* blocking is cheap everywhere */
 		*out = clamp_spin(k[0]);
