@@ -32,27 +32,37 @@ int vmmc_sock_is_sock(int fd)
 	return fd >= 0 && fd < vs.nbyfd && vs.byfd[fd];
 }
 
+/* Make vs.byfd[] hold index @fd: 0 or -ENOMEM. */
+static int vs_byfd_room(int fd)
+{
+	struct vs_sock **t;
+	int n;
+
+	if (fd < vs.nbyfd)
+		return 0;
+	n = vs.nbyfd ? vs.nbyfd : 64;
+	while (n <= fd)
+		n *= 2;
+	t = realloc(vs.byfd, (size_t)n * sizeof(*t));
+	if (!t)
+		return -ENOMEM;
+	memset(t + vs.nbyfd, 0, (size_t)(n - vs.nbyfd) * sizeof(*t));
+	vs.byfd = t;
+	vs.nbyfd = n;
+	return 0;
+}
+
 /* Give @s a user-visible fd: an eventfd the library owns. */
 static int vs_attach_fd(struct vs_sock *s, int cloexec)
 {
-	struct vs_sock **t;
-	int fd, n;
+	int fd;
 
 	fd = eventfd(0, EFD_NONBLOCK | (cloexec ? EFD_CLOEXEC : 0));
 	if (fd < 0)
 		return -errno;
-	if (fd >= vs.nbyfd) {
-		n = vs.nbyfd ? vs.nbyfd : 64;
-		while (n <= fd)
-			n *= 2;
-		t = realloc(vs.byfd, (size_t)n * sizeof(*t));
-		if (!t) {
-			close(fd);
-			return -ENOMEM;
-		}
-		memset(t + vs.nbyfd, 0, (size_t)(n - vs.nbyfd) * sizeof(*t));
-		vs.byfd = t;
-		vs.nbyfd = n;
+	if (vs_byfd_room(fd)) {
+		close(fd);
+		return -ENOMEM;
 	}
 	vs.byfd[fd] = s;
 	s->fd = fd;
@@ -394,8 +404,8 @@ int vmmc_sock_close(int fd)
 
 int vmmc_sock_move(int fd, int newfd)
 {
-	struct vs_sock *s, **t;
-	int err, flags, n;
+	struct vs_sock *s;
+	int err, flags;
 
 	s = vs_lookup(fd, &err);
 	if (!s)
@@ -404,17 +414,8 @@ int vmmc_sock_move(int fd, int newfd)
 		return -EINVAL;
 	if (newfd < vs.nbyfd && vs.byfd[newfd])
 		return -EBUSY;
-	if (newfd >= vs.nbyfd) {
-		n = vs.nbyfd ? vs.nbyfd : 64;
-		while (n <= newfd)
-			n *= 2;
-		t = realloc(vs.byfd, (size_t)n * sizeof(*t));
-		if (!t)
-			return -ENOMEM;
-		memset(t + vs.nbyfd, 0, (size_t)(n - vs.nbyfd) * sizeof(*t));
-		vs.byfd = t;
-		vs.nbyfd = n;
-	}
+	if (vs_byfd_room(newfd))
+		return -ENOMEM;
 	flags = fcntl(fd, F_GETFD);
 	if (flags < 0 ||
 	    dup3(fd, newfd, (flags & FD_CLOEXEC) ? O_CLOEXEC : 0) < 0)

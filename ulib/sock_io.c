@@ -263,20 +263,28 @@ ssize_t vmmc_sock_recv(int fd, void *buf, size_t len, int flags)
 	return vs_recvv(s, &v, 1, len, flags);
 }
 
-ssize_t vmmc_sock_sendmsg(int fd, const struct msghdr *msg, int flags)
+/* sendmsg/recvmsg: the socket and the byte count of @msg, or -errno. */
+static ssize_t vs_msg_check(int fd, const struct msghdr *msg,
+			    struct vs_sock **s)
 {
-	struct vs_sock *s;
-	ssize_t total;
 	int err;
 
-	s = vs_lookup(fd, &err);
-	if (!s)
+	*s = vs_lookup(fd, &err);
+	if (!*s)
 		return err;
 	if (!msg)
 		return -EFAULT;
 	if (msg->msg_iovlen > IOV_MAX)
 		return -EMSGSIZE;
-	total = vs_iov_len(msg->msg_iov, (int)msg->msg_iovlen);
+	return vs_iov_len(msg->msg_iov, (int)msg->msg_iovlen);
+}
+
+ssize_t vmmc_sock_sendmsg(int fd, const struct msghdr *msg, int flags)
+{
+	struct vs_sock *s;
+	ssize_t total;
+
+	total = vs_msg_check(fd, msg, &s);
 	if (total < 0)
 		return total;
 	/* a stream socket ignores msg_name when connected (as TCP does) */
@@ -290,16 +298,8 @@ ssize_t vmmc_sock_recvmsg(int fd, struct msghdr *msg, int flags)
 {
 	struct vs_sock *s;
 	ssize_t total;
-	int err;
 
-	s = vs_lookup(fd, &err);
-	if (!s)
-		return err;
-	if (!msg)
-		return -EFAULT;
-	if (msg->msg_iovlen > IOV_MAX)
-		return -EMSGSIZE;
-	total = vs_iov_len(msg->msg_iov, (int)msg->msg_iovlen);
+	total = vs_msg_check(fd, msg, &s);
 	if (total < 0)
 		return total;
 	msg->msg_namelen = 0;
