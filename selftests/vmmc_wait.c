@@ -144,8 +144,9 @@ TEST_F(wt, competitive_long_spin_catches_event)
 	long long irq0 = vmmc_proc_irqs("vmmc-event");
 	struct vmmc_wait_stats s;
 
-	/* a 500 ms spin: a 1 ms event always arrives within it */
-	ASSERT_EQ(0, vmmc_set_wait_policy(&self->ep, VMMC_WAIT_COMPETITIVE,
+	/* a fixed 500 ms spin: a 1 ms event always arrives within it */
+	ASSERT_EQ(0, vmmc_set_wait_policy(&self->ep,
+					  VMMC_WAIT_COMPETITIVE_FIXED,
 					  500000000));
 	ASSERT_EQ(0, events(&self->ep, EVENTS, 1000));
 	vmmc_wait_stats(&self->ep, &s);
@@ -175,6 +176,58 @@ TEST_F(wt, competitive_short_spin_blocks)
 	irqs = vmmc_ctl_stat(CTL, "irq_event") - irq0;
 	EXPECT_GE(blocks, EVENTS / 2);
 	EXPECT_GE(irqs, blocks);
+}
+
+/*
+ * The default competitive policy spins for a random time t in [0, C] with
+ * density e^(t/C) / (C (e - 1)), so an event C/2 away is caught by the
+ * spin with probability 1 - (e^0.5 - 1) / (e - 1) = 0.62, and one C/10
+ * away with 0.94. With C = 10 ms (delays of 5 ms and 1 ms: far above the
+ * NIC's and the clock's jitter) and 120 events each, the hit counts must
+ * fall within about 4 standard deviations of those (a fixed spin catches
+ * every one, a spin of 0 none); every miss blocked, was woken
+ * by its event and lost nothing.
+ */
+TEST_F(wt, competitive_spin_is_randomized)
+{
+	enum { N = 120, C_US = 10000 };
+	struct vmmc_wait_stats s0, s1;
+	uint64_t hits;
+
+	ASSERT_EQ(0, vmmc_set_wait_policy(&self->ep, VMMC_WAIT_COMPETITIVE,
+					  C_US * 1000));
+	vmmc_wait_stats(&self->ep, &s0);
+	ASSERT_EQ(0, events(&self->ep, N, C_US / 2));
+	vmmc_wait_stats(&self->ep, &s1);
+	hits = s1.spin_hits - s0.spin_hits;
+	TH_LOG("C/2: %llu of %d caught by the spin (expected 0.62)",
+	       (unsigned long long)hits, N);
+	EXPECT_GE(hits, (uint64_t)(N * 0.45));
+	EXPECT_LE(hits, (uint64_t)(N * 0.80));
+	EXPECT_EQ(N - hits, s1.block_wakeups_with_event -
+			    s0.block_wakeups_with_event);
+	EXPECT_EQ(s0.block_timeouts, s1.block_timeouts);
+
+	vmmc_wait_stats(&self->ep, &s0);
+	ASSERT_EQ(0, events(&self->ep, N, C_US / 10));
+	vmmc_wait_stats(&self->ep, &s1);
+	hits = s1.spin_hits - s0.spin_hits;
+	TH_LOG("C/10: %llu of %d caught by the spin (expected 0.94)",
+	       (unsigned long long)hits, N);
+	EXPECT_GE(hits, (uint64_t)(N * 0.85));
+	EXPECT_LT(hits, (uint64_t)N);	/* 0.94^120: never all */
+	EXPECT_EQ(N - hits, s1.block_wakeups_with_event -
+			    s0.block_wakeups_with_event);
+
+	/* the fixed spin catches every one at C/10 */
+	ASSERT_EQ(0, vmmc_set_wait_policy(&self->ep,
+					  VMMC_WAIT_COMPETITIVE_FIXED,
+					  C_US * 1000));
+	vmmc_wait_stats(&self->ep, &s0);
+	ASSERT_EQ(0, events(&self->ep, 20, C_US / 10));
+	vmmc_wait_stats(&self->ep, &s1);
+	EXPECT_EQ(20, s1.spin_hits - s0.spin_hits);
+	EXPECT_EQ(s0.blocks, s1.blocks);
 }
 
 TEST_F(wt, block_times_out)

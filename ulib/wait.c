@@ -172,6 +172,60 @@ static bool spin_for(struct vmmc_ep *ep, unsigned int mask, take_fn take,
 	return false;
 }
 
+/*
+ * The randomized spin (VMMC_WAIT_COMPETITIVE). A fixed spin of C = B,
+ * the cost of blocking, costs C + B = 2B for every event later than C,
+ * where the better policy (blocking) costs B: the ratio is exactly 2 at
+ * every such delay, so a measurement of it is a coin toss around the
+ * bound. Karlin, Manasse, McGeoch and Owicki (SOSP 1991) spin instead for
+ * a random T in [0, C] with density e^(t/C) / (C (e - 1)); the expected
+ * cost is then e/(e-1) ~ 1.58 times the better of polling and blocking at
+ * every delay, which leaves the 2x bound real margin for what a
+ * measurement of B misses. T = C ln(1 + u (e - 1)), u uniform in [0, 1);
+ * its mean is C / (e - 1) ~ 0.58 C.
+ *
+ * u comes from a per-thread xorshift64* generator (no lock, no system
+ * call: a thread's state is seeded from its address and the clock).
+ */
+static _Thread_local uint64_t spin_rng;
+
+static uint64_t rng_next(void)
+{
+	uint64_t x = spin_rng;
+
+	if (!x)
+		x = (now_ns() ^ (uint64_t)(uintptr_t)&spin_rng) |
+		    0x9e3779b97f4a7c15ULL;
+	x ^= x >> 12;
+	x ^= x << 25;
+	x ^= x >> 27;
+	spin_rng = x;
+	return x * 0x2545f4914f6cdd1dULL;
+}
+
+/* ln(x) for 1 <= x <= e: 2 atanh((x - 1) / (x + 1)), |z| < 0.47 */
+static double ln_1e(double x)
+{
+	double z = (x - 1) / (x + 1), z2 = z * z, term = z, sum = 0;
+	int k;
+
+	for (k = 1; k < 40; k += 2) {
+		sum += term / k;
+		term *= z2;
+	}
+	return 2 * sum;
+}
+
+#define E_MINUS_1	1.718281828459045
+
+/* A spin time for limit @c_ns, drawn as above. */
+static uint64_t random_spin(uint64_t c_ns)
+{
+	double u = (double)(rng_next() >> 11) / 9007199254740992.0;
+
+	return (uint64_t)((double)c_ns * ln_1e(1 + u * E_MINUS_1));
+}
+
 static int kernel_wait(struct vmmc_ep *ep, uint32_t timeout_ms)
 {
 	struct vmmc_wait w = { .timeout_ms = timeout_ms };
@@ -204,6 +258,11 @@ static int wait_rings(struct vmmc_ep *ep, unsigned int mask, take_fn take,
 				return -ETIMEDOUT;
 			continue;
 		case VMMC_WAIT_COMPETITIVE:
+			if (spin_for(ep, mask, take, out,
+				     random_spin(s->spin_ns)))
+				goto spin_hit;
+			break;
+		case VMMC_WAIT_COMPETITIVE_FIXED:
 			if (spin_for(ep, mask, take, out, s->spin_ns))
 				goto spin_hit;
 			break;
@@ -297,22 +356,25 @@ void vmmc_wait_setup(struct vmmc_ep *ep)
 /*
  * Measuring the spin limit on the waiter's own path.
  *
- * Competitive waiting that spins for C and then blocks costs about d for
- * an event d away when d < C, and C + K(d - C) when d > C, where K(x) is
- * what blocking costs when the event comes x after the block (CPU time of
- * the WAIT ioctl and the wake-up, plus the latency from the event to the
- * waiter's return). The best offline choice costs min(d, K(d)). The ratio
- * stays within 2 at every d if C = K(C): then at d just above C it is
- * (C + K(0+)) / C, and beyond it (C + K(d - C)) / min(d, K(d)), both at
- * most 2 as long as K grows with the idle time, but no faster than the
- * time itself (under QEMU TCG K does grow: 70 us at a 170 us delay, 140
- * at 350). A C too long loses at d near C (blocking was cheaper than the
- * spin), a C too short loses just past it.
+ * Waiting that spins for t and then blocks costs about d for an event d
+ * away when d < t, and t + K(d - t) when d > t, where K(x) is what
+ * blocking costs when the event comes x after the block (CPU time of the
+ * WAIT ioctl and the wake-up, plus the latency from the event to the
+ * waiter's return). The best offline choice costs min(d, K(d)). Both the
+ * fixed spin (t = C) and the randomized one (t drawn from [0, C], see
+ * random_spin()) want C = B, the cost of blocking: the fixed spin is then
+ * 2-competitive (exactly 2 past C), the randomized one e/(e-1) in
+ * expectation; a C too long loses at d near C (blocking was cheaper than
+ * the spin), a C too short loses just past it. Under QEMU TCG K grows
+ * with the idle time (70 us at a 170 us delay, 140 at 350), so B is read
+ * where K(d) crosses d: where spinning for the whole delay starts to cost
+ * more than blocking for it.
  *
  * So C is where K(d) crosses d. K is measured at a geometric grid of
  * delays, 16 us to 2 ms: a NOP delayed by d on this endpoint, waited for
- * with the BLOCK policy exactly as vmmc_wait_cqe() does, K(d) = median
- * latency past the due time + median CPU time of the thread. The grid is
+ * with the BLOCK policy exactly as vmmc_wait_cqe() does, K(d) = latency
+ * past the due time + CPU time of the thread, the mean of a burst, the
+ * median over the rounds (round_cost()). The grid is
  * swept MEASURE_ROUNDS times, so that a burst of load on a shared host
  * hits every delay alike rather than bending the curve at one of them;
  * each visit of a delay waits for MEASURE_BURST events in a row and
@@ -335,7 +397,7 @@ void vmmc_wait_setup(struct vmmc_ep *ep)
 #define MEASURE_DELAYS	8		/* 16 us .. 2048 us */
 #define MEASURE_MIN_US	16
 #define MEASURE_ROUNDS	5
-#define MEASURE_BURST	4		/* events per visit, the first not counted */
+#define MEASURE_BURST	5		/* events per visit, the first not counted */
 #define MEASURE_SAMPLES	(MEASURE_ROUNDS * (MEASURE_BURST - 1))
 #define MEASURE_SHORT	4		/* polled too: 16 us .. 128 us */
 #define MEASURE_MAX_NS	(2000 * NSEC_PER_MSEC)	/* give up after */
@@ -419,6 +481,28 @@ static int burst(struct vmmc_ep *ep, uint32_t policy, uint32_t delay_us,
 	return 0;
 }
 
+/*
+ * The cost at one delay: the mean over each round's burst (the waiting
+ * cost that matters is an expectation: a slow wake-up now and then is part
+ * of it), then the median over the rounds (a round a host stall hit is
+ * dropped). @b may be NULL.
+ */
+static uint64_t round_cost(const uint64_t *a, const uint64_t *b)
+{
+	uint64_t m[MEASURE_ROUNDS];
+	int r, j, at;
+
+	for (r = 0; r < MEASURE_ROUNDS; r++) {
+		m[r] = 0;
+		for (j = 0; j < MEASURE_BURST - 1; j++) {
+			at = r * (MEASURE_BURST - 1) + j;
+			m[r] += a[at] + (b ? b[at] : 0);
+		}
+		m[r] /= MEASURE_BURST - 1;
+	}
+	return median_u64(m, MEASURE_ROUNDS);
+}
+
 /* Where K(d) crosses d, in ns (or the starved-NIC choice); 0 or -errno. */
 static int spin_crossing(struct vmmc_ep *ep, uint64_t *out)
 {
@@ -449,19 +533,17 @@ static int spin_crossing(struct vmmc_ep *ep, uint64_t *out)
 		return err;
 	for (i = 0; i < MEASURE_DELAYS; i++) {
 		d[i] = (uint64_t)(MEASURE_MIN_US << i) * 1000;
-		k[i] = median_u64(lat[i], MEASURE_SAMPLES) +
-		       median_u64(cpu[i], MEASURE_SAMPLES);
+		k[i] = round_cost(lat[i], cpu[i]);
 		if (i < MEASURE_SHORT) {
-			p[i] = median_u64(plat[i], MEASURE_SAMPLES) +
-			       median_u64(pcpu[i], MEASURE_SAMPLES);
+			p[i] = round_cost(plat[i], pcpu[i]);
 			starved += p[i] >= k[i];
 		}
 		if (debug)
 			fprintf(stderr, "libvmmc: spin limit: K(%llu us) = %llu us (latency %llu + cpu %llu)",
 				(unsigned long long)d[i] / 1000,
 				(unsigned long long)k[i] / 1000,
-				(unsigned long long)lat[i][MEASURE_SAMPLES / 2] / 1000,
-				(unsigned long long)cpu[i][MEASURE_SAMPLES / 2] / 1000);
+				(unsigned long long)round_cost(lat[i], NULL) / 1000,
+				(unsigned long long)round_cost(cpu[i], NULL) / 1000);
 		if (debug && i < MEASURE_SHORT)
 			fprintf(stderr, "; polling costs %llu us",
 				(unsigned long long)p[i] / 1000);

@@ -7,21 +7,28 @@
  *
  * Events come from the NIC alone: a NOP with VMMC_SQF_DELAY completes
  * imm us after the NIC fetched it, with no host software in between, as a
- * message would arrive. For inter-arrival delays of 0, C/4, C/2, C, 2C,
- * 4C, 10C and 20C, where C is the competitive spin limit (vmmc_info.spin_ns:
- * the cost of blocking measured by the first endpoint opened, see
- * vmmc_set_wait_policy(3); -C to choose another), the
+ * message would arrive. For inter-arrival delays of 0, C/4, C/2, C, 5C/4,
+ * 2C, 4C, 10C and 20C, where C is the competitive spin limit
+ * (vmmc_info.spin_ns: the cost of blocking measured by the first endpoint
+ * opened, see vmmc_set_wait_policy(3); -C to choose another), the
  * receiver posts one NOP, waits for its completion with vmmc_wait_cqe()
- * under each policy, and we record
- *   lat  detection latency: from when the event was due (post + delay)
- *        to when the waiter returned with it (median over COUNT events;
- *        includes the NIC's own fetch and timer, the same for every policy)
- *   cpu  the receiver's CPU time per event (CLOCK_PROCESS_CPUTIME_ID over
- *        a batch, median of the batches' means)
- *   cost cpu + lat, the thesis's waiting cost
- * Policies are interleaved batch by batch so that drift hits all three.
+ * under each policy -- poll, block, competitive (the default: a random
+ * spin of at most C, then block) and competitive-fixed (spin C, then
+ * block) -- and we record, per batch of COUNT / BATCHES events,
+ *   lat  mean detection latency: from when the event was due (post +
+ *        delay) to when the waiter returned with it (includes the NIC's
+ *        own fetch and timer, the same for every policy)
+ *   cpu  mean CPU time of the receiver per event (CLOCK_PROCESS_CPUTIME_ID
+ *        over the batch)
+ *   cost lat + cpu, the thesis's waiting cost
+ * and report the median over the batches of each (means within a batch,
+ * since the randomized policy's cost is an expectation; the median of the
+ * batches drops a batch that a host stall hit). Policies are interleaved
+ * batch by batch so that drift hits all of them.
  * For each delay: competitive's cost <= 2 x min(poll, block)? and overall
- * PASS or FAIL. The exit status is 0 either way (1 only on errors).
+ * PASS or FAIL (judged for the default policy; the fixed one is shown for
+ * comparison: its ratio is 2 at every delay past C by construction). The
+ * exit status is 0 either way (1 only on errors).
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -34,19 +41,29 @@
 #include "bench.h"
 #include "vmmc.h"
 
-#define NR_POL		3
-#define BATCHES		5
-#define MAX_DELAYS	8
+#define NR_POL		4
+#define BATCHES		8
+#define MAX_DELAYS	9
+#define LATE_NS		150000	/* polling saw the event this late: host stalled */
+#define LATE_TRIES	3
 
 /* delays as multiples of C, in quarters */
-static const unsigned int delay_q[MAX_DELAYS] = { 0, 1, 2, 4, 8, 16, 40, 80 };
+static const unsigned int delay_q[MAX_DELAYS] = { 0, 1, 2, 4, 5, 8, 16, 40, 80 };
+
+/* the order of the columns, and of the batches' rotation */
+static const enum vmmc_wait_policy pols[NR_POL] = {
+	VMMC_WAIT_POLL, VMMC_WAIT_BLOCK, VMMC_WAIT_COMPETITIVE,
+	VMMC_WAIT_COMPETITIVE_FIXED,
+};
+
+enum { POLL, BLOCK, COMP, FIXED };
 
 struct cell {
-	double *lat;		/* ns, one per event */
-	int nlat;
-	double cpu[BATCHES];	/* ns per event, one per batch */
-	uint64_t blocks, hits;	/* wait counters over the cell */
-	double lat_med, cpu_med, cost;
+	double lat[BATCHES];	/* ns per event, mean of each batch */
+	double cpu[BATCHES];
+	double cost[BATCHES];
+	uint64_t blocks;	/* wait counter over the cell */
+	double lat_med, cpu_med, cost_med;
 };
 
 /* @n events of @delay_us under the endpoint's current policy. */
@@ -54,7 +71,7 @@ static int run_batch(struct vmmc_ep *ep, uint32_t delay_us, int n,
 		     struct cell *c, int batch)
 {
 	struct vmmc_wait_stats s0, s1;
-	double cpu0, cpu1;
+	double cpu0, cpu1, lat = 0;
 	int i, err;
 
 	vmmc_wait_stats(ep, &s0);
@@ -79,13 +96,34 @@ static int run_batch(struct vmmc_ep *ep, uint32_t delay_us, int n,
 				(unsigned long long)cqe.user_data);
 			return -EIO;
 		}
-		c->lat[c->nlat++] = t1 - t0 - delay_us * 1e3;
+		lat += t1 - t0 - delay_us * 1e3;
 	}
 	cpu1 = bench_ns(CLOCK_PROCESS_CPUTIME_ID);
 	vmmc_wait_stats(ep, &s1);
+	c->lat[batch] = lat / n;
 	c->cpu[batch] = (cpu1 - cpu0) / n;
+	c->cost[batch] = c->lat[batch] + c->cpu[batch];
 	c->blocks += s1.blocks - s0.blocks;
-	c->hits += s1.spin_hits - s0.spin_hits;
+	return 0;
+}
+
+/* One delay: BATCHES rounds of every policy, rotating their order. */
+static int measure_delay(struct vmmc_ep *ep, uint32_t delay_us, int per,
+			 uint32_t spin_ns, struct cell *cells)
+{
+	int b, p, err;
+
+	for (b = 0; b < BATCHES; b++) {
+		for (p = 0; p < NR_POL; p++) {
+			int q = (p + b) % NR_POL;
+
+			err = vmmc_set_wait_policy(ep, pols[q], spin_ns);
+			if (!err)
+				err = run_batch(ep, delay_us, per, &cells[q], b);
+			if (err)
+				return err;
+		}
+	}
 	return 0;
 }
 
@@ -102,8 +140,10 @@ int main(int argc, char **argv)
 	const char *dev = NULL;
 	struct vmmc_wait_stats ws;
 	struct vmmc_ep ep;
-	int count = 200, per, d, p, b, err, fails = 0, opt;
-	double t_clock;
+	int count = 240, per, d, p, t, err, fails = 0, fixed_fails = 0, opt;
+	int remeasured = 0, nlate = 0;
+	bool late[MAX_DELAYS];
+	double t_clock, worst_r = 0;
 
 	while ((opt = getopt(argc, argv, "c:s:C:D:")) != -1) {
 		switch (opt) {
@@ -164,69 +204,85 @@ int main(int argc, char **argv)
 		delay_us[d] = (uint32_t)((uint64_t)cost_ns * delay_q[d] / 4000);
 		if (delay_q[d] && !delay_us[d])
 			delay_us[d] = 1;
-		for (p = 0; p < NR_POL; p++) {
-			cells[d][p].lat = calloc(count, sizeof(double));
-			if (!cells[d][p].lat) {
-				err = -ENOMEM;
+	}
+
+	for (d = 0; d < MAX_DELAYS; d++) {
+		for (t = 0; ; t++) {
+			double poll_lat;
+
+			memset(cells[d], 0, sizeof(cells[d]));
+			err = measure_delay(&ep, delay_us[d], per, spin_ns,
+					    cells[d]);
+			if (err)
 				goto out_err;
-			}
+			/*
+			 * Polling sees the event about 1 us after the NIC
+			 * posts it. Far later means the NIC (a host thread)
+			 * was not running: the host's CPUs were taken, and
+			 * what every policy paid in this round says more
+			 * about the host than about waiting. Measure the
+			 * delay again, at most LATE_TRIES times, and say so.
+			 */
+			poll_lat = bench_median(cells[d][POLL].lat, BATCHES);
+			late[d] = poll_lat > LATE_NS;
+			if (!late[d] || t == LATE_TRIES)
+				break;
+			remeasured++;
+			printf("delay %u us: the simulated NIC ran %.0f us late (host CPUs taken): measured again\n",
+			       delay_us[d], poll_lat / 1e3);
 		}
 	}
 
+	printf("\n%-9s %-5s | %-22s | %-22s | %-35s | %s\n", "delay", "(xC)",
+	       "poll: lat cpu cost", "block: lat cpu cost",
+	       "competitive: lat cpu cost blk% ratio",
+	       "fixed: cost blk% ratio");
 	for (d = 0; d < MAX_DELAYS; d++) {
-		for (b = 0; b < BATCHES; b++) {
-			for (p = 0; p < NR_POL; p++) {
-				int pol = (p + b) % NR_POL;
-
-				err = vmmc_set_wait_policy(&ep, pol, spin_ns);
-				if (!err)
-					err = run_batch(&ep, delay_us[d], per,
-							&cells[d][pol], b);
-				if (err)
-					goto out_err;
-			}
-		}
-	}
-
-	printf("\n%-9s %-6s | %-26s | %-26s | %-34s | %s\n", "delay", "(xC)",
-	       "poll: lat cpu cost (us)", "block: lat cpu cost (us)",
-	       "competitive: lat cpu cost blk%", "comp/min  2x bound");
-	for (d = 0; d < MAX_DELAYS; d++) {
-		double best;
+		double best, r, rf;
 		bool ok;
 
 		for (p = 0; p < NR_POL; p++) {
 			struct cell *c = &cells[d][p];
 
-			c->lat_med = bench_median(c->lat, c->nlat);
+			c->lat_med = bench_median(c->lat, BATCHES);
 			c->cpu_med = bench_median(c->cpu, BATCHES);
-			c->cost = c->lat_med + c->cpu_med;
+			c->cost_med = bench_median(c->cost, BATCHES);
 		}
-		best = cells[d][VMMC_WAIT_POLL].cost;
-		if (cells[d][VMMC_WAIT_BLOCK].cost < best)
-			best = cells[d][VMMC_WAIT_BLOCK].cost;
-		ok = cells[d][VMMC_WAIT_COMPETITIVE].cost <= 2 * best;
+		best = cells[d][POLL].cost_med;
+		if (cells[d][BLOCK].cost_med < best)
+			best = cells[d][BLOCK].cost_med;
+		r = cells[d][COMP].cost_med / best;
+		rf = cells[d][FIXED].cost_med / best;
+		ok = r <= 2;
 		fails += !ok;
-		printf("%6u us %6.2f | %7.1f %7.1f %8.1f  | %7.1f %7.1f %8.1f  | %7.1f %7.1f %8.1f %5.0f%%  | %5.2f     %s\n",
+		nlate += late[d];
+		fixed_fails += rf > 2;
+		if (r > worst_r)
+			worst_r = r;
+		printf("%6u us %5.2f | %6.1f %6.1f %7.1f | %6.1f %6.1f %7.1f | %6.1f %6.1f %7.1f %4.0f%% %5.2f %-3s | %7.1f %4.0f%% %5.2f\n",
 		       delay_us[d], delay_q[d] / 4.0,
-		       cells[d][VMMC_WAIT_POLL].lat_med / 1e3,
-		       cells[d][VMMC_WAIT_POLL].cpu_med / 1e3,
-		       cells[d][VMMC_WAIT_POLL].cost / 1e3,
-		       cells[d][VMMC_WAIT_BLOCK].lat_med / 1e3,
-		       cells[d][VMMC_WAIT_BLOCK].cpu_med / 1e3,
-		       cells[d][VMMC_WAIT_BLOCK].cost / 1e3,
-		       cells[d][VMMC_WAIT_COMPETITIVE].lat_med / 1e3,
-		       cells[d][VMMC_WAIT_COMPETITIVE].cpu_med / 1e3,
-		       cells[d][VMMC_WAIT_COMPETITIVE].cost / 1e3,
-		       100.0 * cells[d][VMMC_WAIT_COMPETITIVE].blocks / count,
-		       cells[d][VMMC_WAIT_COMPETITIVE].cost / best,
-		       ok ? "ok" : "VIOLATED");
+		       cells[d][POLL].lat_med / 1e3,
+		       cells[d][POLL].cpu_med / 1e3,
+		       cells[d][POLL].cost_med / 1e3,
+		       cells[d][BLOCK].lat_med / 1e3,
+		       cells[d][BLOCK].cpu_med / 1e3,
+		       cells[d][BLOCK].cost_med / 1e3,
+		       cells[d][COMP].lat_med / 1e3,
+		       cells[d][COMP].cpu_med / 1e3,
+		       cells[d][COMP].cost_med / 1e3,
+		       100.0 * cells[d][COMP].blocks / count, r,
+		       ok ? "ok" : "BAD",
+		       cells[d][FIXED].cost_med / 1e3,
+		       100.0 * cells[d][FIXED].blocks / count, rf);
+		if (late[d])
+			printf("%15s (the NIC still ran late here: this row measures the host)\n", "");
 	}
+	printf("(us per event; ratio = cost / min(poll cost, block cost))\n");
 	/* what blocking really cost: block's extra latency over poll's */
 	d = MAX_DELAYS - 1;
 	printf("\nmeasured cost of blocking at the longest delay: block lat - poll lat = %.1f us"
 	       " (spin limit %.1f us)\n",
-	       (cells[d][VMMC_WAIT_BLOCK].lat_med - cells[d][VMMC_WAIT_POLL].lat_med) / 1e3,
+	       (cells[d][BLOCK].lat_med - cells[d][POLL].lat_med) / 1e3,
 	       ws.spin_ns / 1e3);
 	/*
 	 * Under QEMU the NIC is a host thread: when the host is loaded, a
@@ -237,20 +293,22 @@ int main(int argc, char **argv)
 		double worst = 0;
 
 		for (d = 1; d < MAX_DELAYS; d++)
-			if (cells[d][VMMC_WAIT_POLL].lat_med > worst)
-				worst = cells[d][VMMC_WAIT_POLL].lat_med;
+			if (cells[d][POLL].lat_med > worst)
+				worst = cells[d][POLL].lat_med;
 		printf("polling's detection latency: %.1f us at delay 0, up to %.1f us at the others%s\n",
-		       cells[0][VMMC_WAIT_POLL].lat_med / 1e3, worst / 1e3,
+		       cells[0][POLL].lat_med / 1e3, worst / 1e3,
 		       worst > 20e3 ? " (the simulated NIC, a host thread, ran late while the receiver spun: host CPUs shared)" : "");
 	}
-	printf("2-competitive bound (competitive cost <= 2 x min(poll, block)) at every delay: %s",
-	       fails ? "FAIL" : "PASS");
+	printf("competitive-fixed (spin C, then block) above 2x at %d of %d delays (its ratio is 2 past C by construction)\n",
+	       fixed_fails, MAX_DELAYS);
+	printf("2-competitive bound (competitive cost <= 2 x min(poll, block)) at every delay: %s (worst ratio %.2f)",
+	       fails ? "FAIL" : "PASS", worst_r);
 	if (fails)
 		printf(" (%d of %d delays violated)", fails, MAX_DELAYS);
 	printf("\n");
-	for (d = 0; d < MAX_DELAYS; d++)
-		for (p = 0; p < NR_POL; p++)
-			free(cells[d][p].lat);
+	if (remeasured || nlate)
+		printf("host stalls: %d rounds measured again; %d delays still measured with the NIC running late\n",
+		       remeasured, nlate);
 	vmmc_ep_close(&ep);
 	return 0;
 

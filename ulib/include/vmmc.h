@@ -41,13 +41,17 @@ struct vmmc_utlb;
  * waits for an entry that is not there yet. See vmmc_set_wait_policy(3).
  */
 enum vmmc_wait_policy {
-	VMMC_WAIT_COMPETITIVE	= 0,	/* spin for the spin limit, then arm
-					 * the interrupt and block (default)
+	VMMC_WAIT_COMPETITIVE	= 0,	/* spin for a random time of at most
+					 * the spin limit, then arm the
+					 * interrupt and block (default)
 					 */
 	VMMC_WAIT_POLL		= 1,	/* spin until the deadline, never
 					 * enter the kernel
 					 */
 	VMMC_WAIT_BLOCK		= 2,	/* arm the interrupt and block at once */
+	VMMC_WAIT_COMPETITIVE_FIXED = 3, /* spin for the whole spin limit,
+					  * then arm and block
+					  */
 	VMMC_WAIT_NR,
 };
 
