@@ -357,7 +357,9 @@ static int vmmc_nl_fill_import(struct sk_buff *skb, struct vmmc_dev *vdev,
 		      nla_put_u32(skb, VMMC_NL_A_IMPORT_EXPORT,
 				  READ_ONCE(row->export_id)) ||
 		      nla_put_u64_64bit(skb, VMMC_NL_A_IMPORT_LEN,
-					READ_ONCE(row->len), VMMC_NL_A_PAD) ?
+					READ_ONCE(row->len), VMMC_NL_A_PAD) ||
+		      nla_put_u32(skb, VMMC_NL_A_IMPORT_STATE,
+				  READ_ONCE(row->state)) ?
 		      -EMSGSIZE : 0;
 	mutex_unlock(&vdev->ep_lock);
 	return err;

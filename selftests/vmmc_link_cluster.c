@@ -347,6 +347,28 @@ TEST_F_TIMEOUT(lc, link_down, 600)
 	       now_ms() - t0);
 }
 
+/* This process's import @id as vmmc_ctl shows it: "active", "dead"... */
+static const char *import_state(uint32_t id)
+{
+	static char out[32];
+	char cmd[512];
+	FILE *f;
+
+	snprintf(cmd, sizeof(cmd),
+		 "%s -j import show | python3 -c \"import json,sys; "
+		 "print(*[o['state'] for o in json.load(sys.stdin) "
+		 "if o['pid'] == %d and o['import'] == %u] or ['none'])\"",
+		 CTL, (int)getpid(), id);
+	strcpy(out, "error");
+	f = popen(cmd, "r");
+	if (!f)
+		return out;
+	if (fgets(out, sizeof(out), f))
+		out[strcspn(out, "\n")] = 0;
+	pclose(f);
+	return out;
+}
+
 TEST_F_TIMEOUT(lc, node_kill, 600)
 {
 	uint32_t imp, imp2, name, own_id, own_imp;
@@ -383,6 +405,9 @@ TEST_F_TIMEOUT(lc, node_kill, 600)
 	       DEAD_MS);
 	EXPECT_EQ(deaths + 1, vmmc_ctl_stat(CTL, "nic_link_peer_deaths"));
 	EXPECT_EQ(revoked + 1, vmmc_ctl_stat(CTL, "nic_link_imports_revoked"));
+	/* netlink shows the import dead, the one from our own node active */
+	EXPECT_STREQ("dead", import_state(imp));
+	EXPECT_STREQ("active", import_state(own_imp));
 	/* the dead import fails at once */
 	t0 = now_ms();
 	ASSERT_EQ(0, vmmc_send(&self->ep, self->map, 10, imp, 0, 0, 2));

@@ -58,6 +58,9 @@ enum vmmc_nl_attr {
 				     */
 	VMMC_NL_A_SPIN_SOURCE,	/* u32: enum vmmc_spin_src (uapi/vmmc.h) */
 	VMMC_NL_A_SPIN_PROBE_NS, /* u32: the driver's estimate at probe */
+	VMMC_NL_A_IMPORT_STATE,	/* u32: enum vmmc_import_state (active, or
+				 * dead: the exporter's node is down)
+				 */
 
 	__VMMC_NL_A_MAX,
 	VMMC_NL_A_MAX = __VMMC_NL_A_MAX - 1

@@ -86,6 +86,18 @@ static void print_export(struct ctl *ctl, struct nlattr **tb)
 	ctl_close_object(ctl);
 }
 
+static const char *import_state(unsigned long long st)
+{
+	switch (st) {
+	case VMMC_IMPORT_ACTIVE:
+		return "active";
+	case VMMC_IMPORT_DEAD:
+		return "dead";
+	default:
+		return "unknown";
+	}
+}
+
 static void print_import(struct ctl *ctl, struct nlattr **tb)
 {
 	ctl_open_object(ctl, NULL);
@@ -96,7 +108,9 @@ static void print_import(struct ctl *ctl, struct nlattr **tb)
 	ctl_print_u64(ctl, "node", "node %llu ", u32_of(tb, VMMC_NL_A_IMPORT_NODE));
 	ctl_print_u64(ctl, "export", "export %llu ",
 		      u32_of(tb, VMMC_NL_A_IMPORT_EXPORT));
-	ctl_print_u64(ctl, "len", "len %llu\n", u64_of(tb, VMMC_NL_A_IMPORT_LEN));
+	ctl_print_u64(ctl, "len", "len %llu ", u64_of(tb, VMMC_NL_A_IMPORT_LEN));
+	ctl_print_str(ctl, "state", "state %s\n",
+		      import_state(u32_of(tb, VMMC_NL_A_IMPORT_STATE)));
 	ctl_close_object(ctl);
 }
 
