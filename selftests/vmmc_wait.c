@@ -307,6 +307,27 @@ static void get_info(struct vmmc_ep *ep, struct vmmc_info *i)
 		i->spin_src = VMMC_SPIN_SRC_NR;	/* fails the caller's check */
 }
 
+/*
+ * Open @ep until an open measured the spin limit and stored it, at most
+ * @tries times: 0 when one did (@ep open), 1 when none did (@ep open, the
+ * last try), or -errno.
+ */
+static int open_measured(struct vmmc_ep *ep, int tries)
+{
+	int t, err;
+
+	for (t = 1; ; t++) {
+		err = vmmc_ep_open(ep, VMMC_DEV);
+		if (err)
+			return err;
+		if (ep->info.spin_src == VMMC_SPIN_SRC_WAITER)
+			return 0;
+		if (t == tries)
+			return 1;
+		vmmc_ep_close(ep);
+	}
+}
+
 TEST_F(wt, spin_measured_at_open_and_stored)
 {
 	struct vmmc_wait_stats s;
@@ -314,9 +335,23 @@ TEST_F(wt, spin_measured_at_open_and_stored)
 	struct vmmc_ep ep2;
 	struct vmmc_cqe cqe;
 	uint32_t probe;
+	int r;
 
-	/* this open, or an earlier one, measured it; it left no trace */
+	/*
+	 * this open, or an earlier one, measured it; it left no trace. On
+	 * a host too loaded to measure (the simulated NIC starved by the
+	 * spinning vCPU, or over 2 s) the open stores nothing and the next
+	 * one measures again: open again, a few times.
+	 */
 	get_info(&self->ep, &i);
+	if (i.spin_src != VMMC_SPIN_SRC_WAITER) {
+		vmmc_ep_close(&self->ep);
+		r = open_measured(&self->ep, 5);
+		ASSERT_LE(0, r);
+		if (r)
+			SKIP(return, "host too loaded to measure the spin limit (5 opens in a row)");
+		get_info(&self->ep, &i);
+	}
 	ASSERT_EQ(VMMC_SPIN_SRC_WAITER, i.spin_src);
 	EXPECT_LE(VMMC_SPIN_MIN_NS, i.spin_ns);
 	EXPECT_GE(VMMC_SPIN_MAX_NS, i.spin_ns);
@@ -381,9 +416,22 @@ TEST_F(wt, spin_measured_at_open_and_stored)
 	EXPECT_EQ(VMMC_SPIN_SRC_WAITER, i.spin_src);
 	EXPECT_EQ(50000, i.spin_ns);
 
-	/* reset again: the next open measures and stores it */
+	/*
+	 * reset again: the next open measures and stores it -- unless the
+	 * host is too loaded to measure right now (the simulated NIC
+	 * starved, or over 2 s): then it stores nothing, the probe's
+	 * estimate stays, and the next open measures again. Allow a few.
+	 */
 	ASSERT_EQ(0, system(CTL " dev set vmmc0 spin_ns 0"));
-	ASSERT_EQ(0, vmmc_ep_open(&ep2, VMMC_DEV));
+	r = open_measured(&ep2, 5);
+	ASSERT_LE(0, r);
+	if (r) {
+		EXPECT_EQ(probe ? VMMC_SPIN_SRC_PROBE : VMMC_SPIN_SRC_NONE,
+			  ep2.info.spin_src);
+		EXPECT_EQ(probe, ep2.info.spin_ns);
+		vmmc_ep_close(&ep2);
+		SKIP(return, "host too loaded to measure the spin limit (5 opens in a row)");
+	}
 	EXPECT_EQ(VMMC_SPIN_SRC_WAITER, ep2.info.spin_src);
 	get_info(&self->ep, &i);
 	EXPECT_EQ(VMMC_SPIN_SRC_WAITER, i.spin_src);
