@@ -254,6 +254,9 @@ static void vp_set_kind(int fd, enum vp_kind k)
 		__atomic_store_n(&vp_hi, fd, __ATOMIC_RELAXED);
 }
 
+/* bumped by every call out of the library: a waiter's "something moved" */
+static unsigned int vp_epoch;
+
 static void vp_enter(void)
 {
 	pthread_mutex_lock(&vp_lock);
@@ -262,8 +265,37 @@ static void vp_enter(void)
 
 static void vp_leave(void)
 {
+	__atomic_add_fetch(&vp_epoch, 1, __ATOMIC_RELEASE);
 	inside--;
 	pthread_mutex_unlock(&vp_lock);
+}
+
+/*
+ * A blocking call found socket @fd not ready (vp_lock held, released
+ * here): wait for the NIC's news without the lock, so other threads run
+ * meanwhile (a thread of this process may be the one to make @fd ready),
+ * at most a slice. The endpoint's fd is readable when a completion or
+ * notification arrives; if another thread took the news first, the wait
+ * ends with its slice, unless the epoch shows that some call ran since we
+ * looked. Every 5th slice the library waits a moment itself, under the
+ * lock, which runs its timers (liveness probes, connect retries).
+ */
+static void vp_wait_unlocked(int fd, short ev, unsigned int n)
+{
+	unsigned int epoch = __atomic_load_n(&vp_epoch, __ATOMIC_ACQUIRE);
+	struct pollfd p = { .fd = vmmc_sock_ep_fd(), .events = POLLIN };
+
+	if (n % 5 == 4 || p.fd < 0) {
+		struct pollfd s = { .fd = fd, .events = ev };
+
+		vmmc_sock_poll(&s, 1, 1);
+		vp_leave();
+		return;
+	}
+	inside--;
+	pthread_mutex_unlock(&vp_lock);
+	if (__atomic_load_n(&vp_epoch, __ATOMIC_ACQUIRE) == epoch)
+		REAL(poll)(&p, 1, VP_SLICE_MS);
 }
 
 static int vp_ret(long r)
@@ -364,6 +396,8 @@ static int vp_stand_in(int fd, bool cloexec)
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv))
 		return -errno;
 	REAL(close)(sv[1]);
+	if (sv[0] == fd)	/* the number was free: it is the stand-in */
+		return cloexec || !REAL(fcntl)(fd, F_SETFD, 0) ? 0 : -errno;
 	r = REAL(dup3)(sv[0], fd, cloexec ? O_CLOEXEC : 0);
 	r = r < 0 ? -errno : 0;
 	REAL(close)(sv[0]);
@@ -418,6 +452,7 @@ static int vp_convert(int fd)
  */
 #define VP_CALL(fd, ev_, dontwait, expr)				\
 	({								\
+		unsigned int n_ = 0;					\
 		long r_;						\
 		for (;;) {						\
 			vp_enter();					\
@@ -426,12 +461,7 @@ static int vp_convert(int fd)
 				vp_leave();				\
 				break;					\
 			}						\
-			{						\
-				struct pollfd p_ = { .fd = (fd),	\
-						     .events = (ev_) }; \
-				vmmc_sock_poll(&p_, 1, VP_SLICE_MS);	\
-			}						\
-			vp_leave();					\
+			vp_wait_unlocked((fd), (ev_), n_++);		\
 		}							\
 		r_;							\
 	})
@@ -450,7 +480,8 @@ static void vp_fork_prepare(void)
 {
 	int fd, hi;
 
-	pthread_mutex_lock(&vp_lock);
+	/* held, and "inside": the library's child handler calls close() */
+	vp_enter();
 	hi = __atomic_load_n(&vp_hi, __ATOMIC_RELAXED);
 	for (fd = 0; fd <= hi; fd++)
 		if (vp_fds[fd].kind == VP_VMMC)
@@ -460,7 +491,7 @@ static void vp_fork_prepare(void)
 
 static void vp_fork_parent(void)
 {
-	pthread_mutex_unlock(&vp_lock);
+	vp_leave();
 }
 
 /* Runs after the library's handler, which forgot the sockets. */
@@ -476,6 +507,7 @@ static void vp_fork_child(void)
 			vp_fds[fd].kind = VP_NONE;
 		}
 	}
+	inside--;
 	pthread_mutex_init(&vp_lock, NULL);
 }
 
