@@ -1080,19 +1080,59 @@ static int vp_slice(int timeout, long end)
 	return left <= 0 ? 0 : left < VP_SLICE_MS ? (int)left : VP_SLICE_MS;
 }
 
-/* vmmc_sock_poll in slices, so that other threads get the lock. */
+/*
+ * Wait, without the lock, at most @slice ms, for a kernel fd of @fds or
+ * the endpoint (vp_lock held at entry, released here; the caller looks
+ * again under the lock). As vp_wait_unlocked(): an epoch that moved ends
+ * the wait at once, and every 5th slice the library's own wait runs its
+ * timers.
+ */
+static void vp_poll_unlocked(struct pollfd *fds, nfds_t n, int slice,
+			     unsigned int round)
+{
+	unsigned int epoch = __atomic_load_n(&vp_epoch, __ATOMIC_ACQUIRE);
+	struct pollfd small[64], *k = small;
+	nfds_t i, nk = 0;
+
+	if (n >= 64)
+		k = malloc((n + 1) * sizeof(*k));
+	if (round % 5 == 4 || !k) {	/* (no memory: wait under the lock) */
+		vmmc_sock_poll(fds, n, k ? 1 : slice);
+		vp_leave();
+		return;
+	}
+	for (i = 0; i < n; i++)
+		if (fds[i].fd >= 0 && !vmmc_sock_is_sock(fds[i].fd))
+			k[nk++] = fds[i];
+	k[nk].fd = vmmc_sock_ep_fd();
+	k[nk].events = POLLIN;
+	k[nk].revents = 0;
+	if (k[nk].fd >= 0)
+		nk++;
+	inside--;
+	pthread_mutex_unlock(&vp_lock);
+	if (__atomic_load_n(&vp_epoch, __ATOMIC_ACQUIRE) == epoch)
+		REAL(poll)(k, nk, slice);
+	if (k != small)
+		free(k);
+}
+
+/* vmmc_sock_poll: look under the lock, wait without it. */
 static int vp_poll(struct pollfd *fds, nfds_t n, int timeout)
 {
 	long end = timeout > 0 ? vp_now_ms() + timeout : 0;
+	unsigned int round = 0;
 	int r, slice;
 
 	for (;;) {
-		slice = vp_slice(timeout, end);
 		vp_enter();
-		r = vmmc_sock_poll(fds, n, slice);
-		vp_leave();
-		if (r != 0 || slice == 0)
+		r = vmmc_sock_poll(fds, n, 0);
+		slice = vp_slice(timeout, end);
+		if (r != 0 || slice == 0) {
+			vp_leave();
 			return vp_ret(r);
+		}
+		vp_poll_unlocked(fds, n, slice, round++);
 	}
 }
 
@@ -1239,18 +1279,33 @@ int epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
 	return vp_ret(r);
 }
 
+/*
+ * Look under the lock, wait without it: the epoll fd holds the kernel
+ * fds and the endpoint's fd (the library adds it), and polling the epoll
+ * fd itself says "something there" without taking its events.
+ */
 static int vp_epoll_wait(int epfd, struct epoll_event *evs, int max, int timeout)
 {
 	long end = timeout > 0 ? vp_now_ms() + timeout : 0;
+	struct pollfd p = { .fd = epfd, .events = POLLIN };
+	unsigned int round = 0, epoch;
 	int r, slice;
 
 	for (;;) {
-		slice = vp_slice(timeout, end);
 		vp_enter();
-		r = vmmc_sock_epoll_wait(epfd, evs, max, slice);
-		vp_leave();
-		if (r != 0 || slice == 0)
+		slice = vp_slice(timeout, end);
+		r = vmmc_sock_epoll_wait(epfd, evs, max,
+					 round % 5 == 4 && slice ? 1 : 0);
+		round++;
+		if (r != 0 || slice == 0) {
+			vp_leave();
 			return vp_ret(r);
+		}
+		epoch = __atomic_load_n(&vp_epoch, __ATOMIC_ACQUIRE);
+		inside--;
+		pthread_mutex_unlock(&vp_lock);
+		if (__atomic_load_n(&vp_epoch, __ATOMIC_ACQUIRE) == epoch)
+			REAL(poll)(&p, 1, slice);
 	}
 }
 
