@@ -17,23 +17,27 @@
  *
  * Rules:
  * - The library is not thread-safe: the shim serializes every call into
- *   it with one lock. A blocking call is a loop of non-blocking tries and
- *   waits of at most VP_SLICE_MS with the lock held, so other threads get
- *   in between (a waiting thread delays others by at most a slice).
+ *   it with one lock (vp_lock). A blocking call, and poll, select and
+ *   epoll_wait, look under the lock without waiting, then wait for the
+ *   NIC (and the call's kernel fds) without the lock, a slice at a time
+ *   (vp_wait_unlocked, vp_poll_unlocked): threads on other sockets or on
+ *   the same one run meanwhile.
  * - The library itself calls libc (close, read, poll, epoll_*, ...):
  *   while a thread is inside the library (the `inside` counter), every
  *   interposed function goes straight to libc.
  * - poll, select and epoll that involve a VMMC socket go to the library's
  *   vmmc_sock_poll / vmmc_sock_epoll_*, which wait on VMMC sockets and
  *   kernel fds together; calls that involve none go to the kernel.
- * - O_NONBLOCK (socket type, fcntl, ioctl FIONBIO) is the shim's record;
- *   the eventfd itself always stays non-blocking.
- * - Not supported, with a clear error: dup, dup2 and dup3 of a VMMC socket
- *   (ENOTSUP; dup2 onto one closes it first, as the kernel does); after
- *   fork() the child's inherited VMMC sockets are dead (calls fail with
- *   ENOTCONN, close works; the parent keeps them); across exec they are
- *   bare eventfds the new image does not know. sendfile() to a VMMC socket
- *   copies through a buffer.
+ * - O_NONBLOCK (socket type, accept4, fcntl, fcntl64, ioctl FIONBIO) is
+ *   the shim's record, one per socket (vp_nb), so shared by dup()s; the
+ *   eventfd itself always stays non-blocking. FD_CLOEXEC is the kernel's.
+ * - dup, dup2, dup3, F_DUPFD, F_DUPFD_CLOEXEC of a VMMC socket: aliases
+ *   (vmmc_sock_dup, vmmc_sock_dup3); the socket closes with its last fd.
+ * - fork: the parent keeps its sockets; the child's inherited ones are
+ *   dead stand-ins (ENOTCONN, EINVAL; see vp_fork_prepare()).
+ * - exec: VMMC fds without FD_CLOEXEC become stand-ins that read EOF and
+ *   write EPIPE in the new image (see vp_exec_hide()).
+ * - sendfile() to a VMMC socket copies through a buffer.
  * - Errors are the library's (the errnos of a kernel TCP socket), as -1
  *   and errno.
  */
@@ -57,7 +61,6 @@
 #include <sys/ioctl.h>
 #include <sys/select.h>
 #include <sys/sendfile.h>
-#include <sys/stat.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <time.h>
