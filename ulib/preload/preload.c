@@ -58,7 +58,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/select.h>
 #include <sys/sendfile.h>
@@ -79,7 +78,6 @@ enum vp_kind {
 	VP_VMMC,	/* a VMMC socket */
 	VP_DEAD,	/* a VMMC socket inherited over fork: unusable */
 	VP_EPOLL,	/* an epoll fd the library knows */
-	VP_RELAY,	/* child: an inherited connection, relayed by the parent */
 };
 
 struct vp_fd {
@@ -87,10 +85,7 @@ struct vp_fd {
 	uint8_t nonblock;
 	uint8_t cloexec;
 	uint8_t reuse, nodelay, keepalive;
-	uint8_t hidden;		/* the relay's own name of a socket */
-	int rcfd1;		/* during fork: 1 + the child's end of its pair */
 	int rcvbuf, sndbuf;
-	struct sockaddr_in self, peer;	/* VP_RELAY: names from before fork */
 };
 
 static struct vp_fd vp_fds[VP_MAXFD];
@@ -416,258 +411,6 @@ static void vp_fork_prepare(void);
 static void vp_fork_parent(void);
 static void vp_fork_child(void);
 
-/*
- * ---- fork: the parent relays for the child ----
- *
- * A connected VMMC socket belongs to the process that made it. At fork,
- * the shim gives the child, under each such socket's number, one end of a
- * new kernel socketpair; the parent keeps the other end (a relay record,
- * "pending"). While the parent holds the socket, it is the parent's: the
- * child's reads wait, its writes wait in the pair. When the parent closes
- * its last fd of the socket, the socket is handed to the relay (a thread
- * of the shim in the parent) instead of closing: from then on the relay
- * copies bytes both ways between the pair and the socket, and passes EOF
- * (shutdown) each way; the socket closes when both directions have ended
- * or the child is gone. So the fork-per-connection server works: accept
- * in the parent, fork, the child serves, the parent closes. A child that
- * exits without using the socket just ends its pending record.
- * Listeners are not relayed (see vp_fork_child()).
- */
-#define VP_RELAY_BUF	65536
-#define VP_RELAY_MAX	256	/* socketpairs made by one fork, at most */
-
-struct vp_relay {
-	struct vp_relay *next;
-	int id;			/* vmmc_sock_id() of the socket, in the parent */
-	int pfd;		/* the parent's end of the pair */
-	int cfd;		/* the child's end, during fork only; else -1 */
-	int sfd;		/* the socket's hidden fd, once handed over */
-	bool c_eof, s_eof;	/* read EOF (or an error) from the child, socket */
-	bool c_shut, s_shut;	/* passed that EOF on */
-	bool dead;
-	size_t to_s, to_s_off, to_c, to_c_off;	/* bytes in the buffers */
-	char *buf_s, *buf_c;	/* toward the socket, toward the child */
-};
-
-/* under vp_lock */
-static struct vp_relay *vp_relays;
-static bool vp_relay_running;
-static int vp_relay_wake = -1;	/* an eventfd: the list changed */
-
-static void *vp_relay_main(void *arg);
-
-/* The relay thread runs while there are records (vp_lock held). */
-static void vp_relay_kick(void)
-{
-	pthread_attr_t a;
-	pthread_t t;
-	uint64_t one = 1;
-
-	if (vp_relay_wake < 0)
-		vp_relay_wake = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	if (vp_relay_running) {
-		if (vp_relay_wake >= 0 &&
-		    REAL(write)(vp_relay_wake, &one, sizeof(one)) < 0)
-			return;	/* full: it is awake anyway */
-		return;
-	}
-	if (!vp_relays || vp_relay_wake < 0)
-		return;
-	pthread_attr_init(&a);
-	pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
-	if (!pthread_create(&t, &a, vp_relay_main, NULL))
-		vp_relay_running = true;
-	pthread_attr_destroy(&a);
-}
-
-static void vp_relay_free(struct vp_relay *r)
-{
-	if (r->sfd >= 0) {
-		vmmc_sock_close(r->sfd);
-		vp_fds[r->sfd].hidden = 0;
-		vp_set_kind(r->sfd, VP_NONE);
-	}
-	REAL(close)(r->pfd);
-	if (r->cfd >= 0)
-		REAL(close)(r->cfd);
-	free(r->buf_s);
-	free(r->buf_c);
-	free(r);
-}
-
-/* Move bytes and EOFs of handed-over record @r as far as they go. */
-static void vp_relay_pump(struct vp_relay *r)
-{
-	ssize_t n;
-	long k;
-
-	if (!r->c_eof && !r->to_s) {
-		n = REAL(read)(r->pfd, r->buf_s, VP_RELAY_BUF);
-		if (n > 0) {
-			r->to_s = (size_t)n;
-			r->to_s_off = 0;
-		} else if (n == 0 || errno != EAGAIN) {
-			r->c_eof = true;
-		}
-	}
-	if (r->to_s) {
-		k = vmmc_sock_send(r->sfd, r->buf_s + r->to_s_off, r->to_s,
-				   MSG_DONTWAIT | MSG_NOSIGNAL);
-		if (k > 0) {
-			r->to_s -= (size_t)k;
-			r->to_s_off += (size_t)k;
-		} else if (k != -EAGAIN) {
-			r->dead = true;	/* the peer is gone */
-		}
-	}
-	if (r->c_eof && !r->to_s && !r->s_shut) {
-		vmmc_sock_shutdown(r->sfd, SHUT_WR);
-		r->s_shut = true;
-	}
-	if (!r->s_eof && !r->to_c) {
-		k = vmmc_sock_recv(r->sfd, r->buf_c, VP_RELAY_BUF, MSG_DONTWAIT);
-		if (k > 0) {
-			r->to_c = (size_t)k;
-			r->to_c_off = 0;
-		} else if (k != -EAGAIN) {
-			r->s_eof = true;	/* EOF, or reset: the child sees EOF */
-		}
-	}
-	if (r->to_c) {
-		n = REAL(send)(r->pfd, r->buf_c + r->to_c_off, r->to_c,
-			       MSG_DONTWAIT | MSG_NOSIGNAL);
-		if (n > 0) {
-			r->to_c -= (size_t)n;
-			r->to_c_off += (size_t)n;
-		} else if (errno != EAGAIN) {
-			r->dead = true;	/* the child is gone */
-		}
-	}
-	if (r->s_eof && !r->to_c && !r->c_shut) {
-		REAL(shutdown)(r->pfd, SHUT_WR);
-		r->c_shut = true;
-	}
-	if (r->c_shut && r->s_shut)
-		r->dead = true;
-}
-
-static void *vp_relay_main(void *arg)
-{
-	struct vp_relay *r, **pp;
-	struct pollfd *p = NULL;
-	size_t cap = 0, n, i;
-	uint64_t v;
-	sigset_t all;
-	int avail;
-
-	(void)arg;
-	sigfillset(&all);
-	pthread_sigmask(SIG_BLOCK, &all, NULL);
-	for (;;) {
-		vp_enter();
-		for (pp = &vp_relays; (r = *pp);) {
-			if (r->sfd >= 0)
-				vp_relay_pump(r);
-			if (r->dead) {
-				*pp = r->next;
-				vp_relay_free(r);
-			} else {
-				pp = &r->next;
-			}
-		}
-		n = 1;
-		for (r = vp_relays; r; r = r->next)
-			n += r->sfd >= 0 ? 2 : 1;
-		if (!vp_relays || (n > cap && !(p = realloc(p, n * sizeof(*p))))) {
-			vp_relay_running = false;
-			REAL(close)(vp_relay_wake);
-			vp_relay_wake = -1;
-			vp_leave();
-			free(p);
-			return NULL;
-		}
-		cap = n > cap ? n : cap;
-		p[0] = (struct pollfd){ .fd = vp_relay_wake, .events = POLLIN };
-		for (i = 1, r = vp_relays; r; r = r->next) {
-			if (r->sfd < 0) {	/* pending: the child's end closing */
-				p[i++] = (struct pollfd){ .fd = r->pfd,
-							  .events = POLLRDHUP };
-				continue;
-			}
-			p[i++] = (struct pollfd){ .fd = r->pfd, .events =
-				(!r->c_eof && !r->to_s ? POLLIN : 0) |
-				(r->to_c ? POLLOUT : 0) };
-			p[i++] = (struct pollfd){ .fd = r->sfd, .events =
-				(!r->s_eof && !r->to_c ? POLLIN : 0) |
-				(r->to_s ? POLLOUT : 0) };
-		}
-		vp_leave();
-		poll(p, n, 200);	/* the shim's: VMMC and kernel fds */
-		if ((p[0].revents & POLLIN) &&
-		    REAL(read)(vp_relay_wake, &v, sizeof(v)) < 0)
-			v = 0;
-		vp_enter();
-		/*
-		 * Pending records whose child closed its end with nothing
-		 * written: nothing to hand over. (Only this thread frees
-		 * records, so every pfd polled is still a record's.)
-		 */
-		for (i = 1; i < n; i++) {
-			if (!(p[i].revents & (POLLRDHUP | POLLHUP | POLLERR)))
-				continue;
-			for (r = vp_relays; r; r = r->next)
-				if (r->pfd == p[i].fd && r->sfd < 0)
-					break;
-			if (r && (REAL(ioctl)(r->pfd, FIONREAD, &avail) || !avail))
-				r->dead = true;
-		}
-		vp_leave();
-	}
-}
-
-/*
- * The parent closes its last fd of socket @fd (vp_lock held): if a child
- * got it at fork, hand the socket to the relay and say so (true).
- */
-static bool vp_relay_take(int fd)
-{
-	struct vp_relay *r, *best = NULL;
-	int id = vmmc_sock_id(fd), i, hi, h;
-
-	for (r = vp_relays; r; r = r->next)
-		if (r->id == id && r->sfd < 0 && !r->dead && !best)
-			best = r;
-	if (!best)
-		return false;
-	hi = __atomic_load_n(&vp_hi, __ATOMIC_RELAXED);
-	for (i = 0; i <= hi; i++)	/* the last name of the socket? */
-		if (i != fd && vp_fds[i].kind == VP_VMMC &&
-		    vmmc_sock_id(i) == id)
-			return false;
-	best->buf_s = malloc(VP_RELAY_BUF);
-	best->buf_c = malloc(VP_RELAY_BUF);
-	h = vmmc_sock_dup(fd, 256, O_CLOEXEC);
-	if (h < 0)
-		h = vmmc_sock_dup(fd, 0, O_CLOEXEC);
-	if (!best->buf_s || !best->buf_c || h < 0 || !vp_get(h) ||
-	    REAL(fcntl)(best->pfd, F_SETFL, O_NONBLOCK)) {
-		if (h >= 0)
-			vmmc_sock_close(h);
-		return false;
-	}
-	/* other children that got it lose it: one connection, one reader */
-	for (r = vp_relays; r; r = r->next)
-		if (r->id == id && r != best && r->sfd < 0)
-			r->dead = true;
-	vp_fds[h] = vp_fds[fd];
-	vp_fds[h].hidden = 1;
-	vp_set_kind(h, VP_VMMC);
-	best->id = -1;	/* ids are reused after close */
-	best->sfd = h;
-	vp_relay_kick();
-	return true;
-}
-
 /* The kernel socket @fd becomes a VMMC socket under the same number. */
 static int vp_convert(int fd)
 {
@@ -738,121 +481,35 @@ static int vp_convert(int fd)
  */
 static void vp_fork_prepare(void)
 {
-	struct sockaddr_vmmc v;
-	socklen_t vl, il;
-	struct vp_relay *r;
-	int fd, hi, id, sv[2], made = 0;
+	int fd, hi;
 
 	/* held, and "inside": the library's child handler calls close() */
 	vp_enter();
 	hi = __atomic_load_n(&vp_hi, __ATOMIC_RELAXED);
-	for (fd = 0; fd <= hi; fd++) {
-		struct vp_fd *f = &vp_fds[fd];
-
-		f->rcfd1 = 0;
-		if (f->kind != VP_VMMC || f->hidden)
-			continue;
-		f->cloexec = !!(REAL(fcntl)(fd, F_GETFD) & FD_CLOEXEC);
-		/* connected sockets only: listeners are not relayed */
-		vl = sizeof(v);
-		if (vmmc_sock_getpeername(fd, (struct sockaddr *)&v, &vl))
-			continue;
-		il = sizeof(f->peer);
-		vp_to_inet(&v, (struct sockaddr *)&f->peer, &il);
-		vl = sizeof(v);
-		il = sizeof(f->self);
-		if (!vmmc_sock_getsockname(fd, (struct sockaddr *)&v, &vl))
-			vp_to_inet(&v, (struct sockaddr *)&f->self, &il);
-		id = vmmc_sock_id(fd);
-		for (r = vp_relays; r; r = r->next)
-			if (r->id == id && r->cfd >= 0)
-				break;	/* an alias's, this fork */
-		if (!r && made < VP_RELAY_MAX &&
-		    !socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv)) {
-			r = calloc(1, sizeof(*r));
-			if (!r) {
-				REAL(close)(sv[0]);
-				REAL(close)(sv[1]);
-				continue;
-			}
-			r->id = id;
-			r->pfd = sv[0];
-			r->cfd = sv[1];
-			r->sfd = -1;
-			r->next = vp_relays;
-			vp_relays = r;
-			made++;
-		}
-		if (r)
-			f->rcfd1 = r->cfd + 1;
-	}
+	for (fd = 0; fd <= hi; fd++)
+		if (vp_fds[fd].kind == VP_VMMC)
+			vp_fds[fd].cloexec = !!(REAL(fcntl)(fd, F_GETFD) &
+						FD_CLOEXEC);
 }
 
 static void vp_fork_parent(void)
 {
-	struct vp_relay *r;
-	int fd, hi = __atomic_load_n(&vp_hi, __ATOMIC_RELAXED);
-	bool any = false;
-
-	for (r = vp_relays; r; r = r->next)
-		if (r->cfd >= 0) {
-			REAL(close)(r->cfd);
-			r->cfd = -1;
-			any = true;
-		}
-	for (fd = 0; fd <= hi; fd++)
-		vp_fds[fd].rcfd1 = 0;
-	if (any)
-		vp_relay_kick();
 	vp_leave();
 }
 
-/*
- * Runs after the library's handler, which forgot the sockets. A connected
- * socket becomes the child's end of its relay pair (VP_RELAY: a kernel
- * socket, served by the parent's relay once the parent lets go); any
- * other (a listener, or one beyond VP_RELAY_MAX) a dead stand-in:
- * ENOTCONN for data calls, EINVAL for accept/listen/bind, poll ready.
- */
+/* Runs after the library's handler, which forgot the sockets. */
 static void vp_fork_child(void)
 {
-	struct vp_relay *r, *next;
 	int fd, hi = __atomic_load_n(&vp_hi, __ATOMIC_RELAXED);
 
 	for (fd = 0; fd <= hi; fd++) {
-		struct vp_fd *f = &vp_fds[fd];
-
-		if (f->kind == VP_VMMC && f->hidden) {
-			REAL(close)(fd);	/* the parent's relay's */
-			f->hidden = 0;
-			f->kind = VP_NONE;
-		} else if (f->kind == VP_VMMC && f->rcfd1 &&
-			   REAL(dup3)(f->rcfd1 - 1, fd,
-				      f->cloexec ? O_CLOEXEC : 0) == fd) {
-			f->kind = VP_RELAY;
-		} else if (f->kind == VP_VMMC) {
-			vp_stand_in(fd, f->cloexec);
-			f->kind = VP_DEAD;
-		} else if (f->kind == VP_EPOLL) {
-			f->kind = VP_NONE;
+		if (vp_fds[fd].kind == VP_VMMC) {
+			vp_stand_in(fd, vp_fds[fd].cloexec);
+			vp_fds[fd].kind = VP_DEAD;
+		} else if (vp_fds[fd].kind == VP_EPOLL) {
+			vp_fds[fd].kind = VP_NONE;
 		}
-		f->rcfd1 = 0;
 	}
-	for (r = vp_relays; r; r = next) {	/* the parent's business */
-		next = r->next;
-		r->sfd = -1;		/* closed above */
-		REAL(close)(r->pfd);
-		if (r->cfd >= 0)
-			REAL(close)(r->cfd);
-		free(r->buf_s);
-		free(r->buf_c);
-		free(r);
-	}
-	vp_relays = NULL;
-	vp_relay_running = false;
-	if (vp_relay_wake >= 0)
-		REAL(close)(vp_relay_wake);
-	vp_relay_wake = -1;
 	inside--;
 	pthread_mutex_init(&vp_lock, NULL);
 }
@@ -1164,8 +821,6 @@ int close(int fd)
 
 	if (k == VP_VMMC) {
 		vp_enter();
-		if (vp_relays && !vp_fds[fd].hidden)
-			vp_relay_take(fd);	/* a child got it at fork */
 		r = vmmc_sock_close(fd);
 		vp_set_kind(fd, VP_NONE);
 		vp_leave();
@@ -1214,23 +869,8 @@ static int vp_name(int fd, struct sockaddr *addr, socklen_t *len, bool peer)
 	return 0;
 }
 
-/* A relayed connection's names, as they were before fork. */
-static int vp_relay_name(int fd, struct sockaddr *addr, socklen_t *len,
-			 bool peer)
-{
-	const struct sockaddr_in *a = peer ? &vp_fds[fd].peer : &vp_fds[fd].self;
-
-	if (!addr || !len)
-		return vp_ret(-EFAULT);
-	memcpy(addr, a, *len < sizeof(*a) ? *len : sizeof(*a));
-	*len = sizeof(*a);
-	return 0;
-}
-
 int getsockname(int fd, struct sockaddr *addr, socklen_t *len)
 {
-	if (vp_kind(fd) == VP_RELAY)
-		return vp_relay_name(fd, addr, len, false);
 	if (vp_kind(fd) != VP_VMMC)
 		return REAL(getsockname)(fd, addr, len);
 	return vp_name(fd, addr, len, false);
@@ -1240,8 +880,6 @@ int getpeername(int fd, struct sockaddr *addr, socklen_t *len)
 {
 	if (vp_kind(fd) == VP_DEAD)
 		return vp_ret(-ENOTCONN);
-	if (vp_kind(fd) == VP_RELAY)
-		return vp_relay_name(fd, addr, len, true);
 	if (vp_kind(fd) != VP_VMMC)
 		return REAL(getpeername)(fd, addr, len);
 	return vp_name(fd, addr, len, true);
@@ -1266,8 +904,6 @@ int setsockopt(int fd, int level, int name, const void *val, socklen_t len)
 		else if (level == SOL_SOCKET && name == SO_SNDBUF)
 			f->sndbuf = v;
 	}
-	if (k == VP_RELAY && level == IPPROTO_TCP)
-		return val ? 0 : vp_ret(-EFAULT);	/* no TCP under it */
 	if (k != VP_VMMC)
 		return REAL(setsockopt)(fd, level, name, val, len);
 	vp_enter();
@@ -1338,8 +974,7 @@ static int vp_fcntl(int (*real)(int, int, ...), int fd, int cmd, long arg)
 	struct vp_fd *f = vp_get(fd);
 	int k = vp_kind(fd), r;
 
-	if ((k == VP_DEAD || k == VP_RELAY) &&
-	    (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC)) {
+	if (k == VP_DEAD && (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC)) {
 		r = real(fd, cmd, arg);
 		if (r >= 0)
 			vp_dup_kind(fd, r);
@@ -1713,7 +1348,7 @@ int dup(int fd)
 	if (k == VP_VMMC)
 		return vp_dup(fd, 0, false);
 	r = REAL(dup)(fd);
-	if (r >= 0 && (k == VP_DEAD || k == VP_RELAY))
+	if (r >= 0 && k == VP_DEAD)
 		vp_dup_kind(fd, r);
 	return r;
 }
@@ -1769,7 +1404,7 @@ int dup2(int fd, int newfd)
 		vp_replacing(newfd);
 	}
 	r = REAL(dup2)(fd, newfd);
-	if (r >= 0 && (k == VP_DEAD || k == VP_RELAY) && fd != newfd)
+	if (r >= 0 && k == VP_DEAD && fd != newfd)
 		vp_dup_kind(fd, newfd);
 	return r;
 }
@@ -1788,7 +1423,7 @@ int dup3(int fd, int newfd, int flags)
 		vp_replacing(newfd);
 	}
 	r = REAL(dup3)(fd, newfd, flags);
-	if (r >= 0 && (k == VP_DEAD || k == VP_RELAY))
+	if (r >= 0 && k == VP_DEAD)
 		vp_dup_kind(fd, newfd);
 	return r;
 }
