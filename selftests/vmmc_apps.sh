@@ -20,6 +20,8 @@ done_port=7803
 mb=${VMMC_APPS_MB:-8}
 secs=${VMMC_APPS_SECS:-2}
 t=$(mktemp -d)
+# each client gets this long (a hang is a failure, not the end of the run)
+lim="timeout -k 5 ${VMMC_APPS_LIMIT:-60}"
 
 tcp() {	# tcp FIELD: a Tcp counter of /proc/net/snmp
 	awk -v f="$1" '/^Tcp:/ { if (!h) { for (i = 1; i <= NF; i++) n[$i] = i; h = 1 } else print $n[f] }' /proc/net/snmp
@@ -64,7 +66,7 @@ fi
 ao0=$(tcp ActiveOpens) os0=$(tcp OutSegs) d0=$(data)
 
 for dir in "" -R; do
-	$pre iperf3 -c $srv -n ${mb}M -l 128K $dir -J > "$t/ip$dir.json" 2> "$t/ip$dir.err"
+	$lim $pre iperf3 -c $srv -n ${mb}M -l 128K $dir -J > "$t/ip$dir.json" 2> "$t/ip$dir.err"
 	rc=$?
 	v=$(python3 - "$t/ip$dir.json" $((mb << 20)) <<'PY'
 import json, sys
@@ -83,13 +85,13 @@ PY
 	check "iperf3 ${dir:-forward} ${mb} MiB: exit $rc, $v" test "$rc" -eq 0 -a "${v##* }" = ok
 done
 
-$pre sockperf pp --tcp -i $srv -p 11111 -t "$secs" -m 64 > "$t/pp" 2>&1
+$lim $pre sockperf pp --tcp -i $srv -p 11111 -t "$secs" -m 64 > "$t/pp" 2>&1
 rc=$?
 lat=$(sed -n 's/.*avg-latency=\([0-9.]*\).*/\1/p' "$t/pp" | tail -1)
 bad=$(grep -E '# (dropped|duplicated|out-of-order) messages = [1-9]' "$t/pp")
 check "sockperf ping-pong 64 B: exit $rc, avg latency ${lat:-?} us, no message dropped, duplicated or out of order" \
 	test "$rc" -eq 0 -a -n "$lat" -a -z "$bad"
-$pre sockperf tp --tcp -i $srv -p 11111 -t "$secs" -m 65000 > "$t/tp" 2>&1
+$lim $pre sockperf tp --tcp -i $srv -p 11111 -t "$secs" -m 65000 > "$t/tp" 2>&1
 rc=$?
 mbps=$(sed -n 's/.*BandWidth is \([0-9.]*\) MBps.*/\1/p' "$t/tp" | tail -1)
 check "sockperf throughput 65000 B: exit $rc, ${mbps:-?} MB/s" test "$rc" -eq 0 -a -n "$mbps"
@@ -102,7 +104,7 @@ for i in range(200):
     print(f"SET k{i} {v}")
     print(f"GET k{i}")
 PY
-$pre redis-cli -h $srv < "$t/cmds" > "$t/answers" 2>&1
+$lim $pre redis-cli -h $srv < "$t/cmds" > "$t/answers" 2>&1
 rc=$?
 python3 - "$t/cmds" "$t/answers" <<'PY'
 import sys
@@ -117,14 +119,14 @@ for c in cmds:
 sys.exit(0 if out[:len(want)] == want and len(want) == 400 else 1)
 PY
 check "redis-cli: 200 SET and 200 GET, every answer as written (exit $rc)" test $? -eq 0 -a "$rc" -eq 0
-$pre redis-benchmark -h $srv -t set,get -n 2000 -c 10 -q --csv > "$t/rb" 2>&1
+$lim $pre redis-benchmark -h $srv -t set,get -n 2000 -c 10 -q --csv > "$t/rb" 2>&1
 rc=$?
 rps=$(python3 -c 'import csv,sys; r={x[0]: x[1] for x in list(csv.reader(open(sys.argv[1])))[1:] if len(x) > 1}; print("SET %.0f/s GET %.0f/s" % (float(r["SET"]), float(r["GET"])))' "$t/rb" 2>/dev/null)
 check "redis-benchmark 10 connections, 2000 SET + 2000 GET: exit $rc, ${rps:-no result}" \
 	test "$rc" -eq 0 -a -n "$rps"
-$pre redis-cli -h $srv info commandstats > "$t/stats" 2>&1
+$lim $pre redis-cli -h $srv info commandstats > "$t/stats" 2>&1
 calls() { sed -n "s/^cmdstat_$1:calls=\([0-9]*\),.*/\1/p" "$t/stats" | tr -d '\r'; }
-val=$($pre redis-cli -h $srv get key:__rand_int__ 2>&1)
+val=$($lim $pre redis-cli -h $srv get key:__rand_int__ 2>&1)
 check "redis counted every command exactly (set $(calls set), get $(calls get): 2200 each) and the benchmark's 3-byte value reads back ($val)" \
 	test "$(calls set)" = 2200 -a "$(calls get)" = 2200 -a "${#val}" -eq 3
 
