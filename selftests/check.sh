@@ -4,11 +4,13 @@
 # "N passed, N failed[, N skipped]". Host-side tests first (the fabric
 # against fake guests, libvmmc's UTLB against a stubbed kernel), then a
 # one-node guest (device, data path, interrupts, deliberate update,
-# protection, UTLB and memory limits, stream sockets, short forms of the
+# protection, UTLB and memory limits, stream sockets, the LD_PRELOAD shim
+# (dup, fork, exec, threads), short forms of the
 # fuzzer, the kill -9 stress and memory pressure (make stress runs the
 # long forms), vmmc_ctl, teardown by kill -9 and unbind, module unload),
 # then a two-node cluster (NIC to NIC, cross-node transfers and
-# redirection, an exporter killed with kill -9, stream sockets, and the
+# redirection, an exporter killed with kill -9, stream sockets, Debian's
+# iperf3, sockperf and redis under the LD_PRELOAD shim, and the
 # reliable link layer under injected drops, duplicates, reordering,
 # corruption, a link outage and a node death). Guests boot with slub_debug; each guest run ends with a check that
 # the kernel log holds no BUG, WARNING or Oops. Exit status non-zero on any
@@ -59,6 +61,7 @@ tools/vm/vmrun --foreign-ivshmem --timeout 900 -- \
 	selftests/run_guest.sh "$build" vmmc_dev vmmc_datapath vmmc_xfer vmmc_redirect \
 	vmmc_protect vmmc_protect_args vmmc_utlb vmmc_strict vmmc_wait \
 	vmmc_sock vmmc_sock_args vmmc_sock_poll vmmc_sock_strict vmmc_sock_garbage \
+	vmmc_preload.sh \
 	vmmc_fuzz vmmc_stress vmmc_mempress vmmc_ctl.sh vmmc_teardown.sh \
 	vmmc_module.sh
 add_result "$results/node1-0" "one-node run"
@@ -74,8 +77,8 @@ selftests/link_faults.sh "$build/tools/fabric/vmmc-fabric" \
 watcher=$!
 link_env="VMMC_LINK_DIR=$linkdir VMMC_LINK_MSGS=${VMMC_LINK_MSGS:-2000}"
 tools/vm/vmrun -n 2 --timeout 900 --fabric-arg "--ctl=$results/fabric.ctl" \
-	--node-cmd "0=VMMC_RESULT=$results/node2-0 $link_env selftests/run_guest.sh $build vmmc_dev vmmc_cluster vmmc_xfer_cluster vmmc_sock_cluster vmmc_link_cluster; rc=\$?; python3 selftests/barrier.py notify 10.77.0.2; exit \$rc" \
-	--node-cmd "1=VMMC_RESULT=$results/node2-1 $link_env selftests/run_guest.sh $build vmmc_dev vmmc_xfer_cluster vmmc_sock_cluster vmmc_link_cluster; rc=\$?; python3 selftests/barrier.py wait; exit \$rc" \
+	--node-cmd "0=VMMC_RESULT=$results/node2-0 $link_env selftests/run_guest.sh $build vmmc_dev vmmc_cluster vmmc_xfer_cluster vmmc_sock_cluster vmmc_apps.sh vmmc_link_cluster; rc=\$?; python3 selftests/barrier.py notify 10.77.0.2; exit \$rc" \
+	--node-cmd "1=VMMC_RESULT=$results/node2-1 $link_env selftests/run_guest.sh $build vmmc_dev vmmc_xfer_cluster vmmc_sock_cluster vmmc_apps.sh vmmc_link_cluster; rc=\$?; python3 selftests/barrier.py wait; exit \$rc" \
 	-- true
 touch "$linkdir/stop"
 wait "$watcher"

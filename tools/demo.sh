@@ -4,7 +4,9 @@
 # job: round trips through the NICs (local NOP, NIC-to-NIC ping) beside
 # kernel TCP between the same two guests, polling and interrupt-driven;
 # deliberate update's latency and bandwidth beside TCP (vmmc_bw), then
-# each node's vmmc_ctl view.
+# each node's vmmc_ctl view; then Debian's iperf3, sockperf and redis,
+# unmodified, over kernel TCP and over VMMC under the LD_PRELOAD shim,
+# with libvmmc's own sockets beside them (tools/bench/apps.sh, 2 s each).
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top" || exit 2
@@ -27,5 +29,9 @@ node1="insmod $b/vmmc.ko && { $rtt server & $bw server & } && \
 python3 selftests/barrier.py wait; kill %1 %2 2>/dev/null; wait; \
 $ctl show | sed 's/^/[node 1, servers gone] /'; exit 0"
 
-exec tools/vm/vmrun -n 2 --timeout 900 --node-cmd "0=$node0" \
-	--node-cmd "1=$node1" -- true
+tools/vm/vmrun -n 2 --timeout 900 --node-cmd "0=$node0" \
+	--node-cmd "1=$node1" -- true || exit 1
+
+echo
+echo "== unmodified programs: kernel TCP, VMMC under the LD_PRELOAD shim, libvmmc alone"
+exec tools/bench/apps.sh "${VMMC_DEMO_APPS_SECS:-2}" tcp vmmc raw

@@ -66,6 +66,7 @@ static int vs_attach_fd(struct vs_sock *s, int cloexec)
 	}
 	vs.byfd[fd] = s;
 	s->fd = fd;
+	s->nfds = 1;
 	vs.st.sockets++;
 	return fd;
 }
@@ -385,6 +386,37 @@ static void vs_close_sock(struct vs_sock *s)
 	vs_sock_free(s);
 }
 
+/* Another fd of @s, after @gone stopped naming it; -1 if none. */
+static int vs_other_fd(struct vs_sock *s, int gone)
+{
+	int i;
+
+	for (i = 0; i < vs.nbyfd; i++)
+		if (i != gone && vs.byfd[i] == s)
+			return i;
+	return -1;
+}
+
+/*
+ * @fd no longer names its socket (the kernel fd is closed or replaced by
+ * the caller); the socket closes when it was the last.
+ */
+static void vs_drop_fd(int fd)
+{
+	struct vs_sock *s = vs.byfd[fd];
+
+	vs.byfd[fd] = NULL;
+	vs.st.sockets--;
+	if (--s->nfds > 0) {
+		if (s->fd == fd)
+			s->fd = vs_other_fd(s, fd);
+		return;
+	}
+	s->fd = -1;
+	s->nregs = 0;
+	vs_close_sock(s);
+}
+
 int vmmc_sock_close(int fd)
 {
 	struct vs_sock *s;
@@ -393,13 +425,79 @@ int vmmc_sock_close(int fd)
 	s = vs_lookup(fd, &err);
 	if (!s)
 		return err;
-	vs.byfd[fd] = NULL;
-	s->fd = -1;
-	s->nregs = 0;
-	vs.st.sockets--;
 	close(fd);
-	vs_close_sock(s);
+	vs_drop_fd(fd);
 	return 0;
+}
+
+/* @nfd (a new kernel fd, a copy of @s's eventfd) names @s too. */
+static int vs_alias(struct vs_sock *s, int nfd)
+{
+	if (vs_byfd_room(nfd)) {
+		close(nfd);
+		return -ENOMEM;
+	}
+	vs.byfd[nfd] = s;
+	s->nfds++;
+	vs.st.sockets++;
+	return nfd;
+}
+
+int vmmc_sock_dup(int fd, int minfd, int flags)
+{
+	struct vs_sock *s;
+	int err, nfd;
+
+	s = vs_lookup(fd, &err);
+	if (!s)
+		return err;
+	if (flags & ~O_CLOEXEC)
+		return -EINVAL;
+	if (minfd < 0)
+		return -EINVAL;
+	nfd = fcntl(fd, flags & O_CLOEXEC ? F_DUPFD_CLOEXEC : F_DUPFD, minfd);
+	if (nfd < 0)
+		return -errno;
+	return vs_alias(s, nfd);
+}
+
+int vmmc_sock_dup3(int fd, int newfd, int flags)
+{
+	struct vs_sock *s;
+	int err;
+
+	s = vs_lookup(fd, &err);
+	if (!s)
+		return err;
+	if ((flags & ~O_CLOEXEC) || fd == newfd)
+		return -EINVAL;
+	if (newfd < 0)
+		return -EBADF;
+	if (newfd < vs.nbyfd && vs.byfd[newfd] == s) {
+		/* already an alias: only the close-on-exec flag changes */
+		if (dup3(fd, newfd, flags) < 0)
+			return -errno;
+		return newfd;
+	}
+	if (vs_byfd_room(newfd))
+		return -ENOMEM;
+	if (dup3(fd, newfd, flags) < 0)
+		return -errno;
+	if (vs.byfd[newfd])	/* the socket that was there loses an fd */
+		vs_drop_fd(newfd);
+	vs.byfd[newfd] = s;
+	s->nfds++;
+	vs.st.sockets++;
+	return newfd;
+}
+
+int vmmc_sock_id(int fd)
+{
+	struct vs_sock *s;
+	int err;
+
+	s = vs_lookup(fd, &err);
+	return s ? s->id : err;
 }
 
 int vmmc_sock_move(int fd, int newfd)
@@ -423,7 +521,8 @@ int vmmc_sock_move(int fd, int newfd)
 	close(fd);
 	vs.byfd[fd] = NULL;
 	vs.byfd[newfd] = s;
-	s->fd = newfd;
+	if (s->fd == fd)
+		s->fd = newfd;
 	return newfd;
 }
 

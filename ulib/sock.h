@@ -132,7 +132,12 @@ struct vs_reg {
 
 struct vs_sock {
 	int id;			/* index in the stack's table, user_data */
-	int fd;			/* the eventfd naming it; -1 in a backlog */
+	int fd;			/* an fd naming it (an eventfd); -1 in a
+				 * backlog or once the last fd is closed
+				 */
+	int nfds;		/* fds naming it: dup()s are aliases, the
+				 * socket closes with the last
+				 */
 	int state;		/* enum vs_sock_state */
 	bool nonblock, bound, shut_rd, shut_wr, reset;
 	bool state_dirty;	/* a state is owed to the peer */

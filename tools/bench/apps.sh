@@ -12,9 +12,13 @@
 #   tools/bench/apps.sh [SECONDS] [TRANSPORT ...]
 #
 # TRANSPORT is "tcp" (kernel TCP over virtio-net between the guests; the
-# default) or "vmmc" (the same programs under the LD_PRELOAD shim, once it
-# exists: build/ulib/libvmmc-preload.so). Each transport's numbers are
-# printed in one table at the end, side by side, with the ratio column.
+# default), "vmmc" (the same programs under the LD_PRELOAD shim,
+# build/ulib/libvmmc-preload.so) or "raw" (no program: libvmmc's own
+# sockets with no shim, vmmc_sockperf, in the rows it can fill: half its
+# 64 B round trip beside sockperf's latency, its 64 KiB and 256 KiB
+# streams beside sockperf's and iperf3's throughput). Each transport's
+# numbers are printed in one table at the end, side by side; the ratio
+# column compares the first two (how many times better the second is).
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top" || exit 2
@@ -31,6 +35,7 @@ for t in "${transports[@]}"; do
 	case $t in
 	tcp) ;;
 	vmmc) [ -f "$preload" ] || { echo "apps.sh: $preload not built yet" >&2; exit 2; } ;;
+	raw) ;;
 	*) echo "apps.sh: unknown transport $t" >&2; exit 2 ;;
 	esac
 done
@@ -47,6 +52,19 @@ fail() { echo "FAIL \$*"; echo "fail=\$*" >> \$out; }
 for t in ${transports[*]}; do
 	pre=""
 	[ \$t = vmmc ] && pre="env LD_PRELOAD=$preload VMMC_HOSTS=10.77.0.1=0,10.77.0.2=1"
+	if [ \$t = raw ]; then
+		sleep 2
+		if $b/tools/bench/vmmc_sockperf client -n 1 -a 10.77.0.2 -c 1000 -m $((secs * 4)) > $res/raw.sockperf 2>&1; then
+			awk '/ping-pong RTT/ { printf "raw.sockperf_pp_us=%.1f\\n", \$(NF - 1) / 2 }
+			     /stream +64 KiB/ { printf "raw.sockperf_tp_MBps=%s\\n", \$(NF - 1) }
+			     /stream +256 KiB/ { printf "raw.iperf3_MBps=%s\\nraw.iperf3_reverse_MBps=%s\\n", \$(NF - 1), \$(NF - 1) }' $res/raw.sockperf >> \$out
+		else
+			fail "raw: vmmc_sockperf exit"
+		fi
+		echo next > /dev/tcp/10.77.0.2/7801 2>/dev/null || true
+		sleep 1
+		continue
+	fi
 	wait_port 5201 && wait_port 11111 && wait_port 6379 || { fail "\$t: servers not up"; continue; }
 	# iperf3, both directions
 	for dir in "" "-R"; do
@@ -134,6 +152,12 @@ insmod $b/vmmc.ko 2>/dev/null
 for t in ${transports[*]}; do
 	pre=""
 	[ \$t = vmmc ] && pre="env LD_PRELOAD=$preload VMMC_HOSTS=10.77.0.1=0,10.77.0.2=1"
+	if [ \$t = raw ]; then
+		$b/tools/bench/vmmc_sockperf server > $res/server.raw 2>&1 &
+		python3 -c 'import socket; s = socket.create_server(("0.0.0.0", 7801)); s.settimeout(900); c, _ = s.accept(); c.recv(8)'
+		kill %1 2>/dev/null; wait
+		continue
+	fi
 	\$pre iperf3 -s -B 10.77.0.2 > $res/server.\$t.iperf3 2>&1 &
 	\$pre sockperf sr --tcp -i 10.77.0.2 -p 11111 > $res/server.\$t.sockperf 2>&1 &
 	\$pre redis-server --bind 10.77.0.2 --port 6379 --save '' --appendonly no \
@@ -161,7 +185,8 @@ rows = [("iperf3 MB/s", "iperf3_MBps"), ("iperf3 -R MB/s", "iperf3_reverse_MBps"
         ("sockperf ping-pong 64 B, us", "sockperf_pp_us"),
         ("sockperf throughput 65000 B, MB/s", "sockperf_tp_MBps"),
         ("redis SET req/s", "redis_set_rps"), ("redis GET req/s", "redis_get_rps")]
-print("%-34s" % "program" + "".join("%14s" % t for t in ts) + ("%10s" % "ratio" if len(ts) > 1 else ""))
+names = {"tcp": "kernel TCP", "vmmc": "VMMC (shim)", "raw": "libvmmc"}
+print("%-34s" % "program" + "".join("%14s" % names.get(t, t) for t in ts) + ("%10s" % "ratio" if len(ts) > 1 else ""))
 for title, key in rows:
     vals = [kv.get(f"{t}.{key}", "-") for t in ts]
     line = "%-34s" % title + "".join("%14s" % v for v in vals)
@@ -175,6 +200,8 @@ for title, key in rows:
     print(line)
 checks = [k for k in kv if k.endswith("_check")]
 print("checks: " + ", ".join(f"{k}={kv[k]}" for k in sorted(checks)))
+if "raw" in ts:
+    print("(libvmmc: vmmc_sockperf, no program and no shim: half its 64 B round trip; its 64 KiB stream; its 256 KiB stream in both iperf3 rows)")
 fails = [v for k, v in kv.items() if k == "fail"]
 sys.exit(1 if fails else 0)
 PY

@@ -6,7 +6,10 @@
 # and bandwidth of deliberate update, local and remote, beside kernel TCP
 # between the same guests), vmmc_rtt (NIC round trips), then
 # vmmc_sockperf (VMMC stream sockets beside kernel TCP: ping-pong latency,
-# streaming throughput with 64 KiB .. 1 MiB sends, ratio column).
+# streaming throughput with 64 KiB .. 1 MiB sends, ratio column), then
+# Debian's iperf3, sockperf and redis over kernel TCP, over VMMC under
+# the LD_PRELOAD shim and libvmmc's sockets alone, side by side
+# (tools/bench/apps.sh; APPS_SECS seconds per program, default 3).
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top" || exit 2
@@ -30,5 +33,9 @@ python3 selftests/barrier.py wait; kill %1 %2 %3 2>/dev/null; exit 0"
 tools/vm/vmrun --timeout 600 -- sh -c "insmod $b/vmmc.ko && $notify -c 200 && \
 echo && $b/tools/bench/vmmc_redir -c 40" || exit 1
 
-exec tools/vm/vmrun -n 2 --timeout 1500 --node-cmd "0=$node0" \
-	--node-cmd "1=$node1" -- true
+tools/vm/vmrun -n 2 --timeout 1500 --node-cmd "0=$node0" \
+	--node-cmd "1=$node1" -- true || exit 1
+
+echo
+echo "== unmodified programs: kernel TCP, VMMC under the shim, libvmmc alone"
+exec tools/bench/apps.sh "${APPS_SECS:-3}" tcp vmmc raw

@@ -122,6 +122,26 @@ int vmmc_sock_set_nonblock(int fd, int on);
  * same number. Not while @fd is in an epoll set. @newfd, or -errno.
  */
 int vmmc_sock_move(int fd, int newfd);
+/*
+ * dup(2) and fcntl(F_DUPFD, F_DUPFD_CLOEXEC) of a socket: the lowest free
+ * fd >= @minfd names the same socket too (@flags: 0 or O_CLOEXEC). Every
+ * fd of a socket is an alias: data, options, O_NONBLOCK and epoll
+ * interest belong to the socket, and the socket closes (FIN, linger)
+ * when its last fd is closed. The new fd, or -errno.
+ */
+int vmmc_sock_dup(int fd, int minfd, int flags);
+/*
+ * dup3(2) of a socket onto @newfd (@flags: 0 or O_CLOEXEC; @newfd ==
+ * @fd is EINVAL): whatever @newfd was is closed first, an fd of another
+ * VMMC socket included (that socket closes if it was its last fd).
+ * @newfd, or -errno.
+ */
+int vmmc_sock_dup3(int fd, int newfd, int flags);
+/*
+ * A small number (0..65534) naming the socket of @fd, the same for all
+ * its fds, unique among this process's open sockets; or -errno.
+ */
+int vmmc_sock_id(int fd);
 /* 1 if fd is a VMMC socket of this process, else 0. */
 int vmmc_sock_is_sock(int fd);
 

@@ -17,23 +17,27 @@
  *
  * Rules:
  * - The library is not thread-safe: the shim serializes every call into
- *   it with one lock. A blocking call is a loop of non-blocking tries and
- *   waits of at most VP_SLICE_MS with the lock held, so other threads get
- *   in between (a waiting thread delays others by at most a slice).
+ *   it with one lock (vp_lock). A blocking call, and poll, select and
+ *   epoll_wait, look under the lock without waiting, then wait for the
+ *   NIC (and the call's kernel fds) without the lock, a slice at a time
+ *   (vp_wait_unlocked, vp_poll_unlocked): threads on other sockets or on
+ *   the same one run meanwhile.
  * - The library itself calls libc (close, read, poll, epoll_*, ...):
  *   while a thread is inside the library (the `inside` counter), every
  *   interposed function goes straight to libc.
  * - poll, select and epoll that involve a VMMC socket go to the library's
  *   vmmc_sock_poll / vmmc_sock_epoll_*, which wait on VMMC sockets and
  *   kernel fds together; calls that involve none go to the kernel.
- * - O_NONBLOCK (socket type, fcntl, ioctl FIONBIO) is the shim's record;
- *   the eventfd itself always stays non-blocking.
- * - Not supported, with a clear error: dup, dup2 and dup3 of a VMMC socket
- *   (ENOTSUP; dup2 onto one closes it first, as the kernel does); after
- *   fork() the child's inherited VMMC sockets are dead (calls fail with
- *   ENOTCONN, close works; the parent keeps them); across exec they are
- *   bare eventfds the new image does not know. sendfile() to a VMMC socket
- *   copies through a buffer.
+ * - O_NONBLOCK (socket type, accept4, fcntl, fcntl64, ioctl FIONBIO) is
+ *   the shim's record, one per socket (vp_nb), so shared by dup()s; the
+ *   eventfd itself always stays non-blocking. FD_CLOEXEC is the kernel's.
+ * - dup, dup2, dup3, F_DUPFD, F_DUPFD_CLOEXEC of a VMMC socket: aliases
+ *   (vmmc_sock_dup, vmmc_sock_dup3); the socket closes with its last fd.
+ * - fork: the parent keeps its sockets; the child's inherited ones are
+ *   dead stand-ins (ENOTCONN, EINVAL; see vp_fork_prepare()).
+ * - exec: VMMC fds without FD_CLOEXEC become stand-ins that read EOF and
+ *   write EPIPE in the new image (see vp_exec_hide()).
+ * - sendfile() to a VMMC socket copies through a buffer.
  * - Errors are the library's (the errnos of a kernel TCP socket), as -1
  *   and errno.
  */
@@ -47,6 +51,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -84,7 +89,15 @@ struct vp_fd {
 };
 
 static struct vp_fd vp_fds[VP_MAXFD];
+static int vp_hi = -1;		/* highest fd ever given a kind */
+/*
+ * O_NONBLOCK of each VMMC socket, by vmmc_sock_id(): a property of the
+ * socket (of the open file description, for the kernel), so shared by
+ * its dup()s. Written at creation and by F_SETFL/FIONBIO, under vp_lock.
+ */
+static uint8_t vp_nb[65536];
 static pthread_mutex_t vp_lock = PTHREAD_MUTEX_INITIALIZER;
+static bool vp_atfork_set;
 static __thread int inside;
 static struct vmmc_hostmap vp_map;
 static bool vp_enabled, vp_bind_any, vp_debug;
@@ -136,6 +149,20 @@ static int (*real_dup)(int);
 static int (*real_dup2)(int, int);
 static int (*real_dup3)(int, int, int);
 static ssize_t (*real_sendfile)(int, int, off_t *, size_t);
+static int (*real_fcntl64)(int, int, ...);
+static int (*real_execve)(const char *, char *const[], char *const[]);
+static int (*real_execv)(const char *, char *const[]);
+static int (*real_execvp)(const char *, char *const[]);
+static int (*real_execvpe)(const char *, char *const[], char *const[]);
+static int (*real_fexecve)(int, char *const[], char *const[]);
+static int (*real_posix_spawn)(pid_t *, const char *,
+			       const posix_spawn_file_actions_t *,
+			       const posix_spawnattr_t *, char *const[],
+			       char *const[]);
+static int (*real_posix_spawnp)(pid_t *, const char *,
+				const posix_spawn_file_actions_t *,
+				const posix_spawnattr_t *, char *const[],
+				char *const[]);
 
 /* Every real function; before main if a constructor already calls one. */
 static void vp_resolve(void)
@@ -176,6 +203,16 @@ static void vp_resolve(void)
 	R(dup2);
 	R(dup3);
 	R(sendfile);
+	R(fcntl64);
+	R(execve);
+	R(execv);
+	R(execvp);
+	R(execvpe);
+	R(fexecve);
+	R(posix_spawn);
+	R(posix_spawnp);
+	if (!real_fcntl64)
+		real_fcntl64 = real_fcntl;
 #undef R
 }
 
@@ -213,9 +250,15 @@ static void vp_set_kind(int fd, enum vp_kind k)
 {
 	struct vp_fd *f = vp_get(fd);
 
-	if (f)
-		__atomic_store_n(&f->kind, k, __ATOMIC_RELEASE);
+	if (!f)
+		return;
+	__atomic_store_n(&f->kind, k, __ATOMIC_RELEASE);
+	if (k != VP_NONE && fd > __atomic_load_n(&vp_hi, __ATOMIC_RELAXED))
+		__atomic_store_n(&vp_hi, fd, __ATOMIC_RELAXED);
 }
+
+/* bumped by every call out of the library: a waiter's "something moved" */
+static unsigned int vp_epoch;
 
 static void vp_enter(void)
 {
@@ -225,8 +268,37 @@ static void vp_enter(void)
 
 static void vp_leave(void)
 {
+	__atomic_add_fetch(&vp_epoch, 1, __ATOMIC_RELEASE);
 	inside--;
 	pthread_mutex_unlock(&vp_lock);
+}
+
+/*
+ * A blocking call found socket @fd not ready (vp_lock held, released
+ * here): wait for the NIC's news without the lock, so other threads run
+ * meanwhile (a thread of this process may be the one to make @fd ready),
+ * at most a slice. The endpoint's fd is readable when a completion or
+ * notification arrives; if another thread took the news first, the wait
+ * ends with its slice, unless the epoch shows that some call ran since we
+ * looked. Every 5th slice the library waits a moment itself, under the
+ * lock, which runs its timers (liveness probes, connect retries).
+ */
+static void vp_wait_unlocked(int fd, short ev, unsigned int n)
+{
+	unsigned int epoch = __atomic_load_n(&vp_epoch, __ATOMIC_ACQUIRE);
+	struct pollfd p = { .fd = vmmc_sock_ep_fd(), .events = POLLIN };
+
+	if (n % 5 == 4 || p.fd < 0) {
+		struct pollfd s = { .fd = fd, .events = ev };
+
+		vmmc_sock_poll(&s, 1, 1);
+		vp_leave();
+		return;
+	}
+	inside--;
+	pthread_mutex_unlock(&vp_lock);
+	if (__atomic_load_n(&vp_epoch, __ATOMIC_ACQUIRE) == epoch)
+		REAL(poll)(&p, 1, VP_SLICE_MS);
 }
 
 static int vp_ret(long r)
@@ -297,6 +369,48 @@ static void vp_to_inet(const struct sockaddr_vmmc *v, struct sockaddr *addr,
 	}
 }
 
+/* O_NONBLOCK of VMMC socket @fd (vp_lock held); 1 if it is none. */
+static bool vp_nonblock(int fd)
+{
+	int id = vmmc_sock_id(fd);
+
+	return id < 0 || vp_nb[id];
+}
+
+static void vp_set_nonblock(int fd, bool on)
+{
+	int id = vmmc_sock_id(fd);
+
+	if (id >= 0)
+		vp_nb[id] = on;
+}
+
+/*
+ * Put on @fd a stand-in for a VMMC socket this process image cannot use
+ * (after fork, in the child; across exec): a stream socket whose peer is
+ * gone, so that a program that does not know it reads EOF, gets EPIPE on
+ * a write and never waits on it (poll says ready at once), and the fd
+ * number stays taken until the program closes it.
+ */
+static int vp_stand_in(int fd, bool cloexec)
+{
+	int sv[2], r;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv))
+		return -errno;
+	REAL(close)(sv[1]);
+	if (sv[0] == fd)	/* the number was free: it is the stand-in */
+		return cloexec || !REAL(fcntl)(fd, F_SETFD, 0) ? 0 : -errno;
+	r = REAL(dup3)(sv[0], fd, cloexec ? O_CLOEXEC : 0);
+	r = r < 0 ? -errno : 0;
+	REAL(close)(sv[0]);
+	return r;
+}
+
+static void vp_fork_prepare(void);
+static void vp_fork_parent(void);
+static void vp_fork_child(void);
+
 /* The kernel socket @fd becomes a VMMC socket under the same number. */
 static int vp_convert(int fd)
 {
@@ -324,6 +438,11 @@ static int vp_convert(int fd)
 		vmmc_sock_close(v);
 		return r;
 	}
+	vp_set_nonblock(fd, f->nonblock);
+	/* after the library's own (it registers at its first socket) */
+	if (!vp_atfork_set && !pthread_atfork(vp_fork_prepare, vp_fork_parent,
+					      vp_fork_child))
+		vp_atfork_set = true;
 	vp_set_kind(fd, VP_VMMC);
 	vp_log("vmmc-preload: fd %d is a VMMC socket\n", fd);
 	return 0;
@@ -336,36 +455,62 @@ static int vp_convert(int fd)
  */
 #define VP_CALL(fd, ev_, dontwait, expr)				\
 	({								\
-		struct vp_fd *f_ = vp_get(fd);				\
+		unsigned int n_ = 0;					\
 		long r_;						\
 		for (;;) {						\
 			vp_enter();					\
 			r_ = (expr);					\
-			if (r_ != -EAGAIN || f_->nonblock || (dontwait)) { \
+			if (r_ != -EAGAIN || (dontwait) || vp_nonblock(fd)) { \
 				vp_leave();				\
 				break;					\
 			}						\
-			{						\
-				struct pollfd p_ = { .fd = (fd),	\
-						     .events = (ev_) }; \
-				vmmc_sock_poll(&p_, 1, VP_SLICE_MS);	\
-			}						\
-			vp_leave();					\
+			vp_wait_unlocked((fd), (ev_), n_++);		\
 		}							\
 		r_;							\
 	})
 
 /* ---- set-up ---- */
 
-static void vp_atfork_child(void)
+/*
+ * fork(): a VMMC socket belongs to the process that made it (its rings,
+ * exports and endpoint are that process's). The parent keeps every
+ * socket; in the child each inherited one is dead: data calls fail with
+ * ENOTCONN, accept/listen/bind with EINVAL, poll says ready at once, and
+ * close() frees the number; the child can make VMMC sockets of its own.
+ * The lock is held across fork, so the library's state is whole in both.
+ */
+static void vp_fork_prepare(void)
 {
-	int fd;
+	int fd, hi;
 
-	for (fd = 0; fd < VP_MAXFD; fd++)
+	/* held, and "inside": the library's child handler calls close() */
+	vp_enter();
+	hi = __atomic_load_n(&vp_hi, __ATOMIC_RELAXED);
+	for (fd = 0; fd <= hi; fd++)
 		if (vp_fds[fd].kind == VP_VMMC)
+			vp_fds[fd].cloexec = !!(REAL(fcntl)(fd, F_GETFD) &
+						FD_CLOEXEC);
+}
+
+static void vp_fork_parent(void)
+{
+	vp_leave();
+}
+
+/* Runs after the library's handler, which forgot the sockets. */
+static void vp_fork_child(void)
+{
+	int fd, hi = __atomic_load_n(&vp_hi, __ATOMIC_RELAXED);
+
+	for (fd = 0; fd <= hi; fd++) {
+		if (vp_fds[fd].kind == VP_VMMC) {
+			vp_stand_in(fd, vp_fds[fd].cloexec);
 			vp_fds[fd].kind = VP_DEAD;
-		else if (vp_fds[fd].kind == VP_EPOLL)
+		} else if (vp_fds[fd].kind == VP_EPOLL) {
 			vp_fds[fd].kind = VP_NONE;
+		}
+	}
+	inside--;
 	pthread_mutex_init(&vp_lock, NULL);
 }
 
@@ -384,7 +529,6 @@ __attribute__((constructor)) static void vp_init(void)
 		return;
 	}
 	vp_enabled = vp_map.n > 0;
-	pthread_atfork(NULL, NULL, vp_atfork_child);
 	vp_log("vmmc-preload: %u addresses mapped\n", vp_map.n);
 }
 
@@ -430,7 +574,7 @@ int connect(int fd, const struct sockaddr *addr, socklen_t len)
 			      addr->sa_family != AF_INET ? -EAFNOSUPPORT :
 			      -ENETUNREACH);
 	vp_enter();
-	if (!vp_get(fd)->nonblock)
+	if (!vp_nonblock(fd))
 		vmmc_sock_set_nonblock(fd, 0);
 	r = vmmc_sock_connect(fd, (struct sockaddr *)&v, sizeof(v));
 	vmmc_sock_set_nonblock(fd, 1);
@@ -476,11 +620,28 @@ int listen(int fd, int backlog)
 	return vp_ret(r);
 }
 
+/* The library accepted @r (vp_lock held): make it ours. */
+static long vp_accepted(long r, int flags)
+{
+	struct vp_fd *f = vp_get((int)r);
+
+	if (r < 0)
+		return r;
+	if (!f) {		/* beyond what we track: cannot serve it */
+		vmmc_sock_close((int)r);
+		return -EMFILE;
+	}
+	memset(f, 0, sizeof(*f));
+	f->cloexec = !!(flags & SOCK_CLOEXEC);
+	vp_set_nonblock((int)r, flags & SOCK_NONBLOCK);
+	vp_set_kind((int)r, VP_VMMC);
+	return r;
+}
+
 int accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
 {
 	struct sockaddr_vmmc v;
 	socklen_t vlen = sizeof(v);
-	struct vp_fd *f;
 	long r;
 
 	if (vp_kind(fd) != VP_VMMC)
@@ -489,21 +650,11 @@ int accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
 	if (flags & ~(SOCK_NONBLOCK | SOCK_CLOEXEC))
 		return vp_ret(-EINVAL);
 	r = VP_CALL(fd, POLLIN, false,
-		    vmmc_sock_accept4(fd, (struct sockaddr *)&v, &vlen,
-				      (flags & SOCK_CLOEXEC) | SOCK_NONBLOCK));
+		    vp_accepted(vmmc_sock_accept4(fd, (struct sockaddr *)&v,
+						  &vlen, (flags & SOCK_CLOEXEC) |
+						  SOCK_NONBLOCK), flags));
 	if (r < 0)
 		return vp_ret(r);
-	f = vp_get((int)r);
-	if (!f) {		/* beyond what we track: cannot serve it */
-		vp_enter();
-		vmmc_sock_close((int)r);
-		vp_leave();
-		return vp_ret(-EMFILE);
-	}
-	memset(f, 0, sizeof(*f));
-	f->nonblock = !!(flags & SOCK_NONBLOCK);
-	f->cloexec = !!(flags & SOCK_CLOEXEC);
-	vp_set_kind((int)r, VP_VMMC);
 	if (addr)
 		vp_to_inet(&v, addr, len);
 	return (int)r;
@@ -516,17 +667,43 @@ int accept(int fd, struct sockaddr *addr, socklen_t *len)
 	return accept4(fd, addr, len, 0);
 }
 
+/* vp_nonblock() under the lock, for calls that loop outside it. */
+static bool vp_nonblock_locked(int fd)
+{
+	bool nb;
+
+	vp_enter();
+	nb = vp_nonblock(fd);
+	vp_leave();
+	return nb;
+}
+
+/*
+ * As a kernel socket: a blocking send returns when every byte is queued
+ * (or with what was queued before an error); a non-blocking one takes
+ * what fits.
+ */
 ssize_t send(int fd, const void *buf, size_t len, int flags)
 {
 	int k = vp_kind(fd);
+	size_t done = 0;
+	long r;
 
 	if (k == VP_DEAD)
 		return vp_sret(-ENOTCONN);
 	if (k != VP_VMMC)
 		return REAL(send)(fd, buf, len, flags);
-	return vp_sret(VP_CALL(fd, POLLOUT, flags & MSG_DONTWAIT,
-			       vmmc_sock_send(fd, buf, len,
-					      flags | MSG_DONTWAIT)));
+	for (;;) {
+		r = VP_CALL(fd, POLLOUT, flags & MSG_DONTWAIT,
+			    vmmc_sock_send(fd, (const char *)buf + done,
+					   len - done, flags | MSG_DONTWAIT));
+		if (r < 0)
+			return done ? (ssize_t)done : vp_sret(r);
+		done += (size_t)r;
+		if (done == len || (flags & MSG_DONTWAIT) ||
+		    vp_nonblock_locked(fd))
+			return (ssize_t)done;
+	}
 }
 
 ssize_t sendto(int fd, const void *buf, size_t len, int flags,
@@ -758,36 +935,105 @@ int getsockopt(int fd, int level, int name, void *val, socklen_t *len)
 	return vp_ret(r);
 }
 
-int fcntl(int fd, int cmd, ...)
+/* fd @nfd is a new name of VMMC socket or stand-in @fd's (a dup). */
+static void vp_dup_kind(int fd, int nfd)
+{
+	struct vp_fd *f = vp_get(nfd);
+
+	if (!f)
+		return;
+	*f = *vp_get(fd);
+	vp_set_kind(nfd, f->kind);
+}
+
+/* dup(), F_DUPFD, F_DUPFD_CLOEXEC of a VMMC socket. */
+static int vp_dup(int fd, int minfd, bool cloexec)
+{
+	long r;
+
+	vp_enter();
+	r = vmmc_sock_dup(fd, minfd, cloexec ? O_CLOEXEC : 0);
+	if (r >= 0 && !vp_get((int)r)) {
+		vmmc_sock_close((int)r);
+		r = -EMFILE;
+	}
+	if (r >= 0)
+		vp_dup_kind(fd, (int)r);
+	vp_leave();
+	return vp_ret(r);
+}
+
+/*
+ * fcntl and fcntl64 (programs built with _FILE_OFFSET_BITS=64, redis
+ * among them, call the latter). O_NONBLOCK of a VMMC socket is the
+ * shim's (the library's eventfd always stays non-blocking); FD_CLOEXEC
+ * is the kernel's, on the eventfd.
+ */
+static int vp_fcntl(int (*real)(int, int, ...), int fd, int cmd, long arg)
 {
 	struct vp_fd *f = vp_get(fd);
 	int k = vp_kind(fd), r;
-	va_list ap;
-	long arg;
 
-	va_start(ap, cmd);
-	arg = va_arg(ap, long);
-	va_end(ap);
-	if (k != VP_VMMC && k != VP_DEAD) {
-		r = REAL(fcntl)(fd, cmd, arg);
+	if (k == VP_DEAD && (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC)) {
+		r = real(fd, cmd, arg);
+		if (r >= 0)
+			vp_dup_kind(fd, r);
+		return r;
+	}
+	if (k != VP_VMMC) {
+		r = real(fd, cmd, arg);
 		if (r >= 0 && k == VP_INET && cmd == F_SETFL)
 			f->nonblock = !!(arg & O_NONBLOCK);
 		return r;
 	}
 	switch (cmd) {
 	case F_GETFL:
-		r = REAL(fcntl)(fd, F_GETFL);
-		return r < 0 ? r : (r & ~O_NONBLOCK) | (f->nonblock ? O_NONBLOCK : 0);
+		r = real(fd, F_GETFL);
+		if (r < 0)
+			return r;
+		vp_enter();
+		r = (r & ~O_NONBLOCK) | (vp_nonblock(fd) ? O_NONBLOCK : 0);
+		vp_leave();
+		return r;
 	case F_SETFL:
-		f->nonblock = !!(arg & O_NONBLOCK);
 		/* the eventfd stays non-blocking: the library needs it so */
-		return REAL(fcntl)(fd, F_SETFL, arg | O_NONBLOCK);
+		r = real(fd, F_SETFL, arg | O_NONBLOCK);
+		if (r < 0)
+			return r;
+		vp_enter();
+		vp_set_nonblock(fd, arg & O_NONBLOCK);
+		vp_leave();
+		return r;
 	case F_DUPFD:
 	case F_DUPFD_CLOEXEC:
-		return vp_ret(-ENOTSUP);
+		if (arg < 0 || arg >= INT_MAX)
+			return vp_ret(-EINVAL);
+		return vp_dup(fd, (int)arg, cmd == F_DUPFD_CLOEXEC);
 	default:
-		return REAL(fcntl)(fd, cmd, arg);
+		return real(fd, cmd, arg);
 	}
+}
+
+int fcntl(int fd, int cmd, ...)
+{
+	va_list ap;
+	long arg;
+
+	va_start(ap, cmd);
+	arg = va_arg(ap, long);
+	va_end(ap);
+	return vp_fcntl(REAL(fcntl), fd, cmd, arg);
+}
+
+int fcntl64(int fd, int cmd, ...)
+{
+	va_list ap;
+	long arg;
+
+	va_start(ap, cmd);
+	arg = va_arg(ap, long);
+	va_end(ap);
+	return vp_fcntl(REAL(fcntl64), fd, cmd, arg);
 }
 
 int ioctl(int fd, unsigned long req, ...)
@@ -799,10 +1045,12 @@ int ioctl(int fd, unsigned long req, ...)
 	va_start(ap, req);
 	arg = va_arg(ap, void *);
 	va_end(ap);
-	if ((k == VP_VMMC || k == VP_DEAD) && req == FIONBIO) {
+	if (k == VP_VMMC && req == FIONBIO) {
 		if (!arg)
 			return vp_ret(-EFAULT);
-		vp_get(fd)->nonblock = !!*(int *)arg;
+		vp_enter();
+		vp_set_nonblock(fd, !!*(int *)arg);
+		vp_leave();
 		return 0;
 	}
 	if (k == VP_INET && req == FIONBIO && arg)
@@ -835,19 +1083,59 @@ static int vp_slice(int timeout, long end)
 	return left <= 0 ? 0 : left < VP_SLICE_MS ? (int)left : VP_SLICE_MS;
 }
 
-/* vmmc_sock_poll in slices, so that other threads get the lock. */
+/*
+ * Wait, without the lock, at most @slice ms, for a kernel fd of @fds or
+ * the endpoint (vp_lock held at entry, released here; the caller looks
+ * again under the lock). As vp_wait_unlocked(): an epoch that moved ends
+ * the wait at once, and every 5th slice the library's own wait runs its
+ * timers.
+ */
+static void vp_poll_unlocked(struct pollfd *fds, nfds_t n, int slice,
+			     unsigned int round)
+{
+	unsigned int epoch = __atomic_load_n(&vp_epoch, __ATOMIC_ACQUIRE);
+	struct pollfd small[64], *k = small;
+	nfds_t i, nk = 0;
+
+	if (n >= 64)
+		k = malloc((n + 1) * sizeof(*k));
+	if (round % 5 == 4 || !k) {	/* (no memory: wait under the lock) */
+		vmmc_sock_poll(fds, n, k ? 1 : slice);
+		vp_leave();
+		return;
+	}
+	for (i = 0; i < n; i++)
+		if (fds[i].fd >= 0 && !vmmc_sock_is_sock(fds[i].fd))
+			k[nk++] = fds[i];
+	k[nk].fd = vmmc_sock_ep_fd();
+	k[nk].events = POLLIN;
+	k[nk].revents = 0;
+	if (k[nk].fd >= 0)
+		nk++;
+	inside--;
+	pthread_mutex_unlock(&vp_lock);
+	if (__atomic_load_n(&vp_epoch, __ATOMIC_ACQUIRE) == epoch)
+		REAL(poll)(k, nk, slice);
+	if (k != small)
+		free(k);
+}
+
+/* vmmc_sock_poll: look under the lock, wait without it. */
 static int vp_poll(struct pollfd *fds, nfds_t n, int timeout)
 {
 	long end = timeout > 0 ? vp_now_ms() + timeout : 0;
+	unsigned int round = 0;
 	int r, slice;
 
 	for (;;) {
-		slice = vp_slice(timeout, end);
 		vp_enter();
-		r = vmmc_sock_poll(fds, n, slice);
-		vp_leave();
-		if (r != 0 || slice == 0)
+		r = vmmc_sock_poll(fds, n, 0);
+		slice = vp_slice(timeout, end);
+		if (r != 0 || slice == 0) {
+			vp_leave();
 			return vp_ret(r);
+		}
+		vp_poll_unlocked(fds, n, slice, round++);
 	}
 }
 
@@ -994,18 +1282,33 @@ int epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
 	return vp_ret(r);
 }
 
+/*
+ * Look under the lock, wait without it: the epoll fd holds the kernel
+ * fds and the endpoint's fd (the library adds it), and polling the epoll
+ * fd itself says "something there" without taking its events.
+ */
 static int vp_epoll_wait(int epfd, struct epoll_event *evs, int max, int timeout)
 {
 	long end = timeout > 0 ? vp_now_ms() + timeout : 0;
+	struct pollfd p = { .fd = epfd, .events = POLLIN };
+	unsigned int round = 0, epoch;
 	int r, slice;
 
 	for (;;) {
-		slice = vp_slice(timeout, end);
 		vp_enter();
-		r = vmmc_sock_epoll_wait(epfd, evs, max, slice);
-		vp_leave();
-		if (r != 0 || slice == 0)
+		slice = vp_slice(timeout, end);
+		r = vmmc_sock_epoll_wait(epfd, evs, max,
+					 round % 5 == 4 && slice ? 1 : 0);
+		round++;
+		if (r != 0 || slice == 0) {
+			vp_leave();
 			return vp_ret(r);
+		}
+		epoch = __atomic_load_n(&vp_epoch, __ATOMIC_ACQUIRE);
+		inside--;
+		pthread_mutex_unlock(&vp_lock);
+		if (__atomic_load_n(&vp_epoch, __ATOMIC_ACQUIRE) == epoch)
+			REAL(poll)(&p, 1, slice);
 	}
 }
 
@@ -1040,14 +1343,19 @@ int epoll_pwait(int epfd, struct epoll_event *evs, int max, int timeout,
 
 int dup(int fd)
 {
-	int k = vp_kind(fd);
+	int k = vp_kind(fd), r;
 
-	if (k == VP_VMMC || k == VP_DEAD)
-		return vp_ret(-ENOTSUP);
-	return REAL(dup)(fd);
+	if (k == VP_VMMC)
+		return vp_dup(fd, 0, false);
+	r = REAL(dup)(fd);
+	if (r >= 0 && k == VP_DEAD)
+		vp_dup_kind(fd, r);
+	return r;
 }
 
-/* Before @newfd is replaced by a dup: a VMMC socket there is closed. */
+/* Before @newfd is replaced by a dup of a kernel fd: a VMMC socket there
+ * loses that name (and closes, if it was its last).
+ */
 static void vp_replacing(int newfd)
 {
 	int k = vp_kind(newfd);
@@ -1063,26 +1371,61 @@ static void vp_replacing(int newfd)
 	vp_set_kind(newfd, VP_NONE);
 }
 
+/* dup2/dup3 of VMMC socket @fd onto @newfd (not @fd). */
+static int vp_dup3(int fd, int newfd, int flags)
+{
+	int kn = vp_kind(newfd);
+	long r;
+
+	if (!vp_get(newfd))
+		return vp_ret(newfd < 0 ? -EBADF : -EMFILE);
+	vp_enter();
+	if (kn == VP_EPOLL)
+		vmmc_sock_epoll_close(newfd);
+	r = vmmc_sock_dup3(fd, newfd, flags);
+	if (r >= 0)
+		vp_dup_kind(fd, newfd);
+	vp_leave();
+	return vp_ret(r);
+}
+
 int dup2(int fd, int newfd)
 {
-	int k = vp_kind(fd);
+	int k = vp_kind(fd), r;
 
-	if (k == VP_VMMC || k == VP_DEAD)
-		return fd == newfd ? newfd : vp_ret(-ENOTSUP);
-	if (fd != newfd && !inside)
+	if (k == VP_VMMC) {
+		if (fd == newfd)
+			return newfd;
+		return vp_dup3(fd, newfd, 0);
+	}
+	if (fd != newfd && !inside) {
+		if (REAL(fcntl)(fd, F_GETFD) < 0)
+			return -1;	/* EBADF: newfd stays as it is */
 		vp_replacing(newfd);
-	return REAL(dup2)(fd, newfd);
+	}
+	r = REAL(dup2)(fd, newfd);
+	if (r >= 0 && k == VP_DEAD && fd != newfd)
+		vp_dup_kind(fd, newfd);
+	return r;
 }
 
 int dup3(int fd, int newfd, int flags)
 {
-	int k = vp_kind(fd);
+	int k = vp_kind(fd), r;
 
-	if (k == VP_VMMC || k == VP_DEAD)
-		return vp_ret(fd == newfd ? -EINVAL : -ENOTSUP);
-	if (fd != newfd && !inside)
+	if (k == VP_VMMC)
+		return fd == newfd ? vp_ret(-EINVAL) : vp_dup3(fd, newfd, flags);
+	if (fd != newfd && !inside) {
+		if (REAL(fcntl)(fd, F_GETFD) < 0)
+			return -1;
+		if (flags & ~O_CLOEXEC)
+			return vp_ret(-EINVAL);
 		vp_replacing(newfd);
-	return REAL(dup3)(fd, newfd, flags);
+	}
+	r = REAL(dup3)(fd, newfd, flags);
+	if (r >= 0 && k == VP_DEAD)
+		vp_dup_kind(fd, newfd);
+	return r;
 }
 
 ssize_t sendfile(int out, int in, off_t *off, size_t count)
@@ -1120,4 +1463,221 @@ ssize_t sendfile(int out, int in, off_t *off, size_t count)
 	if (off)
 		*off = pos;
 	return (ssize_t)done;
+}
+
+/* ---- _FORTIFY_SOURCE entry points of the calls above ---- */
+
+ssize_t __read_chk(int fd, void *buf, size_t len, size_t buflen)
+{
+	if (len > buflen)
+		abort();
+	return read(fd, buf, len);
+}
+
+ssize_t __recv_chk(int fd, void *buf, size_t len, size_t buflen, int flags)
+{
+	if (len > buflen)
+		abort();
+	return recv(fd, buf, len, flags);
+}
+
+ssize_t __recvfrom_chk(int fd, void *buf, size_t len, size_t buflen,
+		       int flags, struct sockaddr *addr, socklen_t *alen)
+{
+	if (len > buflen)
+		abort();
+	return recvfrom(fd, buf, len, flags, addr, alen);
+}
+
+int __poll_chk(struct pollfd *fds, nfds_t n, int timeout, size_t fdslen)
+{
+	if (fdslen / sizeof(*fds) < n)
+		abort();
+	return poll(fds, n, timeout);
+}
+
+/* ---- exec ---- */
+
+/*
+ * A VMMC socket cannot cross exec: its rings and endpoint belong to the
+ * process image (the endpoint's fd is close-on-exec, so the driver frees
+ * them and the peer's next send or probe finds the connection reset).
+ * Before exec, each VMMC socket fd without FD_CLOEXEC gets a stand-in
+ * (vp_stand_in: reads EOF, writes EPIPE, poll ready), so the new image
+ * never sees a bare eventfd where it expects its socket; FD_CLOEXEC ones
+ * just close. If exec fails, the sockets are put back.
+ *
+ * No lock and no change to the shim's memory here: after vfork() the
+ * child runs this on its parent's memory.
+ */
+#define VP_EXEC_MAX	1024
+
+struct vp_hidden {
+	int n;
+	int fd[VP_EXEC_MAX], save[VP_EXEC_MAX];
+};
+
+static void vp_exec_unhide(struct vp_hidden *h)
+{
+	int e = errno;
+
+	while (h->n-- > 0) {
+		REAL(dup3)(h->save[h->n], h->fd[h->n], 0);
+		REAL(close)(h->save[h->n]);
+	}
+	errno = e;
+}
+
+static int vp_exec_hide(struct vp_hidden *h)
+{
+	int fd, hi = __atomic_load_n(&vp_hi, __ATOMIC_RELAXED), fl, sv;
+
+	h->n = 0;
+	for (fd = 0; fd <= hi; fd++) {
+		if (vp_kind(fd) != VP_VMMC)
+			continue;
+		fl = REAL(fcntl)(fd, F_GETFD);
+		if (fl < 0 || (fl & FD_CLOEXEC))
+			continue;
+		if (h->n == VP_EXEC_MAX)
+			goto fail_errno;
+		sv = REAL(fcntl)(fd, F_DUPFD_CLOEXEC, 0);
+		if (sv < 0)
+			goto fail;
+		if (vp_stand_in(fd, false)) {
+			REAL(close)(sv);
+			goto fail;
+		}
+		h->fd[h->n] = fd;
+		h->save[h->n++] = sv;
+	}
+	return 0;
+fail_errno:
+	errno = EMFILE;
+fail:
+	vp_exec_unhide(h);
+	return -1;
+}
+
+#define VP_EXEC(call)							\
+	({								\
+		struct vp_hidden h_;					\
+		int r_;							\
+		if (vp_exec_hide(&h_))					\
+			return -1;					\
+		r_ = (call);						\
+		vp_exec_unhide(&h_);					\
+		r_;							\
+	})
+
+int execve(const char *path, char *const argv[], char *const envp[])
+{
+	return VP_EXEC(REAL(execve)(path, argv, envp));
+}
+
+int execv(const char *path, char *const argv[])
+{
+	return VP_EXEC(REAL(execv)(path, argv));
+}
+
+int execvp(const char *file, char *const argv[])
+{
+	return VP_EXEC(REAL(execvp)(file, argv));
+}
+
+int execvpe(const char *file, char *const argv[], char *const envp[])
+{
+	return VP_EXEC(REAL(execvpe)(file, argv, envp));
+}
+
+int fexecve(int fd, char *const argv[], char *const envp[])
+{
+	return VP_EXEC(REAL(fexecve)(fd, argv, envp));
+}
+
+/* execl, execlp, execle: their arguments into an array, on the stack. */
+#define VP_EXECL_ARGV(arg, argv, ap)					\
+	size_t n_ = 1;							\
+	va_start(ap, arg);						\
+	while (va_arg(ap, char *))					\
+		n_++;							\
+	va_end(ap);							\
+	char *argv[n_ + 1];						\
+	argv[0] = (char *)(arg);					\
+	va_start(ap, arg);						\
+	for (size_t i_ = 1; i_ <= n_; i_++)				\
+		argv[i_] = va_arg(ap, char *)
+
+int execl(const char *path, const char *arg, ...)
+{
+	va_list ap;
+	VP_EXECL_ARGV(arg, argv, ap);
+
+	va_end(ap);
+	return execv(path, argv);
+}
+
+int execlp(const char *file, const char *arg, ...)
+{
+	va_list ap;
+	VP_EXECL_ARGV(arg, argv, ap);
+
+	va_end(ap);
+	return execvp(file, argv);
+}
+
+int execle(const char *path, const char *arg, ...)
+{
+	char *const *envp;
+	va_list ap;
+	VP_EXECL_ARGV(arg, argv, ap);
+
+	envp = va_arg(ap, char *const *);
+	va_end(ap);
+	return execve(path, argv, envp);
+}
+
+/*
+ * posix_spawn: the child is cloned from this process's fd table while the
+ * stand-ins are in place; the lock keeps this process's own calls on those
+ * sockets out for that moment.
+ */
+int posix_spawn(pid_t *pid, const char *path,
+		const posix_spawn_file_actions_t *fa,
+		const posix_spawnattr_t *attr, char *const argv[],
+		char *const envp[])
+{
+	struct vp_hidden h;
+	int r;
+
+	pthread_mutex_lock(&vp_lock);
+	if (vp_exec_hide(&h)) {
+		r = errno;
+		pthread_mutex_unlock(&vp_lock);
+		return r;
+	}
+	r = REAL(posix_spawn)(pid, path, fa, attr, argv, envp);
+	vp_exec_unhide(&h);
+	pthread_mutex_unlock(&vp_lock);
+	return r;
+}
+
+int posix_spawnp(pid_t *pid, const char *file,
+		 const posix_spawn_file_actions_t *fa,
+		 const posix_spawnattr_t *attr, char *const argv[],
+		 char *const envp[])
+{
+	struct vp_hidden h;
+	int r;
+
+	pthread_mutex_lock(&vp_lock);
+	if (vp_exec_hide(&h)) {
+		r = errno;
+		pthread_mutex_unlock(&vp_lock);
+		return r;
+	}
+	r = REAL(posix_spawnp)(pid, file, fa, attr, argv, envp);
+	vp_exec_unhide(&h);
+	pthread_mutex_unlock(&vp_lock);
+	return r;
 }

@@ -1,0 +1,138 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Unmodified Debian programs between two nodes under the LD_PRELOAD shim
+# (short forms of tools/bench/apps.sh), each with its own check: iperf3
+# both directions (the client's byte counts exact), sockperf ping-pong
+# (no dropped, duplicated or reordered message) and throughput,
+# redis-server with redis-cli (every GET answers its SET's value) and
+# redis-benchmark (exit 0, the server counted exactly every command, the
+# value it wrote reads back). Then that it all went over VMMC: node 0's NIC data
+# counters moved by at least the bytes iperf3 alone moved, and kernel TCP
+# did not (no active open on node 0, a handful of segments at most on
+# either node; node 1's one passive open is this script's own "done").
+# Node 1 runs the servers, node 0 the clients; both run this script.
+set -u
+. "$(dirname "$0")/tap.sh"
+b=$tap_top/build
+pre="env LD_PRELOAD=$b/ulib/libvmmc-preload.so VMMC_HOSTS=10.77.0.1=0,10.77.0.2=1"
+srv=10.77.0.2
+done_port=7803
+mb=${VMMC_APPS_MB:-8}
+secs=${VMMC_APPS_SECS:-2}
+t=$(mktemp -d)
+# each client gets this long (a hang is a failure, not the end of the run)
+lim="timeout -k 5 ${VMMC_APPS_LIMIT:-60}"
+
+tcp() {	# tcp FIELD: a Tcp counter of /proc/net/snmp
+	awk -v f="$1" '/^Tcp:/ { if (!h) { for (i = 1; i <= NF; i++) n[$i] = i; h = 1 } else print $n[f] }' /proc/net/snmp
+}
+data() {	# the NIC's data bytes, sent + received
+	"$ctl" -j show | python3 -c 'import json,sys; s=json.load(sys.stdin)[0]["stats"]; print(s["nic_data_tx"] + s["nic_data_rx"])'
+}
+
+if [ "${VMMC_NODE:-0}" = 1 ]; then
+	po0=$(tcp PassiveOpens) os0=$(tcp OutSegs)
+	$pre iperf3 -s -B $srv > "$t/iperf3" 2>&1 &
+	$pre sockperf sr --tcp -i $srv -p 11111 > "$t/sockperf" 2>&1 &
+	$pre redis-server --bind $srv --port 6379 --save '' --appendonly no \
+		--protected-mode no > "$t/redis" 2>&1 &
+	# node 0 says when it is done (kernel TCP: after its measurements)
+	python3 -c 'import socket, sys; s = socket.create_server(("0.0.0.0", int(sys.argv[1]))); s.settimeout(240); c, _ = s.accept(); c.recv(8)' $done_port
+	po=$(($(tcp PassiveOpens) - po0)) os=$(($(tcp OutSegs) - os0))
+	kill %1 %2 %3 2>/dev/null
+	wait
+	check "node 1: kernel TCP: one passive open (the harness's done: $po), $os segments out (< 40)" \
+		test "$po" -eq 1 -a "$os" -lt 40
+	rm -rf "$t"
+	tap_end
+	exit
+fi
+
+# node 0: the clients
+trap 'echo done > /dev/tcp/$srv/$done_port 2>/dev/null; rm -rf "$t"' EXIT
+wait_port() {	# over VMMC: a VMMC listener has no kernel port
+	local i
+	for i in $(seq 1 200); do
+		$pre python3 -c "import socket, sys; socket.create_connection(('$srv', int(sys.argv[1])), 5).close()" "$1" 2>/dev/null && return 0
+		sleep 0.3
+	done
+	return 1
+}
+if ! { wait_port 5201 && wait_port 11111 && wait_port 6379; }; then
+	nok "servers up on node 1 (over VMMC)"
+	tap_end
+	exit
+fi
+ao0=$(tcp ActiveOpens) os0=$(tcp OutSegs) d0=$(data)
+
+for dir in "" -R; do
+	$lim $pre iperf3 -c $srv -n ${mb}M -l 128K $dir -J > "$t/ip$dir.json" 2> "$t/ip$dir.err"
+	rc=$?
+	v=$(python3 - "$t/ip$dir.json" $((mb << 20)) <<'PY'
+import json, sys
+try:
+    d = json.load(open(sys.argv[1]))
+    s, r, n = d["end"]["sum_sent"], d["end"]["sum_received"], int(sys.argv[2])
+    rev = d["start"]["test_start"]["reverse"]
+    # the client's own count is exact (all it sent, or all it received);
+    # the server's, cut off at the test's end, never exceeds it
+    good = r["bytes"] == n >= s["bytes"] > 0 if rev else s["bytes"] == n >= r["bytes"] > 0
+    print(f"sent {s['bytes']} received {r['bytes']} of {n}, {r['bits_per_second'] / 8e6:.1f} MB/s", "ok" if good else "BAD")
+except Exception as e:
+    print("no result:", e, "BAD")
+PY
+)
+	check "iperf3 ${dir:-forward} ${mb} MiB: exit $rc, $v" test "$rc" -eq 0 -a "${v##* }" = ok
+done
+
+$lim $pre sockperf pp --tcp -i $srv -p 11111 -t "$secs" -m 64 > "$t/pp" 2>&1
+rc=$?
+lat=$(sed -n 's/.*avg-latency=\([0-9.]*\).*/\1/p' "$t/pp" | tail -1)
+bad=$(grep -E '# (dropped|duplicated|out-of-order) messages = [1-9]' "$t/pp")
+check "sockperf ping-pong 64 B: exit $rc, avg latency ${lat:-?} us, no message dropped, duplicated or out of order" \
+	test "$rc" -eq 0 -a -n "$lat" -a -z "$bad"
+$lim $pre sockperf tp --tcp -i $srv -p 11111 -t "$secs" -m 65000 > "$t/tp" 2>&1
+rc=$?
+mbps=$(sed -n 's/.*BandWidth is \([0-9.]*\) MBps.*/\1/p' "$t/tp" | tail -1)
+check "sockperf throughput 65000 B: exit $rc, ${mbps:-?} MB/s" test "$rc" -eq 0 -a -n "$mbps"
+
+python3 - > "$t/cmds" <<'PY'
+import random
+random.seed(7)
+for i in range(200):
+    v = "".join(random.choice("abcdefghijklmnopqrstuvwxyz0123456789") for _ in range(random.randint(1, 300)))
+    print(f"SET k{i} {v}")
+    print(f"GET k{i}")
+PY
+$lim $pre redis-cli -h $srv < "$t/cmds" > "$t/answers" 2>&1
+rc=$?
+python3 - "$t/cmds" "$t/answers" <<'PY'
+import sys
+cmds = open(sys.argv[1]).read().split("\n")
+out = open(sys.argv[2]).read().split("\n")
+want = []
+for c in cmds:
+    if c.startswith("SET"):
+        want.append("OK"); last = c.split(" ", 2)[2]
+    elif c.startswith("GET"):
+        want.append(last)
+sys.exit(0 if out[:len(want)] == want and len(want) == 400 else 1)
+PY
+check "redis-cli: 200 SET and 200 GET, every answer as written (exit $rc)" test $? -eq 0 -a "$rc" -eq 0
+$lim $pre redis-benchmark -h $srv -t set,get -n 2000 -c 10 -q --csv > "$t/rb" 2>&1
+rc=$?
+rps=$(python3 -c 'import csv,sys; r={x[0]: x[1] for x in list(csv.reader(open(sys.argv[1])))[1:] if len(x) > 1}; print("SET %.0f/s GET %.0f/s" % (float(r["SET"]), float(r["GET"])))' "$t/rb" 2>/dev/null)
+check "redis-benchmark 10 connections, 2000 SET + 2000 GET: exit $rc, ${rps:-no result}" \
+	test "$rc" -eq 0 -a -n "$rps"
+$lim $pre redis-cli -h $srv info commandstats > "$t/stats" 2>&1
+calls() { sed -n "s/^cmdstat_$1:calls=\([0-9]*\),.*/\1/p" "$t/stats" | tr -d '\r'; }
+val=$($lim $pre redis-cli -h $srv get key:__rand_int__ 2>&1)
+check "redis counted every command exactly (set $(calls set), get $(calls get): 2200 each) and the benchmark's 3-byte value reads back ($val)" \
+	test "$(calls set)" = 2200 -a "$(calls get)" = 2200 -a "${#val}" -eq 3
+
+ao=$(($(tcp ActiveOpens) - ao0)) os=$(($(tcp OutSegs) - os0)) d=$(($(data) - d0))
+check "over VMMC: node 0's NIC data bytes moved $d (>= $((2 * mb << 20)), iperf3's alone)" \
+	test "$d" -ge $((2 * mb << 20))
+check "kernel TCP on node 0 did not: $ao active opens (0), $os segments out (< 40)" \
+	test "$ao" -eq 0 -a "$os" -lt 40
+tap_end

@@ -1,0 +1,556 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vmmc_preload_test - what real programs do with sockets, under the
+ * LD_PRELOAD shim (run by vmmc_preload.sh with the shim and the map
+ * 127.0.0.1=0, so every connection is a VMMC one inside this node):
+ * dup/dup2/dup3/F_DUPFD aliases, O_NONBLOCK and FD_CLOEXEC, fork (the
+ * parent keeps its sockets, the child's are dead with exact errnos and
+ * never hang), exec (a stand-in that reads EOF and writes EPIPE; put back
+ * if exec fails), threads on different sockets and on the same one.
+ * Plain libc calls only: it is not linked with libvmmc. TAP output.
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "vmmc_sock.h"		/* AF_VMMC only */
+
+#define PORT	7301
+
+static int tn, tfail;
+
+static void ok(bool c, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void ok(bool c, const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("%sok %d - ", c ? "" : "not ", ++tn);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	fflush(stdout);
+	if (!c)
+		tfail++;
+}
+
+static long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
+static int domain_of(int fd)
+{
+	int d = -1;
+	socklen_t l = sizeof(d);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &d, &l))
+		return -errno;
+	return d;
+}
+
+static struct sockaddr_in addr_of(int port)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET,
+				 .sin_port = htons((uint16_t)port) };
+
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	return a;
+}
+
+static int listen_on(int port)
+{
+	struct sockaddr_in a = addr_of(port);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof(a)) ||
+	    listen(fd, 16))
+		return -1;
+	return fd;
+}
+
+static int connect_to(int port)
+{
+	struct sockaddr_in a = addr_of(port);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof(a)))
+		return -1;
+	return fd;
+}
+
+/* a connected pair through listener @l: *c the client, *s the server */
+static int pair(int l, int *c, int *s)
+{
+	*c = connect_to(PORT);
+	*s = *c >= 0 ? accept(l, NULL, NULL) : -1;
+	return *c >= 0 && *s >= 0 ? 0 : -1;
+}
+
+static void fill(uint8_t *p, size_t n, unsigned int seed)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		p[i] = (uint8_t)(seed * 131 + i * 7 + (i >> 8));
+}
+
+static int write_all(int fd, const void *b, size_t n)
+{
+	size_t d = 0;
+	ssize_t r;
+
+	while (d < n) {
+		r = write(fd, (const char *)b + d, n - d);
+		if (r <= 0)
+			return -1;
+		d += (size_t)r;
+	}
+	return 0;
+}
+
+static int read_all(int fd, void *b, size_t n)
+{
+	size_t d = 0;
+	ssize_t r;
+
+	while (d < n) {
+		r = read(fd, (char *)b + d, n - d);
+		if (r <= 0)
+			return -1;
+		d += (size_t)r;
+	}
+	return 0;
+}
+
+/* @n pattern bytes from @w arrive byte for byte at @r */
+static bool carries(int w, int r, size_t n, unsigned int seed)
+{
+	uint8_t *a = malloc(n), *b = malloc(n);
+	bool good;
+
+	fill(a, n, seed);
+	memset(b, 0, n);
+	good = a && b && !write_all(w, a, n) && !read_all(r, b, n) &&
+	       !memcmp(a, b, n);
+	free(a);
+	free(b);
+	return good;
+}
+
+static int cloexec_of(int fd)
+{
+	int f = fcntl(fd, F_GETFD);
+
+	return f < 0 ? -errno : !!(f & FD_CLOEXEC);
+}
+
+/* ---- dup ---- */
+
+static void test_dup(int l)
+{
+	int c, s, d, d1, d2, n, r, c2, s2, c3, s3, e;
+	char b;
+
+	ok(l >= 0 && domain_of(l) == AF_VMMC, "listener is a VMMC socket");
+	if (pair(l, &c, &s)) {
+		ok(false, "connected pair");
+		return;
+	}
+	ok(domain_of(c) == AF_VMMC && domain_of(s) == AF_VMMC,
+	   "both ends are VMMC sockets");
+	d = dup(c);
+	ok(d >= 0 && d != c && domain_of(d) == AF_VMMC, "dup: a VMMC socket too");
+	ok(carries(d, s, 3000, 1) && carries(s, d, 3000, 2) &&
+	   carries(s, c, 100, 3), "dup: the alias carries data both ways, byte for byte");
+	d1 = fcntl(c, F_DUPFD, 100);
+	d2 = fcntl(c, F_DUPFD_CLOEXEC, 200);
+	ok(d1 >= 100 && cloexec_of(d1) == 0 && d2 >= 200 && cloexec_of(d2) == 1,
+	   "F_DUPFD >= 100 without FD_CLOEXEC (%d), F_DUPFD_CLOEXEC >= 200 with it (%d)",
+	   d1, d2);
+	ok(fcntl(d1, F_SETFD, FD_CLOEXEC) == 0 && cloexec_of(d1) == 1 &&
+	   cloexec_of(c) == 0, "FD_CLOEXEC is per descriptor");
+	n = open("/dev/null", O_RDWR);
+	r = dup2(c, n);
+	ok(r == n && domain_of(n) == AF_VMMC && carries(n, s, 500, 4),
+	   "dup2 onto an open file: it is now the socket");
+	errno = 0;
+	r = dup3(c, c, 0);
+	e = errno;
+	ok(r == -1 && e == EINVAL, "dup3(fd, fd) is EINVAL (%d)", e);
+	errno = 0;
+	r = dup3(c, n, 0x4000);
+	e = errno;
+	ok(r == -1 && e == EINVAL && domain_of(n) == AF_VMMC,
+	   "dup3 with a bad flag is EINVAL (%d), the target untouched", e);
+	ok(dup3(c, n, O_CLOEXEC) == n && cloexec_of(n) == 1,
+	   "dup3(O_CLOEXEC) onto an alias sets only its FD_CLOEXEC");
+	ok(dup2(c, c) == c, "dup2(fd, fd) returns fd");
+	errno = 0;
+	r = dup(-1);
+	e = errno;
+	ok(r == -1 && e == EBADF, "dup(-1) is EBADF");
+
+	/* O_NONBLOCK belongs to the socket (the open file description) */
+	ok(fcntl(d, F_SETFL, O_NONBLOCK) == 0 &&
+	   (fcntl(c, F_GETFL) & O_NONBLOCK) && (fcntl(n, F_GETFL) & O_NONBLOCK),
+	   "O_NONBLOCK set through one alias shows on all");
+	errno = 0;
+	r = (int)recv(c, &b, 1, 0);
+	e = errno;
+	ok(r == -1 && e == EAGAIN, "... and recv on another alias is EAGAIN (%d)", e);
+	ok(fcntl(c, F_SETFL, 0) == 0 && !(fcntl(d, F_GETFL) & O_NONBLOCK),
+	   "cleared through another");
+
+	/* the socket closes with its last fd */
+	close(c);
+	close(d1);
+	close(d2);
+	close(n);
+	ok(carries(d, s, 777, 5), "closing three aliases leaves the fourth working");
+	errno = 0;
+	r = (int)recv(s, &b, 1, MSG_DONTWAIT);
+	e = errno;
+	ok(r == -1 && e == EAGAIN, "the peer sees no EOF yet (%d %d)", r, e);
+	close(d);
+	r = (int)read(s, &b, 1);
+	ok(r == 0, "the last close: the peer reads EOF (%d)", r);
+	close(s);
+
+	/* dup2 of one VMMC socket onto another closes the one replaced */
+	if (pair(l, &c2, &s2) || pair(l, &c3, &s3)) {
+		ok(false, "two more pairs");
+		return;
+	}
+	ok(dup2(c3, c2) == c2 && carries(c2, s3, 300, 6),
+	   "dup2 onto another VMMC socket: the number names the new one");
+	r = (int)read(s2, &b, 1);
+	ok(r == 0, "... and the one replaced closed: its peer reads EOF (%d)", r);
+	close(c2);
+	close(c3);
+	close(s2);
+	close(s3);
+}
+
+/* accept, but give up after 20 s (a child that failed never connects) */
+static int accept_within(int l)
+{
+	struct pollfd p = { .fd = l, .events = POLLIN };
+
+	if (poll(&p, 1, 20000) != 1)
+		return -1;
+	return accept(l, NULL, NULL);
+}
+
+/* ---- fork ---- */
+
+static int fork_child(int l, int c)
+{
+	struct pollfd p = { .fd = c, .events = POLLIN };
+	long t0;
+	char b = 0;
+	int n;
+
+	errno = 0;
+	if (read(c, &b, 1) != -1 || errno != ENOTCONN)
+		return 10;
+	errno = 0;
+	if (write(c, &b, 1) != -1 || errno != ENOTCONN)
+		return 11;
+	errno = 0;
+	if (send(c, &b, 1, MSG_NOSIGNAL) != -1 || errno != ENOTCONN)
+		return 12;
+	errno = 0;
+	if (accept(l, NULL, NULL) != -1 || errno != EINVAL)
+		return 13;
+	t0 = now_ms();
+	if (poll(&p, 1, 5000) != 1 || now_ms() - t0 > 2000)
+		return 14;	/* a dead socket never makes poll wait */
+	if (fcntl(c, F_GETFD) < 0)
+		return 15;	/* the number stays taken until close */
+	if (close(c) || close(l))
+		return 16;
+	/* the child's own sockets are VMMC sockets of its own */
+	n = connect_to(PORT);
+	if (n < 0 || domain_of(n) != AF_VMMC)
+		return 17;
+	{
+		uint8_t a[4000];
+
+		fill(a, sizeof(a), 9);
+		if (write_all(n, a, sizeof(a)))
+			return 18;
+	}
+	close(n);
+	return 0;
+}
+
+static void test_fork(int l)
+{
+	int c, s, st = -1, n;
+	uint8_t a[4000], b[4000];
+	pid_t pid;
+
+	if (pair(l, &c, &s)) {
+		ok(false, "pair for fork");
+		return;
+	}
+	pid = fork();
+	if (pid == 0)
+		_exit(fork_child(l, c));
+	n = accept_within(l);
+	fill(a, sizeof(a), 9);
+	ok(n >= 0 && !read_all(n, b, sizeof(b)) && !memcmp(a, b, sizeof(a)),
+	   "the child connects with a VMMC socket of its own, bytes checked");
+	waitpid(pid, &st, 0);
+	ok(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+	   "in the child, inherited sockets are dead: read/write/send ENOTCONN, accept EINVAL, poll ready at once, close 0 (child step %d)",
+	   WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+	ok(carries(c, s, 5000, 10) && carries(s, c, 5000, 11),
+	   "the parent's sockets keep working after the fork");
+	close(n);
+	close(c);
+	close(s);
+}
+
+/* ---- exec ---- */
+
+static int exec_image(int c, int e)
+{
+	char b;
+	struct pollfd p = { .fd = c, .events = POLLIN };
+
+	if (fcntl(c, F_GETFD) < 0)
+		return 30;	/* inherited: the number is there */
+	if (domain_of(c) != AF_UNIX)
+		return 31;	/* a stand-in, not a bare eventfd */
+	if (poll(&p, 1, 3000) != 1)
+		return 32;
+	if (read(c, &b, 1) != 0)
+		return 33;	/* EOF */
+	errno = 0;
+	if (write(c, "x", 1) != -1 || errno != EPIPE)
+		return 34;
+	errno = 0;
+	if (fcntl(e, F_GETFD) != -1 || errno != EBADF)
+		return 35;	/* FD_CLOEXEC: gone */
+	return 0;
+}
+
+static int exec_child(const char *self, int l)
+{
+	char a1[16], a2[16];
+	int c, e;
+
+	close(l);
+	c = connect_to(PORT);
+	e = connect_to(PORT);
+	if (c < 0 || e < 0 || fcntl(e, F_SETFD, FD_CLOEXEC))
+		return 20;
+	if (write_all(c, "hello", 5))
+		return 21;
+	/* an exec that fails gives the sockets back */
+	errno = 0;
+	if (execl("/nonexistent/vmmc", "x", (char *)NULL) != -1 || errno != ENOENT)
+		return 22;
+	if (domain_of(c) != AF_VMMC || write_all(c, "again", 5))
+		return 23;
+	snprintf(a1, sizeof(a1), "%d", c);
+	snprintf(a2, sizeof(a2), "%d", e);
+	signal(SIGPIPE, SIG_IGN);	/* kept across exec */
+	execl(self, self, "--exec-image", a1, a2, (char *)NULL);
+	return 24;
+}
+
+static void test_exec(const char *self, int l)
+{
+	char buf[10];
+	int s, e2, st = -1, r, e;
+	pid_t pid;
+	long t0;
+
+	pid = fork();
+	if (pid == 0)
+		_exit(exec_child(self, l));
+	s = accept_within(l);
+	e2 = s >= 0 ? accept_within(l) : -1;
+	ok(s >= 0 && !read_all(s, buf, 10) && !memcmp(buf, "helloagain", 10),
+	   "an exec that failed (ENOENT) left the socket working");
+	waitpid(pid, &st, 0);
+	ok(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+	   "across exec: the socket's number holds a stand-in (AF_UNIX, EOF, EPIPE, poll ready), a FD_CLOEXEC one is closed (step %d)",
+	   WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+	t0 = now_ms();
+	errno = 0;
+	r = (int)read(s, buf, 1);
+	e = errno;
+	ok(r == -1 && e == ECONNRESET && now_ms() - t0 < 5000,
+	   "the peer of the exec'd image's socket: ECONNRESET (%d %d) in %ld ms",
+	   r, e, now_ms() - t0);
+	close(s);
+	close(e2);
+}
+
+/* ---- threads ---- */
+
+struct own {
+	int c, s, seed;
+	bool good;
+};
+
+static void *own_pair(void *arg)
+{
+	struct own *o = arg;
+	int i;
+
+	o->good = true;
+	for (i = 0; i < 150 && o->good; i++)
+		o->good = carries(o->c, o->s, (size_t)(1 + (i * 997 + o->seed * 31) % 20000),
+				  (unsigned int)(o->seed * 1000 + i)) &&
+			  carries(o->s, o->c, (size_t)(1 + i * 13), (unsigned int)i);
+	return NULL;
+}
+
+#define REC	64
+#define NREC	1500
+#define NWR	2
+
+struct rec {
+	uint32_t tid, seq;
+	uint8_t pat[REC - 8];
+};
+
+static int same_c;
+
+static void *writer(void *arg)
+{
+	struct rec r;
+	uint32_t i;
+
+	r.tid = (uint32_t)(uintptr_t)arg;
+	for (i = 0; i < NREC; i++) {
+		r.seq = i;
+		fill(r.pat, sizeof(r.pat), r.tid * 100000 + i);
+		if (write_all(same_c, &r, sizeof(r)))
+			return (void *)1;
+	}
+	return NULL;
+}
+
+static void *echo(void *arg)
+{
+	int s = (int)(intptr_t)arg;
+	char b[8192];
+	ssize_t n;
+
+	while ((n = read(s, b, sizeof(b))) > 0)
+		if (write_all(s, b, (size_t)n))
+			break;
+	close(s);
+	return NULL;
+}
+
+static void test_threads(int l)
+{
+	struct own o[4];
+	pthread_t t[4], w[NWR], ec;
+	uint32_t next[NWR] = { 0 };
+	struct rec r;
+	uint8_t want[REC - 8];
+	int i, s, bad = 0, got = 0;
+	bool all = true;
+
+	for (i = 0; i < 4; i++) {
+		o[i].seed = i + 1;
+		if (pair(l, &o[i].c, &o[i].s))
+			all = false;
+	}
+	for (i = 0; all && i < 4; i++)
+		pthread_create(&t[i], NULL, own_pair, &o[i]);
+	for (i = 0; all && i < 4; i++) {
+		pthread_join(t[i], NULL);
+		all = all && o[i].good;
+		close(o[i].c);
+		close(o[i].s);
+	}
+	ok(all, "4 threads, each on its own pair: 150 round trips of 1..20000 bytes, byte for byte");
+
+	/* the same socket: two writers and a reader on one fd, an echo */
+	if (pair(l, &same_c, &s)) {
+		ok(false, "pair for threads");
+		return;
+	}
+	pthread_create(&ec, NULL, echo, (void *)(intptr_t)s);
+	for (i = 0; i < NWR; i++)
+		pthread_create(&w[i], NULL, writer, (void *)(uintptr_t)i);
+	while (got < NWR * NREC) {
+		if (read_all(same_c, &r, sizeof(r))) {
+			bad++;
+			break;
+		}
+		fill(want, sizeof(want), r.tid * 100000 + r.seq);
+		if (r.tid >= NWR || r.seq != next[r.tid] ||
+		    memcmp(want, r.pat, sizeof(want)))
+			bad++;
+		else
+			next[r.tid]++;
+		got++;
+	}
+	for (i = 0; i < NWR; i++) {
+		void *rv;
+
+		pthread_join(w[i], &rv);
+		if (rv)
+			bad++;
+	}
+	shutdown(same_c, SHUT_WR);
+	pthread_join(ec, NULL);
+	ok(!bad && got == NWR * NREC,
+	   "2 writer threads and a reader thread on one socket: %d of %d records, each in order and whole (%d bad)",
+	   got, NWR * NREC, bad);
+	close(same_c);
+}
+
+int main(int argc, char **argv)
+{
+	int l;
+
+	if (argc == 4 && !strcmp(argv[1], "--exec-image"))
+		return exec_image(atoi(argv[2]), atoi(argv[3]));
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	alarm(240);
+	printf("TAP version 13\n");
+	l = listen_on(PORT);
+	if (argc < 2 || strstr(argv[1], "dup"))
+		test_dup(l);
+	if (argc < 2 || strstr(argv[1], "fork"))
+		test_fork(l);
+	if (argc < 2 || strstr(argv[1], "exec"))
+		test_exec(argv[0], l);
+	if (argc < 2 || strstr(argv[1], "threads"))
+		test_threads(l);
+	close(l);
+	printf("1..%d\n", tn);
+	printf("# Totals: pass:%d fail:%d xfail:0 xpass:0 skip:0 error:0\n",
+	       tn - tfail, tfail);
+	return tfail ? 1 : 0;
+}
