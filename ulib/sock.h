@@ -257,10 +257,17 @@ void vs_take_req(struct vs_sock *l, uint64_t off, uint32_t src_node);
 void vs_take_hello(struct vs_sock *s);
 
 /* sock_io.c */
+int vs_block(struct vs_sock *s, uint64_t *deadline, uint64_t timeo_ms);
+
+/* sock_zc.c */
 void vs_zc_reaped(uint64_t ud, uint32_t status);
 int vs_setopt_vmmc(struct vs_sock *s, int name, int v);
 int vs_getopt_vmmc(struct vs_sock *s, int name, int *v);
 void vs_opts_init(struct vs_sock *s);
+ssize_t vs_zc_recv(struct vs_sock *s, uint8_t *dst, size_t len,
+		   bool waitall, uint64_t *deadline);
+uint8_t *vs_iov_at(const struct iovec *iov, int iovcnt, size_t skip,
+		   size_t *len);
 
 /* sock_poll.c */
 uint32_t vs_events(struct vs_sock *s);
