@@ -286,8 +286,8 @@ static void vs_zc_restore(struct vs_sock *s, const struct vmmc_redir_res *rec,
  * -ENOTSUP (nothing posted: copy instead), -EFAULT (not writable), or the
  * wait's -ETIMEDOUT / -EINTR (nothing came).
  */
-ssize_t vs_zc_recv(struct vs_sock *s, uint8_t *dst, size_t len,
-			  bool waitall, uint64_t *deadline)
+ssize_t vs_zc_recv(struct vs_sock *s, uint8_t *dst, size_t len, bool waitall,
+		   uint64_t *deadline)
 {
 	struct vmmc_redir_res rec;
 	uint64_t pos = s->rx_cons, k, ps, kk, copied;
@@ -364,7 +364,7 @@ ssize_t vs_zc_recv(struct vs_sock *s, uint8_t *dst, size_t len,
 
 /* The contiguous piece of the iovec after @skip bytes (its length). */
 uint8_t *vs_iov_at(const struct iovec *iov, int iovcnt, size_t skip,
-			  size_t *len)
+		   size_t *len)
 {
 	int i;
 
