@@ -4,7 +4,8 @@
  * 1 listens, node 0 connects; each reports its own half). Skips on a
  * single node. stream: 2 MiB each way in seeded random pieces, checked
  * byte by byte, then a ping-pong of random sizes and an orderly end
- * (EOF both ways). peer_killed: node 1's server process is killed with
+ * (EOF both ways); node 0's echoes of 16 KiB or more come by zero-copy
+ * receive (redirection across nodes). peer_killed: node 1's server process is killed with
  * SIGKILL while node 0 waits in recv: node 0 gets ECONNRESET, then EPIPE.
  * The seed is fixed (or $VMMC_SEED, the same on both nodes).
  */
@@ -79,6 +80,7 @@ static int listen_on(uint16_t port)
 TEST_F_TIMEOUT(cl, stream, 600)
 {
 	static uint8_t buf[256 << 10], buf2[100000];
+	struct vmmc_sock_stats st;
 	uint64_t s = self->seed;
 	int fd, l = -1, i;
 	ssize_t n;
@@ -112,6 +114,15 @@ TEST_F_TIMEOUT(cl, stream, 600)
 			ASSERT_EQ((ssize_t)len, vmmc_sock_recv(fd, buf2, len, MSG_WAITALL));
 			ASSERT_EQ(-1, vmmc_check_pattern(buf2, len, self->seed, 3, (uint64_t)i));
 		}
+		/* echoes of >= 16 KiB came by zero-copy receive */
+		vmmc_sock_stats(&st);
+		TH_LOG("zero-copy receive: %llu redirects, %llu bytes, "
+		       "%llu copied", (unsigned long long)st.zc_posts,
+		       (unsigned long long)st.zc_bytes,
+		       (unsigned long long)st.zc_copied);
+		EXPECT_LT(0, st.zc_posts);
+		EXPECT_LT(0, st.zc_bytes);
+		EXPECT_EQ(0, st.zc_active);
 		EXPECT_EQ(0, vmmc_sock_shutdown(fd, SHUT_WR));
 	} else {
 		SKIP(return, "node %u has no part", self->node);

@@ -600,6 +600,8 @@ int vmmc_sock_setsockopt(int fd, int level, int name, const void *val,
 	if (len < sizeof(int))
 		return -EINVAL;
 	memcpy(&v, val, sizeof(v));
+	if (level == SOL_VMMC)
+		return vs_setopt_vmmc(s, name, v);
 	if (level == IPPROTO_TCP) {
 		if (name != TCP_NODELAY)
 			return -ENOPROTOOPT;
@@ -647,7 +649,11 @@ int vmmc_sock_getsockopt(int fd, int level, int name, void *val,
 		*len = *len < sizeof(tv) ? *len : sizeof(tv);
 		return 0;
 	}
-	if (level == IPPROTO_TCP) {
+	if (level == SOL_VMMC) {
+		err = vs_getopt_vmmc(s, name, &v);
+		if (err)
+			return err;
+	} else if (level == IPPROTO_TCP) {
 		if (name != TCP_NODELAY)
 			return -ENOPROTOOPT;
 		v = s->nodelay;

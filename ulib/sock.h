@@ -114,6 +114,7 @@ enum vs_kind {
 	VS_K_STATE = 2,		/* low bits: source slot */
 	VS_K_REQ = 3,
 	VS_K_HELLO = 4,
+	VS_K_REDIR = 5,		/* low bits: redirect slot (recv, sock_io.c) */
 };
 
 #define VS_UD(id, kind, v)	((uint64_t)(id) << 48 | (uint64_t)(kind) << 40 | \
@@ -149,6 +150,8 @@ struct vs_sock {
 	int reuseaddr, nodelay, keepalive;
 	uint32_t rcvbuf, sndbuf;
 	uint64_t rcvtimeo_ms, sndtimeo_ms;	/* 0: forever */
+	uint32_t zc_min;	/* VMMC_SO_ZEROCOPY_MIN: 0 off */
+	int busy_poll;		/* VMMC_SO_BUSY_POLL */
 
 	/* listening: the port's export (from bind) */
 	uint8_t *lbuf;
@@ -214,6 +217,17 @@ struct vs_stack {
 	uint32_t next_port;
 	uint64_t rnd;
 	struct vmmc_sock_stats st;
+	/*
+	 * Zero-copy receive (sock_io.c): the endpoint's redirect slots the
+	 * library uses (bit set from the post until the REDIRECT's CQE was
+	 * reaped and its record read), the slots whose CQE vs_reap() saw,
+	 * and its status. One thread at a time, as the rest of the stack.
+	 */
+	uint32_t zc_busy, zc_done;
+	uint32_t zc_status[VMMC_REDIR_SLOTS];
+	/* buffers that could not be pinned for write but are writable */
+	uintptr_t zc_nopin[4][2];
+	uint32_t zc_nopin_next;
 };
 
 extern struct vs_stack vs;
@@ -246,6 +260,19 @@ int vs_connect_start(struct vs_sock *s, uint32_t node, uint32_t port);
 int vs_post_req(struct vs_sock *s);
 void vs_take_req(struct vs_sock *l, uint64_t off, uint32_t src_node);
 void vs_take_hello(struct vs_sock *s);
+
+/* sock_io.c */
+int vs_block(struct vs_sock *s, uint64_t *deadline, uint64_t timeo_ms);
+
+/* sock_zc.c */
+void vs_zc_reaped(uint64_t ud, uint32_t status);
+int vs_setopt_vmmc(struct vs_sock *s, int name, int v);
+int vs_getopt_vmmc(struct vs_sock *s, int name, int *v);
+void vs_opts_init(struct vs_sock *s);
+ssize_t vs_zc_recv(struct vs_sock *s, uint8_t *dst, size_t len,
+		   bool waitall, uint64_t *deadline);
+uint8_t *vs_iov_at(const struct iovec *iov, int iovcnt, size_t skip,
+		   size_t *len);
 
 /* sock_poll.c */
 uint32_t vs_events(struct vs_sock *s);

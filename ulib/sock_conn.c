@@ -71,6 +71,8 @@ void vs_take_req(struct vs_sock *l, uint64_t off, uint32_t src_node)
 	if (!s)
 		return;
 	s->rcvbuf = refuse ? VMMC_SOCK_RCVBUF_MIN : l->rcvbuf;
+	s->zc_min = l->zc_min;		/* as the listener's options */
+	s->busy_poll = l->busy_poll;
 	s->port = l->port;
 	s->peer_node = r.node;
 	s->peer_port = r.port;

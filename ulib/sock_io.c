@@ -8,7 +8,9 @@
  * the peer's state word. recv copies out of our receive ring and, once
  * a quarter of the ring was taken or the ring is empty, posts its count
  * back (the sender's credit). Neither makes a system call unless it has
- * to wait (vs_wait(), vs_timers()) or to report EPIPE with SIGPIPE.
+ * to wait (vs_block()) or to report EPIPE with SIGPIPE. A large
+ * blocking recv that finds the ring empty receives with no copy instead
+ * (sock_zc.c).
  */
 #include <errno.h>
 #include <limits.h>
@@ -81,6 +83,25 @@ static void vs_poke(struct vs_sock *s)
 	(void)s;
 }
 
+/*
+ * Wait for news: the endpoint's blocking wait, then the timers; or, with
+ * VMMC_SO_BUSY_POLL, nothing at all (the caller's loop polls again): no
+ * system call, no clock, so no time-out and no probe either.
+ */
+int vs_block(struct vs_sock *s, uint64_t *deadline, uint64_t timeo_ms)
+{
+	int err;
+
+	if (s->busy_poll)
+		return 0;
+	if (!*deadline)
+		*deadline = timeo_ms ? vs_now_ns() + timeo_ms * 1000000ULL : 0;
+	err = vs_wait(*deadline);
+	if (!err)
+		vs_timers();
+	return err;
+}
+
 static ssize_t vs_epipe(int flags)
 {
 	if (!(flags & MSG_NOSIGNAL))
@@ -137,16 +158,12 @@ static ssize_t vs_sendv(struct vs_sock *s, const struct iovec *iov,
 		}
 		if (dontwait)
 			return done ? (ssize_t)done : -EAGAIN;
-		if (!deadline)
-			deadline = s->sndtimeo_ms ? vs_now_ns() +
-				   s->sndtimeo_ms * 1000000ULL : 0;
-		err = vs_wait(deadline);
+		err = vs_block(s, &deadline, s->sndtimeo_ms);
 		if (err) {
 			if (done)
 				return (ssize_t)done;
 			return err == -ETIMEDOUT ? -EAGAIN : err;
 		}
-		vs_timers();
 	}
 }
 
@@ -156,8 +173,11 @@ static ssize_t vs_recvv(struct vs_sock *s, const struct iovec *iov,
 	bool dontwait = s->nonblock || (flags & MSG_DONTWAIT);
 	bool peek = flags & MSG_PEEK;
 	bool waitall = flags & MSG_WAITALL;
+	bool zc_off = peek || (flags & MSG_TRUNC) || dontwait, efault = false;
 	uint64_t deadline = 0, avail;
-	size_t got = 0, n;
+	size_t got = 0, n, dlen;
+	uint8_t *dst;
+	ssize_t r;
 	int err;
 
 	if (flags & MSG_OOB)
@@ -177,6 +197,9 @@ static ssize_t vs_recvv(struct vs_sock *s, const struct iovec *iov,
 			avail = 0;
 		if (avail && got < total) {
 			n = total - got < avail ? total - got : (size_t)avail;
+			/* as a kernel socket: the data stays for a later call */
+			if (efault)
+				return got ? (ssize_t)got : -EFAULT;
 			if (!(flags & MSG_TRUNC))
 				vs_iov_ring(iov, iovcnt, got, s->rx + VS_HDR,
 					    s->rx_ring, s->rx_cons, n, false);
@@ -211,23 +234,34 @@ static ssize_t vs_recvv(struct vs_sock *s, const struct iovec *iov,
 			return (ssize_t)got;
 		if (dontwait)
 			return got ? (ssize_t)got : -EAGAIN;
-		/*
-		 * TODO(redirection): with total - got >= a threshold, post a
-		 * transfer redirection of [rx_cons + got, ...) of our ring to
-		 * the caller's buffer here (vs.st.zc_posts), so data that
-		 * arrives while we wait lands there with no copy; data that
-		 * came before it is copied above. Needs the NIC's redirection.
-		 */
-		if (!deadline)
-			deadline = s->rcvtimeo_ms ? vs_now_ns() +
-				   s->rcvtimeo_ms * 1000000ULL : 0;
-		err = vs_wait(deadline);
+		/* a large buffer and an empty ring: receive with no copy */
+		dst = zc_off || !s->zc_min ? NULL :
+		      vs_iov_at(iov, iovcnt, got, &dlen);
+		if (dst && dlen >= s->zc_min) {
+			r = vs_zc_recv(s, dst, dlen, waitall, &deadline);
+			if (r > 0) {
+				got += (size_t)r;
+				if (got == total || !waitall)
+					return (ssize_t)got;
+				continue;
+			}
+			if (r == -ETIMEDOUT || r == -EINTR) {
+				if (got)
+					return (ssize_t)got;
+				return r == -ETIMEDOUT ? -EAGAIN : r;
+			}
+			/* copy from now on; 0: look again at once */
+			zc_off = true;
+			efault = r == -EFAULT;
+			if (!r)
+				continue;
+		}
+		err = vs_block(s, &deadline, s->rcvtimeo_ms);
 		if (err) {
 			if (got)
 				return (ssize_t)got;
 			return err == -ETIMEDOUT ? -EAGAIN : err;
 		}
-		vs_timers();
 	}
 }
 

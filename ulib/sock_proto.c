@@ -115,6 +115,9 @@ static void vs_atfork_child(void)
 	vs.open = false;
 	memset(vs.byexp, 0, sizeof(vs.byexp));
 	memset(&vs.st, 0, sizeof(vs.st));
+	vs.zc_busy = vs.zc_done = 0;
+	vs.zc_nopin_next = 0;
+	memset(vs.zc_nopin, 0, sizeof(vs.zc_nopin));
 	vs_epoll_forget_all();
 }
 
@@ -153,6 +156,9 @@ void vs_stack_put(void)
 	vmmc_ep_close(&vs.ep);
 	vs.open = false;
 	memset(vs.byexp, 0, sizeof(vs.byexp));
+	/* the endpoint's pins are gone: so is what we learnt of them */
+	vs.zc_nopin_next = 0;
+	memset(vs.zc_nopin, 0, sizeof(vs.zc_nopin));
 }
 
 struct vs_sock *vs_sock_new(void)
@@ -183,6 +189,7 @@ struct vs_sock *vs_sock_new(void)
 	s->node = vs.ep.info.node_id;
 	s->rcvbuf = VMMC_SOCK_RCVBUF_DEF;
 	s->sndbuf = VMMC_SOCK_RCVBUF_DEF;
+	vs_opts_init(s);
 	vs.tab[id] = s;
 	vs_live++;
 	return s;
@@ -524,6 +531,8 @@ static void vs_reap(void)
 		status = c->status;
 		op = c->op;
 		vmmc_cqe_seen(&vs.ep);
+		if (op == VMMC_OP_REDIRECT)
+			vs_zc_reaped(ud, status);
 		if (op != VMMC_OP_SEND)
 			continue;
 		id = (uint32_t)(ud >> 48);

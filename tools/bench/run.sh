@@ -9,7 +9,9 @@
 # streaming throughput with 64 KiB .. 1 MiB sends, ratio column), then
 # Debian's iperf3, sockperf and redis over kernel TCP, over VMMC under
 # the LD_PRELOAD shim and libvmmc's sockets alone, side by side
-# (tools/bench/apps.sh; APPS_SECS seconds per program, default 3).
+# (tools/bench/apps.sh; APPS_SECS seconds per program, default 3);
+# vmmc_sockzc (VMMC sockets: copy vs zero-copy receive, 4 KiB .. 1 MiB
+# messages, streamed and request-response, ratio columns).
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top" || exit 2
@@ -18,16 +20,18 @@ bw=$b/tools/bench/vmmc_bw
 rtt=$b/tools/bench/vmmc_rtt
 notify=$b/tools/bench/vmmc_notify
 sockperf=$b/tools/bench/vmmc_sockperf
+sockzc=$b/tools/bench/vmmc_sockzc
 mc=$("$bw" memcpy) || exit 1
 echo "== host memcpy, 1 MiB blocks, MB/s (cache-hot,cold): $mc"
 
 node0="insmod $b/vmmc.ko && \
 echo '== vmmc_bw: node 0 <-> node 1' && $bw client -n 1 -a 10.77.0.2 -M $mc && echo && \
 echo '== vmmc_rtt: node 0 -> node 1' && $rtt client -n 1 -a 10.77.0.2 -c 1000 && echo && \
-echo '== vmmc_sockperf: node 0 -> node 1' && $sockperf client -n 1 -a 10.77.0.2; \
+echo '== vmmc_sockperf: node 0 -> node 1' && $sockperf client -n 1 -a 10.77.0.2 && echo && \
+echo '== vmmc_sockzc: node 1 -> node 0, copy vs zero-copy receive' && $sockzc client -n 1 -m 16; \
 rc=\$?; python3 selftests/barrier.py notify 10.77.0.2; exit \$rc"
-node1="insmod $b/vmmc.ko && { $bw server & $rtt server & $sockperf server & } && \
-python3 selftests/barrier.py wait; kill %1 %2 %3 2>/dev/null; exit 0"
+node1="insmod $b/vmmc.ko && { $bw server & $rtt server & $sockperf server & $sockzc server & } && \
+python3 selftests/barrier.py wait; kill %1 %2 %3 %4 2>/dev/null; exit 0"
 
 # competitive notification vs polling vs blocking: one node, NIC-timed events
 tools/vm/vmrun --timeout 600 -- sh -c "insmod $b/vmmc.ko && $notify -c 200 && \

@@ -87,8 +87,43 @@ struct vmmc_sock_stats {
 	uint64_t resets;	/* connections reset (peer died, RST, garbage) */
 	uint64_t garbage;	/* ... of those: the peer broke the protocol */
 	uint64_t waits;		/* blocking waits on the endpoint */
-	uint64_t zc_posts;	/* recv redirections posted (0: not yet) */
+	uint64_t zc_posts;	/* recv redirections posted */
+	uint64_t zc_bytes;	/* received bytes that landed in the
+				 * caller's buffer (no copy)
+				 */
+	uint64_t zc_copied;	/* ... that a zero-copy receive copied from
+				 * the ring (they came before its post)
+				 */
+	uint64_t zc_cancels;	/* zero-copy receives whose redirects were
+				 * ended early (partial data, EOF, reset,
+				 * time-out, signal)
+				 */
+	uint64_t zc_fallbacks;	/* large receives that copied instead
+				 * (buffer not pinnable, no slot)
+				 */
+	uint32_t zc_active;	/* gauge: redirect slots in use */
+	uint32_t reserved0;
 };
+
+/*
+ * Options of level SOL_VMMC (vmmc_sock_setsockopt(), an int each):
+ *
+ * VMMC_SO_ZEROCOPY_MIN  a blocking receive into a contiguous buffer of at
+ *                       least this many bytes that finds the ring empty
+ *                       redirects the data straight into the buffer
+ *                       (no copy); 0 turns it off. Default
+ *                       VMMC_SOCK_ZC_MIN_DEF, or the environment variable
+ *                       VMMC_SOCK_ZC_MIN at socket creation.
+ * VMMC_SO_BUSY_POLL     1: blocking send and receive spin on the NIC's
+ *                       rings instead of sleeping in the kernel, with no
+ *                       system call at all (no clock either: receive and
+ *                       send time-outs and liveness probes do not run while
+ *                       spinning). Default 0, or VMMC_SOCK_BUSY_POLL.
+ */
+#define SOL_VMMC		0x4d56
+#define VMMC_SO_ZEROCOPY_MIN	1
+#define VMMC_SO_BUSY_POLL	2
+#define VMMC_SOCK_ZC_MIN_DEF	(16u << 10)
 
 int vmmc_socket(int domain, int type, int protocol);
 int vmmc_sock_bind(int fd, const struct sockaddr *addr, socklen_t len);
