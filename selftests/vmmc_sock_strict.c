@@ -132,8 +132,8 @@ static void run_zc(struct shared *sh, uint16_t port, uint64_t seed,
 	struct sockaddr_vmmc a = vs_sa(VMMC_NODE_ANY, port);
 	struct vmmc_sock_stats st;
 	uint64_t s = seed;
-	int fd, l, i, err = 0, one = 1, zc_min = ZC_MIN;
-	uint8_t ack = 'a';
+	int fd, l, i, w, err = 0, one = 1, zc_min = ZC_MIN;
+	uint8_t ack = 'a', warm = 'w';
 	long off;
 	size_t n;
 	ssize_t r;
@@ -151,8 +151,23 @@ static void run_zc(struct shared *sh, uint16_t port, uint64_t seed,
 		    vmmc_sock_setsockopt(fd, SOL_VMMC, VMMC_SO_ZEROCOPY_MIN,
 					 &zc_min, sizeof(zc_min)))
 			_exit(4);
-		/* the warm-up: pins the whole buffer for write */
-		if (vmmc_sock_recv(fd, buf, ZC_MAX, MSG_WAITALL) != ZC_MAX)
+		/*
+		 * The warm-up pins the whole buffer for write: a receive
+		 * that finds the ring empty posts a redirect, and pins its
+		 * destination. One that finds the bytes already there copies
+		 * and pins nothing (the client was quicker): ask again.
+		 */
+		for (w = 0; ; w++) {
+			vmmc_sock_stats(&st);
+			if (st.zc_posts)
+				break;
+			if (w == 50 || xfer(fd, &warm, 1, true) ||
+			    vmmc_sock_recv(fd, buf, ZC_MAX, MSG_WAITALL) !=
+			    ZC_MAX)
+				_exit(4);
+		}
+		warm = 'g';
+		if (xfer(fd, &warm, 1, true))
 			_exit(4);
 	} else {
 		while (!__atomic_load_n(&sh->ready, __ATOMIC_ACQUIRE))
@@ -160,8 +175,12 @@ static void run_zc(struct shared *sh, uint16_t port, uint64_t seed,
 		if (vmmc_sock_connect(fd, VS_SA(a)))
 			_exit(3);
 		memset(buf, 1, ZC_MAX);
-		if (xfer(fd, buf, ZC_MAX, true))
-			_exit(4);
+		/* 'w': one more warm-up message; 'g': go */
+		do {
+			if (xfer(fd, &warm, 1, false) ||
+			    (warm == 'w' && xfer(fd, buf, ZC_MAX, true)))
+				_exit(4);
+		} while (warm == 'w');
 	}
 	if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_STRICT))
 		_exit(5);

@@ -219,16 +219,21 @@ static uint32_t vs_zc_mask(const struct vs_zc *z)
 	return m;
 }
 
-/* End the redirects of @z (cancel those still active) and wait for it. */
-static void vs_zc_end(struct vs_sock *s, struct vs_zc *z)
+/*
+ * End the redirects of @z (cancel those still active) and wait for it: 0,
+ * or the wait's error when the endpoint itself failed (the NIC stopped or
+ * the device went: nothing will complete, and nothing will write either).
+ * A signal does not end the wait: the NIC may still write the buffer.
+ */
+static int vs_zc_end(struct vs_sock *s, struct vs_zc *z)
 {
 	uint32_t mask = vs_zc_mask(z), cancelled = 0;
-	int i;
+	int i, err;
 
 	for (;;) {
 		vs_progress();
 		if ((vs.zc_done & mask) == mask)
-			return;
+			return 0;
 		for (i = 0; i < z->n; i++) {
 			if ((vs.zc_done | cancelled) & 1u << z->slot[i])
 				continue;
@@ -238,25 +243,48 @@ static void vs_zc_end(struct vs_sock *s, struct vs_zc *z)
 				vs.st.zc_cancels++;	/* per receive */
 			cancelled |= 1u << z->slot[i];
 		}
-		/* the NIC answers a cancel at once: no time-out here */
-		if (!s->busy_poll && (vs.zc_done & mask) != mask)
-			(void)vs_wait(0);
+		/*
+		 * The NIC answers a cancel once it fetches it: behind any
+		 * SEND of this endpoint still being pushed (a slow link can
+		 * hold it until the peer is declared dead). No time-out.
+		 */
+		if (!s->busy_poll && (vs.zc_done & mask) != mask) {
+			err = vs_wait(0);
+			if (err && err != -EINTR)
+				return err;
+		}
 	}
 }
 
 /*
- * Read the final record of redirect @i of @z; one the NIC refused (it
- * never wrote it) or that does not describe the post reads as empty.
+ * Read the final record of redirect @i of @z: 0, or -EIO when it cannot
+ * be trusted. A redirect the NIC refused at fetch never wrote its record
+ * (seq unchanged, the CQE an error): it moved nothing and reads as empty.
+ * Every redirect the NIC accepted wrote it, and the record must then be
+ * final (DONE) and describe our post. Anything else (unreadable, torn,
+ * scribbled on, another range) leaves us not knowing which bytes went to
+ * the buffer: copying stale ring bytes over them, or leaving them out of
+ * the ring, would corrupt the stream silently, so the caller resets it.
  */
-static void vs_zc_record(const struct vs_sock *s, const struct vs_zc *z,
-			 int i, struct vmmc_redir_res *rec)
+static int vs_zc_record(const struct vs_sock *s, const struct vs_zc *z,
+			int i, struct vmmc_redir_res *rec)
 {
-	if (vmmc_redirect_result(&vs.ep, z->slot[i], rec) ||
-	    rec->seq == z->seq0[i] || rec->offset != z->off[i] ||
-	    rec->len != z->len[i] || rec->export_id != s->rx_exp)
+	uint32_t st = vs.zc_status[z->slot[i]];
+
+	if (vmmc_redirect_result(&vs.ep, z->slot[i], rec))
+		return -EIO;
+	if (rec->seq == z->seq0[i]) {
+		if (st == VMMC_ST_OK || st == VMMC_ST_CANCELLED)
+			return -EIO;	/* done, yet never written */
 		rec->nr_ext = 0;
+	} else if (rec->state != VMMC_REDIR_DONE ||
+		   rec->offset != z->off[i] || rec->len != z->len[i] ||
+		   rec->export_id != s->rx_exp) {
+		return -EIO;
+	}
 	rec->offset = z->off[i];
 	rec->len = z->len[i];
+	return 0;
 }
 
 /* Copy the redirected bytes at export offsets >= @from back to the ring. */
@@ -329,16 +357,25 @@ ssize_t vs_zc_recv(struct vs_sock *s, uint8_t *dst, size_t len, bool waitall,
 		if (err)
 			break;
 	}
-	vs_zc_end(s, &z);
-	vs_progress();	/* the state word of what landed meanwhile */
 	k = 0;
+	if (vs_zc_end(s, &z)) {
+		vs_reset(s, EIO, false);
+		err = -EIO;
+		goto out;
+	}
+	vs_progress();	/* the state word of what landed meanwhile */
 	if (s->state == VS_ESTAB && !s->reset) {
 		k = s->rx_sent - pos;
 		if (k > len)
 			k = len;
 	}
 	for (i = 0; i < z.n; i++) {
-		vs_zc_record(s, &z, i, &rec);
+		if (vs_zc_record(s, &z, i, &rec)) {
+			vs_reset(s, EIO, false);
+			k = 0;
+			err = -EIO;
+			break;
+		}
 		ps = i ? z.len[0] : 0;
 		kk = k > ps ? k - ps : 0;
 		if (kk > z.len[i])
@@ -350,6 +387,7 @@ ssize_t vs_zc_recv(struct vs_sock *s, uint8_t *dst, size_t len, bool waitall,
 		if (s->state == VS_ESTAB && !s->reset)
 			vs_zc_restore(s, &rec, z.dst[i], z.off[i] + kk);
 	}
+out:
 	vs.zc_busy &= ~vs_zc_mask(&z);
 	vs.zc_done &= ~vs_zc_mask(&z);
 	vs.st.zc_active -= (uint32_t)z.n;
