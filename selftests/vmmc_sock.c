@@ -218,6 +218,82 @@ TEST_F_TIMEOUT(sock, peer_killed_gives_reset_then_epipe, 120)
 	expect_idle(_metadata);
 }
 
+/*
+ * A sender that sends many small messages in a burst and then sleeps
+ * outside the library (here: in nanosleep; a program would block in
+ * read() on a pipe) must not leave its last bytes unannounced: each
+ * message's state word says how far the stream goes, and the one for the
+ * last message must go out even when all of the socket's state slots were
+ * in flight at that moment. The receiver (a child) must see every byte
+ * while the sender sleeps.
+ */
+static int burst_receiver(uint16_t port, int msgs)
+{
+	struct sockaddr_vmmc a = vs_sa(VMMC_NODE_ANY, port);
+	struct timeval tv = { .tv_sec = 5 };
+	uint8_t buf[256];
+	size_t got = 0;
+	int l, fd, i;
+	ssize_t n;
+
+	l = vmmc_socket(AF_VMMC, SOCK_STREAM, 0);
+	if (l < 0 || vmmc_sock_bind(l, VS_SA(a)) || vmmc_sock_listen(l, 1))
+		return 2;
+	fd = vmmc_sock_accept(l, NULL, NULL);
+	if (fd < 0 || vmmc_sock_setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv,
+					   sizeof(tv)))
+		return 3;
+	while (got < (size_t)msgs) {
+		n = vmmc_sock_recv(fd, buf, sizeof(buf), 0);
+		if (n <= 0)
+			break;
+		for (i = 0; i < n; i++)
+			if (buf[i] != (uint8_t)(got + i))
+				return 4;
+		got += (size_t)n;
+	}
+	if (got != (size_t)msgs) {
+		fprintf(stderr, "# receiver: %zu of %d bytes, then nothing for 5 s\n",
+			got, msgs);
+		return 5;
+	}
+	return 0;
+}
+
+TEST_F_TIMEOUT(sock, burst_then_sleep_announces_all, 120)
+{
+	enum { MSGS = 3000 };
+	uint16_t port = vs_test_port(9);
+	int fd, st = 0, i, t;
+	uint8_t c;
+	pid_t pid;
+
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid)
+		_exit(burst_receiver(port, MSGS));
+	fd = connect_retry(VMMC_NODE_ANY, port);
+	ASSERT_LE(0, fd);
+	for (i = 0; i < MSGS; i++) {
+		c = (uint8_t)i;
+		ASSERT_EQ(1, vmmc_sock_send(fd, &c, 1, 0));
+	}
+	/* no library call from here until the receiver is done */
+	for (t = 0; t < 200; t++) {
+		if (waitpid(pid, &st, WNOHANG) == pid)
+			break;
+		usleep(50000);
+	}
+	if (t == 200) {
+		kill(pid, SIGKILL);
+		waitpid(pid, &st, 0);
+	}
+	EXPECT_TRUE(WIFEXITED(st));
+	EXPECT_EQ(0, WEXITSTATUS(st));
+	vmmc_sock_close(fd);
+	expect_idle(_metadata);
+}
+
 TEST_F(sock, refused_and_unreachable)
 {
 	struct sockaddr_vmmc a = vs_sa(VMMC_NODE_ANY, vs_test_port(4));

@@ -342,6 +342,7 @@ int vmmc_sock_shutdown(int fd, int how)
 		s->shut_wr = true;
 		s->tx_gen++;
 		vs_flush_tx(s);	/* the FIN goes with the last byte */
+		vs_state_out(s, !s->nonblock);
 	}
 	return 0;
 }

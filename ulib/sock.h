@@ -52,6 +52,8 @@
 #define VS_SRC_REQ		0		/* req/hello source in the ctl page */
 #define VS_RETRY_MS		300		/* resend a connection request */
 #define VS_LINGER_MS		2000		/* close waits this long, at most */
+#define VS_STATE_POLLS		20000		/* vs_state_out(): polls of the CQ */
+#define VS_STATE_WAIT_MS	200		/* ... then waits, at most */
 #define VS_RECENT		32		/* requests a listener remembers */
 
 /* client -> a listen slot */
@@ -245,6 +247,7 @@ int vs_conn_alloc(struct vs_sock *s, uint32_t node_perm);
 int vs_tx_alloc(struct vs_sock *s, uint32_t ring);
 void vs_post_state(struct vs_sock *s);
 void vs_flush_tx(struct vs_sock *s);
+void vs_state_out(struct vs_sock *s, bool may_block);
 void vs_update(struct vs_sock *s);
 void vs_reset(struct vs_sock *s, int err, bool garbage);
 int vs_post(struct vs_sock *s, const void *src, size_t len, uint32_t imp,

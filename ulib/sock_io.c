@@ -147,6 +147,7 @@ static ssize_t vs_sendv(struct vs_sock *s, const struct iovec *iov,
 			}
 			if (done == total) {
 				s->want_credit = false;
+				vs_state_out(s, !dontwait);
 				return (ssize_t)done;
 			}
 			/* out of credit: ask the receiver for it, once */
@@ -156,12 +157,17 @@ static ssize_t vs_sendv(struct vs_sock *s, const struct iovec *iov,
 				continue;	/* it may have come meanwhile */
 			}
 		}
-		if (dontwait)
+		if (dontwait) {
+			if (done)
+				vs_state_out(s, false);
 			return done ? (ssize_t)done : -EAGAIN;
+		}
 		err = vs_block(s, &deadline, s->sndtimeo_ms);
 		if (err) {
-			if (done)
+			if (done) {
+				vs_state_out(s, true);
 				return (ssize_t)done;
+			}
 			return err == -ETIMEDOUT ? -EAGAIN : err;
 		}
 	}

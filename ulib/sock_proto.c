@@ -396,6 +396,41 @@ void vs_post_state(struct vs_sock *s)
 	vs.st.state_sends++;
 }
 
+/*
+ * The state word that announces what a call queued must leave before the
+ * call returns: the program may not call the library again for a long
+ * time (it sleeps elsewhere, in read() on a pipe, say), and nothing else
+ * would post it. With all of the socket's state slots in flight (a burst
+ * of small sends), take completions until one comes back: by polling the
+ * CQ (no system call, no clock), then, if @may_block and the socket does
+ * not busy-poll, by the endpoint's wait, for at most VS_STATE_WAIT_MS. A
+ * state still not out then (the peer's link stalled) goes with the next
+ * call into the library, or from the wait paths. A non-blocking caller
+ * sleeps, if at all, in the library's poll or epoll, which the state
+ * SEND's completion wakes.
+ */
+void vs_state_out(struct vs_sock *s, bool may_block)
+{
+	uint64_t deadline = 0;
+	unsigned int i;
+
+	for (i = 0; s->state_dirty && i < VS_STATE_POLLS; i++) {
+		vs_reap();
+		vs_post_state(s);
+	}
+	if (!may_block || s->busy_poll)
+		return;
+	while (s->state_dirty && s->state == VS_ESTAB && !s->reset &&
+	       !s->peer_dead && s->have_peer_imp && s->stg) {
+		if (!deadline)
+			deadline = vs_now_ns() + VS_STATE_WAIT_MS * NS_PER_MS;
+		if (vs_wait(deadline))
+			return;		/* the time is up, or a signal */
+		vs_reap();
+		vs_post_state(s);
+	}
+}
+
 /* Hand the staged bytes to the NIC, then say how far they go. */
 void vs_flush_tx(struct vs_sock *s)
 {
