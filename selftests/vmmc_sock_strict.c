@@ -230,29 +230,32 @@ FIXTURE_TEARDOWN(strict)
 {
 }
 
-TEST_F_TIMEOUT(strict, no_syscall_once_connected, 300)
+typedef void (*side_fn)(struct shared *sh, uint16_t port, uint64_t seed,
+			bool server);
+
+/*
+ * Run @fn as a server and a client process on @port; check that both
+ * exited cleanly (a system call under strict mode is a SIGKILL), that
+ * nothing failed or came wrong, and that the client finished.
+ */
+static void run_pair(struct __test_metadata *_metadata, struct shared *sh,
+		     side_fn fn, uint16_t port, uint64_t seed)
 {
-	struct shared *sh = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
-				 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	uint64_t seed = vmmc_test_seed("sock strict");
-	uint16_t port = vs_test_port(7);
 	int st_s = 0, st_c = 0;
 	pid_t srv, cli;
 
-	ASSERT_NE(MAP_FAILED, sh);
 	srv = fork();
 	ASSERT_LE(0, srv);
 	if (!srv)
-		run(sh, port, seed, true);
+		fn(sh, port, seed, true);
 	cli = fork();
 	ASSERT_LE(0, cli);
 	if (!cli)
-		run(sh, port, seed, false);
+		fn(sh, port, seed, false);
 	ASSERT_EQ(cli, waitpid(cli, &st_c, 0));
 	if (!WIFEXITED(st_c) || WEXITSTATUS(st_c))
 		kill(srv, SIGKILL);
 	ASSERT_EQ(srv, waitpid(srv, &st_s, 0));
-	/* a system call under strict mode is a SIGKILL */
 	EXPECT_TRUE(WIFEXITED(st_c));
 	EXPECT_TRUE(WIFEXITED(st_s));
 	EXPECT_EQ(0, WEXITSTATUS(st_c));
@@ -266,39 +269,24 @@ TEST_F_TIMEOUT(strict, no_syscall_once_connected, 300)
 	EXPECT_EQ(MSGS, sh->done);
 }
 
+TEST_F_TIMEOUT(strict, no_syscall_once_connected, 300)
+{
+	struct shared *sh = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+				 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+
+	ASSERT_NE(MAP_FAILED, sh);
+	run_pair(_metadata, sh, run, vs_test_port(7),
+		 vmmc_test_seed("sock strict"));
+}
+
 TEST_F_TIMEOUT(strict, zero_copy_recv_no_syscall, 300)
 {
 	struct shared *sh = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
 				 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	uint64_t seed = vmmc_test_seed("sock strict zc");
-	uint16_t port = vs_test_port(6);
-	int st_s = 0, st_c = 0;
-	pid_t srv, cli;
 
 	ASSERT_NE(MAP_FAILED, sh);
-	srv = fork();
-	ASSERT_LE(0, srv);
-	if (!srv)
-		run_zc(sh, port, seed, true);
-	cli = fork();
-	ASSERT_LE(0, cli);
-	if (!cli)
-		run_zc(sh, port, seed, false);
-	ASSERT_EQ(cli, waitpid(cli, &st_c, 0));
-	if (!WIFEXITED(st_c) || WEXITSTATUS(st_c))
-		kill(srv, SIGKILL);
-	ASSERT_EQ(srv, waitpid(srv, &st_s, 0));
-	/* a system call under strict mode is a SIGKILL */
-	EXPECT_TRUE(WIFEXITED(st_c));
-	EXPECT_TRUE(WIFEXITED(st_s));
-	EXPECT_EQ(0, WEXITSTATUS(st_c));
-	EXPECT_EQ(0, WEXITSTATUS(st_s));
-	EXPECT_EQ(0, sh->err);
-	EXPECT_EQ(0, sh->bad);
-	if (sh->bad)
-		TH_LOG("first bad: message %u of %u bytes, at byte %ld",
-		       sh->bad_msg, sh->bad_len, sh->bad_off);
-	EXPECT_EQ(MSGS, sh->done);
+	run_pair(_metadata, sh, run_zc, vs_test_port(6),
+		 vmmc_test_seed("sock strict zc"));
 	TH_LOG("server: %llu redirects, %llu bytes with no copy, %llu copied, "
 	       "%llu fallbacks", (unsigned long long)sh->zc_posts,
 	       (unsigned long long)sh->zc_bytes,
