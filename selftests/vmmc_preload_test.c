@@ -563,8 +563,28 @@ static void check_eintr(const char *what, long r, int e, long t0)
 	   strerror(e), (int)alarms, dt);
 }
 
+static volatile int eintr_done;
+
+/* SIGALRM is the test's, not the watchdog's, meanwhile: a hang fails */
+static void *eintr_watchdog(void *arg)
+{
+	int i;
+
+	(void)arg;
+	for (i = 0; i < 600 && !eintr_done; i++)
+		usleep(100000);
+	if (!eintr_done) {
+		printf("not ok %d - eintr: a call ignored the signal: hung "
+		       "for 60 s\n", tn + 1);
+		fflush(stdout);
+		_exit(1);
+	}
+	return NULL;
+}
+
 static void test_eintr(int l)
 {
+	pthread_t wd;
 	struct sigaction sa = { .sa_handler = on_alarm }, old;
 	struct epoll_event ev = { .events = EPOLLIN }, out;
 	struct pollfd p;
@@ -578,6 +598,13 @@ static void test_eintr(int l)
 		return;
 	}
 	alarm(0);		/* the watchdog is SIGALRM too */
+	eintr_done = 0;
+	/* the watchdog thread never takes SIGALRM: it inherits this mask */
+	sigemptyset(&block);
+	sigaddset(&block, SIGALRM);
+	pthread_sigmask(SIG_BLOCK, &block, &was);
+	pthread_create(&wd, NULL, eintr_watchdog, NULL);
+	pthread_sigmask(SIG_SETMASK, &was, NULL);
 	sigaction(SIGALRM, &sa, &old);
 
 	alarms = 0;
@@ -630,6 +657,8 @@ static void test_eintr(int l)
 	ok(carries(c, s, 1000, 9), "eintr: the socket still carries data");
 
 	sigaction(SIGALRM, &old, NULL);
+	eintr_done = 1;
+	pthread_join(wd, NULL);
 	alarm(240);
 	close(ep);
 	close(c);
