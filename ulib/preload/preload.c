@@ -101,6 +101,11 @@ static bool vp_atfork_set;
 static __thread int inside;
 static struct vmmc_hostmap vp_map;
 static bool vp_enabled, vp_bind_any, vp_debug;
+#ifndef VP_SPIN_DEFAULT
+#define VP_SPIN_DEFAULT	0	/* measured: see vp_spin() */
+#endif
+/* VMMC_PRELOAD_SPIN_NS: the waits' spin (-1: the library's limit) */
+static long vp_spin_env = VP_SPIN_DEFAULT;
 
 /* ---- the real functions ---- */
 
@@ -311,17 +316,22 @@ static long vp_now_ns(void)
 
 /*
  * One blocking call's wait (VP_CALL, poll, select, epoll_wait and their
- * p- forms). At its first wait the call blocks the asynchronous signals
- * (@old: the thread's mask before) and then only ever waits in the kernel
- * with ppoll(2) and @mask (the caller's mask of ppoll, pselect or
- * epoll_pwait, else @old): a signal that comes while the call spins or
- * looks under the lock stays pending until that wait, which delivers it
- * and fails with EINTR, so a handler that runs always ends the call with
- * EINTR (as the kernel's blocking calls without SA_RESTART), and the
- * caller's mask applies atomically.
+ * p- forms). From its second wait on (from the first for ppoll, pselect
+ * and epoll_pwait) the call blocks the asynchronous signals (@old: the
+ * thread's mask before) and then only ever waits in the kernel with
+ * ppoll(2) and @mask (the caller's mask, else @old): a signal that comes
+ * while the call spins or looks under the lock stays pending until that
+ * wait, which delivers it and fails with EINTR, so a handler that runs
+ * ends the call with EINTR (as the kernel's blocking calls without
+ * SA_RESTART), and the caller's mask applies atomically. The first wait
+ * of a call without a mask is a plain poll(2), for the latency of a
+ * short wait (two system calls less): a signal handled in the moment
+ * before it (the call's first look) is missed, as one just before the
+ * call would be.
  */
 struct vp_wait {
 	unsigned int round;	/* waits so far */
+	unsigned int blocks;	/* waits in the kernel so far */
 	bool spun;		/* the last wait spun: block the next */
 	bool masked;		/* @old holds the mask to restore */
 	const sigset_t *mask;	/* the caller's, or NULL (then &old) */
@@ -331,6 +341,7 @@ struct vp_wait {
 static void vp_wait_begin(struct vp_wait *w, const sigset_t *mask)
 {
 	w->round = 0;
+	w->blocks = 0;
 	w->spun = false;
 	w->masked = false;
 	w->mask = mask;
@@ -340,7 +351,7 @@ static void vp_wait_mask(struct vp_wait *w)
 {
 	sigset_t all;
 
-	if (w->masked)
+	if (w->masked || (!w->mask && !w->blocks++))
 		return;
 	sigfillset(&all);
 	/* faults are synchronous: blocked, they would kill the process */
@@ -389,6 +400,11 @@ static int vp_block(const struct vp_wait *w, struct pollfd *k, nfds_t nk,
  * own waits do, vmmc_ep_wait(3)), without holding the lock: for up to
  * the library's spin limit @ns, look with @look under the lock whenever
  * it is free. @look's first nonzero result (ready, or an error), or 0.
+ * Off by default (VMMC_PRELOAD_SPIN_NS: ns, or -1 for the library's
+ * limit): measured with tools/bench/apps.sh 2 vmmc on the shared 2-core
+ * TCG host, the 64 B sockperf ping-pong took 287-345 us with the spin
+ * and 192 us without: a spinning guest vCPU takes the host CPU that the
+ * fabric (the NIC) needs to move the data.
  */
 static long vp_spin(long (*look)(void *), void *arg, uint32_t ns)
 {
@@ -406,6 +422,14 @@ static long vp_spin(long (*look)(void *), void *arg, uint32_t ns)
 		inside--;
 	} while (!r && vp_now_ns() < end);
 	return r;
+}
+
+/* How long a wait spins before it blocks, ns (vp_lock held). */
+static uint32_t vp_spin_ns(void)
+{
+	if (vp_spin_env >= 0)
+		return vp_spin_env > UINT32_MAX ? UINT32_MAX : (uint32_t)vp_spin_env;
+	return vmmc_sock_spin_ns();
 }
 
 struct vp_pollset {
@@ -438,7 +462,7 @@ static int vp_wait_unlocked(struct vp_wait *w, int fd, short ev)
 	struct pollfd p = { .fd = vmmc_sock_ep_fd(), .events = POLLIN };
 	struct pollfd s = { .fd = fd, .events = ev };
 	struct vp_pollset l = { .fds = &s, .n = 1 };
-	uint32_t spin = vmmc_sock_spin_ns();
+	uint32_t spin = vp_spin_ns();
 
 	vp_wait_mask(w);
 	if (!w->spun && spin) {
@@ -685,6 +709,8 @@ __attribute__((constructor)) static void vp_init(void)
 	vp_bind_any = getenv("VMMC_BIND_ANY") && *getenv("VMMC_BIND_ANY") == '1';
 	if (off && !strcmp(off, "off"))
 		return;
+	if (getenv("VMMC_PRELOAD_SPIN_NS"))
+		vp_spin_env = strtol(getenv("VMMC_PRELOAD_SPIN_NS"), NULL, 0);
 	if (vmmc_hostmap_load(&vp_map, err, sizeof(err))) {
 		fprintf(stderr, "libvmmc-preload: %s: every socket stays with the kernel\n",
 			err);
@@ -1337,7 +1363,7 @@ static int vp_poll_unlocked(struct vp_wait *w, struct pollfd *fds, nfds_t n,
 {
 	unsigned int epoch = __atomic_load_n(&vp_epoch, __ATOMIC_ACQUIRE);
 	struct vp_pollset l = { .fds = fds, .n = n };
-	uint32_t spin = vmmc_sock_spin_ns();
+	uint32_t spin = vp_spin_ns();
 	struct pollfd small[64], *k = small;
 	nfds_t i, nk = 0;
 	int r;
@@ -1594,7 +1620,7 @@ static int vp_epoll_wait(int epfd, struct epoll_event *evs, int max,
 			break;
 		}
 		epoch = __atomic_load_n(&vp_epoch, __ATOMIC_ACQUIRE);
-		spin = vmmc_sock_spin_ns();
+		spin = vp_spin_ns();
 		vp_wait_mask(&w);
 		vp_unlock();
 		if (!w.spun && spin) {
