@@ -37,6 +37,11 @@
  *   dead stand-ins (ENOTCONN, EINVAL; see vp_fork_prepare()).
  * - exec: VMMC fds without FD_CLOEXEC become stand-ins that read EOF and
  *   write EPIPE in the new image (see vp_exec_hide()).
+ * - A signal handler that runs while a call waits ends it with EINTR
+ *   (struct vp_wait); a handler must not call socket functions, close,
+ *   dup2 or fork on a VMMC socket (inside the shim they go to libc).
+ * - close, dup2 onto a VMMC socket, close_range, closefrom: the shim's
+ *   entry and the library's (vmmc_sock_forget) go before the kernel fd.
  * - sendfile() to a VMMC socket copies through a buffer.
  * - Errors are the library's (the errnos of a kernel TCP socket), as -1
  *   and errno.
