@@ -23,7 +23,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/sendfile.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -530,6 +533,256 @@ static void test_threads(int l)
 	close(same_c);
 }
 
+/* ---- signals: a handler ends a blocking call with EINTR ---- */
+
+static volatile sig_atomic_t alarms;
+
+static void on_alarm(int sig)
+{
+	(void)sig;
+	alarms++;
+}
+
+/* SIGALRM (handler, no SA_RESTART) in @ms */
+static void alarm_in(int ms)
+{
+	struct itimerval it = { .it_value = { .tv_sec = ms / 1000,
+					      .tv_usec = (ms % 1000) * 1000 } };
+
+	setitimer(ITIMER_REAL, &it, NULL);
+}
+
+/* @what returned -1/EINTR, after the handler ran, within 5 s */
+static void check_eintr(const char *what, long r, int e, long t0)
+{
+	long dt = now_ms() - t0;
+
+	ok(r == -1 && e == EINTR && alarms == 1 && dt >= 150 && dt < 5000,
+	   "%s on an idle VMMC socket: -1/EINTR when SIGALRM's handler runs "
+	   "(got %ld, %s, handler ran %d times, after %ld ms)", what, r,
+	   strerror(e), (int)alarms, dt);
+}
+
+static volatile int eintr_done;
+
+/* SIGALRM is the test's, not the watchdog's, meanwhile: a hang fails */
+static void *eintr_watchdog(void *arg)
+{
+	int i;
+
+	(void)arg;
+	for (i = 0; i < 600 && !eintr_done; i++)
+		usleep(100000);
+	if (!eintr_done) {
+		printf("not ok %d - eintr: a call ignored the signal: hung "
+		       "for 60 s\n", tn + 1);
+		fflush(stdout);
+		_exit(1);
+	}
+	return NULL;
+}
+
+static void test_eintr(int l)
+{
+	pthread_t wd;
+	struct sigaction sa = { .sa_handler = on_alarm }, old;
+	struct epoll_event ev = { .events = EPOLLIN }, out;
+	struct pollfd p;
+	sigset_t block, was;
+	char b[16];
+	int c, s, ep, e;
+	long r, t0;
+
+	if (pair(l, &c, &s)) {
+		ok(false, "eintr: connected pair");
+		return;
+	}
+	alarm(0);		/* the watchdog is SIGALRM too */
+	eintr_done = 0;
+	/* the watchdog thread never takes SIGALRM: it inherits this mask */
+	sigemptyset(&block);
+	sigaddset(&block, SIGALRM);
+	pthread_sigmask(SIG_BLOCK, &block, &was);
+	pthread_create(&wd, NULL, eintr_watchdog, NULL);
+	pthread_sigmask(SIG_SETMASK, &was, NULL);
+	sigaction(SIGALRM, &sa, &old);
+
+	alarms = 0;
+	t0 = now_ms();
+	alarm_in(200);
+	r = recv(s, b, sizeof(b), 0);
+	e = errno;
+	check_eintr("recv", r, e, t0);
+
+	p.fd = s;
+	p.events = POLLIN;
+	alarms = 0;
+	t0 = now_ms();
+	alarm_in(200);
+	r = poll(&p, 1, -1);
+	e = errno;
+	check_eintr("poll(-1)", r, e, t0);
+
+	ep = epoll_create1(EPOLL_CLOEXEC);
+	ev.data.fd = s;
+	ok(ep >= 0 && !epoll_ctl(ep, EPOLL_CTL_ADD, s, &ev),
+	   "eintr: epoll fd with the VMMC socket");
+	alarms = 0;
+	t0 = now_ms();
+	alarm_in(200);
+	r = epoll_wait(ep, &out, 1, -1);
+	e = errno;
+	check_eintr("epoll_wait(-1)", r, e, t0);
+
+	/* ppoll: SIGALRM blocked by the thread, unblocked by ppoll's mask
+	 * alone: it must interrupt the wait, even if it came before it */
+	sigemptyset(&block);
+	sigaddset(&block, SIGALRM);
+	pthread_sigmask(SIG_BLOCK, &block, &was);
+	alarms = 0;
+	t0 = now_ms();
+	alarm_in(200);
+	r = ppoll(&p, 1, NULL, &was);
+	e = errno;
+	check_eintr("ppoll(NULL, unblocking mask)", r, e, t0);
+	alarms = 0;
+	raise(SIGALRM);		/* pending before the call */
+	t0 = now_ms() - 200;
+	r = epoll_pwait(ep, &out, 1, -1, &was);
+	e = errno;
+	check_eintr("epoll_pwait(-1) with a signal pending before", r, e, t0);
+	pthread_sigmask(SIG_SETMASK, &was, NULL);
+
+	/* the data still arrives, byte for byte, after the interruptions */
+	ok(carries(c, s, 1000, 9), "eintr: the socket still carries data");
+
+	sigaction(SIGALRM, &old, NULL);
+	eintr_done = 1;
+	pthread_join(wd, NULL);
+	alarm(240);
+	close(ep);
+	close(c);
+	close(s);
+}
+
+/* ---- close, dup2 over a socket, close_range, sendfile ---- */
+
+static void test_fds(int l)
+{
+	int c, s, c2, s2, pf[2], e, f;
+	char tmpl[] = "/tmp/vmmc_preload_XXXXXX";
+	uint8_t a[3000], b[3000];
+	off_t off;
+	ssize_t r;
+
+	/* close: the number goes back to the kernel and is a plain fd */
+	if (pair(l, &c, &s)) {
+		ok(false, "fds: connected pair");
+		return;
+	}
+	close(c);
+	f = open("/dev/null", O_WRONLY);
+	ok(f == c && write(f, "x", 1) == 1,
+	   "close: the freed number is a plain fd that writes (fd %d, was %d)",
+	   f, c);
+	close(f);
+	r = read(s, b, sizeof(b));
+	ok(r == 0, "close: the peer reads EOF (%zd)", r);
+	close(s);
+
+	/* dup2 of a pipe onto a socket: the fd is the pipe's, peer sees EOF */
+	if (pair(l, &c, &s) || pipe(pf)) {
+		ok(false, "fds: pair and pipe");
+		return;
+	}
+	ok(dup2(pf[1], c) == c && write(c, "pipe", 4) == 4 &&
+	   read(pf[0], b, 4) == 4 && !memcmp(b, "pipe", 4),
+	   "dup2 onto a VMMC socket: the number writes into the pipe");
+	r = read(s, b, sizeof(b));
+	ok(r == 0, "dup2 onto a VMMC socket: the peer reads EOF (%zd)", r);
+	close(c);
+	close(s);
+	close(pf[0]);
+	close(pf[1]);
+
+	/* close_range over two sockets: both peers see EOF; numbers free */
+	c = connect_to(PORT);
+	c2 = connect_to(PORT);
+	s = accept(l, NULL, NULL);
+	s2 = accept(l, NULL, NULL);
+	if (c < 0 || c2 != c + 1 || s < 0 || s2 < 0) {
+		ok(false, "fds: two pairs, the clients side by side (%d, %d)",
+		   c, c2);
+		return;
+	}
+	{
+		int lo = c < c2 ? c : c2, hi = c < c2 ? c2 : c;
+
+		ok(!close_range((unsigned int)lo, (unsigned int)hi, 0),
+		   "close_range(%d, %d)", lo, hi);
+		ok(read(s, b, 1) == 0 && read(s2, b, 1) == 0,
+		   "close_range: both peers read EOF");
+		f = open("/dev/null", O_WRONLY);
+		ok(f == lo && write(f, "x", 1) == 1,
+		   "close_range: the lowest number is a plain fd again (%d)", f);
+		close(f);
+	}
+	close(s);
+	close(s2);
+
+	/* sendfile with an offset: EAGAIN is an error, not EOF, and the
+	 * offset moves by what was sent only */
+	if (pair(l, &c, &s)) {
+		ok(false, "fds: pair for sendfile");
+		return;
+	}
+	f = mkstemp(tmpl);
+	fill(a, sizeof(a), 5);
+	if (f < 0 || write(f, a, sizeof(a)) != (ssize_t)sizeof(a)) {
+		ok(false, "sendfile: temporary file");
+		return;
+	}
+	unlink(tmpl);
+	off = 100;
+	r = sendfile(c, f, &off, 1000);
+	ok(r == 1000 && off == 1100 && !read_all(s, b, 1000) &&
+	   !memcmp(b, a + 100, 1000), "sendfile with offset: 1000 bytes (%zd)",
+	   r);
+	/* fill the pipe to the peer, then sendfile must say EAGAIN */
+	fcntl(c, F_SETFL, O_NONBLOCK);
+	{
+		static uint8_t big[65536];
+		long t0 = now_ms();
+		int round;
+
+		memset(big, 1, sizeof(big));
+		/* twice: the first EAGAIN may come before the NIC moved all */
+		for (round = 0; round < 2; round++) {
+			while (send(c, big, sizeof(big), 0) > 0 &&
+			       now_ms() - t0 < 10000)
+				;
+			e = errno;
+			usleep(200000);
+		}
+	}
+	ok(e == EAGAIN, "sendfile: the socket filled up (%s)", strerror(e));
+	off = 0;
+	r = sendfile(c, f, &off, 1000);
+	e = errno;
+	ok(r == -1 && e == EAGAIN && off == 0,
+	   "sendfile to a full non-blocking socket: -1/EAGAIN, offset kept "
+	   "(got %zd, %s, off %ld)", r, strerror(e), (long)off);
+	lseek(f, 0, SEEK_SET);
+	r = sendfile(c, f, NULL, 1000);
+	e = errno;
+	ok(r == -1 && e == EAGAIN && lseek(f, 0, SEEK_CUR) == 0,
+	   "sendfile(NULL offset) to a full socket: -1/EAGAIN, file offset "
+	   "kept (got %zd, %s)", r, strerror(e));
+	close(f);
+	close(c);
+	close(s);
+}
+
 int main(int argc, char **argv)
 {
 	int l;
@@ -548,6 +801,10 @@ int main(int argc, char **argv)
 		test_exec(argv[0], l);
 	if (argc < 2 || strstr(argv[1], "threads"))
 		test_threads(l);
+	if (argc < 2 || strstr(argv[1], "eintr"))
+		test_eintr(l);
+	if (argc < 2 || strstr(argv[1], "fds"))
+		test_fds(l);
 	close(l);
 	printf("1..%d\n", tn);
 	printf("# Totals: pass:%d fail:%d xfail:0 xpass:0 skip:0 error:0\n",

@@ -431,6 +431,18 @@ int vmmc_sock_close(int fd)
 	return 0;
 }
 
+int vmmc_sock_forget(int fd)
+{
+	struct vs_sock *s;
+	int err;
+
+	s = vs_lookup(fd, &err);
+	if (!s)
+		return err;
+	vs_drop_fd(fd);
+	return 0;
+}
+
 /* @nfd (a new kernel fd, a copy of @s's eventfd) names @s too. */
 static int vs_alias(struct vs_sock *s, int nfd)
 {
@@ -720,6 +732,16 @@ void vmmc_sock_progress(void)
 int vmmc_sock_ep_fd(void)
 {
 	return vs.open ? vs.ep.fd : -1;
+}
+
+uint32_t vmmc_sock_spin_ns(void)
+{
+	struct vmmc_wait_stats w;
+
+	if (!vs.open || vs.ep.wait_policy == VMMC_WAIT_BLOCK)
+		return 0;
+	vmmc_wait_stats(&vs.ep, &w);
+	return w.spin_ns;
 }
 
 void vmmc_sock_stats(struct vmmc_sock_stats *out)

@@ -173,6 +173,14 @@ int vmmc_sock_dup(int fd, int minfd, int flags);
  */
 int vmmc_sock_dup3(int fd, int newfd, int flags);
 /*
+ * @fd no longer names its socket, and its kernel fd is left open (the
+ * caller closes or replaces it): for a caller that must free the number
+ * only after the library forgot it (an LD_PRELOAD shim, or dup2(2) of
+ * another fd onto @fd). The socket closes (FIN, linger) if @fd was its
+ * last fd. 0 or -errno.
+ */
+int vmmc_sock_forget(int fd);
+/*
  * A small number (0..65534) naming the socket of @fd, the same for all
  * its fds, unique among this process's open sockets; or -errno.
  */
@@ -204,6 +212,12 @@ int vmmc_sock_epoll_close(int epfd);
 void vmmc_sock_progress(void);
 /* The endpoint's fd (pollable: readable when the NIC has news), or -1. */
 int vmmc_sock_ep_fd(void);
+/*
+ * How long a competitive wait spins before it blocks, in ns, by the
+ * endpoint's wait policy (0: the policy blocks at once, or no endpoint):
+ * for a caller that spins on vmmc_sock_poll(..., 0) itself.
+ */
+uint32_t vmmc_sock_spin_ns(void);
 void vmmc_sock_stats(struct vmmc_sock_stats *out);
 
 #ifdef __cplusplus

@@ -37,6 +37,11 @@
  *   dead stand-ins (ENOTCONN, EINVAL; see vp_fork_prepare()).
  * - exec: VMMC fds without FD_CLOEXEC become stand-ins that read EOF and
  *   write EPIPE in the new image (see vp_exec_hide()).
+ * - A signal handler that runs while a call waits ends it with EINTR
+ *   (struct vp_wait); a handler must not call socket functions, close,
+ *   dup2 or fork on a VMMC socket (inside the shim they go to libc).
+ * - close, dup2 onto a VMMC socket, close_range, closefrom: the shim's
+ *   entry and the library's (vmmc_sock_forget) go before the kernel fd.
  * - sendfile() to a VMMC socket copies through a buffer.
  * - Errors are the library's (the errnos of a kernel TCP socket), as -1
  *   and errno.
@@ -101,6 +106,11 @@ static bool vp_atfork_set;
 static __thread int inside;
 static struct vmmc_hostmap vp_map;
 static bool vp_enabled, vp_bind_any, vp_debug;
+#ifndef VP_SPIN_DEFAULT
+#define VP_SPIN_DEFAULT	0	/* measured: see vp_spin() */
+#endif
+/* VMMC_PRELOAD_SPIN_NS: the waits' spin (-1: the library's limit) */
+static long vp_spin_env = VP_SPIN_DEFAULT;
 
 /* ---- the real functions ---- */
 
@@ -145,6 +155,10 @@ static int (*real_epoll_ctl)(int, int, int, struct epoll_event *);
 static int (*real_epoll_wait)(int, struct epoll_event *, int, int);
 static int (*real_epoll_pwait)(int, struct epoll_event *, int, int,
 			       const sigset_t *);
+static int (*real_epoll_pwait2)(int, struct epoll_event *, int,
+				const struct timespec *, const sigset_t *);
+static int (*real_close_range)(unsigned int, unsigned int, int);
+static void (*real_closefrom)(int);
 static int (*real_dup)(int);
 static int (*real_dup2)(int, int);
 static int (*real_dup3)(int, int, int);
@@ -199,6 +213,9 @@ static void vp_resolve(void)
 	R(epoll_ctl);
 	R(epoll_wait);
 	R(epoll_pwait);
+	R(epoll_pwait2);
+	R(close_range);
+	R(closefrom);
 	R(dup);
 	R(dup2);
 	R(dup3);
@@ -249,56 +266,226 @@ static int vp_kind(int fd)
 static void vp_set_kind(int fd, enum vp_kind k)
 {
 	struct vp_fd *f = vp_get(fd);
+	int hi;
 
 	if (!f)
 		return;
 	__atomic_store_n(&f->kind, k, __ATOMIC_RELEASE);
-	if (k != VP_NONE && fd > __atomic_load_n(&vp_hi, __ATOMIC_RELAXED))
-		__atomic_store_n(&vp_hi, fd, __ATOMIC_RELAXED);
+	if (k == VP_NONE)
+		return;
+	/* a maximum: socket() runs without the lock */
+	hi = __atomic_load_n(&vp_hi, __ATOMIC_RELAXED);
+	while (fd > hi && !__atomic_compare_exchange_n(&vp_hi, &hi, fd, true,
+							__ATOMIC_RELAXED,
+							__ATOMIC_RELAXED))
+		;
 }
 
 /* bumped by every call out of the library: a waiter's "something moved" */
 static unsigned int vp_epoch;
 
+/*
+ * "inside" is raised before the lock is taken and lowered after it is
+ * released, so that a signal handler that interrupts a thread holding
+ * (or taking) the lock never tries to take it again: its calls go to
+ * libc. Hence the rule for signal handlers (docs/api.md): a handler may
+ * call async-signal-safe functions on kernel fds, but not socket calls,
+ * close, dup2 or fork on VMMC sockets (they would reach the library's
+ * eventfd through libc).
+ */
 static void vp_enter(void)
 {
-	pthread_mutex_lock(&vp_lock);
 	inside++;
+	pthread_mutex_lock(&vp_lock);
+}
+
+static void vp_unlock(void)
+{
+	pthread_mutex_unlock(&vp_lock);
+	inside--;
 }
 
 static void vp_leave(void)
 {
 	__atomic_add_fetch(&vp_epoch, 1, __ATOMIC_RELEASE);
-	inside--;
-	pthread_mutex_unlock(&vp_lock);
+	vp_unlock();
+}
+
+static long vp_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000L + ts.tv_nsec;
+}
+
+/*
+ * One blocking call's wait (VP_CALL, poll, select, epoll_wait and their
+ * p- forms). From its second wait on (from the first for ppoll, pselect
+ * and epoll_pwait) the call blocks the asynchronous signals (@old: the
+ * thread's mask before) and then only ever waits in the kernel with
+ * ppoll(2) and @mask (the caller's mask, else @old): a signal that comes
+ * while the call spins or looks under the lock stays pending until that
+ * wait, which delivers it and fails with EINTR, so a handler that runs
+ * ends the call with EINTR (as the kernel's blocking calls without
+ * SA_RESTART), and the caller's mask applies atomically. The first wait
+ * of a call without a mask is a plain poll(2), for the latency of a
+ * short wait (two system calls less): a signal handled in the moment
+ * before it (the call's first look) is missed, as one just before the
+ * call would be.
+ */
+struct vp_wait {
+	unsigned int round;	/* waits so far */
+	unsigned int blocks;	/* waits in the kernel so far */
+	bool spun;		/* the last wait spun: block the next */
+	bool masked;		/* @old holds the mask to restore */
+	const sigset_t *mask;	/* the caller's, or NULL (then &old) */
+	sigset_t old;
+};
+
+static void vp_wait_begin(struct vp_wait *w, const sigset_t *mask)
+{
+	w->round = 0;
+	w->blocks = 0;
+	w->spun = false;
+	w->masked = false;
+	w->mask = mask;
+}
+
+static void vp_wait_mask(struct vp_wait *w)
+{
+	sigset_t all;
+
+	if (w->masked || (!w->mask && !w->blocks++))
+		return;
+	sigfillset(&all);
+	/* faults are synchronous: blocked, they would kill the process */
+	sigdelset(&all, SIGSEGV);
+	sigdelset(&all, SIGBUS);
+	sigdelset(&all, SIGFPE);
+	sigdelset(&all, SIGILL);
+	sigdelset(&all, SIGTRAP);
+	sigdelset(&all, SIGSYS);
+	if (pthread_sigmask(SIG_BLOCK, &all, &w->old))
+		return;
+	w->masked = true;
+	if (!w->mask)
+		w->mask = &w->old;
+}
+
+static void vp_wait_end(struct vp_wait *w)
+{
+	int e = errno;
+
+	if (w->masked)
+		pthread_sigmask(SIG_SETMASK, &w->old, NULL);
+	errno = e;
+}
+
+/*
+ * Wait in the kernel (lock not held) at most @ms for @k, with the call's
+ * signal mask: 0, or -EINTR when a signal handler ran.
+ */
+static int vp_block(const struct vp_wait *w, struct pollfd *k, nfds_t nk,
+		    int ms)
+{
+	struct timespec ts = { .tv_sec = ms / 1000,
+			       .tv_nsec = (ms % 1000) * 1000000L };
+	int r;
+
+	if (w->mask)
+		r = REAL(ppoll)(k, nk, &ts, w->mask);
+	else
+		r = REAL(poll)(k, nk, ms);
+	return r < 0 && errno == EINTR ? -EINTR : 0;
+}
+
+/*
+ * The spin of a competitive wait (spin, then block: what the library's
+ * own waits do, vmmc_ep_wait(3)), without holding the lock: for up to
+ * the library's spin limit @ns, look with @look under the lock whenever
+ * it is free. @look's first nonzero result (ready, or an error), or 0.
+ * Off by default (VMMC_PRELOAD_SPIN_NS: ns, or -1 for the library's
+ * limit): measured with tools/bench/apps.sh 2 vmmc on the shared 2-core
+ * TCG host, the 64 B sockperf ping-pong took 287-345 us with the spin
+ * and 192 us without: a spinning guest vCPU takes the host CPU that the
+ * fabric (the NIC) needs to move the data.
+ */
+static long vp_spin(long (*look)(void *), void *arg, uint32_t ns)
+{
+	long end = vp_now_ns() + (long)ns, r = 0;
+
+	do {
+		inside++;
+		if (!pthread_mutex_trylock(&vp_lock)) {
+			r = look(arg);
+			if (r)
+				__atomic_add_fetch(&vp_epoch, 1,
+						   __ATOMIC_RELEASE);
+			pthread_mutex_unlock(&vp_lock);
+		}
+		inside--;
+	} while (!r && vp_now_ns() < end);
+	return r;
+}
+
+/* How long a wait spins before it blocks, ns (vp_lock held). */
+static uint32_t vp_spin_ns(void)
+{
+	if (vp_spin_env >= 0)
+		return vp_spin_env > UINT32_MAX ? UINT32_MAX : (uint32_t)vp_spin_env;
+	return vmmc_sock_spin_ns();
+}
+
+struct vp_pollset {
+	struct pollfd *fds;
+	nfds_t n;
+};
+
+static long vp_look_poll(void *arg)
+{
+	struct vp_pollset *p = arg;
+
+	return vmmc_sock_poll(p->fds, p->n, 0);
 }
 
 /*
  * A blocking call found socket @fd not ready (vp_lock held, released
- * here): wait for the NIC's news without the lock, so other threads run
- * meanwhile (a thread of this process may be the one to make @fd ready),
- * at most a slice. The endpoint's fd is readable when a completion or
- * notification arrives; if another thread took the news first, the wait
- * ends with its slice, unless the epoch shows that some call ran since we
- * looked. Every 5th slice the library waits a moment itself, under the
- * lock, which runs its timers (liveness probes, connect retries).
+ * here): first spin without the lock (vp_spin), then wait for the NIC's
+ * news without the lock, so other threads run meanwhile (a thread of
+ * this process may be the one to make @fd ready), at most a slice. The
+ * endpoint's fd is readable when a completion or notification arrives;
+ * if another thread took the news first, the wait ends with its slice,
+ * unless the epoch shows that some call ran since we looked. Every 5th
+ * slice the library waits a moment itself, under the lock, which runs
+ * its timers (liveness probes, connect retries). 0 (look again) or
+ * -EINTR.
  */
-static void vp_wait_unlocked(int fd, short ev, unsigned int n)
+static int vp_wait_unlocked(struct vp_wait *w, int fd, short ev)
 {
 	unsigned int epoch = __atomic_load_n(&vp_epoch, __ATOMIC_ACQUIRE);
 	struct pollfd p = { .fd = vmmc_sock_ep_fd(), .events = POLLIN };
+	struct pollfd s = { .fd = fd, .events = ev };
+	struct vp_pollset l = { .fds = &s, .n = 1 };
+	uint32_t spin = vp_spin_ns();
 
-	if (n % 5 == 4 || p.fd < 0) {
-		struct pollfd s = { .fd = fd, .events = ev };
-
+	vp_wait_mask(w);
+	if (!w->spun && spin) {
+		w->spun = true;
+		vp_unlock();
+		vp_spin(vp_look_poll, &l, spin);
+		return 0;
+	}
+	w->spun = false;
+	if (w->round++ % 5 == 4 || p.fd < 0) {
 		vmmc_sock_poll(&s, 1, 1);
 		vp_leave();
-		return;
+		return vp_block(w, NULL, 0, 0);	/* a signal meanwhile? */
 	}
-	inside--;
-	pthread_mutex_unlock(&vp_lock);
-	if (__atomic_load_n(&vp_epoch, __ATOMIC_ACQUIRE) == epoch)
-		REAL(poll)(&p, 1, VP_SLICE_MS);
+	vp_unlock();
+	if (__atomic_load_n(&vp_epoch, __ATOMIC_ACQUIRE) != epoch)
+		return 0;
+	return vp_block(w, &p, 1, VP_SLICE_MS);
 }
 
 static int vp_ret(long r)
@@ -450,13 +637,14 @@ static int vp_convert(int fd)
 
 /*
  * Run @op on VMMC socket @fd with the socket's blocking mode: a blocking
- * socket tries non-blocking and waits for @events between tries, at most
- * a slice at a time with the lock held.
+ * socket tries non-blocking and waits for @events between tries,
+ * without the lock (vp_wait_unlocked); -EINTR if a signal handler ran.
  */
 #define VP_CALL(fd, ev_, dontwait, expr)				\
 	({								\
-		unsigned int n_ = 0;					\
+		struct vp_wait w_;					\
 		long r_;						\
+		vp_wait_begin(&w_, NULL);				\
 		for (;;) {						\
 			vp_enter();					\
 			r_ = (expr);					\
@@ -464,8 +652,11 @@ static int vp_convert(int fd)
 				vp_leave();				\
 				break;					\
 			}						\
-			vp_wait_unlocked((fd), (ev_), n_++);		\
+			r_ = vp_wait_unlocked(&w_, (fd), (ev_));	\
+			if (r_)						\
+				break;					\
 		}							\
+		vp_wait_end(&w_);					\
 		r_;							\
 	})
 
@@ -523,6 +714,8 @@ __attribute__((constructor)) static void vp_init(void)
 	vp_bind_any = getenv("VMMC_BIND_ANY") && *getenv("VMMC_BIND_ANY") == '1';
 	if (off && !strcmp(off, "off"))
 		return;
+	if (getenv("VMMC_PRELOAD_SPIN_NS"))
+		vp_spin_env = strtol(getenv("VMMC_PRELOAD_SPIN_NS"), NULL, 0);
 	if (vmmc_hostmap_load(&vp_map, err, sizeof(err))) {
 		fprintf(stderr, "libvmmc-preload: %s: every socket stays with the kernel\n",
 			err);
@@ -551,10 +744,26 @@ int socket(int domain, int type, int protocol)
 	return fd;
 }
 
+/* A connect in progress on @fd (vp_lock held): -EAGAIN, 0 or -errno. */
+static long vp_connected(int fd)
+{
+	struct pollfd p = { .fd = fd, .events = POLLOUT };
+	socklen_t len = sizeof(int);
+	int err = 0;
+	long r;
+
+	r = vmmc_sock_poll(&p, 1, 0);
+	if (r <= 0)
+		return r ? r : -EAGAIN;
+	r = vmmc_sock_getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len);
+	return r < 0 ? r : -err;
+}
+
 int connect(int fd, const struct sockaddr *addr, socklen_t len)
 {
 	struct sockaddr_vmmc v;
 	int k = vp_kind(fd);
+	bool nb;
 	long r;
 
 	if (k == VP_INET && vp_to_vmmc(addr, len, false, &v)) {
@@ -573,13 +782,15 @@ int connect(int fd, const struct sockaddr *addr, socklen_t len)
 		return vp_ret(addr && len >= sizeof(sa_family_t) &&
 			      addr->sa_family != AF_INET ? -EAFNOSUPPORT :
 			      -ENETUNREACH);
+	/* the library's socket is non-blocking: the handshake is waited
+	 * for here, without the lock */
 	vp_enter();
-	if (!vp_nonblock(fd))
-		vmmc_sock_set_nonblock(fd, 0);
 	r = vmmc_sock_connect(fd, (struct sockaddr *)&v, sizeof(v));
-	vmmc_sock_set_nonblock(fd, 1);
+	nb = vp_nonblock(fd);
 	vp_leave();
-	return vp_ret(r);
+	if (r != -EINPROGRESS || nb)
+		return vp_ret(r);
+	return vp_ret(VP_CALL(fd, POLLOUT, false, vp_connected(fd)));
 }
 
 int bind(int fd, const struct sockaddr *addr, socklen_t len)
@@ -814,6 +1025,13 @@ ssize_t writev(int fd, const struct iovec *iov, int cnt)
 	return sendmsg(fd, &m, 0);
 }
 
+/*
+ * close(): the shim's entry and the library's fd-table entry go first,
+ * the kernel fd last, so that the number is never free in the kernel
+ * while the shim or the library still take it for a VMMC socket (another
+ * thread's open() could get it). The library lingers (VS_LINGER_MS) when
+ * this was the socket's last fd, still under the lock: see the report.
+ */
 int close(int fd)
 {
 	int k = vp_kind(fd);
@@ -821,9 +1039,12 @@ int close(int fd)
 
 	if (k == VP_VMMC) {
 		vp_enter();
-		r = vmmc_sock_close(fd);
 		vp_set_kind(fd, VP_NONE);
+		r = vmmc_sock_forget(fd);
 		vp_leave();
+		if (r == -EBADF)	/* not the library's: the kernel's */
+			return REAL(close)(fd);
+		REAL(close)(fd);
 		return vp_ret(r);
 	}
 	if (k == VP_EPOLL) {
@@ -835,6 +1056,57 @@ int close(int fd)
 		vp_set_kind(fd, VP_NONE);
 	}
 	return REAL(close)(fd);
+}
+
+/*
+ * close_range(2) and closefrom(3) (glibc's closefrom calls close_range
+ * inside libc, out of the shim's reach): the shim and the library forget
+ * the fds of the range first (a VMMC socket closes with its last fd),
+ * then the kernel closes them. CLOSE_RANGE_CLOEXEC closes nothing.
+ */
+static void vp_forget_range(unsigned int first, unsigned int last)
+{
+	int hi = __atomic_load_n(&vp_hi, __ATOMIC_RELAXED), fd;
+
+	vp_enter();
+	for (fd = (int)first; fd <= hi && (unsigned int)fd <= last && fd >= 0;
+	     fd++) {
+		switch (__atomic_load_n(&vp_fds[fd].kind, __ATOMIC_ACQUIRE)) {
+		case VP_NONE:
+			continue;
+		case VP_VMMC:
+			vp_set_kind(fd, VP_NONE);
+			vmmc_sock_forget(fd);
+			break;
+		case VP_EPOLL:
+			vp_set_kind(fd, VP_NONE);
+			vmmc_sock_epoll_close(fd);
+			break;
+		default:
+			vp_set_kind(fd, VP_NONE);
+			break;
+		}
+	}
+	vp_leave();
+}
+
+int close_range(unsigned int first, unsigned int last, int flags)
+{
+	if (!REAL(close_range))
+		return vp_ret(-ENOSYS);
+	if (!inside && first <= last &&
+	    !(flags & ~(CLOSE_RANGE_UNSHARE | CLOSE_RANGE_CLOEXEC)) &&
+	    !(flags & CLOSE_RANGE_CLOEXEC))
+		vp_forget_range(first, last);
+	return REAL(close_range)(first, last, flags);
+}
+
+void closefrom(int lowfd)
+{
+	if (!inside && lowfd >= 0)
+		vp_forget_range((unsigned int)lowfd, ~0U);
+	if (REAL(closefrom))
+		REAL(closefrom)(lowfd);
 }
 
 int shutdown(int fd, int how)
@@ -1086,23 +1358,36 @@ static int vp_slice(int timeout, long end)
 /*
  * Wait, without the lock, at most @slice ms, for a kernel fd of @fds or
  * the endpoint (vp_lock held at entry, released here; the caller looks
- * again under the lock). As vp_wait_unlocked(): an epoch that moved ends
- * the wait at once, and every 5th slice the library's own wait runs its
- * timers.
+ * again under the lock). As vp_wait_unlocked(): a spin first, an epoch
+ * that moved ends the wait at once, and every 5th slice the library's own
+ * wait runs its timers. 0 (look again), what the spin found (> 0: @fds
+ * has it), or -errno (-EINTR: a signal handler ran).
  */
-static void vp_poll_unlocked(struct pollfd *fds, nfds_t n, int slice,
-			     unsigned int round)
+static int vp_poll_unlocked(struct vp_wait *w, struct pollfd *fds, nfds_t n,
+			    int slice)
 {
 	unsigned int epoch = __atomic_load_n(&vp_epoch, __ATOMIC_ACQUIRE);
+	struct vp_pollset l = { .fds = fds, .n = n };
+	uint32_t spin = vp_spin_ns();
 	struct pollfd small[64], *k = small;
 	nfds_t i, nk = 0;
+	int r;
 
+	vp_wait_mask(w);
+	if (!w->spun && spin) {
+		w->spun = true;
+		vp_unlock();
+		return (int)vp_spin(vp_look_poll, &l, spin);
+	}
+	w->spun = false;
 	if (n >= 64)
 		k = malloc((n + 1) * sizeof(*k));
-	if (round % 5 == 4 || !k) {	/* (no memory: wait under the lock) */
-		vmmc_sock_poll(fds, n, k ? 1 : slice);
+	if (w->round++ % 5 == 4 || !k) {	/* (no memory: wait under the lock) */
+		r = vmmc_sock_poll(fds, n, k ? 1 : slice);
 		vp_leave();
-		return;
+		if (k != small)
+			free(k);
+		return r ? r : vp_block(w, NULL, 0, 0);
 	}
 	for (i = 0; i < n; i++)
 		if (fds[i].fd >= 0 && !vmmc_sock_is_sock(fds[i].fd))
@@ -1112,62 +1397,88 @@ static void vp_poll_unlocked(struct pollfd *fds, nfds_t n, int slice,
 	k[nk].revents = 0;
 	if (k[nk].fd >= 0)
 		nk++;
-	inside--;
-	pthread_mutex_unlock(&vp_lock);
+	vp_unlock();
+	r = 0;
 	if (__atomic_load_n(&vp_epoch, __ATOMIC_ACQUIRE) == epoch)
-		REAL(poll)(k, nk, slice);
+		r = vp_block(w, k, nk, slice);
 	if (k != small)
 		free(k);
+	return r;
 }
 
-/* vmmc_sock_poll: look under the lock, wait without it. */
-static int vp_poll(struct pollfd *fds, nfds_t n, int timeout)
+/*
+ * vmmc_sock_poll: look under the lock, wait without it; @mask: the
+ * caller's signal mask for the waits (ppoll, pselect), or NULL.
+ */
+static int vp_poll(struct pollfd *fds, nfds_t n, int timeout,
+		   const sigset_t *mask)
 {
 	long end = timeout > 0 ? vp_now_ms() + timeout : 0;
-	unsigned int round = 0;
+	struct vp_wait w;
 	int r, slice;
 
+	vp_wait_begin(&w, mask);
 	for (;;) {
 		vp_enter();
 		r = vmmc_sock_poll(fds, n, 0);
 		slice = vp_slice(timeout, end);
 		if (r != 0 || slice == 0) {
 			vp_leave();
-			return vp_ret(r);
+			break;
 		}
-		vp_poll_unlocked(fds, n, slice, round++);
+		r = vp_poll_unlocked(&w, fds, n, slice);
+		if (r)
+			break;
 	}
+	vp_wait_end(&w);
+	return vp_ret(r);
 }
 
 int poll(struct pollfd *fds, nfds_t n, int timeout)
 {
 	if (inside || !vp_any_vmmc(fds, n))
 		return REAL(poll)(fds, n, timeout);
-	return vp_poll(fds, n, timeout);
+	return vp_poll(fds, n, timeout, NULL);
+}
+
+/* A timeout of ppoll, pselect or epoll_pwait2 in ms (-1: none). */
+static int vp_ts_ms(const struct timespec *ts)
+{
+	long long ms;
+
+	if (!ts)
+		return -1;
+	if (ts->tv_sec < 0 || ts->tv_nsec < 0 || ts->tv_nsec >= 1000000000L)
+		return -2;
+	ms = (long long)ts->tv_sec * 1000 + (ts->tv_nsec + 999999) / 1000000;
+	return ms > INT_MAX ? -1 : (int)ms;
 }
 
 int ppoll(struct pollfd *fds, nfds_t n, const struct timespec *ts,
 	  const sigset_t *mask)
 {
-	sigset_t old;
-	int r, ms;
+	int ms;
 
 	if (inside || !vp_any_vmmc(fds, n))
 		return REAL(ppoll)(fds, n, ts, mask);
-	ms = ts ? (int)(ts->tv_sec * 1000 + ts->tv_nsec / 1000000) : -1;
-	if (mask)
-		pthread_sigmask(SIG_SETMASK, mask, &old);
-	r = vp_poll(fds, n, ms);
-	if (mask) {
-		int e = errno;
-
-		pthread_sigmask(SIG_SETMASK, &old, NULL);
-		errno = e;
-	}
-	return r;
+	ms = vp_ts_ms(ts);
+	if (ms == -2)
+		return vp_ret(-EINVAL);
+	return vp_poll(fds, n, ms, mask);
 }
 
-static int vp_select(int nfds, fd_set *rd, fd_set *wr, fd_set *ex, int ms)
+int __ppoll_chk(struct pollfd *fds, nfds_t n, const struct timespec *ts,
+		const sigset_t *mask, size_t fdslen);
+int __ppoll_chk(struct pollfd *fds, nfds_t n, const struct timespec *ts,
+		const sigset_t *mask, size_t fdslen)
+{
+	if (fdslen / sizeof(*fds) < n)
+		abort();
+	return ppoll(fds, n, ts, mask);
+}
+
+static int vp_select(int nfds, fd_set *rd, fd_set *wr, fd_set *ex, int ms,
+		     const sigset_t *mask)
 {
 	struct pollfd *p;
 	int fd, n = 0, r, i, cnt = 0;
@@ -1187,7 +1498,7 @@ static int vp_select(int nfds, fd_set *rd, fd_set *wr, fd_set *ex, int ms)
 		p[n].fd = fd;
 		p[n++].events = ev;
 	}
-	r = vp_poll(p, (nfds_t)n, ms);
+	r = vp_poll(p, (nfds_t)n, ms, mask);
 	if (r < 0) {
 		free(p);
 		return r;
@@ -1244,28 +1555,20 @@ int select(int nfds, fd_set *rd, fd_set *wr, fd_set *ex, struct timeval *tv)
 	if (inside || !vp_sets_vmmc(nfds, rd, wr, ex))
 		return REAL(select)(nfds, rd, wr, ex, tv);
 	ms = tv ? (int)(tv->tv_sec * 1000 + tv->tv_usec / 1000) : -1;
-	return vp_select(nfds, rd, wr, ex, ms);
+	return vp_select(nfds, rd, wr, ex, ms, NULL);
 }
 
 int pselect(int nfds, fd_set *rd, fd_set *wr, fd_set *ex,
 	    const struct timespec *ts, const sigset_t *mask)
 {
-	sigset_t old;
-	int r, ms;
+	int ms;
 
 	if (inside || !vp_sets_vmmc(nfds, rd, wr, ex))
 		return REAL(pselect)(nfds, rd, wr, ex, ts, mask);
-	ms = ts ? (int)(ts->tv_sec * 1000 + ts->tv_nsec / 1000000) : -1;
-	if (mask)
-		pthread_sigmask(SIG_SETMASK, mask, &old);
-	r = vp_select(nfds, rd, wr, ex, ms);
-	if (mask) {
-		int e = errno;
-
-		pthread_sigmask(SIG_SETMASK, &old, NULL);
-		errno = e;
-	}
-	return r;
+	ms = vp_ts_ms(ts);
+	if (ms == -2)
+		return vp_ret(-EINVAL);
+	return vp_select(nfds, rd, wr, ex, ms, mask);
 }
 
 int epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
@@ -1282,61 +1585,97 @@ int epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
 	return vp_ret(r);
 }
 
+struct vp_epset {
+	int epfd, max;
+	struct epoll_event *evs;
+};
+
+static long vp_look_epoll(void *arg)
+{
+	struct vp_epset *e = arg;
+
+	return vmmc_sock_epoll_wait(e->epfd, e->evs, e->max, 0);
+}
+
 /*
  * Look under the lock, wait without it: the epoll fd holds the kernel
  * fds and the endpoint's fd (the library adds it), and polling the epoll
- * fd itself says "something there" without taking its events.
+ * fd itself says "something there" without taking its events. A spin
+ * first, as vp_wait_unlocked(); @mask as vp_poll()'s.
  */
-static int vp_epoll_wait(int epfd, struct epoll_event *evs, int max, int timeout)
+static int vp_epoll_wait(int epfd, struct epoll_event *evs, int max,
+			 int timeout, const sigset_t *mask)
 {
 	long end = timeout > 0 ? vp_now_ms() + timeout : 0;
 	struct pollfd p = { .fd = epfd, .events = POLLIN };
-	unsigned int round = 0, epoch;
+	struct vp_epset e = { .epfd = epfd, .max = max, .evs = evs };
+	unsigned int epoch;
+	struct vp_wait w;
+	uint32_t spin;
 	int r, slice;
 
+	vp_wait_begin(&w, mask);
 	for (;;) {
 		vp_enter();
 		slice = vp_slice(timeout, end);
 		r = vmmc_sock_epoll_wait(epfd, evs, max,
-					 round % 5 == 4 && slice ? 1 : 0);
-		round++;
+					 w.round % 5 == 4 && slice ? 1 : 0);
 		if (r != 0 || slice == 0) {
 			vp_leave();
-			return vp_ret(r);
+			break;
 		}
 		epoch = __atomic_load_n(&vp_epoch, __ATOMIC_ACQUIRE);
-		inside--;
-		pthread_mutex_unlock(&vp_lock);
-		if (__atomic_load_n(&vp_epoch, __ATOMIC_ACQUIRE) == epoch)
-			REAL(poll)(&p, 1, slice);
+		spin = vp_spin_ns();
+		vp_wait_mask(&w);
+		vp_unlock();
+		if (!w.spun && spin) {
+			w.spun = true;
+			r = (int)vp_spin(vp_look_epoll, &e, spin);
+			if (r)
+				break;
+			continue;
+		}
+		w.spun = false;
+		if (w.round++ % 5 == 4)
+			r = vp_block(&w, NULL, 0, 0);
+		else if (__atomic_load_n(&vp_epoch, __ATOMIC_ACQUIRE) == epoch)
+			r = vp_block(&w, &p, 1, slice);
+		if (r)
+			break;
 	}
+	vp_wait_end(&w);
+	return vp_ret(r);
 }
 
 int epoll_wait(int epfd, struct epoll_event *evs, int max, int timeout)
 {
 	if (inside || vp_kind(epfd) != VP_EPOLL)
 		return REAL(epoll_wait)(epfd, evs, max, timeout);
-	return vp_epoll_wait(epfd, evs, max, timeout);
+	return vp_epoll_wait(epfd, evs, max, timeout, NULL);
 }
 
 int epoll_pwait(int epfd, struct epoll_event *evs, int max, int timeout,
 		const sigset_t *mask)
 {
-	sigset_t old;
-	int r;
-
 	if (inside || vp_kind(epfd) != VP_EPOLL)
 		return REAL(epoll_pwait)(epfd, evs, max, timeout, mask);
-	if (mask)
-		pthread_sigmask(SIG_SETMASK, mask, &old);
-	r = vp_epoll_wait(epfd, evs, max, timeout);
-	if (mask) {
-		int e = errno;
+	return vp_epoll_wait(epfd, evs, max, timeout, mask);
+}
 
-		pthread_sigmask(SIG_SETMASK, &old, NULL);
-		errno = e;
+int epoll_pwait2(int epfd, struct epoll_event *evs, int max,
+		 const struct timespec *ts, const sigset_t *mask)
+{
+	int ms;
+
+	if (inside || vp_kind(epfd) != VP_EPOLL) {
+		if (!REAL(epoll_pwait2))
+			return vp_ret(-ENOSYS);
+		return REAL(epoll_pwait2)(epfd, evs, max, ts, mask);
 	}
-	return r;
+	ms = vp_ts_ms(ts);
+	if (ms == -2)
+		return vp_ret(-EINVAL);
+	return vp_epoll_wait(epfd, evs, max, ms, mask);
 }
 
 /* ---- descriptors ---- */
@@ -1353,22 +1692,30 @@ int dup(int fd)
 	return r;
 }
 
-/* Before @newfd is replaced by a dup of a kernel fd: a VMMC socket there
- * loses that name (and closes, if it was its last).
+/*
+ * dup2/dup3 of kernel fd (or stand-in) @fd onto @newfd, which the shim
+ * knows (a VMMC socket or an epoll fd), under the lock: the kernel's dup3
+ * first, which replaces @newfd atomically (no other thread can get the
+ * number in between), then the library forgets @newfd without closing it
+ * (the socket closes if that was its last fd).
  */
-static void vp_replacing(int newfd)
+static int vp_replace(int fd, int newfd, int flags, int k)
 {
-	int k = vp_kind(newfd);
+	bool sock;
+	int r;
 
-	if (k == VP_VMMC || k == VP_EPOLL) {
-		vp_enter();
-		if (k == VP_VMMC)
-			vmmc_sock_close(newfd);	/* closes the number too */
-		else
+	vp_enter();
+	sock = vmmc_sock_is_sock(newfd);
+	r = REAL(dup3)(fd, newfd, flags);
+	if (r >= 0) {
+		vp_set_kind(newfd, VP_NONE);
+		if (sock)
+			vmmc_sock_forget(newfd);
+		if (k == VP_EPOLL)
 			vmmc_sock_epoll_close(newfd);
-		vp_leave();
 	}
-	vp_set_kind(newfd, VP_NONE);
+	vp_leave();
+	return r;
 }
 
 /* dup2/dup3 of VMMC socket @fd onto @newfd (not @fd). */
@@ -1399,13 +1746,22 @@ int dup2(int fd, int newfd)
 		return vp_dup3(fd, newfd, 0);
 	}
 	if (fd != newfd && !inside) {
-		if (REAL(fcntl)(fd, F_GETFD) < 0)
-			return -1;	/* EBADF: newfd stays as it is */
-		vp_replacing(newfd);
+		int kn = vp_kind(newfd);
+
+		if (kn == VP_VMMC || kn == VP_EPOLL) {
+			r = vp_replace(fd, newfd, 0, kn);
+			if (r >= 0 && k == VP_DEAD)
+				vp_dup_kind(fd, newfd);
+			return r;
+		}
 	}
 	r = REAL(dup2)(fd, newfd);
-	if (r >= 0 && k == VP_DEAD && fd != newfd)
-		vp_dup_kind(fd, newfd);
+	if (r >= 0 && fd != newfd && !inside) {
+		if (k == VP_DEAD)
+			vp_dup_kind(fd, newfd);
+		else
+			vp_set_kind(newfd, VP_NONE);
+	}
 	return r;
 }
 
@@ -1416,15 +1772,22 @@ int dup3(int fd, int newfd, int flags)
 	if (k == VP_VMMC)
 		return fd == newfd ? vp_ret(-EINVAL) : vp_dup3(fd, newfd, flags);
 	if (fd != newfd && !inside) {
-		if (REAL(fcntl)(fd, F_GETFD) < 0)
-			return -1;
-		if (flags & ~O_CLOEXEC)
-			return vp_ret(-EINVAL);
-		vp_replacing(newfd);
+		int kn = vp_kind(newfd);
+
+		if (kn == VP_VMMC || kn == VP_EPOLL) {
+			r = vp_replace(fd, newfd, flags, kn);
+			if (r >= 0 && k == VP_DEAD)
+				vp_dup_kind(fd, newfd);
+			return r;
+		}
 	}
 	r = REAL(dup3)(fd, newfd, flags);
-	if (r >= 0 && k == VP_DEAD)
-		vp_dup_kind(fd, newfd);
+	if (r >= 0 && !inside) {
+		if (k == VP_DEAD)
+			vp_dup_kind(fd, newfd);
+		else
+			vp_set_kind(newfd, VP_NONE);
+	}
 	return r;
 }
 
@@ -1447,18 +1810,22 @@ ssize_t sendfile(int out, int in, off_t *off, size_t count)
 		if (n == 0)
 			break;
 		m = send(out, buf, (size_t)n, 0);
+		if (m < n && !off) {
+			/* the unsent rest was read: put it back */
+			int e = errno;
+
+			lseek(in, (m < 0 ? 0 : m) - n, SEEK_CUR);
+			errno = e;
+		}
 		if (m < 0) {
-			if (!off && done == 0)
+			if (done == 0)	/* EAGAIN, EPIPE...: not an EOF */
 				return -1;
 			break;
 		}
 		done += (size_t)m;
 		pos += m;
-		if (m < n) {
-			if (!off)	/* the unsent rest was read: put it back */
-				lseek(in, m - n, SEEK_CUR);
+		if (m < n)
 			break;
-		}
 	}
 	if (off)
 		*off = pos;
@@ -1534,7 +1901,8 @@ static int vp_exec_hide(struct vp_hidden *h)
 
 	h->n = 0;
 	for (fd = 0; fd <= hi; fd++) {
-		if (vp_kind(fd) != VP_VMMC)
+		if (__atomic_load_n(&vp_fds[fd].kind, __ATOMIC_ACQUIRE) !=
+		    VP_VMMC)
 			continue;
 		fl = REAL(fcntl)(fd, F_GETFD);
 		if (fl < 0 || (fl & FD_CLOEXEC))
@@ -1650,15 +2018,15 @@ int posix_spawn(pid_t *pid, const char *path,
 	struct vp_hidden h;
 	int r;
 
-	pthread_mutex_lock(&vp_lock);
-	if (vp_exec_hide(&h)) {
-		r = errno;
-		pthread_mutex_unlock(&vp_lock);
-		return r;
+	if (inside)
+		return REAL(posix_spawn)(pid, path, fa, attr, argv, envp);
+	vp_enter();	/* the library's calls stay out meanwhile */
+	r = vp_exec_hide(&h) ? errno : 0;
+	if (!r) {
+		r = REAL(posix_spawn)(pid, path, fa, attr, argv, envp);
+		vp_exec_unhide(&h);
 	}
-	r = REAL(posix_spawn)(pid, path, fa, attr, argv, envp);
-	vp_exec_unhide(&h);
-	pthread_mutex_unlock(&vp_lock);
+	vp_unlock();
 	return r;
 }
 
@@ -1670,14 +2038,14 @@ int posix_spawnp(pid_t *pid, const char *file,
 	struct vp_hidden h;
 	int r;
 
-	pthread_mutex_lock(&vp_lock);
-	if (vp_exec_hide(&h)) {
-		r = errno;
-		pthread_mutex_unlock(&vp_lock);
-		return r;
+	if (inside)
+		return REAL(posix_spawnp)(pid, file, fa, attr, argv, envp);
+	vp_enter();
+	r = vp_exec_hide(&h) ? errno : 0;
+	if (!r) {
+		r = REAL(posix_spawnp)(pid, file, fa, attr, argv, envp);
+		vp_exec_unhide(&h);
 	}
-	r = REAL(posix_spawnp)(pid, file, fa, attr, argv, envp);
-	vp_exec_unhide(&h);
-	pthread_mutex_unlock(&vp_lock);
+	vp_unlock();
 	return r;
 }
