@@ -79,22 +79,7 @@ FIXTURE_TEARDOWN(sock)
 /* A client connects to @port, retrying while the server gets there. */
 static int connect_retry(uint32_t node, uint16_t port)
 {
-	struct sockaddr_vmmc a = vs_sa(node, port);
-	int fd, err, tries;
-
-	for (tries = 0; tries < 300; tries++) {
-		fd = vmmc_socket(AF_VMMC, SOCK_STREAM, 0);
-		if (fd < 0)
-			return fd;
-		err = vmmc_sock_connect(fd, VS_SA(a));
-		if (!err)
-			return fd;
-		vmmc_sock_close(fd);
-		if (err != -ECONNREFUSED)
-			return err;
-		usleep(20000);
-	}
-	return -ETIMEDOUT;
+	return vs_connect_retry(node, port, 300, 20000);
 }
 
 TEST_F_TIMEOUT(sock, stream_both_ways_two_processes, 300)

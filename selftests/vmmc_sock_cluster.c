@@ -49,22 +49,7 @@ FIXTURE_TEARDOWN(cl)
 /* node 0: connect to node 1, retrying while it gets there */
 static int connect_node1(uint16_t port)
 {
-	struct sockaddr_vmmc a = vs_sa(1, port);
-	int fd, err, tries;
-
-	for (tries = 0; tries < 1500; tries++) {
-		fd = vmmc_socket(AF_VMMC, SOCK_STREAM, 0);
-		if (fd < 0)
-			return fd;
-		err = vmmc_sock_connect(fd, VS_SA(a));
-		if (!err)
-			return fd;
-		vmmc_sock_close(fd);
-		if (err != -ECONNREFUSED)
-			return err;
-		usleep(200000);
-	}
-	return -ETIMEDOUT;
+	return vs_connect_retry(1, port, 1500, 200000);
 }
 
 static int listen_on(uint16_t port)

@@ -29,6 +29,31 @@ static inline uint16_t vs_test_port(unsigned int n)
 	return (uint16_t)(1024 + (getpid() * 8 + n) % 30000);
 }
 
+/*
+ * Connect to (@node, @port), retrying every @wait_us while nobody listens
+ * there yet, at most @tries times: the fd, or a negative errno.
+ */
+static inline int vs_connect_retry(uint32_t node, uint16_t port, int tries,
+				   unsigned int wait_us)
+{
+	struct sockaddr_vmmc a = vs_sa(node, port);
+	int fd, err, t;
+
+	for (t = 0; t < tries; t++) {
+		fd = vmmc_socket(AF_VMMC, SOCK_STREAM, 0);
+		if (fd < 0)
+			return fd;
+		err = vmmc_sock_connect(fd, VS_SA(a));
+		if (!err)
+			return fd;
+		vmmc_sock_close(fd);
+		if (err != -ECONNREFUSED)
+			return err;
+		usleep(wait_us);
+	}
+	return -ETIMEDOUT;
+}
+
 /* Listen on @port; connect to it and accept: 0, or a negative errno. */
 static inline int vs_pair(uint16_t port, int *lfd, int *cfd, int *afd)
 {
