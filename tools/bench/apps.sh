@@ -15,8 +15,10 @@
 # default), "vmmc" (the same programs under the LD_PRELOAD shim,
 # build/ulib/libvmmc-preload.so) or "raw" (no program: libvmmc's own
 # sockets with no shim, vmmc_sockperf, in the rows it can fill: half its
-# 64 B round trip beside sockperf's latency, its 64 KiB and 256 KiB
-# streams beside sockperf's and iperf3's throughput). Each transport's
+# 64 B round trip beside sockperf's latency, its streams of 64 KiB,
+# 256 KiB and 1 MiB sends beside sockperf's and iperf3's throughput with
+# writes of that size: iperf3 runs with -l 64K, 256K and 1M, and with
+# 256K in reverse). Each transport's
 # numbers are printed in one table at the end, side by side; the ratio
 # column compares the first two (how many times better the second is).
 set -u
@@ -56,8 +58,9 @@ for t in ${transports[*]}; do
 		sleep 2
 		if $b/tools/bench/vmmc_sockperf client -n 1 -a 10.77.0.2 -c 1000 -m $((secs * 4)) > $res/raw.sockperf 2>&1; then
 			awk '/ping-pong RTT/ { printf "raw.sockperf_pp_us=%.1f\\n", \$(NF - 1) / 2 }
-			     /stream +64 KiB/ { printf "raw.sockperf_tp_MBps=%s\\n", \$(NF - 1) }
-			     /stream +256 KiB/ { printf "raw.iperf3_MBps=%s\\nraw.iperf3_reverse_MBps=%s\\n", \$(NF - 1), \$(NF - 1) }' $res/raw.sockperf >> \$out
+			     /stream +64 KiB/ { printf "raw.sockperf_tp_MBps=%s\\nraw.iperf3_64K_MBps=%s\\n", \$(NF - 1), \$(NF - 1) }
+			     /stream +256 KiB/ { printf "raw.iperf3_256K_MBps=%s\\nraw.iperf3_256K_reverse_MBps=%s\\n", \$(NF - 1), \$(NF - 1) }
+			     /stream +1024 KiB/ { printf "raw.iperf3_1M_MBps=%s\\n", \$(NF - 1) }' $res/raw.sockperf >> \$out
 		else
 			fail "raw: vmmc_sockperf exit"
 		fi
@@ -66,11 +69,12 @@ for t in ${transports[*]}; do
 		continue
 	fi
 	wait_port 5201 && wait_port 11111 && wait_port 6379 || { fail "\$t: servers not up"; continue; }
-	# iperf3, both directions
-	for dir in "" "-R"; do
-		name=iperf3\${dir:+_reverse}
-		if \$pre iperf3 -c 10.77.0.2 -n $((secs * 4))M -l 128K \$dir -J > $res/\$t.\$name.json 2> $res/\$t.\$name.err; then
-			python3 - "$res/\$t.\$name.json" "\$t" "\$name" $((secs * 4 << 20)) >> \$out <<'PY' || fail "\$t: \$name check"
+	# iperf3: 64 KiB, 256 KiB and 1 MiB writes; 256 KiB the other way too
+	for run in 64K: 256K: 1M: 256K:-R; do
+		len=\${run%%:*} dir=\${run#*:}
+		name=iperf3_\$len\${dir:+_reverse}
+		if \$pre iperf3 -c 10.77.0.2 -n $((secs * 8))M -l \$len \$dir -J > $res/\$t.\$name.json 2> $res/\$t.\$name.err; then
+			python3 - "$res/\$t.\$name.json" "\$t" "\$name" $((secs * 8 << 20)) >> \$out <<'PY' || fail "\$t: \$name check"
 import json, sys
 d = json.load(open(sys.argv[1]))
 s, r = d["end"]["sum_sent"], d["end"]["sum_received"]
@@ -181,7 +185,10 @@ for line in open(sys.argv[1]):
         k, v = line.strip().split("=", 1)
         kv.setdefault(k, v)
 ts = sys.argv[2:]
-rows = [("iperf3 MB/s", "iperf3_MBps"), ("iperf3 -R MB/s", "iperf3_reverse_MBps"),
+rows = [("iperf3 -l 64K, MB/s", "iperf3_64K_MBps"),
+        ("iperf3 -l 256K, MB/s", "iperf3_256K_MBps"),
+        ("iperf3 -l 1M, MB/s", "iperf3_1M_MBps"),
+        ("iperf3 -R -l 256K, MB/s", "iperf3_256K_reverse_MBps"),
         ("sockperf ping-pong 64 B, us", "sockperf_pp_us"),
         ("sockperf throughput 65000 B, MB/s", "sockperf_tp_MBps"),
         ("redis SET req/s", "redis_set_rps"), ("redis GET req/s", "redis_get_rps")]
@@ -201,7 +208,7 @@ for title, key in rows:
 checks = [k for k in kv if k.endswith("_check")]
 print("checks: " + ", ".join(f"{k}={kv[k]}" for k in sorted(checks)))
 if "raw" in ts:
-    print("(libvmmc: vmmc_sockperf, no program and no shim: half its 64 B round trip; its 64 KiB stream; its 256 KiB stream in both iperf3 rows)")
+    print("(libvmmc: vmmc_sockperf, no program and no shim: half its 64 B round trip; its streams of 64 KiB, 256 KiB and 1 MiB sends in the rows of that size)")
 fails = [v for k, v in kv.items() if k == "fail"]
 sys.exit(1 if fails else 0)
 PY
