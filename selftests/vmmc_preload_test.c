@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <linux/sockios.h>
 #include <sys/ioctl.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
@@ -982,6 +983,84 @@ static void test_splice(int l)
 	close(s);
 }
 
+/* ---- ioctl ---- */
+
+/* ioctl @req of @fd: the int it stored, or -errno */
+static int ioctl_int(int fd, unsigned long req)
+{
+	int v = -12345;
+
+	return ioctl(fd, req, &v) ? -errno : v;
+}
+
+/* wait (at most 3 s) until ioctl @req of @fd says @want; the last value */
+static int ioctl_until(int fd, unsigned long req, int want)
+{
+	long t0 = now_ms();
+	int v;
+
+	while ((v = ioctl_int(fd, req)) != want && v >= 0 &&
+	       now_ms() - t0 < 3000)
+		usleep(1000);
+	return v;
+}
+
+static void test_ioctl(int l)
+{
+	uint8_t a[60000], b[60000];
+	int c, s, v, v2, nd, on = 1, e;
+	ssize_t r;
+
+	if (pair(l, &c, &s)) {
+		ok(false, "ioctl: pair");
+		return;
+	}
+	v = ioctl_int(s, FIONREAD);
+	ok(v == 0, "FIONREAD of an idle VMMC socket: 0 (%d)", v);
+	fill(a, 1234, 31);
+	write_all(c, a, 1234);
+	v = ioctl_until(s, FIONREAD, 1234);
+	v2 = ioctl_int(s, SIOCINQ);
+	ok(v == 1234 && v2 == 1234, "FIONREAD and SIOCINQ after 1234 bytes came: 1234 (%d, %d)",
+	   v, v2);
+	r = read(s, b, 1000);
+	v = ioctl_int(s, FIONREAD);
+	ok(r == 1000 && v == 234 && !memcmp(a, b, 1000),
+	   "... after reading 1000 of them: 234 (%d)", v);
+	read_all(s, b, 234);
+	fill(a, sizeof(a), 32);
+	write_all(c, a, sizeof(a));
+	v = ioctl_int(c, SIOCOUTQ);
+	nd = ioctl_int(c, SIOCOUTQNSD);
+	ok(v >= 0 && v <= (int)sizeof(a) && nd >= 0 && nd <= v,
+	   "SIOCOUTQ (%d) and SIOCOUTQNSD (%d) right after a 60000-byte send: 0..60000, NSD <= OUTQ",
+	   v, nd);
+	v = ioctl_until(c, SIOCOUTQ, 0);
+	nd = ioctl_int(c, SIOCOUTQNSD);
+	ok(v == 0 && nd == 0 && !read_all(s, b, sizeof(b)) && !memcmp(a, b, sizeof(a)),
+	   "SIOCOUTQ and SIOCOUTQNSD once the bytes are in the peer's ring: 0 (%d, %d), bytes checked",
+	   v, nd);
+	v = ioctl_int(l, FIONREAD);
+	v2 = ioctl_int(l, SIOCOUTQ);
+	ok(v == -EINVAL && v2 == -EINVAL, "FIONREAD and SIOCOUTQ of a listener: EINVAL (%s, %s)",
+	   strerror(-v), strerror(-v2));
+	errno = 0;
+	r = ioctl(c, FIONREAD, NULL);
+	e = errno;
+	ok(r == -1 && e == EFAULT, "FIONREAD with a NULL argument: EFAULT (%s)", strerror(e));
+	ok(!ioctl(s, FIONBIO, &on) && (fcntl(s, F_GETFL) & O_NONBLOCK),
+	   "FIONBIO 1: O_NONBLOCK shows in F_GETFL");
+	errno = 0;
+	r = recv(s, b, 1, 0);
+	e = errno;
+	on = 0;
+	ok(r == -1 && e == EAGAIN && !ioctl(s, FIONBIO, &on) &&
+	   !(fcntl(s, F_GETFL) & O_NONBLOCK),
+	   "... recv on the idle socket EAGAIN (%s); FIONBIO 0 clears it", strerror(e));
+	close(c);
+	close(s);
+}
+
 /* the part running now, for the watchdog's message */
 static const char *volatile stage = "start";
 
@@ -1030,6 +1109,9 @@ int main(int argc, char **argv)
 	stage = "splice";
 	if (argc < 2 || strstr(argv[1], "splice"))
 		test_splice(l);
+	stage = "ioctl";
+	if (argc < 2 || strstr(argv[1], "ioctl"))
+		test_ioctl(l);
 	close(l);
 	printf("1..%d\n", tn);
 	printf("# Totals: pass:%d fail:%d xfail:0 xpass:0 skip:0 error:0\n",

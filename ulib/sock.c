@@ -10,11 +10,14 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <linux/sockios.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "sock.h"
@@ -511,6 +514,46 @@ int vmmc_sock_id(int fd)
 
 	s = vs_lookup(fd, &err);
 	return s ? s->id : err;
+}
+
+/*
+ * ioctl(2)'s socket queries, as a kernel TCP socket answers them: bytes
+ * readable (FIONREAD, SIOCINQ), bytes queued but not yet in the peer's
+ * ring (SIOCOUTQ: not completed; SIOCOUTQNSD: not handed to the NIC);
+ * 0 before a connection is set up, EINVAL on a listener. FIONBIO sets
+ * the blocking mode from *@val.
+ */
+int vmmc_sock_ioctl(int fd, unsigned long req, int *val)
+{
+	struct vs_sock *s;
+	uint64_t n = 0;
+	int err;
+
+	s = vs_lookup(fd, &err);
+	if (!s)
+		return err;
+	if (req != FIONREAD && req != SIOCOUTQ && req != SIOCOUTQNSD &&
+	    req != FIONBIO)
+		return -ENOTTY;
+	if (!val)
+		return -EFAULT;
+	if (req == FIONBIO) {
+		s->nonblock = !!*val;
+		return 0;
+	}
+	if (s->state == VS_LISTEN)
+		return -EINVAL;
+	vs_progress();
+	if (s->state == VS_ESTAB || s->state == VS_CLOSED) {
+		if (req == FIONREAD)
+			n = s->rx ? vs_rx_avail(s) : 0;
+		else if (req == SIOCOUTQ)
+			n = s->tx_queued - s->tx_done;
+		else
+			n = s->tx_queued - s->tx_posted;
+	}
+	*val = n > INT_MAX ? INT_MAX : (int)n;
+	return 0;
 }
 
 int vmmc_sock_move(int fd, int newfd)

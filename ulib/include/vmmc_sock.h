@@ -185,6 +185,12 @@ int vmmc_sock_forget(int fd);
  * its fds, unique among this process's open sockets; or -errno.
  */
 int vmmc_sock_id(int fd);
+/*
+ * ioctl(2) of a socket: FIONREAD (SIOCINQ), SIOCOUTQ, SIOCOUTQNSD store
+ * a byte count in *@val; FIONBIO sets O_NONBLOCK from *@val. 0 or -errno
+ * (-ENOTTY for any other @req).
+ */
+int vmmc_sock_ioctl(int fd, unsigned long req, int *val);
 /* 1 if fd is a VMMC socket of this process, else 0. */
 int vmmc_sock_is_sock(int fd);
 

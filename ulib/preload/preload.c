@@ -42,7 +42,9 @@
  *   dup2 or fork on a VMMC socket (inside the shim they go to libc).
  * - close, dup2 onto a VMMC socket, close_range, closefrom: the shim's
  *   entry and the library's (vmmc_sock_forget) go before the kernel fd.
- * - sendfile() to a VMMC socket copies through a buffer.
+ * - sendfile() and splice() with a VMMC socket at either end copy
+ *   through a buffer (vp_copy).
+ * - ioctl FIONREAD (SIOCINQ), SIOCOUTQ, SIOCOUTQNSD: vmmc_sock_ioctl().
  * - Errors are the library's (the errnos of a kernel TCP socket), as -1
  *   and errno.
  */
@@ -52,6 +54,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <netinet/in.h>
+#include <linux/sockios.h>
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <pthread.h>
@@ -1328,6 +1331,15 @@ int ioctl(int fd, unsigned long req, ...)
 		vp_set_nonblock(fd, !!*(int *)arg);
 		vp_leave();
 		return 0;
+	}
+	if (k == VP_VMMC && (req == FIONREAD || req == SIOCOUTQ ||
+			     req == SIOCOUTQNSD)) {
+		long r;
+
+		vp_enter();
+		r = vmmc_sock_ioctl(fd, req, arg);
+		vp_leave();
+		return vp_ret(r);
 	}
 	if (k == VP_INET && req == FIONBIO && arg)
 		vp_get(fd)->nonblock = !!*(int *)arg;
