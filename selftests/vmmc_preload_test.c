@@ -1061,6 +1061,87 @@ static void test_ioctl(int l)
 	close(s);
 }
 
+/* ---- sendmmsg, recvmmsg ---- */
+
+static void test_mmsg(int l)
+{
+	uint8_t a[3000], b[4][1000], x[3000];
+	struct mmsghdr m[4];
+	struct iovec iv[4];
+	struct timespec ts;
+	int c, s, r, e, i;
+	bool good;
+
+	if (pair(l, &c, &s)) {
+		ok(false, "mmsg: pair");
+		return;
+	}
+	fill(a, sizeof(a), 41);
+	memset(m, 0, sizeof(m));
+	/* three messages: 100 bytes; 2000; 50 + 850 in two pieces */
+	iv[0] = (struct iovec){ a, 100 };
+	iv[1] = (struct iovec){ a + 100, 2000 };
+	iv[2] = (struct iovec){ a + 2100, 50 };
+	iv[3] = (struct iovec){ a + 2150, 850 };
+	m[0].msg_hdr.msg_iov = &iv[0];
+	m[0].msg_hdr.msg_iovlen = 1;
+	m[1].msg_hdr.msg_iov = &iv[1];
+	m[1].msg_hdr.msg_iovlen = 1;
+	m[2].msg_hdr.msg_iov = &iv[2];
+	m[2].msg_hdr.msg_iovlen = 2;
+	r = sendmmsg(c, m, 3, 0);
+	ok(r == 3 && m[0].msg_len == 100 && m[1].msg_len == 2000 &&
+	   m[2].msg_len == 900 && !read_all(s, x, 3000) && !memcmp(a, x, 3000),
+	   "sendmmsg of 3 messages: 3, msg_len 100/2000/900, 3000 bytes in order (%d)",
+	   r);
+
+	/* recvmmsg, MSG_WAITFORONE: what is there, then EAGAIN ends it */
+	fill(a, sizeof(a), 42);
+	write_all(c, a, 2500);
+	ioctl_until(s, FIONREAD, 2500);
+	memset(m, 0, sizeof(m));
+	for (i = 0; i < 4; i++) {
+		iv[i] = (struct iovec){ b[i], sizeof(b[i]) };
+		m[i].msg_hdr.msg_iov = &iv[i];
+		m[i].msg_hdr.msg_iovlen = 1;
+	}
+	r = recvmmsg(s, m, 4, MSG_WAITFORONE, NULL);
+	good = r == 3 && m[0].msg_len == 1000 && m[1].msg_len == 1000 &&
+	       m[2].msg_len == 500 && !memcmp(b[0], a, 1000) &&
+	       !memcmp(b[1], a + 1000, 1000) && !memcmp(b[2], a + 2000, 500);
+	ok(good, "recvmmsg MSG_WAITFORONE with 2500 bytes there: 3 messages of 1000/1000/500, byte for byte (%d)",
+	   r);
+
+	/* the timeout is checked after each message: 1 ns ends it after one */
+	write_all(c, a, 700);
+	ts = (struct timespec){ 0, 1 };
+	r = recvmmsg(s, m, 4, 0, &ts);
+	ok(r == 1 && m[0].msg_len == 700 && !memcmp(b[0], a, 700) &&
+	   ts.tv_sec == 0 && ts.tv_nsec == 0,
+	   "recvmmsg with a 1 ns timeout, 700 bytes there: 1 message of 700, the timeout left 0 (%d, %ld)",
+	   r, (long)ts.tv_nsec);
+	errno = 0;
+	r = recvmmsg(s, m, 4, MSG_DONTWAIT, NULL);
+	e = errno;
+	ok(r == -1 && e == EAGAIN, "recvmmsg MSG_DONTWAIT on an idle socket: EAGAIN (%d, %s)",
+	   r, strerror(e));
+	ts = (struct timespec){ 0, 1000000000L };
+	errno = 0;
+	r = recvmmsg(s, m, 4, MSG_DONTWAIT, &ts);
+	e = errno;
+	ok(r == -1 && e == EINVAL, "recvmmsg with tv_nsec 1e9: EINVAL (%d, %s)", r,
+	   strerror(e));
+	r = sendmmsg(c, m, 0, 0);
+	ok(r == 0, "sendmmsg of 0 messages: 0 (%d)", r);
+	/* at EOF every message is an empty one, as a TCP socket's */
+	shutdown(c, SHUT_WR);
+	r = recvmmsg(s, m, 2, 0, NULL);
+	ok(r == 2 && m[0].msg_len == 0 && m[1].msg_len == 0,
+	   "recvmmsg at EOF: 2 messages of 0 bytes (%d)", r);
+	close(c);
+	close(s);
+}
+
 /* the part running now, for the watchdog's message */
 static const char *volatile stage = "start";
 
@@ -1112,6 +1193,9 @@ int main(int argc, char **argv)
 	stage = "ioctl";
 	if (argc < 2 || strstr(argv[1], "ioctl"))
 		test_ioctl(l);
+	stage = "mmsg";
+	if (argc < 2 || strstr(argv[1], "mmsg"))
+		test_mmsg(l);
 	close(l);
 	printf("1..%d\n", tn);
 	printf("# Totals: pass:%d fail:%d xfail:0 xpass:0 skip:0 error:0\n",

@@ -44,6 +44,7 @@
  *   entry and the library's (vmmc_sock_forget) go before the kernel fd.
  * - sendfile() and splice() with a VMMC socket at either end copy
  *   through a buffer (vp_copy).
+ * - sendmmsg/recvmmsg: a loop of sendmsg/recvmsg, as the kernel's.
  * - ioctl FIONREAD (SIOCINQ), SIOCOUTQ, SIOCOUTQNSD: vmmc_sock_ioctl().
  * - Errors are the library's (the errnos of a kernel TCP socket), as -1
  *   and errno.
@@ -136,6 +137,9 @@ static ssize_t (*real_recv)(int, void *, size_t, int);
 static ssize_t (*real_recvfrom)(int, void *, size_t, int, struct sockaddr *,
 				socklen_t *);
 static ssize_t (*real_recvmsg)(int, struct msghdr *, int);
+static int (*real_sendmmsg)(int, struct mmsghdr *, unsigned int, int);
+static int (*real_recvmmsg)(int, struct mmsghdr *, unsigned int, int,
+			    struct timespec *);
 static ssize_t (*real_read)(int, void *, size_t);
 static ssize_t (*real_write)(int, const void *, size_t);
 static ssize_t (*real_readv)(int, const struct iovec *, int);
@@ -200,6 +204,8 @@ static void vp_resolve(void)
 	R(recv);
 	R(recvfrom);
 	R(recvmsg);
+	R(sendmmsg);
+	R(recvmmsg);
 	R(read);
 	R(write);
 	R(readv);
@@ -986,6 +992,72 @@ ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
 	return vp_sret(VP_CALL(fd, POLLIN, flags & MSG_DONTWAIT,
 			       vmmc_sock_recvmsg(fd, msg,
 						 flags | MSG_DONTWAIT)));
+}
+
+/*
+ * sendmmsg/recvmmsg on a VMMC socket: sendmsg/recvmsg per message, as
+ * the kernel loops (vlen capped at UIO_MAXIOV): an error on the first
+ * message is the call's, a later one ends it with the count so far.
+ * recvmmsg: MSG_WAITFORONE makes every message after the first
+ * MSG_DONTWAIT; @timeout is checked after each message (it does not
+ * bound a wait, as the kernel's) and left holding the time remaining.
+ */
+int sendmmsg(int fd, struct mmsghdr *v, unsigned int vlen, int flags)
+{
+	int k = vp_kind(fd);
+	unsigned int i;
+	ssize_t r;
+
+	if (k != VP_VMMC && k != VP_DEAD)
+		return REAL(sendmmsg)(fd, v, vlen, flags);
+	if (vlen > UIO_MAXIOV)
+		vlen = UIO_MAXIOV;
+	for (i = 0; i < vlen; i++) {
+		r = sendmsg(fd, &v[i].msg_hdr, flags);
+		if (r < 0)
+			return i ? (int)i : -1;
+		v[i].msg_len = (unsigned int)r;
+	}
+	return (int)i;
+}
+
+int recvmmsg(int fd, struct mmsghdr *v, unsigned int vlen, int flags,
+	     struct timespec *timeout)
+{
+	int k = vp_kind(fd);
+	long end = 0, left;
+	unsigned int i;
+	ssize_t r;
+
+	if (k != VP_VMMC && k != VP_DEAD)
+		return REAL(recvmmsg)(fd, v, vlen, flags, timeout);
+	if (timeout) {
+		if (timeout->tv_sec < 0 || timeout->tv_nsec < 0 ||
+		    timeout->tv_nsec >= 1000000000L)
+			return vp_ret(-EINVAL);
+		end = vp_now_ns() + timeout->tv_sec * 1000000000L +
+		      timeout->tv_nsec;
+	}
+	if (vlen > UIO_MAXIOV)
+		vlen = UIO_MAXIOV;
+	for (i = 0; i < vlen;) {
+		r = recvmsg(fd, &v[i].msg_hdr, flags & ~MSG_WAITFORONE);
+		if (r < 0)
+			return i ? (int)i : -1;
+		v[i++].msg_len = (unsigned int)r;
+		if (flags & MSG_WAITFORONE)
+			flags |= MSG_DONTWAIT;
+		if (timeout) {
+			left = end - vp_now_ns();
+			if (left < 0)
+				left = 0;
+			timeout->tv_sec = left / 1000000000L;
+			timeout->tv_nsec = left % 1000000000L;
+			if (!left)
+				break;
+		}
+	}
+	return (int)i;
 }
 
 ssize_t read(int fd, void *buf, size_t len)
