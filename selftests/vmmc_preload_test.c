@@ -1142,6 +1142,137 @@ static void test_mmsg(int l)
 	close(s);
 }
 
+/* ---- a waiting call follows its socket; close lingers without the lock ---- */
+
+struct waiter {
+	int fd, e;
+	ssize_t r;
+	char b[100];
+};
+
+static void *wait_recv(void *arg)
+{
+	struct waiter *w = arg;
+
+	errno = 0;
+	w->r = recv(w->fd, w->b, sizeof(w->b), 0);
+	w->e = errno;
+	return NULL;
+}
+
+static void test_follow(int l)
+{
+	struct waiter w;
+	pthread_t t;
+	int c, s, c2, s2;
+	char b[8];
+	ssize_t r;
+
+	if (pair(l, &c, &s) || pair(l, &c2, &s2)) {
+		ok(false, "follow: two pairs");
+		return;
+	}
+	w.fd = s;
+	pthread_create(&t, NULL, wait_recv, &w);
+	usleep(200000);		/* it waits on s */
+	/* s names the second pair's socket now; its peer sends */
+	r = dup2(s2, s);
+	write_all(c2, "follow!", 7);
+	pthread_join(t, NULL);
+	ok(r == s && w.r == -1 && w.e == EBADF,
+	   "a recv waiting on fd %d while dup2 puts another socket there: EBADF, not the other's data (%zd, %s)",
+	   s, w.r, strerror(w.e));
+	ok(read_all(s, b, 7) == 0 && !memcmp(b, "follow!", 7),
+	   "... the data stays for the socket it was sent to, byte for byte");
+	r = read(c, b, 1);
+	ok(r == 0, "... and the socket replaced closed: its peer reads EOF (%zd)", r);
+	close(c);
+	close(s);
+	close(c2);
+	close(s2);
+}
+
+struct closer {
+	int fd, how;
+	long ms;
+};
+
+static void *close_it(void *arg)
+{
+	struct closer *k = arg;
+	long t0 = now_ms();
+
+	if (k->how == 0)
+		close(k->fd);
+	else
+		close_range((unsigned int)k->fd, (unsigned int)k->fd, 0);
+	k->ms = now_ms() - t0;
+	return NULL;
+}
+
+/*
+ * Run in a fresh image with VMMC_SOCK_LINGER_MIN_MS=1500 (every close
+ * lingers 1.5 s): while one thread's close (then close_range) lingers,
+ * another thread's round trips on another pair run. 0, or the step.
+ */
+static int linger_image(void)
+{
+	struct sockaddr_in a = addr_of(PORT + 1);
+	int l = socket(AF_INET, SOCK_STREAM, 0), c, s, c2, s2, how;
+	struct closer k;
+	pthread_t t;
+	long t0, dt;
+	char b;
+
+	if (l < 0 || bind(l, (struct sockaddr *)&a, sizeof(a)) || listen(l, 4))
+		return 40;
+	c2 = connect_to(PORT + 1);
+	s2 = c2 >= 0 ? accept(l, NULL, NULL) : -1;
+	if (s2 < 0)
+		return 41;
+	for (how = 0; how < 2; how++) {
+		c = connect_to(PORT + 1);
+		s = c >= 0 ? accept(l, NULL, NULL) : -1;
+		if (s < 0)
+			return 42;
+		k.fd = c;
+		k.how = how;
+		pthread_create(&t, NULL, close_it, &k);
+		usleep(200000);
+		t0 = now_ms();
+		if (!carries(c2, s2, 1000, 50) || !carries(s2, c2, 1000, 51))
+			return 43;
+		dt = now_ms() - t0;
+		pthread_join(t, NULL);
+		printf("# linger %s: close took %ld ms, round trips meanwhile %ld ms\n",
+		       how ? "close_range" : "close", k.ms, dt);
+		if (k.ms < 1400)
+			return 44 + 10 * how;	/* no linger seen */
+		if (dt > 700)
+			return 45 + 10 * how;	/* they waited for it */
+		if (read(s, &b, 1) != 0)
+			return 46 + 10 * how;
+		close(s);
+	}
+	return 0;
+}
+
+static void test_linger(const char *self)
+{
+	int st = -1;
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		setenv("VMMC_SOCK_LINGER_MIN_MS", "1500", 1);
+		execl(self, self, "--linger", (char *)NULL);
+		_exit(99);
+	}
+	waitpid(pid, &st, 0);
+	ok(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+	   "a close (and a close_range) that lingers 1.5 s does not hold other threads' calls up (step %d)",
+	   WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+}
+
 /* the part running now, for the watchdog's message */
 static const char *volatile stage = "start";
 
@@ -1162,6 +1293,10 @@ int main(int argc, char **argv)
 	struct sigaction wd = { .sa_handler = on_watchdog };
 	int l;
 
+	if (argc == 2 && !strcmp(argv[1], "--linger")) {
+		setvbuf(stdout, NULL, _IOLBF, 0);
+		return linger_image();
+	}
 	if (argc == 4 && !strcmp(argv[1], "--exec-image"))
 		return exec_image(atoi(argv[2]), atoi(argv[3]));
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -1196,6 +1331,12 @@ int main(int argc, char **argv)
 	stage = "mmsg";
 	if (argc < 2 || strstr(argv[1], "mmsg"))
 		test_mmsg(l);
+	stage = "follow";
+	if (argc < 2 || strstr(argv[1], "follow"))
+		test_follow(l);
+	stage = "linger";
+	if (argc < 2 || strstr(argv[1], "linger"))
+		test_linger(argv[0]);
 	close(l);
 	printf("1..%d\n", tn);
 	printf("# Totals: pass:%d fail:%d xfail:0 xpass:0 skip:0 error:0\n",

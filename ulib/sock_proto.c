@@ -657,6 +657,11 @@ void vs_timers(void)
 		s = vs.tab[i];
 		if (!s)
 			continue;
+		if (s->lingering) {	/* its releaser may never look again */
+			if (now >= s->linger_ns || vs_close_done(s))
+				vs_close_end(s);
+			continue;
+		}
 		if (s->state == VS_SYN_SENT && !s->hello_done) {
 			if (now >= s->deadline_ns) {
 				s->err = ETIMEDOUT;

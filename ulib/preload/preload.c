@@ -99,6 +99,12 @@ struct vp_fd {
 };
 
 static struct vp_fd vp_fds[VP_MAXFD];
+/*
+ * Bumped each time an fd number stops naming what it named (its kind
+ * set to VP_NONE: close, dup2 over it, close_range): a waiting call
+ * that finds it moved fails with EBADF (struct vp_hold).
+ */
+static unsigned int vp_gen[VP_MAXFD];
 static int vp_hi = -1;		/* highest fd ever given a kind */
 /*
  * O_NONBLOCK of each VMMC socket, by vmmc_sock_id(): a property of the
@@ -284,8 +290,10 @@ static void vp_set_kind(int fd, enum vp_kind k)
 	if (!f)
 		return;
 	__atomic_store_n(&f->kind, k, __ATOMIC_RELEASE);
-	if (k == VP_NONE)
+	if (k == VP_NONE) {
+		__atomic_add_fetch(&vp_gen[fd], 1, __ATOMIC_RELEASE);
 		return;
+	}
 	/* a maximum: socket() runs without the lock */
 	hi = __atomic_load_n(&vp_hi, __ATOMIC_RELAXED);
 	while (fd > hi && !__atomic_compare_exchange_n(&vp_hi, &hi, fd, true,
@@ -649,18 +657,47 @@ static int vp_convert(int fd)
 }
 
 /*
+ * What a blocking call waits on: the socket that @fd named at its start
+ * (vp_lock held), not the number: if another thread closes @fd, or
+ * dup2()s another socket or file onto it, meanwhile, the call fails with
+ * EBADF instead of going on with whatever the number names now.
+ */
+struct vp_hold {
+	unsigned int gen;
+	int id;
+};
+
+static void vp_hold(struct vp_hold *h, int fd)
+{
+	h->gen = fd >= 0 && fd < VP_MAXFD ?
+		 __atomic_load_n(&vp_gen[fd], __ATOMIC_ACQUIRE) : 0;
+	h->id = vmmc_sock_id(fd);
+}
+
+static bool vp_held(const struct vp_hold *h, int fd)
+{
+	struct vp_hold now;
+
+	vp_hold(&now, fd);
+	return now.gen == h->gen && now.id == h->id;
+}
+
+/*
  * Run @op on VMMC socket @fd with the socket's blocking mode: a blocking
  * socket tries non-blocking and waits for @events between tries,
- * without the lock (vp_wait_unlocked); -EINTR if a signal handler ran.
+ * without the lock (vp_wait_unlocked); -EINTR if a signal handler ran,
+ * -EBADF if @fd stopped naming the socket meanwhile (vp_hold).
  */
 #define VP_CALL(fd, ev_, dontwait, expr)				\
 	({								\
 		struct vp_wait w_;					\
+		struct vp_hold h_;					\
 		long r_;						\
 		vp_wait_begin(&w_, NULL);				\
+		vp_enter();						\
+		vp_hold(&h_, (fd));					\
 		for (;;) {						\
-			vp_enter();					\
-			r_ = (expr);					\
+			r_ = vp_held(&h_, (fd)) ? (long)(expr) : -EBADF; \
 			if (r_ != -EAGAIN || (dontwait) || vp_nonblock(fd)) { \
 				vp_leave();				\
 				break;					\
@@ -668,6 +705,7 @@ static int vp_convert(int fd)
 			r_ = vp_wait_unlocked(&w_, (fd), (ev_));	\
 			if (r_)						\
 				break;					\
+			vp_enter();					\
 		}							\
 		vp_wait_end(&w_);					\
 		r_;							\
@@ -1105,11 +1143,37 @@ ssize_t writev(int fd, const struct iovec *iov, int cnt)
 }
 
 /*
+ * The linger of a socket's last close (vmmc_sock_release() gave @h > 0):
+ * look under the lock, wait for the NIC's news without it, a slice at a
+ * time, until the data and the FIN are out or the linger's time passed
+ * (2 s at most), so other threads' calls run meanwhile.
+ */
+static void vp_linger(int h)
+{
+	struct pollfd p = { .events = POLLIN };
+	unsigned int epoch;
+
+	while (h > 0) {
+		vp_enter();
+		if (!vmmc_sock_linger(h)) {
+			vp_leave();
+			return;
+		}
+		p.fd = vmmc_sock_ep_fd();
+		epoch = __atomic_load_n(&vp_epoch, __ATOMIC_ACQUIRE);
+		vp_unlock();
+		if (p.fd >= 0 && __atomic_load_n(&vp_epoch, __ATOMIC_ACQUIRE) ==
+		    epoch)
+			REAL(poll)(&p, 1, VP_SLICE_MS);
+	}
+}
+
+/*
  * close(): the shim's entry and the library's fd-table entry go first,
  * the kernel fd last, so that the number is never free in the kernel
  * while the shim or the library still take it for a VMMC socket (another
- * thread's open() could get it). The library lingers (VS_LINGER_MS) when
- * this was the socket's last fd, still under the lock: see the report.
+ * thread's open() could get it). When this was the socket's last fd, its
+ * linger (up to 2 s) runs after that, without the lock (vp_linger).
  */
 int close(int fd)
 {
@@ -1119,12 +1183,13 @@ int close(int fd)
 	if (k == VP_VMMC) {
 		vp_enter();
 		vp_set_kind(fd, VP_NONE);
-		r = vmmc_sock_forget(fd);
+		r = vmmc_sock_release(fd);
 		vp_leave();
 		if (r == -EBADF)	/* not the library's: the kernel's */
 			return REAL(close)(fd);
 		REAL(close)(fd);
-		return vp_ret(r);
+		vp_linger((int)r);
+		return vp_ret(r > 0 ? 0 : r);
 	}
 	if (k == VP_EPOLL) {
 		vp_enter();
@@ -1143,7 +1208,33 @@ int close(int fd)
  * the fds of the range first (a VMMC socket closes with its last fd),
  * then the kernel closes them. CLOSE_RANGE_CLOEXEC closes nothing.
  */
-static void vp_forget_range(unsigned int first, unsigned int last)
+#define VP_LINGER_MAX	64
+
+struct vp_lingers {
+	int n, h[VP_LINGER_MAX];
+};
+
+/* @h from vmmc_sock_release(): one more close to linger (vp_lock held) */
+static void vp_linger_add(struct vp_lingers *l, long h)
+{
+	if (h <= 0)
+		return;
+	if (l->n < VP_LINGER_MAX)
+		l->h[l->n++] = (int)h;
+	/* else: it lingers in the background (the library's timers end it) */
+}
+
+static void vp_linger_all(struct vp_lingers *l)
+{
+	int i;
+
+	for (i = 0; i < l->n; i++)
+		vp_linger(l->h[i]);
+	l->n = 0;
+}
+
+static void vp_forget_range(unsigned int first, unsigned int last,
+			    struct vp_lingers *l)
 {
 	int hi = __atomic_load_n(&vp_hi, __ATOMIC_RELAXED), fd;
 
@@ -1155,7 +1246,7 @@ static void vp_forget_range(unsigned int first, unsigned int last)
 			continue;
 		case VP_VMMC:
 			vp_set_kind(fd, VP_NONE);
-			vmmc_sock_forget(fd);
+			vp_linger_add(l, vmmc_sock_release(fd));
 			break;
 		case VP_EPOLL:
 			vp_set_kind(fd, VP_NONE);
@@ -1171,21 +1262,29 @@ static void vp_forget_range(unsigned int first, unsigned int last)
 
 int close_range(unsigned int first, unsigned int last, int flags)
 {
+	struct vp_lingers l = { .n = 0 };
+	int r;
+
 	if (!REAL(close_range))
 		return vp_ret(-ENOSYS);
 	if (!inside && first <= last &&
 	    !(flags & ~(CLOSE_RANGE_UNSHARE | CLOSE_RANGE_CLOEXEC)) &&
 	    !(flags & CLOSE_RANGE_CLOEXEC))
-		vp_forget_range(first, last);
-	return REAL(close_range)(first, last, flags);
+		vp_forget_range(first, last, &l);
+	r = REAL(close_range)(first, last, flags);
+	vp_linger_all(&l);
+	return r;
 }
 
 void closefrom(int lowfd)
 {
+	struct vp_lingers l = { .n = 0 };
+
 	if (!inside && lowfd >= 0)
-		vp_forget_range((unsigned int)lowfd, ~0U);
+		vp_forget_range((unsigned int)lowfd, ~0U, &l);
 	if (REAL(closefrom))
 		REAL(closefrom)(lowfd);
+	vp_linger_all(&l);
 }
 
 int shutdown(int fd, int how)
@@ -1792,17 +1891,20 @@ static int vp_replace(int fd, int newfd, int flags, int k)
 	bool sock;
 	int r;
 
+	long h = 0;
+
 	vp_enter();
 	sock = vmmc_sock_is_sock(newfd);
 	r = REAL(dup3)(fd, newfd, flags);
 	if (r >= 0) {
 		vp_set_kind(newfd, VP_NONE);
 		if (sock)
-			vmmc_sock_forget(newfd);
+			h = vmmc_sock_release(newfd);
 		if (k == VP_EPOLL)
 			vmmc_sock_epoll_close(newfd);
 	}
 	vp_leave();
+	vp_linger((int)h);
 	return r;
 }
 
@@ -1814,13 +1916,26 @@ static int vp_dup3(int fd, int newfd, int flags)
 
 	if (!vp_get(newfd))
 		return vp_ret(newfd < 0 ? -EBADF : -EMFILE);
+	long h = 0;
+
 	vp_enter();
 	if (kn == VP_EPOLL)
 		vmmc_sock_epoll_close(newfd);
+	/*
+	 * @newfd names another socket: the library forgets it first (the
+	 * kernel fd stays until dup3 replaces it), and that socket's linger,
+	 * if it was its last fd, runs after, without the lock.
+	 */
+	if (kn == VP_VMMC && !(flags & ~O_CLOEXEC) &&
+	    vmmc_sock_id(newfd) != vmmc_sock_id(fd))
+		h = vmmc_sock_release(newfd);
 	r = vmmc_sock_dup3(fd, newfd, flags);
 	if (r >= 0)
 		vp_dup_kind(fd, newfd);
+	else if (kn == VP_VMMC && h >= 0 && !vmmc_sock_is_sock(newfd))
+		vp_set_kind(newfd, VP_NONE);	/* released; a plain fd now */
 	vp_leave();
+	vp_linger((int)h);
 	return vp_ret(r);
 }
 
