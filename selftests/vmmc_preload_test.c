@@ -1273,6 +1273,55 @@ static void test_linger(const char *self)
 	   WIFEXITED(st) ? WEXITSTATUS(st) : -1);
 }
 
+/* ---- stdio: fdopen, system, popen ---- */
+
+static void test_stdio(int l)
+{
+	char cmd[160], line[64], b[32];
+	FILE *fw, *fr, *p;
+	int c, s, r;
+
+	if (pair(l, &c, &s)) {
+		ok(false, "stdio: pair");
+		return;
+	}
+	fw = fdopen(c, "w");
+	r = fw ? fprintf(fw, "hello %d\n", 42) : -1;
+	ok(fw && r == 9 && fflush(fw) == 0 && !read_all(s, b, 9) &&
+	   !memcmp(b, "hello 42\n", 9),
+	   "fdopen(VMMC socket, \"w\"): fprintf + fflush sends \"hello 42\\n\" byte for byte");
+	ok(fw && fileno(fw) == c, "fileno of that stream: the socket's fd (%d, %d)",
+	   fw ? fileno(fw) : -2, c);
+	fr = fdopen(s, "r");
+	write_all(c, "line one\nline two\n", 18);
+	ok(fr && fgets(line, sizeof(line), fr) && !strcmp(line, "line one\n") &&
+	   fgets(line, sizeof(line), fr) && !strcmp(line, "line two\n"),
+	   "fdopen(VMMC socket, \"r\"): fgets reads both lines whole");
+
+	/* what a shell of system() and popen() gets at the socket's number */
+	snprintf(cmd, sizeof(cmd),
+		 "test -S /proc/self/fd/%d && test -z \"$(head -c 1 <&%d)\"", c, c);
+	r = system(cmd);
+	ok(r == 0, "system(): the shell finds a stand-in socket at fd %d that reads EOF, not the library's eventfd (status %#x)",
+	   c, r);
+	snprintf(cmd, sizeof(cmd), "test -S /proc/self/fd/%d && echo stand-in", c);
+	p = popen(cmd, "r");
+	line[0] = 0;
+	ok(p && fgets(line, sizeof(line), p) && !strcmp(line, "stand-in\n") &&
+	   pclose(p) == 0, "popen(\"r\"): the command sees the stand-in, pclose 0 (\"%.*s\")",
+	   (int)strcspn(line, "\n"), line);
+	p = popen("read x && test \"$x\" = piped", "w");
+	ok(p && fputs("piped\n", p) >= 0 && pclose(p) == 0,
+	   "popen(\"w\"): the command reads what was written, pclose 0");
+	r = system("exit 3");
+	ok(WIFEXITED(r) && WEXITSTATUS(r) == 3, "system(\"exit 3\"): status 3 (%#x)", r);
+	ok(carries(c, s, 2000, 61), "the socket still works after system and popen");
+
+	ok(fw && fclose(fw) == 0 && fgetc(fr) == EOF && feof(fr),
+	   "fclose of the writing stream closes the socket: the reader's stream sees EOF");
+	ok(fr && fclose(fr) == 0, "fclose of the reading stream: 0");
+}
+
 /* the part running now, for the watchdog's message */
 static const char *volatile stage = "start";
 
@@ -1331,6 +1380,9 @@ int main(int argc, char **argv)
 	stage = "mmsg";
 	if (argc < 2 || strstr(argv[1], "mmsg"))
 		test_mmsg(l);
+	stage = "stdio";
+	if (argc < 2 || strstr(argv[1], "stdio"))
+		test_stdio(l);
 	stage = "follow";
 	if (argc < 2 || strstr(argv[1], "follow"))
 		test_follow(l);
