@@ -667,12 +667,47 @@ static void test_eintr(int l)
 	close(s);
 }
 
+/* non-blocking @c accepts no more (twice: the NIC may still be moving) */
+static int fill_up(int c)
+{
+	static uint8_t big[65536];
+	long t0 = now_ms();
+	int round, e = 0;
+
+	fcntl(c, F_SETFL, fcntl(c, F_GETFL) | O_NONBLOCK);
+	memset(big, 1, sizeof(big));
+	for (round = 0; round < 2; round++) {
+		while (send(c, big, sizeof(big), 0) > 0 &&
+		       now_ms() - t0 < 10000)
+			;
+		e = errno;
+		usleep(200000);
+	}
+	return e;
+}
+
+/* an unlinked temporary file holding @n pattern bytes of @seed (in @a) */
+static int temp_file(uint8_t *a, size_t n, unsigned int seed)
+{
+	char tmpl[] = "/tmp/vmmc_preload_XXXXXX";
+	int f = mkstemp(tmpl);
+
+	fill(a, n, seed);
+	if (f < 0)
+		return -1;
+	unlink(tmpl);
+	if (write(f, a, n) != (ssize_t)n) {
+		close(f);
+		return -1;
+	}
+	return f;
+}
+
 /* ---- close, dup2 over a socket, close_range, sendfile ---- */
 
 static void test_fds(int l)
 {
 	int c, s, c2, s2, pf[2], e, f, tries;
-	char tmpl[] = "/tmp/vmmc_preload_XXXXXX";
 	uint8_t a[3000], b[3000];
 	off_t off;
 	ssize_t r;
@@ -738,35 +773,18 @@ static void test_fds(int l)
 		ok(false, "fds: pair for sendfile");
 		return;
 	}
-	f = mkstemp(tmpl);
-	fill(a, sizeof(a), 5);
-	if (f < 0 || write(f, a, sizeof(a)) != (ssize_t)sizeof(a)) {
+	f = temp_file(a, sizeof(a), 5);
+	if (f < 0) {
 		ok(false, "sendfile: temporary file");
 		return;
 	}
-	unlink(tmpl);
 	off = 100;
 	r = sendfile(c, f, &off, 1000);
 	ok(r == 1000 && off == 1100 && !read_all(s, b, 1000) &&
 	   !memcmp(b, a + 100, 1000), "sendfile with offset: 1000 bytes (%zd)",
 	   r);
 	/* fill the pipe to the peer, then sendfile must say EAGAIN */
-	fcntl(c, F_SETFL, O_NONBLOCK);
-	{
-		static uint8_t big[65536];
-		long t0 = now_ms();
-		int round;
-
-		memset(big, 1, sizeof(big));
-		/* twice: the first EAGAIN may come before the NIC moved all */
-		for (round = 0; round < 2; round++) {
-			while (send(c, big, sizeof(big), 0) > 0 &&
-			       now_ms() - t0 < 10000)
-				;
-			e = errno;
-			usleep(200000);
-		}
-	}
+	e = fill_up(c);
 	ok(e == EAGAIN, "sendfile: the socket filled up (%s)", strerror(e));
 	/*
 	 * Room can come back after the EAGAIN (the NIC finishing what was
@@ -798,25 +816,6 @@ static void test_fds(int l)
 
 /* ---- splice ---- */
 
-/* non-blocking @c accepts no more (twice: the NIC may still be moving) */
-static int fill_up(int c)
-{
-	static uint8_t big[65536];
-	long t0 = now_ms();
-	int round, e = 0;
-
-	fcntl(c, F_SETFL, fcntl(c, F_GETFL) | O_NONBLOCK);
-	memset(big, 1, sizeof(big));
-	for (round = 0; round < 2; round++) {
-		while (send(c, big, sizeof(big), 0) > 0 &&
-		       now_ms() - t0 < 10000)
-			;
-		e = errno;
-		usleep(200000);
-	}
-	return e;
-}
-
 /* splice from a VMMC socket until @n bytes went, or an error/EOF */
 static ssize_t splice_all(int in, int out, loff_t *off, size_t n)
 {
@@ -834,7 +833,6 @@ static ssize_t splice_all(int in, int out, loff_t *off, size_t n)
 
 static void test_splice(int l)
 {
-	char tmpl[] = "/tmp/vmmc_splice_XXXXXX";
 	uint8_t a[8000], b[8000];
 	int c, s, f, pf[2], e, tries, q;
 	loff_t off;
@@ -844,13 +842,11 @@ static void test_splice(int l)
 		ok(false, "splice: pair and pipe");
 		return;
 	}
-	f = mkstemp(tmpl);
-	fill(a, sizeof(a), 21);
-	if (f < 0 || write(f, a, sizeof(a)) != (ssize_t)sizeof(a)) {
+	f = temp_file(a, sizeof(a), 21);
+	if (f < 0) {
 		ok(false, "splice: temporary file");
 		return;
 	}
-	unlink(tmpl);
 
 	/* file -> socket, at an offset; the file offset stays */
 	off = 300;

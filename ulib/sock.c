@@ -454,9 +454,10 @@ static int vs_other_fd(struct vs_sock *s, int gone)
 
 /*
  * @fd no longer names its socket (the kernel fd is closed or replaced by
- * the caller); the socket closes when it was the last.
+ * the caller): the socket if that was its last fd (then nameless, to be
+ * closed), else NULL.
  */
-static void vs_drop_fd(int fd)
+static struct vs_sock *vs_unname(int fd)
 {
 	struct vs_sock *s = vs.byfd[fd];
 
@@ -465,11 +466,20 @@ static void vs_drop_fd(int fd)
 	if (--s->nfds > 0) {
 		if (s->fd == fd)
 			s->fd = vs_other_fd(s, fd);
-		return;
+		return NULL;
 	}
 	s->fd = -1;
 	s->nregs = 0;
-	vs_close_sock(s);
+	return s;
+}
+
+/* vs_unname(), and the socket closes (with its linger) if it was the last */
+static void vs_drop_fd(int fd)
+{
+	struct vs_sock *s = vs_unname(fd);
+
+	if (s)
+		vs_close_sock(s);
 }
 
 int vmmc_sock_close(int fd)
@@ -509,18 +519,11 @@ int vmmc_sock_release(int fd)
 	struct vs_sock *s;
 	int err;
 
-	s = vs_lookup(fd, &err);
-	if (!s)
+	if (!vs_lookup(fd, &err))
 		return err;
-	if (s->nfds > 1) {
-		vs_drop_fd(fd);
+	s = vs_unname(fd);
+	if (!s)
 		return 0;
-	}
-	vs.byfd[fd] = NULL;
-	vs.st.sockets--;
-	s->nfds = 0;
-	s->fd = -1;
-	s->nregs = 0;
 	vs_close_begin(s);
 	vs_progress();
 	if (vs_close_done(s)) {
