@@ -194,6 +194,7 @@ struct vs_sock {
 	bool want_credit;	/* we wait for credit (told the peer) */
 	bool peer_wants;	/* the peer waits for our credit */
 	bool peer_dead;		/* a SEND to the peer failed: post no more */
+	uint32_t dead_status;	/* that SEND's VMMC_ST_*, VS_K_* << 8 */
 	bool zombie;		/* closed with SENDs in flight: freed later */
 	/*
 	 * vmmc_sock_release() of the last fd: the close's linger runs in
