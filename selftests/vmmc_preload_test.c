@@ -24,6 +24,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <linux/sockios.h>
+#include <sys/ioctl.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/time.h>
@@ -665,12 +667,47 @@ static void test_eintr(int l)
 	close(s);
 }
 
+/* non-blocking @c accepts no more (twice: the NIC may still be moving) */
+static int fill_up(int c)
+{
+	static uint8_t big[65536];
+	long t0 = now_ms();
+	int round, e = 0;
+
+	fcntl(c, F_SETFL, fcntl(c, F_GETFL) | O_NONBLOCK);
+	memset(big, 1, sizeof(big));
+	for (round = 0; round < 2; round++) {
+		while (send(c, big, sizeof(big), 0) > 0 &&
+		       now_ms() - t0 < 10000)
+			;
+		e = errno;
+		usleep(200000);
+	}
+	return e;
+}
+
+/* an unlinked temporary file holding @n pattern bytes of @seed (in @a) */
+static int temp_file(uint8_t *a, size_t n, unsigned int seed)
+{
+	char tmpl[] = "/tmp/vmmc_preload_XXXXXX";
+	int f = mkstemp(tmpl);
+
+	fill(a, n, seed);
+	if (f < 0)
+		return -1;
+	unlink(tmpl);
+	if (write(f, a, n) != (ssize_t)n) {
+		close(f);
+		return -1;
+	}
+	return f;
+}
+
 /* ---- close, dup2 over a socket, close_range, sendfile ---- */
 
 static void test_fds(int l)
 {
 	int c, s, c2, s2, pf[2], e, f, tries;
-	char tmpl[] = "/tmp/vmmc_preload_XXXXXX";
 	uint8_t a[3000], b[3000];
 	off_t off;
 	ssize_t r;
@@ -736,35 +773,18 @@ static void test_fds(int l)
 		ok(false, "fds: pair for sendfile");
 		return;
 	}
-	f = mkstemp(tmpl);
-	fill(a, sizeof(a), 5);
-	if (f < 0 || write(f, a, sizeof(a)) != (ssize_t)sizeof(a)) {
+	f = temp_file(a, sizeof(a), 5);
+	if (f < 0) {
 		ok(false, "sendfile: temporary file");
 		return;
 	}
-	unlink(tmpl);
 	off = 100;
 	r = sendfile(c, f, &off, 1000);
 	ok(r == 1000 && off == 1100 && !read_all(s, b, 1000) &&
 	   !memcmp(b, a + 100, 1000), "sendfile with offset: 1000 bytes (%zd)",
 	   r);
 	/* fill the pipe to the peer, then sendfile must say EAGAIN */
-	fcntl(c, F_SETFL, O_NONBLOCK);
-	{
-		static uint8_t big[65536];
-		long t0 = now_ms();
-		int round;
-
-		memset(big, 1, sizeof(big));
-		/* twice: the first EAGAIN may come before the NIC moved all */
-		for (round = 0; round < 2; round++) {
-			while (send(c, big, sizeof(big), 0) > 0 &&
-			       now_ms() - t0 < 10000)
-				;
-			e = errno;
-			usleep(200000);
-		}
-	}
+	e = fill_up(c);
 	ok(e == EAGAIN, "sendfile: the socket filled up (%s)", strerror(e));
 	/*
 	 * Room can come back after the EAGAIN (the NIC finishing what was
@@ -794,6 +814,510 @@ static void test_fds(int l)
 	close(s);
 }
 
+/* ---- splice ---- */
+
+/* splice from a VMMC socket until @n bytes went, or an error/EOF */
+static ssize_t splice_all(int in, int out, loff_t *off, size_t n)
+{
+	size_t d = 0;
+	ssize_t r;
+
+	while (d < n) {
+		r = splice(in, NULL, out, off, n - d, 0);
+		if (r <= 0)
+			return d ? (ssize_t)d : r;
+		d += (size_t)r;
+	}
+	return (ssize_t)d;
+}
+
+static void test_splice(int l)
+{
+	uint8_t a[8000], b[8000];
+	int c, s, f, pf[2], e, tries, q;
+	loff_t off;
+	ssize_t r;
+
+	if (pair(l, &c, &s) || pipe(pf)) {
+		ok(false, "splice: pair and pipe");
+		return;
+	}
+	f = temp_file(a, sizeof(a), 21);
+	if (f < 0) {
+		ok(false, "splice: temporary file");
+		return;
+	}
+
+	/* file -> socket, at an offset; the file offset stays */
+	off = 300;
+	r = splice(f, &off, c, NULL, 2000, 0);
+	ok(r == 2000 && off == 2300 && lseek(f, 0, SEEK_CUR) == 8000 &&
+	   !read_all(s, b, 2000) && !memcmp(b, a + 300, 2000),
+	   "splice file (offset 300) -> VMMC socket: 2000 bytes, byte for byte, offset 2300 (%zd, %ld)",
+	   r, (long)off);
+	/* file -> socket at the file offset */
+	lseek(f, 5000, SEEK_SET);
+	r = splice(f, NULL, c, NULL, 5000, 0);
+	ok(r == 3000 && lseek(f, 0, SEEK_CUR) == 8000 &&
+	   !read_all(s, b, 3000) && !memcmp(b, a + 5000, 3000),
+	   "splice file (its offset 5000) -> VMMC socket: the 3000 bytes to EOF, offset 8000 (%zd)",
+	   r);
+	r = splice(f, NULL, c, NULL, 100, 0);
+	ok(r == 0, "splice file at EOF -> VMMC socket: 0 (%zd)", r);
+
+	/* pipe -> socket */
+	fill(a, 6000, 22);
+	r = write(pf[1], a, 6000);
+	r = r == 6000 ? splice(pf[0], NULL, c, NULL, 6000, 0) : -2;
+	ok(r == 6000 && !read_all(s, b, 6000) && !memcmp(a, b, 6000),
+	   "splice pipe -> VMMC socket: 6000 bytes, byte for byte (%zd)", r);
+
+	/* socket -> pipe */
+	fill(a, 7000, 23);
+	r = write_all(s, a, 7000) ? -2 : splice_all(c, pf[1], NULL, 7000);
+	ok(r == 7000 && !read_all(pf[0], b, 7000) && !memcmp(a, b, 7000),
+	   "splice VMMC socket -> pipe: 7000 bytes, byte for byte (%zd)", r);
+
+	/* socket -> file at an offset */
+	fill(a, 4000, 24);
+	off = 1000;
+	r = write_all(s, a, 4000) ? -2 : splice_all(c, f, &off, 4000);
+	ok(r == 4000 && off == 5000 && pread(f, b, 4000, 1000) == 4000 &&
+	   !memcmp(a, b, 4000) && lseek(f, 0, SEEK_CUR) == 8000,
+	   "splice VMMC socket -> file (offset 1000): 4000 bytes, byte for byte, offset 5000 (%zd)",
+	   r);
+
+	/* errors */
+	off = 0;
+	errno = 0;
+	r = splice(c, &off, pf[1], NULL, 10, 0);
+	e = errno;
+	ok(r == -1 && e == ESPIPE, "splice with an offset on the VMMC socket: ESPIPE (%zd, %s)",
+	   r, strerror(e));
+	errno = 0;
+	r = splice(c, NULL, pf[1], NULL, 10, SPLICE_F_NONBLOCK);
+	e = errno;
+	ok(r == -1 && e == EAGAIN,
+	   "splice SPLICE_F_NONBLOCK from an idle VMMC socket: EAGAIN (%zd, %s)",
+	   r, strerror(e));
+	errno = 0;
+	r = splice(c, NULL, pf[1], NULL, 10, 0x100);
+	e = errno;
+	ok(r == -1 && e == EINVAL, "splice with an unknown flag: EINVAL (%zd, %s)",
+	   r, strerror(e));
+
+	/* a full pipe: the socket's bytes stay in the socket */
+	fcntl(pf[1], F_SETFL, O_NONBLOCK);
+	while (write(pf[1], a, sizeof(a)) > 0)
+		;
+	fill(a, 3000, 25);
+	r = write_all(s, a, 3000);
+	usleep(100000);
+	errno = 0;
+	r = r ? -2 : splice(c, NULL, pf[1], NULL, 3000, 0);
+	e = errno;
+	ok(r == -1 && e == EAGAIN && !read_all(c, b, 3000) && !memcmp(a, b, 3000),
+	   "splice VMMC socket -> full non-blocking pipe: EAGAIN, and the 3000 bytes are still the socket's (%zd, %s)",
+	   r, strerror(e));
+	close(pf[0]);
+	close(pf[1]);
+
+	/* a full socket: the pipe's and the file's bytes stay */
+	if (pipe(pf) || (e = fill_up(c)) != EAGAIN) {
+		ok(false, "splice: the socket filled up (%s)", strerror(e));
+		return;
+	}
+	fill(a, 5000, 26);
+	r = write(pf[1], a, 5000);
+	for (tries = 0; tries < 5; tries++) {
+		errno = 0;
+		r = splice(pf[0], NULL, c, NULL, 5000, SPLICE_F_NONBLOCK);
+		e = errno;
+		if (r <= 0)
+			break;
+		fill_up(c);
+	}
+	q = -1;
+	ioctl(pf[0], FIONREAD, &q);
+	ok(r == -1 && e == EAGAIN && q == 5000 && !read_all(pf[0], b, 5000) &&
+	   !memcmp(a, b, 5000),
+	   "splice pipe -> full VMMC socket: EAGAIN, the pipe keeps all 5000 bytes, byte for byte (%zd, %s, %d)",
+	   r, strerror(e), q);
+	lseek(f, 100, SEEK_SET);
+	errno = 0;
+	r = splice(f, NULL, c, NULL, 1000, 0);
+	e = errno;
+	ok(r == -1 && e == EAGAIN && lseek(f, 0, SEEK_CUR) == 100,
+	   "splice file -> full non-blocking VMMC socket: EAGAIN, file offset kept (%zd, %s)",
+	   r, strerror(e));
+	close(pf[0]);
+	close(pf[1]);
+	close(f);
+
+	/* EOF after the peer's shutdown, once its filler bytes are read */
+	fcntl(c, F_SETFL, 0);
+	shutdown(s, SHUT_WR);
+	if (pipe(pf)) {
+		ok(false, "splice: pipe");
+		return;
+	}
+	shutdown(c, SHUT_WR);
+	while (read(s, b, sizeof(b)) > 0)
+		;
+	r = splice(c, NULL, pf[1], NULL, 100, 0);
+	ok(r == 0, "splice from a VMMC socket whose peer shut down: 0 (%zd)", r);
+
+	/* two kernel fds: the kernel's splice, untouched */
+	errno = 0;
+	r = splice(pf[0], NULL, pf[1], NULL, 10, SPLICE_F_NONBLOCK);
+	e = errno;
+	ok(r == -1 && e == EINVAL, "splice pipe -> same pipe: the kernel's EINVAL (%s)",
+	   strerror(e));
+	close(pf[0]);
+	close(pf[1]);
+	close(c);
+	close(s);
+}
+
+/* ---- ioctl ---- */
+
+/* ioctl @req of @fd: the int it stored, or -errno */
+static int ioctl_int(int fd, unsigned long req)
+{
+	int v = -12345;
+
+	return ioctl(fd, req, &v) ? -errno : v;
+}
+
+/* wait (at most 3 s) until ioctl @req of @fd says @want; the last value */
+static int ioctl_until(int fd, unsigned long req, int want)
+{
+	long t0 = now_ms();
+	int v;
+
+	while ((v = ioctl_int(fd, req)) != want && v >= 0 &&
+	       now_ms() - t0 < 3000)
+		usleep(1000);
+	return v;
+}
+
+static void test_ioctl(int l)
+{
+	uint8_t a[60000], b[60000];
+	int c, s, v, v2, nd, on = 1, e;
+	ssize_t r;
+
+	if (pair(l, &c, &s)) {
+		ok(false, "ioctl: pair");
+		return;
+	}
+	v = ioctl_int(s, FIONREAD);
+	ok(v == 0, "FIONREAD of an idle VMMC socket: 0 (%d)", v);
+	fill(a, 1234, 31);
+	write_all(c, a, 1234);
+	v = ioctl_until(s, FIONREAD, 1234);
+	v2 = ioctl_int(s, SIOCINQ);
+	ok(v == 1234 && v2 == 1234, "FIONREAD and SIOCINQ after 1234 bytes came: 1234 (%d, %d)",
+	   v, v2);
+	r = read(s, b, 1000);
+	v = ioctl_int(s, FIONREAD);
+	ok(r == 1000 && v == 234 && !memcmp(a, b, 1000),
+	   "... after reading 1000 of them: 234 (%d)", v);
+	read_all(s, b, 234);
+	fill(a, sizeof(a), 32);
+	write_all(c, a, sizeof(a));
+	v = ioctl_int(c, SIOCOUTQ);
+	nd = ioctl_int(c, SIOCOUTQNSD);
+	ok(v >= 0 && v <= (int)sizeof(a) && nd >= 0 && nd <= v,
+	   "SIOCOUTQ (%d) and SIOCOUTQNSD (%d) right after a 60000-byte send: 0..60000, NSD <= OUTQ",
+	   v, nd);
+	v = ioctl_until(c, SIOCOUTQ, 0);
+	nd = ioctl_int(c, SIOCOUTQNSD);
+	ok(v == 0 && nd == 0 && !read_all(s, b, sizeof(b)) && !memcmp(a, b, sizeof(a)),
+	   "SIOCOUTQ and SIOCOUTQNSD once the bytes are in the peer's ring: 0 (%d, %d), bytes checked",
+	   v, nd);
+	v = ioctl_int(l, FIONREAD);
+	v2 = ioctl_int(l, SIOCOUTQ);
+	ok(v == -EINVAL && v2 == -EINVAL, "FIONREAD and SIOCOUTQ of a listener: EINVAL (%s, %s)",
+	   strerror(-v), strerror(-v2));
+	errno = 0;
+	r = ioctl(c, FIONREAD, NULL);
+	e = errno;
+	ok(r == -1 && e == EFAULT, "FIONREAD with a NULL argument: EFAULT (%s)", strerror(e));
+	ok(!ioctl(s, FIONBIO, &on) && (fcntl(s, F_GETFL) & O_NONBLOCK),
+	   "FIONBIO 1: O_NONBLOCK shows in F_GETFL");
+	errno = 0;
+	r = recv(s, b, 1, 0);
+	e = errno;
+	on = 0;
+	ok(r == -1 && e == EAGAIN && !ioctl(s, FIONBIO, &on) &&
+	   !(fcntl(s, F_GETFL) & O_NONBLOCK),
+	   "... recv on the idle socket EAGAIN (%s); FIONBIO 0 clears it", strerror(e));
+	close(c);
+	close(s);
+}
+
+/* ---- sendmmsg, recvmmsg ---- */
+
+static void test_mmsg(int l)
+{
+	uint8_t a[3000], b[4][1000], x[3000];
+	struct mmsghdr m[4];
+	struct iovec iv[4];
+	struct timespec ts;
+	int c, s, r, e, i;
+	bool good;
+
+	if (pair(l, &c, &s)) {
+		ok(false, "mmsg: pair");
+		return;
+	}
+	fill(a, sizeof(a), 41);
+	memset(m, 0, sizeof(m));
+	/* three messages: 100 bytes; 2000; 50 + 850 in two pieces */
+	iv[0] = (struct iovec){ a, 100 };
+	iv[1] = (struct iovec){ a + 100, 2000 };
+	iv[2] = (struct iovec){ a + 2100, 50 };
+	iv[3] = (struct iovec){ a + 2150, 850 };
+	m[0].msg_hdr.msg_iov = &iv[0];
+	m[0].msg_hdr.msg_iovlen = 1;
+	m[1].msg_hdr.msg_iov = &iv[1];
+	m[1].msg_hdr.msg_iovlen = 1;
+	m[2].msg_hdr.msg_iov = &iv[2];
+	m[2].msg_hdr.msg_iovlen = 2;
+	r = sendmmsg(c, m, 3, 0);
+	ok(r == 3 && m[0].msg_len == 100 && m[1].msg_len == 2000 &&
+	   m[2].msg_len == 900 && !read_all(s, x, 3000) && !memcmp(a, x, 3000),
+	   "sendmmsg of 3 messages: 3, msg_len 100/2000/900, 3000 bytes in order (%d)",
+	   r);
+
+	/* recvmmsg, MSG_WAITFORONE: what is there, then EAGAIN ends it */
+	fill(a, sizeof(a), 42);
+	write_all(c, a, 2500);
+	ioctl_until(s, FIONREAD, 2500);
+	memset(m, 0, sizeof(m));
+	for (i = 0; i < 4; i++) {
+		iv[i] = (struct iovec){ b[i], sizeof(b[i]) };
+		m[i].msg_hdr.msg_iov = &iv[i];
+		m[i].msg_hdr.msg_iovlen = 1;
+	}
+	r = recvmmsg(s, m, 4, MSG_WAITFORONE, NULL);
+	good = r == 3 && m[0].msg_len == 1000 && m[1].msg_len == 1000 &&
+	       m[2].msg_len == 500 && !memcmp(b[0], a, 1000) &&
+	       !memcmp(b[1], a + 1000, 1000) && !memcmp(b[2], a + 2000, 500);
+	ok(good, "recvmmsg MSG_WAITFORONE with 2500 bytes there: 3 messages of 1000/1000/500, byte for byte (%d)",
+	   r);
+
+	/* the timeout is checked after each message: 1 ns ends it after one */
+	write_all(c, a, 700);
+	ts = (struct timespec){ 0, 1 };
+	r = recvmmsg(s, m, 4, 0, &ts);
+	ok(r == 1 && m[0].msg_len == 700 && !memcmp(b[0], a, 700) &&
+	   ts.tv_sec == 0 && ts.tv_nsec == 0,
+	   "recvmmsg with a 1 ns timeout, 700 bytes there: 1 message of 700, the timeout left 0 (%d, %ld)",
+	   r, (long)ts.tv_nsec);
+	errno = 0;
+	r = recvmmsg(s, m, 4, MSG_DONTWAIT, NULL);
+	e = errno;
+	ok(r == -1 && e == EAGAIN, "recvmmsg MSG_DONTWAIT on an idle socket: EAGAIN (%d, %s)",
+	   r, strerror(e));
+	ts = (struct timespec){ 0, 1000000000L };
+	errno = 0;
+	r = recvmmsg(s, m, 4, MSG_DONTWAIT, &ts);
+	e = errno;
+	ok(r == -1 && e == EINVAL, "recvmmsg with tv_nsec 1e9: EINVAL (%d, %s)", r,
+	   strerror(e));
+	r = sendmmsg(c, m, 0, 0);
+	ok(r == 0, "sendmmsg of 0 messages: 0 (%d)", r);
+	/* at EOF every message is an empty one, as a TCP socket's */
+	shutdown(c, SHUT_WR);
+	r = recvmmsg(s, m, 2, 0, NULL);
+	ok(r == 2 && m[0].msg_len == 0 && m[1].msg_len == 0,
+	   "recvmmsg at EOF: 2 messages of 0 bytes (%d)", r);
+	close(c);
+	close(s);
+}
+
+/* ---- a waiting call follows its socket; close lingers without the lock ---- */
+
+struct waiter {
+	int fd, e;
+	ssize_t r;
+	char b[100];
+};
+
+static void *wait_recv(void *arg)
+{
+	struct waiter *w = arg;
+
+	errno = 0;
+	w->r = recv(w->fd, w->b, sizeof(w->b), 0);
+	w->e = errno;
+	return NULL;
+}
+
+static void test_follow(int l)
+{
+	struct waiter w;
+	pthread_t t;
+	int c, s, c2, s2;
+	char b[8];
+	ssize_t r;
+
+	if (pair(l, &c, &s) || pair(l, &c2, &s2)) {
+		ok(false, "follow: two pairs");
+		return;
+	}
+	w.fd = s;
+	pthread_create(&t, NULL, wait_recv, &w);
+	usleep(200000);		/* it waits on s */
+	/* s names the second pair's socket now; its peer sends */
+	r = dup2(s2, s);
+	write_all(c2, "follow!", 7);
+	pthread_join(t, NULL);
+	ok(r == s && w.r == -1 && w.e == EBADF,
+	   "a recv waiting on fd %d while dup2 puts another socket there: EBADF, not the other's data (%zd, %s)",
+	   s, w.r, strerror(w.e));
+	ok(read_all(s, b, 7) == 0 && !memcmp(b, "follow!", 7),
+	   "... the data stays for the socket it was sent to, byte for byte");
+	r = read(c, b, 1);
+	ok(r == 0, "... and the socket replaced closed: its peer reads EOF (%zd)", r);
+	close(c);
+	close(s);
+	close(c2);
+	close(s2);
+}
+
+struct closer {
+	int fd, how;
+	long ms;
+};
+
+static void *close_it(void *arg)
+{
+	struct closer *k = arg;
+	long t0 = now_ms();
+
+	if (k->how == 0)
+		close(k->fd);
+	else
+		close_range((unsigned int)k->fd, (unsigned int)k->fd, 0);
+	k->ms = now_ms() - t0;
+	return NULL;
+}
+
+/*
+ * Run in a fresh image with VMMC_SOCK_LINGER_MIN_MS=1500 (every close
+ * lingers 1.5 s): while one thread's close (then close_range) lingers,
+ * another thread's round trips on another pair run. 0, or the step.
+ */
+static int linger_image(void)
+{
+	struct sockaddr_in a = addr_of(PORT + 1);
+	int l = socket(AF_INET, SOCK_STREAM, 0), c, s, c2, s2, how;
+	struct closer k;
+	pthread_t t;
+	long t0, dt;
+	char b;
+
+	if (l < 0 || bind(l, (struct sockaddr *)&a, sizeof(a)) || listen(l, 4))
+		return 40;
+	c2 = connect_to(PORT + 1);
+	s2 = c2 >= 0 ? accept(l, NULL, NULL) : -1;
+	if (s2 < 0)
+		return 41;
+	for (how = 0; how < 2; how++) {
+		c = connect_to(PORT + 1);
+		s = c >= 0 ? accept(l, NULL, NULL) : -1;
+		if (s < 0)
+			return 42;
+		k.fd = c;
+		k.how = how;
+		pthread_create(&t, NULL, close_it, &k);
+		usleep(200000);
+		t0 = now_ms();
+		if (!carries(c2, s2, 1000, 50) || !carries(s2, c2, 1000, 51))
+			return 43;
+		dt = now_ms() - t0;
+		pthread_join(t, NULL);
+		printf("# linger %s: close took %ld ms, round trips meanwhile %ld ms\n",
+		       how ? "close_range" : "close", k.ms, dt);
+		if (k.ms < 1400)
+			return 44 + 10 * how;	/* no linger seen */
+		if (dt > 700)
+			return 45 + 10 * how;	/* they waited for it */
+		if (read(s, &b, 1) != 0)
+			return 46 + 10 * how;
+		close(s);
+	}
+	return 0;
+}
+
+static void test_linger(const char *self)
+{
+	int st = -1;
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		setenv("VMMC_SOCK_LINGER_MIN_MS", "1500", 1);
+		execl(self, self, "--linger", (char *)NULL);
+		_exit(99);
+	}
+	waitpid(pid, &st, 0);
+	ok(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+	   "a close (and a close_range) that lingers 1.5 s does not hold other threads' calls up (step %d)",
+	   WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+}
+
+/* ---- stdio: fdopen, system, popen ---- */
+
+static void test_stdio(int l)
+{
+	char cmd[160], line[64], b[32];
+	FILE *fw, *fr, *p;
+	int c, s, r;
+
+	if (pair(l, &c, &s)) {
+		ok(false, "stdio: pair");
+		return;
+	}
+	fw = fdopen(c, "w");
+	r = fw ? fprintf(fw, "hello %d\n", 42) : -1;
+	ok(fw && r == 9 && fflush(fw) == 0 && !read_all(s, b, 9) &&
+	   !memcmp(b, "hello 42\n", 9),
+	   "fdopen(VMMC socket, \"w\"): fprintf + fflush sends \"hello 42\\n\" byte for byte");
+	ok(fw && fileno(fw) == c, "fileno of that stream: the socket's fd (%d, %d)",
+	   fw ? fileno(fw) : -2, c);
+	fr = fdopen(s, "r");
+	write_all(c, "line one\nline two\n", 18);
+	ok(fr && fgets(line, sizeof(line), fr) && !strcmp(line, "line one\n") &&
+	   fgets(line, sizeof(line), fr) && !strcmp(line, "line two\n"),
+	   "fdopen(VMMC socket, \"r\"): fgets reads both lines whole");
+
+	/* what a shell of system() and popen() gets at the socket's number */
+	snprintf(cmd, sizeof(cmd),
+		 "test -S /proc/self/fd/%d && test -z \"$(head -c 1 <&%d)\"", c, c);
+	r = system(cmd);
+	ok(r == 0, "system(): the shell finds a stand-in socket at fd %d that reads EOF, not the library's eventfd (status %#x)",
+	   c, r);
+	snprintf(cmd, sizeof(cmd), "test -S /proc/self/fd/%d && echo stand-in", c);
+	p = popen(cmd, "r");
+	line[0] = 0;
+	ok(p && fgets(line, sizeof(line), p) && !strcmp(line, "stand-in\n") &&
+	   pclose(p) == 0, "popen(\"r\"): the command sees the stand-in, pclose 0 (\"%.*s\")",
+	   (int)strcspn(line, "\n"), line);
+	p = popen("read x && test \"$x\" = piped", "w");
+	ok(p && fputs("piped\n", p) >= 0 && pclose(p) == 0,
+	   "popen(\"w\"): the command reads what was written, pclose 0");
+	r = system("exit 3");
+	ok(WIFEXITED(r) && WEXITSTATUS(r) == 3, "system(\"exit 3\"): status 3 (%#x)", r);
+	ok(carries(c, s, 2000, 61), "the socket still works after system and popen");
+
+	ok(fw && fclose(fw) == 0 && fgetc(fr) == EOF && feof(fr),
+	   "fclose of the writing stream closes the socket: the reader's stream sees EOF");
+	ok(fr && fclose(fr) == 0, "fclose of the reading stream: 0");
+}
+
 /* the part running now, for the watchdog's message */
 static const char *volatile stage = "start";
 
@@ -814,6 +1338,10 @@ int main(int argc, char **argv)
 	struct sigaction wd = { .sa_handler = on_watchdog };
 	int l;
 
+	if (argc == 2 && !strcmp(argv[1], "--linger")) {
+		setvbuf(stdout, NULL, _IOLBF, 0);
+		return linger_image();
+	}
 	if (argc == 4 && !strcmp(argv[1], "--exec-image"))
 		return exec_image(atoi(argv[2]), atoi(argv[3]));
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -839,6 +1367,24 @@ int main(int argc, char **argv)
 	stage = "fds";
 	if (argc < 2 || strstr(argv[1], "fds"))
 		test_fds(l);
+	stage = "splice";
+	if (argc < 2 || strstr(argv[1], "splice"))
+		test_splice(l);
+	stage = "ioctl";
+	if (argc < 2 || strstr(argv[1], "ioctl"))
+		test_ioctl(l);
+	stage = "mmsg";
+	if (argc < 2 || strstr(argv[1], "mmsg"))
+		test_mmsg(l);
+	stage = "stdio";
+	if (argc < 2 || strstr(argv[1], "stdio"))
+		test_stdio(l);
+	stage = "follow";
+	if (argc < 2 || strstr(argv[1], "follow"))
+		test_follow(l);
+	stage = "linger";
+	if (argc < 2 || strstr(argv[1], "linger"))
+		test_linger(argv[0]);
 	close(l);
 	printf("1..%d\n", tn);
 	printf("# Totals: pass:%d fail:%d xfail:0 xpass:0 skip:0 error:0\n",

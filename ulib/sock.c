@@ -10,11 +10,14 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <linux/sockios.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "sock.h"
@@ -347,14 +350,34 @@ int vmmc_sock_shutdown(int fd, int how)
 	return 0;
 }
 
+static void vs_close_sock(struct vs_sock *s);
+
 /*
- * Let the data and the FIN reach the peer (at most VS_LINGER_MS), then
- * give everything back; with SENDs still in flight the socket stays as a
- * zombie that vs_progress() frees when they complete.
+ * VMMC_SOCK_LINGER_MIN_MS (read once): every close lingers at least that
+ * long, data and FIN out or not: a test knob that makes the linger long
+ * enough to be seen (the LD_PRELOAD shim's test checks that other
+ * threads run meanwhile). 0 (the default): off.
  */
-static void vs_close_sock(struct vs_sock *s)
+static uint64_t vs_linger_min_ns(void)
 {
-	uint64_t deadline = 0;
+	static long ms = -1;
+	const char *e;
+
+	if (ms < 0) {
+		e = getenv("VMMC_SOCK_LINGER_MIN_MS");
+		ms = e ? strtol(e, NULL, 0) : 0;
+		if (ms < 0 || ms > VS_LINGER_MS)
+			ms = ms < 0 ? 0 : VS_LINGER_MS;
+	}
+	return ms ? vs_now_ns() + (uint64_t)ms * 1000000ULL : 0;
+}
+
+/*
+ * The start of a close: the backlog goes (each of its sockets with its
+ * own linger), the FIN is queued behind the data.
+ */
+static void vs_close_begin(struct vs_sock *s)
+{
 	int i;
 
 	for (i = 0; i < s->nbacklog; i++) {
@@ -362,14 +385,52 @@ static void vs_close_sock(struct vs_sock *s)
 		vs_close_sock(s->backlog[i]);
 	}
 	s->nbacklog = 0;
+	s->linger_min_ns = vs_linger_min_ns();
 	if (s->state == VS_ESTAB && !s->shut_wr) {
 		s->shut_wr = true;
 		vs_flush_tx(s);
 	}
+}
+
+/* The data and the FIN reached the peer (or never will). */
+bool vs_close_done(const struct vs_sock *s)
+{
+	if (s->linger_min_ns && vs_now_ns() < s->linger_min_ns)
+		return false;
+	return !s->inflight && (s->state != VS_ESTAB || s->peer_dead ||
+				(s->fin_told && !s->state_dirty));
+}
+
+/*
+ * The end of a close: give everything back; with SENDs still in flight
+ * the socket stays as a zombie that vs_progress() frees when they
+ * complete.
+ */
+void vs_close_end(struct vs_sock *s)
+{
+	s->state = VS_CLOSED;
+	s->state_dirty = false;
+	s->lingering = false;
+	if (s->inflight) {
+		s->zombie = true;
+		return;
+	}
+	vs_teardown(s);
+	vs_sock_free(s);
+}
+
+/*
+ * Let the data and the FIN reach the peer (at most VS_LINGER_MS), then
+ * end the close (vs_close_end).
+ */
+static void vs_close_sock(struct vs_sock *s)
+{
+	uint64_t deadline = 0;
+
+	vs_close_begin(s);
 	for (;;) {
 		vs_progress();
-		if (!s->inflight && (s->state != VS_ESTAB || s->peer_dead ||
-				     (s->fin_told && !s->state_dirty)))
+		if (vs_close_done(s))
 			break;
 		if (!deadline)
 			deadline = vs_now_ns() + VS_LINGER_MS * 1000000ULL;
@@ -377,14 +438,7 @@ static void vs_close_sock(struct vs_sock *s)
 			break;
 		vs_timers();
 	}
-	s->state = VS_CLOSED;
-	s->state_dirty = false;
-	if (s->inflight) {
-		s->zombie = true;
-		return;
-	}
-	vs_teardown(s);
-	vs_sock_free(s);
+	vs_close_end(s);
 }
 
 /* Another fd of @s, after @gone stopped naming it; -1 if none. */
@@ -400,9 +454,10 @@ static int vs_other_fd(struct vs_sock *s, int gone)
 
 /*
  * @fd no longer names its socket (the kernel fd is closed or replaced by
- * the caller); the socket closes when it was the last.
+ * the caller): the socket if that was its last fd (then nameless, to be
+ * closed), else NULL.
  */
-static void vs_drop_fd(int fd)
+static struct vs_sock *vs_unname(int fd)
 {
 	struct vs_sock *s = vs.byfd[fd];
 
@@ -411,11 +466,20 @@ static void vs_drop_fd(int fd)
 	if (--s->nfds > 0) {
 		if (s->fd == fd)
 			s->fd = vs_other_fd(s, fd);
-		return;
+		return NULL;
 	}
 	s->fd = -1;
 	s->nregs = 0;
-	vs_close_sock(s);
+	return s;
+}
+
+/* vs_unname(), and the socket closes (with its linger) if it was the last */
+static void vs_drop_fd(int fd)
+{
+	struct vs_sock *s = vs_unname(fd);
+
+	if (s)
+		vs_close_sock(s);
 }
 
 int vmmc_sock_close(int fd)
@@ -441,6 +505,60 @@ int vmmc_sock_forget(int fd)
 		return err;
 	vs_drop_fd(fd);
 	return 0;
+}
+
+/*
+ * vmmc_sock_forget() that does not wait: when @fd was the socket's last
+ * fd, its close starts (FIN behind the data) and, if the data and the
+ * FIN are not out yet, the socket lingers in the background: the
+ * returned handle (> 0) is for vmmc_sock_linger(). 0 when nothing
+ * lingers, or -errno.
+ */
+int vmmc_sock_release(int fd)
+{
+	struct vs_sock *s;
+	int err;
+
+	if (!vs_lookup(fd, &err))
+		return err;
+	s = vs_unname(fd);
+	if (!s)
+		return 0;
+	vs_close_begin(s);
+	vs_progress();
+	if (vs_close_done(s)) {
+		vs_close_end(s);
+		return 0;
+	}
+	s->lingering = true;
+	s->linger_seq = (uint16_t)(s->linger_seq + 1) & 0x7fff;
+	s->linger_ns = vs_now_ns() + VS_LINGER_MS * 1000000ULL;
+	return (s->linger_seq << 16) | (s->id + 1);
+}
+
+/*
+ * One look at the close of vmmc_sock_release()'s @handle: the NIC's news
+ * taken, 1 while it still lingers (wait for vmmc_sock_ep_fd() and call
+ * again), 0 once the socket is gone (data and FIN out, or VS_LINGER_MS
+ * passed). No waiting.
+ */
+int vmmc_sock_linger(int handle)
+{
+	int id = (handle & 0xffff) - 1;
+	struct vs_sock *s;
+
+	if (handle <= 0 || id < 0 || id >= vs.ntab)
+		return 0;
+	s = vs.tab[id];
+	if (!s || !s->lingering || s->linger_seq != (handle >> 16))
+		return 0;
+	vs_progress();
+	if (vs_close_done(s) || vs_now_ns() >= s->linger_ns) {
+		vs_close_end(s);
+		return 0;
+	}
+	vs_timers();
+	return 1;
 }
 
 /* @nfd (a new kernel fd, a copy of @s's eventfd) names @s too. */
@@ -511,6 +629,46 @@ int vmmc_sock_id(int fd)
 
 	s = vs_lookup(fd, &err);
 	return s ? s->id : err;
+}
+
+/*
+ * ioctl(2)'s socket queries, as a kernel TCP socket answers them: bytes
+ * readable (FIONREAD, SIOCINQ), bytes queued but not yet in the peer's
+ * ring (SIOCOUTQ: not completed; SIOCOUTQNSD: not handed to the NIC);
+ * 0 before a connection is set up, EINVAL on a listener. FIONBIO sets
+ * the blocking mode from *@val.
+ */
+int vmmc_sock_ioctl(int fd, unsigned long req, int *val)
+{
+	struct vs_sock *s;
+	uint64_t n = 0;
+	int err;
+
+	s = vs_lookup(fd, &err);
+	if (!s)
+		return err;
+	if (req != FIONREAD && req != SIOCOUTQ && req != SIOCOUTQNSD &&
+	    req != FIONBIO)
+		return -ENOTTY;
+	if (!val)
+		return -EFAULT;
+	if (req == FIONBIO) {
+		s->nonblock = !!*val;
+		return 0;
+	}
+	if (s->state == VS_LISTEN)
+		return -EINVAL;
+	vs_progress();
+	if (s->state == VS_ESTAB || s->state == VS_CLOSED) {
+		if (req == FIONREAD)
+			n = s->rx ? vs_rx_avail(s) : 0;
+		else if (req == SIOCOUTQ)
+			n = s->tx_queued - s->tx_done;
+		else
+			n = s->tx_queued - s->tx_posted;
+	}
+	*val = n > INT_MAX ? INT_MAX : (int)n;
+	return 0;
 }
 
 int vmmc_sock_move(int fd, int newfd)

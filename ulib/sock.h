@@ -194,7 +194,17 @@ struct vs_sock {
 	bool want_credit;	/* we wait for credit (told the peer) */
 	bool peer_wants;	/* the peer waits for our credit */
 	bool peer_dead;		/* a SEND to the peer failed: post no more */
+	uint32_t dead_status;	/* that SEND's VMMC_ST_*, VS_K_* << 8 */
 	bool zombie;		/* closed with SENDs in flight: freed later */
+	/*
+	 * vmmc_sock_release() of the last fd: the close's linger runs in
+	 * vmmc_sock_linger() (and vs_timers()) instead of waiting; it ends
+	 * at linger_ns at the latest. linger_seq tells the handle's socket
+	 * from a later one with the same id.
+	 */
+	bool lingering;
+	uint16_t linger_seq;
+	uint64_t linger_ns, linger_min_ns;
 
 	/* connect timing (clock read only in the wait paths) */
 	uint64_t deadline_ns, retry_ns;
@@ -254,6 +264,8 @@ int vs_post(struct vs_sock *s, const void *src, size_t len, uint32_t imp,
 	    uint64_t off, uint32_t flags, uint64_t ud);
 void vs_progress(void);
 void vs_timers(void);
+bool vs_close_done(const struct vs_sock *s);
+void vs_close_end(struct vs_sock *s);
 int vs_wait(uint64_t deadline_ns);
 void vs_teardown(struct vs_sock *s);
 void vs_teardown_conn(struct vs_sock *s);

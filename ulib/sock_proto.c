@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "sock.h"
+#include "utlb.h"
 
 struct vs_stack vs;
 
@@ -63,12 +64,44 @@ uint64_t vs_check(const void *p, uint64_t nonce)
 	return h | 1;	/* never 0: zeroed memory never checks */
 }
 
+/*
+ * A socket's memory (rings, control and state pages, a listener's slots)
+ * takes whole UTLB granules of its own: @len rounded up to
+ * VMMC_UTLB_GRANULE, at an address aligned to it. The UTLB pins SEND
+ * sources rounded out to that granule, and the kernel drops a whole pin
+ * when any page of it is unmapped: with a neighbour sharing a granule,
+ * the teardown of one socket (munmap) untranslated the pin another
+ * socket's SEND was in flight on (BAD_SLOT: its peer taken for dead, the
+ * last bytes never announced; the LD_PRELOAD shim's thread test hung on
+ * it about once in 50 runs under load). vs_unmap() gives it all back.
+ */
+static size_t vs_map_len(size_t len)
+{
+	return (len + VMMC_UTLB_GRANULE - 1) & ~(size_t)(VMMC_UTLB_GRANULE - 1);
+}
+
 static void *vs_map(size_t len)
 {
-	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	size_t full = vs_map_len(len), g = VMMC_UTLB_GRANULE;
+	uintptr_t p, a;
+	void *m;
 
-	return p == MAP_FAILED ? NULL : p;
+	m = mmap(NULL, full + g, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (m == MAP_FAILED)
+		return NULL;
+	p = (uintptr_t)m;
+	a = (p + g - 1) & ~(uintptr_t)(g - 1);
+	if (a > p)
+		munmap(m, a - p);
+	if (p + full + g > a + full)
+		munmap((void *)(a + full), p + full + g - (a + full));
+	return (void *)a;
+}
+
+static void vs_unmap(void *p, size_t len)
+{
+	munmap(p, vs_map_len(len));
 }
 
 /* ---- the stack ---- */
@@ -96,13 +129,13 @@ static void vs_atfork_child(void)
 		if (s->fd >= 0)
 			close(s->fd);
 		if (s->rx)
-			munmap(s->rx, s->rx_map);
+			vs_unmap(s->rx, s->rx_map);
 		if (s->tx)
-			munmap(s->tx, VS_HDR);
+			vs_unmap(s->tx, VS_HDR);
 		if (s->stg)
-			munmap(s->stg, VS_HDR + s->tx_ring);
+			vs_unmap(s->stg, VS_HDR + s->tx_ring);
 		if (s->lbuf)
-			munmap(s->lbuf, VS_LISTEN_SLOTS * VS_SLOT);
+			vs_unmap(s->lbuf, VS_LISTEN_SLOTS * VS_SLOT);
 		free(s);
 	}
 	free(vs.tab);
@@ -216,7 +249,7 @@ int vs_export_listen(struct vs_sock *s, uint32_t port)
 	err = vmmc_export(&vs.ep, s->lbuf, len, VS_NAME_LISTEN | port, ~0ULL,
 			  &s->lexp);
 	if (err) {
-		munmap(s->lbuf, len);
+		vs_unmap(s->lbuf, len);
 		s->lbuf = NULL;
 		return err == -EEXIST ? -EADDRINUSE : err;
 	}
@@ -237,7 +270,7 @@ static int vs_ctl_alloc(struct vs_sock *s)
 		return -ENOMEM;
 	err = vmmc_pin(&vs.ep, s->tx, VS_HDR);
 	if (err) {
-		munmap(s->tx, VS_HDR);
+		vs_unmap(s->tx, VS_HDR);
 		s->tx = NULL;
 	}
 	return err;
@@ -266,7 +299,7 @@ int vs_conn_alloc(struct vs_sock *s, uint32_t node)
 				  &s->rx_exp);
 	}
 	if (err) {
-		munmap(s->rx, s->rx_map);
+		vs_unmap(s->rx, s->rx_map);
 		s->rx = NULL;
 		return err;
 	}
@@ -312,11 +345,11 @@ void vs_teardown_conn(struct vs_sock *s)
 		vs.st.conns--;
 	}
 	if (s->rx)
-		munmap(s->rx, s->rx_map);
+		vs_unmap(s->rx, s->rx_map);
 	if (s->tx)
-		munmap(s->tx, VS_HDR);
+		vs_unmap(s->tx, VS_HDR);
 	if (s->stg)
-		munmap(s->stg, VS_HDR + s->tx_ring);
+		vs_unmap(s->stg, VS_HDR + s->tx_ring);
 	s->rx = s->tx = s->stg = NULL;
 	s->tx_ring = 0;
 }
@@ -328,7 +361,7 @@ void vs_teardown(struct vs_sock *s)
 	if (s->lbuf) {
 		vmmc_unexport(&vs.ep, s->lexp);
 		vs.byexp[s->lexp] = NULL;
-		munmap(s->lbuf, VS_LISTEN_SLOTS * VS_SLOT);
+		vs_unmap(s->lbuf, VS_LISTEN_SLOTS * VS_SLOT);
 		s->lbuf = NULL;
 		vs.st.listeners--;
 	}
@@ -547,6 +580,7 @@ static void vs_send_failed(struct vs_sock *s, uint32_t kind, uint32_t status)
 	 */
 	vs_update(s);	/* its FIN may be in our memory, not yet read */
 	s->peer_dead = true;
+	s->dead_status = kind << 8 | status;
 	if (kind == VS_K_STATE && s->rx_fin)
 		return;
 	if (s->state == VS_ESTAB)
@@ -657,6 +691,11 @@ void vs_timers(void)
 		s = vs.tab[i];
 		if (!s)
 			continue;
+		if (s->lingering) {	/* its releaser may never look again */
+			if (now >= s->linger_ns || vs_close_done(s))
+				vs_close_end(s);
+			continue;
+		}
 		if (s->state == VS_SYN_SENT && !s->hello_done) {
 			if (now >= s->deadline_ns) {
 				s->err = ETIMEDOUT;

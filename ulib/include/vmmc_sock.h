@@ -181,10 +181,29 @@ int vmmc_sock_dup3(int fd, int newfd, int flags);
  */
 int vmmc_sock_forget(int fd);
 /*
+ * vmmc_sock_forget() without the wait of the last close: the socket's
+ * close starts and, if its data and FIN are not out yet, it lingers in
+ * the background; the return value (> 0) is a handle for
+ * vmmc_sock_linger(). 0 when nothing lingers, or -errno.
+ */
+int vmmc_sock_release(int fd);
+/*
+ * One look at a lingering close (no waiting): 1 while it lingers (wait
+ * for vmmc_sock_ep_fd() to be readable, then look again), 0 once the
+ * socket is gone (data and FIN out, or the linger's 2 s passed).
+ */
+int vmmc_sock_linger(int handle);
+/*
  * A small number (0..65534) naming the socket of @fd, the same for all
  * its fds, unique among this process's open sockets; or -errno.
  */
 int vmmc_sock_id(int fd);
+/*
+ * ioctl(2) of a socket: FIONREAD (SIOCINQ), SIOCOUTQ, SIOCOUTQNSD store
+ * a byte count in *@val; FIONBIO sets O_NONBLOCK from *@val. 0 or -errno
+ * (-ENOTTY for any other @req).
+ */
+int vmmc_sock_ioctl(int fd, unsigned long req, int *val);
 /* 1 if fd is a VMMC socket of this process, else 0. */
 int vmmc_sock_is_sock(int fd);
 

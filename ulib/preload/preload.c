@@ -42,7 +42,14 @@
  *   dup2 or fork on a VMMC socket (inside the shim they go to libc).
  * - close, dup2 onto a VMMC socket, close_range, closefrom: the shim's
  *   entry and the library's (vmmc_sock_forget) go before the kernel fd.
- * - sendfile() to a VMMC socket copies through a buffer.
+ * - sendfile() and splice() with a VMMC socket at either end copy
+ *   through a buffer (vp_copy).
+ * - fdopen() of a VMMC socket: a fopencookie stream over the shim's
+ *   read/write/close (glibc's stdio calls its internal __read/__write);
+ *   fileno() gives the fd back. system() and popen() spawn through the
+ *   interposed posix_spawn, so their shell gets stand-ins (see exec).
+ * - sendmmsg/recvmmsg: a loop of sendmsg/recvmsg, as the kernel's.
+ * - ioctl FIONREAD (SIOCINQ), SIOCOUTQ, SIOCOUTQNSD: vmmc_sock_ioctl().
  * - Errors are the library's (the errnos of a kernel TCP socket), as -1
  *   and errno.
  */
@@ -52,6 +59,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <netinet/in.h>
+#include <linux/sockios.h>
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <pthread.h>
@@ -67,7 +75,9 @@
 #include <sys/select.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/uio.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -94,6 +104,12 @@ struct vp_fd {
 };
 
 static struct vp_fd vp_fds[VP_MAXFD];
+/*
+ * Bumped each time an fd number stops naming what it named (its kind
+ * set to VP_NONE: close, dup2 over it, close_range): a waiting call
+ * that finds it moved fails with EBADF (struct vp_hold).
+ */
+static unsigned int vp_gen[VP_MAXFD];
 static int vp_hi = -1;		/* highest fd ever given a kind */
 /*
  * O_NONBLOCK of each VMMC socket, by vmmc_sock_id(): a property of the
@@ -132,6 +148,9 @@ static ssize_t (*real_recv)(int, void *, size_t, int);
 static ssize_t (*real_recvfrom)(int, void *, size_t, int, struct sockaddr *,
 				socklen_t *);
 static ssize_t (*real_recvmsg)(int, struct msghdr *, int);
+static int (*real_sendmmsg)(int, struct mmsghdr *, unsigned int, int);
+static int (*real_recvmmsg)(int, struct mmsghdr *, unsigned int, int,
+			    struct timespec *);
 static ssize_t (*real_read)(int, void *, size_t);
 static ssize_t (*real_write)(int, const void *, size_t);
 static ssize_t (*real_readv)(int, const struct iovec *, int);
@@ -163,6 +182,8 @@ static int (*real_dup)(int);
 static int (*real_dup2)(int, int);
 static int (*real_dup3)(int, int, int);
 static ssize_t (*real_sendfile)(int, int, off_t *, size_t);
+static ssize_t (*real_splice)(int, loff_t *, int, loff_t *, size_t,
+			      unsigned int);
 static int (*real_fcntl64)(int, int, ...);
 static int (*real_execve)(const char *, char *const[], char *const[]);
 static int (*real_execv)(const char *, char *const[]);
@@ -173,6 +194,11 @@ static int (*real_posix_spawn)(pid_t *, const char *,
 			       const posix_spawn_file_actions_t *,
 			       const posix_spawnattr_t *, char *const[],
 			       char *const[]);
+static FILE *(*real_fdopen)(int, const char *);
+static int (*real_fileno)(FILE *);
+static int (*real_system)(const char *);
+static FILE *(*real_popen)(const char *, const char *);
+static int (*real_pclose)(FILE *);
 static int (*real_posix_spawnp)(pid_t *, const char *,
 				const posix_spawn_file_actions_t *,
 				const posix_spawnattr_t *, char *const[],
@@ -194,6 +220,8 @@ static void vp_resolve(void)
 	R(recv);
 	R(recvfrom);
 	R(recvmsg);
+	R(sendmmsg);
+	R(recvmmsg);
 	R(read);
 	R(write);
 	R(readv);
@@ -220,6 +248,7 @@ static void vp_resolve(void)
 	R(dup2);
 	R(dup3);
 	R(sendfile);
+	R(splice);
 	R(fcntl64);
 	R(execve);
 	R(execv);
@@ -228,6 +257,11 @@ static void vp_resolve(void)
 	R(fexecve);
 	R(posix_spawn);
 	R(posix_spawnp);
+	R(fdopen);
+	R(fileno);
+	R(system);
+	R(popen);
+	R(pclose);
 	if (!real_fcntl64)
 		real_fcntl64 = real_fcntl;
 #undef R
@@ -271,8 +305,10 @@ static void vp_set_kind(int fd, enum vp_kind k)
 	if (!f)
 		return;
 	__atomic_store_n(&f->kind, k, __ATOMIC_RELEASE);
-	if (k == VP_NONE)
+	if (k == VP_NONE) {
+		__atomic_add_fetch(&vp_gen[fd], 1, __ATOMIC_RELEASE);
 		return;
+	}
 	/* a maximum: socket() runs without the lock */
 	hi = __atomic_load_n(&vp_hi, __ATOMIC_RELAXED);
 	while (fd > hi && !__atomic_compare_exchange_n(&vp_hi, &hi, fd, true,
@@ -636,18 +672,47 @@ static int vp_convert(int fd)
 }
 
 /*
+ * What a blocking call waits on: the socket that @fd named at its start
+ * (vp_lock held), not the number: if another thread closes @fd, or
+ * dup2()s another socket or file onto it, meanwhile, the call fails with
+ * EBADF instead of going on with whatever the number names now.
+ */
+struct vp_hold {
+	unsigned int gen;
+	int id;
+};
+
+static void vp_hold(struct vp_hold *h, int fd)
+{
+	h->gen = fd >= 0 && fd < VP_MAXFD ?
+		 __atomic_load_n(&vp_gen[fd], __ATOMIC_ACQUIRE) : 0;
+	h->id = vmmc_sock_id(fd);
+}
+
+static bool vp_held(const struct vp_hold *h, int fd)
+{
+	struct vp_hold now;
+
+	vp_hold(&now, fd);
+	return now.gen == h->gen && now.id == h->id;
+}
+
+/*
  * Run @op on VMMC socket @fd with the socket's blocking mode: a blocking
  * socket tries non-blocking and waits for @events between tries,
- * without the lock (vp_wait_unlocked); -EINTR if a signal handler ran.
+ * without the lock (vp_wait_unlocked); -EINTR if a signal handler ran,
+ * -EBADF if @fd stopped naming the socket meanwhile (vp_hold).
  */
 #define VP_CALL(fd, ev_, dontwait, expr)				\
 	({								\
 		struct vp_wait w_;					\
+		struct vp_hold h_;					\
 		long r_;						\
 		vp_wait_begin(&w_, NULL);				\
+		vp_enter();						\
+		vp_hold(&h_, (fd));					\
 		for (;;) {						\
-			vp_enter();					\
-			r_ = (expr);					\
+			r_ = vp_held(&h_, (fd)) ? (long)(expr) : -EBADF; \
 			if (r_ != -EAGAIN || (dontwait) || vp_nonblock(fd)) { \
 				vp_leave();				\
 				break;					\
@@ -655,6 +720,7 @@ static int vp_convert(int fd)
 			r_ = vp_wait_unlocked(&w_, (fd), (ev_));	\
 			if (r_)						\
 				break;					\
+			vp_enter();					\
 		}							\
 		vp_wait_end(&w_);					\
 		r_;							\
@@ -981,6 +1047,72 @@ ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
 						 flags | MSG_DONTWAIT)));
 }
 
+/*
+ * sendmmsg/recvmmsg on a VMMC socket: sendmsg/recvmsg per message, as
+ * the kernel loops (vlen capped at UIO_MAXIOV): an error on the first
+ * message is the call's, a later one ends it with the count so far.
+ * recvmmsg: MSG_WAITFORONE makes every message after the first
+ * MSG_DONTWAIT; @timeout is checked after each message (it does not
+ * bound a wait, as the kernel's) and left holding the time remaining.
+ */
+int sendmmsg(int fd, struct mmsghdr *v, unsigned int vlen, int flags)
+{
+	int k = vp_kind(fd);
+	unsigned int i;
+	ssize_t r;
+
+	if (k != VP_VMMC && k != VP_DEAD)
+		return REAL(sendmmsg)(fd, v, vlen, flags);
+	if (vlen > UIO_MAXIOV)
+		vlen = UIO_MAXIOV;
+	for (i = 0; i < vlen; i++) {
+		r = sendmsg(fd, &v[i].msg_hdr, flags);
+		if (r < 0)
+			return i ? (int)i : -1;
+		v[i].msg_len = (unsigned int)r;
+	}
+	return (int)i;
+}
+
+int recvmmsg(int fd, struct mmsghdr *v, unsigned int vlen, int flags,
+	     struct timespec *timeout)
+{
+	int k = vp_kind(fd);
+	long end = 0, left;
+	unsigned int i;
+	ssize_t r;
+
+	if (k != VP_VMMC && k != VP_DEAD)
+		return REAL(recvmmsg)(fd, v, vlen, flags, timeout);
+	if (timeout) {
+		if (timeout->tv_sec < 0 || timeout->tv_nsec < 0 ||
+		    timeout->tv_nsec >= 1000000000L)
+			return vp_ret(-EINVAL);
+		end = vp_now_ns() + timeout->tv_sec * 1000000000L +
+		      timeout->tv_nsec;
+	}
+	if (vlen > UIO_MAXIOV)
+		vlen = UIO_MAXIOV;
+	for (i = 0; i < vlen;) {
+		r = recvmsg(fd, &v[i].msg_hdr, flags & ~MSG_WAITFORONE);
+		if (r < 0)
+			return i ? (int)i : -1;
+		v[i++].msg_len = (unsigned int)r;
+		if (flags & MSG_WAITFORONE)
+			flags |= MSG_DONTWAIT;
+		if (timeout) {
+			left = end - vp_now_ns();
+			if (left < 0)
+				left = 0;
+			timeout->tv_sec = left / 1000000000L;
+			timeout->tv_nsec = left % 1000000000L;
+			if (!left)
+				break;
+		}
+	}
+	return (int)i;
+}
+
 ssize_t read(int fd, void *buf, size_t len)
 {
 	int k = vp_kind(fd);
@@ -1026,11 +1158,37 @@ ssize_t writev(int fd, const struct iovec *iov, int cnt)
 }
 
 /*
+ * The linger of a socket's last close (vmmc_sock_release() gave @h > 0):
+ * look under the lock, wait for the NIC's news without it, a slice at a
+ * time, until the data and the FIN are out or the linger's time passed
+ * (2 s at most), so other threads' calls run meanwhile.
+ */
+static void vp_linger(int h)
+{
+	struct pollfd p = { .events = POLLIN };
+	unsigned int epoch;
+
+	while (h > 0) {
+		vp_enter();
+		if (!vmmc_sock_linger(h)) {
+			vp_leave();
+			return;
+		}
+		p.fd = vmmc_sock_ep_fd();
+		epoch = __atomic_load_n(&vp_epoch, __ATOMIC_ACQUIRE);
+		vp_unlock();
+		if (p.fd >= 0 && __atomic_load_n(&vp_epoch, __ATOMIC_ACQUIRE) ==
+		    epoch)
+			REAL(poll)(&p, 1, VP_SLICE_MS);
+	}
+}
+
+/*
  * close(): the shim's entry and the library's fd-table entry go first,
  * the kernel fd last, so that the number is never free in the kernel
  * while the shim or the library still take it for a VMMC socket (another
- * thread's open() could get it). The library lingers (VS_LINGER_MS) when
- * this was the socket's last fd, still under the lock: see the report.
+ * thread's open() could get it). When this was the socket's last fd, its
+ * linger (up to 2 s) runs after that, without the lock (vp_linger).
  */
 int close(int fd)
 {
@@ -1040,12 +1198,13 @@ int close(int fd)
 	if (k == VP_VMMC) {
 		vp_enter();
 		vp_set_kind(fd, VP_NONE);
-		r = vmmc_sock_forget(fd);
+		r = vmmc_sock_release(fd);
 		vp_leave();
 		if (r == -EBADF)	/* not the library's: the kernel's */
 			return REAL(close)(fd);
 		REAL(close)(fd);
-		return vp_ret(r);
+		vp_linger((int)r);
+		return vp_ret(r > 0 ? 0 : r);
 	}
 	if (k == VP_EPOLL) {
 		vp_enter();
@@ -1064,7 +1223,33 @@ int close(int fd)
  * the fds of the range first (a VMMC socket closes with its last fd),
  * then the kernel closes them. CLOSE_RANGE_CLOEXEC closes nothing.
  */
-static void vp_forget_range(unsigned int first, unsigned int last)
+#define VP_LINGER_MAX	64
+
+struct vp_lingers {
+	int n, h[VP_LINGER_MAX];
+};
+
+/* @h from vmmc_sock_release(): one more close to linger (vp_lock held) */
+static void vp_linger_add(struct vp_lingers *l, long h)
+{
+	if (h <= 0)
+		return;
+	if (l->n < VP_LINGER_MAX)
+		l->h[l->n++] = (int)h;
+	/* else: it lingers in the background (the library's timers end it) */
+}
+
+static void vp_linger_all(struct vp_lingers *l)
+{
+	int i;
+
+	for (i = 0; i < l->n; i++)
+		vp_linger(l->h[i]);
+	l->n = 0;
+}
+
+static void vp_forget_range(unsigned int first, unsigned int last,
+			    struct vp_lingers *l)
 {
 	int hi = __atomic_load_n(&vp_hi, __ATOMIC_RELAXED), fd;
 
@@ -1076,7 +1261,7 @@ static void vp_forget_range(unsigned int first, unsigned int last)
 			continue;
 		case VP_VMMC:
 			vp_set_kind(fd, VP_NONE);
-			vmmc_sock_forget(fd);
+			vp_linger_add(l, vmmc_sock_release(fd));
 			break;
 		case VP_EPOLL:
 			vp_set_kind(fd, VP_NONE);
@@ -1092,21 +1277,29 @@ static void vp_forget_range(unsigned int first, unsigned int last)
 
 int close_range(unsigned int first, unsigned int last, int flags)
 {
+	struct vp_lingers l = { .n = 0 };
+	int r;
+
 	if (!REAL(close_range))
 		return vp_ret(-ENOSYS);
 	if (!inside && first <= last &&
 	    !(flags & ~(CLOSE_RANGE_UNSHARE | CLOSE_RANGE_CLOEXEC)) &&
 	    !(flags & CLOSE_RANGE_CLOEXEC))
-		vp_forget_range(first, last);
-	return REAL(close_range)(first, last, flags);
+		vp_forget_range(first, last, &l);
+	r = REAL(close_range)(first, last, flags);
+	vp_linger_all(&l);
+	return r;
 }
 
 void closefrom(int lowfd)
 {
+	struct vp_lingers l = { .n = 0 };
+
 	if (!inside && lowfd >= 0)
-		vp_forget_range((unsigned int)lowfd, ~0U);
+		vp_forget_range((unsigned int)lowfd, ~0U, &l);
 	if (REAL(closefrom))
 		REAL(closefrom)(lowfd);
+	vp_linger_all(&l);
 }
 
 int shutdown(int fd, int how)
@@ -1324,6 +1517,15 @@ int ioctl(int fd, unsigned long req, ...)
 		vp_set_nonblock(fd, !!*(int *)arg);
 		vp_leave();
 		return 0;
+	}
+	if (k == VP_VMMC && (req == FIONREAD || req == SIOCOUTQ ||
+			     req == SIOCOUTQNSD)) {
+		long r;
+
+		vp_enter();
+		r = vmmc_sock_ioctl(fd, req, arg);
+		vp_leave();
+		return vp_ret(r);
 	}
 	if (k == VP_INET && req == FIONBIO && arg)
 		vp_get(fd)->nonblock = !!*(int *)arg;
@@ -1704,17 +1906,20 @@ static int vp_replace(int fd, int newfd, int flags, int k)
 	bool sock;
 	int r;
 
+	long h = 0;
+
 	vp_enter();
 	sock = vmmc_sock_is_sock(newfd);
 	r = REAL(dup3)(fd, newfd, flags);
 	if (r >= 0) {
 		vp_set_kind(newfd, VP_NONE);
 		if (sock)
-			vmmc_sock_forget(newfd);
+			h = vmmc_sock_release(newfd);
 		if (k == VP_EPOLL)
 			vmmc_sock_epoll_close(newfd);
 	}
 	vp_leave();
+	vp_linger((int)h);
 	return r;
 }
 
@@ -1726,13 +1931,26 @@ static int vp_dup3(int fd, int newfd, int flags)
 
 	if (!vp_get(newfd))
 		return vp_ret(newfd < 0 ? -EBADF : -EMFILE);
+	long h = 0;
+
 	vp_enter();
 	if (kn == VP_EPOLL)
 		vmmc_sock_epoll_close(newfd);
+	/*
+	 * @newfd names another socket: the library forgets it first (the
+	 * kernel fd stays until dup3 replaces it), and that socket's linger,
+	 * if it was its last fd, runs after, without the lock.
+	 */
+	if (kn == VP_VMMC && !(flags & ~O_CLOEXEC) &&
+	    vmmc_sock_id(newfd) != vmmc_sock_id(fd))
+		h = vmmc_sock_release(newfd);
 	r = vmmc_sock_dup3(fd, newfd, flags);
 	if (r >= 0)
 		vp_dup_kind(fd, newfd);
+	else if (kn == VP_VMMC && h >= 0 && !vmmc_sock_is_sock(newfd))
+		vp_set_kind(newfd, VP_NONE);	/* released; a plain fd now */
 	vp_leave();
+	vp_linger((int)h);
 	return vp_ret(r);
 }
 
@@ -1791,45 +2009,180 @@ int dup3(int fd, int newfd, int flags)
 	return r;
 }
 
+/* ---- sendfile and splice: a copy through a buffer ---- */
+
+#define VP_BOUNCE	65536
+
+static bool vp_is_sock(int fd)
+{
+	int k = vp_kind(fd);
+
+	return k == VP_VMMC || k == VP_DEAD;
+}
+
+/*
+ * At most @n bytes of kernel fd @in (not a VMMC socket) into @buf without
+ * taking them: at *@off_in if given, else at the file offset (*@pos: it),
+ * else, for a pipe, through tee(2) into a private pipe @tp (the bytes
+ * stay in @in). What was there (0: EOF), or -errno; -EINVAL for any
+ * other kind of fd (as splice(2) when neither end is a pipe).
+ */
+static ssize_t vp_peek_fd(int in, loff_t *off_in, void *buf, size_t n,
+			  bool nb, off_t *pos, int tp[2])
+{
+	struct stat st;
+	ssize_t r;
+
+	if (off_in) {
+		if (*off_in < 0)
+			return -EINVAL;
+		r = pread(in, buf, n, *off_in);
+		return r < 0 ? -errno : r;
+	}
+	if (fstat(in, &st))
+		return -errno;
+	if (S_ISFIFO(st.st_mode)) {
+		if (pipe2(tp, O_CLOEXEC | O_NONBLOCK))
+			return -errno;
+		r = tee(in, tp[1], n, nb ? SPLICE_F_NONBLOCK : 0);
+		if (r > 0)
+			r = REAL(read)(tp[0], buf, (size_t)r);
+		return r < 0 ? -errno : r;
+	}
+	if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode))
+		return -EINVAL;
+	*pos = lseek(in, 0, SEEK_CUR);
+	if (*pos < 0)
+		return -errno;
+	r = pread(in, buf, n, *pos);
+	return r < 0 ? -errno : r;
+}
+
+/*
+ * Write @n bytes of @buf to @out: a VMMC socket (a blocking one takes
+ * them all or fails), a file at *@off_out, or any kernel fd; with @nb a
+ * blocking kernel fd (a pipe) is written only if poll says it has room,
+ * and at most PIPE_BUF bytes (what that room surely takes). What was
+ * written, or -errno.
+ */
+static ssize_t vp_put(int out, loff_t *off_out, const void *buf, size_t n,
+		      bool nb)
+{
+	struct pollfd p = { .fd = out, .events = POLLOUT };
+	ssize_t r;
+	int fl;
+
+	if (vp_is_sock(out))
+		r = send(out, buf, n, nb ? MSG_DONTWAIT : 0);
+	else if (off_out)
+		r = *off_out < 0 ? (errno = EINVAL, -1) :
+				   pwrite(out, buf, n, *off_out);
+	else if (nb && (fl = REAL(fcntl)(out, F_GETFL)) >= 0 &&
+		 !(fl & O_NONBLOCK) && REAL(poll)(&p, 1, 0) != 1)
+		r = (errno = EAGAIN, -1);
+	else
+		r = REAL(write)(out, buf, nb && n > PIPE_BUF ? PIPE_BUF : n);
+	return r < 0 ? -errno : r;
+}
+
+/*
+ * One round of a copy from @in to @out, one of them a VMMC socket (the
+ * splice(2) and sendfile(2) of the shim): look at up to @len bytes of
+ * @in without taking them (MSG_PEEK on a socket, pread on a file, tee on
+ * a pipe), write them to @out, then take from @in exactly what @out took:
+ * a write that fails or takes part consumes nothing more of @in (file
+ * offset, pipe or socket). @nb: neither side waits (-EAGAIN instead).
+ * Bytes moved (0: EOF of @in), or -errno.
+ */
+static ssize_t vp_copy(int in, loff_t *off_in, int out, loff_t *off_out,
+		       size_t len, bool nb)
+{
+	size_t want = len < VP_BOUNCE ? len : VP_BOUNCE;
+	int tp[2] = { -1, -1 };
+	off_t pos = -1;
+	ssize_t n, m;
+	char *buf;
+
+	if ((vp_is_sock(in) && off_in) || (vp_is_sock(out) && off_out))
+		return -ESPIPE;
+	if (!len)
+		return 0;
+	buf = malloc(want);
+	if (!buf)
+		return -ENOMEM;
+	if (vp_is_sock(in)) {
+		n = recv(in, buf, want, MSG_PEEK | (nb ? MSG_DONTWAIT : 0));
+		n = n < 0 ? -errno : n;
+	} else {
+		n = vp_peek_fd(in, off_in, buf, want, nb, &pos, tp);
+	}
+	m = n > 0 ? vp_put(out, off_out, buf, (size_t)n, nb) : n;
+	if (m > 0) {
+		if (vp_is_sock(in))	/* the bytes peeked, now taken */
+			recv(in, buf, (size_t)m, MSG_DONTWAIT);
+		else if (off_in)
+			*off_in += m;
+		else if (tp[0] >= 0)
+			REAL(read)(in, buf, (size_t)m);
+		else
+			lseek(in, pos + m, SEEK_SET);
+		if (off_out)
+			*off_out += m;
+	}
+	if (tp[0] >= 0) {
+		REAL(close)(tp[0]);
+		REAL(close)(tp[1]);
+	}
+	free(buf);
+	return m;
+}
+
+/*
+ * sendfile(2) to (or from) a VMMC socket: rounds of vp_copy() until
+ * @count, EOF or a round that moved less than it asked; an error after
+ * some bytes moved ends with their count.
+ */
 ssize_t sendfile(int out, int in, off_t *off, size_t count)
 {
-	char buf[65536];
-	size_t done = 0;
-	ssize_t n, m;
-	off_t pos;
+	loff_t pos = off ? *off : 0;
+	size_t done = 0, want;
+	ssize_t m = 0;
 
-	if (vp_kind(out) != VP_VMMC)
+	if (!vp_is_sock(out) && !vp_is_sock(in))
 		return REAL(sendfile)(out, in, off, count);
-	pos = off ? *off : 0;
+	if (off && *off < 0)
+		return vp_sret(-EINVAL);
 	while (done < count) {
-		size_t want = count - done < sizeof(buf) ? count - done : sizeof(buf);
-
-		n = off ? pread(in, buf, want, pos) : REAL(read)(in, buf, want);
-		if (n < 0)
-			return done ? (ssize_t)done : -1;
-		if (n == 0)
+		want = count - done < VP_BOUNCE ? count - done : VP_BOUNCE;
+		m = vp_copy(in, off ? &pos : NULL, out, NULL, want, false);
+		if (m <= 0)
 			break;
-		m = send(out, buf, (size_t)n, 0);
-		if (m < n && !off) {
-			/* the unsent rest was read: put it back */
-			int e = errno;
-
-			lseek(in, (m < 0 ? 0 : m) - n, SEEK_CUR);
-			errno = e;
-		}
-		if (m < 0) {
-			if (done == 0)	/* EAGAIN, EPIPE...: not an EOF */
-				return -1;
-			break;
-		}
 		done += (size_t)m;
-		pos += m;
-		if (m < n)
+		if ((size_t)m < want)
 			break;
 	}
 	if (off)
 		*off = pos;
-	return (ssize_t)done;
+	return done || m >= 0 ? (ssize_t)done : vp_sret(m);
+}
+
+/*
+ * splice(2) with a VMMC socket at either end: one vp_copy() round of at
+ * most 64 KiB (a partial count, as the kernel's). The other end may be a
+ * pipe, a regular file (at *off, or at its file offset) or another VMMC
+ * socket. SPLICE_F_NONBLOCK: neither end waits (the kernel applies it to
+ * the pipe only; the socket's own O_NONBLOCK applies as well).
+ */
+ssize_t splice(int in, loff_t *off_in, int out, loff_t *off_out, size_t len,
+	       unsigned int flags)
+{
+	if (!vp_is_sock(in) && !vp_is_sock(out))
+		return REAL(splice)(in, off_in, out, off_out, len, flags);
+	if (flags & ~(SPLICE_F_MOVE | SPLICE_F_NONBLOCK | SPLICE_F_MORE |
+		      SPLICE_F_GIFT))
+		return vp_sret(-EINVAL);
+	return vp_sret(vp_copy(in, off_in, out, off_out, len,
+			       flags & SPLICE_F_NONBLOCK));
 }
 
 /* ---- _FORTIFY_SOURCE entry points of the calls above ---- */
@@ -2048,4 +2401,247 @@ int posix_spawnp(pid_t *pid, const char *file,
 	}
 	vp_unlock();
 	return r;
+}
+
+/* ---- stdio ---- */
+
+/*
+ * fdopen() of a VMMC socket: glibc's stdio reads and writes a stream's fd
+ * with its internal __read/__write, which the shim cannot see (they would
+ * reach the library's eventfd). So the stream is a fopencookie(3) one
+ * whose read, write and close are the shim's; fileno() gives its fd back
+ * (the stream's own fd field is -1: glibc's fileno is interposed here).
+ * Not seekable (fseek: ESPIPE), as a socket stream.
+ */
+struct vp_cookie {
+	int fd;
+	FILE *f;
+	pid_t pid;		/* popen's child, or 0 */
+	struct vp_cookie *next;
+};
+
+static struct vp_cookie *vp_cookies;	/* under vp_cookie_lock */
+static pthread_mutex_t vp_cookie_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void vp_cookie_add(struct vp_cookie *c)
+{
+	pthread_mutex_lock(&vp_cookie_lock);
+	c->next = vp_cookies;
+	vp_cookies = c;
+	pthread_mutex_unlock(&vp_cookie_lock);
+}
+
+/* The record of stream @f, taken off the list if @take; or NULL. */
+static struct vp_cookie *vp_cookie_find(FILE *f, bool take)
+{
+	struct vp_cookie **p, *c = NULL;
+
+	pthread_mutex_lock(&vp_cookie_lock);
+	for (p = &vp_cookies; *p; p = &(*p)->next) {
+		if ((*p)->f == f) {
+			c = *p;
+			if (take)
+				*p = c->next;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&vp_cookie_lock);
+	return c;
+}
+
+static ssize_t vp_cookie_read(void *arg, char *buf, size_t n)
+{
+	return read(((struct vp_cookie *)arg)->fd, buf, n);
+}
+
+/* fopencookie's write: 0, never a negative count, on error */
+static ssize_t vp_cookie_write(void *arg, const char *buf, size_t n)
+{
+	ssize_t r = write(((struct vp_cookie *)arg)->fd, buf, n);
+
+	return r < 0 ? 0 : r;
+}
+
+static int vp_cookie_close(void *arg)
+{
+	struct vp_cookie *c = arg;
+	int r;
+
+	vp_cookie_find(c->f, true);
+	r = close(c->fd);
+	free(c);
+	return r;
+}
+
+FILE *fdopen(int fd, const char *mode)
+{
+	cookie_io_functions_t io = { .read = vp_cookie_read,
+				     .write = vp_cookie_write,
+				     .close = vp_cookie_close };
+	struct vp_cookie *c;
+	int k = vp_kind(fd);
+
+	if (k != VP_VMMC && k != VP_DEAD)
+		return REAL(fdopen)(fd, mode);
+	if (!mode || !strchr("rwa", mode[0])) {
+		errno = EINVAL;
+		return NULL;
+	}
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return NULL;
+	c->fd = fd;
+	c->f = fopencookie(c, mode, io);
+	if (!c->f) {
+		free(c);
+		return NULL;
+	}
+	vp_cookie_add(c);
+	return c->f;
+}
+
+int fileno(FILE *f)
+{
+	struct vp_cookie *c;
+
+	if (!inside && f && (c = vp_cookie_find(f, false)) && c->fd >= 0)
+		return c->fd;
+	return REAL(fileno)(f);
+}
+
+/*
+ * system() and popen(): glibc spawns their shell with its internal
+ * posix_spawn, out of the shim's reach, so the shell (and the command)
+ * would inherit the library's bare eventfds. Here they spawn with the
+ * interposed posix_spawn (VMMC fds without FD_CLOEXEC: stand-ins that
+ * read EOF and write EPIPE, as across exec), with system()'s signal
+ * rules: SIGINT and SIGQUIT ignored and SIGCHLD blocked in the caller
+ * while the command runs, the caller's mask and dispositions for it.
+ * popen's end of the pipe is close-on-exec whatever the mode (so no
+ * later child inherits it: POSIX's rule, which glibc keeps by closing
+ * them in the child).
+ */
+static int vp_spawn_sh(pid_t *pid, const char *cmd,
+		       const posix_spawn_file_actions_t *fa,
+		       const sigset_t *mask, bool sigdef)
+{
+	char *argv[] = { "sh", "-c", (char *)cmd, NULL };
+	extern char **environ;
+	posix_spawnattr_t at;
+	sigset_t def;
+	int r;
+
+	r = posix_spawnattr_init(&at);
+	if (r)
+		return r;
+	sigemptyset(&def);
+	if (sigdef) {
+		sigaddset(&def, SIGINT);
+		sigaddset(&def, SIGQUIT);
+	}
+	posix_spawnattr_setsigmask(&at, mask);
+	posix_spawnattr_setsigdefault(&at, &def);
+	posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK |
+				 POSIX_SPAWN_SETSIGDEF);
+	r = posix_spawn(pid, "/bin/sh", fa, &at, argv, environ);
+	posix_spawnattr_destroy(&at);
+	return r;
+}
+
+int system(const char *cmd)
+{
+	struct sigaction ign = { .sa_handler = SIG_IGN }, oint, oquit;
+	sigset_t chld, old;
+	int st = -1, e;
+	pid_t pid;
+
+	if (!cmd || inside || !vp_enabled)
+		return REAL(system)(cmd);
+	sigemptyset(&ign.sa_mask);
+	sigaction(SIGINT, &ign, &oint);
+	sigaction(SIGQUIT, &ign, &oquit);
+	sigemptyset(&chld);
+	sigaddset(&chld, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &chld, &old);
+	e = vp_spawn_sh(&pid, cmd, NULL, &old,
+			oint.sa_handler != SIG_IGN || oquit.sa_handler != SIG_IGN);
+	if (e)
+		st = 127 << 8;	/* as glibc: the shell could not run */
+	else
+		while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+			;
+	sigaction(SIGINT, &oint, NULL);
+	sigaction(SIGQUIT, &oquit, NULL);
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	if (e)
+		errno = e;
+	return st;
+}
+
+FILE *popen(const char *cmd, const char *mode)
+{
+	posix_spawn_file_actions_t fa;
+	bool rd = mode && mode[0] == 'r';
+	struct vp_cookie *c;
+	int p[2], e;
+	sigset_t cur;
+	FILE *f;
+
+	if (inside || !vp_enabled || !cmd)
+		return REAL(popen)(cmd, mode);
+	if (!mode || (mode[0] != 'r' && mode[0] != 'w') ||
+	    (mode[1] && strcmp(mode + 1, "e"))) {
+		errno = EINVAL;
+		return NULL;
+	}
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return NULL;
+	if (pipe2(p, O_CLOEXEC)) {
+		free(c);
+		return NULL;
+	}
+	posix_spawn_file_actions_init(&fa);
+	/* the child's end onto stdin/stdout (dup2 clears its FD_CLOEXEC) */
+	posix_spawn_file_actions_adddup2(&fa, rd ? p[1] : p[0], rd ? 1 : 0);
+	pthread_sigmask(SIG_SETMASK, NULL, &cur);
+	e = vp_spawn_sh(&c->pid, cmd, &fa, &cur, false);
+	posix_spawn_file_actions_destroy(&fa);
+	REAL(close)(rd ? p[1] : p[0]);
+	if (e) {
+		REAL(close)(rd ? p[0] : p[1]);
+		free(c);
+		errno = e;
+		return NULL;
+	}
+	f = REAL(fdopen)(rd ? p[0] : p[1], rd ? "r" : "w");
+	if (!f) {
+		e = errno;
+		REAL(close)(rd ? p[0] : p[1]);
+		waitpid(c->pid, NULL, 0);
+		free(c);
+		errno = e;
+		return NULL;
+	}
+	c->fd = -1;
+	c->f = f;
+	vp_cookie_add(c);
+	return f;
+}
+
+int pclose(FILE *f)
+{
+	struct vp_cookie *c = vp_cookie_find(f, true);
+	pid_t pid;
+	int st;
+
+	if (!c || !c->pid)
+		return REAL(pclose)(f);
+	pid = c->pid;
+	free(c);
+	fclose(f);
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			return -1;
+	return st;
 }
