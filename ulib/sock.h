@@ -36,6 +36,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "utlb.h"
 #include "vmmc.h"
 #include "vmmc_sock.h"
 

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <sys/mman.h>
 #include <sys/random.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -121,6 +122,34 @@ static void vs_atfork_child(void)
 	vs_epoll_forget_all();
 }
 
+/*
+ * The zero-copy pin budget (vmmc_sock(7)): receive buffers pinned for
+ * zero-copy receive stay pinned (a UTLB hit the next time), at most
+ * VMMC_UTLB_ZC_RANGES of them and VMMC_SOCK_ZC_PIN_MAX bytes (default
+ * the smaller of a quarter of the UTLB, 8 MiB, and a quarter of
+ * RLIMIT_MEMLOCK: the rest is for the connections' rings). 0: no
+ * zero-copy receive at all.
+ */
+static void vs_zc_budget(void)
+{
+	const char *e = getenv("VMMC_SOCK_ZC_PIN_MAX");
+	uint64_t pages = VMMC_UTLB_ZC_PAGES, v;
+	struct rlimit rl;
+	char *end;
+
+	if (!getrlimit(RLIMIT_MEMLOCK, &rl) && rl.rlim_cur != RLIM_INFINITY &&
+	    rl.rlim_cur / 4 / VMMC_PAGE_SIZE < pages)
+		pages = rl.rlim_cur / 4 / VMMC_PAGE_SIZE;
+	if (e && *e) {
+		v = strtoull(e, &end, 0);
+		if (!*end)
+			pages = v / VMMC_PAGE_SIZE < VMMC_UTLB_SLOTS ?
+				v / VMMC_PAGE_SIZE : VMMC_UTLB_SLOTS;
+	}
+	vmmc_utlb_set_zc_budget(vs.ep.utlb, pages ? VMMC_UTLB_ZC_RANGES : 0,
+				(uint32_t)pages);
+}
+
 int vs_stack_get(void)
 {
 	uint64_t seed = 0;
@@ -139,6 +168,7 @@ int vs_stack_get(void)
 		return err;
 	vs.open = true;
 	vs.ep_gen++;
+	vs_zc_budget();
 	if (getrandom(&seed, sizeof(seed), GRND_NONBLOCK) != sizeof(seed))
 		seed = vs_now_ns() ^ (uint64_t)getpid() << 32;
 	vs.rnd = seed | 1;
@@ -235,7 +265,7 @@ static int vs_ctl_alloc(struct vs_sock *s)
 	s->tx = vs_map(VS_HDR);
 	if (!s->tx)
 		return -ENOMEM;
-	err = vmmc_pin(&vs.ep, s->tx, VS_HDR);
+	err = __vmmc_pin_locked(&vs.ep, s->tx, VS_HDR);
 	if (err) {
 		munmap(s->tx, VS_HDR);
 		s->tx = NULL;
@@ -264,6 +294,9 @@ int vs_conn_alloc(struct vs_sock *s, uint32_t node)
 		err = vmmc_export(&vs.ep, s->rx, s->rx_map, s->rx_name,
 				  node < VMMC_MAX_NODES ? 1ULL << node : 0,
 				  &s->rx_exp);
+		/* RLIMIT_MEMLOCK: a connection before zero-copy pins */
+		if (err == -ENOMEM && vmmc_utlb_drop_zc(vs.ep.utlb))
+			err = -EEXIST;
 	}
 	if (err) {
 		munmap(s->rx, s->rx_map);
@@ -294,7 +327,7 @@ int vs_tx_alloc(struct vs_sock *s, uint32_t ring)
 	if (!s->stg)
 		return -ENOMEM;
 	s->tx_ring = ring;
-	return vmmc_pin(&vs.ep, s->stg, VS_HDR + ring);
+	return __vmmc_pin_locked(&vs.ep, s->stg, VS_HDR + ring);
 }
 
 /* Give back the connection's memory; nothing may be in flight. */
@@ -313,10 +346,15 @@ void vs_teardown_conn(struct vs_sock *s)
 	}
 	if (s->rx)
 		munmap(s->rx, s->rx_map);
-	if (s->tx)
+	/* unpinned first: an unmap of pinned memory flushes the UTLB */
+	if (s->tx) {
+		__vmmc_unpin_locked(&vs.ep, s->tx);
 		munmap(s->tx, VS_HDR);
-	if (s->stg)
+	}
+	if (s->stg) {
+		__vmmc_unpin_locked(&vs.ep, s->stg);
 		munmap(s->stg, VS_HDR + s->tx_ring);
+	}
 	s->rx = s->tx = s->stg = NULL;
 	s->tx_ring = 0;
 }

@@ -18,7 +18,7 @@
  * holds every unconsumed byte.
  *
  * No system call on the steady path: the buffer's pin for write is a UTLB
- * hit once it was used; posting, reading the record and crediting touch
+ * hit once it was used (a ZC range, within the pin budget: utlb.h); posting, reading the record and crediting touch
  * mapped memory only. /proc/self/maps is read only after a pin failed.
  * One thread at a time, as the rest of the stack.
  */
@@ -168,9 +168,12 @@ static int vs_zc_post(struct vs_sock *s, uint8_t *dst, size_t len,
 		vs.st.zc_fallbacks++;
 		return 0;
 	}
-	err = vmmc_pin_write(&vs.ep, dst, len);
+	/* within the zero-copy pin budget, never at the library's pins */
+	err = __vmmc_pin_zc(&vs.ep, dst, len);
 	if (err) {
 		vs.st.zc_fallbacks++;
+		if (err == -ENOBUFS || err == -EBUSY)
+			vs.st.zc_nopin++;
 		if (err != -EFAULT)
 			return 0;
 		if (!vs_writable((uintptr_t)dst, len))

@@ -103,6 +103,20 @@ struct vmmc_sock_stats {
 				 */
 	uint32_t zc_active;	/* gauge: redirect slots in use */
 	uint32_t reserved0;
+	uint64_t zc_nopin;	/* ... of zc_fallbacks: pinning the buffer
+				 * would exceed the zero-copy pin budget
+				 * (VMMC_SOCK_ZC_PIN_MAX) or need room held
+				 * by other pins, or it overlaps the
+				 * library's own memory
+				 */
+	uint64_t pin_resets;	/* connections reset because their own
+				 * memory could not be pinned again (the
+				 * error is the socket's: ENOMEM, ...)
+				 */
+	uint32_t zc_pin_ranges;	/* gauge: receive buffers kept pinned for
+				 * zero-copy (within the budget)
+				 */
+	uint32_t zc_pin_pages;	/* gauge: their pages */
 };
 
 /*
