@@ -248,6 +248,7 @@ int vs_conn_alloc(struct vs_sock *s, uint32_t node_perm);
 int vs_tx_alloc(struct vs_sock *s, uint32_t ring);
 void vs_post_state(struct vs_sock *s);
 void vs_flush_tx(struct vs_sock *s);
+int vs_tx_pinned(struct vs_sock *s);
 void vs_state_out(struct vs_sock *s, bool may_block);
 void vs_update(struct vs_sock *s);
 void vs_reset(struct vs_sock *s, int err, bool garbage);

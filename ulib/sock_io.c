@@ -136,6 +136,15 @@ static ssize_t vs_sendv(struct vs_sock *s, const struct iovec *iov,
 			return done ? (ssize_t)done : vs_epipe(flags);
 		} else {
 			space = vs_tx_space(s);
+			/* its staging ring pinned, or nothing accepted */
+			err = space && done < total ? vs_tx_pinned(s) : 0;
+			if (err) {
+				if (done) {
+					vs_state_out(s, false);
+					return (ssize_t)done;
+				}
+				return err == -ENOMEM ? -ENOMEM : -ENOBUFS;
+			}
 			if (space && done < total) {
 				n = total - done < space ? total - done :
 							   (size_t)space;

@@ -392,6 +392,37 @@ int vs_post(struct vs_sock *s, const void *src, size_t len,
 	return err;
 }
 
+/*
+ * A SEND from the connection's own pinned memory failed for good (not
+ * -EAGAIN: the SQ, the tag table or a pin still in flight, which free up
+ * by themselves): its staging ring could not be pinned again after the
+ * kernel dropped translations (ENOMEM: RLIMIT_MEMLOCK; ENOSPC: no UTLB
+ * room). The bytes accepted cannot go out, so the connection is reset
+ * with that error (ENOSPC reads ENOBUFS), which the next call returns:
+ * never a silent retry. The peer sees a reset when we close.
+ */
+static void vs_post_failed(struct vs_sock *s, int err)
+{
+	if (err == -EAGAIN || s->reset)
+		return;
+	vs.st.pin_resets++;
+	s->peer_dead = true;	/* nothing more can be posted from it */
+	vs_reset(s, err == -ENOMEM ? ENOMEM : ENOBUFS, false);
+}
+
+/*
+ * Before send accepts bytes: is the staging ring pinned (a UTLB hit,
+ * no system call)? If the kernel dropped it, pin it again now: 0
+ * (or -EAGAIN: its old pin is in flight, it follows), or the error
+ * send returns with nothing accepted.
+ */
+int vs_tx_pinned(struct vs_sock *s)
+{
+	int err = vmmc_pin(&vs.ep, s->stg, VS_HDR + s->tx_ring);
+
+	return err == -EAGAIN ? 0 : err;
+}
+
 /* Write our counts (and FIN, RST) into the peer's state word. */
 void vs_post_state(struct vs_sock *s)
 {
@@ -423,6 +454,7 @@ void vs_post_state(struct vs_sock *s)
 		      VMMC_SQF_NOTIFY, VS_UD(s->id, VS_K_STATE, slot));
 	if (err) {
 		s->state_dirty = true;
+		vs_post_failed(s, err);
 		return;
 	}
 	s->state_busy |= 1u << slot;
@@ -476,6 +508,7 @@ void vs_flush_tx(struct vs_sock *s)
 	uint64_t pos;
 	uint32_t off;
 	size_t n;
+	int err;
 
 	if (s->state != VS_ESTAB || s->reset)
 		return;
@@ -485,9 +518,15 @@ void vs_flush_tx(struct vs_sock *s)
 		n = s->tx_queued - pos;
 		if (n > s->tx_ring - off)
 			n = s->tx_ring - off;
-		if (vs_post(s, s->stg + VS_HDR + off, n, s->peer_imp,
-			    VS_HDR + off, 0, VS_UD(s->id, VS_K_DATA, pos + n)))
-			break;	/* SQ full: progress posts the rest */
+		err = vs_post(s, s->stg + VS_HDR + off, n, s->peer_imp,
+			      VS_HDR + off, 0, VS_UD(s->id, VS_K_DATA, pos + n));
+		if (err) {
+			/* SQ full: progress posts the rest; else reset */
+			vs_post_failed(s, err);
+			if (s->reset)
+				return;
+			break;
+		}
 		s->tx_posted += n;
 		vs.st.data_sends++;
 		vs.st.tx_bytes += n;
