@@ -201,6 +201,7 @@ struct vs_sock {
 	uint64_t deadline_ns, retry_ns;
 	/* liveness probes: posts since the last tick */
 	uint64_t posts, probe_mark, probe_ns;
+	uint32_t busy_polls;	/* VMMC_SO_BUSY_POLL: polls since its tick */
 	/* readiness generations, for edge-triggered epoll */
 	uint32_t rx_gen, tx_gen;
 	struct vs_reg regs[VS_MAX_REGS];

@@ -130,9 +130,10 @@ struct vmmc_sock_stats {
  *                       VMMC_SOCK_ZC_MIN at socket creation.
  * VMMC_SO_BUSY_POLL     1: blocking send and receive spin on the NIC's
  *                       rings instead of sleeping in the kernel, with no
- *                       system call at all (no clock either: receive and
- *                       send time-outs and liveness probes do not run while
- *                       spinning). Default 0, or VMMC_SOCK_BUSY_POLL.
+ *                       system call at all: liveness probes go every
+ *                       65536 polls; time-outs, if set, read the clock
+ *                       (vDSO) then; signals do not end the spin.
+ *                       Default 0, or VMMC_SOCK_BUSY_POLL.
  */
 #define SOL_VMMC		0x4d56
 #define VMMC_SO_ZEROCOPY_MIN	1
