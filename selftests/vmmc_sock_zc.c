@@ -249,6 +249,8 @@ TEST_F_TIMEOUT(zc, before_and_after_the_post, 120)
 	EXPECT_EQ(1, s1.zc_posts - s0.zc_posts);
 	EXPECT_EQ(65536, (s1.zc_bytes - s0.zc_bytes) +
 			 (s1.zc_copied - s0.zc_copied));
+	/* the redirect was complete: no cancel cut it (review #10) */
+	EXPECT_EQ(0, s1.zc_cancels - s0.zc_cancels);
 	EXPECT_EQ(0, zc_acked(z));
 	zc_finish(_metadata, z, false);
 }

@@ -242,8 +242,6 @@ static int vs_zc_end(struct vs_sock *s, struct vs_zc *z)
 				continue;
 			if (vmmc_redirect_cancel(&vs.ep, z->slot[i], 0))
 				continue;	/* SQ full: next round */
-			if (!cancelled)
-				vs.st.zc_cancels++;	/* per receive */
 			cancelled |= 1u << z->slot[i];
 		}
 		/*
@@ -366,6 +364,12 @@ ssize_t vs_zc_recv(struct vs_sock *s, uint8_t *dst, size_t len, bool waitall,
 		err = -EIO;
 		goto out;
 	}
+	/* a cancel that found its redirect complete cut nothing */
+	for (i = 0; i < z.n; i++)
+		if (vs.zc_status[z.slot[i]] == VMMC_ST_CANCELLED) {
+			vs.st.zc_cancels++;	/* per receive */
+			break;
+		}
 	vs_progress();	/* the state word of what landed meanwhile */
 	if (s->state == VS_ESTAB && !s->reset) {
 		k = s->rx_sent - pos;

@@ -92,11 +92,14 @@ struct vmmc_sock_stats {
 				 * caller's buffer (no copy)
 				 */
 	uint64_t zc_copied;	/* ... that a zero-copy receive copied from
-				 * the ring (they came before its post)
+				 * the ring (they came before its post, or
+				 * the NIC's record of the redirect had no
+				 * room to say they went to the buffer)
 				 */
-	uint64_t zc_cancels;	/* zero-copy receives whose redirects were
-				 * ended early (partial data, EOF, reset,
-				 * time-out, signal)
+	uint64_t zc_cancels;	/* zero-copy receives whose redirects a
+				 * cancel ended early (partial data, EOF,
+				 * reset, time-out, signal); not those that
+				 * had completed when the cancel came
 				 */
 	uint64_t zc_fallbacks;	/* large receives that copied instead
 				 * (buffer not pinnable, no slot)
