@@ -19,7 +19,9 @@
 #include <stdlib.h>
 #include <sys/mman.h>
 #include <sys/random.h>
+#include <linux/capability.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -126,10 +128,23 @@ static void vs_atfork_child(void)
  * The zero-copy pin budget (vmmc_sock(7)): receive buffers pinned for
  * zero-copy receive stay pinned (a UTLB hit the next time), at most
  * VMMC_UTLB_ZC_RANGES of them and VMMC_SOCK_ZC_PIN_MAX bytes (default
- * the smaller of a quarter of the UTLB, 8 MiB, and a quarter of
- * RLIMIT_MEMLOCK: the rest is for the connections' rings). 0: no
- * zero-copy receive at all.
+ * the smaller of a quarter of the UTLB, 8 MiB, and, unless the process
+ * may lock memory beyond it (CAP_IPC_LOCK), a quarter of RLIMIT_MEMLOCK:
+ * the rest is for the connections' rings). 0: no zero-copy receive.
  */
+static bool vs_cap_ipc_lock(void)
+{
+	struct __user_cap_header_struct h = {
+		.version = _LINUX_CAPABILITY_VERSION_3,
+	};
+	struct __user_cap_data_struct d[2];
+
+	memset(d, 0, sizeof(d));
+	if (syscall(SYS_capget, &h, d))
+		return false;
+	return d[CAP_IPC_LOCK / 32].effective & 1u << (CAP_IPC_LOCK % 32);
+}
+
 static void vs_zc_budget(void)
 {
 	const char *e = getenv("VMMC_SOCK_ZC_PIN_MAX");
@@ -138,7 +153,7 @@ static void vs_zc_budget(void)
 	char *end;
 
 	if (!getrlimit(RLIMIT_MEMLOCK, &rl) && rl.rlim_cur != RLIM_INFINITY &&
-	    rl.rlim_cur / 4 / VMMC_PAGE_SIZE < pages)
+	    rl.rlim_cur / 4 / VMMC_PAGE_SIZE < pages && !vs_cap_ipc_lock())
 		pages = rl.rlim_cur / 4 / VMMC_PAGE_SIZE;
 	if (e && *e) {
 		v = strtoull(e, &end, 0);
