@@ -905,4 +905,6 @@ uint32_t vmmc_sock_spin_ns(void)
 void vmmc_sock_stats(struct vmmc_sock_stats *out)
 {
 	*out = vs.st;
+	out->zc_pin_ranges = vs.open ? vs.ep.utlb->zc : 0;
+	out->zc_pin_pages = vs.open ? vs.ep.utlb->zc_pages : 0;
 }

@@ -36,6 +36,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "utlb.h"
 #include "vmmc.h"
 #include "vmmc_sock.h"
 
@@ -210,6 +211,7 @@ struct vs_sock {
 	uint64_t deadline_ns, retry_ns;
 	/* liveness probes: posts since the last tick */
 	uint64_t posts, probe_mark, probe_ns;
+	uint32_t busy_polls;	/* VMMC_SO_BUSY_POLL: polls since its tick */
 	/* readiness generations, for edge-triggered epoll */
 	uint32_t rx_gen, tx_gen;
 	struct vs_reg regs[VS_MAX_REGS];
@@ -257,6 +259,7 @@ int vs_conn_alloc(struct vs_sock *s, uint32_t node_perm);
 int vs_tx_alloc(struct vs_sock *s, uint32_t ring);
 void vs_post_state(struct vs_sock *s);
 void vs_flush_tx(struct vs_sock *s);
+int vs_tx_pinned(struct vs_sock *s);
 void vs_state_out(struct vs_sock *s, bool may_block);
 void vs_update(struct vs_sock *s);
 void vs_reset(struct vs_sock *s, int err, bool garbage);

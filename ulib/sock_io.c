@@ -84,16 +84,47 @@ static void vs_poke(struct vs_sock *s)
 }
 
 /*
+ * VMMC_SO_BUSY_POLL: the caller's loop polls again at once, with no
+ * system call. Every VS_BUSY_TICK polls, a liveness probe as the timers
+ * send one (a state word, if nothing was posted since the last tick: a
+ * dead peer's revoked export or down node then fails it and resets the
+ * connection); no clock for that. A time-out (SO_RCVTIMEO/SO_SNDTIMEO)
+ * reads the clock (vDSO) at the start and at each tick, so it is kept
+ * to within a tick. A signal does not end the spin (no system call sees
+ * it).
+ */
+#define VS_BUSY_TICK	(1u << 16)
+
+static int vs_busy_block(struct vs_sock *s, uint64_t *deadline,
+			 uint64_t timeo_ms)
+{
+	if (timeo_ms && !*deadline)
+		*deadline = vs_now_ns() + timeo_ms * 1000000ULL;
+	if (++s->busy_polls < VS_BUSY_TICK)
+		return 0;
+	s->busy_polls = 0;
+	if (s->state == VS_ESTAB && !s->reset && !s->peer_dead) {
+		if (s->posts == s->probe_mark) {
+			vs_post_state(s);
+			vs.st.probes++;
+		}
+		s->probe_mark = s->posts;
+	}
+	if (*deadline && vs_now_ns() >= *deadline)
+		return -ETIMEDOUT;
+	return 0;
+}
+
+/*
  * Wait for news: the endpoint's blocking wait, then the timers; or, with
- * VMMC_SO_BUSY_POLL, nothing at all (the caller's loop polls again): no
- * system call, no clock, so no time-out and no probe either.
+ * VMMC_SO_BUSY_POLL, a poll (vs_busy_block()).
  */
 int vs_block(struct vs_sock *s, uint64_t *deadline, uint64_t timeo_ms)
 {
 	int err;
 
 	if (s->busy_poll)
-		return 0;
+		return vs_busy_block(s, deadline, timeo_ms);
 	if (!*deadline)
 		*deadline = timeo_ms ? vs_now_ns() + timeo_ms * 1000000ULL : 0;
 	err = vs_wait(*deadline);
@@ -136,6 +167,15 @@ static ssize_t vs_sendv(struct vs_sock *s, const struct iovec *iov,
 			return done ? (ssize_t)done : vs_epipe(flags);
 		} else {
 			space = vs_tx_space(s);
+			/* its staging ring pinned, or nothing accepted */
+			err = space && done < total ? vs_tx_pinned(s) : 0;
+			if (err) {
+				if (done) {
+					vs_state_out(s, false);
+					return (ssize_t)done;
+				}
+				return err == -ENOMEM ? -ENOMEM : -ENOBUFS;
+			}
 			if (space && done < total) {
 				n = total - done < space ? total - done :
 							   (size_t)space;

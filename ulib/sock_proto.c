@@ -19,6 +19,9 @@
 #include <stdlib.h>
 #include <sys/mman.h>
 #include <sys/random.h>
+#include <linux/capability.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -154,6 +157,47 @@ static void vs_atfork_child(void)
 	vs_epoll_forget_all();
 }
 
+/*
+ * The zero-copy pin budget (vmmc_sock(7)): receive buffers pinned for
+ * zero-copy receive stay pinned (a UTLB hit the next time), at most
+ * VMMC_UTLB_ZC_RANGES of them and VMMC_SOCK_ZC_PIN_MAX bytes (default
+ * the smaller of a quarter of the UTLB, 8 MiB, and, unless the process
+ * may lock memory beyond it (CAP_IPC_LOCK), a quarter of RLIMIT_MEMLOCK:
+ * the rest is for the connections' rings). 0: no zero-copy receive.
+ */
+static bool vs_cap_ipc_lock(void)
+{
+	struct __user_cap_header_struct h = {
+		.version = _LINUX_CAPABILITY_VERSION_3,
+	};
+	struct __user_cap_data_struct d[2];
+
+	memset(d, 0, sizeof(d));
+	if (syscall(SYS_capget, &h, d))
+		return false;
+	return d[CAP_IPC_LOCK / 32].effective & 1u << (CAP_IPC_LOCK % 32);
+}
+
+static void vs_zc_budget(void)
+{
+	const char *e = getenv("VMMC_SOCK_ZC_PIN_MAX");
+	uint64_t pages = VMMC_UTLB_ZC_PAGES, v;
+	struct rlimit rl;
+	char *end;
+
+	if (!getrlimit(RLIMIT_MEMLOCK, &rl) && rl.rlim_cur != RLIM_INFINITY &&
+	    rl.rlim_cur / 4 / VMMC_PAGE_SIZE < pages && !vs_cap_ipc_lock())
+		pages = rl.rlim_cur / 4 / VMMC_PAGE_SIZE;
+	if (e && *e) {
+		v = strtoull(e, &end, 0);
+		if (!*end)
+			pages = v / VMMC_PAGE_SIZE < VMMC_UTLB_SLOTS ?
+				v / VMMC_PAGE_SIZE : VMMC_UTLB_SLOTS;
+	}
+	vmmc_utlb_set_zc_budget(vs.ep.utlb, pages ? VMMC_UTLB_ZC_RANGES : 0,
+				(uint32_t)pages);
+}
+
 int vs_stack_get(void)
 {
 	uint64_t seed = 0;
@@ -172,6 +216,7 @@ int vs_stack_get(void)
 		return err;
 	vs.open = true;
 	vs.ep_gen++;
+	vs_zc_budget();
 	if (getrandom(&seed, sizeof(seed), GRND_NONBLOCK) != sizeof(seed))
 		seed = vs_now_ns() ^ (uint64_t)getpid() << 32;
 	vs.rnd = seed | 1;
@@ -268,7 +313,7 @@ static int vs_ctl_alloc(struct vs_sock *s)
 	s->tx = vs_map(VS_HDR);
 	if (!s->tx)
 		return -ENOMEM;
-	err = vmmc_pin(&vs.ep, s->tx, VS_HDR);
+	err = __vmmc_pin_locked(&vs.ep, s->tx, VS_HDR);
 	if (err) {
 		vs_unmap(s->tx, VS_HDR);
 		s->tx = NULL;
@@ -297,6 +342,9 @@ int vs_conn_alloc(struct vs_sock *s, uint32_t node)
 		err = vmmc_export(&vs.ep, s->rx, s->rx_map, s->rx_name,
 				  node < VMMC_MAX_NODES ? 1ULL << node : 0,
 				  &s->rx_exp);
+		/* RLIMIT_MEMLOCK: a connection before zero-copy pins */
+		if (err == -ENOMEM && vmmc_utlb_drop_zc(vs.ep.utlb))
+			err = -EEXIST;
 	}
 	if (err) {
 		vs_unmap(s->rx, s->rx_map);
@@ -327,7 +375,7 @@ int vs_tx_alloc(struct vs_sock *s, uint32_t ring)
 	if (!s->stg)
 		return -ENOMEM;
 	s->tx_ring = ring;
-	return vmmc_pin(&vs.ep, s->stg, VS_HDR + ring);
+	return __vmmc_pin_locked(&vs.ep, s->stg, VS_HDR + ring);
 }
 
 /* Give back the connection's memory; nothing may be in flight. */
@@ -346,10 +394,15 @@ void vs_teardown_conn(struct vs_sock *s)
 	}
 	if (s->rx)
 		vs_unmap(s->rx, s->rx_map);
-	if (s->tx)
+	/* unpinned first: an unmap of pinned memory flushes the UTLB */
+	if (s->tx) {
+		__vmmc_unpin_locked(&vs.ep, s->tx);
 		vs_unmap(s->tx, VS_HDR);
-	if (s->stg)
+	}
+	if (s->stg) {
+		__vmmc_unpin_locked(&vs.ep, s->stg);
 		vs_unmap(s->stg, VS_HDR + s->tx_ring);
+	}
 	s->rx = s->tx = s->stg = NULL;
 	s->tx_ring = 0;
 }
@@ -387,6 +440,37 @@ int vs_post(struct vs_sock *s, const void *src, size_t len,
 	return err;
 }
 
+/*
+ * A SEND from the connection's own pinned memory failed for good (not
+ * -EAGAIN: the SQ, the tag table or a pin still in flight, which free up
+ * by themselves): its staging ring could not be pinned again after the
+ * kernel dropped translations (ENOMEM: RLIMIT_MEMLOCK; ENOSPC: no UTLB
+ * room). The bytes accepted cannot go out, so the connection is reset
+ * with that error (ENOSPC reads ENOBUFS), which the next call returns:
+ * never a silent retry. The peer sees a reset when we close.
+ */
+static void vs_post_failed(struct vs_sock *s, int err)
+{
+	if (err == -EAGAIN || s->reset)
+		return;
+	vs.st.pin_resets++;
+	s->peer_dead = true;	/* nothing more can be posted from it */
+	vs_reset(s, err == -ENOMEM ? ENOMEM : ENOBUFS, false);
+}
+
+/*
+ * Before send accepts bytes: is the staging ring pinned (a UTLB hit,
+ * no system call)? If the kernel dropped it, pin it again now: 0
+ * (or -EAGAIN: its old pin is in flight, it follows), or the error
+ * send returns with nothing accepted.
+ */
+int vs_tx_pinned(struct vs_sock *s)
+{
+	int err = vmmc_pin(&vs.ep, s->stg, VS_HDR + s->tx_ring);
+
+	return err == -EAGAIN ? 0 : err;
+}
+
 /* Write our counts (and FIN, RST) into the peer's state word. */
 void vs_post_state(struct vs_sock *s)
 {
@@ -418,6 +502,7 @@ void vs_post_state(struct vs_sock *s)
 		      VMMC_SQF_NOTIFY, VS_UD(s->id, VS_K_STATE, slot));
 	if (err) {
 		s->state_dirty = true;
+		vs_post_failed(s, err);
 		return;
 	}
 	s->state_busy |= 1u << slot;
@@ -471,6 +556,7 @@ void vs_flush_tx(struct vs_sock *s)
 	uint64_t pos;
 	uint32_t off;
 	size_t n;
+	int err;
 
 	if (s->state != VS_ESTAB || s->reset)
 		return;
@@ -480,9 +566,15 @@ void vs_flush_tx(struct vs_sock *s)
 		n = s->tx_queued - pos;
 		if (n > s->tx_ring - off)
 			n = s->tx_ring - off;
-		if (vs_post(s, s->stg + VS_HDR + off, n, s->peer_imp,
-			    VS_HDR + off, 0, VS_UD(s->id, VS_K_DATA, pos + n)))
-			break;	/* SQ full: progress posts the rest */
+		err = vs_post(s, s->stg + VS_HDR + off, n, s->peer_imp,
+			      VS_HDR + off, 0, VS_UD(s->id, VS_K_DATA, pos + n));
+		if (err) {
+			/* SQ full: progress posts the rest; else reset */
+			vs_post_failed(s, err);
+			if (s->reset)
+				return;
+			break;
+		}
 		s->tx_posted += n;
 		vs.st.data_sends++;
 		vs.st.tx_bytes += n;

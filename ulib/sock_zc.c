@@ -18,7 +18,7 @@
  * holds every unconsumed byte.
  *
  * No system call on the steady path: the buffer's pin for write is a UTLB
- * hit once it was used; posting, reading the record and crediting touch
+ * hit once it was used (a ZC range, within the pin budget: utlb.h); posting, reading the record and crediting touch
  * mapped memory only. /proc/self/maps is read only after a pin failed.
  * One thread at a time, as the rest of the stack.
  */
@@ -168,9 +168,12 @@ static int vs_zc_post(struct vs_sock *s, uint8_t *dst, size_t len,
 		vs.st.zc_fallbacks++;
 		return 0;
 	}
-	err = vmmc_pin_write(&vs.ep, dst, len);
+	/* within the zero-copy pin budget, never at the library's pins */
+	err = __vmmc_pin_zc(&vs.ep, dst, len);
 	if (err) {
 		vs.st.zc_fallbacks++;
+		if (err == -ENOBUFS || err == -EBUSY)
+			vs.st.zc_nopin++;
 		if (err != -EFAULT)
 			return 0;
 		if (!vs_writable((uintptr_t)dst, len))
@@ -239,8 +242,6 @@ static int vs_zc_end(struct vs_sock *s, struct vs_zc *z)
 				continue;
 			if (vmmc_redirect_cancel(&vs.ep, z->slot[i], 0))
 				continue;	/* SQ full: next round */
-			if (!cancelled)
-				vs.st.zc_cancels++;	/* per receive */
 			cancelled |= 1u << z->slot[i];
 		}
 		/*
@@ -363,6 +364,12 @@ ssize_t vs_zc_recv(struct vs_sock *s, uint8_t *dst, size_t len, bool waitall,
 		err = -EIO;
 		goto out;
 	}
+	/* a cancel that found its redirect complete cut nothing */
+	for (i = 0; i < z.n; i++)
+		if (vs.zc_status[z.slot[i]] == VMMC_ST_CANCELLED) {
+			vs.st.zc_cancels++;	/* per receive */
+			break;
+		}
 	vs_progress();	/* the state word of what landed meanwhile */
 	if (s->state == VS_ESTAB && !s->reset) {
 		k = s->rx_sent - pos;

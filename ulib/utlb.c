@@ -24,6 +24,18 @@
  *  - utlb_gen changed (the kernel dropped translations because pinned
  *    memory was unmapped or remapped): flush everything before the lookup.
  *    UNPIN's EINVAL then only means the kernel dropped that range itself.
+ *  - Classes (utlb.h). LOCKED ranges (the library's own) are never
+ *    evicted and never replaced by an overlapping pin (such a lookup
+ *    fails with EBUSY); a flush leaves them in the cache, stale, and the
+ *    next lookup that hits one unpins and pins it again whole (EAGAIN
+ *    while its old pin is in flight). So a zero-copy buffer or a big
+ *    vmmc_send() source can never push a socket's staging ring out, and
+ *    a socket's send makes a system call only after the kernel moved
+ *    utlb_gen. ZC ranges (zero-copy receive buffers) are pinned exactly,
+ *    for write, within a budget (zc_max ranges, zc_max_pages pages): to
+ *    stay in it, or when the kernel says ENOMEM/ENOSPC, they evict only
+ *    other idle ZC ranges; if that is not enough the lookup fails with
+ *    ENOBUFS and the caller copies instead.
  *
  * Not thread-safe: the endpoint's (one thread at a time).
  */
@@ -45,6 +57,8 @@ void vmmc_utlb_init(struct vmmc_utlb *u, const struct vmmc_utlb_ops *ops,
 	u->ctx = ctx;
 	u->gen = gen;
 	u->mru = VMMC_UTLB_NONE;
+	u->zc_max = VMMC_UTLB_ZC_RANGES;
+	u->zc_max_pages = VMMC_UTLB_ZC_PAGES;
 	for (i = 0; i < VMMC_UTLB_MAX_RANGES; i++)
 		u->pool[i].next_free = i + 1 < VMMC_UTLB_MAX_RANGES ?
 				       i + 1 : VMMC_UTLB_NONE;
@@ -73,11 +87,27 @@ static int find_pos(const struct vmmc_utlb *u, uintptr_t addr)
 	return ans;
 }
 
+/* The class counts of a range entering (+1) or leaving (-1) the cache. */
+static void cls_count(struct vmmc_utlb *u, const struct vmmc_utlb_range *r,
+		      int d)
+{
+	uint32_t n = (uint32_t)d * r->nr_slots;
+
+	if (r->cls == VMMC_UTLB_LOCKED) {
+		u->locked += (uint32_t)d;
+		u->locked_pages += n;
+	} else if (r->cls == VMMC_UTLB_ZC) {
+		u->zc += (uint32_t)d;
+		u->zc_pages += n;
+	}
+}
+
 static void pool_free(struct vmmc_utlb *u, uint32_t id)
 {
 	struct vmmc_utlb_range *r = &u->pool[id];
 
-	u->pinned_pages -= r->nr_slots;
+	if (r->slot != VMMC_UTLB_NONE)
+		u->pinned_pages -= r->nr_slots;
 	memset(r, 0, sizeof(*r));
 	r->next_free = u->free_head;
 	u->free_head = id;
@@ -87,11 +117,14 @@ static void pool_free(struct vmmc_utlb *u, uint32_t id)
 
 static void do_unpin(struct vmmc_utlb *u, uint32_t id)
 {
-	int err = u->ops->unpin(u->ctx, u->pool[id].slot);
+	int err;
 
-	/* EINVAL: the kernel dropped the range itself (utlb_gen) */
-	(void)err;
-	u->st.unpins++;
+	if (u->pool[id].slot != VMMC_UTLB_NONE) {
+		err = u->ops->unpin(u->ctx, u->pool[id].slot);
+		/* EINVAL: the kernel dropped the range itself (utlb_gen) */
+		(void)err;
+		u->st.unpins++;
+	}
 	pool_free(u, id);
 }
 
@@ -105,6 +138,7 @@ static void remove_at(struct vmmc_utlb *u, uint32_t pos)
 	u->nr--;
 	if (u->mru == id)
 		u->mru = VMMC_UTLB_NONE;
+	cls_count(u, &u->pool[id], -1);
 	if (u->pool[id].inflight) {
 		u->pool[id].state = VMMC_RANGE_ZOMBIE;
 		u->nr_zombies++;
@@ -133,8 +167,14 @@ static int reclaim_zombies(struct vmmc_utlb *u)
 	return n;
 }
 
-/* Unpin the least recently used idle range: 1 if one went, else 0. */
-static int evict_one(struct vmmc_utlb *u)
+#define CLS(c)		(1u << (c))
+#define EVICT_ANY	(CLS(VMMC_UTLB_CACHE) | CLS(VMMC_UTLB_ZC))
+
+/*
+ * Unpin the least recently used idle range of a class in @mask (never
+ * LOCKED): 1 if one went (or an idle zombie), else 0.
+ */
+static int evict_one(struct vmmc_utlb *u, uint32_t mask)
 {
 	uint32_t i, best = VMMC_UTLB_NONE;
 
@@ -143,7 +183,8 @@ static int evict_one(struct vmmc_utlb *u)
 	for (i = 0; i < u->nr; i++) {
 		const struct vmmc_utlb_range *r = &u->pool[u->sorted[i]];
 
-		if (r->inflight)
+		if (r->inflight || !(mask & CLS(r->cls)) ||
+		    r->cls == VMMC_UTLB_LOCKED)
 			continue;
 		if (best == VMMC_UTLB_NONE ||
 		    r->last_use < u->pool[u->sorted[best]].last_use)
@@ -158,14 +199,37 @@ static int evict_one(struct vmmc_utlb *u)
 
 int vmmc_utlb_flush_all(struct vmmc_utlb *u)
 {
-	while (u->nr)
-		remove_at(u, u->nr - 1);
+	uint32_t pos = u->nr;
+
+	while (pos--) {
+		if (u->pool[u->sorted[pos]].cls == VMMC_UTLB_LOCKED)
+			u->pool[u->sorted[pos]].stale = true;
+		else
+			remove_at(u, pos);
+	}
 	reclaim_zombies(u);
 	u->st.flushes++;
 	return 0;
 }
 
-/* Drop every cached range that overlaps [start, end). */
+/* Does a LOCKED range overlap [start, end)? */
+static bool overlaps_locked(const struct vmmc_utlb *u, uintptr_t start,
+			    uintptr_t end)
+{
+	int pos = find_pos(u, end - 1);
+
+	for (; pos >= 0; pos--) {
+		const struct vmmc_utlb_range *r = &u->pool[u->sorted[pos]];
+
+		if (r->end <= start)
+			break;
+		if (r->cls == VMMC_UTLB_LOCKED)
+			return true;
+	}
+	return false;
+}
+
+/* Drop every cached range that overlaps [start, end) (none LOCKED). */
 static void remove_overlaps(struct vmmc_utlb *u, uintptr_t start,
 			    uintptr_t end)
 {
@@ -203,7 +267,7 @@ static int try_pin(struct vmmc_utlb *u, uintptr_t start, uintptr_t end,
 }
 
 static int insert(struct vmmc_utlb *u, uintptr_t start, uintptr_t end,
-		  uint32_t slot, bool writable)
+		  uint32_t slot, bool writable, uint32_t cls)
 {
 	uint32_t id = u->free_head, pos;
 	struct vmmc_utlb_range *r = &u->pool[id];
@@ -215,9 +279,12 @@ static int insert(struct vmmc_utlb *u, uintptr_t start, uintptr_t end,
 	r->nr_slots = (uint32_t)((end - start) / VMMC_PAGE_SIZE);
 	r->inflight = 0;
 	r->writable = writable;
+	r->stale = false;
+	r->cls = (uint8_t)cls;
 	r->state = VMMC_RANGE_CACHED;
 	r->last_use = ++u->clock;
 	u->pinned_pages += r->nr_slots;
+	cls_count(u, r, 1);
 	pos = (uint32_t)(find_pos(u, start) + 1);
 	memmove(&u->sorted[pos + 1], &u->sorted[pos],
 		(u->nr - pos) * sizeof(u->sorted[0]));
@@ -227,8 +294,52 @@ static int insert(struct vmmc_utlb *u, uintptr_t start, uintptr_t end,
 	return (int)id;
 }
 
+/*
+ * Room for a ZC range of @n pages within the budget, evicting idle ZC
+ * ranges only: 0 or -ENOBUFS.
+ */
+static int zc_room(struct vmmc_utlb *u, uint32_t n)
+{
+	if (n > u->zc_max_pages || !u->zc_max)
+		return -ENOBUFS;
+	while (u->zc + 1 > u->zc_max || u->zc_pages + n > u->zc_max_pages ||
+	       u->free_head == VMMC_UTLB_NONE)
+		if (!evict_one(u, CLS(VMMC_UTLB_ZC)))
+			return -ENOBUFS;
+	return 0;
+}
+
+/* A zero-copy buffer: its exact pages, for write, within the budget. */
+static int miss_zc(struct vmmc_utlb *u, uintptr_t p0, uintptr_t p1)
+{
+	uint32_t slot, n = (uint32_t)((p1 - p0) / VMMC_PAGE_SIZE);
+	int err;
+
+	if ((p1 - p0) / VMMC_PAGE_SIZE > VMMC_UTLB_SLOTS)
+		return -ENOBUFS;
+	for (;;) {
+		err = zc_room(u, n);
+		if (err)
+			break;
+		err = try_pin(u, p0, p1, true, &slot);
+		if (!err) {
+			remove_overlaps(u, p0, p1);
+			return insert(u, p0, p1, slot, true, VMMC_UTLB_ZC);
+		}
+		if (err != -ENOSPC && err != -ENOMEM)
+			return err;
+		/* the kernel's limit: only another ZC range may give room */
+		if (!evict_one(u, CLS(VMMC_UTLB_ZC))) {
+			err = -ENOBUFS;
+			break;
+		}
+	}
+	u->zc_denied++;
+	return err;
+}
+
 static int miss(struct vmmc_utlb *u, uintptr_t addr, size_t len,
-		bool need_write)
+		bool need_write, uint32_t cls)
 {
 	uintptr_t last = addr + len - 1;
 	uintptr_t p0 = addr & ~PAGE_MASK_, p1 = (last | PAGE_MASK_) + 1;
@@ -238,8 +349,16 @@ static int miss(struct vmmc_utlb *u, uintptr_t addr, size_t len,
 	int err;
 
 	reclaim_zombies(u);
+	/* the library's own memory is not a buffer to pin apart */
+	if (overlaps_locked(u, p0, p1)) {
+		if (cls == VMMC_UTLB_ZC)
+			u->zc_denied++;
+		return -EBUSY;
+	}
+	if (cls == VMMC_UTLB_ZC)
+		return miss_zc(u, p0, p1);
 	/* a granule that wraps the address space is not worth trying */
-	if (g1 < g0 || !g1)
+	if (g1 < g0 || !g1 || overlaps_locked(u, g0, g1))
 		g0 = p0, g1 = p1;
 	if (need_write) {
 		/*
@@ -247,12 +366,12 @@ static int miss(struct vmmc_utlb *u, uintptr_t addr, size_t len,
 		 * the cache has there: memory that cannot be written (EFAULT)
 		 * must not cost the read-only range its SENDs use.
 		 */
-		if (u->free_head == VMMC_UTLB_NONE && !evict_one(u))
+		if (u->free_head == VMMC_UTLB_NONE && !evict_one(u, EVICT_ANY))
 			return -ENOSPC;
 		err = try_pin(u, p0, p1, true, &slot);
 		if (!err) {
 			remove_overlaps(u, p0, p1);
-			return insert(u, p0, p1, slot, true);
+			return insert(u, p0, p1, slot, true, cls);
 		}
 		if (err != -ENOSPC && err != -ENOMEM)
 			return err;
@@ -260,32 +379,81 @@ static int miss(struct vmmc_utlb *u, uintptr_t addr, size_t len,
 	}
 	remove_overlaps(u, g0, g1);
 	for (;;) {
-		if (u->free_head == VMMC_UTLB_NONE && !evict_one(u))
+		if (u->free_head == VMMC_UTLB_NONE && !evict_one(u, EVICT_ANY))
 			return -ENOSPC;
 		err = try_pin(u, g0, g1, need_write, &slot);
 		if (!err)
-			return insert(u, g0, g1, slot, need_write);
+			return insert(u, g0, g1, slot, need_write, cls);
 		if ((err == -EFAULT || err == -ENOSPC || err == -ENOMEM ||
 		     err == -EINVAL) && (g0 != p0 || g1 != p1)) {
 			err = try_pin(u, p0, p1, need_write, &slot);
 			if (!err)
-				return insert(u, p0, p1, slot, need_write);
+				return insert(u, p0, p1, slot, need_write,
+					      cls);
 		}
 		if (err != -ENOSPC && err != -ENOMEM)
 			return err;
-		if (!evict_one(u))
+		if (!evict_one(u, EVICT_ANY))
 			return err;
 	}
 }
 
-int vmmc_utlb_get(struct vmmc_utlb *u, uint32_t gen, uintptr_t addr,
-		  size_t len, bool need_write)
+/*
+ * Pin stale LOCKED range @id again, whole: its id, -EAGAIN (SENDs still
+ * use the old pin) or the kernel's error (it stays stale, unpinned).
+ */
+static int repin(struct vmmc_utlb *u, uint32_t id)
+{
+	struct vmmc_utlb_range *r = &u->pool[id];
+	uint32_t slot = 0, nr = 0;
+	int err;
+
+	if (r->inflight)
+		return -EAGAIN;
+	if (r->slot != VMMC_UTLB_NONE) {
+		/* the kernel may still hold it: give it back first */
+		err = u->ops->unpin(u->ctx, r->slot);
+		(void)err;
+		u->st.unpins++;
+		u->pinned_pages -= r->nr_slots;
+		r->slot = VMMC_UTLB_NONE;
+	}
+	for (;;) {
+		err = u->ops->pin(u->ctx, r->start, r->end - r->start,
+				  r->writable ? VMMC_PIN_F_WRITE : 0, &slot,
+				  &nr);
+		if (!err && nr != r->nr_slots) {
+			u->ops->unpin(u->ctx, slot);
+			u->st.unpins++;
+			err = -EPROTO;
+		}
+		if (!err)
+			break;
+		u->st.pin_errors++;
+		if ((err != -ENOSPC && err != -ENOMEM) ||
+		    !evict_one(u, EVICT_ANY))
+			return err;
+	}
+	u->st.pins++;
+	u->repins++;
+	r->slot = slot;
+	r->stale = false;
+	u->pinned_pages += r->nr_slots;
+	r->last_use = ++u->clock;
+	u->mru = id;
+	return (int)id;
+}
+
+int vmmc_utlb_get_cls(struct vmmc_utlb *u, uint32_t gen, uintptr_t addr,
+		      size_t len, bool need_write, uint32_t cls)
 {
 	const struct vmmc_utlb_range *r;
 	int pos;
 
 	if (!len || addr + len - 1 < addr)
 		return -EINVAL;
+	if (cls == VMMC_UTLB_ZC)
+		need_write = true;	/* a receive buffer */
 	u->st.lookups++;
 	if (gen != u->gen) {
 		u->gen = gen;
@@ -294,23 +462,96 @@ int vmmc_utlb_get(struct vmmc_utlb *u, uint32_t gen, uintptr_t addr,
 	if (u->mru != VMMC_UTLB_NONE) {
 		r = &u->pool[u->mru];
 		if (r->start <= addr && addr + len <= r->end &&
-		    (r->writable || !need_write))
+		    (r->writable || !need_write) && !r->stale)
 			goto hit;
 	}
 	pos = find_pos(u, addr);
 	if (pos >= 0) {
 		r = &u->pool[u->sorted[pos]];
 		if (addr + len <= r->end && (r->writable || !need_write)) {
+			if (r->stale)
+				return repin(u, u->sorted[pos]);
 			u->mru = u->sorted[pos];
 			goto hit;
 		}
 	}
-	return miss(u, addr, len, need_write);
+	return miss(u, addr, len, need_write, cls);
 
 hit:
 	u->st.hits++;
 	u->pool[u->mru].last_use = ++u->clock;
 	return (int)u->mru;
+}
+
+int vmmc_utlb_get(struct vmmc_utlb *u, uint32_t gen, uintptr_t addr,
+		  size_t len, bool need_write)
+{
+	return vmmc_utlb_get_cls(u, gen, addr, len, need_write,
+				 VMMC_UTLB_CACHE);
+}
+
+int vmmc_utlb_lock(struct vmmc_utlb *u, uint32_t gen, uintptr_t addr,
+		   size_t len)
+{
+	uintptr_t p0 = addr & ~PAGE_MASK_, p1;
+	uint32_t slot;
+	int err;
+
+	if (!len || addr + len - 1 < addr)
+		return -EINVAL;
+	p1 = ((addr + len - 1) | PAGE_MASK_) + 1;
+	if (gen != u->gen) {
+		u->gen = gen;
+		vmmc_utlb_flush_all(u);
+	}
+	reclaim_zombies(u);
+	if (overlaps_locked(u, p0, p1))
+		return -EBUSY;
+	remove_overlaps(u, p0, p1);
+	for (;;) {
+		if (u->free_head == VMMC_UTLB_NONE && !evict_one(u, EVICT_ANY))
+			return -ENOSPC;
+		err = try_pin(u, p0, p1, false, &slot);
+		if (!err)
+			break;
+		if ((err != -ENOSPC && err != -ENOMEM) ||
+		    !evict_one(u, EVICT_ANY))
+			return err;
+	}
+	insert(u, p0, p1, slot, false, VMMC_UTLB_LOCKED);
+	return 0;
+}
+
+int vmmc_utlb_unlock(struct vmmc_utlb *u, uintptr_t addr)
+{
+	uintptr_t p0 = addr & ~PAGE_MASK_;
+	int pos = find_pos(u, p0);
+
+	if (pos < 0 || u->pool[u->sorted[pos]].start != p0 ||
+	    u->pool[u->sorted[pos]].cls != VMMC_UTLB_LOCKED)
+		return -ENOENT;
+	remove_at(u, (uint32_t)pos);
+	reclaim_zombies(u);
+	return 0;
+}
+
+void vmmc_utlb_set_zc_budget(struct vmmc_utlb *u, uint32_t ranges,
+			     uint32_t pages)
+{
+	u->zc_max = ranges;
+	u->zc_max_pages = pages;
+	while (u->zc > u->zc_max || u->zc_pages > u->zc_max_pages)
+		if (!evict_one(u, CLS(VMMC_UTLB_ZC)))
+			break;
+}
+
+int vmmc_utlb_drop_zc(struct vmmc_utlb *u)
+{
+	int n = 0;
+
+	while (u->zc && evict_one(u, CLS(VMMC_UTLB_ZC)))
+		n++;
+	return n;
 }
 
 int vmmc_utlb_tag_get(struct vmmc_utlb *u, uint32_t range, uint64_t user_data,

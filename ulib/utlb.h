@@ -15,6 +15,17 @@
  * cache is flushed) it becomes a zombie: out of the lookup array, still
  * pinned, and unpinned on the next slow path once its SENDs completed.
  * The reap path (__vmmc_send_done) therefore never enters the kernel.
+ *
+ * Classes (utlb.c says how each is pinned and evicted):
+ *   CACHE   vmmc_send(), vmmc_redirect(), vmmc_pin*(): LRU-evictable.
+ *   LOCKED  the library's own memory (a socket's control page and staging
+ *           ring): never evicted; unpinned only by vmmc_utlb_unlock(). A
+ *           utlb_gen change makes it stale: re-pinned whole at its next
+ *           lookup (or the lookup fails, never quietly).
+ *   ZC      buffers pinned for zero-copy receive: evicted only to make
+ *           room for other ZC ranges, and bounded by a budget of ranges
+ *           and pages; a ZC pin that would exceed it, or would need a
+ *           CACHE or LOCKED range's room, fails with -ENOBUFS.
  */
 #ifndef VMMC_UTLB_H
 #define VMMC_UTLB_H
@@ -29,6 +40,15 @@
 #define VMMC_UTLB_MAX_RANGES	512		/* ranges cached at once */
 #define VMMC_UTLB_TAGS		VMMC_CQ_ENTRIES	/* SENDs in flight, at most */
 #define VMMC_UTLB_NONE		UINT32_MAX
+/* default zero-copy pin budget: ranges and pages (8 MiB) */
+#define VMMC_UTLB_ZC_RANGES	64
+#define VMMC_UTLB_ZC_PAGES	(VMMC_UTLB_SLOTS / 4)
+
+enum vmmc_utlb_class {
+	VMMC_UTLB_CACHE		= 0,
+	VMMC_UTLB_LOCKED	= 1,
+	VMMC_UTLB_ZC		= 2,
+};
 
 /* How the cache reaches the kernel; stubbed by the unit test. */
 struct vmmc_utlb_ops {
@@ -56,6 +76,11 @@ struct vmmc_utlb_range {
 	uint32_t nr_slots;	/* (end - start) / page size */
 	uint32_t inflight;	/* SENDs/REDIRECTs using it, not reaped */
 	bool writable;		/* pinned with VMMC_PIN_F_WRITE */
+	bool stale;		/* LOCKED, after a utlb_gen change: the kernel
+				 * may have dropped it; re-pin before use
+				 * (slot NONE: its old pin is already undone)
+				 */
+	uint8_t cls;		/* enum vmmc_utlb_class */
 	uint32_t state;		/* from enum vmmc_range_state */
 	uint32_t next_free;	/* pool free list */
 };
@@ -79,6 +104,11 @@ struct vmmc_utlb {
 	uint32_t tag_free;	/* tag free list */
 	uint32_t inflight;	/* tags in use */
 	uint32_t pinned_pages;
+	uint32_t locked, locked_pages;	/* LOCKED ranges cached, their pages */
+	uint32_t zc, zc_pages;		/* ZC ranges cached, their pages */
+	uint32_t zc_max, zc_max_pages;	/* the ZC budget */
+	uint64_t zc_denied;	/* ZC lookups failed with -ENOBUFS */
+	uint64_t repins;	/* stale LOCKED ranges pinned again */
 	uint64_t clock;
 	struct vmmc_utlb_stats st;
 	uint32_t sorted[VMMC_UTLB_MAX_RANGES];	/* pool ids by start */
@@ -96,7 +126,34 @@ void vmmc_utlb_init(struct vmmc_utlb *u, const struct vmmc_utlb_ops *ops,
  */
 int vmmc_utlb_get(struct vmmc_utlb *u, uint32_t gen, uintptr_t addr,
 		  size_t len, bool need_write);
-/* Unpin every idle range, turn the busy ones into zombies. */
+/*
+ * The same, pinning a miss as class @cls: ZC (always for write) adds
+ * -ENOBUFS (over budget, or no room without evicting a non-ZC range) and
+ * -EBUSY (the buffer overlaps a LOCKED range). A hit of any class serves
+ * any lookup. A stale LOCKED range is pinned again on a hit: -EAGAIN
+ * while SENDs still use its old pin (reap them first), else 0 or the
+ * kernel's error.
+ */
+int vmmc_utlb_get_cls(struct vmmc_utlb *u, uint32_t gen, uintptr_t addr,
+		      size_t len, bool need_write, uint32_t cls);
+/*
+ * Pin [addr, addr + len) (page-aligned memory the library owns) as one
+ * LOCKED range, read-only: 0 or -errno (-EBUSY: overlaps another LOCKED
+ * range). Cached CACHE/ZC ranges it overlaps leave the cache.
+ */
+int vmmc_utlb_lock(struct vmmc_utlb *u, uint32_t gen, uintptr_t addr,
+		   size_t len);
+/* Undo vmmc_utlb_lock() of the range starting at @addr: 0 or -ENOENT. */
+int vmmc_utlb_unlock(struct vmmc_utlb *u, uintptr_t addr);
+/* Set the ZC budget; ZC ranges over it are unpinned (if idle). */
+void vmmc_utlb_set_zc_budget(struct vmmc_utlb *u, uint32_t ranges,
+			     uint32_t pages);
+/* Unpin every idle ZC range (the memory limit is wanted elsewhere). */
+int vmmc_utlb_drop_zc(struct vmmc_utlb *u);
+/*
+ * Unpin every idle CACHE and ZC range, turn the busy ones into zombies;
+ * LOCKED ranges stay, stale (pinned again at their next lookup).
+ */
 int vmmc_utlb_flush_all(struct vmmc_utlb *u);
 /* Slot of the page holding @addr, which range @id covers. */
 static inline uint32_t vmmc_utlb_slot(const struct vmmc_utlb *u, uint32_t id,
@@ -118,6 +175,11 @@ int __vmmc_tracked_sqe(struct vmmc_ep *ep, uintptr_t addr, size_t len,
 int vmmc_utlb_tag_peek(const struct vmmc_utlb *u, uint32_t tag,
 		       uint64_t *user_data);
 int vmmc_utlb_tag_put(struct vmmc_utlb *u, uint32_t tag, uint64_t *user_data);
+
+/* queue.c: the classes for the socket stack (sock_*.c) */
+int __vmmc_pin_locked(struct vmmc_ep *ep, const void *addr, size_t len);
+int __vmmc_unpin_locked(struct vmmc_ep *ep, const void *addr);
+int __vmmc_pin_zc(struct vmmc_ep *ep, void *addr, size_t len);
 
 /* wait.c: set the wait counters' spin limit from the endpoint (at open) */
 void vmmc_wait_setup(struct vmmc_ep *ep);

@@ -92,17 +92,34 @@ struct vmmc_sock_stats {
 				 * caller's buffer (no copy)
 				 */
 	uint64_t zc_copied;	/* ... that a zero-copy receive copied from
-				 * the ring (they came before its post)
+				 * the ring (they came before its post, or
+				 * the NIC's record of the redirect had no
+				 * room to say they went to the buffer)
 				 */
-	uint64_t zc_cancels;	/* zero-copy receives whose redirects were
-				 * ended early (partial data, EOF, reset,
-				 * time-out, signal)
+	uint64_t zc_cancels;	/* zero-copy receives whose redirects a
+				 * cancel ended early (partial data, EOF,
+				 * reset, time-out, signal); not those that
+				 * had completed when the cancel came
 				 */
 	uint64_t zc_fallbacks;	/* large receives that copied instead
 				 * (buffer not pinnable, no slot)
 				 */
 	uint32_t zc_active;	/* gauge: redirect slots in use */
 	uint32_t reserved0;
+	uint64_t zc_nopin;	/* ... of zc_fallbacks: pinning the buffer
+				 * would exceed the zero-copy pin budget
+				 * (VMMC_SOCK_ZC_PIN_MAX) or need room held
+				 * by other pins, or it overlaps the
+				 * library's own memory
+				 */
+	uint64_t pin_resets;	/* connections reset because their own
+				 * memory could not be pinned again (the
+				 * error is the socket's: ENOMEM, ...)
+				 */
+	uint32_t zc_pin_ranges;	/* gauge: receive buffers kept pinned for
+				 * zero-copy (within the budget)
+				 */
+	uint32_t zc_pin_pages;	/* gauge: their pages */
 };
 
 /*
@@ -116,9 +133,10 @@ struct vmmc_sock_stats {
  *                       VMMC_SOCK_ZC_MIN at socket creation.
  * VMMC_SO_BUSY_POLL     1: blocking send and receive spin on the NIC's
  *                       rings instead of sleeping in the kernel, with no
- *                       system call at all (no clock either: receive and
- *                       send time-outs and liveness probes do not run while
- *                       spinning). Default 0, or VMMC_SOCK_BUSY_POLL.
+ *                       system call at all: liveness probes go every
+ *                       65536 polls; time-outs, if set, read the clock
+ *                       (vDSO) then; signals do not end the spin.
+ *                       Default 0, or VMMC_SOCK_BUSY_POLL.
  */
 #define SOL_VMMC		0x4d56
 #define VMMC_SO_ZEROCOPY_MIN	1

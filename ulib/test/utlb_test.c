@@ -7,8 +7,12 @@
  * translation the cache hands out can be checked. Covers: hit without a
  * kernel call, granule sharing, EFAULT fallback, LRU eviction on ENOMEM
  * and ENOSPC, in-flight ranges never evicted (the kernel's error instead),
- * utlb_gen flush with zombies, overlaps, the tag table, and a seeded
- * random run checked against the stub. Exit 0 pass, 1 fail.
+ * utlb_gen flush with zombies, overlaps, the tag table, LOCKED ranges
+ * (never evicted nor replaced, stale after a flush and pinned again
+ * whole, EAGAIN while in flight, the kernel's error when that fails),
+ * the ZC budget (ranges, pages, ENOBUFS rather than evicting a CACHE or
+ * LOCKED range, EBUSY over LOCKED memory), and a seeded random run
+ * checked against the stub. Exit 0 pass, 1 fail.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -273,6 +277,138 @@ static void test_gen_flush_and_zombies(void)
 }
 
 /*
+ * LOCKED ranges (a socket's staging ring) stay pinned through any
+ * pressure of CACHE and ZC lookups, are never replaced by an overlapping
+ * pin, and survive a utlb_gen flush stale: the next lookup pins them
+ * again whole (EAGAIN while a SEND uses the old pin; the kernel's error
+ * if that fails, and the range is still there to retry).
+ */
+static void test_locked(void)
+{
+	uintptr_t L = 0x70000000 + 3 * PG, a;	/* not granule-aligned */
+	size_t llen = 65 * PG;
+	uint32_t tag;
+	uint64_t ud;
+	int i, id, pins;
+
+	reset(65 + 3 * 16);	/* the locked range and three granules */
+	CHECK(!vmmc_utlb_lock(&u, 0, L, llen));
+	CHECK(u.locked == 1 && u.locked_pages == 65 && k.pinned == 65);
+	id = vmmc_utlb_get(&u, 0, L + 100, 1000, false);
+	CHECK(id >= 0 && u.pool[id].start == L && u.pool[id].end == L + llen &&
+	      translates(id, L, llen));
+	CHECK(vmmc_utlb_lock(&u, 0, L + PG, PG) == -EBUSY);
+	/* many distinct buffers under ENOMEM: only they are evicted */
+	for (i = 0; i < 40; i++) {
+		a = 0x80000000 + (uintptr_t)i * 2 * G;
+		CHECK(vmmc_utlb_get(&u, 0, a, 10, false) >= 0);
+	}
+	CHECK(u.st.evictions >= 37 && u.locked == 1);
+	pins = k.pins;
+	CHECK(vmmc_utlb_get(&u, 0, L, llen, false) == id && k.pins == pins);
+	/*
+	 * a buffer in the granule before it: pinned exactly, the locked
+	 * range untouched; one over it: EBUSY, also for write
+	 */
+	CHECK(vmmc_utlb_get(&u, 0, 0x70000000, 10, false) >= 0);
+	CHECK(u.pool[u.mru].end == 0x70000000 + PG);
+	CHECK(vmmc_utlb_get(&u, 0, L - 10, 20, false) == -EBUSY);
+	CHECK(vmmc_utlb_get(&u, 0, L, 10, true) == -EBUSY);
+	CHECK(vmmc_utlb_get(&u, 0, L, llen, false) == id && k.pins == pins + 1);
+	/* a flush (utlb_gen moved): stale, pinned again whole at its use */
+	stub_drop_all();
+	CHECK(vmmc_utlb_get(&u, 1, 0x90000000, 10, false) >= 0);
+	CHECK(u.locked == 1 && u.pool[id].stale);
+	pins = k.pins;
+	CHECK(vmmc_utlb_get(&u, 1, L + 5 * PG, 10, false) == id);
+	CHECK(k.pins == pins + 1 && u.repins == 1 && !u.pool[id].stale &&
+	      translates(id, L, llen));
+	CHECK(vmmc_utlb_get(&u, 1, L, 10, false) == id && k.pins == pins + 1);
+	/* in flight at the flush: EAGAIN until its SEND is reaped */
+	CHECK(!vmmc_utlb_tag_get(&u, (uint32_t)id, 5, &tag));
+	CHECK(!vmmc_utlb_flush_all(&u) && u.pool[id].stale);
+	CHECK(vmmc_utlb_get(&u, 1, L, 10, false) == -EAGAIN);
+	CHECK(!vmmc_utlb_tag_put(&u, tag, &ud) && ud == 5);
+	CHECK(vmmc_utlb_get(&u, 1, L, 10, false) == id && u.repins == 2);
+	CHECK(u.pinned_pages == k.pinned);
+	/* the limit went below what it needs: the error, then it works */
+	CHECK(!vmmc_utlb_flush_all(&u));
+	k.limit = 10;
+	CHECK(vmmc_utlb_get(&u, 1, L, 10, false) == -ENOMEM);
+	CHECK(u.pool[id].stale && u.pool[id].slot == VMMC_UTLB_NONE &&
+	      u.locked == 1 && u.pinned_pages == k.pinned);
+	CHECK(vmmc_utlb_get(&u, 1, L, 10, false) == -ENOMEM);
+	k.limit = 65;
+	CHECK(vmmc_utlb_get(&u, 1, L, 10, false) == id && translates(id, L, llen));
+	/* unlock: unpinned, gone */
+	CHECK(vmmc_utlb_unlock(&u, L + PG) == -ENOENT);
+	CHECK(!vmmc_utlb_unlock(&u, L));
+	CHECK(vmmc_utlb_unlock(&u, L) == -ENOENT);
+	CHECK(u.locked == 0 && u.locked_pages == 0 && u.nr == 0);
+	CHECK(k.pinned == 0 && u.pinned_pages == 0);
+}
+
+/*
+ * ZC ranges: exact write pins within the budget (LRU among themselves),
+ * ENOBUFS when a buffer is bigger than the budget or when only a CACHE
+ * or LOCKED range could make room in the kernel's limit.
+ */
+static void test_zc_budget(void)
+{
+	uintptr_t a, c = 0xa0000000;
+	int i, id, cid, pins;
+
+	reset(VMMC_UTLB_SLOTS);
+	vmmc_utlb_set_zc_budget(&u, 4, 64);
+	for (i = 0; i < 10; i++) {
+		a = 0xb0000000 + (uintptr_t)i * G + 100;
+		id = vmmc_utlb_get_cls(&u, 0, a, 15 * PG, false, VMMC_UTLB_ZC);
+		CHECK(id >= 0 && u.pool[id].writable &&
+		      u.pool[id].cls == VMMC_UTLB_ZC &&
+		      u.pool[id].start == a - 100 &&
+		      u.pool[id].end == a - 100 + 16 * PG &&
+		      k.last_flags == VMMC_PIN_F_WRITE &&
+		      translates(id, a, 15 * PG));
+		CHECK(u.zc <= 4 && u.zc_pages <= 64);
+	}
+	CHECK(u.zc == 4 && u.zc_pages == 64 && u.st.evictions == 6);
+	/* a hit is served for any lookup */
+	pins = k.pins;
+	CHECK(vmmc_utlb_get(&u, 0, a, 10, true) == id && k.pins == pins);
+	/* bigger than the whole budget: ENOBUFS, nothing evicted */
+	CHECK(vmmc_utlb_get_cls(&u, 0, 0xc0000000, 65 * PG, false,
+				VMMC_UTLB_ZC) == -ENOBUFS);
+	CHECK(u.zc == 4 && u.zc_denied == 1 && k.pins == pins);
+	/* the kernel's limit with only a CACHE range idle: ENOBUFS */
+	reset(40);
+	vmmc_utlb_set_zc_budget(&u, 4, 64);
+	cid = vmmc_utlb_get(&u, 0, c, 10, false);
+	CHECK(cid >= 0 && k.pinned == 16);
+	CHECK(vmmc_utlb_get_cls(&u, 0, 0xb0000000, 16 * PG, false,
+				VMMC_UTLB_ZC) >= 0);
+	id = vmmc_utlb_get_cls(&u, 0, 0xb0100000, 16 * PG, false, VMMC_UTLB_ZC);
+	CHECK(id >= 0 && u.st.evictions == 1 && u.zc == 1);	/* the ZC one */
+	CHECK(vmmc_utlb_get_cls(&u, 0, 0xb0200000, 32 * PG, false,
+				VMMC_UTLB_ZC) == -ENOBUFS);
+	CHECK(vmmc_utlb_get(&u, 0, c, 10, false) == cid);	/* still there */
+	/* LOCKED memory is never a ZC buffer */
+	CHECK(!vmmc_utlb_lock(&u, 0, 0xd0000000, 4 * PG));
+	CHECK(vmmc_utlb_get_cls(&u, 0, 0xd0000000 + PG, PG, false,
+				VMMC_UTLB_ZC) == -EBUSY);
+	/* a smaller budget drops what is over it; drop_zc the rest */
+	vmmc_utlb_set_zc_budget(&u, 4, 8);
+	CHECK(u.zc == 0 && u.zc_pages == 0);
+	CHECK(vmmc_utlb_get_cls(&u, 0, 0xb0000000, 8 * PG, false,
+				VMMC_UTLB_ZC) >= 0);
+	CHECK(vmmc_utlb_drop_zc(&u) == 1 && u.zc == 0);
+	vmmc_utlb_set_zc_budget(&u, 0, 0);	/* off */
+	CHECK(vmmc_utlb_get_cls(&u, 0, 0xb0000000, PG, false,
+				VMMC_UTLB_ZC) == -ENOBUFS);
+	CHECK(!vmmc_utlb_unlock(&u, 0xd0000000));
+	CHECK(!vmmc_utlb_flush_all(&u) && k.pinned == 0 && u.pinned_pages == 0);
+}
+
+/*
  * Seeded random buffers, some of them kept "in flight" for a while: the
  * cache must always hand out the truth, never unpin a range in flight,
  * and agree with the kernel on how many pages it pins.
@@ -348,6 +484,8 @@ int main(int argc, char **argv)
 	test_lru_enomem();
 	test_enospc();
 	test_gen_flush_and_zombies();
+	test_locked();
+	test_zc_budget();
 	test_random(seed);
 	printf("%s utlb_test (%d failures)\n", fails ? "not ok 1 -" : "ok 1 -",
 	       fails);
