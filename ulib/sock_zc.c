@@ -132,38 +132,128 @@ static bool vs_writable(uintptr_t a, size_t len)
 	return ok;
 }
 
-/* Polls for the state word after a redirect completed (no clock read). */
-#define VS_ZC_SPIN	4096
+/* Polls for the state word after a piece completed (no clock read). */
+#define VS_ZC_SPIN	256
 
-/* One receive's redirects: the ring's contiguous range, or two (wrap). */
-struct vs_zc {
-	int n;
-	unsigned int slot[2];
-	uint32_t off[2];	/* export offsets */
-	uint32_t len[2];
-	uint32_t seq0[2];	/* the record's seq before the post */
-	uint8_t *dst[2];
+/* A piece is a quarter of the ring: credit goes out as often as a copy's. */
+#define VS_ZC_PIECE_SHIFT	2
+
+/* Pieces one receive keeps active: a ring's worth (+1: a piece split at
+ * the ring's end).
+ */
+#define VS_ZC_PIECES	((1u << VS_ZC_PIECE_SHIFT) + 2)
+
+/* Bytes of buffer one zero-copy receive redirects onto, at most. */
+#define VS_ZC_WINDOW	(1u << 20)
+
+/* One redirect: stream bytes [pos, pos + len), inside one lap of the ring. */
+struct vs_zc_piece {
+	unsigned int slot;
+	uint32_t len;
+	uint64_t pos;
+	uint32_t seq0;		/* the record's seq before the post */
 };
 
 /*
- * Post the redirects of stream bytes [rx_cons, + len) onto @dst, the ring
- * being empty: 1 (posted), 0 (not: copy instead) or -EFAULT (@dst is
- * not writable memory). Pins @dst for write first (a UTLB hit on a
- * reused buffer: no system call).
+ * One receive: the buffer @dst takes stream bytes [pos0, end); pieces
+ * [pos0, next) were posted, the active ones (oldest first) in a FIFO.
+ */
+struct vs_zc {
+	uint8_t *dst;
+	uint64_t pos0, end, next;
+	bool stop;		/* post no more (a piece was refused) */
+	bool cancelled;		/* counted in zc_cancels */
+	unsigned int head, n;
+	struct vs_zc_piece p[VS_ZC_PIECES];
+};
+
+static struct vs_zc_piece *vs_zc_at(struct vs_zc *z, unsigned int i)
+{
+	return &z->p[(z->head + i) % VS_ZC_PIECES];
+}
+
+/* The export offset of stream position @pos. */
+static uint32_t vs_zc_off(const struct vs_sock *s, uint64_t pos)
+{
+	return VS_HDR + (uint32_t)(pos & (s->rx_ring - 1));
+}
+
+/*
+ * Post the next pieces of the receive, while the window allows: every
+ * active piece inside [rx_cons, rx_cons + ring), none crossing the ring's
+ * end. Stops quietly when slots or the SQ are short (the caller tries
+ * again after the next piece ends, or copies).
+ */
+static void vs_zc_fill(struct vs_sock *s, struct vs_zc *z)
+{
+	uint32_t piece = s->rx_ring >> VS_ZC_PIECE_SHIFT, r;
+	uint64_t lim = s->rx_cons + s->rx_ring, part;
+	struct vmmc_redir_res rec;
+	struct vs_zc_piece *p;
+	uint32_t avail;
+	unsigned int slot;
+	int err;
+
+	while (!z->stop && z->n < VS_ZC_PIECES && z->next < z->end) {
+		r = (uint32_t)(z->next & (s->rx_ring - 1));
+		part = z->end - z->next;
+		if (part > piece)
+			part = piece;
+		if (part > s->rx_ring - r)
+			part = s->rx_ring - r;
+		/*
+		 * Up to the window's edge, exactly: the sender has credit
+		 * for all of it, and what it writes there before a piece
+		 * covers it lands in the ring (copied, after a cancel).
+		 */
+		if (z->next >= lim)
+			break;
+		if (part > lim - z->next)
+			part = lim - z->next;
+		avail = ~vs.zc_busy & ((1u << VMMC_REDIR_SLOTS) - 1);
+		if (!avail)
+			break;
+		slot = (unsigned int)__builtin_ctz(avail);
+		if (vmmc_redirect_result(&vs.ep, slot, &rec)) {
+			z->stop = true;
+			break;
+		}
+		err = vmmc_redirect(&vs.ep, slot, s->rx_exp, vs_zc_off(s, z->next),
+				    z->dst + (z->next - z->pos0), (size_t)part,
+				    VS_UD(s->id, VS_K_REDIR, slot));
+		if (err) {
+			z->stop = err != -EAGAIN;	/* -EAGAIN: SQ full */
+			break;
+		}
+		vs.zc_busy |= 1u << slot;
+		vs.zc_done &= ~(1u << slot);
+		vs.st.zc_active++;
+		vs.st.zc_posts++;
+		p = vs_zc_at(z, z->n++);
+		p->slot = slot;
+		p->pos = z->next;
+		p->len = (uint32_t)part;
+		p->seq0 = rec.seq;
+		z->next += part;
+	}
+}
+
+/*
+ * Start a zero-copy receive of stream bytes [rx_cons, + len) into @dst,
+ * the ring being empty: 1 (posted), 0 (not: copy instead) or -EFAULT
+ * (@dst is not writable memory). Pins @dst for write first (a UTLB hit
+ * on a reused buffer: no system call).
  */
 static int vs_zc_post(struct vs_sock *s, uint8_t *dst, size_t len,
 		      struct vs_zc *z)
 {
-	uint32_t r = (uint32_t)(s->rx_cons & (s->rx_ring - 1)), part;
-	uint32_t avail = ~vs.zc_busy & ((1u << VMMC_REDIR_SLOTS) - 1);
-	struct vmmc_redir_res rec;
-	unsigned int slot;
-	int i, err;
+	size_t win = s->rx_ring > VS_ZC_WINDOW ? s->rx_ring : VS_ZC_WINDOW;
+	int err;
 
-	z->n = 0;
-	if (len > s->rx_ring)
-		len = s->rx_ring;
-	if (__builtin_popcount(avail) < (r + len > s->rx_ring ? 2 : 1) ||
+	memset(z, 0, sizeof(*z));
+	if (len > win)
+		len = win;
+	if (!(~vs.zc_busy & ((1u << VMMC_REDIR_SLOTS) - 1)) ||
 	    vs_nopin_has((uintptr_t)dst, len)) {
 		vs.st.zc_fallbacks++;
 		return 0;
@@ -180,68 +270,53 @@ static int vs_zc_post(struct vs_sock *s, uint8_t *dst, size_t len,
 		vs.zc_nopin_next = (vs.zc_nopin_next + 1) % 4;
 		return 0;
 	}
-	for (i = 0; i < 2 && len; i++) {
-		part = i ? (uint32_t)len : (uint32_t)(len < s->rx_ring - r ?
-						       len : s->rx_ring - r);
-		slot = (unsigned int)__builtin_ctz(avail);
-		if (vmmc_redirect_result(&vs.ep, slot, &rec))
-			break;
-		z->seq0[i] = rec.seq;
-		z->off[i] = VS_HDR + (i ? 0 : r);
-		err = vmmc_redirect(&vs.ep, slot, s->rx_exp, z->off[i], dst,
-				    part, VS_UD(s->id, VS_K_REDIR, slot));
-		if (err)
-			break;	/* SQ full: copy what the rest gets */
-		avail &= ~(1u << slot);
-		vs.zc_busy |= 1u << slot;
-		vs.zc_done &= ~(1u << slot);
-		vs.st.zc_active++;
-		vs.st.zc_posts++;
-		z->slot[i] = slot;
-		z->len[i] = part;
-		z->dst[i] = dst;
-		z->n++;
-		dst += part;
-		len -= part;
-	}
+	z->dst = dst;
+	z->pos0 = z->next = s->rx_cons;
+	z->end = s->rx_cons + len;
+	vs_zc_fill(s, z);
 	if (!z->n)
 		vs.st.zc_fallbacks++;
 	return z->n ? 1 : 0;
 }
 
-static uint32_t vs_zc_mask(const struct vs_zc *z)
+/* The slots of the active pieces. */
+static uint32_t vs_zc_mask(struct vs_zc *z)
 {
 	uint32_t m = 0;
-	int i;
+	unsigned int i;
 
 	for (i = 0; i < z->n; i++)
-		m |= 1u << z->slot[i];
+		m |= 1u << vs_zc_at(z, i)->slot;
 	return m;
 }
 
 /*
- * End the redirects of @z (cancel those still active) and wait for it: 0,
- * or the wait's error when the endpoint itself failed (the NIC stopped or
- * the device went: nothing will complete, and nothing will write either).
- * A signal does not end the wait: the NIC may still write the buffer.
+ * End the redirects of @mask (cancel those still active) and wait for it:
+ * 0, or the wait's error when the endpoint itself failed (the NIC stopped
+ * or the device went: nothing will complete, and nothing will write
+ * either). A signal does not end the wait: the NIC may still write the
+ * buffer.
  */
-static int vs_zc_end(struct vs_sock *s, struct vs_zc *z)
+static int vs_zc_end(struct vs_sock *s, struct vs_zc *z, uint32_t mask)
 {
-	uint32_t mask = vs_zc_mask(z), cancelled = 0;
-	int i, err;
+	uint32_t cancelled = 0, b;
+	unsigned int i;
+	int err;
 
 	for (;;) {
 		vs_progress();
 		if ((vs.zc_done & mask) == mask)
 			return 0;
-		for (i = 0; i < z->n; i++) {
-			if ((vs.zc_done | cancelled) & 1u << z->slot[i])
+		for (i = 0; i < VMMC_REDIR_SLOTS; i++) {
+			b = 1u << i;
+			if (!(mask & b) || ((vs.zc_done | cancelled) & b))
 				continue;
-			if (vmmc_redirect_cancel(&vs.ep, z->slot[i], 0))
+			if (vmmc_redirect_cancel(&vs.ep, i, 0))
 				continue;	/* SQ full: next round */
-			if (!cancelled)
+			if (!z->cancelled)
 				vs.st.zc_cancels++;	/* per receive */
-			cancelled |= 1u << z->slot[i];
+			z->cancelled = true;
+			cancelled |= b;
 		}
 		/*
 		 * The NIC answers a cancel once it fetches it: behind any
@@ -257,8 +332,8 @@ static int vs_zc_end(struct vs_sock *s, struct vs_zc *z)
 }
 
 /*
- * Read the final record of redirect @i of @z: 0, or -EIO when it cannot
- * be trusted. A redirect the NIC refused at fetch never wrote its record
+ * Read the final record of piece @p: 0, or -EIO when it cannot be
+ * trusted. A redirect the NIC refused at fetch never wrote its record
  * (seq unchanged, the CQE an error): it moved nothing and reads as empty.
  * Every redirect the NIC accepted wrote it, and the record must then be
  * final (DONE) and describe our post. Anything else (unreadable, torn,
@@ -266,24 +341,24 @@ static int vs_zc_end(struct vs_sock *s, struct vs_zc *z)
  * the buffer: copying stale ring bytes over them, or leaving them out of
  * the ring, would corrupt the stream silently, so the caller resets it.
  */
-static int vs_zc_record(const struct vs_sock *s, const struct vs_zc *z,
-			int i, struct vmmc_redir_res *rec)
+static int vs_zc_record(const struct vs_sock *s, const struct vs_zc_piece *p,
+			struct vmmc_redir_res *rec)
 {
-	uint32_t st = vs.zc_status[z->slot[i]];
+	uint32_t st = vs.zc_status[p->slot], off = vs_zc_off(s, p->pos);
 
-	if (vmmc_redirect_result(&vs.ep, z->slot[i], rec))
+	if (vmmc_redirect_result(&vs.ep, p->slot, rec))
 		return -EIO;
-	if (rec->seq == z->seq0[i]) {
+	if (rec->seq == p->seq0) {
 		if (st == VMMC_ST_OK || st == VMMC_ST_CANCELLED)
 			return -EIO;	/* done, yet never written */
 		rec->nr_ext = 0;
 	} else if (rec->state != VMMC_REDIR_DONE ||
-		   rec->offset != z->off[i] || rec->len != z->len[i] ||
+		   rec->offset != off || rec->len != p->len ||
 		   rec->export_id != s->rx_exp) {
 		return -EIO;
 	}
-	rec->offset = z->off[i];
-	rec->len = z->len[i];
+	rec->offset = off;
+	rec->len = p->len;
 	return 0;
 }
 
@@ -307,6 +382,82 @@ static void vs_zc_restore(struct vs_sock *s, const struct vmmc_redir_res *rec,
 }
 
 /*
+ * The oldest piece has ended (its slot in zc_done): take its first @k
+ * bytes (all came: the state word covers them) into the buffer, put the
+ * redirected bytes past them back into the ring (if @restore), free its
+ * slot. -EIO: its record cannot be trusted (the caller resets).
+ */
+static int vs_zc_take(struct vs_sock *s, struct vs_zc *z, uint64_t k,
+		      bool restore)
+{
+	struct vs_zc_piece *p = vs_zc_at(z, 0);
+	uint8_t *d = z->dst + (p->pos - z->pos0);
+	struct vmmc_redir_res rec;
+	uint32_t off = vs_zc_off(s, p->pos), st = vs.zc_status[p->slot];
+	uint64_t copied;
+	int err;
+
+	err = vs_zc_record(s, p, &rec);
+	if (!err) {
+		copied = vmmc_redirect_copy_rest(&rec, s->rx, d, off, k);
+		vs.st.zc_copied += copied;
+		vs.st.zc_bytes += k - copied;
+		if (restore)
+			vs_zc_restore(s, &rec, d, off + k);
+	}
+	if (st != VMMC_ST_OK && st != VMMC_ST_CANCELLED)
+		z->stop = true;		/* refused or ended by the NIC */
+	vs.zc_busy &= ~(1u << p->slot);
+	vs.zc_done &= ~(1u << p->slot);
+	vs.st.zc_active--;
+	z->head = (z->head + 1) % VS_ZC_PIECES;
+	z->n--;
+	return err;
+}
+
+/*
+ * Take every piece, oldest first, whose bytes all came (the state word
+ * covers them): ended by itself when every byte was redirected, else
+ * (some landed in the ring before the post was fetched) cancelled now.
+ * Then rx_cons moves past it, the next piece is posted and only then
+ * the credit goes out. 0, or -EIO (reset the stream).
+ */
+static int vs_zc_settle(struct vs_sock *s, struct vs_zc *z)
+{
+	struct vs_zc_piece *p;
+	uint32_t bit, len;
+	int err;
+
+	while (z->n) {
+		p = vs_zc_at(z, 0);
+		bit = 1u << p->slot;
+		len = p->len;
+		if (s->rx_sent - p->pos < len)
+			return 0;
+		if (!(vs.zc_done & bit)) {
+			/* its CQE is written before the state word lands */
+			vs_progress();
+			if (s->state != VS_ESTAB || s->reset)
+				return 0;
+			if (!(vs.zc_done & bit)) {
+				err = vs_zc_end(s, z, bit);
+				if (err)
+					return -EIO;
+			}
+		}
+		if (vs_zc_take(s, z, len, false))
+			return -EIO;
+		s->rx_cons += len;
+		vs.st.rx_bytes += len;
+		vs_zc_fill(s, z);	/* posted before the credit is */
+		if (s->rx_cons - s->rx_told >= s->rx_ring / 4 ||
+		    s->peer_wants)
+			vs_post_state(s);
+	}
+	return 0;
+}
+
+/*
  * A zero-copy receive of the next bytes of the stream (the ring is empty)
  * into @dst, @len bytes of contiguous memory: the bytes received (> 0,
  * consumed and credited as a copy would), 0 (nothing came: EOF, reset, a
@@ -317,87 +468,79 @@ static void vs_zc_restore(struct vs_sock *s, const struct vmmc_redir_res *rec,
 ssize_t vs_zc_recv(struct vs_sock *s, uint8_t *dst, size_t len, bool waitall,
 		   uint64_t *deadline)
 {
-	struct vmmc_redir_res rec;
-	uint64_t pos = s->rx_cons, k, ps, kk, copied;
+	struct vs_zc_piece *p;
 	unsigned int spins = 0;
+	uint64_t k, kk, got;
+	uint32_t mask;
 	struct vs_zc z;
-	int i, err = 0;
+	int err = 0;
 
-	/* the whole range is the sender's to fill: all credit out first */
+	/* the whole window is the sender's to fill: all credit out first */
 	if (s->rx_told != s->rx_cons)
 		vs_post_state(s);
-	i = vs_zc_post(s, dst, len, &z);
-	if (i <= 0)
-		return i ? i : -ENOTSUP;
-	len = z.len[0] + (z.n > 1 ? z.len[1] : 0);
+	err = vs_zc_post(s, dst, len, &z);
+	if (err <= 0)
+		return err ? err : -ENOTSUP;
+	err = 0;
 	for (;;) {
 		vs_progress();
 		if (s->state != VS_ESTAB || s->reset || s->shut_rd ||
 		    s->rx_fin)
 			break;	/* a FIN's state says the last byte came */
-		k = s->rx_sent - pos;
-		if (k >= len || (k && !waitall))
+		if (vs_zc_settle(s, &z)) {
+			err = -EIO;
 			break;
-		/* ended by itself (OK: all came; else: will move no more) */
-		if ((vs.zc_done & vs_zc_mask(&z)) == vs_zc_mask(&z)) {
-			for (i = 0; i < z.n; i++)
-				if (vs.zc_status[z.slot[i]] != VMMC_ST_OK)
-					break;
-			if (i < z.n)
-				break;
-			/*
-			 * All of it landed; the state word that says so is
-			 * the sender's next SEND, right behind: look for it
-			 * a while rather than sleep and be woken again.
-			 */
-			if (spins++ < VS_ZC_SPIN)
-				continue;
 		}
+		if (s->state != VS_ESTAB || s->reset || !z.n ||
+		    (!waitall && s->rx_sent != z.pos0))
+			break;	/* all came, some came, or copy the rest */
+		p = vs_zc_at(&z, 0);
+		/*
+		 * The oldest piece is complete; the state word that says
+		 * so is the sender's next SEND, right behind: look for it
+		 * a while rather than sleep and be woken again.
+		 */
+		if ((vs.zc_done & 1u << p->slot) &&
+		    vs.zc_status[p->slot] == VMMC_ST_OK && spins++ < VS_ZC_SPIN)
+			continue;
+		spins = 0;
 		err = vs_block(s, deadline, s->rcvtimeo_ms);
 		if (err)
 			break;
 	}
-	k = 0;
-	if (vs_zc_end(s, &z)) {
-		vs_reset(s, EIO, false);
+	/* every piece still active ends before any slot is freed */
+	mask = vs_zc_mask(&z);
+	if (mask && vs_zc_end(s, &z, mask))
 		err = -EIO;
-		goto out;
-	}
+	if (err == -EIO)
+		vs_reset(s, EIO, false);
 	vs_progress();	/* the state word of what landed meanwhile */
-	if (s->state == VS_ESTAB && !s->reset) {
-		k = s->rx_sent - pos;
-		if (k > len)
-			k = len;
+	k = 0;
+	if (s->state == VS_ESTAB && !s->reset && err != -EIO) {
+		k = s->rx_sent - s->rx_cons;
+		if (k > z.next - s->rx_cons)
+			k = z.next - s->rx_cons;
 	}
-	for (i = 0; i < z.n; i++) {
-		if (vs_zc_record(s, &z, i, &rec)) {
+	while (z.n) {
+		p = vs_zc_at(&z, 0);
+		kk = s->rx_cons + k > p->pos ? s->rx_cons + k - p->pos : 0;
+		if (kk > p->len)
+			kk = p->len;
+		if (vs_zc_take(s, &z, err == -EIO ? 0 : kk, err != -EIO &&
+			       s->state == VS_ESTAB && !s->reset) &&
+		    err != -EIO) {
 			vs_reset(s, EIO, false);
-			k = 0;
 			err = -EIO;
-			break;
 		}
-		ps = i ? z.len[0] : 0;
-		kk = k > ps ? k - ps : 0;
-		if (kk > z.len[i])
-			kk = z.len[i];
-		copied = vmmc_redirect_copy_rest(&rec, s->rx, z.dst[i],
-						 z.off[i], kk);
-		vs.st.zc_copied += copied;
-		vs.st.zc_bytes += kk - copied;
-		if (s->state == VS_ESTAB && !s->reset)
-			vs_zc_restore(s, &rec, z.dst[i], z.off[i] + kk);
 	}
-out:
-	vs.zc_busy &= ~vs_zc_mask(&z);
-	vs.zc_done &= ~vs_zc_mask(&z);
-	vs.st.zc_active -= (uint32_t)z.n;
-	if (!k)
-		return err;
+	if (err == -EIO)
+		k = 0;
 	s->rx_cons += k;
 	vs.st.rx_bytes += k;
-	if (s->rx_cons - s->rx_told >= s->rx_ring / 4 || s->peer_wants)
+	got = s->rx_cons - z.pos0;
+	if (k && (s->rx_cons - s->rx_told >= s->rx_ring / 4 || s->peer_wants))
 		vs_post_state(s);
-	return (ssize_t)k;
+	return got ? (ssize_t)got : err;
 }
 
 /* The contiguous piece of the iovec after @skip bytes (its length). */
