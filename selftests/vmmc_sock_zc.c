@@ -12,7 +12,7 @@
  * the peer's FIN, close and death while a redirect is posted; a
  * read-only buffer (EFAULT, as a kernel socket gives it, with the data
  * kept) and a file-backed one (redirected, or copied if the kernel will
- * not pin it). After every
+ * not pin it); pipelined pieces of a receive larger than the ring. After every
  * receive no redirect slot is held, and after every test every socket
  * counter is back to zero and the endpoint (with its pins) is closed.
  */
@@ -484,6 +484,66 @@ TEST_F_TIMEOUT(zc, options_peek_dontwait, 120)
 	EXPECT_EQ(0, zc_acked(z));
 	zc_stats(&s1);
 	EXPECT_EQ(0, s1.zc_posts - s0.zc_posts);
+	zc_finish(_metadata, z, false);
+}
+
+/*
+ * Pipelining, with a 64 KiB ring (pieces of 16 KiB): a receive larger
+ * than the ring takes the stream in quarter-ring pieces, each credited as
+ * soon as all its bytes came and the next one posted before, every byte
+ * checked, at odd buffer offsets and send sizes. A receive without
+ * MSG_WAITALL that returns while later pieces are posted: the bytes they
+ * took past what it returns go back to the ring for the next receives.
+ * Sends racing the posts (no delay): pieces whose first bytes landed in
+ * the ring are cancelled and copied, the stream stays exact.
+ */
+TEST_F_TIMEOUT(zc, pipelined_pieces, 180)
+{
+	struct vmmc_sock_stats s0, s1;
+	struct zc *z = &self->z;
+	uint32_t n = (1 << 20) + 333;
+	uint64_t want;
+	ssize_t r;
+	int i;
+
+	ASSERT_EQ(0, zc_start(z, vs_test_port(9), 64 << 10));
+	for (i = 0; i < 3; i++) {
+		zc_stats(&s0);
+		zc_cmd(z, C_SEND, n, 50000, 10000 + 3333 * i);
+		EXPECT_EQ(n, zc_rx(_metadata, z, z->buf + 5 + i, n,
+				   MSG_WAITALL));
+		zc_stats(&s1);
+		EXPECT_EQ(0, zc_acked(z));
+		/*
+		 * Pieces of 16 KiB at most cover the first 1 MiB (a zero-copy
+		 * receive's window); the 333 bytes past it are an ordinary
+		 * copy (below the threshold).
+		 */
+		EXPECT_EQ(1 << 20, (s1.zc_bytes - s0.zc_bytes) +
+				   (s1.zc_copied - s0.zc_copied));
+		EXPECT_LE(64, s1.zc_posts - s0.zc_posts);
+		EXPECT_LT(n / 2, s1.zc_bytes - s0.zc_bytes);
+	}
+
+	zc_stats(&s0);
+	zc_cmd(z, C_SEND, 200000, 50000, 30000);
+	r = zc_rx(_metadata, z, z->buf + 1, 1 << 20, 0);
+	EXPECT_LT(0, r);
+	EXPECT_GE(200000, r);
+	zc_stats(&s1);
+	EXPECT_EQ(1, s1.zc_cancels - s0.zc_cancels);
+	want = z->off + 200000 - (uint64_t)r;
+	while (z->off < want && r > 0)
+		r = zc_rx(_metadata, z, z->buf + 7, want - z->off, 0);
+	EXPECT_EQ(want, z->off);
+	EXPECT_EQ(0, zc_acked(z));
+
+	for (i = 0; i < 8; i++) {
+		zc_cmd(z, C_SEND, 300000, 0, 7000 + 1000 * i);
+		EXPECT_EQ(300000, zc_rx(_metadata, z, z->buf + 4096 * i,
+					300000, MSG_WAITALL));
+		EXPECT_EQ(0, zc_acked(z));
+	}
 	zc_finish(_metadata, z, false);
 }
 

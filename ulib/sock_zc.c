@@ -4,18 +4,46 @@
  * of level SOL_VMMC that steer it (vmmc_sock(7), "Zero-copy receive").
  *
  * vs_zc_recv(): a blocking recv whose next piece of buffer is contiguous
- * and at least zc_min bytes, and which finds the ring empty, posts a transfer redirection of the ring range the next
- * bytes will land in (two when it wraps) onto that buffer, waits, ends
- * the redirect and reads the NIC's record of it: bytes that went to the
- * buffer need no copy, bytes that landed in the ring before the post are
- * copied. Only then does rx_cons move and the credit go out, exactly as
- * for a copy. Credit rule: the range redirected is inside
- * [rx_cons, rx_cons + ring), the bytes the sender may write; rx_cons
- * stays put while a redirect is active, so the sender cannot lap the
- * range (its next bytes for the same ring offsets would go to the
- * buffer); bytes redirected past what the receive returns (a SEND the
- * cancel cut in two) are copied back into the ring, so the ring again
- * holds every unconsumed byte.
+ * and at least zc_min bytes, and which finds the ring empty, redirects
+ * the stream bytes it wants (up to VS_ZC_WINDOW) onto that buffer in
+ * pieces: a piece is at most a quarter of the ring, never crosses the
+ * ring's end, and is one transfer redirection of the ring range its
+ * bytes will land in. Pieces are posted in stream order and taken in
+ * stream order: once the state word covers all the bytes of the oldest
+ * piece, its redirect has ended by itself (every byte went to the
+ * buffer: no copy) or is cancelled (some landed in the ring before the
+ * NIC fetched the post: copied from there, as the record says); then
+ * rx_cons moves past it, the next piece is posted, and only then does
+ * the credit go out (every quarter ring, as for a copy). So the sender
+ * streams on while the receive is under way, and one receive can take
+ * more than a ring. A receive that ends early (no MSG_WAITALL, EOF,
+ * reset, time-out, signal) cancels the pieces still active and keeps
+ * only the bytes the state word covers; redirected bytes past them (a
+ * SEND the cancel cut in two) are copied back into the ring.
+ *
+ * Credit rule, and why the sender can never lap a redirected range. The
+ * sender may write stream byte q only when q < told + ring, told being
+ * the rx_cons we last wrote to it (told <= rx_cons always). Invariant,
+ * whenever a piece is active: rx_cons <= the first byte of the oldest
+ * active piece, and every active piece lies in [rx_cons, rx_cons + ring).
+ * It holds at the post (pieces start at rx_cons and are cut at
+ * rx_cons + ring) and after every step: rx_cons moves only past a piece
+ * that has ended (its CQE reaped, so the NIC will put no more bytes of
+ * that range in the buffer) and only up to the next active one; a new
+ * piece is cut at the new rx_cons + ring. A lap of an active piece's
+ * ring offsets would be a write of q + ring for some q in the piece; as
+ * q >= rx_cons >= told, q + ring >= told + ring: the sender has no such
+ * credit. Credit that uncovers a new piece's range is posted after that
+ * piece's REDIRECT in the same send queue, which the NIC fetches in
+ * order, so the redirect is active before the sender can learn of the
+ * credit and none of those bytes lands in the ring. Pieces never
+ * overlap (the NIC refuses overlapping redirects: BUSY), since they lie
+ * in one ring's worth of stream. The only race is the first ring's
+ * worth of a receive (credit for it is out before the posts), and a
+ * piece posted late because the SQ or the slots were short: their bytes
+ * that beat the post are copied after a cancel, as above. A piece, wherever its bytes went, is never
+ * taken before the state word covers it, so rx_cons never passes
+ * rx_sent.
  *
  * No system call on the steady path: the buffer's pin for write is a UTLB
  * hit once it was used; posting, reading the record and crediting touch
