@@ -154,6 +154,13 @@ struct vs_sock {
 	uint64_t rcvtimeo_ms, sndtimeo_ms;	/* 0: forever */
 	uint32_t zc_min;	/* VMMC_SO_ZEROCOPY_MIN: 0 off */
 	int busy_poll;		/* VMMC_SO_BUSY_POLL */
+	/*
+	 * Zero-copy receives to skip (copy instead), and the next such
+	 * back-off: a receive whose bytes were mostly copied anyway (the
+	 * sender's data beat its posts) doubles it, up to VS_ZC_BACKOFF_MAX,
+	 * and one mostly redirected clears it (sock_zc.c).
+	 */
+	uint32_t zc_skip, zc_backoff;
 
 	/* listening: the port's export (from bind) */
 	uint8_t *lbuf;

@@ -243,7 +243,12 @@ static ssize_t vs_recvv(struct vs_sock *s, const struct iovec *iov,
 		/* a large buffer and an empty ring: receive with no copy */
 		dst = zc_off || !s->zc_min ? NULL :
 		      vs_iov_at(iov, iovcnt, got, &dlen);
-		if (dst && dlen >= s->zc_min) {
+		if (dst && dlen >= s->zc_min && s->zc_skip) {
+			/* the stream kept racing its redirects: copy */
+			s->zc_skip--;
+			vs.st.zc_fallbacks++;
+			zc_off = true;
+		} else if (dst && dlen >= s->zc_min) {
 			r = vs_zc_recv(s, dst, dlen, waitall, &deadline);
 			if (r > 0) {
 				got += (size_t)r;

@@ -81,6 +81,7 @@ int vs_setopt_vmmc(struct vs_sock *s, int name, int v)
 		if (v < 0)
 			return -EINVAL;
 		s->zc_min = (uint32_t)v;
+		s->zc_skip = s->zc_backoff = 0;	/* afresh */
 		return 0;
 	case VMMC_SO_BUSY_POLL:
 		s->busy_poll = !!v;
@@ -160,9 +161,6 @@ static bool vs_writable(uintptr_t a, size_t len)
 	return ok;
 }
 
-/* Polls for the state word after a piece completed (no clock read). */
-#define VS_ZC_SPIN	256
-
 /* A piece is a quarter of the ring: credit goes out as often as a copy's. */
 #define VS_ZC_PIECE_SHIFT	2
 
@@ -170,6 +168,9 @@ static bool vs_writable(uintptr_t a, size_t len)
  * the ring's end).
  */
 #define VS_ZC_PIECES	((1u << VS_ZC_PIECE_SHIFT) + 2)
+
+/* Zero-copy receives a stream that races its redirects skips, at most. */
+#define VS_ZC_BACKOFF_MAX	64
 
 /* Bytes of buffer one zero-copy receive redirects onto, at most. */
 #define VS_ZC_WINDOW	(1u << 20)
@@ -191,6 +192,7 @@ struct vs_zc {
 	uint64_t pos0, end, next;
 	bool stop;		/* post no more (a piece was refused) */
 	bool cancelled;		/* counted in zc_cancels */
+	uint64_t copied;	/* bytes taken from the ring, not redirected */
 	unsigned int head, n;
 	struct vs_zc_piece p[VS_ZC_PIECES];
 };
@@ -429,6 +431,7 @@ static int vs_zc_take(struct vs_sock *s, struct vs_zc *z, uint64_t k,
 	if (!err) {
 		copied = vmmc_redirect_copy_rest(&rec, s->rx, d, off, k);
 		vs.st.zc_copied += copied;
+		z->copied += copied;
 		vs.st.zc_bytes += k - copied;
 		if (restore)
 			vs_zc_restore(s, &rec, d, off + k);
@@ -497,7 +500,6 @@ ssize_t vs_zc_recv(struct vs_sock *s, uint8_t *dst, size_t len, bool waitall,
 		   uint64_t *deadline)
 {
 	struct vs_zc_piece *p;
-	unsigned int spins = 0;
 	uint64_t k, kk, got;
 	uint32_t mask;
 	struct vs_zc z;
@@ -522,16 +524,11 @@ ssize_t vs_zc_recv(struct vs_sock *s, uint8_t *dst, size_t len, bool waitall,
 		if (s->state != VS_ESTAB || s->reset || !z.n ||
 		    (!waitall && s->rx_sent != z.pos0))
 			break;	/* all came, some came, or copy the rest */
-		p = vs_zc_at(&z, 0);
 		/*
-		 * The oldest piece is complete; the state word that says
-		 * so is the sender's next SEND, right behind: look for it
-		 * a while rather than sleep and be woken again.
+		 * No spin of our own for the state word behind a piece's
+		 * CQE: the endpoint's competitive wait spins as long as a
+		 * sleep would cost, then sleeps until the state's NOTIFY.
 		 */
-		if ((vs.zc_done & 1u << p->slot) &&
-		    vs.zc_status[p->slot] == VMMC_ST_OK && spins++ < VS_ZC_SPIN)
-			continue;
-		spins = 0;
 		err = vs_block(s, deadline, s->rcvtimeo_ms);
 		if (err)
 			break;
@@ -566,6 +563,22 @@ ssize_t vs_zc_recv(struct vs_sock *s, uint8_t *dst, size_t len, bool waitall,
 	s->rx_cons += k;
 	vs.st.rx_bytes += k;
 	got = s->rx_cons - z.pos0;
+	/*
+	 * Mostly copied, and more data in the ring already: the ring was
+	 * empty only for a moment, the sender's bytes beat the posts (a
+	 * stream with data in flight). Copying is then free of waiting, and
+	 * cheaper than posting and cancelling: skip the next zero-copy
+	 * receives, twice as many each time. (A request-response peer
+	 * leaves the ring empty after its answer: never skipped.)
+	 */
+	if (got && z.copied * 2 > got && vs_rx_avail(s)) {
+		s->zc_backoff = s->zc_backoff ? 2 * s->zc_backoff : 1;
+		if (s->zc_backoff > VS_ZC_BACKOFF_MAX)
+			s->zc_backoff = VS_ZC_BACKOFF_MAX;
+		s->zc_skip = s->zc_backoff;
+	} else if (got) {
+		s->zc_backoff = 0;
+	}
 	if (k && (s->rx_cons - s->rx_told >= s->rx_ring / 4 || s->peer_wants))
 		vs_post_state(s);
 	return got ? (ssize_t)got : err;

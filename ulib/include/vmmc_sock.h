@@ -99,7 +99,8 @@ struct vmmc_sock_stats {
 				 * time-out, signal)
 				 */
 	uint64_t zc_fallbacks;	/* large receives that copied instead
-				 * (buffer not pinnable, no slot)
+				 * (buffer not pinnable, no slot, a
+				 * stream that raced its redirects)
 				 */
 	uint32_t zc_active;	/* gauge: redirect slots in use */
 	uint32_t reserved0;
