@@ -12,7 +12,8 @@
  * the peer's FIN, close and death while a redirect is posted; a
  * read-only buffer (EFAULT, as a kernel socket gives it, with the data
  * kept) and a file-backed one (redirected, or copied if the kernel will
- * not pin it); pipelined pieces of a receive larger than the ring. After every
+ * not pin it); pipelined pieces of a receive larger than the ring; the
+ * split-phase receive of the LD_PRELOAD shim. After every
  * receive no redirect slot is held, and after every test every socket
  * counter is back to zero and the endpoint (with its pins) is closed.
  */
@@ -194,7 +195,8 @@ static void zc_finish(struct __test_metadata *_metadata, struct zc *z,
 	}
 	zc_stats(&st);
 	EXPECT_EQ(0, st.zc_active);
-	EXPECT_EQ(0, vmmc_sock_close(z->fd));
+	if (z->fd >= 0)	/* -1: the test closed it */
+		EXPECT_EQ(0, vmmc_sock_close(z->fd));
 	EXPECT_EQ(0, vmmc_sock_close(z->l));
 	vmmc_sock_stats(&st);
 	EXPECT_EQ(0, st.sockets);
@@ -568,6 +570,103 @@ TEST_F_TIMEOUT(zc, pipelined_pieces, 180)
 	       (unsigned long long)(s1.zc_bytes - s0.zc_bytes),
 	       (unsigned long long)(s1.zc_copied - s0.zc_copied),
 	       (unsigned long long)(s1.zc_fallbacks - s0.zc_fallbacks));
+	zc_finish(_metadata, z, false);
+}
+
+/*
+ * Wait for @fd's readiness, then end the split-phase receive: its result
+ * once it is no longer under way.
+ */
+static ssize_t zc_split_wait(int fd, uint8_t *p, size_t n, int flags)
+{
+	struct pollfd q = { .fd = fd, .events = POLLIN };
+	ssize_t r;
+	int i;
+
+	for (i = 0; i < 100000; i++) {
+		r = vmmc_sock_recv_end(fd, p, n, flags, 0);
+		if (r != -EINPROGRESS)
+			return r;
+		vmmc_sock_poll(&q, 1, 10);
+	}
+	return vmmc_sock_recv_end(fd, p, n, flags, 1);
+}
+
+/*
+ * The split-phase receive (vmmc_sock_recv_begin/_end, for the LD_PRELOAD
+ * shim): posted only when the ring is empty; while it is under way the
+ * stack serves other calls (progress, poll, a send on the same socket)
+ * and other receives on the socket get EAGAIN; ended by its bytes, by
+ * stop (none came: EAGAIN, and the bytes that come later are intact),
+ * and by close. Every byte checked.
+ */
+TEST_F_TIMEOUT(zc, split_phase, 120)
+{
+	struct pollfd q;
+	struct vmmc_sock_stats s0, s1;
+	struct zc *z = &self->z;
+	uint8_t small[16];
+	ssize_t r;
+
+	ASSERT_EQ(0, zc_start(z, vs_test_port(10), 0));
+	EXPECT_EQ(-EINVAL, vmmc_sock_recv_end(z->fd, z->buf, 300000,
+					      MSG_WAITALL, 0));
+	zc_stats(&s0);
+	memset(z->buf, 0xa5, 300000);
+	ASSERT_EQ(-EINPROGRESS, vmmc_sock_recv_begin(z->fd, z->buf, 300000,
+						     MSG_WAITALL));
+	zc_cmd(z, C_SEND, 300000, 100000, 50000);
+	/* other calls meanwhile */
+	EXPECT_EQ(-EAGAIN, vmmc_sock_recv(z->fd, small, sizeof(small),
+					  MSG_DONTWAIT));
+	EXPECT_EQ(-EAGAIN, vmmc_sock_recv_begin(z->fd, small, sizeof(small), 0));
+	vmmc_sock_progress();
+	q.fd = z->fd;
+	q.events = POLLOUT;
+	q.revents = 0;
+	EXPECT_EQ(1, vmmc_sock_poll(&q, 1, 0));
+	EXPECT_EQ(5, vmmc_sock_send(z->fd, "hello", 5, MSG_NOSIGNAL));
+	EXPECT_EQ(300000, zc_split_wait(z->fd, z->buf, 300000, MSG_WAITALL));
+	EXPECT_EQ(-1, vmmc_check_pattern(z->buf, 300000, z->seed, 1, z->off));
+	z->off += 300000;
+	zc_stats(&s1);
+	EXPECT_LE(1, s1.zc_posts - s0.zc_posts);
+	EXPECT_LT(150000, s1.zc_bytes - s0.zc_bytes);
+	EXPECT_EQ(0, s1.zc_active);
+	EXPECT_EQ(0, zc_acked(z));
+
+	/* data in the ring: an ordinary copy, nothing posted */
+	zc_cmd(z, C_SEND, 40000, 0, 0);
+	EXPECT_EQ(0, zc_acked(z));
+	usleep(50000);
+	zc_stats(&s0);
+	EXPECT_EQ(40000, vmmc_sock_recv_begin(z->fd, z->buf, 40000,
+					      MSG_WAITALL));
+	EXPECT_EQ(-1, vmmc_check_pattern(z->buf, 40000, z->seed, 1, z->off));
+	z->off += 40000;
+	zc_stats(&s1);
+	EXPECT_EQ(0, s1.zc_posts - s0.zc_posts);
+
+	/* stopped with nothing come: EAGAIN; what comes later is intact */
+	ASSERT_EQ(-EINPROGRESS, vmmc_sock_recv_begin(z->fd, z->buf + 3,
+						     100000, 0));
+	EXPECT_EQ(-EAGAIN, vmmc_sock_recv_end(z->fd, z->buf + 3, 100000, 0, 1));
+	zc_stats(&s1);
+	EXPECT_EQ(0, s1.zc_active);
+	zc_cmd(z, C_SEND, 70000, 50000, 0);
+	EXPECT_EQ(70000, zc_rx(_metadata, z, z->buf, 70000, MSG_WAITALL));
+	EXPECT_EQ(0, zc_acked(z));
+
+	/* the socket closes while a receive is under way */
+	ASSERT_EQ(-EINPROGRESS, vmmc_sock_recv_begin(z->fd, z->buf, 100000, 0));
+	zc_stats(&s1);
+	EXPECT_LT(0, s1.zc_active);
+	EXPECT_EQ(0, vmmc_sock_close(z->fd));
+	zc_stats(&s1);
+	EXPECT_EQ(0, s1.zc_active);
+	r = vmmc_sock_recv_end(z->fd, z->buf, 100000, 0, 1);
+	EXPECT_EQ(-EBADF, r);
+	z->fd = -1;
 	zc_finish(_metadata, z, false);
 }
 

@@ -357,6 +357,7 @@ static void vs_close_sock(struct vs_sock *s)
 	uint64_t deadline = 0;
 	int i;
 
+	vs_zc_abort(s);		/* a split-phase receive under way ends */
 	for (i = 0; i < s->nbacklog; i++) {
 		s->backlog[i]->parent = NULL;
 		vs_close_sock(s->backlog[i]);

@@ -190,6 +190,8 @@ struct vs_zc_piece {
 struct vs_zc {
 	uint8_t *dst;
 	uint64_t pos0, end, next;
+	bool waitall;		/* MSG_WAITALL: all of [pos0, end) */
+	bool active;		/* split phase (s->zc_pend): under way */
 	bool stop;		/* post no more (a piece was refused) */
 	bool cancelled;		/* counted in zc_cancels */
 	uint64_t copied;	/* bytes taken from the ring, not redirected */
@@ -489,53 +491,55 @@ static int vs_zc_settle(struct vs_sock *s, struct vs_zc *z)
 }
 
 /*
- * A zero-copy receive of the next bytes of the stream (the ring is empty)
- * into @dst, @len bytes of contiguous memory: the bytes received (> 0,
- * consumed and credited as a copy would), 0 (nothing came: EOF, reset, a
- * refused redirect; the caller looks again without redirecting),
- * -ENOTSUP (nothing posted: copy instead), -EFAULT (not writable), or the
- * wait's -ETIMEDOUT / -EINTR (nothing came).
+ * Start a zero-copy receive into @z: 1 (posted), 0 (not: copy instead)
+ * or -EFAULT. All the credit goes out first: the whole window is the
+ * sender's to fill.
  */
-ssize_t vs_zc_recv(struct vs_sock *s, uint8_t *dst, size_t len, bool waitall,
-		   uint64_t *deadline)
+static int vs_zc_start(struct vs_sock *s, uint8_t *dst, size_t len,
+		       bool waitall, struct vs_zc *z)
+{
+	int err;
+
+	if (s->rx_told != s->rx_cons)
+		vs_post_state(s);
+	err = vs_zc_post(s, dst, len, z);
+	z->waitall = waitall;
+	return err;
+}
+
+/*
+ * One look at a receive under way: 1 when it is to end (the bytes it
+ * needs came, EOF, reset, or nothing is posted any more: copy the rest),
+ * 0 to wait on, -EIO (a record that cannot be trusted).
+ */
+static int vs_zc_step(struct vs_sock *s, struct vs_zc *z)
+{
+	vs_progress();
+	if (s->state != VS_ESTAB || s->reset || s->shut_rd || s->rx_fin)
+		return 1;	/* a FIN's state says the last byte came */
+	if (vs_zc_settle(s, z))
+		return -EIO;
+	if (s->state != VS_ESTAB || s->reset || !z->n ||
+	    (!z->waitall && s->rx_sent != z->pos0))
+		return 1;	/* all came, some came, or copy the rest */
+	return 0;
+}
+
+/*
+ * End a receive under way (@err: 0, or why it ends: -EIO, or the wait's
+ * -ETIMEDOUT / -EINTR): cancel the pieces still active, wait for their
+ * records, take the bytes the state word covers, put redirected bytes
+ * past them back into the ring. The bytes received, or @err.
+ */
+static ssize_t vs_zc_finish(struct vs_sock *s, struct vs_zc *z, int err)
 {
 	struct vs_zc_piece *p;
 	uint64_t k, kk, got;
 	uint32_t mask;
-	struct vs_zc z;
-	int err = 0;
 
-	/* the whole window is the sender's to fill: all credit out first */
-	if (s->rx_told != s->rx_cons)
-		vs_post_state(s);
-	err = vs_zc_post(s, dst, len, &z);
-	if (err <= 0)
-		return err ? err : -ENOTSUP;
-	err = 0;
-	for (;;) {
-		vs_progress();
-		if (s->state != VS_ESTAB || s->reset || s->shut_rd ||
-		    s->rx_fin)
-			break;	/* a FIN's state says the last byte came */
-		if (vs_zc_settle(s, &z)) {
-			err = -EIO;
-			break;
-		}
-		if (s->state != VS_ESTAB || s->reset || !z.n ||
-		    (!waitall && s->rx_sent != z.pos0))
-			break;	/* all came, some came, or copy the rest */
-		/*
-		 * No spin of our own for the state word behind a piece's
-		 * CQE: the endpoint's competitive wait spins as long as a
-		 * sleep would cost, then sleeps until the state's NOTIFY.
-		 */
-		err = vs_block(s, deadline, s->rcvtimeo_ms);
-		if (err)
-			break;
-	}
 	/* every piece still active ends before any slot is freed */
-	mask = vs_zc_mask(&z);
-	if (mask && vs_zc_end(s, &z, mask))
+	mask = vs_zc_mask(z);
+	if (mask && vs_zc_end(s, z, mask))
 		err = -EIO;
 	if (err == -EIO)
 		vs_reset(s, EIO, false);
@@ -543,15 +547,15 @@ ssize_t vs_zc_recv(struct vs_sock *s, uint8_t *dst, size_t len, bool waitall,
 	k = 0;
 	if (s->state == VS_ESTAB && !s->reset && err != -EIO) {
 		k = s->rx_sent - s->rx_cons;
-		if (k > z.next - s->rx_cons)
-			k = z.next - s->rx_cons;
+		if (k > z->next - s->rx_cons)
+			k = z->next - s->rx_cons;
 	}
-	while (z.n) {
-		p = vs_zc_at(&z, 0);
+	while (z->n) {
+		p = vs_zc_at(z, 0);
 		kk = s->rx_cons + k > p->pos ? s->rx_cons + k - p->pos : 0;
 		if (kk > p->len)
 			kk = p->len;
-		if (vs_zc_take(s, &z, err == -EIO ? 0 : kk, err != -EIO &&
+		if (vs_zc_take(s, z, err == -EIO ? 0 : kk, err != -EIO &&
 			       s->state == VS_ESTAB && !s->reset) &&
 		    err != -EIO) {
 			vs_reset(s, EIO, false);
@@ -562,7 +566,7 @@ ssize_t vs_zc_recv(struct vs_sock *s, uint8_t *dst, size_t len, bool waitall,
 		k = 0;
 	s->rx_cons += k;
 	vs.st.rx_bytes += k;
-	got = s->rx_cons - z.pos0;
+	got = s->rx_cons - z->pos0;
 	/*
 	 * Mostly copied, and more data in the ring already: the ring was
 	 * empty only for a moment, the sender's bytes beat the posts (a
@@ -571,7 +575,7 @@ ssize_t vs_zc_recv(struct vs_sock *s, uint8_t *dst, size_t len, bool waitall,
 	 * receives, twice as many each time. (A request-response peer
 	 * leaves the ring empty after its answer: never skipped.)
 	 */
-	if (got && z.copied * 2 > got && vs_rx_avail(s)) {
+	if (got && z->copied * 2 > got && vs_rx_avail(s)) {
 		s->zc_backoff = s->zc_backoff ? 2 * s->zc_backoff : 1;
 		if (s->zc_backoff > VS_ZC_BACKOFF_MAX)
 			s->zc_backoff = VS_ZC_BACKOFF_MAX;
@@ -582,6 +586,96 @@ ssize_t vs_zc_recv(struct vs_sock *s, uint8_t *dst, size_t len, bool waitall,
 	if (k && (s->rx_cons - s->rx_told >= s->rx_ring / 4 || s->peer_wants))
 		vs_post_state(s);
 	return got ? (ssize_t)got : err;
+}
+
+/*
+ * A zero-copy receive of the next bytes of the stream (the ring is empty)
+ * into @dst, @len bytes of contiguous memory: the bytes received (> 0,
+ * consumed and credited as a copy would), 0 (nothing came: EOF, reset, a
+ * refused redirect; the caller looks again without redirecting),
+ * -ENOTSUP (nothing posted: copy instead), -EFAULT (not writable), or the
+ * wait's -ETIMEDOUT / -EINTR (nothing came).
+ */
+ssize_t vs_zc_recv(struct vs_sock *s, uint8_t *dst, size_t len, bool waitall,
+		   uint64_t *deadline)
+{
+	struct vs_zc z;
+	int err;
+
+	err = vs_zc_start(s, dst, len, waitall, &z);
+	if (err <= 0)
+		return err ? err : -ENOTSUP;
+	for (;;) {
+		err = vs_zc_step(s, &z);
+		if (err) {
+			err = err > 0 ? 0 : err;
+			break;
+		}
+		/*
+		 * No spin of our own for the state word behind a piece's
+		 * CQE: the endpoint's competitive wait spins as long as a
+		 * sleep would cost, then sleeps until the state's NOTIFY.
+		 */
+		err = vs_block(s, deadline, s->rcvtimeo_ms);
+		if (err)
+			break;
+	}
+	return vs_zc_finish(s, &z, err);
+}
+
+/*
+ * Split phase (vmmc_sock_recv_begin(3)): start a zero-copy receive that
+ * stays under way in s->zc_pend while the caller waits on its own, the
+ * stack meanwhile serving other calls (of other threads, under the
+ * caller's lock). 1 (posted), 0 (not: copy instead), -EFAULT.
+ */
+int vs_zc_begin(struct vs_sock *s, uint8_t *dst, size_t len, bool waitall)
+{
+	int err;
+
+	if (!s->zc_pend) {
+		s->zc_pend = malloc(sizeof(*s->zc_pend));
+		if (!s->zc_pend)
+			return 0;
+	}
+	err = vs_zc_start(s, dst, len, waitall, s->zc_pend);
+	s->zc_pend->active = err > 0;
+	return err;
+}
+
+/* Is a split-phase receive under way on @s? */
+bool vs_zc_pending(const struct vs_sock *s)
+{
+	return s->zc_pend && s->zc_pend->active;
+}
+
+/*
+ * The split-phase receive under way: one look (and, if @stop, its end).
+ * -EINPROGRESS while it stays under way; else, as it ended, the bytes
+ * received, or 0 (none: the caller looks at the ring, EOF or error) or
+ * -EIO.
+ */
+ssize_t vs_zc_poll(struct vs_sock *s, bool stop)
+{
+	struct vs_zc *z = s->zc_pend;
+	ssize_t r;
+	int err;
+
+	err = vs_zc_step(s, z);
+	if (!err && !stop)
+		return -EINPROGRESS;
+	r = vs_zc_finish(s, z, err < 0 ? err : 0);
+	z->active = false;
+	return r;
+}
+
+/* The socket closes: end a split-phase receive under way, keep nothing. */
+void vs_zc_abort(struct vs_sock *s)
+{
+	if (vs_zc_pending(s))
+		vs_zc_poll(s, true);
+	free(s->zc_pend);
+	s->zc_pend = NULL;
 }
 
 /* The contiguous piece of the iovec after @skip bytes (its length). */

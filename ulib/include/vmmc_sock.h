@@ -136,6 +136,10 @@ int vmmc_sock_connect(int fd, const struct sockaddr *addr, socklen_t len);
 
 ssize_t vmmc_sock_send(int fd, const void *buf, size_t len, int flags);
 ssize_t vmmc_sock_recv(int fd, void *buf, size_t len, int flags);
+/* split-phase zero-copy receive, for a caller that waits on its own */
+ssize_t vmmc_sock_recv_begin(int fd, void *buf, size_t len, int flags);
+ssize_t vmmc_sock_recv_end(int fd, void *buf, size_t len, int flags,
+			   int stop);
 ssize_t vmmc_sock_sendmsg(int fd, const struct msghdr *msg, int flags);
 ssize_t vmmc_sock_recvmsg(int fd, struct msghdr *msg, int flags);
 ssize_t vmmc_sock_writev(int fd, const struct iovec *iov, int iovcnt);
