@@ -334,7 +334,8 @@ ssize_t vmmc_sock_recv_begin(int fd, void *buf, size_t len, int flags)
 	if (len > SSIZE_MAX)
 		return -EINVAL;
 	r = vs_recvv(s, &v, 1, len, flags | MSG_DONTWAIT);
-	if (r != -EAGAIN || vs_zc_pending(s) || s->nonblock ||
+	/* the caller waits on its own: the socket's O_NONBLOCK is its own */
+	if (r != -EAGAIN || vs_zc_pending(s) ||
 	    (flags & (MSG_DONTWAIT | MSG_PEEK | MSG_TRUNC)) ||
 	    s->state != VS_ESTAB || !s->zc_min || len < s->zc_min)
 		return r;
