@@ -605,7 +605,7 @@ TEST_F_TIMEOUT(zc, split_phase, 120)
 	struct pollfd q;
 	struct vmmc_sock_stats s0, s1;
 	struct zc *z = &self->z;
-	uint8_t small[16];
+	uint8_t small[16], *ro;
 	ssize_t r;
 
 	ASSERT_EQ(0, zc_start(z, vs_test_port(10), 0));
@@ -656,6 +656,16 @@ TEST_F_TIMEOUT(zc, split_phase, 120)
 	zc_cmd(z, C_SEND, 70000, 50000, 0);
 	EXPECT_EQ(70000, zc_rx(_metadata, z, z->buf, 70000, MSG_WAITALL));
 	EXPECT_EQ(0, zc_acked(z));
+
+	/* a buffer that cannot take the data: EFAULT at once, nothing posted */
+	ro = mmap(NULL, 65536, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, ro);
+	zc_stats(&s0);
+	EXPECT_EQ(-EFAULT, vmmc_sock_recv_begin(z->fd, ro, 65536, 0));
+	zc_stats(&s1);
+	EXPECT_EQ(0, s1.zc_posts - s0.zc_posts);
+	EXPECT_EQ(0, s1.zc_active);
+	munmap(ro, 65536);
 
 	/* the socket closes while a receive is under way */
 	ASSERT_EQ(-EINPROGRESS, vmmc_sock_recv_begin(z->fd, z->buf, 100000, 0));

@@ -345,8 +345,11 @@ ssize_t vmmc_sock_recv_begin(int fd, void *buf, size_t len, int flags)
 		vs.st.zc_fallbacks++;
 		return r;
 	}
-	return vs_zc_begin(s, buf, len, flags & MSG_WAITALL) > 0 ?
-	       -EINPROGRESS : r;
+	err = vs_zc_begin(s, buf, len, flags & MSG_WAITALL);
+	if (err > 0)
+		return -EINPROGRESS;
+	/* not writable: say so now (a copy into it would fault) */
+	return err == -EFAULT ? -EFAULT : r;
 }
 
 /*
