@@ -5,7 +5,7 @@
 # against fake guests, libvmmc's UTLB against a stubbed kernel), then a
 # one-node guest (device, data path, interrupts, deliberate update,
 # protection, UTLB and memory limits, stream sockets, the LD_PRELOAD shim
-# (dup, fork, exec, threads), short forms of the
+# (dup, fork, exec, threads, zero-copy receive), short forms of the
 # fuzzer, the kill -9 stress and memory pressure (make stress runs the
 # long forms), vmmc_ctl, teardown by kill -9 and unbind, module unload),
 # then a two-node cluster (NIC to NIC, cross-node transfers and
@@ -61,7 +61,7 @@ tools/vm/vmrun --foreign-ivshmem --timeout 900 -- \
 	selftests/run_guest.sh "$build" vmmc_dev vmmc_datapath vmmc_xfer vmmc_redirect \
 	vmmc_protect vmmc_protect_args vmmc_utlb vmmc_strict vmmc_wait \
 	vmmc_sock vmmc_sock_args vmmc_sock_poll vmmc_sock_strict vmmc_sock_zc vmmc_sock_pin vmmc_sock_garbage \
-	vmmc_preload.sh \
+	vmmc_preload.sh vmmc_preload_zc.sh \
 	vmmc_fuzz vmmc_stress vmmc_mempress vmmc_ctl.sh vmmc_teardown.sh \
 	vmmc_module.sh
 add_result "$results/node1-0" "one-node run"

@@ -12,7 +12,8 @@
  * the peer's FIN, close and death while a redirect is posted; a
  * read-only buffer (EFAULT, as a kernel socket gives it, with the data
  * kept) and a file-backed one (redirected, or copied if the kernel will
- * not pin it). After every
+ * not pin it); pipelined pieces of a receive larger than the ring; the
+ * split-phase receive of the LD_PRELOAD shim. After every
  * receive no redirect slot is held, and after every test every socket
  * counter is back to zero and the endpoint (with its pins) is closed.
  */
@@ -194,7 +195,8 @@ static void zc_finish(struct __test_metadata *_metadata, struct zc *z,
 	}
 	zc_stats(&st);
 	EXPECT_EQ(0, st.zc_active);
-	EXPECT_EQ(0, vmmc_sock_close(z->fd));
+	if (z->fd >= 0)	/* -1: the test closed it */
+		EXPECT_EQ(0, vmmc_sock_close(z->fd));
 	EXPECT_EQ(0, vmmc_sock_close(z->l));
 	vmmc_sock_stats(&st);
 	EXPECT_EQ(0, st.sockets);
@@ -493,6 +495,197 @@ TEST_F_TIMEOUT(zc, options_peek_dontwait, 120)
 	EXPECT_EQ(0, zc_acked(z));
 	zc_stats(&s1);
 	EXPECT_EQ(0, s1.zc_posts - s0.zc_posts);
+	zc_finish(_metadata, z, false);
+}
+
+/*
+ * Pipelining, with a 64 KiB ring (pieces of 16 KiB): a receive larger
+ * than the ring takes the stream in quarter-ring pieces, each credited as
+ * soon as all its bytes came and the next one posted before, every byte
+ * checked, at odd buffer offsets and send sizes. A receive without
+ * MSG_WAITALL that returns while later pieces are posted: the bytes they
+ * took past what it returns go back to the ring for the next receives.
+ * Sends racing the posts (no delay): pieces whose first bytes landed in
+ * the ring are cancelled and copied, the stream stays exact.
+ */
+TEST_F_TIMEOUT(zc, pipelined_pieces, 180)
+{
+	struct vmmc_sock_stats s0, s1;
+	struct zc *z = &self->z;
+	uint32_t n = (1 << 20) + 333;
+	uint64_t want;
+	ssize_t r;
+	int i;
+
+	ASSERT_EQ(0, zc_start(z, vs_test_port(9), 64 << 10));
+	for (i = 0; i < 3; i++) {
+		zc_stats(&s0);
+		zc_cmd(z, C_SEND, n, 50000, 10000 + 3333 * i);
+		EXPECT_EQ(n, zc_rx(_metadata, z, z->buf + 5 + i, n,
+				   MSG_WAITALL));
+		zc_stats(&s1);
+		EXPECT_EQ(0, zc_acked(z));
+		/*
+		 * Pieces of 16 KiB at most cover the first 1 MiB (a zero-copy
+		 * receive's window); the 333 bytes past it are an ordinary
+		 * copy (below the threshold).
+		 */
+		EXPECT_EQ(1 << 20, (s1.zc_bytes - s0.zc_bytes) +
+				   (s1.zc_copied - s0.zc_copied));
+		EXPECT_LE(64, s1.zc_posts - s0.zc_posts);
+		EXPECT_LT(n / 2, s1.zc_bytes - s0.zc_bytes);
+	}
+
+	zc_stats(&s0);
+	zc_cmd(z, C_SEND, 200000, 50000, 30000);
+	r = zc_rx(_metadata, z, z->buf + 1, 1 << 20, 0);
+	EXPECT_LT(0, r);
+	EXPECT_GE(200000, r);
+	zc_stats(&s1);
+	EXPECT_EQ(1, s1.zc_cancels - s0.zc_cancels);
+	want = z->off + 200000 - (uint64_t)r;
+	while (z->off < want && r > 0)
+		r = zc_rx(_metadata, z, z->buf + 7, want - z->off, 0);
+	EXPECT_EQ(want, z->off);
+	EXPECT_EQ(0, zc_acked(z));
+
+	for (i = 0; i < 8; i++) {
+		zc_cmd(z, C_SEND, 300000, 0, 7000 + 1000 * i);
+		EXPECT_EQ(300000, zc_rx(_metadata, z, z->buf + 4096 * i,
+					300000, MSG_WAITALL));
+		EXPECT_EQ(0, zc_acked(z));
+	}
+
+	/*
+	 * A stream of small sends into receives of one or two pieces: the
+	 * ring is empty only for moments, so receives that were mostly
+	 * copied make the next ones copy (counted as fallbacks).
+	 */
+	zc_stats(&s0);
+	want = z->off + 4 * MiB;
+	zc_cmd(z, C_STREAM, 4 * MiB, 0, 12000);
+	for (i = 0; z->off < want; i++) {
+		n = 16384 + 7 * (uint32_t)(i % 5000);
+		if (n > want - z->off)
+			n = (uint32_t)(want - z->off);
+		ASSERT_EQ(n, zc_rx(_metadata, z, z->buf + i % 64, n,
+				   MSG_WAITALL));
+	}
+	EXPECT_EQ(0, zc_acked(z));
+	zc_stats(&s1);
+	TH_LOG("stream of small sends, %d receives: %llu redirects, %llu "
+	       "bytes with no copy, %llu copied, %llu fallbacks", i,
+	       (unsigned long long)(s1.zc_posts - s0.zc_posts),
+	       (unsigned long long)(s1.zc_bytes - s0.zc_bytes),
+	       (unsigned long long)(s1.zc_copied - s0.zc_copied),
+	       (unsigned long long)(s1.zc_fallbacks - s0.zc_fallbacks));
+	zc_finish(_metadata, z, false);
+}
+
+/*
+ * Wait for @fd's readiness, then end the split-phase receive: its result
+ * once it is no longer under way.
+ */
+static ssize_t zc_split_wait(int fd, uint8_t *p, size_t n, int flags)
+{
+	struct pollfd q = { .fd = fd, .events = POLLIN };
+	ssize_t r;
+	int i;
+
+	for (i = 0; i < 100000; i++) {
+		r = vmmc_sock_recv_end(fd, p, n, flags, 0);
+		if (r != -EINPROGRESS)
+			return r;
+		vmmc_sock_poll(&q, 1, 10);
+	}
+	return vmmc_sock_recv_end(fd, p, n, flags, 1);
+}
+
+/*
+ * The split-phase receive (vmmc_sock_recv_begin/_end, for the LD_PRELOAD
+ * shim): posted only when the ring is empty; while it is under way the
+ * stack serves other calls (progress, poll, a send on the same socket)
+ * and other receives on the socket get EAGAIN; ended by its bytes, by
+ * stop (none came: EAGAIN, and the bytes that come later are intact),
+ * and by close. Every byte checked.
+ */
+TEST_F_TIMEOUT(zc, split_phase, 120)
+{
+	struct pollfd q;
+	struct vmmc_sock_stats s0, s1;
+	struct zc *z = &self->z;
+	uint8_t small[16], *ro;
+	ssize_t r;
+
+	ASSERT_EQ(0, zc_start(z, vs_test_port(10), 0));
+	EXPECT_EQ(-EINVAL, vmmc_sock_recv_end(z->fd, z->buf, 300000,
+					      MSG_WAITALL, 0));
+	zc_stats(&s0);
+	memset(z->buf, 0xa5, 300000);
+	ASSERT_EQ(-EINPROGRESS, vmmc_sock_recv_begin(z->fd, z->buf, 300000,
+						     MSG_WAITALL));
+	zc_cmd(z, C_SEND, 300000, 100000, 50000);
+	/* other calls meanwhile */
+	EXPECT_EQ(-EAGAIN, vmmc_sock_recv(z->fd, small, sizeof(small),
+					  MSG_DONTWAIT));
+	EXPECT_EQ(-EAGAIN, vmmc_sock_recv_begin(z->fd, small, sizeof(small), 0));
+	vmmc_sock_progress();
+	q.fd = z->fd;
+	q.events = POLLOUT;
+	q.revents = 0;
+	EXPECT_EQ(1, vmmc_sock_poll(&q, 1, 0));
+	EXPECT_EQ(5, vmmc_sock_send(z->fd, "hello", 5, MSG_NOSIGNAL));
+	EXPECT_EQ(300000, zc_split_wait(z->fd, z->buf, 300000, MSG_WAITALL));
+	EXPECT_EQ(-1, vmmc_check_pattern(z->buf, 300000, z->seed, 1, z->off));
+	z->off += 300000;
+	zc_stats(&s1);
+	EXPECT_LE(1, s1.zc_posts - s0.zc_posts);
+	EXPECT_LT(150000, s1.zc_bytes - s0.zc_bytes);
+	EXPECT_EQ(0, s1.zc_active);
+	EXPECT_EQ(0, zc_acked(z));
+
+	/* data in the ring: an ordinary copy, nothing posted */
+	zc_cmd(z, C_SEND, 40000, 0, 0);
+	EXPECT_EQ(0, zc_acked(z));
+	usleep(50000);
+	zc_stats(&s0);
+	EXPECT_EQ(40000, vmmc_sock_recv_begin(z->fd, z->buf, 40000,
+					      MSG_WAITALL));
+	EXPECT_EQ(-1, vmmc_check_pattern(z->buf, 40000, z->seed, 1, z->off));
+	z->off += 40000;
+	zc_stats(&s1);
+	EXPECT_EQ(0, s1.zc_posts - s0.zc_posts);
+
+	/* stopped with nothing come: EAGAIN; what comes later is intact */
+	ASSERT_EQ(-EINPROGRESS, vmmc_sock_recv_begin(z->fd, z->buf + 3,
+						     100000, 0));
+	EXPECT_EQ(-EAGAIN, vmmc_sock_recv_end(z->fd, z->buf + 3, 100000, 0, 1));
+	zc_stats(&s1);
+	EXPECT_EQ(0, s1.zc_active);
+	zc_cmd(z, C_SEND, 70000, 50000, 0);
+	EXPECT_EQ(70000, zc_rx(_metadata, z, z->buf, 70000, MSG_WAITALL));
+	EXPECT_EQ(0, zc_acked(z));
+
+	/* a buffer that cannot take the data: EFAULT at once, nothing posted */
+	ro = mmap(NULL, 65536, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, ro);
+	zc_stats(&s0);
+	EXPECT_EQ(-EFAULT, vmmc_sock_recv_begin(z->fd, ro, 65536, 0));
+	zc_stats(&s1);
+	EXPECT_EQ(0, s1.zc_posts - s0.zc_posts);
+	EXPECT_EQ(0, s1.zc_active);
+	munmap(ro, 65536);
+
+	/* the socket closes while a receive is under way */
+	ASSERT_EQ(-EINPROGRESS, vmmc_sock_recv_begin(z->fd, z->buf, 100000, 0));
+	zc_stats(&s1);
+	EXPECT_LT(0, s1.zc_active);
+	EXPECT_EQ(0, vmmc_sock_close(z->fd));
+	zc_stats(&s1);
+	EXPECT_EQ(0, s1.zc_active);
+	r = vmmc_sock_recv_end(z->fd, z->buf, 100000, 0, 1);
+	EXPECT_EQ(-EBADF, r);
+	z->fd = -1;
 	zc_finish(_metadata, z, false);
 }
 

@@ -380,6 +380,7 @@ static void vs_close_begin(struct vs_sock *s)
 {
 	int i;
 
+	vs_zc_abort(s);		/* a split-phase receive under way ends */
 	for (i = 0; i < s->nbacklog; i++) {
 		s->backlog[i]->parent = NULL;
 		vs_close_sock(s->backlog[i]);

@@ -123,6 +123,8 @@ enum vs_kind {
 #define VS_UD(id, kind, v)	((uint64_t)(id) << 48 | (uint64_t)(kind) << 40 | \
 				 ((uint64_t)(v) & ((1ULL << 40) - 1)))
 
+struct vs_zc;	/* sock_zc.c */
+
 /* One epoll registration of a socket (library-side interest). */
 struct vs_reg {
 	int epfd;
@@ -155,6 +157,18 @@ struct vs_sock {
 	uint64_t rcvtimeo_ms, sndtimeo_ms;	/* 0: forever */
 	uint32_t zc_min;	/* VMMC_SO_ZEROCOPY_MIN: 0 off */
 	int busy_poll;		/* VMMC_SO_BUSY_POLL */
+	/*
+	 * Zero-copy receives to skip (copy instead), and the next such
+	 * back-off: a receive whose bytes were mostly copied anyway (the
+	 * sender's data beat its posts) doubles it, up to VS_ZC_BACKOFF_MAX,
+	 * and one mostly redirected clears it (sock_zc.c).
+	 */
+	uint32_t zc_skip, zc_backoff;
+	/*
+	 * A split-phase zero-copy receive (vmmc_sock_recv_begin), under way
+	 * while its ->active; other receives on the socket get EAGAIN then.
+	 */
+	struct vs_zc *zc_pend;
 
 	/* listening: the port's export (from bind) */
 	uint8_t *lbuf;
@@ -291,6 +305,10 @@ ssize_t vs_zc_recv(struct vs_sock *s, uint8_t *dst, size_t len,
 		   bool waitall, uint64_t *deadline);
 uint8_t *vs_iov_at(const struct iovec *iov, int iovcnt, size_t skip,
 		   size_t *len);
+int vs_zc_begin(struct vs_sock *s, uint8_t *dst, size_t len, bool waitall);
+bool vs_zc_pending(const struct vs_sock *s);
+ssize_t vs_zc_poll(struct vs_sock *s, bool stop);
+void vs_zc_abort(struct vs_sock *s);
 
 /* sock_poll.c */
 uint32_t vs_events(struct vs_sock *s);

@@ -234,6 +234,9 @@ static ssize_t vs_recvv(struct vs_sock *s, const struct iovec *iov,
 		return -ENOTCONN;
 	if (!total)
 		return 0;
+	/* the next bytes go to a split-phase receive's buffer (another thread's) */
+	if (vs_zc_pending(s))
+		return -EAGAIN;
 	for (;;) {
 		vs_poke(s);
 		avail = s->state == VS_ESTAB && !s->shut_rd ?
@@ -283,7 +286,12 @@ static ssize_t vs_recvv(struct vs_sock *s, const struct iovec *iov,
 		/* a large buffer and an empty ring: receive with no copy */
 		dst = zc_off || !s->zc_min ? NULL :
 		      vs_iov_at(iov, iovcnt, got, &dlen);
-		if (dst && dlen >= s->zc_min) {
+		if (dst && dlen >= s->zc_min && s->zc_skip) {
+			/* the stream kept racing its redirects: copy */
+			s->zc_skip--;
+			vs.st.zc_fallbacks++;
+			zc_off = true;
+		} else if (dst && dlen >= s->zc_min) {
 			r = vs_zc_recv(s, dst, dlen, waitall, &deadline);
 			if (r > 0) {
 				got += (size_t)r;
@@ -341,6 +349,73 @@ ssize_t vmmc_sock_recv(int fd, void *buf, size_t len, int flags)
 	if (len > SSIZE_MAX)
 		return -EINVAL;
 	return vs_recvv(s, &v, 1, len, flags);
+}
+
+/*
+ * Split-phase receive, for a caller that waits on its own (the LD_PRELOAD
+ * shim: it waits without its lock while other threads use the stack).
+ * begin: what vmmc_sock_recv(MSG_DONTWAIT) gives, except that where that
+ * is -EAGAIN and a blocking receive would receive with no copy, the
+ * buffer is posted and the answer is -EINPROGRESS: wait (the socket's fd
+ * or the endpoint's), then call end.
+ */
+ssize_t vmmc_sock_recv_begin(int fd, void *buf, size_t len, int flags)
+{
+	struct iovec v = { .iov_base = buf, .iov_len = len };
+	struct vs_sock *s;
+	ssize_t r;
+	int err;
+
+	s = vs_lookup(fd, &err);
+	if (!s)
+		return err;
+	if (len && !buf && !(flags & MSG_TRUNC))
+		return -EFAULT;
+	if (len > SSIZE_MAX)
+		return -EINVAL;
+	r = vs_recvv(s, &v, 1, len, flags | MSG_DONTWAIT);
+	/* the caller waits on its own: the socket's O_NONBLOCK is its own */
+	if (r != -EAGAIN || vs_zc_pending(s) ||
+	    (flags & (MSG_DONTWAIT | MSG_PEEK | MSG_TRUNC)) ||
+	    s->state != VS_ESTAB || !s->zc_min || len < s->zc_min)
+		return r;
+	if (s->zc_skip) {
+		/* the stream kept racing its redirects: copy */
+		s->zc_skip--;
+		vs.st.zc_fallbacks++;
+		return r;
+	}
+	err = vs_zc_begin(s, buf, len, flags & MSG_WAITALL);
+	if (err > 0)
+		return -EINPROGRESS;
+	/* not writable: say so now (a copy into it would fault) */
+	return err == -EFAULT ? -EFAULT : r;
+}
+
+/*
+ * end, with begin's buffer, length and flags: -EINPROGRESS while the
+ * receive stays under way (wait again), else its result: the bytes (all
+ * of them with MSG_WAITALL, some without), or, when none came into the
+ * buffer, what vmmc_sock_recv(MSG_DONTWAIT) gives then (0 at EOF, an
+ * error, -EAGAIN). @stop ends it now (a signal, a time-out).
+ */
+ssize_t vmmc_sock_recv_end(int fd, void *buf, size_t len, int flags, int stop)
+{
+	struct iovec v = { .iov_base = buf, .iov_len = len };
+	struct vs_sock *s;
+	ssize_t r, r2;
+	int err;
+
+	s = vs_lookup(fd, &err);
+	if (!s)
+		return err;
+	if (!vs_zc_pending(s))
+		return -EINVAL;
+	r = vs_zc_poll(s, stop);
+	if (r > 0 || r == -EINPROGRESS)
+		return r;
+	r2 = vs_recvv(s, &v, 1, len, flags | MSG_DONTWAIT);
+	return r2 == -EAGAIN && r < 0 ? r : r2;
 }
 
 /* sendmsg/recvmsg: the socket and the byte count of @msg, or -errno. */

@@ -139,6 +139,7 @@ static void vs_atfork_child(void)
 			vs_unmap(s->stg, VS_HDR + s->tx_ring);
 		if (s->lbuf)
 			vs_unmap(s->lbuf, VS_LISTEN_SLOTS * VS_SLOT);
+		free(s->zc_pend);
 		free(s);
 	}
 	free(vs.tab);
@@ -276,6 +277,7 @@ struct vs_sock *vs_sock_new(void)
 void vs_sock_free(struct vs_sock *s)
 {
 	vs.tab[s->id] = NULL;
+	free(s->zc_pend);
 	free(s);
 	vs_live--;
 	vs_stack_put();

@@ -102,7 +102,8 @@ struct vmmc_sock_stats {
 				 * had completed when the cancel came
 				 */
 	uint64_t zc_fallbacks;	/* large receives that copied instead
-				 * (buffer not pinnable, no slot)
+				 * (buffer not pinnable, no slot, a
+				 * stream that raced its redirects)
 				 */
 	uint32_t zc_active;	/* gauge: redirect slots in use */
 	uint32_t reserved0;
@@ -153,6 +154,10 @@ int vmmc_sock_connect(int fd, const struct sockaddr *addr, socklen_t len);
 
 ssize_t vmmc_sock_send(int fd, const void *buf, size_t len, int flags);
 ssize_t vmmc_sock_recv(int fd, void *buf, size_t len, int flags);
+/* split-phase zero-copy receive, for a caller that waits on its own */
+ssize_t vmmc_sock_recv_begin(int fd, void *buf, size_t len, int flags);
+ssize_t vmmc_sock_recv_end(int fd, void *buf, size_t len, int flags,
+			   int stop);
 ssize_t vmmc_sock_sendmsg(int fd, const struct msghdr *msg, int flags);
 ssize_t vmmc_sock_recvmsg(int fd, struct msghdr *msg, int flags);
 ssize_t vmmc_sock_writev(int fd, const struct iovec *iov, int iovcnt);

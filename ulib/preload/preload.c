@@ -996,6 +996,55 @@ ssize_t sendto(int fd, const void *buf, size_t len, int flags,
 	return send(fd, buf, len, flags);
 }
 
+/*
+ * A blocking recv (and read) on VMMC socket @fd: the library's split-phase
+ * receive (vmmc_sock_recv_begin(3)) posts the buffer for zero-copy when
+ * the ring is empty; the wait runs without the lock as VP_CALL's does,
+ * other threads using the stack meanwhile, and vmmc_sock_recv_end()
+ * takes what came. MSG_WAITALL waits for all of it, as the kernel's. A
+ * signal handler that runs ends it: the bytes that came, else EINTR.
+ */
+static ssize_t vp_recv_zc(int fd, void *buf, size_t len, int flags)
+{
+	bool pending = false, stop = false;
+	bool all = (flags & MSG_WAITALL) && !(flags & MSG_PEEK);
+	struct vp_wait w;
+	size_t got = 0;
+	ssize_t r;
+
+	vp_wait_begin(&w, NULL);
+	for (;;) {
+		char *p = (char *)buf + got;
+
+		vp_enter();
+		if (pending)
+			r = vmmc_sock_recv_end(fd, p, len - got, flags, stop);
+		else if (vp_nonblock(fd))
+			r = vmmc_sock_recv(fd, p, len - got, flags | MSG_DONTWAIT);
+		else
+			r = vmmc_sock_recv_begin(fd, p, len - got, flags);
+		pending = r == -EINPROGRESS;
+		if (r > 0)
+			got += (size_t)r;
+		if (r > 0 && all && got < len && !stop) {
+			vp_leave();
+			continue;
+		}
+		if (stop || (!pending && (r != -EAGAIN || vp_nonblock(fd)))) {
+			vp_leave();
+			break;
+		}
+		r = vp_wait_unlocked(&w, fd, POLLIN);
+		if (r && !pending)
+			break;
+		stop = r != 0;
+	}
+	vp_wait_end(&w);
+	if (got)
+		return (ssize_t)got;
+	return stop && r == -EAGAIN ? -EINTR : r;
+}
+
 ssize_t recv(int fd, void *buf, size_t len, int flags)
 {
 	int k = vp_kind(fd);
@@ -1004,6 +1053,8 @@ ssize_t recv(int fd, void *buf, size_t len, int flags)
 		return vp_sret(-ENOTCONN);
 	if (k != VP_VMMC)
 		return REAL(recv)(fd, buf, len, flags);
+	if (!(flags & MSG_DONTWAIT))
+		return vp_sret(vp_recv_zc(fd, buf, len, flags));
 	return vp_sret(VP_CALL(fd, POLLIN, flags & MSG_DONTWAIT,
 			       vmmc_sock_recv(fd, buf, len,
 					      flags | MSG_DONTWAIT)));
