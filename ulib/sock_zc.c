@@ -333,7 +333,7 @@ static uint32_t vs_zc_mask(struct vs_zc *z)
  * either). A signal does not end the wait: the NIC may still write the
  * buffer.
  */
-static int vs_zc_end(struct vs_sock *s, struct vs_zc *z, uint32_t mask)
+static int vs_zc_end(struct vs_sock *s, uint32_t mask)
 {
 	uint32_t cancelled = 0, b;
 	unsigned int i;
@@ -479,7 +479,7 @@ static int vs_zc_settle(struct vs_sock *s, struct vs_zc *z)
 			if (s->state != VS_ESTAB || s->reset)
 				return 0;
 			if (!(vs.zc_done & bit)) {
-				err = vs_zc_end(s, z, bit);
+				err = vs_zc_end(s, bit);
 				if (err)
 					return -EIO;
 			}
@@ -545,7 +545,7 @@ static ssize_t vs_zc_finish(struct vs_sock *s, struct vs_zc *z, int err)
 
 	/* every piece still active ends before any slot is freed */
 	mask = vs_zc_mask(z);
-	if (mask && vs_zc_end(s, z, mask))
+	if (mask && vs_zc_end(s, mask))
 		err = -EIO;
 	if (err == -EIO)
 		vs_reset(s, EIO, false);
