@@ -13,6 +13,7 @@
 #include <limits.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -903,9 +904,25 @@ uint32_t vmmc_sock_spin_ns(void)
 	return w.spin_ns;
 }
 
-void vmmc_sock_stats(struct vmmc_sock_stats *out)
+/*
+ * struct vmmc_sock_stats only grows at its end. vmmc_sock_stats@@VMMC_0.7
+ * fills the whole of today's struct; programs linked before it (against
+ * vmmc_sock_stats@VMMC_0.5) get the struct as VMMC_0.5 had it, up to
+ * zc_posts, so a larger struct never overruns their smaller one.
+ */
+void vmmc_sock_stats_v07(struct vmmc_sock_stats *out);
+void vmmc_sock_stats_v05(struct vmmc_sock_stats *out);
+__asm__(".symver vmmc_sock_stats_v07, vmmc_sock_stats@@VMMC_0.7");
+__asm__(".symver vmmc_sock_stats_v05, vmmc_sock_stats@VMMC_0.5");
+
+void vmmc_sock_stats_v07(struct vmmc_sock_stats *out)
 {
 	*out = vs.st;
 	out->zc_pin_ranges = vs.open ? vs.ep.utlb->zc : 0;
 	out->zc_pin_pages = vs.open ? vs.ep.utlb->zc_pages : 0;
+}
+
+void vmmc_sock_stats_v05(struct vmmc_sock_stats *out)
+{
+	memcpy(out, &vs.st, offsetof(struct vmmc_sock_stats, zc_bytes));
 }
