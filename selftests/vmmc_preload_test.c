@@ -34,26 +34,11 @@
 #include <unistd.h>
 
 #include "vmmc_sock.h"		/* AF_VMMC only */
+#include "vmmc_tap.h"
 
 #define PORT	7301
 
-static int tn, tfail;
 
-static void ok(bool c, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-static void ok(bool c, const char *fmt, ...)
-{
-	va_list ap;
-
-	printf("%sok %d - ", c ? "" : "not ", ++tn);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	fflush(stdout);
-	if (!c)
-		tfail++;
-}
 
 static long now_ms(void)
 {

@@ -5,9 +5,8 @@
  * connection is a VMMC one inside this node). A blocking recv/read posts
  * its buffer (vmmc_sock_recv_begin) and waits without the shim's lock:
  * here a sender thread of the same process writes into that very
- * connection meanwhile (with VMMC_ZC_PINGPONG=1 a third thread
- * ping-pongs on another one: that hangs now and then, zero-copy or not), a
- * signal ends a receive under way (EINTR, nothing lost), and a
+ * connection meanwhile while a third thread ping-pongs on another one
+ * (VMMC_ZC_PINGPONG=0 leaves it out), a signal ends a receive under way (EINTR, nothing lost), and a
  * non-blocking socket never posts. Every byte is checked; the library's
  * counters (found with dlsym: the shim carries the library) say that
  * bytes arrived with no copy and that no redirect slot stays held.
@@ -34,32 +33,17 @@
 #include <unistd.h>
 
 #include "vmmc_sock.h"		/* struct vmmc_sock_stats only */
+#include "vmmc_tap.h"
 
 #define PORT	7321
 #define MSG	(1u << 20)
 
-static int tn, tfail;
 static void (*stats_fn)(struct vmmc_sock_stats *);
 /* for the watchdog: where the test is, how far each thread got */
 static const char *volatile stage = "start";
 static volatile uint64_t rx_off, tx_done;
 static volatile int pp_round, pp_step, all_done;
 
-static void ok(bool c, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-static void ok(bool c, const char *fmt, ...)
-{
-	va_list ap;
-
-	printf("%sok %d - ", c ? "" : "not ", ++tn);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	fflush(stdout);
-	if (!c)
-		tfail++;
-}
 
 static void stats(struct vmmc_sock_stats *st)
 {
@@ -250,7 +234,8 @@ int main(void)
 	uint64_t off = 0;
 	uint8_t *buf;
 	int l, c, s, c2, s2, i, fl;
-	bool pingpong = getenv("VMMC_ZC_PINGPONG") != NULL;
+	const char *pp_env = getenv("VMMC_ZC_PINGPONG");
+	bool pingpong = !pp_env || strcmp(pp_env, "0");
 	long bad = -1;
 	ssize_t r;
 
@@ -314,9 +299,10 @@ int main(void)
 	t.piece = 100000;
 	pthread_create(&th, NULL, send_thread, &t);
 	/*
-	 * The ping-pong thread only with VMMC_ZC_PINGPONG=1: it hangs now
-	 * and then (round ~200 of 300, in a 64-byte recv) with main's shim
-	 * and library too, zero-copy off or not: a bug of its own.
+	 * The ping-pong once hung now and then (round ~200 of 300, in a
+	 * 64-byte recv), zero-copy or not: sockets shared 64 KiB UTLB
+	 * granules, so one socket's teardown untranslated another's state
+	 * SEND (fixed in sock_proto.c, vs_map()).
 	 */
 	if (pingpong)
 		pthread_create(&th2, NULL, pingpong_thread, &pp);
@@ -340,7 +326,7 @@ int main(void)
 		   "connection meanwhile (round %d step %d: %ld, errno %d, got "
 		   "%.8s)", pp_round, pp.step, pp.r, pp.err, pp.got);
 	else
-		printf("ok %d - # SKIP the ping-pong thread (VMMC_ZC_PINGPONG=1)"
+		printf("ok %d - # SKIP the ping-pong thread (VMMC_ZC_PINGPONG=0)"
 		       "\n", ++tn);
 	stats(&s1);
 	ok(s1.zc_active == 0, "no redirect slot held after the receives (%u)",

@@ -335,19 +335,34 @@ ssize_t vmmc_sock_send(int fd, const void *buf, size_t len, int flags)
 	return vs_sendv(s, &v, 1, len, flags);
 }
 
+/* The socket of a recv(fd, buf, len, flags), or NULL and its errno. */
+static struct vs_sock *vs_recv_args(int fd, const void *buf, size_t len,
+				    int flags, int *err)
+{
+	struct vs_sock *s = vs_lookup(fd, err);
+
+	if (!s)
+		return NULL;
+	if (len && !buf && !(flags & MSG_TRUNC)) {
+		*err = -EFAULT;
+		return NULL;
+	}
+	if (len > SSIZE_MAX) {
+		*err = -EINVAL;
+		return NULL;
+	}
+	return s;
+}
+
 ssize_t vmmc_sock_recv(int fd, void *buf, size_t len, int flags)
 {
 	struct iovec v = { .iov_base = buf, .iov_len = len };
 	struct vs_sock *s;
 	int err;
 
-	s = vs_lookup(fd, &err);
+	s = vs_recv_args(fd, buf, len, flags, &err);
 	if (!s)
 		return err;
-	if (len && !buf && !(flags & MSG_TRUNC))
-		return -EFAULT;
-	if (len > SSIZE_MAX)
-		return -EINVAL;
 	return vs_recvv(s, &v, 1, len, flags);
 }
 
@@ -366,13 +381,9 @@ ssize_t vmmc_sock_recv_begin(int fd, void *buf, size_t len, int flags)
 	ssize_t r;
 	int err;
 
-	s = vs_lookup(fd, &err);
+	s = vs_recv_args(fd, buf, len, flags, &err);
 	if (!s)
 		return err;
-	if (len && !buf && !(flags & MSG_TRUNC))
-		return -EFAULT;
-	if (len > SSIZE_MAX)
-		return -EINVAL;
 	r = vs_recvv(s, &v, 1, len, flags | MSG_DONTWAIT);
 	/* the caller waits on its own: the socket's O_NONBLOCK is its own */
 	if (r != -EAGAIN || vs_zc_pending(s) ||
