@@ -242,7 +242,10 @@ static bool vmmc_umem_invalidate(struct mmu_interval_notifier *mni,
 	 * scans) may change nothing: a umem that asks for it (an export,
 	 * whose revocation is for good) is checked once the clear is over
 	 * (vmmc_umem_check()) and dropped only if its pages went; any other
-	 * is dropped at once, the safe choice, at the cost of a re-pin.
+	 * is dropped at once, the safe choice, at the cost of a re-pin: a
+	 * UTLB pin must be, as a program may write the fresh pages and send
+	 * them the moment madvise(MADV_DONTNEED) returns (selftest
+	 * vmmc_utlb clear_drops_pin_at_once).
 	 */
 	switch (range->event) {
 	case MMU_NOTIFY_PROTECTION_VMA:

@@ -9,7 +9,9 @@
  * with ENOMEM while every range is in flight, and nothing is leaked.
  * The limit holds to the page for pins and exports together, a page too
  * many fails with ENOMEM and charges nothing (VmPin), and UNPIN,
- * UNEXPORT, munmap under a pin and close each give the charge back.
+ * UNEXPORT, munmap under a pin and close each give the charge back. A
+ * page-table clear (MADV_DONTNEED) drops a pin at once: bytes written
+ * right after it are the ones sent.
  */
 #include <errno.h>
 #include <linux/seccomp.h>
@@ -148,6 +150,50 @@ TEST_F(utlb, munmap_bumps_gen_and_library_recovers)
 	EXPECT_EQ(-1, vmmc_find_not(self->dst, 8000, 'C'));
 	EXPECT_NE(gen0, vmmc_utlb_gen(&self->tx));
 	munmap(b, len - 4096);
+}
+
+/*
+ * A page-table clear drops a UTLB pin at once, whatever its cause: the
+ * kernel cannot tell MADV_DONTNEED (the pages go) from MADV_FREE or a
+ * reclaim scan (they stay) before the clear is done, and a program may
+ * write the fresh pages and send them the moment madvise returns; a pin
+ * checked later would send the old pages. So: DONTNEED, write, send at
+ * once: the NEW bytes arrive. MADV_FREE also moves utlb_gen (the price:
+ * one re-pin), and the pages stay the process's.
+ */
+TEST_F(utlb, clear_drops_pin_at_once)
+{
+	struct vmmc_utlb_stats st0, st;
+	size_t len = 256 * KiB;
+	uint32_t gen0;
+	int round;
+	uint8_t *a;
+
+	a = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+		 -1, 0);
+	ASSERT_NE(MAP_FAILED, a);
+	for (round = 0; round < 8; round++) {
+		memset(a, 'F' + round, len);
+		ASSERT_EQ(0, send_wait(&self->tx, a, len, self->import_id, 0));
+		EXPECT_EQ(-1, vmmc_find_not(self->dst, len, 'F' + round));
+		gen0 = vmmc_utlb_gen(&self->tx);
+		ASSERT_EQ(0, madvise(a, len, MADV_DONTNEED));
+		EXPECT_NE(gen0, vmmc_utlb_gen(&self->tx))
+			TH_LOG("round %d: DONTNEED left the pin in place", round);
+		memset(a, 'f' + round, len);
+		ASSERT_EQ(0, send_wait(&self->tx, a, len, self->import_id, 0));
+		ASSERT_EQ(-1, vmmc_find_not(self->dst, len, 'f' + round))
+			TH_LOG("round %d: the old pages were sent", round);
+	}
+	vmmc_utlb_stats(&self->tx, &st0);
+	gen0 = vmmc_utlb_gen(&self->tx);
+	ASSERT_EQ(0, madvise(a, len, MADV_FREE));
+	EXPECT_NE(gen0, vmmc_utlb_gen(&self->tx));
+	ASSERT_EQ(0, send_wait(&self->tx, a + 1, len - 2, self->import_id, 0));
+	EXPECT_EQ(-1, vmmc_find_not(self->dst, len - 2, 'f' + round - 1));
+	vmmc_utlb_stats(&self->tx, &st);
+	EXPECT_EQ(st0.pins + 1, st.pins);
+	munmap(a, len);
 }
 
 /* As nobody with RLIMIT_MEMLOCK = 128 KiB (32 pages); exit code = step. */
