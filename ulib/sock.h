@@ -307,6 +307,7 @@ uint8_t *vs_iov_at(const struct iovec *iov, int iovcnt, size_t skip,
 		   size_t *len);
 int vs_zc_begin(struct vs_sock *s, uint8_t *dst, size_t len, bool waitall);
 bool vs_zc_pending(const struct vs_sock *s);
+bool vs_zc_pending_into(const struct vs_sock *s, const void *buf);
 ssize_t vs_zc_poll(struct vs_sock *s, bool stop);
 void vs_zc_abort(struct vs_sock *s);
 

@@ -408,7 +408,9 @@ ssize_t vmmc_sock_recv_begin(int fd, void *buf, size_t len, int flags)
  * receive stays under way (wait again), else its result: the bytes (all
  * of them with MSG_WAITALL, some without), or, when none came into the
  * buffer, what vmmc_sock_recv(MSG_DONTWAIT) gives then (0 at EOF, an
- * error, -EAGAIN). @stop ends it now (a signal, a time-out).
+ * error, -EAGAIN). @stop ends it now (a signal, a time-out). -EINVAL
+ * when no receive into @buf is under way on the socket (so a caller that
+ * lost track of its socket cannot end another caller's receive).
  */
 ssize_t vmmc_sock_recv_end(int fd, void *buf, size_t len, int flags, int stop)
 {
@@ -420,7 +422,7 @@ ssize_t vmmc_sock_recv_end(int fd, void *buf, size_t len, int flags, int stop)
 	s = vs_lookup(fd, &err);
 	if (!s)
 		return err;
-	if (!vs_zc_pending(s))
+	if (!vs_zc_pending_into(s, buf))
 		return -EINVAL;
 	r = vs_zc_poll(s, stop);
 	if (r > 0 || r == -EINPROGRESS)

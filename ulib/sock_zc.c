@@ -655,6 +655,12 @@ bool vs_zc_pending(const struct vs_sock *s)
 	return s->zc_pend && s->zc_pend->active;
 }
 
+/* Is it under way into @buf (the buffer its begin was given)? */
+bool vs_zc_pending_into(const struct vs_sock *s, const void *buf)
+{
+	return vs_zc_pending(s) && s->zc_pend->dst == buf;
+}
+
 /*
  * The split-phase receive under way: one look (and, if @stop, its end).
  * -EINPROGRESS while it stays under way; else, as it ended, the bytes

@@ -997,6 +997,28 @@ ssize_t sendto(int fd, const void *buf, size_t len, int flags,
 }
 
 /*
+ * A split-phase receive into @p began on socket @id, and the descriptor
+ * it began on now names something else (vp_held()): end it through
+ * another descriptor of that socket, if it has one left (closing the
+ * last one ended it already), and give its bytes (0 if none). The
+ * library checks that the receive under way is into @p, so a socket that
+ * took the number @id since cannot lose its own. vp_lock held.
+ */
+static ssize_t vp_recv_orphan(int id, char *p, size_t n, int flags)
+{
+	int fd, hi = __atomic_load_n(&vp_hi, __ATOMIC_RELAXED);
+	ssize_t r;
+
+	for (fd = 0; fd <= hi; fd++) {
+		if (vp_fds[fd].kind != VP_VMMC || vmmc_sock_id(fd) != id)
+			continue;
+		r = vmmc_sock_recv_end(fd, p, n, flags, 1);
+		return r > 0 ? r : 0;
+	}
+	return 0;
+}
+
+/*
  * A blocking recv (and read) on VMMC socket @fd: the library's split-phase
  * receive (vmmc_sock_recv_begin(3)) posts the buffer for zero-copy when
  * the ring is empty; the wait runs without the lock as VP_CALL's does,
@@ -1006,9 +1028,10 @@ ssize_t sendto(int fd, const void *buf, size_t len, int flags,
  */
 static ssize_t vp_recv_zc(int fd, void *buf, size_t len, int flags)
 {
-	bool pending = false, stop = false;
+	bool pending = false, stop = false, first = true;
 	bool all = (flags & MSG_WAITALL) && !(flags & MSG_PEEK);
 	struct vp_wait w;
+	struct vp_hold h;
 	size_t got = 0;
 	ssize_t r;
 
@@ -1017,6 +1040,18 @@ static ssize_t vp_recv_zc(int fd, void *buf, size_t len, int flags)
 		char *p = (char *)buf + got;
 
 		vp_enter();
+		if (first) {
+			vp_hold(&h, fd);
+			first = false;
+		} else if (!vp_held(&h, fd)) {
+			/* @fd names another socket now: end ours, EBADF */
+			r = pending ? vp_recv_orphan(h.id, p, len - got, flags) : 0;
+			vp_leave();
+			if (r > 0)
+				got += (size_t)r;
+			r = -EBADF;
+			break;
+		}
 		if (pending)
 			r = vmmc_sock_recv_end(fd, p, len - got, flags, stop);
 		else if (vp_nonblock(fd))
