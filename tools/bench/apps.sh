@@ -13,7 +13,9 @@
 #
 # TRANSPORT is "tcp" (kernel TCP over virtio-net between the guests; the
 # default), "vmmc" (the same programs under the LD_PRELOAD shim,
-# build/ulib/libvmmc-preload.so) or "raw" (no program: libvmmc's own
+# build/ulib/libvmmc-preload.so, receiving by zero-copy where it can),
+# "vmmccopy" (the same with zero-copy receive off: VMMC_SOCK_ZC_MIN=0)
+# or "raw" (no program: libvmmc's own
 # sockets with no shim, vmmc_sockperf, in the rows it can fill: half its
 # 64 B round trip beside sockperf's latency, its streams of 64 KiB,
 # 256 KiB and 1 MiB sends beside sockperf's and iperf3's throughput with
@@ -36,7 +38,7 @@ mkdir -p "$res"
 for t in "${transports[@]}"; do
 	case $t in
 	tcp) ;;
-	vmmc) [ -f "$preload" ] || { echo "apps.sh: $preload not built yet" >&2; exit 2; } ;;
+	vmmc|vmmccopy) [ -f "$preload" ] || { echo "apps.sh: $preload not built yet" >&2; exit 2; } ;;
 	raw) ;;
 	*) echo "apps.sh: unknown transport $t" >&2; exit 2 ;;
 	esac
@@ -54,6 +56,7 @@ fail() { echo "FAIL \$*"; echo "fail=\$*" >> \$out; }
 for t in ${transports[*]}; do
 	pre=""
 	[ \$t = vmmc ] && pre="env LD_PRELOAD=$preload VMMC_HOSTS=10.77.0.1=0,10.77.0.2=1"
+	[ \$t = vmmccopy ] && pre="env LD_PRELOAD=$preload VMMC_HOSTS=10.77.0.1=0,10.77.0.2=1 VMMC_SOCK_ZC_MIN=0"
 	if [ \$t = raw ]; then
 		sleep 2
 		if $b/tools/bench/vmmc_sockperf client -n 1 -a 10.77.0.2 -c 1000 -m $((secs * 4)) > $res/raw.sockperf 2>&1; then
@@ -156,6 +159,7 @@ insmod $b/vmmc.ko 2>/dev/null
 for t in ${transports[*]}; do
 	pre=""
 	[ \$t = vmmc ] && pre="env LD_PRELOAD=$preload VMMC_HOSTS=10.77.0.1=0,10.77.0.2=1"
+	[ \$t = vmmccopy ] && pre="env LD_PRELOAD=$preload VMMC_HOSTS=10.77.0.1=0,10.77.0.2=1 VMMC_SOCK_ZC_MIN=0"
 	if [ \$t = raw ]; then
 		$b/tools/bench/vmmc_sockperf server > $res/server.raw 2>&1 &
 		python3 -c 'import socket; s = socket.create_server(("0.0.0.0", 7801)); s.settimeout(900); c, _ = s.accept(); c.recv(8)'
@@ -192,7 +196,8 @@ rows = [("iperf3 -l 64K, MB/s", "iperf3_64K_MBps"),
         ("sockperf ping-pong 64 B, us", "sockperf_pp_us"),
         ("sockperf throughput 65000 B, MB/s", "sockperf_tp_MBps"),
         ("redis SET req/s", "redis_set_rps"), ("redis GET req/s", "redis_get_rps")]
-names = {"tcp": "kernel TCP", "vmmc": "VMMC (shim)", "raw": "libvmmc"}
+names = {"tcp": "kernel TCP", "vmmc": "VMMC (shim)", "vmmccopy": "shim, copy",
+         "raw": "libvmmc"}
 print("%-34s" % "program" + "".join("%14s" % names.get(t, t) for t in ts) + ("%10s" % "ratio" if len(ts) > 1 else ""))
 for title, key in rows:
     vals = [kv.get(f"{t}.{key}", "-") for t in ts]

@@ -9,7 +9,8 @@
 # streaming throughput with 64 KiB .. 1 MiB sends, ratio column), then
 # Debian's iperf3, sockperf and redis over kernel TCP, over VMMC under
 # the LD_PRELOAD shim and libvmmc's sockets alone, side by side
-# (tools/bench/apps.sh; APPS_SECS seconds per program, default 3);
+# (tools/bench/apps.sh; APPS_SECS seconds per program, default 3), and
+# under the shim with zero-copy receive off and on, side by side;
 # vmmc_sockzc (VMMC sockets: copy vs zero-copy receive, 4 KiB .. 1 MiB
 # messages, streamed and request-response, ratio columns).
 set -u
@@ -42,4 +43,7 @@ tools/vm/vmrun -n 2 --timeout 1500 --node-cmd "0=$node0" \
 
 echo
 echo "== unmodified programs: kernel TCP, VMMC under the shim, libvmmc alone"
-exec tools/bench/apps.sh "${APPS_SECS:-3}" tcp vmmc raw
+tools/bench/apps.sh "${APPS_SECS:-3}" tcp vmmc raw || exit 1
+echo
+echo "== the same under the shim: receive by copy vs by zero-copy (ratio: zero-copy/copy)"
+exec tools/bench/apps.sh "${APPS_SECS:-3}" vmmccopy vmmc
