@@ -77,13 +77,7 @@ static void all_closed(struct __test_metadata *_metadata, int fd, int l)
 	EXPECT_EQ(0, st.zc_active);
 	EXPECT_EQ(0, vmmc_sock_close(fd));
 	EXPECT_EQ(0, vmmc_sock_close(l));
-	vmmc_sock_stats(&st);
-	EXPECT_EQ(0, st.sockets);
-	EXPECT_EQ(0, st.conns);
-	EXPECT_EQ(0, st.listeners);
-	EXPECT_EQ(0, st.inflight);
-	EXPECT_EQ(0, st.zc_active);
-	EXPECT_EQ(-1, vmmc_sock_ep_fd());
+	VS_EXPECT_ALL_CLOSED();
 }
 
 static void dead_peer(struct __test_metadata *_metadata, uint16_t port,

@@ -30,31 +30,16 @@
 #define MiB	(1024 * KiB)
 #define RING	(256 * KiB)	/* the default receive ring */
 
-static long vm_pin_kb(void)
-{
-	char line[256];
-	long kb = -1;
-	FILE *f = fopen("/proc/self/status", "r");
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "VmPin: %ld kB", &kb) == 1)
-			break;
-	fclose(f);
-	return kb;
-}
-
 /* VmPin once the kernel's reaper gave back what it dropped (munmap). */
 static long vm_pin_settled(void)
 {
-	long kb = vm_pin_kb(), prev = -2;
+	long kb = vmmc_vm_pin_kb(), prev = -2;
 	int i;
 
 	for (i = 0; i < 100 && kb != prev; i++) {
 		usleep(10000);
 		prev = kb;
-		kb = vm_pin_kb();
+		kb = vmmc_vm_pin_kb();
 	}
 	return kb;
 }
@@ -487,7 +472,7 @@ static int pressure_child(uint16_t port)
 		if (i == 24) {
 			/* below what we hold less every zero-copy pin */
 			vmmc_sock_stats(&s1);
-			if (memlock_kb(vm_pin_kb() - s1.zc_pin_pages * 4 - 64))
+			if (memlock_kb(vmmc_vm_pin_kb() - s1.zc_pin_pages * 4 - 64))
 				return 7;
 		}
 		if (p_recv(buf[i % P_BUFS], RING, off, true))

@@ -125,4 +125,22 @@ static inline int vs_recv_stream(int fd, uint64_t seed, uint64_t dir,
 	return 0;
 }
 
+/*
+ * In a kselftest TEST: every gauge of the socket layer is back to zero
+ * (no socket, connection, listener, SEND in flight or redirect slot) and
+ * the stack's endpoint is closed (so nothing of it stays pinned).
+ */
+#define VS_EXPECT_ALL_CLOSED()						\
+	do {								\
+		struct vmmc_sock_stats st_;				\
+									\
+		vmmc_sock_stats(&st_);					\
+		EXPECT_EQ(0, st_.sockets);				\
+		EXPECT_EQ(0, st_.conns);				\
+		EXPECT_EQ(0, st_.listeners);				\
+		EXPECT_EQ(0, st_.inflight);				\
+		EXPECT_EQ(0, st_.zc_active);				\
+		EXPECT_EQ(-1, vmmc_sock_ep_fd());			\
+	} while (0)
+
 #endif /* VMMC_SOCK_TEST_H */

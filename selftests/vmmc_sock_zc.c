@@ -198,13 +198,7 @@ static void zc_finish(struct __test_metadata *_metadata, struct zc *z,
 	if (z->fd >= 0)	/* -1: the test closed it */
 		EXPECT_EQ(0, vmmc_sock_close(z->fd));
 	EXPECT_EQ(0, vmmc_sock_close(z->l));
-	vmmc_sock_stats(&st);
-	EXPECT_EQ(0, st.sockets);
-	EXPECT_EQ(0, st.conns);
-	EXPECT_EQ(0, st.listeners);
-	EXPECT_EQ(0, st.inflight);
-	EXPECT_EQ(0, st.zc_active);
-	EXPECT_EQ(-1, vmmc_sock_ep_fd());	/* endpoint closed: no pins */
+	VS_EXPECT_ALL_CLOSED();		/* endpoint closed: no pins */
 	close(z->to[1]);
 	close(z->from[0]);
 	munmap(z->buf, 4 * MiB);

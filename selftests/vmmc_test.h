@@ -15,6 +15,22 @@
 
 #define VMMC_DEV "/dev/vmmc0"
 
+/* This process's pinned_vm, as the kernel charges it: VmPin in kB. */
+static inline long vmmc_vm_pin_kb(void)
+{
+	char line[256];
+	long kb = -1;
+	FILE *f = fopen("/proc/self/status", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmPin: %ld kB", &kb) == 1)
+			break;
+	fclose(f);
+	return kb;
+}
+
 /* Sum of all CPUs' counts on the /proc/interrupts line named @name. */
 static inline long long vmmc_proc_irqs(const char *name)
 {

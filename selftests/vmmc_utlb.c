@@ -268,22 +268,6 @@ TEST_F(utlb, memlock_enomem_nothing_leaked)
 	EXPECT_EQ(exports0, vmmc_ctl_stat(CTL, "exports"));
 }
 
-/* The process's pinned_vm, as the kernel charges it: VmPin in kB. */
-static long vm_pin_kb(void)
-{
-	char line[256];
-	long kb = -1;
-	FILE *f = fopen("/proc/self/status", "r");
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "VmPin: %ld kB", &kb) == 1)
-			break;
-	fclose(f);
-	return kb;
-}
-
 static int pin_raw(int fd, void *addr, uint64_t len, uint32_t *slot)
 {
 	struct vmmc_pin_req req = { .addr = (uintptr_t)addr, .len = len };
@@ -321,48 +305,48 @@ static int boundary_child(void)
 	memset(m, 3, 256 * KiB);
 	if (setrlimit(RLIMIT_MEMLOCK, &rl) || setgid(65534) || setuid(65534))
 		return 2;
-	if (vm_pin_kb() != 0)
+	if (vmmc_vm_pin_kb() != 0)
 		return 3;
 	/* exactly the limit: 32 pages, then one byte (one page) more */
-	if (pin_raw(ep.fd, m, 128 * KiB, &s1) || vm_pin_kb() != 128)
+	if (pin_raw(ep.fd, m, 128 * KiB, &s1) || vmmc_vm_pin_kb() != 128)
 		return 4;
 	if (pin_raw(ep.fd, m + 200 * KiB, 1, &s2) != -ENOMEM ||
-	    vm_pin_kb() != 128)
+	    vmmc_vm_pin_kb() != 128)
 		return 5;
 	/* a range straddling a page boundary is two pages, both counted */
-	if (unpin_raw(ep.fd, s1) || vm_pin_kb() != 0)
+	if (unpin_raw(ep.fd, s1) || vmmc_vm_pin_kb() != 0)
 		return 6;
-	if (pin_raw(ep.fd, m + 4095, 2, &s1) || vm_pin_kb() != 8)
+	if (pin_raw(ep.fd, m + 4095, 2, &s1) || vmmc_vm_pin_kb() != 8)
 		return 7;
 	/* pins and exports share it: 30 pages exported fit, 31 do not */
 	if (vmmc_export(&ep, m + 128 * KiB, 31 * 4096, vmmc_test_name(9),
 			1ULL << ep.info.node_id, &id) != -ENOMEM ||
-	    vm_pin_kb() != 8)
+	    vmmc_vm_pin_kb() != 8)
 		return 8;
 	if (vmmc_export(&ep, m + 128 * KiB, 30 * 4096, vmmc_test_name(9),
-			1ULL << ep.info.node_id, &id) || vm_pin_kb() != 128)
+			1ULL << ep.info.node_id, &id) || vmmc_vm_pin_kb() != 128)
 		return 9;
 	if (pin_raw(ep.fd, m + 64 * KiB, 1, &s2) != -ENOMEM)
 		return 10;
-	if (vmmc_unexport(&ep, id) || vm_pin_kb() != 8)
+	if (vmmc_unexport(&ep, id) || vmmc_vm_pin_kb() != 8)
 		return 11;
 	/* munmap under a pin: the kernel drops it and the charge with it */
 	if (munmap(m, 8192))
 		return 12;
 	usleep(100000);	/* the reaper unpins */
-	if (vm_pin_kb() != 0 || unpin_raw(ep.fd, s1) != -EINVAL)
+	if (vmmc_vm_pin_kb() != 0 || unpin_raw(ep.fd, s1) != -EINVAL)
 		return 13;
 	/* close gives back what is pinned at the time */
-	if (pin_raw(ep.fd, m + 8192, 120 * KiB, &s1) || vm_pin_kb() != 120)
+	if (pin_raw(ep.fd, m + 8192, 120 * KiB, &s1) || vmmc_vm_pin_kb() != 120)
 		return 14;
 	vmmc_ep_close(&ep);
-	if (vm_pin_kb() != 0)
+	if (vmmc_vm_pin_kb() != 0)
 		return 15;
 	/* RLIMIT_MEMLOCK 0: not a page */
 	rl.rlim_cur = 0;
 	if (setrlimit(RLIMIT_MEMLOCK, &rl) || vmmc_ep_open(&ep, VMMC_DEV))
 		return 16;
-	if (pin_raw(ep.fd, m + 8192, 1, &s1) != -ENOMEM || vm_pin_kb() != 0)
+	if (pin_raw(ep.fd, m + 8192, 1, &s1) != -ENOMEM || vmmc_vm_pin_kb() != 0)
 		return 17;
 	vmmc_ep_close(&ep);
 	return 0;
