@@ -47,14 +47,24 @@ jspin() {	# one spin field of vmmc_ctl -j show
 }
 measured=$(jspin spin_measured_ns)
 probe=$(jspin spin_probe_ns)
-export -f info_spin jspin
-export ctl
+# a waiter measures the spin when the host lets it (a loaded host may
+# not: up to 5 runs of a test that waits, as a library reopens)
+waiter_measures() {
+	local i
+	for i in 1 2 3 4 5; do
+		"$dp" -t nop_round_trips > /dev/null 2>&1
+		[ "$(jspin spin_source)" = waiter ] && return 0
+	done
+	return 1
+}
+export -f info_spin jspin waiter_measures
+export ctl dp
 # the probe's estimate is 0 (source none) if the NIC did not answer it in
 # time, as on a very loaded host
 psrc=probe; [ "$probe" -eq 0 ] && psrc=none
 check "spin_measured_and_used" bash -c "[ $measured -gt 0 ] && [ \$(jspin spin_source) = waiter ] && [ \$(jspin spin_ns) -eq $measured ] && [ \$(info_spin) -eq $measured ] && '$ctl' show | grep -q 'spin_ns $measured (waiter; measured $measured, probe estimate $probe)'"
 check "spin_set_shown_and_in_info" bash -c "'$ctl' dev set vmmc0 spin_ns 12345 && '$ctl' show | grep -q 'spin_ns 12345 (admin; measured $measured, probe estimate $probe)' && [ \$(info_spin) -eq 12345 ]"
-check "spin_reset_then_measured_again" bash -c "'$ctl' dev set vmmc0 spin_ns 0 && '$ctl' show | grep -q 'spin_ns $probe ($psrc; measured $probe, probe estimate $probe)' && [ \$(info_spin) -eq $probe ] && '$dp' -t nop_round_trips > /dev/null 2>&1 && [ \$(jspin spin_source) = waiter ] && [ \$(jspin spin_ns) -eq \$(jspin spin_measured_ns) ] && [ \$(info_spin) -eq \$(jspin spin_ns) ]"
+check "spin_reset_then_measured_again" bash -c "'$ctl' dev set vmmc0 spin_ns 0 && '$ctl' show | grep -q 'spin_ns $probe ($psrc; measured $probe, probe estimate $probe)' && [ \$(info_spin) -eq $probe ] && waiter_measures && [ \$(jspin spin_ns) -eq \$(jspin spin_measured_ns) ] && [ \$(info_spin) -eq \$(jspin spin_ns) ]"
 check "spin_set_bad_exit_2" bash -c "'$ctl' dev set vmmc0 spin_ns 2000000000 2>/dev/null; [ \$? -eq 2 ] && '$ctl' dev set vmmc0 spin_ns x 2>/dev/null; [ \$? -eq 2 ] && '$ctl' dev set vmmc0 2>/dev/null; [ \$? -eq 2 ]"
 check "spin_set_absent_nic_exit_1" bash -c "'$ctl' dev set vmmc7 spin_ns 5 2>&1 | grep -q 'no NIC vmmc7'; [ \${PIPESTATUS[0]} -eq 1 ]"
 

@@ -2,7 +2,8 @@
 /*
  * Description: a helper for the teardown tests, not a test itself. It opens
  * an endpoint, maps it, posts COUNT NOPs delayed by DELAY us, prints
- * "ready <ep_id>" and then waits in the kernel in a loop, touching its SQ
+ * "ready <ep_id> <ms>" (ms: CLOCK_BOOTTIME when they were posted, the
+ * clock of /proc/uptime) and then waits in the kernel in a loop, touching its SQ
  * mapping every round. When the NIC goes away (unbind) the wait returns
  * ENODEV ("enodev") and the next touch of the mapping raises SIGBUS
  * ("sigbus", exit 0). Killed with SIGKILL it leaves everything in flight.
@@ -17,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "vmmc.h"
@@ -37,6 +39,7 @@ int main(int argc, char **argv)
 	unsigned int delay = 0, count = 0, i, name = 0;
 	uint32_t export_id, import_id;
 	struct vmmc_ep ep;
+	struct timespec ts;
 	int opt, err, said_enodev = 0, share = 0;
 
 	while ((opt = getopt(argc, argv, "d:n:e:")) != -1) {
@@ -77,7 +80,9 @@ int main(int argc, char **argv)
 		vmmc_prep_nop(sqe, i, delay);
 	}
 	vmmc_submit(&ep);
-	printf("ready %u\n", ep.info.ep_id);
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	printf("ready %u %lld\n", ep.info.ep_id,
+	       (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
 	fflush(stdout);
 	for (;;) {
 		/* touch the SRAM mapping: SIGBUS once the NIC is gone */
