@@ -509,6 +509,9 @@ int vmmc_sock_forget(int fd)
 	return 0;
 }
 
+/* The last linger handle's sequence number (1..0x7fff), for all sockets. */
+static uint16_t linger_gen;
+
 /*
  * vmmc_sock_forget() that does not wait: when @fd was the socket's last
  * fd, its close starts (FIN behind the data) and, if the data and the
@@ -533,7 +536,11 @@ int vmmc_sock_release(int fd)
 		return 0;
 	}
 	s->lingering = true;
-	s->linger_seq = (uint16_t)(s->linger_seq + 1) & 0x7fff;
+	/* from a counter that outlives the socket: ids are reused at once */
+	linger_gen = (uint16_t)(linger_gen + 1) & 0x7fff;
+	if (!linger_gen)
+		linger_gen = 1;
+	s->linger_seq = linger_gen;
 	s->linger_ns = vs_now_ns() + VS_LINGER_MS * 1000000ULL;
 	return (s->linger_seq << 16) | (s->id + 1);
 }

@@ -214,8 +214,9 @@ struct vs_sock {
 	/*
 	 * vmmc_sock_release() of the last fd: the close's linger runs in
 	 * vmmc_sock_linger() (and vs_timers()) instead of waiting; it ends
-	 * at linger_ns at the latest. linger_seq tells the handle's socket
-	 * from a later one with the same id.
+	 * at linger_ns at the latest. linger_seq (from one counter for all
+	 * sockets) tells the handle's socket from a later one with the same
+	 * id.
 	 */
 	bool lingering;
 	uint16_t linger_seq;

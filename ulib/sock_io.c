@@ -304,10 +304,13 @@ static ssize_t vs_recvv(struct vs_sock *s, const struct iovec *iov,
 					return (ssize_t)got;
 				return r == -ETIMEDOUT ? -EAGAIN : r;
 			}
-			/* copy from now on; 0: look again at once */
+			/*
+			 * copy from now on; 0 or -EIO (the stream was just
+			 * reset): look again at once
+			 */
 			zc_off = true;
 			efault = r == -EFAULT;
-			if (!r)
+			if (!r || r == -EIO)
 				continue;
 		}
 		err = vs_block(s, &deadline, s->rcvtimeo_ms);
