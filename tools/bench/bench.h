@@ -18,6 +18,12 @@ static inline double bench_ns(clockid_t clk)
 	return ts.tv_sec * 1e9 + ts.tv_nsec;
 }
 
+/* CLOCK_MONOTONIC now, in s */
+static inline double bench_s(void)
+{
+	return bench_ns(CLOCK_MONOTONIC) / 1e9;
+}
+
 static inline int bench_cmp_double(const void *x, const void *y)
 {
 	double a = *(const double *)x, b = *(const double *)y;

@@ -27,6 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench.h"
 #include "vmmc_sock.h"
 
 #define PORT	7000
@@ -73,14 +74,6 @@ static int all(const struct tp *t, int fd, void *b, size_t n, bool tx)
 		off += (size_t)r;
 	}
 	return 0;
-}
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
 static void serve(const struct tp *t, int fd, char *buf)
@@ -150,24 +143,24 @@ static int measure(const struct tp *t, int fd, int pings, int mib,
 	memset(buf, 0x5a, sizeof(buf));
 	if (all(t, fd, &r, sizeof(r), true))
 		return -1;
-	t0 = now_s();
+	t0 = bench_s();
 	for (i = 0; i < pings; i++)
 		if (all(t, fd, buf, 64, true) || all(t, fd, buf, 64, false))
 			return -1;
-	res->rtt_us = (now_s() - t0) * 1e6 / pings;
+	res->rtt_us = (bench_s() - t0) * 1e6 / pings;
 	for (k = 0; k < 3; k++) {
 		r.op = 2;
 		r.size = sizes[k];
 		r.count = ((uint64_t)mib << 20) / sizes[k];
 		if (all(t, fd, &r, sizeof(r), true))
 			return -1;
-		t0 = now_s();
+		t0 = bench_s();
 		for (i = 0; i < (int)r.count; i++)
 			if (all(t, fd, buf, sizes[k], true))
 				return -1;
 		if (all(t, fd, buf, 1, false))
 			return -1;
-		res->mbs[k] = (double)mib * 1.048576 / (now_s() - t0);
+		res->mbs[k] = (double)mib * 1.048576 / (bench_s() - t0);
 	}
 	r.op = 0;
 	return all(t, fd, &r, sizeof(r), true);

@@ -31,6 +31,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench.h"
 #include "vmmc_sock.h"
 
 #define PORT	7010
@@ -61,14 +62,6 @@ static int all(int fd, void *b, size_t n, bool tx)
 		off += (size_t)r;
 	}
 	return 0;
-}
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 static double cpu_s(void)
@@ -147,7 +140,7 @@ static int phase(int fd, uint8_t *buf, uint32_t size, int mib, bool rpc,
 	    all(fd, buf, size, false))
 		return -1;
 	vmmc_sock_stats(&s0);
-	t0 = now_s();
+	t0 = bench_s();
 	c0 = cpu_s();
 	for (i = 1; i < r.count; i++) {
 		if ((rpc && all(fd, &go, 1, true)) || all(fd, buf, size, false))
@@ -160,7 +153,7 @@ static int phase(int fd, uint8_t *buf, uint32_t size, int mib, bool rpc,
 			return -1;
 		}
 	}
-	secs = now_s() - t0;
+	secs = bench_s() - t0;
 	vmmc_sock_stats(&s1);
 	out->mbs = (double)(r.count - 1) * size / 1e6 / secs;
 	out->cpu_us_per_mib = (cpu_s() - c0) * 1e6 /
