@@ -307,6 +307,69 @@ TEST_F(fk, scm_rights_receiver_gets_eperm)
 	EXPECT_EQ(0, parent_works(self));
 }
 
+/*
+ * The owner exits while a child of it still holds its endpoint's fd: the
+ * owner's address space is gone, and with it every pin of the endpoint
+ * (its export is revoked: a new import finds nothing), though the child
+ * keeps the file, and so the endpoint and its export slot, open; the
+ * child's exit then releases the endpoint itself.
+ */
+#define CTL	"build/tools/vmmc_ctl/vmmc_ctl"
+
+static long long gauge(const char *key)
+{
+	return vmmc_ctl_stat(CTL, key);
+}
+
+TEST_F_TIMEOUT(fk, child_outlives_owner, 180)
+{
+	long long pins0 = gauge("pinned_pages"), exp0 = gauge("exports");
+	long long eps0 = gauge("live_eps"), pins = -1;
+	uint32_t name = vmmc_test_name(7), imp;
+	int held[2], i;
+	pid_t owner;
+	char b;
+
+	ASSERT_LE(0, pins0);
+	ASSERT_EQ(0, pipe(held));
+	owner = fork();
+	ASSERT_LE(0, owner);
+	if (owner == 0) {
+		struct vmmc_ep ep;
+		uint8_t *m = page_map(2 * 4096, 1);
+		uint32_t id, slot;
+
+		if (vmmc_ep_open(&ep, VMMC_DEV) ||
+		    pin_raw(&ep, m, 4096, 0, &slot) != 1 ||
+		    vmmc_export(&ep, m + 4096, 4096, name, ~0ULL, &id))
+			_exit(1);
+		if (fork() == 0) {		/* holds ep.fd, O_CLOEXEC or not */
+			close(held[1]);
+			_exit(read(held[0], &b, 1) == 0 ? 0 : 1);
+		}
+		_exit(0);			/* without closing anything */
+	}
+	close(held[0]);
+	ASSERT_EQ(0, wait_child(owner));
+	for (i = 0; i < 50 && pins != pins0; i++) {
+		if (i)
+			usleep(100000);
+		pins = gauge("pinned_pages");
+	}
+	EXPECT_EQ(pins0, pins);
+	EXPECT_EQ(-ENOENT, vmmc_import(&self->tx, self->t.node, name, &imp,
+				       NULL));
+	EXPECT_EQ(eps0 + 1, gauge("live_eps"));	/* the child's reference */
+	EXPECT_EQ(exp0 + 1, gauge("exports"));	/* revoked, not yet freed */
+	close(held[1]);				/* the grandchild exits */
+	for (i = 0; i < 50 && gauge("live_eps") != eps0; i++)
+		usleep(100000);
+	EXPECT_EQ(eps0, gauge("live_eps"));
+	EXPECT_EQ(exp0, gauge("exports"));
+	EXPECT_EQ(pins0, gauge("pinned_pages"));
+	EXPECT_EQ(0, parent_works(self));
+}
+
 /* ---- the child and the parent's mappings ---- */
 
 static sigjmp_buf fk_jmp;
