@@ -351,7 +351,7 @@ TEST_F_TIMEOUT(fk, child_outlives_owner, 180)
 	}
 	close(held[0]);
 	ASSERT_EQ(0, wait_child(owner));
-	for (i = 0; i < 50 && pins != pins0; i++) {
+	for (i = 0; i < 150 && pins != pins0; i++) {
 		if (i)
 			usleep(100000);
 		pins = gauge("pinned_pages");
@@ -362,7 +362,7 @@ TEST_F_TIMEOUT(fk, child_outlives_owner, 180)
 	EXPECT_EQ(eps0 + 1, gauge("live_eps"));	/* the child's reference */
 	EXPECT_EQ(exp0 + 1, gauge("exports"));	/* revoked, not yet freed */
 	close(held[1]);				/* the grandchild exits */
-	for (i = 0; i < 50 && gauge("live_eps") != eps0; i++)
+	for (i = 0; i < 150 && gauge("live_eps") != eps0; i++)
 		usleep(100000);
 	EXPECT_EQ(eps0, gauge("live_eps"));
 	EXPECT_EQ(exp0, gauge("exports"));
