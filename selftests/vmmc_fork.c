@@ -521,7 +521,8 @@ TEST_F(fk, send_of_parent_slot_through_inherited_sq)
 				.src_slot = self->t.slot });
 			self->rep->posted = 1;
 		}
-		for (i = 0; i < 300 && !count(cbuf, 4096, SECRET); i++)
+		for (i = 0; self->rep->posted && i < 300 &&
+			    !count(cbuf, 4096, SECRET); i++)
 			usleep(10000);
 		self->rep->leaked = count(cbuf, 4096, SECRET);
 		_exit(0);
