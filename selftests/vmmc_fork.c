@@ -241,14 +241,24 @@ static int read_probe(int fd, struct fk_probe *p)
 	return read(fd, p, sizeof(*p)) == sizeof(*p) ? 0 : -1;
 }
 
-/* vfork + exec (posix_spawn's way): the new image holds a dup of the fd. */
+/*
+ * vfork + exec (posix_spawn's way): the new image holds a dup of the fd.
+ * Until it execs, a vfork child is the owner (it runs in our mm).
+ */
 TEST_F(fk, vfork_exec_gets_eperm)
 {
 	char env[256], *argv[] = { "vmmc_fork", NULL }, *envp[] = { env, NULL };
+	static struct vmmc_info vinfo;
 	struct fk_probe p;
 	int out[2], fd;
 	pid_t pid;
 
+	/* before its exec a vfork child runs in our address space: owner */
+	pid = vfork();
+	ASSERT_LE(0, pid);
+	if (pid == 0)
+		_exit(ioctl(self->tx.fd, VMMC_IOC_INFO, &vinfo) ? errno : 0);
+	ASSERT_EQ(0, wait_child(pid));
 	ASSERT_EQ(0, pipe(out));
 	fd = dup(self->tx.fd);			/* without FD_CLOEXEC */
 	ASSERT_LE(0, fd);
