@@ -85,6 +85,13 @@ wait "$watcher"
 add_result "$results/node2-0" "two-node run, node 0"
 add_result "$results/node2-1" "two-node run, node 1"
 
+# 4. vmmc from outside the tree: make install into a staging tree, a
+# program built with pkg-config alone, run in a guest over the module
+# built from the installed DKMS source, make uninstall
+echo "==== install: make install, pkg-config, the installed module in a guest"
+selftests/install/check.sh "$build" "$results/install"
+add_result "$results/install" "install tests"
+
 if [ "$skip" -gt 0 ]; then
 	echo "$pass passed, $fail failed, $skip skipped"
 else
