@@ -40,7 +40,8 @@ SUBST := sed -e 's|@VERSION@|$(VERSION)|g' -e 's|@PREFIX@|$(PREFIX)|g' \
 	-e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@LIBEXECDIR@|$(LIBEXECDIR)|g' \
 	-e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g'
 
-.PHONY: install uninstall install-list dist-gen install-dkms uninstall-dkms
+.PHONY: install uninstall install-list dist-gen install-dkms uninstall-dkms \
+	package-check
 
 # the files made from dist/*.in with this install's paths
 dist-gen:
@@ -69,3 +70,9 @@ install-dkms:
 
 uninstall-dkms:
 	rm -rf $(DESTDIR)$(DKMSDIR)
+
+# the Debian packages: build, lintian, install, DKMS for the guest kernel,
+# a guest, purge (as root; leaves the machine as it was)
+package-check: deps
+	@tools/setup-deps.sh package
+	@selftests/install/package-check.sh $(BUILD)

@@ -92,6 +92,16 @@ echo "==== install: make install, pkg-config, the installed module in a guest"
 selftests/install/check.sh "$build" "$results/install"
 add_result "$results/install" "install tests"
 
+# 5. with VMMC_PACKAGE_CHECK=1 (CI: .ci/run), make package-check's tests:
+# the Debian packages built, linted, installed on this machine (root),
+# DKMS building the module for the guest kernel, a guest, purged again
+if [ "${VMMC_PACKAGE_CHECK:-0}" = 1 ]; then
+	echo "==== packages: dpkg-buildpackage, lintian, dpkg -i, dkms build, a guest, purge"
+	rm -f "$build/pkg/result"
+	tools/setup-deps.sh package && selftests/install/package-check.sh "$build"
+	add_result "$build/pkg/result" "package tests"
+fi
+
 if [ "$skip" -gt 0 ]; then
 	echo "$pass passed, $fail failed, $skip skipped"
 else
