@@ -93,3 +93,5 @@ clean:
 	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean
 	rm -rf $(BUILD)/ulib $(BUILD)/tools $(BUILD)/selftests $(BUILD)/vm \
 		$(BUILD)/vmmc.ko $(BUILD)/results $(BUILD)/run
+	-$(MAKE) -C kmod KDIR=$(KDIR) clean
+	rm -rf $(BUILD)/dist $(BUILD)/install-stage $(BUILD)/pkg
