@@ -52,6 +52,7 @@ finish() {
 trap finish EXIT
 
 rm -rf "$stage"
+
 mkmake() { make --no-print-directory -s "$@"; }
 
 # ---- 1. make install
@@ -71,6 +72,9 @@ run "libvmmc.so.0: soname $soname, libvmmc.so -> libvmmc.so.0" \
 nver=$(objdump -T "$lib/libvmmc.so.0" | grep -cE ' VMMC_0\.[0-9]+ +vmmc_ep_open$' || true)
 run "libvmmc.so.0 is the built one, its symbols versioned (vmmc_ep_open@VMMC_0.x)" \
 	bash -c '[ "$1" = 1 ] && cmp "$2" "$3"' _ "$nver" "$lib/libvmmc.so.0" "$build/ulib/libvmmc.so.0"
+
+run "the installed shim's default hosts file is /etc/vmmc/hosts (SYSCONFDIR)" \
+	bash -c 'strings "$1" | grep -qx /etc/vmmc/hosts' _ "$lib/vmmc/libvmmc-preload.so"
 
 # ---- 2. a program of one's own, with pkg-config alone
 export PKG_CONFIG_SYSROOT_DIR=$stage PKG_CONFIG_LIBDIR=$lib/pkgconfig
@@ -173,4 +177,18 @@ mkmake uninstall DESTDIR="$stage" >>"$log" 2>&1
 run "a changed /etc/vmmc/hosts is kept by install (hosts.new) and uninstall" \
 	bash -c '[ "$(tail -n 1 "$1")" = "10.0.0.1 0" ] &&
 		[ "$(find "$2" ! -type d | wc -l)" = 1 ]' _ "$hosts" "$stage"
+rm -rf "$stage"
+
+# another SYSCONFDIR: the shim is rebuilt to read the hosts file there
+alt=/opt/vmmc-etc
+run "make install SYSCONFDIR=$alt: hosts there, the shim reads $alt/vmmc/hosts" \
+	bash -c 'make --no-print-directory -s install DESTDIR="$1" SYSCONFDIR="$2" &&
+		[ -f "$1$2/vmmc/hosts" ] &&
+		strings "$1/usr/local/lib/vmmc/libvmmc-preload.so" | grep -qx "$2/vmmc/hosts" &&
+		make --no-print-directory -s uninstall DESTDIR="$1" SYSCONFDIR="$2" &&
+		[ ! -e "$1" ]' _ "$stage" "$alt"
+# the build's shim as it was (SYSCONFDIR /etc)
+mkmake ulib >>"$log" 2>&1
+run "the build's shim reads /etc/vmmc/hosts again" \
+	bash -c 'strings "$1" | grep -qx /etc/vmmc/hosts' _ "$build/ulib/libvmmc-preload.so"
 rm -rf "$stage"
