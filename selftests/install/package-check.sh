@@ -64,6 +64,9 @@ had_group=0 had_user=0
 getent group vmmc >/dev/null && had_group=1
 getent passwd vmmc-fabric >/dev/null && had_user=1
 mods_before=$(find /lib/modules -name 'vmmc.ko*' 2>/dev/null | sort)
+# DKMS makes a module signing key at its first build: ours to remove then
+had_mok=0
+[ ! -e /var/lib/dkms/mok.key ] || had_mok=1
 
 installed=0
 cleanup() {
@@ -74,6 +77,7 @@ cleanup() {
 		[ "$had_user" = 1 ] || userdel vmmc-fabric >>"$log" 2>&1
 		[ "$had_group" = 1 ] || groupdel vmmc >>"$log" 2>&1
 	fi
+	[ "$had_mok" = 1 ] || rm -f /var/lib/dkms/mok.key /var/lib/dkms/mok.pub
 	exit "$rc"
 }
 trap cleanup EXIT
@@ -162,6 +166,7 @@ run "dpkg --purge ${pkgs[*]}" dpkg --purge "${pkgs[@]}"
 installed=0
 [ "$had_user" = 1 ] || userdel vmmc-fabric >>"$log" 2>&1 || true
 [ "$had_group" = 1 ] || groupdel vmmc >>"$log" 2>&1 || true
+[ "$had_mok" = 1 ] || rm -f /var/lib/dkms/mok.key /var/lib/dkms/mok.pub
 mods_after=$(find /lib/modules -name 'vmmc.ko*' 2>/dev/null | sort)
 left=$(ls -d /usr/src/vmmc-* /var/lib/dkms/vmmc /etc/vmmc /usr/include/vmmc \
 	/lib/udev/rules.d/60-vmmc.rules /usr/sbin/vmmc_ctl 2>/dev/null || true)
