@@ -9,7 +9,9 @@
 #   4. the installed vmmc-dkms builds the module for the Debian 6.1 guest
 #      kernel (dkms build -k <version from /boot>);
 #   5. a guest loads that module and runs hello_vmmc and vmmc_ctl as
-#      installed (the guest sees this machine's root);
+#      installed (the guest sees this machine's root); udev applies the
+#      packaged rule there: /dev/vmmc0 is 0660 root:vmmc, a user outside
+#      the group cannot open it, a member can;
 #   6. dpkg --purge leaves the machine as it found it: no vmmc files, no
 #      DKMS tree, no module, no user or group the packages created.
 # Needs root (dpkg -i). Prints TAP lines and "N passed, N failed".
@@ -151,6 +153,19 @@ t() { k=$((k + 1)); if [ "$1" = 0 ]; then echo "ok $k - $2"; else echo "not ok $
 insmod "$ko"; t $? "guest: insmod the DKMS-built module"
 /usr/sbin/vmmc_ctl show | grep -q vmmc0; t $? "guest: /usr/sbin/vmmc_ctl shows the NIC"
 timeout 60 "$hello"; t $? "guest: hello_vmmc over the packaged libvmmc.so.0"
+# the packaged udev rule (the guest runs in a chroot of this root: udev
+# would ignore requests there without SYSTEMD_IGNORE_CHROOT)
+export SYSTEMD_IGNORE_CHROOT=1
+/lib/systemd/systemd-udevd --daemon
+udevadm trigger --subsystem-match=vmmc --action=add && udevadm settle -t 30
+m=$(stat -c "%a %G" /dev/vmmc0)
+[ "$m" = "660 vmmc" ]; t $? "guest: udev made /dev/vmmc0 660 root:vmmc ($m)"
+gid=$(getent group vmmc | cut -d: -f3)
+setpriv --reuid=65534 --regid=65534 --clear-groups timeout 60 "$hello" | grep -q "Permission denied"
+t $? "guest: a user outside group vmmc cannot open /dev/vmmc0"
+setpriv --reuid=65534 --regid="$gid" --clear-groups timeout 60 "$hello"
+t $? "guest: a member of group vmmc (not root) runs hello_vmmc"
+udevadm control --exit
 rmmod vmmc; t $? "guest: rmmod vmmc"'
 : >"$tapfile"
 grc=0
