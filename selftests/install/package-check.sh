@@ -134,6 +134,28 @@ run "hello_vmmc is linked with the packaged libvmmc.so.0 (/usr/lib/<triplet>)" \
 	bash -c 'ldd "$1" | grep -qE "libvmmc.so.0 => (/usr)?/lib/$2/libvmmc.so.0"' \
 	_ "$pdir/hello_vmmc" "$(dpkg-architecture -qDEB_HOST_MULTIARCH)"
 
+# the service's start script with the shipped /etc/vmmc/fabric.conf, as
+# the unit runs it: user vmmc-fabric, group vmmc, umask 0007
+fdir=$(mktemp -d /tmp/vmmc-fabric-run.XXXXXX)
+chown vmmc-fabric:vmmc "$fdir"
+chmod 0750 "$fdir"
+setpriv --reuid=vmmc-fabric --regid=vmmc --init-groups bash -c \
+	'umask 0007 && set -a && . /etc/vmmc/fabric.conf && set +a &&
+	RUNTIME_DIRECTORY=$1 exec /usr/libexec/vmmc/vmmc-fabric-start' _ "$fdir" >>"$log" 2>&1 &
+fpid=$!
+for ((i = 0; i < 100; i++)); do
+	[ ! -e "$fdir/fabric.pid" ] || break
+	sleep 0.1
+done
+run "vmmc-fabric-start as vmmc-fabric with fabric.conf: node sockets and RAM files for group vmmc" \
+	bash -c 'for i in 0 1; do
+		[ "$(stat -c "%U %G %A" "$1/node$i.sock")" = "vmmc-fabric vmmc srwxrwx---" ] &&
+		[ "$(stat -c "%U %G %a %s" "$1/node$i.ram")" = "vmmc-fabric vmmc 660 536870912" ] || exit 1
+	done' _ "$fdir"
+kill "$fpid" 2>/dev/null || true
+wait "$fpid" 2>/dev/null || true
+rm -rf "$fdir"
+
 # ---- 4. DKMS builds the module for the guest kernel
 run "dkms status lists vmmc/$version" bash -c 'dkms status vmmc | grep -q "vmmc/$1"' _ "$version"
 ts=$(date +%s)
