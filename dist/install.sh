@@ -24,11 +24,12 @@ items() {
 	echo "file 0644 $BUILD/ulib/libvmmc.a $LIBDIR"
 	echo "file 0644 $gen/libvmmc.pc $LIBDIR/pkgconfig"
 	echo "file 0644 $BUILD/ulib/libvmmc-preload.so $LIBDIR/vmmc"
-	for f in vmmc.h vmmc_sock.h vmmc_barrier.h; do
-		echo "file 0644 $TOP/ulib/include/$f $INCLUDEDIR/vmmc"
+	# every public header, and the ABI headers they include (uapi/...)
+	for f in "$TOP"/ulib/include/*.h; do
+		echo "file 0644 $f $INCLUDEDIR/vmmc"
 	done
-	for f in vmmc.h vmmc_nl.h; do
-		echo "file 0644 $TOP/uapi/$f $INCLUDEDIR/vmmc/uapi"
+	for f in "$TOP"/uapi/*.h; do
+		echo "file 0644 $f $INCLUDEDIR/vmmc/uapi"
 	done
 	echo "file 0755 $BUILD/tools/vmmc_ctl/vmmc_ctl $SBINDIR"
 	echo "file 0755 $BUILD/tools/fabric/vmmc-fabric $SBINDIR"

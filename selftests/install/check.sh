@@ -55,6 +55,14 @@ rm -rf "$stage"
 
 mkmake() { make --no-print-directory -s "$@"; }
 
+# ---- 0. one version: VERSION, debian/changelog (the packages' names)
+if command -v dpkg-parsechangelog >/dev/null; then
+	dv=$(dpkg-parsechangelog -l debian/changelog -S Version)
+	run "debian/changelog's version $dv is VERSION's $version" test "$dv" = "$version"
+else
+	tap 77 "debian/changelog's version: no dpkg-parsechangelog"
+fi
+
 # ---- 1. make install
 run "make install DESTDIR=<stage> (PREFIX $prefix)" mkmake install DESTDIR="$stage"
 want=$(mkmake install-list | sort)
