@@ -177,17 +177,25 @@ insmod "$ko"; t $? "guest: insmod the DKMS-built module"
 timeout 60 "$hello"; t $? "guest: hello_vmmc over the packaged libvmmc.so.0"
 # the packaged udev rule (the guest runs in a chroot of this root: udev
 # would ignore requests there without SYSTEMD_IGNORE_CHROOT)
-export SYSTEMD_IGNORE_CHROOT=1
-/lib/systemd/systemd-udevd --daemon
-udevadm trigger --subsystem-match=vmmc --action=add && udevadm settle -t 30
-m=$(stat -c "%a %G" /dev/vmmc0)
-[ "$m" = "660 vmmc" ]; t $? "guest: udev made /dev/vmmc0 660 root:vmmc ($m)"
-gid=$(getent group vmmc | cut -d: -f3)
-setpriv --reuid=65534 --regid=65534 --clear-groups timeout 60 "$hello" | grep -q "Permission denied"
-t $? "guest: a user outside group vmmc cannot open /dev/vmmc0"
-setpriv --reuid=65534 --regid="$gid" --clear-groups timeout 60 "$hello"
-t $? "guest: a member of group vmmc (not root) runs hello_vmmc"
-udevadm control --exit
+if [ -x /lib/systemd/systemd-udevd ]; then
+	export SYSTEMD_IGNORE_CHROOT=1
+	/lib/systemd/systemd-udevd --daemon
+	udevadm trigger --subsystem-match=vmmc --action=add && udevadm settle -t 30
+	m=$(stat -c "%a %G" /dev/vmmc0)
+	[ "$m" = "660 vmmc" ]; t $? "guest: udev made /dev/vmmc0 660 root:vmmc ($m)"
+	# a copy any user may run (the tree may be under a private directory)
+	cp "$hello" /tmp/hello_vmmc && chmod 0755 /tmp/hello_vmmc
+	gid=$(getent group vmmc | cut -d: -f3)
+	setpriv --reuid=65534 --regid=65534 --clear-groups timeout 60 /tmp/hello_vmmc |
+		grep -q "open /dev/vmmc0: Permission denied"
+	t $? "guest: a user outside group vmmc cannot open /dev/vmmc0"
+	setpriv --reuid=65534 --regid="$gid" --clear-groups timeout 60 /tmp/hello_vmmc
+	t $? "guest: a member of group vmmc (not root) runs hello_vmmc"
+	udevadm control --exit
+else
+	echo "ok $((k + 1)) - guest: the udev rule: no systemd-udevd here # SKIP" >>"$out"
+	k=$((k + 1))
+fi
 rmmod vmmc; t $? "guest: rmmod vmmc"'
 : >"$tapfile"
 grc=0
@@ -197,6 +205,7 @@ if [ -n "$ko" ]; then
 fi
 while read -r line; do
 	case $line in
+	"ok "*"# SKIP") line=${line#ok * - } && tap 77 "${line% \# SKIP}" ;;
 	"ok "*) tap 0 "${line#ok * - }" ;;
 	*) tap 1 "${line#not ok * - }" ;;
 	esac
