@@ -99,6 +99,14 @@ for p in "${pkgs[@]}"; do
 done
 run "the four packages are there (${pkgs[*]})" ls "${debs[@]}"
 changes=$pdir/vmmc_${version}_$arch.changes
+# every exported symbol in debian/libvmmc0.symbols, with the version that
+# brought it (else programs using a new one get too weak a dependency)
+if grep -q 'some new symbols appeared in the symbols file' "$log"; then
+	sed -n '/some new symbols appeared/,/^ *dh_shlibdeps/p' "$log" | grep '^+ ' | sed 's/^/# /'
+	tap 1 "debian/libvmmc0.symbols lists every exported symbol (add the new ones above with this version)"
+else
+	tap 0 "debian/libvmmc0.symbols lists every exported symbol"
+fi
 
 # ---- 2. lintian
 lint=$pdir/lintian.txt
