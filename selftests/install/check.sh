@@ -87,8 +87,8 @@ run "the installed shim's default hosts file is /etc/vmmc/hosts (SYSCONFDIR)" \
 # ---- 2. a program of one's own, with pkg-config alone
 export PKG_CONFIG_SYSROOT_DIR=$stage PKG_CONFIG_LIBDIR=$lib/pkgconfig
 unset PKG_CONFIG_PATH
-mv=$(pkg-config --modversion libvmmc || true)
-run "pkg-config --modversion libvmmc: $mv (VERSION $version)" test "$mv" = "$version"
+modver=$(pkg-config --modversion libvmmc || true)
+run "pkg-config --modversion libvmmc: $modver (VERSION $version)" test "$modver" = "$version"
 flags=$(pkg-config --cflags --libs libvmmc || true)
 outside=0
 for f in $flags; do
@@ -113,11 +113,13 @@ done
 mv "$stage/hello_vmmc.gcc" "$stage/hello_vmmc" 2>/dev/null || true
 rm -f "$stage/hello_vmmc.clang"
 # static: libvmmc.a by its path, the rest of pkg-config --static
-sflags=$(pkg-config --cflags --libs --static libvmmc | sed 's/ -lvmmc / /')
-# shellcheck disable=SC2086
-run "hello_vmmc_static: libvmmc.a with pkg-config --static's flags" \
+sflags=()
+for f in $(pkg-config --cflags --libs --static libvmmc || true); do
+	[ "$f" = -lvmmc ] || sflags+=("$f")
+done
+run "hello_vmmc_static: libvmmc.a with pkg-config --static's other flags (${sflags[*]})" \
 	gcc -std=c11 -Wall -Wextra -Werror -pedantic "$top"/selftests/install/hello_vmmc.c \
-	"$lib/libvmmc.a" $sflags -o "$stage/hello_vmmc_static"
+	"$lib/libvmmc.a" "${sflags[@]}" -o "$stage/hello_vmmc_static"
 
 unset PKG_CONFIG_SYSROOT_DIR PKG_CONFIG_LIBDIR
 

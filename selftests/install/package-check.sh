@@ -132,8 +132,8 @@ run "the udev rule, the unit, modules-load.d and the shim are where they belong"
 	ls /lib/udev/rules.d/60-vmmc.rules /lib/systemd/system/vmmc-fabric.service \
 	/usr/lib/modules-load.d/vmmc.conf \
 	"/usr/lib/$(dpkg-architecture -qDEB_HOST_MULTIARCH)/vmmc/libvmmc-preload.so"
-mv=$(pkg-config --modversion libvmmc 2>>"$log" || true)
-run "pkg-config --modversion libvmmc: $mv, with no PKG_CONFIG_* help" test "$mv" = "$version"
+modver=$(pkg-config --modversion libvmmc 2>>"$log" || true)
+run "pkg-config --modversion libvmmc: $modver, with no PKG_CONFIG_* help" test "$modver" = "$version"
 # shellcheck disable=SC2046 # pkg-config's flags are words
 run "hello_vmmc builds against the packages: cc \$(pkg-config --cflags --libs libvmmc)" \
 	gcc -std=c11 -Wall -Wextra -Werror -pedantic selftests/install/hello_vmmc.c \
