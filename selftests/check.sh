@@ -12,7 +12,11 @@
 # redirection, an exporter killed with kill -9, stream sockets, Debian's
 # iperf3, sockperf and redis under the LD_PRELOAD shim, and the
 # reliable link layer under injected drops, duplicates, reordering,
-# corruption, a link outage and a node death). Guests boot with slub_debug; each guest run ends with a check that
+# corruption, a link outage and a node death), then vmmc from outside
+# the tree (make install into a staging tree, a program built with
+# pkg-config alone, run in a guest over the installed module; with
+# VMMC_PACKAGE_CHECK=1 also the Debian packages: selftests/install/).
+# Guests boot with slub_debug; each guest run ends with a check that
 # the kernel log holds no BUG, WARNING or Oops. Exit status non-zero on any
 # failure.
 set -u
