@@ -46,7 +46,12 @@ run() {	# run DESCRIPTION CMD...: CMD's output to the log, one TAP line
 	[ "$rc" -eq 0 ] || tail -n 20 "$log" | sed 's/^/# /'
 	tap "$rc" "$d"
 }
-finish() {
+finish() {	# a script stopped by set -e counts as a failure
+	local rc=$?
+	if [ "$rc" -ne 0 ]; then
+		echo "not ok - the install tests stopped early (status $rc); log: $log"
+		fail=$((fail + 1))
+	fi
 	echo "RESULT $pass $fail $skip" >"$result"
 }
 trap finish EXIT
