@@ -748,6 +748,17 @@ struct vmmc_unpin_req {
  * An endpoint is its opener's (its address space's): every ioctl and mmap
  * from another process holding the fd (fork, exec, SCM_RIGHTS) fails with
  * EPERM and poll reports EPOLLERR; no mapping is inherited by a child.
+ * An unknown ioctl number gets ENOTTY from anyone.
+ *
+ * VMMC_IOC_SHUTDOWN (no argument; arg must be 0): the owner tears its
+ * endpoint down now, whoever else still holds the file: the NIC is fenced,
+ * every export revoked (a remote SEND gets VMMC_ST_REVOKED), every import
+ * dropped and every pin released. What is left is a shell: every later
+ * ioctl (SHUTDOWN included), and mmap, fail with ESHUTDOWN, poll reports
+ * EPOLLERR | EPOLLHUP, a WAIT asleep returns ESHUTDOWN; existing mappings
+ * stay valid (and dead) until munmap. Its slot is freed at the last
+ * close. Returns 0, or EIO if the NIC did not acknowledge (what it may
+ * still use stays pinned, as at close). libvmmc's vmmc_ep_close() calls it.
  */
 #define VMMC_IOC_INFO	_IOR(VMMC_IOC_MAGIC, 0x00, struct vmmc_info)
 #define VMMC_IOC_WAIT	_IOW(VMMC_IOC_MAGIC, 0x01, struct vmmc_wait)
@@ -758,6 +769,7 @@ struct vmmc_unpin_req {
 #define VMMC_IOC_PIN	_IOWR(VMMC_IOC_MAGIC, 0x06, struct vmmc_pin_req)
 #define VMMC_IOC_UNPIN	_IOW(VMMC_IOC_MAGIC, 0x07, struct vmmc_unpin_req)
 #define VMMC_IOC_SET_SPIN _IOW(VMMC_IOC_MAGIC, 0x08, struct vmmc_spin_req)
+#define VMMC_IOC_SHUTDOWN _IO(VMMC_IOC_MAGIC, 0x09)
 
 /* ------------------------------------------------------------------------
  * Layout checks, compiled on every side (C11 _Static_assert, as in the
