@@ -169,6 +169,21 @@ struct vmmc_ep {
 	struct mutex imp_lock;		/* guards our import table rows */
 	atomic_long_t pinned_pages;	/* ours, UTLB and exports */
 	pid_t pid;			/* of the opener, for vmmc_ctl */
+
+	/*
+	 * VMMC_IOC_SHUTDOWN: the owner's teardown while others may still
+	 * hold the file. Every ioctl but WAIT holds use_rwsem for reading
+	 * and SHUTDOWN for writing; it is taken before mmap_lock (PIN),
+	 * never under it (mmap, the MMU notifier). shut is written under it
+	 * for writing; WAIT, poll and mmap read it without (what they touch,
+	 * the event region and the slot, lives until release). torn_down and
+	 * clean are vmmc_ep_teardown()'s: under use_rwsem for writing, or at
+	 * release, when nobody else holds the file.
+	 */
+	struct rw_semaphore use_rwsem;
+	bool shut;
+	bool torn_down;
+	bool clean;			/* the teardown found every ack */
 };
 
 /*

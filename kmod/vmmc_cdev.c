@@ -5,14 +5,17 @@
  *
  * Every ioctl copies a fixed-size struct, checks every must-be-zero field
  * and returns -EINVAL for any it does not know; unknown ioctl numbers get
- * -ENOTTY.
+ * -ENOTTY, from anyone (isatty() on the fd answers as for any non-tty).
  *
- * Ownership: every ioctl, mmap and poll from a task outside the opener's
- * address space fails (-EPERM; poll: EPOLLERR), checked first. Such a
- * task (a forked child, an exec'd program, a receiver of the fd) holds
- * only a reference: its close() is an fput like any other, and only the
- * last one releases the endpoint (there is no ->flush), so nothing it
- * does tears down, fences or wakes the owner's endpoint.
+ * Ownership: every known ioctl, mmap and poll from a task outside the
+ * opener's address space fails (-EPERM; poll: EPOLLERR), checked before
+ * anything else. Such a task (a forked child, an exec'd program, a
+ * receiver of the fd) holds only a reference: its close() is an fput like
+ * any other, and only the last one releases the endpoint (there is no
+ * ->flush), so nothing it does tears down, fences or wakes the owner's
+ * endpoint. Since the last fput may then come late, the owner tears down
+ * with VMMC_IOC_SHUTDOWN (vmmc_ep_close() does), leaving a shell whose
+ * ioctls and mmaps fail with -ESHUTDOWN until that fput.
  */
 #include <linux/fs.h>
 #include <linux/module.h>
@@ -109,44 +112,81 @@ static long vmmc_ioctl_set_spin(struct vmmc_ep *ep, void __user *uarg)
 	return vmmc_spin_store(ep, 0, r.spin_ns);
 }
 
+static long vmmc_ioctl_shutdown(struct vmmc_ep *ep, void __user *uarg)
+{
+	return uarg ? -EINVAL : vmmc_ep_shutdown(ep);
+}
+
+typedef long (*vmmc_ioctl_fn)(struct vmmc_ep *ep, void __user *uarg);
+
+/* The handler of a known ioctl number, or NULL. */
+static vmmc_ioctl_fn vmmc_ioctl_lookup(unsigned int cmd)
+{
+	switch (cmd) {
+	case VMMC_IOC_INFO:
+		return vmmc_ioctl_info;
+	case VMMC_IOC_WAIT:
+		return vmmc_ioctl_wait;
+	case VMMC_IOC_EXPORT:
+		return vmmc_ioctl_export;
+	case VMMC_IOC_UNEXPORT:
+		return vmmc_ioctl_unexport;
+	case VMMC_IOC_IMPORT:
+		return vmmc_ioctl_import;
+	case VMMC_IOC_UNIMPORT:
+		return vmmc_ioctl_unimport;
+	case VMMC_IOC_PIN:
+		return vmmc_ioctl_pin;
+	case VMMC_IOC_UNPIN:
+		return vmmc_ioctl_unpin;
+	case VMMC_IOC_SET_SPIN:
+		return vmmc_ioctl_set_spin;
+	case VMMC_IOC_SHUTDOWN:
+		return vmmc_ioctl_shutdown;
+	default:
+		return NULL;
+	}
+}
+
 static long vmmc_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
 	struct vmmc_ep *ep = file->private_data;
 	void __user *uarg = (void __user *)arg;
+	vmmc_ioctl_fn fn = vmmc_ioctl_lookup(cmd);
+	long err;
 
+	if (!fn)
+		return -ENOTTY;
 	if (!vmmc_ep_owned(ep))
 		return -EPERM;
-	switch (cmd) {
-	case VMMC_IOC_INFO:
-		return vmmc_ioctl_info(ep, uarg);
-	case VMMC_IOC_WAIT:
-		return vmmc_ioctl_wait(ep, uarg);
-	case VMMC_IOC_EXPORT:
-		return vmmc_ioctl_export(ep, uarg);
-	case VMMC_IOC_UNEXPORT:
-		return vmmc_ioctl_unexport(ep, uarg);
-	case VMMC_IOC_IMPORT:
-		return vmmc_ioctl_import(ep, uarg);
-	case VMMC_IOC_UNIMPORT:
-		return vmmc_ioctl_unimport(ep, uarg);
-	case VMMC_IOC_PIN:
-		return vmmc_ioctl_pin(ep, uarg);
-	case VMMC_IOC_UNPIN:
-		return vmmc_ioctl_unpin(ep, uarg);
-	case VMMC_IOC_SET_SPIN:
-		return vmmc_ioctl_set_spin(ep, uarg);
-	default:
-		return -ENOTTY;
-	}
+	if (READ_ONCE(ep->shut))
+		return -ESHUTDOWN;
+	/* SHUTDOWN takes use_rwsem itself; WAIT sleeps: it must not hold it */
+	if (cmd == VMMC_IOC_SHUTDOWN || cmd == VMMC_IOC_WAIT)
+		return fn(ep, uarg);
+	if (down_read_killable(&ep->use_rwsem))
+		return -EINTR;
+	err = ep->shut ? -ESHUTDOWN : fn(ep, uarg);
+	up_read(&ep->use_rwsem);
+	return err;
 }
 
 static __poll_t vmmc_poll(struct file *file, struct poll_table_struct *wait)
 {
 	struct vmmc_ep *ep = file->private_data;
 
-	/* neither arm the owner's interrupt nor learn of its events */
-	if (!vmmc_ep_owned(ep))
+	/*
+	 * Neither arm the owner's interrupt nor learn of its events. A task
+	 * without an mm is a kworker re-polling for a waiter the owner
+	 * registered (AIO's IOCB_CMD_POLL completion, io_uring's fallback):
+	 * let it through. That opens no door to others: a non-owner's first
+	 * poll returns here, before poll_wait(), so it never has a waiter
+	 * that a kworker would re-poll for.
+	 */
+	if (current->mm && !vmmc_ep_owned(ep))
 		return EPOLLERR;
+	if (READ_ONCE(ep->shut))
+		return EPOLLERR | EPOLLHUP;
 	return vmmc_ep_poll(ep, file, wait);
 }
 

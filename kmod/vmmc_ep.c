@@ -85,6 +85,7 @@ struct vmmc_ep *vmmc_ep_create(struct vmmc_dev *vdev)
 		return ERR_PTR(-ENOMEM);
 	ep->vdev = vdev;
 	mutex_init(&ep->imp_lock);
+	init_rwsem(&ep->use_rwsem);
 	INIT_LIST_HEAD(&ep->xports);
 
 	ep->evq = dma_alloc_coherent(&vdev->pdev->dev, VMMC_EVQ_SIZE,
@@ -157,13 +158,85 @@ out_free_ep:
 }
 
 /**
- * vmmc_ep_destroy() - tear an endpoint down
- * @ep: the endpoint; its file is being released, so no mapping is left
+ * vmmc_ep_teardown() - stop the NIC and give back what the endpoint holds
+ * @ep: the endpoint
  *
  * Order: fence the NIC (no DMA into or out of the endpoint is in flight
  * or can start), revoke its exports (remote senders get an error, not
  * stale memory), forget its imports, then unpin everything. Whatever the
- * NIC did not acknowledge is kept, endpoint included, never freed.
+ * NIC did not acknowledge is kept, never freed. The event region and the
+ * slot stay: the owner may still have them mapped. Done once; a second
+ * call returns the first one's answer.
+ *
+ * Context: process context, may sleep; takes dead_rwsem, ep_lock and the
+ * endpoint's locks. Caller holds use_rwsem for writing, or is releasing
+ * the file (nobody else can reach @ep).
+ * Return: true if the NIC acknowledged everything (the slot may be freed).
+ */
+static bool vmmc_ep_teardown(struct vmmc_ep *ep)
+{
+	struct vmmc_dev *vdev = ep->vdev;
+	bool fenced;
+
+	if (ep->torn_down)
+		return ep->clean;
+	down_read(&vdev->dead_rwsem);
+	mutex_lock(&vdev->ep_lock);
+	/* after an unbind the SRAM is unmapped: remove() fenced us already */
+	if (!vdev->dead)
+		vmmc_ep_fence(ep);
+	fenced = ep->fenced;
+	mutex_unlock(&vdev->ep_lock);
+	if (fenced && !vdev->dead)
+		vmmc_ep_drop_imports(ep);
+	up_read(&vdev->dead_rwsem);
+
+	ep->clean = vmmc_ep_drop_exports(ep, fenced) && fenced;
+	vmmc_utlb_fini(ep, fenced);	/* unpins only if fenced */
+	flush_work(&ep->reap_work);
+	ep->torn_down = true;
+	return ep->clean;
+}
+
+/**
+ * vmmc_ep_shutdown() - VMMC_IOC_SHUTDOWN: the owner's teardown, now
+ * @ep: the endpoint; the caller is its owner
+ *
+ * Tears @ep down although other processes (a forked child that did not
+ * close the fd) keep the file, and so the endpoint's shell, open: after
+ * it every ioctl fails with -ESHUTDOWN. Waiters are woken.
+ *
+ * Context: process context, may sleep; takes use_rwsem for writing.
+ * Return: 0, -ESHUTDOWN (done already), -EINTR (killed while waiting for
+ * another ioctl to finish), or -EIO (the NIC did not acknowledge: what it
+ * may use stays pinned).
+ */
+int vmmc_ep_shutdown(struct vmmc_ep *ep)
+{
+	bool clean;
+
+	if (down_write_killable(&ep->use_rwsem))
+		return -EINTR;
+	if (ep->shut) {
+		up_write(&ep->use_rwsem);
+		return -ESHUTDOWN;
+	}
+	WRITE_ONCE(ep->shut, true);
+	/* a WAIT asleep, an epoll: they see shut (vmmc_ep_woken()) */
+	wake_up_all(&ep->vdev->ep_wq[ep->id]);
+	clean = vmmc_ep_teardown(ep);
+	up_write(&ep->use_rwsem);
+	vmmc_dbg_ep(ep, "shut down%s\n", clean ? "" : " (NIC did not ack: kept)");
+	return clean ? 0 : -EIO;
+}
+
+/**
+ * vmmc_ep_destroy() - tear an endpoint down and free it
+ * @ep: the endpoint; its file is being released, so no mapping is left
+ *
+ * vmmc_ep_teardown() (unless VMMC_IOC_SHUTDOWN did it), then free the
+ * slot, the event region and @ep; if the NIC did not acknowledge, all of
+ * it is kept instead.
  *
  * Context: process context, may sleep; takes dead_rwsem, ep_lock and the
  * endpoint's locks.
@@ -171,23 +244,15 @@ out_free_ep:
 void vmmc_ep_destroy(struct vmmc_ep *ep)
 {
 	struct vmmc_dev *vdev = ep->vdev;
-	bool fenced, clean;
+	bool clean;
 
 	down_read(&vdev->dead_rwsem);
 	mutex_lock(&vdev->ep_lock);
-	/* after an unbind the SRAM is unmapped: remove() fenced us already */
-	if (!vdev->dead)
-		vmmc_ep_fence(ep);
-	fenced = ep->fenced;
 	ep->mapping = NULL;	/* the file is going away */
 	mutex_unlock(&vdev->ep_lock);
-	if (fenced && !vdev->dead)
-		vmmc_ep_drop_imports(ep);
 	up_read(&vdev->dead_rwsem);
 
-	clean = vmmc_ep_drop_exports(ep, fenced) && fenced;
-	vmmc_utlb_fini(ep, fenced);	/* unpins only if fenced */
-	flush_work(&ep->reap_work);
+	clean = vmmc_ep_teardown(ep);
 
 	down_read(&vdev->dead_rwsem);
 	mutex_lock(&vdev->ep_lock);

@@ -521,7 +521,7 @@ bool vmmc_ep_drop_exports(struct vmmc_ep *ep, bool fenced)
 {
 	struct vmmc_xport *x, *next;
 
-	/* the owner is gone: nobody else changes ep->xports now */
+	/* no ioctl runs (use_rwsem held for writing, or release) */
 	list_for_each_entry_safe(x, next, &ep->xports, node)
 		vmmc_unexport_id(ep, x->id);
 	return list_empty(&ep->xports);

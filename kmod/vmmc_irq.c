@@ -126,11 +126,13 @@ static bool vmmc_ep_arm(struct vmmc_ep *ep)
 
 static bool vmmc_ep_woken(struct vmmc_ep *ep)
 {
-	return vmmc_ep_has_events(ep) || READ_ONCE(ep->vdev->dead);
+	return vmmc_ep_has_events(ep) || READ_ONCE(ep->vdev->dead) ||
+	       READ_ONCE(ep->shut);
 }
 
 /*
- * Sleep until an entry, the NIC's death, a signal (-ERESTARTSYS) or the
+ * Sleep until an entry, the NIC's death, VMMC_IOC_SHUTDOWN, a signal
+ * (-ERESTARTSYS) or the
  * time-out (0); otherwise the jiffies left. Counts wake-ups that found
  * nothing (another waiter took the entry, or a stray interrupt).
  */
@@ -162,8 +164,9 @@ static long vmmc_ep_sleep(struct vmmc_ep *ep, long timeout)
  *
  * Context: process context, sleeps interruptibly; takes dead_rwsem for
  * reading around each SRAM access, never while sleeping.
- * Return: 0 if an entry is there, -ETIMEDOUT, -EINTR on a signal, or
- * -ENODEV if the NIC went away.
+ * Return: 0 if an entry is there, -ETIMEDOUT, -EINTR on a signal,
+ * -ENODEV if the NIC went away, or -ESHUTDOWN if the owner shut the
+ * endpoint down meanwhile.
  */
 int vmmc_ep_wait(struct vmmc_ep *ep, u32 timeout_ms)
 {
@@ -196,6 +199,8 @@ int vmmc_ep_wait(struct vmmc_ep *ep, u32 timeout_ms)
 	}
 	vmmc_ep_disarm(ep);
 	up_read(&vdev->dead_rwsem);
+	if (READ_ONCE(ep->shut))
+		return -ESHUTDOWN;
 	if (left < 0)
 		return -EINTR;
 	if (!left && !vmmc_ep_has_events(ep))

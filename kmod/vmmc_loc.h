@@ -22,6 +22,7 @@ void vmmc_cdev_del(struct vmmc_dev *vdev);
 struct vmmc_ep *vmmc_ep_create(struct vmmc_dev *vdev);
 void vmmc_ep_destroy(struct vmmc_ep *ep);
 void vmmc_ep_fence(struct vmmc_ep *ep);
+int vmmc_ep_shutdown(struct vmmc_ep *ep);
 bool vmmc_ep_has_events(struct vmmc_ep *ep);
 
 /* vmmc_umem.c */

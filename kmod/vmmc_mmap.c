@@ -14,9 +14,11 @@
  * endpoint contexts, other endpoints' SQs) is never reachable.
  *
  * Only the endpoint's own process maps it (-EPERM for any other mm), and
- * no mapping is copied into a child at fork (VM_DONTCOPY; every one is
- * VM_IO as well, so madvise(MADV_DOFORK) cannot undo that): a child that
- * touches the address faults.
+ * no mapping is copied into a child at fork: vmmc_mmap() sets VM_DONTCOPY
+ * and VM_IO on every one itself (madvise(MADV_DOFORK) refuses only VM_IO;
+ * the EVQ would get VM_IO from dma_direct_mmap()'s remap_pfn_range() but
+ * not from iommu_dma_mmap()'s vm_map_pages()): a child that touches the
+ * address faults. After VMMC_IOC_SHUTDOWN, mmap fails with -ESHUTDOWN.
  */
 #include <linux/dma-mapping.h>
 #include <linux/mm.h>
@@ -26,7 +28,7 @@
 static int vmmc_mmap_pfn(struct vm_area_struct *vma, resource_size_t phys,
 			 pgprot_t prot)
 {
-	vma->vm_flags |= VM_IO | VM_PFNMAP | VM_DONTEXPAND | VM_DONTDUMP;
+	vma->vm_flags |= VM_PFNMAP;
 	return io_remap_pfn_range(vma, vma->vm_start, phys >> PAGE_SHIFT,
 				  vma->vm_end - vma->vm_start, prot);
 }
@@ -38,7 +40,6 @@ static int vmmc_mmap_evq(struct vmmc_ep *ep, struct vm_area_struct *vma)
 
 	/* dma_mmap_coherent() reads vm_pgoff as an offset into the buffer */
 	vma->vm_pgoff = 0;
-	vma->vm_flags |= VM_DONTEXPAND | VM_DONTDUMP;
 	err = dma_mmap_coherent(&ep->vdev->pdev->dev, vma, ep->evq,
 				ep->evq_dma, VMMC_EVQ_SIZE);
 	vma->vm_pgoff = pgoff;
@@ -90,8 +91,9 @@ static int vmmc_mmap_locked(struct vmmc_ep *ep, struct vm_area_struct *vma)
  *
  * Context: process context, mmap_lock held for write; takes dead_rwsem
  * for reading.
- * Return: 0, -EINVAL (offset, size, MAP_PRIVATE), -EPERM (permission, or
- * not the endpoint's process), or -ENODEV (the NIC is gone).
+ * Return: 0, -EPERM (not the endpoint's process, or permission), -EINVAL
+ * (offset, size, MAP_PRIVATE), -ESHUTDOWN (after VMMC_IOC_SHUTDOWN), or
+ * -ENODEV (the NIC is gone).
  */
 int vmmc_mmap(struct file *file, struct vm_area_struct *vma)
 {
@@ -99,12 +101,18 @@ int vmmc_mmap(struct file *file, struct vm_area_struct *vma)
 	struct vmmc_dev *vdev = ep->vdev;
 	int err;
 
+	/* first, as for ioctl; in ->mmap, vma->vm_mm is current->mm */
+	if (!vmmc_ep_owned(ep))
+		return -EPERM;
 	if (!(vma->vm_flags & VM_SHARED))
 		return -EINVAL;
-	if (vma->vm_flags & VM_EXEC || vma->vm_mm != ep->mm)
+	if (vma->vm_flags & VM_EXEC)
 		return -EPERM;
+	/* no lock: a SHUTDOWN racing with us frees nothing that we map */
+	if (READ_ONCE(ep->shut))
+		return -ESHUTDOWN;
 	vma->vm_flags &= ~VM_MAYEXEC;
-	vma->vm_flags |= VM_DONTCOPY;
+	vma->vm_flags |= VM_IO | VM_DONTCOPY | VM_DONTEXPAND | VM_DONTDUMP;
 
 	/* remove() zaps mappings after it set dead: none can slip past */
 	down_read(&vdev->dead_rwsem);
