@@ -287,12 +287,21 @@ static const struct mmu_interval_notifier_ops vmmc_umem_ops = {
  *
  * True for a shared mapping of a file whose filesystem is told of writes
  * through the page tables (->page_mkwrite, ->pfn_mkwrite) or writes pages
- * back (its backing device can write back): ext4, xfs, 9p, NFS, ramfs...
- * Such a page may be cleaned, written back and write-protected while
- * pinned, so a device write after that is lost or corrupts the
- * filesystem's state. shmem/tmpfs, shared anonymous memory, memfd and
- * hugetlbfs track nothing and are fine. The rule Linux 6.5 applies to
- * FOLL_LONGTERM | FOLL_WRITE (vma_needs_dirty_tracking()); 6.1 does not.
+ * back (its backing device can write back): ext4, xfs, 9p, NFS; ramfs too,
+ * which never writes back but maps with generic_file_vm_ops, whose
+ * ->page_mkwrite is filemap_page_mkwrite(). Such a page may be cleaned,
+ * written back and write-protected while pinned, so a device write after
+ * that is lost or corrupts the filesystem's state. shmem/tmpfs, shared
+ * anonymous memory, memfd and hugetlbfs track nothing and are fine. The
+ * rule Linux 6.5 applies to FOLL_LONGTERM | FOLL_WRITE
+ * (vma_needs_dirty_tracking()); 6.1 does not.
+ *
+ * Left out, as 6.5 leaves them out of that rule: soft-dirty tracking
+ * (vma_soft_dirty_enabled(), a VMA reason vma_wants_writenotify() names)
+ * and uffd-wp. They write-protect to observe the program's own writes,
+ * not to keep a filesystem's dirty state; the NIC's writes are simply not
+ * seen by them, as no DMA is. A VM_IO or VM_PFNMAP mapping needs no test
+ * here: pin_user_pages() refuses it (-EFAULT, check_vma_flags()).
  *
  * Context: mmap_lock held.
  * Return: true if the NIC must not write the mapping's pages.
@@ -302,8 +311,7 @@ static bool vmmc_vma_tracks_dirty(struct vm_area_struct *vma)
 	const struct vm_operations_struct *ops = vma->vm_ops;
 
 	mmap_assert_locked(vma->vm_mm);
-	if (!(vma->vm_flags & VM_SHARED) || !vma->vm_file ||
-	    (vma->vm_flags & VM_PFNMAP))
+	if (!(vma->vm_flags & VM_SHARED) || !vma->vm_file)
 		return false;
 	if (ops && (ops->page_mkwrite || ops->pfn_mkwrite))
 		return true;
