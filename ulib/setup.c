@@ -139,6 +139,7 @@ int vmmc_ep_open(struct vmmc_ep *ep, const char *path)
 					     VMMC_REG_DOORBELL);
 	ep->kshared = (const struct vmmc_ep_shared *)(evq + VMMC_EPINFO_OFF);
 	ep->send_cookie = vmmc_new_cookie();
+	ep->opener_pid = (int32_t)getpid();
 	vmmc_utlb_init(ep->utlb, &vmmc_ep_utlb_ops, (void *)(intptr_t)ep->fd,
 		       vmmc_utlb_gen(ep));
 	vmmc_wait_setup(ep);
@@ -156,22 +157,47 @@ out_close:
 }
 
 /*
- * The kernel unpins whatever the UTLB still holds when the fd closes
- * (after fencing the NIC), so the cache is only freed here. In a child
- * of the opener (fork) the endpoint's mappings were never copied and the
- * kernel answers EPERM: unmapping those addresses would take whatever
- * the child has mapped there since, so only the fd is closed.
+ * Forget every pointer into the endpoint's mappings without unmapping:
+ * in a child they were never copied (VM_DONTCOPY), and whatever the child
+ * maps at those addresses since is its own.
+ */
+static void vmmc_forget_maps(struct vmmc_ep *ep)
+{
+	ep->db_map = ep->status_map = ep->evq_map = ep->sq_map = NULL;
+	ep->ksq = NULL;
+	ep->sqes = NULL;
+	ep->kcq = NULL;
+	ep->cqes = NULL;
+	ep->knq = NULL;
+	ep->nqes = NULL;
+	ep->kshared = NULL;
+	ep->status = NULL;
+	ep->doorbell = NULL;
+}
+
+/*
+ * The opener first shuts the endpoint down (VMMC_IOC_SHUTDOWN): a forked
+ * child that still holds the fd would otherwise keep it, its exports
+ * writable by remote nodes and its pins, alive after our close. Errors
+ * are ignored (an old kernel: ENOTTY, and the last close does it; a
+ * policy that refuses ioctls): the close still follows. "The opener" is
+ * the process that opened it, by pid, not by what an ioctl answers: a
+ * seccomp or LSM policy may answer EPERM itself, and a vfork child shares
+ * the opener's mm (the kernel takes it for the owner) but must neither
+ * shut down nor unmap the parent's endpoint. The UTLB cache is freed in
+ * any case; the kernel unpins what it held.
  */
 void vmmc_ep_close(struct vmmc_ep *ep)
 {
-	struct vmmc_info info;
-
 	if (!ep || ep->fd < 0)
 		return;
 	free(ep->utlb);
 	ep->utlb = NULL;
-	if (ioctl(ep->fd, VMMC_IOC_INFO, &info) == 0 || errno != EPERM)
+	if (ep->opener_pid == (int32_t)getpid()) {
+		ioctl(ep->fd, VMMC_IOC_SHUTDOWN, 0);
 		vmmc_unmap_all(ep);
+	}
+	vmmc_forget_maps(ep);
 	close(ep->fd);
 	ep->fd = -1;
 }

@@ -139,6 +139,10 @@ struct vmmc_ep {
 	/* the UTLB and the SENDs in flight (ulib/utlb.c, ulib/queue.c) */
 	struct vmmc_utlb *utlb;
 	uint32_t send_cookie;		/* tags our SENDs' user_data */
+	int32_t opener_pid;		/* getpid() at open: the owner
+					 * (fills a hole on LP64: no layout
+					 * change there)
+					 */
 
 	const struct vmmc_nic_status *status;	/* read-only */
 	volatile uint32_t *doorbell;		/* NULL: doorbell by ioctl */
@@ -154,7 +158,11 @@ struct vmmc_ep {
 
 /* Open /dev/vmmcN (NULL: /dev/vmmc0) and map the endpoint. */
 int vmmc_ep_open(struct vmmc_ep *ep, const char *path);
-/* Unmap and close; the kernel fences the NIC before it frees anything. */
+/*
+ * In the opener: VMMC_IOC_SHUTDOWN (the endpoint's exports are revoked,
+ * imports and pins dropped, even if a child still holds the fd), unmap,
+ * close. Elsewhere (a forked or vfork child): close only.
+ */
 void vmmc_ep_close(struct vmmc_ep *ep);
 /*
  * Wait until the CQ or NQ has an entry (consumes nothing), by the
