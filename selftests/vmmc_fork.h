@@ -23,14 +23,15 @@
 
 enum fk_op {
 	FK_INFO, FK_WAIT, FK_EXPORT, FK_UNEXPORT, FK_IMPORT, FK_UNIMPORT,
-	FK_PIN, FK_PIN_WRITE, FK_UNPIN, FK_SET_SPIN, FK_BAD_CMD,
+	FK_PIN, FK_PIN_WRITE, FK_UNPIN, FK_SET_SPIN, FK_SHUTDOWN, FK_BAD_CMD,
 	FK_MMAP_SQ, FK_MMAP_EVQ, FK_MMAP_STATUS, FK_MMAP_DB,
 	FK_POLL, FK_EPOLL, FK_NR,
 };
 
 static const char *const fk_op_name[FK_NR] = {
 	"INFO", "WAIT", "EXPORT", "UNEXPORT", "IMPORT", "UNIMPORT", "PIN",
-	"PIN(write)", "UNPIN", "SET_SPIN", "bad cmd", "mmap SQ", "mmap EVQ",
+	"PIN(write)", "UNPIN", "SET_SPIN", "SHUTDOWN", "bad cmd", "mmap SQ",
+	"mmap EVQ",
 	"mmap STATUS", "mmap DOORBELL", "poll", "epoll",
 };
 
@@ -92,6 +93,7 @@ static inline void fk_probe(int fd, const struct fk_target *t, void *mem,
 	r[FK_PIN_WRITE] = fk_ioctl(fd, VMMC_IOC_PIN, &pin);
 	r[FK_UNPIN] = fk_ioctl(fd, VMMC_IOC_UNPIN, &unpin);
 	r[FK_SET_SPIN] = fk_ioctl(fd, VMMC_IOC_SET_SPIN, &spin);
+	r[FK_SHUTDOWN] = fk_ioctl(fd, VMMC_IOC_SHUTDOWN, NULL);
 	r[FK_BAD_CMD] = fk_ioctl(fd, VMMC_IOC_UNPIN + 0x100, &unpin);
 	r[FK_MMAP_SQ] = fk_mmap(fd, VMMC_OFF_SQ, VMMC_SQ_SIZE,
 				PROT_READ | PROT_WRITE);
@@ -113,9 +115,11 @@ static inline void fk_probe(int fd, const struct fk_target *t, void *mem,
 		close(ep);
 }
 
-/* The expected answer for a foreign caller. */
+/* The expected answer for a foreign caller (unknown ioctl: ENOTTY). */
 static inline int32_t fk_expected(enum fk_op op)
 {
+	if (op == FK_BAD_CMD)
+		return ENOTTY;
 	if (op == FK_POLL)
 		return POLLERR;
 	if (op == FK_EPOLL)

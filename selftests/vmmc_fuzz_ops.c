@@ -735,7 +735,10 @@ static void op_poll(struct fz_proc *p, struct fz_ep *e)
 
 /* ---------------------------------------------------------------- fork */
 
-/* A forked child on its parent's endpoint: EPERM and POLLERR, always. */
+/*
+ * A forked child on its parent's endpoint: EPERM and POLLERR, always
+ * (ENOTTY for an unknown ioctl number, as from anyone).
+ */
 static void op_foreign(struct fz_proc *p, struct fz_ep *e)
 {
 	struct fk_target t = {
