@@ -184,8 +184,9 @@ static void vmmc_forget_maps(struct vmmc_ep *ep)
  * the process that opened it, by pid, not by what an ioctl answers: a
  * seccomp or LSM policy may answer EPERM itself, and a vfork child shares
  * the opener's mm (the kernel takes it for the owner) but must neither
- * shut down nor unmap the parent's endpoint. The UTLB cache is freed in
- * any case; the kernel unpins what it held.
+ * shut down nor unmap the parent's endpoint (it should not call this at
+ * all: it shares *ep with the parent). The UTLB cache is freed in any
+ * case; the kernel unpins what it held.
  */
 void vmmc_ep_close(struct vmmc_ep *ep)
 {
