@@ -54,6 +54,10 @@ enum vmmc_drv_stat {
 	VMMC_STAT_KCMDS,	/* mailbox commands sent to the NIC */
 	VMMC_STAT_KCMD_TIMEOUTS,
 	VMMC_STAT_SPURIOUS,	/* a blocked waiter woken with no entry */
+	VMMC_STAT_USER_LIMITS,	/* opens and exports refused by a per-user
+				 * limit (max_eps_per_user and
+				 * max_exports_per_user)
+				 */
 	VMMC_STAT_NR,
 };
 
@@ -168,6 +172,9 @@ struct vmmc_ep {
 	struct mutex imp_lock;		/* guards our import table rows */
 	atomic_long_t pinned_pages;	/* ours, UTLB and exports */
 	pid_t pid;			/* of the opener, for vmmc_ctl */
+	kuid_t uid;			/* the opener's real uid: per-user
+					 * limits are counted by it
+					 */
 };
 
 /*
