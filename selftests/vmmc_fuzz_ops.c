@@ -34,7 +34,7 @@ enum fz_region_kind {
 static const int e_info[] = { EFAULT, 0 };
 static const int e_wait[] = { EINVAL, EFAULT, ETIMEDOUT, EINTR, 0 };
 static const int e_export[] = { EINVAL, EFAULT, EEXIST, ENOSPC, ENOMEM,
-				EAGAIN, 0 };
+				EAGAIN, EDQUOT, EACCES, 0 };
 static const int e_export_child[] = { EPERM, EINVAL, EFAULT, 0 };
 static const int e_import[] = { EINVAL, EFAULT, ENOENT, EACCES, ENOSPC, 0 };
 static const int e_pin[] = { EINVAL, EFAULT, ENOMEM, ENOSPC, EAGAIN, 0 };
@@ -162,7 +162,8 @@ static void ep_open(struct fz_proc *p, struct fz_ep *e)
 	ep_clear_handles(e);
 	e->fd = open(fz_dev, O_RDWR | O_CLOEXEC);
 	if (e->fd < 0) {
-		if (errno != EBUSY)	/* every NIC slot taken is fine */
+		/* every NIC slot, or every one of this user's, taken */
+		if (errno != EBUSY && errno != EDQUOT)
 			fz_fail(p, "open: %s", strerror(errno));
 		return;
 	}
@@ -347,7 +348,9 @@ static void op_export(struct fz_proc *p, struct fz_ep *e)
 	if (fz_below(p, 6) == 0)
 		r.export_id = (uint32_t)fz_rand(p);
 	if (fz_below(p, 6) == 0)
-		r.reserved[fz_below(p, 3)] = (uint32_t)fz_rand(p);
+		r.reserved0 = (uint32_t)fz_rand(p);
+	if (fz_below(p, 4) == 0)
+		r.key = fz_rand(p);
 	q = fz_argp(p, &r, sizeof(r));
 	rc = ioctl(e->fd, VMMC_IOC_EXPORT, q);
 	fz_expect(p, "EXPORT", rc, p->is_child ? e_export_child : e_export);
@@ -407,7 +410,9 @@ static void op_import(struct fz_proc *p, struct fz_ep *e)
 	if (fz_below(p, 8) == 0)
 		r.len = fz_rand(p);
 	if (fz_below(p, 8) == 0)
-		r.reserved[fz_below(p, 4)] = (uint32_t)fz_rand(p);
+		r.reserved[fz_below(p, 2)] = (uint32_t)fz_rand(p);
+	if (fz_below(p, 8) == 0)
+		r.key = fz_rand(p);
 	q = fz_argp(p, &r, sizeof(r));
 	rc = ioctl(e->fd, VMMC_IOC_IMPORT, q);
 	fz_expect(p, "IMPORT", rc, e_import);
