@@ -22,6 +22,7 @@ build=$top/build
 results=$build/results
 rm -rf "$results" && mkdir -p "$results"
 pass=0 fail=0 skip=0
+. selftests/tap_count.sh
 
 add_result() {	# add_result FILE NAME: a "RESULT p f s" line, or a failure
 	local p f s
@@ -37,21 +38,15 @@ add_result() {	# add_result FILE NAME: a "RESULT p f s" line, or a failure
 echo "==== host: fabric"
 if make -s -C tools/fabric test O="$build/tools/fabric" > "$results/fabric.log" 2>&1; then rc=0; else rc=$?; fi
 cat "$results/fabric.log"
-p=$(grep -cE '^ok [0-9]+' "$results/fabric.log")
-f=$(grep -cE '^not ok [0-9]+' "$results/fabric.log")
-[ "$rc" -ne 0 ] && [ "$f" -eq 0 ] && f=1
-[ $((p + f)) -eq 0 ] && f=1
-echo "RESULT $p $f 0" > "$results/fabric"
+tap_count "$results/fabric.log" "$rc" "fabric tests"
+echo "RESULT $tc_pass $tc_fail $tc_skip" > "$results/fabric"
 add_result "$results/fabric" "fabric tests"
 
 echo "==== host: libvmmc unit tests (UTLB against a stubbed kernel, the shim's address map)"
 if make -s -C ulib test O="$build/ulib" > "$results/utlb.log" 2>&1; then rc=0; else rc=$?; fi
 cat "$results/utlb.log"
-p=$(grep -cE '^ok [0-9]+' "$results/utlb.log")
-f=$(grep -cE '^not ok [0-9]+' "$results/utlb.log")
-[ "$rc" -ne 0 ] && [ "$f" -eq 0 ] && f=1
-[ $((p + f)) -lt 2 ] && f=$((2 - p))	# a test that printed nothing failed
-echo "RESULT $p $f 0" > "$results/utlb"
+tap_count "$results/utlb.log" "$rc" "libvmmc unit tests"
+echo "RESULT $tc_pass $tc_fail $tc_skip" > "$results/utlb"
 add_result "$results/utlb" "libvmmc unit tests"
 
 # 2. one node, with a foreign ivshmem device beside the NIC

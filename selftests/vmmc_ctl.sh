@@ -10,7 +10,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 . "$top/selftests/tap.sh"
 dp=$top/build/selftests/vmmc_datapath
 echo "TAP version 13"
-echo "1..23"
+tap_plan 23
 node=${VMMC_NODE:-0}
 
 check "text_show" bash -c "'$ctl' show | grep -q '^vmmc0: node $node of '"
