@@ -302,10 +302,11 @@ int main(int argc, char **argv)
 	uint64_t seed = (uint64_t)time(NULL), end_ns, t0, done;
 	unsigned int secs = 20, procs = 4, i, hung = 0, died = 0;
 	uid_t uid = geteuid() == 0 ? 65534 : 0;
-	static const char *const nic_stats[4] = {
+	static const char *const nic_stats[5] = {
 		"nic_descs", "nic_desc_errors", "nic_sends", "nic_data_rx",
+		"nic_redirects",
 	};
-	long long nic0[4];
+	long long nic0[5];
 	pid_t pids[FZ_MAX_PROCS];
 	char why[256];
 	int opt, status;
@@ -344,7 +345,7 @@ int main(int argc, char **argv)
 		return 1;
 	memset(fz, 0, sizeof(*fz));
 	fz->nprocs = procs;
-	for (i = 0; i < 4; i++)
+	for (i = 0; i < 5; i++)
 		nic0[i] = vmmc_ctl_stat(CTL, nic_stats[i]);
 	t0 = fz_now_ns();
 	end_ns = t0 + (uint64_t)secs * 1000000000ULL;
@@ -383,7 +384,7 @@ int main(int argc, char **argv)
 	printf("# %llu operations in %.1f s\n",
 	       (unsigned long long)fz->total_ops,
 	       (double)(fz_now_ns() - t0) / 1e9);
-	for (i = 0; i < 4; i++)
+	for (i = 0; i < 5; i++)
 		printf("# NIC %-15s +%lld\n", nic_stats[i],
 		       vmmc_ctl_stat(CTL, nic_stats[i]) - nic0[i]);
 	/*
