@@ -8,7 +8,9 @@
  * cannot take an export name that stands for a port below 1024 (EACCES),
  * as a socket bind() cannot, and cannot import a stream connection's
  * region even knowing its name (ENOENT: the importer must present the
- * region's 64-bit key). Every errno is checked exactly.
+ * region's 64-bit key); netlink lets it read the NIC, not set it; and the
+ * library works for it, with the driver's spin estimate. Every errno is
+ * checked exactly.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -182,6 +184,81 @@ TEST_F(lim, spin_store_needs_net_admin)
 	EXPECT_EQ(0, rep->n);		/* giving up nothing is harmless */
 	EXPECT_EQ(ns0, ns1);
 	EXPECT_EQ(src0, src1);
+}
+
+static int netlink_attack(void *arg)
+{
+	/* the family's dev-set and the dumps need CAP_NET_ADMIN */
+	rep->err = WEXITSTATUS(system(CTL " dev set vmmc0 spin_ns 12345 2>/dev/null"));
+	rep->err2 = WEXITSTATUS(system(CTL " ep show >/dev/null 2>&1"));
+	rep->n = WEXITSTATUS(system(CTL " show >/dev/null 2>&1"));
+	return 0;
+}
+
+/* Through netlink: nobody may read the NIC, not set it or list others. */
+TEST_F(lim, netlink_set_needs_net_admin)
+{
+	uint32_t src0, src1;
+	int ns0 = spin_info(&src0);
+
+	ASSERT_EQ(0, run_as(NOBODY, netlink_attack, NULL));
+	TH_LOG("nobody: dev set exit %d, ep show exit %d, show exit %d",
+	       rep->err, rep->err2, rep->n);
+	EXPECT_NE(0, rep->err);
+	EXPECT_NE(0, rep->err2);
+	EXPECT_EQ(0, rep->n);
+	EXPECT_EQ(ns0, spin_info(&src1));
+	EXPECT_EQ(src0, src1);
+}
+
+static int library_works(void *arg)
+{
+	struct vmmc_ep rx, tx;
+	uint8_t *src, *dst;
+	uint32_t exp, imp, name = vmmc_test_name(0x41);
+	struct vmmc_cqe cqe;
+	int err;
+
+	src = mmap(NULL, 8192, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (src == MAP_FAILED)
+		return 1;
+	dst = src + 4096;
+	memset(dst, 0, 4096);
+	vmmc_fill_pattern(src, 4096, 5, 1, 0);
+	err = vmmc_ep_open(&rx, VMMC_DEV) ?: vmmc_ep_open(&tx, VMMC_DEV);
+	if (err)
+		return 2;
+	rep->n = (int)tx.info.spin_src;
+	err = vmmc_export(&rx, dst, 4096, name, ~0ULL, &exp) ?:
+	      vmmc_import(&tx, rx.info.node_id, name, &imp, NULL) ?:
+	      vmmc_send(&tx, src, 4096, imp, 0, 0, 9) ?:
+	      vmmc_wait_cqe(&tx, &cqe, 10000);
+	if (err)
+		return 3;
+	if (cqe.status != VMMC_ST_OK || cqe.user_data != 9 ||
+	    vmmc_check_pattern(dst, 4096, 5, 1, 0) != -1)
+		return 4;
+	vmmc_ep_close(&tx);
+	vmmc_ep_close(&rx);
+	return 0;
+}
+
+/*
+ * libvmmc works unprivileged: its open does not measure the spin limit
+ * (the claim fails EPERM, quietly) and uses the driver's estimate.
+ */
+TEST_F(lim, unprivileged_library_works)
+{
+	uint32_t src0, src1;
+
+	ASSERT_EQ(0, system(CTL " dev set vmmc0 spin_ns 0"));
+	spin_info(&src0);
+	ASSERT_GE(VMMC_SPIN_SRC_PROBE, src0);
+	EXPECT_EQ(0, run_as(NOBODY, library_works, NULL));
+	spin_info(&src1);
+	EXPECT_EQ(src0, src1);		/* nobody measured nothing */
+	EXPECT_EQ(src0, rep->n);
 }
 
 /* ---------------------------------------------------------- endpoints */
