@@ -33,7 +33,7 @@ static const int e_info[] = { EFAULT, 0 };
 static const int e_wait[] = { EINVAL, EFAULT, ETIMEDOUT, EINTR, 0 };
 static const int e_export[] = { EINVAL, EFAULT, EEXIST, ENOSPC, ENOMEM,
 				EAGAIN, EDQUOT, EACCES, 0 };
-static const int e_export_child[] = { EPERM, EINVAL, EFAULT, 0 };
+static const int e_export_child[] = { EPERM, EINVAL, EFAULT, EACCES, 0 };
 static const int e_import[] = { EINVAL, EFAULT, ENOENT, EACCES, ENOSPC, 0 };
 static const int e_pin[] = { EINVAL, EFAULT, ENOMEM, ENOSPC, EAGAIN, 0 };
 static const int e_pin_child[] = { EPERM, EINVAL, EFAULT, 0 };
