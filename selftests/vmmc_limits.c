@@ -279,6 +279,24 @@ static int open_all(void *arg)
 	return 0;	/* the fds stay open until the parent lets us go */
 }
 
+/* How many endpoints vmmc_ctl ep show lists for @uid. */
+static int eps_of_uid(uid_t uid)
+{
+	char cmd[256], out[32] = "";
+	FILE *f;
+
+	snprintf(cmd, sizeof(cmd),
+		 CTL " -j ep show | python3 -c \"import json,sys; print(len([e for e in json.load(sys.stdin) if e['uid'] == %u]))\"",
+		 (unsigned int)uid);
+	f = popen(cmd, "r");
+	if (!f)
+		return -1;
+	if (!fgets(out, sizeof(out), f))
+		out[0] = 0;
+	pclose(f);
+	return out[0] ? atoi(out) : -1;
+}
+
 static int open_one(void *arg)
 {
 	int fd = open(VMMC_DEV, O_RDWR);
@@ -304,6 +322,7 @@ TEST_F(lim, endpoints_per_user)
 	EXPECT_EQ(max, rep->n);
 	EXPECT_EQ(EDQUOT, rep->err);
 	EXPECT_EQ(rep->n, vmmc_ctl_stat(CTL, "live_eps"));
+	EXPECT_EQ(rep->n, eps_of_uid(NOBODY));	/* vmmc_ctl ep show */
 	fd = open(VMMC_DEV, O_RDWR);
 	EXPECT_LE(0, fd) TH_LOG("root's open: %s", strerror(errno));
 	EXPECT_EQ(0, run_as(OTHER, open_one, NULL));
@@ -313,6 +332,48 @@ TEST_F(lim, endpoints_per_user)
 	EXPECT_EQ(0, rc);
 	if (fd >= 0)
 		close(fd);
+	EXPECT_EQ(0, vmmc_ctl_stat(CTL, "live_eps"));
+}
+
+static int set_param(const char *name, long v)
+{
+	char path[128];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/module/vmmc/parameters/%s", name);
+	f = fopen(path, "w");
+	if (!f)
+		return -1;
+	fprintf(f, "%ld\n", v);
+	return fclose(f);
+}
+
+/*
+ * The limit is the module parameter's value at each open, shown by
+ * vmmc_ctl; 0 is no limit (nobody then takes every free slot: EBUSY).
+ */
+TEST_F(lim, endpoint_limit_is_a_module_parameter)
+{
+	long long max = vmmc_ctl_stat(CTL, "max_eps_per_user");
+	pid_t pid;
+	int wfd;
+
+	ASSERT_EQ(0, set_param("max_eps_per_user", 3));
+	EXPECT_EQ(3, vmmc_ctl_stat(CTL, "max_eps_per_user"));
+	pid = as_user(NOBODY, open_all, NULL, &wfd);
+	ASSERT_LT(0, pid);
+	EXPECT_EQ(3, rep->n);
+	EXPECT_EQ(EDQUOT, rep->err);
+	EXPECT_EQ(0, reap(pid, wfd));
+	ASSERT_EQ(0, set_param("max_eps_per_user", 0));
+	pid = as_user(NOBODY, open_all, NULL, &wfd);
+	ASSERT_LT(0, pid);
+	TH_LOG("no limit: nobody opened %d, then %s", rep->n,
+	       strerror(rep->err));
+	EXPECT_EQ(VMMC_MAX_EPS, rep->n);
+	EXPECT_EQ(EBUSY, rep->err);
+	EXPECT_EQ(0, reap(pid, wfd));
+	ASSERT_EQ(0, set_param("max_eps_per_user", max));
 	EXPECT_EQ(0, vmmc_ctl_stat(CTL, "live_eps"));
 }
 
