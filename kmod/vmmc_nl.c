@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * vmmc_nl.c - the "vmmc" generic netlink family: DEV_GET (do and dump)
- * reports each NIC and its counters; EP_GET, EXPORT_GET and IMPORT_GET
- * dump its endpoints, exports and imports. Read-only; any user may ask.
- * Requests are validated strictly against vmmc_nl_gen.c.
+ * reports each NIC, its counters and its per-user limits; EP_GET,
+ * EXPORT_GET and IMPORT_GET dump its endpoints, exports and imports;
+ * DEV_SET sets the spin limit. Any user may ask DEV_GET; everything else
+ * names other users' processes or changes the NIC for every user, so it
+ * needs CAP_NET_ADMIN (GENL_ADMIN_PERM). Requests are validated strictly
+ * against vmmc_nl_gen.c.
  */
 #include <net/genetlink.h>
 
