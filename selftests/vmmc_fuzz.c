@@ -409,17 +409,19 @@ int main(int argc, char **argv)
 	    why);
 	tap(!hung, "no process hung", NULL);
 	tap(!died, "every process ended normally", NULL);
-	snprintf(why, sizeof(why), "%llu good SENDs, %llu failed",
+	snprintf(why, sizeof(why), "%llu good SENDs, %llu good REDIRECTs, %llu failed",
 		 (unsigned long long)fz->good_sends,
+		 (unsigned long long)fz->good_redirects,
 		 (unsigned long long)fz->good_fails);
 	printf("# %s\n", why);
-	tap(fz->good_sends > 0 && !fz->good_fails,
-	    "every SEND of the good paths completed OK, byte for byte", why);
+	tap(fz->good_sends > 0 && fz->good_redirects > 0 && !fz->good_fails,
+	    "every SEND and REDIRECT of the good paths completed OK, byte for byte",
+	    why);
 	snprintf(why, sizeof(why), "%llu canary pages intact, %llu changed (want %u)",
 		 (unsigned long long)fz->canary_pages,
-		 (unsigned long long)fz->canary_fails, 4 * procs);
+		 (unsigned long long)fz->canary_fails, 5 * procs);
 	printf("# %s\n", why);
-	tap(fz->canary_pages == 4 * procs && !fz->canary_fails,
+	tap(fz->canary_pages == 5 * procs && !fz->canary_fails,
 	    "no canary page was touched", why);
 	tap(sanity(seed, why, sizeof(why)) == 0,
 	    "the NIC still moves data after the fuzzing", why);

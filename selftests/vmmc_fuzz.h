@@ -18,7 +18,7 @@
 #define FZ_NAME_BASE	0xf2000000u
 #define FZ_GOOD_SEND	0x600d000000000000ULL
 #define FZ_GOOD_NAME	0xf3000000u	/* + the process's index */
-#define FZ_GOOD_LEN	(64 << 10)
+#define FZ_GOOD_LEN	(64 << 10)	/* src, dst (exported), rd */
 #define NONE		UINT32_MAX
 
 /* One page per run, MAP_SHARED between all processes. */
@@ -41,7 +41,7 @@ struct fuzz_shared {
 	 */
 	uint64_t send_status[VMMC_ST_NR];
 	/* SENDs of the good path: each must complete OK, byte for byte */
-	uint64_t good_sends, good_fails;
+	uint64_t good_sends, good_redirects, good_fails;
 	uint64_t canary_pages;	/* canary pages checked intact */
 	uint64_t canary_fails;
 };
@@ -81,7 +81,7 @@ struct fz_good {
 	struct vmmc_ep ep;
 	int open;
 	uint8_t *map;
-	uint8_t *src, *dst;
+	uint8_t *src, *dst, *rd;
 	uint32_t exp, imp;
 	uint64_t msgs;
 };
@@ -129,6 +129,7 @@ void fz_op_evq(struct fz_proc *p, struct fz_ep *e);
 /* vmmc_fuzz_good.c */
 void fz_good_init(struct fz_proc *p);
 void fz_good_send(struct fz_proc *p);
+void fz_good_redirect(struct fz_proc *p);
 void fz_good_fini(struct fz_proc *p);
 
 #endif /* VMMC_FUZZ_H */

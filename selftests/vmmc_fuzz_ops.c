@@ -619,7 +619,10 @@ static void fz_step(struct fz_proc *p)
 
 	p->ops++;
 	if (what >= 20) {	/* the good path: must work throughout */
-		fz_good_send(p);
+		if (what == 20)
+			fz_good_send(p);
+		else
+			fz_good_redirect(p);
 		return;
 	}
 	if (what == 0) {
