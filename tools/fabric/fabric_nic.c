@@ -430,7 +430,7 @@ static bool ep_has_work(struct fabric_ep *ep, bool *stalled)
 		return false;
 	if (ep->cq_stalled && ep->evq_valid &&
 	    vmmc_read_once(&ep->kctx->evq_addr) == ep->evq_addr &&
-	    !fabric_cq_has_room(ep, n->ram + ep->evq_addr)) {
+	    !fabric_cq_has_room(ep, ep->evq)) {
 		*stalled = true;
 		return false;
 	}
