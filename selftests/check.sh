@@ -8,6 +8,7 @@
 # (dup, fork, exec, threads, zero-copy receive), short forms of the
 # fuzzer, the kill -9 stress and memory pressure (make stress runs the
 # long forms), vmmc_ctl, teardown by kill -9 and unbind, module unload),
+# a one-node guest of 6 GiB (transfers from and into pages above 4 GiB),
 # then a two-node cluster (NIC to NIC, cross-node transfers and
 # redirection, an exporter killed with kill -9, stream sockets, Debian's
 # iperf3, sockperf and redis under the LD_PRELOAD shim, and the
@@ -65,6 +66,13 @@ tools/vm/vmrun --foreign-ivshmem --timeout 900 -- \
 	vmmc_fuzz vmmc_stress vmmc_mempress vmmc_ctl.sh vmmc_teardown.sh \
 	vmmc_module.sh
 add_result "$results/node1-0" "one-node run"
+
+# 2b. one node with 6 GiB: RAM above 4 GiB, past the PCI hole (about 30 s)
+echo "==== one node, 6 GiB"
+tools/vm/vmrun --mem 6144 --timeout 600 -- \
+	env VMMC_BIGMEM_REQUIRED=1 VMMC_RESULT="$results/node1-big" \
+	selftests/run_guest.sh "$build" vmmc_bigmem
+add_result "$results/node1-big" "one-node run with 6 GiB"
 
 # 3. two nodes: node 0 pings node 1's NIC; both run the device tests,
 # then the link layer under injected faults (vmmc_link_cluster: its fault
