@@ -44,7 +44,7 @@ def main():
         st = u32(off)
         if st:
             stale.append(f"export {i}: {EXPORT_STATE.get(st, st)} name "
-                         f"0x{u32(off + 12):x}")
+                         f"0x{u32(off + 4):x}")
     for i in range(MAX_EPS * MAX_IMPORTS):
         off = IMPORTS + i * IMPORT_SIZE
         if u32(off):

@@ -38,7 +38,7 @@
  * Identity
  */
 #define VMMC_NIC_MAGIC		0x434d4d56	/* "VMMC" read as a __u32 */
-#define VMMC_NIC_VERSION	3		/* SRAM layout and descriptors */
+#define VMMC_NIC_VERSION	4		/* SRAM layout and descriptors */
 #define VMMC_ABI_VERSION	3		/* ioctls and mmap layout */
 
 #define VMMC_PCI_VENDOR		0x1af4		/* ivshmem */
@@ -242,10 +242,9 @@ struct vmmc_kcmd {
 struct vmmc_kresp {
 	__u32 status;		/* from enum vmmc_status */
 	__u32 export_id;	/* IMPORT: slot in the exporter's table */
-	__u32 export_gen;	/* IMPORT: its gen when looked up */
-	__u32 reserved0;
+	__aligned_u64 export_gen; /* IMPORT: its gen when looked up */
 	__aligned_u64 len;	/* IMPORT: the export's length */
-	__aligned_u64 reserved1;
+	__aligned_u64 reserved;
 };
 
 struct vmmc_nic_ctrl {
@@ -491,6 +490,13 @@ struct vmmc_redir_res {
  * byte into the export, and every packet for it is refused (the sender's
  * SEND completes with VMMC_ST_REVOKED). A packet also carries the gen the
  * importer saw at import; a different gen is refused the same way.
+ *
+ * A table slot is reused by later exports, so gen is what makes an
+ * import name one export for good: it is 64 bits and only ever grows
+ * (by one per state write; it is never reset, not even by a new driver
+ * instance, which continues from the value in SRAM), so it cannot come
+ * back to a value an importer holds (2^64 state writes at one per
+ * nanosecond take 584 years).
  */
 enum vmmc_export_state {
 	VMMC_EXPORT_FREE	= 0,
@@ -500,16 +506,16 @@ enum vmmc_export_state {
 
 struct vmmc_export {
 	__u32 state;		/* from enum vmmc_export_state */
-	__u32 gen;
-	__u32 ack_gen;		/* writer: NIC */
 	__u32 name;		/* unique among ACTIVE exports of a NIC */
 	__u32 owner_ep;		/* endpoint slot that gets the NQ entries */
 	__u32 first_off;	/* offset of the buffer in its first page */
+	__aligned_u64 gen;	/* never wraps (above) */
+	__aligned_u64 ack_gen;	/* writer: NIC */
 	__aligned_u64 len;	/* bytes */
 	__aligned_u64 perm_nodes; /* bit n: node n may import */
 	__aligned_u64 pages_addr; /* guest-phys address of __u64[nr_pages] */
 	__u32 nr_pages;
-	__u32 reserved[3];
+	__u32 reserved;
 };
 
 /*
@@ -528,9 +534,9 @@ struct vmmc_import {
 	__u32 state;		/* from enum vmmc_import_state */
 	__u32 node;		/* the exporter's node */
 	__u32 export_id;	/* slot in that node's export table */
-	__u32 export_gen;	/* its gen at import time */
+	__u32 reserved;
+	__aligned_u64 export_gen; /* its gen at import time (64 bits) */
 	__aligned_u64 len;	/* the export's length */
-	__u32 reserved[2];
 };
 
 /* ------------------------------------------------------------------------
@@ -763,6 +769,7 @@ struct vmmc_unpin_req {
 	_Static_assert(sizeof(struct vmmc_ep_shared) == 64, "epshared"); \
 	_Static_assert(sizeof(struct vmmc_export) == 64, "export");	\
 	_Static_assert(sizeof(struct vmmc_import) == 32, "import");	\
+	_Static_assert(sizeof(struct vmmc_kresp) == 32, "kresp");	\
 	_Static_assert(sizeof(struct vmmc_export_req) == 48, "expreq");	\
 	_Static_assert(sizeof(struct vmmc_import_req) == 40, "impreq");	\
 	_Static_assert(sizeof(struct vmmc_pin_req) == 40, "pinreq");	\

@@ -141,13 +141,14 @@ struct vmmc_pkt {
 	__u32 crc;		/* CRC32C of header (crc = 0) + payload */
 	__u32 flags;		/* DATA: VMMC_PKT_F_* */
 	__u32 export_id;	/* DATA, IMPORT_RESP */
-	__u32 export_gen;	/* DATA: the gen the importer recorded */
 	__u32 name;		/* IMPORT_REQ */
+	__u32 msg_len;		/* DATA: the SEND's len (for the NQE) */
+	__u64 export_gen;	/* DATA: the gen the importer recorded;
+				 * IMPORT_RESP: the export's gen
+				 */
 	__u64 dst_offset;	/* DATA: where in the export */
 	__u64 msg_offset;	/* DATA: the SEND's dst_offset (for the NQE) */
 	__u64 exp_len;		/* IMPORT_RESP: the export's length */
-	__u32 msg_len;		/* DATA: the SEND's len (for the NQE) */
-	__u32 reserved;
 };
 
 /*
@@ -248,8 +249,8 @@ enum fabric_op_kind {
 struct fabric_redir {
 	__u32 slot;			/* index in fabric_ep.redir[] */
 	__u32 export_id;
-	__u32 export_gen;		/* the export's gen at post */
 	__u32 len;
+	__u64 export_gen;		/* the export's gen at post */
 	__u64 offset;			/* range start in the export */
 	__u32 dst_slot;			/* destination: UTLB slot ... */
 	__u32 dst_off;			/* ... and offset in its page */
@@ -276,7 +277,7 @@ struct fabric_op {
 	/* FOP_SEND: a snapshot of the descriptor and import, and progress */
 	__u32 dst_node;			/* import.node */
 	__u32 export_id;		/* import.export_id */
-	__u32 export_gen;		/* import.export_gen */
+	__u64 export_gen;		/* import.export_gen */
 	__u32 len;
 	__u64 dst_offset;
 	__u32 src_slot;
@@ -358,7 +359,7 @@ struct fabric_node {
 	__u32 kcmd_seq;			/* ... for this cmd_seq */
 	__u64 kcmd_cookie;		/* ... matching this IMPORT_RESP */
 	__u32 kcmd_node;		/* ... asked of this node */
-	__u32 exp_ack[VMMC_MAX_EXPORTS]; /* private copy of export ack_gen */
+	__u64 exp_ack[VMMC_MAX_EXPORTS]; /* private copy of export ack_gen */
 	struct flist held;		/* struct fabric_held, FIFO */
 
 	/* Private diagnostics, logged at exit (no room in uapi yet). */

@@ -42,7 +42,7 @@
 #include "fabric.h"
 
 /* A snapshot of export @id; true if it is ACTIVE and acked at @gen. */
-static bool export_get(struct fabric_node *n, __u32 id, __u32 gen,
+static bool export_get(struct fabric_node *n, __u32 id, __u64 gen,
 		       struct vmmc_export *e)
 {
 	const struct vmmc_export *ke;
@@ -242,9 +242,9 @@ void fabric_rx_data(struct fabric_node *n, const struct vmmc_pkt *pkt)
 	}
 	status = data_check(n, pkt, dpages, &dpos, &owner);
 	if (status != VMMC_ST_OK) {
-		node_log(n, LOG_V, "DATA from node%u ep%u for export %u gen %u: status %u",
+		node_log(n, LOG_V, "DATA from node%u ep%u for export %u gen %llu: status %u",
 			 pkt->src_node, pkt->src_ep, pkt->export_id,
-			 pkt->export_gen, status);
+			 (unsigned long long)pkt->export_gen, status);
 		answer(n, pkt, status);
 		return;
 	}
