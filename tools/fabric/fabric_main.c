@@ -415,13 +415,11 @@ static int setup(struct fabric *f)
 			fab_log(f, LOG_ERR, "epoll: %s", strerror(errno));
 			return 1;
 		}
-		node_log(n, LOG_V, "listening on %s, RAM %s (%llu bytes: guest-physical 0x0-0x%llx%s%llx)",
+		node_log(n, LOG_V, "listening on %s, RAM %s (%llu bytes: guest-physical [0, 0x%llx) and [4 GiB, 4 GiB + 0x%llx))",
 			 n->sock_path, n->ram_path,
 			 (unsigned long long)n->ram_bytes,
 			 (unsigned long long)n->ram_low,
-			 n->ram_low < n->ram_bytes ? " and 0x100000000-0x" : "",
-			 n->ram_low < n->ram_bytes ? (unsigned long long)
-			 (FABRIC_4G + n->ram_bytes - n->ram_low) : 0ull);
+			 (unsigned long long)(n->ram_bytes - n->ram_low));
 	}
 	if (fabric_ctl_listen(f) ||
 	    epoll_add(f, f->ctl_fd, FEV_TAG(FEV_CTL, 0, 0))) {

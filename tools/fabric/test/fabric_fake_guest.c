@@ -49,6 +49,12 @@ int main(int argc, char **argv)
 	g1.sock = -1;
 	if (!fg_connect(&g0, env.sock[0], env.ram[0], env.ram_bytes, 0))
 		goto out;
+	if (getenv("FG_GPA_LOW")) {
+		/* a one-node fabric run with --node ...,RAMBYTES:LOW */
+		fg_drv(&g0, VMMC_DRV_UP);
+		test_gpa(&g0, strtoull(getenv("FG_GPA_LOW"), NULL, 0));
+		goto out;
+	}
 	if (fault_ctl) {
 		const char *n = getenv("FG_FAULT_N");
 
