@@ -127,9 +127,17 @@ int fabric_nic_init(struct fabric_node *n)
 	return 0;
 }
 
-/* The guest went away: forget its endpoints, leave a clean NIC. */
+/*
+ * The guest went away: forget its endpoints, leave a clean NIC. Only the
+ * export gens survive (acknowledged, state FREE): other nodes may still
+ * hold imports of this node's exports, and the next guest's exports must
+ * not come back to their gens (uapi/vmmc.h: gens never repeat).
+ */
 void fabric_nic_reset(struct fabric_node *n)
 {
+	struct vmmc_export *x = (struct vmmc_export *)(n->sram +
+						       VMMC_SRAM_EXPORTS);
+	__u64 gens[VMMC_MAX_EXPORTS];
 	unsigned int e;
 
 	for (e = 0; e < VMMC_MAX_EPS; e++)
@@ -137,7 +145,14 @@ void fabric_nic_reset(struct fabric_node *n)
 	n->drv_up = false;
 	fabric_rx_reset(n);
 	fabric_ctrl_reset(n);
+	for (e = 0; e < VMMC_MAX_EXPORTS; e++)
+		gens[e] = vmmc_read_once(&x[e].gen);
 	memset(n->sram + VMMC_SRAM_CTRL, 0, VMMC_SRAM_END - VMMC_SRAM_CTRL);
+	for (e = 0; e < VMMC_MAX_EXPORTS; e++) {
+		x[e].gen = gens[e];
+		x[e].ack_gen = gens[e];
+		n->exp_ack[e] = gens[e];
+	}
 }
 
 void fabric_ep_drop_ops(struct fabric_ep *ep)

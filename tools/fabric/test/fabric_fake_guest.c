@@ -50,9 +50,13 @@ int main(int argc, char **argv)
 	if (!fg_connect(&g0, env.sock[0], env.ram[0], env.ram_bytes, 0))
 		goto out;
 	if (getenv("FG_GPA_LOW")) {
-		/* a one-node fabric run with --node ...,RAMBYTES:LOW */
+		/* node0 with --node ...,RAMBYTES:LOW; node1 stays (so that
+		 * the fabric lives on while node0 reconnects) */
+		if (!t_check(fg_connect(&g1, env.sock[1], env.ram[1],
+					env.ram_bytes, 1), "node1 connected"))
+			goto out;
 		fg_drv(&g0, VMMC_DRV_UP);
-		test_gpa(&g0, strtoull(getenv("FG_GPA_LOW"), NULL, 0));
+		test_gpa(&env, &g0, strtoull(getenv("FG_GPA_LOW"), NULL, 0));
 		goto out;
 	}
 	if (fault_ctl) {

@@ -8,7 +8,8 @@
  * right file offsets and completes in the right CQ; a UTLB entry in the
  * hole (at LOW, just below 4 GiB) or past the RAM's end completes
  * BAD_SLOT; an export page in the hole REVOKED; an event region that
- * crosses from RAM into the hole is never written (no CQE).
+ * crosses from RAM into the hole is never written (no CQE). Then the
+ * guest reconnects (a reboot): its NIC kept every export gen.
  */
 #include <string.h>
 #include <unistd.h>
@@ -54,7 +55,30 @@ static bool import(struct fg_ep *ep, unsigned int row, __u32 name)
 	return true;
 }
 
-void test_gpa(struct fg *g, __u64 low)
+/*
+ * A node whose guest goes away and comes back (a reboot) keeps its export
+ * gens: an import another node made before must not reach the new
+ * guest's export in the same slot.
+ */
+static void reboot_keeps_gens(struct fg_env *env, struct fg *g)
+{
+	__u64 gen0 = fg_kexport(g, 0)->gen, gen1 = fg_kexport(g, 1)->gen;
+
+	fg_close(g);
+	fg_sleep_ms(200);	/* the fabric sees the disconnect first */
+	if (!fg_connect(g, env->sock[0], env->ram[0], env->ram_bytes, 0))
+		return;
+	t_check(gen0 > 0 && fg_kexport(g, 0)->gen == gen0 &&
+		fg_kexport(g, 1)->gen == gen1 &&
+		fg_kexport(g, 0)->ack_gen == gen0 &&
+		fg_kexport(g, 0)->state == VMMC_EXPORT_FREE,
+		"reboot: the new guest's NIC keeps every export gen (%llu, %llu; found %llu, %llu)",
+		(unsigned long long)gen0, (unsigned long long)gen1,
+		(unsigned long long)fg_kexport(g, 0)->gen,
+		(unsigned long long)fg_kexport(g, 1)->gen);
+}
+
+void test_gpa(struct fg_env *env, struct fg *g, __u64 low)
 {
 	__u64 high = g->ram_bytes - low, i;
 	struct fg_buf src, dst, hole;
@@ -137,4 +161,5 @@ void test_gpa(struct fg *g, __u64 low)
 	fg_export_state(g, 1, VMMC_EXPORT_FREE);
 	fg_ep_set_state(&s, VMMC_EP_FENCED);
 	fg_ep_set_state(&o, VMMC_EP_FENCED);
+	reboot_keeps_gens(env, g);
 }
