@@ -129,11 +129,15 @@ struct vmmc_ring_hdr {
  * overwrite them and only fools itself). Writer: kmod. Reader: ulib.
  */
 struct vmmc_ep_shared {
-	__u32 utlb_gen;		/* bumped when the kernel dropped translations
+	__aligned_u64 utlb_gen;	/* bumped when the kernel dropped translations
 				 * on its own (munmap, mremap of pinned pages):
-				 * the library must flush its translation cache
+				 * the library must flush its translation
+				 * cache; 64 bits, so it never comes back to
+				 * a value the library saw (a 32-bit reader
+				 * of the first word, little-endian, still
+				 * sees it move)
 				 */
-	__u32 reserved[15];
+	__u32 reserved[14];
 };
 
 /* ------------------------------------------------------------------------
