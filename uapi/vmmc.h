@@ -210,7 +210,15 @@ struct vmmc_nic_status {
 	__u32 sq_off;		/* VMMC_SRAM_SQ */
 	__u32 sq_size;		/* VMMC_SQ_SIZE */
 	__u32 sq_entries;	/* VMMC_SQ_ENTRIES */
-	__u32 reserved0[6];
+	/*
+	 * The guest RAM the NIC reaches (the map the machine was built
+	 * with; tools/fabric/fabric.h, fabric_gpa()): guest-physical
+	 * [0, ram_low_pages * 4096) and [4 GiB, 4 GiB + ram_high_pages *
+	 * 4096). Any other address in a table or descriptor is refused.
+	 */
+	__u32 ram_low_pages;
+	__u32 ram_high_pages;
+	__u32 reserved0[4];
 	/* second cache line: the one field polled by every sender */
 	__u32 flags;		/* VMMC_NIC_F_* */
 	__u32 pad0[15];

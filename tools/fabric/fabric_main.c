@@ -195,8 +195,9 @@ static int parse_node(struct fabric *f, const char *arg)
 		numbuf[colon - c3 - 1] = 0;
 	}
 	if (parse_u64(colon ? numbuf : c3 + 1, &bytes, true) ||
-	    bytes < VMMC_EVQ_SIZE || bytes % VMMC_PAGE_SIZE)
-		return bad_args("--node %s: RAMBYTES must be a multiple of 4096, at least 16 KiB",
+	    bytes < VMMC_EVQ_SIZE || bytes % VMMC_PAGE_SIZE ||
+	    bytes / VMMC_PAGE_SIZE > 0xffffffffull)
+		return bad_args("--node %s: RAMBYTES must be a multiple of 4096, 16 KiB to 16 TiB",
 				arg);
 	if (colon) {
 		if (parse_u64(colon + 1, &low, true) || low > bytes ||

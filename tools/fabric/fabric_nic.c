@@ -121,6 +121,9 @@ int fabric_nic_init(struct fabric_node *n)
 	s->sq_off = VMMC_SRAM_SQ;
 	s->sq_size = VMMC_SQ_SIZE;
 	s->sq_entries = VMMC_SQ_ENTRIES;
+	s->ram_low_pages = (__u32)(n->ram_low / VMMC_PAGE_SIZE);
+	s->ram_high_pages = (__u32)((n->ram_bytes - n->ram_low) /
+				    VMMC_PAGE_SIZE);
 	s->flags = VMMC_NIC_F_RUNNING;
 	/* Partner: kmod's acquire load of magic before it reads the rest. */
 	vmmc_store_release(&s->magic, (__u32)VMMC_NIC_MAGIC);
