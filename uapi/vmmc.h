@@ -289,7 +289,13 @@ enum vmmc_ep_state {
 
 struct vmmc_ep_ctx {
 	__u32 state;		/* writer: kmod; from enum vmmc_ep_state */
-	__u32 gen;		/* writer: kmod; bumped on every state write */
+	__u32 gen;		/* writer: kmod; bumped on every state write;
+				 * 32 bits suffice: a slot is reused only
+				 * after the NIC acked its fence, so the NIC
+				 * sees every incarnation, and answers from
+				 * far NICs are matched to their operation by
+				 * a 64-bit tag of the fabric as well
+				 */
 	__u32 ack_gen;		/* writer: NIC; last gen the NIC acted on */
 	__u32 irq_armed;	/* writer: kmod sets 1; NIC xchg()s it to 0 */
 	__aligned_u64 evq_addr;	/* writer: kmod; guest-physical, CQ + NQ */
