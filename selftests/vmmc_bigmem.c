@@ -187,6 +187,8 @@ FIXTURE_TEARDOWN(big)
 	if (self->canary > 0) {
 		kill(self->canary, SIGKILL);
 		waitpid(self->canary, NULL, 0);
+		close(self->to_canary);
+		close(self->from_canary);
 	}
 	if (self->rx.fd > 0 || self->tx.fd > 0) {
 		vmmc_ep_close(&self->tx);
