@@ -22,6 +22,7 @@
 #include <linux/mutex.h>
 #include <linux/pci.h>
 #include <linux/rwsem.h>
+#include <linux/sched.h>
 #include <linux/srcu.h>
 #include <linux/workqueue.h>
 #include <linux/wait.h>
@@ -217,6 +218,18 @@ struct vmmc_xport {
 	bool live;			/* name taken; under vdev->exp_lock */
 	u32 name;
 };
+
+/*
+ * An endpoint is its opener's: only a task running in the opener's
+ * address space (its threads, a vfork child until it execs) may use it
+ * (ioctl, mmap, poll). A process that holds the file otherwise (forked,
+ * cloned without CLONE_VM, exec'd, sent the fd) gets EPERM; it may only
+ * close it. See "Ownership" in docs/architecture.md.
+ */
+static inline bool vmmc_ep_owned(const struct vmmc_ep *ep)
+{
+	return current->mm == ep->mm;
+}
 
 static inline void vmmc_stat_inc(struct vmmc_dev *vdev, enum vmmc_drv_stat s)
 {

@@ -6,6 +6,13 @@
  * Every ioctl copies a fixed-size struct, checks every must-be-zero field
  * and returns -EINVAL for any it does not know; unknown ioctl numbers get
  * -ENOTTY.
+ *
+ * Ownership: every ioctl, mmap and poll from a task outside the opener's
+ * address space fails (-EPERM; poll: EPOLLERR), checked first. Such a
+ * task (a forked child, an exec'd program, a receiver of the fd) holds
+ * only a reference: its close() is an fput like any other, and only the
+ * last one releases the endpoint (there is no ->flush), so nothing it
+ * does tears down, fences or wakes the owner's endpoint.
  */
 #include <linux/fs.h>
 #include <linux/module.h>
@@ -107,6 +114,8 @@ static long vmmc_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	struct vmmc_ep *ep = file->private_data;
 	void __user *uarg = (void __user *)arg;
 
+	if (!vmmc_ep_owned(ep))
+		return -EPERM;
 	switch (cmd) {
 	case VMMC_IOC_INFO:
 		return vmmc_ioctl_info(ep, uarg);
@@ -133,7 +142,12 @@ static long vmmc_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 
 static __poll_t vmmc_poll(struct file *file, struct poll_table_struct *wait)
 {
-	return vmmc_ep_poll(file->private_data, file, wait);
+	struct vmmc_ep *ep = file->private_data;
+
+	/* neither arm the owner's interrupt nor learn of its events */
+	if (!vmmc_ep_owned(ep))
+		return EPOLLERR;
+	return vmmc_ep_poll(ep, file, wait);
 }
 
 const struct file_operations vmmc_fops = {

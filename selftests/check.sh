@@ -13,7 +13,11 @@
 # redirection, an exporter killed with kill -9, stream sockets, Debian's
 # iperf3, sockperf and redis under the LD_PRELOAD shim, and the
 # reliable link layer under injected drops, duplicates, reordering,
-# corruption, a link outage and a node death). Guests boot with slub_debug; each guest run ends with a check that
+# corruption, a link outage and a node death), then vmmc from outside
+# the tree (make install into a staging tree, a program built with
+# pkg-config alone, run in a guest over the installed module; with
+# VMMC_PACKAGE_CHECK=1 also the Debian packages: selftests/install/).
+# Guests boot with slub_debug; each guest run ends with a check that
 # the kernel log holds no BUG, WARNING or Oops. Exit status non-zero on any
 # failure.
 set -u
@@ -60,7 +64,7 @@ echo "==== one node"
 tools/vm/vmrun --foreign-ivshmem --timeout 900 -- \
 	env VMMC_FOREIGN_IVSHMEM=1 VMMC_RESULT="$results/node1-0" \
 	selftests/run_guest.sh "$build" vmmc_dev vmmc_datapath vmmc_xfer vmmc_redirect \
-	vmmc_protect vmmc_protect_args vmmc_utlb vmmc_strict vmmc_wait vmmc_stale \
+	vmmc_protect vmmc_protect_args vmmc_fork vmmc_filepin vmmc_utlb vmmc_strict vmmc_wait vmmc_stale \
 	vmmc_sock vmmc_sock_args vmmc_sock_poll vmmc_sock_strict vmmc_sock_zc vmmc_sock_pin vmmc_sock_busy vmmc_sock_garbage \
 	vmmc_preload.sh vmmc_preload_zc.sh \
 	vmmc_fuzz vmmc_stress vmmc_mempress vmmc_ctl.sh vmmc_teardown.sh \
@@ -92,6 +96,23 @@ touch "$linkdir/stop"
 wait "$watcher"
 add_result "$results/node2-0" "two-node run, node 0"
 add_result "$results/node2-1" "two-node run, node 1"
+
+# 4. vmmc from outside the tree: make install into a staging tree, a
+# program built with pkg-config alone, run in a guest over the module
+# built from the installed DKMS source, make uninstall
+echo "==== install: make install, pkg-config, the installed module in a guest"
+selftests/install/check.sh "$build" "$results/install"
+add_result "$results/install" "install tests"
+
+# 5. with VMMC_PACKAGE_CHECK=1 (CI: .ci/run), make package-check's tests:
+# the Debian packages built, linted, installed on this machine (root),
+# DKMS building the module for the guest kernel, a guest, purged again
+if [ "${VMMC_PACKAGE_CHECK:-0}" = 1 ]; then
+	echo "==== packages: dpkg-buildpackage, lintian, dpkg -i, dkms build, a guest, purge"
+	rm -f "$build/pkg/result"
+	tools/setup-deps.sh package && selftests/install/package-check.sh "$build"
+	add_result "$build/pkg/result" "package tests"
+fi
 
 if [ "$skip" -gt 0 ]; then
 	echo "$pass passed, $fail failed, $skip skipped"

@@ -6,8 +6,9 @@
  *
  * Handles a process owns (export ids, pinned slots) are tracked exactly:
  * UNEXPORT or UNPIN of a handle it does not own must fail, whatever the
- * handle is (another process's included). A fork()ed child shares the
- * endpoint files but not the memory: its PIN and EXPORT must fail EPERM.
+ * handle is (another process's included). A fork()ed child holds the
+ * endpoint files but owns none of them, and has none of their mappings:
+ * every ioctl and mmap must fail EPERM and poll say POLLERR (op_foreign()).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -20,6 +21,7 @@
 
 #include "vmmc_test.h"
 #include "vmmc_fuzz.h"
+#include "vmmc_fork.h"
 
 #define NONE	UINT32_MAX
 
@@ -733,6 +735,25 @@ static void op_poll(struct fz_proc *p, struct fz_ep *e)
 
 /* ---------------------------------------------------------------- fork */
 
+/* A forked child on its parent's endpoint: EPERM and POLLERR, always. */
+static void op_foreign(struct fz_proc *p, struct fz_ep *e)
+{
+	struct fk_target t = {
+		.node = (uint32_t)fz_below(p, 4), .name = fz_name(p),
+		.export_id = (uint32_t)fz_below(p, VMMC_MAX_EXPORTS),
+		.import_id = (uint32_t)fz_below(p, VMMC_MAX_IMPORTS),
+		.slot = (uint32_t)fz_below(p, VMMC_UTLB_SLOTS),
+	};
+	struct fk_probe r;
+	int i;
+
+	fk_probe(e->fd, &t, p->scratch, &r);
+	for (i = 0; i < FK_NR; i++)
+		if (r.res[i] != fk_expected(i))
+			fz_fail(p, "forked child: %s on the parent's fd gave %d",
+				fk_op_name[i], r.res[i]);
+}
+
 static void fz_step(struct fz_proc *p);
 
 static void op_fork(struct fz_proc *p)
@@ -788,6 +809,10 @@ static void fz_step(struct fz_proc *p)
 	if (!e) {
 		if (!p->is_child)
 			ep_open(p, &p->eps[fz_below(p, FZ_EPS)]);
+		return;
+	}
+	if (p->is_child) {
+		op_foreign(p, e);
 		return;
 	}
 	switch (what) {

@@ -688,7 +688,8 @@ struct vmmc_wait {
  *
  * Pins the pages (FOLL_LONGTERM, counted in RLIMIT_MEMLOCK). Errors:
  * EINVAL, EFAULT, EEXIST (name taken), ENOSPC (table full), ENOMEM (over
- * RLIMIT_MEMLOCK or out of memory).
+ * RLIMIT_MEMLOCK or out of memory), EOPNOTSUPP (part of the range is a
+ * MAP_SHARED mapping of a file that tracks dirty pages: ext4, 9p, ...).
  */
 struct vmmc_export_req {
 	__aligned_u64 addr;
@@ -737,9 +738,11 @@ struct vmmc_import_req {
  * translations and pins by itself and bumps vmmc_ep_shared.utlb_gen.
  * Without VMMC_PIN_F_WRITE the NIC only reads the pages (SEND sources);
  * with it every page must be mapped writable (else EFAULT), is pinned for
- * write and marked VMMC_UTLB_WRITE, and may be a REDIRECT destination.
- * Errors: EINVAL, EFAULT, ENOMEM (RLIMIT_MEMLOCK), ENOSPC (no run of
- * free slots that long: unpin something).
+ * write and marked VMMC_UTLB_WRITE, and may be a REDIRECT destination,
+ * but not a MAP_SHARED mapping of a file that tracks dirty pages (ext4,
+ * 9p, ...: EOPNOTSUPP). Errors: EINVAL, EFAULT, EOPNOTSUPP, ENOMEM
+ * (RLIMIT_MEMLOCK), ENOSPC (no run of free slots that long: unpin
+ * something).
  */
 #define VMMC_PIN_F_WRITE	(1u << 0)
 
@@ -765,6 +768,11 @@ struct vmmc_unpin_req {
 	__u32 reserved[3];
 };
 
+/*
+ * An endpoint is its opener's (its address space's): every ioctl and mmap
+ * from another process holding the fd (fork, exec, SCM_RIGHTS) fails with
+ * EPERM and poll reports EPOLLERR; no mapping is inherited by a child.
+ */
 #define VMMC_IOC_INFO	_IOR(VMMC_IOC_MAGIC, 0x00, struct vmmc_info)
 #define VMMC_IOC_WAIT	_IOW(VMMC_IOC_MAGIC, 0x01, struct vmmc_wait)
 #define VMMC_IOC_EXPORT	_IOWR(VMMC_IOC_MAGIC, 0x02, struct vmmc_export_req)

@@ -28,7 +28,12 @@
 #include <stddef.h>
 
 #include "vmmc_barrier.h"
-#include "../../uapi/vmmc.h"
+/*
+ * The ABI header: installed as <vmmc/uapi/vmmc.h> beside this one (found
+ * next to it); in the source tree the build puts the top directory on the
+ * include path (-I$(top)), where uapi/vmmc.h lives.
+ */
+#include "uapi/vmmc.h"
 
 #ifdef __cplusplus
 extern "C" {
