@@ -217,7 +217,7 @@ struct vmmc_xport {
 	struct vmmc_umem umem;
 	struct list_head node;		/* in ep->xports */
 	u32 id;				/* slot in the NIC's export table */
-	u32 gen;			/* last gen written */
+	u64 gen;			/* last gen written (never wraps) */
 	__u64 *pagelist;		/* guest RAM, NIC reads it */
 	dma_addr_t pagelist_dma;
 	size_t pagelist_size;

@@ -30,6 +30,7 @@
  */
 #include <linux/capability.h>
 #include <linux/dma-mapping.h>
+#include <linux/moduleparam.h>
 #include <linux/nsproxy.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
@@ -40,9 +41,45 @@
 #define VMMC_KCMD_TIMEOUT	(5 * HZ)
 #define VMMC_EXPORT_RETRIES	8
 
+/*
+ * Tests only (root: the file is 0600): what a new export adds to its
+ * table slot's gen, so that a test brings a slot's gen to where a 32-bit
+ * gen would wrap without 2^32 exports (selftests/vmmc_stale).
+ */
+static ulong export_gen_skip;
+module_param(export_gen_skip, ulong, 0600);
+MODULE_PARM_DESC(export_gen_skip,
+		 "debug: added to a slot's gen at each new export (tests force a gen wrap)");
+
 static struct vmmc_export *vmmc_xport_entry(struct vmmc_xport *x)
 {
 	return &x->umem.ep->vdev->exptab[x->id];
+}
+
+/*
+ * Wait until the NIC acknowledged gen @want of export entry @e: as
+ * vmmc_ctrl_wait() (the same time-out, wedged state and counter), on the
+ * entry's 64-bit ack_gen.
+ */
+static int vmmc_xport_wait_ack(struct vmmc_dev *vdev, struct vmmc_export *e,
+			       u64 want)
+{
+	long left;
+
+	if (READ_ONCE(vdev->wedged))
+		/* pairs with the NIC's release of ack_gen */
+		return smp_load_acquire(&e->ack_gen) == want ? 0 : -ETIMEDOUT;
+	left = wait_event_timeout(vdev->ctrl_wq,
+				  /* pairs with the NIC's release of ack_gen */
+				  smp_load_acquire(&e->ack_gen) == want,
+				  VMMC_FENCE_TIMEOUT);
+	if (left)
+		return 0;
+	WRITE_ONCE(vdev->wedged, true);
+	vmmc_stat_inc(vdev, VMMC_STAT_FENCE_TIMEOUTS);
+	dev_warn(&vdev->pdev->dev, "NIC did not acknowledge export %u's gen %llu: keeping its memory\n",
+		 (unsigned int)(e - vdev->exptab), want);
+	return -ETIMEDOUT;
 }
 
 /*
@@ -60,7 +97,7 @@ static int vmmc_xport_set_state(struct vmmc_xport *x, u32 state)
 	dma_wmb();
 	WRITE_ONCE(e->gen, x->gen);
 	vmmc_ring_doorbell(vdev, VMMC_DB_CTRL);
-	return vmmc_ctrl_wait(vdev, &e->ack_gen, x->gen);
+	return vmmc_xport_wait_ack(vdev, e, x->gen);
 }
 
 /*
@@ -160,7 +197,8 @@ static int vmmc_xport_install(struct vmmc_ep *ep, struct vmmc_xport *x,
 	x->id = free_id;
 	x->name = req->name;
 	x->live = true;
-	x->gen = READ_ONCE(vdev->exptab[free_id].gen);
+	x->gen = READ_ONCE(vdev->exptab[free_id].gen) +
+		 READ_ONCE(export_gen_skip);
 	e = &vdev->exptab[free_id];
 	e->name = req->name;
 	e->owner_ep = ep->id;
@@ -591,7 +629,7 @@ void vmmc_revoke_all_exports(struct vmmc_dev *vdev)
 	vmmc_ring_doorbell(vdev, VMMC_DB_CTRL);
 	for (id = 0; id < VMMC_MAX_EXPORTS; id++) {
 		x = vdev->xports[id];
-		if (x && !vmmc_ctrl_wait(vdev, &vdev->exptab[id].ack_gen, x->gen))
+		if (x && !vmmc_xport_wait_ack(vdev, &vdev->exptab[id], x->gen))
 			x->revoked = true;
 	}
 	mutex_unlock(&vdev->exp_lock);

@@ -14,8 +14,10 @@
  */
 #include <linux/build_bug.h>
 #include <linux/io.h>
+#include <linux/ioport.h>
 #include <linux/idr.h>
 #include <linux/module.h>
+#include <linux/sizes.h>
 
 #include "vmmc_loc.h"
 
@@ -123,6 +125,60 @@ static int vmmc_check_nic(struct pci_dev *pdev)
 	return 0;
 }
 
+/* System RAM the NIC cannot reach, found by vmmc_check_ram_map(). */
+struct vmmc_ram_check {
+	u64 low_end;		/* the NIC reaches [0, low_end) ... */
+	u64 high_end;		/* ... and [4 GiB, high_end) */
+	u64 outside;		/* bytes of System RAM beyond both */
+	u64 first;		/* the first such byte */
+};
+
+static u64 vmmc_overlap(u64 s, u64 e, u64 a, u64 b)
+{
+	return min(e, b) > max(s, a) ? min(e, b) - max(s, a) : 0;
+}
+
+static int vmmc_ram_range_check(struct resource *r, void *arg)
+{
+	struct vmmc_ram_check *c = arg;
+	u64 s = r->start, e = (u64)r->end + 1, out;
+
+	out = e - s - vmmc_overlap(s, e, 0, c->low_end) -
+	      vmmc_overlap(s, e, SZ_4G, c->high_end);
+	if (out && !c->outside)
+		c->first = s < c->low_end ? c->low_end :
+			   s < SZ_4G ? s : max(s, c->high_end);
+	c->outside += out;
+	return 0;
+}
+
+/*
+ * The NIC says which guest-physical ranges it reaches (the map the machine
+ * was built with, of the RAM file it was given); every page of System RAM
+ * must lie in them. If some does not, the NIC was told another machine's
+ * map or a smaller RAM: its idea of where the RAM above 4 GiB lies in the
+ * file may be wrong too, and a wrong map would move data to and from
+ * other pages than the ones pinned. Refuse the NIC then (-ENODEV).
+ */
+static int vmmc_check_ram_map(struct vmmc_dev *vdev)
+{
+	struct vmmc_ram_check c = {
+		.low_end = (u64)READ_ONCE(vdev->status->ram_low_pages) <<
+			   PAGE_SHIFT,
+	};
+
+	c.high_end = SZ_4G + ((u64)READ_ONCE(vdev->status->ram_high_pages) <<
+			      PAGE_SHIFT);
+	walk_iomem_res_desc(IORES_DESC_NONE,
+			    IORESOURCE_SYSTEM_RAM | IORESOURCE_BUSY, 0, U64_MAX,
+			    &c, vmmc_ram_range_check);
+	if (!c.outside)
+		return 0;
+	dev_err(&vdev->pdev->dev, "%llu KiB of guest RAM, from %#llx, lie outside what the NIC reaches ([0, %#llx) and [4 GiB, %#llx)): its map is not this machine's, leaving it alone\n",
+		c.outside >> 10, c.first, c.low_end, c.high_end);
+	return -ENODEV;
+}
+
 static int vmmc_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 {
 	struct vmmc_dev *vdev;
@@ -182,6 +238,9 @@ static int vmmc_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	vdev->exptab = vdev->sram + VMMC_SRAM_EXPORTS;
 	vdev->imptab = vdev->sram + VMMC_SRAM_IMPORTS;
 	vdev->kcmd_seq = READ_ONCE(vdev->ctrl->cmd_seq);
+	err = vmmc_check_ram_map(vdev);
+	if (err)
+		goto out_put;
 
 	err = dma_set_mask_and_coherent(&pdev->dev, DMA_BIT_MASK(64));
 	if (err)

@@ -9,6 +9,7 @@
 # threads, zero-copy receive), short forms of the fuzzer (every other
 # process as nobody), the kill -9 stress and memory pressure (make stress runs the
 # long forms), vmmc_ctl, teardown by kill -9 and unbind, module unload),
+# a one-node guest of 6 GiB (transfers from and into pages above 4 GiB),
 # then a two-node cluster (NIC to NIC, cross-node transfers and
 # redirection, an exporter killed with kill -9, stream sockets, Debian's
 # iperf3, sockperf and redis under the LD_PRELOAD shim, and the
@@ -60,12 +61,19 @@ echo "==== one node"
 tools/vm/vmrun --foreign-ivshmem --timeout 900 -- \
 	env VMMC_FOREIGN_IVSHMEM=1 VMMC_RESULT="$results/node1-0" \
 	selftests/run_guest.sh "$build" vmmc_dev vmmc_datapath vmmc_xfer vmmc_redirect \
-	vmmc_protect vmmc_protect_args vmmc_fork vmmc_filepin vmmc_limits vmmc_utlb vmmc_strict vmmc_wait \
+	vmmc_protect vmmc_protect_args vmmc_fork vmmc_filepin vmmc_limits vmmc_utlb vmmc_strict vmmc_wait vmmc_stale \
 	vmmc_sock vmmc_sock_args vmmc_sock_poll vmmc_sock_strict vmmc_sock_zc vmmc_sock_pin vmmc_sock_busy vmmc_sock_garbage \
 	vmmc_preload.sh vmmc_preload_zc.sh \
 	vmmc_fuzz vmmc_stress vmmc_mempress vmmc_ctl.sh vmmc_teardown.sh \
 	vmmc_module.sh
 add_result "$results/node1-0" "one-node run"
+
+# 2b. one node with 6 GiB: RAM above 4 GiB, past the PCI hole (about 30 s)
+echo "==== one node, 6 GiB"
+tools/vm/vmrun --mem 6144 --timeout 600 -- \
+	env VMMC_BIGMEM_REQUIRED=1 VMMC_RESULT="$results/node1-big" \
+	selftests/run_guest.sh "$build" vmmc_bigmem
+add_result "$results/node1-big" "one-node run with 6 GiB"
 
 # 3. two nodes: node 0 pings node 1's NIC; both run the device tests,
 # then the link layer under injected faults (vmmc_link_cluster: its fault

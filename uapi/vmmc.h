@@ -84,7 +84,7 @@ enum vmmc_irq_vector {
 #define VMMC_SRAM_EPCTX		0x002000	/* struct vmmc_ep_ctx[MAX_EPS] */
 #define VMMC_SRAM_SQ		0x010000	/* SQ windows, VMMC_SQ_SIZE each */
 #define VMMC_SRAM_EXPORTS	0x090000	/* struct vmmc_export[MAX_EXPORTS] */
-#define VMMC_SRAM_IMPORTS	0x094000	/* struct vmmc_import[MAX_EPS][MAX_IMPORTS] */
+#define VMMC_SRAM_IMPORTS	0x098000	/* struct vmmc_import[MAX_EPS][MAX_IMPORTS] */
 #define VMMC_SRAM_END		(VMMC_SRAM_IMPORTS + VMMC_MAX_EPS *	\
 				 VMMC_MAX_IMPORTS * sizeof(struct vmmc_import))
 
@@ -129,11 +129,15 @@ struct vmmc_ring_hdr {
  * overwrite them and only fools itself). Writer: kmod. Reader: ulib.
  */
 struct vmmc_ep_shared {
-	__u32 utlb_gen;		/* bumped when the kernel dropped translations
+	__aligned_u64 utlb_gen;	/* bumped when the kernel dropped translations
 				 * on its own (munmap, mremap of pinned pages):
-				 * the library must flush its translation cache
+				 * the library must flush its translation
+				 * cache; 64 bits, so it never comes back to
+				 * a value the library saw (a 32-bit reader
+				 * of the first word, little-endian, still
+				 * sees it move)
 				 */
-	__u32 reserved[15];
+	__u32 reserved[14];
 };
 
 /* ------------------------------------------------------------------------
@@ -206,7 +210,15 @@ struct vmmc_nic_status {
 	__u32 sq_off;		/* VMMC_SRAM_SQ */
 	__u32 sq_size;		/* VMMC_SQ_SIZE */
 	__u32 sq_entries;	/* VMMC_SQ_ENTRIES */
-	__u32 reserved0[6];
+	/*
+	 * The guest RAM the NIC reaches (the map the machine was built
+	 * with; tools/fabric/fabric.h, fabric_gpa()): guest-physical
+	 * [0, ram_low_pages * 4096) and [4 GiB, 4 GiB + ram_high_pages *
+	 * 4096). Any other address in a table or descriptor is refused.
+	 */
+	__u32 ram_low_pages;
+	__u32 ram_high_pages;
+	__u32 reserved0[4];
 	/* second cache line: the one field polled by every sender */
 	__u32 flags;		/* VMMC_NIC_F_* */
 	__u32 pad0[15];
@@ -243,10 +255,9 @@ struct vmmc_kcmd {
 struct vmmc_kresp {
 	__u32 status;		/* from enum vmmc_status */
 	__u32 export_id;	/* IMPORT: slot in the exporter's table */
-	__u32 export_gen;	/* IMPORT: its gen when looked up */
-	__u32 reserved0;
+	__aligned_u64 export_gen; /* IMPORT: its gen when looked up */
 	__aligned_u64 len;	/* IMPORT: the export's length */
-	__aligned_u64 reserved1;
+	__aligned_u64 reserved;
 };
 
 struct vmmc_nic_ctrl {
@@ -279,7 +290,13 @@ enum vmmc_ep_state {
 
 struct vmmc_ep_ctx {
 	__u32 state;		/* writer: kmod; from enum vmmc_ep_state */
-	__u32 gen;		/* writer: kmod; bumped on every state write */
+	__u32 gen;		/* writer: kmod; bumped on every state write;
+				 * 32 bits suffice: a slot is reused only
+				 * after the NIC acked its fence, so the NIC
+				 * sees every incarnation, and answers from
+				 * far NICs are matched to their operation by
+				 * a 64-bit tag of the fabric as well
+				 */
 	__u32 ack_gen;		/* writer: NIC; last gen the NIC acted on */
 	__u32 irq_armed;	/* writer: kmod sets 1; NIC xchg()s it to 0 */
 	__aligned_u64 evq_addr;	/* writer: kmod; guest-physical, CQ + NQ */
@@ -492,6 +509,13 @@ struct vmmc_redir_res {
  * byte into the export, and every packet for it is refused (the sender's
  * SEND completes with VMMC_ST_REVOKED). A packet also carries the gen the
  * importer saw at import; a different gen is refused the same way.
+ *
+ * A table slot is reused by later exports, so gen is what makes an
+ * import name one export for good: it is 64 bits and only ever grows
+ * (by one per state write; it is never reset, not even by a new driver
+ * instance, which continues from the value in SRAM), so it cannot come
+ * back to a value an importer holds (2^64 state writes at one per
+ * nanosecond take 584 years).
  */
 enum vmmc_export_state {
 	VMMC_EXPORT_FREE	= 0,
@@ -501,11 +525,11 @@ enum vmmc_export_state {
 
 struct vmmc_export {
 	__u32 state;		/* from enum vmmc_export_state */
-	__u32 gen;
-	__u32 ack_gen;		/* writer: NIC */
 	__u32 name;		/* unique among ACTIVE exports of a NIC */
 	__u32 owner_ep;		/* endpoint slot that gets the NQ entries */
 	__u32 first_off;	/* offset of the buffer in its first page */
+	__aligned_u64 gen;	/* never wraps (above) */
+	__aligned_u64 ack_gen;	/* writer: NIC */
 	__aligned_u64 len;	/* bytes */
 	__aligned_u64 perm_nodes; /* bit n: node n may import */
 	__aligned_u64 pages_addr; /* guest-phys address of __u64[nr_pages] */
@@ -514,6 +538,7 @@ struct vmmc_export {
 	__aligned_u64 key;	/* an IMPORT must present it (0: none); the
 				 * NIC answers NO_EXPORT to any other key
 				 */
+	__aligned_u64 reserved[7];
 };
 
 /*
@@ -532,9 +557,9 @@ struct vmmc_import {
 	__u32 state;		/* from enum vmmc_import_state */
 	__u32 node;		/* the exporter's node */
 	__u32 export_id;	/* slot in that node's export table */
-	__u32 export_gen;	/* its gen at import time */
+	__u32 reserved;
+	__aligned_u64 export_gen; /* its gen at import time (64 bits) */
 	__aligned_u64 len;	/* the export's length */
-	__u32 reserved[2];
 };
 
 /* ------------------------------------------------------------------------
@@ -799,9 +824,10 @@ struct vmmc_unpin_req {
 	_Static_assert(sizeof(struct vmmc_nic_status) == 384, "status");	\
 	_Static_assert(sizeof(struct vmmc_nic_ctrl) == 256, "ctrl");	\
 	_Static_assert(sizeof(struct vmmc_ep_shared) == 64, "epshared"); \
-	_Static_assert(sizeof(struct vmmc_export) == 64, "export");	\
+	_Static_assert(sizeof(struct vmmc_export) == 128, "export");	\
 	_Static_assert(sizeof(struct vmmc_kcmd) == 32, "kcmd");		\
 	_Static_assert(sizeof(struct vmmc_import) == 32, "import");	\
+	_Static_assert(sizeof(struct vmmc_kresp) == 32, "kresp");	\
 	_Static_assert(sizeof(struct vmmc_export_req) == 48, "expreq");	\
 	_Static_assert(sizeof(struct vmmc_import_req) == 40, "impreq");	\
 	_Static_assert(sizeof(struct vmmc_pin_req) == 40, "pinreq");	\

@@ -141,13 +141,14 @@ struct vmmc_pkt {
 	__u32 crc;		/* CRC32C of header (crc = 0) + payload */
 	__u32 flags;		/* DATA: VMMC_PKT_F_* */
 	__u32 export_id;	/* DATA, IMPORT_RESP */
-	__u32 export_gen;	/* DATA: the gen the importer recorded */
 	__u32 name;		/* IMPORT_REQ */
+	__u32 msg_len;		/* DATA: the SEND's len (for the NQE) */
+	__u64 export_gen;	/* DATA: the gen the importer recorded;
+				 * IMPORT_RESP: the export's gen
+				 */
 	__u64 dst_offset;	/* DATA: where in the export */
 	__u64 msg_offset;	/* DATA: the SEND's dst_offset (for the NQE) */
 	__u64 exp_len;		/* IMPORT_RESP: the export's length */
-	__u32 msg_len;		/* DATA: the SEND's len (for the NQE) */
-	__u32 reserved;
 	__u64 key;		/* IMPORT_REQ: the importer's key */
 };
 
@@ -249,8 +250,8 @@ enum fabric_op_kind {
 struct fabric_redir {
 	__u32 slot;			/* index in fabric_ep.redir[] */
 	__u32 export_id;
-	__u32 export_gen;		/* the export's gen at post */
 	__u32 len;
+	__u64 export_gen;		/* the export's gen at post */
 	__u64 offset;			/* range start in the export */
 	__u32 dst_slot;			/* destination: UTLB slot ... */
 	__u32 dst_off;			/* ... and offset in its page */
@@ -277,7 +278,7 @@ struct fabric_op {
 	/* FOP_SEND: a snapshot of the descriptor and import, and progress */
 	__u32 dst_node;			/* import.node */
 	__u32 export_id;		/* import.export_id */
-	__u32 export_gen;		/* import.export_gen */
+	__u64 export_gen;		/* import.export_gen */
 	__u32 len;
 	__u64 dst_offset;
 	__u32 src_slot;
@@ -305,6 +306,7 @@ struct fabric_ep {
 	__u32 sq_cons;		/* private copy of SQ cons */
 	__u64 evq_addr;		/* evq the private cq_prod belongs to */
 	bool evq_valid;		/* evq_addr validated, cq_prod loaded */
+	__u8 *evq;		/* with evq_valid: evq_addr in n->ram */
 	__u32 cq_prod;		/* private copy of CQ prod */
 	__u32 nq_prod;		/* private copy of NQ prod (same evq) */
 	unsigned int inflight;	/* ops holding a CQ slot */
@@ -336,7 +338,8 @@ struct fabric_node {
 	unsigned int id;
 	char *sock_path;
 	char *ram_path;
-	__u64 ram_bytes;
+	__u64 ram_bytes;		/* the RAM file's size, mapped whole */
+	__u64 ram_low;			/* of it, the bytes below 4 GiB */
 	__u8 *ram;			/* guest RAM, MAP_SHARED */
 
 	int sram_fd;			/* memfd, VMMC_SRAM_SIZE */
@@ -357,7 +360,7 @@ struct fabric_node {
 	__u32 kcmd_seq;			/* ... for this cmd_seq */
 	__u64 kcmd_cookie;		/* ... matching this IMPORT_RESP */
 	__u32 kcmd_node;		/* ... asked of this node */
-	__u32 exp_ack[VMMC_MAX_EXPORTS]; /* private copy of export ack_gen */
+	__u64 exp_ack[VMMC_MAX_EXPORTS]; /* private copy of export ack_gen */
 	struct flist held;		/* struct fabric_held, FIFO */
 
 	/* Private diagnostics, logged at exit (no room in uapi yet). */
@@ -449,6 +452,50 @@ void fabric_log(struct fabric *f, int level, int node, const char *fmt, ...)
 		memory_order_seq_cst, memory_order_seq_cst)
 
 __u64 fabric_now_ns(void);
+
+/* ------------------------------------------------------------------------
+ * The DMA engine's one address translation. Every byte the NIC reads or
+ * writes in guest RAM goes through fabric_gpa() with its length.
+ *
+ * QEMU's pc machine backs the guest's RAM with one file (memory-backend-
+ * file) but maps it in two pieces: file bytes [0, ram_low) at guest-
+ * physical [0, ram_low), and file bytes [ram_low, ram_bytes) at guest-
+ * physical [4 GiB, 4 GiB + ram_bytes - ram_low); between ram_low and
+ * 4 GiB lies the PCI hole (devices, this NIC's SRAM included). ram_low is
+ * QEMU's below_4g_mem_size: the runner passes it (--node ...,BYTES:LOW,
+ * with the same max-ram-below-4g given to QEMU), or the fabric applies
+ * QEMU 7.2's rule for pc (hw/i386/pc_piix.c: RAM of 3.5 GiB or more is
+ * split at 3 GiB, smaller RAM is all below 4 GiB).
+ *
+ * A range must lie whole in one of the two pieces (nothing the kernel
+ * hands the NIC crosses one: pages, page tables and event regions are
+ * physically contiguous RAM); anything else, the hole and whatever lies
+ * past the file included, is refused: NULL, and the caller completes with
+ * an error status.
+ */
+#define FABRIC_4G		(1ull << 32)
+
+static inline __u8 *fabric_gpa(const struct fabric_node *n, __u64 gpa,
+			       __u64 len)
+{
+	__u64 off;
+
+	if (!len)
+		return NULL;
+	if (gpa < n->ram_low) {
+		if (len > n->ram_low - gpa)
+			return NULL;
+		off = gpa;
+	} else if (gpa >= FABRIC_4G &&
+		   gpa - FABRIC_4G < n->ram_bytes - n->ram_low) {
+		off = gpa - FABRIC_4G + n->ram_low;
+		if (len > n->ram_bytes - off)
+			return NULL;
+	} else {
+		return NULL;
+	}
+	return n->ram + off;
+}
 
 /* fabric_ivshmem.c */
 int fabric_node_listen(struct fabric_node *n);

@@ -5,10 +5,11 @@
  *
  * Contract:
  * - An endpoint's event region (CQ + NQ) is at the guest-physical
- *   address ep_ctx.evq_addr, which is the offset in the node's RAM file.
- *   It is used only if page aligned and evq_addr + VMMC_EVQ_SIZE <=
- *   RAMBYTES; it is re-read and re-validated whenever it may have changed,
- *   and a rejected value is logged once (-v) and counted (ring_errors).
+ *   address ep_ctx.evq_addr, placed in the node's RAM file by
+ *   fabric_gpa() (fabric.h). It is used only if page aligned and the
+ *   whole VMMC_EVQ_SIZE bytes lie in guest RAM; it is re-read and
+ *   re-validated whenever it may have changed, and a rejected value is
+ *   logged once (-v) and counted (ring_errors).
  * - CQ prod is NIC-owned: the NIC keeps a private copy, taken from guest
  *   RAM when it first uses an event region, and only ever publishes it.
  *   CQ cons is user-written and untrusted: the CQ has room when
@@ -31,34 +32,34 @@ __u8 *fabric_ep_evq(struct fabric_ep *ep)
 {
 	struct fabric_node *n = ep->node;
 	struct vmmc_ring_hdr *cq;
+	__u8 *evq;
 	__u64 addr;
 
 	addr = vmmc_read_once(&ep->kctx->evq_addr);
 	if (ep->evq_valid && addr == ep->evq_addr)
-		return n->ram + addr;
+		return ep->evq;
 	if (ep->evq_bad && addr == ep->bad_evq)
 		return NULL;
-	/* ram_bytes >= VMMC_EVQ_SIZE was checked at start-up. */
-	if ((addr & (VMMC_PAGE_SIZE - 1)) ||
-	    addr > n->ram_bytes - VMMC_EVQ_SIZE) {
+	evq = fabric_gpa(n, addr, VMMC_EVQ_SIZE);
+	if ((addr & (VMMC_PAGE_SIZE - 1)) || !evq) {
 		ep->evq_bad = true;
 		ep->bad_evq = addr;
 		ep->evq_valid = false;
 		n->ring_errors++;
 		node_log(n, LOG_V,
-			 "ep%u: evq_addr 0x%llx is not a page-aligned region inside the guest's %llu bytes: endpoint stalled",
-			 ep->id, (unsigned long long)addr,
-			 (unsigned long long)n->ram_bytes);
+			 "ep%u: evq_addr 0x%llx is not a page-aligned region inside the guest's RAM: endpoint stalled",
+			 ep->id, (unsigned long long)addr);
 		return NULL;
 	}
 	ep->evq_bad = false;
 	ep->evq_valid = true;
 	ep->evq_addr = addr;
-	cq = (struct vmmc_ring_hdr *)(n->ram + addr + VMMC_CQ_HDR_OFF);
+	ep->evq = evq;
+	cq = (struct vmmc_ring_hdr *)(evq + VMMC_CQ_HDR_OFF);
 	ep->cq_prod = vmmc_read_once(&cq->prod);
-	cq = (struct vmmc_ring_hdr *)(n->ram + addr + VMMC_NQ_HDR_OFF);
+	cq = (struct vmmc_ring_hdr *)(evq + VMMC_NQ_HDR_OFF);
 	ep->nq_prod = vmmc_read_once(&cq->prod);
-	return n->ram + addr;
+	return evq;
 }
 
 bool fabric_cq_has_room(struct fabric_ep *ep, __u8 *evq)

@@ -55,13 +55,13 @@ unsigned int fabric_ctrl_acks(struct fabric_node *n)
 	for (i = 0; i < VMMC_MAX_EXPORTS; i++) {
 		struct vmmc_export *e = kexport(n, i);
 		/* Partner: kmod writes the entry and state, then bumps gen. */
-		__u32 gen = vmmc_load_acquire(&e->gen);
+		__u64 gen = vmmc_load_acquire(&e->gen);
 
 		if (gen == n->exp_ack[i])
 			continue;
 		n->exp_ack[i] = gen;
-		node_log(n, LOG_V, "export %u: gen %u state %u name %u: acked",
-			 i, gen, vmmc_read_once(&e->state),
+		node_log(n, LOG_V, "export %u: gen %llu state %u name %u: acked",
+			 i, (unsigned long long)gen, vmmc_read_once(&e->state),
 			 vmmc_read_once(&e->name));
 		/* its redirects end (REVOKED) before the ack says it is gone */
 		fabric_redir_export_gone(n, i);
@@ -96,8 +96,9 @@ static void kcmd_answer(struct fabric_node *n, __u32 seq,
 	n->kcmd_done = seq;
 	n->kcmd_busy = false;
 	ctr_add(n->kstatus->counters.kcmds, 1);
-	node_log(n, LOG_V, "mailbox seq %u: status %u export %u gen %u",
-		 seq, r->status, r->export_id, r->export_gen);
+	node_log(n, LOG_V, "mailbox seq %u: status %u export %u gen %llu",
+		 seq, r->status, r->export_id,
+		 (unsigned long long)r->export_gen);
 	fabric_node_irq(n, VMMC_IRQ_CTRL);
 }
 

@@ -121,15 +121,26 @@ int fabric_nic_init(struct fabric_node *n)
 	s->sq_off = VMMC_SRAM_SQ;
 	s->sq_size = VMMC_SQ_SIZE;
 	s->sq_entries = VMMC_SQ_ENTRIES;
+	s->ram_low_pages = (__u32)(n->ram_low / VMMC_PAGE_SIZE);
+	s->ram_high_pages = (__u32)((n->ram_bytes - n->ram_low) /
+				    VMMC_PAGE_SIZE);
 	s->flags = VMMC_NIC_F_RUNNING;
 	/* Partner: kmod's acquire load of magic before it reads the rest. */
 	vmmc_store_release(&s->magic, (__u32)VMMC_NIC_MAGIC);
 	return 0;
 }
 
-/* The guest went away: forget its endpoints, leave a clean NIC. */
+/*
+ * The guest went away: forget its endpoints, leave a clean NIC. Only the
+ * export gens survive (acknowledged, state FREE): other nodes may still
+ * hold imports of this node's exports, and the next guest's exports must
+ * not come back to their gens (uapi/vmmc.h: gens never repeat).
+ */
 void fabric_nic_reset(struct fabric_node *n)
 {
+	struct vmmc_export *x = (struct vmmc_export *)(n->sram +
+						       VMMC_SRAM_EXPORTS);
+	__u64 gens[VMMC_MAX_EXPORTS];
 	unsigned int e;
 
 	for (e = 0; e < VMMC_MAX_EPS; e++)
@@ -137,7 +148,14 @@ void fabric_nic_reset(struct fabric_node *n)
 	n->drv_up = false;
 	fabric_rx_reset(n);
 	fabric_ctrl_reset(n);
+	for (e = 0; e < VMMC_MAX_EXPORTS; e++)
+		gens[e] = vmmc_read_once(&x[e].gen);
 	memset(n->sram + VMMC_SRAM_CTRL, 0, VMMC_SRAM_END - VMMC_SRAM_CTRL);
+	for (e = 0; e < VMMC_MAX_EXPORTS; e++) {
+		x[e].gen = gens[e];
+		x[e].ack_gen = gens[e];
+		n->exp_ack[e] = gens[e];
+	}
 }
 
 void fabric_ep_drop_ops(struct fabric_ep *ep)
@@ -430,7 +448,7 @@ static bool ep_has_work(struct fabric_ep *ep, bool *stalled)
 		return false;
 	if (ep->cq_stalled && ep->evq_valid &&
 	    vmmc_read_once(&ep->kctx->evq_addr) == ep->evq_addr &&
-	    !fabric_cq_has_room(ep, n->ram + ep->evq_addr)) {
+	    !fabric_cq_has_room(ep, ep->evq)) {
 		*stalled = true;
 		return false;
 	}

@@ -14,7 +14,8 @@
  *   or that gen not yet acknowledged by this NIC (fabric_ctrl.c) ->
  *   REVOKED; the source node's perm_nodes bit clear -> REVOKED;
  *   dst_offset + len > export.len -> RANGE; a page table that does not
- *   fit (pages_addr 8-byte aligned, pages_addr + nr_pages * 8 inside RAM,
+ *   fit (pages_addr 8-byte aligned, nr_pages * 8 bytes of guest RAM there
+ *   as fabric_gpa() places them,
  *   first_off < 4096, first_off + len <= nr_pages * 4096) or a page
  *   address that is not page aligned inside RAM -> REVOKED, logged
  *   (bad_tables). Every export word is re-read for every packet: once
@@ -41,7 +42,7 @@
 #include "fabric.h"
 
 /* A snapshot of export @id; true if it is ACTIVE and acked at @gen. */
-static bool export_get(struct fabric_node *n, __u32 id, __u32 gen,
+static bool export_get(struct fabric_node *n, __u32 id, __u64 gen,
 		       struct vmmc_export *e)
 {
 	const struct vmmc_export *ke;
@@ -88,7 +89,7 @@ static void bad_table(struct fabric_node *n, const struct vmmc_pkt *pkt,
 static __u32 data_check(struct fabric_node *n, const struct vmmc_pkt *pkt,
 			__u64 *dpages, __u32 *dpos, __u32 *owner)
 {
-	__u64 ram = n->ram_bytes, pos, first, last, i;
+	__u64 pos, first, last, i;
 	const __u64 *table;
 	struct vmmc_export e;
 	__u32 status;
@@ -98,13 +99,13 @@ static __u32 data_check(struct fabric_node *n, const struct vmmc_pkt *pkt,
 		return status;
 	if (pkt->dst_offset > e.len || pkt->len > e.len - pkt->dst_offset)
 		return VMMC_ST_RANGE;
-	if (e.first_off >= VMMC_PAGE_SIZE || (e.pages_addr & 7) ||
-	    e.pages_addr > ram || (__u64)e.nr_pages * 8 > ram - e.pages_addr ||
+	table = (const __u64 *)fabric_gpa(n, e.pages_addr,
+					  (__u64)e.nr_pages * 8);
+	if (e.first_off >= VMMC_PAGE_SIZE || (e.pages_addr & 7) || !table ||
 	    e.first_off + e.len > (__u64)e.nr_pages * VMMC_PAGE_SIZE) {
 		bad_table(n, pkt, "page table does not fit the guest's RAM");
 		return VMMC_ST_REVOKED;
 	}
-	table = (const __u64 *)(n->ram + e.pages_addr);
 	pos = e.first_off + pkt->dst_offset;
 	first = pos / VMMC_PAGE_SIZE;
 	last = (pos + pkt->len - 1) / VMMC_PAGE_SIZE;
@@ -112,7 +113,8 @@ static __u32 data_check(struct fabric_node *n, const struct vmmc_pkt *pkt,
 		/* Partner: kmod writes the table before it bumps gen. */
 		__u64 a = vmmc_read_once(&table[i]);
 
-		if ((a & (VMMC_PAGE_SIZE - 1)) || a > ram - VMMC_PAGE_SIZE) {
+		if ((a & (VMMC_PAGE_SIZE - 1)) ||
+		    !fabric_gpa(n, a, VMMC_PAGE_SIZE)) {
 			bad_table(n, pkt, "page address not page aligned in RAM");
 			return VMMC_ST_REVOKED;
 		}
@@ -136,10 +138,16 @@ void fabric_pkt_copy(struct fabric_node *n, const struct vmmc_pkt *pkt,
 
 	while (len) {
 		__u32 c = VMMC_PAGE_SIZE - doff;
+		__u8 *dst;
 
 		if (c > len)
 			c = len;
-		memcpy(n->ram + dpages[di] + doff, src, c);
+		/* The pages were checked; this only bounds the piece. */
+		dst = fabric_gpa(n, dpages[di] + doff, c);
+		if (dst)
+			memcpy(dst, src, c);
+		else
+			n->bad_tables++;
 		len -= c;
 		src += c;
 		doff += c;
@@ -234,9 +242,9 @@ void fabric_rx_data(struct fabric_node *n, const struct vmmc_pkt *pkt)
 	}
 	status = data_check(n, pkt, dpages, &dpos, &owner);
 	if (status != VMMC_ST_OK) {
-		node_log(n, LOG_V, "DATA from node%u ep%u for export %u gen %u: status %u",
+		node_log(n, LOG_V, "DATA from node%u ep%u for export %u gen %llu: status %u",
 			 pkt->src_node, pkt->src_ep, pkt->export_id,
-			 pkt->export_gen, status);
+			 (unsigned long long)pkt->export_gen, status);
 		answer(n, pkt, status);
 		return;
 	}

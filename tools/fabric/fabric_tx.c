@@ -27,7 +27,8 @@
  *   why), in the pass that re-read the UTLB entries it reads from guest
  *   RAM and checked (table inside RAM and 8-byte aligned, entry = page
  *   address | VMMC_UTLB_VALID, optionally | VMMC_UTLB_WRITE, no other low
- *   bit, page inside RAM); a failure
+ *   bit, page inside guest RAM as fabric_gpa() places it: below the PCI
+ *   hole or from 4 GiB up, never in the hole or past the file); a failure
  *   completes the SEND with BAD_SLOT. Bytes moved by earlier packets
  *   stay in the destination; packets of it not yet delivered are dropped
  *   by the receiver (they no longer match a SEND in flight).
@@ -138,18 +139,20 @@ int fabric_utlb_page(struct fabric_ep *ep, __u32 slot, bool write,
 {
 	struct fabric_node *n = ep->node;
 	__u64 addr = vmmc_read_once(&ep->kctx->utlb_addr);
+	__u32 limit = fabric_utlb_limit(ep);
+	const __u64 *table;
 	__u64 ent;
 
-	if (slot >= fabric_utlb_limit(ep) || (addr & 7) || addr > n->ram_bytes ||
-	    (__u64)fabric_utlb_limit(ep) * 8 > n->ram_bytes - addr)
+	table = (const __u64 *)fabric_gpa(n, addr, (__u64)limit * 8);
+	if (slot >= limit || (addr & 7) || !table)
 		return -1;
 	/* Partner: kmod's WRITE_ONCE of an entry, then sync_seq. */
-	ent = vmmc_read_once((__u64 *)(n->ram + addr) + slot);
+	ent = vmmc_read_once(&table[slot]);
 	if ((ent & (VMMC_PAGE_SIZE - 1) & ~VMMC_UTLB_WRITE) != VMMC_UTLB_VALID ||
 	    (write && !(ent & VMMC_UTLB_WRITE)))
 		return -1;
 	ent &= ~(__u64)(VMMC_PAGE_SIZE - 1);
-	if (ent > n->ram_bytes - VMMC_PAGE_SIZE)
+	if (!fabric_gpa(n, ent, VMMC_PAGE_SIZE))
 		return -1;
 	*page = ent;
 	return 0;
@@ -183,12 +186,15 @@ unsigned int fabric_send_push(struct fabric_ep *ep)
 
 			if (c > len - done)
 				c = len - done;
+			const __u8 *src = NULL;
+
 			if (fabric_utlb_page(ep, op->src_slot +
 					     pos / VMMC_PAGE_SIZE + i, false,
-					     &page) == 0) {
+					     &page) == 0)
+				src = fabric_gpa(n, page + soff, c);
+			if (src) {
 				/* The one read of the source page (fabric.h). */
-				memcpy(p->payload + done, n->ram + page + soff,
-				       c);
+				memcpy(p->payload + done, src, c);
 				done += c;
 				soff = 0;
 				continue;

@@ -369,7 +369,7 @@ static inline void vmmc_nqe_seen(struct vmmc_ep *ep)
 }
 
 /* The kernel's translation generation: a change means flush the UTLB. */
-static inline uint32_t vmmc_utlb_gen(const struct vmmc_ep *ep)
+static inline uint64_t vmmc_utlb_gen(const struct vmmc_ep *ep)
 {
 	return vmmc_read_once(&ep->kshared->utlb_gen);
 }

@@ -128,5 +128,6 @@ void test_send(struct fg *g0, struct fg *g1);
 void test_latency(struct fg *g0, struct fg *g1);
 void test_fault(struct fg *g0, struct fg *g1, const char *ctl_path,
 		unsigned int n);
+void test_gpa(struct fg_env *env, struct fg *g, __u64 low);
 
 #endif /* FAKE_GUEST_H */

@@ -131,7 +131,7 @@ void test_ctrl(struct fg *g0, struct fg *g1)
 		"node1: two exports acked (ack_gen == gen)");
 	t_check(import(g0, 1, 0x1234, 10, &r) == VMMC_ST_OK &&
 		r.export_id == 3 && r.export_gen == fg_kexport(g1, 3)->gen &&
-		r.len == 10000 && !r.reserved0 && !r.reserved1,
+		r.len == 10000 && !r.reserved,
 		"IMPORT from node1 -> OK, export_id 3, its gen, len 10000");
 	keys(g0, g1);
 	fg_buf_init(&b, g0, FG_DATA, 1, 0, false);
