@@ -31,6 +31,7 @@
 #define VMMC_DRV_NAME		"vmmc"
 #define VMMC_MAX_DEVS		16
 #define VMMC_FENCE_TIMEOUT	(2 * HZ)
+#define VMMC_STALL_POLL		(HZ / 5)	/* stalled: probe this often */
 
 /* Driver-side counters; all atomic64, written from any context. */
 enum vmmc_drv_stat {
@@ -54,6 +55,15 @@ enum vmmc_drv_stat {
 	VMMC_STAT_KCMDS,	/* mailbox commands sent to the NIC */
 	VMMC_STAT_KCMD_TIMEOUTS,
 	VMMC_STAT_SPURIOUS,	/* a blocked waiter woken with no entry */
+	VMMC_STAT_NIC_STALLS,	/* the NIC missed an ack: declared stalled */
+	VMMC_STAT_NIC_RECOVERIES, /* a stalled NIC answered again */
+	VMMC_STAT_NIC_STALLED,	/* gauge: 1 while the NIC is stalled */
+	VMMC_STAT_GRAVE_PAGES,	/* gauge: pages kept pinned until the NIC
+				 * acknowledges that it let go of them
+				 */
+	VMMC_STAT_ZOMBIE_EPS,	/* gauge: closed endpoints whose fence the
+				 * NIC has not acknowledged yet
+				 */
 	VMMC_STAT_NR,
 };
 
@@ -106,7 +116,21 @@ struct vmmc_dev {
 	 * and remove() waits for those sections after setting dead.
 	 */
 	struct srcu_struct srcu;
-	bool wedged;			/* the NIC missed an ack: stop waiting */
+	/*
+	 * A NIC that misses an acknowledgement is "stalled" (vmmc_stall.c):
+	 * waits for acks stop sleeping, and stall_work probes it with a
+	 * mailbox NOP until it answers, then reaps what it let go of.
+	 */
+	spinlock_t stall_lock;		/* guards stalled, stalled_at; a
+					 * reader of stalled alone may
+					 * READ_ONCE() it
+					 */
+	bool stalled;
+	unsigned long stalled_at;	/* jiffies */
+	u32 probe_seq;			/* NOP probe in the mailbox, 0: none;
+					 * under kcmd_lock
+					 */
+	struct delayed_work stall_work;
 	struct mutex ep_lock;		/* guards eps[], live_eps */
 	struct vmmc_ep *eps[VMMC_MAX_EPS];
 	unsigned int live_eps;
@@ -168,6 +192,15 @@ struct vmmc_ep {
 	struct mutex imp_lock;		/* guards our import table rows */
 	atomic_long_t pinned_pages;	/* ours, UTLB and exports */
 	pid_t pid;			/* of the opener, for vmmc_ctl */
+	/*
+	 * Umems whose pages the NIC may still use (it did not acknowledge
+	 * letting go): kept pinned until it does; under pin_lock.
+	 */
+	struct list_head graves;
+	bool zombie;			/* closed, but the NIC did not ack its
+					 * fence: kept in eps[] until it does;
+					 * under ep_lock
+					 */
 };
 
 /*
@@ -186,7 +219,10 @@ struct vmmc_umem {
 	bool writable;
 	bool watched;			/* notifier registered */
 	bool dead;			/* the NIC no longer uses the pages */
-	bool leaked;			/* it did not ack: pinned for good */
+	bool leaked;			/* it did not ack: kept pinned, on
+					 * ep->graves, until *ack reaches
+					 * ack_want
+					 */
 	bool verify;			/* a page-table clear may be spurious:
 					 * check the pages before dropping
 					 * (exports); else drop at once
@@ -195,6 +231,16 @@ struct vmmc_umem {
 	struct list_head reap;		/* on ep->reap_list (dead or suspect) */
 	/* stop the NIC using the pages: 0 when it acked; under pin_lock */
 	int (*invalidate)(struct vmmc_umem *umem);
+	/* leaked: the grave, the NIC's word and the value that frees it */
+	struct list_head grave;		/* on ep->graves; under pin_lock */
+	u32 *ack;			/* in SRAM */
+	u32 ack_want;
+	/*
+	 * Set (under pin_lock) once the owner let go of a leaked umem:
+	 * reap_work calls it, no vmmc lock held, after unpinning, to free
+	 * the owner's object.
+	 */
+	void (*bury)(struct vmmc_umem *umem);
 };
 
 /* A VMMC_IOC_PIN range: a umem and its UTLB slots. */
@@ -209,11 +255,15 @@ struct vmmc_xport {
 	struct vmmc_umem umem;
 	struct list_head node;		/* in ep->xports */
 	u32 id;				/* slot in the NIC's export table */
-	u32 gen;			/* last gen written */
+	u32 gen;			/* last gen written; under
+					 * ep->pin_lock (see vmmc_export.c)
+					 */
 	__u64 *pagelist;		/* guest RAM, NIC reads it */
 	dma_addr_t pagelist_dma;
 	size_t pagelist_size;
-	bool revoked;			/* acked REVOKED (or FREE) */
+	bool revoked;			/* acked REVOKED (or FREE); under
+					 * vdev->exp_lock
+					 */
 	bool live;			/* name taken; under vdev->exp_lock */
 	u32 name;
 };
@@ -244,5 +294,7 @@ static inline void vmmc_stat_add(struct vmmc_dev *vdev, enum vmmc_drv_stat s,
 	} while (0)
 #define vmmc_warn_ep(ep, fmt, ...) \
 	vmmc_ep_printk(KERN_WARNING, ep, fmt, ##__VA_ARGS__)
+#define vmmc_info_ep(ep, fmt, ...) \
+	vmmc_ep_printk(KERN_INFO, ep, fmt, ##__VA_ARGS__)
 
 #endif /* _VMMC_H */

@@ -56,14 +56,16 @@ add_result "$results/utlb" "libvmmc unit tests"
 
 # 2. one node, with a foreign ivshmem device beside the NIC
 echo "==== one node"
-tools/vm/vmrun --foreign-ivshmem --timeout 900 -- \
+# (vmmc_nicstall stops the fabric with SIGSTOP through vmrun's helper)
+tools/vm/vmrun --foreign-ivshmem --timeout 900 --fabric-signals "$results/fabsig" -- \
 	env VMMC_FOREIGN_IVSHMEM=1 VMMC_RESULT="$results/node1-0" \
+	VMMC_FABRIC_SIG_DIR="$results/fabsig" \
 	selftests/run_guest.sh "$build" vmmc_dev vmmc_datapath vmmc_xfer vmmc_redirect \
-	vmmc_protect vmmc_protect_args vmmc_utlb vmmc_strict vmmc_wait \
+	vmmc_protect vmmc_protect_args vmmc_utlb vmmc_strict vmmc_wait vmmc_wakeup \
 	vmmc_sock vmmc_sock_args vmmc_sock_poll vmmc_sock_strict vmmc_sock_zc vmmc_sock_pin vmmc_sock_busy vmmc_sock_garbage \
 	vmmc_preload.sh vmmc_preload_zc.sh \
 	vmmc_fuzz vmmc_stress vmmc_mempress vmmc_ctl.sh vmmc_teardown.sh \
-	vmmc_module.sh
+	vmmc_nicstall vmmc_module.sh
 add_result "$results/node1-0" "one-node run"
 
 # 3. two nodes: node 0 pings node 1's NIC; both run the device tests,
