@@ -117,7 +117,7 @@ struct vmmc_dev {
 	 */
 	struct srcu_struct srcu;
 	/*
-	 * A NIC that misses an acknowledgement is "stalled" (vmmc_stall.c):
+	 * A NIC that misses an acknowledgment is "stalled" (vmmc_stall.c):
 	 * waits for acks stop sleeping, and stall_work probes it with a
 	 * mailbox NOP until it answers, then reaps what it let go of.
 	 */

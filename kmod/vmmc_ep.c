@@ -205,7 +205,7 @@ static bool vmmc_ep_has_graves(struct vmmc_ep *ep)
  * as a zombie (with a module reference) until the NIC acknowledges.
  *
  * Context: process context, may sleep (at most VMMC_FENCE_TIMEOUT per
- * acknowledgement, none once the NIC is stalled); takes dead_rwsem,
+ * acknowledgment, none once the NIC is stalled); takes dead_rwsem,
  * ep_lock and the endpoint's locks.
  */
 void vmmc_ep_destroy(struct vmmc_ep *ep)

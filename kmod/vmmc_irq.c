@@ -115,6 +115,7 @@ static void vmmc_ep_disarm(struct vmmc_ep *ep)
 	unsigned long flags;
 
 	spin_lock_irqsave(&wq->lock, flags);
+	/* under wq->lock: no waiter can join between the check and the write */
 	if (!waitqueue_active(wq))
 		WRITE_ONCE(ep->ctx->irq_armed, 0);
 	spin_unlock_irqrestore(&wq->lock, flags);

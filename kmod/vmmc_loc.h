@@ -32,7 +32,8 @@ int vmmc_umem_get(struct vmmc_ep *ep, struct vmmc_umem *umem,
 void vmmc_umem_unwatch(struct vmmc_umem *umem);
 void vmmc_umem_unpin(struct vmmc_umem *umem);
 void vmmc_umem_release(struct vmmc_umem *umem);
-bool vmmc_umem_put(struct vmmc_umem *umem, void (*bury)(struct vmmc_umem *));
+bool vmmc_umem_put(struct vmmc_umem *umem,
+		   void (*bury)(struct vmmc_umem *umem));
 void vmmc_umem_detach(struct vmmc_umem *umem);
 void vmmc_reap_work(struct work_struct *work);
 
@@ -40,8 +41,7 @@ void vmmc_reap_work(struct work_struct *work);
 bool vmmc_acked(u32 *ack, u32 want);
 int vmmc_ctrl_wait(struct vmmc_dev *vdev, u32 *ack, u32 want);
 void vmmc_grave_add(struct vmmc_umem *umem, u32 *ack, u32 want);
-struct vmmc_umem *vmmc_grave_take(struct vmmc_ep *ep,
-				  void (**bury)(struct vmmc_umem *umem));
+struct vmmc_umem *vmmc_grave_take(struct vmmc_ep *ep, bool *orphan);
 void vmmc_stall_init(struct vmmc_dev *vdev);
 void vmmc_stall_kick(struct vmmc_dev *vdev);
 void vmmc_stall_fini(struct vmmc_dev *vdev);

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * vmmc_stall.c - a NIC that stops answering: the waits for its
- * acknowledgements, the stalled state and the graveyard.
+ * acknowledgments, the stalled state and the graveyard.
  *
  * Every change the driver makes to what the NIC may touch (an endpoint's
  * fence, a UTLB sync, an export's state) is acknowledged by the NIC in a
@@ -67,7 +67,7 @@ static void vmmc_nic_stall(struct vmmc_dev *vdev)
 		return;
 	vmmc_stat_inc(vdev, VMMC_STAT_NIC_STALLS);
 	vmmc_stat_add(vdev, VMMC_STAT_NIC_STALLED, 1);
-	dev_warn(&vdev->pdev->dev, "NIC stalled: no acknowledgement within %u ms; what it may still use stays pinned, operations that need it fail with ETIMEDOUT until it answers\n",
+	dev_warn(&vdev->pdev->dev, "NIC stalled: no acknowledgment within %u ms; what it may still use stays pinned, operations that need it fail with ETIMEDOUT until it answers\n",
 		 jiffies_to_msecs(VMMC_FENCE_TIMEOUT));
 	mod_delayed_work(system_wq, &vdev->stall_work, VMMC_STALL_POLL);
 }
@@ -144,17 +144,17 @@ void vmmc_grave_add(struct vmmc_umem *umem, u32 *ack, u32 want)
 /**
  * vmmc_grave_take() - take one umem the NIC has let go of off the graves
  * @ep: the endpoint
- * @bury: out: the owner's bury callback, or NULL if the owner still
- *	holds the umem (it frees it itself, after flushing reap_work)
+ * @orphan: out: the owner let go of it (umem->bury is set, and stays);
+ *	else the owner still holds it and frees it itself, after flushing
+ *	reap_work
  *
  * The umem is no longer leaked: the caller (reap_work) unpins it, then
- * calls *@bury if set.
+ * calls umem->bury() if @orphan.
  *
  * Context: ep->pin_lock held, SRAM mapped (SRCU or dead_rwsem, not dead).
  * Return: the umem, or NULL if none was acknowledged.
  */
-struct vmmc_umem *vmmc_grave_take(struct vmmc_ep *ep,
-				  void (**bury)(struct vmmc_umem *umem))
+struct vmmc_umem *vmmc_grave_take(struct vmmc_ep *ep, bool *orphan)
 {
 	struct vmmc_umem *umem;
 
@@ -164,7 +164,7 @@ struct vmmc_umem *vmmc_grave_take(struct vmmc_ep *ep,
 			continue;
 		list_del_init(&umem->grave);
 		umem->leaked = false;
-		*bury = umem->bury;
+		*orphan = !!umem->bury;
 		vmmc_stat_add(ep->vdev, VMMC_STAT_GRAVE_PAGES,
 			      -(long)umem->nr_pages);
 		return umem;
@@ -183,8 +183,8 @@ static bool vmmc_stall_probe(struct vmmc_dev *vdev)
 
 	if (!mutex_trylock(&vdev->kcmd_lock))
 		return false;
-	/* pairs with the NIC's release of resp_seq */
 	if (vdev->probe_seq &&
+	    /* pairs with the NIC's release of resp_seq */
 	    smp_load_acquire(&vdev->ctrl->resp_seq) == vdev->probe_seq) {
 		answered = true;
 		vdev->probe_seq = 0;

@@ -112,7 +112,8 @@ void vmmc_umem_release(struct vmmc_umem *umem)
  * Return: true if the caller frees its object now (the pages are
  * unpinned); false if the graveyard owns it from now on.
  */
-bool vmmc_umem_put(struct vmmc_umem *umem, void (*bury)(struct vmmc_umem *))
+bool vmmc_umem_put(struct vmmc_umem *umem,
+		   void (*bury)(struct vmmc_umem *umem))
 {
 	struct vmmc_ep *ep = umem->ep;
 	bool grave;
@@ -260,9 +261,8 @@ void vmmc_reap_work(struct work_struct *work)
 {
 	struct vmmc_ep *ep = container_of(work, struct vmmc_ep, reap_work);
 	struct vmmc_dev *vdev = ep->vdev;
-	void (*bury)(struct vmmc_umem *umem) = NULL;
 	struct vmmc_umem *umem, *grave;
-	bool dead;
+	bool dead, orphan = false;
 	int idx;
 
 	for (;;) {
@@ -274,14 +274,14 @@ void vmmc_reap_work(struct work_struct *work)
 		if (umem)
 			list_del_init(&umem->reap);
 		else if (!READ_ONCE(vdev->dead))
-			grave = vmmc_grave_take(ep, &bury);
+			grave = vmmc_grave_take(ep, &orphan);
 		dead = umem && umem->dead;
 		mutex_unlock(&ep->pin_lock);
 		srcu_read_unlock(&vdev->srcu, idx);
 		if (grave) {
 			vmmc_umem_unpin(grave);
-			if (bury)
-				bury(grave);
+			if (orphan)
+				grave->bury(grave);
 			continue;
 		}
 		if (!umem)
