@@ -4,7 +4,8 @@
 # "N passed, N failed[, N skipped]". Host-side tests first (the fabric
 # against fake guests, libvmmc's UTLB against a stubbed kernel), then a
 # one-node guest (device, data path, interrupts, deliberate update,
-# protection, UTLB and memory limits, stream sockets, the LD_PRELOAD shim
+# protection, UTLB and memory limits, several waiters on one endpoint, a
+# NIC stopped with SIGSTOP (vmmc_nicstall), stream sockets, the LD_PRELOAD shim
 # (dup, fork, exec, threads, zero-copy receive), short forms of the
 # fuzzer, the kill -9 stress and memory pressure (make stress runs the
 # long forms), vmmc_ctl, teardown by kill -9 and unbind, module unload),
