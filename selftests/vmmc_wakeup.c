@@ -216,6 +216,7 @@ static int run(struct __test_metadata *_metadata, const enum kind *kinds,
 		pthread_join(th[i], NULL);
 	printf("# %d rounds, %d waiters: %d missed, worst wake-up %.3f s, host lag %.3f s\n",
 	       r, nw, missed, worst, lag);
+	fflush(stdout);		/* the harness's child ends with _exit() */
 	verdict = !missed && worst < BOUND_S;
 	if (!verdict && lag >= LAG_S)
 		verdict = -1;
