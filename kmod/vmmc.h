@@ -121,10 +121,11 @@ struct vmmc_dev {
 	 * waits for acks stop sleeping, and stall_work probes it with a
 	 * mailbox NOP until it answers, then reaps what it let go of.
 	 */
-	spinlock_t stall_lock;		/* guards stalled, stalled_at; a
-					 * reader of stalled alone may
-					 * READ_ONCE() it
+	spinlock_t stall_lock;		/* guards stalled, stalled_at,
+					 * stall_off (any context); a reader
+					 * of stalled alone may READ_ONCE() it
 					 */
+	bool stall_off;			/* remove(): stall_work never again */
 	bool stalled;
 	unsigned long stalled_at;	/* jiffies */
 	u32 probe_seq;			/* NOP probe in the mailbox, 0: none;
@@ -197,9 +198,13 @@ struct vmmc_ep {
 	 * letting go): kept pinned until it does; under pin_lock.
 	 */
 	struct list_head graves;
-	bool zombie;			/* closed, but the NIC did not ack its
-					 * fence: kept in eps[] until it does;
+	bool zombie;			/* closed, but the NIC did not let go
+					 * of it: kept in eps[] until it does;
 					 * under ep_lock
+					 */
+	bool modref;			/* the zombie holds a module reference
+					 * (dropped when it is freed, or when
+					 * an unbind abandons it); ep_lock
 					 */
 };
 

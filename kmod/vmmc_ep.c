@@ -238,6 +238,13 @@ void vmmc_ep_destroy(struct vmmc_ep *ep)
 		/* the slot stays taken: the NIC may still use it */
 		ep->zombie = true;
 		vmmc_stat_add(vdev, VMMC_STAT_ZOMBIE_EPS, 1);
+		/*
+		 * Kept memory is the module's until the NIC lets go; after
+		 * an unbind nobody waits for that: it is pinned for good.
+		 */
+		ep->modref = !vdev->dead;
+		if (ep->modref)
+			__module_get(THIS_MODULE);
 	}
 	vdev->live_eps--;
 	mutex_unlock(&vdev->ep_lock);
@@ -245,11 +252,9 @@ void vmmc_ep_destroy(struct vmmc_ep *ep)
 
 	vmmc_stat_inc(vdev, VMMC_STAT_EPS_CLOSED);
 	if (!clean) {
-		vmmc_warn_ep(ep, "closed, but the NIC did not let go of it: kept until it does\n");
-		/* kept memory is the module's until the NIC lets go */
-		__module_get(THIS_MODULE);
-		queue_delayed_work(system_wq, &vdev->stall_work,
-				   VMMC_STALL_POLL);
+		vmmc_warn_ep(ep, "closed, but the NIC did not let go of it: kept %s\n",
+			     ep->modref ? "until it does" : "for good (unbound)");
+		vmmc_stall_later(vdev);
 		return;
 	}
 	vmmc_dbg_ep(ep, "closed\n");
@@ -283,6 +288,8 @@ void vmmc_ep_reap_zombie(struct vmmc_ep *ep)
 		vmmc_ep_drop_imports(ep);
 		vmmc_ep_release_slot(ep);
 		vmmc_stat_add(vdev, VMMC_STAT_ZOMBIE_EPS, -1);
+		/* not dead: no unbind abandoned it, the reference is ours */
+		ep->modref = false;
 	}
 	mutex_unlock(&vdev->ep_lock);
 	up_read(&vdev->dead_rwsem);
@@ -291,6 +298,40 @@ void vmmc_ep_reap_zombie(struct vmmc_ep *ep)
 	vmmc_info_ep(ep, "the NIC let go of the closed endpoint: freed\n");
 	vmmc_ep_free(ep);
 	module_put(THIS_MODULE);
+}
+
+/**
+ * vmmc_ep_abandon_zombies() - an unbind gives up waiting for the NIC
+ * @vdev: a NIC being removed: dead, stall_work cancelled
+ *
+ * Zombies stay as they are, their pages pinned and their memory
+ * allocated for good (the NIC was told to stop, but a stopped NIC may
+ * still finish a transfer first); only their module references go, so
+ * that the module can be unloaded. Nothing of the module's code is
+ * reachable from them any more: their notifiers are removed, and no
+ * work is queued on a dead NIC.
+ *
+ * Context: process context; takes ep_lock.
+ * Return: how many were abandoned.
+ */
+int vmmc_ep_abandon_zombies(struct vmmc_dev *vdev)
+{
+	int i, n = 0;
+
+	mutex_lock(&vdev->ep_lock);
+	for (i = 0; i < VMMC_MAX_EPS; i++) {
+		struct vmmc_ep *ep = vdev->eps[i];
+
+		if (!ep || !ep->zombie)
+			continue;
+		n++;
+		if (ep->modref) {
+			ep->modref = false;
+			module_put(THIS_MODULE);
+		}
+	}
+	mutex_unlock(&vdev->ep_lock);
+	return n;
 }
 
 static bool vmmc_ring_nonempty(struct vmmc_ring_hdr *r)

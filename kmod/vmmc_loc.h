@@ -23,6 +23,7 @@ struct vmmc_ep *vmmc_ep_create(struct vmmc_dev *vdev);
 void vmmc_ep_destroy(struct vmmc_ep *ep);
 void vmmc_ep_fence(struct vmmc_ep *ep);
 void vmmc_ep_reap_zombie(struct vmmc_ep *ep);
+int vmmc_ep_abandon_zombies(struct vmmc_dev *vdev);
 bool vmmc_ep_has_events(struct vmmc_ep *ep);
 
 /* vmmc_umem.c */
@@ -44,6 +45,7 @@ void vmmc_grave_add(struct vmmc_umem *umem, u32 *ack, u32 want);
 struct vmmc_umem *vmmc_grave_take(struct vmmc_ep *ep, bool *orphan);
 void vmmc_stall_init(struct vmmc_dev *vdev);
 void vmmc_stall_kick(struct vmmc_dev *vdev);
+void vmmc_stall_later(struct vmmc_dev *vdev);
 void vmmc_stall_fini(struct vmmc_dev *vdev);
 
 /* vmmc_utlb.c */

@@ -29,7 +29,9 @@
  *   whose fence was acknowledged (vmmc_ep_reap_zombie()): all pages come
  *   back and the module can be unloaded again.
  * - A NIC that never answers keeps them pinned for good: the gauges say
- *   so, and the module stays in use. An unbind abandons them as they are.
+ *   so, and the module stays in use. An unbind abandons them as they are,
+ *   pinned and allocated for good, but lets the module go
+ *   (vmmc_ep_abandon_zombies()).
  *
  * Acks compare with serial arithmetic: the NIC acknowledges the latest
  * gen or seq it saw, which covers every earlier one.
@@ -52,36 +54,68 @@ bool vmmc_acked(u32 *ack, u32 want)
 	return (s32)(smp_load_acquire(ack) - want) >= 0;
 }
 
+/*
+ * (Re)queue stall_work after @delay, sooner if @sooner and it was queued
+ * for later; never once vmmc_stall_fini() turned it off: a work left
+ * queued could run after the module is gone. Any context.
+ */
+static void vmmc_stall_queue(struct vmmc_dev *vdev, unsigned long delay,
+			     bool sooner)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&vdev->stall_lock, flags);
+	if (!vdev->stall_off) {
+		if (sooner)
+			mod_delayed_work(system_wq, &vdev->stall_work, delay);
+		else
+			queue_delayed_work(system_wq, &vdev->stall_work, delay);
+	}
+	spin_unlock_irqrestore(&vdev->stall_lock, flags);
+}
+
+/**
+ * vmmc_stall_later() - have stall_work look at graves and zombies
+ * @vdev: the NIC
+ *
+ * Context: any.
+ */
+void vmmc_stall_later(struct vmmc_dev *vdev)
+{
+	vmmc_stall_queue(vdev, VMMC_STALL_POLL, false);
+}
+
 static void vmmc_nic_stall(struct vmmc_dev *vdev)
 {
+	unsigned long flags;
 	bool first;
 
-	spin_lock(&vdev->stall_lock);
+	spin_lock_irqsave(&vdev->stall_lock, flags);
 	first = !vdev->stalled;
 	if (first) {
 		WRITE_ONCE(vdev->stalled, true);
 		vdev->stalled_at = jiffies;
 	}
-	spin_unlock(&vdev->stall_lock);
+	spin_unlock_irqrestore(&vdev->stall_lock, flags);
 	if (!first)
 		return;
 	vmmc_stat_inc(vdev, VMMC_STAT_NIC_STALLS);
 	vmmc_stat_add(vdev, VMMC_STAT_NIC_STALLED, 1);
 	dev_warn(&vdev->pdev->dev, "NIC stalled: no acknowledgment within %u ms; what it may still use stays pinned, operations that need it fail with ETIMEDOUT until it answers\n",
 		 jiffies_to_msecs(VMMC_FENCE_TIMEOUT));
-	mod_delayed_work(system_wq, &vdev->stall_work, VMMC_STALL_POLL);
+	vmmc_stall_queue(vdev, VMMC_STALL_POLL, true);
 }
 
 static void vmmc_nic_unstall(struct vmmc_dev *vdev)
 {
-	unsigned long since;
+	unsigned long since, flags;
 	bool was;
 
-	spin_lock(&vdev->stall_lock);
+	spin_lock_irqsave(&vdev->stall_lock, flags);
 	was = vdev->stalled;
 	since = vdev->stalled_at;
 	WRITE_ONCE(vdev->stalled, false);
-	spin_unlock(&vdev->stall_lock);
+	spin_unlock_irqrestore(&vdev->stall_lock, flags);
 	if (!was)
 		return;
 	vmmc_stat_inc(vdev, VMMC_STAT_NIC_RECOVERIES);
@@ -138,7 +172,7 @@ void vmmc_grave_add(struct vmmc_umem *umem, u32 *ack, u32 want)
 		vmmc_stat_add(ep->vdev, VMMC_STAT_GRAVE_PAGES, umem->nr_pages);
 	}
 	/* no-op if queued: the NIC may well be acking as we speak */
-	queue_delayed_work(system_wq, &ep->vdev->stall_work, VMMC_STALL_POLL);
+	vmmc_stall_later(ep->vdev);
 }
 
 /**
@@ -244,8 +278,7 @@ static void vmmc_stall_work(struct work_struct *work)
 		vmmc_ep_reap_zombie(zombies[i]);
 
 	if (READ_ONCE(vdev->stalled) || vmmc_graves_left(vdev))
-		queue_delayed_work(system_wq, &vdev->stall_work,
-				   VMMC_STALL_POLL);
+		vmmc_stall_later(vdev);
 }
 
 /**
@@ -272,20 +305,26 @@ void vmmc_stall_init(struct vmmc_dev *vdev)
 void vmmc_stall_kick(struct vmmc_dev *vdev)
 {
 	if (READ_ONCE(vdev->stalled) || vmmc_graves_left(vdev))
-		mod_delayed_work(system_wq, &vdev->stall_work, 0);
+		vmmc_stall_queue(vdev, 0, true);
 }
 
 /**
- * vmmc_stall_fini() - stop the work for good
+ * vmmc_stall_fini() - stop the work for good, abandon what is left
  * @vdev: a NIC being removed: dead, its interrupts freed
  *
  * Context: process context, may sleep; no vmmc lock held.
  */
 void vmmc_stall_fini(struct vmmc_dev *vdev)
 {
+	unsigned long flags;
+
+	spin_lock_irqsave(&vdev->stall_lock, flags);
+	vdev->stall_off = true;
+	spin_unlock_irqrestore(&vdev->stall_lock, flags);
 	cancel_delayed_work_sync(&vdev->stall_work);
-	if (vmmc_graves_left(vdev))
-		dev_warn(&vdev->pdev->dev, "unbound with %lld pages and %lld endpoints the NIC never let go of: they stay pinned for good\n",
-			 (long long)atomic64_read(&vdev->stats[VMMC_STAT_GRAVE_PAGES]),
-			 (long long)atomic64_read(&vdev->stats[VMMC_STAT_ZOMBIE_EPS]));
+	if (!vmmc_graves_left(vdev))
+		return;
+	dev_warn(&vdev->pdev->dev, "unbound with %lld pages and %d closed endpoints the NIC never let go of: they stay pinned for good\n",
+		 (long long)atomic64_read(&vdev->stats[VMMC_STAT_GRAVE_PAGES]),
+		 vmmc_ep_abandon_zombies(vdev));
 }

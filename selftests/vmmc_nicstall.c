@@ -10,8 +10,9 @@
  * stopped (the pinned_pages gauge does not move, grave_pages and
  * zombie_eps say what is kept, nic_stalled is 1, the log says so). After
  * SIGCONT every page comes back, exports and the data path work again,
- * and the module unloads. The host helper sends the signals only to the
- * fabric; without it the tests SKIP.
+ * and the module unloads. A NIC that never comes back: an unbind gives
+ * up on what it kept (pinned for good) and lets the module go. The host
+ * helper sends the signals only to the fabric; without it the tests SKIP.
  */
 #include <errno.h>
 #include <signal.h>
@@ -275,6 +276,48 @@ TEST_F_TIMEOUT(ns, module_unloads, 60)
 	ASSERT_EQ(0, system("rmmod vmmc"));
 	ASSERT_EQ(0, system("insmod build/vmmc.ko"));
 	EXPECT_EQ(0, st("fence_timeouts"));
+}
+
+/*
+ * A NIC that never comes back: an unbind gives up on what it kept. The
+ * pages stay pinned for good, but the module can go (and come back).
+ */
+TEST_F_TIMEOUT(ns, unbind_gives_up_module_goes, 90)
+{
+	char dev[256] = "", cmd[512];
+	int up[2], down[2], fds[4];
+	ssize_t n;
+	pid_t c1;
+	char ch;
+
+	if (!sig_dir())
+		SKIP(return, "no host helper to stop the fabric (vmrun --fabric-signals)");
+	n = readlink("/sys/class/vmmc/vmmc0/device", dev, sizeof(dev) - 1);
+	ASSERT_LT(0, n);
+	dev[n] = 0;
+	ASSERT_EQ(0, pipe(up));
+	ASSERT_EQ(0, pipe(down));
+	fds[0] = up[0];
+	fds[1] = down[1];
+	fds[2] = -1;
+	c1 = child(up[1], down[0], fds, vmmc_test_name(0x5a12), 0);
+	ASSERT_LT(0, c1);
+	ASSERT_EQ(1, read(up[0], &ch, 1));
+
+	ASSERT_EQ(0, vmmc_host_req(sig_dir(), "STOP"));
+	close(down[1]);
+	EXPECT_EQ(0, reap_within(c1, 8.0));
+	EXPECT_EQ(1, st_becomes("zombie_eps", 1, 5));
+	EXPECT_EQ(2 * PAGES, st("grave_pages"));
+	snprintf(cmd, sizeof(cmd),
+		 "echo %s > /sys/bus/pci/drivers/vmmc/unbind", strrchr(dev, '/') + 1);
+	EXPECT_EQ(0, system(cmd));
+	EXPECT_EQ(0, system("rmmod vmmc"));
+	EXPECT_EQ(0, system("dmesg | grep -q 'stay pinned for good'"));
+	ASSERT_EQ(0, vmmc_host_req(sig_dir(), "CONT"));
+	ASSERT_EQ(0, system("grep -q '^vmmc ' /proc/modules || insmod build/vmmc.ko"));
+	EXPECT_EQ(0, st_becomes("live_eps", 0, 5));
+	EXPECT_EQ(0, st("zombie_eps"));
 }
 
 TEST_HARNESS_MAIN
