@@ -157,14 +157,16 @@ struct vmmc_dev {
 struct vmmc_ep {
 	struct vmmc_dev *vdev;		/* holds a reference */
 	u32 id;				/* slot in the NIC's contexts */
-	u32 gen;			/* last gen written to ctx->gen */
+	u32 gen;			/* last gen written to ctx->gen;
+					 * under vdev->ep_lock
+					 */
 	struct vmmc_ep_ctx *ctx;	/* in sram */
 	struct vmmc_ring_hdr *sq;	/* SQ header in sram */
 	void *evq;			/* CQ + NQ, DMA-coherent */
 	dma_addr_t evq_dma;
 	struct vmmc_ring_hdr *cq;	/* in evq */
 	struct vmmc_ring_hdr *nq;	/* in evq */
-	bool fenced;			/* the NIC acked FENCED */
+	bool fenced;			/* the NIC acked FENCED; ep_lock */
 	struct address_space *mapping;	/* of the file: zapped on unbind */
 	struct mm_struct *mm;		/* of the opener (mmgrab): pins and
 					 * RLIMIT_MEMLOCK are charged here
@@ -212,7 +214,9 @@ struct vmmc_ep {
  * A pinned user range, watched for munmap/mremap by an MMU interval
  * notifier. On such an event the owner's invalidate() stops the NIC from
  * using the pages and the range is "dead"; reap_work then unpins it. The
- * struct lives on until its owner releases it. Flags under ep->pin_lock.
+ * struct lives on until its owner releases it. Flags under ep->pin_lock,
+ * but watched and pages: those are the owner's (and reap_work's, for a
+ * dead umem it took off reap_list or ep->graves).
  */
 struct vmmc_umem {
 	struct mmu_interval_notifier notifier;
