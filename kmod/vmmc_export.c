@@ -23,8 +23,11 @@
  * (node, export id, export gen, len) in the endpoint's import table row,
  * which only the kernel writes and the NIC reads when it fetches a SEND.
  *
- * Locking: vdev->exp_lock guards xports[] and the entries' ownership;
- * ep->pin_lock guards each export's umem, gen and ep->xports;
+ * Locking: vdev->exp_lock guards xports[], the entries' ownership and
+ * each export's live and revoked; ep->pin_lock guards each export's
+ * umem, gen and ep->xports (remove() writes gen under exp_lock, after
+ * the notifier's SRCU readers are gone and with dead_rwsem held for
+ * writing, so no pin_lock holder touches the NIC);
  * ep->imp_lock guards the endpoint's import rows; vdev->kcmd_lock the
  * mailbox. Order: dead_rwsem -> pin_lock -> exp_lock.
  */
@@ -57,32 +60,6 @@ static struct vmmc_export *vmmc_xport_entry(struct vmmc_xport *x)
 }
 
 /*
- * Wait until the NIC acknowledged gen @want of export entry @e: as
- * vmmc_ctrl_wait() (the same time-out, wedged state and counter), on the
- * entry's 64-bit ack_gen.
- */
-static int vmmc_xport_wait_ack(struct vmmc_dev *vdev, struct vmmc_export *e,
-			       u64 want)
-{
-	long left;
-
-	if (READ_ONCE(vdev->wedged))
-		/* pairs with the NIC's release of ack_gen */
-		return smp_load_acquire(&e->ack_gen) == want ? 0 : -ETIMEDOUT;
-	left = wait_event_timeout(vdev->ctrl_wq,
-				  /* pairs with the NIC's release of ack_gen */
-				  smp_load_acquire(&e->ack_gen) == want,
-				  VMMC_FENCE_TIMEOUT);
-	if (left)
-		return 0;
-	WRITE_ONCE(vdev->wedged, true);
-	vmmc_stat_inc(vdev, VMMC_STAT_FENCE_TIMEOUTS);
-	dev_warn(&vdev->pdev->dev, "NIC did not acknowledge export %u's gen %llu: keeping its memory\n",
-		 (unsigned int)(e - vdev->exptab), want);
-	return -ETIMEDOUT;
-}
-
-/*
  * Write a new state and gen for an export and wait for the NIC's ack.
  * pin_lock and dead_rwsem (read) held, NIC not dead.
  */
@@ -91,34 +68,43 @@ static int vmmc_xport_set_state(struct vmmc_xport *x, u32 state)
 	struct vmmc_dev *vdev = x->umem.ep->vdev;
 	struct vmmc_export *e = vmmc_xport_entry(x);
 
+	lockdep_assert_held(&x->umem.ep->pin_lock);
 	WRITE_ONCE(e->state, state);
 	x->gen++;
 	/* pairs with the NIC's read of gen before the rest of the entry */
 	dma_wmb();
 	WRITE_ONCE(e->gen, x->gen);
 	vmmc_ring_doorbell(vdev, VMMC_DB_CTRL);
-	return vmmc_xport_wait_ack(vdev, e, x->gen);
+	return vmmc_ctrl_wait64(vdev, &e->ack_gen, x->gen);
 }
 
 /*
  * Revoke an export: 0 once the NIC acknowledged (or an unbound NIC had
- * acknowledged remove()'s revocation), else its pages must stay pinned.
- * The name is free again either way. pin_lock held; dead_rwsem or the
- * SRCU read side held.
+ * acknowledged remove()'s revocation), else its pages must stay pinned:
+ * it goes to the graveyard until the NIC acknowledges. The name is free
+ * again either way. pin_lock held; dead_rwsem or the SRCU read side held.
  */
 static int vmmc_xport_revoke(struct vmmc_xport *x, u32 state)
 {
 	struct vmmc_dev *vdev = x->umem.ep->vdev;
 	int err;
 
+	lockdep_assert_held(&x->umem.ep->pin_lock);
 	mutex_lock(&vdev->exp_lock);
 	x->live = false;
 	mutex_unlock(&vdev->exp_lock);
-	if (vdev->dead)
-		return x->revoked ? 0 : -EIO;
-	err = vmmc_xport_set_state(x, state);
-	if (!err)
-		x->revoked = true;
+	if (vdev->dead) {
+		err = x->revoked ? 0 : -EIO;
+	} else {
+		err = vmmc_xport_set_state(x, state);
+		if (!err) {
+			mutex_lock(&vdev->exp_lock);
+			x->revoked = true;
+			mutex_unlock(&vdev->exp_lock);
+		}
+	}
+	if (err)
+		vmmc_grave_add64(&x->umem, &vmmc_xport_entry(x)->ack_gen, x->gen);
 	return err;
 }
 
@@ -130,7 +116,11 @@ static int vmmc_xport_invalidate(struct vmmc_umem *umem)
 	return vmmc_xport_revoke(x, VMMC_EXPORT_REVOKED);
 }
 
-/* The page list the NIC reads: guest-physical page addresses. */
+/*
+ * The page list the NIC reads: guest-physical page addresses. No vmmc
+ * lock held: a sleeping allocation under pin_lock could wait for reclaim,
+ * and reclaim for the MMU notifier, which takes pin_lock.
+ */
 static int vmmc_xport_alloc_pagelist(struct vmmc_xport *x)
 {
 	struct vmmc_dev *vdev = x->umem.ep->vdev;
@@ -168,6 +158,7 @@ static int vmmc_xport_install(struct vmmc_ep *ep, struct vmmc_xport *x,
 	struct vmmc_export *e;
 	int id, free_id = -1;
 
+	lockdep_assert_held(&ep->pin_lock);
 	mutex_lock(&vdev->exp_lock);
 	for (id = 0; id < VMMC_MAX_EXPORTS; id++) {
 		struct vmmc_xport *other = vdev->xports[id];
@@ -269,22 +260,27 @@ long vmmc_ioctl_export(struct vmmc_ep *ep, void __user *uarg)
 				    &seq);
 		if (err)
 			goto out_free;
+		err = vmmc_xport_alloc_pagelist(x);
+		if (err)
+			goto out_release;
 		down_read(&vdev->dead_rwsem);
 		mutex_lock(&ep->pin_lock);
 		if (vdev->dead)
 			err = -ENODEV;
+		else if (READ_ONCE(vdev->stalled))
+			err = -ETIMEDOUT;	/* it would not ack ACTIVE */
 		else if (mmu_interval_read_retry(&x->umem.notifier, seq))
 			err = -EAGAIN;	/* the buffer changed under us */
 		else
-			err = vmmc_xport_alloc_pagelist(x);
-		if (!err)
 			err = vmmc_xport_install(ep, x, &req);
 		if (!err) {
 			id = x->id;	/* copy out before the unlock */
 			/* the NIC takes data only once it acked ACTIVE */
 			if (vmmc_xport_set_state(x, VMMC_EXPORT_ACTIVE)) {
-				err = -ETIMEDOUT; /* unusable; freed at close */
+				mutex_lock(&vdev->exp_lock);
 				x->live = false;
+				mutex_unlock(&vdev->exp_lock);
+				err = -ETIMEDOUT;
 			}
 		}
 		mutex_unlock(&ep->pin_lock);
@@ -295,8 +291,14 @@ long vmmc_ioctl_export(struct vmmc_ep *ep, void __user *uarg)
 		vmmc_umem_release(&x->umem);
 		memset(&x->umem, 0, sizeof(x->umem));
 	}
-	if (err == -ETIMEDOUT)
+	if (err == -ETIMEDOUT && x->umem.invalidate) {
+		/*
+		 * Installed, but the NIC did not ack ACTIVE: it may still, so
+		 * revoke it now (to the graveyard, freed once the NIC acks).
+		 */
+		vmmc_unexport_id(ep, id);
 		return err;
+	}
 	if (err)
 		goto out_release;
 
@@ -317,10 +319,41 @@ out_free:
 }
 
 /*
+ * The graveyard is done with an export its owner let go of: the NIC
+ * acknowledged the revocation and the pages are unpinned. Free its table
+ * slot (FREE in SRAM, unless unbound) and itself. No vmmc lock held.
+ */
+static void vmmc_xport_bury(struct vmmc_umem *umem)
+{
+	struct vmmc_xport *x = container_of(umem, struct vmmc_xport, umem);
+	struct vmmc_dev *vdev = umem->ep->vdev;
+	struct vmmc_export *e;
+	int idx;
+
+	idx = srcu_read_lock(&vdev->srcu);
+	mutex_lock(&vdev->exp_lock);
+	e = &vdev->exptab[x->id];
+	if (!READ_ONCE(vdev->dead) && READ_ONCE(e->state) != VMMC_EXPORT_FREE) {
+		/* REVOKED -> FREE, no wait: the NIC refuses both */
+		WRITE_ONCE(e->state, VMMC_EXPORT_FREE);
+		/* pairs with the NIC's read of gen before the entry */
+		dma_wmb();
+		WRITE_ONCE(e->gen, x->gen + 1);
+		vmmc_ring_doorbell(vdev, VMMC_DB_CTRL);
+	}
+	vdev->xports[x->id] = NULL;
+	mutex_unlock(&vdev->exp_lock);
+	srcu_read_unlock(&vdev->srcu, idx);
+	vmmc_xport_free_pagelist(x);
+	kfree(x);
+	vmmc_stat_add(vdev, VMMC_STAT_EXPORTS, -1);
+}
+
+/*
  * Take back export @id of @ep: revoke (FREE) with the NIC's ack, unpin,
  * free. -EINVAL if @id is not one of @ep's exports. An export the NIC
- * does not let go of stays (pinned, in its table slot, on ep->xports).
- * No vmmc lock held.
+ * does not let go of leaves ep->xports for the graveyard (pinned, in its
+ * table slot) until the NIC acknowledges. No vmmc lock held.
  */
 static int vmmc_unexport_id(struct vmmc_ep *ep, u32 id)
 {
@@ -335,7 +368,7 @@ static int vmmc_unexport_id(struct vmmc_ep *ep, u32 id)
 	mutex_lock(&vdev->exp_lock);
 	x = vdev->xports[id];
 	/* owner checked under exp_lock: another owner may free its own */
-	if (!x || x->umem.ep != ep) {
+	if (!x || x->umem.ep != ep || list_empty(&x->node)) {
 		mutex_unlock(&vdev->exp_lock);
 		mutex_unlock(&ep->pin_lock);
 		up_read(&vdev->dead_rwsem);
@@ -344,7 +377,7 @@ static int vmmc_unexport_id(struct vmmc_ep *ep, u32 id)
 	mutex_unlock(&vdev->exp_lock);
 	if (!x->umem.dead) {
 		x->umem.dead = true;
-		x->umem.leaked = vmmc_xport_revoke(x, VMMC_EXPORT_FREE) != 0;
+		vmmc_xport_revoke(x, VMMC_EXPORT_FREE);
 	} else if (!x->umem.leaked && !vdev->dead) {
 		/*
 		 * Revoked when its memory went away: REVOKED -> FREE, so that
@@ -355,8 +388,8 @@ static int vmmc_unexport_id(struct vmmc_ep *ep, u32 id)
 	}
 	leaked = x->umem.leaked;
 	vmmc_umem_detach(&x->umem);
+	list_del_init(&x->node);
 	if (!leaked) {
-		list_del(&x->node);
 		mutex_lock(&vdev->exp_lock);
 		vdev->xports[id] = NULL;
 		mutex_unlock(&vdev->exp_lock);
@@ -365,12 +398,15 @@ static int vmmc_unexport_id(struct vmmc_ep *ep, u32 id)
 	up_read(&vdev->dead_rwsem);
 
 	flush_work(&ep->reap_work);
-	vmmc_umem_release(&x->umem);	/* unpins unless leaked */
-	if (!leaked) {
-		vmmc_xport_free_pagelist(x);
-		kfree(x);
-		vmmc_stat_add(vdev, VMMC_STAT_EXPORTS, -1);
+	if (!vmmc_umem_put(&x->umem, vmmc_xport_bury))
+		return 0;		/* the graveyard frees it */
+	if (leaked) {			/* acked meanwhile */
+		vmmc_xport_bury(&x->umem);
+		return 0;
 	}
+	vmmc_xport_free_pagelist(x);
+	kfree(x);
+	vmmc_stat_add(vdev, VMMC_STAT_EXPORTS, -1);
 	return 0;
 }
 
@@ -397,8 +433,8 @@ long vmmc_ioctl_unexport(struct vmmc_ep *ep, void __user *uarg)
  * @cmd: the command
  * @resp: out: the NIC's answer (maybe after a remote NIC's)
  *
- * Context: process context, sleeps up to VMMC_KCMD_TIMEOUT; takes
- * kcmd_lock.
+ * Context: process context, sleeps up to VMMC_KCMD_TIMEOUT (not at all
+ * while the NIC is stalled); takes kcmd_lock.
  * Return: 0 or -ETIMEDOUT.
  */
 int vmmc_kcmd(struct vmmc_dev *vdev, const struct vmmc_kcmd *cmd,
@@ -407,6 +443,9 @@ int vmmc_kcmd(struct vmmc_dev *vdev, const struct vmmc_kcmd *cmd,
 	long left;
 	u32 seq;
 
+	/* it would not answer; stall_work's probe tells when it does */
+	if (READ_ONCE(vdev->stalled))
+		return -ETIMEDOUT;
 	mutex_lock(&vdev->kcmd_lock);
 	memcpy(&vdev->ctrl->cmd, cmd, sizeof(*cmd));
 	seq = ++vdev->kcmd_seq;
@@ -585,21 +624,19 @@ void vmmc_ep_drop_imports(struct vmmc_ep *ep)
 /**
  * vmmc_ep_drop_exports() - revoke and unpin every export of an endpoint
  * @ep: an endpoint being destroyed
- * @fenced: unused by exports (their revocation has its own ack); kept so
- *	that the teardown steps read alike
+ *
+ * Exports the NIC does not let go of go to the graveyard.
  *
  * Context: process context, may sleep; no vmmc lock held.
- * Return: true if every export is gone; false if the NIC kept some (they
- * stay pinned, and the caller keeps the endpoint).
  */
-bool vmmc_ep_drop_exports(struct vmmc_ep *ep, bool fenced)
+void vmmc_ep_drop_exports(struct vmmc_ep *ep)
 {
-	struct vmmc_xport *x, *next;
+	struct vmmc_xport *x;
 
-	/* the owner is gone: nobody else changes ep->xports now */
-	list_for_each_entry_safe(x, next, &ep->xports, node)
+	/* the owner is gone: only vmmc_unexport_id() takes them off */
+	while ((x = list_first_entry_or_null(&ep->xports, struct vmmc_xport,
+					     node)))
 		vmmc_unexport_id(ep, x->id);
-	return list_empty(&ep->xports);
 }
 
 /**
@@ -629,7 +666,7 @@ void vmmc_revoke_all_exports(struct vmmc_dev *vdev)
 	vmmc_ring_doorbell(vdev, VMMC_DB_CTRL);
 	for (id = 0; id < VMMC_MAX_EXPORTS; id++) {
 		x = vdev->xports[id];
-		if (x && !vmmc_xport_wait_ack(vdev, &vdev->exptab[id], x->gen))
+		if (x && !vmmc_ctrl_wait64(vdev, &vdev->exptab[id].ack_gen, x->gen))
 			x->revoked = true;
 	}
 	mutex_unlock(&vdev->exp_lock);

@@ -207,6 +207,7 @@ static int vmmc_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	mutex_init(&vdev->exp_lock);
 	mutex_init(&vdev->kcmd_lock);
 	spin_lock_init(&vdev->calib_lock);
+	vmmc_stall_init(vdev);
 	init_waitqueue_head(&vdev->ctrl_wq);
 	for (i = 0; i < VMMC_MAX_EPS; i++)
 		init_waitqueue_head(&vdev->ep_wq[i]);
@@ -297,6 +298,7 @@ out_drv_down:
 	mutex_unlock(&vmmc_devs_lock);
 out_irq_teardown:
 	vmmc_irq_teardown(vdev);
+	vmmc_stall_fini(vdev);
 out_clear_master:
 	pci_clear_master(pdev);
 out_put:
@@ -322,10 +324,14 @@ static void vmmc_remove(struct pci_dev *pdev)
 		if (vdev->eps[i])
 			vmmc_ep_fence(vdev->eps[i]);
 	mutex_unlock(&vdev->ep_lock);
+	/*
+	 * The MMU notifier and reap_work read dead under SRCU: wait for
+	 * those that saw it false (they may be revoking an export) before
+	 * writing every export's gen. They take no dead_rwsem.
+	 */
+	synchronize_srcu(&vdev->srcu);
 	vmmc_revoke_all_exports(vdev);
 	up_write(&vdev->dead_rwsem);
-	/* the MMU notifier reads dead under SRCU: wait for those readers */
-	synchronize_srcu(&vdev->srcu);
 
 	/*
 	 * SRAM and BAR0 go away with us: zap every user mapping. Not under
@@ -351,6 +357,7 @@ static void vmmc_remove(struct pci_dev *pdev)
 	mutex_unlock(&vmmc_devs_lock);
 
 	vmmc_irq_teardown(vdev);
+	vmmc_stall_fini(vdev);	/* after the last kick and stall */
 	pci_clear_master(pdev);
 	pci_set_drvdata(pdev, NULL);
 	dev_info(&pdev->dev, "vmmc%d: removed\n", vdev->index);

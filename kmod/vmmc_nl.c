@@ -53,6 +53,11 @@ static const char * const vmmc_drv_stat_names[VMMC_STAT_NR] = {
 	[VMMC_STAT_KCMD_TIMEOUTS]	= "kcmd_timeouts",
 	[VMMC_STAT_SPURIOUS]		= "spurious_wakeups",
 	[VMMC_STAT_USER_LIMITS]		= "user_limit_refusals",
+	[VMMC_STAT_NIC_STALLS]		= "nic_stalls",
+	[VMMC_STAT_NIC_RECOVERIES]	= "nic_recoveries",
+	[VMMC_STAT_NIC_STALLED]		= "nic_stalled",
+	[VMMC_STAT_GRAVE_PAGES]		= "grave_pages",
+	[VMMC_STAT_ZOMBIE_EPS]		= "zombie_eps",
 };
 
 static int vmmc_nl_put_stat(struct sk_buff *skb, const char *name, u64 val)

@@ -5,7 +5,8 @@
 # against fake guests, libvmmc's UTLB against a stubbed kernel), then a
 # one-node guest (device, data path, interrupts, deliberate update,
 # protection, one user against another (vmmc_limits, as nobody), UTLB and
-# memory limits, stream sockets, the LD_PRELOAD shim (dup, fork, exec,
+# memory limits, several waiters on one endpoint, a NIC stopped with
+# SIGSTOP (vmmc_nicstall), stream sockets, the LD_PRELOAD shim (dup, fork, exec,
 # threads, zero-copy receive), short forms of the fuzzer (every other
 # process as nobody), the kill -9 stress and memory pressure (make stress runs the
 # long forms), vmmc_ctl, teardown by kill -9 and unbind, module unload),
@@ -58,14 +59,16 @@ add_result "$results/utlb" "libvmmc unit tests"
 
 # 2. one node, with a foreign ivshmem device beside the NIC
 echo "==== one node"
-tools/vm/vmrun --foreign-ivshmem --timeout 900 -- \
+# (vmmc_nicstall stops the fabric with SIGSTOP through vmrun's helper)
+tools/vm/vmrun --foreign-ivshmem --timeout 900 --fabric-signals "$results/fabsig" -- \
 	env VMMC_FOREIGN_IVSHMEM=1 VMMC_RESULT="$results/node1-0" \
+	VMMC_FABRIC_SIG_DIR="$results/fabsig" \
 	selftests/run_guest.sh "$build" vmmc_dev vmmc_datapath vmmc_xfer vmmc_redirect \
-	vmmc_protect vmmc_protect_args vmmc_fork vmmc_filepin vmmc_limits vmmc_utlb vmmc_strict vmmc_wait vmmc_stale \
+	vmmc_protect vmmc_protect_args vmmc_fork vmmc_filepin vmmc_limits vmmc_utlb vmmc_strict vmmc_wait vmmc_stale vmmc_wakeup \
 	vmmc_sock vmmc_sock_args vmmc_sock_poll vmmc_sock_strict vmmc_sock_zc vmmc_sock_pin vmmc_sock_busy vmmc_sock_garbage \
 	vmmc_preload.sh vmmc_preload_zc.sh \
 	vmmc_fuzz vmmc_stress vmmc_mempress vmmc_ctl.sh vmmc_teardown.sh \
-	vmmc_module.sh
+	vmmc_nicstall vmmc_module.sh
 add_result "$results/node1-0" "one-node run"
 
 # 2b. one node with 6 GiB: RAM above 4 GiB, past the PCI hole (about 30 s)

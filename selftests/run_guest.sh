@@ -20,7 +20,8 @@ count() {
 
 # After each test program, nothing of it may be left in the driver: no
 # endpoint, pinned page, export or import, and no acknowledgement the NIC
-# missed (the module may have been reloaded by a test; these are gauges).
+# missed, no page or endpoint kept for a stalled NIC (the module may have
+# been reloaded by a test; these are gauges).
 leak_check() {
 	local left
 	left=$("$build/tools/vmmc_ctl/vmmc_ctl" -j show 2>/dev/null | python3 -c '
@@ -30,7 +31,10 @@ s = d["stats"]
 bad = {k: v for k, v in (("live_eps", d["live_eps"]),
     ("pinned_pages", s["pinned_pages"]), ("exports", s["exports"]),
     ("imports", s["imports"]), ("fence_timeouts", s["fence_timeouts"]),
-    ("kcmd_timeouts", s["kcmd_timeouts"])) if v}
+    ("kcmd_timeouts", s["kcmd_timeouts"]),
+    ("nic_stalled", s.get("nic_stalled", 0)),
+    ("grave_pages", s.get("grave_pages", 0)),
+    ("zombie_eps", s.get("zombie_eps", 0))) if v}
 print(bad or "")' 2>&1)
 	if [ -z "$left" ]; then
 		echo "ok - nothing left in the driver after $1"
