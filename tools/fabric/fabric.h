@@ -219,17 +219,6 @@ struct fabric_link {
 	struct fabric_pkt *ooo[FABRIC_RXWIN]; /* by seq % FABRIC_RXWIN */
 };
 
-/*
- * A notification the receiving NIC owes but cannot write yet (the owner's
- * NQ is full): the data is already in the export; the NQE and the answer
- * to the sender wait on fabric_node.held, in arrival order.
- */
-struct fabric_held {
-	struct flist link;	/* on fabric_node.held */
-	__u32 owner;		/* the export's owner_ep */
-	struct vmmc_pkt pkt;	/* the last DATA packet (header only) */
-};
-
 /* ------------------------------------------------------------------------
  * In-flight operations: a descriptor consumed from the SQ whose
  * completion comes later (delayed NOP, PING, SEND). Each holds one CQ
@@ -306,6 +295,8 @@ struct fabric_ep {
 	bool evq_valid;		/* evq_addr validated, cq_prod loaded */
 	__u32 cq_prod;		/* private copy of CQ prod */
 	__u32 nq_prod;		/* private copy of NQ prod (same evq) */
+	__u32 cq_dropped;	/* private copy of CQ dropped (same evq) */
+	__u32 nq_dropped;	/* private copy of NQ dropped (same evq) */
 	unsigned int inflight;	/* ops holding a CQ slot */
 	struct flist ops;	/* struct fabric_op, by ep_link */
 	struct fabric_op *send;	/* the SEND in progress; blocks the SQ */
@@ -357,12 +348,12 @@ struct fabric_node {
 	__u64 kcmd_cookie;		/* ... matching this IMPORT_RESP */
 	__u32 kcmd_node;		/* ... asked of this node */
 	__u32 exp_ack[VMMC_MAX_EXPORTS]; /* private copy of export ack_gen */
-	struct flist held;		/* struct fabric_held, FIFO */
 
 	/* Private diagnostics, logged at exit (no room in uapi yet). */
 	__u64 ring_errors;		/* broken SQs, bad evq addresses */
 	__u64 dropped_ops;		/* ops dropped by fences */
 	__u64 lost_cqes;		/* CQ overrun by a bad user cons */
+	__u64 nq_drops;			/* NQEs dropped: the owner's NQ full */
 	__u64 stale_pkts;		/* answers/data for a dropped op */
 	__u64 bad_pkts;			/* malformed or bad CRC: dropped */
 	__u64 bad_tables;		/* export/UTLB entries failing checks */
@@ -477,6 +468,7 @@ void fabric_cq_post(struct fabric_ep *ep, __u8 *evq, __u64 user_data,
 bool fabric_nq_has_room(struct fabric_ep *ep, __u8 *evq);
 void fabric_nq_post(struct fabric_ep *ep, __u8 *evq,
 		    const struct vmmc_nqe *nqe);
+void fabric_nq_drop(struct fabric_ep *ep, __u8 *evq);
 void fabric_ep_notify(struct fabric_ep *ep);
 void fabric_op_complete(struct fabric_op *op, __u32 status, __u64 imm);
 
@@ -539,7 +531,7 @@ __u32 fabric_send_start(struct fabric_ep *ep, const struct vmmc_sqe *sqe,
 unsigned int fabric_send_push(struct fabric_ep *ep);
 struct fabric_op *fabric_send_find(struct fabric_node *n, __u32 ep,
 				   __u32 gen, __u64 cookie);
-void fabric_send_complete(struct fabric_op *op, __u32 status);
+void fabric_send_complete(struct fabric_op *op, __u32 status, __u64 imm);
 void fabric_rx_data_resp(struct fabric_node *n, const struct vmmc_pkt *pkt);
 
 __u32 fabric_utlb_limit(struct fabric_ep *ep);
@@ -561,8 +553,5 @@ void fabric_pkt_copy(struct fabric_node *n, const struct vmmc_pkt *pkt,
 
 /* fabric_rx.c: SEND at the receiving NIC */
 void fabric_rx_data(struct fabric_node *n, const struct vmmc_pkt *pkt);
-unsigned int fabric_rx_retry(struct fabric_node *n);
-void fabric_rx_reset(struct fabric_node *n);
-bool fabric_rx_held(struct fabric_node *n);
 
 #endif /* FABRIC_H */

@@ -502,8 +502,6 @@ static void teardown(struct fabric *f)
 	for (i = 0; i < f->nr_nodes; i++) {
 		struct fabric_node *n = &f->nodes[i];
 
-		if (n->sram)
-			fabric_rx_reset(n);
 		for (e = 0; e < VMMC_MAX_EPS && n->sram; e++)
 			fabric_ep_drop_ops(&n->eps[e]);
 	}
@@ -547,10 +545,11 @@ static void teardown(struct fabric *f)
 				 (unsigned long long)s->counters.fault_corrupts,
 				 (unsigned long long)s->counters.fault_delays,
 				 (unsigned long long)n->acks_tx);
-			node_log(n, LOG_V, "ring_errors %llu dropped_ops %llu lost_cqes %llu stale_pkts %llu bad_pkts %llu bad_tables %llu",
+			node_log(n, LOG_V, "ring_errors %llu dropped_ops %llu lost_cqes %llu nq_drops %llu stale_pkts %llu bad_pkts %llu bad_tables %llu",
 				 (unsigned long long)n->ring_errors,
 				 (unsigned long long)n->dropped_ops,
 				 (unsigned long long)n->lost_cqes,
+				 (unsigned long long)n->nq_drops,
 				 (unsigned long long)n->stale_pkts,
 				 (unsigned long long)n->bad_pkts,
 				 (unsigned long long)n->bad_tables);
@@ -594,7 +593,6 @@ static void init(struct fabric *f)
 
 		n->f = f;
 		n->id = i;
-		flist_init(&n->held);
 		n->sram_fd = n->listen_fd = n->client_fd = -1;
 		for (v = 0; v < VMMC_NR_VECTORS; v++)
 			n->db_fd[v] = n->irq_fd[v] = -1;
