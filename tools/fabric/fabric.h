@@ -363,6 +363,24 @@ struct fabric_node {
 	struct fabric_ep eps[VMMC_MAX_EPS];
 };
 
+/*
+ * One connection to the control socket (fabric_fault.c). Nothing on it
+ * ever blocks the NIC: the socket is non-blocking, served from the event
+ * loop as bytes come, and closed at its deadline whatever it did.
+ */
+#define FABRIC_CTL_CLIENTS	8	/* control connections at once */
+#define FABRIC_CTL_MS		1000	/* a control client's whole exchange */
+#define FABRIC_CTL_LINE		1024	/* longest request, newline included */
+
+struct fabric_ctl_client {
+	int fd;			/* -1: free */
+	__u64 deadline;		/* ns: closed then, answered or not */
+	size_t len;		/* request bytes read into line */
+	char *out;		/* the answer (malloc); NULL while reading */
+	size_t out_len, off;	/* its length, bytes written */
+	char line[FABRIC_CTL_LINE];
+};
+
 struct fabric {
 	unsigned int nr_nodes;
 	struct fabric_node nodes[FABRIC_MAX_NODES];
@@ -375,6 +393,8 @@ struct fabric {
 	struct fabric_fault fault_all;	/* what "all" was last set to */
 	int ctl_fd;			/* control socket (listening) */
 	char *ctl_path;
+	struct fabric_ctl_client ctl_cli[FABRIC_CTL_CLIENTS];
+	__u64 ctl_refused;		/* connections over FABRIC_CTL_CLIENTS */
 
 	struct flist timers;		/* FOP_NOP_DELAY ops by (due, seq) */
 	__u64 timer_seq;
@@ -406,6 +426,7 @@ enum fabric_ev {
 	FEV_CLIENT,
 	FEV_DOORBELL,
 	FEV_CTL,
+	FEV_CTL_CLIENT,		/* vec: index in fabric.ctl_cli[] */
 };
 
 #define FEV_TAG(type, node, vec) \
@@ -513,6 +534,9 @@ int fabric_fault_parse(struct fabric *f, const char *spec, char *err,
 void fabric_fault_tick(struct fabric *f, __u64 now);
 int fabric_ctl_listen(struct fabric *f);
 void fabric_ctl_accept(struct fabric *f);
+void fabric_ctl_client_event(struct fabric *f, unsigned int i, __u32 events);
+void fabric_ctl_expire(struct fabric *f, __u64 now);
+int fabric_ctl_timeout_ms(struct fabric *f, __u64 now);
 void fabric_ctl_close(struct fabric *f);
 int fabric_ctl_client(int argc, char **argv);
 

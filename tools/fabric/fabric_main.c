@@ -424,6 +424,9 @@ static void handle_event(struct fabric *f, const struct epoll_event *ev)
 	case FEV_CTL:
 		fabric_ctl_accept(f);
 		break;
+	case FEV_CTL_CLIENT:
+		fabric_ctl_client_event(f, FEV_VEC(ev->data.u64), ev->events);
+		break;
 	}
 }
 
@@ -447,7 +450,7 @@ static void run(struct fabric *f)
 
 	while (!f->stop) {
 		bool sleeping = false, stalled = false;
-		int timeout = 0, nr;
+		int timeout = 0, nr, ctl;
 		__u64 now;
 
 		if (fabric_nic_poll(f))
@@ -468,6 +471,9 @@ static void run(struct fabric *f)
 			if (fabric_timer_arm(f))
 				stalled = true;	/* no timerfd: poll slowly */
 			timeout = stalled ? FABRIC_STALL_POLL_MS : -1;
+			ctl = fabric_ctl_timeout_ms(f, now);
+			if (ctl >= 0 && (timeout < 0 || ctl < timeout))
+				timeout = ctl;	/* a control client's deadline */
 			sleeping = true;
 			for (i = 0; i < f->nr_nodes; i++)
 				ctr_add(f->nodes[i].kstatus->counters.sleeps, 1);
@@ -488,6 +494,7 @@ static void run(struct fabric *f)
 			idle_since = fabric_now_ns();
 		for (i = 0; i < (unsigned int)nr; i++)
 			handle_event(f, &evs[i]);
+		fabric_ctl_expire(f, fabric_now_ns());
 		if (all_guests_gone(f)) {
 			fab_log(f, LOG_INFO, "all guests have disconnected: exiting");
 			break;
@@ -582,6 +589,8 @@ static void init(struct fabric *f)
 
 	memset(f, 0, sizeof(*f));
 	f->epfd = f->timer_fd = f->signal_fd = f->ctl_fd = -1;
+	for (i = 0; i < FABRIC_CTL_CLIENTS; i++)
+		f->ctl_cli[i].fd = -1;
 	f->idle_ns = FABRIC_DEFAULT_IDLE_US * 1000ull;
 	f->dead_ns = FABRIC_DEFAULT_DEAD_MS * 1000000ull;
 	f->rnd = 1;

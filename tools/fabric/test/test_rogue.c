@@ -8,10 +8,19 @@
  * place, while its SENDs to another endpoint (node0 ep11) go on; the
  * NIC overwrites no NQE and counts every drop in its own copy. Once the
  * owner reaps, its 256 NQEs are there in order and the next one is
- * written again.
+ * written again. Clients of the fabric's control socket (more than it
+ * serves at once) that connect and send nothing or dribble, and extra
+ * clients of the nodes' ivshmem sockets, leave the NIC's SENDs
+ * undelayed and are closed by their deadline.
  */
+#define FABRIC_TEST_CTL	8	/* FABRIC_CTL_CLIENTS */
 #define _GNU_SOURCE
+#include <poll.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 #include "fake_guest.h"
 #include "test_send.h"
@@ -106,4 +115,99 @@ void test_rogue_nq(struct ts *t)
 		vmmc_load_acquire(&o->nq->dropped) == drops,
 		"room again: the next NQE is written (imm 0), dropped stays %llu",
 		(unsigned long long)drops);
+}
+
+static int unix_connect(const char *path)
+{
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	snprintf(a.sun_path, sizeof(a.sun_path), "%s", path);
+	if (fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof(a))) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* One control request; true if answered "ok". */
+static bool ctl_ok(const char *path, const char *req)
+{
+	char buf[64];
+	ssize_t r = -1;
+	int fd = unix_connect(path);
+
+	if (fd < 0)
+		return false;
+	if (write(fd, req, strlen(req)) == (ssize_t)strlen(req))
+		r = read(fd, buf, sizeof(buf));
+	close(fd);
+	return r >= 2 && !strncmp(buf, "ok", 2);
+}
+
+/* Has the fabric closed @fd (EOF) within @ms? */
+static bool closed_within(int fd, int ms)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	char c;
+
+	return poll(&p, 1, ms) == 1 && read(fd, &c, 1) <= 0;	/* EOF or reset */
+}
+
+/*
+ * Clients of the fabric's sockets that connect and then send nothing,
+ * dribble, or never read: the NIC's SENDs go on, each at once.
+ */
+void test_rogue_ctl(struct fg *g0, struct fg *g1, const struct fg_env *env)
+{
+	static struct ts t;
+	int idle[FABRIC_TEST_CTL + 2], ivs[2], drib, i, n = 0, late = 0;
+	char ctl[256], *slash;
+	__u64 t0, worst = 0;
+
+	snprintf(ctl, sizeof(ctl), "%s", env->sock[0]);
+	slash = strrchr(ctl, '/');
+	if (!slash || !ts_setup(&t, g0, g1))
+		return;
+	snprintf(slash, sizeof(ctl) - (slash - ctl), "/fabric.ctl");
+	for (i = 0; i < FABRIC_TEST_CTL + 2; i++)
+		n += (idle[i] = unix_connect(ctl)) >= 0;
+	drib = unix_connect(ctl);
+	ivs[0] = unix_connect(env->sock[0]);
+	ivs[1] = unix_connect(env->sock[1]);
+	t_check(n == FABRIC_TEST_CTL + 2 && drib >= 0 && ivs[0] >= 0 &&
+		ivs[1] >= 0,
+		"%d idle clients on the control socket, one that dribbles, one more on each node's ivshmem socket",
+		n);
+	for (i = 0; i < 40; i++) {
+		struct vmmc_sqe s;
+
+		/* a byte now and then; once closed by the fabric, none */
+		if (send(drib, "s", 1, MSG_NOSIGNAL | MSG_DONTWAIT) != 1)
+			n = 0;
+		ts_fill_src(&t.src, 0, 4096);
+		fg_sqe_send(&s, 0x4000 + i, i & 1, 4096 * i, TS_SLOT, 0, 4096,
+			    false);
+		t0 = fg_now_ms();
+		fg_submit(&t.s0, &s);
+		late += !fg_expect(&t.s0, 0x4000 + i, VMMC_OP_SEND, VMMC_ST_OK,
+				   0, "SEND beside the idle control clients");
+		if (fg_now_ms() - t0 > worst)
+			worst = fg_now_ms() - t0;
+	}
+	t_check(!late && worst < 800,
+		"40 SENDs, each completed within %llu ms while the clients hang on",
+		(unsigned long long)worst);
+	t_check(closed_within(ivs[0], 1000) && closed_within(ivs[1], 1000),
+		"a second ivshmem client is closed at once, unserved");
+	for (i = 0, n = 0; i < FABRIC_TEST_CTL + 2; i++)
+		n += closed_within(idle[i], 3000);
+	t_check(n == FABRIC_TEST_CTL + 2 && closed_within(drib, 3000),
+		"every idle or dribbling control client is closed by its deadline");
+	t_check(ctl_ok(ctl, "show\n"), "... and the control socket answers again");
+	for (i = 0; i < FABRIC_TEST_CTL + 2; i++)
+		close(idle[i]);
+	close(drib);
+	close(ivs[0]);
+	close(ivs[1]);
 }
