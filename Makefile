@@ -14,6 +14,11 @@
 #   make lint       checkpatch --strict and sparse on kmod/, gcc and clang
 #                   -Werror on user space
 #   make shell      a shell on a one-node guest with the NIC
+#   make install    libvmmc, headers, libvmmc.pc, the shim, vmmc_ctl,
+#                   vmmc-fabric, man pages, udev/systemd files (install.mk;
+#                   PREFIX, DESTDIR, LIBDIR...); make uninstall undoes it
+#   make install-dkms   the module's source for DKMS (/usr/src/vmmc-VERSION)
+#   make package-check  Debian packages: build, lintian, install, DKMS build
 SHELL := /bin/bash
 BUILD := $(CURDIR)/build
 # The guest kernel: Debian's 6.1 in /boot (never the host's uname -r).
@@ -82,7 +87,11 @@ lint: deps
 	@$(MAKE) --no-print-directory build
 	@tools/lint.sh
 
+include install.mk
+
 clean:
 	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean
 	rm -rf $(BUILD)/ulib $(BUILD)/tools $(BUILD)/selftests $(BUILD)/vm \
 		$(BUILD)/vmmc.ko $(BUILD)/results $(BUILD)/run
+	-$(MAKE) -C kmod KDIR=$(KDIR) clean
+	rm -rf $(BUILD)/dist $(BUILD)/install-stage $(BUILD)/pkg

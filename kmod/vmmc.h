@@ -22,6 +22,7 @@
 #include <linux/mutex.h>
 #include <linux/pci.h>
 #include <linux/rwsem.h>
+#include <linux/sched.h>
 #include <linux/srcu.h>
 #include <linux/workqueue.h>
 #include <linux/wait.h>
@@ -54,6 +55,10 @@ enum vmmc_drv_stat {
 	VMMC_STAT_KCMDS,	/* mailbox commands sent to the NIC */
 	VMMC_STAT_KCMD_TIMEOUTS,
 	VMMC_STAT_SPURIOUS,	/* a blocked waiter woken with no entry */
+	VMMC_STAT_USER_LIMITS,	/* opens and exports refused by a per-user
+				 * limit (max_eps_per_user and
+				 * max_exports_per_user)
+				 */
 	VMMC_STAT_NR,
 };
 
@@ -168,6 +173,9 @@ struct vmmc_ep {
 	struct mutex imp_lock;		/* guards our import table rows */
 	atomic_long_t pinned_pages;	/* ours, UTLB and exports */
 	pid_t pid;			/* of the opener, for vmmc_ctl */
+	kuid_t uid;			/* the opener's real uid: per-user
+					 * limits are counted by it
+					 */
 };
 
 /*
@@ -217,6 +225,18 @@ struct vmmc_xport {
 	bool live;			/* name taken; under vdev->exp_lock */
 	u32 name;
 };
+
+/*
+ * An endpoint is its opener's: only a task running in the opener's
+ * address space (its threads, a vfork child until it execs) may use it
+ * (ioctl, mmap, poll). A process that holds the file otherwise (forked,
+ * cloned without CLONE_VM, exec'd, sent the fd) gets EPERM; it may only
+ * close it. See "Ownership" in docs/architecture.md.
+ */
+static inline bool vmmc_ep_owned(const struct vmmc_ep *ep)
+{
+	return current->mm == ep->mm;
+}
 
 static inline void vmmc_stat_inc(struct vmmc_dev *vdev, enum vmmc_drv_stat s)
 {

@@ -6,7 +6,15 @@
  * Every ioctl copies a fixed-size struct, checks every must-be-zero field
  * and returns -EINVAL for any it does not know; unknown ioctl numbers get
  * -ENOTTY.
+ *
+ * Ownership: every ioctl, mmap and poll from a task outside the opener's
+ * address space fails (-EPERM; poll: EPOLLERR), checked first. Such a
+ * task (a forked child, an exec'd program, a receiver of the fd) holds
+ * only a reference: its close() is an fput like any other, and only the
+ * last one releases the endpoint (there is no ->flush), so nothing it
+ * does tears down, fences or wakes the owner's endpoint.
  */
+#include <linux/capability.h>
 #include <linux/fs.h>
 #include <linux/module.h>
 #include <linux/poll.h>
@@ -85,6 +93,11 @@ static long vmmc_ioctl_wait(struct vmmc_ep *ep, void __user *uarg)
 	return vmmc_ep_wait(ep, w.timeout_ms);
 }
 
+/*
+ * The spin limit holds for every endpoint of the NIC: only CAP_NET_ADMIN
+ * may claim its measurement or store one (else any user could make every
+ * waiter spin 100 ms, or never spin). Giving up a claim is anyone's.
+ */
 static long vmmc_ioctl_set_spin(struct vmmc_ep *ep, void __user *uarg)
 {
 	struct vmmc_spin_req r;
@@ -93,13 +106,18 @@ static long vmmc_ioctl_set_spin(struct vmmc_ep *ep, void __user *uarg)
 		return -EFAULT;
 	if (r.reserved)
 		return -EINVAL;
-	if (r.flags == VMMC_SPIN_CLAIM || r.flags == VMMC_SPIN_UNCLAIM)
+	if (r.flags == VMMC_SPIN_UNCLAIM)
 		return r.spin_ns ? -EINVAL : vmmc_spin_store(ep, r.flags, 0);
-	if (r.flags)
+	if (r.flags && r.flags != VMMC_SPIN_CLAIM)
 		return -EINVAL;
-	if (r.spin_ns < VMMC_SPIN_MIN_NS || r.spin_ns > VMMC_SPIN_MAX_NS)
+	if (r.flags && r.spin_ns)
+		return -EINVAL;
+	if (!r.flags &&
+	    (r.spin_ns < VMMC_SPIN_MIN_NS || r.spin_ns > VMMC_SPIN_MAX_NS))
 		return -ERANGE;
-	return vmmc_spin_store(ep, 0, r.spin_ns);
+	if (!capable(CAP_NET_ADMIN))
+		return -EPERM;
+	return vmmc_spin_store(ep, r.flags, r.spin_ns);
 }
 
 static long vmmc_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
@@ -107,6 +125,8 @@ static long vmmc_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	struct vmmc_ep *ep = file->private_data;
 	void __user *uarg = (void __user *)arg;
 
+	if (!vmmc_ep_owned(ep))
+		return -EPERM;
 	switch (cmd) {
 	case VMMC_IOC_INFO:
 		return vmmc_ioctl_info(ep, uarg);
@@ -133,7 +153,12 @@ static long vmmc_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 
 static __poll_t vmmc_poll(struct file *file, struct poll_table_struct *wait)
 {
-	return vmmc_ep_poll(file->private_data, file, wait);
+	struct vmmc_ep *ep = file->private_data;
+
+	/* neither arm the owner's interrupt nor learn of its events */
+	if (!vmmc_ep_owned(ep))
+		return EPOLLERR;
+	return vmmc_ep_poll(ep, file, wait);
 }
 
 const struct file_operations vmmc_fops = {

@@ -15,6 +15,8 @@
  * If the NIC never acks, the region is leaked on purpose (never hand back
  * memory that a device may still write) and counted in fence_timeouts.
  */
+#include <linux/capability.h>
+#include <linux/cred.h>
 #include <linux/dma-mapping.h>
 #include <linux/module.h>
 #include <linux/sched.h>
@@ -22,6 +24,50 @@
 #include <linux/slab.h>
 
 #include "vmmc_loc.h"
+
+/*
+ * Per-user limits, per NIC: one user (by real uid, as RLIMIT_NPROC
+ * counts) may hold this many endpoints and exports, so that nobody can
+ * take every slot of the NIC from the others. 0: no limit. Callers with
+ * CAP_SYS_RESOURCE are not limited (their endpoints and exports still
+ * count against their uid). Read at each open and export.
+ */
+unsigned int vmmc_max_eps_per_user = VMMC_MAX_EPS / 4;
+module_param_named(max_eps_per_user, vmmc_max_eps_per_user, uint, 0644);
+MODULE_PARM_DESC(max_eps_per_user,
+		 "endpoints one user may hold per NIC (0: no limit; default 16 of 64)");
+
+unsigned int vmmc_max_exports_per_user = VMMC_MAX_EXPORTS / 4;
+module_param_named(max_exports_per_user, vmmc_max_exports_per_user, uint,
+		   0644);
+MODULE_PARM_DESC(max_exports_per_user,
+		 "exports one user may hold per NIC (0: no limit; default 64 of 256)");
+
+/**
+ * vmmc_user_may_take() - may the caller take one more of a limited thing?
+ * @held: how many its user holds now
+ * @max: the limit (a module parameter's value); 0: none
+ *
+ * Context: process context (capable() looks at current); asked only when
+ * @held reached @max, so that only a refusal or an exemption is audited.
+ * Return: true if under the limit or the caller has CAP_SYS_RESOURCE.
+ */
+bool vmmc_user_may_take(unsigned int held, unsigned int max)
+{
+	return !max || held < max || capable(CAP_SYS_RESOURCE);
+}
+
+/* How many endpoint slots @uid's endpoints take. ep_lock held. */
+static unsigned int vmmc_user_eps(struct vmmc_dev *vdev, kuid_t uid)
+{
+	unsigned int id, n = 0;
+
+	lockdep_assert_held(&vdev->ep_lock);
+	for (id = 0; id < VMMC_MAX_EPS; id++)
+		if (vdev->eps[id] && uid_eq(vdev->eps[id]->uid, uid))
+			n++;
+	return n;
+}
 
 /* Write a new state and a new generation; the NIC acks the generation. */
 static void vmmc_ep_set_state(struct vmmc_ep *ep, u32 state)
@@ -73,7 +119,9 @@ void vmmc_ep_fence(struct vmmc_ep *ep)
  *
  * Context: process context, may sleep; takes dead_rwsem and ep_lock.
  * Return: the endpoint, or ERR_PTR(-ENODEV) if the NIC is gone,
- * ERR_PTR(-EBUSY) if every slot is in use, ERR_PTR(-ENOMEM).
+ * ERR_PTR(-EBUSY) if every slot is in use, ERR_PTR(-EDQUOT) if the
+ * caller's user holds max_eps_per_user endpoints already,
+ * ERR_PTR(-ENOMEM).
  */
 struct vmmc_ep *vmmc_ep_create(struct vmmc_dev *vdev)
 {
@@ -84,6 +132,7 @@ struct vmmc_ep *vmmc_ep_create(struct vmmc_dev *vdev)
 	if (!ep)
 		return ERR_PTR(-ENOMEM);
 	ep->vdev = vdev;
+	ep->uid = current_uid();
 	mutex_init(&ep->imp_lock);
 	INIT_LIST_HEAD(&ep->xports);
 
@@ -104,6 +153,12 @@ struct vmmc_ep *vmmc_ep_create(struct vmmc_dev *vdev)
 	mutex_lock(&vdev->ep_lock);
 	if (vdev->dead) {
 		err = -ENODEV;
+		goto out_unlock;
+	}
+	if (!vmmc_user_may_take(vmmc_user_eps(vdev, ep->uid),
+				READ_ONCE(vmmc_max_eps_per_user))) {
+		vmmc_stat_inc(vdev, VMMC_STAT_USER_LIMITS);
+		err = -EDQUOT;
 		goto out_unlock;
 	}
 	for (id = 0; id < VMMC_MAX_EPS; id++)

@@ -4,9 +4,13 @@
  *
  * An export is a pinned range of the caller's memory (vmmc_umem.c) named
  * by a __u32 unique among the NIC's live exports, with a bit mask of the
- * nodes that may import it. The kernel writes the NIC's export table
- * entry and a page list in guest RAM; the NIC accepts data for the export
- * only while the entry is ACTIVE and acknowledged (ack_gen == gen).
+ * nodes that may import it and an optional 64-bit key that an importer
+ * must present (the exporter's NIC compares it: a wrong key looks like a
+ * missing name). Names that stand for socket ports below 1024 need
+ * CAP_NET_BIND_SERVICE; a user holds at most max_exports_per_user. The
+ * kernel writes the NIC's export table entry and a page list in guest
+ * RAM; the NIC accepts data for the export only while the entry is ACTIVE
+ * and acknowledged (ack_gen == gen).
  *
  * Revocation (UNEXPORT, munmap of the buffer, endpoint close, unbind):
  * write REVOKED or FREE and a new gen, ring VMMC_DB_CTRL and wait for the
@@ -24,9 +28,12 @@
  * ep->imp_lock guards the endpoint's import rows; vdev->kcmd_lock the
  * mailbox. Order: dead_rwsem -> pin_lock -> exp_lock.
  */
+#include <linux/capability.h>
 #include <linux/dma-mapping.h>
+#include <linux/nsproxy.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
+#include <net/ip.h>
 
 #include "vmmc_loc.h"
 
@@ -111,11 +118,16 @@ static void vmmc_xport_free_pagelist(struct vmmc_xport *x)
 	x->pagelist = NULL;
 }
 
-/* Publish an export. pin_lock held, NIC alive. */
+/*
+ * Publish an export. pin_lock held, NIC alive. Every table slot an
+ * export of the caller's user takes (live or not) counts against
+ * max_exports_per_user.
+ */
 static int vmmc_xport_install(struct vmmc_ep *ep, struct vmmc_xport *x,
 			      const struct vmmc_export_req *req)
 {
 	struct vmmc_dev *vdev = ep->vdev;
+	unsigned int held = 0;
 	struct vmmc_export *e;
 	int id, free_id = -1;
 
@@ -133,6 +145,13 @@ static int vmmc_xport_install(struct vmmc_ep *ep, struct vmmc_xport *x,
 			mutex_unlock(&vdev->exp_lock);
 			return -EEXIST;
 		}
+		if (uid_eq(other->umem.ep->uid, ep->uid))
+			held++;
+	}
+	if (!vmmc_user_may_take(held, READ_ONCE(vmmc_max_exports_per_user))) {
+		mutex_unlock(&vdev->exp_lock);
+		vmmc_stat_inc(vdev, VMMC_STAT_USER_LIMITS);
+		return -EDQUOT;
 	}
 	if (free_id < 0) {
 		mutex_unlock(&vdev->exp_lock);
@@ -150,6 +169,8 @@ static int vmmc_xport_install(struct vmmc_ep *ep, struct vmmc_xport *x,
 	e->perm_nodes = req->perm_nodes;
 	e->pages_addr = x->pagelist_dma;
 	e->nr_pages = x->umem.nr_pages;
+	e->reserved0 = 0;
+	e->key = req->key;
 	vdev->xports[free_id] = x;
 	mutex_unlock(&vdev->exp_lock);
 
@@ -161,6 +182,20 @@ static int vmmc_xport_install(struct vmmc_ep *ep, struct vmmc_xport *x,
 }
 
 static int vmmc_unexport_id(struct vmmc_ep *ep, u32 id);
+
+/*
+ * A name that stands for a stream socket port below the caller's
+ * unprivileged port start needs CAP_NET_BIND_SERVICE, as TCP's bind().
+ */
+static bool vmmc_name_allowed(u32 name)
+{
+	struct net *net = current->nsproxy->net_ns;
+
+	if ((name & VMMC_NAME_PORT_MASK) != VMMC_NAME_PORT_BASE)
+		return true;
+	return !inet_port_requires_bind_service(net, (u16)name) ||
+	       ns_capable(net->user_ns, CAP_NET_BIND_SERVICE);
+}
 
 /**
  * vmmc_ioctl_export() - VMMC_IOC_EXPORT
@@ -181,11 +216,12 @@ long vmmc_ioctl_export(struct vmmc_ep *ep, void __user *uarg)
 
 	if (copy_from_user(&req, uarg, sizeof(req)))
 		return -EFAULT;
-	if (req.flags || req.export_id || req.reserved[0] || req.reserved[1] ||
-	    req.reserved[2])
+	if (req.flags || req.export_id || req.reserved0)
 		return -EINVAL;
 	if (!req.len || req.len > VMMC_EXPORT_MAX_LEN)
 		return -EINVAL;
+	if (!vmmc_name_allowed(req.name))
+		return -EACCES;
 
 	x = kzalloc(sizeof(*x), GFP_KERNEL);
 	if (!x)
@@ -397,7 +433,7 @@ long vmmc_ioctl_import(struct vmmc_ep *ep, void __user *uarg)
 	if (copy_from_user(&req, uarg, sizeof(req)))
 		return -EFAULT;
 	if (req.flags || req.import_id || req.len || req.reserved[0] ||
-	    req.reserved[1] || req.reserved[2] || req.reserved[3])
+	    req.reserved[1])
 		return -EINVAL;
 	if (req.node >= vdev->nr_nodes)
 		return -EINVAL;
@@ -420,6 +456,7 @@ long vmmc_ioctl_import(struct vmmc_ep *ep, void __user *uarg)
 	}
 	cmd.node = req.node;
 	cmd.name = req.name;
+	cmd.key = req.key;
 	cmd.ep = ep->id;
 	err = vmmc_kcmd(vdev, &cmd, &resp);
 	if (!err)

@@ -12,6 +12,11 @@
  * Anything else fails: an unknown offset or a wrong size with -EINVAL, a
  * forbidden permission with -EPERM. Kernel-owned SRAM (control page,
  * endpoint contexts, other endpoints' SQs) is never reachable.
+ *
+ * Only the endpoint's own process maps it (-EPERM for any other mm), and
+ * no mapping is copied into a child at fork (VM_DONTCOPY; every one is
+ * VM_IO as well, so madvise(MADV_DOFORK) cannot undo that): a child that
+ * touches the address faults.
  */
 #include <linux/dma-mapping.h>
 #include <linux/mm.h>
@@ -85,8 +90,8 @@ static int vmmc_mmap_locked(struct vmmc_ep *ep, struct vm_area_struct *vma)
  *
  * Context: process context, mmap_lock held for write; takes dead_rwsem
  * for reading.
- * Return: 0, -EINVAL (offset, size, MAP_PRIVATE), -EPERM (permission), or
- * -ENODEV (the NIC is gone).
+ * Return: 0, -EINVAL (offset, size, MAP_PRIVATE), -EPERM (permission, or
+ * not the endpoint's process), or -ENODEV (the NIC is gone).
  */
 int vmmc_mmap(struct file *file, struct vm_area_struct *vma)
 {
@@ -96,9 +101,10 @@ int vmmc_mmap(struct file *file, struct vm_area_struct *vma)
 
 	if (!(vma->vm_flags & VM_SHARED))
 		return -EINVAL;
-	if (vma->vm_flags & VM_EXEC)
+	if (vma->vm_flags & VM_EXEC || vma->vm_mm != ep->mm)
 		return -EPERM;
 	vma->vm_flags &= ~VM_MAYEXEC;
+	vma->vm_flags |= VM_DONTCOPY;
 
 	/* remove() zaps mappings after it set dead: none can slip past */
 	down_read(&vdev->dead_rwsem);

@@ -22,6 +22,7 @@
  * pin_lock (vmmc_umem_detach()), then flushes reap_work, then releases;
  * so the owner and the reaper never release the same umem at once.
  */
+#include <linux/backing-dev.h>
 #include <linux/mm.h>
 #include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
@@ -280,12 +281,44 @@ static const struct mmu_interval_notifier_ops vmmc_umem_ops = {
 	.invalidate = vmmc_umem_invalidate,
 };
 
+/**
+ * vmmc_vma_tracks_dirty() - does a file behind @vma track writes to it?
+ * @vma: a mapping of the caller's
+ *
+ * True for a shared mapping of a file whose filesystem is told of writes
+ * through the page tables (->page_mkwrite, ->pfn_mkwrite) or writes pages
+ * back (its backing device can write back): ext4, xfs, 9p, NFS, ramfs...
+ * Such a page may be cleaned, written back and write-protected while
+ * pinned, so a device write after that is lost or corrupts the
+ * filesystem's state. shmem/tmpfs, shared anonymous memory, memfd and
+ * hugetlbfs track nothing and are fine. The rule Linux 6.5 applies to
+ * FOLL_LONGTERM | FOLL_WRITE (vma_needs_dirty_tracking()); 6.1 does not.
+ *
+ * Context: mmap_lock held.
+ * Return: true if the NIC must not write the mapping's pages.
+ */
+static bool vmmc_vma_tracks_dirty(struct vm_area_struct *vma)
+{
+	const struct vm_operations_struct *ops = vma->vm_ops;
+
+	mmap_assert_locked(vma->vm_mm);
+	if (!(vma->vm_flags & VM_SHARED) || !vma->vm_file ||
+	    (vma->vm_flags & VM_PFNMAP))
+		return false;
+	if (ops && (ops->page_mkwrite || ops->pfn_mkwrite))
+		return true;
+	return mapping_can_writeback(vma->vm_file->f_mapping);
+}
+
 /*
- * Pin the range VMA by VMA: a writable mapping is pinned for write, so that
- * the NIC sees the very pages the program will write (a read-only pin of a
- * never-written page would pin the shared zero page, which the program's
- * first write replaces); a read-only mapping is pinned read-only, and
- * refused when the NIC must write (@need_write).
+ * Pin the range VMA by VMA: a writable private mapping is pinned for
+ * write, so that the NIC sees the very pages the program will write (a
+ * read-only pin of a never-written page would pin the shared zero page,
+ * which the program's first write replaces); a read-only mapping is pinned
+ * read-only, and refused when the NIC must write (@need_write), as is a
+ * shared file mapping that tracks dirty pages (-EOPNOTSUPP); the NIC may
+ * read the latter (SEND sources), pinned without FOLL_WRITE: its pages are
+ * the page-cache pages the program writes.
  */
 static long vmmc_umem_pin(struct vmmc_umem *umem, bool need_write)
 {
@@ -293,6 +326,7 @@ static long vmmc_umem_pin(struct vmmc_umem *umem, bool need_write)
 	unsigned long done = 0, addr, chunk;
 	struct vm_area_struct *vma;
 	unsigned int flags;
+	bool tracked;
 	long got = 0;
 
 	mmap_read_lock(mm);
@@ -303,10 +337,15 @@ static long vmmc_umem_pin(struct vmmc_umem *umem, bool need_write)
 			got = -EFAULT;
 			break;
 		}
+		tracked = vmmc_vma_tracks_dirty(vma);
+		if (need_write && tracked) {
+			got = -EOPNOTSUPP;
+			break;
+		}
 		chunk = min(umem->nr_pages - done,
 			    (vma->vm_end - addr) >> PAGE_SHIFT);
 		flags = FOLL_LONGTERM;
-		if (vma->vm_flags & VM_WRITE)
+		if ((vma->vm_flags & VM_WRITE) && !tracked)
 			flags |= FOLL_WRITE;
 		got = pin_user_pages(addr, chunk, flags, umem->pages + done,
 				     NULL);
@@ -338,7 +377,9 @@ static long vmmc_umem_pin(struct vmmc_umem *umem, bool need_write)
  *
  * Context: process context, takes mmap_lock; no vmmc lock may be held.
  * Return: 0, -EINVAL, -EPERM (not the endpoint's process), -EFAULT,
- * -ENOMEM (RLIMIT_MEMLOCK or memory).
+ * -EOPNOTSUPP (@need_write on a shared mapping of a file that tracks
+ * dirty pages, see vmmc_vma_tracks_dirty()), -ENOMEM (RLIMIT_MEMLOCK or
+ * memory).
  */
 int vmmc_umem_get(struct vmmc_ep *ep, struct vmmc_umem *umem,
 		  unsigned long addr, u64 len, bool need_write,

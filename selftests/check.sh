@@ -4,17 +4,23 @@
 # "N passed, N failed[, N skipped]". Host-side tests first (the fabric
 # against fake guests, libvmmc's UTLB against a stubbed kernel), then a
 # one-node guest (device, data path, interrupts, deliberate update,
-# protection, UTLB and memory limits, stream sockets, the LD_PRELOAD shim
-# (dup, fork, exec, threads, zero-copy receive), short forms of the
-# fuzzer, the kill -9 stress and memory pressure (make stress runs the
+# protection, one user against another (vmmc_limits, as nobody), UTLB and
+# memory limits, stream sockets, the LD_PRELOAD shim (dup, fork, exec,
+# threads, zero-copy receive), short forms of the fuzzer (every other
+# process as nobody), the kill -9 stress and memory pressure (make stress runs the
 # long forms), vmmc_ctl, teardown by kill -9 and unbind, module unload),
 # then a two-node cluster (NIC to NIC, cross-node transfers and
 # redirection, an exporter killed with kill -9, stream sockets, Debian's
 # iperf3, sockperf and redis under the LD_PRELOAD shim, and the
 # reliable link layer under injected drops, duplicates, reordering,
-# corruption, a link outage and a node death). Guests boot with slub_debug; each guest run ends with a check that
-# the kernel log holds no BUG, WARNING or Oops. Exit status non-zero on any
-# failure.
+# corruption, a link outage and a node death), then vmmc from outside
+# the tree (make install into a staging tree, a program built with
+# pkg-config alone, run in a guest over the installed module; with
+# VMMC_PACKAGE_CHECK=1 also the Debian packages: selftests/install/).
+# Guests boot with slub_debug; each guest run ends with a check that
+# the kernel log holds no BUG, WARNING or Oops. Every program's results
+# must add up to its TAP plan (tap_count.sh); a result a test could not
+# judge is a SKIP, counted apart. Exit status non-zero on any failure.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top" || exit 2
@@ -22,6 +28,7 @@ build=$top/build
 results=$build/results
 rm -rf "$results" && mkdir -p "$results"
 pass=0 fail=0 skip=0
+. selftests/tap_count.sh
 
 add_result() {	# add_result FILE NAME: a "RESULT p f s" line, or a failure
 	local p f s
@@ -37,21 +44,15 @@ add_result() {	# add_result FILE NAME: a "RESULT p f s" line, or a failure
 echo "==== host: fabric"
 if make -s -C tools/fabric test O="$build/tools/fabric" > "$results/fabric.log" 2>&1; then rc=0; else rc=$?; fi
 cat "$results/fabric.log"
-p=$(grep -cE '^ok [0-9]+' "$results/fabric.log")
-f=$(grep -cE '^not ok [0-9]+' "$results/fabric.log")
-[ "$rc" -ne 0 ] && [ "$f" -eq 0 ] && f=1
-[ $((p + f)) -eq 0 ] && f=1
-echo "RESULT $p $f 0" > "$results/fabric"
+tap_count "$results/fabric.log" "$rc" "fabric tests"
+echo "RESULT $tc_pass $tc_fail $tc_skip" > "$results/fabric"
 add_result "$results/fabric" "fabric tests"
 
 echo "==== host: libvmmc unit tests (UTLB against a stubbed kernel, the shim's address map)"
 if make -s -C ulib test O="$build/ulib" > "$results/utlb.log" 2>&1; then rc=0; else rc=$?; fi
 cat "$results/utlb.log"
-p=$(grep -cE '^ok [0-9]+' "$results/utlb.log")
-f=$(grep -cE '^not ok [0-9]+' "$results/utlb.log")
-[ "$rc" -ne 0 ] && [ "$f" -eq 0 ] && f=1
-[ $((p + f)) -lt 2 ] && f=$((2 - p))	# a test that printed nothing failed
-echo "RESULT $p $f 0" > "$results/utlb"
+tap_count "$results/utlb.log" "$rc" "libvmmc unit tests"
+echo "RESULT $tc_pass $tc_fail $tc_skip" > "$results/utlb"
 add_result "$results/utlb" "libvmmc unit tests"
 
 # 2. one node, with a foreign ivshmem device beside the NIC
@@ -59,7 +60,7 @@ echo "==== one node"
 tools/vm/vmrun --foreign-ivshmem --timeout 900 -- \
 	env VMMC_FOREIGN_IVSHMEM=1 VMMC_RESULT="$results/node1-0" \
 	selftests/run_guest.sh "$build" vmmc_dev vmmc_datapath vmmc_xfer vmmc_redirect \
-	vmmc_protect vmmc_protect_args vmmc_utlb vmmc_strict vmmc_wait vmmc_rogue_rx \
+	vmmc_protect vmmc_protect_args vmmc_fork vmmc_filepin vmmc_limits vmmc_utlb vmmc_strict vmmc_wait vmmc_rogue_rx \
 	vmmc_sock vmmc_sock_args vmmc_sock_poll vmmc_sock_strict vmmc_sock_zc vmmc_sock_pin vmmc_sock_busy vmmc_sock_garbage vmmc_sock_rogue \
 	vmmc_preload.sh vmmc_preload_zc.sh \
 	vmmc_fuzz vmmc_stress vmmc_mempress vmmc_ctl.sh vmmc_teardown.sh \
@@ -84,6 +85,23 @@ touch "$linkdir/stop"
 wait "$watcher"
 add_result "$results/node2-0" "two-node run, node 0"
 add_result "$results/node2-1" "two-node run, node 1"
+
+# 4. vmmc from outside the tree: make install into a staging tree, a
+# program built with pkg-config alone, run in a guest over the module
+# built from the installed DKMS source, make uninstall
+echo "==== install: make install, pkg-config, the installed module in a guest"
+selftests/install/check.sh "$build" "$results/install"
+add_result "$results/install" "install tests"
+
+# 5. with VMMC_PACKAGE_CHECK=1 (CI: .ci/run), make package-check's tests:
+# the Debian packages built, linted, installed on this machine (root),
+# DKMS building the module for the guest kernel, a guest, purged again
+if [ "${VMMC_PACKAGE_CHECK:-0}" = 1 ]; then
+	echo "==== packages: dpkg-buildpackage, lintian, dpkg -i, dkms build, a guest, purge"
+	rm -f "$build/pkg/result"
+	tools/setup-deps.sh package && selftests/install/package-check.sh "$build"
+	add_result "$build/pkg/result" "package tests"
+fi
 
 if [ "$skip" -gt 0 ]; then
 	echo "$pass passed, $fail failed, $skip skipped"

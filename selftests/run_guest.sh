@@ -11,21 +11,11 @@ build=$1; shift
 pass=0 fail=0 skip=0
 result=${VMMC_RESULT:-/dev/null}
 
-count() {	# count one test program's TAP lines from a log file
-	local log=$1 rc=$2 name=$3 p f s
-	p=$(grep -cE '^ok [0-9]+ ' "$log" | head -1)
-	s=$(grep -cE '^ok [0-9]+ .*# SKIP' "$log" | head -1)
-	f=$(grep -cE '^not ok [0-9]+ ' "$log" | head -1)
-	p=$((p - s))
-	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
-		echo "not ok - $name exited with $rc and reported no failure"
-		f=1
-	fi
-	if [ $((p + f + s)) -eq 0 ]; then
-		echo "not ok - $name ran no test"
-		f=1
-	fi
-	pass=$((pass + p)) fail=$((fail + f)) skip=$((skip + s))
+# count LOG RC NAME: add one test program's results (tap_count.sh)
+. "$(dirname "$0")/tap_count.sh"
+count() {
+	tap_count "$@"
+	pass=$((pass + tc_pass)) fail=$((fail + tc_fail)) skip=$((skip + tc_skip))
 }
 
 # After each test program, nothing of it may be left in the driver: no

@@ -197,7 +197,8 @@ struct strict_result {
 /*
  * NOP and PING round trips under SECCOMP_MODE_STRICT: only read, write,
  * _exit and sigreturn are allowed, so any system call on the data path
- * (even a doorbell by ioctl) kills the child with SIGKILL.
+ * (even a doorbell by ioctl) kills the child with SIGKILL. The child
+ * opens its endpoint before it enters strict mode.
  */
 TEST_F_TIMEOUT(dp, no_syscalls_seccomp_strict, 120)
 {
@@ -213,9 +214,13 @@ TEST_F_TIMEOUT(dp, no_syscalls_seccomp_strict, 120)
 	pid = fork();
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
-		struct vmmc_ep *ep = &self->ep;
-		uint32_t node = ep->info.node_id;
+		/* the parent's endpoint is not the child's (vmmc_fork) */
+		struct vmmc_ep own, *ep = &own;
+		uint32_t node;
 
+		if (vmmc_ep_open(&own, VMMC_DEV))
+			syscall(SYS_exit, 4);
+		node = ep->info.node_id;
 		if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_STRICT))
 			syscall(SYS_exit, 3);
 		for (i = 0; i < 3000; i++) {

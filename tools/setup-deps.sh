@@ -3,7 +3,8 @@
 # Install what vmmc needs on Debian bookworm, only what is missing, and
 # extract the few files taken from linux-source-6.1 (kselftest headers,
 # checkpatch) into build/linux-src. Safe to run again: does nothing when
-# everything is there.
+# everything is there. `setup-deps.sh package`: also what make
+# package-check needs (the Debian packaging tools and DKMS).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 src=$top/build/linux-src
@@ -11,7 +12,10 @@ src=$top/build/linux-src
 pkgs=(qemu-system-x86 linux-image-amd64 linux-headers-amd64 busybox-static
       libnl-3-dev libnl-genl-3-dev linux-source-6.1 sparse clang make gcc
       xz-utils cpio binutils python3 iproute2 kmod procps iperf3
-      sockperf redis-server redis-tools)
+      sockperf redis-server redis-tools pkg-config)
+if [ "${1:-}" = package ]; then
+	pkgs+=(debhelper dh-dkms dkms lintian fakeroot dpkg-dev)
+fi
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||

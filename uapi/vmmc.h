@@ -38,7 +38,7 @@
  * Identity
  */
 #define VMMC_NIC_MAGIC		0x434d4d56	/* "VMMC" read as a __u32 */
-#define VMMC_NIC_VERSION	3		/* SRAM layout and descriptors */
+#define VMMC_NIC_VERSION	4		/* SRAM layout and descriptors */
 #define VMMC_ABI_VERSION	3		/* ioctls and mmap layout */
 
 #define VMMC_PCI_VENDOR		0x1af4		/* ivshmem */
@@ -241,7 +241,8 @@ struct vmmc_kcmd {
 	__u32 node;		/* IMPORT: the exporter's node */
 	__u32 name;		/* IMPORT: the export's name */
 	__u32 ep;		/* IMPORT: the importing endpoint */
-	__u32 reserved[4];
+	__aligned_u64 key;	/* IMPORT: must equal the export's key */
+	__u32 reserved[2];
 };
 
 struct vmmc_kresp {
@@ -523,7 +524,10 @@ struct vmmc_export {
 	__aligned_u64 perm_nodes; /* bit n: node n may import */
 	__aligned_u64 pages_addr; /* guest-phys address of __u64[nr_pages] */
 	__u32 nr_pages;
-	__u32 reserved[3];
+	__u32 reserved0;
+	__aligned_u64 key;	/* an IMPORT must present it (0: none); the
+				 * NIC answers NO_EXPORT to any other key
+				 */
 };
 
 /*
@@ -604,10 +608,11 @@ struct vmmc_info {
 /*
  * Where vmmc_info.spin_ns comes from. The driver's probe makes a first
  * estimate (in the kernel, on the control vector); the first endpoint
- * opened then measures the cost of blocking on the waiter's own path
- * (libvmmc: delayed NOPs on its endpoint, woken through VMMC_IOC_WAIT,
- * iterated to the delay where blocking costs as much as the delay) and
- * stores it with VMMC_IOC_SET_SPIN; the administrator may override
+ * opened by a process with CAP_NET_ADMIN then measures the cost of
+ * blocking on the waiter's own path (libvmmc: delayed NOPs on its
+ * endpoint, woken through VMMC_IOC_WAIT, iterated to the delay where
+ * blocking costs as much as the delay) and stores it with
+ * VMMC_IOC_SET_SPIN; the administrator may override
  * either (netlink dev-set), or set 0 to go back to the probe's estimate
  * and have the next endpoint measure again.
  */
@@ -638,12 +643,14 @@ enum vmmc_spin_src {
  * (VMMC_SPIN_CLAIM), then stores its result (flags 0), or gives the claim
  * up (VMMC_SPIN_UNCLAIM); closing the endpoint gives it up too. Both
  * claiming and storing are accepted only while the NIC's spin limit is the
- * probe's estimate (or unknown): the stored value holds for every endpoint
- * opened from then on, until the administrator resets it. Errors: EINVAL
- * (flags, reserved, @spin_ns with a claim), ERANGE (@spin_ns out of
- * range), EEXIST (already measured by a waiter or set by the
- * administrator: read VMMC_IOC_INFO again), EBUSY (another endpoint holds
- * the claim).
+ * probe's estimate (or unknown), and only from a caller with
+ * CAP_NET_ADMIN (the value holds for every user's endpoints): the stored
+ * value holds for every endpoint opened from then on, until the
+ * administrator resets it. Errors: EINVAL (flags, reserved, @spin_ns with
+ * a claim), ERANGE (@spin_ns out of range), EPERM (claim or store without
+ * CAP_NET_ADMIN: the library keeps the probe's estimate), EEXIST (already
+ * measured by a waiter or set by the administrator: read VMMC_IOC_INFO
+ * again), EBUSY (another endpoint holds the claim).
  */
 struct vmmc_spin_req {
 	__u32 spin_ns;
@@ -675,10 +682,18 @@ struct vmmc_wait {
  * @name: the name importers use; unique among this NIC's exports
  * @flags: must be zero
  * @export_id: out: the export's slot, as reported in NQ entries
+ * @reserved0: must be zero
+ * @key: 0, or a secret every importer must present (struct
+ *	vmmc_import_req): a name can be guessed, 64 random bits cannot
  *
  * Pins the pages (FOLL_LONGTERM, counted in RLIMIT_MEMLOCK). Errors:
  * EINVAL, EFAULT, EEXIST (name taken), ENOSPC (table full), ENOMEM (over
- * RLIMIT_MEMLOCK or out of memory).
+ * RLIMIT_MEMLOCK or out of memory), EOPNOTSUPP (part of the range is a
+ * MAP_SHARED mapping of a file that tracks dirty pages: ext4, 9p, ...),
+ * EDQUOT (the caller's user holds max_exports_per_user exports on this
+ * NIC already; the module parameter; CAP_SYS_RESOURCE is not limited),
+ * EACCES (a port name below 1024 without CAP_NET_BIND_SERVICE: see
+ * VMMC_NAME_PORT).
  */
 struct vmmc_export_req {
 	__aligned_u64 addr;
@@ -687,8 +702,20 @@ struct vmmc_export_req {
 	__u32 name;
 	__u32 flags;
 	__u32 export_id;
-	__u32 reserved[3];
+	__u32 reserved0;
+	__aligned_u64 key;
 };
+
+/*
+ * Export names the kernel reserves for the stream sockets (libvmmc): a
+ * socket bound to port P is the export VMMC_NAME_PORT(P) of its listen
+ * buffer. A port name whose P is below the caller's network namespace's
+ * net.ipv4.ip_unprivileged_port_start (1024 by default) needs
+ * CAP_NET_BIND_SERVICE, as TCP's bind() does; else EXPORT fails EACCES.
+ */
+#define VMMC_NAME_PORT_BASE	0x4c000000u
+#define VMMC_NAME_PORT_MASK	0xffff0000u
+#define VMMC_NAME_PORT(p)	(VMMC_NAME_PORT_BASE | (__u16)(p))
 
 #define VMMC_EXPORT_MAX_LEN	(64u << 20)
 
@@ -699,10 +726,13 @@ struct vmmc_export_req {
  * @flags: must be zero
  * @import_id: out: the handle for SEND descriptors
  * @len: out: the export's length
+ * @key: the export's key (0 if it has none)
+ * @reserved: must be zero
  *
- * Asks the exporter's NIC. Errors: EINVAL, ENOENT (no such export),
- * EACCES (not permitted to this node), EHOSTUNREACH (node down),
- * ENOSPC (the endpoint's import table is full), ETIMEDOUT.
+ * Asks the exporter's NIC. Errors: EINVAL, ENOENT (no such export, or
+ * not with that key: the two are not told apart), EACCES (not permitted
+ * to this node), EHOSTUNREACH (node down), ENOSPC (the endpoint's import
+ * table is full), ETIMEDOUT.
  */
 struct vmmc_import_req {
 	__u32 node;
@@ -710,7 +740,8 @@ struct vmmc_import_req {
 	__u32 flags;
 	__u32 import_id;
 	__aligned_u64 len;
-	__u32 reserved[4];
+	__aligned_u64 key;
+	__u32 reserved[2];
 };
 
 /**
@@ -727,9 +758,11 @@ struct vmmc_import_req {
  * translations and pins by itself and bumps vmmc_ep_shared.utlb_gen.
  * Without VMMC_PIN_F_WRITE the NIC only reads the pages (SEND sources);
  * with it every page must be mapped writable (else EFAULT), is pinned for
- * write and marked VMMC_UTLB_WRITE, and may be a REDIRECT destination.
- * Errors: EINVAL, EFAULT, ENOMEM (RLIMIT_MEMLOCK), ENOSPC (no run of
- * free slots that long: unpin something).
+ * write and marked VMMC_UTLB_WRITE, and may be a REDIRECT destination,
+ * but not a MAP_SHARED mapping of a file that tracks dirty pages (ext4,
+ * 9p, ...: EOPNOTSUPP). Errors: EINVAL, EFAULT, EOPNOTSUPP, ENOMEM
+ * (RLIMIT_MEMLOCK), ENOSPC (no run of free slots that long: unpin
+ * something).
  */
 #define VMMC_PIN_F_WRITE	(1u << 0)
 
@@ -755,6 +788,11 @@ struct vmmc_unpin_req {
 	__u32 reserved[3];
 };
 
+/*
+ * An endpoint is its opener's (its address space's): every ioctl and mmap
+ * from another process holding the fd (fork, exec, SCM_RIGHTS) fails with
+ * EPERM and poll reports EPOLLERR; no mapping is inherited by a child.
+ */
 #define VMMC_IOC_INFO	_IOR(VMMC_IOC_MAGIC, 0x00, struct vmmc_info)
 #define VMMC_IOC_WAIT	_IOW(VMMC_IOC_MAGIC, 0x01, struct vmmc_wait)
 #define VMMC_IOC_EXPORT	_IOWR(VMMC_IOC_MAGIC, 0x02, struct vmmc_export_req)
@@ -776,6 +814,7 @@ struct vmmc_unpin_req {
 	_Static_assert(sizeof(struct vmmc_nic_ctrl) == 256, "ctrl");	\
 	_Static_assert(sizeof(struct vmmc_ep_shared) == 64, "epshared"); \
 	_Static_assert(sizeof(struct vmmc_export) == 64, "export");	\
+	_Static_assert(sizeof(struct vmmc_kcmd) == 32, "kcmd");		\
 	_Static_assert(sizeof(struct vmmc_import) == 32, "import");	\
 	_Static_assert(sizeof(struct vmmc_export_req) == 48, "expreq");	\
 	_Static_assert(sizeof(struct vmmc_import_req) == 40, "impreq");	\

@@ -157,15 +157,21 @@ out_close:
 
 /*
  * The kernel unpins whatever the UTLB still holds when the fd closes
- * (after fencing the NIC), so the cache is only freed here.
+ * (after fencing the NIC), so the cache is only freed here. In a child
+ * of the opener (fork) the endpoint's mappings were never copied and the
+ * kernel answers EPERM: unmapping those addresses would take whatever
+ * the child has mapped there since, so only the fd is closed.
  */
 void vmmc_ep_close(struct vmmc_ep *ep)
 {
+	struct vmmc_info info;
+
 	if (!ep || ep->fd < 0)
 		return;
 	free(ep->utlb);
 	ep->utlb = NULL;
-	vmmc_unmap_all(ep);
+	if (ioctl(ep->fd, VMMC_IOC_INFO, &info) == 0 || errno != EPERM)
+		vmmc_unmap_all(ep);
 	close(ep->fd);
 	ep->fd = -1;
 }

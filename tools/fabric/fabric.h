@@ -148,6 +148,7 @@ struct vmmc_pkt {
 	__u64 exp_len;		/* IMPORT_RESP: the export's length */
 	__u32 msg_len;		/* DATA: the SEND's len (for the NQE) */
 	__u32 reserved;
+	__u64 key;		/* IMPORT_REQ: the importer's key */
 };
 
 /*

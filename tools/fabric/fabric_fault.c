@@ -351,7 +351,8 @@ out:
 int fabric_ctl_listen(struct fabric *f)
 {
 	struct sockaddr_un a = { .sun_family = AF_UNIX };
-	int fd;
+	mode_t old;
+	int fd, err;
 
 	if (!f->ctl_path &&
 	    asprintf(&f->ctl_path, "%s/fabric.ctl", f->run_dir) < 0) {
@@ -368,7 +369,11 @@ int fabric_ctl_listen(struct fabric *f)
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		return -1;
-	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) || listen(fd, 8)) {
+	/* fault injection is the fabric owner's alone: mode 0600 */
+	old = umask(0177);
+	err = bind(fd, (struct sockaddr *)&a, sizeof(a));
+	umask(old);
+	if (err || listen(fd, 8)) {
 		fab_log(f, LOG_ERR, "%s: %s", f->ctl_path, strerror(errno));
 		close(fd);
 		return -1;

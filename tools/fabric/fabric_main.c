@@ -39,7 +39,7 @@
 #include "fabric.h"
 
 VMMC_LAYOUT_CHECKS;
-static_assert(sizeof(struct vmmc_pkt) == 136, "vmmc_pkt");
+static_assert(sizeof(struct vmmc_pkt) == 144, "vmmc_pkt");
 static_assert(offsetof(struct fabric_pkt, payload) ==
 	      offsetof(struct fabric_pkt, pkt) + sizeof(struct vmmc_pkt),
 	      "the payload follows the header");

@@ -28,7 +28,12 @@
 #include <stddef.h>
 
 #include "vmmc_barrier.h"
-#include "../../uapi/vmmc.h"
+/*
+ * The ABI header: installed as <vmmc/uapi/vmmc.h> beside this one (found
+ * next to it); in the source tree the build puts the top directory on the
+ * include path (-I$(top)), where uapi/vmmc.h lives.
+ */
+#include "uapi/vmmc.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -184,6 +189,15 @@ int vmmc_unexport(struct vmmc_ep *ep, uint32_t export_id);
 int vmmc_import(struct vmmc_ep *ep, uint32_t node, uint32_t name,
 		uint32_t *import_id, uint64_t *len);
 int vmmc_unimport(struct vmmc_ep *ep, uint32_t import_id);
+/*
+ * The same with a key: an export made with a non-zero @key can be
+ * imported only by presenting it (else ENOENT, as for a missing name).
+ */
+int vmmc_export_key(struct vmmc_ep *ep, void *buf, size_t len,
+		    uint32_t name, uint64_t perm_nodes, uint64_t key,
+		    uint32_t *export_id);
+int vmmc_import_key(struct vmmc_ep *ep, uint32_t node, uint32_t name,
+		    uint64_t key, uint32_t *import_id, uint64_t *len);
 
 /* ---- deliberate update (ulib/queue.c) and its translation cache ---- */
 

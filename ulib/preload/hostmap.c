@@ -118,7 +118,7 @@ int vmmc_hostmap_load(struct vmmc_hostmap *m, char *err, size_t errlen)
 		}
 	}
 	if (!path || !*path)
-		path = "/etc/vmmc/hosts";
+		path = VMMC_HOSTS_DEFAULT;
 	f = fopen(path, "re");
 	if (!f) {
 		if (getenv("VMMC_HOSTS_FILE") && *getenv("VMMC_HOSTS_FILE")) {

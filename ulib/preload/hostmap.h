@@ -8,7 +8,7 @@
  * Sources, in order (the first to name an address wins):
  *   $VMMC_HOSTS       "ADDR=NODE[,ADDR=NODE...]", e.g.
  *                     "10.77.0.1=0,10.77.0.2=1"
- *   $VMMC_HOSTS_FILE  a file (default /etc/vmmc/hosts, if it exists) of
+ *   $VMMC_HOSTS_FILE  a file (default VMMC_HOSTS_DEFAULT, if it exists) of
  *                     lines "ADDR NODE" or "ADDR=NODE"; '#' starts a
  *                     comment; blank lines are ignored
  * ADDR is a dotted IPv4 address, NODE a node id 0..VMMC_HOSTMAP_MAX_NODE.
@@ -17,6 +17,15 @@
  */
 #ifndef VMMC_HOSTMAP_H
 #define VMMC_HOSTMAP_H
+
+/*
+ * The default hosts file: $(SYSCONFDIR)/vmmc/hosts, SYSCONFDIR given by
+ * the build (ulib/Makefile, default /etc), as make install installs it.
+ */
+#ifndef VMMC_SYSCONFDIR
+#define VMMC_SYSCONFDIR "/etc"
+#endif
+#define VMMC_HOSTS_DEFAULT VMMC_SYSCONFDIR "/vmmc/hosts"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -40,7 +49,7 @@ struct vmmc_hostmap {
  */
 int vmmc_hostmap_parse(struct vmmc_hostmap *m, const char *s, bool env,
 		       char *err, size_t errlen);
-/* Load $VMMC_HOSTS, then $VMMC_HOSTS_FILE or /etc/vmmc/hosts. */
+/* Load $VMMC_HOSTS, then $VMMC_HOSTS_FILE or VMMC_HOSTS_DEFAULT. */
 int vmmc_hostmap_load(struct vmmc_hostmap *m, char *err, size_t errlen);
 /* The node of @addr (network order), or -1. */
 int vmmc_hostmap_node(const struct vmmc_hostmap *m, uint32_t addr);

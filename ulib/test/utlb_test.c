@@ -487,7 +487,7 @@ int main(int argc, char **argv)
 	test_locked();
 	test_zc_budget();
 	test_random(seed);
-	printf("%s utlb_test (%d failures)\n", fails ? "not ok 1 -" : "ok 1 -",
-	       fails);
+	printf("1..1\n%s utlb_test (%d failures)\n",
+	       fails ? "not ok 1 -" : "ok 1 -", fails);
 	return fails ? 1 : 0;
 }

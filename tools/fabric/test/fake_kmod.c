@@ -105,6 +105,7 @@ bool fg_export(struct fg *g, unsigned int id, __u32 name, __u32 owner,
 	e->perm_nodes = perm;
 	e->pages_addr = FG_PTAB(id);
 	e->nr_pages = b->nr_pages;
+	e->key = 0;
 	return fg_export_state(g, id, VMMC_EXPORT_ACTIVE);
 }
 

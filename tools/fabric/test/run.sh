@@ -100,6 +100,8 @@ $WRAP "$FABRIC" --run-dir "$RUN" $NODES --fault "$FAULTS" --dead-ms $DEAD_MS \
 FPID=$!
 wait_for "$RUN/n0.sock" "$RUN/n1.sock" "$RUN/fabric.pid" "$RUN/fabric.ctl"
 check $? "fabric with --fault $FAULTS: sockets and fabric.ctl created"
+[ "$(stat -c %a "$RUN/fabric.ctl")" = 600 ]
+check $? "fabric.ctl is mode 0600: only the fabric's owner injects faults"
 "$FABRIC" ctl "$RUN" show | grep -q "^link 0-1 up drop 5.00 dup 1.00 reorder 5.00 corrupt 1.00 delay 2.00"
 check $? "vmmc-fabric ctl RUN_DIR show: the faults given on the command line"
 "$FABRIC" ctl "$RUN" fault 0-1:bogus=1 >/dev/null 2>&1; [ $? -eq 1 ]

@@ -1,0 +1,53 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Runs inside a guest (tools/vm/vmrun), for selftests/install/check.sh:
+# everything from the staging tree STAGE that make install (and make -C
+# kmod install) filled, nothing from the build: the module, vmmc_ctl, a
+# program built with pkg-config against the installed libvmmc (shared
+# and static), the shim. TAP lines go to stdout and to TAPFILE.
+# Usage: guest.sh STAGE PREFIX KVER TAPFILE
+set -euo pipefail
+stage=$1 prefix=$2 kver=$3 tapfile=$4
+n=0
+: >"$tapfile"
+tap() {	# tap STATUS DESCRIPTION: STATUS 0 is ok
+	n=$((n + 1))
+	if [ "$1" -eq 0 ]; then
+		echo "ok $n - $2" | tee -a "$tapfile"
+	else
+		echo "not ok $n - $2" | tee -a "$tapfile"
+	fi
+}
+run() {	# run DESCRIPTION CMD...: one TAP line for CMD's status
+	local d=$1 rc=0
+	shift
+	"$@" || rc=$?
+	tap "$rc" "$d"
+}
+
+ko=$stage/lib/modules/$kver/updates/vmmc.ko
+lib=$stage$prefix/lib
+dmesg -C 2>/dev/null || true
+run "insmod the module make -C kmod install put in the staging tree" insmod "$ko"
+run "/dev/vmmc0 is there" test -c /dev/vmmc0
+run "the installed vmmc_ctl shows the NIC" \
+	bash -c "'$stage$prefix/sbin/vmmc_ctl' show | grep -q vmmc0"
+# the program finds the installed library, not the build's
+if LD_LIBRARY_PATH=$lib ldd "$stage/hello_vmmc" | grep -q "libvmmc.so.0 => $lib/libvmmc.so.0"; then
+	tap 0 "hello_vmmc runs with the installed libvmmc.so.0"
+else
+	LD_LIBRARY_PATH=$lib ldd "$stage/hello_vmmc" | sed 's/^/# /'
+	tap 1 "hello_vmmc runs with the installed libvmmc.so.0"
+fi
+run "hello_vmmc (shared libvmmc): export, import, send, notify, bytes checked" \
+	env LD_LIBRARY_PATH="$lib" timeout 60 "$stage/hello_vmmc"
+run "hello_vmmc_static (libvmmc.a): the same" timeout 60 "$stage/hello_vmmc_static"
+run "the installed shim loads into a program (VMMC_HOSTS_FILE from the stage)" \
+	env LD_PRELOAD="$lib/vmmc/libvmmc-preload.so" \
+	VMMC_HOSTS_FILE="$stage/etc/vmmc/hosts" true
+run "rmmod vmmc" rmmod vmmc
+if dmesg | grep -E 'BUG:|WARNING:|Oops|general protection|Call Trace'; then
+	tap 1 "kernel log clean"
+else
+	tap 0 "kernel log clean"
+fi
