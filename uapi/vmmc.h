@@ -112,12 +112,17 @@ enum vmmc_irq_vector {
 /**
  * struct vmmc_ring_hdr - indices of one ring, each on its own cache line
  * @prod: producer index (see the table at the top for the writer)
+ * @dropped: CQ and NQ: entries the NIC could not write because the ring
+ *	had no room (its consumer never reaped, or its cons lied), counted
+ *	from the endpoint's activation; writer: the producer, as @prod (the
+ *	NIC keeps its own count: a process writing here fools only itself)
  * @cons: consumer index
  * @flags: VMMC_RING_F_*; writer: the consumer
  */
 struct vmmc_ring_hdr {
 	__u32 prod;
-	__u32 pad0[15];
+	__u32 dropped;
+	__u32 pad0[14];
 	__u32 cons;
 	__u32 pad1[15];
 	__u32 flags;
@@ -356,7 +361,8 @@ enum vmmc_op {
  * its source from the endpoint's UTLB: the bytes [src_off, src_off + len)
  * of the pages in slots src_slot, src_slot + 1, ...; it writes them at
  * dst_offset of the import's export. Completion means the data is in the
- * receiver's memory (and its NQ entry written, with NOTIFY).
+ * receiver's memory (and, with NOTIFY, its NQ entry written, or dropped
+ * because the receiver's NQ was full: imm says which).
  */
 /*
  * REDIRECT (transfer redirection, docs/nic.md): @import names one of this
@@ -425,15 +431,23 @@ struct vmmc_cqe {
 	__u32 status;			/* from enum vmmc_status */
 	__u8  op;			/* from the descriptor */
 	__u8  reserved0[3];
-	__aligned_u64 imm;		/* PING: echoed imm; else 0 */
+	__aligned_u64 imm;		/* PING: echoed imm; SEND:
+					 * VMMC_SEND_NQ_DROPPED or 0; else 0
+					 */
 	__aligned_u64 nic_ns;		/* NIC time from fetch to completion */
 };
 
 /*
  * Notification, written by the receiver's NIC into the NQ of the
- * endpoint that owns the export. The NIC never drops one: while the NQ is
- * full, the notifying SEND waits (its sender sees no completion yet).
+ * endpoint that owns the export. A receiver cannot stall a sender: when
+ * its NQ has no room (never reaped, or a cons that lies), the NIC drops
+ * the notification, counts it in the NQ header's @dropped, and the
+ * sender's SEND completes OK all the same (its data did land) with
+ * imm = VMMC_SEND_NQ_DROPPED. NQ cons is only a hint that can hurt no one
+ * but the endpoint that writes it.
  */
+#define VMMC_SEND_NQ_DROPPED	1ULL	/* SEND CQE imm: NOTIFY's NQE dropped */
+
 enum vmmc_nqe_type {
 	VMMC_NQE_DATA	= 1,	/* a SEND with NOTIFY landed in an export */
 };

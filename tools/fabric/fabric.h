@@ -221,17 +221,6 @@ struct fabric_link {
 	struct fabric_pkt *ooo[FABRIC_RXWIN]; /* by seq % FABRIC_RXWIN */
 };
 
-/*
- * A notification the receiving NIC owes but cannot write yet (the owner's
- * NQ is full): the data is already in the export; the NQE and the answer
- * to the sender wait on fabric_node.held, in arrival order.
- */
-struct fabric_held {
-	struct flist link;	/* on fabric_node.held */
-	__u32 owner;		/* the export's owner_ep */
-	struct vmmc_pkt pkt;	/* the last DATA packet (header only) */
-};
-
 /* ------------------------------------------------------------------------
  * In-flight operations: a descriptor consumed from the SQ whose
  * completion comes later (delayed NOP, PING, SEND). Each holds one CQ
@@ -309,6 +298,8 @@ struct fabric_ep {
 	__u8 *evq;		/* with evq_valid: evq_addr in n->ram */
 	__u32 cq_prod;		/* private copy of CQ prod */
 	__u32 nq_prod;		/* private copy of NQ prod (same evq) */
+	__u32 cq_dropped;	/* private copy of CQ dropped (same evq) */
+	__u32 nq_dropped;	/* private copy of NQ dropped (same evq) */
 	unsigned int inflight;	/* ops holding a CQ slot */
 	struct flist ops;	/* struct fabric_op, by ep_link */
 	struct fabric_op *send;	/* the SEND in progress; blocks the SQ */
@@ -361,12 +352,12 @@ struct fabric_node {
 	__u64 kcmd_cookie;		/* ... matching this IMPORT_RESP */
 	__u32 kcmd_node;		/* ... asked of this node */
 	__u64 exp_ack[VMMC_MAX_EXPORTS]; /* private copy of export ack_gen */
-	struct flist held;		/* struct fabric_held, FIFO */
 
 	/* Private diagnostics, logged at exit (no room in uapi yet). */
 	__u64 ring_errors;		/* broken SQs, bad evq addresses */
 	__u64 dropped_ops;		/* ops dropped by fences */
 	__u64 lost_cqes;		/* CQ overrun by a bad user cons */
+	__u64 nq_drops;			/* NQEs dropped: the owner's NQ full */
 	__u64 stale_pkts;		/* answers/data for a dropped op */
 	__u64 bad_pkts;			/* malformed or bad CRC: dropped */
 	__u64 bad_tables;		/* export/UTLB entries failing checks */
@@ -374,6 +365,24 @@ struct fabric_node {
 	bool dead;			/* injected: the NIC is cut off */
 
 	struct fabric_ep eps[VMMC_MAX_EPS];
+};
+
+/*
+ * One connection to the control socket (fabric_fault.c). Nothing on it
+ * ever blocks the NIC: the socket is non-blocking, served from the event
+ * loop as bytes come, and closed at its deadline whatever it did.
+ */
+#define FABRIC_CTL_CLIENTS	8	/* control connections at once */
+#define FABRIC_CTL_MS		1000	/* a control client's whole exchange */
+#define FABRIC_CTL_LINE		1024	/* longest request, newline included */
+
+struct fabric_ctl_client {
+	int fd;			/* -1: free */
+	__u64 deadline;		/* ns: closed then, answered or not */
+	size_t len;		/* request bytes read into line */
+	char *out;		/* the answer (malloc); NULL while reading */
+	size_t out_len, off;	/* its length, bytes written */
+	char line[FABRIC_CTL_LINE];
 };
 
 struct fabric {
@@ -388,6 +397,8 @@ struct fabric {
 	struct fabric_fault fault_all;	/* what "all" was last set to */
 	int ctl_fd;			/* control socket (listening) */
 	char *ctl_path;
+	struct fabric_ctl_client ctl_cli[FABRIC_CTL_CLIENTS];
+	__u64 ctl_refused;		/* connections over FABRIC_CTL_CLIENTS */
 
 	struct flist timers;		/* FOP_NOP_DELAY ops by (due, seq) */
 	__u64 timer_seq;
@@ -419,6 +430,7 @@ enum fabric_ev {
 	FEV_CLIENT,
 	FEV_DOORBELL,
 	FEV_CTL,
+	FEV_CTL_CLIENT,		/* vec: index in fabric.ctl_cli[] */
 };
 
 #define FEV_TAG(type, node, vec) \
@@ -525,6 +537,7 @@ void fabric_cq_post(struct fabric_ep *ep, __u8 *evq, __u64 user_data,
 bool fabric_nq_has_room(struct fabric_ep *ep, __u8 *evq);
 void fabric_nq_post(struct fabric_ep *ep, __u8 *evq,
 		    const struct vmmc_nqe *nqe);
+void fabric_nq_drop(struct fabric_ep *ep, __u8 *evq);
 void fabric_ep_notify(struct fabric_ep *ep);
 void fabric_op_complete(struct fabric_op *op, __u32 status, __u64 imm);
 
@@ -569,6 +582,9 @@ int fabric_fault_parse(struct fabric *f, const char *spec, char *err,
 void fabric_fault_tick(struct fabric *f, __u64 now);
 int fabric_ctl_listen(struct fabric *f);
 void fabric_ctl_accept(struct fabric *f);
+void fabric_ctl_client_event(struct fabric *f, unsigned int i, __u32 events);
+void fabric_ctl_expire(struct fabric *f, __u64 now);
+int fabric_ctl_timeout_ms(struct fabric *f, __u64 now);
 void fabric_ctl_close(struct fabric *f);
 int fabric_ctl_client(int argc, char **argv);
 
@@ -587,7 +603,7 @@ __u32 fabric_send_start(struct fabric_ep *ep, const struct vmmc_sqe *sqe,
 unsigned int fabric_send_push(struct fabric_ep *ep);
 struct fabric_op *fabric_send_find(struct fabric_node *n, __u32 ep,
 				   __u32 gen, __u64 cookie);
-void fabric_send_complete(struct fabric_op *op, __u32 status);
+void fabric_send_complete(struct fabric_op *op, __u32 status, __u64 imm);
 void fabric_rx_data_resp(struct fabric_node *n, const struct vmmc_pkt *pkt);
 
 __u32 fabric_utlb_limit(struct fabric_ep *ep);
@@ -609,8 +625,5 @@ void fabric_pkt_copy(struct fabric_node *n, const struct vmmc_pkt *pkt,
 
 /* fabric_rx.c: SEND at the receiving NIC */
 void fabric_rx_data(struct fabric_node *n, const struct vmmc_pkt *pkt);
-unsigned int fabric_rx_retry(struct fabric_node *n);
-void fabric_rx_reset(struct fabric_node *n);
-bool fabric_rx_held(struct fabric_node *n);
 
 #endif /* FABRIC_H */

@@ -17,8 +17,13 @@
  *   cons that runs ahead of prod reads as "full" and nothing is
  *   overwritten. inflight counts the ops that already hold a slot.
  * - NQ prod likewise: a private copy taken with the CQ's; the NQ has room
- *   when prod - cons < VMMC_NQ_ENTRIES. The caller (fabric_rx.c) waits
- *   while it has none: a notification is never dropped or overwritten.
+ *   when prod - cons < VMMC_NQ_ENTRIES. When it has none, the caller
+ *   (fabric_rx.c) drops the notification: nothing is overwritten, nobody
+ *   waits for the consumer, and the NQ header's dropped says so.
+ * - dropped (CQ and NQ headers) is NIC-owned like prod: a private copy,
+ *   taken with prod, bumped and published (release) for every entry the
+ *   NIC could not write: an NQE that found no room, a completion that
+ *   found none (only a user that moved CQ cons can cause that).
  * - Each CQE is written whole, then CQ prod is store-released. After the
  *   CQEs of a batch, a full barrier, then irq_armed is exchanged with 0;
  *   if it was non-zero (kmod writes 1), the guest's VMMC_IRQ_EVENT
@@ -57,8 +62,10 @@ __u8 *fabric_ep_evq(struct fabric_ep *ep)
 	ep->evq = evq;
 	cq = (struct vmmc_ring_hdr *)(evq + VMMC_CQ_HDR_OFF);
 	ep->cq_prod = vmmc_read_once(&cq->prod);
+	ep->cq_dropped = vmmc_read_once(&cq->dropped);
 	cq = (struct vmmc_ring_hdr *)(evq + VMMC_NQ_HDR_OFF);
 	ep->nq_prod = vmmc_read_once(&cq->prod);
+	ep->nq_dropped = vmmc_read_once(&cq->dropped);
 	return evq;
 }
 
@@ -126,6 +133,18 @@ void fabric_nq_post(struct fabric_ep *ep, __u8 *evq,
 	ctr_add(ep->kctx->nqes, 1);
 }
 
+/* An NQE found no room: count it where the consumer can see it. */
+void fabric_nq_drop(struct fabric_ep *ep, __u8 *evq)
+{
+	struct vmmc_ring_hdr *nq = (struct vmmc_ring_hdr *)(evq +
+							    VMMC_NQ_HDR_OFF);
+
+	ep->nq_dropped++;
+	ep->node->nq_drops++;
+	/* Partner: ulib's load-acquire in vmmc_nq_dropped(). */
+	vmmc_store_release(&nq->dropped, ep->nq_dropped);
+}
+
 /* After CQEs (or NQEs) of @ep were published: interrupt if armed. */
 void fabric_ep_notify(struct fabric_ep *ep)
 {
@@ -162,6 +181,13 @@ void fabric_op_complete(struct fabric_op *op, __u32 status, __u64 imm)
 		n->lost_cqes++;
 		node_log(n, LOG_V, "ep%u: no CQ slot for a completion: lost",
 			 ep->id);
+		if (evq) {
+			struct vmmc_ring_hdr *cq = (struct vmmc_ring_hdr *)
+				(evq + VMMC_CQ_HDR_OFF);
+
+			ep->cq_dropped++;
+			vmmc_store_release(&cq->dropped, ep->cq_dropped);
+		}
 		return;
 	}
 	fabric_cq_post(ep, evq, user_data, opcode, status, imm, t_fetch);

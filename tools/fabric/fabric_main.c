@@ -462,6 +462,9 @@ static void handle_event(struct fabric *f, const struct epoll_event *ev)
 	case FEV_CTL:
 		fabric_ctl_accept(f);
 		break;
+	case FEV_CTL_CLIENT:
+		fabric_ctl_client_event(f, FEV_VEC(ev->data.u64), ev->events);
+		break;
 	}
 }
 
@@ -485,7 +488,7 @@ static void run(struct fabric *f)
 
 	while (!f->stop) {
 		bool sleeping = false, stalled = false;
-		int timeout = 0, nr;
+		int timeout = 0, nr, ctl;
 		__u64 now;
 
 		if (fabric_nic_poll(f))
@@ -506,6 +509,9 @@ static void run(struct fabric *f)
 			if (fabric_timer_arm(f))
 				stalled = true;	/* no timerfd: poll slowly */
 			timeout = stalled ? FABRIC_STALL_POLL_MS : -1;
+			ctl = fabric_ctl_timeout_ms(f, now);
+			if (ctl >= 0 && (timeout < 0 || ctl < timeout))
+				timeout = ctl;	/* a control client's deadline */
 			sleeping = true;
 			for (i = 0; i < f->nr_nodes; i++)
 				ctr_add(f->nodes[i].kstatus->counters.sleeps, 1);
@@ -526,6 +532,7 @@ static void run(struct fabric *f)
 			idle_since = fabric_now_ns();
 		for (i = 0; i < (unsigned int)nr; i++)
 			handle_event(f, &evs[i]);
+		fabric_ctl_expire(f, fabric_now_ns());
 		if (all_guests_gone(f)) {
 			fab_log(f, LOG_INFO, "all guests have disconnected: exiting");
 			break;
@@ -540,8 +547,6 @@ static void teardown(struct fabric *f)
 	for (i = 0; i < f->nr_nodes; i++) {
 		struct fabric_node *n = &f->nodes[i];
 
-		if (n->sram)
-			fabric_rx_reset(n);
 		for (e = 0; e < VMMC_MAX_EPS && n->sram; e++)
 			fabric_ep_drop_ops(&n->eps[e]);
 	}
@@ -585,10 +590,11 @@ static void teardown(struct fabric *f)
 				 (unsigned long long)s->counters.fault_corrupts,
 				 (unsigned long long)s->counters.fault_delays,
 				 (unsigned long long)n->acks_tx);
-			node_log(n, LOG_V, "ring_errors %llu dropped_ops %llu lost_cqes %llu stale_pkts %llu bad_pkts %llu bad_tables %llu",
+			node_log(n, LOG_V, "ring_errors %llu dropped_ops %llu lost_cqes %llu nq_drops %llu stale_pkts %llu bad_pkts %llu bad_tables %llu",
 				 (unsigned long long)n->ring_errors,
 				 (unsigned long long)n->dropped_ops,
 				 (unsigned long long)n->lost_cqes,
+				 (unsigned long long)n->nq_drops,
 				 (unsigned long long)n->stale_pkts,
 				 (unsigned long long)n->bad_pkts,
 				 (unsigned long long)n->bad_tables);
@@ -621,6 +627,8 @@ static void init(struct fabric *f)
 
 	memset(f, 0, sizeof(*f));
 	f->epfd = f->timer_fd = f->signal_fd = f->ctl_fd = -1;
+	for (i = 0; i < FABRIC_CTL_CLIENTS; i++)
+		f->ctl_cli[i].fd = -1;
 	f->idle_ns = FABRIC_DEFAULT_IDLE_US * 1000ull;
 	f->dead_ns = FABRIC_DEFAULT_DEAD_MS * 1000000ull;
 	f->rnd = 1;
@@ -632,7 +640,6 @@ static void init(struct fabric *f)
 
 		n->f = f;
 		n->id = i;
-		flist_init(&n->held);
 		n->sram_fd = n->listen_fd = n->client_fd = -1;
 		for (v = 0; v < VMMC_NR_VECTORS; v++)
 			n->db_fd[v] = n->irq_fd[v] = -1;

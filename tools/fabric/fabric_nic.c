@@ -15,9 +15,8 @@
  *   ACTIVE -> ACTIVE included. drv_state DOWN fences every endpoint: after
  *   UP again, only endpoints activated afresh (a new gen) are served.
  * - Each pass, for every node whose driver is UP, also: export and
- *   translation-sync acks and the mailbox (fabric_ctrl.c), and held
- *   notifications (fabric_rx.c). All acks of a pass share one
- *   VMMC_IRQ_CTRL.
+ *   translation-sync acks and the mailbox (fabric_ctrl.c). All acks of a
+ *   pass share one VMMC_IRQ_CTRL.
  * - SQs are processed only for adopted endpoints whose state still reads
  *   ACTIVE while drv_state is UP and a guest is connected; at most
  *   FABRIC_EP_BUDGET descriptors per endpoint per pass. An endpoint with
@@ -70,6 +69,8 @@ static void ep_reset(struct fabric_ep *ep)
 	ep->evq_addr = 0;
 	ep->cq_prod = 0;
 	ep->nq_prod = 0;
+	ep->cq_dropped = 0;
+	ep->nq_dropped = 0;
 	ep->sync_ack = 0;
 	ep->sq_broken = ep->evq_bad = ep->cq_stalled = false;
 }
@@ -146,7 +147,6 @@ void fabric_nic_reset(struct fabric_node *n)
 	for (e = 0; e < VMMC_MAX_EPS; e++)
 		ep_reset(&n->eps[e]);
 	n->drv_up = false;
-	fabric_rx_reset(n);
 	fabric_ctrl_reset(n);
 	for (e = 0; e < VMMC_MAX_EXPORTS; e++)
 		gens[e] = vmmc_read_once(&x[e].gen);
@@ -418,8 +418,6 @@ unsigned int fabric_nic_poll(struct fabric *f)
 	}
 	progress += fabric_link_deliver(f);
 	progress += fabric_link_timers(f, fabric_now_ns());
-	for (i = 0; i < f->nr_nodes; i++)
-		progress += fabric_rx_retry(&f->nodes[i]);
 	progress += fabric_timer_run(f, fabric_now_ns());
 	return progress;
 }
@@ -467,8 +465,6 @@ bool fabric_nic_has_work(struct fabric *f, bool *stalled)
 		struct fabric_node *n = &f->nodes[i];
 		bool up;
 
-		if (fabric_rx_held(n))
-			*stalled = true;	/* re-try held NQEs slowly */
 		if (n->state != NODE_UP)
 			continue;
 		up = drv_is_up(n);

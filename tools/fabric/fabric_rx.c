@@ -29,14 +29,14 @@
  *   src_ep, offset = the SEND's dst_offset, len = the SEND's len} is in
  *   the NQ of the export's owner_ep (then VMMC_IRQ_EVENT if that
  *   endpoint is armed). An owner that is not an ACTIVE endpoint with a
- *   valid event region -> REVOKED. While the owner's NQ is full (or an
- *   earlier held notification for it waits), the notification is held on
- *   fabric_node.held, in arrival order, and retried every pass (slowly
- *   while the NIC sleeps); a retry re-checks the export and answers
- *   REVOKED if it went away meanwhile. A notification is never dropped
- *   or written twice; the sender's SEND stays in flight meanwhile.
+ *   valid event region -> REVOKED.
+ * - A receiver cannot stall a sender: if the owner's NQ has no room (it
+ *   never reaps, or its cons lies), the NQE is dropped at once, counted
+ *   in the owner's NQ header (dropped, fabric_cq.c), and the SEND is
+ *   answered OK with imm VMMC_SEND_NQ_DROPPED: its data did land. Nothing
+ *   is held and nothing is retried, so the answer never waits for the
+ *   receiving process, and neither does the sender's SQ behind it.
  */
-#include <stdlib.h>
 #include <string.h>
 
 #include "fabric.h"
@@ -159,7 +159,7 @@ void fabric_pkt_copy(struct fabric_node *n, const struct vmmc_pkt *pkt,
 }
 
 static void answer(struct fabric_node *n, const struct vmmc_pkt *pkt,
-		   __u32 status)
+		   __u32 status, __u64 imm)
 {
 	struct vmmc_pkt ans;
 
@@ -167,10 +167,11 @@ static void answer(struct fabric_node *n, const struct vmmc_pkt *pkt,
 		ctr_add(n->kstatus->counters.rx_rejects, 1);
 	fabric_pkt_answer(pkt, &ans, VMMC_PKT_DATA_RESP, status);
 	ans.flags = pkt->flags;
+	ans.imm = imm;
 	fabric_link_send(n->f, &ans);
 }
 
-/* Write the NQE of @pkt; 1 written, 0 NQ full, -1 owner unusable. */
+/* Write the NQE of @pkt; 1 written, 0 dropped (NQ full), -1 no owner. */
 static int notify(struct fabric_node *n, const struct vmmc_pkt *pkt,
 		  __u32 owner)
 {
@@ -186,8 +187,12 @@ static int notify(struct fabric_node *n, const struct vmmc_pkt *pkt,
 	evq = fabric_ep_evq(ep);
 	if (!evq)
 		return -1;
-	if (!fabric_nq_has_room(ep, evq))
+	if (!fabric_nq_has_room(ep, evq)) {
+		fabric_nq_drop(ep, evq);
+		node_log(n, LOG_VV, "ep%u: NQ full: NQE of a SEND from node%u ep%u dropped",
+			 owner, pkt->src_node, pkt->src_ep);
 		return 0;
+	}
 	memset(&nqe, 0, sizeof(nqe));
 	nqe.type = VMMC_NQE_DATA;
 	nqe.export_id = pkt->export_id;
@@ -198,31 +203,6 @@ static int notify(struct fabric_node *n, const struct vmmc_pkt *pkt,
 	fabric_nq_post(ep, evq, &nqe);
 	fabric_ep_notify(ep);
 	return 1;
-}
-
-static bool owner_has_held(struct fabric_node *n, __u32 owner)
-{
-	struct flist *l;
-
-	for (l = n->held.next; l != &n->held; l = l->next)
-		if (flist_entry(l, struct fabric_held, link)->owner == owner)
-			return true;
-	return false;
-}
-
-static void hold(struct fabric_node *n, const struct vmmc_pkt *pkt,
-		 __u32 owner)
-{
-	struct fabric_held *h = malloc(sizeof(*h));
-
-	if (!h) {
-		node_log(n, LOG_ERR, "out of memory: notification refused");
-		answer(n, pkt, VMMC_ST_REVOKED);
-		return;
-	}
-	h->owner = owner;
-	h->pkt = *pkt;
-	flist_add_tail(&n->held, &h->link);
 }
 
 void fabric_rx_data(struct fabric_node *n, const struct vmmc_pkt *pkt)
@@ -237,7 +217,7 @@ void fabric_rx_data(struct fabric_node *n, const struct vmmc_pkt *pkt)
 		return;
 	}
 	if (!fabric_node_is_up(n)) {
-		answer(n, pkt, VMMC_ST_NODE_DOWN);
+		answer(n, pkt, VMMC_ST_NODE_DOWN, 0);
 		return;
 	}
 	status = data_check(n, pkt, dpages, &dpos, &owner);
@@ -245,7 +225,7 @@ void fabric_rx_data(struct fabric_node *n, const struct vmmc_pkt *pkt)
 		node_log(n, LOG_V, "DATA from node%u ep%u for export %u gen %llu: status %u",
 			 pkt->src_node, pkt->src_ep, pkt->export_id,
 			 (unsigned long long)pkt->export_gen, status);
-		answer(n, pkt, status);
+		answer(n, pkt, status, 0);
 		return;
 	}
 	if (owner < VMMC_MAX_EPS && n->eps[owner].nr_redir)
@@ -256,81 +236,13 @@ void fabric_rx_data(struct fabric_node *n, const struct vmmc_pkt *pkt)
 	if (!(pkt->flags & VMMC_PKT_F_LAST))
 		return;
 	if (!(pkt->flags & VMMC_PKT_F_NOTIFY)) {
-		answer(n, pkt, VMMC_ST_OK);
+		answer(n, pkt, VMMC_ST_OK, 0);
 		return;
 	}
 	/* data_check() just read the export: its owner is current. */
-	if (owner < VMMC_MAX_EPS && owner_has_held(n, owner)) {
-		hold(n, pkt, owner);
-		return;
-	}
 	r = notify(n, pkt, owner);
-	if (r == 0)
-		hold(n, pkt, owner);
+	if (r < 0)
+		answer(n, pkt, VMMC_ST_REVOKED, 0);
 	else
-		answer(n, pkt, r > 0 ? VMMC_ST_OK : VMMC_ST_REVOKED);
-}
-
-/* Retry held notifications in order; returns how many were settled. */
-unsigned int fabric_rx_retry(struct fabric_node *n)
-{
-	__u64 blocked = 0;
-	unsigned int done = 0;
-	struct flist *l, *next;
-
-	for (l = n->held.next; l != &n->held; l = next) {
-		struct fabric_held *h = flist_entry(l, struct fabric_held,
-						    link);
-		const struct vmmc_pkt *pkt = &h->pkt;
-		struct vmmc_export e;
-		__u32 status;
-		int r = -1;
-
-		next = l->next;
-		if (h->owner < VMMC_MAX_EPS && ((blocked >> h->owner) & 1))
-			continue;
-		if (!fabric_send_find(&n->f->nodes[pkt->src_node], pkt->src_ep,
-				      pkt->src_gen, pkt->cookie)) {
-			n->stale_pkts++;	/* the sender was fenced */
-			goto settled;
-		}
-		if (!fabric_node_is_up(n)) {
-			answer(n, pkt, VMMC_ST_NODE_DOWN);
-			goto settled;
-		}
-		status = export_allows(n, pkt, &e);
-		if (status == VMMC_ST_OK && e.owner_ep == h->owner)
-			r = notify(n, pkt, h->owner);
-		if (r == 0) {
-			blocked |= 1ull << h->owner;
-			continue;
-		}
-		answer(n, pkt, r > 0 ? VMMC_ST_OK : VMMC_ST_REVOKED);
-settled:
-		flist_del(&h->link);
-		free(h);
-		done++;
-	}
-	return done;
-}
-
-bool fabric_rx_held(struct fabric_node *n)
-{
-	return !flist_empty(&n->held);
-}
-
-/* The guest left (or the fabric exits): settle every held notification. */
-void fabric_rx_reset(struct fabric_node *n)
-{
-	while (!flist_empty(&n->held)) {
-		struct fabric_held *h = flist_entry(n->held.next,
-						    struct fabric_held, link);
-
-		if (fabric_send_find(&n->f->nodes[h->pkt.src_node],
-				     h->pkt.src_ep, h->pkt.src_gen,
-				     h->pkt.cookie))
-			answer(n, &h->pkt, VMMC_ST_NODE_DOWN);
-		flist_del(&h->link);
-		free(h);
-	}
+		answer(n, pkt, VMMC_ST_OK, r ? 0 : VMMC_SEND_NQ_DROPPED);
 }

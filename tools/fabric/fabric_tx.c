@@ -34,7 +34,9 @@
  *   by the receiver (they no longer match a SEND in flight).
  * - The receiving NIC answers a refused packet (the first refusal
  *   completes the SEND with its status) and the last packet once its data
- *   (and, with NOTIFY, its NQE) are written: OK, imm 0. Answers that
+ *   (and, with NOTIFY, its NQE) are written: OK, imm 0; or OK, imm
+ *   VMMC_SEND_NQ_DROPPED if the receiver's NQ had no room (fabric_rx.c):
+ *   never later, whatever the receiving process does. Answers that
  *   match no SEND in flight are discarded (stale_pkts). A fence frees the
  *   SEND (no completion); the receiver then moves none of its remaining
  *   packets.
@@ -205,7 +207,7 @@ unsigned int fabric_send_push(struct fabric_ep *ep)
 				 ep->id, (unsigned long long)op->user_data,
 				 op->src_slot + pos / VMMC_PAGE_SIZE + i,
 				 op->sent);
-			fabric_send_complete(op, VMMC_ST_BAD_SLOT);
+			fabric_send_complete(op, VMMC_ST_BAD_SLOT, 0);
 			return pkts + 1;
 		}
 		pkt->src_node = n->id;
@@ -246,12 +248,12 @@ struct fabric_op *fabric_send_find(struct fabric_node *n, __u32 ep,
 	return e->send;
 }
 
-void fabric_send_complete(struct fabric_op *op, __u32 status)
+void fabric_send_complete(struct fabric_op *op, __u32 status, __u64 imm)
 {
 	struct vmmc_nic_counters *c = &op->ep->node->kstatus->counters;
 
 	ctr_add(*(status == VMMC_ST_OK ? &c->sends : &c->send_errors), 1);
-	fabric_op_complete(op, status, 0);
+	fabric_op_complete(op, status, imm);
 }
 
 /* At the sending NIC: the receiver's answer to a DATA packet. */
@@ -267,5 +269,8 @@ void fabric_rx_data_resp(struct fabric_node *n, const struct vmmc_pkt *pkt)
 			 pkt->src_ep, pkt->status, pkt->src_node);
 		return;
 	}
-	fabric_send_complete(op, pkt->status);
+	/* imm: VMMC_SEND_NQ_DROPPED, only with OK (fabric_rx.c) */
+	fabric_send_complete(op, pkt->status,
+			     pkt->status == VMMC_ST_OK ?
+			     pkt->imm & VMMC_SEND_NQ_DROPPED : 0);
 }

@@ -368,6 +368,20 @@ static inline void vmmc_nqe_seen(struct vmmc_ep *ep)
 	vmmc_store_release(&ep->knq->cons, ep->nq_cons);
 }
 
+/*
+ * Notifications the NIC dropped because this endpoint's NQ was full,
+ * since the endpoint opened: a sender is never held up by a receiver
+ * that does not reap (its SEND completes with imm VMMC_SEND_NQ_DROPPED),
+ * so a consumer that falls more than VMMC_NQ_ENTRIES behind loses
+ * notifications, and learns here that it did (as io_uring's CQ
+ * overflow count); the data itself landed.
+ */
+static inline uint32_t vmmc_nq_dropped(const struct vmmc_ep *ep)
+{
+	/* pairs with the NIC's release of the count */
+	return vmmc_load_acquire(&ep->knq->dropped);
+}
+
 /* The kernel's translation generation: a change means flush the UTLB. */
 static inline uint64_t vmmc_utlb_gen(const struct vmmc_ep *ep)
 {

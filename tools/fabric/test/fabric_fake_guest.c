@@ -89,6 +89,7 @@ int main(int argc, char **argv)
 	if (g1.sock >= 0) {
 		test_ctrl(&g0, &g1);
 		test_send(&g0, &g1);
+		test_rogue_ctl(&g0, &g1, &env);
 	}
 out:
 	fg_close(&g0);
