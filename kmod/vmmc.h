@@ -32,6 +32,7 @@
 #define VMMC_DRV_NAME		"vmmc"
 #define VMMC_MAX_DEVS		16
 #define VMMC_FENCE_TIMEOUT	(2 * HZ)
+#define VMMC_STALL_POLL		(HZ / 5)	/* stalled: probe this often */
 
 /* Driver-side counters; all atomic64, written from any context. */
 enum vmmc_drv_stat {
@@ -55,6 +56,19 @@ enum vmmc_drv_stat {
 	VMMC_STAT_KCMDS,	/* mailbox commands sent to the NIC */
 	VMMC_STAT_KCMD_TIMEOUTS,
 	VMMC_STAT_SPURIOUS,	/* a blocked waiter woken with no entry */
+	VMMC_STAT_USER_LIMITS,	/* opens and exports refused by a per-user
+				 * limit (max_eps_per_user and
+				 * max_exports_per_user)
+				 */
+	VMMC_STAT_NIC_STALLS,	/* the NIC missed an ack: declared stalled */
+	VMMC_STAT_NIC_RECOVERIES, /* a stalled NIC answered again */
+	VMMC_STAT_NIC_STALLED,	/* gauge: 1 while the NIC is stalled */
+	VMMC_STAT_GRAVE_PAGES,	/* gauge: pages kept pinned until the NIC
+				 * acknowledges that it let go of them
+				 */
+	VMMC_STAT_ZOMBIE_EPS,	/* gauge: closed endpoints whose fence the
+				 * NIC has not acknowledged yet
+				 */
 	VMMC_STAT_NR,
 };
 
@@ -107,7 +121,22 @@ struct vmmc_dev {
 	 * and remove() waits for those sections after setting dead.
 	 */
 	struct srcu_struct srcu;
-	bool wedged;			/* the NIC missed an ack: stop waiting */
+	/*
+	 * A NIC that misses an acknowledgment is "stalled" (vmmc_stall.c):
+	 * waits for acks stop sleeping, and stall_work probes it with a
+	 * mailbox NOP until it answers, then reaps what it let go of.
+	 */
+	spinlock_t stall_lock;		/* guards stalled, stalled_at,
+					 * stall_off (any context); a reader
+					 * of stalled alone may READ_ONCE() it
+					 */
+	bool stall_off;			/* remove(): stall_work never again */
+	bool stalled;
+	unsigned long stalled_at;	/* jiffies */
+	u32 probe_seq;			/* NOP probe in the mailbox, 0: none;
+					 * under kcmd_lock
+					 */
+	struct delayed_work stall_work;
 	struct mutex ep_lock;		/* guards eps[], live_eps */
 	struct vmmc_ep *eps[VMMC_MAX_EPS];
 	unsigned int live_eps;
@@ -133,14 +162,16 @@ struct vmmc_dev {
 struct vmmc_ep {
 	struct vmmc_dev *vdev;		/* holds a reference */
 	u32 id;				/* slot in the NIC's contexts */
-	u32 gen;			/* last gen written to ctx->gen */
+	u32 gen;			/* last gen written to ctx->gen;
+					 * under vdev->ep_lock
+					 */
 	struct vmmc_ep_ctx *ctx;	/* in sram */
 	struct vmmc_ring_hdr *sq;	/* SQ header in sram */
 	void *evq;			/* CQ + NQ, DMA-coherent */
 	dma_addr_t evq_dma;
 	struct vmmc_ring_hdr *cq;	/* in evq */
 	struct vmmc_ring_hdr *nq;	/* in evq */
-	bool fenced;			/* the NIC acked FENCED */
+	bool fenced;			/* the NIC acked FENCED; ep_lock */
 	struct address_space *mapping;	/* of the file: zapped on unbind */
 	struct mm_struct *mm;		/* of the opener (mmgrab): pins and
 					 * RLIMIT_MEMLOCK are charged here
@@ -169,6 +200,22 @@ struct vmmc_ep {
 	struct mutex imp_lock;		/* guards our import table rows */
 	atomic_long_t pinned_pages;	/* ours, UTLB and exports */
 	pid_t pid;			/* of the opener, for vmmc_ctl */
+	kuid_t uid;			/* the opener's real uid: per-user
+					 * limits are counted by it
+					 */
+	/*
+	 * Umems whose pages the NIC may still use (it did not acknowledge
+	 * letting go): kept pinned until it does; under pin_lock.
+	 */
+	struct list_head graves;
+	bool zombie;			/* closed, but the NIC did not let go
+					 * of it: kept in eps[] until it does;
+					 * under ep_lock
+					 */
+	bool modref;			/* the zombie holds a module reference
+					 * (dropped when it is freed, or when
+					 * an unbind abandons it); ep_lock
+					 */
 
 	/*
 	 * VMMC_IOC_SHUTDOWN: the owner's teardown while others may still
@@ -177,20 +224,22 @@ struct vmmc_ep {
 	 * never under it (mmap, the MMU notifier). shut is written under it
 	 * for writing; WAIT, poll and mmap read it without (what they touch,
 	 * the event region and the slot, lives until release). torn_down and
-	 * clean are vmmc_ep_teardown()'s: under use_rwsem for writing, or at
-	 * release, when nobody else holds the file.
+	 * torn_fenced are vmmc_ep_teardown()'s: under use_rwsem for writing,
+	 * or at release, when nobody else holds the file.
 	 */
 	struct rw_semaphore use_rwsem;
 	bool shut;
 	bool torn_down;
-	bool clean;			/* the teardown found every ack */
+	bool torn_fenced;		/* the teardown's fence was acked */
 };
 
 /*
  * A pinned user range, watched for munmap/mremap by an MMU interval
  * notifier. On such an event the owner's invalidate() stops the NIC from
  * using the pages and the range is "dead"; reap_work then unpins it. The
- * struct lives on until its owner releases it. Flags under ep->pin_lock.
+ * struct lives on until its owner releases it. Flags under ep->pin_lock,
+ * but watched and pages: those are the owner's (and reap_work's, for a
+ * dead umem it took off reap_list or ep->graves).
  */
 struct vmmc_umem {
 	struct mmu_interval_notifier notifier;
@@ -202,7 +251,10 @@ struct vmmc_umem {
 	bool writable;
 	bool watched;			/* notifier registered */
 	bool dead;			/* the NIC no longer uses the pages */
-	bool leaked;			/* it did not ack: pinned for good */
+	bool leaked;			/* it did not ack: kept pinned, on
+					 * ep->graves, until *ack reaches
+					 * ack_want
+					 */
 	bool verify;			/* a page-table clear may be spurious:
 					 * check the pages before dropping
 					 * (exports); else drop at once
@@ -211,6 +263,17 @@ struct vmmc_umem {
 	struct list_head reap;		/* on ep->reap_list (dead or suspect) */
 	/* stop the NIC using the pages: 0 when it acked; under pin_lock */
 	int (*invalidate)(struct vmmc_umem *umem);
+	/* leaked: the grave, the NIC's word and the value that frees it */
+	struct list_head grave;		/* on ep->graves; under pin_lock */
+	void *ack;			/* in SRAM: a u32, or a u64 if ack64 */
+	u64 ack_want;
+	bool ack64;			/* an export's 64-bit ack_gen */
+	/*
+	 * Set (under pin_lock) once the owner let go of a leaked umem:
+	 * reap_work calls it, no vmmc lock held, after unpinning, to free
+	 * the owner's object.
+	 */
+	void (*bury)(struct vmmc_umem *umem);
 };
 
 /* A VMMC_IOC_PIN range: a umem and its UTLB slots. */
@@ -225,11 +288,15 @@ struct vmmc_xport {
 	struct vmmc_umem umem;
 	struct list_head node;		/* in ep->xports */
 	u32 id;				/* slot in the NIC's export table */
-	u32 gen;			/* last gen written */
+	u64 gen;			/* last gen written (never wraps);
+					 * under ep->pin_lock (see vmmc_export.c)
+					 */
 	__u64 *pagelist;		/* guest RAM, NIC reads it */
 	dma_addr_t pagelist_dma;
 	size_t pagelist_size;
-	bool revoked;			/* acked REVOKED (or FREE) */
+	bool revoked;			/* acked REVOKED (or FREE); under
+					 * vdev->exp_lock
+					 */
 	bool live;			/* name taken; under vdev->exp_lock */
 	u32 name;
 };
@@ -272,5 +339,7 @@ static inline void vmmc_stat_add(struct vmmc_dev *vdev, enum vmmc_drv_stat s,
 	} while (0)
 #define vmmc_warn_ep(ep, fmt, ...) \
 	vmmc_ep_printk(KERN_WARNING, ep, fmt, ##__VA_ARGS__)
+#define vmmc_info_ep(ep, fmt, ...) \
+	vmmc_ep_printk(KERN_INFO, ep, fmt, ##__VA_ARGS__)
 
 #endif /* _VMMC_H */

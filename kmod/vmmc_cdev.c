@@ -17,6 +17,7 @@
  * with VMMC_IOC_SHUTDOWN (vmmc_ep_close() does), leaving a shell whose
  * ioctls and mmaps fail with -ESHUTDOWN until that fput.
  */
+#include <linux/capability.h>
 #include <linux/fs.h>
 #include <linux/module.h>
 #include <linux/poll.h>
@@ -95,6 +96,11 @@ static long vmmc_ioctl_wait(struct vmmc_ep *ep, void __user *uarg)
 	return vmmc_ep_wait(ep, w.timeout_ms);
 }
 
+/*
+ * The spin limit holds for every endpoint of the NIC: only CAP_NET_ADMIN
+ * may claim its measurement or store one (else any user could make every
+ * waiter spin 100 ms, or never spin). Giving up a claim is anyone's.
+ */
 static long vmmc_ioctl_set_spin(struct vmmc_ep *ep, void __user *uarg)
 {
 	struct vmmc_spin_req r;
@@ -103,13 +109,18 @@ static long vmmc_ioctl_set_spin(struct vmmc_ep *ep, void __user *uarg)
 		return -EFAULT;
 	if (r.reserved)
 		return -EINVAL;
-	if (r.flags == VMMC_SPIN_CLAIM || r.flags == VMMC_SPIN_UNCLAIM)
+	if (r.flags == VMMC_SPIN_UNCLAIM)
 		return r.spin_ns ? -EINVAL : vmmc_spin_store(ep, r.flags, 0);
-	if (r.flags)
+	if (r.flags && r.flags != VMMC_SPIN_CLAIM)
 		return -EINVAL;
-	if (r.spin_ns < VMMC_SPIN_MIN_NS || r.spin_ns > VMMC_SPIN_MAX_NS)
+	if (r.flags && r.spin_ns)
+		return -EINVAL;
+	if (!r.flags &&
+	    (r.spin_ns < VMMC_SPIN_MIN_NS || r.spin_ns > VMMC_SPIN_MAX_NS))
 		return -ERANGE;
-	return vmmc_spin_store(ep, 0, r.spin_ns);
+	if (!capable(CAP_NET_ADMIN))
+		return -EPERM;
+	return vmmc_spin_store(ep, r.flags, r.spin_ns);
 }
 
 static long vmmc_ioctl_shutdown(struct vmmc_ep *ep, void __user *uarg)

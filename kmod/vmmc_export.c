@@ -4,9 +4,13 @@
  *
  * An export is a pinned range of the caller's memory (vmmc_umem.c) named
  * by a __u32 unique among the NIC's live exports, with a bit mask of the
- * nodes that may import it. The kernel writes the NIC's export table
- * entry and a page list in guest RAM; the NIC accepts data for the export
- * only while the entry is ACTIVE and acknowledged (ack_gen == gen).
+ * nodes that may import it and an optional 64-bit key that an importer
+ * must present (the exporter's NIC compares it: a wrong key looks like a
+ * missing name). Names that stand for socket ports below 1024 need
+ * CAP_NET_BIND_SERVICE; a user holds at most max_exports_per_user. The
+ * kernel writes the NIC's export table entry and a page list in guest
+ * RAM; the NIC accepts data for the export only while the entry is ACTIVE
+ * and acknowledged (ack_gen == gen).
  *
  * Revocation (UNEXPORT, munmap of the buffer, endpoint close, unbind):
  * write REVOKED or FREE and a new gen, ring VMMC_DB_CTRL and wait for the
@@ -19,19 +23,36 @@
  * (node, export id, export gen, len) in the endpoint's import table row,
  * which only the kernel writes and the NIC reads when it fetches a SEND.
  *
- * Locking: vdev->exp_lock guards xports[] and the entries' ownership;
- * ep->pin_lock guards each export's umem, gen and ep->xports;
+ * Locking: vdev->exp_lock guards xports[], the entries' ownership and
+ * each export's live and revoked; ep->pin_lock guards each export's
+ * umem, gen and ep->xports (remove() writes gen under exp_lock, after
+ * the notifier's SRCU readers are gone and with dead_rwsem held for
+ * writing, so no pin_lock holder touches the NIC);
  * ep->imp_lock guards the endpoint's import rows; vdev->kcmd_lock the
  * mailbox. Order: dead_rwsem -> pin_lock -> exp_lock.
  */
+#include <linux/capability.h>
 #include <linux/dma-mapping.h>
+#include <linux/moduleparam.h>
+#include <linux/nsproxy.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
+#include <net/ip.h>
 
 #include "vmmc_loc.h"
 
 #define VMMC_KCMD_TIMEOUT	(5 * HZ)
 #define VMMC_EXPORT_RETRIES	8
+
+/*
+ * Tests only (root: the file is 0600): what a new export adds to its
+ * table slot's gen, so that a test brings a slot's gen to where a 32-bit
+ * gen would wrap without 2^32 exports (selftests/vmmc_stale).
+ */
+static ulong export_gen_skip;
+module_param(export_gen_skip, ulong, 0600);
+MODULE_PARM_DESC(export_gen_skip,
+		 "debug: added to a slot's gen at each new export (tests force a gen wrap)");
 
 static struct vmmc_export *vmmc_xport_entry(struct vmmc_xport *x)
 {
@@ -47,34 +68,43 @@ static int vmmc_xport_set_state(struct vmmc_xport *x, u32 state)
 	struct vmmc_dev *vdev = x->umem.ep->vdev;
 	struct vmmc_export *e = vmmc_xport_entry(x);
 
+	lockdep_assert_held(&x->umem.ep->pin_lock);
 	WRITE_ONCE(e->state, state);
 	x->gen++;
 	/* pairs with the NIC's read of gen before the rest of the entry */
 	dma_wmb();
 	WRITE_ONCE(e->gen, x->gen);
 	vmmc_ring_doorbell(vdev, VMMC_DB_CTRL);
-	return vmmc_ctrl_wait(vdev, &e->ack_gen, x->gen);
+	return vmmc_ctrl_wait64(vdev, &e->ack_gen, x->gen);
 }
 
 /*
  * Revoke an export: 0 once the NIC acknowledged (or an unbound NIC had
- * acknowledged remove()'s revocation), else its pages must stay pinned.
- * The name is free again either way. pin_lock held; dead_rwsem or the
- * SRCU read side held.
+ * acknowledged remove()'s revocation), else its pages must stay pinned:
+ * it goes to the graveyard until the NIC acknowledges. The name is free
+ * again either way. pin_lock held; dead_rwsem or the SRCU read side held.
  */
 static int vmmc_xport_revoke(struct vmmc_xport *x, u32 state)
 {
 	struct vmmc_dev *vdev = x->umem.ep->vdev;
 	int err;
 
+	lockdep_assert_held(&x->umem.ep->pin_lock);
 	mutex_lock(&vdev->exp_lock);
 	x->live = false;
 	mutex_unlock(&vdev->exp_lock);
-	if (vdev->dead)
-		return x->revoked ? 0 : -EIO;
-	err = vmmc_xport_set_state(x, state);
-	if (!err)
-		x->revoked = true;
+	if (vdev->dead) {
+		err = x->revoked ? 0 : -EIO;
+	} else {
+		err = vmmc_xport_set_state(x, state);
+		if (!err) {
+			mutex_lock(&vdev->exp_lock);
+			x->revoked = true;
+			mutex_unlock(&vdev->exp_lock);
+		}
+	}
+	if (err)
+		vmmc_grave_add64(&x->umem, &vmmc_xport_entry(x)->ack_gen, x->gen);
 	return err;
 }
 
@@ -86,7 +116,11 @@ static int vmmc_xport_invalidate(struct vmmc_umem *umem)
 	return vmmc_xport_revoke(x, VMMC_EXPORT_REVOKED);
 }
 
-/* The page list the NIC reads: guest-physical page addresses. */
+/*
+ * The page list the NIC reads: guest-physical page addresses. No vmmc
+ * lock held: a sleeping allocation under pin_lock could wait for reclaim,
+ * and reclaim for the MMU notifier, which takes pin_lock.
+ */
 static int vmmc_xport_alloc_pagelist(struct vmmc_xport *x)
 {
 	struct vmmc_dev *vdev = x->umem.ep->vdev;
@@ -111,14 +145,20 @@ static void vmmc_xport_free_pagelist(struct vmmc_xport *x)
 	x->pagelist = NULL;
 }
 
-/* Publish an export. pin_lock held, NIC alive. */
+/*
+ * Publish an export. pin_lock held, NIC alive. Every table slot an
+ * export of the caller's user takes (live or not) counts against
+ * max_exports_per_user.
+ */
 static int vmmc_xport_install(struct vmmc_ep *ep, struct vmmc_xport *x,
 			      const struct vmmc_export_req *req)
 {
 	struct vmmc_dev *vdev = ep->vdev;
+	unsigned int held = 0;
 	struct vmmc_export *e;
 	int id, free_id = -1;
 
+	lockdep_assert_held(&ep->pin_lock);
 	mutex_lock(&vdev->exp_lock);
 	for (id = 0; id < VMMC_MAX_EXPORTS; id++) {
 		struct vmmc_xport *other = vdev->xports[id];
@@ -133,6 +173,13 @@ static int vmmc_xport_install(struct vmmc_ep *ep, struct vmmc_xport *x,
 			mutex_unlock(&vdev->exp_lock);
 			return -EEXIST;
 		}
+		if (uid_eq(other->umem.ep->uid, ep->uid))
+			held++;
+	}
+	if (!vmmc_user_may_take(held, READ_ONCE(vmmc_max_exports_per_user))) {
+		mutex_unlock(&vdev->exp_lock);
+		vmmc_stat_inc(vdev, VMMC_STAT_USER_LIMITS);
+		return -EDQUOT;
 	}
 	if (free_id < 0) {
 		mutex_unlock(&vdev->exp_lock);
@@ -141,7 +188,8 @@ static int vmmc_xport_install(struct vmmc_ep *ep, struct vmmc_xport *x,
 	x->id = free_id;
 	x->name = req->name;
 	x->live = true;
-	x->gen = READ_ONCE(vdev->exptab[free_id].gen);
+	x->gen = READ_ONCE(vdev->exptab[free_id].gen) +
+		 READ_ONCE(export_gen_skip);
 	e = &vdev->exptab[free_id];
 	e->name = req->name;
 	e->owner_ep = ep->id;
@@ -150,6 +198,8 @@ static int vmmc_xport_install(struct vmmc_ep *ep, struct vmmc_xport *x,
 	e->perm_nodes = req->perm_nodes;
 	e->pages_addr = x->pagelist_dma;
 	e->nr_pages = x->umem.nr_pages;
+	e->reserved0 = 0;
+	e->key = req->key;
 	vdev->xports[free_id] = x;
 	mutex_unlock(&vdev->exp_lock);
 
@@ -161,6 +211,20 @@ static int vmmc_xport_install(struct vmmc_ep *ep, struct vmmc_xport *x,
 }
 
 static int vmmc_unexport_id(struct vmmc_ep *ep, u32 id);
+
+/*
+ * A name that stands for a stream socket port below the caller's
+ * unprivileged port start needs CAP_NET_BIND_SERVICE, as TCP's bind().
+ */
+static bool vmmc_name_allowed(u32 name)
+{
+	struct net *net = current->nsproxy->net_ns;
+
+	if ((name & VMMC_NAME_PORT_MASK) != VMMC_NAME_PORT_BASE)
+		return true;
+	return !inet_port_requires_bind_service(net, (u16)name) ||
+	       ns_capable(net->user_ns, CAP_NET_BIND_SERVICE);
+}
 
 /**
  * vmmc_ioctl_export() - VMMC_IOC_EXPORT
@@ -181,11 +245,12 @@ long vmmc_ioctl_export(struct vmmc_ep *ep, void __user *uarg)
 
 	if (copy_from_user(&req, uarg, sizeof(req)))
 		return -EFAULT;
-	if (req.flags || req.export_id || req.reserved[0] || req.reserved[1] ||
-	    req.reserved[2])
+	if (req.flags || req.export_id || req.reserved0)
 		return -EINVAL;
 	if (!req.len || req.len > VMMC_EXPORT_MAX_LEN)
 		return -EINVAL;
+	if (!vmmc_name_allowed(req.name))
+		return -EACCES;
 
 	x = kzalloc(sizeof(*x), GFP_KERNEL);
 	if (!x)
@@ -195,22 +260,27 @@ long vmmc_ioctl_export(struct vmmc_ep *ep, void __user *uarg)
 				    &seq);
 		if (err)
 			goto out_free;
+		err = vmmc_xport_alloc_pagelist(x);
+		if (err)
+			goto out_release;
 		down_read(&vdev->dead_rwsem);
 		mutex_lock(&ep->pin_lock);
 		if (vdev->dead)
 			err = -ENODEV;
+		else if (READ_ONCE(vdev->stalled))
+			err = -ETIMEDOUT;	/* it would not ack ACTIVE */
 		else if (mmu_interval_read_retry(&x->umem.notifier, seq))
 			err = -EAGAIN;	/* the buffer changed under us */
 		else
-			err = vmmc_xport_alloc_pagelist(x);
-		if (!err)
 			err = vmmc_xport_install(ep, x, &req);
 		if (!err) {
 			id = x->id;	/* copy out before the unlock */
 			/* the NIC takes data only once it acked ACTIVE */
 			if (vmmc_xport_set_state(x, VMMC_EXPORT_ACTIVE)) {
-				err = -ETIMEDOUT; /* unusable; freed at close */
+				mutex_lock(&vdev->exp_lock);
 				x->live = false;
+				mutex_unlock(&vdev->exp_lock);
+				err = -ETIMEDOUT;
 			}
 		}
 		mutex_unlock(&ep->pin_lock);
@@ -221,8 +291,14 @@ long vmmc_ioctl_export(struct vmmc_ep *ep, void __user *uarg)
 		vmmc_umem_release(&x->umem);
 		memset(&x->umem, 0, sizeof(x->umem));
 	}
-	if (err == -ETIMEDOUT)
+	if (err == -ETIMEDOUT && x->umem.invalidate) {
+		/*
+		 * Installed, but the NIC did not ack ACTIVE: it may still, so
+		 * revoke it now (to the graveyard, freed once the NIC acks).
+		 */
+		vmmc_unexport_id(ep, id);
 		return err;
+	}
 	if (err)
 		goto out_release;
 
@@ -243,10 +319,41 @@ out_free:
 }
 
 /*
+ * The graveyard is done with an export its owner let go of: the NIC
+ * acknowledged the revocation and the pages are unpinned. Free its table
+ * slot (FREE in SRAM, unless unbound) and itself. No vmmc lock held.
+ */
+static void vmmc_xport_bury(struct vmmc_umem *umem)
+{
+	struct vmmc_xport *x = container_of(umem, struct vmmc_xport, umem);
+	struct vmmc_dev *vdev = umem->ep->vdev;
+	struct vmmc_export *e;
+	int idx;
+
+	idx = srcu_read_lock(&vdev->srcu);
+	mutex_lock(&vdev->exp_lock);
+	e = &vdev->exptab[x->id];
+	if (!READ_ONCE(vdev->dead) && READ_ONCE(e->state) != VMMC_EXPORT_FREE) {
+		/* REVOKED -> FREE, no wait: the NIC refuses both */
+		WRITE_ONCE(e->state, VMMC_EXPORT_FREE);
+		/* pairs with the NIC's read of gen before the entry */
+		dma_wmb();
+		WRITE_ONCE(e->gen, x->gen + 1);
+		vmmc_ring_doorbell(vdev, VMMC_DB_CTRL);
+	}
+	vdev->xports[x->id] = NULL;
+	mutex_unlock(&vdev->exp_lock);
+	srcu_read_unlock(&vdev->srcu, idx);
+	vmmc_xport_free_pagelist(x);
+	kfree(x);
+	vmmc_stat_add(vdev, VMMC_STAT_EXPORTS, -1);
+}
+
+/*
  * Take back export @id of @ep: revoke (FREE) with the NIC's ack, unpin,
  * free. -EINVAL if @id is not one of @ep's exports. An export the NIC
- * does not let go of stays (pinned, in its table slot, on ep->xports).
- * No vmmc lock held.
+ * does not let go of leaves ep->xports for the graveyard (pinned, in its
+ * table slot) until the NIC acknowledges. No vmmc lock held.
  */
 static int vmmc_unexport_id(struct vmmc_ep *ep, u32 id)
 {
@@ -261,7 +368,7 @@ static int vmmc_unexport_id(struct vmmc_ep *ep, u32 id)
 	mutex_lock(&vdev->exp_lock);
 	x = vdev->xports[id];
 	/* owner checked under exp_lock: another owner may free its own */
-	if (!x || x->umem.ep != ep) {
+	if (!x || x->umem.ep != ep || list_empty(&x->node)) {
 		mutex_unlock(&vdev->exp_lock);
 		mutex_unlock(&ep->pin_lock);
 		up_read(&vdev->dead_rwsem);
@@ -270,7 +377,7 @@ static int vmmc_unexport_id(struct vmmc_ep *ep, u32 id)
 	mutex_unlock(&vdev->exp_lock);
 	if (!x->umem.dead) {
 		x->umem.dead = true;
-		x->umem.leaked = vmmc_xport_revoke(x, VMMC_EXPORT_FREE) != 0;
+		vmmc_xport_revoke(x, VMMC_EXPORT_FREE);
 	} else if (!x->umem.leaked && !vdev->dead) {
 		/*
 		 * Revoked when its memory went away: REVOKED -> FREE, so that
@@ -281,8 +388,8 @@ static int vmmc_unexport_id(struct vmmc_ep *ep, u32 id)
 	}
 	leaked = x->umem.leaked;
 	vmmc_umem_detach(&x->umem);
+	list_del_init(&x->node);
 	if (!leaked) {
-		list_del(&x->node);
 		mutex_lock(&vdev->exp_lock);
 		vdev->xports[id] = NULL;
 		mutex_unlock(&vdev->exp_lock);
@@ -291,12 +398,15 @@ static int vmmc_unexport_id(struct vmmc_ep *ep, u32 id)
 	up_read(&vdev->dead_rwsem);
 
 	flush_work(&ep->reap_work);
-	vmmc_umem_release(&x->umem);	/* unpins unless leaked */
-	if (!leaked) {
-		vmmc_xport_free_pagelist(x);
-		kfree(x);
-		vmmc_stat_add(vdev, VMMC_STAT_EXPORTS, -1);
+	if (!vmmc_umem_put(&x->umem, vmmc_xport_bury))
+		return 0;		/* the graveyard frees it */
+	if (leaked) {			/* acked meanwhile */
+		vmmc_xport_bury(&x->umem);
+		return 0;
 	}
+	vmmc_xport_free_pagelist(x);
+	kfree(x);
+	vmmc_stat_add(vdev, VMMC_STAT_EXPORTS, -1);
 	return 0;
 }
 
@@ -323,8 +433,8 @@ long vmmc_ioctl_unexport(struct vmmc_ep *ep, void __user *uarg)
  * @cmd: the command
  * @resp: out: the NIC's answer (maybe after a remote NIC's)
  *
- * Context: process context, sleeps up to VMMC_KCMD_TIMEOUT; takes
- * kcmd_lock.
+ * Context: process context, sleeps up to VMMC_KCMD_TIMEOUT (not at all
+ * while the NIC is stalled); takes kcmd_lock.
  * Return: 0 or -ETIMEDOUT.
  */
 int vmmc_kcmd(struct vmmc_dev *vdev, const struct vmmc_kcmd *cmd,
@@ -333,6 +443,9 @@ int vmmc_kcmd(struct vmmc_dev *vdev, const struct vmmc_kcmd *cmd,
 	long left;
 	u32 seq;
 
+	/* it would not answer; stall_work's probe tells when it does */
+	if (READ_ONCE(vdev->stalled))
+		return -ETIMEDOUT;
 	mutex_lock(&vdev->kcmd_lock);
 	memcpy(&vdev->ctrl->cmd, cmd, sizeof(*cmd));
 	seq = ++vdev->kcmd_seq;
@@ -397,7 +510,7 @@ long vmmc_ioctl_import(struct vmmc_ep *ep, void __user *uarg)
 	if (copy_from_user(&req, uarg, sizeof(req)))
 		return -EFAULT;
 	if (req.flags || req.import_id || req.len || req.reserved[0] ||
-	    req.reserved[1] || req.reserved[2] || req.reserved[3])
+	    req.reserved[1])
 		return -EINVAL;
 	if (req.node >= vdev->nr_nodes)
 		return -EINVAL;
@@ -420,6 +533,7 @@ long vmmc_ioctl_import(struct vmmc_ep *ep, void __user *uarg)
 	}
 	cmd.node = req.node;
 	cmd.name = req.name;
+	cmd.key = req.key;
 	cmd.ep = ep->id;
 	err = vmmc_kcmd(vdev, &cmd, &resp);
 	if (!err)
@@ -510,21 +624,22 @@ void vmmc_ep_drop_imports(struct vmmc_ep *ep)
 /**
  * vmmc_ep_drop_exports() - revoke and unpin every export of an endpoint
  * @ep: an endpoint being destroyed
- * @fenced: unused by exports (their revocation has its own ack); kept so
- *	that the teardown steps read alike
+ *
+ * Exports the NIC does not let go of go to the graveyard.
  *
  * Context: process context, may sleep; no vmmc lock held.
- * Return: true if every export is gone; false if the NIC kept some (they
- * stay pinned, and the caller keeps the endpoint).
  */
-bool vmmc_ep_drop_exports(struct vmmc_ep *ep, bool fenced)
+void vmmc_ep_drop_exports(struct vmmc_ep *ep)
 {
-	struct vmmc_xport *x, *next;
+	struct vmmc_xport *x;
 
-	/* no ioctl runs (use_rwsem held for writing, or release) */
-	list_for_each_entry_safe(x, next, &ep->xports, node)
+	/*
+	 * No ioctl runs (use_rwsem held for writing, or release), and only
+	 * vmmc_unexport_id() takes them off.
+	 */
+	while ((x = list_first_entry_or_null(&ep->xports, struct vmmc_xport,
+					     node)))
 		vmmc_unexport_id(ep, x->id);
-	return list_empty(&ep->xports);
 }
 
 /**
@@ -554,7 +669,7 @@ void vmmc_revoke_all_exports(struct vmmc_dev *vdev)
 	vmmc_ring_doorbell(vdev, VMMC_DB_CTRL);
 	for (id = 0; id < VMMC_MAX_EXPORTS; id++) {
 		x = vdev->xports[id];
-		if (x && !vmmc_ctrl_wait(vdev, &vdev->exptab[id].ack_gen, x->gen))
+		if (x && !vmmc_ctrl_wait64(vdev, &vdev->exptab[id].ack_gen, x->gen))
 			x->revoked = true;
 	}
 	mutex_unlock(&vdev->exp_lock);

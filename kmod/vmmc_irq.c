@@ -2,14 +2,20 @@
 /*
  * vmmc_irq.c - MSI-X interrupts and the interrupt half of notification.
  *
- * Lost-wake-up rule, between a waiter (kmod, on behalf of a process) and
- * the NIC:
- *   waiter: ctx->irq_armed = 1; smp_mb(); re-check CQ/NQ; sleep
+ * Lost-wake-up rules. Between a waiter (kmod, on behalf of a process)
+ * and the NIC:
+ *   waiter: on the slot's queue; ctx->irq_armed = 1; smp_mb(); re-check
+ *           CQ/NQ; sleep; on every wake-up that finds nothing, arm again
  *   NIC:    publish CQ/NQ prod; full fence; if xchg(irq_armed, 0) raise
  *           VMMC_IRQ_EVENT
  * Either the waiter sees the entry in its re-check, or the NIC sees the
  * armed flag and interrupts. The event handler wakes each slot whose flag
  * the NIC took (armed back to 0) and that has a sleeper.
+ * Between waiters of one endpoint (threads in VMMC_IOC_WAIT, poll, epoll):
+ * a waiter joins the queue before it arms; one that leaves disarms only
+ * if the queue is empty, checked and written under the queue's lock; one
+ * that finds an entry right after arming wakes the others (the NIC may
+ * have taken the flag just before, and its interrupt then skips the slot).
  */
 #include <linux/hrtimer.h>
 #include <linux/interrupt.h>
@@ -42,6 +48,7 @@ static irqreturn_t vmmc_irq_ctrl(int irq, void *data)
 
 	vmmc_stat_inc(vdev, VMMC_STAT_IRQ_CTRL);
 	wake_up_all(&vdev->ctrl_wq);
+	vmmc_stall_kick(vdev);
 	return IRQ_HANDLED;
 }
 
@@ -96,20 +103,33 @@ void vmmc_irq_teardown(struct vmmc_dev *vdev)
 }
 
 /*
- * The waiter is done: an endpoint nobody waits on costs no interrupt
- * (but another thread, or an epoll, may still sleep on it: leave it
- * armed for them). Caller holds dead_rwsem for reading and saw !dead.
+ * A waiter is done: an endpoint nobody waits on costs no interrupt. Under
+ * the queue's lock, so that the check for other waiters and the write are
+ * one step for a waiter that joins the queue (before it arms): either we
+ * see it and leave the flag, or its arming comes after our write. The
+ * caller is off the queue, holds dead_rwsem for reading and saw !dead.
  */
 static void vmmc_ep_disarm(struct vmmc_ep *ep)
 {
-	if (!wq_has_sleeper(&ep->vdev->ep_wq[ep->id]))
+	wait_queue_head_t *wq = &ep->vdev->ep_wq[ep->id];
+	unsigned long flags;
+
+	spin_lock_irqsave(&wq->lock, flags);
+	/* under wq->lock: no waiter can join between the check and the write */
+	if (!waitqueue_active(wq))
 		WRITE_ONCE(ep->ctx->irq_armed, 0);
+	spin_unlock_irqrestore(&wq->lock, flags);
 }
 
 /*
- * Arm the interrupt and re-check. True (and disarmed) if an entry is there;
- * false if the caller may sleep: the NIC will interrupt for the next one.
- * Caller holds dead_rwsem for reading and saw !dead.
+ * Arm the interrupt and re-check. True if an entry is there; false if the
+ * caller may sleep: the NIC will interrupt for the next one. The caller
+ * is on the wait queue already (else a waiter leaving could disarm after
+ * our arming: vmmc_ep_disarm()), holds dead_rwsem for reading, saw !dead.
+ *
+ * An entry found after arming may be one whose flag the NIC took before
+ * we set it again: its interrupt then finds the flag set and wakes no one
+ * (vmmc_irq_event()), so wake the other sleepers here.
  */
 static bool vmmc_ep_arm(struct vmmc_ep *ep)
 {
@@ -120,41 +140,8 @@ static bool vmmc_ep_arm(struct vmmc_ep *ep)
 	smp_mb();
 	if (!vmmc_ep_has_events(ep))
 		return false;
-	vmmc_ep_disarm(ep);
+	wake_up_interruptible(&ep->vdev->ep_wq[ep->id]);
 	return true;
-}
-
-static bool vmmc_ep_woken(struct vmmc_ep *ep)
-{
-	return vmmc_ep_has_events(ep) || READ_ONCE(ep->vdev->dead) ||
-	       READ_ONCE(ep->shut);
-}
-
-/*
- * Sleep until an entry, the NIC's death, VMMC_IOC_SHUTDOWN, a signal
- * (-ERESTARTSYS) or the
- * time-out (0); otherwise the jiffies left. Counts wake-ups that found
- * nothing (another waiter took the entry, or a stray interrupt).
- */
-static long vmmc_ep_sleep(struct vmmc_ep *ep, long timeout)
-{
-	DEFINE_WAIT_FUNC(wait, woken_wake_function);
-	wait_queue_head_t *wq = &ep->vdev->ep_wq[ep->id];
-
-	add_wait_queue(wq, &wait);
-	while (!vmmc_ep_woken(ep)) {
-		if (signal_pending(current)) {
-			timeout = -ERESTARTSYS;
-			break;
-		}
-		if (!timeout)
-			break;
-		timeout = wait_woken(&wait, TASK_INTERRUPTIBLE, timeout);
-		if (timeout && !signal_pending(current) && !vmmc_ep_woken(ep))
-			vmmc_stat_inc(ep->vdev, VMMC_STAT_SPURIOUS);
-	}
-	remove_wait_queue(wq, &wait);
-	return timeout ? timeout : vmmc_ep_woken(ep);
 }
 
 /**
@@ -162,16 +149,25 @@ static long vmmc_ep_sleep(struct vmmc_ep *ep, long timeout)
  * @ep: the endpoint
  * @timeout_ms: 0 for a non-blocking check
  *
- * Context: process context, sleeps interruptibly; takes dead_rwsem for
+ * Any number of threads may wait on one endpoint, with poll and epoll
+ * besides: each is on the queue before it arms, and arms again before
+ * every sleep (a wake-up whose entry another thread took leaves the flag
+ * taken by the NIC), so none sleeps through an entry.
+ *
+ * Context: process context, sleeps interruptibly; holds dead_rwsem for
  * reading around each SRAM access, never while sleeping.
  * Return: 0 if an entry is there, -ETIMEDOUT, -EINTR on a signal,
  * -ENODEV if the NIC went away, or -ESHUTDOWN if the owner shut the
- * endpoint down meanwhile.
+ * endpoint down meanwhile (VMMC_IOC_SHUTDOWN).
  */
 int vmmc_ep_wait(struct vmmc_ep *ep, u32 timeout_ms)
 {
+	DEFINE_WAIT_FUNC(wait, woken_wake_function);
 	struct vmmc_dev *vdev = ep->vdev;
-	long left;
+	wait_queue_head_t *wq = &vdev->ep_wq[ep->id];
+	long left = msecs_to_jiffies(timeout_ms);
+	bool slept = false;
+	int ret;
 
 	vmmc_stat_inc(vdev, VMMC_STAT_WAITS);
 	down_read(&vdev->dead_rwsem);
@@ -179,33 +175,48 @@ int vmmc_ep_wait(struct vmmc_ep *ep, u32 timeout_ms)
 		up_read(&vdev->dead_rwsem);
 		return -ENODEV;
 	}
-	if (vmmc_ep_arm(ep)) {
+	if (vmmc_ep_has_events(ep) || !timeout_ms) {
+		ret = vmmc_ep_has_events(ep) ? 0 : -ETIMEDOUT;
 		up_read(&vdev->dead_rwsem);
-		return 0;
+		return ret;
 	}
-	if (!timeout_ms) {
+	add_wait_queue(wq, &wait);
+	for (;;) {
+		if (vdev->dead) {
+			ret = -ENODEV;
+			break;
+		}
+		/* VMMC_IOC_SHUTDOWN wakes us after it set shut */
+		if (READ_ONCE(ep->shut)) {
+			ret = -ESHUTDOWN;
+			break;
+		}
+		if (vmmc_ep_arm(ep)) {
+			ret = 0;
+			break;
+		}
+		if (signal_pending(current)) {
+			ret = -EINTR;
+			break;
+		}
+		if (!left) {
+			ret = -ETIMEDOUT;
+			break;
+		}
+		if (slept)	/* woken, but nothing there (any more) */
+			vmmc_stat_inc(vdev, VMMC_STAT_SPURIOUS);
+		else
+			vmmc_stat_inc(vdev, VMMC_STAT_WAIT_BLOCKS);
+		up_read(&vdev->dead_rwsem);
+		left = wait_woken(&wait, TASK_INTERRUPTIBLE, left);
+		slept = true;
+		down_read(&vdev->dead_rwsem);
+	}
+	remove_wait_queue(wq, &wait);
+	if (!vdev->dead)
 		vmmc_ep_disarm(ep);
-		up_read(&vdev->dead_rwsem);
-		return -ETIMEDOUT;
-	}
 	up_read(&vdev->dead_rwsem);
-
-	vmmc_stat_inc(vdev, VMMC_STAT_WAIT_BLOCKS);
-	left = vmmc_ep_sleep(ep, msecs_to_jiffies(timeout_ms));
-	down_read(&vdev->dead_rwsem);
-	if (vdev->dead) {
-		up_read(&vdev->dead_rwsem);
-		return -ENODEV;
-	}
-	vmmc_ep_disarm(ep);
-	up_read(&vdev->dead_rwsem);
-	if (READ_ONCE(ep->shut))
-		return -ESHUTDOWN;
-	if (left < 0)
-		return -EINTR;
-	if (!left && !vmmc_ep_has_events(ep))
-		return -ETIMEDOUT;
-	return 0;
+	return ret;
 }
 
 /**
@@ -213,6 +224,9 @@ int vmmc_ep_wait(struct vmmc_ep *ep, u32 timeout_ms)
  * @ep: the endpoint
  * @file: its file
  * @wait: the poll table
+ *
+ * poll_wait() puts the caller on the queue before it arms (an epoll
+ * stays there, and keeps the endpoint armed, for as long as it watches).
  *
  * Context: process context; takes dead_rwsem for reading.
  * Return: the poll mask.

@@ -14,8 +14,10 @@
  */
 #include <linux/build_bug.h>
 #include <linux/io.h>
+#include <linux/ioport.h>
 #include <linux/idr.h>
 #include <linux/module.h>
+#include <linux/sizes.h>
 
 #include "vmmc_loc.h"
 
@@ -123,6 +125,60 @@ static int vmmc_check_nic(struct pci_dev *pdev)
 	return 0;
 }
 
+/* System RAM the NIC cannot reach, found by vmmc_check_ram_map(). */
+struct vmmc_ram_check {
+	u64 low_end;		/* the NIC reaches [0, low_end) ... */
+	u64 high_end;		/* ... and [4 GiB, high_end) */
+	u64 outside;		/* bytes of System RAM beyond both */
+	u64 first;		/* the first such byte */
+};
+
+static u64 vmmc_overlap(u64 s, u64 e, u64 a, u64 b)
+{
+	return min(e, b) > max(s, a) ? min(e, b) - max(s, a) : 0;
+}
+
+static int vmmc_ram_range_check(struct resource *r, void *arg)
+{
+	struct vmmc_ram_check *c = arg;
+	u64 s = r->start, e = (u64)r->end + 1, out;
+
+	out = e - s - vmmc_overlap(s, e, 0, c->low_end) -
+	      vmmc_overlap(s, e, SZ_4G, c->high_end);
+	if (out && !c->outside)
+		c->first = s < c->low_end ? c->low_end :
+			   s < SZ_4G ? s : max(s, c->high_end);
+	c->outside += out;
+	return 0;
+}
+
+/*
+ * The NIC says which guest-physical ranges it reaches (the map the machine
+ * was built with, of the RAM file it was given); every page of System RAM
+ * must lie in them. If some does not, the NIC was told another machine's
+ * map or a smaller RAM: its idea of where the RAM above 4 GiB lies in the
+ * file may be wrong too, and a wrong map would move data to and from
+ * other pages than the ones pinned. Refuse the NIC then (-ENODEV).
+ */
+static int vmmc_check_ram_map(struct vmmc_dev *vdev)
+{
+	struct vmmc_ram_check c = {
+		.low_end = (u64)READ_ONCE(vdev->status->ram_low_pages) <<
+			   PAGE_SHIFT,
+	};
+
+	c.high_end = SZ_4G + ((u64)READ_ONCE(vdev->status->ram_high_pages) <<
+			      PAGE_SHIFT);
+	walk_iomem_res_desc(IORES_DESC_NONE,
+			    IORESOURCE_SYSTEM_RAM | IORESOURCE_BUSY, 0, U64_MAX,
+			    &c, vmmc_ram_range_check);
+	if (!c.outside)
+		return 0;
+	dev_err(&vdev->pdev->dev, "%llu KiB of guest RAM, from %#llx, lie outside what the NIC reaches ([0, %#llx) and [4 GiB, %#llx)): its map is not this machine's, leaving it alone\n",
+		c.outside >> 10, c.first, c.low_end, c.high_end);
+	return -ENODEV;
+}
+
 static int vmmc_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 {
 	struct vmmc_dev *vdev;
@@ -151,6 +207,7 @@ static int vmmc_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	mutex_init(&vdev->exp_lock);
 	mutex_init(&vdev->kcmd_lock);
 	spin_lock_init(&vdev->calib_lock);
+	vmmc_stall_init(vdev);
 	init_waitqueue_head(&vdev->ctrl_wq);
 	for (i = 0; i < VMMC_MAX_EPS; i++)
 		init_waitqueue_head(&vdev->ep_wq[i]);
@@ -182,6 +239,9 @@ static int vmmc_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	vdev->exptab = vdev->sram + VMMC_SRAM_EXPORTS;
 	vdev->imptab = vdev->sram + VMMC_SRAM_IMPORTS;
 	vdev->kcmd_seq = READ_ONCE(vdev->ctrl->cmd_seq);
+	err = vmmc_check_ram_map(vdev);
+	if (err)
+		goto out_put;
 
 	err = dma_set_mask_and_coherent(&pdev->dev, DMA_BIT_MASK(64));
 	if (err)
@@ -238,6 +298,7 @@ out_drv_down:
 	mutex_unlock(&vmmc_devs_lock);
 out_irq_teardown:
 	vmmc_irq_teardown(vdev);
+	vmmc_stall_fini(vdev);
 out_clear_master:
 	pci_clear_master(pdev);
 out_put:
@@ -263,10 +324,14 @@ static void vmmc_remove(struct pci_dev *pdev)
 		if (vdev->eps[i])
 			vmmc_ep_fence(vdev->eps[i]);
 	mutex_unlock(&vdev->ep_lock);
+	/*
+	 * The MMU notifier and reap_work read dead under SRCU: wait for
+	 * those that saw it false (they may be revoking an export) before
+	 * writing every export's gen. They take no dead_rwsem.
+	 */
+	synchronize_srcu(&vdev->srcu);
 	vmmc_revoke_all_exports(vdev);
 	up_write(&vdev->dead_rwsem);
-	/* the MMU notifier reads dead under SRCU: wait for those readers */
-	synchronize_srcu(&vdev->srcu);
 
 	/*
 	 * SRAM and BAR0 go away with us: zap every user mapping. Not under
@@ -292,6 +357,7 @@ static void vmmc_remove(struct pci_dev *pdev)
 	mutex_unlock(&vmmc_devs_lock);
 
 	vmmc_irq_teardown(vdev);
+	vmmc_stall_fini(vdev);	/* after the last kick and stall */
 	pci_clear_master(pdev);
 	pci_set_drvdata(pdev, NULL);
 	dev_info(&pdev->dev, "vmmc%d: removed\n", vdev->index);

@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * vmmc_nl.c - the "vmmc" generic netlink family: DEV_GET (do and dump)
- * reports each NIC and its counters; EP_GET, EXPORT_GET and IMPORT_GET
- * dump its endpoints, exports and imports. Read-only; any user may ask.
- * Requests are validated strictly against vmmc_nl_gen.c.
+ * reports each NIC, its counters and its per-user limits; EP_GET,
+ * EXPORT_GET and IMPORT_GET dump its endpoints, exports and imports;
+ * DEV_SET sets the spin limit. Any user may ask DEV_GET; everything else
+ * names other users' processes or changes the NIC for every user, so it
+ * needs CAP_NET_ADMIN (GENL_ADMIN_PERM). Requests are validated strictly
+ * against vmmc_nl_gen.c.
  */
 #include <net/genetlink.h>
 
@@ -49,6 +52,12 @@ static const char * const vmmc_drv_stat_names[VMMC_STAT_NR] = {
 	[VMMC_STAT_KCMDS]		= "kcmds",
 	[VMMC_STAT_KCMD_TIMEOUTS]	= "kcmd_timeouts",
 	[VMMC_STAT_SPURIOUS]		= "spurious_wakeups",
+	[VMMC_STAT_USER_LIMITS]		= "user_limit_refusals",
+	[VMMC_STAT_NIC_STALLS]		= "nic_stalls",
+	[VMMC_STAT_NIC_RECOVERIES]	= "nic_recoveries",
+	[VMMC_STAT_NIC_STALLED]		= "nic_stalled",
+	[VMMC_STAT_GRAVE_PAGES]		= "grave_pages",
+	[VMMC_STAT_ZOMBIE_EPS]		= "zombie_eps",
 };
 
 static int vmmc_nl_put_stat(struct sk_buff *skb, const char *name, u64 val)
@@ -129,6 +138,10 @@ static int vmmc_nl_fill_dev(struct sk_buff *skb, struct vmmc_dev *vdev,
 	    nla_put_u32(skb, VMMC_NL_A_SPIN_SOURCE, spin[1]) ||
 	    nla_put_u32(skb, VMMC_NL_A_SPIN_PROBE_NS, spin[2]) ||
 	    nla_put_u32(skb, VMMC_NL_A_SPIN_MEASURED_NS, spin[3]) ||
+	    nla_put_u32(skb, VMMC_NL_A_MAX_EPS_PER_USER,
+			READ_ONCE(vmmc_max_eps_per_user)) ||
+	    nla_put_u32(skb, VMMC_NL_A_MAX_EXPORTS_PER_USER,
+			READ_ONCE(vmmc_max_exports_per_user)) ||
 	    vmmc_nl_put_stats(skb, vdev)) {
 		genlmsg_cancel(skb, hdr);
 		return -EMSGSIZE;
@@ -293,6 +306,8 @@ static int vmmc_nl_fill_ep(struct sk_buff *skb, struct vmmc_dev *vdev, long i)
 		err = nla_put_u32(skb, VMMC_NL_A_DEV_INDEX, vdev->index) ||
 		      nla_put_u32(skb, VMMC_NL_A_EP_ID, ep->id) ||
 		      nla_put_u32(skb, VMMC_NL_A_EP_PID, ep->pid) ||
+		      nla_put_u32(skb, VMMC_NL_A_EP_UID,
+				  from_kuid_munged(&init_user_ns, ep->uid)) ||
 		      nla_put_u64_64bit(skb, VMMC_NL_A_EP_PINNED,
 					atomic_long_read(&ep->pinned_pages),
 					VMMC_NL_A_PAD) ||

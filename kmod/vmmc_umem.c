@@ -11,7 +11,8 @@
  * umem dead; reap_work unpins it later. The notifier never unpins itself:
  * some of its callers hold the page lock that unpinning a dirty page takes.
  * If the NIC does not acknowledge, the umem is "leaked": its pages stay
- * pinned for good. Never hand back memory a device may write.
+ * pinned in the graveyard until it does (vmmc_stall.c), for good if it
+ * never does. Never hand back memory a device may write.
  *
  * Lock order: mmap_lock -> vdev->dead_rwsem -> ep->pin_lock ->
  * vdev->exp_lock. The notifier (under mmap_lock, maybe in reclaim) takes
@@ -49,33 +50,87 @@ static void vmmc_unaccount(struct vmmc_ep *ep, unsigned long npages)
 }
 
 /**
- * vmmc_umem_release() - stop watching a umem and unpin it (unless leaked)
- * @umem: a umem the NIC no longer uses (dead), was never told about, or
- *	that is leaked; nobody else releases it at the same time
+ * vmmc_umem_unwatch() - stop watching a umem for munmap
+ * @umem: the umem; only its owner, or reap_work for a dead one, calls
  *
- * Idempotent. Context: process context, takes mmap_lock and page locks;
- * no vmmc lock may be held.
+ * Idempotent. Context: process context, takes mmap_lock; no vmmc lock
+ * may be held.
  */
-void vmmc_umem_release(struct vmmc_umem *umem)
+void vmmc_umem_unwatch(struct vmmc_umem *umem)
 {
-	struct vmmc_ep *ep = umem->ep;
-
 	if (umem->watched) {
 		mmu_interval_notifier_remove(&umem->notifier);
 		umem->watched = false;
 	}
+}
+
+/**
+ * vmmc_umem_unpin() - unpin a umem's pages and give back their charge
+ * @umem: a umem the NIC no longer uses (or never knew), not leaked;
+ *	nobody else unpins it at the same time
+ *
+ * Idempotent. Context: process context, takes page locks; no pin_lock
+ * (the MMU notifier may hold a page lock when it takes pin_lock).
+ */
+void vmmc_umem_unpin(struct vmmc_umem *umem)
+{
+	struct vmmc_ep *ep = umem->ep;
+
 	if (!umem->pages)
 		return;
-	if (!umem->leaked) {
-		unpin_user_pages_dirty_lock(umem->pages, umem->nr_pages,
-					    umem->writable);
-		vmmc_unaccount(ep, umem->nr_pages);
-		vmmc_stat_add(ep->vdev, VMMC_STAT_PINNED_PAGES,
-			      -(long)umem->nr_pages);
-		atomic_long_sub(umem->nr_pages, &ep->pinned_pages);
-	}
+	unpin_user_pages_dirty_lock(umem->pages, umem->nr_pages,
+				    umem->writable);
+	vmmc_unaccount(ep, umem->nr_pages);
+	vmmc_stat_add(ep->vdev, VMMC_STAT_PINNED_PAGES, -(long)umem->nr_pages);
+	atomic_long_sub(umem->nr_pages, &ep->pinned_pages);
 	kvfree(umem->pages);
 	umem->pages = NULL;
+}
+
+/**
+ * vmmc_umem_release() - stop watching a umem and unpin it unless leaked
+ * @umem: a dead umem, or one the NIC was never told about; a leaked one
+ *	keeps its pages for the graveyard
+ *
+ * Context: process context, takes mmap_lock and page locks; no vmmc lock
+ * may be held.
+ */
+void vmmc_umem_release(struct vmmc_umem *umem)
+{
+	vmmc_umem_unwatch(umem);
+	if (!umem->leaked)
+		vmmc_umem_unpin(umem);
+}
+
+/**
+ * vmmc_umem_put() - the owner lets go of its detached umem
+ * @umem: detached (vmmc_umem_detach()) and dead, or never published
+ * @bury: frees the owner's object; called by reap_work if the umem is
+ *	in the graveyard, once the NIC acknowledged
+ *
+ * Context: process context, takes mmap_lock, pin_lock, page locks; no
+ * vmmc lock may be held.
+ * Return: true if the caller frees its object now (the pages are
+ * unpinned); false if the graveyard owns it from now on.
+ */
+bool vmmc_umem_put(struct vmmc_umem *umem,
+		   void (*bury)(struct vmmc_umem *umem))
+{
+	struct vmmc_ep *ep = umem->ep;
+	bool grave;
+
+	vmmc_umem_unwatch(umem);
+	mutex_lock(&ep->pin_lock);
+	grave = umem->leaked;
+	if (grave)
+		umem->bury = bury;
+	mutex_unlock(&ep->pin_lock);
+	if (grave)
+		return false;
+	/* reap_work may have just taken it off the graves: let it finish */
+	flush_work(&ep->reap_work);
+	vmmc_umem_unpin(umem);
+	return true;
 }
 
 /**
@@ -97,12 +152,11 @@ void vmmc_umem_detach(struct vmmc_umem *umem)
 static void vmmc_umem_drop(struct vmmc_umem *umem)
 {
 	struct vmmc_ep *ep = umem->ep;
-	int err;
 
 	lockdep_assert_held(&ep->pin_lock);
-	err = umem->invalidate(umem);
+	/* on failure the owner's invalidate() put it in the graveyard */
+	umem->invalidate(umem);
 	umem->dead = true;
-	umem->leaked = err != 0;
 	if (list_empty(&umem->reap))
 		list_add_tail(&umem->reap, &ep->reap_list);
 	queue_work(system_wq, &ep->reap_work);
@@ -192,13 +246,14 @@ static void vmmc_umem_check(struct vmmc_umem *umem)
 }
 
 /**
- * vmmc_reap_work() - unpin dead umems, check suspect ones
+ * vmmc_reap_work() - unpin dead umems, check suspect ones, empty graves
  * @work: ep->reap_work
  *
- * One umem at a time comes off ep->reap_list under pin_lock, never a
- * private batch: the release may sleep (waiting for an invalidation of
- * the mm to end), and meanwhile an owner may detach any umem still on the
- * list (vmmc_umem_detach()). A umem taken here is finished here, and the
+ * One umem at a time comes off ep->reap_list (or, once the NIC
+ * acknowledged, off ep->graves) under pin_lock, never a private batch:
+ * the release may sleep (waiting for an invalidation of the mm to end),
+ * and meanwhile an owner may detach any umem still on the list
+ * (vmmc_umem_detach()). A umem taken here is finished here, and the
  * owner's flush of reap_work waits for that.
  *
  * Context: workqueue; takes pin_lock briefly, then mmap_lock.
@@ -206,17 +261,30 @@ static void vmmc_umem_check(struct vmmc_umem *umem)
 void vmmc_reap_work(struct work_struct *work)
 {
 	struct vmmc_ep *ep = container_of(work, struct vmmc_ep, reap_work);
-	struct vmmc_umem *umem;
-	bool dead;
+	struct vmmc_dev *vdev = ep->vdev;
+	struct vmmc_umem *umem, *grave;
+	bool dead, orphan = false;
+	int idx;
 
 	for (;;) {
+		grave = NULL;
+		idx = srcu_read_lock(&vdev->srcu);
 		mutex_lock(&ep->pin_lock);
 		umem = list_first_entry_or_null(&ep->reap_list,
 						struct vmmc_umem, reap);
 		if (umem)
 			list_del_init(&umem->reap);
+		else if (!READ_ONCE(vdev->dead))
+			grave = vmmc_grave_take(ep, &orphan);
 		dead = umem && umem->dead;
 		mutex_unlock(&ep->pin_lock);
+		srcu_read_unlock(&vdev->srcu, idx);
+		if (grave) {
+			vmmc_umem_unpin(grave);
+			if (orphan)
+				grave->bury(grave);
+			continue;
+		}
 		if (!umem)
 			return;
 		if (dead)
@@ -402,6 +470,7 @@ int vmmc_umem_get(struct vmmc_ep *ep, struct vmmc_umem *umem,
 		return -EPERM;
 	umem->ep = ep;
 	INIT_LIST_HEAD(&umem->reap);
+	INIT_LIST_HEAD(&umem->grave);
 	umem->start = addr & PAGE_MASK;
 	umem->first_off = addr & ~PAGE_MASK;
 	end = PAGE_ALIGN(addr + len);
@@ -440,34 +509,4 @@ out_free_pages:
 	kvfree(umem->pages);
 	umem->pages = NULL;
 	return err;
-}
-
-/**
- * vmmc_ctrl_wait() - wait until the NIC acknowledged a control change
- * @vdev: the NIC
- * @ack: the NIC-written word in SRAM
- * @want: the value it must reach
- *
- * Context: process context, sleeps up to VMMC_FENCE_TIMEOUT, once: after a
- * time-out the NIC is wedged and later calls do not wait.
- * Return: 0, or -ETIMEDOUT (counted: the caller keeps the memory).
- */
-int vmmc_ctrl_wait(struct vmmc_dev *vdev, u32 *ack, u32 want)
-{
-	long left;
-
-	/* once the NIC missed one, waits would only pile up (under locks) */
-	if (READ_ONCE(vdev->wedged))
-		/* pairs with the NIC's release of *ack */
-		return smp_load_acquire(ack) == want ? 0 : -ETIMEDOUT;
-	left = wait_event_timeout(vdev->ctrl_wq,
-				  /* pairs with the NIC's release of *ack */
-				  smp_load_acquire(ack) == want,
-				  VMMC_FENCE_TIMEOUT);
-	if (left)
-		return 0;
-	WRITE_ONCE(vdev->wedged, true);
-	vmmc_stat_inc(vdev, VMMC_STAT_FENCE_TIMEOUTS);
-	dev_warn(&vdev->pdev->dev, "NIC did not acknowledge a control change: keeping its memory\n");
-	return -ETIMEDOUT;
 }

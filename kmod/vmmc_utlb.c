@@ -39,6 +39,7 @@ static int vmmc_utlb_sync(struct vmmc_ep *ep)
 {
 	struct vmmc_dev *vdev = ep->vdev;
 
+	lockdep_assert_held(&ep->pin_lock);
 	ep->sync_seq++;
 	/* pairs with the NIC's read of sync_seq: the entries are zero first */
 	dma_wmb();
@@ -49,20 +50,42 @@ static int vmmc_utlb_sync(struct vmmc_ep *ep)
 
 /*
  * Zero a pin's entries and make the NIC forget them: 0 once it did (or
- * once an unbound NIC was fenced), else the pages must stay pinned.
+ * once an unbound NIC was fenced), else the pages must stay pinned: the
+ * pin goes to the graveyard until the NIC acknowledges the sync.
  * pin_lock held; dead_rwsem or the SRCU read side held.
  */
 static int vmmc_pin_unmap(struct vmmc_pin *pin)
 {
 	struct vmmc_ep *ep = pin->umem.ep;
 	unsigned long i;
+	int err;
 
 	lockdep_assert_held(&ep->pin_lock);
 	for (i = 0; i < pin->umem.nr_pages; i++)
 		WRITE_ONCE(ep->utlb[pin->slot + i], 0);
 	if (ep->vdev->dead)
-		return ep->fenced ? 0 : -EIO;
-	return vmmc_utlb_sync(ep);
+		err = ep->fenced ? 0 : -EIO;
+	else
+		err = vmmc_utlb_sync(ep);
+	if (err)
+		vmmc_grave_add(&pin->umem, &ep->ctx->sync_ack, ep->sync_seq);
+	return err;
+}
+
+/*
+ * The graveyard is done with a pin its owner let go of: the NIC
+ * acknowledged, the pages are unpinned; free its slots and itself.
+ */
+static void vmmc_pin_bury(struct vmmc_umem *umem)
+{
+	struct vmmc_pin *pin = container_of(umem, struct vmmc_pin, umem);
+	struct vmmc_ep *ep = umem->ep;
+
+	mutex_lock(&ep->pin_lock);
+	bitmap_clear(ep->slot_map, pin->slot, umem->nr_pages);
+	mutex_unlock(&ep->pin_lock);
+	vmmc_stat_inc(ep->vdev, VMMC_STAT_UNPINS);
+	kfree(pin);
 }
 
 /* The process unmapped pinned pages: drop the range, tell the library. */
@@ -106,10 +129,10 @@ int vmmc_utlb_init(struct vmmc_ep *ep)
 
 /**
  * vmmc_utlb_fini() - drop every pinned range and the UTLB
- * @ep: an endpoint being destroyed
+ * @ep: an endpoint being destroyed (or a zombie being finished)
  * @fenced: the NIC acknowledged the endpoint's fence: it reads neither the
- *	UTLB nor the pages any more. If not, the pages stay pinned and the
- *	UTLB allocated, for good.
+ *	UTLB nor the pages any more. If not, the pages go to the graveyard
+ *	until it does. The UTLB stays: vmmc_utlb_free().
  *
  * Context: process context, takes mmap_lock; no vmmc lock held.
  */
@@ -124,19 +147,32 @@ void vmmc_utlb_fini(struct vmmc_ep *ep, bool fenced)
 		list_move(&pin->node, &todo);
 		if (!pin->umem.dead) {
 			pin->umem.dead = true;
-			pin->umem.leaked = !fenced;
+			if (!fenced)
+				vmmc_grave_add(&pin->umem, &ep->ctx->ack_gen,
+					       ep->gen);
 		}
 	}
 	mutex_unlock(&ep->pin_lock);
 	flush_work(&ep->reap_work);
 
 	list_for_each_entry_safe(pin, next, &todo, node) {
-		vmmc_umem_release(&pin->umem);
+		list_del(&pin->node);
+		if (!vmmc_umem_put(&pin->umem, vmmc_pin_bury))
+			continue;	/* the graveyard frees it */
 		vmmc_stat_inc(ep->vdev, VMMC_STAT_UNPINS);
 		kfree(pin);
 	}
-	if (!fenced)
-		return;
+}
+
+/**
+ * vmmc_utlb_free() - free the UTLB and the slot map
+ * @ep: an endpoint whose fence the NIC acknowledged, with no grave left
+ *	and reap_work flushed
+ *
+ * Context: process context.
+ */
+void vmmc_utlb_free(struct vmmc_ep *ep)
+{
 	dma_free_coherent(&ep->vdev->pdev->dev, VMMC_UTLB_BYTES, ep->utlb,
 			  ep->utlb_dma);
 	bitmap_free(ep->slot_map);
@@ -148,6 +184,7 @@ static int vmmc_pin_install(struct vmmc_ep *ep, struct vmmc_pin *pin,
 {
 	unsigned long n = pin->umem.nr_pages, slot, i;
 
+	lockdep_assert_held(&ep->pin_lock);
 	slot = bitmap_find_next_zero_area(ep->slot_map, VMMC_UTLB_SLOTS, 0, n,
 					  0);
 	if (slot >= VMMC_UTLB_SLOTS)
@@ -242,13 +279,15 @@ out_free:
 /*
  * Drop the range that starts at @slot: 0, or -EINVAL if no range starts
  * there or the kernel had dropped it already (it is cleaned up: its
- * slots are free again). A range whose sync the NIC does not ack stays
- * pinned, its slots reserved. No vmmc lock held.
+ * slots are free again). A range whose sync the NIC does not ack goes to
+ * the graveyard, pinned and its slots reserved until the NIC does: the
+ * UNPIN itself succeeds. No vmmc lock held.
  */
 static int vmmc_unpin_slot(struct vmmc_ep *ep, u32 slot)
 {
 	struct vmmc_dev *vdev = ep->vdev;
 	struct vmmc_pin *pin, *found = NULL;
+	bool slots_kept = false;
 	int err = 0;
 
 	down_read(&vdev->dead_rwsem);
@@ -264,9 +303,11 @@ static int vmmc_unpin_slot(struct vmmc_ep *ep, u32 slot)
 			err = -EINVAL;	/* dropped by the kernel already */
 		} else {
 			found->umem.dead = true;
-			found->umem.leaked = vmmc_pin_unmap(found) != 0;
+			vmmc_pin_unmap(found);
 		}
-		if (!found->umem.leaked)
+		/* a leaked pin's slots stay reserved until its burial */
+		slots_kept = found->umem.leaked;
+		if (!slots_kept)
 			bitmap_clear(ep->slot_map, found->slot,
 				     found->umem.nr_pages);
 		vmmc_umem_detach(&found->umem);
@@ -279,7 +320,12 @@ static int vmmc_unpin_slot(struct vmmc_ep *ep, u32 slot)
 
 	if (found) {
 		flush_work(&ep->reap_work);
-		vmmc_umem_release(&found->umem);
+		if (!vmmc_umem_put(&found->umem, vmmc_pin_bury))
+			return err;	/* the graveyard frees it */
+		if (slots_kept) {	/* acked meanwhile */
+			vmmc_pin_bury(&found->umem);
+			return err;
+		}
 		vmmc_stat_inc(vdev, VMMC_STAT_UNPINS);
 		kfree(found);
 	}

@@ -11,26 +11,17 @@ build=$1; shift
 pass=0 fail=0 skip=0
 result=${VMMC_RESULT:-/dev/null}
 
-count() {	# count one test program's TAP lines from a log file
-	local log=$1 rc=$2 name=$3 p f s
-	p=$(grep -cE '^ok [0-9]+ ' "$log" | head -1)
-	s=$(grep -cE '^ok [0-9]+ .*# SKIP' "$log" | head -1)
-	f=$(grep -cE '^not ok [0-9]+ ' "$log" | head -1)
-	p=$((p - s))
-	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
-		echo "not ok - $name exited with $rc and reported no failure"
-		f=1
-	fi
-	if [ $((p + f + s)) -eq 0 ]; then
-		echo "not ok - $name ran no test"
-		f=1
-	fi
-	pass=$((pass + p)) fail=$((fail + f)) skip=$((skip + s))
+# count LOG RC NAME: add one test program's results (tap_count.sh)
+. "$(dirname "$0")/tap_count.sh"
+count() {
+	tap_count "$@"
+	pass=$((pass + tc_pass)) fail=$((fail + tc_fail)) skip=$((skip + tc_skip))
 }
 
 # After each test program, nothing of it may be left in the driver: no
 # endpoint, pinned page, export or import, and no acknowledgement the NIC
-# missed (the module may have been reloaded by a test; these are gauges).
+# missed, no page or endpoint kept for a stalled NIC (the module may have
+# been reloaded by a test; these are gauges).
 leak_check() {
 	local left
 	left=$("$build/tools/vmmc_ctl/vmmc_ctl" -j show 2>/dev/null | python3 -c '
@@ -40,7 +31,10 @@ s = d["stats"]
 bad = {k: v for k, v in (("live_eps", d["live_eps"]),
     ("pinned_pages", s["pinned_pages"]), ("exports", s["exports"]),
     ("imports", s["imports"]), ("fence_timeouts", s["fence_timeouts"]),
-    ("kcmd_timeouts", s["kcmd_timeouts"])) if v}
+    ("kcmd_timeouts", s["kcmd_timeouts"]),
+    ("nic_stalled", s.get("nic_stalled", 0)),
+    ("grave_pages", s.get("grave_pages", 0)),
+    ("zombie_eps", s.get("zombie_eps", 0))) if v}
 print(bad or "")' 2>&1)
 	if [ -z "$left" ]; then
 		echo "ok - nothing left in the driver after $1"

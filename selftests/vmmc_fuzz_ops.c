@@ -23,8 +23,6 @@
 #include "vmmc_fuzz.h"
 #include "vmmc_fork.h"
 
-#define NONE	UINT32_MAX
-
 enum fz_region_kind {
 	FZ_PRIVATE,	/* anonymous, private */
 	FZ_SHARED,	/* anonymous, shared */
@@ -36,8 +34,8 @@ enum fz_region_kind {
 static const int e_info[] = { EFAULT, 0 };
 static const int e_wait[] = { EINVAL, EFAULT, ETIMEDOUT, EINTR, 0 };
 static const int e_export[] = { EINVAL, EFAULT, EEXIST, ENOSPC, ENOMEM,
-				EAGAIN, 0 };
-static const int e_export_child[] = { EPERM, EINVAL, EFAULT, 0 };
+				EAGAIN, EDQUOT, EACCES, 0 };
+static const int e_export_child[] = { EPERM, EINVAL, EFAULT, EACCES, 0 };
 static const int e_import[] = { EINVAL, EFAULT, ENOENT, EACCES, ENOSPC, 0 };
 static const int e_pin[] = { EINVAL, EFAULT, ENOMEM, ENOSPC, EAGAIN, 0 };
 static const int e_pin_child[] = { EPERM, EINVAL, EFAULT, 0 };
@@ -164,7 +162,8 @@ static void ep_open(struct fz_proc *p, struct fz_ep *e)
 	ep_clear_handles(e);
 	e->fd = open(fz_dev, O_RDWR | O_CLOEXEC);
 	if (e->fd < 0) {
-		if (errno != EBUSY)	/* every NIC slot taken is fine */
+		/* every NIC slot, or every one of this user's, taken */
+		if (errno != EBUSY && errno != EDQUOT)
 			fz_fail(p, "open: %s", strerror(errno));
 		return;
 	}
@@ -349,7 +348,9 @@ static void op_export(struct fz_proc *p, struct fz_ep *e)
 	if (fz_below(p, 6) == 0)
 		r.export_id = (uint32_t)fz_rand(p);
 	if (fz_below(p, 6) == 0)
-		r.reserved[fz_below(p, 3)] = (uint32_t)fz_rand(p);
+		r.reserved0 = (uint32_t)fz_rand(p);
+	if (fz_below(p, 4) == 0)
+		r.key = fz_rand(p);
 	q = fz_argp(p, &r, sizeof(r));
 	rc = ioctl(e->fd, VMMC_IOC_EXPORT, q);
 	fz_expect(p, "EXPORT", rc, p->is_child ? e_export_child : e_export);
@@ -359,6 +360,7 @@ static void op_export(struct fz_proc *p, struct fz_ep *e)
 		if (q->export_id >= VMMC_MAX_EXPORTS)
 			fz_fail(p, "EXPORT gave id %u", q->export_id);
 		remember(e->exports, fz->export_ids[p->idx], q->export_id);
+		e->exp_len[slot_of(e->exports, q->export_id)] = q->len;
 		if (q->export_id < VMMC_MAX_EXPORTS)
 			e->exp_own[q->export_id] = 1;
 	}
@@ -409,7 +411,9 @@ static void op_import(struct fz_proc *p, struct fz_ep *e)
 	if (fz_below(p, 8) == 0)
 		r.len = fz_rand(p);
 	if (fz_below(p, 8) == 0)
-		r.reserved[fz_below(p, 4)] = (uint32_t)fz_rand(p);
+		r.reserved[fz_below(p, 2)] = (uint32_t)fz_rand(p);
+	if (fz_below(p, 8) == 0)
+		r.key = fz_rand(p);
 	q = fz_argp(p, &r, sizeof(r));
 	rc = ioctl(e->fd, VMMC_IOC_IMPORT, q);
 	fz_expect(p, "IMPORT", rc, e_import);
@@ -441,7 +445,9 @@ static void op_pin(struct fz_proc *p, struct fz_ep *e)
 
 	r.addr = fz_addr(p, &room);
 	r.len = fz_len(p, room);
-	if (fz_below(p, 8) == 0)
+	if (fz_below(p, 3) == 0)	/* a REDIRECT destination */
+		r.flags = VMMC_PIN_F_WRITE;
+	else if (fz_below(p, 8) == 0)
 		r.flags = (uint32_t)fz_rand(p);
 	if (fz_below(p, 8) == 0)
 		r.slot = (uint32_t)fz_rand(p);
@@ -461,6 +467,8 @@ static void op_pin(struct fz_proc *p, struct fz_ep *e)
 				q->nr_slots);
 		remember(e->pins, fz->pin_slots[p->idx], q->slot);
 		e->pin_pages[slot_of(e->pins, q->slot)] = q->nr_slots;
+		e->pin_wr[slot_of(e->pins, q->slot)] =
+			q->flags == VMMC_PIN_F_WRITE;
 		if (q->slot < VMMC_UTLB_SLOTS)
 			e->pin_own[q->slot] = 1;
 	}
@@ -558,173 +566,6 @@ static void op_mmap(struct fz_proc *p, struct fz_ep *e)
 	munmap(m, len);
 }
 
-/* ------------------------------------------------------- rings, doorbell */
-
-/* The index of one of our live handles, from a random start; or NONE. */
-static uint32_t any_handle(struct fz_proc *p, const uint32_t *h)
-{
-	uint32_t start = (uint32_t)fz_below(p, FZ_HANDLES), i;
-
-	for (i = 0; i < FZ_HANDLES; i++)
-		if (h[(start + i) % FZ_HANDLES] != NONE)
-			return (start + i) % FZ_HANDLES;
-	return NONE;
-}
-
-static void fill_sqe(struct fz_proc *p, struct fz_ep *e, struct vmmc_sqe *s)
-{
-	uint64_t room;
-	uint32_t i;
-
-	memset(s, 0, sizeof(*s));
-	switch (fz_below(p, 6)) {
-	case 0:		/* noise */
-		for (i = 0; i < sizeof(*s); i++)
-			((uint8_t *)s)[i] = (uint8_t)fz_rand(p);
-		return;
-	case 1:
-		s->op = VMMC_OP_NOP;
-		s->flags = fz_below(p, 2) ? VMMC_SQF_DELAY : 0;
-		s->imm = fz_below(p, 4) ? fz_below(p, 2000) : fz_rand(p);
-		break;
-	case 2:
-		s->op = VMMC_OP_PING;
-		s->dst_node = fz_below(p, 2) ? e->info.node_id :
-			      (uint32_t)fz_rand(p);
-		s->imm = fz_rand(p);
-		break;
-	case 3:		/* a SEND that should work: real import, real pin */
-		i = any_handle(p, e->imports);
-		room = any_handle(p, e->pins);
-		if (i == NONE || room == NONE)
-			goto send;
-		s->op = VMMC_OP_SEND;
-		s->flags = fz_below(p, 2) ? VMMC_SQF_NOTIFY : 0;
-		s->import = e->imports[i];
-		s->src_slot = e->pins[room];
-		s->src_off = (uint32_t)fz_below(p, 4096);
-		room = (uint64_t)e->pin_pages[room] * 4096 - s->src_off;
-		if (room > e->import_len[i])
-			room = e->import_len[i];
-		if (room > VMMC_SEND_MAX_LEN)
-			room = VMMC_SEND_MAX_LEN;
-		s->len = (uint32_t)(1 + fz_below(p, room));
-		s->dst_offset = fz_below(p, e->import_len[i] - s->len + 1);
-		s->user_data = FZ_GOOD_SEND | (fz_rand(p) >> 16);
-		return;
-	default:	/* a SEND: real handles or near misses */
-send:
-		s->op = VMMC_OP_SEND;
-		s->flags = fz_below(p, 2) ? VMMC_SQF_NOTIFY : 0;
-		i = (uint32_t)fz_below(p, FZ_HANDLES);
-		s->import = e->imports[i] != NONE && fz_below(p, 4) ?
-			    e->imports[i] : (uint32_t)fz_below(p, 70);
-		room = e->imports[i] != NONE ? e->import_len[i] : 4096;
-		s->len = (uint32_t)(fz_below(p, 4) ? 1 + fz_below(p, room) :
-				    fz_len(p, room));
-		s->dst_offset = fz_below(p, 4) ? fz_below(p, room) :
-				fz_len(p, room);
-		i = (uint32_t)fz_below(p, FZ_HANDLES);
-		s->src_slot = e->pins[i] != NONE && fz_below(p, 4) ?
-			      e->pins[i] : (uint32_t)fz_len(p, VMMC_UTLB_SLOTS);
-		s->src_off = (uint32_t)(fz_below(p, 4) ? fz_below(p, 4096) :
-					fz_rand(p));
-		break;
-	}
-	s->user_data = fz_rand(p);
-	if (fz_below(p, 8) == 0)	/* one stray bit somewhere */
-		((uint8_t *)s)[fz_below(p, sizeof(*s))] ^=
-			(uint8_t)(1u << fz_below(p, 8));
-}
-
-static void ring_doorbell(struct fz_proc *p, struct fz_ep *e)
-{
-	volatile uint32_t *regs = (volatile uint32_t *)e->db_map;
-
-	if (fz_below(p, 4))
-		*e->db = (VMMC_NIC_PEER << 16) | VMMC_DB_SQ;
-	else if (fz_below(p, 2))	/* any peer (ourselves too), any vector */
-		*e->db = (uint32_t)(fz_below(p, 4) << 16 | fz_below(p, 6));
-	else				/* the other ivshmem registers */
-		regs[fz_below(p, 4)] = (uint32_t)fz_rand(p);
-}
-
-/* Consume the CQ: every completion has a known status. */
-static void cq_drain(struct fz_proc *p, struct fz_ep *e)
-{
-	struct vmmc_cqe *cqes =
-		(struct vmmc_cqe *)(e->evq_map + VMMC_CQ_ENTRIES_OFF);
-	uint32_t prod = __atomic_load_n(&e->cq->prod, __ATOMIC_ACQUIRE), c;
-
-	for (c = e->cq->cons; prod - c <= VMMC_CQ_ENTRIES && c != prod; c++) {
-		struct vmmc_cqe *q = &cqes[c & (VMMC_CQ_ENTRIES - 1)];
-
-		if (q->status >= VMMC_ST_NR)
-			fz_fail(p, "CQE status %u", q->status);
-		else if (q->op == VMMC_OP_SEND &&
-			 (q->user_data & ~0xffffffffffffULL) == FZ_GOOD_SEND)
-			__atomic_add_fetch(&fz->send_status[q->status], 1,
-					   __ATOMIC_RELAXED);
-	}
-	__atomic_store_n(&e->cq->cons, prod, __ATOMIC_RELEASE);
-}
-
-static void op_sq(struct fz_proc *p, struct fz_ep *e)
-{
-	uint32_t cons = __atomic_load_n(&e->sq->cons, __ATOMIC_ACQUIRE);
-	uint32_t prod = e->sq->prod, n = 1 + (uint32_t)fz_below(p, 8), i;
-
-	if (fz_below(p, 2))	/* make room in the CQ, most of the time */
-		cq_drain(p, e);
-	for (i = 0; i < n; i++)
-		fill_sqe(p, e, &e->sqes[(prod + i) & (VMMC_SQ_ENTRIES - 1)]);
-	switch (fz_below(p, 12)) {
-	case 0:
-		prod = (uint32_t)fz_rand(p);	/* broken */
-		break;
-	case 1:
-		prod = cons + VMMC_SQ_ENTRIES + 1 + (uint32_t)fz_below(p, 4);
-		break;
-	case 2:
-		prod = cons - 1 - (uint32_t)fz_below(p, 4);
-		break;
-	default:
-		if (prod - cons > VMMC_SQ_ENTRIES - n)
-			prod = cons;	/* repair a broken one */
-		prod += n;
-		break;
-	}
-	__atomic_store_n(&e->sq->prod, prod, __ATOMIC_RELEASE);
-	if (fz_below(p, 8) == 0)	/* the NIC's index is ours to scribble */
-		e->sq->cons = (uint32_t)fz_rand(p);
-	ring_doorbell(p, e);
-}
-
-/* Garbage into the CQ/NQ indexes and flags, or drain what is there. */
-static void op_evq(struct fz_proc *p, struct fz_ep *e)
-{
-	uint32_t *w[] = { &e->cq->cons, &e->nq->cons, &e->cq->prod,
-			  &e->nq->prod, &e->cq->flags, &e->nq->flags };
-	struct vmmc_ep_shared *sh =
-		(struct vmmc_ep_shared *)(e->evq_map + VMMC_EPINFO_OFF);
-
-	switch (fz_below(p, 4)) {
-	case 0:
-		*w[fz_below(p, 6)] = fz_below(p, 2) ? (uint32_t)fz_rand(p) :
-				     *w[fz_below(p, 4)] + (uint32_t)fz_below(p, 300) - 150;
-		break;
-	case 1:
-		sh->utlb_gen = (uint32_t)fz_rand(p);
-		break;
-	default:
-		cq_drain(p, e);
-		__atomic_store_n(&e->nq->cons,
-				 __atomic_load_n(&e->nq->prod, __ATOMIC_ACQUIRE),
-				 __ATOMIC_RELEASE);
-		break;
-	}
-}
-
 static void op_poll(struct fz_proc *p, struct fz_ep *e)
 {
 	struct pollfd pfd = { .fd = e->fd, .events = (short)fz_rand(p) };
@@ -797,10 +638,17 @@ static void op_fork(struct fz_proc *p)
 
 static void fz_step(struct fz_proc *p)
 {
-	unsigned int what = (unsigned int)fz_below(p, 20);
+	unsigned int what = (unsigned int)fz_below(p, 22);
 	struct fz_ep *e = pick_ep(p);
 
 	p->ops++;
+	if (what >= 20) {	/* the good path: must work throughout */
+		if (what == 20)
+			fz_good_send(p);
+		else
+			fz_good_redirect(p);
+		return;
+	}
 	if (what == 0) {
 		op_region(p);
 		return;
@@ -853,10 +701,10 @@ static void fz_step(struct fz_proc *p)
 		break;
 	case 14:
 	case 15:
-		op_sq(p, e);
+		fz_op_sq(p, e);
 		break;
 	case 16:
-		op_evq(p, e);
+		fz_op_evq(p, e);
 		break;
 	case 17:
 		op_poll(p, e);
@@ -882,6 +730,7 @@ int fz_proc_init(struct fz_proc *p)
 	for (i = 0; i < FZ_REGIONS; i++)
 		region_map(p, &p->regions[i]);
 	p->orphans[0].fd = p->orphans[1].fd = -1;
+	fz_good_init(p);	/* first: the walk may fill the user's quota */
 	for (i = 0; i < FZ_EPS; i++)
 		ep_open(p, &p->eps[i]);
 	return 0;
@@ -895,6 +744,7 @@ void fz_proc_fini(struct fz_proc *p)
 		ep_close(p, &p->eps[i], 0);
 	ep_close(p, &p->orphans[0], 0);
 	ep_close(p, &p->orphans[1], 0);
+	fz_good_fini(p);	/* last: nothing of the walk is in flight */
 }
 
 void fz_run(struct fz_proc *p)

@@ -63,35 +63,7 @@ static double now_ms(void)
  */
 static int host_ctl(const char *req)
 {
-	const char *dir = getenv("VMMC_LINK_DIR");
-	static unsigned int seq;
-	char tmp[512], path[512], ack[512];
-	double t0 = now_ms();
-	int rc = -1;
-	FILE *f;
-
-	seq++;
-	snprintf(tmp, sizeof(tmp), "%s/req-%d-%u.tmp", dir, getpid(), seq);
-	snprintf(path, sizeof(path), "%s/req-%d-%u", dir, getpid(), seq);
-	snprintf(ack, sizeof(ack), "%s/ack-%d-%u", dir, getpid(), seq);
-	f = fopen(tmp, "w");
-	if (!f)
-		return -1;
-	fprintf(f, "%s\n", req);
-	if (fclose(f) || rename(tmp, path))
-		return -1;
-	while (now_ms() - t0 < 30000) {
-		f = fopen(ack, "r");
-		if (f) {
-			if (fscanf(f, "%d", &rc) != 1)
-				rc = -1;
-			fclose(f);
-			if (rc != -1)
-				break;
-		}
-		usleep(20000);
-	}
-	return rc;
+	return vmmc_host_req(getenv("VMMC_LINK_DIR"), req);
 }
 
 static void plan(uint64_t *s, uint32_t i, size_t *len, uint64_t *doff,

@@ -106,6 +106,13 @@ static void tap(int ok, const char *name)
 	fflush(stdout);
 }
 
+/* a result that could not be judged: counted as a skip */
+static void skip(const char *name, const char *why)
+{
+	printf("ok %d %s # SKIP %s\n", ++n_tap, name, why);
+	fflush(stdout);
+}
+
 int main(int argc, char **argv)
 {
 	uint64_t seed = (uint64_t)time(NULL), s, end, msgs = 0, bad = 0;
@@ -221,7 +228,17 @@ int main(int argc, char **argv)
 	       min_avail / 1024,
 	       (unsigned long long)st.pins, (unsigned long long)st.flushes);
 	tap(!bad, "every SEND completed OK and every byte arrived");
-	tap(short_msgs >= 20, "the sender worked while memory was short");
+	/*
+	 * Memory that never got short (a loaded host first-touches the
+	 * hog's pages slowly) cannot tell whether the sender works under
+	 * pressure: a visible SKIP, not a pass.
+	 */
+	if (!bad && short_msgs < 20 &&
+	    (min_avail < 0 || min_avail / 1024 >= reserve_mb + 128))
+		skip("the sender worked while memory was short",
+		     "memory never got short (MemAvailable stayed above what the hog leaves + 128 MiB)");
+	else
+		tap(short_msgs >= 20, "the sender worked while memory was short");
 	vmmc_ep_close(&tx);
 	vmmc_ep_close(&rx);
 	tap(vmmc_ctl_stat("build/tools/vmmc_ctl/vmmc_ctl", "pinned_pages") == 0,

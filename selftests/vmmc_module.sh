@@ -9,7 +9,7 @@ set -u
 ko=$1
 loaded() { grep -q '^vmmc ' /proc/modules; }
 echo "TAP version 13"
-echo "1..8"
+tap_plan 8
 
 lsmod_ok() { loaded && [ -c /dev/vmmc0 ]; }
 [ -c /dev/vmmc0 ] || insmod "$ko"

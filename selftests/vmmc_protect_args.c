@@ -70,7 +70,7 @@ TEST_F(args, export)
 		{ { .addr = 4096, .len = 10 }, -EFAULT },
 		{ { .addr = b, .len = 10, .flags = 1 }, -EINVAL },
 		{ { .addr = b, .len = 10, .export_id = 3 }, -EINVAL },
-		{ { .addr = b, .len = 10, .reserved = { 0, 0, 1 } }, -EINVAL },
+		{ { .addr = b, .len = 10, .reserved0 = 1 }, -EINVAL },
 	};
 	uint32_t id, bad = 0xdead;
 	struct vmmc_ep other;
@@ -115,8 +115,9 @@ TEST_F(args, import)
 		{ { .node = me, .flags = 1 }, -EINVAL },
 		{ { .node = me, .import_id = 1 }, -EINVAL },
 		{ { .node = me, .len = 1 }, -EINVAL },
-		{ { .node = me, .reserved = { 0, 0, 0, 1 } }, -EINVAL },
+		{ { .node = me, .reserved = { 0, 1 } }, -EINVAL },
 		{ { .node = me, .name = name + 1 }, -ENOENT },
+		{ { .node = me, .key = 1 }, -ENOENT },	/* it has no key */
 	};
 	unsigned int i;
 

@@ -315,13 +315,16 @@ TEST_F(redir, middle_of_a_send)
 /*
  * The common race: the receiver posts while a multi-packet SEND is
  * arriving. Whatever the split, it must be exactly what the record says,
- * and copy_rest() must then complete D. At least one trial must split.
+ * and copy_rest() must then complete D. At least one trial must split,
+ * once a post came while the SEND was still in flight (its completion
+ * not there yet when the post returned); a loaded host that never let
+ * the post in time makes the test SKIP, visibly, rather than judge.
  */
 TEST_F_TIMEOUT(redir, post_during_multi_packet_send, 300)
 {
 	const size_t len = 4 * MiB;
 	struct vmmc_redir_res r;
-	int trial, partial = 0;
+	int trial, partial = 0, in_time = 0;
 	uint64_t imm = 0;
 
 	uint8_t first8[8];
@@ -342,6 +345,8 @@ TEST_F_TIMEOUT(redir, post_during_multi_packet_send, 300)
 			__asm__ volatile("" ::: "memory");
 		ASSERT_EQ(0, vmmc_redirect(&self->rx, 1, self->export_id, 0,
 					   self->d, len, ud));
+		if (!vmmc_peek_cqe(&self->tx))
+			in_time++;
 		ASSERT_EQ(0, vmmc_wait_cqe(&self->tx, &cqe, 20000));
 		ASSERT_EQ(VMMC_ST_OK, cqe.status);
 		/* the first bytes went to E: it cannot fill; end it */
@@ -365,7 +370,10 @@ TEST_F_TIMEOUT(redir, post_during_multi_packet_send, 300)
 		EXPECT_EQ(-1, vmmc_check_pattern(self->d, len, self->seed, 1, 0));
 		reset_bufs(self, 0, EXP_LEN, D_LEN);
 	}
-	printf("# %d of %d trials split between E and D\n", partial, trial);
+	printf("# %d of %d trials split between E and D; %d posts came before the SEND completed\n",
+	       partial, trial, in_time);
+	if (!in_time && !partial && _metadata->passed)
+		SKIP(return, "every post came after the SEND completed (a loaded host): the split is not exercised");
 	EXPECT_GT(partial, 0) TH_LOG("no post ever landed during the SEND");
 }
 

@@ -15,8 +15,8 @@ import sys
 
 SRAM_SIZE = 4 << 20
 EPCTX, EPCTX_SIZE, MAX_EPS = 0x002000, 128, 64
-EXPORTS, EXPORT_SIZE, MAX_EXPORTS = 0x090000, 64, 256
-IMPORTS, IMPORT_SIZE, MAX_IMPORTS = 0x094000, 32, 64
+EXPORTS, EXPORT_SIZE, MAX_EXPORTS = 0x090000, 128, 256
+IMPORTS, IMPORT_SIZE, MAX_IMPORTS = 0x098000, 32, 64
 EP_STATE = {0: "FREE", 1: "ACTIVE", 2: "FENCED"}
 EXPORT_STATE = {0: "FREE", 1: "ACTIVE", 2: "REVOKED"}
 
@@ -44,7 +44,7 @@ def main():
         st = u32(off)
         if st:
             stale.append(f"export {i}: {EXPORT_STATE.get(st, st)} name "
-                         f"0x{u32(off + 12):x}")
+                         f"0x{u32(off + 4):x}")
     for i in range(MAX_EPS * MAX_IMPORTS):
         off = IMPORTS + i * IMPORT_SIZE
         if u32(off):

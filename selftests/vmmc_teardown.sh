@@ -16,28 +16,36 @@ wait_ready() {	# wait_ready FILE: until the holder said ready (bounded)
 	return 1
 }
 echo "TAP version 13"
-echo "1..9"
+tap_plan 9
 tmp=$(mktemp -d)
 
-# 1. SIGKILL with 32 NOPs delayed by 1 s (the most) in flight
+# 1. SIGKILL with 32 NOPs delayed by 1 s (the most) in flight. A host too
+# loaded to kill within 0.8 s of the post may see them complete before the
+# kill: such a run cannot tell, and says so; up to 3 runs, then a visible
+# SKIP (never a pass it did not judge)
 fences=$(stat fences)
-"$hold" -d 1000000 -n 32 > "$tmp/h1" &
-pid=$!
-wait_ready "$tmp/h1"
-# counted once it is ready: its open may have timed NOPs of its own (the
-# library measures the spin limit when the NIC has none yet)
-cqes=$(stat nic_cqes)
-t_kill=$(cut -d' ' -f1 /proc/uptime)
-kill -9 $pid
-wait $pid 2>/dev/null
-sleep 1.5	# the delayed NOPs would have completed by now
-# a host too loaded to kill within 0.8 s of the post may see them complete
-# before the kill: then the check cannot tell, and says so
-late=$(awk -v k="$t_kill" '/^ready/ { print (k * 1000 - $3 > 800) ? 1 : 0; exit }' "$tmp/h1")
-[ "${late:-0}" = 1 ] && echo "# kill9: the kill came over 0.8 s after the post: completions before it are allowed"
+for try in 1 2 3; do
+	"$hold" -d 1000000 -n 32 > "$tmp/h1" &
+	pid=$!
+	wait_ready "$tmp/h1"
+	# counted once it is ready: its open may have timed NOPs of its own
+	# (the library measures the spin limit when the NIC has none yet)
+	cqes=$(stat nic_cqes)
+	t_kill=$(cut -d' ' -f1 /proc/uptime)
+	kill -9 $pid
+	wait $pid 2>/dev/null
+	sleep 1.5	# the delayed NOPs would have completed by now
+	late=$(awk -v k="$t_kill" '/^ready/ { print (k * 1000 - $3 > 800) ? 1 : 0; exit }' "$tmp/h1")
+	[ "${late:-0}" = 1 ] || break
+	echo "# kill9 run $try: the kill came over 0.8 s after the post: cannot tell"
+done
 check "kill9_no_endpoint_left" json "d[0]['live_eps'] == 0"
-check "kill9_fenced" json "d[0]['stats']['fences'] == $fences + 1 and d[0]['stats']['fence_timeouts'] == 0"
-check "kill9_no_completion_after_death" json "d[0]['stats']['nic_cqes'] == $cqes or ${late:-0}"
+check "kill9_fenced" json "d[0]['stats']['fences'] == $fences + $try and d[0]['stats']['fence_timeouts'] == 0"
+if [ "${late:-0}" = 1 ]; then
+	skip "kill9_no_completion_after_death" "each of 3 kills came over 0.8 s after the post (a loaded host)"
+else
+	check "kill9_no_completion_after_death" json "d[0]['stats']['nic_cqes'] == $cqes"
+fi
 
 # 2. fifty processes with work in flight, killed at once
 pids=()

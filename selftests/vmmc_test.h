@@ -219,4 +219,49 @@ static inline long long vmmc_ctl_stat(const char *ctl, const char *key)
 	return v;
 }
 
+/*
+ * Ask the host for something a guest cannot do (tools/vm/vmrun
+ * --fabric-signals, selftests/link_faults.sh): write @req as a line into
+ * @dir/req-PID-N over the project share and wait up to 30 s for the
+ * helper's @dir/ack-PID-N. Its status (0: done), or -1.
+ */
+static inline int vmmc_host_req(const char *dir, const char *req)
+{
+	static unsigned int seq;
+	char tmp[512], path[512], ack[512];
+	struct timespec t0, t;
+	int rc = -1;
+	FILE *f;
+
+	if (!dir)
+		return -1;
+	seq++;
+	snprintf(tmp, sizeof(tmp), "%s/req-%d-%u.tmp", dir, getpid(), seq);
+	snprintf(path, sizeof(path), "%s/req-%d-%u", dir, getpid(), seq);
+	snprintf(ack, sizeof(ack), "%s/ack-%d-%u", dir, getpid(), seq);
+	f = fopen(tmp, "w");
+	if (!f)
+		return -1;
+	fprintf(f, "%s\n", req);
+	if (fclose(f) || rename(tmp, path))
+		return -1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		f = fopen(ack, "r");
+		if (f) {
+			if (fscanf(f, "%d", &rc) != 1)
+				rc = -1;
+			fclose(f);
+			if (rc != -1)
+				break;
+		}
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		if (t.tv_sec - t0.tv_sec > 30)
+			break;
+		usleep(20000);
+	}
+	unlink(ack);
+	return rc;
+}
+
 #endif /* VMMC_TEST_H */

@@ -38,7 +38,7 @@
  * Identity
  */
 #define VMMC_NIC_MAGIC		0x434d4d56	/* "VMMC" read as a __u32 */
-#define VMMC_NIC_VERSION	3		/* SRAM layout and descriptors */
+#define VMMC_NIC_VERSION	4		/* SRAM layout and descriptors */
 #define VMMC_ABI_VERSION	3		/* ioctls and mmap layout */
 
 #define VMMC_PCI_VENDOR		0x1af4		/* ivshmem */
@@ -84,7 +84,7 @@ enum vmmc_irq_vector {
 #define VMMC_SRAM_EPCTX		0x002000	/* struct vmmc_ep_ctx[MAX_EPS] */
 #define VMMC_SRAM_SQ		0x010000	/* SQ windows, VMMC_SQ_SIZE each */
 #define VMMC_SRAM_EXPORTS	0x090000	/* struct vmmc_export[MAX_EXPORTS] */
-#define VMMC_SRAM_IMPORTS	0x094000	/* struct vmmc_import[MAX_EPS][MAX_IMPORTS] */
+#define VMMC_SRAM_IMPORTS	0x098000	/* struct vmmc_import[MAX_EPS][MAX_IMPORTS] */
 #define VMMC_SRAM_END		(VMMC_SRAM_IMPORTS + VMMC_MAX_EPS *	\
 				 VMMC_MAX_IMPORTS * sizeof(struct vmmc_import))
 
@@ -112,12 +112,17 @@ enum vmmc_irq_vector {
 /**
  * struct vmmc_ring_hdr - indices of one ring, each on its own cache line
  * @prod: producer index (see the table at the top for the writer)
+ * @dropped: CQ and NQ: entries the NIC could not write because the ring
+ *	had no room (its consumer never reaped, or its cons lied), counted
+ *	from the endpoint's activation; writer: the producer, as @prod (the
+ *	NIC keeps its own count: a process writing here fools only itself)
  * @cons: consumer index
  * @flags: VMMC_RING_F_*; writer: the consumer
  */
 struct vmmc_ring_hdr {
 	__u32 prod;
-	__u32 pad0[15];
+	__u32 dropped;
+	__u32 pad0[14];
 	__u32 cons;
 	__u32 pad1[15];
 	__u32 flags;
@@ -129,11 +134,15 @@ struct vmmc_ring_hdr {
  * overwrite them and only fools itself). Writer: kmod. Reader: ulib.
  */
 struct vmmc_ep_shared {
-	__u32 utlb_gen;		/* bumped when the kernel dropped translations
+	__aligned_u64 utlb_gen;	/* bumped when the kernel dropped translations
 				 * on its own (munmap, mremap of pinned pages):
-				 * the library must flush its translation cache
+				 * the library must flush its translation
+				 * cache; 64 bits, so it never comes back to
+				 * a value the library saw (a 32-bit reader
+				 * of the first word, little-endian, still
+				 * sees it move)
 				 */
-	__u32 reserved[15];
+	__u32 reserved[14];
 };
 
 /* ------------------------------------------------------------------------
@@ -206,7 +215,15 @@ struct vmmc_nic_status {
 	__u32 sq_off;		/* VMMC_SRAM_SQ */
 	__u32 sq_size;		/* VMMC_SQ_SIZE */
 	__u32 sq_entries;	/* VMMC_SQ_ENTRIES */
-	__u32 reserved0[6];
+	/*
+	 * The guest RAM the NIC reaches (the map the machine was built
+	 * with; tools/fabric/fabric.h, fabric_gpa()): guest-physical
+	 * [0, ram_low_pages * 4096) and [4 GiB, 4 GiB + ram_high_pages *
+	 * 4096). Any other address in a table or descriptor is refused.
+	 */
+	__u32 ram_low_pages;
+	__u32 ram_high_pages;
+	__u32 reserved0[4];
 	/* second cache line: the one field polled by every sender */
 	__u32 flags;		/* VMMC_NIC_F_* */
 	__u32 pad0[15];
@@ -236,16 +253,16 @@ struct vmmc_kcmd {
 	__u32 node;		/* IMPORT: the exporter's node */
 	__u32 name;		/* IMPORT: the export's name */
 	__u32 ep;		/* IMPORT: the importing endpoint */
-	__u32 reserved[4];
+	__aligned_u64 key;	/* IMPORT: must equal the export's key */
+	__u32 reserved[2];
 };
 
 struct vmmc_kresp {
 	__u32 status;		/* from enum vmmc_status */
 	__u32 export_id;	/* IMPORT: slot in the exporter's table */
-	__u32 export_gen;	/* IMPORT: its gen when looked up */
-	__u32 reserved0;
+	__aligned_u64 export_gen; /* IMPORT: its gen when looked up */
 	__aligned_u64 len;	/* IMPORT: the export's length */
-	__aligned_u64 reserved1;
+	__aligned_u64 reserved;
 };
 
 struct vmmc_nic_ctrl {
@@ -278,7 +295,13 @@ enum vmmc_ep_state {
 
 struct vmmc_ep_ctx {
 	__u32 state;		/* writer: kmod; from enum vmmc_ep_state */
-	__u32 gen;		/* writer: kmod; bumped on every state write */
+	__u32 gen;		/* writer: kmod; bumped on every state write;
+				 * 32 bits suffice: a slot is reused only
+				 * after the NIC acked its fence, so the NIC
+				 * sees every incarnation, and answers from
+				 * far NICs are matched to their operation by
+				 * a 64-bit tag of the fabric as well
+				 */
 	__u32 ack_gen;		/* writer: NIC; last gen the NIC acted on */
 	__u32 irq_armed;	/* writer: kmod sets 1; NIC xchg()s it to 0 */
 	__aligned_u64 evq_addr;	/* writer: kmod; guest-physical, CQ + NQ */
@@ -338,7 +361,8 @@ enum vmmc_op {
  * its source from the endpoint's UTLB: the bytes [src_off, src_off + len)
  * of the pages in slots src_slot, src_slot + 1, ...; it writes them at
  * dst_offset of the import's export. Completion means the data is in the
- * receiver's memory (and its NQ entry written, with NOTIFY).
+ * receiver's memory (and, with NOTIFY, its NQ entry written, or dropped
+ * because the receiver's NQ was full: imm says which).
  */
 /*
  * REDIRECT (transfer redirection, docs/nic.md): @import names one of this
@@ -407,15 +431,23 @@ struct vmmc_cqe {
 	__u32 status;			/* from enum vmmc_status */
 	__u8  op;			/* from the descriptor */
 	__u8  reserved0[3];
-	__aligned_u64 imm;		/* PING: echoed imm; else 0 */
+	__aligned_u64 imm;		/* PING: echoed imm; SEND:
+					 * VMMC_SEND_NQ_DROPPED or 0; else 0
+					 */
 	__aligned_u64 nic_ns;		/* NIC time from fetch to completion */
 };
 
 /*
  * Notification, written by the receiver's NIC into the NQ of the
- * endpoint that owns the export. The NIC never drops one: while the NQ is
- * full, the notifying SEND waits (its sender sees no completion yet).
+ * endpoint that owns the export. A receiver cannot stall a sender: when
+ * its NQ has no room (never reaped, or a cons that lies), the NIC drops
+ * the notification, counts it in the NQ header's @dropped, and the
+ * sender's SEND completes OK all the same (its data did land) with
+ * imm = VMMC_SEND_NQ_DROPPED. NQ cons is only a hint that can hurt no one
+ * but the endpoint that writes it.
  */
+#define VMMC_SEND_NQ_DROPPED	1ULL	/* SEND CQE imm: NOTIFY's NQE dropped */
+
 enum vmmc_nqe_type {
 	VMMC_NQE_DATA	= 1,	/* a SEND with NOTIFY landed in an export */
 };
@@ -491,6 +523,13 @@ struct vmmc_redir_res {
  * byte into the export, and every packet for it is refused (the sender's
  * SEND completes with VMMC_ST_REVOKED). A packet also carries the gen the
  * importer saw at import; a different gen is refused the same way.
+ *
+ * A table slot is reused by later exports, so gen is what makes an
+ * import name one export for good: it is 64 bits and only ever grows
+ * (by one per state write; it is never reset, not even by a new driver
+ * instance, which continues from the value in SRAM), so it cannot come
+ * back to a value an importer holds (2^64 state writes at one per
+ * nanosecond take 584 years).
  */
 enum vmmc_export_state {
 	VMMC_EXPORT_FREE	= 0,
@@ -500,16 +539,20 @@ enum vmmc_export_state {
 
 struct vmmc_export {
 	__u32 state;		/* from enum vmmc_export_state */
-	__u32 gen;
-	__u32 ack_gen;		/* writer: NIC */
 	__u32 name;		/* unique among ACTIVE exports of a NIC */
 	__u32 owner_ep;		/* endpoint slot that gets the NQ entries */
 	__u32 first_off;	/* offset of the buffer in its first page */
+	__aligned_u64 gen;	/* never wraps (above) */
+	__aligned_u64 ack_gen;	/* writer: NIC */
 	__aligned_u64 len;	/* bytes */
 	__aligned_u64 perm_nodes; /* bit n: node n may import */
 	__aligned_u64 pages_addr; /* guest-phys address of __u64[nr_pages] */
 	__u32 nr_pages;
-	__u32 reserved[3];
+	__u32 reserved0;
+	__aligned_u64 key;	/* an IMPORT must present it (0: none); the
+				 * NIC answers NO_EXPORT to any other key
+				 */
+	__aligned_u64 reserved[7];
 };
 
 /*
@@ -528,9 +571,9 @@ struct vmmc_import {
 	__u32 state;		/* from enum vmmc_import_state */
 	__u32 node;		/* the exporter's node */
 	__u32 export_id;	/* slot in that node's export table */
-	__u32 export_gen;	/* its gen at import time */
+	__u32 reserved;
+	__aligned_u64 export_gen; /* its gen at import time (64 bits) */
 	__aligned_u64 len;	/* the export's length */
-	__u32 reserved[2];
 };
 
 /* ------------------------------------------------------------------------
@@ -590,10 +633,11 @@ struct vmmc_info {
 /*
  * Where vmmc_info.spin_ns comes from. The driver's probe makes a first
  * estimate (in the kernel, on the control vector); the first endpoint
- * opened then measures the cost of blocking on the waiter's own path
- * (libvmmc: delayed NOPs on its endpoint, woken through VMMC_IOC_WAIT,
- * iterated to the delay where blocking costs as much as the delay) and
- * stores it with VMMC_IOC_SET_SPIN; the administrator may override
+ * opened by a process with CAP_NET_ADMIN then measures the cost of
+ * blocking on the waiter's own path (libvmmc: delayed NOPs on its
+ * endpoint, woken through VMMC_IOC_WAIT, iterated to the delay where
+ * blocking costs as much as the delay) and stores it with
+ * VMMC_IOC_SET_SPIN; the administrator may override
  * either (netlink dev-set), or set 0 to go back to the probe's estimate
  * and have the next endpoint measure again.
  */
@@ -624,12 +668,14 @@ enum vmmc_spin_src {
  * (VMMC_SPIN_CLAIM), then stores its result (flags 0), or gives the claim
  * up (VMMC_SPIN_UNCLAIM); closing the endpoint gives it up too. Both
  * claiming and storing are accepted only while the NIC's spin limit is the
- * probe's estimate (or unknown): the stored value holds for every endpoint
- * opened from then on, until the administrator resets it. Errors: EINVAL
- * (flags, reserved, @spin_ns with a claim), ERANGE (@spin_ns out of
- * range), EEXIST (already measured by a waiter or set by the
- * administrator: read VMMC_IOC_INFO again), EBUSY (another endpoint holds
- * the claim).
+ * probe's estimate (or unknown), and only from a caller with
+ * CAP_NET_ADMIN (the value holds for every user's endpoints): the stored
+ * value holds for every endpoint opened from then on, until the
+ * administrator resets it. Errors: EINVAL (flags, reserved, @spin_ns with
+ * a claim), ERANGE (@spin_ns out of range), EPERM (claim or store without
+ * CAP_NET_ADMIN: the library keeps the probe's estimate), EEXIST (already
+ * measured by a waiter or set by the administrator: read VMMC_IOC_INFO
+ * again), EBUSY (another endpoint holds the claim).
  */
 struct vmmc_spin_req {
 	__u32 spin_ns;
@@ -661,11 +707,18 @@ struct vmmc_wait {
  * @name: the name importers use; unique among this NIC's exports
  * @flags: must be zero
  * @export_id: out: the export's slot, as reported in NQ entries
+ * @reserved0: must be zero
+ * @key: 0, or a secret every importer must present (struct
+ *	vmmc_import_req): a name can be guessed, 64 random bits cannot
  *
  * Pins the pages (FOLL_LONGTERM, counted in RLIMIT_MEMLOCK). Errors:
  * EINVAL, EFAULT, EEXIST (name taken), ENOSPC (table full), ENOMEM (over
  * RLIMIT_MEMLOCK or out of memory), EOPNOTSUPP (part of the range is a
- * MAP_SHARED mapping of a file that tracks dirty pages: ext4, 9p, ...).
+ * MAP_SHARED mapping of a file that tracks dirty pages: ext4, 9p, ...),
+ * EDQUOT (the caller's user holds max_exports_per_user exports on this
+ * NIC already; the module parameter; CAP_SYS_RESOURCE is not limited),
+ * EACCES (a port name below 1024 without CAP_NET_BIND_SERVICE: see
+ * VMMC_NAME_PORT).
  */
 struct vmmc_export_req {
 	__aligned_u64 addr;
@@ -674,8 +727,20 @@ struct vmmc_export_req {
 	__u32 name;
 	__u32 flags;
 	__u32 export_id;
-	__u32 reserved[3];
+	__u32 reserved0;
+	__aligned_u64 key;
 };
+
+/*
+ * Export names the kernel reserves for the stream sockets (libvmmc): a
+ * socket bound to port P is the export VMMC_NAME_PORT(P) of its listen
+ * buffer. A port name whose P is below the caller's network namespace's
+ * net.ipv4.ip_unprivileged_port_start (1024 by default) needs
+ * CAP_NET_BIND_SERVICE, as TCP's bind() does; else EXPORT fails EACCES.
+ */
+#define VMMC_NAME_PORT_BASE	0x4c000000u
+#define VMMC_NAME_PORT_MASK	0xffff0000u
+#define VMMC_NAME_PORT(p)	(VMMC_NAME_PORT_BASE | (__u16)(p))
 
 #define VMMC_EXPORT_MAX_LEN	(64u << 20)
 
@@ -686,10 +751,13 @@ struct vmmc_export_req {
  * @flags: must be zero
  * @import_id: out: the handle for SEND descriptors
  * @len: out: the export's length
+ * @key: the export's key (0 if it has none)
+ * @reserved: must be zero
  *
- * Asks the exporter's NIC. Errors: EINVAL, ENOENT (no such export),
- * EACCES (not permitted to this node), EHOSTUNREACH (node down),
- * ENOSPC (the endpoint's import table is full), ETIMEDOUT.
+ * Asks the exporter's NIC. Errors: EINVAL, ENOENT (no such export, or
+ * not with that key: the two are not told apart), EACCES (not permitted
+ * to this node), EHOSTUNREACH (node down), ENOSPC (the endpoint's import
+ * table is full), ETIMEDOUT.
  */
 struct vmmc_import_req {
 	__u32 node;
@@ -697,7 +765,8 @@ struct vmmc_import_req {
 	__u32 flags;
 	__u32 import_id;
 	__aligned_u64 len;
-	__u32 reserved[4];
+	__aligned_u64 key;
+	__u32 reserved[2];
 };
 
 /**
@@ -781,8 +850,10 @@ struct vmmc_unpin_req {
 	_Static_assert(sizeof(struct vmmc_nic_status) == 384, "status");	\
 	_Static_assert(sizeof(struct vmmc_nic_ctrl) == 256, "ctrl");	\
 	_Static_assert(sizeof(struct vmmc_ep_shared) == 64, "epshared"); \
-	_Static_assert(sizeof(struct vmmc_export) == 64, "export");	\
+	_Static_assert(sizeof(struct vmmc_export) == 128, "export");	\
+	_Static_assert(sizeof(struct vmmc_kcmd) == 32, "kcmd");		\
 	_Static_assert(sizeof(struct vmmc_import) == 32, "import");	\
+	_Static_assert(sizeof(struct vmmc_kresp) == 32, "kresp");	\
 	_Static_assert(sizeof(struct vmmc_export_req) == 48, "expreq");	\
 	_Static_assert(sizeof(struct vmmc_import_req) == 40, "impreq");	\
 	_Static_assert(sizeof(struct vmmc_pin_req) == 40, "pinreq");	\

@@ -61,6 +61,9 @@ enum vmmc_nl_attr {
 	VMMC_NL_A_IMPORT_STATE,	/* u32: enum vmmc_import_state (active, or
 				 * dead: the exporter's node is down)
 				 */
+	VMMC_NL_A_MAX_EPS_PER_USER, /* u32: module parameter; 0: no limit */
+	VMMC_NL_A_MAX_EXPORTS_PER_USER, /* u32: module parameter */
+	VMMC_NL_A_EP_UID,	/* u32: the opener's real uid */
 
 	__VMMC_NL_A_MAX,
 	VMMC_NL_A_MAX = __VMMC_NL_A_MAX - 1

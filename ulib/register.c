@@ -16,11 +16,19 @@
 int vmmc_export(struct vmmc_ep *ep, void *buf, size_t len, uint32_t name,
 		uint64_t perm_nodes, uint32_t *export_id)
 {
+	return vmmc_export_key(ep, buf, len, name, perm_nodes, 0, export_id);
+}
+
+int vmmc_export_key(struct vmmc_ep *ep, void *buf, size_t len,
+		    uint32_t name, uint64_t perm_nodes, uint64_t key,
+		    uint32_t *export_id)
+{
 	struct vmmc_export_req req = {
 		.addr = (uintptr_t)buf,
 		.len = len,
 		.perm_nodes = perm_nodes,
 		.name = name,
+		.key = key,
 	};
 
 	int tries;
@@ -54,7 +62,15 @@ int vmmc_unexport(struct vmmc_ep *ep, uint32_t export_id)
 int vmmc_import(struct vmmc_ep *ep, uint32_t node, uint32_t name,
 		uint32_t *import_id, uint64_t *len)
 {
-	struct vmmc_import_req req = { .node = node, .name = name };
+	return vmmc_import_key(ep, node, name, 0, import_id, len);
+}
+
+int vmmc_import_key(struct vmmc_ep *ep, uint32_t node, uint32_t name,
+		    uint64_t key, uint32_t *import_id, uint64_t *len)
+{
+	struct vmmc_import_req req = {
+		.node = node, .name = name, .key = key,
+	};
 
 	if (!ep || !import_id)
 		return -EINVAL;

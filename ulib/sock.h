@@ -4,11 +4,16 @@
  * shared memory, the socket and the per-process stack.
  *
  * Names. A bound port P is the export VS_NAME_LISTEN | P of the listen
- * buffer: so bind() finds EADDRINUSE through the NIC's unique names and a
- * client finds the listener by importing (node, VS_NAME_LISTEN | P). A
- * connection's receive region is the export VS_NAME_CONN | 24 random bits;
- * a request or hello that names any other export is ignored or refused,
- * so a peer cannot make us write into an export that is not a socket's.
+ * buffer (VMMC_NAME_PORT(P) of uapi/vmmc.h: the kernel lets only
+ * CAP_NET_BIND_SERVICE take P < 1024, so bind() gets EACCES as TCP's): so
+ * bind() finds EADDRINUSE through the NIC's unique names and a client
+ * finds the listener by importing (node, VS_NAME_LISTEN | P). A
+ * connection's receive region is the export VS_NAME_CONN | 24 random bits
+ * with a 64-bit key from getrandom(): the peer learns both from the
+ * request or hello and imports with the key; a third party that guesses
+ * or sees the name gets ENOENT. A request or hello that names any other
+ * export is ignored or refused, so a peer cannot make us write into an
+ * export that is not a socket's.
  *
  * Memory a peer writes (never trusted: read once into a local copy,
  * checked, masked; a violation resets that one connection):
@@ -41,8 +46,8 @@
 #include "vmmc_sock.h"
 
 #define VS_MAGIC		0x4b434f53u	/* "SOCK" */
-#define VS_VERSION		1
-#define VS_NAME_LISTEN		0x4c000000u
+#define VS_VERSION		2		/* 2: keys in req and hello */
+#define VS_NAME_LISTEN		VMMC_NAME_PORT_BASE
 #define VS_NAME_CONN		0x43000000u
 #define VS_LISTEN_SLOTS		64
 #define VS_SLOT			64
@@ -66,7 +71,8 @@ struct vs_req {
 	uint32_t ring;			/* client's ring bytes */
 	uint32_t reserved0;
 	uint64_t nonce;
-	uint64_t reserved[3];
+	uint64_t key;			/* ... and its import key */
+	uint64_t reserved[2];
 	uint64_t check;
 };
 
@@ -79,7 +85,8 @@ struct vs_hello {
 	uint32_t ring;			/* server's ring bytes */
 	uint32_t reserved0;
 	uint64_t nonce;			/* the request's */
-	uint64_t reserved[3];
+	uint64_t key;			/* the server's region's import key */
+	uint64_t reserved[2];
 	uint64_t check;
 };
 
@@ -184,6 +191,7 @@ struct vs_sock {
 	uint8_t *rx;		/* our region: header page + ring */
 	size_t rx_map;
 	uint32_t rx_ring, rx_exp, rx_name;
+	uint64_t rx_key;	/* our region's import key: a secret */
 	bool have_rx_exp;
 	uint8_t *tx;		/* control page, pinned: sources of the
 				 * request or hello

@@ -34,6 +34,7 @@ static void vs_post_hello(struct vs_sock *s, uint32_t status)
 	h->port = (uint16_t)s->port;
 	h->status = status;
 	h->name = s->rx_name;
+	h->key = s->rx_key;
 	h->ring = s->rx_ring;
 	h->nonce = s->nonce;
 	h->check = vs_check(h, s->nonce);
@@ -80,7 +81,8 @@ void vs_take_req(struct vs_sock *l, uint64_t off, uint32_t src_node)
 	s->nonce = r.nonce;
 	s->parent = l;
 	if (vs_conn_alloc(s, r.node) ||
-	    vmmc_import(&vs.ep, r.node, r.name, &s->peer_imp, NULL))
+	    vmmc_import_key(&vs.ep, r.node, r.name, r.key, &s->peer_imp,
+			    NULL))
 		goto out_free;
 	s->have_peer_imp = true;
 	if (refuse) {
@@ -114,6 +116,7 @@ int vs_post_req(struct vs_sock *s)
 	r->port = (uint16_t)s->port;
 	r->node = s->node;
 	r->name = s->rx_name;
+	r->key = s->rx_key;
 	r->ring = s->rx_ring;
 	r->nonce = s->nonce;
 	r->check = vs_check(r, s->nonce);
@@ -180,7 +183,8 @@ void vs_take_hello(struct vs_sock *s)
 		err = ECONNREFUSED;
 		goto out_fail;
 	}
-	err = -vmmc_import(&vs.ep, s->peer_node, h.name, &s->peer_imp, NULL);
+	err = -vmmc_import_key(&vs.ep, s->peer_node, h.name, h.key,
+			       &s->peer_imp, NULL);
 	if (err)
 		goto out_fail;
 	s->have_peer_imp = true;

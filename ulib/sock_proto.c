@@ -339,11 +339,23 @@ int vs_conn_alloc(struct vs_sock *s, uint32_t node)
 	s->rx = vs_map(s->rx_map);
 	if (!s->rx)
 		return -ENOMEM;
+	/* the secret of the region: the name may be guessed, not the key */
+	s->rx_key = 0;
+	while (!s->rx_key) {
+		ssize_t r = getrandom(&s->rx_key, sizeof(s->rx_key), 0);
+
+		if (r < 0 && errno != EINTR) {
+			err = -errno;
+			break;
+		}
+		if (r != (ssize_t)sizeof(s->rx_key))
+			s->rx_key = 0;
+	}
 	for (tries = 0; tries < 16 && err == -EEXIST; tries++) {
 		s->rx_name = VS_NAME_CONN | (uint32_t)(vs_rand() & 0xffffff);
-		err = vmmc_export(&vs.ep, s->rx, s->rx_map, s->rx_name,
-				  node < VMMC_MAX_NODES ? 1ULL << node : 0,
-				  &s->rx_exp);
+		err = vmmc_export_key(&vs.ep, s->rx, s->rx_map, s->rx_name,
+				      node < VMMC_MAX_NODES ? 1ULL << node : 0,
+				      s->rx_key, &s->rx_exp);
 		/* RLIMIT_MEMLOCK: a connection before zero-copy pins */
 		if (err == -ENOMEM && vmmc_utlb_drop_zc(vs.ep.utlb))
 			err = -EEXIST;

@@ -48,7 +48,7 @@
 #define PAGE_MASK_	((uintptr_t)VMMC_PAGE_SIZE - 1)
 
 void vmmc_utlb_init(struct vmmc_utlb *u, const struct vmmc_utlb_ops *ops,
-		    void *ctx, uint32_t gen)
+		    void *ctx, uint64_t gen)
 {
 	uint32_t i;
 
@@ -444,7 +444,7 @@ static int repin(struct vmmc_utlb *u, uint32_t id)
 	return (int)id;
 }
 
-int vmmc_utlb_get_cls(struct vmmc_utlb *u, uint32_t gen, uintptr_t addr,
+int vmmc_utlb_get_cls(struct vmmc_utlb *u, uint64_t gen, uintptr_t addr,
 		      size_t len, bool need_write, uint32_t cls)
 {
 	const struct vmmc_utlb_range *r;
@@ -483,14 +483,14 @@ hit:
 	return (int)u->mru;
 }
 
-int vmmc_utlb_get(struct vmmc_utlb *u, uint32_t gen, uintptr_t addr,
+int vmmc_utlb_get(struct vmmc_utlb *u, uint64_t gen, uintptr_t addr,
 		  size_t len, bool need_write)
 {
 	return vmmc_utlb_get_cls(u, gen, addr, len, need_write,
 				 VMMC_UTLB_CACHE);
 }
 
-int vmmc_utlb_lock(struct vmmc_utlb *u, uint32_t gen, uintptr_t addr,
+int vmmc_utlb_lock(struct vmmc_utlb *u, uint64_t gen, uintptr_t addr,
 		   size_t len)
 {
 	uintptr_t p0 = addr & ~PAGE_MASK_, p1;

@@ -96,7 +96,7 @@ struct vmmc_send_tag {
 struct vmmc_utlb {
 	const struct vmmc_utlb_ops *ops;
 	void *ctx;
-	uint32_t gen;		/* vmmc_ep_shared.utlb_gen we last saw */
+	uint64_t gen;		/* vmmc_ep_shared.utlb_gen we last saw */
 	uint32_t nr;		/* ranges in sorted[] */
 	uint32_t free_head;	/* pool free list */
 	uint32_t nr_zombies;
@@ -117,14 +117,14 @@ struct vmmc_utlb {
 };
 
 void vmmc_utlb_init(struct vmmc_utlb *u, const struct vmmc_utlb_ops *ops,
-		    void *ctx, uint32_t gen);
+		    void *ctx, uint64_t gen);
 /*
  * The range covering [addr, addr + len), pinning it on a miss; flushes
  * first if @gen differs from the one the cache saw. Returns its pool id
  * (>= 0) or -errno: EINVAL (len 0 or wrapping), the kernel's EFAULT,
  * ENOSPC or ENOMEM when nothing more could be evicted.
  */
-int vmmc_utlb_get(struct vmmc_utlb *u, uint32_t gen, uintptr_t addr,
+int vmmc_utlb_get(struct vmmc_utlb *u, uint64_t gen, uintptr_t addr,
 		  size_t len, bool need_write);
 /*
  * The same, pinning a miss as class @cls: ZC (always for write) adds
@@ -134,14 +134,14 @@ int vmmc_utlb_get(struct vmmc_utlb *u, uint32_t gen, uintptr_t addr,
  * while SENDs still use its old pin (reap them first), else 0 or the
  * kernel's error.
  */
-int vmmc_utlb_get_cls(struct vmmc_utlb *u, uint32_t gen, uintptr_t addr,
+int vmmc_utlb_get_cls(struct vmmc_utlb *u, uint64_t gen, uintptr_t addr,
 		      size_t len, bool need_write, uint32_t cls);
 /*
  * Pin [addr, addr + len) (page-aligned memory the library owns) as one
  * LOCKED range, read-only: 0 or -errno (-EBUSY: overlaps another LOCKED
  * range). Cached CACHE/ZC ranges it overlaps leave the cache.
  */
-int vmmc_utlb_lock(struct vmmc_utlb *u, uint32_t gen, uintptr_t addr,
+int vmmc_utlb_lock(struct vmmc_utlb *u, uint64_t gen, uintptr_t addr,
 		   size_t len);
 /* Undo vmmc_utlb_lock() of the range starting at @addr: 0 or -ENOENT. */
 int vmmc_utlb_unlock(struct vmmc_utlb *u, uintptr_t addr);

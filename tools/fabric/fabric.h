@@ -141,13 +141,15 @@ struct vmmc_pkt {
 	__u32 crc;		/* CRC32C of header (crc = 0) + payload */
 	__u32 flags;		/* DATA: VMMC_PKT_F_* */
 	__u32 export_id;	/* DATA, IMPORT_RESP */
-	__u32 export_gen;	/* DATA: the gen the importer recorded */
 	__u32 name;		/* IMPORT_REQ */
+	__u32 msg_len;		/* DATA: the SEND's len (for the NQE) */
+	__u64 export_gen;	/* DATA: the gen the importer recorded;
+				 * IMPORT_RESP: the export's gen
+				 */
 	__u64 dst_offset;	/* DATA: where in the export */
 	__u64 msg_offset;	/* DATA: the SEND's dst_offset (for the NQE) */
 	__u64 exp_len;		/* IMPORT_RESP: the export's length */
-	__u32 msg_len;		/* DATA: the SEND's len (for the NQE) */
-	__u32 reserved;
+	__u64 key;		/* IMPORT_REQ: the importer's key */
 };
 
 /*
@@ -219,17 +221,6 @@ struct fabric_link {
 	struct fabric_pkt *ooo[FABRIC_RXWIN]; /* by seq % FABRIC_RXWIN */
 };
 
-/*
- * A notification the receiving NIC owes but cannot write yet (the owner's
- * NQ is full): the data is already in the export; the NQE and the answer
- * to the sender wait on fabric_node.held, in arrival order.
- */
-struct fabric_held {
-	struct flist link;	/* on fabric_node.held */
-	__u32 owner;		/* the export's owner_ep */
-	struct vmmc_pkt pkt;	/* the last DATA packet (header only) */
-};
-
 /* ------------------------------------------------------------------------
  * In-flight operations: a descriptor consumed from the SQ whose
  * completion comes later (delayed NOP, PING, SEND). Each holds one CQ
@@ -248,8 +239,8 @@ enum fabric_op_kind {
 struct fabric_redir {
 	__u32 slot;			/* index in fabric_ep.redir[] */
 	__u32 export_id;
-	__u32 export_gen;		/* the export's gen at post */
 	__u32 len;
+	__u64 export_gen;		/* the export's gen at post */
 	__u64 offset;			/* range start in the export */
 	__u32 dst_slot;			/* destination: UTLB slot ... */
 	__u32 dst_off;			/* ... and offset in its page */
@@ -276,7 +267,7 @@ struct fabric_op {
 	/* FOP_SEND: a snapshot of the descriptor and import, and progress */
 	__u32 dst_node;			/* import.node */
 	__u32 export_id;		/* import.export_id */
-	__u32 export_gen;		/* import.export_gen */
+	__u64 export_gen;		/* import.export_gen */
 	__u32 len;
 	__u64 dst_offset;
 	__u32 src_slot;
@@ -304,8 +295,11 @@ struct fabric_ep {
 	__u32 sq_cons;		/* private copy of SQ cons */
 	__u64 evq_addr;		/* evq the private cq_prod belongs to */
 	bool evq_valid;		/* evq_addr validated, cq_prod loaded */
+	__u8 *evq;		/* with evq_valid: evq_addr in n->ram */
 	__u32 cq_prod;		/* private copy of CQ prod */
 	__u32 nq_prod;		/* private copy of NQ prod (same evq) */
+	__u32 cq_dropped;	/* private copy of CQ dropped (same evq) */
+	__u32 nq_dropped;	/* private copy of NQ dropped (same evq) */
 	unsigned int inflight;	/* ops holding a CQ slot */
 	struct flist ops;	/* struct fabric_op, by ep_link */
 	struct fabric_op *send;	/* the SEND in progress; blocks the SQ */
@@ -335,7 +329,8 @@ struct fabric_node {
 	unsigned int id;
 	char *sock_path;
 	char *ram_path;
-	__u64 ram_bytes;
+	__u64 ram_bytes;		/* the RAM file's size, mapped whole */
+	__u64 ram_low;			/* of it, the bytes below 4 GiB */
 	__u8 *ram;			/* guest RAM, MAP_SHARED */
 
 	int sram_fd;			/* memfd, VMMC_SRAM_SIZE */
@@ -356,13 +351,13 @@ struct fabric_node {
 	__u32 kcmd_seq;			/* ... for this cmd_seq */
 	__u64 kcmd_cookie;		/* ... matching this IMPORT_RESP */
 	__u32 kcmd_node;		/* ... asked of this node */
-	__u32 exp_ack[VMMC_MAX_EXPORTS]; /* private copy of export ack_gen */
-	struct flist held;		/* struct fabric_held, FIFO */
+	__u64 exp_ack[VMMC_MAX_EXPORTS]; /* private copy of export ack_gen */
 
 	/* Private diagnostics, logged at exit (no room in uapi yet). */
 	__u64 ring_errors;		/* broken SQs, bad evq addresses */
 	__u64 dropped_ops;		/* ops dropped by fences */
 	__u64 lost_cqes;		/* CQ overrun by a bad user cons */
+	__u64 nq_drops;			/* NQEs dropped: the owner's NQ full */
 	__u64 stale_pkts;		/* answers/data for a dropped op */
 	__u64 bad_pkts;			/* malformed or bad CRC: dropped */
 	__u64 bad_tables;		/* export/UTLB entries failing checks */
@@ -370,6 +365,24 @@ struct fabric_node {
 	bool dead;			/* injected: the NIC is cut off */
 
 	struct fabric_ep eps[VMMC_MAX_EPS];
+};
+
+/*
+ * One connection to the control socket (fabric_fault.c). Nothing on it
+ * ever blocks the NIC: the socket is non-blocking, served from the event
+ * loop as bytes come, and closed at its deadline whatever it did.
+ */
+#define FABRIC_CTL_CLIENTS	8	/* control connections at once */
+#define FABRIC_CTL_MS		1000	/* a control client's whole exchange */
+#define FABRIC_CTL_LINE		1024	/* longest request, newline included */
+
+struct fabric_ctl_client {
+	int fd;			/* -1: free */
+	__u64 deadline;		/* ns: closed then, answered or not */
+	size_t len;		/* request bytes read into line */
+	char *out;		/* the answer (malloc); NULL while reading */
+	size_t out_len, off;	/* its length, bytes written */
+	char line[FABRIC_CTL_LINE];
 };
 
 struct fabric {
@@ -384,6 +397,8 @@ struct fabric {
 	struct fabric_fault fault_all;	/* what "all" was last set to */
 	int ctl_fd;			/* control socket (listening) */
 	char *ctl_path;
+	struct fabric_ctl_client ctl_cli[FABRIC_CTL_CLIENTS];
+	__u64 ctl_refused;		/* connections over FABRIC_CTL_CLIENTS */
 
 	struct flist timers;		/* FOP_NOP_DELAY ops by (due, seq) */
 	__u64 timer_seq;
@@ -415,6 +430,7 @@ enum fabric_ev {
 	FEV_CLIENT,
 	FEV_DOORBELL,
 	FEV_CTL,
+	FEV_CTL_CLIENT,		/* vec: index in fabric.ctl_cli[] */
 };
 
 #define FEV_TAG(type, node, vec) \
@@ -449,6 +465,50 @@ void fabric_log(struct fabric *f, int level, int node, const char *fmt, ...)
 
 __u64 fabric_now_ns(void);
 
+/* ------------------------------------------------------------------------
+ * The DMA engine's one address translation. Every byte the NIC reads or
+ * writes in guest RAM goes through fabric_gpa() with its length.
+ *
+ * QEMU's pc machine backs the guest's RAM with one file (memory-backend-
+ * file) but maps it in two pieces: file bytes [0, ram_low) at guest-
+ * physical [0, ram_low), and file bytes [ram_low, ram_bytes) at guest-
+ * physical [4 GiB, 4 GiB + ram_bytes - ram_low); between ram_low and
+ * 4 GiB lies the PCI hole (devices, this NIC's SRAM included). ram_low is
+ * QEMU's below_4g_mem_size: the runner passes it (--node ...,BYTES:LOW,
+ * with the same max-ram-below-4g given to QEMU), or the fabric applies
+ * QEMU 7.2's rule for pc (hw/i386/pc_piix.c: RAM of 3.5 GiB or more is
+ * split at 3 GiB, smaller RAM is all below 4 GiB).
+ *
+ * A range must lie whole in one of the two pieces (nothing the kernel
+ * hands the NIC crosses one: pages, page tables and event regions are
+ * physically contiguous RAM); anything else, the hole and whatever lies
+ * past the file included, is refused: NULL, and the caller completes with
+ * an error status.
+ */
+#define FABRIC_4G		(1ull << 32)
+
+static inline __u8 *fabric_gpa(const struct fabric_node *n, __u64 gpa,
+			       __u64 len)
+{
+	__u64 off;
+
+	if (!len)
+		return NULL;
+	if (gpa < n->ram_low) {
+		if (len > n->ram_low - gpa)
+			return NULL;
+		off = gpa;
+	} else if (gpa >= FABRIC_4G &&
+		   gpa - FABRIC_4G < n->ram_bytes - n->ram_low) {
+		off = gpa - FABRIC_4G + n->ram_low;
+		if (len > n->ram_bytes - off)
+			return NULL;
+	} else {
+		return NULL;
+	}
+	return n->ram + off;
+}
+
 /* fabric_ivshmem.c */
 int fabric_node_listen(struct fabric_node *n);
 int fabric_node_eventfds(struct fabric_node *n);
@@ -477,6 +537,7 @@ void fabric_cq_post(struct fabric_ep *ep, __u8 *evq, __u64 user_data,
 bool fabric_nq_has_room(struct fabric_ep *ep, __u8 *evq);
 void fabric_nq_post(struct fabric_ep *ep, __u8 *evq,
 		    const struct vmmc_nqe *nqe);
+void fabric_nq_drop(struct fabric_ep *ep, __u8 *evq);
 void fabric_ep_notify(struct fabric_ep *ep);
 void fabric_op_complete(struct fabric_op *op, __u32 status, __u64 imm);
 
@@ -521,6 +582,9 @@ int fabric_fault_parse(struct fabric *f, const char *spec, char *err,
 void fabric_fault_tick(struct fabric *f, __u64 now);
 int fabric_ctl_listen(struct fabric *f);
 void fabric_ctl_accept(struct fabric *f);
+void fabric_ctl_client_event(struct fabric *f, unsigned int i, __u32 events);
+void fabric_ctl_expire(struct fabric *f, __u64 now);
+int fabric_ctl_timeout_ms(struct fabric *f, __u64 now);
 void fabric_ctl_close(struct fabric *f);
 int fabric_ctl_client(int argc, char **argv);
 
@@ -539,7 +603,7 @@ __u32 fabric_send_start(struct fabric_ep *ep, const struct vmmc_sqe *sqe,
 unsigned int fabric_send_push(struct fabric_ep *ep);
 struct fabric_op *fabric_send_find(struct fabric_node *n, __u32 ep,
 				   __u32 gen, __u64 cookie);
-void fabric_send_complete(struct fabric_op *op, __u32 status);
+void fabric_send_complete(struct fabric_op *op, __u32 status, __u64 imm);
 void fabric_rx_data_resp(struct fabric_node *n, const struct vmmc_pkt *pkt);
 
 __u32 fabric_utlb_limit(struct fabric_ep *ep);
@@ -561,8 +625,5 @@ void fabric_pkt_copy(struct fabric_node *n, const struct vmmc_pkt *pkt,
 
 /* fabric_rx.c: SEND at the receiving NIC */
 void fabric_rx_data(struct fabric_node *n, const struct vmmc_pkt *pkt);
-unsigned int fabric_rx_retry(struct fabric_node *n);
-void fabric_rx_reset(struct fabric_node *n);
-bool fabric_rx_held(struct fabric_node *n);
 
 #endif /* FABRIC_H */

@@ -5,10 +5,11 @@
  *
  * Contract:
  * - An endpoint's event region (CQ + NQ) is at the guest-physical
- *   address ep_ctx.evq_addr, which is the offset in the node's RAM file.
- *   It is used only if page aligned and evq_addr + VMMC_EVQ_SIZE <=
- *   RAMBYTES; it is re-read and re-validated whenever it may have changed,
- *   and a rejected value is logged once (-v) and counted (ring_errors).
+ *   address ep_ctx.evq_addr, placed in the node's RAM file by
+ *   fabric_gpa() (fabric.h). It is used only if page aligned and the
+ *   whole VMMC_EVQ_SIZE bytes lie in guest RAM; it is re-read and
+ *   re-validated whenever it may have changed, and a rejected value is
+ *   logged once (-v) and counted (ring_errors).
  * - CQ prod is NIC-owned: the NIC keeps a private copy, taken from guest
  *   RAM when it first uses an event region, and only ever publishes it.
  *   CQ cons is user-written and untrusted: the CQ has room when
@@ -16,8 +17,13 @@
  *   cons that runs ahead of prod reads as "full" and nothing is
  *   overwritten. inflight counts the ops that already hold a slot.
  * - NQ prod likewise: a private copy taken with the CQ's; the NQ has room
- *   when prod - cons < VMMC_NQ_ENTRIES. The caller (fabric_rx.c) waits
- *   while it has none: a notification is never dropped or overwritten.
+ *   when prod - cons < VMMC_NQ_ENTRIES. When it has none, the caller
+ *   (fabric_rx.c) drops the notification: nothing is overwritten, nobody
+ *   waits for the consumer, and the NQ header's dropped says so.
+ * - dropped (CQ and NQ headers) is NIC-owned like prod: a private copy,
+ *   taken with prod, bumped and published (release) for every entry the
+ *   NIC could not write: an NQE that found no room, a completion that
+ *   found none (only a user that moved CQ cons can cause that).
  * - Each CQE is written whole, then CQ prod is store-released. After the
  *   CQEs of a batch, a full barrier, then irq_armed is exchanged with 0;
  *   if it was non-zero (kmod writes 1), the guest's VMMC_IRQ_EVENT
@@ -31,34 +37,36 @@ __u8 *fabric_ep_evq(struct fabric_ep *ep)
 {
 	struct fabric_node *n = ep->node;
 	struct vmmc_ring_hdr *cq;
+	__u8 *evq;
 	__u64 addr;
 
 	addr = vmmc_read_once(&ep->kctx->evq_addr);
 	if (ep->evq_valid && addr == ep->evq_addr)
-		return n->ram + addr;
+		return ep->evq;
 	if (ep->evq_bad && addr == ep->bad_evq)
 		return NULL;
-	/* ram_bytes >= VMMC_EVQ_SIZE was checked at start-up. */
-	if ((addr & (VMMC_PAGE_SIZE - 1)) ||
-	    addr > n->ram_bytes - VMMC_EVQ_SIZE) {
+	evq = fabric_gpa(n, addr, VMMC_EVQ_SIZE);
+	if ((addr & (VMMC_PAGE_SIZE - 1)) || !evq) {
 		ep->evq_bad = true;
 		ep->bad_evq = addr;
 		ep->evq_valid = false;
 		n->ring_errors++;
 		node_log(n, LOG_V,
-			 "ep%u: evq_addr 0x%llx is not a page-aligned region inside the guest's %llu bytes: endpoint stalled",
-			 ep->id, (unsigned long long)addr,
-			 (unsigned long long)n->ram_bytes);
+			 "ep%u: evq_addr 0x%llx is not a page-aligned region inside the guest's RAM: endpoint stalled",
+			 ep->id, (unsigned long long)addr);
 		return NULL;
 	}
 	ep->evq_bad = false;
 	ep->evq_valid = true;
 	ep->evq_addr = addr;
-	cq = (struct vmmc_ring_hdr *)(n->ram + addr + VMMC_CQ_HDR_OFF);
+	ep->evq = evq;
+	cq = (struct vmmc_ring_hdr *)(evq + VMMC_CQ_HDR_OFF);
 	ep->cq_prod = vmmc_read_once(&cq->prod);
-	cq = (struct vmmc_ring_hdr *)(n->ram + addr + VMMC_NQ_HDR_OFF);
+	ep->cq_dropped = vmmc_read_once(&cq->dropped);
+	cq = (struct vmmc_ring_hdr *)(evq + VMMC_NQ_HDR_OFF);
 	ep->nq_prod = vmmc_read_once(&cq->prod);
-	return n->ram + addr;
+	ep->nq_dropped = vmmc_read_once(&cq->dropped);
+	return evq;
 }
 
 bool fabric_cq_has_room(struct fabric_ep *ep, __u8 *evq)
@@ -125,6 +133,18 @@ void fabric_nq_post(struct fabric_ep *ep, __u8 *evq,
 	ctr_add(ep->kctx->nqes, 1);
 }
 
+/* An NQE found no room: count it where the consumer can see it. */
+void fabric_nq_drop(struct fabric_ep *ep, __u8 *evq)
+{
+	struct vmmc_ring_hdr *nq = (struct vmmc_ring_hdr *)(evq +
+							    VMMC_NQ_HDR_OFF);
+
+	ep->nq_dropped++;
+	ep->node->nq_drops++;
+	/* Partner: ulib's load-acquire in vmmc_nq_dropped(). */
+	vmmc_store_release(&nq->dropped, ep->nq_dropped);
+}
+
 /* After CQEs (or NQEs) of @ep were published: interrupt if armed. */
 void fabric_ep_notify(struct fabric_ep *ep)
 {
@@ -161,6 +181,13 @@ void fabric_op_complete(struct fabric_op *op, __u32 status, __u64 imm)
 		n->lost_cqes++;
 		node_log(n, LOG_V, "ep%u: no CQ slot for a completion: lost",
 			 ep->id);
+		if (evq) {
+			struct vmmc_ring_hdr *cq = (struct vmmc_ring_hdr *)
+				(evq + VMMC_CQ_HDR_OFF);
+
+			ep->cq_dropped++;
+			vmmc_store_release(&cq->dropped, ep->cq_dropped);
+		}
 		return;
 	}
 	fabric_cq_post(ep, evq, user_data, opcode, status, imm, t_fetch);

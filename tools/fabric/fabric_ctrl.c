@@ -20,7 +20,8 @@
  *   exporter's guest connected and its driver UP (NODE_DOWN). Then an
  *   IMPORT_REQ packet goes to the exporter's NIC, which answers with an
  *   IMPORT_RESP: NODE_DOWN if it is down by then, NO_EXPORT unless an
- *   ACTIVE export has that name, PERM unless its perm_nodes has the
+ *   ACTIVE export has that name and the key the importer presented
+ *   (vmmc_kcmd.key == vmmc_export.key), PERM unless its perm_nodes has the
  *   importer's bit, else OK with export_id, export_gen (its current gen)
  *   and len. The importer's NIC copies that into resp; an answer that
  *   matches no pending IMPORT is discarded (stale_pkts). If the link
@@ -54,13 +55,13 @@ unsigned int fabric_ctrl_acks(struct fabric_node *n)
 	for (i = 0; i < VMMC_MAX_EXPORTS; i++) {
 		struct vmmc_export *e = kexport(n, i);
 		/* Partner: kmod writes the entry and state, then bumps gen. */
-		__u32 gen = vmmc_load_acquire(&e->gen);
+		__u64 gen = vmmc_load_acquire(&e->gen);
 
 		if (gen == n->exp_ack[i])
 			continue;
 		n->exp_ack[i] = gen;
-		node_log(n, LOG_V, "export %u: gen %u state %u name %u: acked",
-			 i, gen, vmmc_read_once(&e->state),
+		node_log(n, LOG_V, "export %u: gen %llu state %u name %u: acked",
+			 i, (unsigned long long)gen, vmmc_read_once(&e->state),
 			 vmmc_read_once(&e->name));
 		/* its redirects end (REVOKED) before the ack says it is gone */
 		fabric_redir_export_gone(n, i);
@@ -95,8 +96,9 @@ static void kcmd_answer(struct fabric_node *n, __u32 seq,
 	n->kcmd_done = seq;
 	n->kcmd_busy = false;
 	ctr_add(n->kstatus->counters.kcmds, 1);
-	node_log(n, LOG_V, "mailbox seq %u: status %u export %u gen %u",
-		 seq, r->status, r->export_id, r->export_gen);
+	node_log(n, LOG_V, "mailbox seq %u: status %u export %u gen %llu",
+		 seq, r->status, r->export_id,
+		 (unsigned long long)r->export_gen);
 	fabric_node_irq(n, VMMC_IRQ_CTRL);
 }
 
@@ -106,7 +108,7 @@ static __u32 kcmd_check(struct fabric_node *n, const struct vmmc_kcmd *c)
 
 	if (c->op > VMMC_KCMD_IMPORT)
 		return VMMC_ST_BAD_OP;
-	for (i = 0; i < 4; i++)
+	for (i = 0; i < 2; i++)
 		if (c->reserved[i])
 			return VMMC_ST_BAD_ARG;
 	if (c->op == VMMC_KCMD_NOP)
@@ -152,6 +154,7 @@ unsigned int fabric_kcmd_poll(struct fabric_node *n)
 	pkt.src_ep = cmd.ep;
 	pkt.cookie = ++n->f->next_cookie;
 	pkt.name = cmd.name;
+	pkt.key = cmd.key;
 	if (fabric_link_send(n->f, &pkt)) {
 		resp.status = VMMC_ST_BAD_ARG;
 		kcmd_answer(n, seq, &resp);
@@ -197,6 +200,9 @@ void fabric_rx_import_req(struct fabric_node *n, const struct vmmc_pkt *pkt)
 		e.name = vmmc_read_once(&ke->name);
 		if (e.state != VMMC_EXPORT_ACTIVE || e.name != pkt->name)
 			continue;
+		/* a wrong key looks like no export: nothing to learn */
+		if (vmmc_read_once(&ke->key) != pkt->key)
+			break;
 		e.perm_nodes = vmmc_read_once(&ke->perm_nodes);
 		if (pkt->src_node >= VMMC_MAX_NODES ||
 		    !((e.perm_nodes >> pkt->src_node) & 1)) {

@@ -25,7 +25,13 @@
  *   status page) and per link (ctl "show").
  * - Control socket: a stream socket (--ctl, default RUN_DIR/fabric.ctl),
  *   one request line per connection, answered with "ok" or "error: ..."
- *   on the first line, then text, then the fabric closes it. Requests:
+ *   on the first line, then text, then the fabric closes it. A client
+ *   can never block the NIC: every control connection is non-blocking
+ *   and served by the event loop as its bytes come; at most
+ *   FABRIC_CTL_CLIENTS are open at once (more are closed at once,
+ *   unanswered) and each is closed FABRIC_CTL_MS after it connected,
+ *   answered or not (a client that sends nothing, or dribbles, or never
+ *   reads its answer, loses only its own request). Requests:
  *   "fault SPEC...", "dead-ms N", "show", "help". The client is
  *   "vmmc-fabric ctl RUN_DIR|SOCKET REQUEST...": exit 0 on "ok", 1 on
  *   an error answer, 2 if it could not talk to the fabric.
@@ -35,6 +41,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -344,7 +351,8 @@ out:
 int fabric_ctl_listen(struct fabric *f)
 {
 	struct sockaddr_un a = { .sun_family = AF_UNIX };
-	int fd;
+	mode_t old;
+	int fd, err;
 
 	if (!f->ctl_path &&
 	    asprintf(&f->ctl_path, "%s/fabric.ctl", f->run_dir) < 0) {
@@ -361,7 +369,11 @@ int fabric_ctl_listen(struct fabric *f)
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		return -1;
-	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) || listen(fd, 8)) {
+	/* fault injection is the fabric owner's alone: mode 0600 */
+	old = umask(0177);
+	err = bind(fd, (struct sockaddr *)&a, sizeof(a));
+	umask(old);
+	if (err || listen(fd, 8)) {
 		fab_log(f, LOG_ERR, "%s: %s", f->ctl_path, strerror(errno));
 		close(fd);
 		return -1;
@@ -370,8 +382,14 @@ int fabric_ctl_listen(struct fabric *f)
 	return 0;
 }
 
+static void cli_close(struct fabric *f, struct fabric_ctl_client *c);
+
 void fabric_ctl_close(struct fabric *f)
 {
+	unsigned int i;
+
+	for (i = 0; i < FABRIC_CTL_CLIENTS; i++)
+		cli_close(f, &f->ctl_cli[i]);
 	if (f->ctl_fd >= 0) {
 		close(f->ctl_fd);
 		unlink(f->ctl_path);
@@ -485,42 +503,149 @@ static void request(struct fabric *f, char *line, struct obuf *o)
 	}
 }
 
-/* One client: one request line (1 s to send it), one answer. */
+static void cli_close(struct fabric *f, struct fabric_ctl_client *c)
+{
+	if (c->fd < 0)
+		return;
+	epoll_ctl(f->epfd, EPOLL_CTL_DEL, c->fd, NULL);
+	close(c->fd);
+	free(c->out);
+	c->fd = -1;
+	c->out = NULL;
+}
+
+/* A connection on the control socket: a slot, non-blocking, in epoll. */
 void fabric_ctl_accept(struct fabric *f)
 {
-	struct timeval tv = { .tv_sec = 1 };
-	static struct obuf o;
-	char line[1024];
-	size_t len = 0;
-	ssize_t r;
+	struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP };
+	unsigned int i;
 	int fd;
 
-	fd = accept4(f->ctl_fd, NULL, NULL, SOCK_CLOEXEC);
-	if (fd < 0)
-		return;
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	while (len < sizeof(line) - 1) {
-		r = read(fd, line + len, sizeof(line) - 1 - len);
-		if (r <= 0)
-			break;
-		len += r;
-		if (memchr(line, '\n', len))
-			break;
+	while ((fd = accept4(f->ctl_fd, NULL, NULL,
+			     SOCK_CLOEXEC | SOCK_NONBLOCK)) >= 0) {
+		for (i = 0; i < FABRIC_CTL_CLIENTS; i++)
+			if (f->ctl_cli[i].fd < 0)
+				break;
+		ev.data.u64 = FEV_TAG(FEV_CTL_CLIENT, 0, i);
+		if (i == FABRIC_CTL_CLIENTS ||
+		    epoll_ctl(f->epfd, EPOLL_CTL_ADD, fd, &ev)) {
+			f->ctl_refused++;
+			fab_log(f, LOG_V, "control socket: %u clients open: connection closed",
+				FABRIC_CTL_CLIENTS);
+			close(fd);
+			continue;
+		}
+		f->ctl_cli[i].fd = fd;
+		f->ctl_cli[i].len = 0;
+		f->ctl_cli[i].deadline = fabric_now_ns() +
+					 FABRIC_CTL_MS * 1000000ull;
 	}
-	line[len] = 0;
+}
+
+/* Write what the socket takes of the answer; true once all of it went. */
+static bool cli_write(struct fabric_ctl_client *c)
+{
+	ssize_t r;
+
+	while (c->off < c->out_len) {
+		r = send(c->fd, c->out + c->off, c->out_len - c->off,
+			 MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0 && errno == EAGAIN)
+			return false;
+		if (r <= 0)
+			return true;	/* the client went: nothing to finish */
+		c->off += r;
+	}
+	return true;
+}
+
+/* The request line is complete (or the client stopped): answer it. */
+static bool cli_answer(struct fabric *f, struct fabric_ctl_client *c)
+{
+	struct epoll_event ev = { .events = EPOLLOUT };
+	static struct obuf o;
+
+	c->line[c->len] = 0;
 	o.len = 0;
 	o.buf[0] = 0;
-	if (len == sizeof(line) - 1 && !memchr(line, '\n', len))
+	if (c->len == sizeof(c->line) - 1 && !memchr(c->line, '\n', c->len))
 		out(&o, "error: request too long\n");
 	else
-		request(f, line, &o);
-	for (len = 0; len < o.len; len += r) {
-		r = write(fd, o.buf + len, o.len - len);
-		if (r <= 0)
-			break;
+		request(f, c->line, &o);
+	c->out = malloc(o.len ? o.len : 1);
+	if (!c->out)
+		return true;
+	memcpy(c->out, o.buf, o.len);
+	c->out_len = o.len;
+	c->off = 0;
+	if (cli_write(c))
+		return true;
+	ev.data.u64 = FEV_TAG(FEV_CTL_CLIENT, 0, c - f->ctl_cli);
+	return epoll_ctl(f->epfd, EPOLL_CTL_MOD, c->fd, &ev) != 0;
+}
+
+/* Bytes to read or room to write on control connection @i. */
+void fabric_ctl_client_event(struct fabric *f, unsigned int i, __u32 events)
+{
+	struct fabric_ctl_client *c;
+	bool done = false;
+	ssize_t r;
+
+	if (i >= FABRIC_CTL_CLIENTS || f->ctl_cli[i].fd < 0)
+		return;
+	c = &f->ctl_cli[i];
+	if (c->out) {
+		if (cli_write(c) || (events & (EPOLLERR | EPOLLHUP)))
+			cli_close(f, c);
+		return;
 	}
-	close(fd);
+	while (!done && c->len < sizeof(c->line) - 1) {
+		r = recv(c->fd, c->line + c->len, sizeof(c->line) - 1 - c->len,
+			 MSG_DONTWAIT);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0 && errno == EAGAIN)
+			break;
+		if (r <= 0) {		/* end of the request, or an error */
+			done = true;
+			break;
+		}
+		done = memchr(c->line + c->len, '\n', r) != NULL;
+		c->len += r;
+	}
+	if (c->len == sizeof(c->line) - 1)
+		done = true;
+	if (done && cli_answer(f, c))
+		cli_close(f, c);
+}
+
+/* Close every control connection past its deadline. */
+void fabric_ctl_expire(struct fabric *f, __u64 now)
+{
+	unsigned int i;
+
+	for (i = 0; i < FABRIC_CTL_CLIENTS; i++)
+		if (f->ctl_cli[i].fd >= 0 && now >= f->ctl_cli[i].deadline) {
+			fab_log(f, LOG_V, "control client %u: no request in %u ms: closed",
+				i, FABRIC_CTL_MS);
+			cli_close(f, &f->ctl_cli[i]);
+		}
+}
+
+/* ms until the first control deadline (epoll_wait's time-out), or -1. */
+int fabric_ctl_timeout_ms(struct fabric *f, __u64 now)
+{
+	__u64 first = ~0ull;
+	unsigned int i;
+
+	for (i = 0; i < FABRIC_CTL_CLIENTS; i++)
+		if (f->ctl_cli[i].fd >= 0 && f->ctl_cli[i].deadline < first)
+			first = f->ctl_cli[i].deadline;
+	if (first == ~0ull)
+		return -1;
+	return first <= now ? 0 : (int)((first - now) / 1000000ull + 1);
 }
 
 /* vmmc-fabric ctl RUN_DIR|SOCKET REQUEST... */

@@ -10,7 +10,11 @@
  *       doorbells: the guest writes (0 << 16) | v to BAR0 offset 12),
  *   1 + peer-1 eventfd, once per vector (the guest's MSI-X vectors).
  * The connection is one-way. One guest per node: a second connection is
- * logged and closed and does not disturb the first. A peer that sends
+ * logged and closed and does not disturb the first. Nothing a client of
+ * this socket does blocks the fabric: the handshake is sent without
+ * waiting (a client that never reads it still gets it whole, buffered;
+ * one that cannot take it is closed), and afterwards the fabric only
+ * reads the socket when epoll says so, without waiting. A peer that sends
  * anything, or errors, is disconnected. On disconnect the node goes down:
  * its endpoints are dropped, its SRAM (except status) is reset and its
  * eventfds are replaced, so a new guest starts from a clean NIC.
@@ -122,8 +126,13 @@ static int send_msg(struct fabric_node *n, int sock, __s64 val, int fd)
 		c->cmsg_len = CMSG_LEN(sizeof(int));
 		memcpy(CMSG_DATA(c), &fd, sizeof(int));
 	}
+	/*
+	 * Never blocks: the 88 bytes fit in a fresh socket's buffer. A peer
+	 * that could make us wait (it cannot even by never reading) is
+	 * refused rather than allowed to hold up the NIC.
+	 */
 	do {
-		r = sendmsg(sock, &msg, MSG_NOSIGNAL);
+		r = sendmsg(sock, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
 	} while (r < 0 && errno == EINTR);
 	if (r != (ssize_t)sizeof(le)) {
 		node_log(n, LOG_ERR, "ivshmem handshake: send: %s",
@@ -153,7 +162,6 @@ static int handshake(struct fabric_node *n, int sock)
 void fabric_node_accept(struct fabric_node *n)
 {
 	struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP };
-	struct timeval tv = { .tv_sec = 2 };
 	int sock;
 
 	sock = accept4(n->listen_fd, NULL, NULL, SOCK_CLOEXEC);
@@ -168,8 +176,6 @@ void fabric_node_accept(struct fabric_node *n)
 		close(sock);
 		return;
 	}
-	/* The handshake is 88 bytes: blocking with a time-out is fine. */
-	setsockopt(sock, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	if (handshake(n, sock)) {
 		close(sock);
 		return;

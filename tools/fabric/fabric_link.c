@@ -568,7 +568,7 @@ static void fail_ops(struct fabric_node *n, __u32 peer)
 
 			next = pos->next;
 			if (op->kind == FOP_SEND && op->dst_node == peer)
-				fabric_send_complete(op, VMMC_ST_NODE_DOWN);
+				fabric_send_complete(op, VMMC_ST_NODE_DOWN, 0);
 			else if (op->kind == FOP_PING && op->peer == peer)
 				fabric_op_complete(op, VMMC_ST_NODE_DOWN, 0);
 		}

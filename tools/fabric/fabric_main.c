@@ -3,7 +3,8 @@
  * fabric_main.c - options, set-up, the event loop, signals and tear-down
  *
  * Contract (the guest runner, tools/vm/vmrun, relies on it):
- *   vmmc-fabric --run-dir DIR --node I,SOCKPATH,RAMFILE,RAMBYTES [--node ...]
+ *   vmmc-fabric --run-dir DIR --node I,SOCKPATH,RAMFILE,RAMBYTES[:LOW]
+ *               [--node ...]
  *               [-v|-vv] [--log FILE] [--idle-us N] [--fault SPEC]...
  *               [--dead-ms N] [--ctl SOCKET] [--seed N]
  *   vmmc-fabric ctl RUN_DIR|SOCKET REQUEST...   (fabric_fault.c)
@@ -39,7 +40,7 @@
 #include "fabric.h"
 
 VMMC_LAYOUT_CHECKS;
-static_assert(sizeof(struct vmmc_pkt) == 136, "vmmc_pkt");
+static_assert(sizeof(struct vmmc_pkt) == 144, "vmmc_pkt");
 static_assert(offsetof(struct fabric_pkt, payload) ==
 	      offsetof(struct fabric_pkt, pkt) + sizeof(struct vmmc_pkt),
 	      "the payload follows the header");
@@ -82,7 +83,11 @@ static void usage(FILE *out)
 		"                  I         node id\n"
 		"                  SOCKPATH  ivshmem server socket to create\n"
 		"                  RAMFILE   the guest's RAM file (share=on)\n"
-		"                  RAMBYTES  guest RAM size (bytes, or K/M/G)\n"
+		"                  RAMBYTES  guest RAM size (bytes, or K/M/G), then\n"
+		"                            optionally :LOW, the part of it QEMU\n"
+		"                            maps below 4 GiB (the rest is from\n"
+		"                            4 GiB up; default: QEMU 7.2's pc rule,\n"
+		"                            3G if RAMBYTES >= 3.5G, else all)\n"
 		"  -v, -vv         log connections/fences/errors; also descriptors\n"
 		"  --log FILE      append the log to FILE instead of stderr\n"
 		"  --idle-us N     poll this long without work before sleeping\n"
@@ -145,13 +150,26 @@ static int parse_u64(const char *s, __u64 *out, bool suffix)
 	return 0;
 }
 
-/* I,SOCKPATH,RAMFILE,RAMBYTES; SOCKPATH may contain commas. */
+/*
+ * QEMU 7.2's below_4g_mem_size for the pc machine without
+ * max-ram-below-4g (hw/i386/pc_piix.c, pc_init1()): RAM of at least
+ * 3.5 GiB is split at 3 GiB (gigabyte_align), smaller RAM is all low.
+ */
+static __u64 qemu_pc_low(__u64 bytes)
+{
+	return bytes >= 0xe0000000ull ? 0xc0000000ull : bytes;
+}
+
+/*
+ * I,SOCKPATH,RAMFILE,RAMBYTES[:LOWBYTES]; SOCKPATH may contain commas.
+ * LOWBYTES: how much of the RAM QEMU maps below 4 GiB (fabric.h).
+ */
 static int parse_node(struct fabric *f, const char *arg)
 {
-	const char *c1, *c3, *c2;
+	const char *c1, *c3, *c2, *colon;
 	struct fabric_node *n;
-	char idbuf[16];
-	__u64 id, bytes;
+	char idbuf[16], numbuf[32];
+	__u64 id, bytes, low;
 
 	c1 = strchr(arg, ',');
 	c3 = strrchr(arg, ',');
@@ -169,10 +187,27 @@ static int parse_node(struct fabric *f, const char *arg)
 	idbuf[c1 - arg] = 0;
 	if (parse_u64(idbuf, &id, false) || id >= FABRIC_MAX_NODES)
 		return bad_args("--node %s: node id must be 0..15", arg);
-	if (parse_u64(c3 + 1, &bytes, true) || bytes < VMMC_EVQ_SIZE ||
-	    bytes % VMMC_PAGE_SIZE)
-		return bad_args("--node %s: RAMBYTES must be a multiple of 4096, at least 16 KiB",
+	colon = strchr(c3 + 1, ':');
+	if (colon) {
+		if ((size_t)(colon - c3 - 1) >= sizeof(numbuf))
+			return bad_args("--node %s: bad RAMBYTES", arg);
+		memcpy(numbuf, c3 + 1, colon - c3 - 1);
+		numbuf[colon - c3 - 1] = 0;
+	}
+	if (parse_u64(colon ? numbuf : c3 + 1, &bytes, true) ||
+	    bytes < VMMC_EVQ_SIZE || bytes % VMMC_PAGE_SIZE ||
+	    bytes / VMMC_PAGE_SIZE > 0xffffffffull)
+		return bad_args("--node %s: RAMBYTES must be a multiple of 4096, 16 KiB to 16 TiB",
 				arg);
+	if (colon) {
+		if (parse_u64(colon + 1, &low, true) || low > bytes ||
+		    low > FABRIC_4G || low < VMMC_PAGE_SIZE ||
+		    low % VMMC_PAGE_SIZE)
+			return bad_args("--node %s: LOWBYTES must be a multiple of 4096, at most RAMBYTES and 4 GiB",
+					arg);
+	} else {
+		low = qemu_pc_low(bytes);
+	}
 	n = &f->nodes[id];
 	if (n->sock_path)
 		return bad_args("--node %s: node id given twice", arg);
@@ -183,6 +218,7 @@ static int parse_node(struct fabric *f, const char *arg)
 	if (strlen(n->sock_path) >= 108)
 		return bad_args("--node %s: socket path too long", arg);
 	n->ram_bytes = bytes;
+	n->ram_low = low;
 	if (id + 1 > f->nr_nodes)
 		f->nr_nodes = id + 1;
 	return 0;
@@ -380,9 +416,11 @@ static int setup(struct fabric *f)
 			fab_log(f, LOG_ERR, "epoll: %s", strerror(errno));
 			return 1;
 		}
-		node_log(n, LOG_V, "listening on %s, RAM %s (%llu bytes)",
+		node_log(n, LOG_V, "listening on %s, RAM %s (%llu bytes: guest-physical [0, 0x%llx) and [4 GiB, 4 GiB + 0x%llx))",
 			 n->sock_path, n->ram_path,
-			 (unsigned long long)n->ram_bytes);
+			 (unsigned long long)n->ram_bytes,
+			 (unsigned long long)n->ram_low,
+			 (unsigned long long)(n->ram_bytes - n->ram_low));
 	}
 	if (fabric_ctl_listen(f) ||
 	    epoll_add(f, f->ctl_fd, FEV_TAG(FEV_CTL, 0, 0))) {
@@ -424,6 +462,9 @@ static void handle_event(struct fabric *f, const struct epoll_event *ev)
 	case FEV_CTL:
 		fabric_ctl_accept(f);
 		break;
+	case FEV_CTL_CLIENT:
+		fabric_ctl_client_event(f, FEV_VEC(ev->data.u64), ev->events);
+		break;
 	}
 }
 
@@ -447,7 +488,7 @@ static void run(struct fabric *f)
 
 	while (!f->stop) {
 		bool sleeping = false, stalled = false;
-		int timeout = 0, nr;
+		int timeout = 0, nr, ctl;
 		__u64 now;
 
 		if (fabric_nic_poll(f))
@@ -468,6 +509,9 @@ static void run(struct fabric *f)
 			if (fabric_timer_arm(f))
 				stalled = true;	/* no timerfd: poll slowly */
 			timeout = stalled ? FABRIC_STALL_POLL_MS : -1;
+			ctl = fabric_ctl_timeout_ms(f, now);
+			if (ctl >= 0 && (timeout < 0 || ctl < timeout))
+				timeout = ctl;	/* a control client's deadline */
 			sleeping = true;
 			for (i = 0; i < f->nr_nodes; i++)
 				ctr_add(f->nodes[i].kstatus->counters.sleeps, 1);
@@ -488,6 +532,7 @@ static void run(struct fabric *f)
 			idle_since = fabric_now_ns();
 		for (i = 0; i < (unsigned int)nr; i++)
 			handle_event(f, &evs[i]);
+		fabric_ctl_expire(f, fabric_now_ns());
 		if (all_guests_gone(f)) {
 			fab_log(f, LOG_INFO, "all guests have disconnected: exiting");
 			break;
@@ -502,8 +547,6 @@ static void teardown(struct fabric *f)
 	for (i = 0; i < f->nr_nodes; i++) {
 		struct fabric_node *n = &f->nodes[i];
 
-		if (n->sram)
-			fabric_rx_reset(n);
 		for (e = 0; e < VMMC_MAX_EPS && n->sram; e++)
 			fabric_ep_drop_ops(&n->eps[e]);
 	}
@@ -547,10 +590,11 @@ static void teardown(struct fabric *f)
 				 (unsigned long long)s->counters.fault_corrupts,
 				 (unsigned long long)s->counters.fault_delays,
 				 (unsigned long long)n->acks_tx);
-			node_log(n, LOG_V, "ring_errors %llu dropped_ops %llu lost_cqes %llu stale_pkts %llu bad_pkts %llu bad_tables %llu",
+			node_log(n, LOG_V, "ring_errors %llu dropped_ops %llu lost_cqes %llu nq_drops %llu stale_pkts %llu bad_pkts %llu bad_tables %llu",
 				 (unsigned long long)n->ring_errors,
 				 (unsigned long long)n->dropped_ops,
 				 (unsigned long long)n->lost_cqes,
+				 (unsigned long long)n->nq_drops,
 				 (unsigned long long)n->stale_pkts,
 				 (unsigned long long)n->bad_pkts,
 				 (unsigned long long)n->bad_tables);
@@ -583,6 +627,8 @@ static void init(struct fabric *f)
 
 	memset(f, 0, sizeof(*f));
 	f->epfd = f->timer_fd = f->signal_fd = f->ctl_fd = -1;
+	for (i = 0; i < FABRIC_CTL_CLIENTS; i++)
+		f->ctl_cli[i].fd = -1;
 	f->idle_ns = FABRIC_DEFAULT_IDLE_US * 1000ull;
 	f->dead_ns = FABRIC_DEFAULT_DEAD_MS * 1000000ull;
 	f->rnd = 1;
@@ -594,7 +640,6 @@ static void init(struct fabric *f)
 
 		n->f = f;
 		n->id = i;
-		flist_init(&n->held);
 		n->sram_fd = n->listen_fd = n->client_fd = -1;
 		for (v = 0; v < VMMC_NR_VECTORS; v++)
 			n->db_fd[v] = n->irq_fd[v] = -1;

@@ -15,9 +15,8 @@
  *   ACTIVE -> ACTIVE included. drv_state DOWN fences every endpoint: after
  *   UP again, only endpoints activated afresh (a new gen) are served.
  * - Each pass, for every node whose driver is UP, also: export and
- *   translation-sync acks and the mailbox (fabric_ctrl.c), and held
- *   notifications (fabric_rx.c). All acks of a pass share one
- *   VMMC_IRQ_CTRL.
+ *   translation-sync acks and the mailbox (fabric_ctrl.c). All acks of a
+ *   pass share one VMMC_IRQ_CTRL.
  * - SQs are processed only for adopted endpoints whose state still reads
  *   ACTIVE while drv_state is UP and a guest is connected; at most
  *   FABRIC_EP_BUDGET descriptors per endpoint per pass. An endpoint with
@@ -70,6 +69,8 @@ static void ep_reset(struct fabric_ep *ep)
 	ep->evq_addr = 0;
 	ep->cq_prod = 0;
 	ep->nq_prod = 0;
+	ep->cq_dropped = 0;
+	ep->nq_dropped = 0;
 	ep->sync_ack = 0;
 	ep->sq_broken = ep->evq_bad = ep->cq_stalled = false;
 }
@@ -121,23 +122,40 @@ int fabric_nic_init(struct fabric_node *n)
 	s->sq_off = VMMC_SRAM_SQ;
 	s->sq_size = VMMC_SQ_SIZE;
 	s->sq_entries = VMMC_SQ_ENTRIES;
+	s->ram_low_pages = (__u32)(n->ram_low / VMMC_PAGE_SIZE);
+	s->ram_high_pages = (__u32)((n->ram_bytes - n->ram_low) /
+				    VMMC_PAGE_SIZE);
 	s->flags = VMMC_NIC_F_RUNNING;
 	/* Partner: kmod's acquire load of magic before it reads the rest. */
 	vmmc_store_release(&s->magic, (__u32)VMMC_NIC_MAGIC);
 	return 0;
 }
 
-/* The guest went away: forget its endpoints, leave a clean NIC. */
+/*
+ * The guest went away: forget its endpoints, leave a clean NIC. Only the
+ * export gens survive (acknowledged, state FREE): other nodes may still
+ * hold imports of this node's exports, and the next guest's exports must
+ * not come back to their gens (uapi/vmmc.h: gens never repeat).
+ */
 void fabric_nic_reset(struct fabric_node *n)
 {
+	struct vmmc_export *x = (struct vmmc_export *)(n->sram +
+						       VMMC_SRAM_EXPORTS);
+	__u64 gens[VMMC_MAX_EXPORTS];
 	unsigned int e;
 
 	for (e = 0; e < VMMC_MAX_EPS; e++)
 		ep_reset(&n->eps[e]);
 	n->drv_up = false;
-	fabric_rx_reset(n);
 	fabric_ctrl_reset(n);
+	for (e = 0; e < VMMC_MAX_EXPORTS; e++)
+		gens[e] = vmmc_read_once(&x[e].gen);
 	memset(n->sram + VMMC_SRAM_CTRL, 0, VMMC_SRAM_END - VMMC_SRAM_CTRL);
+	for (e = 0; e < VMMC_MAX_EXPORTS; e++) {
+		x[e].gen = gens[e];
+		x[e].ack_gen = gens[e];
+		n->exp_ack[e] = gens[e];
+	}
 }
 
 void fabric_ep_drop_ops(struct fabric_ep *ep)
@@ -400,8 +418,6 @@ unsigned int fabric_nic_poll(struct fabric *f)
 	}
 	progress += fabric_link_deliver(f);
 	progress += fabric_link_timers(f, fabric_now_ns());
-	for (i = 0; i < f->nr_nodes; i++)
-		progress += fabric_rx_retry(&f->nodes[i]);
 	progress += fabric_timer_run(f, fabric_now_ns());
 	return progress;
 }
@@ -430,7 +446,7 @@ static bool ep_has_work(struct fabric_ep *ep, bool *stalled)
 		return false;
 	if (ep->cq_stalled && ep->evq_valid &&
 	    vmmc_read_once(&ep->kctx->evq_addr) == ep->evq_addr &&
-	    !fabric_cq_has_room(ep, n->ram + ep->evq_addr)) {
+	    !fabric_cq_has_room(ep, ep->evq)) {
 		*stalled = true;
 		return false;
 	}
@@ -449,8 +465,6 @@ bool fabric_nic_has_work(struct fabric *f, bool *stalled)
 		struct fabric_node *n = &f->nodes[i];
 		bool up;
 
-		if (fabric_rx_held(n))
-			*stalled = true;	/* re-try held NQEs slowly */
 		if (n->state != NODE_UP)
 			continue;
 		up = drv_is_up(n);

@@ -14,7 +14,8 @@
  *   or that gen not yet acknowledged by this NIC (fabric_ctrl.c) ->
  *   REVOKED; the source node's perm_nodes bit clear -> REVOKED;
  *   dst_offset + len > export.len -> RANGE; a page table that does not
- *   fit (pages_addr 8-byte aligned, pages_addr + nr_pages * 8 inside RAM,
+ *   fit (pages_addr 8-byte aligned, nr_pages * 8 bytes of guest RAM there
+ *   as fabric_gpa() places them,
  *   first_off < 4096, first_off + len <= nr_pages * 4096) or a page
  *   address that is not page aligned inside RAM -> REVOKED, logged
  *   (bad_tables). Every export word is re-read for every packet: once
@@ -28,20 +29,20 @@
  *   src_ep, offset = the SEND's dst_offset, len = the SEND's len} is in
  *   the NQ of the export's owner_ep (then VMMC_IRQ_EVENT if that
  *   endpoint is armed). An owner that is not an ACTIVE endpoint with a
- *   valid event region -> REVOKED. While the owner's NQ is full (or an
- *   earlier held notification for it waits), the notification is held on
- *   fabric_node.held, in arrival order, and retried every pass (slowly
- *   while the NIC sleeps); a retry re-checks the export and answers
- *   REVOKED if it went away meanwhile. A notification is never dropped
- *   or written twice; the sender's SEND stays in flight meanwhile.
+ *   valid event region -> REVOKED.
+ * - A receiver cannot stall a sender: if the owner's NQ has no room (it
+ *   never reaps, or its cons lies), the NQE is dropped at once, counted
+ *   in the owner's NQ header (dropped, fabric_cq.c), and the SEND is
+ *   answered OK with imm VMMC_SEND_NQ_DROPPED: its data did land. Nothing
+ *   is held and nothing is retried, so the answer never waits for the
+ *   receiving process, and neither does the sender's SQ behind it.
  */
-#include <stdlib.h>
 #include <string.h>
 
 #include "fabric.h"
 
 /* A snapshot of export @id; true if it is ACTIVE and acked at @gen. */
-static bool export_get(struct fabric_node *n, __u32 id, __u32 gen,
+static bool export_get(struct fabric_node *n, __u32 id, __u64 gen,
 		       struct vmmc_export *e)
 {
 	const struct vmmc_export *ke;
@@ -88,7 +89,7 @@ static void bad_table(struct fabric_node *n, const struct vmmc_pkt *pkt,
 static __u32 data_check(struct fabric_node *n, const struct vmmc_pkt *pkt,
 			__u64 *dpages, __u32 *dpos, __u32 *owner)
 {
-	__u64 ram = n->ram_bytes, pos, first, last, i;
+	__u64 pos, first, last, i;
 	const __u64 *table;
 	struct vmmc_export e;
 	__u32 status;
@@ -98,13 +99,13 @@ static __u32 data_check(struct fabric_node *n, const struct vmmc_pkt *pkt,
 		return status;
 	if (pkt->dst_offset > e.len || pkt->len > e.len - pkt->dst_offset)
 		return VMMC_ST_RANGE;
-	if (e.first_off >= VMMC_PAGE_SIZE || (e.pages_addr & 7) ||
-	    e.pages_addr > ram || (__u64)e.nr_pages * 8 > ram - e.pages_addr ||
+	table = (const __u64 *)fabric_gpa(n, e.pages_addr,
+					  (__u64)e.nr_pages * 8);
+	if (e.first_off >= VMMC_PAGE_SIZE || (e.pages_addr & 7) || !table ||
 	    e.first_off + e.len > (__u64)e.nr_pages * VMMC_PAGE_SIZE) {
 		bad_table(n, pkt, "page table does not fit the guest's RAM");
 		return VMMC_ST_REVOKED;
 	}
-	table = (const __u64 *)(n->ram + e.pages_addr);
 	pos = e.first_off + pkt->dst_offset;
 	first = pos / VMMC_PAGE_SIZE;
 	last = (pos + pkt->len - 1) / VMMC_PAGE_SIZE;
@@ -112,7 +113,8 @@ static __u32 data_check(struct fabric_node *n, const struct vmmc_pkt *pkt,
 		/* Partner: kmod writes the table before it bumps gen. */
 		__u64 a = vmmc_read_once(&table[i]);
 
-		if ((a & (VMMC_PAGE_SIZE - 1)) || a > ram - VMMC_PAGE_SIZE) {
+		if ((a & (VMMC_PAGE_SIZE - 1)) ||
+		    !fabric_gpa(n, a, VMMC_PAGE_SIZE)) {
 			bad_table(n, pkt, "page address not page aligned in RAM");
 			return VMMC_ST_REVOKED;
 		}
@@ -136,10 +138,16 @@ void fabric_pkt_copy(struct fabric_node *n, const struct vmmc_pkt *pkt,
 
 	while (len) {
 		__u32 c = VMMC_PAGE_SIZE - doff;
+		__u8 *dst;
 
 		if (c > len)
 			c = len;
-		memcpy(n->ram + dpages[di] + doff, src, c);
+		/* The pages were checked; this only bounds the piece. */
+		dst = fabric_gpa(n, dpages[di] + doff, c);
+		if (dst)
+			memcpy(dst, src, c);
+		else
+			n->bad_tables++;
 		len -= c;
 		src += c;
 		doff += c;
@@ -151,7 +159,7 @@ void fabric_pkt_copy(struct fabric_node *n, const struct vmmc_pkt *pkt,
 }
 
 static void answer(struct fabric_node *n, const struct vmmc_pkt *pkt,
-		   __u32 status)
+		   __u32 status, __u64 imm)
 {
 	struct vmmc_pkt ans;
 
@@ -159,10 +167,11 @@ static void answer(struct fabric_node *n, const struct vmmc_pkt *pkt,
 		ctr_add(n->kstatus->counters.rx_rejects, 1);
 	fabric_pkt_answer(pkt, &ans, VMMC_PKT_DATA_RESP, status);
 	ans.flags = pkt->flags;
+	ans.imm = imm;
 	fabric_link_send(n->f, &ans);
 }
 
-/* Write the NQE of @pkt; 1 written, 0 NQ full, -1 owner unusable. */
+/* Write the NQE of @pkt; 1 written, 0 dropped (NQ full), -1 no owner. */
 static int notify(struct fabric_node *n, const struct vmmc_pkt *pkt,
 		  __u32 owner)
 {
@@ -178,8 +187,12 @@ static int notify(struct fabric_node *n, const struct vmmc_pkt *pkt,
 	evq = fabric_ep_evq(ep);
 	if (!evq)
 		return -1;
-	if (!fabric_nq_has_room(ep, evq))
+	if (!fabric_nq_has_room(ep, evq)) {
+		fabric_nq_drop(ep, evq);
+		node_log(n, LOG_VV, "ep%u: NQ full: NQE of a SEND from node%u ep%u dropped",
+			 owner, pkt->src_node, pkt->src_ep);
 		return 0;
+	}
 	memset(&nqe, 0, sizeof(nqe));
 	nqe.type = VMMC_NQE_DATA;
 	nqe.export_id = pkt->export_id;
@@ -190,31 +203,6 @@ static int notify(struct fabric_node *n, const struct vmmc_pkt *pkt,
 	fabric_nq_post(ep, evq, &nqe);
 	fabric_ep_notify(ep);
 	return 1;
-}
-
-static bool owner_has_held(struct fabric_node *n, __u32 owner)
-{
-	struct flist *l;
-
-	for (l = n->held.next; l != &n->held; l = l->next)
-		if (flist_entry(l, struct fabric_held, link)->owner == owner)
-			return true;
-	return false;
-}
-
-static void hold(struct fabric_node *n, const struct vmmc_pkt *pkt,
-		 __u32 owner)
-{
-	struct fabric_held *h = malloc(sizeof(*h));
-
-	if (!h) {
-		node_log(n, LOG_ERR, "out of memory: notification refused");
-		answer(n, pkt, VMMC_ST_REVOKED);
-		return;
-	}
-	h->owner = owner;
-	h->pkt = *pkt;
-	flist_add_tail(&n->held, &h->link);
 }
 
 void fabric_rx_data(struct fabric_node *n, const struct vmmc_pkt *pkt)
@@ -229,15 +217,15 @@ void fabric_rx_data(struct fabric_node *n, const struct vmmc_pkt *pkt)
 		return;
 	}
 	if (!fabric_node_is_up(n)) {
-		answer(n, pkt, VMMC_ST_NODE_DOWN);
+		answer(n, pkt, VMMC_ST_NODE_DOWN, 0);
 		return;
 	}
 	status = data_check(n, pkt, dpages, &dpos, &owner);
 	if (status != VMMC_ST_OK) {
-		node_log(n, LOG_V, "DATA from node%u ep%u for export %u gen %u: status %u",
+		node_log(n, LOG_V, "DATA from node%u ep%u for export %u gen %llu: status %u",
 			 pkt->src_node, pkt->src_ep, pkt->export_id,
-			 pkt->export_gen, status);
-		answer(n, pkt, status);
+			 (unsigned long long)pkt->export_gen, status);
+		answer(n, pkt, status, 0);
 		return;
 	}
 	if (owner < VMMC_MAX_EPS && n->eps[owner].nr_redir)
@@ -248,81 +236,13 @@ void fabric_rx_data(struct fabric_node *n, const struct vmmc_pkt *pkt)
 	if (!(pkt->flags & VMMC_PKT_F_LAST))
 		return;
 	if (!(pkt->flags & VMMC_PKT_F_NOTIFY)) {
-		answer(n, pkt, VMMC_ST_OK);
+		answer(n, pkt, VMMC_ST_OK, 0);
 		return;
 	}
 	/* data_check() just read the export: its owner is current. */
-	if (owner < VMMC_MAX_EPS && owner_has_held(n, owner)) {
-		hold(n, pkt, owner);
-		return;
-	}
 	r = notify(n, pkt, owner);
-	if (r == 0)
-		hold(n, pkt, owner);
+	if (r < 0)
+		answer(n, pkt, VMMC_ST_REVOKED, 0);
 	else
-		answer(n, pkt, r > 0 ? VMMC_ST_OK : VMMC_ST_REVOKED);
-}
-
-/* Retry held notifications in order; returns how many were settled. */
-unsigned int fabric_rx_retry(struct fabric_node *n)
-{
-	__u64 blocked = 0;
-	unsigned int done = 0;
-	struct flist *l, *next;
-
-	for (l = n->held.next; l != &n->held; l = next) {
-		struct fabric_held *h = flist_entry(l, struct fabric_held,
-						    link);
-		const struct vmmc_pkt *pkt = &h->pkt;
-		struct vmmc_export e;
-		__u32 status;
-		int r = -1;
-
-		next = l->next;
-		if (h->owner < VMMC_MAX_EPS && ((blocked >> h->owner) & 1))
-			continue;
-		if (!fabric_send_find(&n->f->nodes[pkt->src_node], pkt->src_ep,
-				      pkt->src_gen, pkt->cookie)) {
-			n->stale_pkts++;	/* the sender was fenced */
-			goto settled;
-		}
-		if (!fabric_node_is_up(n)) {
-			answer(n, pkt, VMMC_ST_NODE_DOWN);
-			goto settled;
-		}
-		status = export_allows(n, pkt, &e);
-		if (status == VMMC_ST_OK && e.owner_ep == h->owner)
-			r = notify(n, pkt, h->owner);
-		if (r == 0) {
-			blocked |= 1ull << h->owner;
-			continue;
-		}
-		answer(n, pkt, r > 0 ? VMMC_ST_OK : VMMC_ST_REVOKED);
-settled:
-		flist_del(&h->link);
-		free(h);
-		done++;
-	}
-	return done;
-}
-
-bool fabric_rx_held(struct fabric_node *n)
-{
-	return !flist_empty(&n->held);
-}
-
-/* The guest left (or the fabric exits): settle every held notification. */
-void fabric_rx_reset(struct fabric_node *n)
-{
-	while (!flist_empty(&n->held)) {
-		struct fabric_held *h = flist_entry(n->held.next,
-						    struct fabric_held, link);
-
-		if (fabric_send_find(&n->f->nodes[h->pkt.src_node],
-				     h->pkt.src_ep, h->pkt.src_gen,
-				     h->pkt.cookie))
-			answer(n, &h->pkt, VMMC_ST_NODE_DOWN);
-		flist_del(&h->link);
-		free(h);
-	}
+		answer(n, pkt, VMMC_ST_OK, r ? 0 : VMMC_SEND_NQ_DROPPED);
 }

@@ -27,13 +27,16 @@
  *   why), in the pass that re-read the UTLB entries it reads from guest
  *   RAM and checked (table inside RAM and 8-byte aligned, entry = page
  *   address | VMMC_UTLB_VALID, optionally | VMMC_UTLB_WRITE, no other low
- *   bit, page inside RAM); a failure
+ *   bit, page inside guest RAM as fabric_gpa() places it: below the PCI
+ *   hole or from 4 GiB up, never in the hole or past the file); a failure
  *   completes the SEND with BAD_SLOT. Bytes moved by earlier packets
  *   stay in the destination; packets of it not yet delivered are dropped
  *   by the receiver (they no longer match a SEND in flight).
  * - The receiving NIC answers a refused packet (the first refusal
  *   completes the SEND with its status) and the last packet once its data
- *   (and, with NOTIFY, its NQE) are written: OK, imm 0. Answers that
+ *   (and, with NOTIFY, its NQE) are written: OK, imm 0; or OK, imm
+ *   VMMC_SEND_NQ_DROPPED if the receiver's NQ had no room (fabric_rx.c):
+ *   never later, whatever the receiving process does. Answers that
  *   match no SEND in flight are discarded (stale_pkts). A fence frees the
  *   SEND (no completion); the receiver then moves none of its remaining
  *   packets.
@@ -138,18 +141,20 @@ int fabric_utlb_page(struct fabric_ep *ep, __u32 slot, bool write,
 {
 	struct fabric_node *n = ep->node;
 	__u64 addr = vmmc_read_once(&ep->kctx->utlb_addr);
+	__u32 limit = fabric_utlb_limit(ep);
+	const __u64 *table;
 	__u64 ent;
 
-	if (slot >= fabric_utlb_limit(ep) || (addr & 7) || addr > n->ram_bytes ||
-	    (__u64)fabric_utlb_limit(ep) * 8 > n->ram_bytes - addr)
+	table = (const __u64 *)fabric_gpa(n, addr, (__u64)limit * 8);
+	if (slot >= limit || (addr & 7) || !table)
 		return -1;
 	/* Partner: kmod's WRITE_ONCE of an entry, then sync_seq. */
-	ent = vmmc_read_once((__u64 *)(n->ram + addr) + slot);
+	ent = vmmc_read_once(&table[slot]);
 	if ((ent & (VMMC_PAGE_SIZE - 1) & ~VMMC_UTLB_WRITE) != VMMC_UTLB_VALID ||
 	    (write && !(ent & VMMC_UTLB_WRITE)))
 		return -1;
 	ent &= ~(__u64)(VMMC_PAGE_SIZE - 1);
-	if (ent > n->ram_bytes - VMMC_PAGE_SIZE)
+	if (!fabric_gpa(n, ent, VMMC_PAGE_SIZE))
 		return -1;
 	*page = ent;
 	return 0;
@@ -183,12 +188,15 @@ unsigned int fabric_send_push(struct fabric_ep *ep)
 
 			if (c > len - done)
 				c = len - done;
+			const __u8 *src = NULL;
+
 			if (fabric_utlb_page(ep, op->src_slot +
 					     pos / VMMC_PAGE_SIZE + i, false,
-					     &page) == 0) {
+					     &page) == 0)
+				src = fabric_gpa(n, page + soff, c);
+			if (src) {
 				/* The one read of the source page (fabric.h). */
-				memcpy(p->payload + done, n->ram + page + soff,
-				       c);
+				memcpy(p->payload + done, src, c);
 				done += c;
 				soff = 0;
 				continue;
@@ -199,7 +207,7 @@ unsigned int fabric_send_push(struct fabric_ep *ep)
 				 ep->id, (unsigned long long)op->user_data,
 				 op->src_slot + pos / VMMC_PAGE_SIZE + i,
 				 op->sent);
-			fabric_send_complete(op, VMMC_ST_BAD_SLOT);
+			fabric_send_complete(op, VMMC_ST_BAD_SLOT, 0);
 			return pkts + 1;
 		}
 		pkt->src_node = n->id;
@@ -240,12 +248,12 @@ struct fabric_op *fabric_send_find(struct fabric_node *n, __u32 ep,
 	return e->send;
 }
 
-void fabric_send_complete(struct fabric_op *op, __u32 status)
+void fabric_send_complete(struct fabric_op *op, __u32 status, __u64 imm)
 {
 	struct vmmc_nic_counters *c = &op->ep->node->kstatus->counters;
 
 	ctr_add(*(status == VMMC_ST_OK ? &c->sends : &c->send_errors), 1);
-	fabric_op_complete(op, status, 0);
+	fabric_op_complete(op, status, imm);
 }
 
 /* At the sending NIC: the receiver's answer to a DATA packet. */
@@ -261,5 +269,8 @@ void fabric_rx_data_resp(struct fabric_node *n, const struct vmmc_pkt *pkt)
 			 pkt->src_ep, pkt->status, pkt->src_node);
 		return;
 	}
-	fabric_send_complete(op, pkt->status);
+	/* imm: VMMC_SEND_NQ_DROPPED, only with OK (fabric_rx.c) */
+	fabric_send_complete(op, pkt->status,
+			     pkt->status == VMMC_ST_OK ?
+			     pkt->imm & VMMC_SEND_NQ_DROPPED : 0);
 }

@@ -38,6 +38,8 @@ static struct nla_policy dev_policy[VMMC_NL_A_MAX + 1] = {
 	[VMMC_NL_A_SPIN_MEASURED_NS] = { .type = NLA_U32 },
 	[VMMC_NL_A_SPIN_SOURCE]	= { .type = NLA_U32 },
 	[VMMC_NL_A_SPIN_PROBE_NS] = { .type = NLA_U32 },
+	[VMMC_NL_A_MAX_EPS_PER_USER] = { .type = NLA_U32 },
+	[VMMC_NL_A_MAX_EXPORTS_PER_USER] = { .type = NLA_U32 },
 };
 
 /* enum vmmc_spin_src, as show prints it */
@@ -150,6 +152,10 @@ static int dev_show_cb(struct nl_msg *msg, void *arg)
 		      get_u32(tb, VMMC_NL_A_SPIN_MEASURED_NS));
 	ctl_print_u64(ctl, "spin_probe_ns", "probe estimate %llu)\n",
 		      get_u32(tb, VMMC_NL_A_SPIN_PROBE_NS));
+	ctl_print_u64(ctl, "max_eps_per_user", "    per user: endpoints %llu",
+		      get_u32(tb, VMMC_NL_A_MAX_EPS_PER_USER));
+	ctl_print_u64(ctl, "max_exports_per_user", " exports %llu (0: no limit)\n",
+		      get_u32(tb, VMMC_NL_A_MAX_EXPORTS_PER_USER));
 	if (tb[VMMC_NL_A_STATS])
 		print_stats(ctl, tb[VMMC_NL_A_STATS]);
 	ctl_close_object(ctl);

@@ -40,6 +40,7 @@ static void print_ep(struct ctl *ctl, struct nlattr **tb)
 	ctl_print_u64(ctl, "dev_index", "vmmc%llu ", u32_of(tb, VMMC_NL_A_DEV_INDEX));
 	ctl_print_u64(ctl, "ep", "ep %llu ", u32_of(tb, VMMC_NL_A_EP_ID));
 	ctl_print_u64(ctl, "pid", "pid %llu ", u32_of(tb, VMMC_NL_A_EP_PID));
+	ctl_print_u64(ctl, "uid", "uid %llu ", u32_of(tb, VMMC_NL_A_EP_UID));
 	ctl_print_u64(ctl, "pinned_pages", "pinned_pages %llu ",
 		      u64_of(tb, VMMC_NL_A_EP_PINNED));
 	ctl_print_u64(ctl, "descs", "descs %llu ", u64_of(tb, VMMC_NL_A_EP_DESCS));

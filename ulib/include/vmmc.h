@@ -197,6 +197,15 @@ int vmmc_unexport(struct vmmc_ep *ep, uint32_t export_id);
 int vmmc_import(struct vmmc_ep *ep, uint32_t node, uint32_t name,
 		uint32_t *import_id, uint64_t *len);
 int vmmc_unimport(struct vmmc_ep *ep, uint32_t import_id);
+/*
+ * The same with a key: an export made with a non-zero @key can be
+ * imported only by presenting it (else ENOENT, as for a missing name).
+ */
+int vmmc_export_key(struct vmmc_ep *ep, void *buf, size_t len,
+		    uint32_t name, uint64_t perm_nodes, uint64_t key,
+		    uint32_t *export_id);
+int vmmc_import_key(struct vmmc_ep *ep, uint32_t node, uint32_t name,
+		    uint64_t key, uint32_t *import_id, uint64_t *len);
 
 /* ---- deliberate update (ulib/queue.c) and its translation cache ---- */
 
@@ -367,8 +376,22 @@ static inline void vmmc_nqe_seen(struct vmmc_ep *ep)
 	vmmc_store_release(&ep->knq->cons, ep->nq_cons);
 }
 
+/*
+ * Notifications the NIC dropped because this endpoint's NQ was full,
+ * since the endpoint opened: a sender is never held up by a receiver
+ * that does not reap (its SEND completes with imm VMMC_SEND_NQ_DROPPED),
+ * so a consumer that falls more than VMMC_NQ_ENTRIES behind loses
+ * notifications, and learns here that it did (as io_uring's CQ
+ * overflow count); the data itself landed.
+ */
+static inline uint32_t vmmc_nq_dropped(const struct vmmc_ep *ep)
+{
+	/* pairs with the NIC's release of the count */
+	return vmmc_load_acquire(&ep->knq->dropped);
+}
+
 /* The kernel's translation generation: a change means flush the UTLB. */
-static inline uint32_t vmmc_utlb_gen(const struct vmmc_ep *ep)
+static inline uint64_t vmmc_utlb_gen(const struct vmmc_ep *ep)
 {
 	return vmmc_read_once(&ep->kshared->utlb_gen);
 }

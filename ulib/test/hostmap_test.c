@@ -102,7 +102,7 @@ int main(void)
 	CHECK(vmmc_hostmap_load(&m, err, sizeof(err)) == -ENOENT);
 	CHECK(strstr(err, path) != NULL);
 	unsetenv("VMMC_HOSTS_FILE");
-	printf("%s 1 - hostmap_test (%d checks, %d failures)\n",
+	printf("1..1\n%s 1 - hostmap_test (%d checks, %d failures)\n",
 	       fails ? "not ok" : "ok", checks, fails);
 	return fails ? 1 : 0;
 }

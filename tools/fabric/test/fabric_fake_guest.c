@@ -49,6 +49,16 @@ int main(int argc, char **argv)
 	g1.sock = -1;
 	if (!fg_connect(&g0, env.sock[0], env.ram[0], env.ram_bytes, 0))
 		goto out;
+	if (getenv("FG_GPA_LOW")) {
+		/* node0 with --node ...,RAMBYTES:LOW; node1 stays (so that
+		 * the fabric lives on while node0 reconnects) */
+		if (!t_check(fg_connect(&g1, env.sock[1], env.ram[1],
+					env.ram_bytes, 1), "node1 connected"))
+			goto out;
+		fg_drv(&g0, VMMC_DRV_UP);
+		test_gpa(&env, &g0, strtoull(getenv("FG_GPA_LOW"), NULL, 0));
+		goto out;
+	}
 	if (fault_ctl) {
 		const char *n = getenv("FG_FAULT_N");
 
@@ -79,6 +89,7 @@ int main(int argc, char **argv)
 	if (g1.sock >= 0) {
 		test_ctrl(&g0, &g1);
 		test_send(&g0, &g1);
+		test_rogue_ctl(&g0, &g1, &env);
 	}
 out:
 	fg_close(&g0);

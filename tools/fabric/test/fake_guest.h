@@ -126,7 +126,9 @@ void test_link(struct fg_env *env, struct fg *g0, struct fg *g1);
 void test_ctrl(struct fg *g0, struct fg *g1);
 void test_send(struct fg *g0, struct fg *g1);
 void test_latency(struct fg *g0, struct fg *g1);
+void test_rogue_ctl(struct fg *g0, struct fg *g1, const struct fg_env *env);
 void test_fault(struct fg *g0, struct fg *g1, const char *ctl_path,
 		unsigned int n);
+void test_gpa(struct fg_env *env, struct fg *g, __u64 low);
 
 #endif /* FAKE_GUEST_H */

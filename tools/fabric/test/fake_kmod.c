@@ -70,7 +70,7 @@ struct vmmc_import *fg_kimport(struct fg_ep *ep, unsigned int idx)
 	       ep->id * VMMC_MAX_IMPORTS + idx;
 }
 
-static bool wait_export_ack(struct vmmc_export *e, __u32 gen)
+static bool wait_export_ack(struct vmmc_export *e, __u64 gen)
 {
 	__u64 end = fg_now_ms() + 2000;
 
@@ -83,7 +83,7 @@ static bool wait_export_ack(struct vmmc_export *e, __u32 gen)
 bool fg_export_state(struct fg *g, unsigned int id, __u32 state)
 {
 	struct vmmc_export *e = fg_kexport(g, id);
-	__u32 gen = e->gen + 1;
+	__u64 gen = e->gen + 1;
 
 	vmmc_store_release(&e->state, state);
 	vmmc_store_release(&e->gen, gen);
@@ -105,6 +105,7 @@ bool fg_export(struct fg *g, unsigned int id, __u32 name, __u32 owner,
 	e->perm_nodes = perm;
 	e->pages_addr = FG_PTAB(id);
 	e->nr_pages = b->nr_pages;
+	e->key = 0;
 	return fg_export_state(g, id, VMMC_EXPORT_ACTIVE);
 }
 

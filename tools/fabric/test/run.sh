@@ -100,6 +100,8 @@ $WRAP "$FABRIC" --run-dir "$RUN" $NODES --fault "$FAULTS" --dead-ms $DEAD_MS \
 FPID=$!
 wait_for "$RUN/n0.sock" "$RUN/n1.sock" "$RUN/fabric.pid" "$RUN/fabric.ctl"
 check $? "fabric with --fault $FAULTS: sockets and fabric.ctl created"
+[ "$(stat -c %a "$RUN/fabric.ctl")" = 600 ]
+check $? "fabric.ctl is mode 0600: only the fabric's owner injects faults"
 "$FABRIC" ctl "$RUN" show | grep -q "^link 0-1 up drop 5.00 dup 1.00 reorder 5.00 corrupt 1.00 delay 2.00"
 check $? "vmmc-fabric ctl RUN_DIR show: the faults given on the command line"
 "$FABRIC" ctl "$RUN" fault 0-1:bogus=1 >/dev/null 2>&1; [ $? -eq 1 ]
@@ -121,6 +123,31 @@ if [ -n "$WRAP" ]; then
 	check $? "valgrind with faults: no errors, no leaks"
 fi
 [ $grc -ne 0 ] && sed 's/^/    # /' "$RUN/fabric-fault.log" | tail -40
+
+# --- guest RAM split around the PCI hole: 32 MiB low, the rest from 4 GiB
+LOW=$((32 << 20))
+$WRAP "$FABRIC" --run-dir "$RUN" --node "0,$RUN/n0.sock,$RAM0,$RAMBYTES:$LOW" \
+	--node "1,$RUN/n1.sock,$RAM1,$RAMBYTES" -v --log "$RUN/fabric-gpa.log" &
+FPID=$!
+wait_for "$RUN/n0.sock" "$RUN/n1.sock" "$RUN/fabric.pid"
+check $? "fabric with RAMBYTES:LOW: socket and fabric.pid created"
+FG_GPA_LOW=$LOW "$GUEST" "$RUN/n0.sock" "$RAM0" "$RUN/n1.sock" "$RAM1" \
+	$RAMBYTES $FPID >"$RUN/gpa.tap" 2>&1
+grc=$?
+sed 's/^/    /' "$RUN/gpa.tap"
+check $grc "guest-physical map: $(grep -c '^ok' "$RUN/gpa.tap") passed, $(grep -c '^not ok' "$RUN/gpa.tap") failed"
+wait $FPID
+frc=$?
+FPID=
+check $frc "fabric with RAMBYTES:LOW exits 0 (rc $frc)"
+if [ -n "$WRAP" ]; then
+	[ ! -s "$RUN/valgrind.log" ]
+	check $? "valgrind with RAMBYTES:LOW: no errors, no leaks"
+fi
+[ $grc -ne 0 ] && sed 's/^/    # /' "$RUN/fabric-gpa.log" | tail -40
+"$FABRIC" --run-dir "$RUN" --node "0,$RUN/x.sock,$RAM0,$RAMBYTES:$((RAMBYTES + 4096))" \
+	>/dev/null 2>&1
+[ $? -eq 2 ]; check $? "LOW above RAMBYTES: exit 2"
 
 # --- signals
 for sig in TERM INT; do

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Description: the NIC's control plane (version 2): the kernel -> NIC
- * mailbox (NOP, IMPORT on the own and on a remote node, and each error:
- * NO_EXPORT, PERM, BAD_NODE, NODE_DOWN, BAD_OP, BAD_ARG), commands
+ * mailbox (NOP, IMPORT on the own and on a remote node, keyed exports,
+ * and each error: NO_EXPORT, PERM, BAD_NODE, NODE_DOWN, BAD_OP, BAD_ARG), commands
  * written while the driver is down, export acks and translation sync.
  */
 #define _GNU_SOURCE
@@ -10,8 +10,8 @@
 
 #include "fake_guest.h"
 
-static __u32 import(struct fg *g, __u32 node, __u32 name, __u32 ep,
-		    struct vmmc_kresp *r)
+static __u32 import_key(struct fg *g, __u32 node, __u32 name, __u32 ep,
+			__u64 key, struct vmmc_kresp *r)
 {
 	struct vmmc_kcmd c;
 
@@ -20,10 +20,39 @@ static __u32 import(struct fg *g, __u32 node, __u32 name, __u32 ep,
 	c.node = node;
 	c.name = name;
 	c.ep = ep;
+	c.key = key;
 	memset(r, 0xee, sizeof(*r));
 	if (!fg_kcmd(g, &c, r, 2000))
 		return ~0u;
 	return r->status;
+}
+
+static __u32 import(struct fg *g, __u32 node, __u32 name, __u32 ep,
+		    struct vmmc_kresp *r)
+{
+	return import_key(g, node, name, ep, 0, r);
+}
+
+/* An export with a key: only an IMPORT that presents it finds it. */
+static void keys(struct fg *g0, struct fg *g1)
+{
+	struct vmmc_export *e = fg_kexport(g1, 3);
+	__u64 key = 0x8badf00ddeadbeefull;
+	struct vmmc_kresp r;
+
+	e->key = key;
+	t_check(import(g0, 1, 0x1234, 10, &r) == VMMC_ST_NO_EXPORT &&
+		r.export_id == 0 && r.len == 0,
+		"IMPORT of a keyed export without the key -> NO_EXPORT");
+	t_check(import_key(g0, 1, 0x1234, 10, key ^ 1, &r) ==
+		VMMC_ST_NO_EXPORT,
+		"... with a key one bit off -> NO_EXPORT");
+	t_check(import_key(g0, 1, 0x1234, 10, key, &r) == VMMC_ST_OK &&
+		r.export_id == 3 && r.len == 10000,
+		"... with the key -> OK");
+	t_check(import_key(g0, 1, 0x999, 10, key, &r) == VMMC_ST_NO_EXPORT,
+		"a key that is not an unkeyed export's -> NO_EXPORT");
+	e->key = 0;
 }
 
 static void mailbox_errors(struct fg *g0, struct fg *g1)
@@ -37,7 +66,7 @@ static void mailbox_errors(struct fg *g0, struct fg *g1)
 	t_check(fg_kcmd(g0, &c, &r, 2000) && r.status == VMMC_ST_BAD_OP,
 		"mailbox: unknown op -> BAD_OP");
 	c.op = VMMC_KCMD_NOP;
-	c.reserved[3] = 1;
+	c.reserved[1] = 1;
 	t_check(fg_kcmd(g0, &c, &r, 2000) && r.status == VMMC_ST_BAD_ARG,
 		"mailbox: non-zero reserved -> BAD_ARG");
 	t_check(import(g0, 2, 0x1234, 10, &r) == VMMC_ST_BAD_NODE,
@@ -102,8 +131,9 @@ void test_ctrl(struct fg *g0, struct fg *g1)
 		"node1: two exports acked (ack_gen == gen)");
 	t_check(import(g0, 1, 0x1234, 10, &r) == VMMC_ST_OK &&
 		r.export_id == 3 && r.export_gen == fg_kexport(g1, 3)->gen &&
-		r.len == 10000 && !r.reserved0 && !r.reserved1,
+		r.len == 10000 && !r.reserved,
 		"IMPORT from node1 -> OK, export_id 3, its gen, len 10000");
+	keys(g0, g1);
 	fg_buf_init(&b, g0, FG_DATA, 1, 0, false);
 	t_check(fg_export(g0, 0, 0x55, 1, &b, 4096, 1) &&
 		import(g0, 0, 0x55, 1, &r) == VMMC_ST_OK && r.export_id == 0 &&

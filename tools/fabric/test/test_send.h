@@ -40,7 +40,7 @@ void ts_fill_src(const struct fg_buf *s, __u32 soff, __u32 len);
 bool ts_setup(struct ts *t, struct fg *g0, struct fg *g1);
 bool ts_import(struct ts *t, unsigned int which);
 void test_send_errors(struct ts *t);
-void test_send_fence(struct ts *t);
+void test_rogue_nq(struct ts *t);
 void test_send_garbage(struct ts *t);
 
 #endif /* TEST_SEND_H */

@@ -1,0 +1,403 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vmmc_stall.c - a NIC that stops answering: the waits for its
+ * acknowledgments, the stalled state and the graveyard.
+ *
+ * Every change the driver makes to what the NIC may touch (an endpoint's
+ * fence, a UTLB sync, an export's state) is acknowledged by the NIC in a
+ * word of SRAM, and memory is handed back only after the ack. The NIC is
+ * a host process: it can stop (SIGSTOP, a loaded host) or die.
+ *
+ * - A wait for an ack sleeps at most VMMC_FENCE_TIMEOUT, uninterruptibly
+ *   but bounded. A time-out declares the NIC stalled (fence_timeouts,
+ *   nic_stalls, the nic_stalled gauge, one log line): from then on waits
+ *   do not sleep, they look once, so that no close, munmap, exit or
+ *   ioctl piles up behind a lock, and what needs an ack fails with
+ *   -ETIMEDOUT (EXPORT, IMPORT; UNPIN and UNEXPORT succeed, their pages
+ *   going to the graveyard).
+ * - Nothing the NIC did not acknowledge is unpinned or freed: a umem
+ *   goes to its endpoint's graves (vmmc_grave_add()) with the ack word
+ *   and the value that frees it (gauge grave_pages); a closed endpoint
+ *   whose fence was not acknowledged stays in eps[] as a zombie with its
+ *   slot, event region and UTLB (gauge zombie_eps), and holds a module
+ *   reference.
+ * - stall_work probes a stalled NIC with a mailbox NOP every
+ *   VMMC_STALL_POLL (sooner on a control interrupt). Once the NIC
+ *   answers it is live again (nic_recoveries, a log line). While graves
+ *   or zombies exist, stall_work has each endpoint's reap_work unpin the
+ *   graves whose ack arrived (vmmc_grave_take()) and finishes zombies
+ *   whose fence was acknowledged (vmmc_ep_reap_zombie()): all pages come
+ *   back and the module can be unloaded again.
+ * - A NIC that never answers keeps them pinned for good: the gauges say
+ *   so, and the module stays in use. An unbind abandons them as they are,
+ *   pinned and allocated for good, but lets the module go
+ *   (vmmc_ep_abandon_zombies()).
+ *
+ * Acks compare with serial arithmetic: the NIC acknowledges the latest
+ * gen or seq it saw, which covers every earlier one. Export gens are 64
+ * bits and never wrap, so theirs compare plainly (the *64 variants).
+ */
+#include <linux/jiffies.h>
+#include <linux/workqueue.h>
+
+#include "vmmc_loc.h"
+
+/**
+ * vmmc_acked() - has the NIC acknowledged @want (or later) in @ack?
+ * @ack: the NIC-written word in SRAM
+ * @want: the gen or seq written
+ *
+ * Context: any; the caller keeps the SRAM mapped (dead_rwsem, SRCU).
+ */
+bool vmmc_acked(u32 *ack, u32 want)
+{
+	/* pairs with the NIC's release of *ack */
+	return (s32)(smp_load_acquire(ack) - want) >= 0;
+}
+
+/**
+ * vmmc_acked64() - vmmc_acked() for a 64-bit word that never wraps
+ * @ack: the NIC-written word in SRAM (an export's ack_gen)
+ * @want: the gen written
+ *
+ * Context: as vmmc_acked().
+ */
+bool vmmc_acked64(u64 *ack, u64 want)
+{
+	/* pairs with the NIC's release of *ack */
+	return smp_load_acquire(ack) >= want;
+}
+
+/*
+ * (Re)queue stall_work after @delay, sooner if @sooner and it was queued
+ * for later; never once vmmc_stall_fini() turned it off: a work left
+ * queued could run after the module is gone. Any context.
+ */
+static void vmmc_stall_queue(struct vmmc_dev *vdev, unsigned long delay,
+			     bool sooner)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&vdev->stall_lock, flags);
+	if (!vdev->stall_off) {
+		if (sooner)
+			mod_delayed_work(system_wq, &vdev->stall_work, delay);
+		else
+			queue_delayed_work(system_wq, &vdev->stall_work, delay);
+	}
+	spin_unlock_irqrestore(&vdev->stall_lock, flags);
+}
+
+/**
+ * vmmc_stall_later() - have stall_work look at graves and zombies
+ * @vdev: the NIC
+ *
+ * Context: any.
+ */
+void vmmc_stall_later(struct vmmc_dev *vdev)
+{
+	vmmc_stall_queue(vdev, VMMC_STALL_POLL, false);
+}
+
+static void vmmc_nic_stall(struct vmmc_dev *vdev)
+{
+	unsigned long flags;
+	bool first;
+
+	spin_lock_irqsave(&vdev->stall_lock, flags);
+	first = !vdev->stalled;
+	if (first) {
+		WRITE_ONCE(vdev->stalled, true);
+		vdev->stalled_at = jiffies;
+	}
+	spin_unlock_irqrestore(&vdev->stall_lock, flags);
+	if (!first)
+		return;
+	vmmc_stat_inc(vdev, VMMC_STAT_NIC_STALLS);
+	vmmc_stat_add(vdev, VMMC_STAT_NIC_STALLED, 1);
+	dev_warn(&vdev->pdev->dev, "NIC stalled: no acknowledgment within %u ms; what it may still use stays pinned, operations that need it fail with ETIMEDOUT until it answers\n",
+		 jiffies_to_msecs(VMMC_FENCE_TIMEOUT));
+	vmmc_stall_queue(vdev, VMMC_STALL_POLL, true);
+}
+
+static void vmmc_nic_unstall(struct vmmc_dev *vdev)
+{
+	unsigned long since, flags;
+	bool was;
+
+	spin_lock_irqsave(&vdev->stall_lock, flags);
+	was = vdev->stalled;
+	since = vdev->stalled_at;
+	WRITE_ONCE(vdev->stalled, false);
+	spin_unlock_irqrestore(&vdev->stall_lock, flags);
+	if (!was)
+		return;
+	vmmc_stat_inc(vdev, VMMC_STAT_NIC_RECOVERIES);
+	vmmc_stat_add(vdev, VMMC_STAT_NIC_STALLED, -1);
+	dev_info(&vdev->pdev->dev, "NIC answers again after %u ms stalled\n",
+		 jiffies_to_msecs(jiffies - since));
+}
+
+/* vmmc_acked() and vmmc_acked64() for vmmc_ctrl_wait_on() */
+static bool vmmc_ack32_done(void *ack, u64 want)
+{
+	return vmmc_acked(ack, (u32)want);
+}
+
+static bool vmmc_ack64_done(void *ack, u64 want)
+{
+	return vmmc_acked64(ack, want);
+}
+
+static bool vmmc_umem_acked(struct vmmc_umem *umem)
+{
+	return (umem->ack64 ? vmmc_ack64_done : vmmc_ack32_done)
+		(umem->ack, umem->ack_want);
+}
+
+/* The wait of vmmc_ctrl_wait(): until done(ack, want) holds. */
+static int vmmc_ctrl_wait_on(struct vmmc_dev *vdev,
+			     bool (*done)(void *ack, u64 want),
+			     void *ack, u64 want)
+{
+	/* once the NIC missed one, waits would only pile up (under locks) */
+	if (READ_ONCE(vdev->stalled))
+		return done(ack, want) ? 0 : -ETIMEDOUT;
+	if (wait_event_timeout(vdev->ctrl_wq, done(ack, want),
+			       VMMC_FENCE_TIMEOUT))
+		return 0;
+	vmmc_stat_inc(vdev, VMMC_STAT_FENCE_TIMEOUTS);
+	vmmc_nic_stall(vdev);
+	return -ETIMEDOUT;
+}
+
+/**
+ * vmmc_ctrl_wait() - wait until the NIC acknowledged a control change
+ * @vdev: the NIC
+ * @ack: the NIC-written word in SRAM
+ * @want: the value it must reach
+ *
+ * Context: process context; sleeps (uninterruptibly) up to
+ * VMMC_FENCE_TIMEOUT, and not at all while the NIC is stalled.
+ * Return: 0, or -ETIMEDOUT (the caller keeps the memory: graveyard).
+ */
+int vmmc_ctrl_wait(struct vmmc_dev *vdev, u32 *ack, u32 want)
+{
+	return vmmc_ctrl_wait_on(vdev, vmmc_ack32_done, ack, want);
+}
+
+/**
+ * vmmc_ctrl_wait64() - vmmc_ctrl_wait() on a 64-bit word (export gens)
+ * @vdev: the NIC
+ * @ack: the NIC-written word in SRAM
+ * @want: the value it must reach
+ *
+ * Context: as vmmc_ctrl_wait().
+ * Return: 0, or -ETIMEDOUT (the caller keeps the memory: graveyard).
+ */
+int vmmc_ctrl_wait64(struct vmmc_dev *vdev, u64 *ack, u64 want)
+{
+	return vmmc_ctrl_wait_on(vdev, vmmc_ack64_done, ack, want);
+}
+
+/**
+ * vmmc_grave_add() - keep a umem pinned until the NIC lets go of it
+ * @umem: a umem the NIC did not acknowledge giving up
+ * @ack: the word in SRAM that will say it did
+ * @want: the value that says so
+ *
+ * The umem is "leaked": nobody unpins it but reap_work, once *@ack
+ * reached @want (vmmc_grave_take()). Idempotent; a later call replaces
+ * the ack to wait for.
+ *
+ * Context: ep->pin_lock held; any context that holds it.
+ */
+static void vmmc_grave_put(struct vmmc_umem *umem, void *ack, u64 want,
+			   bool ack64)
+{
+	struct vmmc_ep *ep = umem->ep;
+
+	lockdep_assert_held(&ep->pin_lock);
+	umem->leaked = true;
+	umem->ack = ack;
+	umem->ack_want = want;
+	umem->ack64 = ack64;
+	if (list_empty(&umem->grave)) {
+		list_add_tail(&umem->grave, &ep->graves);
+		vmmc_stat_add(ep->vdev, VMMC_STAT_GRAVE_PAGES, umem->nr_pages);
+	}
+	/* no-op if queued: the NIC may well be acking as we speak */
+	vmmc_stall_later(ep->vdev);
+}
+
+void vmmc_grave_add(struct vmmc_umem *umem, u32 *ack, u32 want)
+{
+	vmmc_grave_put(umem, ack, want, false);
+}
+
+/**
+ * vmmc_grave_add64() - vmmc_grave_add() on a 64-bit word (export gens)
+ * @umem: a umem the NIC did not acknowledge giving up
+ * @ack: the word in SRAM that will say it did
+ * @want: the value that says so
+ *
+ * Context: ep->pin_lock held.
+ */
+void vmmc_grave_add64(struct vmmc_umem *umem, u64 *ack, u64 want)
+{
+	vmmc_grave_put(umem, ack, want, true);
+}
+
+/**
+ * vmmc_grave_take() - take one umem the NIC has let go of off the graves
+ * @ep: the endpoint
+ * @orphan: out: the owner let go of it (umem->bury is set, and stays);
+ *	else the owner still holds it and frees it itself, after flushing
+ *	reap_work
+ *
+ * The umem is no longer leaked: the caller (reap_work) unpins it, then
+ * calls umem->bury() if @orphan.
+ *
+ * Context: ep->pin_lock held, SRAM mapped (SRCU or dead_rwsem, not dead).
+ * Return: the umem, or NULL if none was acknowledged.
+ */
+struct vmmc_umem *vmmc_grave_take(struct vmmc_ep *ep, bool *orphan)
+{
+	struct vmmc_umem *umem;
+
+	lockdep_assert_held(&ep->pin_lock);
+	list_for_each_entry(umem, &ep->graves, grave) {
+		if (!vmmc_umem_acked(umem))
+			continue;
+		list_del_init(&umem->grave);
+		umem->leaked = false;
+		*orphan = !!umem->bury;
+		vmmc_stat_add(ep->vdev, VMMC_STAT_GRAVE_PAGES,
+			      -(long)umem->nr_pages);
+		return umem;
+	}
+	return NULL;
+}
+
+/*
+ * Post a mailbox NOP, or see whether the last one was answered: true if
+ * the NIC answered. A command of a process may hold the mailbox: then
+ * next time. dead_rwsem held for reading, NIC alive.
+ */
+static bool vmmc_stall_probe(struct vmmc_dev *vdev)
+{
+	bool answered = false;
+
+	if (!mutex_trylock(&vdev->kcmd_lock))
+		return false;
+	if (vdev->probe_seq &&
+	    /* pairs with the NIC's release of resp_seq */
+	    smp_load_acquire(&vdev->ctrl->resp_seq) == vdev->probe_seq) {
+		answered = true;
+		vdev->probe_seq = 0;
+	} else {
+		if (!vdev->probe_seq) {
+			memset(&vdev->ctrl->cmd, 0, sizeof(vdev->ctrl->cmd));
+			vdev->probe_seq = ++vdev->kcmd_seq;
+			/* pairs with the NIC's acquire of cmd_seq */
+			smp_store_release(&vdev->ctrl->cmd_seq, vdev->probe_seq);
+		}
+		vmmc_ring_doorbell(vdev, VMMC_DB_CTRL);
+	}
+	mutex_unlock(&vdev->kcmd_lock);
+	return answered;
+}
+
+static bool vmmc_graves_left(struct vmmc_dev *vdev)
+{
+	return atomic64_read(&vdev->stats[VMMC_STAT_GRAVE_PAGES]) ||
+	       atomic64_read(&vdev->stats[VMMC_STAT_ZOMBIE_EPS]);
+}
+
+static void vmmc_stall_work(struct work_struct *work)
+{
+	struct vmmc_dev *vdev = container_of(to_delayed_work(work),
+					     struct vmmc_dev, stall_work);
+	struct vmmc_ep *zombies[VMMC_MAX_EPS];
+	struct vmmc_ep *ep;
+	int i, nr = 0;
+
+	down_read(&vdev->dead_rwsem);
+	if (vdev->dead) {
+		up_read(&vdev->dead_rwsem);
+		return;
+	}
+	if (READ_ONCE(vdev->stalled) && vmmc_stall_probe(vdev))
+		vmmc_nic_unstall(vdev);
+	mutex_lock(&vdev->ep_lock);
+	for (i = 0; i < VMMC_MAX_EPS; i++) {
+		ep = vdev->eps[i];
+		if (!ep)
+			continue;
+		if (ep->zombie) {
+			zombies[nr++] = ep;
+			continue;
+		}
+		mutex_lock(&ep->pin_lock);
+		if (!list_empty(&ep->graves))
+			queue_work(system_wq, &ep->reap_work);
+		mutex_unlock(&ep->pin_lock);
+	}
+	mutex_unlock(&vdev->ep_lock);
+	up_read(&vdev->dead_rwsem);
+
+	/* only this work frees a zombie, and remove() cancels it first */
+	for (i = 0; i < nr; i++)
+		vmmc_ep_reap_zombie(zombies[i]);
+
+	if (READ_ONCE(vdev->stalled) || vmmc_graves_left(vdev))
+		vmmc_stall_later(vdev);
+}
+
+/**
+ * vmmc_stall_init() - set up the stalled state and its work
+ * @vdev: a NIC being probed, before its interrupts
+ *
+ * Context: process context.
+ */
+void vmmc_stall_init(struct vmmc_dev *vdev)
+{
+	spin_lock_init(&vdev->stall_lock);
+	INIT_DELAYED_WORK(&vdev->stall_work, vmmc_stall_work);
+}
+
+/**
+ * vmmc_stall_kick() - the NIC raised a control interrupt
+ * @vdev: the NIC
+ *
+ * If it was stalled or holds graves, look at once rather than at the
+ * next poll.
+ *
+ * Context: any (the control interrupt handler).
+ */
+void vmmc_stall_kick(struct vmmc_dev *vdev)
+{
+	if (READ_ONCE(vdev->stalled) || vmmc_graves_left(vdev))
+		vmmc_stall_queue(vdev, 0, true);
+}
+
+/**
+ * vmmc_stall_fini() - stop the work for good, abandon what is left
+ * @vdev: a NIC being removed: dead, its interrupts freed
+ *
+ * Context: process context, may sleep; no vmmc lock held.
+ */
+void vmmc_stall_fini(struct vmmc_dev *vdev)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&vdev->stall_lock, flags);
+	vdev->stall_off = true;
+	spin_unlock_irqrestore(&vdev->stall_lock, flags);
+	cancel_delayed_work_sync(&vdev->stall_work);
+	if (!vmmc_graves_left(vdev))
+		return;
+	dev_warn(&vdev->pdev->dev, "unbound with %lld pages and %d closed endpoints the NIC never let go of: they stay pinned for good\n",
+		 (long long)atomic64_read(&vdev->stats[VMMC_STAT_GRAVE_PAGES]),
+		 vmmc_ep_abandon_zombies(vdev));
+}
