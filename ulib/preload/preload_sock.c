@@ -1,0 +1,289 @@
+// SPDX-License-Identifier: MIT
+/*
+ * preload_sock.c - the socket calls of the shim: socket, connect, bind,
+ * listen, accept, shutdown, the names, the options and ioctl. A kernel
+ * AF_INET stream socket turns VMMC at connect() or bind() to a mapped
+ * address (vp_convert); VMMC sockets go to the library under vp_lock.
+ */
+
+#include "preload_loc.h"
+
+int socket(int domain, int type, int protocol)
+{
+	int fd = REAL(socket)(domain, type, protocol);
+	struct vp_fd *f = vp_get(fd);
+
+	if (fd < 0 || vp_inside || !f)
+		return fd;
+	memset(f, 0, sizeof(*f));
+	if (vp_enabled && domain == AF_INET && (type & 0xf) == SOCK_STREAM &&
+	    (!protocol || protocol == IPPROTO_TCP)) {
+		f->nonblock = !!(type & SOCK_NONBLOCK);
+		f->cloexec = !!(type & SOCK_CLOEXEC);
+		vp_set_kind(fd, VP_INET);
+	}
+	return fd;
+}
+
+/* A connect in progress on @fd (vp_lock held): -EAGAIN, 0 or -errno. */
+static long vp_connected(int fd)
+{
+	struct pollfd p = { .fd = fd, .events = POLLOUT };
+	socklen_t len = sizeof(int);
+	int err = 0;
+	long r;
+
+	r = vmmc_sock_poll(&p, 1, 0);
+	if (r <= 0)
+		return r ? r : -EAGAIN;
+	r = vmmc_sock_getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len);
+	return r < 0 ? r : -err;
+}
+
+int connect(int fd, const struct sockaddr *addr, socklen_t len)
+{
+	struct sockaddr_vmmc v;
+	int k = vp_kind(fd);
+	bool nb;
+	long r;
+
+	if (k == VP_INET && vp_to_vmmc(addr, len, false, &v)) {
+		vp_enter();
+		r = vp_convert(fd);
+		vp_leave();
+		if (r < 0)
+			return vp_ret(r);
+		k = VP_VMMC;
+	}
+	if (k == VP_DEAD)
+		return vp_ret(-ENOTCONN);
+	if (k != VP_VMMC)
+		return REAL(connect)(fd, addr, len);
+	if (!vp_to_vmmc(addr, len, false, &v))
+		return vp_ret(addr && len >= sizeof(sa_family_t) &&
+			      addr->sa_family != AF_INET ? -EAFNOSUPPORT :
+			      -ENETUNREACH);
+	/* the library's socket is non-blocking: the handshake is waited
+	 * for here, without the lock */
+	vp_enter();
+	r = vmmc_sock_connect(fd, (struct sockaddr *)&v, sizeof(v));
+	nb = vp_nonblock(fd);
+	vp_leave();
+	if (r != -EINPROGRESS || nb)
+		return vp_ret(r);
+	return vp_ret(VP_CALL(fd, POLLOUT, false, vp_connected(fd)));
+}
+
+int bind(int fd, const struct sockaddr *addr, socklen_t len)
+{
+	struct sockaddr_vmmc v;
+	int k = vp_kind(fd);
+	long r;
+
+	if (k == VP_INET && vp_to_vmmc(addr, len, vp_bind_any, &v)) {
+		vp_enter();
+		r = vp_convert(fd);
+		if (!r)
+			r = vmmc_sock_bind(fd, (struct sockaddr *)&v, sizeof(v));
+		vp_leave();
+		return vp_ret(r);
+	}
+	if (k == VP_VMMC) {
+		if (!vp_to_vmmc(addr, len, true, &v))
+			return vp_ret(-EADDRNOTAVAIL);
+		vp_enter();
+		r = vmmc_sock_bind(fd, (struct sockaddr *)&v, sizeof(v));
+		vp_leave();
+		return vp_ret(r);
+	}
+	return k == VP_DEAD ? vp_ret(-EINVAL) : REAL(bind)(fd, addr, len);
+}
+
+int listen(int fd, int backlog)
+{
+	long r;
+
+	if (vp_kind(fd) != VP_VMMC)
+		return vp_kind(fd) == VP_DEAD ? vp_ret(-EINVAL) :
+						 REAL(listen)(fd, backlog);
+	vp_enter();
+	r = vmmc_sock_listen(fd, backlog);
+	vp_leave();
+	return vp_ret(r);
+}
+
+/* The library accepted @r (vp_lock held): make it ours. */
+static long vp_accepted(long r, int flags)
+{
+	struct vp_fd *f = vp_get((int)r);
+
+	if (r < 0)
+		return r;
+	if (!f) {		/* beyond what we track: cannot serve it */
+		vmmc_sock_close((int)r);
+		return -EMFILE;
+	}
+	memset(f, 0, sizeof(*f));
+	f->cloexec = !!(flags & SOCK_CLOEXEC);
+	vp_set_nonblock((int)r, flags & SOCK_NONBLOCK);
+	vp_set_kind((int)r, VP_VMMC);
+	return r;
+}
+
+int accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
+{
+	struct sockaddr_vmmc v;
+	socklen_t vlen = sizeof(v);
+	long r;
+
+	if (vp_kind(fd) != VP_VMMC)
+		return vp_kind(fd) == VP_DEAD ? vp_ret(-EINVAL) :
+		       REAL(accept4)(fd, addr, len, flags);
+	if (flags & ~(SOCK_NONBLOCK | SOCK_CLOEXEC))
+		return vp_ret(-EINVAL);
+	r = VP_CALL(fd, POLLIN, false,
+		    vp_accepted(vmmc_sock_accept4(fd, (struct sockaddr *)&v,
+						  &vlen, (flags & SOCK_CLOEXEC) |
+						  SOCK_NONBLOCK), flags));
+	if (r < 0)
+		return vp_ret(r);
+	if (addr)
+		vp_to_inet(&v, addr, len);
+	return (int)r;
+}
+
+int accept(int fd, struct sockaddr *addr, socklen_t *len)
+{
+	if (vp_kind(fd) != VP_VMMC && vp_kind(fd) != VP_DEAD)
+		return REAL(accept)(fd, addr, len);
+	return accept4(fd, addr, len, 0);
+}
+
+int shutdown(int fd, int how)
+{
+	long r;
+
+	if (vp_kind(fd) == VP_DEAD)
+		return vp_ret(-ENOTCONN);
+	if (vp_kind(fd) != VP_VMMC)
+		return REAL(shutdown)(fd, how);
+	vp_enter();
+	r = vmmc_sock_shutdown(fd, how);
+	vp_leave();
+	return vp_ret(r);
+}
+
+static int vp_name(int fd, struct sockaddr *addr, socklen_t *len, bool peer)
+{
+	struct sockaddr_vmmc v;
+	socklen_t vlen = sizeof(v);
+	long r;
+
+	if (!addr || !len)
+		return vp_ret(-EFAULT);
+	vp_enter();
+	r = peer ? vmmc_sock_getpeername(fd, (struct sockaddr *)&v, &vlen) :
+		   vmmc_sock_getsockname(fd, (struct sockaddr *)&v, &vlen);
+	vp_leave();
+	if (r < 0)
+		return vp_ret(r);
+	vp_to_inet(&v, addr, len);
+	return 0;
+}
+
+int getsockname(int fd, struct sockaddr *addr, socklen_t *len)
+{
+	if (vp_kind(fd) != VP_VMMC)
+		return REAL(getsockname)(fd, addr, len);
+	return vp_name(fd, addr, len, false);
+}
+
+int getpeername(int fd, struct sockaddr *addr, socklen_t *len)
+{
+	if (vp_kind(fd) == VP_DEAD)
+		return vp_ret(-ENOTCONN);
+	if (vp_kind(fd) != VP_VMMC)
+		return REAL(getpeername)(fd, addr, len);
+	return vp_name(fd, addr, len, true);
+}
+
+int setsockopt(int fd, int level, int name, const void *val, socklen_t len)
+{
+	struct vp_fd *f = vp_get(fd);
+	int k = vp_kind(fd), v = 0;
+	long r;
+
+	if (k == VP_INET && val && len >= sizeof(int)) {
+		memcpy(&v, val, sizeof(v));
+		if (level == SOL_SOCKET && name == SO_REUSEADDR)
+			f->reuse = !!v;
+		else if (level == SOL_SOCKET && name == SO_KEEPALIVE)
+			f->keepalive = !!v;
+		else if (level == IPPROTO_TCP && name == TCP_NODELAY)
+			f->nodelay = !!v;
+		else if (level == SOL_SOCKET && name == SO_RCVBUF)
+			f->rcvbuf = v;
+		else if (level == SOL_SOCKET && name == SO_SNDBUF)
+			f->sndbuf = v;
+	}
+	if (k != VP_VMMC)
+		return REAL(setsockopt)(fd, level, name, val, len);
+	vp_enter();
+	r = vmmc_sock_setsockopt(fd, level, name, val, len);
+	vp_leave();
+	return vp_ret(r);
+}
+
+int getsockopt(int fd, int level, int name, void *val, socklen_t *len)
+{
+	long r;
+
+	if (vp_kind(fd) != VP_VMMC)
+		return REAL(getsockopt)(fd, level, name, val, len);
+	if (level == IPPROTO_TCP && name == TCP_INFO) {
+		/* no TCP underneath: an established connection, all zeros */
+		struct tcp_info ti = { .tcpi_state = TCP_ESTABLISHED };
+
+		if (!val || !len)
+			return vp_ret(-EFAULT);
+		memcpy(val, &ti, *len < sizeof(ti) ? *len : sizeof(ti));
+		if (*len > sizeof(ti))
+			*len = sizeof(ti);
+		return 0;
+	}
+	vp_enter();
+	r = vmmc_sock_getsockopt(fd, level, name, val, len);
+	vp_leave();
+	return vp_ret(r);
+}
+
+int ioctl(int fd, unsigned long req, ...)
+{
+	int k = vp_kind(fd);
+	va_list ap;
+	void *arg;
+
+	va_start(ap, req);
+	arg = va_arg(ap, void *);
+	va_end(ap);
+	if (k == VP_VMMC && req == FIONBIO) {
+		if (!arg)
+			return vp_ret(-EFAULT);
+		vp_enter();
+		vp_set_nonblock(fd, !!*(int *)arg);
+		vp_leave();
+		return 0;
+	}
+	if (k == VP_VMMC && (req == FIONREAD || req == SIOCOUTQ ||
+			     req == SIOCOUTQNSD)) {
+		long r;
+
+		vp_enter();
+		r = vmmc_sock_ioctl(fd, req, arg);
+		vp_leave();
+		return vp_ret(r);
+	}
+	if (k == VP_INET && req == FIONBIO && arg)
+		vp_get(fd)->nonblock = !!*(int *)arg;
+	return REAL(ioctl)(fd, req, arg);
+}
