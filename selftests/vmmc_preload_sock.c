@@ -1,0 +1,165 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vmmc_preload_sock.c - vmmc_preload_test on socket calls: ioctl (FIONBIO,
+ * FIONREAD, SIOCOUTQ, SIOCOUTQNSD), sendmmsg and recvmmsg.
+ */
+#include "vmmc_preload_test.h"
+
+/* ---- ioctl ---- */
+
+/* ioctl @req of @fd: the int it stored, or -errno */
+static int ioctl_int(int fd, unsigned long req)
+{
+	int v = -12345;
+
+	return ioctl(fd, req, &v) ? -errno : v;
+}
+
+/* wait (at most 3 s) until ioctl @req of @fd says @want; the last value */
+static int ioctl_until(int fd, unsigned long req, int want)
+{
+	long t0 = now_ms();
+	int v;
+
+	while ((v = ioctl_int(fd, req)) != want && v >= 0 &&
+	       now_ms() - t0 < 3000)
+		usleep(1000);
+	return v;
+}
+
+void test_ioctl(int l)
+{
+	uint8_t a[60000], b[60000];
+	int c, s, v, v2, nd, on = 1, e;
+	ssize_t r;
+
+	if (pair(l, &c, &s)) {
+		ok(false, "ioctl: pair");
+		return;
+	}
+	v = ioctl_int(s, FIONREAD);
+	ok(v == 0, "FIONREAD of an idle VMMC socket: 0 (%d)", v);
+	fill(a, 1234, 31);
+	write_all(c, a, 1234);
+	v = ioctl_until(s, FIONREAD, 1234);
+	v2 = ioctl_int(s, SIOCINQ);
+	ok(v == 1234 && v2 == 1234, "FIONREAD and SIOCINQ after 1234 bytes came: 1234 (%d, %d)",
+	   v, v2);
+	r = read(s, b, 1000);
+	v = ioctl_int(s, FIONREAD);
+	ok(r == 1000 && v == 234 && !memcmp(a, b, 1000),
+	   "... after reading 1000 of them: 234 (%d)", v);
+	read_all(s, b, 234);
+	fill(a, sizeof(a), 32);
+	write_all(c, a, sizeof(a));
+	v = ioctl_int(c, SIOCOUTQ);
+	nd = ioctl_int(c, SIOCOUTQNSD);
+	ok(v >= 0 && v <= (int)sizeof(a) && nd >= 0 && nd <= v,
+	   "SIOCOUTQ (%d) and SIOCOUTQNSD (%d) right after a 60000-byte send: 0..60000, NSD <= OUTQ",
+	   v, nd);
+	v = ioctl_until(c, SIOCOUTQ, 0);
+	nd = ioctl_int(c, SIOCOUTQNSD);
+	ok(v == 0 && nd == 0 && !read_all(s, b, sizeof(b)) && !memcmp(a, b, sizeof(a)),
+	   "SIOCOUTQ and SIOCOUTQNSD once the bytes are in the peer's ring: 0 (%d, %d), bytes checked",
+	   v, nd);
+	v = ioctl_int(l, FIONREAD);
+	v2 = ioctl_int(l, SIOCOUTQ);
+	ok(v == -EINVAL && v2 == -EINVAL, "FIONREAD and SIOCOUTQ of a listener: EINVAL (%s, %s)",
+	   strerror(-v), strerror(-v2));
+	errno = 0;
+	r = ioctl(c, FIONREAD, NULL);
+	e = errno;
+	ok(r == -1 && e == EFAULT, "FIONREAD with a NULL argument: EFAULT (%s)", strerror(e));
+	ok(!ioctl(s, FIONBIO, &on) && (fcntl(s, F_GETFL) & O_NONBLOCK),
+	   "FIONBIO 1: O_NONBLOCK shows in F_GETFL");
+	errno = 0;
+	r = recv(s, b, 1, 0);
+	e = errno;
+	on = 0;
+	ok(r == -1 && e == EAGAIN && !ioctl(s, FIONBIO, &on) &&
+	   !(fcntl(s, F_GETFL) & O_NONBLOCK),
+	   "... recv on the idle socket EAGAIN (%s); FIONBIO 0 clears it", strerror(e));
+	close(c);
+	close(s);
+}
+
+/* ---- sendmmsg, recvmmsg ---- */
+
+void test_mmsg(int l)
+{
+	uint8_t a[3000], b[4][1000], x[3000];
+	struct mmsghdr m[4];
+	struct iovec iv[4];
+	struct timespec ts;
+	int c, s, r, e, i;
+	bool good;
+
+	if (pair(l, &c, &s)) {
+		ok(false, "mmsg: pair");
+		return;
+	}
+	fill(a, sizeof(a), 41);
+	memset(m, 0, sizeof(m));
+	/* three messages: 100 bytes; 2000; 50 + 850 in two pieces */
+	iv[0] = (struct iovec){ a, 100 };
+	iv[1] = (struct iovec){ a + 100, 2000 };
+	iv[2] = (struct iovec){ a + 2100, 50 };
+	iv[3] = (struct iovec){ a + 2150, 850 };
+	m[0].msg_hdr.msg_iov = &iv[0];
+	m[0].msg_hdr.msg_iovlen = 1;
+	m[1].msg_hdr.msg_iov = &iv[1];
+	m[1].msg_hdr.msg_iovlen = 1;
+	m[2].msg_hdr.msg_iov = &iv[2];
+	m[2].msg_hdr.msg_iovlen = 2;
+	r = sendmmsg(c, m, 3, 0);
+	ok(r == 3 && m[0].msg_len == 100 && m[1].msg_len == 2000 &&
+	   m[2].msg_len == 900 && !read_all(s, x, 3000) && !memcmp(a, x, 3000),
+	   "sendmmsg of 3 messages: 3, msg_len 100/2000/900, 3000 bytes in order (%d)",
+	   r);
+
+	/* recvmmsg, MSG_WAITFORONE: what is there, then EAGAIN ends it */
+	fill(a, sizeof(a), 42);
+	write_all(c, a, 2500);
+	ioctl_until(s, FIONREAD, 2500);
+	memset(m, 0, sizeof(m));
+	for (i = 0; i < 4; i++) {
+		iv[i] = (struct iovec){ b[i], sizeof(b[i]) };
+		m[i].msg_hdr.msg_iov = &iv[i];
+		m[i].msg_hdr.msg_iovlen = 1;
+	}
+	r = recvmmsg(s, m, 4, MSG_WAITFORONE, NULL);
+	good = r == 3 && m[0].msg_len == 1000 && m[1].msg_len == 1000 &&
+	       m[2].msg_len == 500 && !memcmp(b[0], a, 1000) &&
+	       !memcmp(b[1], a + 1000, 1000) && !memcmp(b[2], a + 2000, 500);
+	ok(good, "recvmmsg MSG_WAITFORONE with 2500 bytes there: 3 messages of 1000/1000/500, byte for byte (%d)",
+	   r);
+
+	/* the timeout is checked after each message: 1 ns ends it after one */
+	write_all(c, a, 700);
+	ts = (struct timespec){ 0, 1 };
+	r = recvmmsg(s, m, 4, 0, &ts);
+	ok(r == 1 && m[0].msg_len == 700 && !memcmp(b[0], a, 700) &&
+	   ts.tv_sec == 0 && ts.tv_nsec == 0,
+	   "recvmmsg with a 1 ns timeout, 700 bytes there: 1 message of 700, the timeout left 0 (%d, %ld)",
+	   r, (long)ts.tv_nsec);
+	errno = 0;
+	r = recvmmsg(s, m, 4, MSG_DONTWAIT, NULL);
+	e = errno;
+	ok(r == -1 && e == EAGAIN, "recvmmsg MSG_DONTWAIT on an idle socket: EAGAIN (%d, %s)",
+	   r, strerror(e));
+	ts = (struct timespec){ 0, 1000000000L };
+	errno = 0;
+	r = recvmmsg(s, m, 4, MSG_DONTWAIT, &ts);
+	e = errno;
+	ok(r == -1 && e == EINVAL, "recvmmsg with tv_nsec 1e9: EINVAL (%d, %s)", r,
+	   strerror(e));
+	r = sendmmsg(c, m, 0, 0);
+	ok(r == 0, "sendmmsg of 0 messages: 0 (%d)", r);
+	/* at EOF every message is an empty one, as a TCP socket's */
+	shutdown(c, SHUT_WR);
+	r = recvmmsg(s, m, 2, 0, NULL);
+	ok(r == 2 && m[0].msg_len == 0 && m[1].msg_len == 0,
+	   "recvmmsg at EOF: 2 messages of 0 bytes (%d)", r);
+	close(c);
+	close(s);
+}
