@@ -218,28 +218,40 @@ int execle(const char *path, const char *arg, ...)
 }
 
 /*
- * posix_spawn: the child is cloned from this process's fd table while the
- * stand-ins are in place; the lock keeps this process's own calls on those
- * sockets out for that moment.
+ * posix_spawn and posix_spawnp (@real): the child is cloned from this
+ * process's fd table while the stand-ins are in place; the lock keeps
+ * this process's own calls on those sockets out for that moment.
  */
-int posix_spawn(pid_t *pid, const char *path,
-		const posix_spawn_file_actions_t *fa,
-		const posix_spawnattr_t *attr, char *const argv[],
-		char *const envp[])
+static int vp_spawn(int (*real)(pid_t *, const char *,
+				const posix_spawn_file_actions_t *,
+				const posix_spawnattr_t *, char *const[],
+				char *const[]),
+		    pid_t *pid, const char *path,
+		    const posix_spawn_file_actions_t *fa,
+		    const posix_spawnattr_t *attr, char *const argv[],
+		    char *const envp[])
 {
 	struct vp_hidden h;
 	int r;
 
 	if (vp_inside)
-		return REAL(posix_spawn)(pid, path, fa, attr, argv, envp);
+		return real(pid, path, fa, attr, argv, envp);
 	vp_enter();	/* the library's calls stay out meanwhile */
 	r = vp_exec_hide(&h) ? errno : 0;
 	if (!r) {
-		r = REAL(posix_spawn)(pid, path, fa, attr, argv, envp);
+		r = real(pid, path, fa, attr, argv, envp);
 		vp_exec_unhide(&h);
 	}
 	vp_unlock();
 	return r;
+}
+
+int posix_spawn(pid_t *pid, const char *path,
+		const posix_spawn_file_actions_t *fa,
+		const posix_spawnattr_t *attr, char *const argv[],
+		char *const envp[])
+{
+	return vp_spawn(REAL(posix_spawn), pid, path, fa, attr, argv, envp);
 }
 
 int posix_spawnp(pid_t *pid, const char *file,
@@ -247,17 +259,5 @@ int posix_spawnp(pid_t *pid, const char *file,
 		 const posix_spawnattr_t *attr, char *const argv[],
 		 char *const envp[])
 {
-	struct vp_hidden h;
-	int r;
-
-	if (vp_inside)
-		return REAL(posix_spawnp)(pid, file, fa, attr, argv, envp);
-	vp_enter();
-	r = vp_exec_hide(&h) ? errno : 0;
-	if (!r) {
-		r = REAL(posix_spawnp)(pid, file, fa, attr, argv, envp);
-		vp_exec_unhide(&h);
-	}
-	vp_unlock();
-	return r;
+	return vp_spawn(REAL(posix_spawnp), pid, file, fa, attr, argv, envp);
 }

@@ -281,30 +281,29 @@ ssize_t write(int fd, const void *buf, size_t len)
 	return REAL(write)(fd, buf, len);
 }
 
-ssize_t readv(int fd, const struct iovec *iov, int cnt)
+/* readv (@out false) or writev: a recvmsg or sendmsg of the vector */
+static ssize_t vp_rwv(int fd, const struct iovec *iov, int cnt, bool out)
 {
 	struct msghdr m = { .msg_iov = (struct iovec *)iov,
 			    .msg_iovlen = cnt > 0 ? (size_t)cnt : 0 };
 	int k = vp_kind(fd);
 
 	if (k != VP_VMMC && k != VP_DEAD)
-		return REAL(readv)(fd, iov, cnt);
+		return out ? REAL(writev)(fd, iov, cnt) :
+			     REAL(readv)(fd, iov, cnt);
 	if (cnt < 0 || cnt > IOV_MAX)
 		return vp_sret(-EINVAL);
-	return recvmsg(fd, &m, 0);
+	return out ? sendmsg(fd, &m, 0) : recvmsg(fd, &m, 0);
+}
+
+ssize_t readv(int fd, const struct iovec *iov, int cnt)
+{
+	return vp_rwv(fd, iov, cnt, false);
 }
 
 ssize_t writev(int fd, const struct iovec *iov, int cnt)
 {
-	struct msghdr m = { .msg_iov = (struct iovec *)iov,
-			    .msg_iovlen = cnt > 0 ? (size_t)cnt : 0 };
-	int k = vp_kind(fd);
-
-	if (k != VP_VMMC && k != VP_DEAD)
-		return REAL(writev)(fd, iov, cnt);
-	if (cnt < 0 || cnt > IOV_MAX)
-		return vp_sret(-EINVAL);
-	return sendmsg(fd, &m, 0);
+	return vp_rwv(fd, iov, cnt, true);
 }
 
 /* ---- _FORTIFY_SOURCE entry points of the calls above ---- */
