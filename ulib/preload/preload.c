@@ -128,15 +128,6 @@ long vp_now_ns(void)
 	return ts.tv_sec * 1000000000L + ts.tv_nsec;
 }
 
-void vp_wait_begin(struct vp_wait *w, const sigset_t *mask)
-{
-	w->round = 0;
-	w->blocks = 0;
-	w->spun = false;
-	w->masked = false;
-	w->mask = mask;
-}
-
 void vp_wait_mask(struct vp_wait *w)
 {
 	sigset_t all;
@@ -156,15 +147,6 @@ void vp_wait_mask(struct vp_wait *w)
 	w->masked = true;
 	if (!w->mask)
 		w->mask = &w->old;
-}
-
-void vp_wait_end(struct vp_wait *w)
-{
-	int e = errno;
-
-	if (w->masked)
-		pthread_sigmask(SIG_SETMASK, &w->old, NULL);
-	errno = e;
 }
 
 /*

@@ -146,6 +146,24 @@ struct vp_wait {
 	sigset_t old;
 };
 
+static inline void vp_wait_begin(struct vp_wait *w, const sigset_t *mask)
+{
+	w->round = 0;
+	w->blocks = 0;
+	w->spun = false;
+	w->masked = false;
+	w->mask = mask;
+}
+
+static inline void vp_wait_end(struct vp_wait *w)
+{
+	int e = errno;
+
+	if (w->masked)
+		pthread_sigmask(SIG_SETMASK, &w->old, NULL);
+	errno = e;
+}
+
 struct vp_pollset {
 	struct pollfd *fds;
 	nfds_t n;
@@ -228,9 +246,7 @@ static inline bool vp_held(const struct vp_hold *h, int fd)
 void vp_set_kind(int fd, enum vp_kind k);
 long vp_now_ns(void);
 long vp_now_ms(void);
-void vp_wait_begin(struct vp_wait *w, const sigset_t *mask);
 void vp_wait_mask(struct vp_wait *w);
-void vp_wait_end(struct vp_wait *w);
 int vp_block(const struct vp_wait *w, struct pollfd *k, nfds_t nk, int ms);
 long vp_spin(long (*look)(void *), void *arg, uint32_t ns);
 uint32_t vp_spin_ns(void);
