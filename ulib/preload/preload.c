@@ -52,6 +52,14 @@
  * - ioctl FIONREAD (SIOCINQ), SIOCOUTQ, SIOCOUTQNSD: vmmc_sock_ioctl().
  * - Errors are the library's (the errnos of a kernel TCP socket), as -1
  *   and errno.
+ *
+ * The files, one job each: this one holds the fd table (vp_fds), the
+ * lock, a blocking call's wait and the set-up; preload_real.c the real
+ * libc entry points; preload_sock.c the socket calls; preload_rw.c reads
+ * and writes; preload_close.c close and dup; preload_poll.c poll, select
+ * and epoll; preload_splice.c sendfile and splice; preload_exec.c fork,
+ * exec and spawning; preload_stdio.c stdio; preload_loc.h what they
+ * share.
  */
 
 #include "preload_loc.h"
