@@ -368,7 +368,7 @@ struct fabric_node {
 };
 
 /*
- * One connection to the control socket (fabric_fault.c). Nothing on it
+ * One connection to the control socket (fabric_admin.c). Nothing on it
  * ever blocks the NIC: the socket is non-blocking, served from the event
  * loop as bytes come, and closed at its deadline whatever it did.
  */
@@ -573,13 +573,16 @@ __u32 fabric_pkt_crc(const struct vmmc_pkt *pkt);
 void fabric_pkt_answer(const struct vmmc_pkt *req, struct vmmc_pkt *ans,
 		       __u16 type, __u16 status);
 
-/* fabric_fault.c: fault injection, the wire, the control socket */
+/* fabric_fault.c: fault injection, the wire */
 void fabric_wire_send(struct fabric *f, struct fabric_link *l,
 		      struct fabric_pkt *p);
 __u64 fabric_rnd(struct fabric *f);
+int fabric_parse_uint(const char *s, unsigned long max, unsigned long *out);
 int fabric_fault_parse(struct fabric *f, const char *spec, char *err,
 		       size_t errlen);
 void fabric_fault_tick(struct fabric *f, __u64 now);
+
+/* fabric_admin.c: the control socket and its client */
 int fabric_ctl_listen(struct fabric *f);
 void fabric_ctl_accept(struct fabric *f);
 void fabric_ctl_client_event(struct fabric *f, unsigned int i, __u32 events);
