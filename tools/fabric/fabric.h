@@ -24,7 +24,7 @@
 #include <assert.h>
 
 #include "uapi/vmmc.h"
-#include "ulib/include/vmmc_barrier.h"
+#include "uapi/vmmc_barrier.h"
 
 #define FABRIC_MAX_NODES	16
 #define FABRIC_EP_BUDGET	32	/* descriptors per endpoint per pass */
