@@ -3,13 +3,14 @@
  * fabric.h - internal structures and cross-file prototypes of vmmc-fabric
  *
  * vmmc-fabric is the NIC processor and DMA engine of every node and the
- * switch between the nodes (docs: DESIGN.md section 2). One thread runs
- * everything: an epoll loop over the ivshmem sockets, the doorbell
- * eventfds, a timerfd and a signalfd, plus a polling pass over every
- * node's SRAM. Nothing here is shared with other processes except through
- * the structs of uapi/vmmc.h; the structs below are the NIC's private
- * state, so every index the NIC publishes has a private copy here
- * (STYLE.md section 8).
+ * switch between the nodes (docs/nic.md, docs/architecture.md). One
+ * thread runs everything: an epoll loop over the ivshmem sockets, the
+ * doorbell eventfds, a timerfd and a signalfd, plus a polling pass over
+ * every node's SRAM. Nothing here is shared with other processes except
+ * through the structs of uapi/vmmc.h; the structs below are the NIC's
+ * private state, so every index the NIC publishes has a private copy
+ * here: the guest can rewrite the shared one at any time, and the NIC
+ * never reads its own index back from memory the guest writes.
  *
  * Naming: pointers into memory the guest can write start with k
  * (kstatus, kctx, ksq); everything else is private to the fabric.
