@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * vmmc_export.c - exports, imports and the kernel -> NIC mailbox.
+ * vmmc_export.c - exports and imports.
  *
  * An export is a pinned range of the caller's memory (vmmc_umem.c) named
  * by a __u32 unique among the NIC's live exports, with a bit mask of the
@@ -41,7 +41,6 @@
 
 #include "vmmc_loc.h"
 
-#define VMMC_KCMD_TIMEOUT	(5 * HZ)
 #define VMMC_EXPORT_RETRIES	8
 
 /*
@@ -425,46 +424,6 @@ long vmmc_ioctl_unexport(struct vmmc_ep *ep, void __user *uarg)
 	if (get_user(id, (u32 __user *)uarg))
 		return -EFAULT;
 	return vmmc_unexport_id(ep, id);
-}
-
-/**
- * vmmc_kcmd() - one mailbox command, answered by the NIC
- * @vdev: the NIC, its driver state UP
- * @cmd: the command
- * @resp: out: the NIC's answer (maybe after a remote NIC's)
- *
- * Context: process context, sleeps up to VMMC_KCMD_TIMEOUT (not at all
- * while the NIC is stalled); takes kcmd_lock.
- * Return: 0 or -ETIMEDOUT.
- */
-int vmmc_kcmd(struct vmmc_dev *vdev, const struct vmmc_kcmd *cmd,
-	      struct vmmc_kresp *resp)
-{
-	long left;
-	u32 seq;
-
-	/* it would not answer; stall_work's probe tells when it does */
-	if (READ_ONCE(vdev->stalled))
-		return -ETIMEDOUT;
-	mutex_lock(&vdev->kcmd_lock);
-	memcpy(&vdev->ctrl->cmd, cmd, sizeof(*cmd));
-	seq = ++vdev->kcmd_seq;
-	/* pairs with the NIC's acquire of cmd_seq: cmd is complete */
-	smp_store_release(&vdev->ctrl->cmd_seq, seq);
-	vmmc_ring_doorbell(vdev, VMMC_DB_CTRL);
-	vmmc_stat_inc(vdev, VMMC_STAT_KCMDS);
-	left = wait_event_timeout(vdev->ctrl_wq,
-				  /* pairs with the NIC's release of resp_seq */
-				  smp_load_acquire(&vdev->ctrl->resp_seq) == seq,
-				  VMMC_KCMD_TIMEOUT);
-	if (left)
-		memcpy(resp, &vdev->ctrl->resp, sizeof(*resp));
-	mutex_unlock(&vdev->kcmd_lock);
-	if (!left) {
-		vmmc_stat_inc(vdev, VMMC_STAT_KCMD_TIMEOUTS);
-		return -ETIMEDOUT;
-	}
-	return 0;
 }
 
 static struct vmmc_import *vmmc_import_row(struct vmmc_ep *ep, u32 i)

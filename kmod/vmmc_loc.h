@@ -9,7 +9,6 @@
 extern struct mutex vmmc_devs_lock;
 extern struct list_head vmmc_devs;
 void vmmc_dev_put(struct vmmc_dev *vdev);
-void vmmc_ring_doorbell(struct vmmc_dev *vdev, u32 vector);
 
 /* vmmc_cdev.c */
 extern const struct file_operations vmmc_fops;
@@ -42,11 +41,17 @@ bool vmmc_umem_put(struct vmmc_umem *umem,
 void vmmc_umem_detach(struct vmmc_umem *umem);
 void vmmc_reap_work(struct work_struct *work);
 
-/* vmmc_stall.c */
+/* vmmc_ctrl.c */
+void vmmc_ring_doorbell(struct vmmc_dev *vdev, u32 vector);
 bool vmmc_acked(u32 *ack, u32 want);
 bool vmmc_acked64(u64 *ack, u64 want);
 int vmmc_ctrl_wait(struct vmmc_dev *vdev, u32 *ack, u32 want);
 int vmmc_ctrl_wait64(struct vmmc_dev *vdev, u64 *ack, u64 want);
+int vmmc_kcmd(struct vmmc_dev *vdev, const struct vmmc_kcmd *cmd,
+	      struct vmmc_kresp *resp);
+
+/* vmmc_stall.c */
+void vmmc_nic_stall(struct vmmc_dev *vdev);
 void vmmc_grave_add(struct vmmc_umem *umem, u32 *ack, u32 want);
 void vmmc_grave_add64(struct vmmc_umem *umem, u64 *ack, u64 want);
 struct vmmc_umem *vmmc_grave_take(struct vmmc_ep *ep, bool *orphan);
@@ -70,8 +75,6 @@ long vmmc_ioctl_unimport(struct vmmc_ep *ep, void __user *uarg);
 void vmmc_ep_drop_exports(struct vmmc_ep *ep);
 void vmmc_ep_drop_imports(struct vmmc_ep *ep);
 void vmmc_revoke_all_exports(struct vmmc_dev *vdev);
-int vmmc_kcmd(struct vmmc_dev *vdev, const struct vmmc_kcmd *cmd,
-	      struct vmmc_kresp *resp);
 
 /* vmmc_mmap.c */
 int vmmc_mmap(struct file *file, struct vm_area_struct *vma);
@@ -80,13 +83,15 @@ int vmmc_mmap(struct file *file, struct vm_area_struct *vma);
 int vmmc_irq_setup(struct vmmc_dev *vdev);
 void vmmc_irq_teardown(struct vmmc_dev *vdev);
 int vmmc_ep_wait(struct vmmc_ep *ep, u32 timeout_ms);
+__poll_t vmmc_ep_poll(struct vmmc_ep *ep, struct file *file,
+		      struct poll_table_struct *wait);
+
+/* vmmc_spin.c */
 void vmmc_calibrate_spin(struct vmmc_dev *vdev);
 int vmmc_spin_store(const struct vmmc_ep *ep, u32 flags, u32 spin_ns);
 void vmmc_spin_release(const struct vmmc_ep *ep);
 void vmmc_spin_admin(struct vmmc_dev *vdev, u32 spin_ns);
 void vmmc_spin_get(struct vmmc_dev *vdev, u32 out[4]);
-__poll_t vmmc_ep_poll(struct vmmc_ep *ep, struct file *file,
-		      struct poll_table_struct *wait);
 
 /* vmmc_nl.c */
 int vmmc_nl_init(void);

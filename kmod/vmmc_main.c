@@ -48,20 +48,6 @@ void vmmc_dev_put(struct vmmc_dev *vdev)
 	kref_put(&vdev->ref, vmmc_dev_release);
 }
 
-/**
- * vmmc_ring_doorbell() - wake the NIC on one of its doorbell vectors
- * @vdev: the NIC
- * @vector: from enum vmmc_db_vector
- *
- * Context: any context. The caller orders its SRAM writes before this
- * (writel() is ordered after prior normal memory writes on x86 and by
- * its own barrier elsewhere).
- */
-void vmmc_ring_doorbell(struct vmmc_dev *vdev, u32 vector)
-{
-	writel((VMMC_NIC_PEER << 16) | vector, vdev->regs + VMMC_REG_DOORBELL);
-}
-
 /*
  * The doorbell page may be mapped into user space only if no other device
  * register shares its page (a sub-page BAR can be packed next to another).

@@ -1,20 +1,21 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * vmmc_stall.c - a NIC that stops answering: the waits for its
- * acknowledgments, the stalled state and the graveyard.
+ * vmmc_stall.c - a NIC that stops answering: the stalled state, its
+ * probe and the graveyard.
  *
  * Every change the driver makes to what the NIC may touch (an endpoint's
  * fence, a UTLB sync, an export's state) is acknowledged by the NIC in a
  * word of SRAM, and memory is handed back only after the ack. The NIC is
  * a host process: it can stop (SIGSTOP, a loaded host) or die.
  *
- * - A wait for an ack sleeps at most VMMC_FENCE_TIMEOUT, uninterruptibly
- *   but bounded. A time-out declares the NIC stalled (fence_timeouts,
- *   nic_stalls, the nic_stalled gauge, one log line): from then on waits
- *   do not sleep, they look once, so that no close, munmap, exit or
- *   ioctl piles up behind a lock, and what needs an ack fails with
- *   -ETIMEDOUT (EXPORT, IMPORT; UNPIN and UNEXPORT succeed, their pages
- *   going to the graveyard).
+ * - A wait for an ack (vmmc_ctrl_wait(), vmmc_ctrl.c) sleeps at most
+ *   VMMC_FENCE_TIMEOUT, uninterruptibly but bounded. A time-out
+ *   declares the NIC stalled (fence_timeouts, nic_stalls, the
+ *   nic_stalled gauge, one log line): from then on waits do not sleep,
+ *   they look once, so that no close, munmap, exit or ioctl piles up
+ *   behind a lock, and what needs an ack fails with -ETIMEDOUT (EXPORT,
+ *   IMPORT; UNPIN and UNEXPORT succeed, their pages going to the
+ *   graveyard).
  * - Nothing the NIC did not acknowledge is unpinned or freed: a umem
  *   goes to its endpoint's graves (vmmc_grave_add()) with the ack word
  *   and the value that frees it (gauge grave_pages); a closed endpoint
@@ -32,41 +33,11 @@
  *   so, and the module stays in use. An unbind abandons them as they are,
  *   pinned and allocated for good, but lets the module go
  *   (vmmc_ep_abandon_zombies()).
- *
- * Acks compare with serial arithmetic: the NIC acknowledges the latest
- * gen or seq it saw, which covers every earlier one. Export gens are 64
- * bits and never wrap, so theirs compare plainly (the *64 variants).
  */
 #include <linux/jiffies.h>
 #include <linux/workqueue.h>
 
 #include "vmmc_loc.h"
-
-/**
- * vmmc_acked() - has the NIC acknowledged @want (or later) in @ack?
- * @ack: the NIC-written word in SRAM
- * @want: the gen or seq written
- *
- * Context: any; the caller keeps the SRAM mapped (dead_rwsem, SRCU).
- */
-bool vmmc_acked(u32 *ack, u32 want)
-{
-	/* pairs with the NIC's release of *ack */
-	return (s32)(smp_load_acquire(ack) - want) >= 0;
-}
-
-/**
- * vmmc_acked64() - vmmc_acked() for a 64-bit word that never wraps
- * @ack: the NIC-written word in SRAM (an export's ack_gen)
- * @want: the gen written
- *
- * Context: as vmmc_acked().
- */
-bool vmmc_acked64(u64 *ack, u64 want)
-{
-	/* pairs with the NIC's release of *ack */
-	return smp_load_acquire(ack) >= want;
-}
 
 /*
  * (Re)queue stall_work after @delay, sooner if @sooner and it was queued
@@ -99,7 +70,16 @@ void vmmc_stall_later(struct vmmc_dev *vdev)
 	vmmc_stall_queue(vdev, VMMC_STALL_POLL, false);
 }
 
-static void vmmc_nic_stall(struct vmmc_dev *vdev)
+/**
+ * vmmc_nic_stall() - the NIC missed an acknowledgment: declare it stalled
+ * @vdev: the NIC
+ *
+ * The first call counts and logs the stall and starts stall_work's
+ * probing; later ones, until the NIC answers again, do nothing.
+ *
+ * Context: any context that may take stall_lock (a control wait).
+ */
+void vmmc_nic_stall(struct vmmc_dev *vdev)
 {
 	unsigned long flags;
 	bool first;
@@ -138,66 +118,10 @@ static void vmmc_nic_unstall(struct vmmc_dev *vdev)
 		 jiffies_to_msecs(jiffies - since));
 }
 
-/* vmmc_acked() and vmmc_acked64() for vmmc_ctrl_wait_on() */
-static bool vmmc_ack32_done(void *ack, u64 want)
-{
-	return vmmc_acked(ack, (u32)want);
-}
-
-static bool vmmc_ack64_done(void *ack, u64 want)
-{
-	return vmmc_acked64(ack, want);
-}
-
 static bool vmmc_umem_acked(struct vmmc_umem *umem)
 {
-	return (umem->ack64 ? vmmc_ack64_done : vmmc_ack32_done)
-		(umem->ack, umem->ack_want);
-}
-
-/* The wait of vmmc_ctrl_wait(): until done(ack, want) holds. */
-static int vmmc_ctrl_wait_on(struct vmmc_dev *vdev,
-			     bool (*done)(void *ack, u64 want),
-			     void *ack, u64 want)
-{
-	/* once the NIC missed one, waits would only pile up (under locks) */
-	if (READ_ONCE(vdev->stalled))
-		return done(ack, want) ? 0 : -ETIMEDOUT;
-	if (wait_event_timeout(vdev->ctrl_wq, done(ack, want),
-			       VMMC_FENCE_TIMEOUT))
-		return 0;
-	vmmc_stat_inc(vdev, VMMC_STAT_FENCE_TIMEOUTS);
-	vmmc_nic_stall(vdev);
-	return -ETIMEDOUT;
-}
-
-/**
- * vmmc_ctrl_wait() - wait until the NIC acknowledged a control change
- * @vdev: the NIC
- * @ack: the NIC-written word in SRAM
- * @want: the value it must reach
- *
- * Context: process context; sleeps (uninterruptibly) up to
- * VMMC_FENCE_TIMEOUT, and not at all while the NIC is stalled.
- * Return: 0, or -ETIMEDOUT (the caller keeps the memory: graveyard).
- */
-int vmmc_ctrl_wait(struct vmmc_dev *vdev, u32 *ack, u32 want)
-{
-	return vmmc_ctrl_wait_on(vdev, vmmc_ack32_done, ack, want);
-}
-
-/**
- * vmmc_ctrl_wait64() - vmmc_ctrl_wait() on a 64-bit word (export gens)
- * @vdev: the NIC
- * @ack: the NIC-written word in SRAM
- * @want: the value it must reach
- *
- * Context: as vmmc_ctrl_wait().
- * Return: 0, or -ETIMEDOUT (the caller keeps the memory: graveyard).
- */
-int vmmc_ctrl_wait64(struct vmmc_dev *vdev, u64 *ack, u64 want)
-{
-	return vmmc_ctrl_wait_on(vdev, vmmc_ack64_done, ack, want);
+	return umem->ack64 ? vmmc_acked64(umem->ack, umem->ack_want) :
+			     vmmc_acked(umem->ack, (u32)umem->ack_want);
 }
 
 /**

@@ -578,12 +578,14 @@ struct vmmc_import {
 
 /* ------------------------------------------------------------------------
  * mmap offsets of an endpoint fd. Each region must be mapped whole
- * (offset and size exact), MAP_SHARED; the status page read-only.
+ * (offset and size exact), MAP_SHARED; the status page read-only. The
+ * doorbell page maps only if no other device register shares its page
+ * (else EPERM).
  */
 #define VMMC_OFF_SQ		0x00000000ULL	/* SQ window, SRAM, rw */
 #define VMMC_OFF_EVQ		0x00100000ULL	/* CQ + NQ, guest RAM, rw */
 #define VMMC_OFF_STATUS		0x00200000ULL	/* NIC status page, ro */
-#define VMMC_OFF_DOORBELL	0x00300000ULL	/* doorbell page (BAR0), wo */
+#define VMMC_OFF_DOORBELL	0x00300000ULL	/* doorbell page (BAR0), rw */
 
 /* ------------------------------------------------------------------------
  * ioctls on /dev/vmmcN

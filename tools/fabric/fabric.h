@@ -3,13 +3,14 @@
  * fabric.h - internal structures and cross-file prototypes of vmmc-fabric
  *
  * vmmc-fabric is the NIC processor and DMA engine of every node and the
- * switch between the nodes (docs: DESIGN.md section 2). One thread runs
- * everything: an epoll loop over the ivshmem sockets, the doorbell
- * eventfds, a timerfd and a signalfd, plus a polling pass over every
- * node's SRAM. Nothing here is shared with other processes except through
- * the structs of uapi/vmmc.h; the structs below are the NIC's private
- * state, so every index the NIC publishes has a private copy here
- * (STYLE.md section 8).
+ * switch between the nodes (docs/nic.md, docs/architecture.md). One
+ * thread runs everything: an epoll loop over the ivshmem sockets, the
+ * doorbell eventfds, a timerfd and a signalfd, plus a polling pass over
+ * every node's SRAM. Nothing here is shared with other processes except
+ * through the structs of uapi/vmmc.h; the structs below are the NIC's
+ * private state, so every index the NIC publishes has a private copy
+ * here: the guest can rewrite the shared one at any time, and the NIC
+ * never reads its own index back from memory the guest writes.
  *
  * Naming: pointers into memory the guest can write start with k
  * (kstatus, kctx, ksq); everything else is private to the fabric.
@@ -24,7 +25,7 @@
 #include <assert.h>
 
 #include "uapi/vmmc.h"
-#include "ulib/include/vmmc_barrier.h"
+#include "uapi/vmmc_barrier.h"
 
 #define FABRIC_MAX_NODES	16
 #define FABRIC_EP_BUDGET	32	/* descriptors per endpoint per pass */
@@ -368,7 +369,7 @@ struct fabric_node {
 };
 
 /*
- * One connection to the control socket (fabric_fault.c). Nothing on it
+ * One connection to the control socket (fabric_admin.c). Nothing on it
  * ever blocks the NIC: the socket is non-blocking, served from the event
  * loop as bytes come, and closed at its deadline whatever it did.
  */
@@ -573,13 +574,16 @@ __u32 fabric_pkt_crc(const struct vmmc_pkt *pkt);
 void fabric_pkt_answer(const struct vmmc_pkt *req, struct vmmc_pkt *ans,
 		       __u16 type, __u16 status);
 
-/* fabric_fault.c: fault injection, the wire, the control socket */
+/* fabric_fault.c: fault injection, the wire */
 void fabric_wire_send(struct fabric *f, struct fabric_link *l,
 		      struct fabric_pkt *p);
 __u64 fabric_rnd(struct fabric *f);
+int fabric_parse_uint(const char *s, unsigned long max, unsigned long *out);
 int fabric_fault_parse(struct fabric *f, const char *spec, char *err,
 		       size_t errlen);
 void fabric_fault_tick(struct fabric *f, __u64 now);
+
+/* fabric_admin.c: the control socket and its client */
 int fabric_ctl_listen(struct fabric *f);
 void fabric_ctl_accept(struct fabric *f);
 void fabric_ctl_client_event(struct fabric *f, unsigned int i, __u32 events);

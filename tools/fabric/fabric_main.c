@@ -7,7 +7,7 @@
  *               [--node ...]
  *               [-v|-vv] [--log FILE] [--idle-us N] [--fault SPEC]...
  *               [--dead-ms N] [--ctl SOCKET] [--seed N]
- *   vmmc-fabric ctl RUN_DIR|SOCKET REQUEST...   (fabric_fault.c)
+ *   vmmc-fabric ctl RUN_DIR|SOCKET REQUEST...   (fabric_admin.c)
  * - Bad arguments: a message on stderr, exit 2. --help: usage, exit 0.
  * - Every node's socket file and the control socket (DIR/fabric.ctl or
  *   --ctl) exist before the first epoll_wait; then DIR/fabric.pid is

@@ -4,7 +4,8 @@
  *
  * A receiver re-points a range of one of its own exports at other memory
  * of its own (the buffer of a pending receive), so that data arriving for
- * that range lands there with no copy (DESIGN.md section 4).
+ * that range lands there with no copy (docs/nic.md, "Transfer
+ * redirection").
  *
  * Contract (uapi/vmmc.h: VMMC_OP_REDIRECT, struct vmmc_redir_res):
  * - REDIRECT is checked at fetch, in this order (first failure wins, and a

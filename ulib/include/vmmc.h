@@ -27,13 +27,14 @@
 #include <stdint.h>
 #include <stddef.h>
 
-#include "vmmc_barrier.h"
 /*
- * The ABI header: installed as <vmmc/uapi/vmmc.h> beside this one (found
+ * The ABI header and the barriers shared with the NIC: installed as
+ * <vmmc/uapi/vmmc.h> and <vmmc/uapi/vmmc_barrier.h> beside this one (found
  * next to it); in the source tree the build puts the top directory on the
- * include path (-I$(top)), where uapi/vmmc.h lives.
+ * include path (-I$(top)), where uapi/ lives.
  */
 #include "uapi/vmmc.h"
+#include "uapi/vmmc_barrier.h"
 
 #ifdef __cplusplus
 extern "C" {

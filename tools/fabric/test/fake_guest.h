@@ -15,7 +15,7 @@
 #include <stdint.h>
 
 #include "uapi/vmmc.h"
-#include "ulib/include/vmmc_barrier.h"
+#include "uapi/vmmc_barrier.h"
 
 struct fg {
 	unsigned int node;
