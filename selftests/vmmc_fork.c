@@ -66,38 +66,14 @@ static int pin_raw(struct vmmc_ep *ep, void *addr, size_t len, uint32_t flags,
 	return (int)req.nr_slots;
 }
 
-static uint32_t post_raw(struct vmmc_ep *ep, const struct vmmc_sqe *in)
-{
-	struct vmmc_sqe *sqe = vmmc_get_sqe(ep);
-	struct vmmc_cqe cqe;
-
-	if (!sqe)
-		return 1000;
-	*sqe = *in;
-	vmmc_submit(ep);
-	if (vmmc_wait_cqe(ep, &cqe, 10000))
-		return 1001;
-	return cqe.status;
-}
-
-static void *page_map(size_t len, int c)
-{
-	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-
-	if (p != MAP_FAILED)
-		memset(p, c, len);
-	return p;
-}
-
 FIXTURE_SETUP(fk)
 {
 	signal(SIGPIPE, SIG_IGN);
 	ASSERT_EQ(0, vmmc_ep_open(&self->rx, VMMC_DEV));
 	ASSERT_EQ(0, vmmc_ep_open(&self->tx, VMMC_DEV));
-	self->dst = page_map(LEN, FILL);
-	self->src = page_map(LEN, OLD);
-	self->wbuf = page_map(LEN, WFILL);
+	self->dst = vmmc_page_map(LEN, FILL);
+	self->src = vmmc_page_map(LEN, OLD);
+	self->wbuf = vmmc_page_map(LEN, WFILL);
 	self->rep = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
 			 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, self->dst);
@@ -136,7 +112,7 @@ static int parent_works(FIXTURE_DATA(fk) *self)
 
 	memset(self->src, 0x42, 4096);
 	memset(self->dst, FILL, LEN);
-	st = post_raw(&self->tx, &(struct vmmc_sqe){
+	st = vmmc_post_raw(&self->tx, &(struct vmmc_sqe){
 		.op = VMMC_OP_SEND, .len = 4096, .import = self->t.import_id,
 		.src_slot = self->t.slot });
 	if (st != VMMC_ST_OK)
@@ -167,7 +143,7 @@ TEST_F(fk, forked_child_gets_eperm)
 
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
-		fk_probe(self->tx.fd, &self->t, page_map(4096, 1),
+		fk_probe(self->tx.fd, &self->t, vmmc_page_map(4096, 1),
 			 &self->rep->probe);
 		close(self->tx.fd);	/* allowed: it is only a reference */
 		close(self->rx.fd);
@@ -185,7 +161,7 @@ TEST_F(fk, clone_files_without_vm_gets_eperm)
 
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
-		fk_probe(self->rx.fd, &self->t, page_map(4096, 1),
+		fk_probe(self->rx.fd, &self->t, vmmc_page_map(4096, 1),
 			 &self->rep->probe);
 		_exit(0);
 	}
@@ -224,7 +200,7 @@ __attribute__((constructor)) static void fk_exec_probe(void)
 		memcpy(&fd, CMSG_DATA(CMSG_FIRSTHDR(&msg)), sizeof(fd));
 	}
 	p.gone = fcntl(clofd, F_GETFD) < 0 && errno == EBADF;
-	fk_probe(fd, &t, page_map(4096, 1), &p);
+	fk_probe(fd, &t, vmmc_page_map(4096, 1), &p);
 	_exit(write(out, &p, sizeof(p)) == sizeof(p) ? 0 : 92);
 }
 
@@ -346,7 +322,7 @@ TEST_F_TIMEOUT(fk, child_outlives_owner, 180)
 	ASSERT_LE(0, owner);
 	if (owner == 0) {
 		struct vmmc_ep ep;
-		uint8_t *m = page_map(2 * 4096, 1);
+		uint8_t *m = vmmc_page_map(2 * 4096, 1);
 		uint32_t id, slot;
 
 		if (vmmc_ep_open(&ep, VMMC_DEV) ||
@@ -418,7 +394,7 @@ static int count(const uint8_t *p, size_t len, uint8_t c)
 static void go_parent(FIXTURE_DATA(fk) *self)
 {
 	memset(self->src, SECRET, 4096);
-	if (post_raw(&self->tx, &(struct vmmc_sqe){
+	if (vmmc_post_raw(&self->tx, &(struct vmmc_sqe){
 		.op = VMMC_OP_SEND, .len = 4096, .import = self->t.import_id,
 		.src_slot = self->t.slot }) != VMMC_ST_OK)
 		memset(self->dst, 0, 1);	/* the child's check says so */
@@ -461,7 +437,7 @@ static uint32_t child_target(FIXTURE_DATA(fk) *self, struct vmmc_ep *c,
 	uint32_t id;
 
 	hold_addresses(&self->tx);
-	*cbuf = page_map(4096, 0);
+	*cbuf = vmmc_page_map(4096, 0);
 	im.name = vmmc_test_name(9);
 	if (vmmc_ep_open(c, VMMC_DEV) ||
 	    vmmc_export(c, *cbuf, 4096, im.name, ~0ULL, &id))
@@ -563,7 +539,7 @@ TEST_F(fk, redirect_onto_parent_write_pin)
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
 		hold_addresses(&self->rx);
-		cbuf = page_map(4096, EVIL);
+		cbuf = vmmc_page_map(4096, EVIL);
 		if (vmmc_ep_open(&c, VMMC_DEV) ||
 		    vmmc_import(&c, self->t.node, self->t.name, &h, NULL))
 			_exit(81);

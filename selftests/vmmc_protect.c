@@ -57,21 +57,6 @@ FIXTURE_TEARDOWN(prot)
 	munmap(self->src, 2 * EXP_LEN);
 }
 
-/* Post one hand-written descriptor and return its completion status. */
-static uint32_t post_raw(struct vmmc_ep *ep, const struct vmmc_sqe *in)
-{
-	struct vmmc_sqe *sqe = vmmc_get_sqe(ep);
-	struct vmmc_cqe cqe;
-
-	if (!sqe)
-		return 1000;
-	*sqe = *in;
-	vmmc_submit(ep);
-	if (vmmc_wait_cqe(ep, &cqe, 10000))
-		return 1001;
-	return cqe.status;
-}
-
 static uint32_t send_wait(struct vmmc_ep *ep, const void *src, size_t len,
 			  uint32_t imp, uint64_t off)
 {
@@ -126,7 +111,7 @@ static int attack(struct vmmc_ep *atk, uint32_t node, uint32_t name,
 	if (slot == victim_slot)
 		return 2;	/* the test needs a slot we do not have */
 	sqe.src_slot = slot;
-	st = post_raw(atk, &sqe);
+	st = vmmc_post_raw(atk, &sqe);
 	if (st != VMMC_ST_BAD_IMPORT)
 		return 10 + (int)st;
 	st = send_wait(atk, src, 64, victim_import, 0);
@@ -137,7 +122,7 @@ static int attack(struct vmmc_ep *atk, uint32_t node, uint32_t name,
 		return 3;
 	sqe.import = imp;
 	sqe.src_slot = victim_slot;
-	st = post_raw(atk, &sqe);
+	st = vmmc_post_raw(atk, &sqe);
 	if (st != VMMC_ST_BAD_SLOT)
 		return 200 + (int)st;
 	return 0;
@@ -150,7 +135,7 @@ TEST_F(prot, second_endpoint_same_process)
 	pin_filler(&self->tx, self->dst, self->src + EXP_LEN);
 	ASSERT_EQ(8, pin_raw(&self->tx, self->src + 8192, 8 * 4096, &self->slot));
 	ASSERT_LE(32, self->slot);
-	ASSERT_EQ(VMMC_ST_OK, post_raw(&self->tx, &(struct vmmc_sqe){
+	ASSERT_EQ(VMMC_ST_OK, vmmc_post_raw(&self->tx, &(struct vmmc_sqe){
 		.op = VMMC_OP_SEND, .len = 16, .import = self->import_id,
 		.src_slot = self->slot, .dst_offset = 0 }));
 	ASSERT_EQ(0x33, self->dst[0]);
@@ -220,26 +205,26 @@ TEST_F(prot, beyond_pinned_is_bad_slot)
 	ASSERT_EQ(2, pin_raw(&ep, self->src, 8192, &self->slot));
 	sqe.src_slot = self->slot;
 	sqe.len = 8192 + 1;			/* one byte into a third page */
-	EXPECT_EQ(VMMC_ST_BAD_SLOT, post_raw(&ep, &sqe));
+	EXPECT_EQ(VMMC_ST_BAD_SLOT, vmmc_post_raw(&ep, &sqe));
 	sqe.src_off = 100;
 	sqe.len = 8192;
-	EXPECT_EQ(VMMC_ST_BAD_SLOT, post_raw(&ep, &sqe));
+	EXPECT_EQ(VMMC_ST_BAD_SLOT, vmmc_post_raw(&ep, &sqe));
 	sqe.src_slot = self->slot + 2;
 	sqe.src_off = 0;
 	sqe.len = 1;
-	EXPECT_EQ(VMMC_ST_BAD_SLOT, post_raw(&ep, &sqe));
+	EXPECT_EQ(VMMC_ST_BAD_SLOT, vmmc_post_raw(&ep, &sqe));
 	sqe.src_slot = ep.info.utlb_slots;
-	EXPECT_EQ(VMMC_ST_BAD_SLOT, post_raw(&ep, &sqe));
+	EXPECT_EQ(VMMC_ST_BAD_SLOT, vmmc_post_raw(&ep, &sqe));
 	sqe.src_slot = 0xffffffff;
-	EXPECT_EQ(VMMC_ST_BAD_SLOT, post_raw(&ep, &sqe));
+	EXPECT_EQ(VMMC_ST_BAD_SLOT, vmmc_post_raw(&ep, &sqe));
 	sqe.src_slot = self->slot;
 	sqe.src_off = 4096;			/* must be < 4096 */
-	EXPECT_NE(VMMC_ST_OK, post_raw(&ep, &sqe));
+	EXPECT_NE(VMMC_ST_OK, vmmc_post_raw(&ep, &sqe));
 	EXPECT_EQ(-1, vmmc_find_not(self->dst, EXP_LEN, FILL));
 	/* exactly the pinned pages work */
 	sqe.src_off = 0;
 	sqe.len = 8192;
-	EXPECT_EQ(VMMC_ST_OK, post_raw(&ep, &sqe));
+	EXPECT_EQ(VMMC_ST_OK, vmmc_post_raw(&ep, &sqe));
 	EXPECT_EQ(-1, vmmc_find_not(self->dst, 8192, 0x33));
 	vmmc_ep_close(&ep);
 }

@@ -52,16 +52,6 @@ FIXTURE(sd) {
 	uint32_t name, export_id, import_id, slot;
 };
 
-static void *page_map(size_t len, int c)
-{
-	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-
-	if (p != MAP_FAILED)
-		memset(p, c, len);
-	return p;
-}
-
 static int pin_src(struct vmmc_ep *ep, void *addr, uint32_t *slot)
 {
 	struct vmmc_pin_req req = { .addr = (uintptr_t)addr, .len = 4096 };
@@ -98,8 +88,8 @@ FIXTURE_SETUP(sd)
 	signal(SIGPIPE, SIG_IGN);
 	ASSERT_EQ(0, vmmc_ep_open(&self->own, VMMC_DEV));
 	ASSERT_EQ(0, vmmc_ep_open(&self->tx, VMMC_DEV));
-	self->buf = page_map(LEN, FILL);
-	self->src = page_map(4096, EVIL);
+	self->buf = vmmc_page_map(LEN, FILL);
+	self->src = vmmc_page_map(4096, EVIL);
 	ASSERT_NE(MAP_FAILED, self->buf);
 	ASSERT_NE(MAP_FAILED, self->src);
 	self->name = vmmc_test_name(1);
@@ -166,7 +156,7 @@ static int importer(uint32_t node, uint32_t name, int ready, int go,
 {
 	struct vmmc_ep ep;
 	uint32_t imp = 0, slot = 0, imp2 = 0;
-	uint8_t *src = page_map(4096, EVIL);
+	uint8_t *src = vmmc_page_map(4096, EVIL);
 	char b = 0;
 
 	if (src == MAP_FAILED || vmmc_ep_open(&ep, VMMC_DEV))
@@ -199,7 +189,7 @@ TEST_F_TIMEOUT(sd, owner_close_with_child_holding_fd, 180)
 	ASSERT_LE(0, imps0);
 	rep = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
 		   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	pbuf = page_map(LEN, FILL);
+	pbuf = vmmc_page_map(LEN, FILL);
 	ASSERT_NE(MAP_FAILED, rep);
 	ASSERT_NE(MAP_FAILED, pbuf);
 	rep->st1 = rep->st2 = 999;

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -80,6 +81,35 @@ static inline int vmmc_spin_cqe(struct vmmc_ep *ep, struct vmmc_cqe *out,
 	}
 	return -1;
 }
+/* Post one hand-written descriptor; its completion status, or 1000 (SQ
+ * full) or 1001 (no completion within 10 s).
+ */
+static inline uint32_t vmmc_post_raw(struct vmmc_ep *ep,
+				     const struct vmmc_sqe *in)
+{
+	struct vmmc_sqe *sqe = vmmc_get_sqe(ep);
+	struct vmmc_cqe cqe;
+
+	if (!sqe)
+		return 1000;
+	*sqe = *in;
+	vmmc_submit(ep);
+	if (vmmc_wait_cqe(ep, &cqe, 10000))
+		return 1001;
+	return cqe.status;
+}
+
+/* @len bytes of private anonymous memory filled with @c, or MAP_FAILED */
+static inline void *vmmc_page_map(size_t len, int c)
+{
+	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p != MAP_FAILED)
+		memset(p, c, len);
+	return p;
+}
+
 
 /* xorshift64*: a seeded, repeatable stream for sizes, offsets, bytes */
 static inline uint64_t vmmc_rand(uint64_t *s)
