@@ -210,7 +210,11 @@ static int vmmc_xport_install(struct vmmc_ep *ep, struct vmmc_xport *x,
 	return 0;
 }
 
-static int vmmc_unexport_id(struct vmmc_ep *ep, u32 id);
+static bool vmmc_xport_take_off(struct vmmc_ep *ep, struct vmmc_xport *x);
+static void vmmc_xport_put(struct vmmc_ep *ep, struct vmmc_xport *x,
+			   bool leaked);
+static int vmmc_unexport_id(struct vmmc_ep *ep, u32 id,
+			    const struct vmmc_xport *only);
 
 /*
  * A name that stands for a stream socket port below the caller's
@@ -239,6 +243,7 @@ long vmmc_ioctl_export(struct vmmc_ep *ep, void __user *uarg)
 	struct vmmc_dev *vdev = ep->vdev;
 	struct vmmc_export_req req;
 	struct vmmc_xport *x;
+	bool leaked = false, taken_off = false;
 	unsigned long seq;
 	int err, tries;
 	u32 id = 0;
@@ -277,10 +282,14 @@ long vmmc_ioctl_export(struct vmmc_ep *ep, void __user *uarg)
 			id = x->id;	/* copy out before the unlock */
 			/* the NIC takes data only once it acked ACTIVE */
 			if (vmmc_xport_set_state(x, VMMC_EXPORT_ACTIVE)) {
-				mutex_lock(&vdev->exp_lock);
-				x->live = false;
-				mutex_unlock(&vdev->exp_lock);
+				/*
+				 * It may still ack: revoke it now, before the
+				 * unlock lets a sibling's UNEXPORT(id) at it
+				 * (to the graveyard, freed once the NIC acks).
+				 */
+				leaked = vmmc_xport_take_off(ep, x);
 				err = -ETIMEDOUT;
+				taken_off = true;
 			}
 		}
 		mutex_unlock(&ep->pin_lock);
@@ -291,12 +300,8 @@ long vmmc_ioctl_export(struct vmmc_ep *ep, void __user *uarg)
 		vmmc_umem_release(&x->umem);
 		memset(&x->umem, 0, sizeof(x->umem));
 	}
-	if (err == -ETIMEDOUT && x->umem.invalidate) {
-		/*
-		 * Installed, but the NIC did not ack ACTIVE: it may still, so
-		 * revoke it now (to the graveyard, freed once the NIC acks).
-		 */
-		vmmc_unexport_id(ep, id);
+	if (taken_off) {
+		vmmc_xport_put(ep, x, leaked);	/* still ours alone */
 		return err;
 	}
 	if (err)
@@ -304,8 +309,11 @@ long vmmc_ioctl_export(struct vmmc_ep *ep, void __user *uarg)
 
 	req.export_id = id;
 	if (copy_to_user(uarg, &req, sizeof(req))) {
-		/* nobody can know the id: take the export back */
-		vmmc_unexport_id(ep, id);
+		/*
+		 * Nobody can know the id: take the export back, unless a
+		 * sibling's UNEXPORT(id) took it already (x is only compared).
+		 */
+		vmmc_unexport_id(ep, id, x);
 		return -EFAULT;
 	}
 	return 0;
@@ -350,31 +358,19 @@ static void vmmc_xport_bury(struct vmmc_umem *umem)
 }
 
 /*
- * Take back export @id of @ep: revoke (FREE) with the NIC's ack, unpin,
- * free. -EINVAL if @id is not one of @ep's exports. An export the NIC
- * does not let go of leaves ep->xports for the graveyard (pinned, in its
- * table slot) until the NIC acknowledges. No vmmc lock held.
+ * Take @x, one of @ep's exports on ep->xports, off: revoke (FREE) with the
+ * NIC's ack, detach, free its table slot unless the NIC keeps it. An
+ * export the NIC does not let go of leaves ep->xports for the graveyard
+ * (pinned, in its table slot) until the NIC acknowledges. pin_lock and
+ * dead_rwsem (read) held. Return: leaked (the graveyard's): pass it to
+ * vmmc_xport_put() after the unlock.
  */
-static int vmmc_unexport_id(struct vmmc_ep *ep, u32 id)
+static bool vmmc_xport_take_off(struct vmmc_ep *ep, struct vmmc_xport *x)
 {
 	struct vmmc_dev *vdev = ep->vdev;
-	struct vmmc_xport *x;
 	bool leaked;
 
-	if (id >= VMMC_MAX_EXPORTS)
-		return -EINVAL;
-	down_read(&vdev->dead_rwsem);
-	mutex_lock(&ep->pin_lock);
-	mutex_lock(&vdev->exp_lock);
-	x = vdev->xports[id];
-	/* owner checked under exp_lock: another owner may free its own */
-	if (!x || x->umem.ep != ep || list_empty(&x->node)) {
-		mutex_unlock(&vdev->exp_lock);
-		mutex_unlock(&ep->pin_lock);
-		up_read(&vdev->dead_rwsem);
-		return -EINVAL;
-	}
-	mutex_unlock(&vdev->exp_lock);
+	lockdep_assert_held(&ep->pin_lock);
 	if (!x->umem.dead) {
 		x->umem.dead = true;
 		vmmc_xport_revoke(x, VMMC_EXPORT_FREE);
@@ -391,22 +387,64 @@ static int vmmc_unexport_id(struct vmmc_ep *ep, u32 id)
 	list_del_init(&x->node);
 	if (!leaked) {
 		mutex_lock(&vdev->exp_lock);
-		vdev->xports[id] = NULL;
+		vdev->xports[x->id] = NULL;
 		mutex_unlock(&vdev->exp_lock);
 	}
-	mutex_unlock(&ep->pin_lock);
-	up_read(&vdev->dead_rwsem);
+	return leaked;
+}
 
+/*
+ * Finish what vmmc_xport_take_off() started: unpin and free @x, or leave
+ * it to the graveyard. The caller owns @x (nobody else can reach it). No
+ * vmmc lock held.
+ */
+static void vmmc_xport_put(struct vmmc_ep *ep, struct vmmc_xport *x,
+			   bool leaked)
+{
 	flush_work(&ep->reap_work);
 	if (!vmmc_umem_put(&x->umem, vmmc_xport_bury))
-		return 0;		/* the graveyard frees it */
+		return;			/* the graveyard frees it */
 	if (leaked) {			/* acked meanwhile */
 		vmmc_xport_bury(&x->umem);
-		return 0;
+		return;
 	}
 	vmmc_xport_free_pagelist(x);
 	kfree(x);
-	vmmc_stat_add(vdev, VMMC_STAT_EXPORTS, -1);
+	vmmc_stat_add(ep->vdev, VMMC_STAT_EXPORTS, -1);
+}
+
+/*
+ * Take back export @id of @ep (vmmc_xport_take_off(), vmmc_xport_put()):
+ * -EINVAL if @id is not one of @ep's exports, or (@only set) not @only.
+ * Nothing of @only is read: it is only compared. No vmmc lock held.
+ */
+static int vmmc_unexport_id(struct vmmc_ep *ep, u32 id,
+			    const struct vmmc_xport *only)
+{
+	struct vmmc_dev *vdev = ep->vdev;
+	struct vmmc_xport *x;
+	bool leaked;
+
+	if (id >= VMMC_MAX_EXPORTS)
+		return -EINVAL;
+	down_read(&vdev->dead_rwsem);
+	mutex_lock(&ep->pin_lock);
+	mutex_lock(&vdev->exp_lock);
+	x = vdev->xports[id];
+	/* owner checked under exp_lock: another owner may free its own */
+	if (!x || x->umem.ep != ep || list_empty(&x->node) ||
+	    (only && x != only)) {
+		mutex_unlock(&vdev->exp_lock);
+		mutex_unlock(&ep->pin_lock);
+		up_read(&vdev->dead_rwsem);
+		return -EINVAL;
+	}
+	mutex_unlock(&vdev->exp_lock);
+	leaked = vmmc_xport_take_off(ep, x);
+	mutex_unlock(&ep->pin_lock);
+	up_read(&vdev->dead_rwsem);
+
+	vmmc_xport_put(ep, x, leaked);
 	return 0;
 }
 
@@ -424,7 +462,7 @@ long vmmc_ioctl_unexport(struct vmmc_ep *ep, void __user *uarg)
 
 	if (get_user(id, (u32 __user *)uarg))
 		return -EFAULT;
-	return vmmc_unexport_id(ep, id);
+	return vmmc_unexport_id(ep, id, NULL);
 }
 
 /**
@@ -639,7 +677,7 @@ void vmmc_ep_drop_exports(struct vmmc_ep *ep)
 	 */
 	while ((x = list_first_entry_or_null(&ep->xports, struct vmmc_xport,
 					     node)))
-		vmmc_unexport_id(ep, x->id);
+		vmmc_unexport_id(ep, x->id, NULL);
 }
 
 /**

@@ -205,7 +205,8 @@ static int vmmc_pin_install(struct vmmc_ep *ep, struct vmmc_pin *pin,
 	return 0;
 }
 
-static int vmmc_unpin_slot(struct vmmc_ep *ep, u32 slot);
+static int vmmc_unpin_slot(struct vmmc_ep *ep, u32 slot,
+			   const struct vmmc_pin *only);
 
 /**
  * vmmc_ioctl_pin() - VMMC_IOC_PIN
@@ -263,8 +264,11 @@ long vmmc_ioctl_pin(struct vmmc_ep *ep, void __user *uarg)
 
 	vmmc_stat_inc(vdev, VMMC_STAT_PINS);
 	if (copy_to_user(uarg, &req, sizeof(req))) {
-		/* nobody can know the slot: take it back */
-		vmmc_unpin_slot(ep, req.slot);
+		/*
+		 * Nobody can know the slot: take it back, unless a sibling's
+		 * UNPIN took it already (pin is only compared).
+		 */
+		vmmc_unpin_slot(ep, req.slot, pin);
 		return -EFAULT;
 	}
 	return 0;
@@ -281,9 +285,11 @@ out_free:
  * there or the kernel had dropped it already (it is cleaned up: its
  * slots are free again). A range whose sync the NIC does not ack goes to
  * the graveyard, pinned and its slots reserved until the NIC does: the
- * UNPIN itself succeeds. No vmmc lock held.
+ * UNPIN itself succeeds. @only set: only that range (nothing of it is
+ * read: it is only compared). No vmmc lock held.
  */
-static int vmmc_unpin_slot(struct vmmc_ep *ep, u32 slot)
+static int vmmc_unpin_slot(struct vmmc_ep *ep, u32 slot,
+			   const struct vmmc_pin *only)
 {
 	struct vmmc_dev *vdev = ep->vdev;
 	struct vmmc_pin *pin, *found = NULL;
@@ -293,7 +299,7 @@ static int vmmc_unpin_slot(struct vmmc_ep *ep, u32 slot)
 	down_read(&vdev->dead_rwsem);
 	mutex_lock(&ep->pin_lock);
 	list_for_each_entry(pin, &ep->pins, node) {
-		if (pin->slot == slot) {
+		if (pin->slot == slot && (!only || pin == only)) {
 			found = pin;
 			break;
 		}
@@ -349,5 +355,5 @@ long vmmc_ioctl_unpin(struct vmmc_ep *ep, void __user *uarg)
 		return -EFAULT;
 	if (req.reserved[0] || req.reserved[1] || req.reserved[2])
 		return -EINVAL;
-	return vmmc_unpin_slot(ep, req.slot);
+	return vmmc_unpin_slot(ep, req.slot, NULL);
 }
