@@ -485,6 +485,11 @@ int vmmc_kcmd(struct vmmc_dev *vdev, const struct vmmc_kcmd *cmd,
 	if (READ_ONCE(vdev->stalled))
 		return -ETIMEDOUT;
 	mutex_lock(&vdev->kcmd_lock);
+	/* stalled while we waited: the mailbox is stall_work's probe's */
+	if (READ_ONCE(vdev->stalled)) {
+		mutex_unlock(&vdev->kcmd_lock);
+		return -ETIMEDOUT;
+	}
 	memcpy(&vdev->ctrl->cmd, cmd, sizeof(*cmd));
 	seq = ++vdev->kcmd_seq;
 	/* pairs with the NIC's acquire of cmd_seq: cmd is complete */

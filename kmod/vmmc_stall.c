@@ -281,8 +281,12 @@ struct vmmc_umem *vmmc_grave_take(struct vmmc_ep *ep, bool *orphan)
 
 /*
  * Post a mailbox NOP, or see whether the last one was answered: true if
- * the NIC answered. A command of a process may hold the mailbox: then
- * next time. dead_rwsem held for reading, NIC alive.
+ * the NIC answered it or a later command (it answers in order). A
+ * command of a process may hold the mailbox: then next time; one that
+ * wrote it after our NOP (it took kcmd_lock before the NIC was declared
+ * stalled) leaves kcmd_seq past probe_seq: post again, or we would wait
+ * for an answer to a NOP the NIC never saw. dead_rwsem held for
+ * reading, NIC alive.
  */
 static bool vmmc_stall_probe(struct vmmc_dev *vdev)
 {
@@ -292,11 +296,12 @@ static bool vmmc_stall_probe(struct vmmc_dev *vdev)
 		return false;
 	if (vdev->probe_seq &&
 	    /* pairs with the NIC's release of resp_seq */
-	    smp_load_acquire(&vdev->ctrl->resp_seq) == vdev->probe_seq) {
+	    (s32)(smp_load_acquire(&vdev->ctrl->resp_seq) -
+		  vdev->probe_seq) >= 0) {
 		answered = true;
 		vdev->probe_seq = 0;
 	} else {
-		if (!vdev->probe_seq) {
+		if (!vdev->probe_seq || vdev->kcmd_seq != vdev->probe_seq) {
 			memset(&vdev->ctrl->cmd, 0, sizeof(vdev->ctrl->cmd));
 			vdev->probe_seq = ++vdev->kcmd_seq;
 			/* pairs with the NIC's acquire of cmd_seq */
