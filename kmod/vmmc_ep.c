@@ -398,7 +398,7 @@ void vmmc_ep_reap_zombie(struct vmmc_ep *ep)
 	struct vmmc_dev *vdev = ep->vdev;
 	bool done = false;
 
-	queue_work(system_wq, &ep->reap_work);
+	queue_work(vmmc_wq, &ep->reap_work);
 	flush_work(&ep->reap_work);
 
 	down_read(&vdev->dead_rwsem);
@@ -430,8 +430,9 @@ void vmmc_ep_reap_zombie(struct vmmc_ep *ep)
  * allocated for good (the NIC was told to stop, but a stopped NIC may
  * still finish a transfer first); only their module references go, so
  * that the module can be unloaded. Nothing of the module's code is
- * reachable from them any more: their notifiers are removed, and no
- * work is queued on a dead NIC.
+ * reachable from them any more: their notifiers are removed, no work
+ * is queued on a dead NIC, and module exit destroys vmmc_wq, which waits
+ * for a reap_work still running.
  *
  * Context: process context; takes ep_lock.
  * Return: how many were abandoned.

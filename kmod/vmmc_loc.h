@@ -8,6 +8,7 @@
 /* vmmc_main.c */
 extern struct mutex vmmc_devs_lock;
 extern struct list_head vmmc_devs;
+extern struct workqueue_struct *vmmc_wq;
 void vmmc_dev_put(struct vmmc_dev *vdev);
 void vmmc_ring_doorbell(struct vmmc_dev *vdev, u32 vector);
 

@@ -81,9 +81,9 @@ static void vmmc_stall_queue(struct vmmc_dev *vdev, unsigned long delay,
 	spin_lock_irqsave(&vdev->stall_lock, flags);
 	if (!vdev->stall_off) {
 		if (sooner)
-			mod_delayed_work(system_wq, &vdev->stall_work, delay);
+			mod_delayed_work(vmmc_wq, &vdev->stall_work, delay);
 		else
-			queue_delayed_work(system_wq, &vdev->stall_work, delay);
+			queue_delayed_work(vmmc_wq, &vdev->stall_work, delay);
 	}
 	spin_unlock_irqrestore(&vdev->stall_lock, flags);
 }
@@ -345,7 +345,7 @@ static void vmmc_stall_work(struct work_struct *work)
 		}
 		mutex_lock(&ep->pin_lock);
 		if (!list_empty(&ep->graves))
-			queue_work(system_wq, &ep->reap_work);
+			queue_work(vmmc_wq, &ep->reap_work);
 		mutex_unlock(&ep->pin_lock);
 	}
 	mutex_unlock(&vdev->ep_lock);

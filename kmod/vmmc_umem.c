@@ -159,7 +159,7 @@ static void vmmc_umem_drop(struct vmmc_umem *umem)
 	umem->dead = true;
 	if (list_empty(&umem->reap))
 		list_add_tail(&umem->reap, &ep->reap_list);
-	queue_work(system_wq, &ep->reap_work);
+	queue_work(vmmc_wq, &ep->reap_work);
 	vmmc_stat_inc(ep->vdev, VMMC_STAT_INVALIDATIONS);
 }
 
@@ -335,7 +335,7 @@ static bool vmmc_umem_invalidate(struct mmu_interval_notifier *mni,
 			umem->suspect = true;
 			if (list_empty(&umem->reap))
 				list_add_tail(&umem->reap, &ep->reap_list);
-			queue_work(system_wq, &ep->reap_work);
+			queue_work(vmmc_wq, &ep->reap_work);
 		} else {
 			vmmc_umem_drop(umem);
 		}
