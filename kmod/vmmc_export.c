@@ -34,7 +34,6 @@
 #include <linux/capability.h>
 #include <linux/dma-mapping.h>
 #include <linux/moduleparam.h>
-#include <linux/nsproxy.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <net/ip.h>
@@ -217,17 +216,19 @@ static int vmmc_unexport_id(struct vmmc_ep *ep, u32 id,
 			    const struct vmmc_xport *only);
 
 /*
- * A name that stands for a stream socket port below the caller's
- * unprivileged port start needs CAP_NET_BIND_SERVICE, as TCP's bind().
+ * A name that stands for a stream socket port below the initial network
+ * namespace's unprivileged port start needs CAP_NET_BIND_SERVICE in the
+ * initial user namespace, as TCP's bind() does there. Not the caller's
+ * namespaces: export names are the whole NIC's, and anyone may be root
+ * of a user and network namespace of its own (unshare -Urn), with the
+ * capability and a port start of its choosing there.
  */
 static bool vmmc_name_allowed(u32 name)
 {
-	struct net *net = current->nsproxy->net_ns;
-
 	if ((name & VMMC_NAME_PORT_MASK) != VMMC_NAME_PORT_BASE)
 		return true;
-	return !inet_port_requires_bind_service(net, (u16)name) ||
-	       ns_capable(net->user_ns, CAP_NET_BIND_SERVICE);
+	return !inet_port_requires_bind_service(&init_net, (u16)name) ||
+	       capable(CAP_NET_BIND_SERVICE);
 }
 
 /**
