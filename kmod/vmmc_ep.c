@@ -297,8 +297,9 @@ static void vmmc_ep_teardown(struct vmmc_ep *ep)
  *
  * vmmc_ep_teardown() although other processes (a forked child that did
  * not close the fd) keep the file, and so the endpoint's shell, open:
- * after it every ioctl fails with -ESHUTDOWN. Waiters are woken. The
- * slot and the event region go at the last close, as ever.
+ * after it every ioctl fails with -ESHUTDOWN. Waiters are woken, a spin
+ * measurement claim is given up. The slot and the event region go at
+ * the last close, as ever.
  *
  * Context: process context, may sleep; takes use_rwsem for writing.
  * Return: 0, -ESHUTDOWN (done already), -EINTR (killed while another
@@ -316,6 +317,8 @@ int vmmc_ep_shutdown(struct vmmc_ep *ep)
 		return -ESHUTDOWN;
 	}
 	WRITE_ONCE(ep->shut, true);
+	/* a CLAIM, as at close: no SET_SPIN of ours comes after shut */
+	vmmc_spin_release(ep);
 	/* a WAIT asleep or an epoll sees shut */
 	wake_up_all(&ep->vdev->ep_wq[ep->id]);
 	vmmc_ep_teardown(ep);
