@@ -50,8 +50,9 @@ static int vmmc_utlb_sync(struct vmmc_ep *ep)
 
 /*
  * Zero a pin's entries and make the NIC forget them: 0 once it did (or
- * once an unbound NIC was fenced), else the pages must stay pinned: the
- * pin goes to the graveyard until the NIC acknowledges the sync.
+ * once the endpoint was fenced, bound or not), else the pages must stay
+ * pinned: the pin goes to the graveyard until the NIC acknowledges the
+ * sync.
  * pin_lock held; dead_rwsem or the SRCU read side held.
  */
 static int vmmc_pin_unmap(struct vmmc_pin *pin)
@@ -63,8 +64,14 @@ static int vmmc_pin_unmap(struct vmmc_pin *pin)
 	lockdep_assert_held(&ep->pin_lock);
 	for (i = 0; i < pin->umem.nr_pages; i++)
 		WRITE_ONCE(ep->utlb[pin->slot + i], 0);
-	if (ep->vdev->dead)
-		err = ep->fenced ? 0 : -EIO;
+	/*
+	 * Fenced (ack seen; it stays true): the NIC reads neither the UTLB
+	 * nor the pages, and need not answer a sync of a fenced slot.
+	 */
+	if (READ_ONCE(ep->fenced))
+		err = 0;
+	else if (ep->vdev->dead)
+		err = -EIO;
 	else
 		err = vmmc_utlb_sync(ep);
 	if (err)
@@ -131,19 +138,25 @@ int vmmc_utlb_init(struct vmmc_ep *ep)
  * vmmc_utlb_fini() - drop every pinned range and the UTLB
  * @ep: an endpoint being destroyed (or a zombie being finished)
  * @fenced: the NIC acknowledged the endpoint's fence: it reads neither the
- *	UTLB nor the pages any more. If not, the pages go to the graveyard
- *	until it does. The UTLB stays: vmmc_utlb_free().
+ *	UTLB nor the pages any more: the entries are zeroed, the pages
+ *	unpinned. If not, the pages go to the graveyard until it does. The
+ *	UTLB stays: vmmc_utlb_free().
  *
  * Context: process context, takes mmap_lock; no vmmc lock held.
  */
 void vmmc_utlb_fini(struct vmmc_ep *ep, bool fenced)
 {
 	struct vmmc_pin *pin, *next;
+	unsigned long i;
 	LIST_HEAD(todo);
 
 	mutex_lock(&ep->pin_lock);
 	list_for_each_entry_safe(pin, next, &ep->pins, node) {
 		vmmc_umem_detach(&pin->umem);
+		/* no entry names a page once it is unpinned */
+		if (fenced)
+			for (i = 0; i < pin->umem.nr_pages; i++)
+				WRITE_ONCE(ep->utlb[pin->slot + i], 0);
 		list_move(&pin->node, &todo);
 		if (!pin->umem.dead) {
 			pin->umem.dead = true;
