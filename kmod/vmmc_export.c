@@ -46,8 +46,12 @@
 /*
  * Tests only (root: the file is 0600): what a new export adds to its
  * table slot's gen, so that a test brings a slot's gen to where a 32-bit
- * gen would wrap without 2^32 exports (selftests/vmmc_stale).
+ * gen would wrap without 2^32 exports (selftests/vmmc_stale). Taken at
+ * most VMMC_GEN_SKIP_MAX at a time, and only while the gen is below
+ * VMMC_GEN_SKIP_TOP: the 64-bit gen never wraps, whatever root sets.
  */
+#define VMMC_GEN_SKIP_MAX	BIT_ULL(48)
+#define VMMC_GEN_SKIP_TOP	BIT_ULL(62)
 static ulong export_gen_skip;
 module_param(export_gen_skip, ulong, 0600);
 MODULE_PARM_DESC(export_gen_skip,
@@ -187,8 +191,10 @@ static int vmmc_xport_install(struct vmmc_ep *ep, struct vmmc_xport *x,
 	x->id = free_id;
 	x->name = req->name;
 	x->live = true;
-	x->gen = READ_ONCE(vdev->exptab[free_id].gen) +
-		 READ_ONCE(export_gen_skip);
+	x->gen = READ_ONCE(vdev->exptab[free_id].gen);
+	if (x->gen < VMMC_GEN_SKIP_TOP)
+		x->gen += min_t(u64, READ_ONCE(export_gen_skip),
+				VMMC_GEN_SKIP_MAX);
 	e = &vdev->exptab[free_id];
 	e->name = req->name;
 	e->owner_ep = ep->id;
