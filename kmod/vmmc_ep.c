@@ -45,17 +45,32 @@ MODULE_PARM_DESC(max_exports_per_user,
 		 "exports one user may hold per NIC (0: no limit; default 64 of 256)");
 
 /**
+ * vmmc_user_exempt() - is the caller exempt from the per-user limits?
+ *
+ * Asked before the locks that vmmc_user_may_take() runs under (the LSM
+ * hook may sleep or take its own locks), and without an audit record:
+ * most callers are under their limit and use no capability.
+ *
+ * Context: process context (looks at current's credentials).
+ * Return: true if the caller has CAP_SYS_RESOURCE.
+ */
+bool vmmc_user_exempt(void)
+{
+	return ns_capable_noaudit(&init_user_ns, CAP_SYS_RESOURCE);
+}
+
+/**
  * vmmc_user_may_take() - may the caller take one more of a limited thing?
  * @held: how many its user holds now
  * @max: the limit (a module parameter's value); 0: none
+ * @exempt: vmmc_user_exempt(), asked before the caller's locks
  *
- * Context: process context (capable() looks at current); asked only when
- * @held reached @max, so that only a refusal or an exemption is audited.
- * Return: true if under the limit or the caller has CAP_SYS_RESOURCE.
+ * Context: any.
+ * Return: true if under the limit or @exempt.
  */
-bool vmmc_user_may_take(unsigned int held, unsigned int max)
+bool vmmc_user_may_take(unsigned int held, unsigned int max, bool exempt)
 {
-	return !max || held < max || capable(CAP_SYS_RESOURCE);
+	return !max || held < max || exempt;
 }
 
 /* How many endpoint slots @uid's endpoints take. ep_lock held. */
@@ -124,6 +139,7 @@ struct vmmc_ep *vmmc_ep_create(struct vmmc_dev *vdev)
 {
 	struct vmmc_ep *ep;
 	int err, id;
+	bool exempt;
 
 	ep = kzalloc(sizeof(*ep), GFP_KERNEL);
 	if (!ep)
@@ -134,6 +150,7 @@ struct vmmc_ep *vmmc_ep_create(struct vmmc_dev *vdev)
 	init_rwsem(&ep->use_rwsem);
 	INIT_LIST_HEAD(&ep->xports);
 	INIT_LIST_HEAD(&ep->graves);
+	exempt = vmmc_user_exempt();	/* before the locks */
 
 	ep->evq = dma_alloc_coherent(&vdev->pdev->dev, VMMC_EVQ_SIZE,
 				     &ep->evq_dma, GFP_KERNEL);
@@ -155,7 +172,7 @@ struct vmmc_ep *vmmc_ep_create(struct vmmc_dev *vdev)
 		goto out_unlock;
 	}
 	if (!vmmc_user_may_take(vmmc_user_eps(vdev, ep->uid),
-				READ_ONCE(vmmc_max_eps_per_user))) {
+				READ_ONCE(vmmc_max_eps_per_user), exempt)) {
 		vmmc_stat_inc(vdev, VMMC_STAT_USER_LIMITS);
 		err = -EDQUOT;
 		goto out_unlock;

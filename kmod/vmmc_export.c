@@ -151,10 +151,10 @@ static void vmmc_xport_free_pagelist(struct vmmc_xport *x)
 /*
  * Publish an export. pin_lock held, NIC alive. Every table slot an
  * export of the caller's user takes (live or not) counts against
- * max_exports_per_user.
+ * max_exports_per_user, unless @exempt (vmmc_user_exempt()).
  */
 static int vmmc_xport_install(struct vmmc_ep *ep, struct vmmc_xport *x,
-			      const struct vmmc_export_req *req)
+			      const struct vmmc_export_req *req, bool exempt)
 {
 	struct vmmc_dev *vdev = ep->vdev;
 	unsigned int held = 0;
@@ -179,7 +179,8 @@ static int vmmc_xport_install(struct vmmc_ep *ep, struct vmmc_xport *x,
 		if (uid_eq(other->umem.ep->uid, ep->uid))
 			held++;
 	}
-	if (!vmmc_user_may_take(held, READ_ONCE(vmmc_max_exports_per_user))) {
+	if (!vmmc_user_may_take(held, READ_ONCE(vmmc_max_exports_per_user),
+				exempt)) {
 		mutex_unlock(&vdev->exp_lock);
 		vmmc_stat_inc(vdev, VMMC_STAT_USER_LIMITS);
 		return -EDQUOT;
@@ -250,7 +251,7 @@ long vmmc_ioctl_export(struct vmmc_ep *ep, void __user *uarg)
 	struct vmmc_dev *vdev = ep->vdev;
 	struct vmmc_export_req req;
 	struct vmmc_xport *x;
-	bool leaked = false, taken_off = false;
+	bool leaked = false, taken_off = false, exempt;
 	unsigned long seq;
 	int err, tries;
 	u32 id = 0;
@@ -263,6 +264,7 @@ long vmmc_ioctl_export(struct vmmc_ep *ep, void __user *uarg)
 		return -EINVAL;
 	if (!vmmc_name_allowed(req.name))
 		return -EACCES;
+	exempt = vmmc_user_exempt();	/* before the locks */
 
 	x = kzalloc(sizeof(*x), GFP_KERNEL);
 	if (!x)
@@ -284,7 +286,7 @@ long vmmc_ioctl_export(struct vmmc_ep *ep, void __user *uarg)
 		else if (mmu_interval_read_retry(&x->umem.notifier, seq))
 			err = -EAGAIN;	/* the buffer changed under us */
 		else
-			err = vmmc_xport_install(ep, x, &req);
+			err = vmmc_xport_install(ep, x, &req, exempt);
 		if (!err) {
 			id = x->id;	/* copy out before the unlock */
 			/* the NIC takes data only once it acked ACTIVE */
