@@ -272,8 +272,8 @@ static bool vmmc_ep_has_graves(struct vmmc_ep *ep)
  * @ep: the endpoint
  *
  * Order: fence the NIC (no DMA into or out of the endpoint is in flight
- * or can start), revoke its exports (remote senders get an error, not
- * stale memory), forget its imports, then unpin everything. Whatever the
+ * or can start), forget its imports, revoke its exports (remote senders
+ * get an error, not stale memory), then unpin everything. Whatever the
  * NIC did not acknowledge is kept: pages in the graveyard. The event
  * region and the slot stay: the owner may still have them mapped. Done
  * once; ep->torn_fenced says whether the fence was acknowledged.

@@ -37,6 +37,7 @@
  * gen or seq it saw, which covers every earlier one. Export gens are 64
  * bits and never wrap, so theirs compare plainly (the *64 variants).
  */
+#include <linux/bitmap.h>
 #include <linux/jiffies.h>
 #include <linux/workqueue.h>
 
@@ -138,32 +139,27 @@ static void vmmc_nic_unstall(struct vmmc_dev *vdev)
 		 jiffies_to_msecs(jiffies - since));
 }
 
-/* vmmc_acked() and vmmc_acked64() for vmmc_ctrl_wait_on() */
-static bool vmmc_ack32_done(void *ack, u64 want)
+/* Has the NIC acked @want in @ack, a u64 if @ack64, else a u32? */
+static bool vmmc_ack_done(void *ack, u64 want, bool ack64)
 {
+	if (ack64)
+		return vmmc_acked64(ack, want);
 	return vmmc_acked(ack, (u32)want);
-}
-
-static bool vmmc_ack64_done(void *ack, u64 want)
-{
-	return vmmc_acked64(ack, want);
 }
 
 static bool vmmc_umem_acked(struct vmmc_umem *umem)
 {
-	return (umem->ack64 ? vmmc_ack64_done : vmmc_ack32_done)
-		(umem->ack, umem->ack_want);
+	return vmmc_ack_done(umem->ack, umem->ack_want, umem->ack64);
 }
 
-/* The wait of vmmc_ctrl_wait(): until done(ack, want) holds. */
-static int vmmc_ctrl_wait_on(struct vmmc_dev *vdev,
-			     bool (*done)(void *ack, u64 want),
-			     void *ack, u64 want)
+/* The wait of vmmc_ctrl_wait() and vmmc_ctrl_wait64(). */
+static int vmmc_ctrl_wait_on(struct vmmc_dev *vdev, void *ack, u64 want,
+			     bool ack64)
 {
 	/* once the NIC missed one, waits would only pile up (under locks) */
 	if (READ_ONCE(vdev->stalled))
-		return done(ack, want) ? 0 : -ETIMEDOUT;
-	if (wait_event_timeout(vdev->ctrl_wq, done(ack, want),
+		return vmmc_ack_done(ack, want, ack64) ? 0 : -ETIMEDOUT;
+	if (wait_event_timeout(vdev->ctrl_wq, vmmc_ack_done(ack, want, ack64),
 			       VMMC_FENCE_TIMEOUT))
 		return 0;
 	vmmc_stat_inc(vdev, VMMC_STAT_FENCE_TIMEOUTS);
@@ -183,7 +179,7 @@ static int vmmc_ctrl_wait_on(struct vmmc_dev *vdev,
  */
 int vmmc_ctrl_wait(struct vmmc_dev *vdev, u32 *ack, u32 want)
 {
-	return vmmc_ctrl_wait_on(vdev, vmmc_ack32_done, ack, want);
+	return vmmc_ctrl_wait_on(vdev, ack, want, false);
 }
 
 /**
@@ -197,21 +193,10 @@ int vmmc_ctrl_wait(struct vmmc_dev *vdev, u32 *ack, u32 want)
  */
 int vmmc_ctrl_wait64(struct vmmc_dev *vdev, u64 *ack, u64 want)
 {
-	return vmmc_ctrl_wait_on(vdev, vmmc_ack64_done, ack, want);
+	return vmmc_ctrl_wait_on(vdev, ack, want, true);
 }
 
-/**
- * vmmc_grave_add() - keep a umem pinned until the NIC lets go of it
- * @umem: a umem the NIC did not acknowledge giving up
- * @ack: the word in SRAM that will say it did
- * @want: the value that says so
- *
- * The umem is "leaked": nobody unpins it but reap_work, once *@ack
- * reached @want (vmmc_grave_take()). Idempotent; a later call replaces
- * the ack to wait for.
- *
- * Context: ep->pin_lock held; any context that holds it.
- */
+/* vmmc_grave_add() and vmmc_grave_add64(): @ack is a u64 if @ack64. */
 static void vmmc_grave_put(struct vmmc_umem *umem, void *ack, u64 want,
 			   bool ack64)
 {
@@ -230,6 +215,18 @@ static void vmmc_grave_put(struct vmmc_umem *umem, void *ack, u64 want,
 	vmmc_stall_later(ep->vdev);
 }
 
+/**
+ * vmmc_grave_add() - keep a umem pinned until the NIC lets go of it
+ * @umem: a umem the NIC did not acknowledge giving up
+ * @ack: the word in SRAM that will say it did
+ * @want: the value that says so
+ *
+ * The umem is "leaked": nobody unpins it but reap_work, once *@ack
+ * reached @want (vmmc_grave_take()). Idempotent; a later call replaces
+ * the ack to wait for.
+ *
+ * Context: ep->pin_lock held; any context that holds it.
+ */
 void vmmc_grave_add(struct vmmc_umem *umem, u32 *ack, u32 want)
 {
 	vmmc_grave_put(umem, ack, want, false);
@@ -323,9 +320,9 @@ static void vmmc_stall_work(struct work_struct *work)
 {
 	struct vmmc_dev *vdev = container_of(to_delayed_work(work),
 					     struct vmmc_dev, stall_work);
-	struct vmmc_ep *zombies[VMMC_MAX_EPS];
+	DECLARE_BITMAP(zombies, VMMC_MAX_EPS);
 	struct vmmc_ep *ep;
-	int i, nr = 0;
+	int i;
 
 	down_read(&vdev->dead_rwsem);
 	if (vdev->dead) {
@@ -334,13 +331,14 @@ static void vmmc_stall_work(struct work_struct *work)
 	}
 	if (READ_ONCE(vdev->stalled) && vmmc_stall_probe(vdev))
 		vmmc_nic_unstall(vdev);
+	bitmap_zero(zombies, VMMC_MAX_EPS);
 	mutex_lock(&vdev->ep_lock);
 	for (i = 0; i < VMMC_MAX_EPS; i++) {
 		ep = vdev->eps[i];
 		if (!ep)
 			continue;
 		if (ep->zombie) {
-			zombies[nr++] = ep;
+			__set_bit(i, zombies);
 			continue;
 		}
 		mutex_lock(&ep->pin_lock);
@@ -351,9 +349,16 @@ static void vmmc_stall_work(struct work_struct *work)
 	mutex_unlock(&vdev->ep_lock);
 	up_read(&vdev->dead_rwsem);
 
-	/* only this work frees a zombie, and remove() cancels it first */
-	for (i = 0; i < nr; i++)
-		vmmc_ep_reap_zombie(zombies[i]);
+	/*
+	 * Only this work frees a zombie (and empties its eps[] slot), and
+	 * remove() cancels it first: the slots still hold them.
+	 */
+	for_each_set_bit(i, zombies, VMMC_MAX_EPS) {
+		mutex_lock(&vdev->ep_lock);
+		ep = vdev->eps[i];
+		mutex_unlock(&vdev->ep_lock);
+		vmmc_ep_reap_zombie(ep);
+	}
 
 	if (READ_ONCE(vdev->stalled) || vmmc_graves_left(vdev))
 		vmmc_stall_later(vdev);
