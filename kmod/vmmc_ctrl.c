@@ -67,26 +67,22 @@ bool vmmc_acked64(u64 *ack, u64 want)
 	return smp_load_acquire(ack) >= want;
 }
 
-/* vmmc_acked() and vmmc_acked64() for vmmc_ctrl_wait_on() */
-static bool vmmc_ack32_done(void *ack, u64 want)
+/* Has the NIC acked @want in @ack, a u64 if @ack64, else a u32? */
+static bool vmmc_ack_done(void *ack, u64 want, bool ack64)
 {
+	if (ack64)
+		return vmmc_acked64(ack, want);
 	return vmmc_acked(ack, (u32)want);
 }
 
-static bool vmmc_ack64_done(void *ack, u64 want)
-{
-	return vmmc_acked64(ack, want);
-}
-
-/* The wait of vmmc_ctrl_wait(): until done(ack, want) holds. */
-static int vmmc_ctrl_wait_on(struct vmmc_dev *vdev,
-			     bool (*done)(void *ack, u64 want),
-			     void *ack, u64 want)
+/* The wait of vmmc_ctrl_wait() and vmmc_ctrl_wait64(). */
+static int vmmc_ctrl_wait_on(struct vmmc_dev *vdev, void *ack, u64 want,
+			     bool ack64)
 {
 	/* once the NIC missed one, waits would only pile up (under locks) */
 	if (READ_ONCE(vdev->stalled))
-		return done(ack, want) ? 0 : -ETIMEDOUT;
-	if (wait_event_timeout(vdev->ctrl_wq, done(ack, want),
+		return vmmc_ack_done(ack, want, ack64) ? 0 : -ETIMEDOUT;
+	if (wait_event_timeout(vdev->ctrl_wq, vmmc_ack_done(ack, want, ack64),
 			       VMMC_FENCE_TIMEOUT))
 		return 0;
 	vmmc_stat_inc(vdev, VMMC_STAT_FENCE_TIMEOUTS);
@@ -106,7 +102,7 @@ static int vmmc_ctrl_wait_on(struct vmmc_dev *vdev,
  */
 int vmmc_ctrl_wait(struct vmmc_dev *vdev, u32 *ack, u32 want)
 {
-	return vmmc_ctrl_wait_on(vdev, vmmc_ack32_done, ack, want);
+	return vmmc_ctrl_wait_on(vdev, ack, want, false);
 }
 
 /**
@@ -120,7 +116,7 @@ int vmmc_ctrl_wait(struct vmmc_dev *vdev, u32 *ack, u32 want)
  */
 int vmmc_ctrl_wait64(struct vmmc_dev *vdev, u64 *ack, u64 want)
 {
-	return vmmc_ctrl_wait_on(vdev, vmmc_ack64_done, ack, want);
+	return vmmc_ctrl_wait_on(vdev, ack, want, true);
 }
 
 /**
@@ -143,6 +139,11 @@ int vmmc_kcmd(struct vmmc_dev *vdev, const struct vmmc_kcmd *cmd,
 	if (READ_ONCE(vdev->stalled))
 		return -ETIMEDOUT;
 	mutex_lock(&vdev->kcmd_lock);
+	/* stalled while we waited: the mailbox is stall_work's probe's */
+	if (READ_ONCE(vdev->stalled)) {
+		mutex_unlock(&vdev->kcmd_lock);
+		return -ETIMEDOUT;
+	}
 	memcpy(&vdev->ctrl->cmd, cmd, sizeof(*cmd));
 	seq = ++vdev->kcmd_seq;
 	/* pairs with the NIC's acquire of cmd_seq: cmd is complete */

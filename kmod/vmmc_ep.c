@@ -45,17 +45,32 @@ MODULE_PARM_DESC(max_exports_per_user,
 		 "exports one user may hold per NIC (0: no limit; default 64 of 256)");
 
 /**
+ * vmmc_user_exempt() - is the caller exempt from the per-user limits?
+ *
+ * Asked before the locks that vmmc_user_may_take() runs under (the LSM
+ * hook may sleep or take its own locks), and without an audit record:
+ * most callers are under their limit and use no capability.
+ *
+ * Context: process context (looks at current's credentials).
+ * Return: true if the caller has CAP_SYS_RESOURCE.
+ */
+bool vmmc_user_exempt(void)
+{
+	return ns_capable_noaudit(&init_user_ns, CAP_SYS_RESOURCE);
+}
+
+/**
  * vmmc_user_may_take() - may the caller take one more of a limited thing?
  * @held: how many its user holds now
  * @max: the limit (a module parameter's value); 0: none
+ * @exempt: vmmc_user_exempt(), asked before the caller's locks
  *
- * Context: process context (capable() looks at current); asked only when
- * @held reached @max, so that only a refusal or an exemption is audited.
- * Return: true if under the limit or the caller has CAP_SYS_RESOURCE.
+ * Context: any.
+ * Return: true if under the limit or @exempt.
  */
-bool vmmc_user_may_take(unsigned int held, unsigned int max)
+bool vmmc_user_may_take(unsigned int held, unsigned int max, bool exempt)
 {
-	return !max || held < max || capable(CAP_SYS_RESOURCE);
+	return !max || held < max || exempt;
 }
 
 /* How many endpoint slots @uid's endpoints take. ep_lock held. */
@@ -124,6 +139,7 @@ struct vmmc_ep *vmmc_ep_create(struct vmmc_dev *vdev)
 {
 	struct vmmc_ep *ep;
 	int err, id;
+	bool exempt;
 
 	ep = kzalloc(sizeof(*ep), GFP_KERNEL);
 	if (!ep)
@@ -134,6 +150,7 @@ struct vmmc_ep *vmmc_ep_create(struct vmmc_dev *vdev)
 	init_rwsem(&ep->use_rwsem);
 	INIT_LIST_HEAD(&ep->xports);
 	INIT_LIST_HEAD(&ep->graves);
+	exempt = vmmc_user_exempt();	/* before the locks */
 
 	ep->evq = dma_alloc_coherent(&vdev->pdev->dev, VMMC_EVQ_SIZE,
 				     &ep->evq_dma, GFP_KERNEL);
@@ -155,7 +172,7 @@ struct vmmc_ep *vmmc_ep_create(struct vmmc_dev *vdev)
 		goto out_unlock;
 	}
 	if (!vmmc_user_may_take(vmmc_user_eps(vdev, ep->uid),
-				READ_ONCE(vmmc_max_eps_per_user))) {
+				READ_ONCE(vmmc_max_eps_per_user), exempt)) {
 		vmmc_stat_inc(vdev, VMMC_STAT_USER_LIMITS);
 		err = -EDQUOT;
 		goto out_unlock;
@@ -255,8 +272,8 @@ static bool vmmc_ep_has_graves(struct vmmc_ep *ep)
  * @ep: the endpoint
  *
  * Order: fence the NIC (no DMA into or out of the endpoint is in flight
- * or can start), revoke its exports (remote senders get an error, not
- * stale memory), forget its imports, then unpin everything. Whatever the
+ * or can start), forget its imports, revoke its exports (remote senders
+ * get an error, not stale memory), then unpin everything. Whatever the
  * NIC did not acknowledge is kept: pages in the graveyard. The event
  * region and the slot stay: the owner may still have them mapped. Done
  * once; ep->torn_fenced says whether the fence was acknowledged.
@@ -297,8 +314,9 @@ static void vmmc_ep_teardown(struct vmmc_ep *ep)
  *
  * vmmc_ep_teardown() although other processes (a forked child that did
  * not close the fd) keep the file, and so the endpoint's shell, open:
- * after it every ioctl fails with -ESHUTDOWN. Waiters are woken. The
- * slot and the event region go at the last close, as ever.
+ * after it every ioctl fails with -ESHUTDOWN. Waiters are woken, a spin
+ * measurement claim is given up. The slot and the event region go at
+ * the last close, as ever.
  *
  * Context: process context, may sleep; takes use_rwsem for writing.
  * Return: 0, -ESHUTDOWN (done already), -EINTR (killed while another
@@ -316,6 +334,8 @@ int vmmc_ep_shutdown(struct vmmc_ep *ep)
 		return -ESHUTDOWN;
 	}
 	WRITE_ONCE(ep->shut, true);
+	/* a CLAIM, as at close: no SET_SPIN of ours comes after shut */
+	vmmc_spin_release(ep);
 	/* a WAIT asleep or an epoll sees shut */
 	wake_up_all(&ep->vdev->ep_wq[ep->id]);
 	vmmc_ep_teardown(ep);
@@ -398,7 +418,7 @@ void vmmc_ep_reap_zombie(struct vmmc_ep *ep)
 	struct vmmc_dev *vdev = ep->vdev;
 	bool done = false;
 
-	queue_work(system_wq, &ep->reap_work);
+	queue_work(vmmc_wq, &ep->reap_work);
 	flush_work(&ep->reap_work);
 
 	down_read(&vdev->dead_rwsem);
@@ -430,8 +450,9 @@ void vmmc_ep_reap_zombie(struct vmmc_ep *ep)
  * allocated for good (the NIC was told to stop, but a stopped NIC may
  * still finish a transfer first); only their module references go, so
  * that the module can be unloaded. Nothing of the module's code is
- * reachable from them any more: their notifiers are removed, and no
- * work is queued on a dead NIC.
+ * reachable from them any more: their notifiers are removed, no work
+ * is queued on a dead NIC, and module exit destroys vmmc_wq, which waits
+ * for a reap_work still running.
  *
  * Context: process context; takes ep_lock.
  * Return: how many were abandoned.

@@ -34,7 +34,6 @@
 #include <linux/capability.h>
 #include <linux/dma-mapping.h>
 #include <linux/moduleparam.h>
-#include <linux/nsproxy.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <net/ip.h>
@@ -46,8 +45,12 @@
 /*
  * Tests only (root: the file is 0600): what a new export adds to its
  * table slot's gen, so that a test brings a slot's gen to where a 32-bit
- * gen would wrap without 2^32 exports (selftests/vmmc_stale).
+ * gen would wrap without 2^32 exports (selftests/vmmc_stale). Taken at
+ * most VMMC_GEN_SKIP_MAX at a time, and only while the gen is below
+ * VMMC_GEN_SKIP_TOP: the 64-bit gen never wraps, whatever root sets.
  */
+#define VMMC_GEN_SKIP_MAX	BIT_ULL(48)
+#define VMMC_GEN_SKIP_TOP	BIT_ULL(62)
 static ulong export_gen_skip;
 module_param(export_gen_skip, ulong, 0600);
 MODULE_PARM_DESC(export_gen_skip,
@@ -147,10 +150,10 @@ static void vmmc_xport_free_pagelist(struct vmmc_xport *x)
 /*
  * Publish an export. pin_lock held, NIC alive. Every table slot an
  * export of the caller's user takes (live or not) counts against
- * max_exports_per_user.
+ * max_exports_per_user, unless @exempt (vmmc_user_exempt()).
  */
 static int vmmc_xport_install(struct vmmc_ep *ep, struct vmmc_xport *x,
-			      const struct vmmc_export_req *req)
+			      const struct vmmc_export_req *req, bool exempt)
 {
 	struct vmmc_dev *vdev = ep->vdev;
 	unsigned int held = 0;
@@ -175,7 +178,8 @@ static int vmmc_xport_install(struct vmmc_ep *ep, struct vmmc_xport *x,
 		if (uid_eq(other->umem.ep->uid, ep->uid))
 			held++;
 	}
-	if (!vmmc_user_may_take(held, READ_ONCE(vmmc_max_exports_per_user))) {
+	if (!vmmc_user_may_take(held, READ_ONCE(vmmc_max_exports_per_user),
+				exempt)) {
 		mutex_unlock(&vdev->exp_lock);
 		vmmc_stat_inc(vdev, VMMC_STAT_USER_LIMITS);
 		return -EDQUOT;
@@ -187,8 +191,10 @@ static int vmmc_xport_install(struct vmmc_ep *ep, struct vmmc_xport *x,
 	x->id = free_id;
 	x->name = req->name;
 	x->live = true;
-	x->gen = READ_ONCE(vdev->exptab[free_id].gen) +
-		 READ_ONCE(export_gen_skip);
+	x->gen = READ_ONCE(vdev->exptab[free_id].gen);
+	if (x->gen < VMMC_GEN_SKIP_TOP)
+		x->gen += min_t(u64, READ_ONCE(export_gen_skip),
+				VMMC_GEN_SKIP_MAX);
 	e = &vdev->exptab[free_id];
 	e->name = req->name;
 	e->owner_ep = ep->id;
@@ -209,20 +215,26 @@ static int vmmc_xport_install(struct vmmc_ep *ep, struct vmmc_xport *x,
 	return 0;
 }
 
-static int vmmc_unexport_id(struct vmmc_ep *ep, u32 id);
+static bool vmmc_xport_take_off(struct vmmc_ep *ep, struct vmmc_xport *x);
+static void vmmc_xport_put(struct vmmc_ep *ep, struct vmmc_xport *x,
+			   bool leaked);
+static int vmmc_unexport_id(struct vmmc_ep *ep, u32 id,
+			    const struct vmmc_xport *only);
 
 /*
- * A name that stands for a stream socket port below the caller's
- * unprivileged port start needs CAP_NET_BIND_SERVICE, as TCP's bind().
+ * A name that stands for a stream socket port below the initial network
+ * namespace's unprivileged port start needs CAP_NET_BIND_SERVICE in the
+ * initial user namespace, as TCP's bind() does there. Not the caller's
+ * namespaces: export names are the whole NIC's, and anyone may be root
+ * of a user and network namespace of its own (unshare -Urn), with the
+ * capability and a port start of its choosing there.
  */
 static bool vmmc_name_allowed(u32 name)
 {
-	struct net *net = current->nsproxy->net_ns;
-
 	if ((name & VMMC_NAME_PORT_MASK) != VMMC_NAME_PORT_BASE)
 		return true;
-	return !inet_port_requires_bind_service(net, (u16)name) ||
-	       ns_capable(net->user_ns, CAP_NET_BIND_SERVICE);
+	return !inet_port_requires_bind_service(&init_net, (u16)name) ||
+	       capable(CAP_NET_BIND_SERVICE);
 }
 
 /**
@@ -238,6 +250,7 @@ long vmmc_ioctl_export(struct vmmc_ep *ep, void __user *uarg)
 	struct vmmc_dev *vdev = ep->vdev;
 	struct vmmc_export_req req;
 	struct vmmc_xport *x;
+	bool leaked = false, taken_off = false, exempt;
 	unsigned long seq;
 	int err, tries;
 	u32 id = 0;
@@ -250,6 +263,7 @@ long vmmc_ioctl_export(struct vmmc_ep *ep, void __user *uarg)
 		return -EINVAL;
 	if (!vmmc_name_allowed(req.name))
 		return -EACCES;
+	exempt = vmmc_user_exempt();	/* before the locks */
 
 	x = kzalloc(sizeof(*x), GFP_KERNEL);
 	if (!x)
@@ -271,15 +285,19 @@ long vmmc_ioctl_export(struct vmmc_ep *ep, void __user *uarg)
 		else if (mmu_interval_read_retry(&x->umem.notifier, seq))
 			err = -EAGAIN;	/* the buffer changed under us */
 		else
-			err = vmmc_xport_install(ep, x, &req);
+			err = vmmc_xport_install(ep, x, &req, exempt);
 		if (!err) {
 			id = x->id;	/* copy out before the unlock */
 			/* the NIC takes data only once it acked ACTIVE */
 			if (vmmc_xport_set_state(x, VMMC_EXPORT_ACTIVE)) {
-				mutex_lock(&vdev->exp_lock);
-				x->live = false;
-				mutex_unlock(&vdev->exp_lock);
+				/*
+				 * It may still ack: revoke it now, before the
+				 * unlock lets a sibling's UNEXPORT(id) at it
+				 * (to the graveyard, freed once the NIC acks).
+				 */
+				leaked = vmmc_xport_take_off(ep, x);
 				err = -ETIMEDOUT;
+				taken_off = true;
 			}
 		}
 		mutex_unlock(&ep->pin_lock);
@@ -290,12 +308,8 @@ long vmmc_ioctl_export(struct vmmc_ep *ep, void __user *uarg)
 		vmmc_umem_release(&x->umem);
 		memset(&x->umem, 0, sizeof(x->umem));
 	}
-	if (err == -ETIMEDOUT && x->umem.invalidate) {
-		/*
-		 * Installed, but the NIC did not ack ACTIVE: it may still, so
-		 * revoke it now (to the graveyard, freed once the NIC acks).
-		 */
-		vmmc_unexport_id(ep, id);
+	if (taken_off) {
+		vmmc_xport_put(ep, x, leaked);	/* still ours alone */
 		return err;
 	}
 	if (err)
@@ -303,8 +317,11 @@ long vmmc_ioctl_export(struct vmmc_ep *ep, void __user *uarg)
 
 	req.export_id = id;
 	if (copy_to_user(uarg, &req, sizeof(req))) {
-		/* nobody can know the id: take the export back */
-		vmmc_unexport_id(ep, id);
+		/*
+		 * Nobody can know the id: take the export back, unless a
+		 * sibling's UNEXPORT(id) took it already (x is only compared).
+		 */
+		vmmc_unexport_id(ep, id, x);
 		return -EFAULT;
 	}
 	return 0;
@@ -349,31 +366,19 @@ static void vmmc_xport_bury(struct vmmc_umem *umem)
 }
 
 /*
- * Take back export @id of @ep: revoke (FREE) with the NIC's ack, unpin,
- * free. -EINVAL if @id is not one of @ep's exports. An export the NIC
- * does not let go of leaves ep->xports for the graveyard (pinned, in its
- * table slot) until the NIC acknowledges. No vmmc lock held.
+ * Take @x, one of @ep's exports on ep->xports, off: revoke (FREE) with the
+ * NIC's ack, detach, free its table slot unless the NIC keeps it. An
+ * export the NIC does not let go of leaves ep->xports for the graveyard
+ * (pinned, in its table slot) until the NIC acknowledges. pin_lock and
+ * dead_rwsem (read) held. Return: leaked (the graveyard's): pass it to
+ * vmmc_xport_put() after the unlock.
  */
-static int vmmc_unexport_id(struct vmmc_ep *ep, u32 id)
+static bool vmmc_xport_take_off(struct vmmc_ep *ep, struct vmmc_xport *x)
 {
 	struct vmmc_dev *vdev = ep->vdev;
-	struct vmmc_xport *x;
 	bool leaked;
 
-	if (id >= VMMC_MAX_EXPORTS)
-		return -EINVAL;
-	down_read(&vdev->dead_rwsem);
-	mutex_lock(&ep->pin_lock);
-	mutex_lock(&vdev->exp_lock);
-	x = vdev->xports[id];
-	/* owner checked under exp_lock: another owner may free its own */
-	if (!x || x->umem.ep != ep || list_empty(&x->node)) {
-		mutex_unlock(&vdev->exp_lock);
-		mutex_unlock(&ep->pin_lock);
-		up_read(&vdev->dead_rwsem);
-		return -EINVAL;
-	}
-	mutex_unlock(&vdev->exp_lock);
+	lockdep_assert_held(&ep->pin_lock);
 	if (!x->umem.dead) {
 		x->umem.dead = true;
 		vmmc_xport_revoke(x, VMMC_EXPORT_FREE);
@@ -390,22 +395,64 @@ static int vmmc_unexport_id(struct vmmc_ep *ep, u32 id)
 	list_del_init(&x->node);
 	if (!leaked) {
 		mutex_lock(&vdev->exp_lock);
-		vdev->xports[id] = NULL;
+		vdev->xports[x->id] = NULL;
 		mutex_unlock(&vdev->exp_lock);
 	}
-	mutex_unlock(&ep->pin_lock);
-	up_read(&vdev->dead_rwsem);
+	return leaked;
+}
 
+/*
+ * Finish what vmmc_xport_take_off() started: unpin and free @x, or leave
+ * it to the graveyard. The caller owns @x (nobody else can reach it). No
+ * vmmc lock held.
+ */
+static void vmmc_xport_put(struct vmmc_ep *ep, struct vmmc_xport *x,
+			   bool leaked)
+{
 	flush_work(&ep->reap_work);
 	if (!vmmc_umem_put(&x->umem, vmmc_xport_bury))
-		return 0;		/* the graveyard frees it */
+		return;			/* the graveyard frees it */
 	if (leaked) {			/* acked meanwhile */
 		vmmc_xport_bury(&x->umem);
-		return 0;
+		return;
 	}
 	vmmc_xport_free_pagelist(x);
 	kfree(x);
-	vmmc_stat_add(vdev, VMMC_STAT_EXPORTS, -1);
+	vmmc_stat_add(ep->vdev, VMMC_STAT_EXPORTS, -1);
+}
+
+/*
+ * Take back export @id of @ep (vmmc_xport_take_off(), vmmc_xport_put()):
+ * -EINVAL if @id is not one of @ep's exports, or (@only set) not @only.
+ * Nothing of @only is read: it is only compared. No vmmc lock held.
+ */
+static int vmmc_unexport_id(struct vmmc_ep *ep, u32 id,
+			    const struct vmmc_xport *only)
+{
+	struct vmmc_dev *vdev = ep->vdev;
+	struct vmmc_xport *x;
+	bool leaked;
+
+	if (id >= VMMC_MAX_EXPORTS)
+		return -EINVAL;
+	down_read(&vdev->dead_rwsem);
+	mutex_lock(&ep->pin_lock);
+	mutex_lock(&vdev->exp_lock);
+	x = vdev->xports[id];
+	/* owner checked under exp_lock: another owner may free its own */
+	if (!x || x->umem.ep != ep || list_empty(&x->node) ||
+	    (only && x != only)) {
+		mutex_unlock(&vdev->exp_lock);
+		mutex_unlock(&ep->pin_lock);
+		up_read(&vdev->dead_rwsem);
+		return -EINVAL;
+	}
+	mutex_unlock(&vdev->exp_lock);
+	leaked = vmmc_xport_take_off(ep, x);
+	mutex_unlock(&ep->pin_lock);
+	up_read(&vdev->dead_rwsem);
+
+	vmmc_xport_put(ep, x, leaked);
 	return 0;
 }
 
@@ -423,7 +470,7 @@ long vmmc_ioctl_unexport(struct vmmc_ep *ep, void __user *uarg)
 
 	if (get_user(id, (u32 __user *)uarg))
 		return -EFAULT;
-	return vmmc_unexport_id(ep, id);
+	return vmmc_unexport_id(ep, id, NULL);
 }
 
 static struct vmmc_import *vmmc_import_row(struct vmmc_ep *ep, u32 i)
@@ -598,7 +645,7 @@ void vmmc_ep_drop_exports(struct vmmc_ep *ep)
 	 */
 	while ((x = list_first_entry_or_null(&ep->xports, struct vmmc_xport,
 					     node)))
-		vmmc_unexport_id(ep, x->id);
+		vmmc_unexport_id(ep, x->id, NULL);
 }
 
 /**

@@ -8,6 +8,7 @@
 /* vmmc_main.c */
 extern struct mutex vmmc_devs_lock;
 extern struct list_head vmmc_devs;
+extern struct workqueue_struct *vmmc_wq;
 void vmmc_dev_put(struct vmmc_dev *vdev);
 
 /* vmmc_cdev.c */
@@ -20,7 +21,8 @@ void vmmc_cdev_del(struct vmmc_dev *vdev);
 /* vmmc_ep.c */
 extern unsigned int vmmc_max_eps_per_user;
 extern unsigned int vmmc_max_exports_per_user;
-bool vmmc_user_may_take(unsigned int held, unsigned int max);
+bool vmmc_user_exempt(void);
+bool vmmc_user_may_take(unsigned int held, unsigned int max, bool exempt);
 struct vmmc_ep *vmmc_ep_create(struct vmmc_dev *vdev);
 void vmmc_ep_destroy(struct vmmc_ep *ep);
 void vmmc_ep_fence(struct vmmc_ep *ep);

@@ -363,13 +363,24 @@ static struct pci_driver vmmc_pci_driver = {
 	.remove		= vmmc_remove,
 };
 
+/*
+ * The driver's works (stall_work, each endpoint's reap_work) run here, not
+ * on system_wq: module exit destroys it, which waits for any still running
+ * (a zombie's reap_work, a work that just dropped the module reference),
+ * so none outlives the module's code.
+ */
+struct workqueue_struct *vmmc_wq;
+
 static int __init vmmc_init(void)
 {
 	int err;
 
+	vmmc_wq = alloc_workqueue("vmmc", 0, 0);
+	if (!vmmc_wq)
+		return -ENOMEM;
 	err = vmmc_cdev_init();
 	if (err)
-		return err;
+		goto out_destroy_wq;
 	err = vmmc_nl_init();
 	if (err)
 		goto out_cdev_exit;
@@ -382,6 +393,8 @@ out_nl_exit:
 	vmmc_nl_exit();
 out_cdev_exit:
 	vmmc_cdev_exit();
+out_destroy_wq:
+	destroy_workqueue(vmmc_wq);
 	return err;
 }
 
@@ -390,6 +403,7 @@ static void __exit vmmc_exit(void)
 	pci_unregister_driver(&vmmc_pci_driver);
 	vmmc_nl_exit();
 	vmmc_cdev_exit();
+	destroy_workqueue(vmmc_wq);
 }
 
 module_init(vmmc_init);

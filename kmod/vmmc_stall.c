@@ -34,6 +34,7 @@
  *   pinned and allocated for good, but lets the module go
  *   (vmmc_ep_abandon_zombies()).
  */
+#include <linux/bitmap.h>
 #include <linux/jiffies.h>
 #include <linux/workqueue.h>
 
@@ -52,9 +53,9 @@ static void vmmc_stall_queue(struct vmmc_dev *vdev, unsigned long delay,
 	spin_lock_irqsave(&vdev->stall_lock, flags);
 	if (!vdev->stall_off) {
 		if (sooner)
-			mod_delayed_work(system_wq, &vdev->stall_work, delay);
+			mod_delayed_work(vmmc_wq, &vdev->stall_work, delay);
 		else
-			queue_delayed_work(system_wq, &vdev->stall_work, delay);
+			queue_delayed_work(vmmc_wq, &vdev->stall_work, delay);
 	}
 	spin_unlock_irqrestore(&vdev->stall_lock, flags);
 }
@@ -124,18 +125,7 @@ static bool vmmc_umem_acked(struct vmmc_umem *umem)
 			     vmmc_acked(umem->ack, (u32)umem->ack_want);
 }
 
-/**
- * vmmc_grave_add() - keep a umem pinned until the NIC lets go of it
- * @umem: a umem the NIC did not acknowledge giving up
- * @ack: the word in SRAM that will say it did
- * @want: the value that says so
- *
- * The umem is "leaked": nobody unpins it but reap_work, once *@ack
- * reached @want (vmmc_grave_take()). Idempotent; a later call replaces
- * the ack to wait for.
- *
- * Context: ep->pin_lock held; any context that holds it.
- */
+/* vmmc_grave_add() and vmmc_grave_add64(): @ack is a u64 if @ack64. */
 static void vmmc_grave_put(struct vmmc_umem *umem, void *ack, u64 want,
 			   bool ack64)
 {
@@ -154,6 +144,18 @@ static void vmmc_grave_put(struct vmmc_umem *umem, void *ack, u64 want,
 	vmmc_stall_later(ep->vdev);
 }
 
+/**
+ * vmmc_grave_add() - keep a umem pinned until the NIC lets go of it
+ * @umem: a umem the NIC did not acknowledge giving up
+ * @ack: the word in SRAM that will say it did
+ * @want: the value that says so
+ *
+ * The umem is "leaked": nobody unpins it but reap_work, once *@ack
+ * reached @want (vmmc_grave_take()). Idempotent; a later call replaces
+ * the ack to wait for.
+ *
+ * Context: ep->pin_lock held; any context that holds it.
+ */
 void vmmc_grave_add(struct vmmc_umem *umem, u32 *ack, u32 want)
 {
 	vmmc_grave_put(umem, ack, want, false);
@@ -205,8 +207,12 @@ struct vmmc_umem *vmmc_grave_take(struct vmmc_ep *ep, bool *orphan)
 
 /*
  * Post a mailbox NOP, or see whether the last one was answered: true if
- * the NIC answered. A command of a process may hold the mailbox: then
- * next time. dead_rwsem held for reading, NIC alive.
+ * the NIC answered it or a later command (it answers in order). A
+ * command of a process may hold the mailbox: then next time; one that
+ * wrote it after our NOP (it took kcmd_lock before the NIC was declared
+ * stalled) leaves kcmd_seq past probe_seq: post again, or we would wait
+ * for an answer to a NOP the NIC never saw. dead_rwsem held for
+ * reading, NIC alive.
  */
 static bool vmmc_stall_probe(struct vmmc_dev *vdev)
 {
@@ -216,11 +222,12 @@ static bool vmmc_stall_probe(struct vmmc_dev *vdev)
 		return false;
 	if (vdev->probe_seq &&
 	    /* pairs with the NIC's release of resp_seq */
-	    smp_load_acquire(&vdev->ctrl->resp_seq) == vdev->probe_seq) {
+	    (s32)(smp_load_acquire(&vdev->ctrl->resp_seq) -
+		  vdev->probe_seq) >= 0) {
 		answered = true;
 		vdev->probe_seq = 0;
 	} else {
-		if (!vdev->probe_seq) {
+		if (!vdev->probe_seq || vdev->kcmd_seq != vdev->probe_seq) {
 			memset(&vdev->ctrl->cmd, 0, sizeof(vdev->ctrl->cmd));
 			vdev->probe_seq = ++vdev->kcmd_seq;
 			/* pairs with the NIC's acquire of cmd_seq */
@@ -242,9 +249,9 @@ static void vmmc_stall_work(struct work_struct *work)
 {
 	struct vmmc_dev *vdev = container_of(to_delayed_work(work),
 					     struct vmmc_dev, stall_work);
-	struct vmmc_ep *zombies[VMMC_MAX_EPS];
+	DECLARE_BITMAP(zombies, VMMC_MAX_EPS);
 	struct vmmc_ep *ep;
-	int i, nr = 0;
+	int i;
 
 	down_read(&vdev->dead_rwsem);
 	if (vdev->dead) {
@@ -253,26 +260,34 @@ static void vmmc_stall_work(struct work_struct *work)
 	}
 	if (READ_ONCE(vdev->stalled) && vmmc_stall_probe(vdev))
 		vmmc_nic_unstall(vdev);
+	bitmap_zero(zombies, VMMC_MAX_EPS);
 	mutex_lock(&vdev->ep_lock);
 	for (i = 0; i < VMMC_MAX_EPS; i++) {
 		ep = vdev->eps[i];
 		if (!ep)
 			continue;
 		if (ep->zombie) {
-			zombies[nr++] = ep;
+			__set_bit(i, zombies);
 			continue;
 		}
 		mutex_lock(&ep->pin_lock);
 		if (!list_empty(&ep->graves))
-			queue_work(system_wq, &ep->reap_work);
+			queue_work(vmmc_wq, &ep->reap_work);
 		mutex_unlock(&ep->pin_lock);
 	}
 	mutex_unlock(&vdev->ep_lock);
 	up_read(&vdev->dead_rwsem);
 
-	/* only this work frees a zombie, and remove() cancels it first */
-	for (i = 0; i < nr; i++)
-		vmmc_ep_reap_zombie(zombies[i]);
+	/*
+	 * Only this work frees a zombie (and empties its eps[] slot), and
+	 * remove() cancels it first: the slots still hold them.
+	 */
+	for_each_set_bit(i, zombies, VMMC_MAX_EPS) {
+		mutex_lock(&vdev->ep_lock);
+		ep = vdev->eps[i];
+		mutex_unlock(&vdev->ep_lock);
+		vmmc_ep_reap_zombie(ep);
+	}
 
 	if (READ_ONCE(vdev->stalled) || vmmc_graves_left(vdev))
 		vmmc_stall_later(vdev);

@@ -17,7 +17,8 @@
  * Lock order: mmap_lock -> vdev->dead_rwsem -> ep->pin_lock ->
  * vdev->exp_lock. The notifier (under mmap_lock, maybe in reclaim) takes
  * only pin_lock, and reads vdev->dead under vdev->srcu. Pinning and
- * notifier insert/remove take mmap_lock, so they run with no vmmc lock.
+ * notifier insert take mmap_lock, notifier removal waits for the
+ * invalidations in progress: they run with no vmmc lock.
  *
  * Ownership: the owner (a pin or an export) detaches its umem under
  * pin_lock (vmmc_umem_detach()), then flushes reap_work, then releases;
@@ -53,8 +54,9 @@ static void vmmc_unaccount(struct vmmc_ep *ep, unsigned long npages)
  * vmmc_umem_unwatch() - stop watching a umem for munmap
  * @umem: the umem; only its owner, or reap_work for a dead one, calls
  *
- * Idempotent. Context: process context, takes mmap_lock; no vmmc lock
- * may be held.
+ * Idempotent. Context: process context; does not take mmap_lock, but
+ * mmu_interval_notifier_remove() waits for invalidations of the range in
+ * progress, which take pin_lock: no vmmc lock may be held.
  */
 void vmmc_umem_unwatch(struct vmmc_umem *umem)
 {
@@ -92,8 +94,8 @@ void vmmc_umem_unpin(struct vmmc_umem *umem)
  * @umem: a dead umem, or one the NIC was never told about; a leaked one
  *	keeps its pages for the graveyard
  *
- * Context: process context, takes mmap_lock and page locks; no vmmc lock
- * may be held.
+ * Context: process context, waits for invalidations (vmmc_umem_unwatch()),
+ * takes page locks; no vmmc lock may be held.
  */
 void vmmc_umem_release(struct vmmc_umem *umem)
 {
@@ -108,8 +110,8 @@ void vmmc_umem_release(struct vmmc_umem *umem)
  * @bury: frees the owner's object; called by reap_work if the umem is
  *	in the graveyard, once the NIC acknowledged
  *
- * Context: process context, takes mmap_lock, pin_lock, page locks; no
- * vmmc lock may be held.
+ * Context: process context, waits for invalidations (vmmc_umem_unwatch()),
+ * takes pin_lock, page locks; no vmmc lock may be held.
  * Return: true if the caller frees its object now (the pages are
  * unpinned); false if the graveyard owns it from now on.
  */
@@ -159,7 +161,7 @@ static void vmmc_umem_drop(struct vmmc_umem *umem)
 	umem->dead = true;
 	if (list_empty(&umem->reap))
 		list_add_tail(&umem->reap, &ep->reap_list);
-	queue_work(system_wq, &ep->reap_work);
+	queue_work(vmmc_wq, &ep->reap_work);
 	vmmc_stat_inc(ep->vdev, VMMC_STAT_INVALIDATIONS);
 }
 
@@ -335,7 +337,7 @@ static bool vmmc_umem_invalidate(struct mmu_interval_notifier *mni,
 			umem->suspect = true;
 			if (list_empty(&umem->reap))
 				list_add_tail(&umem->reap, &ep->reap_list);
-			queue_work(system_wq, &ep->reap_work);
+			queue_work(vmmc_wq, &ep->reap_work);
 		} else {
 			vmmc_umem_drop(umem);
 		}

@@ -50,8 +50,9 @@ static int vmmc_utlb_sync(struct vmmc_ep *ep)
 
 /*
  * Zero a pin's entries and make the NIC forget them: 0 once it did (or
- * once an unbound NIC was fenced), else the pages must stay pinned: the
- * pin goes to the graveyard until the NIC acknowledges the sync.
+ * once the endpoint was fenced, bound or not), else the pages must stay
+ * pinned: the pin goes to the graveyard until the NIC acknowledges the
+ * sync.
  * pin_lock held; dead_rwsem or the SRCU read side held.
  */
 static int vmmc_pin_unmap(struct vmmc_pin *pin)
@@ -63,8 +64,14 @@ static int vmmc_pin_unmap(struct vmmc_pin *pin)
 	lockdep_assert_held(&ep->pin_lock);
 	for (i = 0; i < pin->umem.nr_pages; i++)
 		WRITE_ONCE(ep->utlb[pin->slot + i], 0);
-	if (ep->vdev->dead)
-		err = ep->fenced ? 0 : -EIO;
+	/*
+	 * Fenced (ack seen; it stays true): the NIC reads neither the UTLB
+	 * nor the pages, and need not answer a sync of a fenced slot.
+	 */
+	if (READ_ONCE(ep->fenced))
+		err = 0;
+	else if (ep->vdev->dead)
+		err = -EIO;
 	else
 		err = vmmc_utlb_sync(ep);
 	if (err)
@@ -131,19 +138,25 @@ int vmmc_utlb_init(struct vmmc_ep *ep)
  * vmmc_utlb_fini() - drop every pinned range and the UTLB
  * @ep: an endpoint being destroyed (or a zombie being finished)
  * @fenced: the NIC acknowledged the endpoint's fence: it reads neither the
- *	UTLB nor the pages any more. If not, the pages go to the graveyard
- *	until it does. The UTLB stays: vmmc_utlb_free().
+ *	UTLB nor the pages any more: the entries are zeroed, the pages
+ *	unpinned. If not, the pages go to the graveyard until it does. The
+ *	UTLB stays: vmmc_utlb_free().
  *
  * Context: process context, takes mmap_lock; no vmmc lock held.
  */
 void vmmc_utlb_fini(struct vmmc_ep *ep, bool fenced)
 {
 	struct vmmc_pin *pin, *next;
+	unsigned long i;
 	LIST_HEAD(todo);
 
 	mutex_lock(&ep->pin_lock);
 	list_for_each_entry_safe(pin, next, &ep->pins, node) {
 		vmmc_umem_detach(&pin->umem);
+		/* no entry names a page once it is unpinned */
+		if (fenced)
+			for (i = 0; i < pin->umem.nr_pages; i++)
+				WRITE_ONCE(ep->utlb[pin->slot + i], 0);
 		list_move(&pin->node, &todo);
 		if (!pin->umem.dead) {
 			pin->umem.dead = true;
@@ -205,7 +218,8 @@ static int vmmc_pin_install(struct vmmc_ep *ep, struct vmmc_pin *pin,
 	return 0;
 }
 
-static int vmmc_unpin_slot(struct vmmc_ep *ep, u32 slot);
+static int vmmc_unpin_slot(struct vmmc_ep *ep, u32 slot,
+			   const struct vmmc_pin *only);
 
 /**
  * vmmc_ioctl_pin() - VMMC_IOC_PIN
@@ -263,8 +277,11 @@ long vmmc_ioctl_pin(struct vmmc_ep *ep, void __user *uarg)
 
 	vmmc_stat_inc(vdev, VMMC_STAT_PINS);
 	if (copy_to_user(uarg, &req, sizeof(req))) {
-		/* nobody can know the slot: take it back */
-		vmmc_unpin_slot(ep, req.slot);
+		/*
+		 * Nobody can know the slot: take it back, unless a sibling's
+		 * UNPIN took it already (pin is only compared).
+		 */
+		vmmc_unpin_slot(ep, req.slot, pin);
 		return -EFAULT;
 	}
 	return 0;
@@ -281,9 +298,11 @@ out_free:
  * there or the kernel had dropped it already (it is cleaned up: its
  * slots are free again). A range whose sync the NIC does not ack goes to
  * the graveyard, pinned and its slots reserved until the NIC does: the
- * UNPIN itself succeeds. No vmmc lock held.
+ * UNPIN itself succeeds. @only set: only that range (nothing of it is
+ * read: it is only compared). No vmmc lock held.
  */
-static int vmmc_unpin_slot(struct vmmc_ep *ep, u32 slot)
+static int vmmc_unpin_slot(struct vmmc_ep *ep, u32 slot,
+			   const struct vmmc_pin *only)
 {
 	struct vmmc_dev *vdev = ep->vdev;
 	struct vmmc_pin *pin, *found = NULL;
@@ -293,7 +312,7 @@ static int vmmc_unpin_slot(struct vmmc_ep *ep, u32 slot)
 	down_read(&vdev->dead_rwsem);
 	mutex_lock(&ep->pin_lock);
 	list_for_each_entry(pin, &ep->pins, node) {
-		if (pin->slot == slot) {
+		if (pin->slot == slot && (!only || pin == only)) {
 			found = pin;
 			break;
 		}
@@ -349,5 +368,5 @@ long vmmc_ioctl_unpin(struct vmmc_ep *ep, void __user *uarg)
 		return -EFAULT;
 	if (req.reserved[0] || req.reserved[1] || req.reserved[2])
 		return -EINVAL;
-	return vmmc_unpin_slot(ep, req.slot);
+	return vmmc_unpin_slot(ep, req.slot, NULL);
 }

@@ -6,7 +6,8 @@
  * than max_eps_per_user endpoints nor make more than max_exports_per_user
  * exports (EDQUOT) while root and another user still open and export,
  * cannot take an export name that stands for a port below 1024 (EACCES),
- * as a socket bind() cannot, and cannot import a stream connection's
+ * as a socket bind() cannot, not even as root of its own user and network
+ * namespaces (export names are the whole NIC's), and cannot import a stream connection's
  * region even knowing its name (ENOENT: the importer must present the
  * region's 64-bit key); netlink lets it read the NIC, not set it; and the
  * library works for it, with the driver's spin estimate. Every errno is
@@ -16,8 +17,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <sched.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include "kselftest_harness.h"
@@ -519,6 +523,103 @@ TEST_F(lim, low_port_needs_bind_service)
 	ASSERT_EQ(0, run_as(0, export_port, (void *)(uintptr_t)80));
 	EXPECT_EQ(0, rep->err);
 	EXPECT_EQ(0, rep->err2);
+}
+
+/* Write @s to the file @path: 0 or -errno. */
+static int put_file(const char *path, const char *s)
+{
+	int fd = open(path, O_WRONLY), err = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, s, strlen(s)) != (ssize_t)strlen(s))
+		err = -errno;
+	close(fd);
+	return err;
+}
+
+/*
+ * The guest runs the tests in a chroot, where unshare(CLONE_NEWUSER) is
+ * refused (EPERM): root leaves it (chroot into a subdirectory, walk up
+ * from the cwd outside it) and returns *@top, an fd of the chroot's top,
+ * to go back to; an attacker outside a chroot needs no such step. 0 or -1.
+ */
+static int leave_chroot(int *top)
+{
+	const char *sub = "/tmp/vmmc_limits_unchroot";
+	int i;
+
+	*top = open("/", O_RDONLY | O_DIRECTORY);
+	if (*top < 0 || (mkdir(sub, 0700) && errno != EEXIST) || chroot(sub))
+		return -1;
+	rmdir(sub);
+	for (i = 0; i < 64; i++)
+		if (chdir(".."))
+			return -1;
+	return chroot(".");
+}
+
+/*
+ * nobody makes itself root of a new user namespace and of a network
+ * namespace of its own, where it has CAP_NET_BIND_SERVICE and lowers
+ * ip_unprivileged_port_start to 0; then it exports port 80's name.
+ * Starts as root (leave_chroot()). 3: no unprivileged user namespaces
+ * (rep->err2 says why).
+ */
+static int export_port_userns(void *arg)
+{
+	uint16_t port = (uint16_t)(uintptr_t)arg;
+	struct vmmc_ep ep;
+	uint8_t *buf;
+	uint32_t id;
+	int top;
+
+	/* dumpable again after the setuid: /proc/self stays its own */
+	if (leave_chroot(&top) || become(NOBODY) ||
+	    prctl(PR_SET_DUMPABLE, 1, 0, 0, 0))
+		return 5;
+	if (unshare(CLONE_NEWUSER | CLONE_NEWNET)) {
+		rep->err2 = errno;
+		return 3;
+	}
+	/* root of its user namespace: it may chroot back */
+	if (fchdir(top) || chroot(".") || chdir("/"))
+		return 6;
+	rep->err2 = -put_file("/proc/self/setgroups", "deny") ?:
+		    -put_file("/proc/self/uid_map", "0 65534 1") ?:
+		    -put_file("/proc/self/gid_map", "0 65534 1");
+	if (rep->err2)
+		return 4;
+	/* 1: it could lower its own netns's port floor */
+	rep->n = !put_file("/proc/sys/net/ipv4/ip_unprivileged_port_start",
+			   "0");
+	buf = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (buf == MAP_FAILED || vmmc_ep_open(&ep, VMMC_DEV))
+		return 1;
+	rep->err = -vmmc_export(&ep, buf, 4096, PORT_NAME(port), ~0ULL, &id);
+	vmmc_ep_close(&ep);
+	return 0;
+}
+
+/*
+ * Export names are the NIC's, not a network namespace's: the capability
+ * counts in the initial user namespace, against the initial netns's
+ * ip_unprivileged_port_start.
+ */
+TEST_F(lim, low_port_not_from_own_netns)
+{
+	int rc = run_as(0, export_port_userns, (void *)(uintptr_t)80);
+
+	if (rc == 3)
+		SKIP(return, "no unprivileged user namespaces here: unshare: %s",
+		     strerror(rep->err2));
+	ASSERT_EQ(0, rc) TH_LOG("child: %d (%s)", rc, strerror(rep->err2));
+	TH_LOG("nobody, root of its own user and net namespaces (port floor lowered to 0: %s): export of port 80's name %s",
+	       rep->n ? "yes" : "no", strerror(rep->err));
+	EXPECT_EQ(1, rep->n);
+	EXPECT_EQ(EACCES, rep->err);
+	EXPECT_EQ(0, vmmc_ctl_stat(CTL, "exports"));
 }
 
 /* ------------------------------------------------- connection regions */

@@ -13,6 +13,8 @@
  * shutdown_leaves_shell: after SHUTDOWN every ioctl and mmap fails with
  *	ESHUTDOWN, poll reports POLLERR | POLLHUP, a WAIT asleep wakes with
  *	ESHUTDOWN, unknown numbers still get ENOTTY.
+ * shutdown_drops_spin_claim: SHUTDOWN gives up the endpoint's spin
+ *	measurement claim (another endpoint's CLAIM then succeeds).
  * child_cannot_shut_down: a forked child gets EPERM for SHUTDOWN, ENOTTY
  *	for unknown numbers (isatty() is false with ENOTTY), and its
  *	vmmc_ep_close() leaves the parent's endpoint working.
@@ -306,6 +308,30 @@ TEST_F_TIMEOUT(sd, shutdown_leaves_shell, 120)
 	EXPECT_EQ(-1, vmmc_find_not(self->buf, LEN, REUSE));
 	/* the owner's mappings stay until vmmc_ep_close() unmaps them */
 	EXPECT_EQ(0, msync(o->status_map, 4096, MS_ASYNC));
+}
+
+static int spin_req(struct vmmc_ep *ep, uint32_t ns, uint32_t flags)
+{
+	struct vmmc_spin_req r = { .spin_ns = ns, .flags = flags };
+
+	return fk_ioctl(ep->fd, VMMC_IOC_SET_SPIN, &r);
+}
+
+/*
+ * A SHUTDOWN gives up the endpoint's spin measurement claim, as a close
+ * does: else nobody measures until the last holder of the file closes it.
+ */
+TEST_F(sd, shutdown_drops_spin_claim)
+{
+	/* forget any measurement: the limit is open for a claim */
+	ASSERT_EQ(0, system(CTL " dev set vmmc0 spin_ns 0"));
+	ASSERT_EQ(0, spin_req(&self->own, 0, VMMC_SPIN_CLAIM));
+	EXPECT_EQ(EBUSY, spin_req(&self->tx, 0, VMMC_SPIN_CLAIM));
+	ASSERT_EQ(0, fk_ioctl(self->own.fd, VMMC_IOC_SHUTDOWN, NULL));
+	EXPECT_EQ(0, spin_req(&self->tx, 0, VMMC_SPIN_CLAIM))
+		TH_LOG("another endpoint's CLAIM after the claimant's SHUTDOWN");
+	EXPECT_EQ(0, spin_req(&self->tx, 0, VMMC_SPIN_UNCLAIM));
+	ASSERT_EQ(0, system(CTL " dev set vmmc0 spin_ns 0"));
 }
 
 TEST_F(sd, child_cannot_shut_down)

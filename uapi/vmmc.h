@@ -736,9 +736,11 @@ struct vmmc_export_req {
 /*
  * Export names the kernel reserves for the stream sockets (libvmmc): a
  * socket bound to port P is the export VMMC_NAME_PORT(P) of its listen
- * buffer. A port name whose P is below the caller's network namespace's
+ * buffer. A port name whose P is below the initial network namespace's
  * net.ipv4.ip_unprivileged_port_start (1024 by default) needs
- * CAP_NET_BIND_SERVICE, as TCP's bind() does; else EXPORT fails EACCES.
+ * CAP_NET_BIND_SERVICE in the initial user namespace, as TCP's bind()
+ * does there; else EXPORT fails EACCES. Not the caller's namespaces: the
+ * names are the whole NIC's.
  */
 #define VMMC_NAME_PORT_BASE	0x4c000000u
 #define VMMC_NAME_PORT_MASK	0xffff0000u
