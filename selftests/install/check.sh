@@ -30,22 +30,8 @@ log=$build/results/install.log
 mkdir -p "$build/results"
 : >"$log"
 
-tap() {	# tap STATUS DESCRIPTION: STATUS 0 ok, 77 skip, else not ok
-	n=$((n + 1))
-	case $1 in
-	0) echo "ok $n - $2"; pass=$((pass + 1)) ;;
-	77) echo "ok $n - $2 # SKIP"; skip=$((skip + 1)) ;;
-	*) echo "not ok $n - $2"; fail=$((fail + 1)) ;;
-	esac
-}
-run() {	# run DESCRIPTION CMD...: CMD's output to the log, one TAP line
-	local d=$1 rc=0
-	shift
-	echo "# $d: $*" >>"$log"
-	"$@" >>"$log" 2>&1 || rc=$?
-	[ "$rc" -eq 0 ] || tail -n 20 "$log" | sed 's/^/# /'
-	tap "$rc" "$d"
-}
+# shellcheck source=selftests/install/tap_lib.sh
+. "$top/selftests/install/tap_lib.sh"
 finish() {	# a script stopped by set -e counts as a failure
 	local rc=$?
 	if [ "$rc" -ne 0 ]; then
