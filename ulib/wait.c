@@ -13,7 +13,7 @@
  *                detection latency) stored in the driver
  *                (vmmc_info.spin_ns), so the waiting cost is at most twice
  *                the better of the two others whatever the event's delay
- *                (the 2-competitive rule of DESIGN.md section 4).
+ *                (the 2-competitive rule; docs/architecture.md).
  *
  * The spin makes no system call: it polls in chunks of about 2 us (a
  * number of polls computed from the cost of one poll, measured with

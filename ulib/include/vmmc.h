@@ -146,7 +146,7 @@ struct vmmc_ep {
 					 */
 
 	const struct vmmc_nic_status *status;	/* read-only */
-	volatile uint32_t *doorbell;		/* NULL: doorbell by ioctl */
+	volatile uint32_t *doorbell;		/* the BAR0 register; open fails without it */
 
 	void *sq_map, *evq_map, *status_map, *db_map;
 
