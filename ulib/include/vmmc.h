@@ -137,7 +137,7 @@ struct vmmc_ep {
 
 	/* words the kernel tells us (utlb_gen); writer: kmod */
 	const struct vmmc_ep_shared *kshared;
-	/* the UTLB and the SENDs in flight (ulib/utlb.c, ulib/queue.c) */
+	/* the UTLB and the SENDs in flight (ulib/core/utlb.c, ulib/core/send.c) */
 	struct vmmc_utlb *utlb;
 	uint32_t send_cookie;		/* tags our SENDs' user_data */
 	int32_t opener_pid;		/* getpid() at open: the owner
@@ -150,7 +150,7 @@ struct vmmc_ep {
 
 	void *sq_map, *evq_map, *status_map, *db_map;
 
-	/* waiting (ulib/wait.c); private, read through vmmc_wait_stats() */
+	/* waiting (ulib/core/wait.c); private, read through vmmc_wait_stats() */
 	uint32_t wait_policy;		/* enum vmmc_wait_policy */
 	uint32_t spin_override_ns;	/* 0: none */
 	uint32_t poll_ps[4];		/* one poll, by ring mask; 0: unknown */
@@ -188,7 +188,7 @@ void vmmc_wait_stats(struct vmmc_ep *ep, struct vmmc_wait_stats *out);
 /* A name for a completion status. */
 const char *vmmc_status_str(uint32_t status);
 
-/* ---- export and import (ulib/register.c): system calls ---- */
+/* ---- export and import (ulib/core/register.c): system calls ---- */
 
 /* Offer [buf, buf + len) to the nodes in perm_nodes under @name. */
 int vmmc_export(struct vmmc_ep *ep, void *buf, size_t len, uint32_t name,
@@ -208,7 +208,7 @@ int vmmc_export_key(struct vmmc_ep *ep, void *buf, size_t len,
 int vmmc_import_key(struct vmmc_ep *ep, uint32_t node, uint32_t name,
 		    uint64_t key, uint32_t *import_id, uint64_t *len);
 
-/* ---- deliberate update (ulib/queue.c) and its translation cache ---- */
+/* ---- deliberate update (ulib/core/send.c) and its translation cache ---- */
 
 /*
  * Post one SEND of [src, src + len) to (import_id, dst_offset) and ring
@@ -242,7 +242,7 @@ struct vmmc_utlb_stats {
 
 void vmmc_utlb_stats(struct vmmc_ep *ep, struct vmmc_utlb_stats *out);
 
-/* ---- transfer redirection (ulib/redirect.c) ---- */
+/* ---- transfer redirection (ulib/core/redirect.c) ---- */
 
 /*
  * Data that arrives for [offset, offset + len) of our export @export_id

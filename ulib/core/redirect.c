@@ -12,7 +12,7 @@
  * carries the library's tag). The completion's imm is the number of bytes
  * redirected; vmmc_redirect_result() reads which ones.
  *
- * Not thread-safe: the endpoint's (one thread at a time), as queue.c.
+ * Not thread-safe: the endpoint's (one thread at a time), as send.c.
  */
 #include <errno.h>
 #include <string.h>

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * queue.c - deliberate update: vmmc_send() posts one SEND descriptor whose
+ * send.c - deliberate update: vmmc_send() posts one SEND descriptor whose
  * source the UTLB (utlb.c) translates, and __vmmc_send_done() gives its
  * completion back to the caller.
  *
