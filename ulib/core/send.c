@@ -110,34 +110,6 @@ int vmmc_pin_write(struct vmmc_ep *ep, void *addr, size_t len)
 	return pin(ep, addr, len, true);
 }
 
-/* The socket stack's own memory: LOCKED (never evicted), see utlb.h. */
-int __vmmc_pin_locked(struct vmmc_ep *ep, const void *addr, size_t len)
-{
-	if (!ep || !ep->utlb || !addr || !len)
-		return -EINVAL;
-	return vmmc_utlb_lock(ep->utlb, vmmc_utlb_gen(ep), (uintptr_t)addr,
-			      len);
-}
-
-int __vmmc_unpin_locked(struct vmmc_ep *ep, const void *addr)
-{
-	if (!ep || !ep->utlb || !addr)
-		return -EINVAL;
-	return vmmc_utlb_unlock(ep->utlb, (uintptr_t)addr);
-}
-
-/* A zero-copy receive buffer: ZC, within the budget (-ENOBUFS if not). */
-int __vmmc_pin_zc(struct vmmc_ep *ep, void *addr, size_t len)
-{
-	int id;
-
-	if (!ep || !ep->utlb || !addr || !len)
-		return -EINVAL;
-	id = vmmc_utlb_get_cls(ep->utlb, vmmc_utlb_gen(ep), (uintptr_t)addr,
-			       len, true, VMMC_UTLB_ZC);
-	return id < 0 ? id : 0;
-}
-
 int vmmc_utlb_flush(struct vmmc_ep *ep)
 {
 	if (!ep || !ep->utlb)

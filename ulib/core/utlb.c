@@ -57,8 +57,6 @@ void vmmc_utlb_init(struct vmmc_utlb *u, const struct vmmc_utlb_ops *ops,
 	u->ctx = ctx;
 	u->gen = gen;
 	u->mru = VMMC_UTLB_NONE;
-	u->zc_max = VMMC_UTLB_ZC_RANGES;
-	u->zc_max_pages = VMMC_UTLB_ZC_PAGES;
 	for (i = 0; i < VMMC_UTLB_MAX_RANGES; i++)
 		u->pool[i].next_free = i + 1 < VMMC_UTLB_MAX_RANGES ?
 				       i + 1 : VMMC_UTLB_NONE;

@@ -40,9 +40,6 @@
 #define VMMC_UTLB_MAX_RANGES	512		/* ranges cached at once */
 #define VMMC_UTLB_TAGS		VMMC_CQ_ENTRIES	/* SENDs in flight, at most */
 #define VMMC_UTLB_NONE		UINT32_MAX
-/* default zero-copy pin budget: ranges and pages (8 MiB) */
-#define VMMC_UTLB_ZC_RANGES	64
-#define VMMC_UTLB_ZC_PAGES	(VMMC_UTLB_SLOTS / 4)
 
 enum vmmc_utlb_class {
 	VMMC_UTLB_CACHE		= 0,
@@ -145,7 +142,10 @@ int vmmc_utlb_lock(struct vmmc_utlb *u, uint64_t gen, uintptr_t addr,
 		   size_t len);
 /* Undo vmmc_utlb_lock() of the range starting at @addr: 0 or -ENOENT. */
 int vmmc_utlb_unlock(struct vmmc_utlb *u, uintptr_t addr);
-/* Set the ZC budget; ZC ranges over it are unpinned (if idle). */
+/*
+ * Set the ZC budget (none until the user of the class, svc.h, sets it);
+ * ZC ranges over it are unpinned (if idle).
+ */
 void vmmc_utlb_set_zc_budget(struct vmmc_utlb *u, uint32_t ranges,
 			     uint32_t pages);
 /* Unpin every idle ZC range (the memory limit is wanted elsewhere). */
@@ -175,11 +175,6 @@ int __vmmc_tracked_sqe(struct vmmc_ep *ep, uintptr_t addr, size_t len,
 int vmmc_utlb_tag_peek(const struct vmmc_utlb *u, uint32_t tag,
 		       uint64_t *user_data);
 int vmmc_utlb_tag_put(struct vmmc_utlb *u, uint32_t tag, uint64_t *user_data);
-
-/* queue.c: the classes for the socket stack (sock_*.c) */
-int __vmmc_pin_locked(struct vmmc_ep *ep, const void *addr, size_t len);
-int __vmmc_unpin_locked(struct vmmc_ep *ep, const void *addr);
-int __vmmc_pin_zc(struct vmmc_ep *ep, void *addr, size_t len);
 
 /* wait.c: set the wait counters' spin limit from the endpoint (at open) */
 void vmmc_wait_setup(struct vmmc_ep *ep);

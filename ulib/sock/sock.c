@@ -924,9 +924,13 @@ __asm__(".symver vmmc_sock_stats_v05, vmmc_sock_stats@VMMC_0.5");
 
 void vmmc_sock_stats_v07(struct vmmc_sock_stats *out)
 {
+	uint32_t ranges = 0, pages = 0;
+
+	if (vs.open)
+		vmmc_svc_zc_usage(&vs.ep, &ranges, &pages);
 	*out = vs.st;
-	out->zc_pin_ranges = vs.open ? vs.ep.utlb->zc : 0;
-	out->zc_pin_pages = vs.open ? vs.ep.utlb->zc_pages : 0;
+	out->zc_pin_ranges = ranges;
+	out->zc_pin_pages = pages;
 }
 
 void vmmc_sock_stats_v05(struct vmmc_sock_stats *out)

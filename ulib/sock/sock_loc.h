@@ -41,9 +41,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "../core/utlb.h"
 #include "vmmc.h"
 #include "vmmc_sock.h"
+#include "../core/svc.h"
 
 #define VS_MAGIC		0x4b434f53u	/* "SOCK" */
 #define VS_VERSION		2		/* 2: keys in req and hello */
@@ -61,6 +61,9 @@
 #define VS_STATE_POLLS		20000		/* vs_state_out(): polls of the CQ */
 #define VS_STATE_WAIT_MS	200		/* ... then waits, at most */
 #define VS_RECENT		32		/* requests a listener remembers */
+/* zero-copy receive buffers kept pinned, at most (vs_zc_budget()) */
+#define VS_ZC_PIN_RANGES	64
+#define VS_ZC_PIN_PAGES		(VMMC_UTLB_SLOTS / 4)	/* 8 MiB */
 
 /* client -> a listen slot */
 struct vs_req {

@@ -26,7 +26,6 @@
 #include <unistd.h>
 
 #include "sock_loc.h"
-#include "../core/utlb.h"
 
 struct vs_stack vs;
 
@@ -70,7 +69,7 @@ uint64_t vs_check(const void *p, uint64_t nonce)
 /*
  * A socket's memory (rings, control and state pages, a listener's slots)
  * takes whole UTLB granules of its own: @len rounded up to
- * VMMC_UTLB_GRANULE, at an address aligned to it. The UTLB pins SEND
+ * VMMC_SVC_GRANULE, at an address aligned to it. The UTLB pins SEND
  * sources rounded out to that granule, and the kernel drops a whole pin
  * when any page of it is unmapped: with a neighbour sharing a granule,
  * the teardown of one socket (munmap) untranslated the pin another
@@ -80,12 +79,12 @@ uint64_t vs_check(const void *p, uint64_t nonce)
  */
 static size_t vs_map_len(size_t len)
 {
-	return (len + VMMC_UTLB_GRANULE - 1) & ~(size_t)(VMMC_UTLB_GRANULE - 1);
+	return (len + VMMC_SVC_GRANULE - 1) & ~(size_t)(VMMC_SVC_GRANULE - 1);
 }
 
 static void *vs_map(size_t len)
 {
-	size_t full = vs_map_len(len), g = VMMC_UTLB_GRANULE;
+	size_t full = vs_map_len(len), g = VMMC_SVC_GRANULE;
 	uintptr_t p, a;
 	void *m;
 
@@ -161,7 +160,7 @@ static void vs_atfork_child(void)
 /*
  * The zero-copy pin budget (vmmc_sock(7)): receive buffers pinned for
  * zero-copy receive stay pinned (a UTLB hit the next time), at most
- * VMMC_UTLB_ZC_RANGES of them and VMMC_SOCK_ZC_PIN_MAX bytes (default
+ * VS_ZC_PIN_RANGES of them and VMMC_SOCK_ZC_PIN_MAX bytes (default
  * the smaller of a quarter of the UTLB, 8 MiB, and, unless the process
  * may lock memory beyond it (CAP_IPC_LOCK), a quarter of RLIMIT_MEMLOCK:
  * the rest is for the connections' rings). 0: no zero-copy receive.
@@ -182,7 +181,7 @@ static bool vs_cap_ipc_lock(void)
 static void vs_zc_budget(void)
 {
 	const char *e = getenv("VMMC_SOCK_ZC_PIN_MAX");
-	uint64_t pages = VMMC_UTLB_ZC_PAGES, v;
+	uint64_t pages = VS_ZC_PIN_PAGES, v;
 	struct rlimit rl;
 	char *end;
 
@@ -195,8 +194,8 @@ static void vs_zc_budget(void)
 			pages = v / VMMC_PAGE_SIZE < VMMC_UTLB_SLOTS ?
 				v / VMMC_PAGE_SIZE : VMMC_UTLB_SLOTS;
 	}
-	vmmc_utlb_set_zc_budget(vs.ep.utlb, pages ? VMMC_UTLB_ZC_RANGES : 0,
-				(uint32_t)pages);
+	vmmc_svc_zc_budget(&vs.ep, pages ? VS_ZC_PIN_RANGES : 0,
+			   (uint32_t)pages);
 }
 
 int vs_stack_get(void)
@@ -315,7 +314,7 @@ static int vs_ctl_alloc(struct vs_sock *s)
 	s->tx = vs_map(VS_HDR);
 	if (!s->tx)
 		return -ENOMEM;
-	err = __vmmc_pin_locked(&vs.ep, s->tx, VS_HDR);
+	err = vmmc_svc_pin_locked(&vs.ep, s->tx, VS_HDR);
 	if (err) {
 		vs_unmap(s->tx, VS_HDR);
 		s->tx = NULL;
@@ -357,7 +356,7 @@ int vs_conn_alloc(struct vs_sock *s, uint32_t node)
 				      node < VMMC_MAX_NODES ? 1ULL << node : 0,
 				      s->rx_key, &s->rx_exp);
 		/* RLIMIT_MEMLOCK: a connection before zero-copy pins */
-		if (err == -ENOMEM && vmmc_utlb_drop_zc(vs.ep.utlb))
+		if (err == -ENOMEM && vmmc_svc_zc_drop(&vs.ep))
 			err = -EEXIST;
 	}
 	if (err) {
@@ -389,7 +388,7 @@ int vs_tx_alloc(struct vs_sock *s, uint32_t ring)
 	if (!s->stg)
 		return -ENOMEM;
 	s->tx_ring = ring;
-	return __vmmc_pin_locked(&vs.ep, s->stg, VS_HDR + ring);
+	return vmmc_svc_pin_locked(&vs.ep, s->stg, VS_HDR + ring);
 }
 
 /* Give back the connection's memory; nothing may be in flight. */
@@ -410,11 +409,11 @@ void vs_teardown_conn(struct vs_sock *s)
 		vs_unmap(s->rx, s->rx_map);
 	/* unpinned first: an unmap of pinned memory flushes the UTLB */
 	if (s->tx) {
-		__vmmc_unpin_locked(&vs.ep, s->tx);
+		vmmc_svc_unpin_locked(&vs.ep, s->tx);
 		vs_unmap(s->tx, VS_HDR);
 	}
 	if (s->stg) {
-		__vmmc_unpin_locked(&vs.ep, s->stg);
+		vmmc_svc_unpin_locked(&vs.ep, s->stg);
 		vs_unmap(s->stg, VS_HDR + s->tx_ring);
 	}
 	s->rx = s->tx = s->stg = NULL;

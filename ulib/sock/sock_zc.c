@@ -46,7 +46,7 @@
  * it, so rx_cons never passes rx_sent.
  *
  * No system call on the steady path: the buffer's pin for write is a UTLB
- * hit once it was used (a ZC range, within the pin budget: utlb.h);
+ * hit once it was used (the zc class, within the pin budget: core/svc.h);
  * posting, reading the record and crediting touch mapped memory only.
  * /proc/self/maps is read only after a pin failed. One thread at a
  * time, as the rest of the stack.
@@ -292,7 +292,7 @@ static int vs_zc_post(struct vs_sock *s, uint8_t *dst, size_t len,
 		return 0;
 	}
 	/* within the zero-copy pin budget, never at the library's pins */
-	err = __vmmc_pin_zc(&vs.ep, dst, len);
+	err = vmmc_svc_pin_zc(&vs.ep, dst, len);
 	if (err) {
 		vs.st.zc_fallbacks++;
 		if (err == -ENOBUFS || err == -EBUSY)
