@@ -174,8 +174,8 @@ int vmmc_sock_listen(int fd, int backlog)
 	return 0;
 }
 
-static void vs_fill_addr(struct sockaddr *addr, socklen_t *len,
-			 uint32_t node, uint32_t port)
+void vs_fill_addr(struct sockaddr *addr, socklen_t *len, uint32_t node,
+		  uint32_t port)
 {
 	struct sockaddr_vmmc a = {
 		.svm_family = AF_VMMC,
@@ -185,11 +185,6 @@ static void vs_fill_addr(struct sockaddr *addr, socklen_t *len,
 
 	memcpy(addr, &a, *len < sizeof(a) ? *len : sizeof(a));
 	*len = sizeof(a);
-}
-
-static uint64_t vs_deadline(uint64_t timeo_ms)
-{
-	return timeo_ms ? vs_now_ns() + timeo_ms * 1000000ULL : 0;
 }
 
 int vmmc_sock_accept4(int fd, struct sockaddr *addr, socklen_t *len,
@@ -214,12 +209,9 @@ int vmmc_sock_accept4(int fd, struct sockaddr *addr, socklen_t *len,
 			break;
 		if (s->nonblock)
 			return -EAGAIN;
-		if (!deadline)
-			deadline = vs_deadline(s->rcvtimeo_ms);
-		err = vs_wait(deadline);
+		err = vs_block(NULL, &deadline, s->rcvtimeo_ms);
 		if (err)
 			return err == -ETIMEDOUT ? -EAGAIN : err;
-		vs_timers();
 	}
 	c = s->backlog[0];
 	nfd = vs_attach_fd(c, flags & SOCK_CLOEXEC);
@@ -248,7 +240,7 @@ static void vs_unconnect(struct vs_sock *s)
 	while (s->inflight && vs_now_ns() < deadline) {
 		vs_progress();
 		if (s->inflight)
-			vs_wait(deadline);
+			vs_block(NULL, &deadline, 0);
 	}
 	if (s->inflight)
 		return;		/* the NIC holds on: keep it all */
@@ -309,7 +301,7 @@ int vmmc_sock_connect(int fd, const struct sockaddr *addr, socklen_t len)
 		return -EINPROGRESS;
 wait:
 	for (;;) {
-		vs_progress();
+		vs_poke(s);
 		if (s->state == VS_ESTAB)
 			return 0;
 		if (s->state == VS_CLOSED) {
@@ -317,12 +309,9 @@ wait:
 			s->err = 0;
 			return -err;
 		}
-		if (!deadline)
-			deadline = vs_deadline(s->sndtimeo_ms);
-		err = vs_wait(deadline);
+		err = vs_block(NULL, &deadline, s->sndtimeo_ms);
 		if (err)
 			return err == -ETIMEDOUT ? -EINPROGRESS : err;
-		vs_timers();
 	}
 }
 
@@ -394,33 +383,6 @@ static void vs_close_begin(struct vs_sock *s)
 	}
 }
 
-/* The data and the FIN reached the peer (or never will). */
-bool vs_close_done(const struct vs_sock *s)
-{
-	if (s->linger_min_ns && vs_now_ns() < s->linger_min_ns)
-		return false;
-	return !s->inflight && (s->state != VS_ESTAB || s->peer_dead ||
-				(s->fin_told && !s->state_dirty));
-}
-
-/*
- * The end of a close: give everything back; with SENDs still in flight
- * the socket stays as a zombie that vs_progress() frees when they
- * complete.
- */
-void vs_close_end(struct vs_sock *s)
-{
-	s->state = VS_CLOSED;
-	s->state_dirty = false;
-	s->lingering = false;
-	if (s->inflight) {
-		s->zombie = true;
-		return;
-	}
-	vs_teardown(s);
-	vs_sock_free(s);
-}
-
 /*
  * Let the data and the FIN reach the peer (at most VS_LINGER_MS), then
  * end the close (vs_close_end).
@@ -431,14 +393,11 @@ static void vs_close_sock(struct vs_sock *s)
 
 	vs_close_begin(s);
 	for (;;) {
-		vs_progress();
+		vs_poke(s);
 		if (vs_close_done(s))
 			break;
-		if (!deadline)
-			deadline = vs_now_ns() + VS_LINGER_MS * 1000000ULL;
-		if (vs_wait(deadline) == -ETIMEDOUT)
+		if (vs_block(NULL, &deadline, VS_LINGER_MS) == -ETIMEDOUT)
 			break;
-		vs_timers();
 	}
 	vs_close_end(s);
 }
@@ -530,7 +489,7 @@ int vmmc_sock_release(int fd)
 	if (!s)
 		return 0;
 	vs_close_begin(s);
-	vs_progress();
+	vs_poke(s);
 	if (vs_close_done(s)) {
 		vs_close_end(s);
 		return 0;
@@ -561,7 +520,7 @@ int vmmc_sock_linger(int handle)
 	s = vs.tab[id];
 	if (!s || !s->lingering || s->linger_seq != (handle >> 16))
 		return 0;
-	vs_progress();
+	vs_poke(s);
 	if (vs_close_done(s) || vs_now_ns() >= s->linger_ns) {
 		vs_close_end(s);
 		return 0;
@@ -640,46 +599,6 @@ int vmmc_sock_id(int fd)
 	return s ? s->id : err;
 }
 
-/*
- * ioctl(2)'s socket queries, as a kernel TCP socket answers them: bytes
- * readable (FIONREAD, SIOCINQ), bytes queued but not yet in the peer's
- * ring (SIOCOUTQ: not completed; SIOCOUTQNSD: not handed to the NIC);
- * 0 before a connection is set up, EINVAL on a listener. FIONBIO sets
- * the blocking mode from *@val.
- */
-int vmmc_sock_ioctl(int fd, unsigned long req, int *val)
-{
-	struct vs_sock *s;
-	uint64_t n = 0;
-	int err;
-
-	s = vs_lookup(fd, &err);
-	if (!s)
-		return err;
-	if (req != FIONREAD && req != SIOCOUTQ && req != SIOCOUTQNSD &&
-	    req != FIONBIO)
-		return -ENOTTY;
-	if (!val)
-		return -EFAULT;
-	if (req == FIONBIO) {
-		s->nonblock = !!*val;
-		return 0;
-	}
-	if (s->state == VS_LISTEN)
-		return -EINVAL;
-	vs_progress();
-	if (s->state == VS_ESTAB || s->state == VS_CLOSED) {
-		if (req == FIONREAD)
-			n = s->rx ? vs_rx_avail(s) : 0;
-		else if (req == SIOCOUTQ)
-			n = s->tx_queued - s->tx_done;
-		else
-			n = s->tx_queued - s->tx_posted;
-	}
-	*val = n > INT_MAX ? INT_MAX : (int)n;
-	return 0;
-}
-
 int vmmc_sock_move(int fd, int newfd)
 {
 	struct vs_sock *s;
@@ -704,236 +623,4 @@ int vmmc_sock_move(int fd, int newfd)
 	if (s->fd == fd)
 		s->fd = newfd;
 	return newfd;
-}
-
-int vmmc_sock_getsockname(int fd, struct sockaddr *addr, socklen_t *len)
-{
-	struct vs_sock *s;
-	int err;
-
-	s = vs_lookup(fd, &err);
-	if (!s)
-		return err;
-	if (!addr || !len)
-		return -EFAULT;
-	vs_fill_addr(addr, len, s->node, s->bound || s->state != VS_FRESH ?
-		     s->port : 0);
-	return 0;
-}
-
-int vmmc_sock_getpeername(int fd, struct sockaddr *addr, socklen_t *len)
-{
-	struct vs_sock *s;
-	int err;
-
-	s = vs_lookup(fd, &err);
-	if (!s)
-		return err;
-	if (!addr || !len)
-		return -EFAULT;
-	if (s->state != VS_ESTAB && !(s->state == VS_CLOSED && s->tx_ring))
-		return -ENOTCONN;
-	vs_fill_addr(addr, len, s->peer_node, s->peer_port);
-	return 0;
-}
-
-/* A ring size from SO_RCVBUF: a power of two within the limits. */
-static uint32_t vs_ring_size(int v)
-{
-	uint32_t r = VMMC_SOCK_RCVBUF_MIN;
-
-	while (r < (uint32_t)v && r < VMMC_SOCK_RCVBUF_MAX)
-		r <<= 1;
-	return r;
-}
-
-static int vs_get_timeo(uint64_t *ms, const void *val, socklen_t len)
-{
-	struct timeval tv;
-
-	if (len < sizeof(tv))
-		return -EINVAL;
-	memcpy(&tv, val, sizeof(tv));
-	if (tv.tv_usec < 0 || tv.tv_usec >= 1000000)
-		return -EDOM;
-	if (tv.tv_sec < 0)
-		*ms = 0;
-	else
-		*ms = (uint64_t)tv.tv_sec * 1000 + (uint64_t)(tv.tv_usec + 999) / 1000;
-	return 0;
-}
-
-int vmmc_sock_setsockopt(int fd, int level, int name, const void *val,
-			 socklen_t len)
-{
-	struct vs_sock *s;
-	int err, v;
-
-	s = vs_lookup(fd, &err);
-	if (!s)
-		return err;
-	if (!val)
-		return -EFAULT;
-	if (level == SOL_SOCKET && (name == SO_RCVTIMEO || name == SO_SNDTIMEO))
-		return vs_get_timeo(name == SO_RCVTIMEO ? &s->rcvtimeo_ms :
-				    &s->sndtimeo_ms, val, len);
-	if (len < sizeof(int))
-		return -EINVAL;
-	memcpy(&v, val, sizeof(v));
-	if (level == SOL_VMMC)
-		return vs_setopt_vmmc(s, name, v);
-	if (level == IPPROTO_TCP) {
-		if (name != TCP_NODELAY)
-			return -ENOPROTOOPT;
-		s->nodelay = !!v;	/* no Nagle here: every send goes */
-		return 0;
-	}
-	if (level != SOL_SOCKET)
-		return -ENOPROTOOPT;
-	switch (name) {
-	case SO_REUSEADDR:
-		s->reuseaddr = !!v;	/* ports are free at close anyway */
-		return 0;
-	case SO_KEEPALIVE:
-		s->keepalive = !!v;	/* waits always probe the peer */
-		return 0;
-	case SO_RCVBUF:
-		s->rcvbuf = vs_ring_size(v);	/* for rings made later */
-		return 0;
-	case SO_SNDBUF:
-		s->sndbuf = vs_ring_size(v);	/* the peer's ring rules */
-		return 0;
-	default:
-		return -ENOPROTOOPT;
-	}
-}
-
-int vmmc_sock_getsockopt(int fd, int level, int name, void *val,
-			 socklen_t *len)
-{
-	struct vs_sock *s;
-	struct timeval tv;
-	uint64_t ms;
-	int err, v;
-
-	s = vs_lookup(fd, &err);
-	if (!s)
-		return err;
-	if (!val || !len)
-		return -EFAULT;
-	if (level == SOL_SOCKET && (name == SO_RCVTIMEO || name == SO_SNDTIMEO)) {
-		ms = name == SO_RCVTIMEO ? s->rcvtimeo_ms : s->sndtimeo_ms;
-		tv.tv_sec = (time_t)(ms / 1000);
-		tv.tv_usec = (suseconds_t)(ms % 1000 * 1000);
-		memcpy(val, &tv, *len < sizeof(tv) ? *len : sizeof(tv));
-		*len = *len < sizeof(tv) ? *len : sizeof(tv);
-		return 0;
-	}
-	if (level == SOL_VMMC) {
-		err = vs_getopt_vmmc(s, name, &v);
-		if (err)
-			return err;
-	} else if (level == IPPROTO_TCP) {
-		if (name != TCP_NODELAY)
-			return -ENOPROTOOPT;
-		v = s->nodelay;
-	} else if (level != SOL_SOCKET) {
-		return -ENOPROTOOPT;
-	} else {
-		switch (name) {
-		case SO_REUSEADDR:
-			v = s->reuseaddr;
-			break;
-		case SO_KEEPALIVE:
-			v = s->keepalive;
-			break;
-		case SO_RCVBUF:
-			v = (int)(s->rx_ring ? s->rx_ring : s->rcvbuf);
-			break;
-		case SO_SNDBUF:
-			v = (int)(s->tx_ring ? s->tx_ring : s->sndbuf);
-			break;
-		case SO_ERROR:
-			vs_progress();
-			v = s->err;
-			s->err = 0;
-			break;
-		case SO_TYPE:
-			v = SOCK_STREAM;
-			break;
-		case SO_ACCEPTCONN:
-			v = s->state == VS_LISTEN;
-			break;
-		case SO_DOMAIN:
-			v = AF_VMMC;
-			break;
-		case SO_PROTOCOL:
-			v = IPPROTO_TCP;
-			break;
-		default:
-			return -ENOPROTOOPT;
-		}
-	}
-	memcpy(val, &v, *len < sizeof(v) ? *len : sizeof(v));
-	*len = *len < sizeof(v) ? *len : sizeof(v);
-	return 0;
-}
-
-int vmmc_sock_set_nonblock(int fd, int on)
-{
-	struct vs_sock *s;
-	int err;
-
-	s = vs_lookup(fd, &err);
-	if (!s)
-		return err;
-	s->nonblock = !!on;
-	return 0;
-}
-
-void vmmc_sock_progress(void)
-{
-	vs_progress();
-}
-
-int vmmc_sock_ep_fd(void)
-{
-	return vs.open ? vs.ep.fd : -1;
-}
-
-uint32_t vmmc_sock_spin_ns(void)
-{
-	struct vmmc_wait_stats w;
-
-	if (!vs.open || vs.ep.wait_policy == VMMC_WAIT_BLOCK)
-		return 0;
-	vmmc_wait_stats(&vs.ep, &w);
-	return w.spin_ns;
-}
-
-/*
- * struct vmmc_sock_stats only grows at its end. vmmc_sock_stats@@VMMC_0.7
- * fills the whole of today's struct; programs linked before it (against
- * vmmc_sock_stats@VMMC_0.5) get the struct as VMMC_0.5 had it, up to
- * zc_posts, so a larger struct never overruns their smaller one.
- */
-void vmmc_sock_stats_v07(struct vmmc_sock_stats *out);
-void vmmc_sock_stats_v05(struct vmmc_sock_stats *out);
-__asm__(".symver vmmc_sock_stats_v07, vmmc_sock_stats@@VMMC_0.7");
-__asm__(".symver vmmc_sock_stats_v05, vmmc_sock_stats@VMMC_0.5");
-
-void vmmc_sock_stats_v07(struct vmmc_sock_stats *out)
-{
-	uint32_t ranges = 0, pages = 0;
-
-	if (vs.open)
-		vmmc_svc_zc_usage(&vs.ep, &ranges, &pages);
-	*out = vs.st;
-	out->zc_pin_ranges = ranges;
-	out->zc_pin_pages = pages;
-}
-
-void vmmc_sock_stats_v05(struct vmmc_sock_stats *out)
-{
-	memcpy(out, &vs.st, offsetof(struct vmmc_sock_stats, zc_bytes));
 }

@@ -8,8 +8,8 @@
  * the peer's state word. recv copies out of our receive ring and, once
  * a quarter of the ring was taken or the ring is empty, posts its count
  * back (the sender's credit). Neither makes a system call unless it has
- * to wait (vs_block()) or to report EPIPE with SIGPIPE. A large
- * blocking recv that finds the ring empty receives with no copy instead
+ * to wait (vs_block(), sock_proto.c) or to report EPIPE with SIGPIPE. A
+ * large blocking recv that finds the ring empty receives with no copy instead
  * (sock_zc.c).
  */
 #include <errno.h>
@@ -74,63 +74,6 @@ static ssize_t vs_iov_len(const struct iovec *iov, int iovcnt)
 		total += iov[i].iov_len;
 	}
 	return (ssize_t)total;
-}
-
-/* The connection's own news, without a look at the other sockets. */
-static void vs_poke(struct vs_sock *s)
-{
-	vs_progress();
-	(void)s;
-}
-
-/*
- * VMMC_SO_BUSY_POLL: the caller's loop polls again at once, with no
- * system call. Every VS_BUSY_TICK polls, a liveness probe as the timers
- * send one (a state word, if nothing was posted since the last tick: a
- * dead peer's revoked export or down node then fails it and resets the
- * connection); no clock for that. A time-out (SO_RCVTIMEO/SO_SNDTIMEO)
- * reads the clock (vDSO) at the start and at each tick, so it is kept
- * to within a tick. A signal does not end the spin (no system call sees
- * it).
- */
-#define VS_BUSY_TICK	(1u << 16)
-
-static int vs_busy_block(struct vs_sock *s, uint64_t *deadline,
-			 uint64_t timeo_ms)
-{
-	if (timeo_ms && !*deadline)
-		*deadline = vs_now_ns() + timeo_ms * 1000000ULL;
-	if (++s->busy_polls < VS_BUSY_TICK)
-		return 0;
-	s->busy_polls = 0;
-	if (s->state == VS_ESTAB && !s->reset && !s->peer_dead) {
-		if (s->posts == s->probe_mark) {
-			vs_post_state(s);
-			vs.st.probes++;
-		}
-		s->probe_mark = s->posts;
-	}
-	if (*deadline && vs_now_ns() >= *deadline)
-		return -ETIMEDOUT;
-	return 0;
-}
-
-/*
- * Wait for news: the endpoint's blocking wait, then the timers; or, with
- * VMMC_SO_BUSY_POLL, a poll (vs_busy_block()).
- */
-int vs_block(struct vs_sock *s, uint64_t *deadline, uint64_t timeo_ms)
-{
-	int err;
-
-	if (s->busy_poll)
-		return vs_busy_block(s, deadline, timeo_ms);
-	if (!*deadline)
-		*deadline = timeo_ms ? vs_now_ns() + timeo_ms * 1000000ULL : 0;
-	err = vs_wait(*deadline);
-	if (!err)
-		vs_timers();
-	return err;
 }
 
 static ssize_t vs_epipe(int flags)

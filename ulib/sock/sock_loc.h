@@ -34,6 +34,21 @@
  * first, so a state never lands after its data failed (vs_tx_alloc());
  * a check word over it catches a reader racing the NIC's copy (retry)
  * and stray writes (ignored).
+ *
+ * Layers: a file calls functions of its own layer and of those below it,
+ * never of one above (the engine learns nothing from the API's files):
+ *
+ *   API      sock.c (set-up, naming, close, dup), sock_opt.c (options,
+ *            queries), sock_io.c (send, recv), sock_poll.c (poll, epoll)
+ *   receive  sock_zc.c (zero-copy receive, for sock_io.c and close)
+ *   engine   sock_proto.c (posting, completions, notifications, progress,
+ *            timers, the one blocking wait vs_block()), sock_conn.c
+ *            (connection set-up: request, hello), sock_stack.c (the
+ *            stack, the socket table, a socket's memory)
+ *   core     vmmc.h and core/svc.h (never core/utlb.h or ep.utlb)
+ *
+ * The engine's files call one another (sock_proto.c hands a listener's
+ * request to sock_conn.c, which posts through sock_proto.c).
  */
 #ifndef VMMC_SOCK_INT_H
 #define VMMC_SOCK_INT_H
@@ -244,6 +259,14 @@ struct vs_sock {
 	int nregs;
 };
 
+/* An epoll fd's record (sock_poll.c): the endpoint generation it watches. */
+struct vs_epfd {
+	int epfd;
+	uint32_t ep_gen;
+};
+
+#define VS_READY_WORDS(n)	(((size_t)(n) + 63) / 64)
+
 /* The process's socket layer: one endpoint shared by all its sockets. */
 struct vs_stack {
 	bool open;
@@ -251,6 +274,12 @@ struct vs_stack {
 	uint32_t ep_gen;	/* bumped at every endpoint open */
 	struct vs_sock **tab;	/* by id */
 	int ntab;
+	/*
+	 * Sockets with news to look at, a bit per id (vs_mark()): taken by
+	 * vs_progress(). nq_dropped: the NQ's dropped count last seen.
+	 */
+	uint64_t *ready;
+	uint32_t nq_dropped;
 	struct vs_sock **byfd;	/* by fd */
 	int nbyfd;
 	struct vs_sock *byexp[VMMC_MAX_EXPORTS];
@@ -268,11 +297,14 @@ struct vs_stack {
 	/* buffers that could not be pinned for write but are writable */
 	uintptr_t zc_nopin[4][2];
 	uint32_t zc_nopin_next;
+	/* epoll fds the library has seen (sock_poll.c) */
+	struct vs_epfd *epfds;
+	int nepfds;
 };
 
 extern struct vs_stack vs;
 
-/* sock_proto.c */
+/* sock_stack.c */
 uint64_t vs_now_ns(void);
 uint64_t vs_rand(void);
 uint64_t vs_check(const void *p, uint64_t nonce);
@@ -283,6 +315,10 @@ void vs_sock_free(struct vs_sock *s);
 int vs_export_listen(struct vs_sock *s, uint32_t port);
 int vs_conn_alloc(struct vs_sock *s, uint32_t node_perm);
 int vs_tx_alloc(struct vs_sock *s, uint32_t ring);
+void vs_teardown(struct vs_sock *s);
+void vs_teardown_conn(struct vs_sock *s);
+
+/* sock_proto.c */
 void vs_post_state(struct vs_sock *s);
 void vs_flush_tx(struct vs_sock *s);
 int vs_tx_pinned(struct vs_sock *s);
@@ -292,12 +328,11 @@ void vs_reset(struct vs_sock *s, int err, bool garbage);
 int vs_post(struct vs_sock *s, const void *src, size_t len, uint32_t imp,
 	    uint64_t off, uint32_t flags, uint64_t ud);
 void vs_progress(void);
+void vs_poke(struct vs_sock *s);
 void vs_timers(void);
 bool vs_close_done(const struct vs_sock *s);
 void vs_close_end(struct vs_sock *s);
-int vs_wait(uint64_t deadline_ns);
-void vs_teardown(struct vs_sock *s);
-void vs_teardown_conn(struct vs_sock *s);
+int vs_block(struct vs_sock *s, uint64_t *deadline, uint64_t timeo_ms);
 
 /* sock_conn.c */
 int vs_connect_start(struct vs_sock *s, uint32_t node, uint32_t port);
@@ -305,14 +340,9 @@ int vs_post_req(struct vs_sock *s);
 void vs_take_req(struct vs_sock *l, uint64_t off, uint32_t src_node);
 void vs_take_hello(struct vs_sock *s);
 
-/* sock_io.c */
-int vs_block(struct vs_sock *s, uint64_t *deadline, uint64_t timeo_ms);
-
 /* sock_zc.c */
-void vs_zc_reaped(uint64_t ud, uint32_t status);
 int vs_setopt_vmmc(struct vs_sock *s, int name, int v);
 int vs_getopt_vmmc(struct vs_sock *s, int name, int *v);
-void vs_opts_init(struct vs_sock *s);
 ssize_t vs_zc_recv(struct vs_sock *s, uint8_t *dst, size_t len,
 		   bool waitall, uint64_t *deadline);
 uint8_t *vs_iov_at(const struct iovec *iov, int iovcnt, size_t skip,
@@ -325,10 +355,24 @@ void vs_zc_abort(struct vs_sock *s);
 
 /* sock_poll.c */
 uint32_t vs_events(struct vs_sock *s);
-void vs_epoll_forget_all(void);
 
 /* sock.c */
 struct vs_sock *vs_lookup(int fd, int *err);
+void vs_fill_addr(struct sockaddr *addr, socklen_t *len, uint32_t node,
+		  uint32_t port);
+
+/* @s has news: vs_progress() looks at it. */
+static inline void vs_mark(const struct vs_sock *s)
+{
+	vs.ready[s->id / 64] |= 1ULL << (s->id % 64);
+}
+
+/* A state word is owed to the peer: posted by the next vs_progress(). */
+static inline void vs_dirty(struct vs_sock *s)
+{
+	s->state_dirty = true;
+	vs_mark(s);
+}
 
 static inline uint64_t vs_rx_avail(const struct vs_sock *s)
 {

@@ -127,11 +127,10 @@ int vmmc_sock_poll(struct pollfd *fds, nfds_t nfds, int timeout_ms)
 		ms = block ? vs_left_ms(deadline) : 0;
 		if (!nk && block && vs.open) {
 			/* only VMMC sockets: the competitive wait */
-			err = vs_wait(deadline);
+			err = vs_block(NULL, &deadline, 0);
 			if (err == -EINTR)
 				goto out;
 			err = 0;
-			vs_timers();
 			continue;
 		}
 		if (block && vs.open) {
@@ -175,40 +174,24 @@ int vmmc_sock_epoll_create1(int flags)
 	return fd;
 }
 
-/* Library state of epoll fds: which endpoint generation they watch. */
-struct vs_epfd {
-	int epfd;
-	uint32_t ep_gen;
-};
-
-static struct vs_epfd *vs_epfds;
-static int vs_nepfds;
-
 static struct vs_epfd *vs_epfd_find(int epfd, bool add)
 {
 	struct vs_epfd *t;
 	int i;
 
-	for (i = 0; i < vs_nepfds; i++)
-		if (vs_epfds[i].epfd == epfd)
-			return &vs_epfds[i];
+	for (i = 0; i < vs.nepfds; i++)
+		if (vs.epfds[i].epfd == epfd)
+			return &vs.epfds[i];
 	if (!add)
 		return NULL;
-	t = realloc(vs_epfds, (size_t)(vs_nepfds + 1) * sizeof(*t));
+	t = realloc(vs.epfds, (size_t)(vs.nepfds + 1) * sizeof(*t));
 	if (!t)
 		return NULL;
-	vs_epfds = t;
-	t = &vs_epfds[vs_nepfds++];
+	vs.epfds = t;
+	t = &vs.epfds[vs.nepfds++];
 	t->epfd = epfd;
 	t->ep_gen = 0;
 	return t;
-}
-
-void vs_epoll_forget_all(void)
-{
-	free(vs_epfds);
-	vs_epfds = NULL;
-	vs_nepfds = 0;
 }
 
 int vmmc_sock_epoll_close(int epfd)
@@ -216,10 +199,10 @@ int vmmc_sock_epoll_close(int epfd)
 	struct vs_sock *s;
 	int i, j;
 
-	for (i = 0; i < vs_nepfds; i++) {
-		if (vs_epfds[i].epfd != epfd)
+	for (i = 0; i < vs.nepfds; i++) {
+		if (vs.epfds[i].epfd != epfd)
 			continue;
-		vs_epfds[i] = vs_epfds[--vs_nepfds];
+		vs.epfds[i] = vs.epfds[--vs.nepfds];
 		break;
 	}
 	for (i = 0; i < vs.ntab; i++) {

@@ -1,438 +1,35 @@
 // SPDX-License-Identifier: MIT
 /*
- * sock_proto.c - the stream sockets' protocol (wire formats in sock_loc.h):
- * the per-process stack and its endpoint, the memory of a connection,
- * posting data and state, taking completions and notifications,
- * checking what the peer wrote (set-up itself is in sock_conn.c), the
- * timers of the wait paths (connect retries and time-outs, liveness
- * probes) and the blocking wait.
+ * sock_proto.c - the stream sockets' protocol engine (wire formats and
+ * layers in sock_loc.h): posting data and state, taking completions and
+ * notifications, checking what the peer wrote (set-up itself is in
+ * sock_conn.c, memory in sock_stack.c), the end of a close, the timers
+ * of the wait paths (connect retries and time-outs, liveness probes,
+ * lingering closes) and the one blocking wait, vs_block().
+ *
+ * Progress follows the NIC's news to the sockets it names: a completion
+ * carries its socket's id (VS_UD), a notification the export it landed
+ * in (vs.byexp[]), and either marks that socket ready (vs_mark()); so do
+ * a state owed to the peer and bytes the send queue could not take yet.
+ * vs_progress() then looks at the marked sockets only. A notification
+ * the NIC dropped (the NQ was full) names nobody: every socket is
+ * marked. vs_timers() is the one walk over every socket, and runs only
+ * in vs_block() after a wait.
  *
  * No system call on the steady path: vs_progress(), vs_update(),
  * vs_flush_tx() and vs_post_state() only touch mapped rings and memory
  * (vmmc_send() hits the UTLB: every source is pinned at set-up). The
- * clock is read only by vs_timers() and vs_wait(), which the callers
+ * clock is read only by vs_timers() and vs_block(), which the callers
  * use only when they are about to block anyway.
  */
 #include <errno.h>
-#include <pthread.h>
 #include <string.h>
-#include <stdlib.h>
-#include <sys/mman.h>
-#include <sys/random.h>
-#include <linux/capability.h>
-#include <sys/resource.h>
-#include <sys/syscall.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "sock_loc.h"
 
-struct vs_stack vs;
-
 #define MASK40		((1ULL << 40) - 1)
 #define NS_PER_MS	1000000ULL
-
-uint64_t vs_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
-uint64_t vs_rand(void)
-{
-	uint64_t x = vs.rnd;
-
-	x ^= x >> 12;
-	x ^= x << 25;
-	x ^= x >> 27;
-	vs.rnd = x;
-	return x * 0x2545f4914f6cdd1dULL;
-}
-
-/* A check word over the first 56 bytes of a 64-byte record. */
-uint64_t vs_check(const void *p, uint64_t nonce)
-{
-	const uint8_t *b = p;
-	uint64_t h = nonce ^ 0x736f636b766d6d63ULL, w;
-	int i;
-
-	for (i = 0; i < 7; i++) {
-		memcpy(&w, b + 8 * i, 8);
-		h = (h ^ w) * 0x100000001b3ULL;
-		h ^= h >> 29;
-	}
-	return h | 1;	/* never 0: zeroed memory never checks */
-}
-
-/*
- * A socket's memory (rings, control and state pages, a listener's slots)
- * takes whole UTLB granules of its own: @len rounded up to
- * VMMC_SVC_GRANULE, at an address aligned to it. The UTLB pins SEND
- * sources rounded out to that granule, and the kernel drops a whole pin
- * when any page of it is unmapped: with a neighbour sharing a granule,
- * the teardown of one socket (munmap) untranslated the pin another
- * socket's SEND was in flight on (BAD_SLOT: its peer taken for dead, the
- * last bytes never announced; the LD_PRELOAD shim's thread test hung on
- * it about once in 50 runs under load). vs_unmap() gives it all back.
- */
-static size_t vs_map_len(size_t len)
-{
-	return (len + VMMC_SVC_GRANULE - 1) & ~(size_t)(VMMC_SVC_GRANULE - 1);
-}
-
-static void *vs_map(size_t len)
-{
-	size_t full = vs_map_len(len), g = VMMC_SVC_GRANULE;
-	uintptr_t p, a;
-	void *m;
-
-	m = mmap(NULL, full + g, PROT_READ | PROT_WRITE,
-		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (m == MAP_FAILED)
-		return NULL;
-	p = (uintptr_t)m;
-	a = (p + g - 1) & ~(uintptr_t)(g - 1);
-	if (a > p)
-		munmap(m, a - p);
-	if (p + full + g > a + full)
-		munmap((void *)(a + full), p + full + g - (a + full));
-	return (void *)a;
-}
-
-static void vs_unmap(void *p, size_t len)
-{
-	munmap(p, vs_map_len(len));
-}
-
-/* ---- the stack ---- */
-
-static int vs_live;	/* sockets in the table, zombies included */
-static bool vs_atfork_done;
-
-/*
- * A child of fork() must not post on its parent's endpoint: it forgets
- * the inherited sockets (closing its copies of their fds and memory) and
- * opens its own endpoint when it makes a socket. Sockets are not shared
- * across fork (the LD_PRELOAD shim will say what it does about that).
- */
-static void vs_atfork_child(void)
-{
-	struct vs_sock *s;
-	int i;
-
-	if (!vs.open)
-		return;
-	for (i = 0; i < vs.ntab; i++) {
-		s = vs.tab[i];
-		if (!s)
-			continue;
-		if (s->fd >= 0)
-			close(s->fd);
-		if (s->rx)
-			vs_unmap(s->rx, s->rx_map);
-		if (s->tx)
-			vs_unmap(s->tx, VS_HDR);
-		if (s->stg)
-			vs_unmap(s->stg, VS_HDR + s->tx_ring);
-		if (s->lbuf)
-			vs_unmap(s->lbuf, VS_LISTEN_SLOTS * VS_SLOT);
-		free(s->zc_pend);
-		free(s);
-	}
-	free(vs.tab);
-	free(vs.byfd);
-	vmmc_ep_close(&vs.ep);
-	vs_live = 0;
-	vs.tab = NULL;
-	vs.byfd = NULL;
-	vs.ntab = vs.nbyfd = 0;
-	vs.open = false;
-	memset(vs.byexp, 0, sizeof(vs.byexp));
-	memset(&vs.st, 0, sizeof(vs.st));
-	vs.zc_busy = vs.zc_done = 0;
-	vs.zc_nopin_next = 0;
-	memset(vs.zc_nopin, 0, sizeof(vs.zc_nopin));
-	vs_epoll_forget_all();
-}
-
-/*
- * The zero-copy pin budget (vmmc_sock(7)): receive buffers pinned for
- * zero-copy receive stay pinned (a UTLB hit the next time), at most
- * VS_ZC_PIN_RANGES of them and VMMC_SOCK_ZC_PIN_MAX bytes (default
- * the smaller of a quarter of the UTLB, 8 MiB, and, unless the process
- * may lock memory beyond it (CAP_IPC_LOCK), a quarter of RLIMIT_MEMLOCK:
- * the rest is for the connections' rings). 0: no zero-copy receive.
- */
-static bool vs_cap_ipc_lock(void)
-{
-	struct __user_cap_header_struct h = {
-		.version = _LINUX_CAPABILITY_VERSION_3,
-	};
-	struct __user_cap_data_struct d[2];
-
-	memset(d, 0, sizeof(d));
-	if (syscall(SYS_capget, &h, d))
-		return false;
-	return d[CAP_IPC_LOCK / 32].effective & 1u << (CAP_IPC_LOCK % 32);
-}
-
-static void vs_zc_budget(void)
-{
-	const char *e = getenv("VMMC_SOCK_ZC_PIN_MAX");
-	uint64_t pages = VS_ZC_PIN_PAGES, v;
-	struct rlimit rl;
-	char *end;
-
-	if (!getrlimit(RLIMIT_MEMLOCK, &rl) && rl.rlim_cur != RLIM_INFINITY &&
-	    rl.rlim_cur / 4 / VMMC_PAGE_SIZE < pages && !vs_cap_ipc_lock())
-		pages = rl.rlim_cur / 4 / VMMC_PAGE_SIZE;
-	if (e && *e) {
-		v = strtoull(e, &end, 0);
-		if (!*end)
-			pages = v / VMMC_PAGE_SIZE < VMMC_UTLB_SLOTS ?
-				v / VMMC_PAGE_SIZE : VMMC_UTLB_SLOTS;
-	}
-	vmmc_svc_zc_budget(&vs.ep, pages ? VS_ZC_PIN_RANGES : 0,
-			   (uint32_t)pages);
-}
-
-int vs_stack_get(void)
-{
-	uint64_t seed = 0;
-	int err;
-
-	if (vs.open)
-		return 0;
-	if (!vs_atfork_done) {
-		err = pthread_atfork(NULL, NULL, vs_atfork_child);
-		if (err)
-			return -err;
-		vs_atfork_done = true;
-	}
-	err = vmmc_ep_open(&vs.ep, getenv("VMMC_SOCK_DEV"));
-	if (err)
-		return err;
-	vs.open = true;
-	vs.ep_gen++;
-	vs_zc_budget();
-	if (getrandom(&seed, sizeof(seed), GRND_NONBLOCK) != sizeof(seed))
-		seed = vs_now_ns() ^ (uint64_t)getpid() << 32;
-	vs.rnd = seed | 1;
-	if (!vs.next_port)
-		vs.next_port = VMMC_PORT_EPHEMERAL_MIN + (uint32_t)(vs_rand() %
-			(VMMC_PORT_EPHEMERAL_MAX - VMMC_PORT_EPHEMERAL_MIN + 1));
-	return 0;
-}
-
-/* The last socket is gone: close the endpoint (nothing left pinned). */
-void vs_stack_put(void)
-{
-	if (vs_live || !vs.open)
-		return;
-	vmmc_ep_close(&vs.ep);
-	vs.open = false;
-	memset(vs.byexp, 0, sizeof(vs.byexp));
-	/* the endpoint's pins are gone: so is what we learnt of them */
-	vs.zc_nopin_next = 0;
-	memset(vs.zc_nopin, 0, sizeof(vs.zc_nopin));
-}
-
-struct vs_sock *vs_sock_new(void)
-{
-	struct vs_sock *s, **t;
-	int id, n;
-
-	if (vs_stack_get())
-		return NULL;
-	for (id = 0; id < vs.ntab && vs.tab[id]; id++)
-		;
-	if (id == vs.ntab) {
-		n = vs.ntab ? vs.ntab * 2 : 16;
-		if (n > 0xffff)
-			return NULL;
-		t = realloc(vs.tab, (size_t)n * sizeof(*t));
-		if (!t)
-			return NULL;
-		memset(t + vs.ntab, 0, (size_t)(n - vs.ntab) * sizeof(*t));
-		vs.tab = t;
-		vs.ntab = n;
-	}
-	s = calloc(1, sizeof(*s));
-	if (!s)
-		return NULL;
-	s->id = id;
-	s->fd = -1;
-	s->node = vs.ep.info.node_id;
-	s->rcvbuf = VMMC_SOCK_RCVBUF_DEF;
-	s->sndbuf = VMMC_SOCK_RCVBUF_DEF;
-	vs_opts_init(s);
-	vs.tab[id] = s;
-	vs_live++;
-	return s;
-}
-
-void vs_sock_free(struct vs_sock *s)
-{
-	vs.tab[s->id] = NULL;
-	free(s->zc_pend);
-	free(s);
-	vs_live--;
-	vs_stack_put();
-}
-
-/* ---- memory of a socket ---- */
-
-int vs_export_listen(struct vs_sock *s, uint32_t port)
-{
-	size_t len = VS_LISTEN_SLOTS * VS_SLOT;
-	int err;
-
-	s->lbuf = vs_map(len);
-	if (!s->lbuf)
-		return -ENOMEM;
-	err = vmmc_export(&vs.ep, s->lbuf, len, VS_NAME_LISTEN | port, ~0ULL,
-			  &s->lexp);
-	if (err) {
-		vs_unmap(s->lbuf, len);
-		s->lbuf = NULL;
-		return err == -EEXIST ? -EADDRINUSE : err;
-	}
-	vs.byexp[s->lexp] = s;
-	s->port = port;
-	s->bound = true;
-	vs.st.listeners++;
-	return 0;
-}
-
-/* The control page: sources of states, request or hello; pinned. */
-static int vs_ctl_alloc(struct vs_sock *s)
-{
-	int err;
-
-	s->tx = vs_map(VS_HDR);
-	if (!s->tx)
-		return -ENOMEM;
-	err = vmmc_svc_pin_locked(&vs.ep, s->tx, VS_HDR);
-	if (err) {
-		vs_unmap(s->tx, VS_HDR);
-		s->tx = NULL;
-	}
-	return err;
-}
-
-/* Our receive region, exported to @node only. */
-int vs_conn_alloc(struct vs_sock *s, uint32_t node)
-{
-	int err, tries;
-
-	if (!s->tx) {
-		err = vs_ctl_alloc(s);
-		if (err)
-			return err;
-	}
-	err = -EEXIST;
-	s->rx_ring = s->rcvbuf;
-	s->rx_map = VS_HDR + s->rx_ring;
-	s->rx = vs_map(s->rx_map);
-	if (!s->rx)
-		return -ENOMEM;
-	/* the secret of the region: the name may be guessed, not the key */
-	s->rx_key = 0;
-	while (!s->rx_key) {
-		ssize_t r = getrandom(&s->rx_key, sizeof(s->rx_key), 0);
-
-		if (r < 0 && errno != EINTR) {
-			err = -errno;
-			break;
-		}
-		if (r != (ssize_t)sizeof(s->rx_key))
-			s->rx_key = 0;
-	}
-	for (tries = 0; tries < 16 && err == -EEXIST; tries++) {
-		s->rx_name = VS_NAME_CONN | (uint32_t)(vs_rand() & 0xffffff);
-		err = vmmc_export_key(&vs.ep, s->rx, s->rx_map, s->rx_name,
-				      node < VMMC_MAX_NODES ? 1ULL << node : 0,
-				      s->rx_key, &s->rx_exp);
-		/* RLIMIT_MEMLOCK: a connection before zero-copy pins */
-		if (err == -ENOMEM && vmmc_svc_zc_drop(&vs.ep))
-			err = -EEXIST;
-	}
-	if (err) {
-		vs_unmap(s->rx, s->rx_map);
-		s->rx = NULL;
-		return err;
-	}
-	s->have_rx_exp = true;
-	vs.byexp[s->rx_exp] = s;
-	vs.st.conns++;
-	return 0;
-}
-
-/*
- * The staging ring, as big as the peer's receive ring (a peer's word),
- * after a page that holds the sources of our state words: one mapping,
- * pinned as one UTLB range. So when the kernel drops the range's
- * translations (the process unmaps it, or exits: its memory goes before
- * its endpoint is fenced), it drops the state page's (the first) before
- * any staging page's, and no state SEND that follows a failed data SEND
- * can land: a peer never announces bytes that did not arrive.
- */
-int vs_tx_alloc(struct vs_sock *s, uint32_t ring)
-{
-	if (ring < VMMC_SOCK_RCVBUF_MIN || ring > VMMC_SOCK_RCVBUF_MAX ||
-	    (ring & (ring - 1)))
-		return -EPROTO;
-	s->stg = vs_map(VS_HDR + ring);
-	if (!s->stg)
-		return -ENOMEM;
-	s->tx_ring = ring;
-	return vmmc_svc_pin_locked(&vs.ep, s->stg, VS_HDR + ring);
-}
-
-/* Give back the connection's memory; nothing may be in flight. */
-void vs_teardown_conn(struct vs_sock *s)
-{
-	if (s->have_peer_imp)
-		vmmc_unimport(&vs.ep, s->peer_imp);
-	if (s->have_l_imp)
-		vmmc_unimport(&vs.ep, s->l_imp);
-	s->have_peer_imp = s->have_l_imp = false;
-	if (s->have_rx_exp) {
-		vmmc_unexport(&vs.ep, s->rx_exp);
-		vs.byexp[s->rx_exp] = NULL;
-		s->have_rx_exp = false;
-		vs.st.conns--;
-	}
-	if (s->rx)
-		vs_unmap(s->rx, s->rx_map);
-	/* unpinned first: an unmap of pinned memory flushes the UTLB */
-	if (s->tx) {
-		vmmc_svc_unpin_locked(&vs.ep, s->tx);
-		vs_unmap(s->tx, VS_HDR);
-	}
-	if (s->stg) {
-		vmmc_svc_unpin_locked(&vs.ep, s->stg);
-		vs_unmap(s->stg, VS_HDR + s->tx_ring);
-	}
-	s->rx = s->tx = s->stg = NULL;
-	s->tx_ring = 0;
-}
-
-/* Give back everything the socket holds; nothing may be in flight. */
-void vs_teardown(struct vs_sock *s)
-{
-	vs_teardown_conn(s);
-	if (s->lbuf) {
-		vmmc_unexport(&vs.ep, s->lexp);
-		vs.byexp[s->lexp] = NULL;
-		vs_unmap(s->lbuf, VS_LISTEN_SLOTS * VS_SLOT);
-		s->lbuf = NULL;
-		vs.st.listeners--;
-	}
-}
-
 /* ---- posting ---- */
 
 static void vs_reap(void);
@@ -464,6 +61,8 @@ int vs_post(struct vs_sock *s, const void *src, size_t len,
  */
 static void vs_post_failed(struct vs_sock *s, int err)
 {
+	if (err == -EAGAIN)
+		vs_mark(s);	/* progress posts it when the queue has room */
 	if (err == -EAGAIN || s->reset)
 		return;
 	vs.st.pin_resets++;
@@ -496,7 +95,7 @@ void vs_post_state(struct vs_sock *s)
 		if (!(s->state_busy & 1u << slot))
 			break;
 	if (slot == VS_STATE_SLOTS) {
-		s->state_dirty = true;	/* posted when a slot comes back */
+		vs_dirty(s);	/* posted when a slot comes back */
 		return;
 	}
 	st = (struct vs_state *)(s->stg + slot * VS_SLOT);
@@ -514,7 +113,7 @@ void vs_post_state(struct vs_sock *s)
 	err = vs_post(s, st, sizeof(*st), s->peer_imp, VS_OFF_STATE,
 		      VMMC_SQF_NOTIFY, VS_UD(s->id, VS_K_STATE, slot));
 	if (err) {
-		s->state_dirty = true;
+		vs_dirty(s);
 		vs_post_failed(s, err);
 		return;
 	}
@@ -553,9 +152,7 @@ void vs_state_out(struct vs_sock *s, bool may_block)
 		return;
 	while (s->state_dirty && s->state == VS_ESTAB && !s->reset &&
 	       !s->peer_dead && s->have_peer_imp && s->stg) {
-		if (!deadline)
-			deadline = vs_now_ns() + VS_STATE_WAIT_MS * NS_PER_MS;
-		if (vs_wait(deadline))
+		if (vs_block(NULL, &deadline, VS_STATE_WAIT_MS))
 			return;		/* the time is up, or a signal */
 		vs_reap();
 		vs_post_state(s);
@@ -612,7 +209,7 @@ void vs_reset(struct vs_sock *s, int err, bool garbage)
 	vs.st.resets++;
 	if (garbage) {
 		vs.st.garbage++;
-		s->state_dirty = true;	/* tell the peer: RST */
+		vs_dirty(s);	/* tell the peer: RST */
 	}
 }
 
@@ -621,10 +218,9 @@ void vs_update(struct vs_sock *s)
 {
 	struct vs_state st;
 
-	if (s->state == VS_SYN_SENT && !s->hello_done) {
+	/* the hello, and the state word that may have come behind it */
+	if (s->state == VS_SYN_SENT && !s->hello_done)
 		vs_take_hello(s);
-		return;
-	}
 	if (s->state != VS_ESTAB)
 		return;
 	memcpy(&st, s->rx + VS_OFF_STATE, sizeof(st));
@@ -658,7 +254,7 @@ void vs_update(struct vs_sock *s)
 	/* the peer waits for credit we have not written yet: write it */
 	s->peer_wants = st.flags & VS_F_WANT;
 	if (s->peer_wants && s->rx_told != s->rx_cons)
-		s->state_dirty = true;
+		vs_dirty(s);
 }
 
 /* ---- completions ---- */
@@ -692,6 +288,17 @@ static void vs_send_failed(struct vs_sock *s, uint32_t kind, uint32_t status)
 		vs_reset(s, err, false);
 }
 
+/* A REDIRECT's completion (sock_zc.c's receive): its record is final. */
+static void vs_zc_reaped(uint64_t ud, uint32_t status)
+{
+	uint32_t slot = (uint32_t)ud & (VMMC_REDIR_SLOTS - 1);
+
+	if (((ud >> 40) & 0xff) != VS_K_REDIR || !(vs.zc_busy & 1u << slot))
+		return;
+	vs.zc_done |= 1u << slot;
+	vs.zc_status[slot] = status;
+}
+
 static void vs_reap(void)
 {
 	struct vmmc_cqe *c;
@@ -714,6 +321,7 @@ static void vs_reap(void)
 		s = id < (uint32_t)vs.ntab ? vs.tab[id] : NULL;
 		if (!s || !s->inflight)
 			continue;
+		vs_mark(s);
 		s->inflight--;
 		vs.st.inflight--;
 		if (kind == VS_K_STATE)
@@ -734,10 +342,26 @@ static void vs_reap(void)
 
 /* ---- progress, timers, waiting ---- */
 
+/* Every socket is to be looked at (news that names none was lost). */
+static void vs_mark_all(void)
+{
+	int i;
+
+	for (i = 0; i < vs.ntab; i++)
+		if (vs.tab[i])
+			vs_mark(vs.tab[i]);
+}
+
+/*
+ * Take the notifications: a request in a listener's slot is taken now;
+ * a write into a connection's region (its state word, or the hello)
+ * marks that socket. With notifications dropped, every socket.
+ */
 static void vs_notes(void)
 {
 	struct vmmc_nqe *n, e;
 	struct vs_sock *s;
+	uint32_t dropped;
 
 	while ((n = vmmc_peek_nqe(&vs.ep))) {
 		e = *n;
@@ -745,44 +369,101 @@ static void vs_notes(void)
 		if (e.type != VMMC_NQE_DATA || e.export_id >= VMMC_MAX_EXPORTS)
 			continue;
 		s = vs.byexp[e.export_id];
-		if (s && s->lbuf && e.export_id == s->lexp)
+		if (!s)
+			continue;
+		if (s->lbuf && e.export_id == s->lexp)
 			vs_take_req(s, e.offset, e.src_node);
-		/* a connection's words are read where they are needed */
+		else
+			vs_mark(s);
+	}
+	dropped = vmmc_nq_dropped(&vs.ep);
+	if (dropped != vs.nq_dropped) {
+		vs.nq_dropped = dropped;
+		vs_mark_all();
+	}
+}
+
+/* One ready socket: its peer's words, what it owes, its end. */
+static void vs_step(struct vs_sock *s)
+{
+	vs_update(s);
+	if (s->state == VS_ESTAB && s->tx_posted < s->tx_queued)
+		vs_flush_tx(s);
+	if (s->state_dirty)
+		vs_post_state(s);
+	if (s->inflight)
+		return;		/* its completions mark it again */
+	if (s->state == VS_SYN_SENT && s->hello_done && s->have_l_imp) {
+		vmmc_unimport(&vs.ep, s->l_imp);
+		s->have_l_imp = false;
+	}
+	if (s->state == VS_REFUSING || (s->zombie && !s->state_dirty)) {
+		vs_teardown(s);
+		vs_sock_free(s);
 	}
 }
 
 void vs_progress(void)
 {
-	struct vs_sock *s;
-	int i;
+	int i, words, id;
+	uint64_t w;
 
 	if (!vs.open)
 		return;
 	vs_reap();
 	vs_notes();
-	for (i = 0; i < vs.ntab; i++) {
-		s = vs.tab[i];
-		if (!s)
-			continue;
-		vs_update(s);
-		if (s->state == VS_ESTAB && s->tx_posted < s->tx_queued)
-			vs_flush_tx(s);
-		if (s->state_dirty)
-			vs_post_state(s);
-		if (s->inflight)
-			continue;
-		if (s->state == VS_SYN_SENT && s->hello_done && s->have_l_imp) {
-			vmmc_unimport(&vs.ep, s->l_imp);
-			s->have_l_imp = false;
-		}
-		if (s->state == VS_REFUSING || (s->zombie && !s->state_dirty)) {
-			vs_teardown(s);
-			vs_sock_free(s);
+	words = VS_READY_WORDS(vs.ntab);
+	for (i = 0; i < words && vs.open; i++) {
+		/* marks made meanwhile in this word wait for the next call */
+		w = vs.ready[i];
+		vs.ready[i] = 0;
+		while (w) {
+			id = i * 64 + __builtin_ctzll(w);
+			w &= w - 1;
+			if (id < vs.ntab && vs.tab[id])
+				vs_step(vs.tab[id]);
 		}
 	}
 }
 
-/* Connect retries and time-outs, liveness probes: the wait paths only. */
+/* The NIC's news, and @s's own: its peer's words read in any case. */
+void vs_poke(struct vs_sock *s)
+{
+	vs_update(s);
+	vs_progress();
+}
+
+/* The data and the FIN reached the peer (or never will). */
+bool vs_close_done(const struct vs_sock *s)
+{
+	if (s->linger_min_ns && vs_now_ns() < s->linger_min_ns)
+		return false;
+	return !s->inflight && (s->state != VS_ESTAB || s->peer_dead ||
+				(s->fin_told && !s->state_dirty));
+}
+
+/*
+ * The end of a close: give everything back; with SENDs still in flight
+ * the socket stays as a zombie that vs_progress() frees when they
+ * complete.
+ */
+void vs_close_end(struct vs_sock *s)
+{
+	s->state = VS_CLOSED;
+	s->state_dirty = false;
+	s->lingering = false;
+	if (s->inflight) {
+		s->zombie = true;
+		return;
+	}
+	vs_teardown(s);
+	vs_sock_free(s);
+}
+
+/*
+ * Connect retries and time-outs, liveness probes, lingering closes: the
+ * one walk over every socket, after a wait only (vs_block()).
+ */
 void vs_timers(void)
 {
 	uint64_t now;
@@ -830,7 +511,7 @@ void vs_timers(void)
  * none) and at most one probe interval: 0 (look again), -ETIMEDOUT (the
  * deadline passed) or -EINTR.
  */
-int vs_wait(uint64_t deadline_ns)
+static int vs_wait(uint64_t deadline_ns)
 {
 	uint64_t now = vs_now_ns(), ms = VMMC_SOCK_PROBE_MS;
 	int err;
@@ -848,4 +529,59 @@ int vs_wait(uint64_t deadline_ns)
 	vs.st.waits++;
 	err = vmmc_ep_wait(&vs.ep, (uint32_t)ms);
 	return err == -ETIMEDOUT ? 0 : err;
+}
+
+/*
+ * VMMC_SO_BUSY_POLL: the caller's loop polls again at once, with no
+ * system call. Every VS_BUSY_TICK polls, a liveness probe as the timers
+ * send one (a state word, if nothing was posted since the last tick: a
+ * dead peer's revoked export or down node then fails it and resets the
+ * connection); no clock for that. A time-out (SO_RCVTIMEO/SO_SNDTIMEO)
+ * reads the clock (vDSO) at the start and at each tick, so it is kept
+ * to within a tick. A signal does not end the spin (no system call sees
+ * it).
+ */
+#define VS_BUSY_TICK	(1u << 16)
+
+static int vs_busy_block(struct vs_sock *s, uint64_t *deadline,
+			 uint64_t timeo_ms)
+{
+	if (timeo_ms && !*deadline)
+		*deadline = vs_now_ns() + timeo_ms * NS_PER_MS;
+	if (++s->busy_polls < VS_BUSY_TICK)
+		return 0;
+	s->busy_polls = 0;
+	if (s->state == VS_ESTAB && !s->reset && !s->peer_dead) {
+		if (s->posts == s->probe_mark) {
+			vs_post_state(s);
+			vs.st.probes++;
+		}
+		s->probe_mark = s->posts;
+	}
+	if (*deadline && vs_now_ns() >= *deadline)
+		return -ETIMEDOUT;
+	return 0;
+}
+
+/*
+ * The stack's one wait for the NIC: block in the endpoint's wait until
+ * news comes, at most until *@deadline (set from @timeo_ms, 0: none, at
+ * the first call of a loop) and one probe interval, then run the timers;
+ * or, for a socket @s with VMMC_SO_BUSY_POLL, one poll (vs_busy_block()).
+ * 0 (look again), -ETIMEDOUT or -EINTR. Only vmmc_sock_poll() and
+ * vmmc_sock_epoll_wait() wait elsewhere: in poll(2) or epoll_wait(2),
+ * which also watch the caller's kernel fds (and the endpoint's fd).
+ */
+int vs_block(struct vs_sock *s, uint64_t *deadline, uint64_t timeo_ms)
+{
+	int err;
+
+	if (s && s->busy_poll)
+		return vs_busy_block(s, deadline, timeo_ms);
+	if (!*deadline)
+		*deadline = timeo_ms ? vs_now_ns() + timeo_ms * NS_PER_MS : 0;
+	err = vs_wait(*deadline);
+	if (!err)
+		vs_timers();
+	return err;
 }

@@ -59,22 +59,6 @@
 
 #include "sock_loc.h"
 
-void vs_opts_init(struct vs_sock *s)
-{
-	const char *e = getenv("VMMC_SOCK_ZC_MIN");
-	unsigned long v;
-	char *end;
-
-	s->zc_min = VMMC_SOCK_ZC_MIN_DEF;
-	if (e && *e) {
-		v = strtoul(e, &end, 0);
-		if (!*end && v <= UINT32_MAX)
-			s->zc_min = (uint32_t)v;
-	}
-	e = getenv("VMMC_SOCK_BUSY_POLL");
-	s->busy_poll = e && *e && strcmp(e, "0");
-}
-
 int vs_setopt_vmmc(struct vs_sock *s, int name, int v)
 {
 	switch (name) {
@@ -104,17 +88,6 @@ int vs_getopt_vmmc(struct vs_sock *s, int name, int *v)
 	default:
 		return -ENOPROTOOPT;
 	}
-}
-
-/* vs_reap() saw a REDIRECT's completion: the record is final. */
-void vs_zc_reaped(uint64_t ud, uint32_t status)
-{
-	uint32_t slot = (uint32_t)ud & (VMMC_REDIR_SLOTS - 1);
-
-	if (((ud >> 40) & 0xff) != VS_K_REDIR || !(vs.zc_busy & 1u << slot))
-		return;
-	vs.zc_done |= 1u << slot;
-	vs.zc_status[slot] = status;
 }
 
 /* Buffers known to be writable but not pinnable (file-backed, ...). */
@@ -336,11 +309,12 @@ static uint32_t vs_zc_mask(struct vs_zc *z)
 static int vs_zc_end(struct vs_sock *s, uint32_t mask)
 {
 	uint32_t cancelled = 0, b;
+	uint64_t deadline;
 	unsigned int i;
 	int err;
 
 	for (;;) {
-		vs_progress();
+		vs_poke(s);
 		if ((vs.zc_done & mask) == mask)
 			return 0;
 		for (i = 0; i < VMMC_REDIR_SLOTS; i++) {
@@ -357,7 +331,8 @@ static int vs_zc_end(struct vs_sock *s, uint32_t mask)
 		 * hold it until the peer is declared dead). No time-out.
 		 */
 		if (!s->busy_poll && (vs.zc_done & mask) != mask) {
-			err = vs_wait(0);
+			deadline = 0;
+			err = vs_block(s, &deadline, 0);
 			if (err && err != -EINTR)
 				return err;
 		}
@@ -475,7 +450,7 @@ static int vs_zc_settle(struct vs_sock *s, struct vs_zc *z)
 			return 0;
 		if (!(vs.zc_done & bit)) {
 			/* its CQE is written before the state word lands */
-			vs_progress();
+			vs_poke(s);
 			if (s->state != VS_ESTAB || s->reset)
 				return 0;
 			if (!(vs.zc_done & bit)) {
@@ -520,7 +495,7 @@ static int vs_zc_start(struct vs_sock *s, uint8_t *dst, size_t len,
  */
 static int vs_zc_step(struct vs_sock *s, struct vs_zc *z)
 {
-	vs_progress();
+	vs_poke(s);
 	if (s->state != VS_ESTAB || s->reset || s->shut_rd || s->rx_fin)
 		return 1;	/* a FIN's state says the last byte came */
 	if (vs_zc_settle(s, z))
@@ -549,7 +524,7 @@ static ssize_t vs_zc_finish(struct vs_sock *s, struct vs_zc *z, int err)
 		err = -EIO;
 	if (err == -EIO)
 		vs_reset(s, EIO, false);
-	vs_progress();	/* the state word of what landed meanwhile */
+	vs_poke(s);	/* the state word of what landed meanwhile */
 	k = 0;
 	if (s->state == VS_ESTAB && !s->reset && err != -EIO) {
 		k = s->rx_sent - s->rx_cons;

@@ -1,0 +1,463 @@
+// SPDX-License-Identifier: MIT
+/*
+ * sock_stack.c - the bottom of the stream sockets (sock_loc.h says the
+ * layers): the per-process stack and its endpoint, the table of sockets,
+ * a socket's birth and death, and the memory of a socket (the listen
+ * slots, the receive region, the control page and the staging ring),
+ * pinned through the core's service interface (core/svc.h).
+ *
+ * Set-up and teardown: each step is a system call or two (mmap, export,
+ * pin); none is on the steady path.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <string.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <sys/random.h>
+#include <linux/capability.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "sock_loc.h"
+
+struct vs_stack vs;
+uint64_t vs_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+uint64_t vs_rand(void)
+{
+	uint64_t x = vs.rnd;
+
+	x ^= x >> 12;
+	x ^= x << 25;
+	x ^= x >> 27;
+	vs.rnd = x;
+	return x * 0x2545f4914f6cdd1dULL;
+}
+
+/* A check word over the first 56 bytes of a 64-byte record. */
+uint64_t vs_check(const void *p, uint64_t nonce)
+{
+	const uint8_t *b = p;
+	uint64_t h = nonce ^ 0x736f636b766d6d63ULL, w;
+	int i;
+
+	for (i = 0; i < 7; i++) {
+		memcpy(&w, b + 8 * i, 8);
+		h = (h ^ w) * 0x100000001b3ULL;
+		h ^= h >> 29;
+	}
+	return h | 1;	/* never 0: zeroed memory never checks */
+}
+
+/*
+ * A socket's memory (rings, control and state pages, a listener's slots)
+ * takes whole UTLB granules of its own: @len rounded up to
+ * VMMC_SVC_GRANULE, at an address aligned to it. The UTLB pins SEND
+ * sources rounded out to that granule, and the kernel drops a whole pin
+ * when any page of it is unmapped: with a neighbour sharing a granule,
+ * the teardown of one socket (munmap) untranslated the pin another
+ * socket's SEND was in flight on (BAD_SLOT: its peer taken for dead, the
+ * last bytes never announced; the LD_PRELOAD shim's thread test hung on
+ * it about once in 50 runs under load). vs_unmap() gives it all back.
+ */
+static size_t vs_map_len(size_t len)
+{
+	return (len + VMMC_SVC_GRANULE - 1) & ~(size_t)(VMMC_SVC_GRANULE - 1);
+}
+
+static void *vs_map(size_t len)
+{
+	size_t full = vs_map_len(len), g = VMMC_SVC_GRANULE;
+	uintptr_t p, a;
+	void *m;
+
+	m = mmap(NULL, full + g, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (m == MAP_FAILED)
+		return NULL;
+	p = (uintptr_t)m;
+	a = (p + g - 1) & ~(uintptr_t)(g - 1);
+	if (a > p)
+		munmap(m, a - p);
+	if (p + full + g > a + full)
+		munmap((void *)(a + full), p + full + g - (a + full));
+	return (void *)a;
+}
+
+static void vs_unmap(void *p, size_t len)
+{
+	munmap(p, vs_map_len(len));
+}
+
+/* ---- the stack ---- */
+
+static int vs_live;	/* sockets in the table, zombies included */
+static bool vs_atfork_done;
+
+/*
+ * A child of fork() must not post on its parent's endpoint: it forgets
+ * the inherited sockets (closing its copies of their fds and memory) and
+ * opens its own endpoint when it makes a socket. Sockets are not shared
+ * across fork (the LD_PRELOAD shim will say what it does about that).
+ */
+static void vs_atfork_child(void)
+{
+	struct vs_sock *s;
+	int i;
+
+	if (!vs.open)
+		return;
+	for (i = 0; i < vs.ntab; i++) {
+		s = vs.tab[i];
+		if (!s)
+			continue;
+		if (s->fd >= 0)
+			close(s->fd);
+		if (s->rx)
+			vs_unmap(s->rx, s->rx_map);
+		if (s->tx)
+			vs_unmap(s->tx, VS_HDR);
+		if (s->stg)
+			vs_unmap(s->stg, VS_HDR + s->tx_ring);
+		if (s->lbuf)
+			vs_unmap(s->lbuf, VS_LISTEN_SLOTS * VS_SLOT);
+		free(s->zc_pend);
+		free(s);
+	}
+	free(vs.tab);
+	free(vs.ready);
+	free(vs.byfd);
+	vmmc_ep_close(&vs.ep);
+	vs_live = 0;
+	vs.tab = NULL;
+	vs.ready = NULL;
+	vs.byfd = NULL;
+	vs.ntab = vs.nbyfd = 0;
+	vs.open = false;
+	memset(vs.byexp, 0, sizeof(vs.byexp));
+	memset(&vs.st, 0, sizeof(vs.st));
+	vs.zc_busy = vs.zc_done = 0;
+	vs.zc_nopin_next = 0;
+	memset(vs.zc_nopin, 0, sizeof(vs.zc_nopin));
+	/* the epoll fds' records (sock_poll.c): they watched the old endpoint */
+	free(vs.epfds);
+	vs.epfds = NULL;
+	vs.nepfds = 0;
+}
+
+/*
+ * The zero-copy pin budget (vmmc_sock(7)): receive buffers pinned for
+ * zero-copy receive stay pinned (a UTLB hit the next time), at most
+ * VS_ZC_PIN_RANGES of them and VMMC_SOCK_ZC_PIN_MAX bytes (default
+ * the smaller of a quarter of the UTLB, 8 MiB, and, unless the process
+ * may lock memory beyond it (CAP_IPC_LOCK), a quarter of RLIMIT_MEMLOCK:
+ * the rest is for the connections' rings). 0: no zero-copy receive.
+ */
+static bool vs_cap_ipc_lock(void)
+{
+	struct __user_cap_header_struct h = {
+		.version = _LINUX_CAPABILITY_VERSION_3,
+	};
+	struct __user_cap_data_struct d[2];
+
+	memset(d, 0, sizeof(d));
+	if (syscall(SYS_capget, &h, d))
+		return false;
+	return d[CAP_IPC_LOCK / 32].effective & 1u << (CAP_IPC_LOCK % 32);
+}
+
+static void vs_zc_budget(void)
+{
+	const char *e = getenv("VMMC_SOCK_ZC_PIN_MAX");
+	uint64_t pages = VS_ZC_PIN_PAGES, v;
+	struct rlimit rl;
+	char *end;
+
+	if (!getrlimit(RLIMIT_MEMLOCK, &rl) && rl.rlim_cur != RLIM_INFINITY &&
+	    rl.rlim_cur / 4 / VMMC_PAGE_SIZE < pages && !vs_cap_ipc_lock())
+		pages = rl.rlim_cur / 4 / VMMC_PAGE_SIZE;
+	if (e && *e) {
+		v = strtoull(e, &end, 0);
+		if (!*end)
+			pages = v / VMMC_PAGE_SIZE < VMMC_UTLB_SLOTS ?
+				v / VMMC_PAGE_SIZE : VMMC_UTLB_SLOTS;
+	}
+	vmmc_svc_zc_budget(&vs.ep, pages ? VS_ZC_PIN_RANGES : 0,
+			   (uint32_t)pages);
+}
+
+int vs_stack_get(void)
+{
+	uint64_t seed = 0;
+	int err;
+
+	if (vs.open)
+		return 0;
+	if (!vs_atfork_done) {
+		err = pthread_atfork(NULL, NULL, vs_atfork_child);
+		if (err)
+			return -err;
+		vs_atfork_done = true;
+	}
+	err = vmmc_ep_open(&vs.ep, getenv("VMMC_SOCK_DEV"));
+	if (err)
+		return err;
+	vs.open = true;
+	vs.ep_gen++;
+	vs.nq_dropped = vmmc_nq_dropped(&vs.ep);
+	vs_zc_budget();
+	if (getrandom(&seed, sizeof(seed), GRND_NONBLOCK) != sizeof(seed))
+		seed = vs_now_ns() ^ (uint64_t)getpid() << 32;
+	vs.rnd = seed | 1;
+	if (!vs.next_port)
+		vs.next_port = VMMC_PORT_EPHEMERAL_MIN + (uint32_t)(vs_rand() %
+			(VMMC_PORT_EPHEMERAL_MAX - VMMC_PORT_EPHEMERAL_MIN + 1));
+	return 0;
+}
+
+/* The last socket is gone: close the endpoint (nothing left pinned). */
+void vs_stack_put(void)
+{
+	if (vs_live || !vs.open)
+		return;
+	vmmc_ep_close(&vs.ep);
+	vs.open = false;
+	memset(vs.byexp, 0, sizeof(vs.byexp));
+	/* the endpoint's pins are gone: so is what we learnt of them */
+	vs.zc_nopin_next = 0;
+	memset(vs.zc_nopin, 0, sizeof(vs.zc_nopin));
+}
+
+/* A new socket's options, as the environment sets their defaults. */
+static void vs_opts_init(struct vs_sock *s)
+{
+	const char *e = getenv("VMMC_SOCK_ZC_MIN");
+	unsigned long v;
+	char *end;
+
+	s->zc_min = VMMC_SOCK_ZC_MIN_DEF;
+	if (e && *e) {
+		v = strtoul(e, &end, 0);
+		if (!*end && v <= UINT32_MAX)
+			s->zc_min = (uint32_t)v;
+	}
+	e = getenv("VMMC_SOCK_BUSY_POLL");
+	s->busy_poll = e && *e && strcmp(e, "0");
+}
+
+/* Room for @n sockets in the table and the ready bit map: 0 or -ENOMEM. */
+static int vs_tab_grow(int n)
+{
+	size_t w = VS_READY_WORDS(vs.ntab), nw = VS_READY_WORDS(n);
+	struct vs_sock **t;
+	uint64_t *r;
+
+	r = realloc(vs.ready, nw * sizeof(*r));
+	if (!r)
+		return -ENOMEM;
+	memset(r + w, 0, (nw - w) * sizeof(*r));
+	vs.ready = r;
+	t = realloc(vs.tab, (size_t)n * sizeof(*t));
+	if (!t)
+		return -ENOMEM;
+	memset(t + vs.ntab, 0, (size_t)(n - vs.ntab) * sizeof(*t));
+	vs.tab = t;
+	vs.ntab = n;
+	return 0;
+}
+
+struct vs_sock *vs_sock_new(void)
+{
+	struct vs_sock *s;
+	int id;
+
+	if (vs_stack_get())
+		return NULL;
+	for (id = 0; id < vs.ntab && vs.tab[id]; id++)
+		;
+	if (id == vs.ntab &&
+	    (id * 2 > 0xffff || vs_tab_grow(vs.ntab ? vs.ntab * 2 : 16)))
+		return NULL;
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return NULL;
+	s->id = id;
+	s->fd = -1;
+	s->node = vs.ep.info.node_id;
+	s->rcvbuf = VMMC_SOCK_RCVBUF_DEF;
+	s->sndbuf = VMMC_SOCK_RCVBUF_DEF;
+	vs_opts_init(s);
+	vs.tab[id] = s;
+	vs_live++;
+	return s;
+}
+
+void vs_sock_free(struct vs_sock *s)
+{
+	vs.tab[s->id] = NULL;
+	vs.ready[s->id / 64] &= ~(1ULL << (s->id % 64));
+	free(s->zc_pend);
+	free(s);
+	vs_live--;
+	vs_stack_put();
+}
+
+/* ---- memory of a socket ---- */
+
+int vs_export_listen(struct vs_sock *s, uint32_t port)
+{
+	size_t len = VS_LISTEN_SLOTS * VS_SLOT;
+	int err;
+
+	s->lbuf = vs_map(len);
+	if (!s->lbuf)
+		return -ENOMEM;
+	err = vmmc_export(&vs.ep, s->lbuf, len, VS_NAME_LISTEN | port, ~0ULL,
+			  &s->lexp);
+	if (err) {
+		vs_unmap(s->lbuf, len);
+		s->lbuf = NULL;
+		return err == -EEXIST ? -EADDRINUSE : err;
+	}
+	vs.byexp[s->lexp] = s;
+	s->port = port;
+	s->bound = true;
+	vs.st.listeners++;
+	return 0;
+}
+
+/* The control page: sources of states, request or hello; pinned. */
+static int vs_ctl_alloc(struct vs_sock *s)
+{
+	int err;
+
+	s->tx = vs_map(VS_HDR);
+	if (!s->tx)
+		return -ENOMEM;
+	err = vmmc_svc_pin_locked(&vs.ep, s->tx, VS_HDR);
+	if (err) {
+		vs_unmap(s->tx, VS_HDR);
+		s->tx = NULL;
+	}
+	return err;
+}
+
+/* Our receive region, exported to @node only. */
+int vs_conn_alloc(struct vs_sock *s, uint32_t node)
+{
+	int err, tries;
+
+	if (!s->tx) {
+		err = vs_ctl_alloc(s);
+		if (err)
+			return err;
+	}
+	err = -EEXIST;
+	s->rx_ring = s->rcvbuf;
+	s->rx_map = VS_HDR + s->rx_ring;
+	s->rx = vs_map(s->rx_map);
+	if (!s->rx)
+		return -ENOMEM;
+	/* the secret of the region: the name may be guessed, not the key */
+	s->rx_key = 0;
+	while (!s->rx_key) {
+		ssize_t r = getrandom(&s->rx_key, sizeof(s->rx_key), 0);
+
+		if (r < 0 && errno != EINTR) {
+			err = -errno;
+			break;
+		}
+		if (r != (ssize_t)sizeof(s->rx_key))
+			s->rx_key = 0;
+	}
+	for (tries = 0; tries < 16 && err == -EEXIST; tries++) {
+		s->rx_name = VS_NAME_CONN | (uint32_t)(vs_rand() & 0xffffff);
+		err = vmmc_export_key(&vs.ep, s->rx, s->rx_map, s->rx_name,
+				      node < VMMC_MAX_NODES ? 1ULL << node : 0,
+				      s->rx_key, &s->rx_exp);
+		/* RLIMIT_MEMLOCK: a connection before zero-copy pins */
+		if (err == -ENOMEM && vmmc_svc_zc_drop(&vs.ep))
+			err = -EEXIST;
+	}
+	if (err) {
+		vs_unmap(s->rx, s->rx_map);
+		s->rx = NULL;
+		return err;
+	}
+	s->have_rx_exp = true;
+	vs.byexp[s->rx_exp] = s;
+	vs.st.conns++;
+	return 0;
+}
+
+/*
+ * The staging ring, as big as the peer's receive ring (a peer's word),
+ * after a page that holds the sources of our state words: one mapping,
+ * pinned as one UTLB range. So when the kernel drops the range's
+ * translations (the process unmaps it, or exits: its memory goes before
+ * its endpoint is fenced), it drops the state page's (the first) before
+ * any staging page's, and no state SEND that follows a failed data SEND
+ * can land: a peer never announces bytes that did not arrive.
+ */
+int vs_tx_alloc(struct vs_sock *s, uint32_t ring)
+{
+	if (ring < VMMC_SOCK_RCVBUF_MIN || ring > VMMC_SOCK_RCVBUF_MAX ||
+	    (ring & (ring - 1)))
+		return -EPROTO;
+	s->stg = vs_map(VS_HDR + ring);
+	if (!s->stg)
+		return -ENOMEM;
+	s->tx_ring = ring;
+	return vmmc_svc_pin_locked(&vs.ep, s->stg, VS_HDR + ring);
+}
+
+/* Give back the connection's memory; nothing may be in flight. */
+void vs_teardown_conn(struct vs_sock *s)
+{
+	if (s->have_peer_imp)
+		vmmc_unimport(&vs.ep, s->peer_imp);
+	if (s->have_l_imp)
+		vmmc_unimport(&vs.ep, s->l_imp);
+	s->have_peer_imp = s->have_l_imp = false;
+	if (s->have_rx_exp) {
+		vmmc_unexport(&vs.ep, s->rx_exp);
+		vs.byexp[s->rx_exp] = NULL;
+		s->have_rx_exp = false;
+		vs.st.conns--;
+	}
+	if (s->rx)
+		vs_unmap(s->rx, s->rx_map);
+	/* unpinned first: an unmap of pinned memory flushes the UTLB */
+	if (s->tx) {
+		vmmc_svc_unpin_locked(&vs.ep, s->tx);
+		vs_unmap(s->tx, VS_HDR);
+	}
+	if (s->stg) {
+		vmmc_svc_unpin_locked(&vs.ep, s->stg);
+		vs_unmap(s->stg, VS_HDR + s->tx_ring);
+	}
+	s->rx = s->tx = s->stg = NULL;
+	s->tx_ring = 0;
+}
+
+/* Give back everything the socket holds; nothing may be in flight. */
+void vs_teardown(struct vs_sock *s)
+{
+	vs_teardown_conn(s);
+	if (s->lbuf) {
+		vmmc_unexport(&vs.ep, s->lexp);
+		vs.byexp[s->lexp] = NULL;
+		vs_unmap(s->lbuf, VS_LISTEN_SLOTS * VS_SLOT);
+		s->lbuf = NULL;
+		vs.st.listeners--;
+	}
+}
