@@ -23,12 +23,16 @@
 
 #include "sock_loc.h"
 
-struct vs_sock *vs_lookup(int fd, int *err)
+/*
+ * The socket @fd names, into *@s: 0, or the error every call gives first
+ * (-EBADF: no open fd, -ENOTSOCK: not a VMMC socket of this process).
+ */
+int vs_lookup(int fd, struct vs_sock **s)
 {
-	if (fd >= 0 && fd < vs.nbyfd && vs.byfd[fd])
-		return vs.byfd[fd];
-	*err = fd >= 0 && fcntl(fd, F_GETFD) >= 0 ? -ENOTSOCK : -EBADF;
-	return NULL;
+	*s = fd >= 0 && fd < vs.nbyfd ? vs.byfd[fd] : NULL;
+	if (*s)
+		return 0;
+	return fd >= 0 && fcntl(fd, F_GETFD) >= 0 ? -ENOTSOCK : -EBADF;
 }
 
 int vmmc_sock_is_sock(int fd)
@@ -47,10 +51,9 @@ static int vs_byfd_room(int fd)
 	n = vs.nbyfd ? vs.nbyfd : 64;
 	while (n <= fd)
 		n *= 2;
-	t = realloc(vs.byfd, (size_t)n * sizeof(*t));
+	t = vs_grow(vs.byfd, (size_t)vs.nbyfd, (size_t)n, sizeof(*t));
 	if (!t)
 		return -ENOMEM;
-	memset(t + vs.nbyfd, 0, (size_t)(n - vs.nbyfd) * sizeof(*t));
 	vs.byfd = t;
 	vs.nbyfd = n;
 	return 0;
@@ -100,9 +103,14 @@ int vmmc_socket(int domain, int type, int protocol)
 	return fd;
 }
 
-static int vs_addr(const struct sockaddr *addr, socklen_t len,
-		   const struct sockaddr_vmmc **out)
+/* bind and connect: the socket @fd names, and the address checked. */
+static int vs_addr(int fd, const struct sockaddr *addr, socklen_t len,
+		   struct vs_sock **s, const struct sockaddr_vmmc **out)
 {
+	int err = vs_lookup(fd, s);
+
+	if (err)
+		return err;
 	if (!addr)
 		return -EFAULT;
 	if (len < sizeof(struct sockaddr_vmmc))
@@ -135,12 +143,8 @@ int vmmc_sock_bind(int fd, const struct sockaddr *addr, socklen_t len)
 {
 	const struct sockaddr_vmmc *a;
 	struct vs_sock *s;
-	int err;
+	int err = vs_addr(fd, addr, len, &s, &a);
 
-	s = vs_lookup(fd, &err);
-	if (!s)
-		return err;
-	err = vs_addr(addr, len, &a);
 	if (err)
 		return err;
 	if (s->bound || s->state != VS_FRESH)
@@ -153,10 +157,9 @@ int vmmc_sock_bind(int fd, const struct sockaddr *addr, socklen_t len)
 int vmmc_sock_listen(int fd, int backlog)
 {
 	struct vs_sock *s;
-	int err;
+	int err = vs_lookup(fd, &s);
 
-	s = vs_lookup(fd, &err);
-	if (!s)
+	if (err)
 		return err;
 	if (s->state != VS_FRESH && s->state != VS_LISTEN)
 		return -EINVAL;
@@ -192,10 +195,9 @@ int vmmc_sock_accept4(int fd, struct sockaddr *addr, socklen_t *len,
 {
 	struct vs_sock *s, *c;
 	uint64_t deadline = 0;
-	int err, nfd;
+	int nfd, err = vs_lookup(fd, &s);
 
-	s = vs_lookup(fd, &err);
-	if (!s)
+	if (err)
 		return err;
 	if (flags & ~(SOCK_NONBLOCK | SOCK_CLOEXEC))
 		return -EINVAL;
@@ -255,12 +257,8 @@ int vmmc_sock_connect(int fd, const struct sockaddr *addr, socklen_t len)
 	uint64_t deadline = 0;
 	struct vs_sock *s;
 	uint32_t node;
-	int err;
+	int err = vs_addr(fd, addr, len, &s, &a);
 
-	s = vs_lookup(fd, &err);
-	if (!s)
-		return err;
-	err = vs_addr(addr, len, &a);
 	if (err)
 		return err;
 	switch (s->state) {
@@ -318,10 +316,9 @@ wait:
 int vmmc_sock_shutdown(int fd, int how)
 {
 	struct vs_sock *s;
-	int err;
+	int err = vs_lookup(fd, &s);
 
-	s = vs_lookup(fd, &err);
-	if (!s)
+	if (err)
 		return err;
 	if (how != SHUT_RD && how != SHUT_WR && how != SHUT_RDWR)
 		return -EINVAL;
@@ -443,29 +440,28 @@ static void vs_drop_fd(int fd)
 		vs_close_sock(s);
 }
 
-int vmmc_sock_close(int fd)
+/* close (@kernel_too: the fd as well) and forget. */
+static int vs_close_fd(int fd, bool kernel_too)
 {
 	struct vs_sock *s;
-	int err;
+	int err = vs_lookup(fd, &s);
 
-	s = vs_lookup(fd, &err);
-	if (!s)
+	if (err)
 		return err;
-	close(fd);
+	if (kernel_too)
+		close(fd);
 	vs_drop_fd(fd);
 	return 0;
 }
 
+int vmmc_sock_close(int fd)
+{
+	return vs_close_fd(fd, true);
+}
+
 int vmmc_sock_forget(int fd)
 {
-	struct vs_sock *s;
-	int err;
-
-	s = vs_lookup(fd, &err);
-	if (!s)
-		return err;
-	vs_drop_fd(fd);
-	return 0;
+	return vs_close_fd(fd, false);
 }
 
 /* The last linger handle's sequence number (1..0x7fff), for all sockets. */
@@ -481,9 +477,9 @@ static uint16_t linger_gen;
 int vmmc_sock_release(int fd)
 {
 	struct vs_sock *s;
-	int err;
+	int err = vs_lookup(fd, &s);
 
-	if (!vs_lookup(fd, &err))
+	if (err)
 		return err;
 	s = vs_unname(fd);
 	if (!s)
@@ -545,10 +541,9 @@ static int vs_alias(struct vs_sock *s, int nfd)
 int vmmc_sock_dup(int fd, int minfd, int flags)
 {
 	struct vs_sock *s;
-	int err, nfd;
+	int nfd, err = vs_lookup(fd, &s);
 
-	s = vs_lookup(fd, &err);
-	if (!s)
+	if (err)
 		return err;
 	if (flags & ~O_CLOEXEC)
 		return -EINVAL;
@@ -563,10 +558,9 @@ int vmmc_sock_dup(int fd, int minfd, int flags)
 int vmmc_sock_dup3(int fd, int newfd, int flags)
 {
 	struct vs_sock *s;
-	int err;
+	int err = vs_lookup(fd, &s);
 
-	s = vs_lookup(fd, &err);
-	if (!s)
+	if (err)
 		return err;
 	if ((flags & ~O_CLOEXEC) || fd == newfd)
 		return -EINVAL;
@@ -593,19 +587,17 @@ int vmmc_sock_dup3(int fd, int newfd, int flags)
 int vmmc_sock_id(int fd)
 {
 	struct vs_sock *s;
-	int err;
+	int err = vs_lookup(fd, &s);
 
-	s = vs_lookup(fd, &err);
-	return s ? s->id : err;
+	return err ? err : s->id;
 }
 
 int vmmc_sock_move(int fd, int newfd)
 {
 	struct vs_sock *s;
-	int err, flags;
+	int flags, err = vs_lookup(fd, &s);
 
-	s = vs_lookup(fd, &err);
-	if (!s)
+	if (err)
 		return err;
 	if (newfd < 0 || newfd == fd || s->nregs)
 		return -EINVAL;

@@ -269,10 +269,9 @@ ssize_t vmmc_sock_send(int fd, const void *buf, size_t len, int flags)
 {
 	struct iovec v = { .iov_base = (void *)buf, .iov_len = len };
 	struct vs_sock *s;
-	int err;
+	int err = vs_lookup(fd, &s);
 
-	s = vs_lookup(fd, &err);
-	if (!s)
+	if (err)
 		return err;
 	if (len && !buf)
 		return -EFAULT;
@@ -281,23 +280,17 @@ ssize_t vmmc_sock_send(int fd, const void *buf, size_t len, int flags)
 	return vs_sendv(s, &v, 1, len, flags);
 }
 
-/* The socket of a recv(fd, buf, len, flags), or NULL and its errno. */
-static struct vs_sock *vs_recv_args(int fd, const void *buf, size_t len,
-				    int flags, int *err)
+/* The socket of a recv(fd, buf, len, flags) into *@s: 0 or -errno. */
+static int vs_recv_args(int fd, const void *buf, size_t len, int flags,
+			struct vs_sock **s)
 {
-	struct vs_sock *s = vs_lookup(fd, err);
+	int err = vs_lookup(fd, s);
 
-	if (!s)
-		return NULL;
-	if (len && !buf && !(flags & MSG_TRUNC)) {
-		*err = -EFAULT;
-		return NULL;
-	}
-	if (len > SSIZE_MAX) {
-		*err = -EINVAL;
-		return NULL;
-	}
-	return s;
+	if (err)
+		return err;
+	if (len && !buf && !(flags & MSG_TRUNC))
+		return -EFAULT;
+	return len > SSIZE_MAX ? -EINVAL : 0;
 }
 
 ssize_t vmmc_sock_recv(int fd, void *buf, size_t len, int flags)
@@ -306,8 +299,8 @@ ssize_t vmmc_sock_recv(int fd, void *buf, size_t len, int flags)
 	struct vs_sock *s;
 	int err;
 
-	s = vs_recv_args(fd, buf, len, flags, &err);
-	if (!s)
+	err = vs_recv_args(fd, buf, len, flags, &s);
+	if (err)
 		return err;
 	return vs_recvv(s, &v, 1, len, flags);
 }
@@ -327,8 +320,8 @@ ssize_t vmmc_sock_recv_begin(int fd, void *buf, size_t len, int flags)
 	ssize_t r;
 	int err;
 
-	s = vs_recv_args(fd, buf, len, flags, &err);
-	if (!s)
+	err = vs_recv_args(fd, buf, len, flags, &s);
+	if (err)
 		return err;
 	r = vs_recvv(s, &v, 1, len, flags | MSG_DONTWAIT);
 	/* the caller waits on its own: the socket's O_NONBLOCK is its own */
@@ -363,10 +356,9 @@ ssize_t vmmc_sock_recv_end(int fd, void *buf, size_t len, int flags, int stop)
 	struct iovec v = { .iov_base = buf, .iov_len = len };
 	struct vs_sock *s;
 	ssize_t r, r2;
-	int err;
+	int err = vs_lookup(fd, &s);
 
-	s = vs_lookup(fd, &err);
-	if (!s)
+	if (err)
 		return err;
 	if (!vs_zc_pending_into(s, buf))
 		return -EINVAL;
@@ -381,10 +373,9 @@ ssize_t vmmc_sock_recv_end(int fd, void *buf, size_t len, int flags, int stop)
 static ssize_t vs_msg_check(int fd, const struct msghdr *msg,
 			    struct vs_sock **s)
 {
-	int err;
+	int err = vs_lookup(fd, s);
 
-	*s = vs_lookup(fd, &err);
-	if (!*s)
+	if (err)
 		return err;
 	if (!msg)
 		return -EFAULT;
@@ -423,32 +414,29 @@ ssize_t vmmc_sock_recvmsg(int fd, struct msghdr *msg, int flags)
 			flags);
 }
 
-ssize_t vmmc_sock_writev(int fd, const struct iovec *iov, int iovcnt)
+/* readv/writev: the socket and the byte count of @iov, then the move. */
+static ssize_t vs_iov_call(int fd, const struct iovec *iov, int iovcnt,
+			   bool send)
 {
 	struct vs_sock *s;
 	ssize_t total;
-	int err;
+	int err = vs_lookup(fd, &s);
 
-	s = vs_lookup(fd, &err);
-	if (!s)
+	if (err)
 		return err;
 	total = vs_iov_len(iov, iovcnt);
 	if (total < 0)
 		return total;
-	return vs_sendv(s, iov, iovcnt, (size_t)total, 0);
+	return send ? vs_sendv(s, iov, iovcnt, (size_t)total, 0) :
+		      vs_recvv(s, iov, iovcnt, (size_t)total, 0);
+}
+
+ssize_t vmmc_sock_writev(int fd, const struct iovec *iov, int iovcnt)
+{
+	return vs_iov_call(fd, iov, iovcnt, true);
 }
 
 ssize_t vmmc_sock_readv(int fd, const struct iovec *iov, int iovcnt)
 {
-	struct vs_sock *s;
-	ssize_t total;
-	int err;
-
-	s = vs_lookup(fd, &err);
-	if (!s)
-		return err;
-	total = vs_iov_len(iov, iovcnt);
-	if (total < 0)
-		return total;
-	return vs_recvv(s, iov, iovcnt, (size_t)total, 0);
+	return vs_iov_call(fd, iov, iovcnt, false);
 }

@@ -308,6 +308,7 @@ extern struct vs_stack vs;
 uint64_t vs_now_ns(void);
 uint64_t vs_rand(void);
 uint64_t vs_check(const void *p, uint64_t nonce);
+void *vs_grow(void *p, size_t n, size_t nn, size_t size);
 int vs_stack_get(void);
 void vs_stack_put(void);
 struct vs_sock *vs_sock_new(void);
@@ -357,7 +358,7 @@ void vs_zc_abort(struct vs_sock *s);
 uint32_t vs_events(struct vs_sock *s);
 
 /* sock.c */
-struct vs_sock *vs_lookup(int fd, int *err);
+int vs_lookup(int fd, struct vs_sock **s);
 void vs_fill_addr(struct sockaddr *addr, socklen_t *len, uint32_t node,
 		  uint32_t port);
 

@@ -28,10 +28,9 @@ int vmmc_sock_ioctl(int fd, unsigned long req, int *val)
 {
 	struct vs_sock *s;
 	uint64_t n = 0;
-	int err;
+	int err = vs_lookup(fd, &s);
 
-	s = vs_lookup(fd, &err);
-	if (!s)
+	if (err)
 		return err;
 	if (req != FIONREAD && req != SIOCOUTQ && req != SIOCOUTQNSD &&
 	    req != FIONBIO)
@@ -57,35 +56,35 @@ int vmmc_sock_ioctl(int fd, unsigned long req, int *val)
 	return 0;
 }
 
-int vmmc_sock_getsockname(int fd, struct sockaddr *addr, socklen_t *len)
+/* getsockname (@peer false) and getpeername (@peer true). */
+static int vs_name(int fd, struct sockaddr *addr, socklen_t *len, bool peer)
 {
 	struct vs_sock *s;
-	int err;
+	int err = vs_lookup(fd, &s);
 
-	s = vs_lookup(fd, &err);
-	if (!s)
+	if (err)
 		return err;
 	if (!addr || !len)
 		return -EFAULT;
-	vs_fill_addr(addr, len, s->node, s->bound || s->state != VS_FRESH ?
-		     s->port : 0);
-	return 0;
-}
-
-int vmmc_sock_getpeername(int fd, struct sockaddr *addr, socklen_t *len)
-{
-	struct vs_sock *s;
-	int err;
-
-	s = vs_lookup(fd, &err);
-	if (!s)
-		return err;
-	if (!addr || !len)
-		return -EFAULT;
+	if (!peer) {
+		vs_fill_addr(addr, len, s->node,
+			     s->bound || s->state != VS_FRESH ? s->port : 0);
+		return 0;
+	}
 	if (s->state != VS_ESTAB && !(s->state == VS_CLOSED && s->tx_ring))
 		return -ENOTCONN;
 	vs_fill_addr(addr, len, s->peer_node, s->peer_port);
 	return 0;
+}
+
+int vmmc_sock_getsockname(int fd, struct sockaddr *addr, socklen_t *len)
+{
+	return vs_name(fd, addr, len, false);
+}
+
+int vmmc_sock_getpeername(int fd, struct sockaddr *addr, socklen_t *len)
+{
+	return vs_name(fd, addr, len, true);
 }
 
 /* A ring size from SO_RCVBUF: a power of two within the limits. */
@@ -118,10 +117,9 @@ int vmmc_sock_setsockopt(int fd, int level, int name, const void *val,
 			 socklen_t len)
 {
 	struct vs_sock *s;
-	int err, v;
+	int v, err = vs_lookup(fd, &s);
 
-	s = vs_lookup(fd, &err);
-	if (!s)
+	if (err)
 		return err;
 	if (!val)
 		return -EFAULT;
@@ -165,10 +163,9 @@ int vmmc_sock_getsockopt(int fd, int level, int name, void *val,
 	struct vs_sock *s;
 	struct timeval tv;
 	uint64_t ms;
-	int err, v;
+	int v, err = vs_lookup(fd, &s);
 
-	s = vs_lookup(fd, &err);
-	if (!s)
+	if (err)
 		return err;
 	if (!val || !len)
 		return -EFAULT;
@@ -233,10 +230,9 @@ int vmmc_sock_getsockopt(int fd, int level, int name, void *val,
 int vmmc_sock_set_nonblock(int fd, int on)
 {
 	struct vs_sock *s;
-	int err;
+	int err = vs_lookup(fd, &s);
 
-	s = vs_lookup(fd, &err);
-	if (!s)
+	if (err)
 		return err;
 	s->nonblock = !!on;
 	return 0;

@@ -254,22 +254,33 @@ static void vs_opts_init(struct vs_sock *s)
 	s->busy_poll = e && *e && strcmp(e, "0");
 }
 
+/*
+ * The array @p of @n elements of @size bytes, grown to @nn with the new
+ * ones zeroed (@p is then gone), or NULL (@p stays).
+ */
+void *vs_grow(void *p, size_t n, size_t nn, size_t size)
+{
+	uint8_t *t = realloc(p, nn * size);
+
+	if (t)
+		memset(t + n * size, 0, (nn - n) * size);
+	return t;
+}
+
 /* Room for @n sockets in the table and the ready bit map: 0 or -ENOMEM. */
 static int vs_tab_grow(int n)
 {
-	size_t w = VS_READY_WORDS(vs.ntab), nw = VS_READY_WORDS(n);
 	struct vs_sock **t;
 	uint64_t *r;
 
-	r = realloc(vs.ready, nw * sizeof(*r));
+	r = vs_grow(vs.ready, VS_READY_WORDS(vs.ntab), VS_READY_WORDS(n),
+		    sizeof(*r));
 	if (!r)
 		return -ENOMEM;
-	memset(r + w, 0, (nw - w) * sizeof(*r));
 	vs.ready = r;
-	t = realloc(vs.tab, (size_t)n * sizeof(*t));
+	t = vs_grow(vs.tab, (size_t)vs.ntab, (size_t)n, sizeof(*t));
 	if (!t)
 		return -ENOMEM;
-	memset(t + vs.ntab, 0, (size_t)(n - vs.ntab) * sizeof(*t));
 	vs.tab = t;
 	vs.ntab = n;
 	return 0;
