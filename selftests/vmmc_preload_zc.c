@@ -302,7 +302,7 @@ int main(void)
 	 * The ping-pong once hung now and then (round ~200 of 300, in a
 	 * 64-byte recv), zero-copy or not: sockets shared 64 KiB UTLB
 	 * granules, so one socket's teardown untranslated another's state
-	 * SEND (fixed in sock_proto.c, vs_map()).
+	 * SEND (fixed in sock_stack.c, vs_map()).
 	 */
 	if (pingpong)
 		pthread_create(&th2, NULL, pingpong_thread, &pp);

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: MIT
 /*
- * sock.c - the BSD-like calls of the stream sockets that set up, name,
- * tune and end a socket (vmmc_sock(7)); data moves in sock_io.c, the
- * protocol is in sock_proto.c and sock_conn.c, readiness in sock_poll.c.
+ * sock.c - the BSD-like calls of the stream sockets that give a socket
+ * its fds and end it: socket, bind, listen, accept, connect, shutdown,
+ * close and its linger, dup (vmmc_sock(7)). Options and queries are in
+ * sock_opt.c, data moves in sock_io.c, readiness in sock_poll.c; the
+ * layers below are in sock_loc.h.
  *
  * Every call checks its arguments in the order a kernel TCP socket does
  * and returns its errno, negated: a descriptor that is not open is

@@ -72,6 +72,7 @@
 #define VS_STATE_SLOTS		8
 #define VS_SRC_REQ		0		/* req/hello source in the ctl page */
 #define VS_RETRY_MS		300		/* resend a connection request */
+#define VS_TIMER_MS		1		/* between vs_timers() walks, at least */
 #define VS_LINGER_MS		2000		/* close waits this long, at most */
 #define VS_STATE_POLLS		20000		/* vs_state_out(): polls of the CQ */
 #define VS_STATE_WAIT_MS	200		/* ... then waits, at most */
@@ -142,7 +143,7 @@ enum vs_kind {
 	VS_K_STATE = 2,		/* low bits: source slot */
 	VS_K_REQ = 3,
 	VS_K_HELLO = 4,
-	VS_K_REDIR = 5,		/* low bits: redirect slot (recv, sock_io.c) */
+	VS_K_REDIR = 5,		/* low bits: redirect slot (recv, sock_zc.c) */
 };
 
 #define VS_UD(id, kind, v)	((uint64_t)(id) << 48 | (uint64_t)(kind) << 40 | \
@@ -280,6 +281,7 @@ struct vs_stack {
 	 */
 	uint64_t *ready;
 	uint32_t nq_dropped;
+	uint64_t timers_ns;	/* vs_timers()'s last walk */
 	struct vs_sock **byfd;	/* by fd */
 	int nbyfd;
 	struct vs_sock *byexp[VMMC_MAX_EXPORTS];
@@ -287,7 +289,7 @@ struct vs_stack {
 	uint64_t rnd;
 	struct vmmc_sock_stats st;
 	/*
-	 * Zero-copy receive (sock_io.c): the endpoint's redirect slots the
+	 * Zero-copy receive (sock_zc.c): the endpoint's redirect slots the
 	 * library uses (bit set from the post until the REDIRECT's CQE was
 	 * reaped and its record read), the slots whose CQE vs_reap() saw,
 	 * and its status. One thread at a time, as the rest of the stack.

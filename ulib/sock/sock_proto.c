@@ -462,7 +462,8 @@ void vs_close_end(struct vs_sock *s)
 
 /*
  * Connect retries and time-outs, liveness probes, lingering closes: the
- * one walk over every socket, after a wait only (vs_block()).
+ * one walk over every socket, after a wait only (vs_block()), and at
+ * most once per VS_TIMER_MS (its shortest timer is VS_RETRY_MS).
  */
 void vs_timers(void)
 {
@@ -473,6 +474,9 @@ void vs_timers(void)
 	if (!vs.open)
 		return;
 	now = vs_now_ns();
+	if (now - vs.timers_ns < VS_TIMER_MS * NS_PER_MS)
+		return;
+	vs.timers_ns = now;
 	for (i = 0; i < vs.ntab; i++) {
 		s = vs.tab[i];
 		if (!s)
