@@ -47,6 +47,7 @@ kmod:
 
 ulib:
 	$(MAKE) -C ulib O=$(BUILD)/ulib CC=$(CC)
+	$(MAKE) -C ulib/fi O=$(BUILD)/ulib/fi ULIB_O=$(BUILD)/ulib CC=$(CC)
 
 fabric:
 	$(MAKE) -C tools/fabric O=$(BUILD)/tools/fabric CC=$(CC)
