@@ -20,6 +20,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <ifaddrs.h>
+#include <net/if.h>
 #include <netinet/tcp.h>
 #include <sys/time.h>
 
@@ -213,6 +215,32 @@ static int vfi_setname(fid_t fid, void *addr, size_t addrlen)
 	return 0;
 }
 
+/*
+ * The address peers reach us at when bound to INADDR_ANY: that of the
+ * interface FI_VMMC_IFACE names, else of the first one up that is not a
+ * loopback (the guests' eth0).
+ */
+static void vfi_default_addr(struct in_addr *out)
+{
+	struct ifaddrs *ifa, *i;
+	char *want = NULL;
+
+	fi_param_get_str(&vfi_prov, "iface", &want);
+	if (getifaddrs(&ifa))
+		return;
+	for (i = ifa; i; i = i->ifa_next) {
+		if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET ||
+		    !(i->ifa_flags & IFF_UP))
+			continue;
+		if (want ? strcmp(i->ifa_name, want) :
+			   (i->ifa_flags & IFF_LOOPBACK) != 0)
+			continue;
+		*out = ((struct sockaddr_in *)i->ifa_addr)->sin_addr;
+		break;
+	}
+	freeifaddrs(ifa);
+}
+
 static int vfi_getname(fid_t fid, void *addr, size_t *addrlen)
 {
 	struct sockaddr_in sin = { .sin_family = AF_INET };
@@ -226,6 +254,8 @@ static int vfi_getname(fid_t fid, void *addr, size_t *addrlen)
 		fd = container_of(fid, struct vfi_ep, ep.fid)->sock;
 	if (fd >= 0 && getsockname(fd, (struct sockaddr *)&sin, &l))
 		return -errno;
+	if (sin.sin_addr.s_addr == htonl(INADDR_ANY))
+		vfi_default_addr(&sin.sin_addr);
 	*addrlen = sizeof(sin);
 	if (have < sizeof(sin))
 		return -FI_ETOOSMALL;

@@ -322,5 +322,7 @@ struct fi_provider vfi_prov = {
 
 FI_EXT_INI
 {
+	fi_param_define(&vfi_prov, "iface", FI_PARAM_STRING,
+			"Interface whose IPv4 address a passive endpoint bound to any address gives as its name (default: the first up that is not a loopback)");
 	return &vfi_prov;
 }
