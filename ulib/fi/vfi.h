@@ -194,6 +194,8 @@ struct vfi_ep {
 	uint8_t *stage;			/* VFI_NSLOT header+inline copies */
 	uint64_t *credit_src;		/* 4 words we send as credit */
 	uint32_t credit_i;
+	bool hdr_pend;			/* a slot's payload is out, not its header */
+	size_t hdr_pend_len;
 	/* receive side */
 	uint32_t rx_seq;		/* slots consumed */
 	uint32_t rx_reported;		/* rx_seq last sent as credit */
@@ -374,6 +376,7 @@ void vfi_op_fail_all(struct vfi_ep *ep, int err);
 bool vfi_sq_room(struct vfi_ep *ep, uint32_t n);
 int vfi_post_notice(struct vfi_ep *ep, struct vfi_op *op);
 size_t vfi_iov_len(const struct iovec *iov, size_t count);
+void vfi_pin_iov(struct vfi_ep *ep, const struct vfi_op *op);
 
 /* vfi_rma.c */
 extern struct fi_ops_rma vfi_rma_ops;

@@ -239,6 +239,41 @@ int vfi_post_notice(struct vfi_ep *ep, struct vfi_op *op)
 }
 
 /*
+ * Post the header of the slot whose payload is out (in the staging copy):
+ * the fragment is then complete. -EAGAIN: the translation cache had no
+ * room for the staging page now (busy with SENDs in flight); try again.
+ */
+static int vfi_post_hdr(struct vfi_ep *ep, struct vfi_op *op, size_t n)
+{
+	int ret;
+
+	ret = vmmc_send(&ep->dom->vep, vfi_stage(ep, ep->tx_seq),
+			VFI_HDR_BYTES, ep->import_id, vfi_slot_off(ep->tx_seq),
+			VMMC_SQF_NOTIFY, (uintptr_t)op);
+	if (ret)
+		return ret;
+	op->inflight++;
+	ep->tx_seq++;
+	op->done += n;
+	op->iov_off += n;
+	ep->hdr_pend = false;
+	return 0;
+}
+
+/* Warm libvmmc's translation cache with a large buffer as one range, so
+ * that its fragments hit (a failure here only means misses later).
+ */
+void vfi_pin_iov(struct vfi_ep *ep, const struct vfi_op *op)
+{
+	size_t i;
+
+	for (i = 0; i < op->iov_count; i++)
+		if (op->iov[i].iov_len > VFI_INLINE)
+			vmmc_pin(&ep->dom->vep, op->iov[i].iov_base,
+				 op->iov[i].iov_len);
+}
+
+/*
  * Post what credit and SQ room allow of a send: 1 when all of it is
  * posted, 0 when it must wait, or a negative error.
  */
@@ -263,11 +298,18 @@ static int vfi_msg_push(struct vfi_ep *ep, struct vfi_op *op)
 		op->done = op->len;
 		return 1;
 	}
+	if (!op->done && !ep->hdr_pend)
+		vfi_pin_iov(ep, op);
 	while (op->done < op->len) {
 		const struct iovec *v = &op->iov[op->iov_i];
 		size_t n = v->iov_len - op->iov_off;
-		uint8_t *s;
 
+		if (ep->hdr_pend) {	/* the payload went, its header not */
+			ret = vfi_post_hdr(ep, op, ep->hdr_pend_len);
+			if (ret)
+				return ret == -EAGAIN ? 0 : vfi_errno(ret);
+			continue;
+		}
 		if (!n) {
 			op->iov_i++;
 			op->iov_off = 0;
@@ -297,17 +339,9 @@ static int vfi_msg_push(struct vfi_ep *ep, struct vfi_op *op)
 		if (ret)
 			return ret == -EAGAIN ? 0 : vfi_errno(ret);
 		op->inflight++;
-		s = vfi_stage(ep, ep->tx_seq);
-		memcpy(s, &h, sizeof(h));
-		ret = vmmc_send(&ep->dom->vep, s, VFI_HDR_BYTES, ep->import_id,
-				vfi_slot_off(ep->tx_seq), VMMC_SQF_NOTIFY,
-				(uintptr_t)op);
-		if (ret)	/* room was checked: the NIC is gone */
-			return vfi_errno(ret);
-		op->inflight++;
-		ep->tx_seq++;
-		op->done += n;
-		op->iov_off += n;
+		memcpy(vfi_stage(ep, ep->tx_seq), &h, sizeof(h));
+		ep->hdr_pend = true;
+		ep->hdr_pend_len = n;
 	}
 	return 1;
 }
@@ -326,8 +360,11 @@ static void vfi_tx_push(struct vfi_ep *ep)
 			return;
 		vfi_op_dequeue(&ep->txq);
 		op->queued = false;
-		if (ret < 0 && !op->err)
+		if (ret < 0 && !op->err) {
+			VFI_WARN(FI_LOG_EP_DATA, "posting a SEND: %s\n",
+				 fi_strerror(-ret));
 			op->err = -ret;
+		}
 		if (!op->inflight)
 			vfi_tx_complete(op);
 	}

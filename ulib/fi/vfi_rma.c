@@ -37,6 +37,8 @@ int vfi_rma_push(struct vfi_ep *ep, struct vfi_op *op)
 		op->wdata_sent = true;
 		return 1;
 	}
+	if (!op->done)
+		vfi_pin_iov(ep, op);
 	while (op->done < op->len) {
 		const struct iovec *v = &op->iov[op->iov_i];
 		size_t n = v->iov_len - op->iov_off;
