@@ -77,12 +77,24 @@
 #define VFI_IMPORT_CACHE	32u	/* RMA imports kept per domain */
 
 /* struct vfi_hdr.op */
-enum { VFI_OP_MSG = 1, VFI_OP_WDATA = 2 };
+enum { VFI_OP_MSG = 1, VFI_OP_WDATA = 2, VFI_OP_RREQ = 3, VFI_OP_RRESP = 4 };
 /* struct vfi_hdr.flags */
 #define VFI_HF_FIRST	0x1
 #define VFI_HF_LAST	0x2
 #define VFI_HF_INLINE	0x4
 #define VFI_HF_DATA	0x8
+#define VFI_HF_ERR	0x10	/* RRESP: refused, total = FI_E* code */
+
+/* the inline payload of an RREQ: read [addr, addr + len) of region key */
+struct vfi_rreq {
+	uint64_t key;
+	uint64_t addr;
+	uint64_t len;
+	uint64_t cookie;	/* the requester's op: index | gen << 32 */
+};
+
+/* struct vfi_op.kind */
+enum { VFI_K_MSG = 0, VFI_K_WRITE, VFI_K_READ, VFI_K_RESP };
 
 struct vfi_hdr {
 	uint32_t seq;		/* 1 + index of the slot in the stream */
@@ -110,6 +122,7 @@ struct vfi_imp {
 
 struct vfi_ep;
 struct vfi_cq;
+struct vfi_mr;
 
 struct vfi_domain {
 	struct fid_domain dom;
@@ -117,6 +130,7 @@ struct vfi_domain {
 	pthread_mutex_t lock;
 	struct vmmc_ep vep;
 	struct vfi_ep *eps;		/* connected or connecting, for progress */
+	struct vfi_mr *mrs;		/* registered regions, by key for reads */
 	struct vfi_imp imps[VFI_IMPORT_CACHE];
 	uint64_t imp_clock;
 	int refs;
@@ -146,9 +160,13 @@ struct vfi_op {
 	int imp;		/* index in dom->imps, -1: none */
 	uint32_t import;
 	uint64_t raddr;		/* offset in the target region */
+	uint64_t raddr_key;	/* read: the region's key */
 	bool wdata;		/* the notice with remote CQ data is due */
 	bool wdata_sent;
+	uint8_t kind;		/* VFI_K_* */
+	bool wait_resp;		/* read: the response has not all come */
 	uint8_t inject[VFI_INLINE];
+	uint32_t gen;		/* read cookies: bumped at each reuse */
 };
 
 struct vfi_queue {
@@ -374,12 +392,18 @@ void vfi_ep_progress(struct vfi_ep *ep);
 void vfi_send_done(struct vfi_op *op, const struct vmmc_cqe *cqe);
 void vfi_op_fail_all(struct vfi_ep *ep, int err);
 bool vfi_sq_room(struct vfi_ep *ep, uint32_t n);
-int vfi_post_notice(struct vfi_ep *ep, struct vfi_op *op);
 size_t vfi_iov_len(const struct iovec *iov, size_t count);
 void vfi_pin_iov(struct vfi_ep *ep, const struct vfi_op *op);
 
 /* vfi_rma.c */
 extern struct fi_ops_rma vfi_rma_ops;
 int vfi_rma_push(struct vfi_ep *ep, struct vfi_op *op);
+int vfi_rma_rx(struct vfi_ep *ep, const struct vfi_hdr *h,
+	       const void *payload);
+void vfi_tx_maybe_done(struct vfi_op *op);
+int vfi_post_slot(struct vfi_ep *ep, struct vfi_op *op, struct vfi_hdr *h,
+		  const void *payload, size_t len);
+int vfi_mr_find(struct vfi_domain *dom, uint64_t key, uint64_t access,
+		void **buf, size_t *len);
 
 #endif /* VFI_H */

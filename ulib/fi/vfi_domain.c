@@ -23,9 +23,31 @@
 struct vfi_mr {
 	struct fid_mr mr;
 	struct vfi_domain *dom;
+	struct vfi_mr *next;		/* in dom->mrs */
+	void *buf;
+	size_t len;
+	uint64_t access;
 	uint32_t export_id;
 	bool exported;
 };
+
+/* The region with this key that allows @access; dom->lock held. */
+int vfi_mr_find(struct vfi_domain *dom, uint64_t key, uint64_t access,
+		void **buf, size_t *len)
+{
+	struct vfi_mr *mr;
+
+	for (mr = dom->mrs; mr; mr = mr->next) {
+		if (mr->mr.key != key)
+			continue;
+		if ((mr->access & access) != access)
+			return -FI_EACCES;
+		*buf = mr->buf;
+		*len = mr->len;
+		return 0;
+	}
+	return -FI_EKEYREJECTED;
+}
 
 void vfi_progress(struct vfi_domain *dom)
 {
@@ -92,7 +114,15 @@ static int vfi_mr_close(struct fid *fid)
 	struct vfi_mr *mr = container_of(fid, struct vfi_mr, mr.fid);
 	struct vfi_domain *dom = mr->dom;
 
+	struct vfi_mr **p;
+
 	pthread_mutex_lock(&dom->lock);
+	for (p = &dom->mrs; *p; p = &(*p)->next) {
+		if (*p == mr) {
+			*p = mr->next;
+			break;
+		}
+	}
 	if (mr->exported)
 		vmmc_unexport(&dom->vep, mr->export_id);
 	dom->refs--;
@@ -128,6 +158,9 @@ int vfi_mr_reg(struct fid *fid, const void *buf, size_t len, uint64_t access,
 	mr->mr.fid.context = context;
 	mr->mr.fid.ops = &vfi_mr_fi_ops;
 	mr->mr.mem_desc = mr;
+	mr->buf = (void *)buf;
+	mr->len = len;
+	mr->access = access;
 
 	pthread_mutex_lock(&dom->lock);
 	for (tries = 0; tries < 16; tries++) {
@@ -153,8 +186,11 @@ int vfi_mr_reg(struct fid *fid, const void *buf, size_t len, uint64_t access,
 		VFI_WARN(FI_LOG_MR,
 			 "exporting %zu bytes: out of locked memory (RLIMIT_MEMLOCK, ulimit -l)\n",
 			 len);
-	if (!ret)
+	if (!ret) {
 		dom->refs++;
+		mr->next = dom->mrs;
+		dom->mrs = mr;
+	}
 	pthread_mutex_unlock(&dom->lock);
 	if (ret) {
 		free(mr);

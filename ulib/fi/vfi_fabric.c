@@ -18,7 +18,8 @@
 #include "vfi.h"
 
 #define VFI_CAPS	(FI_MSG | FI_RMA | FI_SEND | FI_RECV | FI_WRITE | \
-			 FI_REMOTE_WRITE | FI_LOCAL_COMM | FI_REMOTE_COMM)
+			 FI_REMOTE_WRITE | FI_READ | FI_REMOTE_READ | \
+			 FI_LOCAL_COMM | FI_REMOTE_COMM)
 #define VFI_TX_OPS	(FI_INJECT | FI_COMPLETION | FI_TRANSMIT_COMPLETE | \
 			 FI_DELIVERY_COMPLETE | FI_REMOTE_CQ_DATA | \
 			 FI_INJECT_COMPLETE)
@@ -102,6 +103,11 @@ static int vfi_copy_addr(void **dst, size_t *dlen, const void *src,
 	return 0;
 }
 
+#define VFI_NO(why) do {						\
+		FI_INFO(&vfi_prov, FI_LOG_CORE, "hints not met: %s\n", why); \
+		return false;						\
+	} while (0)
+
 /* Do the hints ask for anything we do not do? */
 static bool vfi_hints_ok(uint32_t version, const struct fi_info *h,
 			 const char *devname)
@@ -110,38 +116,38 @@ static bool vfi_hints_ok(uint32_t version, const struct fi_info *h,
 		return true;
 	if (h->ep_attr && h->ep_attr->type != FI_EP_UNSPEC &&
 	    h->ep_attr->type != FI_EP_MSG)
-		return false;
+		VFI_NO("endpoint type");
 	if (h->caps & ~(VFI_CAPS | FI_SOURCE))
-		return false;
+		VFI_NO("capabilities");
 	if (h->addr_format != FI_FORMAT_UNSPEC &&
 	    h->addr_format != FI_SOCKADDR && h->addr_format != FI_SOCKADDR_IN)
-		return false;
+		VFI_NO("address format");
 	if (h->fabric_attr && h->fabric_attr->name &&
 	    strcmp(h->fabric_attr->name, VFI_NAME))
-		return false;
+		VFI_NO("fabric name");
 	if (h->domain_attr) {
 		const struct fi_domain_attr *d = h->domain_attr;
 
 		if (d->name && strcmp(d->name, devname))
-			return false;
+			VFI_NO("domain name");
 		if (d->control_progress == FI_PROGRESS_AUTO ||
 		    d->data_progress == FI_PROGRESS_AUTO)
-			return false;
+			VFI_NO("automatic progress");
 		/* from 1.5 mr_mode is bits: the app must take provider keys */
 		if (FI_VERSION_GE(version, FI_VERSION(1, 5)) &&
 		    d->mr_mode != FI_MR_UNSPEC &&
 		    (d->mr_mode & (FI_MR_BASIC | FI_MR_SCALABLE) ||
 		     (VFI_MR_MODE & ~(uint64_t)d->mr_mode)))
-			return false;
+			VFI_NO("memory registration mode");
 		if (d->mr_key_size > 8 || d->cq_data_size > 8)
-			return false;
+			VFI_NO("key or CQ data size");
 	}
 	if (h->tx_attr && (h->tx_attr->op_flags & ~VFI_TX_OPS))
-		return false;
+		VFI_NO("transmit op_flags");
 	if (h->tx_attr && h->tx_attr->inject_size > VFI_INLINE)
-		return false;
+		VFI_NO("inject size");
 	if (h->ep_attr && h->ep_attr->max_msg_size > VFI_MAX_MSG)
-		return false;
+		VFI_NO("message size");
 	return true;
 }
 

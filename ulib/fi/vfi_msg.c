@@ -27,6 +27,7 @@ struct vfi_op *vfi_op_get(struct vfi_ep *ep)
 		return NULL;
 	ep->free_ops = op->next;
 	memset(op, 0, offsetof(struct vfi_op, inject));
+	op->gen++;
 	op->ep = ep;
 	op->imp = -1;
 	ep->ops_busy++;
@@ -92,8 +93,17 @@ void vfi_op_fail_all(struct vfi_ep *ep, int err)
 		op->queued = false;
 		if (!op->err)
 			op->err = err;
-		if (!op->inflight)
-			vfi_tx_complete(op);
+		vfi_tx_maybe_done(op);
+	}
+	/* reads waiting for a response that cannot come now */
+	for (size_t i = 0; i < ep->nops; i++) {
+		op = &ep->ops[i];
+		if (op->kind == VFI_K_READ && op->wait_resp) {
+			op->wait_resp = false;
+			if (!op->err)
+				op->err = err;
+			vfi_tx_maybe_done(op);
+		}
 	}
 }
 
@@ -226,16 +236,13 @@ static int vfi_post_inline(struct vfi_ep *ep, struct vfi_op *op,
 	return 0;
 }
 
-/* The RMA notice that carries remote CQ data (vfi_rma.c). */
-int vfi_post_notice(struct vfi_ep *ep, struct vfi_op *op)
+/* One inline slot for vfi_rma.c: -FI_EAGAIN without credit or room. */
+int vfi_post_slot(struct vfi_ep *ep, struct vfi_op *op, struct vfi_hdr *h,
+		  const void *payload, size_t len)
 {
-	struct vfi_hdr h = { .op = VFI_OP_WDATA,
-			     .flags = VFI_HF_FIRST | VFI_HF_LAST | VFI_HF_DATA,
-			     .data = op->data };
-
 	if (!vfi_credit(ep) || !vfi_sq_room(ep, 1))
 		return -FI_EAGAIN;
-	return vfi_post_inline(ep, op, &h, NULL, 0);
+	return vfi_post_inline(ep, op, h, payload, len);
 }
 
 /*
@@ -283,12 +290,20 @@ static int vfi_msg_push(struct vfi_ep *ep, struct vfi_op *op)
 	uint8_t buf[VFI_INLINE];
 	int ret;
 
-	if (op->len <= VFI_INLINE) {
+	uint16_t wop = op->kind == VFI_K_RESP ? VFI_OP_RRESP : VFI_OP_MSG;
+
+	if (op->len <= VFI_INLINE || op->err) {
 		if (!vfi_credit(ep) || !vfi_sq_room(ep, 1))
 			return 0;
-		h = (struct vfi_hdr){ .op = VFI_OP_MSG, .total = (uint32_t)op->len,
+		h = (struct vfi_hdr){ .op = wop, .total = (uint32_t)op->len,
 				      .flags = VFI_HF_FIRST | VFI_HF_LAST,
 				      .data = op->data };
+		if (op->err) {	/* a refused read: the reason, no data */
+			h.flags |= VFI_HF_ERR;
+			h.total = (uint32_t)op->err;
+			op->len = 0;
+			op->err = 0;
+		}
 		if (op->flags & FI_REMOTE_CQ_DATA)
 			h.flags |= VFI_HF_DATA;
 		vfi_iov_get(op, buf, op->len);
@@ -319,7 +334,7 @@ static int vfi_msg_push(struct vfi_ep *ep, struct vfi_op *op)
 			return 0;
 		if (n > VFI_SLOT_DATA)
 			n = VFI_SLOT_DATA;
-		h = (struct vfi_hdr){ .seq = ep->tx_seq + 1, .op = VFI_OP_MSG,
+		h = (struct vfi_hdr){ .seq = ep->tx_seq + 1, .op = wop,
 				      .len = (uint32_t)n,
 				      .total = (uint32_t)op->len,
 				      .data = op->data };
@@ -352,7 +367,7 @@ static void vfi_tx_push(struct vfi_ep *ep)
 	int ret;
 
 	while ((op = ep->txq.head)) {
-		if (op->flags & FI_RMA)
+		if (op->kind == VFI_K_WRITE || op->kind == VFI_K_READ)
 			ret = vfi_rma_push(ep, op);
 		else
 			ret = vfi_msg_push(ep, op);
@@ -365,15 +380,12 @@ static void vfi_tx_push(struct vfi_ep *ep)
 				 fi_strerror(-ret));
 			op->err = -ret;
 		}
-		if (!op->inflight)
-			vfi_tx_complete(op);
+		vfi_tx_maybe_done(op);
 	}
 }
 
 void vfi_send_done(struct vfi_op *op, const struct vmmc_cqe *cqe)
 {
-	struct vfi_ep *ep = op->ep;
-
 	op->inflight--;
 	if (cqe->status != VMMC_ST_OK && !op->err) {
 		op->err = cqe->status == VMMC_ST_RANGE ? FI_EINVAL :
@@ -381,12 +393,22 @@ void vfi_send_done(struct vfi_op *op, const struct vmmc_cqe *cqe)
 			  FI_EIO;
 		op->prov_err = (int)cqe->status;
 	}
-	if (op->inflight || op->queued)
+	vfi_tx_maybe_done(op);
+}
+
+/* Report a send, write or read that has nothing left to do. */
+void vfi_tx_maybe_done(struct vfi_op *op)
+{
+	if (op->inflight || op->queued || op->wait_resp)
 		return;
 	if (op->wdata && !op->wdata_sent && !op->err) {
 		/* the data is in place: now the notice */
 		op->queued = true;
-		vfi_op_enqueue(&ep->txq, op);
+		vfi_op_enqueue(&op->ep->txq, op);
+		return;
+	}
+	if (op->kind == VFI_K_RESP) {	/* ours: nobody to tell */
+		vfi_op_put(op);
 		return;
 	}
 	vfi_tx_complete(op);
@@ -450,6 +472,18 @@ static void vfi_ep_rx(struct vfi_ep *ep)
 				vfi_cq_push(ep->rx_cq, NULL,
 					    FI_RMA | FI_REMOTE_WRITE |
 					    FI_REMOTE_CQ_DATA, 0, NULL, h.data);
+			ep->rx_seq++;
+			continue;
+		}
+		if (h.op == VFI_OP_RREQ || h.op == VFI_OP_RRESP) {
+			int r2 = vfi_rma_rx(ep, &h, payload);
+
+			if (r2 < 0) {
+				vfi_rx_broken(ep, "bad read");
+				return;
+			}
+			if (!r2)
+				break;
 			ep->rx_seq++;
 			continue;
 		}

@@ -13,7 +13,15 @@
  * which the peer reports as an FI_REMOTE_WRITE | FI_REMOTE_CQ_DATA
  * completion without taking a receive.
  *
- * Reads are not offered: a vmmc NIC only writes to the remote side.
+ * Reads are emulated, since a vmmc NIC only writes to the remote side: the
+ * requester sends an RREQ {key, offset, length, cookie} through the
+ * peer's ring; the peer's provider (during its progress) looks the key up
+ * among its own regions registered with FI_REMOTE_READ, checks the range,
+ * and sends the bytes back through our ring as RRESP fragments (or a
+ * refusal with the reason), which we copy into the read's buffer. The
+ * cookie names our operation (its index and a generation that changes at
+ * every reuse), so a forged or late response is refused. A read needs
+ * the peer to make progress, as a software RDMA would.
  */
 #include <string.h>
 
@@ -26,10 +34,31 @@ int vfi_rma_push(struct vfi_ep *ep, struct vfi_op *op)
 
 	if (op->err)
 		return 1;
+	if (op->kind == VFI_K_READ) {
+		struct vfi_rreq q = { .key = op->raddr_key, .addr = op->raddr,
+				      .len = op->len,
+				      .cookie = (uint64_t)(op - ep->ops) |
+						(uint64_t)op->gen << 32 };
+		struct vfi_hdr h = { .op = VFI_OP_RREQ,
+				     .flags = VFI_HF_FIRST | VFI_HF_LAST };
+
+		ret = vfi_post_slot(ep, op, &h, &q, sizeof(q));
+		if (ret == -FI_EAGAIN || ret == -EAGAIN)
+			return 0;
+		if (ret)
+			return vfi_errno(ret);
+		op->wait_resp = true;
+		return 1;
+	}
 	if (op->wdata && op->done == op->len && !op->inflight) {
+		struct vfi_hdr h = { .op = VFI_OP_WDATA,
+				     .flags = VFI_HF_FIRST | VFI_HF_LAST |
+					      VFI_HF_DATA,
+				     .data = op->data };
+
 		if (op->wdata_sent)
 			return 1;
-		ret = vfi_post_notice(ep, op);
+		ret = vfi_post_slot(ep, op, &h, NULL, 0);
 		if (ret == -FI_EAGAIN || ret == -EAGAIN)
 			return 0;
 		if (ret)
@@ -91,6 +120,7 @@ static ssize_t vfi_write_post(struct vfi_ep *ep, const struct iovec *iov,
 		return -FI_EAGAIN;
 	}
 	op->context = context;
+	op->kind = VFI_K_WRITE;
 	op->flags = FI_RMA | FI_WRITE;
 	op->comp = !(flags & FI_INJECT) &&
 		   (!ep->tx_sel || (flags & FI_COMPLETION));
@@ -202,24 +232,172 @@ static ssize_t vfi_rma_injectdata(struct fid_ep *fep, const void *buf,
 			      FI_INJECT | FI_REMOTE_CQ_DATA);
 }
 
-static ssize_t vfi_read(struct fid_ep *ep, void *buf, size_t len, void *desc,
+static ssize_t vfi_read_post(struct vfi_ep *ep, const struct iovec *iov,
+			     size_t count, uint64_t addr, uint64_t key,
+			     void *context, uint64_t flags)
+{
+	struct vfi_op *op;
+	size_t len;
+
+	if (count > 4 || (count && !iov))
+		return -FI_EINVAL;
+	len = vfi_iov_len(iov, count);
+	if (len > VFI_MAX_RMA)
+		return -FI_EINVAL;
+	pthread_mutex_lock(&ep->dom->lock);
+	if (ep->state != VFI_CONNECTED && ep->state != VFI_ACCEPTING) {
+		pthread_mutex_unlock(&ep->dom->lock);
+		return -FI_ENOTCONN;
+	}
+	op = vfi_op_get(ep);
+	if (!op) {
+		vfi_progress(ep->dom);
+		pthread_mutex_unlock(&ep->dom->lock);
+		return -FI_EAGAIN;
+	}
+	op->context = context;
+	op->kind = VFI_K_READ;
+	op->flags = FI_RMA | FI_READ;
+	op->comp = !ep->tx_sel || (flags & FI_COMPLETION);
+	op->len = len;
+	op->raddr = addr;
+	op->raddr_key = key;
+	if (count)
+		memcpy(op->iov, iov, count * sizeof(*iov));
+	op->iov_count = count;
+	op->queued = true;
+	vfi_op_enqueue(&ep->txq, op);
+	vfi_progress(ep->dom);
+	pthread_mutex_unlock(&ep->dom->lock);
+	return 0;
+}
+
+static ssize_t vfi_read(struct fid_ep *fep, void *buf, size_t len, void *desc,
 			fi_addr_t src_addr, uint64_t addr, uint64_t key,
 			void *context)
 {
-	return -FI_ENOSYS;
+	struct vfi_ep *ep = container_of(fep, struct vfi_ep, ep);
+	struct iovec iov = { .iov_base = buf, .iov_len = len };
+
+	return vfi_read_post(ep, &iov, 1, addr, key, context, ep->tx_flags);
 }
 
-static ssize_t vfi_readv(struct fid_ep *ep, const struct iovec *iov,
+static ssize_t vfi_readv(struct fid_ep *fep, const struct iovec *iov,
 			 void **desc, size_t count, fi_addr_t src_addr,
 			 uint64_t addr, uint64_t key, void *context)
 {
-	return -FI_ENOSYS;
+	struct vfi_ep *ep = container_of(fep, struct vfi_ep, ep);
+
+	return vfi_read_post(ep, iov, count, addr, key, context, ep->tx_flags);
 }
 
-static ssize_t vfi_readmsg(struct fid_ep *ep, const struct fi_msg_rma *msg,
+static ssize_t vfi_readmsg(struct fid_ep *fep, const struct fi_msg_rma *msg,
 			   uint64_t flags)
 {
-	return -FI_ENOSYS;
+	struct vfi_ep *ep = container_of(fep, struct vfi_ep, ep);
+
+	if (msg->rma_iov_count != 1)
+		return -FI_EINVAL;
+	return vfi_read_post(ep, msg->msg_iov, msg->iov_count,
+			     msg->rma_iov[0].addr, msg->rma_iov[0].key,
+			     msg->context, flags);
+}
+
+/* ---- the peer's side of a read ---- */
+
+/* An RREQ: queue the response (the region's bytes, or a refusal). */
+static int vfi_rx_rreq(struct vfi_ep *ep, const struct vfi_hdr *h,
+		       const void *payload)
+{
+	struct vfi_rreq q;
+	struct vfi_op *op;
+	size_t mlen;
+	void *mbuf;
+	int ret;
+
+	if (!(h->flags & VFI_HF_INLINE) || h->len != sizeof(q))
+		return -1;
+	memcpy(&q, payload, sizeof(q));
+	op = vfi_op_get(ep);
+	if (!op)
+		return 0;	/* the request waits in the ring */
+	op->kind = VFI_K_RESP;
+	op->data = q.cookie;
+	ret = vfi_mr_find(ep->dom, q.key, FI_REMOTE_READ, &mbuf, &mlen);
+	if (ret)
+		op->err = -ret;
+	else if (q.addr > mlen || q.len > mlen - q.addr || q.len > VFI_MAX_MSG)
+		op->err = FI_EINVAL;
+	if (!op->err) {
+		op->iov[0].iov_base = (char *)mbuf + q.addr;
+		op->iov[0].iov_len = q.len;
+		op->iov_count = 1;
+		op->len = q.len;
+	}
+	op->queued = true;
+	vfi_op_enqueue(&ep->txq, op);
+	return 1;
+}
+
+/* Copy len bytes to the op's iov at byte offset off. */
+static void vfi_read_put(struct vfi_op *op, size_t off, const void *src,
+			 size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < op->iov_count && len; i++) {
+		size_t l = op->iov[i].iov_len, n;
+
+		if (off >= l) {
+			off -= l;
+			continue;
+		}
+		n = l - off < len ? l - off : len;
+		memcpy((char *)op->iov[i].iov_base + off, src, n);
+		src = (const char *)src + n;
+		len -= n;
+		off = 0;
+	}
+}
+
+/* A fragment of the response to one of our reads. */
+static int vfi_rx_rresp(struct vfi_ep *ep, const struct vfi_hdr *h,
+			const void *payload)
+{
+	uint64_t idx = h->data & 0xffffffffu;
+	struct vfi_op *op;
+
+	if (idx >= ep->nops)
+		return -1;
+	op = &ep->ops[idx];
+	if (op->kind != VFI_K_READ || !op->wait_resp ||
+	    op->gen != (uint32_t)(h->data >> 32))
+		return -1;
+	if (h->flags & VFI_HF_ERR) {
+		if (!(h->flags & VFI_HF_LAST) || !h->total ||
+		    h->total > FI_ERRNO_MAX)
+			return -1;
+		op->err = (int)h->total;
+	} else {
+		if (h->total != op->len || op->done + h->len > op->len ||
+		    !!(h->flags & VFI_HF_LAST) != (op->done + h->len == op->len))
+			return -1;
+		vfi_read_put(op, op->done, payload, h->len);
+		op->done += h->len;
+	}
+	if (h->flags & VFI_HF_LAST) {
+		op->wait_resp = false;
+		vfi_tx_maybe_done(op);
+	}
+	return 1;
+}
+
+/* An RMA slot in the ring: 1 consumed, 0 wait, -1 protocol broken. */
+int vfi_rma_rx(struct vfi_ep *ep, const struct vfi_hdr *h,
+	       const void *payload)
+{
+	return h->op == VFI_OP_RREQ ? vfi_rx_rreq(ep, h, payload) :
+				      vfi_rx_rresp(ep, h, payload);
 }
 
 struct fi_ops_rma vfi_rma_ops = {
