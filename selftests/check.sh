@@ -13,7 +13,8 @@
 # a one-node guest of 6 GiB (transfers from and into pages above 4 GiB),
 # then a two-node cluster (NIC to NIC, cross-node transfers and
 # redirection, an exporter killed with kill -9, stream sockets, Debian's
-# iperf3, sockperf and redis under the LD_PRELOAD shim, and the
+# iperf3, sockperf and redis under the LD_PRELOAD shim, libfabric's
+# fi_info and fi_pingpong over the vmmc provider (vmmc_fi.sh), and the
 # reliable link layer under injected drops, duplicates, reordering,
 # corruption, a link outage and a node death), then vmmc from outside
 # the tree (make install into a staging tree, a program built with
@@ -57,6 +58,13 @@ tap_count "$results/utlb.log" "$rc" "libvmmc unit tests"
 echo "RESULT $tc_pass $tc_fail $tc_skip" > "$results/utlb"
 add_result "$results/utlb" "libvmmc unit tests"
 
+echo "==== host: the libfabric provider (exports; fi_info without a NIC)"
+if make -s -C ulib/fi test O="$build/ulib/fi" ULIB_O="$build/ulib" > "$results/fi.log" 2>&1; then rc=0; else rc=$?; fi
+cat "$results/fi.log"
+tap_count "$results/fi.log" "$rc" "libfabric provider host tests"
+echo "RESULT $tc_pass $tc_fail $tc_skip" > "$results/fi"
+add_result "$results/fi" "libfabric provider host tests"
+
 # 2. one node, with a foreign ivshmem device beside the NIC
 echo "==== one node"
 # (vmmc_nicstall stops the fabric with SIGSTOP through vmrun's helper)
@@ -79,7 +87,7 @@ tools/vm/vmrun --mem 6144 --timeout 600 -- \
 add_result "$results/node1-big" "one-node run with 6 GiB"
 
 # 3. two nodes: node 0 pings node 1's NIC; both run the device tests,
-# then the link layer under injected faults (vmmc_link_cluster: its fault
+# the libfabric provider (vmmc_fi.sh: about 20 s), then the link layer under injected faults (vmmc_link_cluster: its fault
 # requests reach the fabric's control socket through link_faults.sh;
 # VMMC_LINK_MSGS messages, 2000 by default here)
 echo "==== two nodes"
@@ -89,8 +97,8 @@ selftests/link_faults.sh "$build/tools/fabric/vmmc-fabric" \
 watcher=$!
 link_env="VMMC_LINK_DIR=$linkdir VMMC_LINK_MSGS=${VMMC_LINK_MSGS:-2000}"
 tools/vm/vmrun -n 2 --timeout 900 --fabric-arg "--ctl=$results/fabric.ctl" \
-	--node-cmd "0=VMMC_RESULT=$results/node2-0 $link_env selftests/run_guest.sh $build vmmc_dev vmmc_cluster vmmc_xfer_cluster vmmc_sock_cluster vmmc_apps.sh vmmc_link_cluster; rc=\$?; python3 selftests/barrier.py notify 10.77.0.2; exit \$rc" \
-	--node-cmd "1=VMMC_RESULT=$results/node2-1 $link_env selftests/run_guest.sh $build vmmc_dev vmmc_xfer_cluster vmmc_sock_cluster vmmc_apps.sh vmmc_link_cluster; rc=\$?; python3 selftests/barrier.py wait; exit \$rc" \
+	--node-cmd "0=VMMC_RESULT=$results/node2-0 $link_env selftests/run_guest.sh $build vmmc_dev vmmc_cluster vmmc_xfer_cluster vmmc_sock_cluster vmmc_apps.sh vmmc_fi.sh vmmc_link_cluster; rc=\$?; python3 selftests/barrier.py notify 10.77.0.2; exit \$rc" \
+	--node-cmd "1=VMMC_RESULT=$results/node2-1 $link_env selftests/run_guest.sh $build vmmc_dev vmmc_xfer_cluster vmmc_sock_cluster vmmc_apps.sh vmmc_fi.sh vmmc_link_cluster; rc=\$?; python3 selftests/barrier.py wait; exit \$rc" \
 	-- true
 touch "$linkdir/stop"
 wait "$watcher"

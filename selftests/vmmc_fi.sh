@@ -1,0 +1,65 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# The libfabric provider (ulib/fi, fi_vmmc(7)) between two nodes, with
+# libfabric's own tools: fi_info lists vmmc (FI_EP_MSG) and vmmc;ofi_rxm
+# (FI_EP_RDM) on each node; fi_pingpong over FI_EP_MSG, over ofi_rxm's
+# FI_EP_RDM, and RDM tagged, every size it tries (64 B to 1 MiB), its data
+# checks on (-c), 10 iterations each; then that it went over the NIC
+# (node 0's data counters moved by at least what the 1 MiB rounds alone
+# carry). Node 0 runs the servers, node 1 the clients; both run this.
+set -u
+. "$(dirname "$0")/tap.sh"
+b=$tap_top/build
+export FI_PROVIDER_PATH=$b/ulib/fi
+srv=10.77.0.1
+iters=10
+lim="timeout -k 5 ${VMMC_FI_LIMIT:-90}"
+t=$(mktemp -d)
+trap 'rm -rf "$t"' EXIT
+
+data() {	# the NIC's data bytes, sent + received
+	"$ctl" -j show | python3 -c 'import json,sys; s=json.load(sys.stdin)[0]["stats"]; print(s["nic_data_tx"] + s["nic_data_rx"])'
+}
+
+fi_info -p vmmc > "$t/info" 2>&1
+check "node ${VMMC_NODE:-0}: fi_info -p vmmc: provider vmmc, FI_EP_MSG, domain vmmc0" \
+	grep -Pzq 'provider: vmmc\n\s+fabric: vmmc\n\s+domain: vmmc0\n\s+version: [0-9.]+\n\s+type: FI_EP_MSG' "$t/info"
+check "node ${VMMC_NODE:-0}: fi_info -p vmmc: vmmc;ofi_rxm, FI_EP_RDM" \
+	grep -Pzq 'provider: vmmc;ofi_rxm\n\s+fabric: vmmc\n\s+domain: vmmc0\n\s+version: [0-9.]+\n\s+type: FI_EP_RDM' "$t/info"
+
+# pingpong NAME PROVIDER ARGS...: one mode; the server (node 0) waits for
+# its client, the client retries until the server listens
+pingpong() {
+	local name=$1 prov=$2 i rc rows
+	shift 2
+	if [ "${VMMC_NODE:-0}" = 0 ]; then
+		$lim fi_pingpong -p "$prov" "$@" -c -I $iters > "$t/pp" 2>&1
+		rc=$?
+	else
+		for i in $(seq 1 60); do
+			sleep 1
+			$lim fi_pingpong -p "$prov" "$@" -c -I $iters $srv > "$t/pp" 2>&1
+			rc=$?
+			grep -q "failed to connect" "$t/pp" || break
+		done
+	fi
+	# one result row per size, each with every message acknowledged
+	rows=$(grep -cE "^(64|256|1k|4k|64k|1m) +$iters +=$iters " "$t/pp")
+	if [ "$rc" = 0 ] && [ "$rows" = 6 ]; then
+		ok "node ${VMMC_NODE:-0}: fi_pingpong -p '$prov' $name: 6 sizes, 64 B to 1 MiB, data checked"
+	else
+		nok "node ${VMMC_NODE:-0}: fi_pingpong -p '$prov' $name: rc $rc, $rows of 6 sizes"
+		sed 's/^/# /' "$t/pp"
+	fi
+}
+
+d0=$(data)
+pingpong "-e msg" vmmc -e msg
+pingpong "-e rdm" "vmmc;ofi_rxm" -e rdm
+pingpong "-e rdm -m tagged" "vmmc;ofi_rxm" -e rdm -m tagged
+moved=$(($(data) - d0))
+# each mode's 1 MiB rounds: iters MiB each way through this node's NIC
+want=$((3 * 2 * iters << 20))
+check "node ${VMMC_NODE:-0}: the NIC carried it: $moved data bytes (>= $want)" \
+	test "$moved" -ge "$want"
+tap_end
