@@ -257,7 +257,7 @@ struct vfi_cq {
 struct vfi_eqe {
 	uint32_t event;
 	int err;
-	struct fi_eq_cm_entry cm;	/* fid, info */
+	struct fi_info *info;		/* FI_CONNREQ's */
 	uint8_t data[VFI_CM_DATA];
 	size_t len;
 	fid_t fid;
@@ -394,6 +394,11 @@ void vfi_op_fail_all(struct vfi_ep *ep, int err);
 bool vfi_sq_room(struct vfi_ep *ep, uint32_t n);
 size_t vfi_iov_len(const struct iovec *iov, size_t count);
 void vfi_pin_iov(struct vfi_ep *ep, const struct vfi_op *op);
+ssize_t vfi_op_begin(struct vfi_ep *ep, const struct iovec *iov,
+		     size_t count, size_t max, uint64_t flags, bool need_conn,
+		     struct vfi_op **out);
+void vfi_iov_put(struct vfi_op *op, size_t off, const void *src, size_t len);
+void vfi_iov_get(const struct vfi_op *op, void *dst, size_t len);
 
 /* vfi_rma.c */
 extern struct fi_ops_rma vfi_rma_ops;

@@ -71,45 +71,54 @@ static void vfi_cq_wake(struct vfi_cq *cq)
 	}
 }
 
-/* dom->lock held */
-void vfi_cq_push(struct vfi_cq *cq, void *context, uint64_t flags,
-		 size_t len, void *buf, uint64_t data)
+/* A new entry in the ring or the error ring, NULL if out of memory. */
+static struct vfi_cqe *vfi_cq_add(struct vfi_cq *cq, bool err, void *context,
+				  uint64_t flags, size_t len)
 {
 	struct vfi_cqe *e;
+	bool room = err ? vfi_ring_grow(&cq->errs, &cq->esize, &cq->ehead,
+					&cq->etail) :
+			  vfi_ring_grow(&cq->ring, &cq->size, &cq->head,
+					&cq->tail);
 
-	if (!vfi_ring_grow(&cq->ring, &cq->size, &cq->head, &cq->tail)) {
+	if (!room) {
 		cq->overflow++;
-		return;
+		VFI_WARN(FI_LOG_CQ, "out of memory: a completion is lost\n");
+		return NULL;
 	}
-	e = &cq->ring[cq->head++ % cq->size];
+	e = err ? &cq->errs[cq->ehead++ % cq->esize] :
+		  &cq->ring[cq->head++ % cq->size];
 	memset(e, 0, sizeof(*e));
 	e->e.op_context = context;
 	e->e.flags = flags;
 	e->e.len = len;
-	e->e.buf = buf;
-	e->e.data = data;
 	vfi_cq_wake(cq);
+	return e;
+}
+
+/* dom->lock held */
+void vfi_cq_push(struct vfi_cq *cq, void *context, uint64_t flags,
+		 size_t len, void *buf, uint64_t data)
+{
+	struct vfi_cqe *e = vfi_cq_add(cq, false, context, flags, len);
+
+	if (e) {
+		e->e.buf = buf;
+		e->e.data = data;
+	}
 }
 
 /* dom->lock held; err positive FI_E* */
 void vfi_cq_push_err(struct vfi_cq *cq, void *context, uint64_t flags,
 		     int err, int prov_err, size_t len, size_t olen)
 {
-	struct vfi_cqe *e;
+	struct vfi_cqe *e = vfi_cq_add(cq, true, context, flags, len);
 
-	if (!vfi_ring_grow(&cq->errs, &cq->esize, &cq->ehead, &cq->etail)) {
-		cq->overflow++;
-		return;
+	if (e) {
+		e->err = err;
+		e->prov_err = prov_err;
+		e->olen = olen;
 	}
-	e = &cq->errs[cq->ehead++ % cq->esize];
-	memset(e, 0, sizeof(*e));
-	e->e.op_context = context;
-	e->e.flags = flags;
-	e->e.len = len;
-	e->err = err;
-	e->prov_err = prov_err;
-	e->olen = olen;
-	vfi_cq_wake(cq);
 }
 
 static void vfi_copy_entry(struct vfi_cq *cq, void *dst,
@@ -331,6 +340,17 @@ static int vfi_cq_control(struct fid *fid, int command, void *arg)
 	return 0;
 }
 
+static void vfi_cq_free(struct vfi_cq *cq)
+{
+	if (cq->epfd >= 0)
+		close(cq->epfd);
+	if (cq->evfd >= 0)
+		close(cq->evfd);
+	free(cq->ring);
+	free(cq->errs);
+	free(cq);
+}
+
 static int vfi_cq_close(struct fid *fid)
 {
 	struct vfi_cq *cq = container_of(fid, struct vfi_cq, cq.fid);
@@ -343,13 +363,7 @@ static int vfi_cq_close(struct fid *fid)
 	}
 	dom->refs--;
 	pthread_mutex_unlock(&dom->lock);
-	if (cq->epfd >= 0)
-		close(cq->epfd);
-	if (cq->evfd >= 0)
-		close(cq->evfd);
-	free(cq->ring);
-	free(cq->errs);
-	free(cq);
+	vfi_cq_free(cq);
 	return 0;
 }
 
@@ -413,13 +427,7 @@ int vfi_cq_open(struct fid_domain *domain, struct fi_cq_attr *attr,
 	if (!ret && attr->wait_obj != FI_WAIT_NONE)
 		ret = vfi_cq_waitfds(cq);
 	if (ret) {
-		if (cq->epfd >= 0)
-			close(cq->epfd);
-		if (cq->evfd >= 0)
-			close(cq->evfd);
-		free(cq->ring);
-		free(cq->errs);
-		free(cq);
+		vfi_cq_free(cq);
 		return ret;
 	}
 	cq->cq.fid.fclass = FI_CLASS_CQ;

@@ -35,8 +35,7 @@ int vfi_eq_push(struct vfi_eq *eq, uint32_t event, fid_t fid,
 	e->err = err;
 	e->fid = fid;
 	e->context = fid ? fid->context : NULL;
-	e->cm.fid = fid;
-	e->cm.info = info;
+	e->info = info;
 	if (len > VFI_CM_DATA)
 		len = VFI_CM_DATA;
 	if (data && len)
@@ -125,17 +124,18 @@ static ssize_t vfi_eq_read(struct fid_eq *feq, uint32_t *event, void *buf,
 	}
 	if (e->event == FI_CONNREQ || e->event == FI_CONNECTED ||
 	    e->event == FI_SHUTDOWN) {
-		size_t need = sizeof(e->cm) + e->len;
+		struct fi_eq_cm_entry *cm = buf;
+		size_t need = sizeof(*cm) + e->len;
 
-		if (len < sizeof(e->cm)) {
+		if (len < sizeof(*cm)) {
 			ret = -FI_ETOOSMALL;
 			goto out;
 		}
 		if (need > len)
 			need = len;
-		memcpy(buf, &e->cm, sizeof(e->cm));
-		memcpy((char *)buf + sizeof(e->cm), e->data,
-		       need - sizeof(e->cm));
+		cm->fid = e->fid;
+		cm->info = e->info;
+		memcpy(cm->data, e->data, need - sizeof(*cm));
 		ret = (ssize_t)need;
 	} else {
 		/* fi_eq_write's own entries: the bytes as written */
@@ -265,7 +265,7 @@ static int vfi_eq_close(struct fid *fid)
 		return -FI_EBUSY;
 	}
 	while (eq->head != eq->tail)
-		fi_freeinfo(eq->ring[eq->tail++ % eq->size].cm.info);
+		fi_freeinfo(eq->ring[eq->tail++ % eq->size].info);
 	pthread_mutex_unlock(&eq->lock);
 	close(eq->epfd);
 	close(eq->evfd);

@@ -119,7 +119,7 @@ size_t vfi_iov_len(const struct iovec *iov, size_t count)
 }
 
 /* Copy len bytes to the iov at byte offset off (clipped to its room). */
-static void vfi_iov_put(struct vfi_op *op, size_t off, const void *src,
+void vfi_iov_put(struct vfi_op *op, size_t off, const void *src,
 			size_t len)
 {
 	size_t i;
@@ -140,7 +140,7 @@ static void vfi_iov_put(struct vfi_op *op, size_t off, const void *src,
 }
 
 /* Gather len bytes of the op's iov from its start. */
-static void vfi_iov_get(const struct vfi_op *op, void *dst, size_t len)
+void vfi_iov_get(const struct vfi_op *op, void *dst, size_t len)
 {
 	size_t i, n;
 
@@ -538,9 +538,14 @@ void vfi_ep_progress(struct vfi_ep *ep)
 
 /* ---- posting ---- */
 
-static ssize_t vfi_post(struct vfi_ep *ep, const struct iovec *iov,
-			size_t count, void *context, uint64_t data,
-			uint64_t flags, bool tx)
+/*
+ * Check a post and take an operation for it, its iov and length filled
+ * in: 0 with dom->lock held, or a negative error without it. need_conn:
+ * only on a connected endpoint (a receive may be posted before).
+ */
+ssize_t vfi_op_begin(struct vfi_ep *ep, const struct iovec *iov,
+		     size_t count, size_t max, uint64_t flags, bool need_conn,
+		     struct vfi_op **out)
 {
 	struct vfi_op *op;
 	size_t len;
@@ -548,11 +553,12 @@ static ssize_t vfi_post(struct vfi_ep *ep, const struct iovec *iov,
 	if (count > 4 || (count && !iov))
 		return -FI_EINVAL;
 	len = vfi_iov_len(iov, count);
-	if (len > VFI_MAX_MSG || ((flags & FI_INJECT) && len > VFI_INLINE))
+	if (len > max || ((flags & FI_INJECT) && len > VFI_INLINE))
 		return -FI_EINVAL;
 	pthread_mutex_lock(&ep->dom->lock);
-	if (ep->state == VFI_SHUT || (tx && ep->state != VFI_CONNECTED &&
-				      ep->state != VFI_ACCEPTING)) {
+	if (ep->state == VFI_SHUT ||
+	    (need_conn && ep->state != VFI_CONNECTED &&
+	     ep->state != VFI_ACCEPTING)) {
 		pthread_mutex_unlock(&ep->dom->lock);
 		return -FI_ENOTCONN;
 	}
@@ -562,20 +568,34 @@ static ssize_t vfi_post(struct vfi_ep *ep, const struct iovec *iov,
 		pthread_mutex_unlock(&ep->dom->lock);
 		return -FI_EAGAIN;
 	}
-	op->context = context;
-	op->data = data;
 	op->len = len;
 	if (count)
 		memcpy(op->iov, iov, count * sizeof(*iov));
 	op->iov_count = count;
+	*out = op;
+	return 0;
+}
+
+static ssize_t vfi_post(struct vfi_ep *ep, const struct iovec *iov,
+			size_t count, void *context, uint64_t data,
+			uint64_t flags, bool tx)
+{
+	struct vfi_op *op;
+	ssize_t ret;
+
+	ret = vfi_op_begin(ep, iov, count, VFI_MAX_MSG, flags, tx, &op);
+	if (ret)
+		return ret;
+	op->context = context;
+	op->data = data;
 	if (tx) {
 		op->flags = FI_SEND | FI_MSG | (flags & FI_REMOTE_CQ_DATA);
 		op->comp = !(flags & FI_INJECT) &&
 			   (!ep->tx_sel || (flags & FI_COMPLETION));
 		if (flags & FI_INJECT) {
-			vfi_iov_get(op, op->inject, len);
+			vfi_iov_get(op, op->inject, op->len);
 			op->iov[0].iov_base = op->inject;
-			op->iov[0].iov_len = len;
+			op->iov[0].iov_len = op->len;
 			op->iov_count = 1;
 		}
 		op->queued = true;

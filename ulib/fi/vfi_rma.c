@@ -100,25 +100,12 @@ static ssize_t vfi_write_post(struct vfi_ep *ep, const struct iovec *iov,
 {
 	struct vfi_domain *dom = ep->dom;
 	struct vfi_op *op;
-	size_t len;
+	ssize_t ret;
 	int imp;
 
-	if (count > 4 || (count && !iov))
-		return -FI_EINVAL;
-	len = vfi_iov_len(iov, count);
-	if ((flags & FI_INJECT) && len > VFI_INLINE)
-		return -FI_EINVAL;
-	pthread_mutex_lock(&dom->lock);
-	if (ep->state != VFI_CONNECTED && ep->state != VFI_ACCEPTING) {
-		pthread_mutex_unlock(&dom->lock);
-		return -FI_ENOTCONN;
-	}
-	op = vfi_op_get(ep);
-	if (!op) {
-		vfi_progress(dom);
-		pthread_mutex_unlock(&dom->lock);
-		return -FI_EAGAIN;
-	}
+	ret = vfi_op_begin(ep, iov, count, VFI_MAX_RMA, flags, true, &op);
+	if (ret)
+		return ret;
 	op->context = context;
 	op->kind = VFI_K_WRITE;
 	op->flags = FI_RMA | FI_WRITE;
@@ -126,24 +113,14 @@ static ssize_t vfi_write_post(struct vfi_ep *ep, const struct iovec *iov,
 		   (!ep->tx_sel || (flags & FI_COMPLETION));
 	op->data = data;
 	op->wdata = flags & FI_REMOTE_CQ_DATA;
-	op->len = len;
 	op->raddr = addr;
-	if (count)
-		memcpy(op->iov, iov, count * sizeof(*iov));
-	op->iov_count = count;
 	if (flags & FI_INJECT) {
-		size_t i, off = 0;
-
-		for (i = 0; i < count; i++) {
-			memcpy(op->inject + off, iov[i].iov_base,
-			       iov[i].iov_len);
-			off += iov[i].iov_len;
-		}
+		vfi_iov_get(op, op->inject, op->len);
 		op->iov[0].iov_base = op->inject;
-		op->iov[0].iov_len = len;
+		op->iov[0].iov_len = op->len;
 		op->iov_count = 1;
 	}
-	imp = len ? vfi_import_get(dom, ep->peer_node, key) : -1;
+	imp = op->len ? vfi_import_get(dom, ep->peer_node, key) : -1;
 	if (imp == -FI_EAGAIN) {
 		vfi_op_put(op);
 		pthread_mutex_unlock(&dom->lock);
@@ -156,7 +133,7 @@ static ssize_t vfi_write_post(struct vfi_ep *ep, const struct iovec *iov,
 		dom->imps[imp].busy++;
 		op->import = dom->imps[imp].id;
 		if (addr > dom->imps[imp].len ||
-		    len > dom->imps[imp].len - addr)
+		    op->len > dom->imps[imp].len - addr)
 			op->err = FI_EINVAL;
 	}
 	op->queued = true;
@@ -237,34 +214,17 @@ static ssize_t vfi_read_post(struct vfi_ep *ep, const struct iovec *iov,
 			     void *context, uint64_t flags)
 {
 	struct vfi_op *op;
-	size_t len;
+	ssize_t ret;
 
-	if (count > 4 || (count && !iov))
-		return -FI_EINVAL;
-	len = vfi_iov_len(iov, count);
-	if (len > VFI_MAX_RMA)
-		return -FI_EINVAL;
-	pthread_mutex_lock(&ep->dom->lock);
-	if (ep->state != VFI_CONNECTED && ep->state != VFI_ACCEPTING) {
-		pthread_mutex_unlock(&ep->dom->lock);
-		return -FI_ENOTCONN;
-	}
-	op = vfi_op_get(ep);
-	if (!op) {
-		vfi_progress(ep->dom);
-		pthread_mutex_unlock(&ep->dom->lock);
-		return -FI_EAGAIN;
-	}
+	ret = vfi_op_begin(ep, iov, count, VFI_MAX_RMA, 0, true, &op);
+	if (ret)
+		return ret;
 	op->context = context;
 	op->kind = VFI_K_READ;
 	op->flags = FI_RMA | FI_READ;
 	op->comp = !ep->tx_sel || (flags & FI_COMPLETION);
-	op->len = len;
 	op->raddr = addr;
 	op->raddr_key = key;
-	if (count)
-		memcpy(op->iov, iov, count * sizeof(*iov));
-	op->iov_count = count;
 	op->queued = true;
 	vfi_op_enqueue(&ep->txq, op);
 	vfi_progress(ep->dom);
@@ -339,27 +299,6 @@ static int vfi_rx_rreq(struct vfi_ep *ep, const struct vfi_hdr *h,
 	return 1;
 }
 
-/* Copy len bytes to the op's iov at byte offset off. */
-static void vfi_read_put(struct vfi_op *op, size_t off, const void *src,
-			 size_t len)
-{
-	size_t i;
-
-	for (i = 0; i < op->iov_count && len; i++) {
-		size_t l = op->iov[i].iov_len, n;
-
-		if (off >= l) {
-			off -= l;
-			continue;
-		}
-		n = l - off < len ? l - off : len;
-		memcpy((char *)op->iov[i].iov_base + off, src, n);
-		src = (const char *)src + n;
-		len -= n;
-		off = 0;
-	}
-}
-
 /* A fragment of the response to one of our reads. */
 static int vfi_rx_rresp(struct vfi_ep *ep, const struct vfi_hdr *h,
 			const void *payload)
@@ -382,7 +321,7 @@ static int vfi_rx_rresp(struct vfi_ep *ep, const struct vfi_hdr *h,
 		if (h->total != op->len || op->done + h->len > op->len ||
 		    !!(h->flags & VFI_HF_LAST) != (op->done + h->len == op->len))
 			return -1;
-		vfi_read_put(op, op->done, payload, h->len);
+		vfi_iov_put(op, op->done, payload, h->len);
 		op->done += h->len;
 	}
 	if (h->flags & VFI_HF_LAST) {
