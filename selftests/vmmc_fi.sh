@@ -2,7 +2,10 @@
 # SPDX-License-Identifier: GPL-2.0
 # The libfabric provider (ulib/fi, fi_vmmc(7)) between two nodes, with
 # libfabric's own tools: fi_info lists vmmc (FI_EP_MSG) and vmmc;ofi_rxm
-# (FI_EP_RDM) on each node; fi_pingpong over FI_EP_MSG, over ofi_rxm's
+# (FI_EP_RDM) on each node; the provider's own test through the libfabric
+# API (ulib/fi/test/fi_test.c: connection data, reject, send/recv byte
+# for byte, truncation, RMA write with remote CQ data, emulated read, bad
+# keys and ranges, the CQ wait fd, shutdown); fi_pingpong over FI_EP_MSG, over ofi_rxm's
 # FI_EP_RDM, and RDM tagged, every size it tries (64 B to 1 MiB), its data
 # checks on (-c), 10 iterations each; then that it went over the NIC
 # (node 0's data counters moved by at least what the 1 MiB rounds alone
@@ -26,6 +29,19 @@ check "node ${VMMC_NODE:-0}: fi_info -p vmmc: provider vmmc, FI_EP_MSG, domain v
 	grep -Pzq 'provider: vmmc\n\s+fabric: vmmc\n\s+domain: vmmc0\n\s+version: [0-9.]+\n\s+type: FI_EP_MSG' "$t/info"
 check "node ${VMMC_NODE:-0}: fi_info -p vmmc: vmmc;ofi_rxm, FI_EP_RDM" \
 	grep -Pzq 'provider: vmmc;ofi_rxm\n\s+fabric: vmmc\n\s+domain: vmmc0\n\s+version: [0-9.]+\n\s+type: FI_EP_RDM' "$t/info"
+
+# fi_test: node 0 serves, node 1 connects (retrying until it listens)
+if [ "${VMMC_NODE:-0}" = 0 ]; then
+	$lim "$b/ulib/fi/fi_test" server 47800 > "$t/ft" 2>&1
+else
+	$lim "$b/ulib/fi/fi_test" client $srv 47800 > "$t/ft" 2>&1
+fi
+rc=$?
+sed 's/^/# /' "$t/ft"
+plan=$(sed -n 's/^1\.\.\([0-9]*\)$/\1/p' "$t/ft")
+passed=$(grep -c '^ok ' "$t/ft")
+check "node ${VMMC_NODE:-0}: fi_test: $passed of ${plan:-?} passed, rc $rc" \
+	test "$rc" = 0 -a -n "$plan" -a "$passed" = "${plan:-x}"
 
 # pingpong NAME PROVIDER ARGS...: one mode; the server (node 0) waits for
 # its client, the client retries until the server listens
