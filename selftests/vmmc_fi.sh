@@ -78,4 +78,37 @@ moved=$(($(data) - d0))
 want=$((3 * 2 * iters << 20))
 check "node ${VMMC_NODE:-0}: the NIC carried it: $moved data bytes (>= $want)" \
 	test "$moved" -ge "$want"
+
+# kill -9: the server dies mid-run; the client's calls fail, not hang
+if [ "${VMMC_NODE:-0}" = 0 ]; then
+	d1=$(data)
+	fi_pingpong -p vmmc -e msg -S 65536 -I 100000000 > "$t/pp" 2>&1 &
+	pid=$!
+	sleep 8
+	d2=$(data)
+	kill -9 $pid
+	killed=$?
+	wait $pid 2>/dev/null
+	# it was alive and moving data over the NIC when it was killed
+	check "node 0: pingpong server killed with kill -9 mid-run ($((d2 - d1)) data bytes moved, >= 1 MiB)" \
+		test "$killed" = 0 -a $((d2 - d1)) -ge $((1 << 20))
+else
+	t0=$(date +%s)
+	for i in $(seq 1 60); do
+		sleep 1
+		$lim fi_pingpong -p vmmc -e msg -S 65536 -I 100000000 $srv > "$t/pp" 2>&1
+		rc=$?
+		grep -q "failed to connect" "$t/pp" || break
+	done
+	secs=$(($(date +%s) - t0))
+	# it was connected (no connect failure last) and ended with an error
+	# of its own well before its time limit
+	if [ "$rc" != 0 ] && [ "$rc" != 124 ] && [ "$rc" != 137 ] &&
+	   ! grep -q "failed to connect" "$t/pp" && [ "$secs" -lt 45 ]; then
+		ok "node 1: peer killed: fi_pingpong failed (rc $rc) after $secs s, no hang"
+	else
+		nok "node 1: peer killed: fi_pingpong rc $rc after $secs s"
+	fi
+	sed 's/^/# /' "$t/pp" | tail -5
+fi
 tap_end

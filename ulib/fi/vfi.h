@@ -223,6 +223,8 @@ struct vfi_ep {
 	struct vfi_op *ops, *free_ops;
 	size_t nops;
 	uint32_t ops_busy;
+	uint32_t probe_calls;		/* vfi_ep_probe() */
+	uint64_t probe_ns;
 	/* connection data to send with connect or accept */
 	uint8_t cm_data[VFI_CM_DATA];
 	size_t cm_len;

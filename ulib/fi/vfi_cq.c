@@ -23,7 +23,8 @@
 
 #include "vfi.h"
 
-#define VFI_SPIN_NS	50000
+/* a blocked reader looks again this often (the peers' liveness probe) */
+#define VFI_BLOCK_MAX_MS	100
 
 static size_t vfi_cq_entry_size(enum fi_cq_format f)
 {
@@ -215,6 +216,7 @@ static ssize_t vfi_cq_sreadfrom(struct fid_cq *fcq, void *buf, size_t count,
 {
 	struct vfi_cq *cq = container_of(fcq, struct vfi_cq, cq);
 	uint64_t start = vfi_now_ns(), deadline = 0;
+	struct vmmc_wait_stats ws;
 	struct epoll_event ev;
 	ssize_t ret;
 	bool empty;
@@ -224,11 +226,17 @@ static ssize_t vfi_cq_sreadfrom(struct fid_cq *fcq, void *buf, size_t count,
 		return -FI_ENOSYS;
 	if (timeout >= 0)
 		deadline = start + (uint64_t)timeout * 1000000ull;
+	/* competitive: spin as long as blocking would cost (the driver's
+	 * measure, or what vmmc_set_wait_policy() set), then block
+	 */
+	pthread_mutex_lock(&cq->dom->lock);
+	vmmc_wait_stats(&cq->dom->vep, &ws);
+	pthread_mutex_unlock(&cq->dom->lock);
 	for (;;) {
 		ret = vfi_cq_readfrom(fcq, buf, count, src_addr);
 		if (ret != -FI_EAGAIN)
 			return ret;
-		if (vfi_now_ns() - start < VFI_SPIN_NS)
+		if (vfi_now_ns() - start < ws.spin_ns)
 			continue;
 		pthread_mutex_lock(&cq->dom->lock);
 		vfi_cq_arm(cq);
@@ -237,13 +245,14 @@ static ssize_t vfi_cq_sreadfrom(struct fid_cq *fcq, void *buf, size_t count,
 		pthread_mutex_unlock(&cq->dom->lock);
 		if (!empty)
 			continue;
-		ms = -1;
+		ms = VFI_BLOCK_MAX_MS;
 		if (deadline) {
 			uint64_t now = vfi_now_ns();
 
 			if (now >= deadline)
 				return -FI_EAGAIN;
-			ms = (int)((deadline - now + 999999) / 1000000);
+			if ((deadline - now) / 1000000 < VFI_BLOCK_MAX_MS)
+				ms = (int)((deadline - now + 999999) / 1000000);
 		}
 		if (epoll_wait(cq->epfd, &ev, 1, ms) < 0 && errno != EINTR)
 			return -errno;

@@ -13,7 +13,9 @@
  * inline messages and headers are sent from per-slot staging copies that
  * stay unchanged until the peer has consumed the slot.
  */
+#include <errno.h>
 #include <string.h>
+#include <time.h>
 
 #include "vfi.h"
 
@@ -528,10 +530,42 @@ static void vfi_ep_rx(struct vfi_ep *ep)
 		vfi_send_credit(ep);
 }
 
+/*
+ * Is the peer still there? Its TCP connection ends when it closes or dies
+ * (kill -9): then what waits on it fails now, whether or not anyone reads
+ * the EQ (which reports FI_SHUTDOWN when it sees the same end). Looked at
+ * every VFI_PROBE_NS at most, from a cheap count of progress calls.
+ */
+#define VFI_PROBE_NS	100000000ull
+
+static void vfi_ep_probe(struct vfi_ep *ep)
+{
+	struct timespec ts;
+	uint64_t now;
+	ssize_t r;
+	char c;
+
+	if (++ep->probe_calls % 256 || ep->sock < 0)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	if (now - ep->probe_ns < VFI_PROBE_NS)
+		return;
+	ep->probe_ns = now;
+	r = recv(ep->sock, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+	if (r == 0 || (r < 0 && errno != EAGAIN && errno != EWOULDBLOCK &&
+		       errno != EINTR)) {
+		VFI_WARN(FI_LOG_EP_DATA, "the peer is gone\n");
+		ep->state = VFI_SHUT;
+		vfi_op_fail_all(ep, FI_ECONNRESET);
+	}
+}
+
 void vfi_ep_progress(struct vfi_ep *ep)
 {
 	if (ep->state != VFI_CONNECTED && ep->state != VFI_ACCEPTING)
 		return;
+	vfi_ep_probe(ep);
 	vfi_ep_rx(ep);
 	vfi_tx_push(ep);
 }
