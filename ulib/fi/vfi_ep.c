@@ -50,12 +50,13 @@ void vfi_ep_shutdown(struct vfi_ep *ep, int err)
 	pthread_mutex_lock(&ep->dom->lock);
 	if (ep->state != VFI_SHUT) {
 		ep->state = VFI_SHUT;
-		vfi_dom_unlink(ep);
 		vfi_op_fail_all(ep, err);
-		if (ep->sock >= 0)
-			close(ep->sock);
-		ep->sock = -1;
 	}
+	/* the data path may have ended it first (vfi_ep_probe()) */
+	vfi_dom_unlink(ep);
+	if (ep->sock >= 0)
+		close(ep->sock);
+	ep->sock = -1;
 	pthread_mutex_unlock(&ep->dom->lock);
 }
 

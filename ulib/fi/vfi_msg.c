@@ -440,6 +440,9 @@ static void vfi_rx_broken(struct vfi_ep *ep, const char *why)
 	VFI_WARN(FI_LOG_EP_DATA, "peer broke the ring protocol (%s)\n", why);
 	ep->state = VFI_SHUT;
 	vfi_op_fail_all(ep, FI_EIO);
+	/* the peer and our EQ (FI_SHUTDOWN) see the end on the side channel */
+	if (ep->sock >= 0)
+		shutdown(ep->sock, SHUT_RDWR);
 }
 
 /* Take what the peer wrote into posted receives. */
