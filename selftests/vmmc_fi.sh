@@ -3,7 +3,8 @@
 # The libfabric provider (ulib/fi, fi_vmmc(7)) between two nodes, with
 # libfabric's own tools: fi_info lists vmmc (FI_EP_MSG) and vmmc;ofi_rxm
 # (FI_EP_RDM) on each node; the provider's own test through the libfabric
-# API (ulib/fi/test/fi_test.c: connection data, reject, send/recv byte
+# API (ulib/fi/test/fi_test.c, after two garbage connection requests the
+# server must drop: connection data, reject, send/recv byte
 # for byte, truncation, RMA write with remote CQ data, emulated read, bad
 # keys and ranges, the CQ wait fd, shutdown); fi_pingpong over FI_EP_MSG, over ofi_rxm's
 # FI_EP_RDM, and RDM tagged, every size it tries (64 B to 1 MiB), its data
@@ -34,6 +35,14 @@ check "node ${VMMC_NODE:-0}: fi_info -p vmmc: vmmc;ofi_rxm, FI_EP_RDM" \
 if [ "${VMMC_NODE:-0}" = 0 ]; then
 	$lim "$b/ulib/fi/fi_test" server 47800 > "$t/ft" 2>&1
 else
+	# garbage first: a short request and 300 random bytes, each on a
+	# connection of its own; the server must drop both without an
+	# event (its first FI_CONNREQ must be the real client's)
+	for i in $(seq 1 100); do
+		printf 'vfi1short' 2>/dev/null > /dev/tcp/$srv/47800 && break
+		sleep 0.2
+	done
+	head -c 300 /dev/urandom 2>/dev/null > /dev/tcp/$srv/47800
 	$lim "$b/ulib/fi/fi_test" client $srv 47800 > "$t/ft" 2>&1
 fi
 rc=$?
