@@ -218,13 +218,15 @@ static int vfi_setname(fid_t fid, void *addr, size_t addrlen)
 /*
  * The address peers reach us at when bound to INADDR_ANY: that of the
  * interface FI_VMMC_IFACE names, else of the first one up that is not a
- * loopback (the guests' eth0).
+ * loopback (the guests' eth0), else the loopback (a lone node).
  */
 static void vfi_default_addr(struct in_addr *out)
 {
 	struct ifaddrs *ifa, *i;
 	char *want = NULL;
 
+	/* no other interface (a lone node): the loopback, a valid address */
+	out->s_addr = htonl(INADDR_LOOPBACK);
 	fi_param_get_str(&vfi_prov, "iface", &want);
 	if (getifaddrs(&ifa))
 		return;
