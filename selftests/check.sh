@@ -7,7 +7,9 @@
 # protection, one user against another (vmmc_limits, as nobody), UTLB and
 # memory limits, several waiters on one endpoint, a NIC stopped with
 # SIGSTOP (vmmc_nicstall), stream sockets, the LD_PRELOAD shim (dup, fork, exec,
-# threads, zero-copy receive), short forms of the fuzzer (every other
+# threads, zero-copy receive), Open MPI over the libfabric provider (two
+# ranks through the NIC's loopback: vmmc_mpi.sh, about 10 s), short forms
+# of the fuzzer (every other
 # process as nobody), the kill -9 stress and memory pressure (make stress runs the
 # long forms), vmmc_ctl, teardown by kill -9 and unbind, module unload),
 # a one-node guest of 6 GiB (transfers from and into pages above 4 GiB),
@@ -74,7 +76,7 @@ tools/vm/vmrun --foreign-ivshmem --timeout 900 --fabric-signals "$results/fabsig
 	selftests/run_guest.sh "$build" vmmc_dev vmmc_datapath vmmc_xfer vmmc_redirect \
 	vmmc_protect vmmc_protect_args vmmc_fork vmmc_filepin vmmc_shutdown vmmc_limits vmmc_utlb vmmc_strict vmmc_wait vmmc_stale vmmc_wakeup vmmc_rogue_rx \
 	vmmc_sock vmmc_sock_args vmmc_sock_poll vmmc_sock_strict vmmc_sock_zc vmmc_sock_pin vmmc_sock_busy vmmc_sock_garbage vmmc_sock_rogue \
-	vmmc_preload.sh vmmc_preload_zc.sh \
+	vmmc_preload.sh vmmc_preload_zc.sh vmmc_mpi.sh \
 	vmmc_fuzz vmmc_stress vmmc_mempress vmmc_ctl.sh vmmc_teardown.sh \
 	vmmc_nicstall vmmc_module.sh
 add_result "$results/node1-0" "one-node run"
