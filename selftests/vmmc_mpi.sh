@@ -1,7 +1,10 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# Open MPI over the libfabric provider, two ranks on this node (through
-# the NIC's loopback): pml cm, mtl ofi, mtl_ofi_provider_include vmmc.
+# Open MPI over the libfabric provider, two ranks: on this node (through
+# the NIC's loopback), or with VMMC_NODES=2 one on each node, node 1's
+# started through selftests/mpi_rsh.py (Open MPI's rsh launcher; node 1
+# serves it until node 0 is done). pml cm, mtl ofi,
+# mtl_ofi_provider_include vmmc.
 # The project's MPI test (ulib/fi/test/mpi_test.c: blocking, non-blocking,
 # tagged, any-source, allreduce, 64 MiB byte for byte) must pass; both
 # ranks must report the vmmc domain as their provider; and the data must
@@ -26,12 +29,33 @@ ipout() {	# bytes IP sent, every interface (loopback too)
 	awk '/^IpExt:/ { if (!h) { for (i = 1; i <= NF; i++) c[$i] = i; h = 1 } else print $c["OutOctets"] }' /proc/net/netstat
 }
 
+two=
+[ "${VMMC_NODES:-1}" -ge 2 ] && two=1
+if [ -n "$two" ] && [ "${VMMC_NODE:-0}" != 0 ]; then
+	# node 1: the launcher's server, until node 0 says it is done
+	python3 "$tap_top/selftests/mpi_rsh.py" --serve "$t/cmds" &
+	srv=$!
+	python3 "$tap_top/selftests/barrier.py" wait 7791
+	kill $srv 2>/dev/null
+	wait $srv 2>/dev/null
+	check "node 1: the launcher started Open MPI's daemon here" \
+		grep -q orted "$t/cmds"
+	tap_end
+	exit
+fi
+export FI_PROVIDER_PATH=$b/ulib/fi
+hosts=(--oversubscribe)
+[ -n "$two" ] && hosts=(--host 10.77.0.1,10.77.0.2
+	--mca plm_rsh_agent "python3 $tap_top/selftests/mpi_rsh.py"
+	--mca plm_rsh_no_tree_spawn 1 --mca oob_tcp_if_include eth0
+	-x FI_PROVIDER_PATH)
 d0=$(data) ip0=$(ipout)
-FI_PROVIDER_PATH=$b/ulib/fi timeout -k 5 180 mpirun --allow-run-as-root \
-	--oversubscribe -np 2 --mca pml cm --mca mtl ofi \
+timeout -k 5 180 mpirun --allow-run-as-root "${hosts[@]}" -np 2 \
+	--mca pml cm --mca mtl ofi \
 	--mca mtl_ofi_provider_include vmmc --mca mtl_base_verbose 10 \
 	"$b/ulib/fi/mpi_test" > "$t/out" 2>&1
 rc=$?
+[ -n "$two" ] && python3 "$tap_top/selftests/barrier.py" notify 10.77.0.2 7791
 moved=$(($(data) - d0)) ipmoved=$(($(ipout) - ip0))
 grep -E '^(not )?ok |^1\.\.|^# Totals' "$t/out" | sed 's/^/# /'
 passed=$(grep -c '^ok ' "$t/out")
@@ -40,8 +64,14 @@ check "mpirun -np 2 mpi_test: $passed of 6 passed, rc $rc" \
 chose=$(grep -c 'mtl:ofi:provider: vmmc0' "$t/out")
 check "both ranks chose the vmmc provider (domain vmmc0): $chose of 2" \
 	test "$chose" = 2
-# 64 MiB there and back, each byte out of and into this NIC
+if [ -n "$two" ]; then
+	check "one rank on each node" \
+		grep -q '^\[node1:.*mtl:ofi:provider: vmmc0' "$t/out"
+fi
+# 64 MiB there and back, each byte out of and into this NIC (one node),
+# or out of it once and into it once (two nodes)
 want=$((2 * 2 * (64 << 20)))
+[ -n "$two" ] && want=$((2 * (64 << 20)))
 check "the NIC carried it: $moved data bytes (>= $want)" test "$moved" -ge "$want"
 check "kernel TCP/IP did not: $ipmoved bytes out (< 16 MiB)" \
 	test "$ipmoved" -lt $((16 << 20))
