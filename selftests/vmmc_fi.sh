@@ -10,7 +10,10 @@
 # FI_EP_RDM, and RDM tagged, every size it tries (64 B to 1 MiB), its data
 # checks on (-c), 10 iterations each; then that it went over the NIC
 # (node 0's data counters moved by at least what the 1 MiB rounds alone
-# carry). Node 0 runs the servers, node 1 the clients; both run this.
+# carry); a pingpong server killed with kill -9 mid-run fails its client
+# instead of hanging it; and with RLIMIT_MEMLOCK too small the provider
+# names the limit. Node 0 runs the servers, node 1 the clients; both run
+# this.
 set -u
 . "$(dirname "$0")/tap.sh"
 b=$tap_top/build
@@ -30,6 +33,23 @@ check "node ${VMMC_NODE:-0}: fi_info -p vmmc: provider vmmc, FI_EP_MSG, domain v
 	grep -Pzq 'provider: vmmc\n\s+fabric: vmmc\n\s+domain: vmmc0\n\s+version: [0-9.]+\n\s+type: FI_EP_MSG' "$t/info"
 check "node ${VMMC_NODE:-0}: fi_info -p vmmc: vmmc;ofi_rxm, FI_EP_RDM" \
 	grep -Pzq 'provider: vmmc;ofi_rxm\n\s+fabric: vmmc\n\s+domain: vmmc0\n\s+version: [0-9.]+\n\s+type: FI_EP_RDM' "$t/info"
+
+# RLIMIT_MEMLOCK too small (and no CAP_IPC_LOCK): registering fails
+# FI_ENOMEM at once, and the provider says which limit, once, on stderr
+if [ "${VMMC_NODE:-0}" = 1 ]; then
+	setpriv --inh-caps=-ipc_lock --bounding-set=-ipc_lock \
+		prlimit --memlock=65536 timeout 30 \
+		"$b/ulib/fi/fi_test" server 47801 > "$t/ml" 2>&1
+	rc=$?
+	if [ "$rc" = 1 ] &&
+	   grep -q 'over RLIMIT_MEMLOCK (64 KiB; raise it' "$t/ml" &&
+	   grep -q '^not ok 1 fi_mr_reg.*Cannot allocate memory' "$t/ml"; then
+		ok "node 1: RLIMIT_MEMLOCK of 64 KiB: fi_mr_reg fails ENOMEM, the error names the limit"
+	else
+		nok "node 1: RLIMIT_MEMLOCK of 64 KiB: rc $rc"
+		sed 's/^/# /' "$t/ml"
+	fi
+fi
 
 # fi_test: node 0 serves, node 1 connects (retrying until it listens)
 if [ "${VMMC_NODE:-0}" = 0 ]; then

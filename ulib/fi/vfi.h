@@ -333,6 +333,7 @@ int vfi_fabric_open(struct fi_fabric_attr *attr, struct fid_fabric **fabric,
 		    void *context);
 int vfi_random(void *buf, size_t len);
 int vfi_errno(int err);
+void vfi_memlock_error(size_t len);
 int vfi_no_bind(struct fid *fid, struct fid *bfid, uint64_t flags);
 int vfi_no_control(struct fid *fid, int command, void *arg);
 int vfi_no_ops_open(struct fid *fid, const char *name, uint64_t flags,

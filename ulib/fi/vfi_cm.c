@@ -63,8 +63,7 @@ int vfi_ep_region_setup(struct vfi_ep *ep)
 	pthread_mutex_unlock(&dom->lock);
 	if (ret) {
 		if (ret == -ENOMEM)
-			VFI_WARN(FI_LOG_EP_CTRL,
-				 "exporting the receive region: out of locked memory (RLIMIT_MEMLOCK, ulimit -l)\n");
+			vfi_memlock_error(VFI_REGION_BYTES);
 		return vfi_errno(ret);
 	}
 	ep->exported = true;

@@ -183,9 +183,7 @@ int vfi_mr_reg(struct fid *fid, const void *buf, size_t len, uint64_t access,
 			break;
 	}
 	if (ret == -ENOMEM)
-		VFI_WARN(FI_LOG_MR,
-			 "exporting %zu bytes: out of locked memory (RLIMIT_MEMLOCK, ulimit -l)\n",
-			 len);
+		vfi_memlock_error(len);
 	if (!ret) {
 		dom->refs++;
 		mr->next = dom->mrs;

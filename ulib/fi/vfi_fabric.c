@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/resource.h>
 #include <arpa/inet.h>
 
 #include "vfi.h"
@@ -55,6 +56,30 @@ int vfi_no_ops_open(struct fid *fid, const char *name, uint64_t flags,
 		    void **ops, void *context)
 {
 	return -FI_ENOSYS;
+}
+
+/*
+ * An export failed ENOMEM: the pages would take the process over its
+ * RLIMIT_MEMLOCK (or memory is short). Said on stderr once per process
+ * even without FI_LOG_LEVEL, since the caller only sees FI_ENOMEM and the
+ * cure (ulimit -l, limits.conf) is the administrator's.
+ */
+void vfi_memlock_error(size_t len)
+{
+	static int said;
+	struct rlimit rl;
+
+	VFI_WARN(FI_LOG_MR, "exporting %zu bytes: ENOMEM\n", len);
+	if (__atomic_exchange_n(&said, 1, __ATOMIC_RELAXED))
+		return;
+	if (getrlimit(RLIMIT_MEMLOCK, &rl) || rl.rlim_cur == RLIM_INFINITY)
+		fprintf(stderr,
+			"libvmmc-fi: pinning %zu bytes for the vmmc NIC failed: out of memory\n",
+			len);
+	else
+		fprintf(stderr,
+			"libvmmc-fi: pinning %zu bytes for the vmmc NIC failed: over RLIMIT_MEMLOCK (%llu KiB; raise it with ulimit -l or limits.conf)\n",
+			len, (unsigned long long)rl.rlim_cur >> 10);
 }
 
 static bool vfi_device(char *name, size_t len)
