@@ -3,8 +3,8 @@
 # Open MPI over the libfabric provider, two ranks: on this node (through
 # the NIC's loopback), or with VMMC_NODES=2 one on each node, node 1's
 # started through selftests/mpi_rsh.py (Open MPI's rsh launcher; node 1
-# serves it until node 0 is done). pml cm, mtl ofi,
-# mtl_ofi_provider_include vmmc.
+# serves it until node 0 is done), where Debian's mpi4py and NetPIPE
+# (NPopenmpi -i) run too. pml cm, mtl ofi, mtl_ofi_provider_include vmmc.
 # The project's MPI test (ulib/fi/test/mpi_test.c: blocking, non-blocking,
 # tagged, any-source, allreduce, 64 MiB byte for byte) must pass; both
 # ranks must report the vmmc domain as their provider; and the data must
@@ -49,13 +49,26 @@ hosts=(--oversubscribe)
 	--mca plm_rsh_agent "python3 $tap_top/selftests/mpi_rsh.py"
 	--mca plm_rsh_no_tree_spawn 1 --mca oob_tcp_if_include eth0
 	-x FI_PROVIDER_PATH)
+run() {	# run OUT PROGRAM...: two ranks over vmmc;ofi_rxm
+	local out=$1
+	shift
+	timeout -k 5 180 mpirun --allow-run-as-root "${hosts[@]}" -np 2 \
+		--mca pml cm --mca mtl ofi \
+		--mca mtl_ofi_provider_include vmmc --mca mtl_base_verbose 10 \
+		"$@" > "$out" 2>&1
+}
 d0=$(data) ip0=$(ipout)
-timeout -k 5 180 mpirun --allow-run-as-root "${hosts[@]}" -np 2 \
-	--mca pml cm --mca mtl ofi \
-	--mca mtl_ofi_provider_include vmmc --mca mtl_base_verbose 10 \
-	"$b/ulib/fi/mpi_test" > "$t/out" 2>&1
+run "$t/out" "$b/ulib/fi/mpi_test"
 rc=$?
-[ -n "$two" ] && python3 "$tap_top/selftests/barrier.py" notify 10.77.0.2 7791
+if [ -n "$two" ]; then
+	# Debian's programs: mpi4py (ping-pong, objects, collectives) and
+	# NetPIPE's integrity mode (every size to 1 MiB, data checked)
+	run "$t/py" /usr/bin/python3 "$tap_top/selftests/mpi4py_test.py"
+	pyrc=$?
+	run "$t/np" NPopenmpi -i -u 1048576 -n 3 -p 0
+	nprc=$?
+	python3 "$tap_top/selftests/barrier.py" notify 10.77.0.2 7791
+fi
 moved=$(($(data) - d0)) ipmoved=$(($(ipout) - ip0))
 grep -E '^(not )?ok |^1\.\.|^# Totals' "$t/out" | sed 's/^/# /'
 passed=$(grep -c '^ok ' "$t/out")
@@ -76,4 +89,15 @@ check "the NIC carried it: $moved data bytes (>= $want)" test "$moved" -ge "$wan
 check "kernel TCP/IP did not: $ipmoved bytes out (< 16 MiB)" \
 	test "$ipmoved" -lt $((16 << 20))
 [ "$rc" = 0 ] || tail -20 "$t/out" | sed 's/^/# /'
+if [ -n "$two" ]; then
+	plan=$(sed -n 's/^1\.\.\([0-9]*\)$/\1/p' "$t/py")
+	passed=$(grep -c '^ok ' "$t/py")
+	check "mpi4py: $passed of ${plan:-?} passed (ping-pong, objects, collectives), rc $pyrc" \
+		test "$pyrc" = 0 -a -n "$plan" -a "$passed" = "${plan:-x}"
+	[ "$pyrc" = 0 ] || tail -20 "$t/py" | sed 's/^/# /'
+	sizes=$(grep -c 'Integrity check passed' "$t/np")
+	check "NPopenmpi -i: $sizes sizes to 1 MiB passed its integrity check, none failed, rc $nprc" \
+		test "$nprc" = 0 -a "$sizes" -ge 30 -a "$(grep -ci 'fail' "$t/np")" = 0
+	[ "$nprc" = 0 ] || tail -20 "$t/np" | sed 's/^/# /'
+fi
 tap_end
