@@ -20,6 +20,7 @@ import struct
 import subprocess
 import sys
 import threading
+import time
 
 PORT = 7790
 LIMIT = 600
@@ -84,7 +85,17 @@ def serve(port, log):
 
 
 def agent(host, cmd):
-    s = socket.create_connection((host, PORT), 30)
+    # the remote node may still be finishing its previous test: wait for
+    # its server to listen (60 s at most)
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            s = socket.create_connection((host, PORT), 30)
+            break
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
     s.settimeout(None)
     s.sendall((" ".join(cmd) + "\n").encode())
     f = s.makefile("rb")
