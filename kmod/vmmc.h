@@ -159,6 +159,11 @@ struct vmmc_dev {
 
 	struct mutex kcmd_lock;		/* guards the mailbox (ctrl->cmd) */
 	u32 kcmd_seq;			/* last cmd_seq written */
+	bool removing;			/* remove() began: a mailbox wait
+					 * ends at once (-ENODEV) instead of
+					 * holding dead_rwsem against it; set
+					 * once, read with READ_ONCE()
+					 */
 
 	/* one queue per endpoint slot: the slot is stable, the ep is not */
 	wait_queue_head_t ep_wq[VMMC_MAX_EPS];

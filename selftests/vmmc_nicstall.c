@@ -10,7 +10,8 @@
  * stopped (the pinned_pages gauge does not move, grave_pages and
  * zombie_eps say what is kept, nic_stalled is 1, the log says so). After
  * SIGCONT every page comes back, exports and the data path work again,
- * and the module unloads. A NIC that never comes back: an unbind gives
+ * and the module unloads. An IMPORT waiting for the stopped NIC is
+ * killable. A NIC that never comes back: an unbind gives
  * up on what it kept (pinned for good) and lets the module go. The host
  * helper sends the signals only to the fabric; without it the tests SKIP.
  */
@@ -264,6 +265,63 @@ TEST_F_TIMEOUT(ns, stall_then_recover, 120)
 	EXPECT_EQ(0, st_becomes("live_eps", 0, 5));
 	EXPECT_EQ(0, st("pinned_pages"));
 	EXPECT_EQ(0, st("exports"));
+}
+
+/*
+ * An IMPORT asleep in the mailbox (the NIC stopped before it answered, no
+ * stall declared yet) dies at once with its process: the wait is
+ * killable. Its exit then meets the stopped NIC (one fence time-out, 2 s)
+ * and leaves the endpoint as a zombie until SIGCONT. The late answer to
+ * the killed IMPORT is ignored: the next IMPORT gets its own.
+ */
+TEST_F_TIMEOUT(ns, import_killed_while_nic_stopped, 60)
+{
+	uint32_t name = vmmc_test_name(0x5a13), id = 0;
+	int go[2], up[2], status;
+	struct vmmc_ep ep;
+	double t0, t;
+	pid_t pid;
+	char ch;
+
+	if (!sig_dir())
+		SKIP(return, "no host helper to stop the fabric (vmrun --fabric-signals)");
+	ASSERT_EQ(0, vmmc_ep_open(&ep, VMMC_DEV));
+	ASSERT_EQ(0, pipe(go));
+	ASSERT_EQ(0, pipe(up));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		struct vmmc_ep cep;
+
+		if (vmmc_ep_open(&cep, VMMC_DEV))
+			_exit(2);
+		if (write(up[1], "r", 1) != 1 || read(go[0], &ch, 1) != 1)
+			_exit(3);
+		import(cep.fd, cep.info.node_id, name);
+		_exit(4);	/* answered: the NIC was not stopped */
+	}
+	ASSERT_EQ(1, read(up[0], &ch, 1));
+	ASSERT_EQ(0, vmmc_host_req(sig_dir(), "STOP"));
+	ASSERT_EQ(1, write(go[1], "g", 1));
+	usleep(500000);		/* the IMPORT is asleep in the mailbox */
+	EXPECT_EQ(0, st("nic_stalled"));
+	t0 = now_s();
+	kill(pid, SIGKILL);
+	status = reap_within(pid, 4.0);
+	t = now_s() - t0;
+	EXPECT_TRUE(status != -1 && WIFSIGNALED(status) &&
+		    WTERMSIG(status) == SIGKILL)
+		TH_LOG("the importer: status %#x after %.1f s", status, t);
+	ASSERT_EQ(0, vmmc_host_req(sig_dir(), "CONT"));
+	if (status == -1)
+		waitpid(pid, &status, 0);
+	EXPECT_EQ(0, st_becomes("nic_stalled", 0, 10));
+	EXPECT_EQ(0, st_becomes("zombie_eps", 0, 10));
+	ASSERT_EQ(0, export(ep.fd, pages(PAGES), PAGES * 4096, name, &id));
+	EXPECT_EQ(0, import(ep.fd, ep.info.node_id, name));
+	EXPECT_EQ(0, unexport(ep.fd, id));
+	vmmc_ep_close(&ep);
+	EXPECT_EQ(0, st_becomes("live_eps", 0, 5));
 }
 
 /* ... and after all that, the module unloads (and loads again) */
