@@ -11,7 +11,7 @@
  * zombie_eps say what is kept, nic_stalled is 1, the log says so). After
  * SIGCONT every page comes back, exports and the data path work again,
  * and the module unloads. An IMPORT waiting for the stopped NIC is
- * killable. A NIC that never comes back: an unbind gives
+ * killable; SHUTDOWN on it says EIO and keeps the pages. A NIC that never comes back: an unbind gives
  * up on what it kept (pinned for good) and lets the module go. The host
  * helper sends the signals only to the fabric; without it the tests SKIP.
  */
@@ -321,6 +321,45 @@ TEST_F_TIMEOUT(ns, import_killed_while_nic_stopped, 60)
 	EXPECT_EQ(0, import(ep.fd, ep.info.node_id, name));
 	EXPECT_EQ(0, unexport(ep.fd, id));
 	vmmc_ep_close(&ep);
+	EXPECT_EQ(0, st_becomes("live_eps", 0, 5));
+}
+
+/*
+ * SHUTDOWN while the NIC is stopped: EIO after the fence time-out, and
+ * nothing the NIC may still use is unpinned; the shell says ESHUTDOWN
+ * from then on. After SIGCONT the pages come back.
+ */
+TEST_F_TIMEOUT(ns, shutdown_on_stopped_nic_eio, 60)
+{
+	uint32_t name = vmmc_test_name(0x5a14), slot = 0, id = 0;
+	long long base, held;
+	struct vmmc_ep ep;
+	double t0, t;
+	int r;
+
+	if (!sig_dir())
+		SKIP(return, "no host helper to stop the fabric (vmrun --fabric-signals)");
+	base = st("pinned_pages");
+	ASSERT_EQ(0, vmmc_ep_open(&ep, VMMC_DEV));
+	ASSERT_EQ(0, pin(ep.fd, pages(PAGES), PAGES * 4096, &slot));
+	ASSERT_EQ(0, export(ep.fd, pages(PAGES), PAGES * 4096, name, &id));
+	held = st("pinned_pages");
+	EXPECT_EQ(base + 2 * PAGES, held);
+	ASSERT_EQ(0, vmmc_host_req(sig_dir(), "STOP"));
+	t0 = now_s();
+	r = ioctl(ep.fd, VMMC_IOC_SHUTDOWN, 0) ? -errno : 0;
+	t = now_s() - t0;
+	EXPECT_EQ(-EIO, r);
+	EXPECT_LT(t, 6.0) TH_LOG("SHUTDOWN on a stopped NIC took %.1f s", t);
+	EXPECT_EQ(-ESHUTDOWN, ioctl(ep.fd, VMMC_IOC_SHUTDOWN, 0) ? -errno : 0);
+	EXPECT_EQ(-ESHUTDOWN, unpin(ep.fd, slot));
+	EXPECT_EQ(held, st("pinned_pages"));
+	EXPECT_LE(2 * PAGES, st("grave_pages"));
+	ASSERT_EQ(0, vmmc_host_req(sig_dir(), "CONT"));
+	EXPECT_EQ(0, st_becomes("nic_stalled", 0, 10));
+	EXPECT_EQ(0, st_becomes("grave_pages", 0, 10));
+	EXPECT_EQ(base, st_becomes("pinned_pages", base, 10));
+	vmmc_ep_close(&ep);	/* the shell goes with its mappings */
 	EXPECT_EQ(0, st_becomes("live_eps", 0, 5));
 }
 
