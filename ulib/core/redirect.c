@@ -17,7 +17,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "utlb.h"
+#include "core_loc.h"
 
 int vmmc_redirect(struct vmmc_ep *ep, unsigned int slot, uint32_t export_id,
 		  uint64_t offset, void *dst, size_t len, uint64_t user_data)

@@ -42,7 +42,7 @@
 #include <sys/ioctl.h>
 #include <time.h>
 
-#include "utlb.h"
+#include "core_loc.h"
 
 #define RING_CQ		1u
 #define RING_NQ		2u
