@@ -54,9 +54,7 @@ int vmmc_redirect_cancel(struct vmmc_ep *ep, unsigned int slot,
 	sqe = vmmc_get_sqe(ep);
 	if (!sqe)
 		return -EAGAIN;
-	sqe->op = VMMC_OP_REDIRECT_CANCEL;
-	sqe->user_data = user_data;
-	sqe->imm = slot;
+	vmmc_prep_redirect_cancel(sqe, slot, user_data);
 	vmmc_submit(ep);
 	return 0;
 }
