@@ -16,6 +16,35 @@
 
 #define VMMC_DEV "/dev/vmmc0"
 
+/*
+ * The options the randomised programs (vmmc_fuzz, vmmc_stress,
+ * vmmc_mempress) share: -s SEED and -t SECONDS. 1 if @opt was one of
+ * them (its value stored), else 0.
+ */
+static inline int vmmc_run_opt(int opt, const char *arg, uint64_t *seed,
+			       unsigned int *secs)
+{
+	if (opt == 's')
+		*seed = strtoull(arg, NULL, 0);
+	else if (opt == 't')
+		*secs = (unsigned int)strtoul(arg, NULL, 0);
+	else
+		return 0;
+	return 1;
+}
+
+/* @len bytes of zeroed memory that children forked later share, or NULL */
+static inline void *vmmc_shared_map(size_t len)
+{
+	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		return NULL;
+	memset(p, 0, len);
+	return p;
+}
+
 /* This process's pinned_vm, as the kernel charges it: VmPin in kB. */
 static inline long vmmc_vm_pin_kb(void)
 {
