@@ -23,7 +23,9 @@
  *   vmmc_bw server [-p PORT]      (on node NODE)
  *   vmmc_bw memcpy                (print HOT,COLD MB/s of 1 MiB memcpy)
  *
- * Both sides poll (a polling waiter costs a vCPU: see DESIGN.md 6).
+ * Both sides poll: a polling waiter keeps its vCPU busy, a cost these
+ * numbers include (docs/architecture.md, "Notification", weighs polling
+ * against blocking).
  * Absolute numbers under TCG mean little; compare the ratios of one run.
  */
 #include <arpa/inet.h>
