@@ -159,12 +159,11 @@ static long receiver(struct __test_metadata *_metadata, FIXTURE_DATA(lc) *self,
 			n = -1;
 			break;
 		}
-		EXPECT_EQ(exp_id, nqe.export_id);
-		EXPECT_EQ(doff, nqe.offset);
-		EXPECT_EQ(len, nqe.len);
-		EXPECT_EQ(0, nqe.src_node);
-		bad = vmmc_check_pattern(buf + doff, len, seed, i, doff);
-		EXPECT_EQ(-1, bad) TH_LOG("message %u: byte %ld of %zu", i, bad, len);
+		bad = vmmc_check_msg(&nqe, exp_id, buf, doff, len, seed, i);
+		EXPECT_EQ(-1, bad) TH_LOG("message %u (%zu bytes at %llu): NQE of %u bytes at %llu of export %u, or byte %ld",
+					  i, len, (unsigned long long)doff,
+					  nqe.len, (unsigned long long)nqe.offset,
+					  nqe.export_id, bad);
 		memset(buf + doff, FILL, len);
 		if (i % 256 == 0)
 			bad = vmmc_find_not(self->map, MAP_LEN, FILL);

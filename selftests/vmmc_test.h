@@ -241,6 +241,22 @@ static inline long vmmc_check_pattern(const uint8_t *p, size_t len,
 	return -1;
 }
 
+/*
+ * Message @msg of the pattern of @seed, sent by node 0 to [@off, + @len)
+ * of our export @exp_id at @buf, as @nqe announced it: -1 if the NQE
+ * names exactly that and the bytes are the pattern; -2 if the NQE
+ * differs; else the index of the first wrong byte.
+ */
+static inline long vmmc_check_msg(const struct vmmc_nqe *nqe, uint32_t exp_id,
+				  const uint8_t *buf, uint64_t off, size_t len,
+				  uint64_t seed, uint64_t msg)
+{
+	if (nqe->export_id != exp_id || nqe->offset != off ||
+	    nqe->len != len || nqe->src_node != 0)
+		return -2;
+	return vmmc_check_pattern(buf + off, len, seed, msg, off);
+}
+
 /* Index of the first byte of [p, p + len) that is not @c, or -1. */
 static inline long vmmc_find_not(const uint8_t *p, size_t len, uint8_t c)
 {
