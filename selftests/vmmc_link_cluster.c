@@ -90,21 +90,18 @@ FIXTURE(lc) {
 FIXTURE_SETUP(lc)
 {
 	struct stat st;
-	const char *dir = getenv("VMMC_LINK_DIR");
+	const char *dir = getenv("VMMC_LINK_DIR"), *skip;
 
 	self->map = MAP_FAILED;
 	ASSERT_EQ(0, vmmc_ep_open(&self->ep, VMMC_DEV));
-	if (self->ep.info.nr_nodes < 2)
-		SKIP(return, "single node");
 	self->node = self->ep.info.node_id;
-	if (self->node > 1)
-		SKIP(return, "nodes 0 and 1 only");
+	skip = vmmc_pair_skip(&self->ep);
+	if (skip)
+		SKIP(return, "%s", skip);
 	if (!dir || stat(dir, &st) || !S_ISDIR(st.st_mode))
 		SKIP(return, "VMMC_LINK_DIR: no fault control from the host");
-	self->map = mmap(NULL, MAP_LEN, PROT_READ | PROT_WRITE,
-			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	self->map = vmmc_page_map(MAP_LEN, FILL);
 	ASSERT_NE(MAP_FAILED, self->map);
-	memset(self->map, FILL, MAP_LEN);
 }
 
 FIXTURE_TEARDOWN(lc)

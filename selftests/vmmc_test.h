@@ -128,6 +128,19 @@ static inline uint32_t vmmc_post_raw(struct vmmc_ep *ep,
 	return cqe.status;
 }
 
+/*
+ * Why a two-node test cannot run on @ep's node (fewer than two nodes, or
+ * a node other than 0 and 1), or NULL if it can.
+ */
+static inline const char *vmmc_pair_skip(const struct vmmc_ep *ep)
+{
+	if (ep->info.nr_nodes < 2)
+		return "single node";
+	if (ep->info.node_id > 1)
+		return "nodes 0 and 1 only";
+	return NULL;
+}
+
 /* @len bytes of private anonymous memory filled with @c, or MAP_FAILED */
 static inline void *vmmc_page_map(size_t len, int c)
 {

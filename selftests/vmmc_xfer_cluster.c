@@ -52,12 +52,13 @@ FIXTURE(xc) {
 
 FIXTURE_SETUP(xc)
 {
+	const char *skip;
+
 	ASSERT_EQ(0, vmmc_ep_open(&self->ep, VMMC_DEV));
-	if (self->ep.info.nr_nodes < 2)
-		SKIP(return, "single node");
 	self->node = self->ep.info.node_id;
-	if (self->node > 1)
-		SKIP(return, "nodes 0 and 1 only");
+	skip = vmmc_pair_skip(&self->ep);
+	if (skip)
+		SKIP(return, "%s", skip);
 }
 
 FIXTURE_TEARDOWN(xc)
