@@ -40,6 +40,16 @@ static uint32_t any_write_pin(struct fz_proc *p, const struct fz_ep *e)
 	return NONE;
 }
 
+/* A random length from 1 to the least of @a, @b and VMMC_SEND_MAX_LEN. */
+static uint32_t fit_len(struct fz_proc *p, uint64_t a, uint64_t b)
+{
+	uint64_t room = a < b ? a : b;
+
+	if (room > VMMC_SEND_MAX_LEN)
+		room = VMMC_SEND_MAX_LEN;
+	return (uint32_t)(1 + fz_below(p, room));
+}
+
 /*
  * A REDIRECT the NIC should accept: a range of one of our exports onto
  * our pages pinned for write, a slot number mostly in range; 0 if we have
@@ -58,11 +68,7 @@ static int fill_redirect(struct fz_proc *p, struct fz_ep *e,
 	off = (uint32_t)fz_below(p, 4096);
 	room = (uint64_t)e->pin_pages[w] * 4096;
 	room = room > off ? room - off : 1;
-	if (room > e->exp_len[i])
-		room = e->exp_len[i];
-	if (room > VMMC_SEND_MAX_LEN)
-		room = VMMC_SEND_MAX_LEN;
-	len = (uint32_t)(1 + fz_below(p, room));
+	len = fit_len(p, room, e->exp_len[i]);
 	dst = fz_below(p, e->exp_len[i] - len + 1);
 	slot = (unsigned int)(fz_below(p, 6) ? fz_below(p, VMMC_REDIR_SLOTS) :
 			      fz_below(p, 3 * VMMC_REDIR_SLOTS));
@@ -77,18 +83,14 @@ static int fill_good_send(struct fz_proc *p, struct fz_ep *e,
 {
 	uint32_t i = any_handle(p, e->imports), w = any_handle(p, e->pins);
 	uint32_t flags, off, len;
-	uint64_t room, dst;
+	uint64_t dst;
 
 	if (i == NONE || w == NONE)
 		return 0;
 	flags = fz_below(p, 2) ? VMMC_SQF_NOTIFY : 0;
 	off = (uint32_t)fz_below(p, 4096);
-	room = (uint64_t)e->pin_pages[w] * 4096 - off;
-	if (room > e->import_len[i])
-		room = e->import_len[i];
-	if (room > VMMC_SEND_MAX_LEN)
-		room = VMMC_SEND_MAX_LEN;
-	len = (uint32_t)(1 + fz_below(p, room));
+	len = fit_len(p, (uint64_t)e->pin_pages[w] * 4096 - off,
+		      e->import_len[i]);
 	dst = fz_below(p, e->import_len[i] - len + 1);
 	vmmc_prep_send(s, e->pins[w], off, len, e->imports[i], dst, flags,
 		       FZ_GOOD_SEND | (fz_rand(p) >> 16));
