@@ -3,7 +3,7 @@
  * Description: a peer that writes garbage into the shared memory of the
  * socket protocol breaks only its own connection. A rogue client speaks
  * the protocol by hand with the raw VMMC calls (wire formats from
- * ulib/sock.h): random bytes in the listen slots are ignored; a real
+ * ulib/sock/sock_loc.h): random bytes in the listen slots are ignored; a real
  * request is accepted; a state word with a bad check is ignored and the
  * connection still carries the rogue's bytes; a well-checked state that
  * claims more bytes than the ring holds resets that connection
@@ -13,7 +13,7 @@
  */
 #include "kselftest_harness.h"
 #include "vmmc_sock_test.h"
-#include "../ulib/sock.h"
+#include "../ulib/sock/sock_loc.h"
 
 #define RING	4096
 

@@ -17,7 +17,7 @@
 
 #include "kselftest_harness.h"
 #include "vmmc_sock_test.h"
-#include "../ulib/sock.h"
+#include "../ulib/sock/sock_loc.h"
 
 #define HONEST		(1u << 20)
 #define CHUNK		16384

@@ -137,7 +137,7 @@ struct vmmc_ep {
 
 	/* words the kernel tells us (utlb_gen); writer: kmod */
 	const struct vmmc_ep_shared *kshared;
-	/* the UTLB and the SENDs in flight (ulib/utlb.c, ulib/queue.c) */
+	/* the UTLB and the SENDs in flight (ulib/core/utlb.c, ulib/core/send.c) */
 	struct vmmc_utlb *utlb;
 	uint32_t send_cookie;		/* tags our SENDs' user_data */
 	int32_t opener_pid;		/* getpid() at open: the owner
@@ -150,7 +150,7 @@ struct vmmc_ep {
 
 	void *sq_map, *evq_map, *status_map, *db_map;
 
-	/* waiting (ulib/wait.c); private, read through vmmc_wait_stats() */
+	/* waiting (ulib/core/wait.c); private, read through vmmc_wait_stats() */
 	uint32_t wait_policy;		/* enum vmmc_wait_policy */
 	uint32_t spin_override_ns;	/* 0: none */
 	uint32_t poll_ps[4];		/* one poll, by ring mask; 0: unknown */
@@ -188,7 +188,7 @@ void vmmc_wait_stats(struct vmmc_ep *ep, struct vmmc_wait_stats *out);
 /* A name for a completion status. */
 const char *vmmc_status_str(uint32_t status);
 
-/* ---- export and import (ulib/register.c): system calls ---- */
+/* ---- export and import (ulib/core/register.c): system calls ---- */
 
 /* Offer [buf, buf + len) to the nodes in perm_nodes under @name. */
 int vmmc_export(struct vmmc_ep *ep, void *buf, size_t len, uint32_t name,
@@ -208,7 +208,7 @@ int vmmc_export_key(struct vmmc_ep *ep, void *buf, size_t len,
 int vmmc_import_key(struct vmmc_ep *ep, uint32_t node, uint32_t name,
 		    uint64_t key, uint32_t *import_id, uint64_t *len);
 
-/* ---- deliberate update (ulib/queue.c) and its translation cache ---- */
+/* ---- deliberate update (ulib/core/send.c) and its translation cache ---- */
 
 /*
  * Post one SEND of [src, src + len) to (import_id, dst_offset) and ring
@@ -242,7 +242,7 @@ struct vmmc_utlb_stats {
 
 void vmmc_utlb_stats(struct vmmc_ep *ep, struct vmmc_utlb_stats *out);
 
-/* ---- transfer redirection (ulib/redirect.c) ---- */
+/* ---- transfer redirection (ulib/core/redirect.c) ---- */
 
 /*
  * Data that arrives for [offset, offset + len) of our export @export_id
@@ -307,6 +307,59 @@ static inline void vmmc_prep_ping(struct vmmc_sqe *sqe, uint32_t dst_node,
 	sqe->dst_node = dst_node;
 	sqe->imm = imm;
 	sqe->user_data = user_data;
+}
+
+/*
+ * A SEND of [src_off, src_off + len) of the memory translated from UTLB
+ * slot @src_slot on, to (@import_id, @dst_offset): for a source the caller
+ * pinned itself (VMMC_IOC_PIN). Not tracked by the library, unlike
+ * vmmc_send(), which does all of this for any memory. flags: 0 or
+ * VMMC_SQF_NOTIFY.
+ */
+static inline void vmmc_prep_send(struct vmmc_sqe *sqe, uint32_t src_slot,
+				  uint32_t src_off, uint32_t len,
+				  uint32_t import_id, uint64_t dst_offset,
+				  uint32_t flags, uint64_t user_data)
+{
+	sqe->op = VMMC_OP_SEND;
+	sqe->flags = (uint8_t)flags;
+	sqe->len = len;
+	sqe->user_data = user_data;
+	sqe->import = import_id;
+	sqe->dst_offset = dst_offset;
+	sqe->src_slot = src_slot;
+	sqe->src_off = src_off;
+}
+
+/*
+ * A REDIRECT @slot of [offset, offset + len) of our export @export_id onto
+ * the memory translated (for write) from UTLB slot @dst_slot, byte
+ * @dst_off on: for a destination the caller pinned itself. Not tracked,
+ * unlike vmmc_redirect().
+ */
+static inline void vmmc_prep_redirect(struct vmmc_sqe *sqe, unsigned int slot,
+				      uint32_t export_id, uint64_t offset,
+				      uint32_t dst_slot, uint32_t dst_off,
+				      uint32_t len, uint64_t user_data)
+{
+	sqe->op = VMMC_OP_REDIRECT;
+	sqe->len = len;
+	sqe->user_data = user_data;
+	sqe->import = export_id;
+	sqe->imm = slot;
+	sqe->dst_offset = offset;
+	sqe->src_slot = dst_slot;
+	sqe->src_off = dst_off;
+}
+
+/* End redirect @slot now (as vmmc_redirect_cancel()). */
+static inline void vmmc_prep_redirect_cancel(struct vmmc_sqe *sqe,
+					     unsigned int slot,
+					     uint64_t user_data)
+{
+	sqe->op = VMMC_OP_REDIRECT_CANCEL;
+	sqe->user_data = user_data;
+	sqe->imm = slot;
 }
 
 /* Publish prepared entries; ring the doorbell only if the NIC sleeps. */

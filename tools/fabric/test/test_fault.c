@@ -30,11 +30,14 @@ static double now_ms(void)
 	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
-/* One request on the fabric's control socket; true if answered "ok". */
-static bool ctl(const char *path, const char *req)
+/*
+ * One request on the fabric's control socket; its answer (read to the end,
+ * NUL-terminated) into @buf. True if answered "ok".
+ */
+static bool ctl_ask(const char *path, const char *req, char *buf, size_t size)
 {
 	struct sockaddr_un a = { .sun_family = AF_UNIX };
-	char buf[256];
+	size_t got = 0;
 	ssize_t r;
 	int fd;
 
@@ -46,14 +49,59 @@ static bool ctl(const char *path, const char *req)
 		return false;
 	}
 	r = write(fd, req, strlen(req));
-	r = r > 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
+	while (r > 0 && got < size - 1) {
+		r = read(fd, buf + got, size - 1 - got);
+		if (r > 0)
+			got += (size_t)r;
+	}
 	close(fd);
-	if (r < 2)
+	buf[got] = 0;
+	if (got < 2)
 		return false;
-	buf[r] = 0;
 	if (strncmp(buf, "ok", 2))
 		t_diag("ctl request refused: %.*s", (int)strcspn(buf, "\n"), buf);
 	return !strncmp(buf, "ok", 2);
+}
+
+static bool ctl(const char *path, const char *req)
+{
+	char buf[256];
+
+	return ctl_ask(path, req, buf, sizeof(buf));
+}
+
+/*
+ * Wait until no link has a packet waiting for its ACK (the fabric's "show"
+ * says "unacked 0" for every link), at most @ms. A test of the dead-peer
+ * time needs it: the time runs from a window's last progress, and packets
+ * that a SEND's completion outran (its answer came back before the ACK of
+ * its data) would otherwise start the clock before the test does.
+ */
+static bool links_quiet(const char *path, int ms)
+{
+	double t0 = now_ms();
+	char buf[4096];
+
+	do {
+		const char *p = buf;
+		unsigned int busy = 0, links = 0, v;
+
+		if (!ctl_ask(path, "show\n", buf, sizeof(buf)))
+			return false;
+		while ((p = strstr(p, " unacked "))) {
+			if (sscanf(p, " unacked %u", &v) == 1) {
+				busy += v;
+				links++;
+			}
+			p++;
+		}
+		if (!links)
+			return false;	/* not the answer we know */
+		if (!busy)
+			return true;
+		usleep(10000);
+	} while (now_ms() - t0 < ms);
+	return false;
 }
 
 /*
@@ -159,6 +207,8 @@ static void node_death(struct ts *t, const char *path)
 	double t0, dt;
 	bool ok;
 
+	t_check(links_quiet(path, 5000),
+		"before node1 dies: every packet on the links acknowledged");
 	ok = ctl(path, "fault node1:dead=1\n");
 	fg_sqe_send(&s, 3, 1, 0, TS_SLOT, 0, 50000, true);
 	t0 = now_ms();

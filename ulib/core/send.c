@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * queue.c - deliberate update: vmmc_send() posts one SEND descriptor whose
+ * send.c - deliberate update: vmmc_send() posts one SEND descriptor whose
  * source the UTLB (utlb.c) translates, and __vmmc_send_done() gives its
  * completion back to the caller.
  *
@@ -17,7 +17,7 @@
  */
 #include <errno.h>
 
-#include "utlb.h"
+#include "core_loc.h"
 
 /*
  * A descriptor whose memory [addr, addr + len) the library tracks until

@@ -57,7 +57,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sock.h"
+#include "sock_loc.h"
 
 void vs_opts_init(struct vs_sock *s)
 {

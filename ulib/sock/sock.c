@@ -21,7 +21,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-#include "sock.h"
+#include "sock_loc.h"
 
 struct vs_sock *vs_lookup(int fd, int *err)
 {

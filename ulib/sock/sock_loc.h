@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * sock.h - internals of the stream sockets (sock*.c): the wire formats in
- * shared memory, the socket and the per-process stack.
+ * sock_loc.h - internals of the stream sockets (the sock_*.c files): the
+ * wire formats in shared memory, the socket and the per-process stack.
  *
  * Names. A bound port P is the export VS_NAME_LISTEN | P of the listen
  * buffer (VMMC_NAME_PORT(P) of uapi/vmmc.h: the kernel lets only
@@ -41,7 +41,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "utlb.h"
+#include "../core/utlb.h"
 #include "vmmc.h"
 #include "vmmc_sock.h"
 

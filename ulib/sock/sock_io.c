@@ -17,7 +17,7 @@
 #include <signal.h>
 #include <string.h>
 
-#include "sock.h"
+#include "sock_loc.h"
 
 /*
  * Skip @skip bytes of the iovec, then copy @n bytes between it and the

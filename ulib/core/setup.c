@@ -14,7 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "utlb.h"
+#include "core_loc.h"
 
 VMMC_LAYOUT_CHECKS;
 
@@ -66,7 +66,7 @@ static int vmmc_check_info(const struct vmmc_info *i)
 	return 0;
 }
 
-/* A non-zero word that marks our SENDs' user_data (see queue.c). */
+/* A non-zero word that marks our SENDs' user_data (see send.c). */
 static uint32_t vmmc_new_cookie(void)
 {
 	uint32_t c = 0;

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * sock_proto.c - the stream sockets' protocol (wire formats in sock.h):
+ * sock_proto.c - the stream sockets' protocol (wire formats in sock_loc.h):
  * the per-process stack and its endpoint, the memory of a connection,
  * posting data and state, taking completions and notifications,
  * checking what the peer wrote (set-up itself is in sock_conn.c), the
@@ -25,8 +25,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "sock.h"
-#include "utlb.h"
+#include "sock_loc.h"
+#include "../core/utlb.h"
 
 struct vs_stack vs;
 

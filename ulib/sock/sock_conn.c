@@ -4,12 +4,12 @@
  * request into a listen slot, the listener taking it (a new connection in
  * its backlog, or a refusal), the hello back, and the client taking the
  * hello. Each step is a system call or two (export, import, pin): set-up
- * is not the steady path. Wire formats in sock.h.
+ * is not the steady path. Wire formats in sock_loc.h.
  */
 #include <errno.h>
 #include <string.h>
 
-#include "sock.h"
+#include "sock_loc.h"
 
 #define NS_PER_MS	1000000ULL
 

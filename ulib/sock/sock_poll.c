@@ -29,7 +29,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 
-#include "sock.h"
+#include "sock_loc.h"
 
 #define VS_COOKIE_EP	0x564d4d4345500000ULL	/* the endpoint's fd */
 #define VS_COOKIE_SOCK	0x564d4d4353000000ULL	/* | id: a socket's eventfd */
