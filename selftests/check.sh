@@ -89,7 +89,9 @@ tools/vm/vmrun --mem 6144 --timeout 600 -- \
 add_result "$results/node1-big" "one-node run with 6 GiB"
 
 # 3. two nodes: node 0 pings node 1's NIC; both run the device tests,
-# the libfabric provider (vmmc_fi.sh: about 20 s), then the link layer under injected faults (vmmc_link_cluster: its fault
+# the libfabric provider (vmmc_fi.sh: about 30 s) and Open MPI across
+# the two (vmmc_mpi.sh: about 20 s), then the link layer under injected
+# faults (vmmc_link_cluster: its fault
 # requests reach the fabric's control socket through link_faults.sh;
 # VMMC_LINK_MSGS messages, 2000 by default here)
 echo "==== two nodes"
