@@ -364,6 +364,19 @@ struct fabric_node {
 	__u64 bad_tables;		/* export/UTLB entries failing checks */
 	__u64 acks_tx;			/* link ACK packets sent */
 	bool dead;			/* injected: the NIC is cut off */
+	bool remote;			/* served by another fabric (cluster) */
+
+	/*
+	 * DATA receiver: the last SEND of each (source node, endpoint) this
+	 * NIC refused; that SEND's later packets are dropped unanswered
+	 * (fabric_rx.c). The receiver's own record: nothing of the sending
+	 * NIC's state is read.
+	 */
+	struct fabric_refused {
+		__u64 cookie;
+		__u32 gen;
+		bool valid;
+	} refused[FABRIC_MAX_NODES][VMMC_MAX_EPS];
 
 	struct fabric_ep eps[VMMC_MAX_EPS];
 };
@@ -386,8 +399,11 @@ struct fabric_ctl_client {
 	char line[FABRIC_CTL_LINE];
 };
 
+struct fabric_cluster;
+
 struct fabric {
 	unsigned int nr_nodes;
+	struct fabric_cluster *cl;	/* --cluster (fabric_span.h), or NULL */
 	struct fabric_node nodes[FABRIC_MAX_NODES];
 	struct fabric_link links[FABRIC_MAX_NODES][FABRIC_MAX_NODES];
 	unsigned int pkts_queued;	/* wire entries, every link */
@@ -432,6 +448,8 @@ enum fabric_ev {
 	FEV_DOORBELL,
 	FEV_CTL,
 	FEV_CTL_CLIENT,		/* vec: index in fabric.ctl_cli[] */
+	FEV_UDP,		/* the cluster's datagram socket */
+	FEV_HELLO,		/* the cluster's HELLO timerfd */
 };
 
 #define FEV_TAG(type, node, vec) \
@@ -565,6 +583,7 @@ int fabric_link_send(struct fabric *f, const struct vmmc_pkt *pkt);
 void fabric_link_queue(struct fabric *f, struct fabric_pkt *p);
 bool fabric_link_room(struct fabric *f, __u32 src, __u32 dst);
 bool fabric_link_is_dead(struct fabric *f, __u32 src, __u32 dst);
+__u32 fabric_link_payload(struct fabric *f, __u32 dst); /* fabric_cluster.c */
 unsigned int fabric_link_deliver(struct fabric *f);
 unsigned int fabric_link_timers(struct fabric *f, __u64 now);
 bool fabric_link_has_work(struct fabric *f, bool *stalled);
@@ -605,8 +624,6 @@ void fabric_kcmd_peer_dead(struct fabric_node *n, __u32 peer);
 __u32 fabric_send_start(struct fabric_ep *ep, const struct vmmc_sqe *sqe,
 			__u64 t_fetch);
 unsigned int fabric_send_push(struct fabric_ep *ep);
-struct fabric_op *fabric_send_find(struct fabric_node *n, __u32 ep,
-				   __u32 gen, __u64 cookie);
 void fabric_send_complete(struct fabric_op *op, __u32 status, __u64 imm);
 void fabric_rx_data_resp(struct fabric_node *n, const struct vmmc_pkt *pkt);
 

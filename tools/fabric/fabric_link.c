@@ -53,7 +53,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fabric.h"
+#include "fabric_span.h"
 
 static bool seq_before(__u32 a, __u32 b)
 {
@@ -517,7 +517,11 @@ static unsigned int deliver_round(struct fabric *f)
 					break;
 				flist_del(&w->link);
 				f->pkts_queued--;
-				done += rx(f, l, s, d, w->p) + 1;
+				if (f->nodes[d].remote)	/* to another fabric */
+					fabric_udp_send(f, w->p, d);
+				else
+					done += rx(f, l, s, d, w->p);
+				done++;
 				fabric_pkt_put(w->p);
 				free(w);
 			}
@@ -581,8 +585,6 @@ static void peer_dead(struct fabric *f, struct fabric_link *l,
 {
 	struct fabric_node *n = &f->nodes[src];
 
-	node_log(n, LOG_INFO, "link to node%u: no progress for %llu ms: peer dead",
-		 dst, (unsigned long long)(f->dead_ns / 1000000));
 	window_clear(f, l);
 	l->dead = true;
 	l->tx_epoch++;
@@ -594,6 +596,48 @@ static void peer_dead(struct fabric *f, struct fabric_link *l,
 		revoke_imports(n, dst);
 		fail_ops(n, dst);
 	}
+}
+
+/*
+ * Node @node's fabric went silent or restarted (fabric_udp.c): every
+ * local node's link to it is declared dead now, as a stalled window
+ * would be; with @forget_rx (a new incarnation) the receiving halves of
+ * its links to us forget their epoch and reorder buffer too, so that the
+ * new incarnation's first epoch is taken from seq 0.
+ */
+void fabric_link_peer_gone(struct fabric *f, __u32 node, bool forget_rx)
+{
+	unsigned int s;
+
+	for (s = 0; s < f->nr_nodes; s++) {
+		struct fabric_link *l = &f->links[s][node];
+		struct fabric_link *r = &f->links[node][s];
+
+		if (f->nodes[s].remote)
+			continue;
+		if (!l->dead) {
+			node_log(&f->nodes[s], LOG_INFO, "link to node%u: its fabric %s: peer dead",
+				 node, forget_rx ? "restarted" : "is silent");
+			peer_dead(f, l, s, node);
+		}
+		if (forget_rx) {
+			/* its cookies and gens begin anew */
+			memset(f->nodes[s].refused[node], 0,
+			       sizeof(f->nodes[s].refused[node]));
+			ooo_clear(r);
+			r->rx_epoch = 0;
+			r->rx_seq = 0;
+			r->ack_due = false;
+		}
+	}
+}
+
+/* A link packet from another fabric (fabric_udp.c); the caller keeps @p. */
+void fabric_link_input(struct fabric *f, struct fabric_pkt *p)
+{
+	__u32 s = p->pkt.src_node, d = p->pkt.dst_node;
+
+	rx(f, &f->links[s][d], s, d, p);
 }
 
 /* Retransmissions and peer deaths that are due; returns the work done. */
@@ -614,6 +658,9 @@ unsigned int fabric_link_timers(struct fabric *f, __u64 now)
 			if (!l->in_window)
 				continue;
 			if (now - l->progress_ns >= f->dead_ns) {
+				node_log(&f->nodes[s], LOG_INFO,
+					 "link to node%u: no progress for %llu ms: peer dead",
+					 d, (unsigned long long)(f->dead_ns / 1000000));
 				peer_dead(f, l, s, d);
 				done++;
 				continue;
