@@ -615,7 +615,8 @@ void fabric_link_peer_gone(struct fabric *f, __u32 node, bool forget_rx)
 
 		if (f->nodes[s].remote)
 			continue;
-		if (!l->dead) {
+		/* nothing ever sent on it: no request, no import to fail */
+		if (!l->dead && (l->tx_seq || l->tx_epoch > 1)) {
 			node_log(&f->nodes[s], LOG_INFO, "link to node%u: its fabric %s: peer dead",
 				 node, forget_rx ? "restarted" : "is silent");
 			peer_dead(f, l, s, node);

@@ -339,18 +339,19 @@ static int parse_args(struct fabric *f, int argc, char **argv)
 			return -1;
 		}
 	}
-	for (i = 0; i < nr_faults; i++)
-		if (fabric_fault_parse(f, faults[i], err, sizeof(err))) {
-			fprintf(stderr, "vmmc-fabric: --fault %s: %s\n(see vmmc-fabric --help)\n",
-				faults[i], err);
-			return -1;
-		}
+	/* the log first: applying a fault logs it */
 	if (log_path) {
 		f->log = fopen(log_path, "ae");
 		if (!f->log)
 			return bad_args("--log %s: cannot open", log_path);
 		setvbuf(f->log, NULL, _IOLBF, 0);
 	}
+	for (i = 0; i < nr_faults; i++)
+		if (fabric_fault_parse(f, faults[i], err, sizeof(err))) {
+			fprintf(stderr, "vmmc-fabric: --fault %s: %s\n(see vmmc-fabric --help)\n",
+				faults[i], err);
+			return -1;
+		}
 	return 0;
 }
 

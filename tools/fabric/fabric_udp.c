@@ -23,6 +23,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/timerfd.h>
@@ -67,6 +68,18 @@ int fabric_udp_open(struct fabric *f)
 			me->name, strerror(errno));
 		return -1;
 	}
+	/* never fragmented: a datagram larger than the path fails to send */
+	if (me->addr.ss_family == AF_INET6) {
+		int on = 1;
+
+		setsockopt(cl->fd, IPPROTO_IPV6, IPV6_DONTFRAG, &on,
+			   sizeof(on));
+	} else {
+		int pmtu = IP_PMTUDISC_DO;
+
+		setsockopt(cl->fd, IPPROTO_IP, IP_MTU_DISCOVER, &pmtu,
+			   sizeof(pmtu));
+	}
 	set_buf(cl->fd, SO_RCVBUF, SO_RCVBUFFORCE);
 	set_buf(cl->fd, SO_SNDBUF, SO_SNDBUFFORCE);
 	cl->hello_fd = timerfd_create(CLOCK_MONOTONIC,
@@ -82,9 +95,29 @@ int fabric_udp_open(struct fabric *f)
 	return 0;
 }
 
+static void log_out(void *o, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* A fabric_out_fn into the log (-v): "fabric: " and the line. */
+static void log_out(void *o, const char *fmt, ...)
+{
+	struct fabric *f = o;
+	FILE *out = f->log ? f->log : stderr;
+	va_list ap;
+
+	fputs("fabric: ", out);
+	va_start(ap, fmt);
+	vfprintf(out, fmt, ap);
+	va_end(ap);
+}
+
+/* At exit: the counters into the log (-v), then the sockets closed. */
 void fabric_udp_close(struct fabric *f)
 {
 	struct fabric_cluster *cl = f->cl;
+
+	if (cl->fd >= 0 && f->verbose >= LOG_V)
+		fabric_udp_show(f, log_out, f);
 
 	if (cl->fd >= 0)
 		close(cl->fd);

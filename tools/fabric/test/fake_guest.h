@@ -130,5 +130,7 @@ void test_rogue_ctl(struct fg *g0, struct fg *g1, const struct fg_env *env);
 void test_fault(struct fg *g0, struct fg *g1, const char *ctl_path,
 		unsigned int n);
 void test_gpa(struct fg_env *env, struct fg *g, __u64 low);
+void test_span(struct fg *g0, struct fg *g1, const struct fg_env *env,
+	       unsigned int n);
 
 #endif /* FAKE_GUEST_H */

@@ -27,26 +27,7 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-check() {	# check COND-EXIT-STATUS DESCRIPTION
-	n=$((n + 1))
-	if [ "$1" -eq 0 ]; then
-		echo "ok $n - $2"
-	else
-		echo "not ok $n - $2"
-		fail=$((fail + 1))
-	fi
-}
-
-wait_for() {	# wait_for FILE...: up to 10 s (valgrind is slow)
-	i=0
-	for f in "$@"; do
-		while [ ! -e "$f" ]; do
-			i=$((i + 1))
-			[ $i -gt 1000 ] && return 1
-			sleep 0.01
-		done
-	done
-}
+. "$(dirname "$0")/lib.sh"
 
 truncate -s $RAMBYTES "$RAM0" "$RAM1"
 NODES="--node 0,$RUN/n0.sock,$RAM0,$RAMBYTES --node 1,$RUN/n1.sock,$RAM1,$RAMBYTES"

@@ -60,8 +60,8 @@ static bool ctl(const char *path, const char *req)
  * One SEND of @len bytes to dst[@which] at @doff: CQE OK, the range holds
  * the source bytes, the byte before and after it untouched, and one NQE.
  */
-static bool xfer(struct ts *t, unsigned int which, __u32 len, __u64 doff,
-		 __u64 tag, int timeout_ms)
+bool ts_xfer(struct ts *t, unsigned int which, __u32 len, __u64 doff,
+	     __u64 tag, int timeout_ms)
 {
 	struct ts_dst *d = &t->dst[which];
 	__u32 soff = ts_rnd() % VMMC_PAGE_SIZE, i;
@@ -120,7 +120,7 @@ static void many(struct ts *t, unsigned int n)
 		__u32 len = 1 + ts_rnd() % (i % 10 ? 20000 : 300000);
 		__u64 doff = ts_rnd() % (TS_ELEN - len + 1);
 
-		good += xfer(t, i % 8 ? 1 : 0, len, doff, 1000 + i, 10000);
+		good += ts_xfer(t, i % 8 ? 1 : 0, len, doff, 1000 + i, 10000);
 	}
 	t_check(good == n, "lossy links: %u of %u SENDs (1 B .. 300 KB) byte-exact with one NQE each",
 		good, n);
@@ -138,7 +138,7 @@ static void link_down(struct ts *t, const char *path)
 
 	ok = ctl(path, "fault 0-1:down-ms=700 1-0:down-ms=700\n");
 	t0 = now_ms();
-	ok = ok && xfer(t, 1, 100000, 777, 2, 5000);
+	ok = ok && ts_xfer(t, 1, 100000, 777, 2, 5000);
 	t_check(ok && now_ms() - t0 >= 600,
 		"link down 0.7 s (below dead-ms): the SEND waits, then lands whole (%.0f ms)",
 		now_ms() - t0);
@@ -184,10 +184,10 @@ static void node_death(struct ts *t, const char *path)
 	fg_expect(&t->s0, 4, VMMC_OP_SEND, VMMC_ST_NODE_DOWN, 0,
 		  "a later SEND through the dead import fails NODE_DOWN at once");
 	t_check(now_ms() - t0 < 500, "... at once (%.0f ms)", now_ms() - t0);
-	t_check(xfer(t, 0, 5000, 10, 5, 2000),
+	t_check(ts_xfer(t, 0, 5000, 10, 5, 2000),
 		"the sender stays healthy: a SEND to its own node works");
 	t_check(ctl(path, "fault node1:dead=0\n") && ts_import(t, 1) &&
-		xfer(t, 1, 30000, 99, 6, 5000),
+		ts_xfer(t, 1, 30000, 99, 6, 5000),
 		"node1 back: a new import works, the SEND lands whole");
 }
 

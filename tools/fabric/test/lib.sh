@@ -1,0 +1,27 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# lib.sh - what run.sh and span.sh share: TAP lines and waiting for files
+#
+# Contract: sourced; uses and updates the caller's $n (checks so far) and
+# $fail (checks failed).
+
+check() {	# check COND-EXIT-STATUS DESCRIPTION
+	n=$((n + 1))
+	if [ "$1" -eq 0 ]; then
+		echo "ok $n - $2"
+	else
+		echo "not ok $n - $2"
+		fail=$((fail + 1))
+	fi
+}
+
+wait_for() {	# wait_for FILE...: up to 10 s (valgrind is slow)
+	i=0
+	for f in "$@"; do
+		while [ ! -e "$f" ]; do
+			i=$((i + 1))
+			[ $i -gt 1000 ] && return 1
+			sleep 0.01
+		done
+	done
+}
