@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
 #
-# lib.sh - what run.sh and span.sh share: TAP lines and waiting for files
+# lib.sh - what run.sh and span.sh share: TAP lines, waiting for files,
+# the summary
 #
 # Contract: sourced; uses and updates the caller's $n (checks so far) and
 # $fail (checks failed).
@@ -24,4 +25,14 @@ wait_for() {	# wait_for FILE...: up to 10 s (valgrind is slow)
 			sleep 0.01
 		done
 	done
+}
+
+summary() {	# summary NAME [NOTE]: the TAP plan and a last line; status
+	echo "1..$n"
+	if [ $fail -eq 0 ]; then
+		echo "# $1: all $n passed${2:+ ($2)}"
+	else
+		echo "# $1: $fail of $n FAILED"
+	fi
+	[ $fail -eq 0 ]
 }

@@ -147,10 +147,4 @@ for sig in TERM INT; do
 	fi
 done
 
-echo "1..$n"
-if [ $fail -eq 0 ]; then
-	echo "# fabric tests: all $n passed${WRAP:+ (fabric under valgrind)}"
-else
-	echo "# fabric tests: $fail of $n FAILED"
-fi
-[ $fail -eq 0 ]
+summary "fabric tests" "${WRAP:+fabric under valgrind}"

@@ -197,10 +197,4 @@ else
 	echo "ok $n # SKIP network namespaces (needs root and ip(8))"
 fi
 
-echo "1..$n"
-if [ $fail -eq 0 ]; then
-	echo "# fabric span tests: all $n passed"
-else
-	echo "# fabric span tests: $fail of $n FAILED"
-fi
-[ $fail -eq 0 ]
+summary "fabric span tests"
