@@ -15,7 +15,8 @@
 # redirection, an exporter killed with kill -9, stream sockets, Debian's
 # iperf3, sockperf and redis under the LD_PRELOAD shim, and the
 # reliable link layer under injected drops, duplicates, reordering,
-# corruption, a link outage and a node death), then vmmc from outside
+# corruption, a link outage and a node death), two nodes on two fabrics
+# joined over UDP (vmmc-fabric --cluster), then vmmc from outside
 # the tree (make install into a staging tree, a program built with
 # pkg-config alone, run in a guest over the installed module; with
 # VMMC_PACKAGE_CHECK=1 also the Debian packages: selftests/install/).
@@ -96,6 +97,19 @@ touch "$linkdir/stop"
 wait "$watcher"
 add_result "$results/node2-0" "two-node run, node 0"
 add_result "$results/node2-1" "two-node run, node 1"
+
+# 3b. two nodes on two fabrics joined over UDP on loopback (vmmc-fabric
+# --cluster): NIC to NIC, cross-node transfers, stream sockets (about 45 s)
+echo "==== two nodes, two fabrics"
+port=$((30000 + $$ % 20000))
+printf 'fabric left 127.0.0.1 %s\nfabric right 127.0.0.1 %s\nnode 0 left\nnode 1 right\n' \
+	$port $((port + 1)) >"$results/cluster"
+tools/vm/vmrun --cluster "$results/cluster" --timeout 900 \
+	--node-cmd "0=VMMC_RESULT=$results/span-0 selftests/run_guest.sh $build vmmc_cluster vmmc_xfer_cluster vmmc_sock_cluster; rc=\$?; python3 selftests/barrier.py notify 10.77.0.2; exit \$rc" \
+	--node-cmd "1=VMMC_RESULT=$results/span-1 selftests/run_guest.sh $build vmmc_xfer_cluster vmmc_sock_cluster; rc=\$?; python3 selftests/barrier.py wait; exit \$rc" \
+	-- true
+add_result "$results/span-0" "two fabrics, node 0"
+add_result "$results/span-1" "two fabrics, node 1"
 
 # 4. vmmc from outside the tree: make install into a staging tree, a
 # program built with pkg-config alone, run in a guest over the module
