@@ -369,7 +369,7 @@ void fabric_udp_input(struct fabric *f)
 			return;
 		}
 		if ((size_t)r > DGRAM_MAX) {
-			cl->st.bad_route++;	/* larger than any packet */
+			cl->st.bad_header++;	/* larger than any packet */
 			continue;
 		}
 		input_one(f, buf, (size_t)r, &from, flen);
