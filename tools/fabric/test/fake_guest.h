@@ -83,6 +83,7 @@ void fg_sleep_ms(unsigned int ms);
 
 int fg_recv_msg(int sock, __s64 *val, int *fd, int timeout_ms);
 int fg_connect_sock(const char *path);
+bool fg_ctl(const char *path, const char *req, char *out, size_t outlen);
 bool fg_connect(struct fg *g, const char *sock, const char *ram,
 		__u64 ram_bytes, unsigned int node);
 void fg_close(struct fg *g);

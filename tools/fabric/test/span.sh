@@ -122,6 +122,7 @@ wait_for "$RUN/b/n1.sock" "$RUN/b/fabric.pid"
 check $? "fabric B (node1): socket and fabric.pid created"
 FG_SPAN=${FG_SPAN_N:-100000} FG_DEAD_MS=$DEAD_MS \
 	FG_SPAN_PIDFILE=$RUN/b/fabric.pid FG_SPAN_RESTART="$BCMD &" \
+	FG_SPAN_CTL=$RUN/a/fabric.ctl \
 	"$GUEST" "$RUN/a/n0.sock" "$RAM0" "$RUN/b/n1.sock" "$RAM1" \
 	$RAMBYTES $APID >"$RUN/span.tap" 2>&1
 grc=$?

@@ -14,8 +14,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -28,32 +26,6 @@ static double now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
-/* One request on the fabric's control socket; true if answered "ok". */
-static bool ctl(const char *path, const char *req)
-{
-	struct sockaddr_un a = { .sun_family = AF_UNIX };
-	char buf[256];
-	ssize_t r;
-	int fd;
-
-	snprintf(a.sun_path, sizeof(a.sun_path), "%s", path);
-	fd = socket(AF_UNIX, SOCK_STREAM, 0);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof(a))) {
-		if (fd >= 0)
-			close(fd);
-		return false;
-	}
-	r = write(fd, req, strlen(req));
-	r = r > 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
-	close(fd);
-	if (r < 2)
-		return false;
-	buf[r] = 0;
-	if (strncmp(buf, "ok", 2))
-		t_diag("ctl request refused: %.*s", (int)strcspn(buf, "\n"), buf);
-	return !strncmp(buf, "ok", 2);
 }
 
 /*
@@ -136,7 +108,7 @@ static void link_down(struct ts *t, const char *path)
 	double t0;
 	bool ok;
 
-	ok = ctl(path, "fault 0-1:down-ms=700 1-0:down-ms=700\n");
+	ok = fg_ctl(path, "fault 0-1:down-ms=700 1-0:down-ms=700\n", NULL, 0);
 	t0 = now_ms();
 	ok = ok && ts_xfer(t, 1, 100000, 777, 2, 5000);
 	t_check(ok && now_ms() - t0 >= 600,
@@ -159,7 +131,7 @@ static void node_death(struct ts *t, const char *path)
 	double t0, dt;
 	bool ok;
 
-	ok = ctl(path, "fault node1:dead=1\n");
+	ok = fg_ctl(path, "fault node1:dead=1\n", NULL, 0);
 	fg_sqe_send(&s, 3, 1, 0, TS_SLOT, 0, 50000, true);
 	t0 = now_ms();
 	fg_submit(&t->s0, &s);
@@ -186,7 +158,7 @@ static void node_death(struct ts *t, const char *path)
 	t_check(now_ms() - t0 < 500, "... at once (%.0f ms)", now_ms() - t0);
 	t_check(ts_xfer(t, 0, 5000, 10, 5, 2000),
 		"the sender stays healthy: a SEND to its own node works");
-	t_check(ctl(path, "fault node1:dead=0\n") && ts_import(t, 1) &&
+	t_check(fg_ctl(path, "fault node1:dead=0\n", NULL, 0) && ts_import(t, 1) &&
 		ts_xfer(t, 1, 30000, 99, 6, 5000),
 		"node1 back: a new import works, the SEND lands whole");
 }
@@ -200,12 +172,13 @@ void test_fault(struct fg *g0, struct fg *g1, const char *ctl_path,
 		return;
 	many(&t, n);
 	link_down(&t, ctl_path);
-	t_check(ctl(ctl_path, "fault all:clear\n"), "faults cleared at run time");
+	t_check(fg_ctl(ctl_path, "fault all:clear\n", NULL, 0), "faults cleared at run time");
 	node_death(&t, ctl_path);
-	t_check(!ctl(ctl_path, "fault 0-7:drop=5\n") &&
-		!ctl(ctl_path, "fault all:drop=101\n") &&
-		!ctl(ctl_path, "fault all:bogus=1\n") &&
-		!ctl(ctl_path, "frobnicate\n") && ctl(ctl_path, "show\n"),
+	t_check(!fg_ctl(ctl_path, "fault 0-7:drop=5\n", NULL, 0) &&
+		!fg_ctl(ctl_path, "fault all:drop=101\n", NULL, 0) &&
+		!fg_ctl(ctl_path, "fault all:bogus=1\n", NULL, 0) &&
+		!fg_ctl(ctl_path, "frobnicate\n", NULL, 0) &&
+		fg_ctl(ctl_path, "show\n", NULL, 0),
 		"control socket: bad requests refused, show answers");
 }
 

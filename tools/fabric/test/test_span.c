@@ -11,7 +11,7 @@
  *
  * Environment: FG_DEAD_MS (the fabrics' --dead-ms), FG_SPAN_PIDFILE (B's
  * fabric.pid), FG_SPAN_RESTART (a shell command that starts B again in
- * the background).
+ * the background), FG_SPAN_CTL (A's control socket).
  */
 #define _GNU_SOURCE
 #include <signal.h>
@@ -137,6 +137,20 @@ static void bandwidth(struct ts *t)
 	       n * 1.048576 / (now_ms() - t0) * 1e3, ok, n);
 }
 
+/* The boot epoch of fabric B that A last heard (ctl show), or 0. */
+static unsigned long long b_boot(const char *ctl)
+{
+	static char out[16384];
+	unsigned long long boot = 0;
+	const char *p;
+
+	if (fg_ctl(ctl, "show\n", out, sizeof(out)) &&
+	    (p = strstr(out, "\npeer B boot ")) &&
+	    sscanf(p, "\npeer B boot %llu", &boot) != 1)
+		boot = 0;
+	return boot;
+}
+
 static int read_pid(const char *path)
 {
 	FILE *p = fopen(path, "re");
@@ -183,9 +197,10 @@ static bool kill_b(struct ts *t, const char *pidfile, double dead)
 
 /* Fabric B started again: node1 back, a new import, a whole SEND. */
 static void restart_b(struct ts *t, const struct fg_env *env,
-		      const char *pidfile, const char *cmd)
+		      const char *pidfile, const char *cmd, const char *ctl)
 {
 	int old = read_pid(pidfile), pid = old;
+	unsigned long long boot = b_boot(ctl);
 	double t0 = now_ms();
 	bool ok;
 
@@ -202,8 +217,16 @@ static void restart_b(struct ts *t, const struct fg_env *env,
 	if (!fg_connect(t->g1, env->sock[1], env->ram[1], env->ram_bytes, 1))
 		return;
 	fg_drv(t->g1, VMMC_DRV_UP);
-	/* two HELLO periods: A has heard B's new boot epoch */
-	fg_sleep_ms(600);
+	/*
+	 * A request of A's made before it heard B's new boot epoch would be
+	 * addressed to the old B: refused there, then failed NODE_DOWN.
+	 */
+	t0 = now_ms();
+	while (b_boot(ctl) == boot && now_ms() - t0 < 10000)
+		fg_sleep_ms(20);
+	t_check(b_boot(ctl) > boot && boot,
+		"fabric A heard B's new boot epoch (%llu -> %llu, %.0f ms)",
+		boot, b_boot(ctl), now_ms() - t0);
 	ok = fg_ep_open(&t->o1, t->g1, 10, FG_EVQ(10)) &&
 	     fg_export(t->g1, 1, 0x5001, t->o1.id, &t->dst[1].buf, TS_ELEN, 3);
 	t_check(ok && ts_import(t, 1),
@@ -219,14 +242,15 @@ void test_span(struct fg *g0, struct fg *g1, const struct fg_env *env,
 	const char *e = getenv("FG_DEAD_MS");
 	const char *pidfile = getenv("FG_SPAN_PIDFILE");
 	const char *cmd = getenv("FG_SPAN_RESTART");
+	const char *ctl = getenv("FG_SPAN_CTL");
 	static struct ts t;
 
 	if (!ts_setup(&t, g0, g1))
 		return;
 	many(&t, n);
 	bandwidth(&t);
-	if (!pidfile || !cmd)
+	if (!pidfile || !cmd || !ctl)
 		return;
 	if (kill_b(&t, pidfile, e ? atof(e) : 1000))
-		restart_b(&t, env, pidfile, cmd);
+		restart_b(&t, env, pidfile, cmd, ctl);
 }
