@@ -75,8 +75,10 @@ static inline void flist_del(struct flist *n)
 }
 
 /* ------------------------------------------------------------------------
- * Link packets. Internal to the fabric: fields are host-endian and
- * packets never leave this process.
+ * Link packets. Inside one fabric they stay in this process; to a node of
+ * another fabric of a cluster, struct vmmc_pkt and its payload travel
+ * byte for byte in a UDP datagram (WIRE.md: little-endian, which the
+ * fabric requires of its host).
  *
  * A DATA packet carries a copy of its payload, taken by the sending NIC
  * in the poll pass that re-read (and checked) the UTLB entries of its

@@ -39,6 +39,12 @@
  *   received something, its receiver sends one ACK (cumulative ack, a
  *   selective bitmap of the FABRIC_WINDOW seqs after it) on the reverse wire; ACKs are not
  *   numbered and not retransmitted.
+ * - Nodes of another fabric (cluster, WIRE.md): a link to one keeps its
+ *   sending half here; the copies its wire lets through leave as UDP
+ *   datagrams (fabric_udp.c) when due; the receiving half of the link
+ *   from one is fed by fabric_link_input(). When that fabric falls silent
+ *   or restarts, fabric_link_peer_gone() declares its nodes dead as a
+ *   stalled window would (a restart also resets the receiving halves).
  * - PING at the destination NIC: answered with a PONG carrying the same
  *   imm and status OK if the destination's guest is connected and its
  *   driver is up, else VMMC_ST_NODE_DOWN. PONG at the source NIC: the op
