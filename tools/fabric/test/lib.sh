@@ -6,7 +6,7 @@
 # Contract: sourced; uses and updates the caller's $n (checks so far) and
 # $fail (checks failed).
 
-check() {	# check COND-EXIT-STATUS DESCRIPTION
+check() {	# check COND-EXIT-STATUS DESCRIPTION: the TAP line; status 0 if ok
 	n=$((n + 1))
 	if [ "$1" -eq 0 ]; then
 		echo "ok $n - $2"
@@ -14,6 +14,7 @@ check() {	# check COND-EXIT-STATUS DESCRIPTION
 		echo "not ok $n - $2"
 		fail=$((fail + 1))
 	fi
+	[ "$1" -eq 0 ]
 }
 
 wait_for() {	# wait_for FILE...: up to 10 s (valgrind is slow)
