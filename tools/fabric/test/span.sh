@@ -102,16 +102,18 @@ refused "no --node for a node of this fabric" "$GOOD" --fabric B $NODE0
 # --- IPv4 loopback: what a fabric drops
 cluster "$RUN/c4" 127.0.0.1 $PORT 127.0.0.1 $((PORT + 1))
 if command -v tshark >/dev/null && [ "$(id -u)" -eq 0 ]; then
-	# the first 3000 datagrams between the two fabrics
-	tshark -q -i lo -f "udp port $PORT or udp port $((PORT + 1))" \
-		-c 3000 -w "$RUN/wire.pcapng" >"$RUN/tshark.log" 2>&1 &
+	# the first 3000 datagrams between the two fabrics, and probes to
+	# a third port until one shows: then the capture is on
+	tshark -l -P -i lo -w "$RUN/wire.pcapng" -c 3000 \
+		-f "udp port $PORT or udp port $((PORT + 1)) or udp port $((PORT + 2))" \
+		>"$RUN/tshark.log" 2>&1 &
 	TPID=$!
 	i=0
-	while ! grep -q "Capturing on" "$RUN/tshark.log" && [ $i -lt 1500 ]; do
-		sleep 0.02
+	while ! grep -q "$((PORT + 2)) Len=5" "$RUN/tshark.log" && [ $i -lt 200 ]; do
+		"$POKE" probe 127.0.0.1 $((PORT + 2))
+		sleep 0.1
 		i=$((i + 1))
 	done
-	sleep 1		# tshark says so a little before its filter is on
 fi
 "$FABRIC" --run-dir "$RUN/a" --cluster "$RUN/c4" --fabric A $NODE0 \
 	--fault "$FAULTS" --dead-ms $DEAD_MS --seed $$ -v --log "$RUN/a.log" &
@@ -172,7 +174,7 @@ if [ -n "$TPID" ]; then
 		-Y vmmcw -T fields -e vmmcw.sender -e vmmcw.kind \
 		-e vmmcw.pkt.type -e vmmcw.crc_ok -e ip.len \
 		>"$RUN/wire.txt" 2>"$RUN/tshark.err"
-	check $? "tshark reads the capture with vmmc-wire.lua ($(wc -l <"$RUN/wire.txt") datagrams)"
+	check $? "tshark reads its capture with vmmc-wire.lua ($(wc -l <"$RUN/wire.txt") datagrams)"
 	# sender kind type crc_ok ip.len; crc_ok: 1/0 or True/False
 	awk -F'\t' '
 		$2 == 2 { hello[$1] = 1 }

@@ -13,6 +13,7 @@
  *                          boot 999, one for another receiver boot, a PKT
  *                          from a node not fabric 1's, one to a node not the
  *                          receiver's, and a DATA with a bad packet CRC
+ *   fabric-udp-poke probe ADDR PORT   five bytes "probe" from any port
  *
  * Exit 0 if every datagram was sent, 1 if not, 2 for bad usage.
  */
@@ -146,14 +147,15 @@ int main(int argc, char **argv)
 	struct dgram d;
 	__u64 hash;
 	bool stranger = argc == 5 && !strcmp(argv[1], "stranger");
+	bool probe = argc == 4 && !strcmp(argv[1], "probe");
 
-	if (!stranger && (argc != 7 || strcmp(argv[1], "bad"))) {
-		fprintf(stderr, "usage: fabric-udp-poke stranger|bad ADDR PORT HASH [FROM_ADDR FROM_PORT]\n");
+	if (!stranger && !probe && (argc != 7 || strcmp(argv[1], "bad"))) {
+		fprintf(stderr, "usage: fabric-udp-poke stranger|bad|probe ADDR PORT [HASH [FROM_ADDR FROM_PORT]]\n");
 		return 2;
 	}
 	fabric_crc_init(&f);
 	to_len = addr(&to, argv[2], argv[3]);
-	hash = strtoull(argv[4], NULL, 16);
+	hash = probe ? 0 : strtoull(argv[4], NULL, 16);
 	from_len = addr(&from, argc == 7 ? argv[5] : argv[2],
 			argc == 7 ? argv[6] : "0");
 	if (!to_len || !from_len) {
@@ -165,7 +167,10 @@ int main(int argc, char **argv)
 		perror("fabric-udp-poke: bind");
 		return 1;
 	}
-	if (argc == 7) {
+	if (probe) {
+		memcpy(&d, "probe", 5);
+		put(&d, 5, false);
+	} else if (argc == 7) {
 		bad(hash);
 	} else {
 		size_t len = make(&d, hash, false, 1000);
