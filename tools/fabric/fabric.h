@@ -121,6 +121,7 @@ enum vmmc_pkt_type {
 	VMMC_PKT_IMPORT_REQ	= 5,	/* mailbox IMPORT, to the exporter */
 	VMMC_PKT_IMPORT_RESP	= 6,	/* its answer */
 	VMMC_PKT_ACK		= 7,	/* link ack of the reverse link */
+	VMMC_PKT_VOID		= 8,	/* a DATA whose SEND ended: ignored */
 };
 
 #define VMMC_PKT_F_FIRST	(1u << 0)	/* DATA: first of its SEND */
@@ -590,6 +591,7 @@ unsigned int fabric_link_deliver(struct fabric *f);
 unsigned int fabric_link_timers(struct fabric *f, __u64 now);
 bool fabric_link_has_work(struct fabric *f, bool *stalled);
 void fabric_link_free(struct fabric *f);
+void fabric_link_void(struct fabric *f, const struct fabric_op *op);
 int fabric_ping_send(struct fabric_op *op, __u32 dst_node, __u64 imm);
 __u32 fabric_pkt_crc(const struct vmmc_pkt *pkt);
 void fabric_pkt_answer(const struct vmmc_pkt *req, struct vmmc_pkt *ans,

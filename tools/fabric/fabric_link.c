@@ -319,6 +319,32 @@ stale:
 		 pkt->src_ep, pkt->src_node);
 }
 
+/*
+ * The SEND @op ends (completed, failed or fenced): its DATA packets still
+ * in the window become VOID, header only, so that no copy of them not yet
+ * handed to the receiving NIC moves a byte. Inside one fabric that is
+ * every copy (the wires and the receiver's reorder buffer hold the same
+ * packets); a copy already sent to another fabric is out of reach, and
+ * its retransmissions are VOID.
+ */
+void fabric_link_void(struct fabric *f, const struct fabric_op *op)
+{
+	struct fabric_link *l = &f->links[op->ep->node->id][op->dst_node];
+	struct flist *pos;
+
+	for (pos = l->window.next; pos != &l->window; pos = pos->next) {
+		struct vmmc_pkt *pkt = &flist_entry(pos, struct fabric_pkt,
+						    link)->pkt;
+
+		if (pkt->type != VMMC_PKT_DATA || pkt->src_ep != op->ep->id ||
+		    pkt->src_gen != op->gen || pkt->cookie != op->cookie)
+			continue;
+		pkt->type = VMMC_PKT_VOID;
+		pkt->len = 0;
+		pkt->crc = fabric_pkt_crc(pkt);
+	}
+}
+
 /* Hand one in-order packet to its handler at NIC @n. */
 static void dispatch(struct fabric *f, struct fabric_node *n,
 		     const struct vmmc_pkt *pkt)
@@ -343,6 +369,9 @@ static void dispatch(struct fabric *f, struct fabric_node *n,
 		break;
 	case VMMC_PKT_IMPORT_RESP:
 		fabric_rx_import_resp(n, pkt);
+		break;
+	case VMMC_PKT_VOID:
+		n->stale_pkts++;	/* its SEND ended at the sender */
 		break;
 	default:
 		n->bad_pkts++;

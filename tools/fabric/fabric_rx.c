@@ -10,12 +10,12 @@
  *   which may be another fabric on another host. Once it refused a
  *   packet of a SEND (the first refusal completes the SEND at the
  *   sender), the later packets of that SEND are dropped unanswered: no
- *   byte moves (stale_pkts). Packets the sender handed to the link
- *   before it fenced the endpoint or failed the SEND itself (BAD_SLOT
- *   mid-way) are taken like any other: each is checked against the
- *   export as it arrives, so they land only where the export still
- *   admits the source node; their answers find no SEND at the sender and
- *   are discarded there (fabric_tx.c).
+ *   byte moves (stale_pkts). When the sender fences the endpoint or
+ *   fails the SEND itself (BAD_SLOT mid-way), it turns the SEND's packets
+ *   still in its window into VOID ones (fabric_link_void()), which this
+ *   NIC ignores; a copy that left for another fabric before that is taken
+ *   like any other, checked against the export as it arrives; its answer
+ *   finds no SEND at the sender and is discarded there (fabric_tx.c).
  * - Refusals, answered to the sender with the status (rx_rejects + 1):
  *   this node's guest or driver not up -> NODE_DOWN; export_id >=
  *   VMMC_MAX_EXPORTS, its state not ACTIVE, its gen not the packet's,

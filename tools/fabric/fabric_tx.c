@@ -31,17 +31,17 @@
  *   bit, page inside guest RAM as fabric_gpa() places it: below the PCI
  *   hole or from 4 GiB up, never in the hole or past the file); a failure
  *   completes the SEND with BAD_SLOT, and no more of its packets are
- *   made. Packets already handed to the link are delivered and land
- *   where the export still admits them (fabric_rx.c): the receiver does
- *   not know the SEND failed at the sender.
+ *   made; those still in the link's window become VOID (fabric_link.c),
+ *   so bytes of earlier packets the receiver already took stay, and no
+ *   other lands (but for copies already sent to another fabric,
+ *   fabric_rx.c).
  * - The receiving NIC answers a refused packet (the first refusal
  *   completes the SEND with its status) and the last packet once its data
  *   (and, with NOTIFY, its NQE) are written: OK, imm 0; or OK, imm
  *   VMMC_SEND_NQ_DROPPED if the receiver's NQ had no room (fabric_rx.c):
  *   never later, whatever the receiving process does. Answers that
  *   match no SEND in flight are discarded (stale_pkts). A fence frees the
- *   SEND (no completion) and makes no more of its packets; those already
- *   on the link are delivered as above.
+ *   SEND (no completion); its packets become VOID as above.
  * - Counters: sends (completed OK), send_errors (completed otherwise,
  *   at fetch included), data_tx (payload bytes handed to the link).
  */

@@ -14,7 +14,7 @@ local p = Proto("vmmcw", "vmmc fabric wire")
 local kinds = { [1] = "PKT", [2] = "HELLO" }
 local types = {
 	[1] = "PING", [2] = "PONG", [3] = "DATA", [4] = "DATA_RESP",
-	[5] = "IMPORT_REQ", [6] = "IMPORT_RESP", [7] = "ACK",
+	[5] = "IMPORT_REQ", [6] = "IMPORT_RESP", [7] = "ACK", [8] = "VOID",
 }
 
 local f = p.fields

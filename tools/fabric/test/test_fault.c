@@ -7,8 +7,9 @@
  * byte and every notification checked; a link down for a while then up:
  * nothing lost; node1 dead: the SEND fails with NODE_DOWN within the
  * dead-peer time, node1's imports are marked DEAD, node0's own traffic
- * goes on; node1 back: a new import works. Faults are changed at run time
- * through the fabric's control socket.
+ * goes on; node1 back: a new import works; a fence while a SEND's packets
+ * are held on the wire: none of them lands. Faults are changed at run
+ * time through the fabric's control socket.
  */
 #define _GNU_SOURCE
 #include <stdio.h>
@@ -163,6 +164,32 @@ static void node_death(struct ts *t, const char *path)
 		"node1 back: a new import works, the SEND lands whole");
 }
 
+/*
+ * A fence while a SEND's packets wait on the wire (every copy delayed
+ * 300 ms): none of them moves a byte, though the link still carries them
+ * (as VOID packets, fabric_link.c).
+ */
+static void fence_voids(struct ts *t, const char *path)
+{
+	const struct vmmc_nic_counters *c1 = &t->g1->st->counters;
+	__u64 rx = c1->data_rx, pkts = c1->pkts_rx;
+	struct vmmc_sqe s;
+	bool ok;
+
+	ts_fill_dst(&t->dst[1].buf, 0x3c);
+	ok = fg_ctl(path, "fault 0-1:delay=100,delay-us=300000\n", NULL, 0);
+	fg_sqe_send(&s, 8, 1, 0, TS_SLOT, 0, 100000, true);
+	fg_submit(&t->s0, &s);
+	fg_sleep_ms(50);
+	ok = ok && fg_ep_set_state(&t->s0, VMMC_EP_FENCED);
+	fg_sleep_ms(800);
+	t_check(ok && c1->pkts_rx > pkts && c1->data_rx == rx &&
+		ts_check_dst(&t->dst[1].buf, 0x3c, NULL, 0, 0, 0),
+		"a fence while its SEND's packets wait on the wire: they arrive, not a byte lands (data_rx %llu -> %llu)",
+		(unsigned long long)rx, (unsigned long long)c1->data_rx);
+	fg_ctl(path, "fault 0-1:clear\n", NULL, 0);
+}
+
 void test_fault(struct fg *g0, struct fg *g1, const char *ctl_path,
 		unsigned int n)
 {
@@ -180,6 +207,7 @@ void test_fault(struct fg *g0, struct fg *g1, const char *ctl_path,
 		!fg_ctl(ctl_path, "frobnicate\n", NULL, 0) &&
 		fg_ctl(ctl_path, "show\n", NULL, 0),
 		"control socket: bad requests refused, show answers");
+	fence_voids(&t, ctl_path);
 }
 
 /* A diagnostic: SEND latency (64 B, NOTIFY) node0 -> node1, spinning. */
