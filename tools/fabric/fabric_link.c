@@ -620,17 +620,18 @@ static void peer_dead(struct fabric *f, struct fabric_link *l,
 {
 	struct fabric_node *n = &f->nodes[src];
 
-	window_clear(f, l);
 	l->dead = true;
-	l->tx_epoch++;
-	l->tx_seq = 0;
 	l->st.deaths++;
 	ctr_add(n->kstatus->counters.link_peer_deaths, 1);
 	if (n->sram) {
 		/* Imports first: whoever sees NODE_DOWN sees them DEAD. */
 		revoke_imports(n, dst);
+		/* before the window goes: the failed SENDs' packets go VOID */
 		fail_ops(n, dst);
 	}
+	window_clear(f, l);
+	l->tx_epoch++;
+	l->tx_seq = 0;
 }
 
 /*
