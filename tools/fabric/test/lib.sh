@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
 #
-# lib.sh - what run.sh and span.sh share: TAP lines, waiting for files,
-# the summary
+# lib.sh - what run.sh and span.sh share: TAP lines, a sub-test's TAP,
+# waiting for files, the summary
 #
 # Contract: sourced; uses and updates the caller's $n (checks so far) and
 # $fail (checks failed).
@@ -26,6 +26,11 @@ wait_for() {	# wait_for FILE...: up to 10 s (valgrind is slow)
 			sleep 0.01
 		done
 	done
+}
+
+sub_tap() {	# sub_tap RC FILE NAME: FILE's TAP indented, then one check for it
+	sed 's/^/    /' "$2"
+	check "$1" "$3: $(grep -c '^ok' "$2") passed, $(grep -c '^not ok' "$2") failed"
 }
 
 summary() {	# summary NAME [NOTE]: the TAP plan and a last line; status

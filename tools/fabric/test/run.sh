@@ -57,8 +57,7 @@ check $? "socket files and fabric.pid created"
 "$GUEST" "$RUN/n0.sock" "$RAM0" "$RUN/n1.sock" "$RAM1" $RAMBYTES $FPID \
 	>"$RUN/guest.tap" 2>&1
 grc=$?
-sed 's/^/    /' "$RUN/guest.tap"
-check $grc "fake guests: $(grep -c '^ok' "$RUN/guest.tap") passed, $(grep -c '^not ok' "$RUN/guest.tap") failed"
+sub_tap $grc "$RUN/guest.tap" "fake guests"
 wait $FPID
 frc=$?
 FPID=
@@ -93,8 +92,7 @@ FG_FAULT_CTL=$RUN/fabric.ctl FG_FAULT_N=${FG_FAULT_N:-2000} FG_DEAD_MS=$DEAD_MS 
 	"$GUEST" "$RUN/n0.sock" "$RAM0" "$RUN/n1.sock" "$RAM1" $RAMBYTES $FPID \
 	>"$RUN/fault.tap" 2>&1
 grc=$?
-sed 's/^/    /' "$RUN/fault.tap"
-check $grc "faults: $(grep -c '^ok' "$RUN/fault.tap") passed, $(grep -c '^not ok' "$RUN/fault.tap") failed"
+sub_tap $grc "$RUN/fault.tap" "faults"
 wait $FPID
 frc=$?
 FPID=
@@ -115,8 +113,7 @@ check $? "fabric with RAMBYTES:LOW: socket and fabric.pid created"
 FG_GPA_LOW=$LOW "$GUEST" "$RUN/n0.sock" "$RAM0" "$RUN/n1.sock" "$RAM1" \
 	$RAMBYTES $FPID >"$RUN/gpa.tap" 2>&1
 grc=$?
-sed 's/^/    /' "$RUN/gpa.tap"
-check $grc "guest-physical map: $(grep -c '^ok' "$RUN/gpa.tap") passed, $(grep -c '^not ok' "$RUN/gpa.tap") failed"
+sub_tap $grc "$RUN/gpa.tap" "guest-physical map"
 wait $FPID
 frc=$?
 FPID=

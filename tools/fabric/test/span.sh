@@ -145,8 +145,7 @@ FG_SPAN=${FG_SPAN_N:-100000} FG_DEAD_MS=$DEAD_MS \
 	$RAMBYTES $APID >"$RUN/span.tap" 2>&1
 grc=$?
 BPID=
-sed 's/^/    /' "$RUN/span.tap"
-check $grc "two fabrics: $(grep -c '^ok' "$RUN/span.tap") passed, $(grep -c '^not ok' "$RUN/span.tap") failed"
+sub_tap $grc "$RUN/span.tap" "two fabrics"
 wait $APID
 frc=$?
 APID=
@@ -227,8 +226,7 @@ if [ "$(id -u)" -eq 0 ] && command -v ip >/dev/null &&
 	FG_SPAN=${FG_SPAN6_N:-5000} "$GUEST" "$RUN/a/n0.sock" "$RAM0" \
 		"$RUN/b/n1.sock" "$RAM1" $RAMBYTES $APID >"$RUN/span6.tap" 2>&1
 	grc=$?
-	sed 's/^/    /' "$RUN/span6.tap"
-	check $grc "two fabrics over IPv6 and a veth pair: $(grep -c '^ok' "$RUN/span6.tap") passed, $(grep -c '^not ok' "$RUN/span6.tap") failed"
+	sub_tap $grc "$RUN/span6.tap" "two fabrics over IPv6 and a veth pair"
 	wait $APID
 	arc=$?
 	wait $BPID
