@@ -18,7 +18,9 @@
 # iperf3, sockperf and redis under the LD_PRELOAD shim, libfabric's
 # fi_info and fi_pingpong over the vmmc provider (vmmc_fi.sh), and the
 # reliable link layer under injected drops, duplicates, reordering,
-# corruption, a link outage and a node death), then vmmc from outside
+# corruption, a link outage and a node death), two nodes on two fabrics
+# joined over UDP (vmmc-fabric --cluster; as root each in a network
+# namespace of its own), then vmmc from outside
 # the tree (make install into a staging tree, a program built with
 # pkg-config alone, run in a guest over the installed module; with
 # VMMC_PACKAGE_CHECK=1 also the Debian packages: selftests/install/).
@@ -108,6 +110,25 @@ touch "$linkdir/stop"
 wait "$watcher"
 add_result "$results/node2-0" "two-node run, node 0"
 add_result "$results/node2-1" "two-node run, node 1"
+
+# 3b. two nodes on two fabrics joined over UDP (vmmc-fabric --cluster),
+# each fabric in a network namespace of its own as root, else both on
+# loopback: NIC to NIC, cross-node transfers, stream sockets (about 40 s)
+echo "==== two nodes, two fabrics"
+if [ "$(id -u)" = 0 ]; then
+	netns=--cluster-netns a0=10.78.0.1 a1=10.78.0.2 port=7471
+else
+	netns='' a0=127.0.0.1 a1=127.0.0.1 port=$((30000 + $$ % 20000))
+fi
+printf 'fabric left %s %s\nfabric right %s %s\nnode 0 left\nnode 1 right\n' \
+	$a0 $port $a1 $((port + 1)) >"$results/cluster"
+# shellcheck disable=SC2086 # $netns: an option or nothing
+tools/vm/vmrun --cluster "$results/cluster" $netns --timeout 900 \
+	--node-cmd "0=VMMC_RESULT=$results/span-0 selftests/run_guest.sh $build vmmc_cluster vmmc_xfer_cluster vmmc_sock_cluster; rc=\$?; python3 selftests/barrier.py notify 10.77.0.2; exit \$rc" \
+	--node-cmd "1=VMMC_RESULT=$results/span-1 selftests/run_guest.sh $build vmmc_xfer_cluster vmmc_sock_cluster; rc=\$?; python3 selftests/barrier.py wait; exit \$rc" \
+	-- true
+add_result "$results/span-0" "two fabrics, node 0"
+add_result "$results/span-1" "two fabrics, node 1"
 
 # 4. vmmc from outside the tree: make install into a staging tree, a
 # program built with pkg-config alone, run in a guest over the module
