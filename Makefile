@@ -28,7 +28,7 @@ KDIR = /usr/src/linux-headers-$(KVER)
 CC ?= gcc
 
 .DEFAULT_GOAL := all
-.PHONY: all deps kmod ulib fabric ctl selftests bench-build bench initramfs \
+.PHONY: all deps kmod ulib fi fabric ctl selftests bench-build bench initramfs \
 	check stress demo lint shell clean
 
 all: deps
@@ -36,7 +36,7 @@ all: deps
 
 # Everything after deps, in one make so that KVER is known.
 .PHONY: build
-build: kmod ulib fabric ctl selftests bench-build initramfs
+build: kmod ulib fi fabric ctl selftests bench-build initramfs
 
 deps:
 	@tools/setup-deps.sh
@@ -47,6 +47,11 @@ kmod:
 
 ulib:
 	$(MAKE) -C ulib O=$(BUILD)/ulib CC=$(CC)
+
+# the libfabric provider and its tests (needs libfabric-dev and Open MPI's
+# mpicc; apart from ulib, which the Debian packages build without them)
+fi: ulib
+	$(MAKE) -C ulib/fi O=$(BUILD)/ulib/fi ULIB_O=$(BUILD)/ulib CC=$(CC)
 
 fabric:
 	$(MAKE) -C tools/fabric O=$(BUILD)/tools/fabric CC=$(CC)

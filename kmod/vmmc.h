@@ -25,6 +25,15 @@
 #include <linux/sched.h>
 #include <linux/srcu.h>
 #include <linux/workqueue.h>
+
+/*
+ * The NIC and the driver share 64-bit words (export gens, their acks,
+ * the UTLB generation) that each side reads and writes in one access:
+ * on a 32-bit kernel such an access can tear.
+ */
+#if BITS_PER_LONG != 64
+#error "vmmc needs a 64-bit kernel (64-bit words shared with the NIC)"
+#endif
 #include <linux/wait.h>
 
 #include "../uapi/vmmc.h"
@@ -150,6 +159,11 @@ struct vmmc_dev {
 
 	struct mutex kcmd_lock;		/* guards the mailbox (ctrl->cmd) */
 	u32 kcmd_seq;			/* last cmd_seq written */
+	bool removing;			/* remove() began: a mailbox wait
+					 * ends at once (-ENODEV) instead of
+					 * holding dead_rwsem against it; set
+					 * once, read with READ_ONCE()
+					 */
 
 	/* one queue per endpoint slot: the slot is stable, the ep is not */
 	wait_queue_head_t ep_wq[VMMC_MAX_EPS];
@@ -171,7 +185,11 @@ struct vmmc_ep {
 	dma_addr_t evq_dma;
 	struct vmmc_ring_hdr *cq;	/* in evq */
 	struct vmmc_ring_hdr *nq;	/* in evq */
-	bool fenced;			/* the NIC acked FENCED; ep_lock */
+	bool fenced;			/* the NIC acked FENCED; set under
+					 * ep_lock, never cleared: the MMU
+					 * notifier reads it without the
+					 * lock (READ_ONCE/WRITE_ONCE)
+					 */
 	struct address_space *mapping;	/* of the file: zapped on unbind */
 	struct mm_struct *mm;		/* of the opener (mmgrab): pins and
 					 * RLIMIT_MEMLOCK are charged here
@@ -294,8 +312,10 @@ struct vmmc_xport {
 	__u64 *pagelist;		/* guest RAM, NIC reads it */
 	dma_addr_t pagelist_dma;
 	size_t pagelist_size;
-	bool revoked;			/* acked REVOKED (or FREE); under
-					 * vdev->exp_lock
+	bool revoked;			/* acked REVOKED (or FREE); set under
+					 * vdev->exp_lock, never cleared:
+					 * read without it under pin_lock
+					 * (READ_ONCE/WRITE_ONCE)
 					 */
 	bool live;			/* name taken; under vdev->exp_lock */
 	u32 name;

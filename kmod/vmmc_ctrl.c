@@ -125,9 +125,15 @@ int vmmc_ctrl_wait64(struct vmmc_dev *vdev, u64 *ack, u64 want)
  * @cmd: the command
  * @resp: out: the NIC's answer (maybe after a remote NIC's)
  *
+ * The wait is killable: a process killed while a NIC (or the remote NIC
+ * it asked) takes its time dies at once. A late answer is harmless: it
+ * carries the old cmd_seq, which no later wait accepts. remove() ends
+ * the wait too, so that a caller holding dead_rwsem does not hold up the
+ * unbind for the whole time-out.
+ *
  * Context: process context, sleeps up to VMMC_KCMD_TIMEOUT (not at all
  * while the NIC is stalled); takes kcmd_lock.
- * Return: 0 or -ETIMEDOUT.
+ * Return: 0, -ETIMEDOUT, -EINTR (killed) or -ENODEV (the NIC is going).
  */
 int vmmc_kcmd(struct vmmc_dev *vdev, const struct vmmc_kcmd *cmd,
 	      struct vmmc_kresp *resp)
@@ -138,7 +144,8 @@ int vmmc_kcmd(struct vmmc_dev *vdev, const struct vmmc_kcmd *cmd,
 	/* it would not answer; stall_work's probe tells when it does */
 	if (READ_ONCE(vdev->stalled))
 		return -ETIMEDOUT;
-	mutex_lock(&vdev->kcmd_lock);
+	if (mutex_lock_killable(&vdev->kcmd_lock))
+		return -EINTR;
 	/* stalled while we waited: the mailbox is stall_work's probe's */
 	if (READ_ONCE(vdev->stalled)) {
 		mutex_unlock(&vdev->kcmd_lock);
@@ -150,16 +157,22 @@ int vmmc_kcmd(struct vmmc_dev *vdev, const struct vmmc_kcmd *cmd,
 	smp_store_release(&vdev->ctrl->cmd_seq, seq);
 	vmmc_ring_doorbell(vdev, VMMC_DB_CTRL);
 	vmmc_stat_inc(vdev, VMMC_STAT_KCMDS);
-	left = wait_event_timeout(vdev->ctrl_wq,
-				  /* pairs with the NIC's release of resp_seq */
-				  smp_load_acquire(&vdev->ctrl->resp_seq) == seq,
-				  VMMC_KCMD_TIMEOUT);
-	if (left)
+	left = wait_event_killable_timeout(vdev->ctrl_wq,
+					   /* pairs with the NIC's release of resp_seq */
+					   smp_load_acquire(&vdev->ctrl->resp_seq) == seq ||
+					   READ_ONCE(vdev->removing),
+					   VMMC_KCMD_TIMEOUT);
+	/* pairs with the NIC's release of resp_seq: resp is complete */
+	if (left > 0 && smp_load_acquire(&vdev->ctrl->resp_seq) == seq)
 		memcpy(resp, &vdev->ctrl->resp, sizeof(*resp));
+	else if (left > 0)
+		left = -ENODEV;		/* woken by remove() */
 	mutex_unlock(&vdev->kcmd_lock);
 	if (!left) {
 		vmmc_stat_inc(vdev, VMMC_STAT_KCMD_TIMEOUTS);
 		return -ETIMEDOUT;
 	}
+	if (left < 0)
+		return left == -ENODEV ? -ENODEV : -EINTR;
 	return 0;
 }

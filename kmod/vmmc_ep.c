@@ -122,7 +122,7 @@ void vmmc_ep_fence(struct vmmc_ep *ep)
 			     ep->gen);
 		return;
 	}
-	ep->fenced = true;
+	WRITE_ONCE(ep->fenced, true);
 }
 
 /**
@@ -426,7 +426,7 @@ void vmmc_ep_reap_zombie(struct vmmc_ep *ep)
 	if (!vdev->dead && vmmc_acked(&ep->ctx->ack_gen, ep->gen) &&
 	    !vmmc_ep_has_graves(ep)) {
 		done = true;
-		ep->fenced = true;
+		WRITE_ONCE(ep->fenced, true);
 		vmmc_ep_drop_imports(ep);
 		vmmc_ep_release_slot(ep);
 		vmmc_stat_add(vdev, VMMC_STAT_ZOMBIE_EPS, -1);

@@ -96,12 +96,12 @@ static int vmmc_xport_revoke(struct vmmc_xport *x, u32 state)
 	x->live = false;
 	mutex_unlock(&vdev->exp_lock);
 	if (vdev->dead) {
-		err = x->revoked ? 0 : -EIO;
+		err = READ_ONCE(x->revoked) ? 0 : -EIO;
 	} else {
 		err = vmmc_xport_set_state(x, state);
 		if (!err) {
 			mutex_lock(&vdev->exp_lock);
-			x->revoked = true;
+			WRITE_ONCE(x->revoked, true);
 			mutex_unlock(&vdev->exp_lock);
 		}
 	}
@@ -676,7 +676,7 @@ void vmmc_revoke_all_exports(struct vmmc_dev *vdev)
 	for (id = 0; id < VMMC_MAX_EXPORTS; id++) {
 		x = vdev->xports[id];
 		if (x && !vmmc_ctrl_wait64(vdev, &vdev->exptab[id].ack_gen, x->gen))
-			x->revoked = true;
+			WRITE_ONCE(x->revoked, true);
 	}
 	mutex_unlock(&vdev->exp_lock);
 }

@@ -302,6 +302,9 @@ static void vmmc_remove(struct pci_dev *pdev)
 	list_del_init(&vdev->list);
 	mutex_unlock(&vmmc_devs_lock);
 
+	/* a mailbox wait under dead_rwsem (IMPORT) ends now, -ENODEV */
+	WRITE_ONCE(vdev->removing, true);
+	wake_up_all(&vdev->ctrl_wq);
 	/* no new endpoint; fence the live ones (only on unbind: rmmod waits) */
 	down_write(&vdev->dead_rwsem);
 	mutex_lock(&vdev->ep_lock);

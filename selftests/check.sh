@@ -7,15 +7,20 @@
 # protection, one user against another (vmmc_limits, as nobody), UTLB and
 # memory limits, several waiters on one endpoint, a NIC stopped with
 # SIGSTOP (vmmc_nicstall), stream sockets, the LD_PRELOAD shim (dup, fork, exec,
-# threads, zero-copy receive), short forms of the fuzzer (every other
+# threads, zero-copy receive), Open MPI over the libfabric provider (two
+# ranks through the NIC's loopback: vmmc_mpi.sh, about 10 s), short forms
+# of the fuzzer (every other
 # process as nobody), the kill -9 stress and memory pressure (make stress runs the
 # long forms), vmmc_ctl, teardown by kill -9 and unbind, module unload),
 # a one-node guest of 6 GiB (transfers from and into pages above 4 GiB),
 # then a two-node cluster (NIC to NIC, cross-node transfers and
 # redirection, an exporter killed with kill -9, stream sockets, Debian's
-# iperf3, sockperf and redis under the LD_PRELOAD shim, and the
+# iperf3, sockperf and redis under the LD_PRELOAD shim, libfabric's
+# fi_info and fi_pingpong over the vmmc provider (vmmc_fi.sh), and the
 # reliable link layer under injected drops, duplicates, reordering,
-# corruption, a link outage and a node death), then vmmc from outside
+# corruption, a link outage and a node death), two nodes on two fabrics
+# joined over UDP (vmmc-fabric --cluster; as root each in a network
+# namespace of its own), then vmmc from outside
 # the tree (make install into a staging tree, a program built with
 # pkg-config alone, run in a guest over the installed module; with
 # VMMC_PACKAGE_CHECK=1 also the Debian packages: selftests/install/).
@@ -57,6 +62,13 @@ tap_count "$results/utlb.log" "$rc" "libvmmc unit tests"
 echo "RESULT $tc_pass $tc_fail $tc_skip" > "$results/utlb"
 add_result "$results/utlb" "libvmmc unit tests"
 
+echo "==== host: the libfabric provider (exports; fi_info without a NIC)"
+if make -s -C ulib/fi test O="$build/ulib/fi" ULIB_O="$build/ulib" > "$results/fi.log" 2>&1; then rc=0; else rc=$?; fi
+cat "$results/fi.log"
+tap_count "$results/fi.log" "$rc" "libfabric provider host tests"
+echo "RESULT $tc_pass $tc_fail $tc_skip" > "$results/fi"
+add_result "$results/fi" "libfabric provider host tests"
+
 # 2. one node, with a foreign ivshmem device beside the NIC
 echo "==== one node"
 # (vmmc_nicstall stops the fabric with SIGSTOP through vmrun's helper)
@@ -66,7 +78,7 @@ tools/vm/vmrun --foreign-ivshmem --timeout 900 --fabric-signals "$results/fabsig
 	selftests/run_guest.sh "$build" vmmc_dev vmmc_datapath vmmc_xfer vmmc_redirect \
 	vmmc_protect vmmc_protect_args vmmc_fork vmmc_filepin vmmc_shutdown vmmc_limits vmmc_utlb vmmc_strict vmmc_wait vmmc_stale vmmc_wakeup vmmc_rogue_rx \
 	vmmc_sock vmmc_sock_args vmmc_sock_poll vmmc_sock_strict vmmc_sock_zc vmmc_sock_pin vmmc_sock_busy vmmc_sock_garbage vmmc_sock_rogue \
-	vmmc_preload.sh vmmc_preload_zc.sh \
+	vmmc_preload.sh vmmc_preload_zc.sh vmmc_mpi.sh \
 	vmmc_fuzz vmmc_stress vmmc_mempress vmmc_ctl.sh vmmc_teardown.sh \
 	vmmc_nicstall vmmc_module.sh
 add_result "$results/node1-0" "one-node run"
@@ -79,7 +91,9 @@ tools/vm/vmrun --mem 6144 --timeout 600 -- \
 add_result "$results/node1-big" "one-node run with 6 GiB"
 
 # 3. two nodes: node 0 pings node 1's NIC; both run the device tests,
-# then the link layer under injected faults (vmmc_link_cluster: its fault
+# the libfabric provider (vmmc_fi.sh: about 30 s) and Open MPI across
+# the two (vmmc_mpi.sh: about 20 s), then the link layer under injected
+# faults (vmmc_link_cluster: its fault
 # requests reach the fabric's control socket through link_faults.sh;
 # VMMC_LINK_MSGS messages, 2000 by default here)
 echo "==== two nodes"
@@ -89,13 +103,32 @@ selftests/link_faults.sh "$build/tools/fabric/vmmc-fabric" \
 watcher=$!
 link_env="VMMC_LINK_DIR=$linkdir VMMC_LINK_MSGS=${VMMC_LINK_MSGS:-2000}"
 tools/vm/vmrun -n 2 --timeout 900 --fabric-arg "--ctl=$results/fabric.ctl" \
-	--node-cmd "0=VMMC_RESULT=$results/node2-0 $link_env selftests/run_guest.sh $build vmmc_dev vmmc_cluster vmmc_xfer_cluster vmmc_sock_cluster vmmc_apps.sh vmmc_link_cluster; rc=\$?; python3 selftests/barrier.py notify 10.77.0.2; exit \$rc" \
-	--node-cmd "1=VMMC_RESULT=$results/node2-1 $link_env selftests/run_guest.sh $build vmmc_dev vmmc_xfer_cluster vmmc_sock_cluster vmmc_apps.sh vmmc_link_cluster; rc=\$?; python3 selftests/barrier.py wait; exit \$rc" \
+	--node-cmd "0=VMMC_RESULT=$results/node2-0 $link_env selftests/run_guest.sh $build vmmc_dev vmmc_cluster vmmc_xfer_cluster vmmc_sock_cluster vmmc_apps.sh vmmc_fi.sh vmmc_mpi.sh vmmc_link_cluster; rc=\$?; python3 selftests/barrier.py notify 10.77.0.2; exit \$rc" \
+	--node-cmd "1=VMMC_RESULT=$results/node2-1 $link_env selftests/run_guest.sh $build vmmc_dev vmmc_xfer_cluster vmmc_sock_cluster vmmc_apps.sh vmmc_fi.sh vmmc_mpi.sh vmmc_link_cluster; rc=\$?; python3 selftests/barrier.py wait; exit \$rc" \
 	-- true
 touch "$linkdir/stop"
 wait "$watcher"
 add_result "$results/node2-0" "two-node run, node 0"
 add_result "$results/node2-1" "two-node run, node 1"
+
+# 3b. two nodes on two fabrics joined over UDP (vmmc-fabric --cluster),
+# each fabric in a network namespace of its own as root, else both on
+# loopback: NIC to NIC, cross-node transfers, stream sockets (about 40 s)
+echo "==== two nodes, two fabrics"
+if [ "$(id -u)" = 0 ]; then
+	netns=--cluster-netns a0=10.78.0.1 a1=10.78.0.2 port=7471
+else
+	netns='' a0=127.0.0.1 a1=127.0.0.1 port=$((30000 + $$ % 20000))
+fi
+printf 'fabric left %s %s\nfabric right %s %s\nnode 0 left\nnode 1 right\n' \
+	$a0 $port $a1 $((port + 1)) >"$results/cluster"
+# shellcheck disable=SC2086 # $netns: an option or nothing
+tools/vm/vmrun --cluster "$results/cluster" $netns --timeout 900 \
+	--node-cmd "0=VMMC_RESULT=$results/span-0 selftests/run_guest.sh $build vmmc_cluster vmmc_xfer_cluster vmmc_sock_cluster; rc=\$?; python3 selftests/barrier.py notify 10.77.0.2; exit \$rc" \
+	--node-cmd "1=VMMC_RESULT=$results/span-1 selftests/run_guest.sh $build vmmc_xfer_cluster vmmc_sock_cluster; rc=\$?; python3 selftests/barrier.py wait; exit \$rc" \
+	-- true
+add_result "$results/span-0" "two fabrics, node 0"
+add_result "$results/span-1" "two fabrics, node 1"
 
 # 4. vmmc from outside the tree: make install into a staging tree, a
 # program built with pkg-config alone, run in a guest over the module

@@ -96,28 +96,10 @@ rc=$?
 mbps=$(sed -n 's/.*BandWidth is \([0-9.]*\) MBps.*/\1/p' "$t/tp" | tail -1)
 check "sockperf throughput 65000 B: exit $rc, ${mbps:-?} MB/s" test "$rc" -eq 0 -a -n "$mbps"
 
-python3 - > "$t/cmds" <<'PY'
-import random
-random.seed(7)
-for i in range(200):
-    v = "".join(random.choice("abcdefghijklmnopqrstuvwxyz0123456789") for _ in range(random.randint(1, 300)))
-    print(f"SET k{i} {v}")
-    print(f"GET k{i}")
-PY
+python3 "$(dirname "$0")/redis_answers.py" cmds 200 > "$t/cmds"
 $lim $pre redis-cli -h $srv < "$t/cmds" > "$t/answers" 2>&1
 rc=$?
-python3 - "$t/cmds" "$t/answers" <<'PY'
-import sys
-cmds = open(sys.argv[1]).read().split("\n")
-out = open(sys.argv[2]).read().split("\n")
-want = []
-for c in cmds:
-    if c.startswith("SET"):
-        want.append("OK"); last = c.split(" ", 2)[2]
-    elif c.startswith("GET"):
-        want.append(last)
-sys.exit(0 if out[:len(want)] == want and len(want) == 400 else 1)
-PY
+python3 "$(dirname "$0")/redis_answers.py" check "$t/cmds" "$t/answers" 200
 check "redis-cli: 200 SET and 200 GET, every answer as written (exit $rc)" test $? -eq 0 -a "$rc" -eq 0
 $lim $pre redis-benchmark -h $srv -t set,get -n 2000 -c 10 -q --csv > "$t/rb" 2>&1
 rc=$?

@@ -238,11 +238,26 @@ static uint64_t canary_check(FIXTURE_DATA(big) *self)
 	return bad;
 }
 
+/*
+ * The run of pages at @buf holds XLEN bytes of the pattern of (@seed,
+ * @msg, from offset @off) at @at and FILL everywhere else.
+ */
+static void expect_only_pattern(struct __test_metadata *_metadata,
+				const uint8_t *buf, size_t at, uint64_t seed,
+				uint64_t msg, uint64_t off)
+{
+	long bad = vmmc_check_pattern(buf + at, XLEN, seed, msg, off);
+
+	EXPECT_EQ(-1, bad) TH_LOG("byte %ld of %lu differs", bad, XLEN);
+	EXPECT_EQ(-1, vmmc_find_not(buf, at, FILL));
+	EXPECT_EQ(-1, vmmc_find_not(buf + at + XLEN,
+				    RUN_PAGES * PG - at - XLEN, FILL));
+}
+
 /* SEND from pages above 4 GiB into an export of any pages. */
 TEST_F_TIMEOUT(big, send_from_high_pages, 300)
 {
 	uint8_t *src = self->run[0] + 777, *dst = self->run[1];
-	long bad;
 
 	memset(dst, FILL, RUN_PAGES * PG);
 	ASSERT_EQ(0, export_import(self, dst, RUN_PAGES * PG));
@@ -252,11 +267,7 @@ TEST_F_TIMEOUT(big, send_from_high_pages, 300)
 		TH_LOG("the pin moved source pages below 4 GiB");
 	ASSERT_EQ(VMMC_ST_OK, send_wait(&self->tx, src, XLEN, self->import_id,
 					100));
-	bad = vmmc_check_pattern(dst + 100, XLEN, 5, 1, 100);
-	EXPECT_EQ(-1, bad) TH_LOG("byte %ld of %lu differs", bad, XLEN);
-	EXPECT_EQ(-1, vmmc_find_not(dst, 100, FILL));
-	EXPECT_EQ(-1, vmmc_find_not(dst + 100 + XLEN,
-				    RUN_PAGES * PG - 100 - XLEN, FILL));
+	expect_only_pattern(_metadata, dst, 100, 5, 1, 100);
 	EXPECT_EQ(0, canary_check(self));
 }
 
@@ -264,7 +275,6 @@ TEST_F_TIMEOUT(big, send_from_high_pages, 300)
 TEST_F_TIMEOUT(big, send_into_high_pages, 300)
 {
 	uint8_t *src = self->run[1] + 5, *dst = self->run[0];
-	long bad;
 
 	memset(dst, FILL, RUN_PAGES * PG);
 	ASSERT_EQ(0, export_import(self, dst, RUN_PAGES * PG));
@@ -273,11 +283,7 @@ TEST_F_TIMEOUT(big, send_into_high_pages, 300)
 	vmmc_fill_pattern(src, XLEN, 6, 2, 777);
 	ASSERT_EQ(VMMC_ST_OK, send_wait(&self->tx, src, XLEN, self->import_id,
 					777));
-	bad = vmmc_check_pattern(dst + 777, XLEN, 6, 2, 777);
-	EXPECT_EQ(-1, bad) TH_LOG("byte %ld of %lu differs", bad, XLEN);
-	EXPECT_EQ(-1, vmmc_find_not(dst, 777, FILL));
-	EXPECT_EQ(-1, vmmc_find_not(dst + 777 + XLEN,
-				    RUN_PAGES * PG - 777 - XLEN, FILL));
+	expect_only_pattern(_metadata, dst, 777, 6, 2, 777);
 	EXPECT_EQ(0, canary_check(self));
 }
 
@@ -287,7 +293,7 @@ TEST_F_TIMEOUT(big, redirect_onto_high_pages, 300)
 	uint8_t *exp = self->run[0], *dst = self->run[2], *src = self->run[1];
 	struct vmmc_redir_res r;
 	struct vmmc_cqe cqe;
-	long bad, spins;
+	long spins;
 	int i;
 
 	memset(exp, FILL, RUN_PAGES * PG);
@@ -313,11 +319,7 @@ TEST_F_TIMEOUT(big, redirect_onto_high_pages, 300)
 	ASSERT_EQ(VMMC_OP_REDIRECT, cqe.op);
 	EXPECT_EQ(VMMC_ST_OK, cqe.status) TH_LOG("%s", vmmc_status_str(cqe.status));
 	EXPECT_EQ(XLEN, cqe.imm);
-	bad = vmmc_check_pattern(dst + 11, XLEN, 7, 3, 300);
-	EXPECT_EQ(-1, bad) TH_LOG("byte %ld of %lu differs", bad, XLEN);
-	EXPECT_EQ(-1, vmmc_find_not(dst, 11, FILL));
-	EXPECT_EQ(-1, vmmc_find_not(dst + 11 + XLEN, RUN_PAGES * PG - 11 - XLEN,
-				    FILL));
+	expect_only_pattern(_metadata, dst, 11, 7, 3, 300);
 	EXPECT_EQ(-1, vmmc_find_not(exp, RUN_PAGES * PG, FILL))
 		TH_LOG("redirected bytes reached the export");
 	EXPECT_EQ(0, canary_check(self));

@@ -237,8 +237,7 @@ TEST_F(fp, shared_mapping_send_source)
 	memset(m + 4096, 0x66, 4096);		/* and written again */
 	sqe = vmmc_get_sqe(&self->ep);
 	ASSERT_NE(NULL, sqe);
-	*sqe = (struct vmmc_sqe){ .op = VMMC_OP_SEND, .len = FLEN,
-				  .import = self->import_id, .src_slot = self->slot };
+	vmmc_prep_send(sqe, self->slot, 0, FLEN, self->import_id, 0, 0, 0);
 	vmmc_submit(&self->ep);
 	ASSERT_EQ(0, vmmc_wait_cqe(&self->ep, &cqe, 10000));
 	EXPECT_EQ(VMMC_ST_OK, cqe.status);

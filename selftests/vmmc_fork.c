@@ -104,17 +104,34 @@ FIXTURE_TEARDOWN(fk)
 	munmap(self->rep, 4096);
 }
 
+/* A SEND of the page at UTLB slot @slot to (@import, 0), not yet posted. */
+static struct vmmc_sqe page_send(uint32_t import, uint32_t slot)
+{
+	struct vmmc_sqe sqe = { 0 };
+
+	vmmc_prep_send(&sqe, slot, 0, 4096, import, 0, 0, 0);
+	return sqe;
+}
+
+/* A REDIRECT (slot 0) of page 0 of @export onto UTLB slot @slot. */
+static struct vmmc_sqe page_redirect(uint32_t export, uint32_t slot)
+{
+	struct vmmc_sqe sqe = { 0 };
+
+	vmmc_prep_redirect(&sqe, 0, export, 0, slot, 0, 4096, 0);
+	return sqe;
+}
+
 /* The parent's endpoint, pins, import and export work as before. */
 static int parent_works(FIXTURE_DATA(fk) *self)
 {
 	struct pollfd pfd = { .fd = self->tx.fd, .events = POLLIN };
+	struct vmmc_sqe sqe = page_send(self->t.import_id, self->t.slot);
 	uint32_t st;
 
 	memset(self->src, 0x42, 4096);
 	memset(self->dst, FILL, LEN);
-	st = vmmc_post_raw(&self->tx, &(struct vmmc_sqe){
-		.op = VMMC_OP_SEND, .len = 4096, .import = self->t.import_id,
-		.src_slot = self->t.slot });
+	st = vmmc_post_raw(&self->tx, &sqe);
 	if (st != VMMC_ST_OK)
 		return 100 + (int)st;
 	if (vmmc_find_not(self->dst, 4096, 0x42) != -1)
@@ -393,10 +410,10 @@ static int count(const uint8_t *p, size_t len, uint8_t c)
  */
 static void go_parent(FIXTURE_DATA(fk) *self)
 {
+	struct vmmc_sqe sqe = page_send(self->t.import_id, self->t.slot);
+
 	memset(self->src, SECRET, 4096);
-	if (vmmc_post_raw(&self->tx, &(struct vmmc_sqe){
-		.op = VMMC_OP_SEND, .len = 4096, .import = self->t.import_id,
-		.src_slot = self->t.slot }) != VMMC_ST_OK)
+	if (vmmc_post_raw(&self->tx, &sqe) != VMMC_ST_OK)
 		memset(self->dst, 0, 1);	/* the child's check says so */
 	if (write(self->go[1], "g", 1) != 1)
 		return;
@@ -447,7 +464,7 @@ static uint32_t child_target(FIXTURE_DATA(fk) *self, struct vmmc_ep *c,
 	return self->rep->import_rc ? self->t.import_id : im.import_id;
 }
 
-static void post_inherited(struct vmmc_ep *ep, const struct vmmc_sqe *in)
+static void post_inherited(struct vmmc_ep *ep, struct vmmc_sqe in)
 {
 	struct vmmc_sqe *sqe;
 
@@ -457,7 +474,7 @@ static void post_inherited(struct vmmc_ep *ep, const struct vmmc_sqe *in)
 	sqe = vmmc_get_sqe(ep);
 	if (!sqe)
 		return;
-	*sqe = *in;
+	*sqe = in;
 	vmmc_submit(ep);
 }
 
@@ -502,9 +519,7 @@ TEST_F(fk, send_of_parent_slot_through_inherited_sq)
 		if (sigsetjmp(fk_jmp, 1)) {
 			self->rep->segv = 1;
 		} else {
-			post_inherited(&self->tx, &(struct vmmc_sqe){
-				.op = VMMC_OP_SEND, .len = 4096, .import = h,
-				.src_slot = self->t.slot });
+			post_inherited(&self->tx, page_send(h, self->t.slot));
 			self->rep->posted = 1;
 		}
 		for (i = 0; self->rep->posted && i < 300 &&
@@ -547,10 +562,8 @@ TEST_F(fk, redirect_onto_parent_write_pin)
 		if (sigsetjmp(fk_jmp, 1)) {
 			self->rep->segv = 1;
 		} else {
-			post_inherited(&self->rx, &(struct vmmc_sqe){
-				.op = VMMC_OP_REDIRECT, .len = 4096,
-				.import = self->t.export_id,
-				.src_slot = self->wslot });
+			post_inherited(&self->rx, page_redirect(self->t.export_id,
+								self->wslot));
 			self->rep->posted = 1;
 			usleep(200000);
 		}
@@ -588,9 +601,7 @@ TEST_F(fk, strict_child_with_inherited_mappings)
 		go_child(self);
 		if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_STRICT))
 			_exit(83);
-		post_inherited(&self->tx, &(struct vmmc_sqe){
-			.op = VMMC_OP_SEND, .len = 4096, .import = h,
-			.src_slot = self->t.slot });
+		post_inherited(&self->tx, page_send(h, self->t.slot));
 		self->rep->posted = 1;
 		if (read(self->go[0], &b, 1) != 1)	/* after 2 s */
 			syscall(SYS_exit, 84);

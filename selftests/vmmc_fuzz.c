@@ -312,13 +312,9 @@ int main(int argc, char **argv)
 	int opt, status;
 
 	while ((opt = getopt(argc, argv, "s:t:p:d:u:h")) != -1) {
+		if (vmmc_run_opt(opt, optarg, &seed, &secs))
+			continue;
 		switch (opt) {
-		case 's':
-			seed = strtoull(optarg, NULL, 0);
-			break;
-		case 't':
-			secs = (unsigned int)strtoul(optarg, NULL, 0);
-			break;
 		case 'p':
 			procs = (unsigned int)strtoul(optarg, NULL, 0);
 			break;
@@ -339,11 +335,9 @@ int main(int argc, char **argv)
 	       (unsigned long long)seed, secs, procs, (unsigned int)uid,
 	       (unsigned long long)seed, secs, procs, (unsigned int)uid);
 	fflush(stdout);
-	fz = mmap(NULL, sizeof(*fz), PROT_READ | PROT_WRITE,
-		  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (fz == MAP_FAILED)
+	fz = vmmc_shared_map(sizeof(*fz));
+	if (!fz)
 		return 1;
-	memset(fz, 0, sizeof(*fz));
 	fz->nprocs = procs;
 	for (i = 0; i < 5; i++)
 		nic0[i] = vmmc_ctl_stat(CTL, nic_stats[i]);

@@ -40,6 +40,16 @@ static uint32_t any_write_pin(struct fz_proc *p, const struct fz_ep *e)
 	return NONE;
 }
 
+/* A random length from 1 to the least of @a, @b and VMMC_SEND_MAX_LEN. */
+static uint32_t fit_len(struct fz_proc *p, uint64_t a, uint64_t b)
+{
+	uint64_t room = a < b ? a : b;
+
+	if (room > VMMC_SEND_MAX_LEN)
+		room = VMMC_SEND_MAX_LEN;
+	return (uint32_t)(1 + fz_below(p, room));
+}
+
 /*
  * A REDIRECT the NIC should accept: a range of one of our exports onto
  * our pages pinned for write, a slot number mostly in range; 0 if we have
@@ -49,25 +59,41 @@ static int fill_redirect(struct fz_proc *p, struct fz_ep *e,
 			 struct vmmc_sqe *s)
 {
 	uint32_t i = any_handle(p, e->exports), w = any_write_pin(p, e);
-	uint64_t room;
+	uint32_t off, len;
+	uint64_t room, dst;
+	unsigned int slot;
 
 	if (i == NONE || w == NONE || !e->exp_len[i])
 		return 0;
-	s->op = VMMC_OP_REDIRECT;
-	s->import = e->exports[i];
-	s->src_slot = e->pins[w];
-	s->src_off = (uint32_t)fz_below(p, 4096);
+	off = (uint32_t)fz_below(p, 4096);
 	room = (uint64_t)e->pin_pages[w] * 4096;
-	room = room > s->src_off ? room - s->src_off : 1;
-	if (room > e->exp_len[i])
-		room = e->exp_len[i];
-	if (room > VMMC_SEND_MAX_LEN)
-		room = VMMC_SEND_MAX_LEN;
-	s->len = (uint32_t)(1 + fz_below(p, room));
-	s->dst_offset = fz_below(p, e->exp_len[i] - s->len + 1);
-	s->imm = fz_below(p, 6) ? fz_below(p, VMMC_REDIR_SLOTS) :
-		 fz_below(p, 3 * VMMC_REDIR_SLOTS);
-	s->user_data = fz_rand(p);
+	room = room > off ? room - off : 1;
+	len = fit_len(p, room, e->exp_len[i]);
+	dst = fz_below(p, e->exp_len[i] - len + 1);
+	slot = (unsigned int)(fz_below(p, 6) ? fz_below(p, VMMC_REDIR_SLOTS) :
+			      fz_below(p, 3 * VMMC_REDIR_SLOTS));
+	vmmc_prep_redirect(s, slot, e->exports[i], dst, e->pins[w], off, len,
+			   fz_rand(p));
+	return 1;
+}
+
+/* A SEND the NIC should carry out: a real import, from a real pin. */
+static int fill_good_send(struct fz_proc *p, struct fz_ep *e,
+			  struct vmmc_sqe *s)
+{
+	uint32_t i = any_handle(p, e->imports), w = any_handle(p, e->pins);
+	uint32_t flags, off, len;
+	uint64_t dst;
+
+	if (i == NONE || w == NONE)
+		return 0;
+	flags = fz_below(p, 2) ? VMMC_SQF_NOTIFY : 0;
+	off = (uint32_t)fz_below(p, 4096);
+	len = fit_len(p, (uint64_t)e->pin_pages[w] * 4096 - off,
+		      e->import_len[i]);
+	dst = fz_below(p, e->import_len[i] - len + 1);
+	vmmc_prep_send(s, e->pins[w], off, len, e->imports[i], dst, flags,
+		       FZ_GOOD_SEND | (fz_rand(p) >> 16));
 	return 1;
 }
 
@@ -104,24 +130,9 @@ static void fill_sqe(struct fz_proc *p, struct fz_ep *e, struct vmmc_sqe *s)
 		s->imm = fz_rand(p);
 		break;
 	case 3:		/* a SEND that should work: real import, real pin */
-		i = any_handle(p, e->imports);
-		room = any_handle(p, e->pins);
-		if (i == NONE || room == NONE)
-			goto send;
-		s->op = VMMC_OP_SEND;
-		s->flags = fz_below(p, 2) ? VMMC_SQF_NOTIFY : 0;
-		s->import = e->imports[i];
-		s->src_slot = e->pins[room];
-		s->src_off = (uint32_t)fz_below(p, 4096);
-		room = (uint64_t)e->pin_pages[room] * 4096 - s->src_off;
-		if (room > e->import_len[i])
-			room = e->import_len[i];
-		if (room > VMMC_SEND_MAX_LEN)
-			room = VMMC_SEND_MAX_LEN;
-		s->len = (uint32_t)(1 + fz_below(p, room));
-		s->dst_offset = fz_below(p, e->import_len[i] - s->len + 1);
-		s->user_data = FZ_GOOD_SEND | (fz_rand(p) >> 16);
-		return;
+		if (fill_good_send(p, e, s))
+			return;
+		goto send;
 	default:	/* a SEND: real handles or near misses */
 send:
 		s->op = VMMC_OP_SEND;

@@ -429,7 +429,12 @@ static int export_all(void *arg)
 	return 0;
 }
 
-static int export_one(void *arg)
+/*
+ * Export a fresh page under @name from an endpoint of our own, closed
+ * again at once (and the export with it): the export's errno in *@err; 1
+ * if there was no page or endpoint to try with, else 0.
+ */
+static int export_page(uint32_t name, int *err)
 {
 	struct vmmc_ep ep;
 	uint8_t *buf;
@@ -439,9 +444,14 @@ static int export_one(void *arg)
 		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (buf == MAP_FAILED || vmmc_ep_open(&ep, VMMC_DEV))
 		return 1;
-	rep->err2 = -vmmc_export(&ep, buf, 4096, EXP_NAME(1000), ~0ULL, &id);
+	*err = -vmmc_export(&ep, buf, 4096, name, ~0ULL, &id);
 	vmmc_ep_close(&ep);
 	return 0;
+}
+
+static int export_one(void *arg)
+{
+	return export_page(EXP_NAME(1000), &rep->err2);
 }
 
 /*
@@ -486,17 +496,10 @@ static int export_port(void *arg)
 {
 	uint16_t port = (uint16_t)(uintptr_t)arg;
 	struct sockaddr_vmmc a = vs_sa(VMMC_NODE_ANY, port);
-	struct vmmc_ep ep;
-	uint8_t *buf;
-	uint32_t id;
 	int fd;
 
-	buf = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
-		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (buf == MAP_FAILED || vmmc_ep_open(&ep, VMMC_DEV))
+	if (export_page(PORT_NAME(port), &rep->err))
 		return 1;
-	rep->err = -vmmc_export(&ep, buf, 4096, PORT_NAME(port), ~0ULL, &id);
-	vmmc_ep_close(&ep);
 	/* the socket library's bind() of the same port */
 	fd = vmmc_socket(AF_VMMC, SOCK_STREAM, 0);
 	if (fd < 0)
@@ -569,9 +572,6 @@ static int leave_chroot(int *top)
 static int export_port_userns(void *arg)
 {
 	uint16_t port = (uint16_t)(uintptr_t)arg;
-	struct vmmc_ep ep;
-	uint8_t *buf;
-	uint32_t id;
 	int top;
 
 	/* dumpable again after the setuid: /proc/self stays its own */
@@ -593,13 +593,7 @@ static int export_port_userns(void *arg)
 	/* 1: it could lower its own netns's port floor */
 	rep->n = !put_file("/proc/sys/net/ipv4/ip_unprivileged_port_start",
 			   "0");
-	buf = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
-		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (buf == MAP_FAILED || vmmc_ep_open(&ep, VMMC_DEV))
-		return 1;
-	rep->err = -vmmc_export(&ep, buf, 4096, PORT_NAME(port), ~0ULL, &id);
-	vmmc_ep_close(&ep);
-	return 0;
+	return export_page(PORT_NAME(port), &rep->err);
 }
 
 /*

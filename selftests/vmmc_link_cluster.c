@@ -90,21 +90,18 @@ FIXTURE(lc) {
 FIXTURE_SETUP(lc)
 {
 	struct stat st;
-	const char *dir = getenv("VMMC_LINK_DIR");
+	const char *dir = getenv("VMMC_LINK_DIR"), *skip;
 
 	self->map = MAP_FAILED;
 	ASSERT_EQ(0, vmmc_ep_open(&self->ep, VMMC_DEV));
-	if (self->ep.info.nr_nodes < 2)
-		SKIP(return, "single node");
 	self->node = self->ep.info.node_id;
-	if (self->node > 1)
-		SKIP(return, "nodes 0 and 1 only");
+	skip = vmmc_pair_skip(&self->ep);
+	if (skip)
+		SKIP(return, "%s", skip);
 	if (!dir || stat(dir, &st) || !S_ISDIR(st.st_mode))
 		SKIP(return, "VMMC_LINK_DIR: no fault control from the host");
-	self->map = mmap(NULL, MAP_LEN, PROT_READ | PROT_WRITE,
-			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	self->map = vmmc_page_map(MAP_LEN, FILL);
 	ASSERT_NE(MAP_FAILED, self->map);
-	memset(self->map, FILL, MAP_LEN);
 }
 
 FIXTURE_TEARDOWN(lc)
@@ -159,12 +156,11 @@ static long receiver(struct __test_metadata *_metadata, FIXTURE_DATA(lc) *self,
 			n = -1;
 			break;
 		}
-		EXPECT_EQ(exp_id, nqe.export_id);
-		EXPECT_EQ(doff, nqe.offset);
-		EXPECT_EQ(len, nqe.len);
-		EXPECT_EQ(0, nqe.src_node);
-		bad = vmmc_check_pattern(buf + doff, len, seed, i, doff);
-		EXPECT_EQ(-1, bad) TH_LOG("message %u: byte %ld of %zu", i, bad, len);
+		bad = vmmc_check_msg(&nqe, exp_id, buf, doff, len, seed, i);
+		EXPECT_EQ(-1, bad) TH_LOG("message %u (%zu bytes at %llu): NQE of %u bytes at %llu of export %u, or byte %ld",
+					  i, len, (unsigned long long)doff,
+					  nqe.len, (unsigned long long)nqe.offset,
+					  nqe.export_id, bad);
 		memset(buf + doff, FILL, len);
 		if (i % 256 == 0)
 			bad = vmmc_find_not(self->map, MAP_LEN, FILL);

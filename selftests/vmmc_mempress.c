@@ -127,13 +127,9 @@ int main(int argc, char **argv)
 	pid_t hog_pid;
 
 	while ((opt = getopt(argc, argv, "s:t:r:")) != -1) {
+		if (vmmc_run_opt(opt, optarg, &seed, &secs))
+			continue;
 		switch (opt) {
-		case 's':
-			seed = strtoull(optarg, NULL, 0);
-			break;
-		case 't':
-			secs = (unsigned int)strtoul(optarg, NULL, 0);
-			break;
 		case 'r':
 			reserve_mb = strtol(optarg, NULL, 0);
 			break;

@@ -10,7 +10,8 @@
  * stopped (the pinned_pages gauge does not move, grave_pages and
  * zombie_eps say what is kept, nic_stalled is 1, the log says so). After
  * SIGCONT every page comes back, exports and the data path work again,
- * and the module unloads. A NIC that never comes back: an unbind gives
+ * and the module unloads. An IMPORT waiting for the stopped NIC is
+ * killable; SHUTDOWN on it says EIO and keeps the pages. A NIC that never comes back: an unbind gives
  * up on what it kept (pinned for good) and lets the module go. The host
  * helper sends the signals only to the fabric; without it the tests SKIP.
  */
@@ -264,6 +265,102 @@ TEST_F_TIMEOUT(ns, stall_then_recover, 120)
 	EXPECT_EQ(0, st_becomes("live_eps", 0, 5));
 	EXPECT_EQ(0, st("pinned_pages"));
 	EXPECT_EQ(0, st("exports"));
+}
+
+/*
+ * An IMPORT asleep in the mailbox (the NIC stopped before it answered, no
+ * stall declared yet) dies at once with its process: the wait is
+ * killable. Its exit then meets the stopped NIC (one fence time-out, 2 s)
+ * and leaves the endpoint as a zombie until SIGCONT. The late answer to
+ * the killed IMPORT is ignored: the next IMPORT gets its own.
+ */
+TEST_F_TIMEOUT(ns, import_killed_while_nic_stopped, 60)
+{
+	uint32_t name = vmmc_test_name(0x5a13), id = 0;
+	int go[2], up[2], status;
+	struct vmmc_ep ep;
+	double t0, t;
+	pid_t pid;
+	char ch;
+
+	if (!sig_dir())
+		SKIP(return, "no host helper to stop the fabric (vmrun --fabric-signals)");
+	ASSERT_EQ(0, vmmc_ep_open(&ep, VMMC_DEV));
+	ASSERT_EQ(0, pipe(go));
+	ASSERT_EQ(0, pipe(up));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		struct vmmc_ep cep;
+
+		if (vmmc_ep_open(&cep, VMMC_DEV))
+			_exit(2);
+		if (write(up[1], "r", 1) != 1 || read(go[0], &ch, 1) != 1)
+			_exit(3);
+		import(cep.fd, cep.info.node_id, name);
+		_exit(4);	/* answered: the NIC was not stopped */
+	}
+	ASSERT_EQ(1, read(up[0], &ch, 1));
+	ASSERT_EQ(0, vmmc_host_req(sig_dir(), "STOP"));
+	ASSERT_EQ(1, write(go[1], "g", 1));
+	usleep(500000);		/* the IMPORT is asleep in the mailbox */
+	EXPECT_EQ(0, st("nic_stalled"));
+	t0 = now_s();
+	kill(pid, SIGKILL);
+	status = reap_within(pid, 4.0);
+	t = now_s() - t0;
+	EXPECT_TRUE(status != -1 && WIFSIGNALED(status) &&
+		    WTERMSIG(status) == SIGKILL)
+		TH_LOG("the importer: status %#x after %.1f s", status, t);
+	ASSERT_EQ(0, vmmc_host_req(sig_dir(), "CONT"));
+	if (status == -1)
+		waitpid(pid, &status, 0);
+	EXPECT_EQ(0, st_becomes("nic_stalled", 0, 10));
+	EXPECT_EQ(0, st_becomes("zombie_eps", 0, 10));
+	ASSERT_EQ(0, export(ep.fd, pages(PAGES), PAGES * 4096, name, &id));
+	EXPECT_EQ(0, import(ep.fd, ep.info.node_id, name));
+	EXPECT_EQ(0, unexport(ep.fd, id));
+	vmmc_ep_close(&ep);
+	EXPECT_EQ(0, st_becomes("live_eps", 0, 5));
+}
+
+/*
+ * SHUTDOWN while the NIC is stopped: EIO after the fence time-out, and
+ * nothing the NIC may still use is unpinned; the shell says ESHUTDOWN
+ * from then on. After SIGCONT the pages come back.
+ */
+TEST_F_TIMEOUT(ns, shutdown_on_stopped_nic_eio, 60)
+{
+	uint32_t name = vmmc_test_name(0x5a14), slot = 0, id = 0;
+	long long base, held;
+	struct vmmc_ep ep;
+	double t0, t;
+	int r;
+
+	if (!sig_dir())
+		SKIP(return, "no host helper to stop the fabric (vmrun --fabric-signals)");
+	base = st("pinned_pages");
+	ASSERT_EQ(0, vmmc_ep_open(&ep, VMMC_DEV));
+	ASSERT_EQ(0, pin(ep.fd, pages(PAGES), PAGES * 4096, &slot));
+	ASSERT_EQ(0, export(ep.fd, pages(PAGES), PAGES * 4096, name, &id));
+	held = st("pinned_pages");
+	EXPECT_EQ(base + 2 * PAGES, held);
+	ASSERT_EQ(0, vmmc_host_req(sig_dir(), "STOP"));
+	t0 = now_s();
+	r = ioctl(ep.fd, VMMC_IOC_SHUTDOWN, 0) ? -errno : 0;
+	t = now_s() - t0;
+	EXPECT_EQ(-EIO, r);
+	EXPECT_LT(t, 6.0) TH_LOG("SHUTDOWN on a stopped NIC took %.1f s", t);
+	EXPECT_EQ(-ESHUTDOWN, ioctl(ep.fd, VMMC_IOC_SHUTDOWN, 0) ? -errno : 0);
+	EXPECT_EQ(-ESHUTDOWN, unpin(ep.fd, slot));
+	EXPECT_EQ(held, st("pinned_pages"));
+	EXPECT_LE(2 * PAGES, st("grave_pages"));
+	ASSERT_EQ(0, vmmc_host_req(sig_dir(), "CONT"));
+	EXPECT_EQ(0, st_becomes("nic_stalled", 0, 10));
+	EXPECT_EQ(0, st_becomes("grave_pages", 0, 10));
+	EXPECT_EQ(base, st_becomes("pinned_pages", base, 10));
+	vmmc_ep_close(&ep);	/* the shell goes with its mappings */
+	EXPECT_EQ(0, st_becomes("live_eps", 0, 5));
 }
 
 /* ... and after all that, the module unloads (and loads again) */

@@ -70,6 +70,19 @@ static uint32_t send_wait(struct vmmc_ep *ep, const void *src, size_t len,
 	return cqe.status;
 }
 
+/*
+ * A SEND written by hand of [off, off + len) from UTLB slot @slot on to
+ * (@imp, 0): its status (1000+: no CQE).
+ */
+static uint32_t send_raw(struct vmmc_ep *ep, uint32_t slot, uint32_t off,
+			 uint32_t len, uint32_t imp)
+{
+	struct vmmc_sqe sqe = { 0 };
+
+	vmmc_prep_send(&sqe, slot, off, len, imp, 0, 0, 0);
+	return vmmc_post_raw(ep, &sqe);
+}
+
 /* Pin by hand (not through the UTLB) to learn a slot. */
 static int pin_raw(struct vmmc_ep *ep, void *addr, size_t len, uint32_t *slot)
 {
@@ -101,8 +114,6 @@ static void pin_filler(struct vmmc_ep *victim, uint8_t *a, uint8_t *b)
 static int attack(struct vmmc_ep *atk, uint32_t node, uint32_t name,
 		  uint32_t victim_import, uint32_t victim_slot, uint8_t *src)
 {
-	struct vmmc_sqe sqe = { .op = VMMC_OP_SEND, .len = 64,
-				.import = victim_import };
 	uint32_t slot = 0, st, imp = 0;
 
 	/* 1. the victim's import handle: we have imported nothing */
@@ -110,8 +121,7 @@ static int attack(struct vmmc_ep *atk, uint32_t node, uint32_t name,
 		return 1;
 	if (slot == victim_slot)
 		return 2;	/* the test needs a slot we do not have */
-	sqe.src_slot = slot;
-	st = vmmc_post_raw(atk, &sqe);
+	st = send_raw(atk, slot, 0, 64, victim_import);
 	if (st != VMMC_ST_BAD_IMPORT)
 		return 10 + (int)st;
 	st = send_wait(atk, src, 64, victim_import, 0);
@@ -120,9 +130,7 @@ static int attack(struct vmmc_ep *atk, uint32_t node, uint32_t name,
 	/* 2. a legitimate import of ours, but the victim's source slot */
 	if (vmmc_import(atk, node, name, &imp, NULL))
 		return 3;
-	sqe.import = imp;
-	sqe.src_slot = victim_slot;
-	st = vmmc_post_raw(atk, &sqe);
+	st = send_raw(atk, victim_slot, 0, 64, imp);
 	if (st != VMMC_ST_BAD_SLOT)
 		return 200 + (int)st;
 	return 0;
@@ -135,9 +143,8 @@ TEST_F(prot, second_endpoint_same_process)
 	pin_filler(&self->tx, self->dst, self->src + EXP_LEN);
 	ASSERT_EQ(8, pin_raw(&self->tx, self->src + 8192, 8 * 4096, &self->slot));
 	ASSERT_LE(32, self->slot);
-	ASSERT_EQ(VMMC_ST_OK, vmmc_post_raw(&self->tx, &(struct vmmc_sqe){
-		.op = VMMC_OP_SEND, .len = 16, .import = self->import_id,
-		.src_slot = self->slot, .dst_offset = 0 }));
+	ASSERT_EQ(VMMC_ST_OK, send_raw(&self->tx, self->slot, 0, 16,
+				       self->import_id));
 	ASSERT_EQ(0x33, self->dst[0]);
 	memset(self->dst, FILL, 16);
 	EXPECT_EQ(0, attack(&self->atk, self->rx.info.node_id, self->name,
@@ -195,36 +202,27 @@ TEST_F(prot, outside_the_import_is_range)
 
 TEST_F(prot, beyond_pinned_is_bad_slot)
 {
-	struct vmmc_sqe sqe = { .op = VMMC_OP_SEND, .import = self->import_id };
 	struct vmmc_ep ep;
+	uint32_t imp, s;
 
 	/* a fresh endpoint: nothing pinned after our two pages */
 	ASSERT_EQ(0, vmmc_ep_open(&ep, VMMC_DEV));
 	ASSERT_EQ(0, vmmc_import(&ep, self->rx.info.node_id, self->name,
-				 &sqe.import, NULL));
+				 &imp, NULL));
 	ASSERT_EQ(2, pin_raw(&ep, self->src, 8192, &self->slot));
-	sqe.src_slot = self->slot;
-	sqe.len = 8192 + 1;			/* one byte into a third page */
-	EXPECT_EQ(VMMC_ST_BAD_SLOT, vmmc_post_raw(&ep, &sqe));
-	sqe.src_off = 100;
-	sqe.len = 8192;
-	EXPECT_EQ(VMMC_ST_BAD_SLOT, vmmc_post_raw(&ep, &sqe));
-	sqe.src_slot = self->slot + 2;
-	sqe.src_off = 0;
-	sqe.len = 1;
-	EXPECT_EQ(VMMC_ST_BAD_SLOT, vmmc_post_raw(&ep, &sqe));
-	sqe.src_slot = ep.info.utlb_slots;
-	EXPECT_EQ(VMMC_ST_BAD_SLOT, vmmc_post_raw(&ep, &sqe));
-	sqe.src_slot = 0xffffffff;
-	EXPECT_EQ(VMMC_ST_BAD_SLOT, vmmc_post_raw(&ep, &sqe));
-	sqe.src_slot = self->slot;
-	sqe.src_off = 4096;			/* must be < 4096 */
-	EXPECT_NE(VMMC_ST_OK, vmmc_post_raw(&ep, &sqe));
+	s = self->slot;
+	/* one byte into a third page */
+	EXPECT_EQ(VMMC_ST_BAD_SLOT, send_raw(&ep, s, 0, 8192 + 1, imp));
+	EXPECT_EQ(VMMC_ST_BAD_SLOT, send_raw(&ep, s, 100, 8192, imp));
+	EXPECT_EQ(VMMC_ST_BAD_SLOT, send_raw(&ep, s + 2, 0, 1, imp));
+	EXPECT_EQ(VMMC_ST_BAD_SLOT, send_raw(&ep, ep.info.utlb_slots, 0, 1,
+					     imp));
+	EXPECT_EQ(VMMC_ST_BAD_SLOT, send_raw(&ep, 0xffffffff, 0, 1, imp));
+	/* the page offset must be < 4096 */
+	EXPECT_NE(VMMC_ST_OK, send_raw(&ep, s, 4096, 1, imp));
 	EXPECT_EQ(-1, vmmc_find_not(self->dst, EXP_LEN, FILL));
 	/* exactly the pinned pages work */
-	sqe.src_off = 0;
-	sqe.len = 8192;
-	EXPECT_EQ(VMMC_ST_OK, vmmc_post_raw(&ep, &sqe));
+	EXPECT_EQ(VMMC_ST_OK, send_raw(&ep, s, 0, 8192, imp));
 	EXPECT_EQ(-1, vmmc_find_not(self->dst, 8192, 0x33));
 	vmmc_ep_close(&ep);
 }

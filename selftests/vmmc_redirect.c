@@ -458,12 +458,8 @@ TEST_F_TIMEOUT(redir, unpin_during_arrival, 300)
 			TH_LOG("trial %d: %s", trial, strerror(errno));
 		sqe = vmmc_get_sqe(&self->rx);
 		ASSERT_NE(NULL, sqe);
-		sqe->op = VMMC_OP_REDIRECT;
-		sqe->user_data = 0x5000 + trial;
-		sqe->import = self->export_id;
-		sqe->len = len;
-		sqe->src_slot = pin.slot;
-		sqe->imm = 11;
+		vmmc_prep_redirect(sqe, 11, self->export_id, 0, pin.slot, 0,
+				   len, 0x5000 + trial);
 		vmmc_submit(&self->rx);
 		for (spins = 0; spins < 100000000 && rec_seq(self, 11) == s0; spins++)
 			;
@@ -561,21 +557,15 @@ TEST_F(redir, extent_limit_is_exact)
 
 /* Raw descriptors the library would never write. */
 static uint32_t raw_post(struct vmmc_ep *ep, uint32_t export_id, uint64_t off,
-			 uint32_t len, uint32_t slot, uint32_t soff, uint64_t rslot)
+			 uint32_t len, uint32_t slot, uint32_t soff,
+			 unsigned int rslot)
 {
 	struct vmmc_sqe *sqe = vmmc_get_sqe(ep);
 	struct vmmc_cqe cqe;
 
 	if (!sqe)
 		return 100;
-	sqe->op = VMMC_OP_REDIRECT;
-	sqe->user_data = 0xbad;
-	sqe->import = export_id;
-	sqe->dst_offset = off;
-	sqe->len = len;
-	sqe->src_slot = slot;
-	sqe->src_off = soff;
-	sqe->imm = rslot;
+	vmmc_prep_redirect(sqe, rslot, export_id, off, slot, soff, len, 0xbad);
 	vmmc_submit(ep);
 	if (vmmc_wait_cqe(ep, &cqe, 10000) || cqe.user_data != 0xbad)
 		return 99;

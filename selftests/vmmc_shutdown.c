@@ -73,12 +73,7 @@ static uint32_t send_page(struct vmmc_ep *ep, uint32_t import, uint32_t slot,
 
 	if (!sqe)
 		return 1000;
-	memset(sqe, 0, sizeof(*sqe));
-	sqe->op = VMMC_OP_SEND;
-	sqe->flags = flags;
-	sqe->len = 4096;
-	sqe->import = import;
-	sqe->src_slot = slot;
+	vmmc_prep_send(sqe, slot, 0, 4096, import, 0, flags, 0);
 	vmmc_submit(ep);
 	if (vmmc_wait_cqe(ep, &cqe, 10000))
 		return 1001;

@@ -432,13 +432,9 @@ int main(int argc, char **argv)
 
 	seed = (uint64_t)time(NULL);
 	while ((opt = getopt(argc, argv, "s:t:p:k:")) != -1) {
+		if (vmmc_run_opt(opt, optarg, &seed, &secs))
+			continue;
 		switch (opt) {
-		case 's':
-			seed = strtoull(optarg, NULL, 0);
-			break;
-		case 't':
-			secs = (unsigned int)strtoul(optarg, NULL, 0);
-			break;
 		case 'p':
 			nprocs = (unsigned int)strtoul(optarg, NULL, 0);
 			break;
@@ -460,11 +456,9 @@ int main(int argc, char **argv)
 	       (unsigned long long)seed, secs, nprocs, kill_ms,
 	       (unsigned long long)seed, secs, nprocs, kill_ms);
 	fflush(stdout);
-	sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE,
-		  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (sh == MAP_FAILED)
+	sh = vmmc_shared_map(sizeof(*sh));
+	if (!sh)
 		return 1;
-	memset(sh, 0, sizeof(*sh));
 	rng = seed;
 	signal(SIGPIPE, SIG_IGN);
 	for (i = 0; i < nprocs; i++)

@@ -16,6 +16,35 @@
 
 #define VMMC_DEV "/dev/vmmc0"
 
+/*
+ * The options the randomised programs (vmmc_fuzz, vmmc_stress,
+ * vmmc_mempress) share: -s SEED and -t SECONDS. 1 if @opt was one of
+ * them (its value stored), else 0.
+ */
+static inline int vmmc_run_opt(int opt, const char *arg, uint64_t *seed,
+			       unsigned int *secs)
+{
+	if (opt == 's')
+		*seed = strtoull(arg, NULL, 0);
+	else if (opt == 't')
+		*secs = (unsigned int)strtoul(arg, NULL, 0);
+	else
+		return 0;
+	return 1;
+}
+
+/* @len bytes of zeroed memory that children forked later share, or NULL */
+static inline void *vmmc_shared_map(size_t len)
+{
+	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		return NULL;
+	memset(p, 0, len);
+	return p;
+}
+
 /* This process's pinned_vm, as the kernel charges it: VmPin in kB. */
 static inline long vmmc_vm_pin_kb(void)
 {
@@ -97,6 +126,19 @@ static inline uint32_t vmmc_post_raw(struct vmmc_ep *ep,
 	if (vmmc_wait_cqe(ep, &cqe, 10000))
 		return 1001;
 	return cqe.status;
+}
+
+/*
+ * Why a two-node test cannot run on @ep's node (fewer than two nodes, or
+ * a node other than 0 and 1), or NULL if it can.
+ */
+static inline const char *vmmc_pair_skip(const struct vmmc_ep *ep)
+{
+	if (ep->info.nr_nodes < 2)
+		return "single node";
+	if (ep->info.node_id > 1)
+		return "nodes 0 and 1 only";
+	return NULL;
 }
 
 /* @len bytes of private anonymous memory filled with @c, or MAP_FAILED */
@@ -210,6 +252,22 @@ static inline long vmmc_check_pattern(const uint8_t *p, size_t len,
 		if (p[i] != vmmc_pattern(seed, msg, off + i))
 			return (long)i;
 	return -1;
+}
+
+/*
+ * Message @msg of the pattern of @seed, sent by node 0 to [@off, + @len)
+ * of our export @exp_id at @buf, as @nqe announced it: -1 if the NQE
+ * names exactly that and the bytes are the pattern; -2 if the NQE
+ * differs; else the index of the first wrong byte.
+ */
+static inline long vmmc_check_msg(const struct vmmc_nqe *nqe, uint32_t exp_id,
+				  const uint8_t *buf, uint64_t off, size_t len,
+				  uint64_t seed, uint64_t msg)
+{
+	if (nqe->export_id != exp_id || nqe->offset != off ||
+	    nqe->len != len || nqe->src_node != 0)
+		return -2;
+	return vmmc_check_pattern(buf + off, len, seed, msg, off);
 }
 
 /* Index of the first byte of [p, p + len) that is not @c, or -1. */

@@ -256,12 +256,30 @@ static int memlock_child(uint32_t node, uint32_t name, uint32_t peer)
 	return 0;
 }
 
+/*
+ * Child @pid (forked by the test) must end with status 0 (else the step
+ * it failed at), leaving the driver's pinned pages and exports as they
+ * were before it (@pinned0, @exports0).
+ */
+static void expect_clean_exit(struct __test_metadata *_metadata, pid_t pid,
+			      long long pinned0, long long exports0)
+{
+	int status;
+
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status)) TH_LOG("failed at step %d",
+						 WEXITSTATUS(status));
+	usleep(100000);
+	EXPECT_EQ(pinned0, vmmc_ctl_stat(CTL, "pinned_pages"));
+	EXPECT_EQ(exports0, vmmc_ctl_stat(CTL, "exports"));
+}
+
 TEST_F(utlb, memlock_enomem_nothing_leaked)
 {
 	long long pinned0 = vmmc_ctl_stat(CTL, "pinned_pages");
 	long long exports0 = vmmc_ctl_stat(CTL, "exports");
 	uint32_t name, peer;
-	int status;
 	pid_t pid;
 
 	ASSERT_LE(0, pinned0);
@@ -271,13 +289,7 @@ TEST_F(utlb, memlock_enomem_nothing_leaked)
 	ASSERT_LE(0, pid);
 	if (pid == 0)
 		_exit(memlock_child(self->rx.info.node_id, name, peer));
-	ASSERT_EQ(pid, waitpid(pid, &status, 0));
-	ASSERT_TRUE(WIFEXITED(status));
-	EXPECT_EQ(0, WEXITSTATUS(status)) TH_LOG("failed at step %d",
-						 WEXITSTATUS(status));
-	usleep(100000);
-	EXPECT_EQ(pinned0, vmmc_ctl_stat(CTL, "pinned_pages"));
-	EXPECT_EQ(exports0, vmmc_ctl_stat(CTL, "exports"));
+	expect_clean_exit(_metadata, pid, pinned0, exports0);
 }
 
 static int pin_raw(int fd, void *addr, uint64_t len, uint32_t *slot)
@@ -368,7 +380,6 @@ TEST(memlock_exact_boundary)
 {
 	long long pinned0 = vmmc_ctl_stat(CTL, "pinned_pages");
 	long long exports0 = vmmc_ctl_stat(CTL, "exports");
-	int status;
 	pid_t pid;
 
 	ASSERT_LE(0, pinned0);
@@ -376,13 +387,7 @@ TEST(memlock_exact_boundary)
 	ASSERT_LE(0, pid);
 	if (pid == 0)
 		_exit(boundary_child());
-	ASSERT_EQ(pid, waitpid(pid, &status, 0));
-	ASSERT_TRUE(WIFEXITED(status));
-	EXPECT_EQ(0, WEXITSTATUS(status)) TH_LOG("failed at step %d",
-						 WEXITSTATUS(status));
-	usleep(100000);
-	EXPECT_EQ(pinned0, vmmc_ctl_stat(CTL, "pinned_pages"));
-	EXPECT_EQ(exports0, vmmc_ctl_stat(CTL, "exports"));
+	expect_clean_exit(_metadata, pid, pinned0, exports0);
 }
 
 TEST_HARNESS_MAIN

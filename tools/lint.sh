@@ -29,6 +29,7 @@ for cc in gcc clang; do
 	o=$top/build/lint-$cc
 	for part in "ulib:ulib" "tools/fabric:tools/fabric" \
 		    "tools/vmmc_ctl:tools/vmmc_ctl" "selftests:selftests" \
+		    "ulib/fi:ulib/fi" \
 		    "tools/bench:tools/bench"; do
 		dir=${part%%:*}
 		if ! make -s -B -C "$dir" CC=$cc O="$o/${part##*:}" \

@@ -12,7 +12,9 @@ src=$top/build/linux-src
 pkgs=(qemu-system-x86 linux-image-amd64 linux-headers-amd64 busybox-static
       libnl-3-dev libnl-genl-3-dev linux-source-6.1 sparse clang make gcc
       xz-utils cpio binutils python3 iproute2 kmod procps iperf3
-      sockperf redis-server redis-tools pkg-config)
+      sockperf redis-server redis-tools pkg-config libfabric-dev
+      libfabric-bin openmpi-bin libopenmpi-dev python3-mpi4py
+      netpipe-openmpi tshark)
 if [ "${1:-}" = package ]; then
 	pkgs+=(debhelper dh-dkms dkms lintian fakeroot dpkg-dev)
 fi

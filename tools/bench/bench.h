@@ -1,13 +1,20 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * bench.h - what the benchmarks share: clocks and medians (medians, not
- * means: the host's two cores are shared with the simulated NICs).
+ * means: the host's two cores are shared with the simulated NICs), and
+ * the client's connect while the server starts.
  */
 #ifndef VMMC_BENCH_H
 #define VMMC_BENCH_H
 
+#include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
+#include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
+
+#include "vmmc_sock.h"
 
 /* @clk now, in ns */
 static inline double bench_ns(clockid_t clk)
@@ -38,6 +45,38 @@ static inline double bench_median(double *v, int n)
 		return 0;
 	qsort(v, (size_t)n, sizeof(*v), bench_cmp_double);
 	return n & 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+/*
+ * A stream socket connected to @sa, through libvmmc's sockets (@vmmc) or
+ * the kernel's; tried every 100 ms for 60 s while the server starts. The
+ * fd, or the last try's -errno.
+ */
+static inline int bench_connect(const struct sockaddr *sa, socklen_t len,
+				bool vmmc)
+{
+	int fd, err = -ETIMEDOUT, tries;
+
+	for (tries = 0; tries < 600; tries++, usleep(100000)) {
+		if (vmmc) {
+			fd = vmmc_socket(sa->sa_family, SOCK_STREAM, 0);
+			if (fd < 0)
+				return fd;
+			err = vmmc_sock_connect(fd, sa, len);
+			if (!err)
+				return fd;
+			vmmc_sock_close(fd);
+		} else {
+			fd = socket(sa->sa_family, SOCK_STREAM, 0);
+			if (fd < 0)
+				return -errno;
+			if (!connect(fd, sa, len))
+				return fd;
+			err = -errno;
+			close(fd);
+		}
+	}
+	return err;
 }
 
 #endif /* VMMC_BENCH_H */

@@ -23,7 +23,9 @@
  *   vmmc_bw server [-p PORT]      (on node NODE)
  *   vmmc_bw memcpy                (print HOT,COLD MB/s of 1 MiB memcpy)
  *
- * Both sides poll (a polling waiter costs a vCPU: see DESIGN.md 6).
+ * Both sides poll: a polling waiter keeps its vCPU busy, a cost these
+ * numbers include (docs/architecture.md, "Notification", weighs polling
+ * against blocking).
  * Absolute numbers under TCG mean little; compare the ratios of one run.
  */
 #include <arpa/inet.h>
@@ -299,19 +301,14 @@ static void rpc_done(int fd)
 static int tcp_connect(const char *addr, int port)
 {
 	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port) };
-	int fd, tries;
+	int fd;
 
 	if (inet_pton(AF_INET, addr, &sa.sin_addr) != 1)
 		die(addr, EINVAL);
-	for (tries = 0; tries < 300; tries++) {
-		fd = socket(AF_INET, SOCK_STREAM, 0);
-		if (!connect(fd, (struct sockaddr *)&sa, sizeof(sa)))
-			return fd;
-		close(fd);
-		usleep(200000);
-	}
-	die("connect", ETIMEDOUT);
-	return -1;
+	fd = bench_connect((struct sockaddr *)&sa, sizeof(sa), false);
+	if (fd < 0)
+		die("connect", -fd);
+	return fd;
 }
 
 static int lat_count(size_t s)

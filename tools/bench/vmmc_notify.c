@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * vmmc_notify - competitive notification against pure polling and pure
- * blocking, in one run (the thesis's comparison, DESIGN.md section 4).
+ * blocking, in one run (docs/architecture.md, "Notification", says what
+ * the competitive policies promise and how the spin limit is set).
  *
  *   vmmc_notify [-c COUNT] [-s SPIN_NS] [-C COST_NS] [-D DEV]
  *

@@ -105,23 +105,14 @@ static int tcp_connect(const char *addr, int port)
 {
 	struct sockaddr_in sa = { .sin_family = AF_INET,
 				  .sin_port = htons(port) };
-	int fd, one = 1, tries;
+	int fd, one = 1;
 
 	if (inet_pton(AF_INET, addr, &sa.sin_addr) != 1)
 		return -EINVAL;
-	for (tries = 0; tries < 300; tries++) {
-		fd = socket(AF_INET, SOCK_STREAM, 0);
-		if (fd < 0)
-			return -errno;
-		if (!connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
-			setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one,
-				   sizeof(one));
-			return fd;
-		}
-		close(fd);
-		usleep(200000);
-	}
-	return -ETIMEDOUT;
+	fd = bench_connect((struct sockaddr *)&sa, sizeof(sa), false);
+	if (fd >= 0)
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	return fd;
 }
 
 static int tcp_rtt(int fd, int count, double *out)

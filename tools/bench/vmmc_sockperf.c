@@ -173,31 +173,21 @@ static int client(uint32_t node, const char *ip, int pings, int mib)
 	struct sockaddr_in sa = { .sin_family = AF_INET,
 				  .sin_port = htons(PORT) };
 	struct result rt = { 0 }, rv = { 0 };
-	int fd, one = 1, tries, err = -1, k;
+	int fd, one = 1, k;
 
 	inet_pton(AF_INET, ip, &sa.sin_addr);
-	for (tries = 0; tries < 300; tries++, usleep(100000)) {
-		fd = socket(AF_INET, SOCK_STREAM, 0);
-		if (!connect(fd, (struct sockaddr *)&sa, sizeof(sa)))
-			break;
-		close(fd);
-		fd = -1;
-	}
-	if (fd < 0)
+	fd = bench_connect((struct sockaddr *)&sa, sizeof(sa), false);
+	if (fd < 0) {
+		fprintf(stderr, "tcp connect: %s\n", strerror(-fd));
 		return 1;
+	}
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	if (measure(&tcp, fd, pings, mib, &rt))
 		return 1;
 	close(fd);
-	for (tries = 0; tries < 300; tries++, usleep(100000)) {
-		fd = vmmc_socket(AF_VMMC, SOCK_STREAM, 0);
-		err = vmmc_sock_connect(fd, (struct sockaddr *)&va, sizeof(va));
-		if (!err)
-			break;
-		vmmc_sock_close(fd);
-	}
-	if (err) {
-		fprintf(stderr, "vmmc connect: %s\n", strerror(-err));
+	fd = bench_connect((struct sockaddr *)&va, sizeof(va), true);
+	if (fd < 0) {
+		fprintf(stderr, "vmmc connect: %s\n", strerror(-fd));
 		return 1;
 	}
 	if (measure(&vmmc, fd, pings, mib, &rv))

@@ -181,23 +181,17 @@ static int client(uint32_t node, int mib)
 				    .svm_node = node };
 	struct phase pc, pz;
 	struct req end = { 0 };
-	int fd = -1, tries, k, err, zc_min, rpc;
+	int fd, k, zc_min, rpc;
 	uint8_t *buf;
 
 	buf = aligned_alloc(4096, MAXSZ);
 	if (!buf)
 		return 1;
 	memset(buf, 0, MAXSZ);
-	for (tries = 0; tries < 300; tries++, usleep(100000)) {
-		fd = vmmc_socket(AF_VMMC, SOCK_STREAM, 0);
-		err = vmmc_sock_connect(fd, (struct sockaddr *)&va, sizeof(va));
-		if (!err)
-			break;
-		vmmc_sock_close(fd);
-		fd = -1;
-	}
+	fd = bench_connect((struct sockaddr *)&va, sizeof(va), true);
 	if (fd < 0) {
-		fprintf(stderr, "vmmc_sockzc: cannot connect to node %u\n", node);
+		fprintf(stderr, "vmmc_sockzc: cannot connect to node %u: %s\n",
+			node, strerror(-fd));
 		return 1;
 	}
 	printf("receive of %d MiB per size and kind into one buffer, "

@@ -75,8 +75,10 @@ static inline void flist_del(struct flist *n)
 }
 
 /* ------------------------------------------------------------------------
- * Link packets. Internal to the fabric: fields are host-endian and
- * packets never leave this process.
+ * Link packets. Inside one fabric they stay in this process; to a node of
+ * another fabric of a cluster, struct vmmc_pkt and its payload travel
+ * byte for byte in a UDP datagram (WIRE.md: little-endian, which the
+ * fabric requires of its host).
  *
  * A DATA packet carries a copy of its payload, taken by the sending NIC
  * in the poll pass that re-read (and checked) the UTLB entries of its
@@ -119,6 +121,7 @@ enum vmmc_pkt_type {
 	VMMC_PKT_IMPORT_REQ	= 5,	/* mailbox IMPORT, to the exporter */
 	VMMC_PKT_IMPORT_RESP	= 6,	/* its answer */
 	VMMC_PKT_ACK		= 7,	/* link ack of the reverse link */
+	VMMC_PKT_VOID		= 8,	/* a DATA whose SEND ended: ignored */
 };
 
 #define VMMC_PKT_F_FIRST	(1u << 0)	/* DATA: first of its SEND */
@@ -364,6 +367,19 @@ struct fabric_node {
 	__u64 bad_tables;		/* export/UTLB entries failing checks */
 	__u64 acks_tx;			/* link ACK packets sent */
 	bool dead;			/* injected: the NIC is cut off */
+	bool remote;			/* served by another fabric (cluster) */
+
+	/*
+	 * DATA receiver: the last SEND of each (source node, endpoint) this
+	 * NIC refused; that SEND's later packets are dropped unanswered
+	 * (fabric_rx.c). The receiver's own record: nothing of the sending
+	 * NIC's state is read.
+	 */
+	struct fabric_refused {
+		__u64 cookie;
+		__u32 gen;
+		bool valid;
+	} refused[FABRIC_MAX_NODES][VMMC_MAX_EPS];
 
 	struct fabric_ep eps[VMMC_MAX_EPS];
 };
@@ -386,8 +402,11 @@ struct fabric_ctl_client {
 	char line[FABRIC_CTL_LINE];
 };
 
+struct fabric_cluster;
+
 struct fabric {
 	unsigned int nr_nodes;
+	struct fabric_cluster *cl;	/* --cluster (fabric_span.h), or NULL */
 	struct fabric_node nodes[FABRIC_MAX_NODES];
 	struct fabric_link links[FABRIC_MAX_NODES][FABRIC_MAX_NODES];
 	unsigned int pkts_queued;	/* wire entries, every link */
@@ -432,6 +451,8 @@ enum fabric_ev {
 	FEV_DOORBELL,
 	FEV_CTL,
 	FEV_CTL_CLIENT,		/* vec: index in fabric.ctl_cli[] */
+	FEV_UDP,		/* the cluster's datagram socket */
+	FEV_HELLO,		/* the cluster's HELLO timerfd */
 };
 
 #define FEV_TAG(type, node, vec) \
@@ -565,10 +586,12 @@ int fabric_link_send(struct fabric *f, const struct vmmc_pkt *pkt);
 void fabric_link_queue(struct fabric *f, struct fabric_pkt *p);
 bool fabric_link_room(struct fabric *f, __u32 src, __u32 dst);
 bool fabric_link_is_dead(struct fabric *f, __u32 src, __u32 dst);
+__u32 fabric_link_payload(struct fabric *f, __u32 dst); /* fabric_cluster.c */
 unsigned int fabric_link_deliver(struct fabric *f);
 unsigned int fabric_link_timers(struct fabric *f, __u64 now);
 bool fabric_link_has_work(struct fabric *f, bool *stalled);
 void fabric_link_free(struct fabric *f);
+void fabric_link_void(struct fabric *f, const struct fabric_op *op);
 int fabric_ping_send(struct fabric_op *op, __u32 dst_node, __u64 imm);
 __u32 fabric_pkt_crc(const struct vmmc_pkt *pkt);
 void fabric_pkt_answer(const struct vmmc_pkt *req, struct vmmc_pkt *ans,
@@ -605,8 +628,6 @@ void fabric_kcmd_peer_dead(struct fabric_node *n, __u32 peer);
 __u32 fabric_send_start(struct fabric_ep *ep, const struct vmmc_sqe *sqe,
 			__u64 t_fetch);
 unsigned int fabric_send_push(struct fabric_ep *ep);
-struct fabric_op *fabric_send_find(struct fabric_node *n, __u32 ep,
-				   __u32 gen, __u64 cookie);
 void fabric_send_complete(struct fabric_op *op, __u32 status, __u64 imm);
 void fabric_rx_data_resp(struct fabric_node *n, const struct vmmc_pkt *pkt);
 

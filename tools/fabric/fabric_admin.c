@@ -28,7 +28,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "fabric.h"
+#include "fabric_span.h"
 
 int fabric_ctl_listen(struct fabric *f)
 {
@@ -86,11 +86,13 @@ struct obuf {
 	size_t len;
 };
 
-static void out(struct obuf *o, const char *fmt, ...)
+static void out(void *vo, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
-static void out(struct obuf *o, const char *fmt, ...)
+/* Append to the answer (a struct obuf); a fabric_out_fn. */
+static void out(void *vo, const char *fmt, ...)
 {
+	struct obuf *o = vo;
 	va_list ap;
 	int n;
 
@@ -136,6 +138,8 @@ static void show(struct fabric *f, struct obuf *o)
 			    (unsigned long long)st->rx_bad,
 			    (unsigned long long)st->deaths);
 		}
+	if (f->cl)
+		fabric_udp_show(f, out, o);
 }
 
 static const char ctl_help[] =
@@ -144,7 +148,7 @@ static const char ctl_help[] =
 	"                link keys: drop dup reorder corrupt delay (percent),\n"
 	"                delay-us N, down 0|1, down-ms N, clear; node: dead 0|1\n"
 	"dead-ms N       time without ack progress before a peer is dead\n"
-	"show            faults, link state and counters\n"
+	"show            faults, link state and counters (and the cluster's)\n"
 	"help            this text\n";
 
 static void request(struct fabric *f, char *line, struct obuf *o)

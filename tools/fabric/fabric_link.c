@@ -39,6 +39,12 @@
  *   received something, its receiver sends one ACK (cumulative ack, a
  *   selective bitmap of the FABRIC_WINDOW seqs after it) on the reverse wire; ACKs are not
  *   numbered and not retransmitted.
+ * - Nodes of another fabric (cluster, WIRE.md): a link to one keeps its
+ *   sending half here; the copies its wire lets through leave as UDP
+ *   datagrams (fabric_udp.c) when due; the receiving half of the link
+ *   from one is fed by fabric_link_input(). When that fabric falls silent
+ *   or restarts, fabric_link_peer_gone() declares its nodes dead as a
+ *   stalled window would (a restart also resets the receiving halves).
  * - PING at the destination NIC: answered with a PONG carrying the same
  *   imm and status OK if the destination's guest is connected and its
  *   driver is up, else VMMC_ST_NODE_DOWN. PONG at the source NIC: the op
@@ -53,7 +59,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fabric.h"
+#include "fabric_span.h"
 
 static bool seq_before(__u32 a, __u32 b)
 {
@@ -313,6 +319,32 @@ stale:
 		 pkt->src_ep, pkt->src_node);
 }
 
+/*
+ * The SEND @op ends (completed, failed or fenced): its DATA packets still
+ * in the window become VOID, header only, so that no copy of them not yet
+ * handed to the receiving NIC moves a byte. Inside one fabric that is
+ * every copy (the wires and the receiver's reorder buffer hold the same
+ * packets); a copy already sent to another fabric is out of reach, and
+ * its retransmissions are VOID.
+ */
+void fabric_link_void(struct fabric *f, const struct fabric_op *op)
+{
+	struct fabric_link *l = &f->links[op->ep->node->id][op->dst_node];
+	struct flist *pos;
+
+	for (pos = l->window.next; pos != &l->window; pos = pos->next) {
+		struct vmmc_pkt *pkt = &flist_entry(pos, struct fabric_pkt,
+						    link)->pkt;
+
+		if (pkt->type != VMMC_PKT_DATA || pkt->src_ep != op->ep->id ||
+		    pkt->src_gen != op->gen || pkt->cookie != op->cookie)
+			continue;
+		pkt->type = VMMC_PKT_VOID;
+		pkt->len = 0;
+		pkt->crc = fabric_pkt_crc(pkt);
+	}
+}
+
 /* Hand one in-order packet to its handler at NIC @n. */
 static void dispatch(struct fabric *f, struct fabric_node *n,
 		     const struct vmmc_pkt *pkt)
@@ -337,6 +369,9 @@ static void dispatch(struct fabric *f, struct fabric_node *n,
 		break;
 	case VMMC_PKT_IMPORT_RESP:
 		fabric_rx_import_resp(n, pkt);
+		break;
+	case VMMC_PKT_VOID:
+		n->stale_pkts++;	/* its SEND ended at the sender */
 		break;
 	default:
 		n->bad_pkts++;
@@ -517,7 +552,11 @@ static unsigned int deliver_round(struct fabric *f)
 					break;
 				flist_del(&w->link);
 				f->pkts_queued--;
-				done += rx(f, l, s, d, w->p) + 1;
+				if (f->nodes[d].remote)	/* to another fabric */
+					fabric_udp_send(f, w->p, d);
+				else
+					done += rx(f, l, s, d, w->p);
+				done++;
 				fabric_pkt_put(w->p);
 				free(w);
 			}
@@ -581,19 +620,61 @@ static void peer_dead(struct fabric *f, struct fabric_link *l,
 {
 	struct fabric_node *n = &f->nodes[src];
 
-	node_log(n, LOG_INFO, "link to node%u: no progress for %llu ms: peer dead",
-		 dst, (unsigned long long)(f->dead_ns / 1000000));
-	window_clear(f, l);
 	l->dead = true;
-	l->tx_epoch++;
-	l->tx_seq = 0;
 	l->st.deaths++;
 	ctr_add(n->kstatus->counters.link_peer_deaths, 1);
 	if (n->sram) {
 		/* Imports first: whoever sees NODE_DOWN sees them DEAD. */
 		revoke_imports(n, dst);
+		/* before the window goes: the failed SENDs' packets go VOID */
 		fail_ops(n, dst);
 	}
+	window_clear(f, l);
+	l->tx_epoch++;
+	l->tx_seq = 0;
+}
+
+/*
+ * Node @node's fabric went silent or restarted (fabric_udp.c): every
+ * local node's link to it is declared dead now, as a stalled window
+ * would be; with @forget_rx (a new incarnation) the receiving halves of
+ * its links to us forget their epoch and reorder buffer too, so that the
+ * new incarnation's first epoch is taken from seq 0.
+ */
+void fabric_link_peer_gone(struct fabric *f, __u32 node, bool forget_rx)
+{
+	unsigned int s;
+
+	for (s = 0; s < f->nr_nodes; s++) {
+		struct fabric_link *l = &f->links[s][node];
+		struct fabric_link *r = &f->links[node][s];
+
+		if (f->nodes[s].remote)
+			continue;
+		/* nothing ever sent on it: no request, no import to fail */
+		if (!l->dead && (l->tx_seq || l->tx_epoch > 1)) {
+			node_log(&f->nodes[s], LOG_INFO, "link to node%u: its fabric %s: peer dead",
+				 node, forget_rx ? "restarted" : "is silent");
+			peer_dead(f, l, s, node);
+		}
+		if (forget_rx) {
+			/* its cookies and gens begin anew */
+			memset(f->nodes[s].refused[node], 0,
+			       sizeof(f->nodes[s].refused[node]));
+			ooo_clear(r);
+			r->rx_epoch = 0;
+			r->rx_seq = 0;
+			r->ack_due = false;
+		}
+	}
+}
+
+/* A link packet from another fabric (fabric_udp.c); the caller keeps @p. */
+void fabric_link_input(struct fabric *f, struct fabric_pkt *p)
+{
+	__u32 s = p->pkt.src_node, d = p->pkt.dst_node;
+
+	rx(f, &f->links[s][d], s, d, p);
 }
 
 /* Retransmissions and peer deaths that are due; returns the work done. */
@@ -614,6 +695,9 @@ unsigned int fabric_link_timers(struct fabric *f, __u64 now)
 			if (!l->in_window)
 				continue;
 			if (now - l->progress_ns >= f->dead_ns) {
+				node_log(&f->nodes[s], LOG_INFO,
+					 "link to node%u: no progress for %llu ms: peer dead",
+					 d, (unsigned long long)(f->dead_ns / 1000000));
 				peer_dead(f, l, s, d);
 				done++;
 				continue;

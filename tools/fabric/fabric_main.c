@@ -7,8 +7,13 @@
  *               [--node ...]
  *               [-v|-vv] [--log FILE] [--idle-us N] [--fault SPEC]...
  *               [--dead-ms N] [--ctl SOCKET] [--seed N]
+ *               [--cluster FILE --fabric NAME]
  *   vmmc-fabric ctl RUN_DIR|SOCKET REQUEST...   (fabric_admin.c)
  * - Bad arguments: a message on stderr, exit 2. --help: usage, exit 0.
+ * - With --cluster (WIRE.md), the node ids are the cluster's, --node is
+ *   given for exactly the nodes FILE gives fabric NAME, and the others
+ *   are reached over UDP (fabric_udp.c); a port that cannot be bound:
+ *   exit 1.
  * - Every node's socket file and the control socket (DIR/fabric.ctl or
  *   --ctl) exist before the first epoll_wait; then DIR/fabric.pid is
  *   written (a readiness marker; removed at exit).
@@ -37,7 +42,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "fabric.h"
+#include "fabric_span.h"
 
 VMMC_LAYOUT_CHECKS;
 static_assert(sizeof(struct vmmc_pkt) == 144, "vmmc_pkt");
@@ -104,6 +109,11 @@ static void usage(FILE *out)
 		"                  (default %d)\n"
 		"  --ctl SOCKET    control socket (default RUN_DIR/fabric.ctl)\n"
 		"  --seed N        fault injection random seed (default 1)\n"
+		"  --cluster FILE  the cluster description (fabrics, their UDP\n"
+		"                  addresses, which fabric serves which node;\n"
+		"                  tools/fabric/WIRE.md); with --fabric NAME, this\n"
+		"                  fabric is NAME and --node is given for its\n"
+		"                  nodes only\n"
 		"  -h, --help      this text\n"
 		"\n"
 		"ctl requests: fault SPEC..., dead-ms N, show, help (changes at run\n"
@@ -235,11 +245,14 @@ static int parse_args(struct fabric *f, int argc, char **argv)
 		{ "dead-ms", required_argument, NULL, 'd' },
 		{ "ctl", required_argument, NULL, 'c' },
 		{ "seed", required_argument, NULL, 's' },
+		{ "cluster", required_argument, NULL, 'C' },
+		{ "fabric", required_argument, NULL, 'F' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *log_path = NULL, *faults[64];
+	const char *cluster = NULL, *me = NULL;
 	unsigned int nr_faults = 0;
 	char err[256];
 	struct stat st;
@@ -288,6 +301,12 @@ static int parse_args(struct fabric *f, int argc, char **argv)
 						optarg);
 			f->rnd = v ? v : 1;
 			break;
+		case 'C':
+			cluster = optarg;
+			break;
+		case 'F':
+			me = optarg;
+			break;
 		case 'v':
 			f->verbose++;
 			break;
@@ -304,14 +323,28 @@ static int parse_args(struct fabric *f, int argc, char **argv)
 		return bad_args("%s", "--run-dir is required");
 	if (stat(f->run_dir, &st) || !S_ISDIR(st.st_mode))
 		return bad_args("--run-dir %s: not a directory", f->run_dir);
-	if (!f->nr_nodes)
+	if (!cluster && me)
+		return bad_args("--fabric %s: needs --cluster", me);
+	if (cluster) {
+		if (fabric_cluster_load(f, cluster, me) ||
+		    fabric_cluster_check(f))
+			return -1;
+	} else if (!f->nr_nodes) {
 		return bad_args("%s", "at least one --node is required");
-	for (i = 0; i < f->nr_nodes; i++) {
+	}
+	for (i = 0; i < f->nr_nodes && !cluster; i++) {
 		if (!f->nodes[i].sock_path) {
 			fprintf(stderr, "vmmc-fabric: node ids must be 0..N-1 without gaps: node %u missing\n",
 				i);
 			return -1;
 		}
+	}
+	/* the log first: applying a fault logs it */
+	if (log_path) {
+		f->log = fopen(log_path, "ae");
+		if (!f->log)
+			return bad_args("--log %s: cannot open", log_path);
+		setvbuf(f->log, NULL, _IOLBF, 0);
 	}
 	for (i = 0; i < nr_faults; i++)
 		if (fabric_fault_parse(f, faults[i], err, sizeof(err))) {
@@ -319,12 +352,6 @@ static int parse_args(struct fabric *f, int argc, char **argv)
 				faults[i], err);
 			return -1;
 		}
-	if (log_path) {
-		f->log = fopen(log_path, "ae");
-		if (!f->log)
-			return bad_args("--log %s: cannot open", log_path);
-		setvbuf(f->log, NULL, _IOLBF, 0);
-	}
 	return 0;
 }
 
@@ -405,6 +432,8 @@ static int setup(struct fabric *f)
 	for (i = 0; i < f->nr_nodes; i++) {
 		struct fabric_node *n = &f->nodes[i];
 
+		if (n->remote)
+			continue;
 		if (map_ram(n))
 			return EXIT_USAGE;
 		if (fabric_nic_init(n) || fabric_node_eventfds(n))
@@ -422,6 +451,10 @@ static int setup(struct fabric *f)
 			 (unsigned long long)n->ram_low,
 			 (unsigned long long)(n->ram_bytes - n->ram_low));
 	}
+	if (f->cl && (fabric_udp_open(f) ||
+		      epoll_add(f, f->cl->fd, FEV_TAG(FEV_UDP, 0, 0)) ||
+		      epoll_add(f, f->cl->hello_fd, FEV_TAG(FEV_HELLO, 0, 0))))
+		return 1;
 	if (fabric_ctl_listen(f) ||
 	    epoll_add(f, f->ctl_fd, FEV_TAG(FEV_CTL, 0, 0))) {
 		fab_log(f, LOG_ERR, "control socket: %s", strerror(errno));
@@ -464,6 +497,12 @@ static void handle_event(struct fabric *f, const struct epoll_event *ev)
 		break;
 	case FEV_CTL_CLIENT:
 		fabric_ctl_client_event(f, FEV_VEC(ev->data.u64), ev->events);
+		break;
+	case FEV_UDP:
+		fabric_udp_input(f);
+		break;
+	case FEV_HELLO:
+		fabric_udp_hello(f);
 		break;
 	}
 }
@@ -514,7 +553,9 @@ static void run(struct fabric *f)
 				timeout = ctl;	/* a control client's deadline */
 			sleeping = true;
 			for (i = 0; i < f->nr_nodes; i++)
-				ctr_add(f->nodes[i].kstatus->counters.sleeps, 1);
+				if (!f->nodes[i].remote)
+					ctr_add(f->nodes[i].kstatus->counters.sleeps,
+						1);
 		}
 		nr = epoll_wait(f->epfd, evs, 32, timeout);
 		if (sleeping)
@@ -552,6 +593,7 @@ static void teardown(struct fabric *f)
 	}
 	fabric_link_free(f);
 	fabric_ctl_close(f);
+	fabric_cluster_free(f);
 	for (i = 0; i < FABRIC_MAX_NODES; i++) {
 		struct fabric_node *n = &f->nodes[i];
 

@@ -175,8 +175,15 @@ static bool drv_is_up(struct fabric_node *n)
 	return vmmc_load_acquire(&n->kctrl->drv_state) == VMMC_DRV_UP;
 }
 
+/*
+ * Is @n's guest up? A node of another fabric counts as up: this NIC
+ * cannot see its guest, so the remote NIC answers for it (PONG, DATA
+ * and IMPORT answers say NODE_DOWN) and the link layer for the path.
+ */
 bool fabric_node_is_up(struct fabric_node *n)
 {
+	if (n->remote)
+		return true;
 	return n->state == NODE_UP && n->drv_up && drv_is_up(n);
 }
 
@@ -489,8 +496,12 @@ void fabric_nic_set_sleeping(struct fabric *f, bool sleeping)
 	unsigned int i;
 
 	for (i = 0; i < f->nr_nodes; i++) {
-		__u32 *flags = &f->nodes[i].kstatus->flags;
-		__u32 v = vmmc_read_once(flags);
+		__u32 *flags, v;
+
+		if (f->nodes[i].remote)
+			continue;
+		flags = &f->nodes[i].kstatus->flags;
+		v = vmmc_read_once(flags);
 
 		v = sleeping ? v | VMMC_NIC_F_SLEEPING : v & ~VMMC_NIC_F_SLEEPING;
 		vmmc_write_once(flags, v);

@@ -5,9 +5,17 @@
  *
  * Contract, per DATA packet (the link delivers each exactly once, in
  * order, with its CRC checked and its payload copied in):
- * - A packet whose SEND is no longer in flight at the sender (fenced,
- *   or already completed with an error) is dropped: no byte moves
- *   (stale_pkts).
+ * - The receiver knows a SEND only by what its packets say (src_node,
+ *   src_ep, src_gen, cookie): it never looks at the sending NIC's state,
+ *   which may be another fabric on another host. Once it refused a
+ *   packet of a SEND (the first refusal completes the SEND at the
+ *   sender), the later packets of that SEND are dropped unanswered: no
+ *   byte moves (stale_pkts). When the sender fences the endpoint or
+ *   fails the SEND itself (BAD_SLOT mid-way), it turns the SEND's packets
+ *   still in its window into VOID ones (fabric_link_void()), which this
+ *   NIC ignores; a copy that left for another fabric before that is taken
+ *   like any other, checked against the export as it arrives; its answer
+ *   finds no SEND at the sender and is discarded there (fabric_tx.c).
  * - Refusals, answered to the sender with the status (rx_rejects + 1):
  *   this node's guest or driver not up -> NODE_DOWN; export_id >=
  *   VMMC_MAX_EXPORTS, its state not ACTIVE, its gen not the packet's,
@@ -163,8 +171,17 @@ static void answer(struct fabric_node *n, const struct vmmc_pkt *pkt,
 {
 	struct vmmc_pkt ans;
 
-	if (status != VMMC_ST_OK)
+	if (status != VMMC_ST_OK) {
 		ctr_add(n->kstatus->counters.rx_rejects, 1);
+		if (pkt->src_ep < VMMC_MAX_EPS) {
+			struct fabric_refused *r =
+				&n->refused[pkt->src_node][pkt->src_ep];
+
+			r->cookie = pkt->cookie;
+			r->gen = pkt->src_gen;
+			r->valid = true;
+		}
+	}
 	fabric_pkt_answer(pkt, &ans, VMMC_PKT_DATA_RESP, status);
 	ans.flags = pkt->flags;
 	ans.imm = imm;
@@ -208,12 +225,15 @@ static int notify(struct fabric_node *n, const struct vmmc_pkt *pkt,
 void fabric_rx_data(struct fabric_node *n, const struct vmmc_pkt *pkt)
 {
 	__u64 dpages[FABRIC_PKT_PAGES];
+	const struct fabric_refused *ref;
 	__u32 status, dpos, owner;
 	int r;
 
-	if (!fabric_send_find(&n->f->nodes[pkt->src_node], pkt->src_ep,
-			      pkt->src_gen, pkt->cookie)) {
-		n->stale_pkts++;
+	ref = pkt->src_ep < VMMC_MAX_EPS ?
+	      &n->refused[pkt->src_node][pkt->src_ep] : NULL;
+	if (ref && ref->valid && ref->gen == pkt->src_gen &&
+	    ref->cookie == pkt->cookie) {
+		n->stale_pkts++;	/* a SEND this NIC refused already */
 		return;
 	}
 	if (!fabric_node_is_up(n)) {

@@ -49,6 +49,8 @@ void fabric_op_free(struct fabric_op *op)
 	flist_del(&op->timer_link);	/* no-op unless on the timer list */
 	if (op->ep->send == op)
 		op->ep->send = NULL;
+	if (op->kind == FOP_SEND && op->sent)
+		fabric_link_void(op->ep->node->f, op);
 	if (op->kind == FOP_REDIRECT)
 		fabric_redir_unlink(op);
 	op->ep->inflight--;

@@ -21,7 +21,8 @@
  *   a CQ slot and blocks the endpoint's later descriptors (NOPs and PINGs
  *   included) until it completes, so one endpoint's SENDs complete in SQ
  *   order. Each pass moves at most FABRIC_SEND_BUDGET bytes of it, in
- *   packets of at most FABRIC_MTU bytes, so a big SEND does not starve
+ *   packets of at most FABRIC_MTU bytes (fewer on a link to another
+ *   fabric: fabric_link_payload()), so a big SEND does not starve
  *   other endpoints or nodes.
  * - Per packet, the payload is copied into the packet (fabric.h says
  *   why), in the pass that re-read the UTLB entries it reads from guest
@@ -29,17 +30,18 @@
  *   address | VMMC_UTLB_VALID, optionally | VMMC_UTLB_WRITE, no other low
  *   bit, page inside guest RAM as fabric_gpa() places it: below the PCI
  *   hole or from 4 GiB up, never in the hole or past the file); a failure
- *   completes the SEND with BAD_SLOT. Bytes moved by earlier packets
- *   stay in the destination; packets of it not yet delivered are dropped
- *   by the receiver (they no longer match a SEND in flight).
+ *   completes the SEND with BAD_SLOT, and no more of its packets are
+ *   made; those still in the link's window become VOID (fabric_link.c),
+ *   so bytes of earlier packets the receiver already took stay, and no
+ *   other lands (but for copies already sent to another fabric,
+ *   fabric_rx.c).
  * - The receiving NIC answers a refused packet (the first refusal
  *   completes the SEND with its status) and the last packet once its data
  *   (and, with NOTIFY, its NQE) are written: OK, imm 0; or OK, imm
  *   VMMC_SEND_NQ_DROPPED if the receiver's NQ had no room (fabric_rx.c):
  *   never later, whatever the receiving process does. Answers that
  *   match no SEND in flight are discarded (stale_pkts). A fence frees the
- *   SEND (no completion); the receiver then moves none of its remaining
- *   packets.
+ *   SEND (no completion); its packets become VOID as above.
  * - Counters: sends (completed OK), send_errors (completed otherwise,
  *   at fetch included), data_tx (payload bytes handed to the link).
  */
@@ -173,9 +175,10 @@ unsigned int fabric_send_push(struct fabric_ep *ep)
 	       fabric_link_room(n->f, n->id, op->dst_node)) {
 		__u32 pos = op->src_off + op->sent;
 		__u32 len = op->len - op->sent, soff, done;
+		__u32 mtu = fabric_link_payload(n->f, op->dst_node);
 
-		if (len > FABRIC_MTU)
-			len = FABRIC_MTU;
+		if (len > mtu)
+			len = mtu;
 		p = fabric_pkt_alloc(len);
 		if (!p)
 			break;		/* out of memory: retry next pass */
@@ -235,7 +238,7 @@ unsigned int fabric_send_push(struct fabric_ep *ep)
 }
 
 /* The SEND in flight that (@ep of @n, @gen, @cookie) names, or NULL. */
-struct fabric_op *fabric_send_find(struct fabric_node *n, __u32 ep,
+static struct fabric_op *send_find(struct fabric_node *n, __u32 ep,
 				   __u32 gen, __u64 cookie)
 {
 	struct fabric_ep *e;
@@ -259,8 +262,8 @@ void fabric_send_complete(struct fabric_op *op, __u32 status, __u64 imm)
 /* At the sending NIC: the receiver's answer to a DATA packet. */
 void fabric_rx_data_resp(struct fabric_node *n, const struct vmmc_pkt *pkt)
 {
-	struct fabric_op *op = fabric_send_find(n, pkt->src_ep, pkt->src_gen,
-						pkt->cookie);
+	struct fabric_op *op = send_find(n, pkt->src_ep, pkt->src_gen,
+					 pkt->cookie);
 
 	if (!op || (pkt->status == VMMC_ST_OK &&
 		    (!(pkt->flags & VMMC_PKT_F_LAST) || op->sent != op->len))) {

@@ -17,7 +17,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "utlb.h"
+#include "core_loc.h"
 
 int vmmc_redirect(struct vmmc_ep *ep, unsigned int slot, uint32_t export_id,
 		  uint64_t offset, void *dst, size_t len, uint64_t user_data)
@@ -54,9 +54,7 @@ int vmmc_redirect_cancel(struct vmmc_ep *ep, unsigned int slot,
 	sqe = vmmc_get_sqe(ep);
 	if (!sqe)
 		return -EAGAIN;
-	sqe->op = VMMC_OP_REDIRECT_CANCEL;
-	sqe->user_data = user_data;
-	sqe->imm = slot;
+	vmmc_prep_redirect_cancel(sqe, slot, user_data);
 	vmmc_submit(ep);
 	return 0;
 }

@@ -9,7 +9,7 @@
 #include <errno.h>
 #include <sys/ioctl.h>
 
-#include "utlb.h"
+#include "core_loc.h"
 
 #define VMMC_EXPORT_TRIES	8
 

@@ -17,7 +17,7 @@
  */
 #include <errno.h>
 
-#include "utlb.h"
+#include "core_loc.h"
 
 /*
  * A descriptor whose memory [addr, addr + len) the library tracks until

@@ -14,7 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "utlb.h"
+#include "core_loc.h"
 
 VMMC_LAYOUT_CHECKS;
 

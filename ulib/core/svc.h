@@ -3,7 +3,8 @@
  * svc.h - what the core library offers the layers built on it (the stream
  * sockets, ulib/sock/) for the memory they own, beyond the public API of
  * vmmc.h. Not installed. A layer above includes vmmc.h and this header,
- * never the core's private ones (utlb.h): it sees no UTLB struct.
+ * never the core's private ones (core_loc.h, utlb.h): it sees no UTLB
+ * struct.
  *
  * Contract. Every call takes the endpoint the memory is used on and
  * returns 0 or -errno; none blocks or sleeps beyond the one pin or unpin

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * utlb.h - libvmmc internals: the user-level translation cache (UTLB) and
- * the table of SENDs in flight. Not installed; only the library sources
- * and the host-side unit test (test/utlb_test.c) include it.
+ * the table of SENDs in flight, the interface of utlb.c. Not installed;
+ * the core (through core_loc.h), the host-side unit test
+ * (test/utlb_test.c) and, for the pin classes below, the socket stack
+ * include it.
  *
  * The cache is a set of non-overlapping, page-aligned ranges of this
  * process's memory, each pinned by one VMMC_IOC_PIN and translated in the
@@ -55,9 +57,6 @@ struct vmmc_utlb_ops {
 	/* undo one pin: 0 or -errno (-EINVAL: the kernel already dropped it) */
 	int (*unpin)(void *ctx, uint32_t slot);
 };
-
-/* The real ones, ioctls on the endpoint (register.c); ctx is its fd. */
-extern const struct vmmc_utlb_ops vmmc_ep_utlb_ops;
 
 enum vmmc_range_state {
 	VMMC_RANGE_FREE		= 0,
@@ -167,18 +166,10 @@ static inline uint32_t vmmc_utlb_slot(const struct vmmc_utlb *u, uint32_t id,
 /* The in-flight table: a tag holds its range until put back. */
 int vmmc_utlb_tag_get(struct vmmc_utlb *u, uint32_t range, uint64_t user_data,
 		      uint32_t *tag);
-/* Release tag (from a CQE's low 32 bits): 0 and the caller's user_data. */
-/* queue.c: a tracked SEND or REDIRECT descriptor, half filled. */
-int __vmmc_tracked_sqe(struct vmmc_ep *ep, uintptr_t addr, size_t len,
-		       bool write, uint64_t user_data, struct vmmc_sqe **out);
 /* The caller's user_data behind a busy @tag (not released). */
 int vmmc_utlb_tag_peek(const struct vmmc_utlb *u, uint32_t tag,
 		       uint64_t *user_data);
+/* Release tag (from a CQE's low 32 bits): 0 and the caller's user_data. */
 int vmmc_utlb_tag_put(struct vmmc_utlb *u, uint32_t tag, uint64_t *user_data);
-
-/* wait.c: set the wait counters' spin limit from the endpoint (at open) */
-void vmmc_wait_setup(struct vmmc_ep *ep);
-/* wait.c: measure the spin limit on this endpoint and store it (at open) */
-void vmmc_spin_measure(struct vmmc_ep *ep);
 
 #endif /* VMMC_UTLB_H */

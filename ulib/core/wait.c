@@ -7,13 +7,15 @@
  *                the kernel (but for a clock read every millisecond).
  *   BLOCK        one look at the ring, then the kernel's interrupt-driven
  *                wait (VMMC_IOC_WAIT) at once.
- *   COMPETITIVE  (the default) spin for the spin limit, then block. The
- *                limit is the cost of blocking (the WAIT ioctl, the NIC's
- *                MSI-X, the wake-up back in user space: CPU time plus
- *                detection latency) stored in the driver
- *                (vmmc_info.spin_ns), so the waiting cost is at most twice
- *                the better of the two others whatever the event's delay
- *                (the 2-competitive rule; docs/architecture.md).
+ *   COMPETITIVE  (the default) spin for a random time of at most the
+ *                spin limit C (random_spin()), then block: the expected
+ *                waiting cost is e/(e - 1), about 1.58, times the better
+ *                of the two others whatever the event's delay, when C is
+ *                the cost of blocking (the WAIT ioctl, the NIC's MSI-X,
+ *                the wake-up back in user space: CPU time plus detection
+ *                latency; docs/architecture.md, "Notification").
+ *   COMPETITIVE_FIXED  spin for the whole limit C, then block: at most
+ *                twice the better of the two others.
  *
  * The spin makes no system call: it polls in chunks of about 2 us (a
  * number of polls computed from the cost of one poll, measured with
@@ -23,9 +25,11 @@
  * wake-up is lost between the spin and the sleep: VMMC_IOC_WAIT arms the
  * interrupt, re-checks both rings and only then sleeps (kmod/vmmc_irq.c).
  *
- * The spin limit itself is measured here, on the path a waiter pays
- * (spin_measure(), at the first open after the driver loaded), and stored
- * in the driver for every later endpoint (VMMC_IOC_SET_SPIN).
+ * The spin limit is measured: first estimated by the driver when it binds
+ * the NIC (kmod/vmmc_spin.c), then measured here on the path a waiter
+ * pays (spin_measure(), at the first open after the driver loaded) and
+ * stored in the driver for every later endpoint (VMMC_IOC_SET_SPIN); each
+ * endpoint reads it at open (vmmc_info.spin_ns).
  *
  * The kernel's wait returns when the CQ *or* the NQ has an entry, so a
  * waiter for one ring whose other ring holds unreaped entries cannot
@@ -42,7 +46,7 @@
 #include <sys/ioctl.h>
 #include <time.h>
 
-#include "utlb.h"
+#include "core_loc.h"
 
 #define RING_CQ		1u
 #define RING_NQ		2u

@@ -309,6 +309,59 @@ static inline void vmmc_prep_ping(struct vmmc_sqe *sqe, uint32_t dst_node,
 	sqe->user_data = user_data;
 }
 
+/*
+ * A SEND of [src_off, src_off + len) of the memory translated from UTLB
+ * slot @src_slot on, to (@import_id, @dst_offset): for a source the caller
+ * pinned itself (VMMC_IOC_PIN). Not tracked by the library, unlike
+ * vmmc_send(), which does all of this for any memory. flags: 0 or
+ * VMMC_SQF_NOTIFY.
+ */
+static inline void vmmc_prep_send(struct vmmc_sqe *sqe, uint32_t src_slot,
+				  uint32_t src_off, uint32_t len,
+				  uint32_t import_id, uint64_t dst_offset,
+				  uint32_t flags, uint64_t user_data)
+{
+	sqe->op = VMMC_OP_SEND;
+	sqe->flags = (uint8_t)flags;
+	sqe->len = len;
+	sqe->user_data = user_data;
+	sqe->import = import_id;
+	sqe->dst_offset = dst_offset;
+	sqe->src_slot = src_slot;
+	sqe->src_off = src_off;
+}
+
+/*
+ * A REDIRECT @slot of [offset, offset + len) of our export @export_id onto
+ * the memory translated (for write) from UTLB slot @dst_slot, byte
+ * @dst_off on: for a destination the caller pinned itself. Not tracked,
+ * unlike vmmc_redirect().
+ */
+static inline void vmmc_prep_redirect(struct vmmc_sqe *sqe, unsigned int slot,
+				      uint32_t export_id, uint64_t offset,
+				      uint32_t dst_slot, uint32_t dst_off,
+				      uint32_t len, uint64_t user_data)
+{
+	sqe->op = VMMC_OP_REDIRECT;
+	sqe->len = len;
+	sqe->user_data = user_data;
+	sqe->import = export_id;
+	sqe->imm = slot;
+	sqe->dst_offset = offset;
+	sqe->src_slot = dst_slot;
+	sqe->src_off = dst_off;
+}
+
+/* End redirect @slot now (as vmmc_redirect_cancel()). */
+static inline void vmmc_prep_redirect_cancel(struct vmmc_sqe *sqe,
+					     unsigned int slot,
+					     uint64_t user_data)
+{
+	sqe->op = VMMC_OP_REDIRECT_CANCEL;
+	sqe->user_data = user_data;
+	sqe->imm = slot;
+}
+
 /* Publish prepared entries; ring the doorbell only if the NIC sleeps. */
 static inline int vmmc_submit(struct vmmc_ep *ep)
 {

@@ -13,19 +13,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "check.h"
 #include "preload/hostmap.h"
-
-static int fails, checks;
-
-#define CHECK(c)							\
-	do {								\
-		checks++;						\
-		if (!(c)) {						\
-			fails++;					\
-			fprintf(stderr, "%s:%d: CHECK(%s) failed\n",	\
-				__FILE__, __LINE__, #c);		\
-		}							\
-	} while (0)
 
 static uint32_t ip(const char *s)
 {

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check.h"
 #include "utlb.h"
 
 #define PG	VMMC_PAGE_SIZE
@@ -33,17 +34,6 @@ static struct {
 	uint32_t last_flags;			/* of the last good pin */
 	int pins, unpins;
 } k;
-
-static int fails;
-
-#define CHECK(c)							\
-	do {								\
-		if (!(c)) {						\
-			fails++;					\
-			fprintf(stderr, "%s:%d: CHECK(%s) failed\n",	\
-				__FILE__, __LINE__, #c);		\
-		}							\
-	} while (0)
 
 static int stub_pin(void *ctx, uintptr_t addr, size_t len, uint32_t flags,
 		    uint32_t *slot, uint32_t *nr)
@@ -501,7 +491,7 @@ int main(int argc, char **argv)
 	test_locked();
 	test_zc_budget();
 	test_random(seed);
-	printf("1..1\n%s utlb_test (%d failures)\n",
-	       fails ? "not ok 1 -" : "ok 1 -", fails);
+	printf("1..1\n%s utlb_test (%d checks, %d failures)\n",
+	       fails ? "not ok 1 -" : "ok 1 -", checks, fails);
 	return fails ? 1 : 0;
 }

@@ -9,6 +9,8 @@
  * faults and --dead-ms 1000), it runs test_fault() instead, with
  * FG_FAULT_N messages (default 2000); with FG_LATENCY set as well, it
  * only measures the latency of 64-byte SENDs node0 -> node1 (a diagnostic).
+ * With FG_SPAN=N, the two nodes are on two fabrics joined over UDP
+ * (span.sh): test_span() with N messages.
  *
  * Exit: 0 all passed, 1 a check failed, 2 bad usage. When it returns,
  * both fake guests have disconnected, so the fabric should exit 0.
@@ -57,6 +59,15 @@ int main(int argc, char **argv)
 			goto out;
 		fg_drv(&g0, VMMC_DRV_UP);
 		test_gpa(&env, &g0, strtoull(getenv("FG_GPA_LOW"), NULL, 0));
+		goto out;
+	}
+	if (getenv("FG_SPAN")) {
+		if (!t_check(fg_connect(&g1, env.sock[1], env.ram[1],
+					env.ram_bytes, 1), "node1 connected"))
+			goto out;
+		fg_drv(&g0, VMMC_DRV_UP);
+		fg_drv(&g1, VMMC_DRV_UP);
+		test_span(&g0, &g1, &env, atoi(getenv("FG_SPAN")));
 		goto out;
 	}
 	if (fault_ctl) {

@@ -115,6 +115,44 @@ int fg_connect_sock(const char *path)
 	return s;
 }
 
+/*
+ * One request on a fabric's control socket; true if answered "ok". The
+ * whole answer goes to @out (@outlen bytes, NUL-terminated) if given.
+ */
+bool fg_ctl(const char *path, const char *req, char *out, size_t outlen)
+{
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	char own[256];
+	size_t len = 0;
+	ssize_t r;
+	int fd;
+
+	if (!out) {
+		out = own;
+		outlen = sizeof(own);
+	}
+	snprintf(a.sun_path, sizeof(a.sun_path), "%s", path);
+	fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof(a))) {
+		if (fd >= 0)
+			close(fd);
+		return false;
+	}
+	r = write(fd, req, strlen(req));
+	while (r > 0 && len < outlen - 1) {
+		r = read(fd, out + len, outlen - 1 - len);
+		if (r > 0)
+			len += r;
+	}
+	close(fd);
+	out[len] = 0;
+	if (len < 2)
+		return false;
+	if (strncmp(out, "ok", 2))
+		t_diag("ctl request refused: %.*s", (int)strcspn(out, "\n"), out);
+	return !strncmp(out, "ok", 2);
+}
+
 /* Expect value @want with (@with_fd) or without an fd; returns the fd. */
 static int expect_msg(struct fg *g, __s64 want, bool with_fd, int *bad)
 {

@@ -83,6 +83,7 @@ void fg_sleep_ms(unsigned int ms);
 
 int fg_recv_msg(int sock, __s64 *val, int *fd, int timeout_ms);
 int fg_connect_sock(const char *path);
+bool fg_ctl(const char *path, const char *req, char *out, size_t outlen);
 bool fg_connect(struct fg *g, const char *sock, const char *ram,
 		__u64 ram_bytes, unsigned int node);
 void fg_close(struct fg *g);
@@ -130,5 +131,7 @@ void test_rogue_ctl(struct fg *g0, struct fg *g1, const struct fg_env *env);
 void test_fault(struct fg *g0, struct fg *g1, const char *ctl_path,
 		unsigned int n);
 void test_gpa(struct fg_env *env, struct fg *g, __u64 low);
+void test_span(struct fg *g0, struct fg *g1, const struct fg_env *env,
+	       unsigned int n);
 
 #endif /* FAKE_GUEST_H */

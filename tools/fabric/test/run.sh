@@ -27,26 +27,7 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-check() {	# check COND-EXIT-STATUS DESCRIPTION
-	n=$((n + 1))
-	if [ "$1" -eq 0 ]; then
-		echo "ok $n - $2"
-	else
-		echo "not ok $n - $2"
-		fail=$((fail + 1))
-	fi
-}
-
-wait_for() {	# wait_for FILE...: up to 10 s (valgrind is slow)
-	i=0
-	for f in "$@"; do
-		while [ ! -e "$f" ]; do
-			i=$((i + 1))
-			[ $i -gt 1000 ] && return 1
-			sleep 0.01
-		done
-	done
-}
+. "$(dirname "$0")/lib.sh"
 
 truncate -s $RAMBYTES "$RAM0" "$RAM1"
 NODES="--node 0,$RUN/n0.sock,$RAM0,$RAMBYTES --node 1,$RUN/n1.sock,$RAM1,$RAMBYTES"
@@ -76,8 +57,7 @@ check $? "socket files and fabric.pid created"
 "$GUEST" "$RUN/n0.sock" "$RAM0" "$RUN/n1.sock" "$RAM1" $RAMBYTES $FPID \
 	>"$RUN/guest.tap" 2>&1
 grc=$?
-sed 's/^/    /' "$RUN/guest.tap"
-check $grc "fake guests: $(grep -c '^ok' "$RUN/guest.tap") passed, $(grep -c '^not ok' "$RUN/guest.tap") failed"
+sub_tap $grc "$RUN/guest.tap" "fake guests"
 wait $FPID
 frc=$?
 FPID=
@@ -112,8 +92,7 @@ FG_FAULT_CTL=$RUN/fabric.ctl FG_FAULT_N=${FG_FAULT_N:-2000} FG_DEAD_MS=$DEAD_MS 
 	"$GUEST" "$RUN/n0.sock" "$RAM0" "$RUN/n1.sock" "$RAM1" $RAMBYTES $FPID \
 	>"$RUN/fault.tap" 2>&1
 grc=$?
-sed 's/^/    /' "$RUN/fault.tap"
-check $grc "faults: $(grep -c '^ok' "$RUN/fault.tap") passed, $(grep -c '^not ok' "$RUN/fault.tap") failed"
+sub_tap $grc "$RUN/fault.tap" "faults"
 wait $FPID
 frc=$?
 FPID=
@@ -134,8 +113,7 @@ check $? "fabric with RAMBYTES:LOW: socket and fabric.pid created"
 FG_GPA_LOW=$LOW "$GUEST" "$RUN/n0.sock" "$RAM0" "$RUN/n1.sock" "$RAM1" \
 	$RAMBYTES $FPID >"$RUN/gpa.tap" 2>&1
 grc=$?
-sed 's/^/    /' "$RUN/gpa.tap"
-check $grc "guest-physical map: $(grep -c '^ok' "$RUN/gpa.tap") passed, $(grep -c '^not ok' "$RUN/gpa.tap") failed"
+sub_tap $grc "$RUN/gpa.tap" "guest-physical map"
 wait $FPID
 frc=$?
 FPID=
@@ -166,10 +144,4 @@ for sig in TERM INT; do
 	fi
 done
 
-echo "1..$n"
-if [ $fail -eq 0 ]; then
-	echo "# fabric tests: all $n passed${WRAP:+ (fabric under valgrind)}"
-else
-	echo "# fabric tests: $fail of $n FAILED"
-fi
-[ $fail -eq 0 ]
+summary "fabric tests" "${WRAP:+fabric under valgrind}"

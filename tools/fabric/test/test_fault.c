@@ -7,15 +7,14 @@
  * byte and every notification checked; a link down for a while then up:
  * nothing lost; node1 dead: the SEND fails with NODE_DOWN within the
  * dead-peer time, node1's imports are marked DEAD, node0's own traffic
- * goes on; node1 back: a new import works. Faults are changed at run time
- * through the fabric's control socket.
+ * goes on; node1 back: a new import works; a fence while a SEND's packets
+ * are held on the wire: none of them lands. Faults are changed at run
+ * time through the fabric's control socket.
  */
 #define _GNU_SOURCE
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -28,46 +27,6 @@ static double now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
-/*
- * One request on the fabric's control socket; its answer (read to the end,
- * NUL-terminated) into @buf. True if answered "ok".
- */
-static bool ctl_ask(const char *path, const char *req, char *buf, size_t size)
-{
-	struct sockaddr_un a = { .sun_family = AF_UNIX };
-	size_t got = 0;
-	ssize_t r;
-	int fd;
-
-	snprintf(a.sun_path, sizeof(a.sun_path), "%s", path);
-	fd = socket(AF_UNIX, SOCK_STREAM, 0);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof(a))) {
-		if (fd >= 0)
-			close(fd);
-		return false;
-	}
-	r = write(fd, req, strlen(req));
-	while (r > 0 && got < size - 1) {
-		r = read(fd, buf + got, size - 1 - got);
-		if (r > 0)
-			got += (size_t)r;
-	}
-	close(fd);
-	buf[got] = 0;
-	if (got < 2)
-		return false;
-	if (strncmp(buf, "ok", 2))
-		t_diag("ctl request refused: %.*s", (int)strcspn(buf, "\n"), buf);
-	return !strncmp(buf, "ok", 2);
-}
-
-static bool ctl(const char *path, const char *req)
-{
-	char buf[256];
-
-	return ctl_ask(path, req, buf, sizeof(buf));
 }
 
 /*
@@ -86,7 +45,7 @@ static bool links_quiet(const char *path, int ms)
 		const char *p = buf;
 		unsigned int busy = 0, links = 0, v;
 
-		if (!ctl_ask(path, "show\n", buf, sizeof(buf)))
+		if (!fg_ctl(path, "show\n", buf, sizeof(buf)))
 			return false;
 		while ((p = strstr(p, " unacked "))) {
 			if (sscanf(p, " unacked %u", &v) == 1) {
@@ -108,8 +67,8 @@ static bool links_quiet(const char *path, int ms)
  * One SEND of @len bytes to dst[@which] at @doff: CQE OK, the range holds
  * the source bytes, the byte before and after it untouched, and one NQE.
  */
-static bool xfer(struct ts *t, unsigned int which, __u32 len, __u64 doff,
-		 __u64 tag, int timeout_ms)
+bool ts_xfer(struct ts *t, unsigned int which, __u32 len, __u64 doff,
+	     __u64 tag, int timeout_ms)
 {
 	struct ts_dst *d = &t->dst[which];
 	__u32 soff = ts_rnd() % VMMC_PAGE_SIZE, i;
@@ -168,7 +127,7 @@ static void many(struct ts *t, unsigned int n)
 		__u32 len = 1 + ts_rnd() % (i % 10 ? 20000 : 300000);
 		__u64 doff = ts_rnd() % (TS_ELEN - len + 1);
 
-		good += xfer(t, i % 8 ? 1 : 0, len, doff, 1000 + i, 10000);
+		good += ts_xfer(t, i % 8 ? 1 : 0, len, doff, 1000 + i, 10000);
 	}
 	t_check(good == n, "lossy links: %u of %u SENDs (1 B .. 300 KB) byte-exact with one NQE each",
 		good, n);
@@ -184,9 +143,9 @@ static void link_down(struct ts *t, const char *path)
 	double t0;
 	bool ok;
 
-	ok = ctl(path, "fault 0-1:down-ms=700 1-0:down-ms=700\n");
+	ok = fg_ctl(path, "fault 0-1:down-ms=700 1-0:down-ms=700\n", NULL, 0);
 	t0 = now_ms();
-	ok = ok && xfer(t, 1, 100000, 777, 2, 5000);
+	ok = ok && ts_xfer(t, 1, 100000, 777, 2, 5000);
 	t_check(ok && now_ms() - t0 >= 600,
 		"link down 0.7 s (below dead-ms): the SEND waits, then lands whole (%.0f ms)",
 		now_ms() - t0);
@@ -209,7 +168,7 @@ static void node_death(struct ts *t, const char *path)
 
 	t_check(links_quiet(path, 5000),
 		"before node1 dies: every packet on the links acknowledged");
-	ok = ctl(path, "fault node1:dead=1\n");
+	ok = fg_ctl(path, "fault node1:dead=1\n", NULL, 0);
 	fg_sqe_send(&s, 3, 1, 0, TS_SLOT, 0, 50000, true);
 	t0 = now_ms();
 	fg_submit(&t->s0, &s);
@@ -234,11 +193,37 @@ static void node_death(struct ts *t, const char *path)
 	fg_expect(&t->s0, 4, VMMC_OP_SEND, VMMC_ST_NODE_DOWN, 0,
 		  "a later SEND through the dead import fails NODE_DOWN at once");
 	t_check(now_ms() - t0 < 500, "... at once (%.0f ms)", now_ms() - t0);
-	t_check(xfer(t, 0, 5000, 10, 5, 2000),
+	t_check(ts_xfer(t, 0, 5000, 10, 5, 2000),
 		"the sender stays healthy: a SEND to its own node works");
-	t_check(ctl(path, "fault node1:dead=0\n") && ts_import(t, 1) &&
-		xfer(t, 1, 30000, 99, 6, 5000),
+	t_check(fg_ctl(path, "fault node1:dead=0\n", NULL, 0) && ts_import(t, 1) &&
+		ts_xfer(t, 1, 30000, 99, 6, 5000),
 		"node1 back: a new import works, the SEND lands whole");
+}
+
+/*
+ * A fence while a SEND's packets wait on the wire (every copy delayed
+ * 300 ms): none of them moves a byte, though the link still carries them
+ * (as VOID packets, fabric_link.c).
+ */
+static void fence_voids(struct ts *t, const char *path)
+{
+	const struct vmmc_nic_counters *c1 = &t->g1->st->counters;
+	__u64 rx = c1->data_rx, pkts = c1->pkts_rx;
+	struct vmmc_sqe s;
+	bool ok;
+
+	ts_fill_dst(&t->dst[1].buf, 0x3c);
+	ok = fg_ctl(path, "fault 0-1:delay=100,delay-us=300000\n", NULL, 0);
+	fg_sqe_send(&s, 8, 1, 0, TS_SLOT, 0, 100000, true);
+	fg_submit(&t->s0, &s);
+	fg_sleep_ms(50);
+	ok = ok && fg_ep_set_state(&t->s0, VMMC_EP_FENCED);
+	fg_sleep_ms(800);
+	t_check(ok && c1->pkts_rx > pkts && c1->data_rx == rx &&
+		ts_check_dst(&t->dst[1].buf, 0x3c, NULL, 0, 0, 0),
+		"a fence while its SEND's packets wait on the wire: they arrive, not a byte lands (data_rx %llu -> %llu)",
+		(unsigned long long)rx, (unsigned long long)c1->data_rx);
+	fg_ctl(path, "fault 0-1:clear\n", NULL, 0);
 }
 
 void test_fault(struct fg *g0, struct fg *g1, const char *ctl_path,
@@ -250,13 +235,15 @@ void test_fault(struct fg *g0, struct fg *g1, const char *ctl_path,
 		return;
 	many(&t, n);
 	link_down(&t, ctl_path);
-	t_check(ctl(ctl_path, "fault all:clear\n"), "faults cleared at run time");
+	t_check(fg_ctl(ctl_path, "fault all:clear\n", NULL, 0), "faults cleared at run time");
 	node_death(&t, ctl_path);
-	t_check(!ctl(ctl_path, "fault 0-7:drop=5\n") &&
-		!ctl(ctl_path, "fault all:drop=101\n") &&
-		!ctl(ctl_path, "fault all:bogus=1\n") &&
-		!ctl(ctl_path, "frobnicate\n") && ctl(ctl_path, "show\n"),
+	t_check(!fg_ctl(ctl_path, "fault 0-7:drop=5\n", NULL, 0) &&
+		!fg_ctl(ctl_path, "fault all:drop=101\n", NULL, 0) &&
+		!fg_ctl(ctl_path, "fault all:bogus=1\n", NULL, 0) &&
+		!fg_ctl(ctl_path, "frobnicate\n", NULL, 0) &&
+		fg_ctl(ctl_path, "show\n", NULL, 0),
 		"control socket: bad requests refused, show answers");
+	fence_voids(&t, ctl_path);
 }
 
 /* A diagnostic: SEND latency (64 B, NOTIFY) node0 -> node1, spinning. */

@@ -42,5 +42,7 @@ bool ts_import(struct ts *t, unsigned int which);
 void test_send_errors(struct ts *t);
 void test_rogue_nq(struct ts *t);
 void test_send_garbage(struct ts *t);
+bool ts_xfer(struct ts *t, unsigned int which, __u32 len, __u64 doff,
+	     __u64 tag, int timeout_ms);
 
 #endif /* TEST_SEND_H */

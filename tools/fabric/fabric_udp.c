@@ -1,0 +1,409 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * fabric_udp.c - the datagrams between the fabrics of a cluster (WIRE.md)
+ *
+ * Contract:
+ * - fabric_udp_open(): one non-blocking UDP socket bound to this fabric's
+ *   address and port of the cluster file, with large buffers (a window of
+ *   packets may come at once), and a timerfd for HELLO; -1 with a message
+ *   if either fails.
+ * - fabric_udp_send(): one link packet copy (already through fault
+ *   injection, fabric_fault.c) as one datagram to the fabric serving its
+ *   destination node. A send that fails (buffer full, no route) is
+ *   counted; the link layer retransmits.
+ * - fabric_udp_input(): reads what is queued on the socket (a bounded
+ *   batch per call), checks every datagram as WIRE.md lists, drops and
+ *   counts what fails, and hands each link packet to the link layer
+ *   (fabric_link_input()). Nothing of a dropped datagram reaches a guest.
+ * - fabric_udp_hello(): every FABRIC_HELLO_MS: a HELLO to every other
+ *   fabric; a fabric silent for the dead-peer time has its nodes' links
+ *   declared dead (once, until it is heard again).
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/timerfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "fabric_span.h"
+
+static_assert(sizeof(struct vmmc_wire_hdr) == 40, "wire header");
+
+#define UDP_BUF_BYTES	(8 << 20)
+#define UDP_BATCH	256		/* datagrams per input call */
+#define DGRAM_MAX	(sizeof(struct vmmc_wire_hdr) + \
+			 sizeof(struct vmmc_pkt) + FABRIC_MTU)
+
+static void set_buf(int fd, int opt, int force)
+{
+	int v = UDP_BUF_BYTES;
+
+	/* FORCE needs CAP_NET_ADMIN; without it, what rmem_max allows */
+	if (setsockopt(fd, SOL_SOCKET, force, &v, sizeof(v)))
+		setsockopt(fd, SOL_SOCKET, opt, &v, sizeof(v));
+}
+
+int fabric_udp_open(struct fabric *f)
+{
+	struct fabric_cluster *cl = f->cl;
+	struct fabric_peer *me = &cl->fab[cl->me];
+	struct itimerspec its = {
+		.it_value = { 0, 1 },
+		.it_interval = { 0, FABRIC_HELLO_MS * 1000000L },
+	};
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	cl->boot = (__u64)ts.tv_sec * 1000000000ull + (__u64)ts.tv_nsec;
+	cl->fd = socket(me->addr.ss_family, SOCK_DGRAM | SOCK_NONBLOCK |
+			SOCK_CLOEXEC, 0);
+	if (cl->fd < 0 ||
+	    bind(cl->fd, (struct sockaddr *)&me->addr, me->addr_len)) {
+		fab_log(f, LOG_ERR, "cluster: fabric %s: cannot bind its address: %s",
+			me->name, strerror(errno));
+		return -1;
+	}
+	/* never fragmented: a datagram larger than the path fails to send */
+	if (me->addr.ss_family == AF_INET6) {
+		int on = 1;
+
+		setsockopt(cl->fd, IPPROTO_IPV6, IPV6_DONTFRAG, &on,
+			   sizeof(on));
+	} else {
+		int pmtu = IP_PMTUDISC_DO;
+
+		setsockopt(cl->fd, IPPROTO_IP, IP_MTU_DISCOVER, &pmtu,
+			   sizeof(pmtu));
+	}
+	set_buf(cl->fd, SO_RCVBUF, SO_RCVBUFFORCE);
+	set_buf(cl->fd, SO_SNDBUF, SO_SNDBUFFORCE);
+	cl->hello_fd = timerfd_create(CLOCK_MONOTONIC,
+				      TFD_CLOEXEC | TFD_NONBLOCK);
+	if (cl->hello_fd < 0 ||
+	    timerfd_settime(cl->hello_fd, 0, &its, NULL)) {
+		fab_log(f, LOG_ERR, "cluster: timerfd: %s", strerror(errno));
+		return -1;
+	}
+	fab_log(f, LOG_V, "cluster %s: fabric %s (%u of %u), hash %016llx",
+		cl->path, me->name, cl->me, cl->nr_fabrics,
+		(unsigned long long)cl->hash);
+	return 0;
+}
+
+static void log_out(void *o, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* A fabric_out_fn into the log (-v): "fabric: " and the line. */
+static void log_out(void *o, const char *fmt, ...)
+{
+	struct fabric *f = o;
+	FILE *out = f->log ? f->log : stderr;
+	va_list ap;
+
+	fputs("fabric: ", out);
+	va_start(ap, fmt);
+	vfprintf(out, fmt, ap);
+	va_end(ap);
+}
+
+/* At exit: the counters into the log (-v), then the sockets closed. */
+void fabric_udp_close(struct fabric *f)
+{
+	struct fabric_cluster *cl = f->cl;
+
+	if (cl->fd >= 0 && f->verbose >= LOG_V)
+		fabric_udp_show(f, log_out, f);
+
+	if (cl->fd >= 0)
+		close(cl->fd);
+	if (cl->hello_fd >= 0)
+		close(cl->hello_fd);
+	cl->fd = cl->hello_fd = -1;
+}
+
+static void hdr_fill(struct fabric_cluster *cl, struct vmmc_wire_hdr *h,
+		     unsigned int to, enum vmmc_wire_kind kind, __u32 len)
+{
+	memset(h, 0, sizeof(*h));
+	h->magic = VMMC_WIRE_MAGIC;
+	h->version = VMMC_WIRE_VERSION;
+	h->kind = kind;
+	h->sender = (__u8)cl->me;
+	h->len = len;
+	h->cluster = cl->hash;
+	h->boot = cl->boot;
+	h->dst_boot = cl->fab[to].boot;
+}
+
+static void dgram_send(struct fabric *f, unsigned int to,
+		       struct iovec *iov, unsigned int nr)
+{
+	struct fabric_cluster *cl = f->cl;
+	struct vmmc_wire_hdr *h = iov[0].iov_base;
+	struct msghdr m = {
+		.msg_name = &cl->fab[to].addr,
+		.msg_namelen = cl->fab[to].addr_len,
+		.msg_iov = iov,
+		.msg_iovlen = nr,
+	};
+	unsigned int i;
+	__u32 crc = 0;
+
+	for (i = 0; i < nr; i++)
+		crc = fabric_crc32c(crc, iov[i].iov_base, iov[i].iov_len);
+	h->crc = crc;
+	if (sendmsg(cl->fd, &m, 0) < 0) {
+		cl->st.tx_errors++;
+		fab_log(f, LOG_VV, "cluster: to fabric %s: %s",
+			cl->fab[to].name, strerror(errno));
+		return;
+	}
+	cl->st.tx++;
+}
+
+/*
+ * @p goes to node @dst: the link's, not pkt.dst_node, and p->cap payload
+ * bytes, not pkt.len: a copy corrupted by fault injection may say
+ * anything there, and the receiver's link layer is what catches it.
+ */
+void fabric_udp_send(struct fabric *f, const struct fabric_pkt *p,
+		     unsigned int dst)
+{
+	struct fabric_cluster *cl = f->cl;
+	unsigned int to = cl->node_fabric[dst];
+	struct vmmc_wire_hdr h;
+	struct iovec iov[3] = {
+		{ &h, sizeof(h) },
+		{ (void *)&p->pkt, sizeof(p->pkt) },
+		{ (void *)p->payload, p->cap },
+	};
+
+	hdr_fill(cl, &h, to, VMMC_WIRE_PKT,
+		 sizeof(h) + sizeof(p->pkt) + p->cap);
+	dgram_send(f, to, iov, p->cap ? 3 : 2);
+}
+
+/* A fabric went silent or restarted: every link with its nodes. */
+static void peer_gone(struct fabric *f, unsigned int fab, bool restarted)
+{
+	struct fabric_cluster *cl = f->cl;
+	unsigned int i;
+
+	for (i = 0; i < f->nr_nodes; i++)
+		if (cl->node_fabric[i] == fab)
+			fabric_link_peer_gone(f, i, restarted);
+}
+
+void fabric_udp_hello(struct fabric *f)
+{
+	struct fabric_cluster *cl = f->cl;
+	__u64 now = fabric_now_ns(), v;
+	struct vmmc_wire_hdr h;
+	struct iovec iov = { &h, sizeof(h) };
+	unsigned int i;
+
+	if (read(cl->hello_fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+		fab_log(f, LOG_ERR, "cluster: timerfd: %s", strerror(errno));
+	for (i = 0; i < cl->nr_fabrics; i++) {
+		struct fabric_peer *p = &cl->fab[i];
+
+		if (i == cl->me)
+			continue;
+		hdr_fill(cl, &h, i, VMMC_WIRE_HELLO, sizeof(h));
+		dgram_send(f, i, &iov, 1);
+		cl->st.hellos_tx++;
+		if (!p->heard_ns)
+			p->heard_ns = now;	/* the time-out starts now */
+		if (!p->silent && now - p->heard_ns >= f->dead_ns) {
+			p->silent = true;
+			cl->st.silences++;
+			fab_log(f, LOG_INFO, "cluster: fabric %s silent for %llu ms: its nodes are unreachable",
+				p->name,
+				(unsigned long long)(f->dead_ns / 1000000));
+			peer_gone(f, i, false);
+		}
+	}
+}
+
+static bool same_addr(const struct sockaddr_storage *a, socklen_t alen,
+		      const struct fabric_peer *p)
+{
+	if (a->ss_family != p->addr.ss_family)
+		return false;
+	if (a->ss_family == AF_INET) {
+		const struct sockaddr_in *x = (const void *)a;
+		const struct sockaddr_in *y = (const void *)&p->addr;
+
+		return alen >= sizeof(*x) && x->sin_port == y->sin_port &&
+		       x->sin_addr.s_addr == y->sin_addr.s_addr;
+	} else {
+		const struct sockaddr_in6 *x = (const void *)a;
+		const struct sockaddr_in6 *y = (const void *)&p->addr;
+
+		return alen >= sizeof(*x) && x->sin6_port == y->sin6_port &&
+		       !memcmp(&x->sin6_addr, &y->sin6_addr,
+			       sizeof(x->sin6_addr));
+	}
+}
+
+/* Header checks 2..6 of WIRE.md; the sender's index, or -1 (counted). */
+static int check_hdr(struct fabric *f, struct vmmc_wire_hdr *h, size_t len,
+		     const struct sockaddr_storage *from, socklen_t flen)
+{
+	struct fabric_cluster *cl = f->cl;
+	struct fabric_peer *p;
+	__u32 crc;
+
+	if (h->magic != VMMC_WIRE_MAGIC || h->version != VMMC_WIRE_VERSION ||
+	    h->zero || (h->kind != VMMC_WIRE_PKT && h->kind != VMMC_WIRE_HELLO)) {
+		cl->st.bad_header++;
+		return -1;
+	}
+	if (h->sender >= cl->nr_fabrics || h->sender == cl->me ||
+	    !same_addr(from, flen, &cl->fab[h->sender])) {
+		cl->st.unknown_sender++;
+		return -1;
+	}
+	p = &cl->fab[h->sender];
+	if (h->cluster != cl->hash) {
+		cl->st.bad_cluster++;
+		if (!p->warned)
+			fab_log(f, LOG_ERR, "cluster: fabric %s has another cluster description (hash %016llx, ours %016llx): refused",
+				p->name, (unsigned long long)h->cluster,
+				(unsigned long long)cl->hash);
+		p->warned = true;
+		return -1;
+	}
+	crc = h->crc;
+	h->crc = 0;
+	if (h->len != len || fabric_crc32c(0, h, len) != crc) {
+		cl->st.bad_crc++;
+		return -1;
+	}
+	if (h->boot < p->boot ||
+	    (h->dst_boot && h->dst_boot != cl->boot)) {
+		cl->st.stale_boot++;
+		return -1;
+	}
+	if (h->boot > p->boot) {
+		if (p->boot) {
+			cl->st.restarts++;
+			fab_log(f, LOG_INFO, "cluster: fabric %s restarted: its links begin anew",
+				p->name);
+			peer_gone(f, h->sender, true);
+		}
+		p->boot = h->boot;
+	}
+	p->heard_ns = fabric_now_ns();
+	if (p->silent) {
+		p->silent = false;
+		fab_log(f, LOG_INFO, "cluster: fabric %s heard again", p->name);
+	}
+	return h->sender;
+}
+
+/* One datagram of @len bytes in @buf (DGRAM_MAX + 1 bytes). */
+static void input_one(struct fabric *f, __u8 *buf, size_t len,
+		      const struct sockaddr_storage *from, socklen_t flen)
+{
+	struct fabric_cluster *cl = f->cl;
+	struct vmmc_wire_hdr *h = (struct vmmc_wire_hdr *)buf;
+	const struct vmmc_pkt *pkt = (const void *)(buf + sizeof(*h));
+	struct fabric_pkt *p;
+	size_t plen;
+	int s;
+
+	if (len < sizeof(*h)) {
+		cl->st.shorts++;
+		return;
+	}
+	s = check_hdr(f, h, len, from, flen);
+	if (s < 0)
+		return;
+	if (h->kind == VMMC_WIRE_HELLO) {
+		cl->st.hellos_rx++;
+		return;
+	}
+	plen = len - sizeof(*h);
+	if (plen < sizeof(*pkt) || pkt->src_node >= f->nr_nodes ||
+	    cl->node_fabric[pkt->src_node] != (unsigned int)s ||
+	    pkt->dst_node >= f->nr_nodes || f->nodes[pkt->dst_node].remote) {
+		cl->st.bad_route++;
+		return;
+	}
+	if (f->nodes[pkt->src_node].dead || f->nodes[pkt->dst_node].dead) {
+		cl->st.node_dead++;	/* injected: nodeN:dead=1 */
+		return;
+	}
+	cl->st.rx++;
+	/* pkt.len against what came: the link layer's check, with the CRC */
+	p = fabric_pkt_alloc(plen - sizeof(*pkt));
+	if (!p)
+		return;			/* lost: the sender retransmits */
+	memcpy(&p->pkt, pkt, plen);
+	fabric_link_input(f, p);
+	fabric_pkt_put(p);
+}
+
+void fabric_udp_input(struct fabric *f)
+{
+	struct fabric_cluster *cl = f->cl;
+	static __u8 buf[DGRAM_MAX + 1] __attribute__((aligned(8)));
+	struct sockaddr_storage from;
+	unsigned int i;
+
+	for (i = 0; i < UDP_BATCH; i++) {
+		socklen_t flen = sizeof(from);
+		ssize_t r = recvfrom(cl->fd, buf, sizeof(buf), MSG_TRUNC,
+				     (struct sockaddr *)&from, &flen);
+
+		if (r < 0) {
+			if (errno != EAGAIN && errno != EINTR)
+				fab_log(f, LOG_V, "cluster: recvfrom: %s",
+					strerror(errno));
+			return;
+		}
+		if ((size_t)r > DGRAM_MAX) {
+			cl->st.bad_header++;	/* larger than any packet */
+			continue;
+		}
+		input_one(f, buf, (size_t)r, &from, flen);
+	}
+}
+
+void fabric_udp_show(struct fabric *f, fabric_out_fn out, void *o)
+{
+	struct fabric_cluster *cl = f->cl;
+	struct fabric_udp_stats *s = &cl->st;
+	unsigned int i;
+
+	out(o, "cluster %s fabric %s hash %016llx boot %llu\n", cl->path,
+	    cl->fab[cl->me].name, (unsigned long long)cl->hash,
+	    (unsigned long long)cl->boot);
+	for (i = 0; i < cl->nr_fabrics; i++)
+		if (i != cl->me)
+			out(o, "peer %s boot %llu %s\n", cl->fab[i].name,
+			    (unsigned long long)cl->fab[i].boot,
+			    cl->fab[i].silent ? "silent" :
+			    cl->fab[i].boot ? "heard" : "never-heard");
+	out(o, "udp rx %llu tx %llu tx_errors %llu hellos_rx %llu hellos_tx %llu short %llu bad_header %llu unknown_sender %llu bad_cluster %llu bad_crc %llu stale_boot %llu bad_route %llu node_dead %llu restarts %llu silences %llu\n",
+	    (unsigned long long)s->rx, (unsigned long long)s->tx,
+	    (unsigned long long)s->tx_errors,
+	    (unsigned long long)s->hellos_rx,
+	    (unsigned long long)s->hellos_tx,
+	    (unsigned long long)s->shorts,
+	    (unsigned long long)s->bad_header,
+	    (unsigned long long)s->unknown_sender,
+	    (unsigned long long)s->bad_cluster,
+	    (unsigned long long)s->bad_crc,
+	    (unsigned long long)s->stale_boot,
+	    (unsigned long long)s->bad_route,
+	    (unsigned long long)s->node_dead,
+	    (unsigned long long)s->restarts,
+	    (unsigned long long)s->silences);
+}

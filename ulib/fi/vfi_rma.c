@@ -1,0 +1,353 @@
+// SPDX-License-Identifier: MIT
+/*
+ * vfi_rma.c - RMA write, with and without remote CQ data.
+ *
+ * A write is a deliberate update: SENDs from the caller's buffer into the
+ * target's exported region (vfi_domain.c: the key names the export and
+ * unlocks it), at the offset the caller gives. The NIC refuses a SEND past
+ * the export's end (VMMC_ST_RANGE: the write completes with FI_EINVAL) and
+ * a region that is gone (VMMC_ST_REVOKED: FI_ECONNRESET); a key no region
+ * has fails the import (FI_EKEYREJECTED), reported in the CQ. Remote CQ
+ * data goes after the data has landed (its SENDs completed, since SENDs
+ * to different imports are not ordered) as a notice in the peer's ring,
+ * which the peer reports as an FI_REMOTE_WRITE | FI_REMOTE_CQ_DATA
+ * completion without taking a receive.
+ *
+ * Reads are emulated, since a vmmc NIC only writes to the remote side: the
+ * requester sends an RREQ {key, offset, length, cookie} through the
+ * peer's ring; the peer's provider (during its progress) looks the key up
+ * among its own regions registered with FI_REMOTE_READ, checks the range,
+ * and sends the bytes back through our ring as RRESP fragments (or a
+ * refusal with the reason), which we copy into the read's buffer. The
+ * cookie names our operation (its index and a generation that changes at
+ * every reuse), so a forged or late response is refused. A read needs
+ * the peer to make progress, as a software RDMA would.
+ */
+#include <string.h>
+
+#include "vfi.h"
+
+/* Post what SQ room allows: 1 when done posting, 0 to wait, or -error. */
+int vfi_rma_push(struct vfi_ep *ep, struct vfi_op *op)
+{
+	int ret;
+
+	if (op->err)
+		return 1;
+	if (op->kind == VFI_K_READ) {
+		struct vfi_rreq q = { .key = op->raddr_key, .addr = op->raddr,
+				      .len = op->len,
+				      .cookie = (uint64_t)(op - ep->ops) |
+						(uint64_t)op->gen << 32 };
+		struct vfi_hdr h = { .op = VFI_OP_RREQ,
+				     .flags = VFI_HF_FIRST | VFI_HF_LAST };
+
+		ret = vfi_post_slot(ep, op, &h, &q, sizeof(q));
+		if (ret == -FI_EAGAIN || ret == -EAGAIN)
+			return 0;
+		if (ret)
+			return vfi_errno(ret);
+		op->wait_resp = true;
+		return 1;
+	}
+	if (op->wdata && op->done == op->len && !op->inflight) {
+		struct vfi_hdr h = { .op = VFI_OP_WDATA,
+				     .flags = VFI_HF_FIRST | VFI_HF_LAST |
+					      VFI_HF_DATA,
+				     .data = op->data };
+
+		if (op->wdata_sent)
+			return 1;
+		ret = vfi_post_slot(ep, op, &h, NULL, 0);
+		if (ret == -FI_EAGAIN || ret == -EAGAIN)
+			return 0;
+		if (ret)
+			return vfi_errno(ret);
+		op->wdata_sent = true;
+		return 1;
+	}
+	if (!op->done)
+		vfi_pin_iov(ep, op);
+	while (op->done < op->len) {
+		const struct iovec *v = &op->iov[op->iov_i];
+		size_t n = v->iov_len - op->iov_off;
+
+		if (!n) {
+			op->iov_i++;
+			op->iov_off = 0;
+			continue;
+		}
+		if (n > VMMC_SEND_MAX_LEN)
+			n = VMMC_SEND_MAX_LEN;
+		if (!vfi_sq_room(ep, 1))
+			return 0;
+		ret = vmmc_send(&ep->dom->vep,
+				(const char *)v->iov_base + op->iov_off, n,
+				op->import, op->raddr + op->done, 0,
+				(uintptr_t)op);
+		if (ret)
+			return ret == -EAGAIN ? 0 : vfi_errno(ret);
+		op->inflight++;
+		op->done += n;
+		op->iov_off += n;
+	}
+	return 1;
+}
+
+static ssize_t vfi_write_post(struct vfi_ep *ep, const struct iovec *iov,
+			      size_t count, uint64_t addr, uint64_t key,
+			      void *context, uint64_t data, uint64_t flags)
+{
+	struct vfi_domain *dom = ep->dom;
+	struct vfi_op *op;
+	ssize_t ret;
+	int imp;
+
+	ret = vfi_op_begin(ep, iov, count, VFI_MAX_RMA, flags, true, &op);
+	if (ret)
+		return ret;
+	op->context = context;
+	op->kind = VFI_K_WRITE;
+	op->flags = FI_RMA | FI_WRITE;
+	op->comp = !(flags & FI_INJECT) &&
+		   (!ep->tx_sel || (flags & FI_COMPLETION));
+	op->data = data;
+	op->wdata = flags & FI_REMOTE_CQ_DATA;
+	op->raddr = addr;
+	if (flags & FI_INJECT) {
+		vfi_iov_get(op, op->inject, op->len);
+		op->iov[0].iov_base = op->inject;
+		op->iov[0].iov_len = op->len;
+		op->iov_count = 1;
+	}
+	imp = op->len ? vfi_import_get(dom, ep->peer_node, key) : -1;
+	if (imp == -FI_EAGAIN) {
+		vfi_op_put(op);
+		pthread_mutex_unlock(&dom->lock);
+		return -FI_EAGAIN;
+	}
+	if (imp < -1) {
+		op->err = -imp;
+	} else if (imp >= 0) {
+		op->imp = imp;
+		dom->imps[imp].busy++;
+		op->import = dom->imps[imp].id;
+		if (addr > dom->imps[imp].len ||
+		    op->len > dom->imps[imp].len - addr)
+			op->err = FI_EINVAL;
+	}
+	op->queued = true;
+	vfi_op_enqueue(&ep->txq, op);
+	vfi_progress(dom);
+	pthread_mutex_unlock(&dom->lock);
+	return 0;
+}
+
+static ssize_t vfi_write(struct fid_ep *fep, const void *buf, size_t len,
+			 void *desc, fi_addr_t dest_addr, uint64_t addr,
+			 uint64_t key, void *context)
+{
+	struct vfi_ep *ep = container_of(fep, struct vfi_ep, ep);
+	struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
+
+	return vfi_write_post(ep, &iov, 1, addr, key, context, 0,
+			      ep->tx_flags);
+}
+
+static ssize_t vfi_writev(struct fid_ep *fep, const struct iovec *iov,
+			  void **desc, size_t count, fi_addr_t dest_addr,
+			  uint64_t addr, uint64_t key, void *context)
+{
+	struct vfi_ep *ep = container_of(fep, struct vfi_ep, ep);
+
+	return vfi_write_post(ep, iov, count, addr, key, context, 0,
+			      ep->tx_flags);
+}
+
+static ssize_t vfi_writemsg(struct fid_ep *fep, const struct fi_msg_rma *msg,
+			    uint64_t flags)
+{
+	struct vfi_ep *ep = container_of(fep, struct vfi_ep, ep);
+
+	if (msg->rma_iov_count != 1)
+		return -FI_EINVAL;
+	return vfi_write_post(ep, msg->msg_iov, msg->iov_count,
+			      msg->rma_iov[0].addr, msg->rma_iov[0].key,
+			      msg->context, msg->data, flags);
+}
+
+static ssize_t vfi_rma_inject(struct fid_ep *fep, const void *buf,
+			      size_t len, fi_addr_t dest_addr, uint64_t addr,
+			      uint64_t key)
+{
+	struct vfi_ep *ep = container_of(fep, struct vfi_ep, ep);
+	struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
+
+	return vfi_write_post(ep, &iov, 1, addr, key, NULL, 0, FI_INJECT);
+}
+
+static ssize_t vfi_writedata(struct fid_ep *fep, const void *buf, size_t len,
+			     void *desc, uint64_t data, fi_addr_t dest_addr,
+			     uint64_t addr, uint64_t key, void *context)
+{
+	struct vfi_ep *ep = container_of(fep, struct vfi_ep, ep);
+	struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
+
+	return vfi_write_post(ep, &iov, 1, addr, key, context, data,
+			      ep->tx_flags | FI_REMOTE_CQ_DATA);
+}
+
+static ssize_t vfi_rma_injectdata(struct fid_ep *fep, const void *buf,
+				  size_t len, uint64_t data,
+				  fi_addr_t dest_addr, uint64_t addr,
+				  uint64_t key)
+{
+	struct vfi_ep *ep = container_of(fep, struct vfi_ep, ep);
+	struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
+
+	return vfi_write_post(ep, &iov, 1, addr, key, NULL, data,
+			      FI_INJECT | FI_REMOTE_CQ_DATA);
+}
+
+static ssize_t vfi_read_post(struct vfi_ep *ep, const struct iovec *iov,
+			     size_t count, uint64_t addr, uint64_t key,
+			     void *context, uint64_t flags)
+{
+	struct vfi_op *op;
+	ssize_t ret;
+
+	ret = vfi_op_begin(ep, iov, count, VFI_MAX_RMA, 0, true, &op);
+	if (ret)
+		return ret;
+	op->context = context;
+	op->kind = VFI_K_READ;
+	op->flags = FI_RMA | FI_READ;
+	op->comp = !ep->tx_sel || (flags & FI_COMPLETION);
+	op->raddr = addr;
+	op->raddr_key = key;
+	op->queued = true;
+	vfi_op_enqueue(&ep->txq, op);
+	vfi_progress(ep->dom);
+	pthread_mutex_unlock(&ep->dom->lock);
+	return 0;
+}
+
+static ssize_t vfi_read(struct fid_ep *fep, void *buf, size_t len, void *desc,
+			fi_addr_t src_addr, uint64_t addr, uint64_t key,
+			void *context)
+{
+	struct vfi_ep *ep = container_of(fep, struct vfi_ep, ep);
+	struct iovec iov = { .iov_base = buf, .iov_len = len };
+
+	return vfi_read_post(ep, &iov, 1, addr, key, context, ep->tx_flags);
+}
+
+static ssize_t vfi_readv(struct fid_ep *fep, const struct iovec *iov,
+			 void **desc, size_t count, fi_addr_t src_addr,
+			 uint64_t addr, uint64_t key, void *context)
+{
+	struct vfi_ep *ep = container_of(fep, struct vfi_ep, ep);
+
+	return vfi_read_post(ep, iov, count, addr, key, context, ep->tx_flags);
+}
+
+static ssize_t vfi_readmsg(struct fid_ep *fep, const struct fi_msg_rma *msg,
+			   uint64_t flags)
+{
+	struct vfi_ep *ep = container_of(fep, struct vfi_ep, ep);
+
+	if (msg->rma_iov_count != 1)
+		return -FI_EINVAL;
+	return vfi_read_post(ep, msg->msg_iov, msg->iov_count,
+			     msg->rma_iov[0].addr, msg->rma_iov[0].key,
+			     msg->context, flags);
+}
+
+/* ---- the peer's side of a read ---- */
+
+/* An RREQ: queue the response (the region's bytes, or a refusal). */
+static int vfi_rx_rreq(struct vfi_ep *ep, const struct vfi_hdr *h,
+		       const void *payload)
+{
+	struct vfi_rreq q;
+	struct vfi_op *op;
+	size_t mlen;
+	void *mbuf;
+	int ret;
+
+	if (!(h->flags & VFI_HF_INLINE) || h->len != sizeof(q))
+		return -1;
+	memcpy(&q, payload, sizeof(q));
+	op = vfi_op_get(ep);
+	if (!op)
+		return 0;	/* the request waits in the ring */
+	op->kind = VFI_K_RESP;
+	op->data = q.cookie;
+	ret = vfi_mr_find(ep->dom, q.key, FI_REMOTE_READ, &mbuf, &mlen);
+	if (ret)
+		op->err = -ret;
+	else if (q.addr > mlen || q.len > mlen - q.addr || q.len > VFI_MAX_MSG)
+		op->err = FI_EINVAL;
+	if (!op->err) {
+		op->iov[0].iov_base = (char *)mbuf + q.addr;
+		op->iov[0].iov_len = q.len;
+		op->iov_count = 1;
+		op->len = q.len;
+	}
+	op->queued = true;
+	vfi_op_enqueue(&ep->txq, op);
+	return 1;
+}
+
+/* A fragment of the response to one of our reads. */
+static int vfi_rx_rresp(struct vfi_ep *ep, const struct vfi_hdr *h,
+			const void *payload)
+{
+	uint64_t idx = h->data & 0xffffffffu;
+	struct vfi_op *op;
+
+	if (idx >= ep->nops)
+		return -1;
+	op = &ep->ops[idx];
+	if (op->kind != VFI_K_READ || !op->wait_resp ||
+	    op->gen != (uint32_t)(h->data >> 32))
+		return -1;
+	if (h->flags & VFI_HF_ERR) {
+		if (!(h->flags & VFI_HF_LAST) || !h->total ||
+		    h->total > FI_ERRNO_MAX)
+			return -1;
+		op->err = (int)h->total;
+	} else {
+		if (h->total != op->len || op->done + h->len > op->len ||
+		    !!(h->flags & VFI_HF_LAST) != (op->done + h->len == op->len))
+			return -1;
+		vfi_iov_put(op, op->done, payload, h->len);
+		op->done += h->len;
+	}
+	if (h->flags & VFI_HF_LAST) {
+		op->wait_resp = false;
+		vfi_tx_maybe_done(op);
+	}
+	return 1;
+}
+
+/* An RMA slot in the ring: 1 consumed, 0 wait, -1 protocol broken. */
+int vfi_rma_rx(struct vfi_ep *ep, const struct vfi_hdr *h,
+	       const void *payload)
+{
+	return h->op == VFI_OP_RREQ ? vfi_rx_rreq(ep, h, payload) :
+				      vfi_rx_rresp(ep, h, payload);
+}
+
+struct fi_ops_rma vfi_rma_ops = {
+	.size = sizeof(struct fi_ops_rma),
+	.read = vfi_read,
+	.readv = vfi_readv,
+	.readmsg = vfi_readmsg,
+	.write = vfi_write,
+	.writev = vfi_writev,
+	.writemsg = vfi_writemsg,
+	.inject = vfi_rma_inject,
+	.writedata = vfi_writedata,
+	.injectdata = vfi_rma_injectdata,
+};
