@@ -69,7 +69,9 @@ if dmesg | grep -E 'BUG:|WARNING:|Oops|general protection|Call Trace|UBSAN|KASAN
 	echo "not ok - kernel log clean"
 	fail=$((fail + 1))
 	# the console showed only the headlines: the whole story, once
-	dmesg | grep -A60 -E 'BUG:|WARNING:|Oops|general protection|UBSAN|KASAN|list_del corruption' | head -n 300 | sed 's/^/# /'
+	# (a Call Trace alone, as a stall report or an allocation failure
+	# prints it, says what it is in the lines before it)
+	dmesg | grep -B12 -A48 -E 'BUG:|WARNING:|Oops|general protection|Call Trace|UBSAN|KASAN|list_del corruption' | head -n 300 | sed 's/^/# /'
 else
 	echo "ok - kernel log clean"
 	pass=$((pass + 1))
