@@ -47,12 +47,26 @@ extern "C" {
 #define VMMC_PORT_EPHEMERAL_MIN	32768
 #define VMMC_PORT_EPHEMERAL_MAX	60999
 
+/*
+ * svm_via: the IP family a program named the peer by, for a layer that
+ * maps IP addresses onto nodes (the LD_PRELOAD shim). A client's
+ * connect() sends it with its request; a listener bound with
+ * VMMC_VIA_INET or VMMC_VIA_INET6 refuses requests sent with the other
+ * (ECONNREFUSED, as a kernel IPv4-only or IPv6-only listener never sees
+ * them), VMMC_VIA_ANY takes all; accept, getpeername and getsockname
+ * give a connection's. The port space is one for all three.
+ */
+#define VMMC_VIA_ANY		0
+#define VMMC_VIA_INET		4
+#define VMMC_VIA_INET6		6
+
 /* Same size as struct sockaddr_in. */
 struct sockaddr_vmmc {
 	sa_family_t svm_family;		/* AF_VMMC */
 	uint16_t svm_port;		/* host order, 1..65535 (0: any) */
 	uint32_t svm_node;		/* node id, or VMMC_NODE_ANY */
-	uint8_t svm_zero[8];
+	uint8_t svm_via;		/* VMMC_VIA_*; else EINVAL */
+	uint8_t svm_zero[7];
 };
 
 /* Default, minimum and maximum receive ring (SO_RCVBUF), bytes. */

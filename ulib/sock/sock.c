@@ -120,6 +120,9 @@ static int vs_addr(int fd, const struct sockaddr *addr, socklen_t len,
 	if (addr->sa_family != AF_VMMC)
 		return -EAFNOSUPPORT;
 	*out = (const struct sockaddr_vmmc *)addr;
+	if ((*out)->svm_via != VMMC_VIA_ANY && (*out)->svm_via != VMMC_VIA_INET &&
+	    (*out)->svm_via != VMMC_VIA_INET6)
+		return -EINVAL;
 	return 0;
 }
 
@@ -153,7 +156,10 @@ int vmmc_sock_bind(int fd, const struct sockaddr *addr, socklen_t len)
 		return -EINVAL;
 	if (a->svm_node != VMMC_NODE_ANY && a->svm_node != s->node)
 		return -EADDRNOTAVAIL;
-	return vs_bind_port(s, a->svm_port);
+	err = vs_bind_port(s, a->svm_port);
+	if (!err)
+		s->via = a->svm_via;
+	return err;
 }
 
 int vmmc_sock_listen(int fd, int backlog)
@@ -180,12 +186,13 @@ int vmmc_sock_listen(int fd, int backlog)
 }
 
 void vs_fill_addr(struct sockaddr *addr, socklen_t *len, uint32_t node,
-		  uint32_t port)
+		  uint32_t port, uint32_t via)
 {
 	struct sockaddr_vmmc a = {
 		.svm_family = AF_VMMC,
 		.svm_port = (uint16_t)port,
 		.svm_node = node,
+		.svm_via = (uint8_t)via,
 	};
 
 	memcpy(addr, &a, *len < sizeof(a) ? *len : sizeof(a));
@@ -226,7 +233,7 @@ int vmmc_sock_accept4(int fd, struct sockaddr *addr, socklen_t *len,
 	c->parent = NULL;
 	c->nonblock = flags & SOCK_NONBLOCK;
 	if (addr)
-		vs_fill_addr(addr, len, c->peer_node, c->peer_port);
+		vs_fill_addr(addr, len, c->peer_node, c->peer_port, c->via);
 	vs.st.accepts++;
 	return nfd;
 }
@@ -285,6 +292,7 @@ int vmmc_sock_connect(int fd, const struct sockaddr *addr, socklen_t len)
 	if (!a->svm_port)
 		return -ECONNREFUSED;
 	node = a->svm_node == VMMC_NODE_ANY ? s->node : a->svm_node;
+	s->via = a->svm_via;
 	if (!s->bound) {
 		s->port = vs.next_port++;
 		if (vs.next_port > VMMC_PORT_EPHEMERAL_MAX)

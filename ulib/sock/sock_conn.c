@@ -61,9 +61,13 @@ void vs_take_req(struct vs_sock *l, uint64_t off, uint32_t src_node)
 	if (r.magic != VS_MAGIC || r.version != VS_VERSION ||
 	    r.check != vs_check(&r, r.nonce) || r.node != src_node ||
 	    (r.name & 0xff000000u) != VS_NAME_CONN ||
+	    (r.via != VMMC_VIA_ANY && r.via != VMMC_VIA_INET &&
+	     r.via != VMMC_VIA_INET6) ||
 	    vs_seen_nonce(l, r.nonce))
 		return;
-	refuse = l->state != VS_LISTEN;
+	/* a listener of one IP family never sees the other's requests */
+	refuse = l->state != VS_LISTEN ||
+		 (l->via && r.via && l->via != r.via);
 	if (!refuse && l->nbacklog >= l->backlog_max) {
 		vs.st.refused++;
 		return;
@@ -77,6 +81,7 @@ void vs_take_req(struct vs_sock *l, uint64_t off, uint32_t src_node)
 	s->port = l->port;
 	s->peer_node = r.node;
 	s->peer_port = r.port;
+	s->via = r.via ? r.via : l->via;
 	s->peer_name = r.name;
 	s->nonce = r.nonce;
 	s->parent = l;
@@ -118,6 +123,7 @@ int vs_post_req(struct vs_sock *s)
 	r->name = s->rx_name;
 	r->key = s->rx_key;
 	r->ring = s->rx_ring;
+	r->via = s->via;
 	r->nonce = s->nonce;
 	r->check = vs_check(r, s->nonce);
 	return vs_post(s, r, sizeof(*r), s->l_imp, slot * VS_SLOT,

@@ -88,7 +88,7 @@ struct vs_req {
 	uint32_t node;			/* client's node */
 	uint32_t name;			/* client's conn region */
 	uint32_t ring;			/* client's ring bytes */
-	uint32_t reserved0;
+	uint32_t via;			/* VMMC_VIA_* of its connect() */
 	uint64_t nonce;
 	uint64_t key;			/* ... and its import key */
 	uint64_t reserved[2];
@@ -177,6 +177,10 @@ struct vs_sock {
 	int err;		/* pending error (SO_ERROR), positive errno */
 	uint32_t node, port;	/* local */
 	uint32_t peer_node, peer_port;
+	uint32_t via;		/* VMMC_VIA_*: of bind (a listener takes
+				 * requests of that family), of connect, or
+				 * the request's (accepted)
+				 */
 	/* options */
 	int reuseaddr, nodelay, keepalive;
 	uint32_t rcvbuf, sndbuf;
@@ -362,7 +366,7 @@ uint32_t vs_events(struct vs_sock *s);
 /* sock.c */
 int vs_lookup(int fd, struct vs_sock **s);
 void vs_fill_addr(struct sockaddr *addr, socklen_t *len, uint32_t node,
-		  uint32_t port);
+		  uint32_t port, uint32_t via);
 
 /* @s has news: vs_progress() looks at it. */
 static inline void vs_mark(const struct vs_sock *s)

@@ -68,12 +68,13 @@ static int vs_name(int fd, struct sockaddr *addr, socklen_t *len, bool peer)
 		return -EFAULT;
 	if (!peer) {
 		vs_fill_addr(addr, len, s->node,
-			     s->bound || s->state != VS_FRESH ? s->port : 0);
+			     s->bound || s->state != VS_FRESH ? s->port : 0,
+			     s->via);
 		return 0;
 	}
 	if (s->state != VS_ESTAB && !(s->state == VS_CLOSED && s->tx_ring))
 		return -ENOTCONN;
-	vs_fill_addr(addr, len, s->peer_node, s->peer_port);
+	vs_fill_addr(addr, len, s->peer_node, s->peer_port, s->via);
 	return 0;
 }
 
