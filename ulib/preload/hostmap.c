@@ -13,19 +13,40 @@
 
 #include "hostmap.h"
 
-static int add(struct vmmc_hostmap *m, uint32_t addr, uint32_t node)
+static int add(struct vmmc_hostmap *m, const struct in6_addr *addr,
+	       uint32_t node)
 {
-	unsigned int i;
-
-	for (i = 0; i < m->n; i++)
-		if (m->e[i].addr == addr)
-			return 0;	/* the first source wins */
+	if (vmmc_hostmap_node(m, addr) >= 0)
+		return 0;	/* the first source wins */
 	if (m->n == VMMC_HOSTMAP_MAX)
 		return -ENOSPC;
-	m->e[m->n].addr = addr;
+	m->e[m->n].addr = *addr;
 	m->e[m->n].node = node;
 	m->n++;
 	return 0;
+}
+
+/*
+ * @p, a dotted IPv4 address, or an IPv6 one with or without brackets,
+ * into *@a (IPv4 as ::ffff:a.b.c.d); false if it is neither.
+ */
+static bool parse_addr(char *p, struct in6_addr *a)
+{
+	size_t len = strlen(p);
+	struct in_addr a4;
+
+	if (inet_pton(AF_INET, p, &a4) == 1) {
+		memset(a, 0, sizeof(*a));
+		a->s6_addr[10] = 0xff;
+		a->s6_addr[11] = 0xff;
+		memcpy(&a->s6_addr[12], &a4, 4);
+		return true;
+	}
+	if (len > 2 && p[0] == '[' && p[len - 1] == ']') {
+		p[len - 1] = '\0';
+		p++;
+	}
+	return inet_pton(AF_INET6, p, a) == 1;
 }
 
 /* One "ADDR<sep>NODE" entry, trimmed, NUL-terminated. */
@@ -33,7 +54,7 @@ static int entry(struct vmmc_hostmap *m, char *p, char *err, size_t errlen,
 		 const char *where)
 {
 	char *node, *end;
-	struct in_addr a;
+	struct in6_addr a;
 	unsigned long n;
 
 	node = p + strcspn(p, "= \t");
@@ -41,7 +62,7 @@ static int entry(struct vmmc_hostmap *m, char *p, char *err, size_t errlen,
 		goto bad;
 	*node++ = '\0';
 	node += strspn(node, "= \t");
-	if (inet_pton(AF_INET, p, &a) != 1)
+	if (!parse_addr(p, &a))
 		goto bad;
 	errno = 0;
 	n = strtoul(node, &end, 10);
@@ -49,14 +70,14 @@ static int entry(struct vmmc_hostmap *m, char *p, char *err, size_t errlen,
 	if (errno || end == node || *end || n > VMMC_HOSTMAP_MAX_NODE ||
 	    *node == '-' || *node == '+')
 		goto bad;
-	if (add(m, a.s_addr, (uint32_t)n)) {
+	if (add(m, &a, (uint32_t)n)) {
 		snprintf(err, errlen, "%s: more than %d entries", where,
 			 VMMC_HOSTMAP_MAX);
 		return -ENOSPC;
 	}
 	return 0;
 bad:
-	snprintf(err, errlen, "%s: not \"ADDR NODE\" with an IPv4 address and a node 0..%d",
+	snprintf(err, errlen, "%s: not \"ADDR NODE\" with an IPv4 or IPv6 address and a node 0..%d",
 		 where, VMMC_HOSTMAP_MAX_NODE);
 	return -EINVAL;
 }
@@ -142,23 +163,33 @@ int vmmc_hostmap_load(struct vmmc_hostmap *m, char *err, size_t errlen)
 	return rc;
 }
 
-int vmmc_hostmap_node(const struct vmmc_hostmap *m, uint32_t addr)
+int vmmc_hostmap_node(const struct vmmc_hostmap *m,
+		      const struct in6_addr *addr)
 {
 	unsigned int i;
 
 	for (i = 0; i < m->n; i++)
-		if (m->e[i].addr == addr)
+		if (!memcmp(&m->e[i].addr, addr, sizeof(*addr)))
 			return (int)m->e[i].node;
 	return -1;
 }
 
+int vmmc_hostmap_node4(const struct vmmc_hostmap *m, uint32_t addr)
+{
+	struct in6_addr a = { .s6_addr[10] = 0xff, .s6_addr[11] = 0xff };
+
+	memcpy(&a.s6_addr[12], &addr, 4);
+	return vmmc_hostmap_node(m, &a);
+}
+
 bool vmmc_hostmap_addr(const struct vmmc_hostmap *m, uint32_t node,
-		       uint32_t *addr)
+		       bool v6, struct in6_addr *addr)
 {
 	unsigned int i;
 
 	for (i = 0; i < m->n; i++)
-		if (m->e[i].node == node) {
+		if (m->e[i].node == node &&
+		    !IN6_IS_ADDR_V4MAPPED(&m->e[i].addr) == v6) {
 			*addr = m->e[i].addr;
 			return true;
 		}

@@ -4,16 +4,16 @@
  *
  *   LD_PRELOAD=libvmmc-preload.so VMMC_HOSTS=10.77.0.1=0,10.77.0.2=1 prog
  *
- * An AF_INET stream socket stays a kernel socket until the program
- * connect()s it to an address of the map (hostmap.h), or bind()s it to
- * one (or to INADDR_ANY, with VMMC_BIND_ANY=1): then the shim creates a
- * VMMC socket (vmmc_sock.h) and moves it onto the same descriptor number
- * (the kernel socket is closed by that dup3), so the program's fd is a
- * real kernel fd (an eventfd of the library) whose readiness the library
- * controls. From then on every call on that fd goes to the library; every
- * other fd (UDP, AF_UNIX, other hosts, files, pipes) goes to the kernel
- * untouched, and so does everything when the map is empty or
- * VMMC_PRELOAD=off.
+ * An AF_INET or AF_INET6 stream socket stays a kernel socket until the
+ * program connect()s it to an address of the map (hostmap.h), or bind()s
+ * it to one (or to INADDR_ANY or ::, with VMMC_BIND_ANY=1): then the shim
+ * creates a VMMC socket (vmmc_sock.h) and moves it onto the same
+ * descriptor number (the kernel socket is closed by that dup3), so the
+ * program's fd is a real kernel fd (an eventfd of the library) whose
+ * readiness the library controls. From then on every call on that fd
+ * goes to the library; every other fd (UDP, AF_UNIX, other hosts, files,
+ * pipes) goes to the kernel untouched, and so does everything when the
+ * map is empty or VMMC_PRELOAD=off.
  *
  * Rules:
  * - The library is not thread-safe: the shim serializes every call into
@@ -265,45 +265,88 @@ long vp_now_ms(void)
 	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
 }
 
-/* AF_INET address of a mapped node -> struct sockaddr_vmmc */
-bool vp_to_vmmc(const struct sockaddr *a, socklen_t len, bool any_ok,
-		struct sockaddr_vmmc *v)
+/*
+ * The node of an address of socket @f's family (AF_INET, or AF_INET6 when
+ * f->v6), into *@v with the family it was named by (svm_via): a mapped
+ * node's, or any node (the unspecified address, if @any_ok). IPv4-mapped
+ * addresses (::ffff:a.b.c.d) on an AF_INET6 socket are IPv4, unless it is
+ * IPV6_V6ONLY (then none: the kernel gives its error). false: not ours.
+ */
+bool vp_to_vmmc(const struct vp_fd *f, const struct sockaddr *a,
+		socklen_t len, bool any_ok, struct sockaddr_vmmc *v)
 {
+	const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)a;
 	const struct sockaddr_in *in = (const struct sockaddr_in *)a;
+	uint8_t via = VMMC_VIA_INET;
+	struct in6_addr any = IN6ADDR_ANY_INIT;
+	uint32_t a4 = 0;
 	int node;
 
-	if (!a || len < sizeof(*in) || a->sa_family != AF_INET)
+	if (!a || (f->v6 ? len < 24 || a->sa_family != AF_INET6 :
+			   len < sizeof(*in) || a->sa_family != AF_INET))
+		return false;	/* 24: without sin6_scope_id, as the kernel */
+	if (!f->v6)
+		a4 = in->sin_addr.s_addr;
+	else if (IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr) && !f->v6only)
+		memcpy(&a4, &in6->sin6_addr.s6_addr[12], 4);
+	else if (IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr))
 		return false;
-	if (in->sin_addr.s_addr == htonl(INADDR_ANY)) {
+	else
+		via = VMMC_VIA_INET6;
+	if (via == VMMC_VIA_INET6 && IN6_IS_ADDR_UNSPECIFIED(&in6->sin6_addr))
+		via = f->v6only ? VMMC_VIA_INET6 : VMMC_VIA_ANY;
+	if (via == VMMC_VIA_INET ? a4 == htonl(INADDR_ANY) :
+	    !memcmp(&in6->sin6_addr, &any, sizeof(any))) {
 		if (!any_ok)
 			return false;
 		node = -2;
 	} else {
-		node = vmmc_hostmap_node(&vp_map, in->sin_addr.s_addr);
+		node = via == VMMC_VIA_INET ? vmmc_hostmap_node4(&vp_map, a4) :
+		       vmmc_hostmap_node(&vp_map, &in6->sin6_addr);
 		if (node < 0)
 			return false;
 	}
 	memset(v, 0, sizeof(*v));
 	v->svm_family = AF_VMMC;
-	v->svm_port = ntohs(in->sin_port);
+	v->svm_port = ntohs(f->v6 ? in6->sin6_port : in->sin_port);
 	v->svm_node = node == -2 ? VMMC_NODE_ANY : (uint32_t)node;
+	v->svm_via = via;
 	return true;
 }
 
-/* struct sockaddr_vmmc -> AF_INET, into the caller's (addr, len) */
-void vp_to_inet(const struct sockaddr_vmmc *v, struct sockaddr *addr,
-		socklen_t *len)
+/*
+ * struct sockaddr_vmmc -> socket @f's family, into the caller's (addr,
+ * len): on an AF_INET6 socket, a connection made by IPv4 shows the
+ * node's IPv4 address as ::ffff:a.b.c.d; others its IPv6 address (or,
+ * if the map gives it none, the mapped IPv4 one).
+ */
+void vp_to_inet(const struct vp_fd *f, const struct sockaddr_vmmc *v,
+		struct sockaddr *addr, socklen_t *len)
 {
+	struct sockaddr_in6 in6 = { .sin6_family = AF_INET6 };
 	struct sockaddr_in in = { .sin_family = AF_INET };
-	uint32_t a = htonl(INADDR_ANY);
+	bool v4 = !f->v6 || v->svm_via == VMMC_VIA_INET;
+	struct in6_addr a = IN6ADDR_ANY_INIT;
+	const void *src = &in;
+	socklen_t n = sizeof(in);
 
-	if (v->svm_node != VMMC_NODE_ANY)
-		vmmc_hostmap_addr(&vp_map, v->svm_node, &a);
-	in.sin_addr.s_addr = a;
-	in.sin_port = htons(v->svm_port);
+	if (v->svm_node != VMMC_NODE_ANY &&
+	    (v4 || !vmmc_hostmap_addr(&vp_map, v->svm_node, true, &a)))
+		vmmc_hostmap_addr(&vp_map, v->svm_node, false, &a);
+	else if (v->svm_node == VMMC_NODE_ANY && v4)
+		a.s6_addr[10] = a.s6_addr[11] = 0xff;	/* ::ffff:0.0.0.0 */
+	if (f->v6) {
+		in6.sin6_addr = a;
+		in6.sin6_port = htons(v->svm_port);
+		src = &in6;
+		n = sizeof(in6);
+	} else {
+		memcpy(&in.sin_addr, &a.s6_addr[12], 4);
+		in.sin_port = htons(v->svm_port);
+	}
 	if (addr && len) {
-		memcpy(addr, &in, *len < sizeof(in) ? *len : sizeof(in));
-		*len = sizeof(in);
+		memcpy(addr, src, *len < n ? *len : n);
+		*len = n;
 	}
 }
 

@@ -48,7 +48,7 @@
 
 enum vp_kind {
 	VP_NONE = 0,
-	VP_INET,	/* kernel AF_INET stream socket: may turn VMMC */
+	VP_INET,	/* kernel AF_INET(6) stream socket: may turn VMMC */
 	VP_VMMC,	/* a VMMC socket */
 	VP_DEAD,	/* a VMMC socket inherited over fork: unusable */
 	VP_EPOLL,	/* an epoll fd the library knows */
@@ -60,6 +60,8 @@ struct vp_fd {
 	uint8_t cloexec;
 	uint8_t reuse, nodelay, keepalive;
 	int rcvbuf, sndbuf;
+	uint8_t v6, v6only;	/* AF_INET6; its IPV6_V6ONLY */
+	uint8_t bound_any;	/* bound to the wildcard (INADDR_ANY, ::) */
 };
 
 /* preload.c: the fd table, the lock, the waits, the address map */
@@ -252,10 +254,10 @@ long vp_spin(long (*look)(void *), void *arg, uint32_t ns);
 uint32_t vp_spin_ns(void);
 long vp_look_poll(void *arg);
 int vp_wait_unlocked(struct vp_wait *w, int fd, short ev);
-bool vp_to_vmmc(const struct sockaddr *a, socklen_t len, bool any_ok,
-		struct sockaddr_vmmc *v);
-void vp_to_inet(const struct sockaddr_vmmc *v, struct sockaddr *addr,
-		socklen_t *len);
+bool vp_to_vmmc(const struct vp_fd *f, const struct sockaddr *a,
+		socklen_t len, bool any_ok, struct sockaddr_vmmc *v);
+void vp_to_inet(const struct vp_fd *f, const struct sockaddr_vmmc *v,
+		struct sockaddr *addr, socklen_t *len);
 bool vp_nonblock(int fd);
 void vp_set_nonblock(int fd, bool on);
 int vp_convert(int fd);

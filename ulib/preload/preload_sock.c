@@ -2,8 +2,9 @@
 /*
  * preload_sock.c - the socket calls of the shim: socket, connect, bind,
  * listen, accept, shutdown, the names, the options and ioctl. A kernel
- * AF_INET stream socket turns VMMC at connect() or bind() to a mapped
- * address (vp_convert); VMMC sockets go to the library under vp_lock.
+ * AF_INET or AF_INET6 stream socket turns VMMC at connect() or bind() to
+ * a mapped address (vp_convert); VMMC sockets go to the library under
+ * vp_lock, their addresses translated by vp_to_vmmc() and vp_to_inet().
  */
 
 #include "preload_loc.h"
@@ -16,10 +17,19 @@ int socket(int domain, int type, int protocol)
 	if (fd < 0 || vp_inside || !f)
 		return fd;
 	memset(f, 0, sizeof(*f));
-	if (vp_enabled && domain == AF_INET && (type & 0xf) == SOCK_STREAM &&
+	if (vp_enabled && (domain == AF_INET || domain == AF_INET6) &&
+	    (type & 0xf) == SOCK_STREAM &&
 	    (!protocol || protocol == IPPROTO_TCP)) {
+		int v6only = 0;
+		socklen_t len = sizeof(v6only);
+
 		f->nonblock = !!(type & SOCK_NONBLOCK);
 		f->cloexec = !!(type & SOCK_CLOEXEC);
+		f->v6 = domain == AF_INET6;
+		/* the default is the kernel's (net.ipv6.bindv6only) */
+		if (f->v6 && !REAL(getsockopt)(fd, IPPROTO_IPV6, IPV6_V6ONLY,
+					       &v6only, &len))
+			f->v6only = !!v6only;
 		vp_set_kind(fd, VP_INET);
 	}
 	return fd;
@@ -42,12 +52,13 @@ static long vp_connected(int fd)
 
 int connect(int fd, const struct sockaddr *addr, socklen_t len)
 {
+	struct vp_fd *f = vp_get(fd);
 	struct sockaddr_vmmc v;
 	int k = vp_kind(fd);
 	bool nb;
 	long r;
 
-	if (k == VP_INET && vp_to_vmmc(addr, len, false, &v)) {
+	if (k == VP_INET && vp_to_vmmc(f, addr, len, false, &v)) {
 		vp_enter();
 		r = vp_convert(fd);
 		vp_leave();
@@ -59,10 +70,10 @@ int connect(int fd, const struct sockaddr *addr, socklen_t len)
 		return vp_ret(-ENOTCONN);
 	if (k != VP_VMMC)
 		return REAL(connect)(fd, addr, len);
-	if (!vp_to_vmmc(addr, len, false, &v))
+	if (!vp_to_vmmc(f, addr, len, false, &v))
 		return vp_ret(addr && len >= sizeof(sa_family_t) &&
-			      addr->sa_family != AF_INET ? -EAFNOSUPPORT :
-			      -ENETUNREACH);
+			      addr->sa_family != (f->v6 ? AF_INET6 : AF_INET) ?
+			      -EAFNOSUPPORT : -ENETUNREACH);
 	/* the library's socket is non-blocking: the handshake is waited
 	 * for here, without the lock */
 	vp_enter();
@@ -76,24 +87,27 @@ int connect(int fd, const struct sockaddr *addr, socklen_t len)
 
 int bind(int fd, const struct sockaddr *addr, socklen_t len)
 {
+	struct vp_fd *f = vp_get(fd);
 	struct sockaddr_vmmc v;
 	int k = vp_kind(fd);
 	long r;
 
-	if (k == VP_INET && vp_to_vmmc(addr, len, vp_bind_any, &v)) {
+	if (k == VP_INET && vp_to_vmmc(f, addr, len, vp_bind_any, &v)) {
 		vp_enter();
 		r = vp_convert(fd);
 		if (!r)
 			r = vmmc_sock_bind(fd, (struct sockaddr *)&v, sizeof(v));
 		vp_leave();
+		f->bound_any = !r && v.svm_node == VMMC_NODE_ANY;
 		return vp_ret(r);
 	}
 	if (k == VP_VMMC) {
-		if (!vp_to_vmmc(addr, len, true, &v))
+		if (!vp_to_vmmc(f, addr, len, true, &v))
 			return vp_ret(-EADDRNOTAVAIL);
 		vp_enter();
 		r = vmmc_sock_bind(fd, (struct sockaddr *)&v, sizeof(v));
 		vp_leave();
+		f->bound_any = !r && v.svm_node == VMMC_NODE_ANY;
 		return vp_ret(r);
 	}
 	return k == VP_DEAD ? vp_ret(-EINVAL) : REAL(bind)(fd, addr, len);
@@ -112,8 +126,8 @@ int listen(int fd, int backlog)
 	return vp_ret(r);
 }
 
-/* The library accepted @r (vp_lock held): make it ours. */
-static long vp_accepted(long r, int flags)
+/* The library accepted @r on listener @l (vp_lock held): make it ours. */
+static long vp_accepted(long r, int flags, const struct vp_fd *l)
 {
 	struct vp_fd *f = vp_get((int)r);
 
@@ -124,6 +138,8 @@ static long vp_accepted(long r, int flags)
 		return -EMFILE;
 	}
 	memset(f, 0, sizeof(*f));
+	f->v6 = l->v6;		/* its family is the listener's */
+	f->v6only = l->v6only;
 	f->cloexec = !!(flags & SOCK_CLOEXEC);
 	vp_set_nonblock((int)r, flags & SOCK_NONBLOCK);
 	vp_set_kind((int)r, VP_VMMC);
@@ -144,11 +160,12 @@ int accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
 	r = VP_CALL(fd, POLLIN, false,
 		    vp_accepted(vmmc_sock_accept4(fd, (struct sockaddr *)&v,
 						  &vlen, (flags & SOCK_CLOEXEC) |
-						  SOCK_NONBLOCK), flags));
+						  SOCK_NONBLOCK), flags,
+				    vp_get(fd)));
 	if (r < 0)
 		return vp_ret(r);
 	if (addr)
-		vp_to_inet(&v, addr, len);
+		vp_to_inet(vp_get((int)r), &v, addr, len);
 	return (int)r;
 }
 
@@ -184,10 +201,19 @@ static int vp_name(int fd, struct sockaddr *addr, socklen_t *len, bool peer)
 	vp_enter();
 	r = peer ? vmmc_sock_getpeername(fd, (struct sockaddr *)&v, &vlen) :
 		   vmmc_sock_getsockname(fd, (struct sockaddr *)&v, &vlen);
+	/* bound to the wildcard, not connected: the wildcard, as TCP's */
+	if (!r && !peer && vp_get(fd)->bound_any) {
+		struct sockaddr_vmmc p;
+
+		vlen = sizeof(p);
+		if (vmmc_sock_getpeername(fd, (struct sockaddr *)&p, &vlen) ==
+		    -ENOTCONN)
+			v.svm_node = VMMC_NODE_ANY;
+	}
 	vp_leave();
 	if (r < 0)
 		return vp_ret(r);
-	vp_to_inet(&v, addr, len);
+	vp_to_inet(vp_get(fd), &v, addr, len);
 	return 0;
 }
 
@@ -207,12 +233,49 @@ int getpeername(int fd, struct sockaddr *addr, socklen_t *len)
 	return vp_name(fd, addr, len, true);
 }
 
+/*
+ * IPV6_V6ONLY on AF_INET6 socket @f, kind @k: the shim's record (which
+ * addresses turn the socket VMMC, which requests its listener takes). A
+ * VMMC socket is bound, so it cannot change (EINVAL, as the kernel's);
+ * getsockopt answers from the record. 1 when not this option.
+ */
+static int vp_v6only(struct vp_fd *f, int k, int fd, bool set, void *val,
+		     socklen_t *len)
+{
+	int v;
+
+	if (!f || !f->v6 || (k != VP_INET && k != VP_VMMC))
+		return 1;
+	if (k == VP_INET) {
+		if (!set || !val || *len < sizeof(int) ||
+		    REAL(setsockopt)(fd, IPPROTO_IPV6, IPV6_V6ONLY, val, *len))
+			return 1;	/* the kernel answers, or says no */
+		memcpy(&v, val, sizeof(v));
+		f->v6only = !!v;
+		return 0;
+	}
+	if (set)
+		return vp_ret(-EINVAL);
+	if (!val || !len)
+		return vp_ret(-EFAULT);
+	v = f->v6only;
+	memcpy(val, &v, *len < sizeof(v) ? *len : sizeof(v));
+	if (*len > sizeof(v))
+		*len = sizeof(v);
+	return 0;
+}
+
 int setsockopt(int fd, int level, int name, const void *val, socklen_t len)
 {
 	struct vp_fd *f = vp_get(fd);
 	int k = vp_kind(fd), v = 0;
 	long r;
 
+	if (level == IPPROTO_IPV6 && name == IPV6_V6ONLY) {
+		r = vp_v6only(f, k, fd, true, (void *)val, &len);
+		if (r <= 0)
+			return (int)r;
+	}
 	if (k == VP_INET && val && len >= sizeof(int)) {
 		memcpy(&v, val, sizeof(v));
 		if (level == SOL_SOCKET && name == SO_REUSEADDR)
@@ -238,6 +301,9 @@ int getsockopt(int fd, int level, int name, void *val, socklen_t *len)
 {
 	long r;
 
+	if (level == IPPROTO_IPV6 && name == IPV6_V6ONLY &&
+	    vp_kind(fd) == VP_VMMC && vp_get(fd)->v6)
+		return vp_v6only(vp_get(fd), VP_VMMC, fd, false, val, len);
 	if (vp_kind(fd) != VP_VMMC)
 		return REAL(getsockopt)(fd, level, name, val, len);
 	if (level == IPPROTO_TCP && name == TCP_INFO) {
