@@ -6,6 +6,7 @@
  * ESOCKTNOSUPPORT, EPROTONOSUPPORT, EINVAL, EFAULT, EADDRINUSE,
  * EADDRNOTAVAIL, EISCONN, ENOTCONN, EOPNOTSUPP, ENOPROTOOPT, EDOM,
  * EAGAIN; a failed call changes nothing, and the sockets still work.
+ * svm_via: a listener bound for IPv6 refuses an IPv4 request.
  */
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -76,10 +77,11 @@ TEST_F(args, socket_and_bind)
 	struct sockaddr_vmmc a = vs_sa(VMMC_NODE_ANY, self->port);
 	struct sockaddr_vmmc other = vs_sa(VMMC_NODE_ANY, self->port + 1);
 	struct sockaddr_vmmc bad_node = vs_sa(40, self->port + 1);
-	struct sockaddr_vmmc fam = a;
+	struct sockaddr_vmmc fam = a, via = other;
 	int f = self->fresh;
 
 	fam.svm_family = AF_INET;
+	via.svm_via = 5;	/* none of VMMC_VIA_* */
 	EXPECT_EQ(-EAFNOSUPPORT, vmmc_socket(AF_INET, SOCK_STREAM, 0));
 	EXPECT_EQ(-ESOCKTNOSUPPORT, vmmc_socket(AF_VMMC, SOCK_DGRAM, 0));
 	EXPECT_EQ(-EPROTONOSUPPORT, vmmc_socket(AF_VMMC, SOCK_STREAM, IPPROTO_UDP));
@@ -89,9 +91,59 @@ TEST_F(args, socket_and_bind)
 	EXPECT_EQ(-EAFNOSUPPORT, vmmc_sock_bind(f, VS_SA(fam)));
 	EXPECT_EQ(-EADDRINUSE, vmmc_sock_bind(f, VS_SA(a)));
 	EXPECT_EQ(-EADDRNOTAVAIL, vmmc_sock_bind(f, VS_SA(bad_node)));
+	EXPECT_EQ(-EINVAL, vmmc_sock_bind(f, VS_SA(via)));
+	EXPECT_EQ(-EINVAL, vmmc_sock_connect(f, VS_SA(via)));
 	EXPECT_EQ(0, vmmc_sock_bind(f, VS_SA(other)));
 	EXPECT_EQ(-EINVAL, vmmc_sock_bind(f, VS_SA(other)));	/* twice */
 	EXPECT_EQ(-EINVAL, vmmc_sock_bind(self->c, VS_SA(a)));
+}
+
+/* @fd connects with svm_via @via to @port: its answer */
+static int via_connect(uint16_t port, uint8_t via, int *fd)
+{
+	struct sockaddr_vmmc a = vs_sa(VMMC_NODE_ANY, port);
+
+	a.svm_via = via;
+	*fd = vmmc_socket(AF_VMMC, SOCK_STREAM, 0);
+	return *fd < 0 ? *fd : vmmc_sock_connect(*fd, VS_SA(a));
+}
+
+/*
+ * svm_via: a listener bound for IPv6 refuses requests sent for IPv4
+ * (ECONNREFUSED) and takes IPv6 and unspecified ones; accept and the
+ * names give each connection's family.
+ */
+TEST_F(args, via)
+{
+	struct sockaddr_vmmc a = vs_sa(VMMC_NODE_ANY, self->port + 2), p;
+	static const uint8_t vias[] = { VMMC_VIA_INET6, VMMC_VIA_ANY };
+	socklen_t len;
+	int l, c, s;
+	unsigned int i;
+
+	a.svm_via = VMMC_VIA_INET6;
+	l = vmmc_socket(AF_VMMC, SOCK_STREAM, 0);
+	ASSERT_LE(0, l);
+	ASSERT_EQ(0, vmmc_sock_bind(l, VS_SA(a)));
+	ASSERT_EQ(0, vmmc_sock_listen(l, 4));
+	EXPECT_EQ(-ECONNREFUSED, via_connect(self->port + 2, VMMC_VIA_INET, &c));
+	EXPECT_EQ(0, vmmc_sock_close(c));
+	for (i = 0; i < 2; i++) {
+		ASSERT_EQ(0, via_connect(self->port + 2, vias[i], &c));
+		len = sizeof(p);
+		s = vmmc_sock_accept(l, (struct sockaddr *)&p, &len);
+		ASSERT_LE(0, s);
+		EXPECT_EQ(VMMC_VIA_INET6, p.svm_via);	/* the listener's if 0 */
+		len = sizeof(p);
+		EXPECT_EQ(0, vmmc_sock_getsockname(s, (struct sockaddr *)&p, &len));
+		EXPECT_EQ(VMMC_VIA_INET6, p.svm_via);
+		len = sizeof(p);
+		EXPECT_EQ(0, vmmc_sock_getpeername(c, (struct sockaddr *)&p, &len));
+		EXPECT_EQ(vias[i], p.svm_via);
+		EXPECT_EQ(0, vmmc_sock_close(s));
+		EXPECT_EQ(0, vmmc_sock_close(c));
+	}
+	EXPECT_EQ(0, vmmc_sock_close(l));
 }
 
 TEST_F(args, state_errors)
