@@ -23,13 +23,6 @@ t=$(mktemp -d)
 # each client gets this long (a hang is a failure, not the end of the run)
 lim="timeout -k 5 ${VMMC_APPS_LIMIT:-60}"
 
-tcp() {	# tcp FIELD: a Tcp counter of /proc/net/snmp
-	awk -v f="$1" '/^Tcp:/ { if (!h) { for (i = 1; i <= NF; i++) n[$i] = i; h = 1 } else print $n[f] }' /proc/net/snmp
-}
-data() {	# the NIC's data bytes, sent + received
-	"$ctl" -j show | python3 -c 'import json,sys; s=json.load(sys.stdin)[0]["stats"]; print(s["nic_data_tx"] + s["nic_data_rx"])'
-}
-
 if [ "${VMMC_NODE:-0}" = 1 ]; then
 	po0=$(tcp PassiveOpens) os0=$(tcp OutSegs)
 	$pre iperf3 -s -B $srv > "$t/iperf3" 2>&1 &
@@ -63,7 +56,7 @@ if ! { wait_port 5201 && wait_port 11111 && wait_port 6379; }; then
 	tap_end
 	exit
 fi
-ao0=$(tcp ActiveOpens) os0=$(tcp OutSegs) d0=$(data)
+ao0=$(tcp ActiveOpens) os0=$(tcp OutSegs) d0=$(nic_data)
 
 for dir in "" -R; do
 	$lim $pre iperf3 -c $srv -n ${mb}M -l 128K $dir -J > "$t/ip$dir.json" 2> "$t/ip$dir.err"
@@ -112,7 +105,7 @@ val=$($lim $pre redis-cli -h $srv get key:__rand_int__ 2>&1)
 check "redis counted every command exactly (set $(calls set), get $(calls get): 2200 each) and the benchmark's 3-byte value reads back ($val)" \
 	test "$(calls set)" = 2200 -a "$(calls get)" = 2200 -a "${#val}" -eq 3
 
-ao=$(($(tcp ActiveOpens) - ao0)) os=$(($(tcp OutSegs) - os0)) d=$(($(data) - d0))
+ao=$(($(tcp ActiveOpens) - ao0)) os=$(($(tcp OutSegs) - os0)) d=$(($(nic_data) - d0))
 check "over VMMC: node 0's NIC data bytes moved $d (>= $((2 * mb << 20)), iperf3's alone)" \
 	test "$d" -ge $((2 * mb << 20))
 check "kernel TCP on node 0 did not: $ao active opens (0), $os segments out (< 40)" \
