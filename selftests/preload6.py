@@ -20,15 +20,19 @@ import threading
 V6ONLY = socket.IPV6_V6ONLY
 
 
+def read_all(s):
+    data = b""
+    while True:
+        b = s.recv(65536)
+        if not b:
+            return data
+        data += b
+
+
 def serve(ls):
     while True:
         c, peer = ls.accept()
-        data = b""
-        while True:
-            b = c.recv(65536)
-            if not b:
-                break
-            data += b
+        data = read_all(c)
         c.sendall(f"{peer[0]} {c.getsockname()[0]}\n".encode() + data)
         c.close()
 
@@ -66,12 +70,7 @@ def cli(fam, addr, port, only):
     data = os.urandom(65536)
     s.sendall(data)
     s.shutdown(socket.SHUT_WR)
-    got = b""
-    while True:
-        b = s.recv(65536)
-        if not b:
-            break
-        got += b
+    got = read_all(s)
     line, _, echo = got.partition(b"\n")
     print("ok" if echo == data else f"bad echo {len(echo)} bytes",
           line.decode(), s.getsockname()[0], s.getpeername()[0])
