@@ -5,7 +5,7 @@
  * for 64 KiB .. 1 MiB sends, with the ratio column.
  *
  *   vmmc_sockperf server                 (node 1: serves both kinds)
- *   vmmc_sockperf client -n NODE -a IP [-c PINGS] [-m MiB]
+ *   vmmc_sockperf client -n NODE -a IP [-c PINGS] [-m MiB] [-s KiB,KiB,KiB]
  *
  * Protocol on either transport: the client sends a 16-byte request
  * {op, size, count}; op 1: count ping-pongs of size bytes (the server
@@ -130,7 +130,8 @@ struct result {
 	double rtt_us, mbs[3];
 };
 
-static const uint32_t sizes[3] = { 64u << 10, 256u << 10, 1u << 20 };
+/* the streaming sizes (-s KiB,KiB,KiB) */
+static uint32_t sizes[3] = { 64u << 10, 256u << 10, 1u << 20 };
 
 static int measure(const struct tp *t, int fd, int pings, int mib,
 		   struct result *res)
@@ -206,7 +207,7 @@ static int client(uint32_t node, const char *ip, int pings, int mib)
 
 int main(int argc, char **argv)
 {
-	int pings = 500, mib = 16, opt;
+	int pings = 500, mib = 16, opt, k;
 	const char *ip = "10.77.0.2";
 	uint32_t node = 1;
 
@@ -214,12 +215,12 @@ int main(int argc, char **argv)
 	if (argc > 1 && !strcmp(argv[1], "server"))
 		return server();
 	if (argc < 2 || strcmp(argv[1], "client")) {
-		fprintf(stderr, "usage: %s server | client [-n NODE] [-a IP] [-c PINGS] [-m MiB]\n",
+		fprintf(stderr, "usage: %s server | client [-n NODE] [-a IP] [-c PINGS] [-m MiB] [-s KiB,KiB,KiB]\n",
 			argv[0]);
 		return 2;
 	}
 	optind = 2;
-	while ((opt = getopt(argc, argv, "n:a:c:m:")) != -1) {
+	while ((opt = getopt(argc, argv, "n:a:c:m:s:")) != -1) {
 		switch (opt) {
 		case 'n':
 			node = (uint32_t)strtoul(optarg, NULL, 0);
@@ -232,6 +233,16 @@ int main(int argc, char **argv)
 			break;
 		case 'm':
 			mib = atoi(optarg) > 0 ? atoi(optarg) : 1;
+			break;
+		case 's':
+			if (sscanf(optarg, "%u,%u,%u", &sizes[0], &sizes[1],
+				   &sizes[2]) != 3)
+				return 2;
+			for (k = 0; k < 3; k++) {
+				if (!sizes[k] || sizes[k] > MAXSZ >> 10)
+					return 2;
+				sizes[k] <<= 10;
+			}
 			break;
 		default:
 			return 2;
