@@ -221,8 +221,9 @@ TEST_F(args, socket_options)
 	EXPECT_EQ(0, v);
 	EXPECT_EQ(0, vmmc_sock_getsockopt(self->l, SOL_SOCKET, SO_ACCEPTCONN, &v, &len));
 	EXPECT_EQ(1, v);
-	EXPECT_EQ(-ENOPROTOOPT, vmmc_sock_setsockopt(c, SOL_SOCKET, SO_BROADCAST, &one, sizeof(one)));
-	EXPECT_EQ(-ENOPROTOOPT, vmmc_sock_setsockopt(c, IPPROTO_TCP, TCP_CORK, &one, sizeof(one)));
+	/* kernel TCP's options, one by one: vmmc_sock_opts.c */
+	EXPECT_EQ(-ENOPROTOOPT, vmmc_sock_setsockopt(c, SOL_SOCKET, SO_SNDLOWAT, &one, sizeof(one)));
+	EXPECT_EQ(-ENOPROTOOPT, vmmc_sock_setsockopt(c, IPPROTO_TCP, 9999, &one, sizeof(one)));
 	EXPECT_EQ(-ENOPROTOOPT, vmmc_sock_setsockopt(c, 12345, 1, &one, sizeof(one)));
 	EXPECT_EQ(-EINVAL, vmmc_sock_setsockopt(c, SOL_SOCKET, SO_REUSEADDR, &one, 2));
 	EXPECT_EQ(-EFAULT, vmmc_sock_setsockopt(c, SOL_SOCKET, SO_REUSEADDR, NULL, 4));

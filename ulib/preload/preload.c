@@ -366,28 +366,64 @@ void vp_set_nonblock(int fd, bool on)
 		vp_nb[id] = on;
 }
 
-/* The kernel socket @fd becomes a VMMC socket under the same number. */
-int vp_convert(int fd)
+/*
+ * The options a program may have set on the kernel socket before it
+ * turned VMMC: read back from the kernel, set on the VMMC socket @v (an
+ * option the kernel keeps rounded reads back the same there). The buffer
+ * sizes go only if the program set them (the kernel's defaults and
+ * doubling are not ring sizes).
+ */
+static const struct { int level, name; } vp_copied[] = {
+	{ SOL_SOCKET, SO_REUSEADDR }, { SOL_SOCKET, SO_REUSEPORT },
+	{ SOL_SOCKET, SO_KEEPALIVE }, { SOL_SOCKET, SO_LINGER },
+	{ SOL_SOCKET, SO_BROADCAST }, { SOL_SOCKET, SO_OOBINLINE },
+	{ SOL_SOCKET, SO_DONTROUTE }, { SOL_SOCKET, SO_PRIORITY },
+	{ SOL_SOCKET, SO_RCVLOWAT }, { SOL_SOCKET, SO_RCVTIMEO },
+	{ SOL_SOCKET, SO_SNDTIMEO }, { IPPROTO_TCP, TCP_NODELAY },
+	{ IPPROTO_TCP, TCP_MAXSEG }, { IPPROTO_TCP, TCP_CORK },
+	{ IPPROTO_TCP, TCP_KEEPIDLE }, { IPPROTO_TCP, TCP_KEEPINTVL },
+	{ IPPROTO_TCP, TCP_KEEPCNT }, { IPPROTO_TCP, TCP_SYNCNT },
+	{ IPPROTO_TCP, TCP_LINGER2 }, { IPPROTO_TCP, TCP_DEFER_ACCEPT },
+	{ IPPROTO_TCP, TCP_QUICKACK }, { IPPROTO_TCP, TCP_USER_TIMEOUT },
+	{ IPPROTO_TCP, TCP_FASTOPEN }, { IPPROTO_TCP, TCP_FASTOPEN_CONNECT },
+	{ IPPROTO_TCP, TCP_NOTSENT_LOWAT }, { IPPROTO_TCP, TCP_CONGESTION },
+	{ IPPROTO_TCP, TCP_THIN_LINEAR_TIMEOUTS }, { IPPROTO_IP, IP_TOS },
+	{ IPPROTO_IP, IP_TTL }, { IPPROTO_IP, IP_MTU_DISCOVER },
+};
+
+static void vp_copy_opts(int fd, int v)
 {
 	struct vp_fd *f = vp_get(fd);
-	int v, r, one = 1;
+	char buf[32];
+	socklen_t len;
+	size_t i;
 
-	v = vmmc_socket(AF_VMMC, SOCK_STREAM | SOCK_NONBLOCK |
-			(f->cloexec ? SOCK_CLOEXEC : 0), 0);
-	if (v < 0)
-		return v;
-	if (f->reuse)
-		vmmc_sock_setsockopt(v, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (f->keepalive)
-		vmmc_sock_setsockopt(v, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
-	if (f->nodelay)
-		vmmc_sock_setsockopt(v, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	for (i = 0; i < sizeof(vp_copied) / sizeof(vp_copied[0]); i++) {
+		len = sizeof(buf);
+		if (!REAL(getsockopt)(fd, vp_copied[i].level, vp_copied[i].name,
+				      buf, &len))
+			vmmc_sock_setsockopt(v, vp_copied[i].level,
+					     vp_copied[i].name, buf, len);
+	}
 	if (f->rcvbuf)
 		vmmc_sock_setsockopt(v, SOL_SOCKET, SO_RCVBUF, &f->rcvbuf,
 				     sizeof(f->rcvbuf));
 	if (f->sndbuf)
 		vmmc_sock_setsockopt(v, SOL_SOCKET, SO_SNDBUF, &f->sndbuf,
 				     sizeof(f->sndbuf));
+}
+
+/* The kernel socket @fd becomes a VMMC socket under the same number. */
+int vp_convert(int fd)
+{
+	struct vp_fd *f = vp_get(fd);
+	int v, r;
+
+	v = vmmc_socket(AF_VMMC, SOCK_STREAM | SOCK_NONBLOCK |
+			(f->cloexec ? SOCK_CLOEXEC : 0), 0);
+	if (v < 0)
+		return v;
+	vp_copy_opts(fd, v);
 	r = vmmc_sock_move(v, fd);
 	if (r < 0) {
 		vmmc_sock_close(v);

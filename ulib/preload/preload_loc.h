@@ -58,7 +58,6 @@ struct vp_fd {
 	uint8_t kind;
 	uint8_t nonblock;
 	uint8_t cloexec;
-	uint8_t reuse, nodelay, keepalive;
 	int rcvbuf, sndbuf;
 	uint8_t v6, v6only;	/* AF_INET6; its IPV6_V6ONLY */
 	uint8_t bound_any;	/* bound to the wildcard (INADDR_ANY, ::) */

@@ -276,18 +276,11 @@ int setsockopt(int fd, int level, int name, const void *val, socklen_t len)
 		if (r <= 0)
 			return (int)r;
 	}
-	if (k == VP_INET && val && len >= sizeof(int)) {
+	/* the buffer sizes a kernel socket was given, for vp_convert() */
+	if (k == VP_INET && val && len >= sizeof(int) && level == SOL_SOCKET &&
+	    (name == SO_RCVBUF || name == SO_SNDBUF)) {
 		memcpy(&v, val, sizeof(v));
-		if (level == SOL_SOCKET && name == SO_REUSEADDR)
-			f->reuse = !!v;
-		else if (level == SOL_SOCKET && name == SO_KEEPALIVE)
-			f->keepalive = !!v;
-		else if (level == IPPROTO_TCP && name == TCP_NODELAY)
-			f->nodelay = !!v;
-		else if (level == SOL_SOCKET && name == SO_RCVBUF)
-			f->rcvbuf = v;
-		else if (level == SOL_SOCKET && name == SO_SNDBUF)
-			f->sndbuf = v;
+		*(name == SO_RCVBUF ? &f->rcvbuf : &f->sndbuf) = v;
 	}
 	if (k != VP_VMMC)
 		return REAL(setsockopt)(fd, level, name, val, len);
@@ -306,17 +299,6 @@ int getsockopt(int fd, int level, int name, void *val, socklen_t *len)
 		return vp_v6only(vp_get(fd), VP_VMMC, fd, false, val, len);
 	if (vp_kind(fd) != VP_VMMC)
 		return REAL(getsockopt)(fd, level, name, val, len);
-	if (level == IPPROTO_TCP && name == TCP_INFO) {
-		/* no TCP underneath: an established connection, all zeros */
-		struct tcp_info ti = { .tcpi_state = TCP_ESTABLISHED };
-
-		if (!val || !len)
-			return vp_ret(-EFAULT);
-		memcpy(val, &ti, *len < sizeof(ti) ? *len : sizeof(ti));
-		if (*len > sizeof(ti))
-			*len = sizeof(ti);
-		return 0;
-	}
 	vp_enter();
 	r = vmmc_sock_getsockopt(fd, level, name, val, len);
 	vp_leave();

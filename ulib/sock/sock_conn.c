@@ -78,6 +78,13 @@ void vs_take_req(struct vs_sock *l, uint64_t off, uint32_t src_node)
 	s->rcvbuf = refuse ? VMMC_SOCK_RCVBUF_MIN : l->rcvbuf;
 	s->zc_min = l->zc_min;		/* as the listener's options */
 	s->busy_poll = l->busy_poll;
+	/* and the kernel's options, as a kernel TCP socket's child has */
+	s->iopt_set = l->iopt_set;
+	memcpy(s->iopt, l->iopt, sizeof(s->iopt));
+	s->cork = l->cork;
+	s->linger_on = l->linger_on;
+	s->linger_s = l->linger_s;
+	memcpy(s->cong, l->cong, sizeof(s->cong));
 	s->port = l->port;
 	s->peer_node = r.node;
 	s->peer_port = r.port;

@@ -39,7 +39,8 @@
  * never of one above (the engine learns nothing from the API's files):
  *
  *   API      sock.c (set-up, naming, close, dup), sock_opt.c (options,
- *            queries), sock_io.c (send, recv), sock_poll.c (poll, epoll)
+ *            queries), sock_tcpopt.c (the kernel's TCP options),
+ *            sock_io.c (send, recv), sock_poll.c (poll, epoll)
  *   receive  sock_zc.c (zero-copy receive, for sock_io.c and close)
  *   engine   sock_proto.c (posting, completions, notifications, progress,
  *            timers, the one blocking wait vs_block()), sock_conn.c
@@ -76,6 +77,10 @@
 #define VS_LINGER_MS		2000		/* close waits this long, at most */
 #define VS_STATE_POLLS		20000		/* vs_state_out(): polls of the CQ */
 #define VS_STATE_WAIT_MS	200		/* ... then waits, at most */
+#define VS_NIOPT		32		/* int options (sock_opt.c) */
+#define VS_CORK_SEG		65483		/* a segment's worth (TCP_CORK):
+						 * loopback's MSS
+						 */
 #define VS_RECENT		32		/* requests a listener remembers */
 /* zero-copy receive buffers kept pinned, at most (vs_zc_budget()) */
 #define VS_ZC_PIN_RANGES	64
@@ -182,7 +187,17 @@ struct vs_sock {
 				 * the request's (accepted)
 				 */
 	/* options */
-	int reuseaddr, nodelay, keepalive;
+	/*
+	 * The other options kept as an int (sock_opt.c's table, by index):
+	 * iopt_set's bit i says iopt[i] was set, else the table's default.
+	 */
+	uint32_t iopt_set;
+	int iopt[VS_NIOPT];
+	bool cork;		/* TCP_CORK: vs_flush_tx() posts whole
+				 * VS_CORK_SEG's only, until shut_wr
+				 */
+	int linger_on, linger_s;	/* SO_LINGER */
+	char cong[16];		/* TCP_CONGESTION, "" for the default */
 	uint32_t rcvbuf, sndbuf;
 	uint64_t rcvtimeo_ms, sndtimeo_ms;	/* 0: forever */
 	uint32_t zc_min;	/* VMMC_SO_ZEROCOPY_MIN: 0 off */
@@ -350,6 +365,12 @@ void vs_take_hello(struct vs_sock *s);
 /* sock_zc.c */
 int vs_setopt_vmmc(struct vs_sock *s, int name, int v);
 int vs_getopt_vmmc(struct vs_sock *s, int name, int *v);
+
+/* sock_tcpopt.c */
+int vs_setopt_std(struct vs_sock *s, int level, int name, const void *val,
+		  socklen_t len);
+int vs_getopt_std(struct vs_sock *s, int level, int name, void *val,
+		  socklen_t *len);
 ssize_t vs_zc_recv(struct vs_sock *s, uint8_t *dst, size_t len,
 		   bool waitall, uint64_t *deadline);
 uint8_t *vs_iov_at(const struct iovec *iov, int iovcnt, size_t skip,

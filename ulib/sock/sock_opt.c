@@ -2,7 +2,8 @@
 /*
  * sock_opt.c - the stream sockets' calls that tune a socket or ask about
  * it: ioctl(2)'s queries, names, socket options (SOL_VMMC's are in
- * sock_zc.c), and the stack's own queries (its endpoint's fd, spin,
+ * sock_zc.c; the kernel's TCP, IP and most socket ones in sock_tcpopt.c),
+ * and the stack's own queries (its endpoint's fd, spin,
  * statistics). Errors as in sock.c: EBADF, then ENOTSOCK, then the
  * call's own.
  */
@@ -122,40 +123,29 @@ int vmmc_sock_setsockopt(int fd, int level, int name, const void *val,
 
 	if (err)
 		return err;
+	if ((int)len < 0)
+		return -EINVAL;
 	if (!val)
 		return -EFAULT;
 	if (level == SOL_SOCKET && (name == SO_RCVTIMEO || name == SO_SNDTIMEO))
 		return vs_get_timeo(name == SO_RCVTIMEO ? &s->rcvtimeo_ms :
 				    &s->sndtimeo_ms, val, len);
-	if (len < sizeof(int))
-		return -EINVAL;
-	memcpy(&v, val, sizeof(v));
-	if (level == SOL_VMMC)
-		return vs_setopt_vmmc(s, name, v);
-	if (level == IPPROTO_TCP) {
-		if (name != TCP_NODELAY)
-			return -ENOPROTOOPT;
-		s->nodelay = !!v;	/* no Nagle here: every send goes */
+	if (level == SOL_VMMC || (level == SOL_SOCKET && (name == SO_RCVBUF ||
+							  name == SO_SNDBUF))) {
+		if (len < sizeof(int))
+			return -EINVAL;
+		memcpy(&v, val, sizeof(v));
+		if (level == SOL_VMMC)
+			return vs_setopt_vmmc(s, name, v);
+		if (name == SO_RCVBUF)
+			s->rcvbuf = vs_ring_size(v);	/* for rings made later */
+		else
+			s->sndbuf = vs_ring_size(v);	/* the peer's ring rules */
 		return 0;
 	}
-	if (level != SOL_SOCKET)
+	if (level != SOL_SOCKET && level != IPPROTO_TCP && level != IPPROTO_IP)
 		return -ENOPROTOOPT;
-	switch (name) {
-	case SO_REUSEADDR:
-		s->reuseaddr = !!v;	/* ports are free at close anyway */
-		return 0;
-	case SO_KEEPALIVE:
-		s->keepalive = !!v;	/* waits always probe the peer */
-		return 0;
-	case SO_RCVBUF:
-		s->rcvbuf = vs_ring_size(v);	/* for rings made later */
-		return 0;
-	case SO_SNDBUF:
-		s->sndbuf = vs_ring_size(v);	/* the peer's ring rules */
-		return 0;
-	default:
-		return -ENOPROTOOPT;
-	}
+	return vs_setopt_std(s, level, name, val, len);
 }
 
 int vmmc_sock_getsockopt(int fd, int level, int name, void *val,
@@ -168,8 +158,13 @@ int vmmc_sock_getsockopt(int fd, int level, int name, void *val,
 
 	if (err)
 		return err;
+	if (level != SOL_SOCKET && level != IPPROTO_TCP && level != IPPROTO_IP &&
+	    level != SOL_VMMC)
+		return -EOPNOTSUPP;	/* as the kernel's IP layer says */
 	if (!val || !len)
 		return -EFAULT;
+	if ((int)*len < 0)
+		return -EINVAL;
 	if (level == SOL_SOCKET && (name == SO_RCVTIMEO || name == SO_SNDTIMEO)) {
 		ms = name == SO_RCVTIMEO ? s->rcvtimeo_ms : s->sndtimeo_ms;
 		tv.tv_sec = (time_t)(ms / 1000);
@@ -182,20 +177,12 @@ int vmmc_sock_getsockopt(int fd, int level, int name, void *val,
 		err = vs_getopt_vmmc(s, name, &v);
 		if (err)
 			return err;
-	} else if (level == IPPROTO_TCP) {
-		if (name != TCP_NODELAY)
-			return -ENOPROTOOPT;
-		v = s->nodelay;
+	} else if ((err = vs_getopt_std(s, level, name, val, len)) <= 0) {
+		return err;
 	} else if (level != SOL_SOCKET) {
 		return -ENOPROTOOPT;
 	} else {
 		switch (name) {
-		case SO_REUSEADDR:
-			v = s->reuseaddr;
-			break;
-		case SO_KEEPALIVE:
-			v = s->keepalive;
-			break;
 		case SO_RCVBUF:
 			v = (int)(s->rx_ring ? s->rx_ring : s->rcvbuf);
 			break;

@@ -159,21 +159,30 @@ void vs_state_out(struct vs_sock *s, bool may_block)
 	}
 }
 
-/* Hand the staged bytes to the NIC, then say how far they go. */
+/*
+ * Hand the staged bytes to the NIC, then say how far they go. A corked
+ * socket (TCP_CORK) hands over whole segments only (VS_CORK_SEG, or half
+ * the ring if that is less, so that a full ring always has one) and
+ * holds the rest until uncorked or shut for writing (close, shutdown).
+ */
 void vs_flush_tx(struct vs_sock *s)
 {
+	uint64_t pos, end = s->tx_queued;
 	bool any = false;
-	uint64_t pos;
-	uint32_t off;
+	uint32_t off, seg;
 	size_t n;
 	int err;
 
 	if (s->state != VS_ESTAB || s->reset)
 		return;
-	while (s->tx_posted < s->tx_queued) {
+	if (s->cork && !s->shut_wr) {
+		seg = s->tx_ring / 2 < VS_CORK_SEG ? s->tx_ring / 2 : VS_CORK_SEG;
+		end -= (end - s->tx_posted) % seg;
+	}
+	while (s->tx_posted < end) {
 		pos = s->tx_posted;
 		off = (uint32_t)(pos & (s->tx_ring - 1));
-		n = s->tx_queued - pos;
+		n = end - pos;
 		if (n > s->tx_ring - off)
 			n = s->tx_ring - off;
 		err = vs_post(s, s->stg + VS_HDR + off, n, s->peer_imp,
