@@ -161,6 +161,12 @@ ssize_t sendfile(int out, int in, off_t *off, size_t count)
 	return done || m >= 0 ? (ssize_t)done : vp_sret(m);
 }
 
+/* sendfile64, the name programs built with 64-bit file offsets call */
+ssize_t sendfile64(int out, int in, off64_t *off, size_t count)
+{
+	return sendfile(out, in, (off_t *)off, count);
+}
+
 /*
  * splice(2) with a VMMC socket at either end: one vp_copy() round of at
  * most 64 KiB (a partial count, as the kernel's). The other end may be a
