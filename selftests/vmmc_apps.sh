@@ -6,7 +6,12 @@
 # (no dropped, duplicated or reordered message) and throughput,
 # redis-server with redis-cli (every GET answers its SET's value) and
 # redis-benchmark (exit 0, the server counted exactly every command, the
-# value it wrote reads back). Then that it all went over VMMC: node 0's NIC data
+# value it wrote reads back), nginx with Debian's stock nginx.conf
+# (sendfile on, tcp_nopush on: TCP_CORK; a copy with only the listen
+# address, the root and the writable paths changed) serving files of
+# 1 B to 3 MB to curl, bodies checked by sha256 (until pre-fork
+# listeners work, issue 16, it runs as one process: daemon and
+# master_process off on its command line). Then that it all went over VMMC: node 0's NIC data
 # counters moved by at least the bytes iperf3 alone moved, and kernel TCP
 # did not (no active open on node 0, a handful of segments at most on
 # either node; node 1's one passive open is this script's own "done").
@@ -23,17 +28,35 @@ t=$(mktemp -d)
 # each client gets this long (a hang is a failure, not the end of the run)
 lim="timeout -k 5 ${VMMC_APPS_LIMIT:-60}"
 
+pages() {	# pages DIR: the files nginx serves, the same bytes on both nodes
+	python3 - "$1" <<'PY'
+import random, sys
+for n in (1, 1000, 70000, 3000000):
+    open(f"{sys.argv[1]}/f{n}", "wb").write(random.Random(n).randbytes(n))
+PY
+}
+
 if [ "${VMMC_NODE:-0}" = 1 ]; then
 	po0=$(tcp PassiveOpens) os0=$(tcp OutSegs)
 	$pre iperf3 -s -B $srv > "$t/iperf3" 2>&1 &
 	$pre sockperf sr --tcp -i $srv -p 11111 > "$t/sockperf" 2>&1 &
 	$pre redis-server --bind $srv --port 6379 --save '' --appendonly no \
 		--protected-mode no > "$t/redis" 2>&1 &
+	mkdir -p "$t/www" && pages "$t/www" && chmod -R a+rX "$t"
+	sed -e "s|^pid .*|pid $t/nginx.pid;|" -e "s|/var/log/nginx/|$t/|" \
+	    -e "s|include /etc/nginx/sites-enabled/\*;|client_body_temp_path $t/body; proxy_temp_path $t/proxy; fastcgi_temp_path $t/fcgi; uwsgi_temp_path $t/uwsgi; scgi_temp_path $t/scgi; server { listen $srv:8080; root $t/www; }|" \
+	    /etc/nginx/nginx.conf > "$t/nginx.conf"
+	$pre nginx -c "$t/nginx.conf" -e "$t/nginx.err" \
+		-g 'daemon off; master_process off;' > "$t/nginx" 2>&1 &
 	# node 0 says when it is done (kernel TCP: after its measurements)
 	python3 -c 'import socket, sys; s = socket.create_server(("0.0.0.0", int(sys.argv[1]))); s.settimeout(240); c, _ = s.accept(); c.recv(8)' $done_port
 	po=$(($(tcp PassiveOpens) - po0)) os=$(($(tcp OutSegs) - os0))
-	kill %1 %2 %3 2>/dev/null
+	kill %1 %2 %3 %4 2>/dev/null
 	wait
+	errs=$(cat "$t/nginx.err" "$t/error.log" "$t/nginx" 2>/dev/null | grep -cE '\[(emerg|alert|crit|error)\]')
+	check "node 1: nginx logged no error (a failed setsockopt or sendfile is one): $errs" \
+		test "$errs" -eq 0
+	grep -hE '\[(emerg|alert|crit|error)\]' "$t/nginx.err" "$t/error.log" 2>/dev/null | head -5 | sed 's/^/# /'
 	check "node 1: kernel TCP: one passive open (the harness's done: $po), $os segments out (< 40)" \
 		test "$po" -eq 1 -a "$os" -lt 40
 	rm -rf "$t"
@@ -51,7 +74,7 @@ wait_port() {	# over VMMC: a VMMC listener has no kernel port
 	done
 	return 1
 }
-if ! { wait_port 5201 && wait_port 11111 && wait_port 6379; }; then
+if ! { wait_port 5201 && wait_port 11111 && wait_port 6379 && wait_port 8080; }; then
 	nok "servers up on node 1 (over VMMC)"
 	tap_end
 	exit
@@ -105,9 +128,27 @@ val=$($lim $pre redis-cli -h $srv get key:__rand_int__ 2>&1)
 check "redis counted every command exactly (set $(calls set), get $(calls get): 2200 each) and the benchmark's 3-byte value reads back ($val)" \
 	test "$(calls set)" = 2200 -a "$(calls get)" = 2200 -a "${#val}" -eq 3
 
+# nginx: the four files on one connection, then the largest on its own
+mkdir -p "$t/want" "$t/got" && pages "$t/want"
+urls=() outs=()
+for sz in 1 1000 70000 3000000; do
+	urls+=("http://$srv:8080/f$sz") outs+=(-o "$t/got/f$sz")
+done
+s0=$(date +%s.%N)
+$lim $pre curl -sS --fail "${urls[@]}" "${outs[@]}" > "$t/curl" 2>&1
+rc=$?
+$lim $pre curl -sS --fail "http://$srv:8080/f3000000" -o "$t/got/again" >> "$t/curl" 2>&1
+rc2=$?
+secs_ngx=$(python3 -c "import sys, time; print(f'{time.time() - float(sys.argv[1]):.1f}')" "$s0")
+sums() { (cd "$1" && sha256sum f1 f1000 f70000 f3000000); }
+same=$(sums "$t/want" | cmp -s - <(sums "$t/got") && cmp -s "$t/want/f3000000" "$t/got/again" && echo yes)
+check "nginx (stock nginx.conf, sendfile and tcp_nopush on) to curl: 1 B, 1000 B, 70000 B, 3 MB on one connection and 3 MB again: exit $rc $rc2 in $secs_ngx s, sha256 of every body as served: ${same:-DIFFERENT}" \
+	test "$rc" -eq 0 -a "$rc2" -eq 0 -a "$same" = yes
+[ "$same" = yes ] || sed 's/^/# /' "$t/curl"
+
 ao=$(($(tcp ActiveOpens) - ao0)) os=$(($(tcp OutSegs) - os0)) d=$(($(nic_data) - d0))
-check "over VMMC: node 0's NIC data bytes moved $d (>= $((2 * mb << 20)), iperf3's alone)" \
-	test "$d" -ge $((2 * mb << 20))
+check "over VMMC: node 0's NIC data bytes moved $d (>= $((2 * mb << 20)) + 6071001, iperf3's and nginx's bodies alone)" \
+	test "$d" -ge $(((2 * mb << 20) + 6071001))
 check "kernel TCP on node 0 did not: $ao active opens (0), $os segments out (< 40)" \
 	test "$ao" -eq 0 -a "$os" -lt 40
 tap_end
