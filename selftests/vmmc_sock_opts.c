@@ -331,6 +331,22 @@ TEST_F(opts, cork_holds_and_flushes)
 	EXPECT_EQ(0, unsent(self->vc, true));
 	EXPECT_EQ(held, vmmc_sock_recv(self->va, in + sizeof(out) - held, held, MSG_WAITALL));
 	EXPECT_EQ(0, memcmp(out, in, sizeof(out)));
+	/* TCP_NODELAY on a corked socket pushes what it holds, as the kernel's */
+	EXPECT_EQ(0, vmmc_sock_setsockopt(self->vc, IPPROTO_TCP, TCP_CORK, &one, sizeof(one)));
+	EXPECT_EQ(0, setsockopt(self->kc, IPPROTO_TCP, TCP_CORK, &one, sizeof(one)));
+	EXPECT_EQ(20, vmmc_sock_send(self->vc, out + 300, 20, 0));
+	EXPECT_EQ(20, send(self->kc, out + 300, 20, 0));
+	EXPECT_EQ(0, vmmc_sock_setsockopt(self->vc, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)));
+	EXPECT_EQ(0, setsockopt(self->kc, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)));
+	EXPECT_EQ(0, unsent(self->vc, true));
+	EXPECT_EQ(0, unsent(self->kc, false));
+	EXPECT_EQ(20, vmmc_sock_recv(self->va, in, 20, MSG_WAITALL));
+	EXPECT_EQ(20, recv(self->ka, in + 20, 20, MSG_WAITALL));
+	EXPECT_EQ(0, memcmp(out + 300, in, 20));
+	EXPECT_EQ(0, memcmp(out + 300, in + 20, 20));
+	EXPECT_EQ(0, vmmc_sock_setsockopt(self->vc, IPPROTO_TCP, TCP_NODELAY, &zero, sizeof(zero)));
+	EXPECT_EQ(0, setsockopt(self->kc, IPPROTO_TCP, TCP_NODELAY, &zero, sizeof(zero)));
+	EXPECT_EQ(0, setsockopt(self->kc, IPPROTO_TCP, TCP_CORK, &zero, sizeof(zero)));
 	/* corked again: close sends what is held, then the end */
 	EXPECT_EQ(0, vmmc_sock_setsockopt(self->vc, IPPROTO_TCP, TCP_CORK, &one, sizeof(one)));
 	EXPECT_EQ(10, vmmc_sock_send(self->vc, out + 500, 10, 0));

@@ -199,12 +199,16 @@ int vs_setopt_std(struct vs_sock *s, int level, int name, const void *val,
 		return -EINVAL;
 	s->iopt[i] = vs_iopt_store(s, &vs_iopts[i], v);
 	s->iopt_set |= 1u << i;
-	if (level == IPPROTO_TCP && name == TCP_CORK) {
-		s->cork = !!v;
-		if (!v) {	/* uncork: what was held goes now */
-			vs_flush_tx(s);
-			vs_state_out(s, false);
-		}
+	/*
+	 * Uncork: what was held goes now. TCP_NODELAY on pushes it once
+	 * too, the socket staying corked (the kernel's TCP_NAGLE_PUSH).
+	 */
+	if (level == IPPROTO_TCP && (name == TCP_CORK || (name == TCP_NODELAY &&
+							  v && s->cork))) {
+		s->cork = false;
+		vs_flush_tx(s);
+		vs_state_out(s, false);
+		s->cork = name == TCP_CORK ? !!v : true;
 	}
 	return 0;
 }
