@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * vmmc_preload_sock.c - vmmc_preload_test on socket calls: ioctl (FIONBIO,
- * FIONREAD, SIOCOUTQ, SIOCOUTQNSD), sendmmsg and recvmmsg.
+ * FIONREAD, SIOCOUTQ, SIOCOUTQNSD), sendmmsg and recvmmsg, socket options.
  */
 #include "vmmc_preload_test.h"
 
@@ -160,6 +160,66 @@ void test_mmsg(int l)
 	r = recvmmsg(s, m, 2, 0, NULL);
 	ok(r == 2 && m[0].msg_len == 0 && m[1].msg_len == 0,
 	   "recvmmsg at EOF: 2 messages of 0 bytes (%d)", r);
+	close(c);
+	close(s);
+}
+
+/* ---- socket options ---- */
+
+/*
+ * Options set on the kernel socket before connect turns it VMMC come
+ * with it; TCP_CORK holds and uncork flushes through the shim; the
+ * answers are the kernel's (TCP_INFO's state; SO_DOMAIN says AF_VMMC, the
+ * shim's mark of its sockets).
+ */
+void test_opts(int l)
+{
+	struct sockaddr_in a = addr_of(PORT);
+	struct linger lg = { 1, 3 }, lg2 = { 0, 0 };
+	uint8_t x[100], y[100];
+	struct tcp_info ti;
+	char cc[16] = "";
+	int c, s, v = 30, on = 1, off = 0, idle = 0, cork = 0, dom = 0, e;
+	socklen_t len = sizeof(int), llen = sizeof(lg2), clen = sizeof(cc);
+	socklen_t dlen = sizeof(dom), tlen = sizeof(ti);
+
+	c = socket(AF_INET, SOCK_STREAM, 0);
+	ok(c >= 0 && !setsockopt(c, IPPROTO_TCP, TCP_KEEPIDLE, &v, sizeof(v)) &&
+	   !setsockopt(c, IPPROTO_TCP, TCP_CORK, &on, sizeof(on)) &&
+	   !setsockopt(c, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)) &&
+	   !setsockopt(c, IPPROTO_TCP, TCP_CONGESTION, "reno", 4),
+	   "opts: TCP_KEEPIDLE, TCP_CORK, SO_LINGER, TCP_CONGESTION on the kernel socket");
+	if (c < 0 || connect(c, (struct sockaddr *)&a, sizeof(a))) {
+		ok(false, "opts: connect");
+		return;
+	}
+	s = accept(l, NULL, NULL);
+	e = s < 0 || getsockopt(c, IPPROTO_TCP, TCP_KEEPIDLE, &idle, &len) ||
+	    getsockopt(c, IPPROTO_TCP, TCP_CORK, &cork, &len) ||
+	    getsockopt(c, SOL_SOCKET, SO_LINGER, &lg2, &llen) ||
+	    getsockopt(c, IPPROTO_TCP, TCP_CONGESTION, cc, &clen);
+	ok(!e && idle == 30 && cork == 1 && lg2.l_onoff == 1 && lg2.l_linger == 3 &&
+	   !strcmp(cc, "reno"),
+	   "... the VMMC socket has them: %d %d {%d, %d} %s", idle, cork,
+	   lg2.l_onoff, lg2.l_linger, cc);
+	ti.tcpi_state = 0;
+	e = getsockopt(c, SOL_SOCKET, SO_DOMAIN, &dom, &dlen) ||
+	    getsockopt(c, IPPROTO_TCP, TCP_INFO, &ti, &tlen);
+	ok(!e && dom == AF_VMMC && ti.tcpi_state == TCP_ESTABLISHED,
+	   "SO_DOMAIN AF_VMMC, the shim's mark (%d), TCP_INFO ESTABLISHED (%d)",
+	   dom, ti.tcpi_state);
+	fill(x, sizeof(x), 41);
+	write_all(c, x, sizeof(x));
+	v = ioctl_int(c, SIOCOUTQNSD);
+	ok(v == (int)sizeof(x), "corked: the 100 bytes wait (unsent %d)", v);
+	ok(!setsockopt(c, IPPROTO_TCP, TCP_CORK, &off, sizeof(off)) &&
+	   !read_all(s, y, sizeof(y)) && !memcmp(x, y, sizeof(x)),
+	   "uncorked: they come, byte for byte");
+	errno = 0;
+	v = setsockopt(c, IPPROTO_TCP, TCP_KEEPCNT, &off, sizeof(off));
+	e = errno;
+	ok(v == -1 && e == EINVAL, "TCP_KEEPCNT 0: EINVAL, as the kernel's (%s)",
+	   strerror(e));
 	close(c);
 	close(s);
 }

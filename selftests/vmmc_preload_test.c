@@ -71,6 +71,9 @@ int main(int argc, char **argv)
 	stage = "mmsg";
 	if (argc < 2 || strstr(argv[1], "mmsg"))
 		test_mmsg(l);
+	stage = "opts";
+	if (argc < 2 || strstr(argv[1], "opts"))
+		test_opts(l);
 	stage = "stdio";
 	if (argc < 2 || strstr(argv[1], "stdio"))
 		test_stdio(l);

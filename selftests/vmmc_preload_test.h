@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -78,5 +79,6 @@ void test_splice(int l);
 /* vmmc_preload_sock.c */
 void test_ioctl(int l);
 void test_mmsg(int l);
+void test_opts(int l);
 
 #endif
