@@ -81,6 +81,7 @@
 #define VS_CORK_SEG		65483		/* a segment's worth (TCP_CORK):
 						 * loopback's MSS
 						 */
+#define VS_CORK_MS		200		/* a corked tail waits, at most */
 #define VS_RECENT		32		/* requests a listener remembers */
 /* zero-copy receive buffers kept pinned, at most (vs_zc_budget()) */
 #define VS_ZC_PIN_RANGES	64
@@ -196,6 +197,7 @@ struct vs_sock {
 	bool cork;		/* TCP_CORK: vs_flush_tx() posts whole
 				 * VS_CORK_SEG's only, until shut_wr
 				 */
+	uint64_t cork_ns;	/* vs_timers(): a held tail goes then */
 	int linger_on, linger_s;	/* SO_LINGER */
 	char cong[16];		/* TCP_CONGESTION, "" for the default */
 	uint32_t rcvbuf, sndbuf;

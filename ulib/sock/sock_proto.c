@@ -474,6 +474,24 @@ void vs_close_end(struct vs_sock *s)
  * one walk over every socket, after a wait only (vs_block()), and at
  * most once per VS_TIMER_MS (its shortest timer is VS_RETRY_MS).
  */
+/*
+ * TCP_CORK's ceiling: a tail held (vs_flush_tx()) at one walk goes at
+ * the first walk VS_CORK_MS later, as the kernel's corked tail does.
+ */
+static void vs_cork_timer(struct vs_sock *s, uint64_t now)
+{
+	if (!s->cork || s->tx_posted == s->tx_queued || s->reset) {
+		s->cork_ns = 0;
+	} else if (!s->cork_ns) {
+		s->cork_ns = now + VS_CORK_MS * NS_PER_MS;
+	} else if (now >= s->cork_ns) {
+		s->cork = false;
+		vs_flush_tx(s);
+		s->cork = true;
+		s->cork_ns = 0;
+	}
+}
+
 void vs_timers(void)
 {
 	uint64_t now;
@@ -507,6 +525,8 @@ void vs_timers(void)
 			}
 			continue;
 		}
+		if (s->state == VS_ESTAB)
+			vs_cork_timer(s, now);
 		if (s->state != VS_ESTAB || now < s->probe_ns)
 			continue;
 		/* nothing posted for a while: is the peer still there? */
