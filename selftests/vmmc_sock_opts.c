@@ -250,6 +250,25 @@ TEST_F(opts, listener_and_structs)
 	EXPECT_STREQ("reno", cv);
 }
 
+/* SO_LINGER { 1, 0 }: close resets the connection; the peer sees it */
+TEST_F(opts, linger_zero_resets)
+{
+	struct linger lg = { 1, 0 };
+	char b[4];
+
+	EXPECT_EQ(0, setsockopt(self->kc, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)));
+	EXPECT_EQ(0, vmmc_sock_setsockopt(self->vc, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)));
+	EXPECT_EQ(0, close(self->kc));
+	EXPECT_EQ(0, vmmc_sock_close(self->vc));
+	self->kc = self->vc = -1;
+	EXPECT_EQ(-1, recv(self->ka, b, sizeof(b), 0));
+	EXPECT_EQ(ECONNRESET, errno);
+	EXPECT_EQ(-ECONNRESET, vmmc_sock_recv(self->va, b, sizeof(b), 0));
+	EXPECT_EQ(-EPIPE, vmmc_sock_send(self->va, b, 1, MSG_NOSIGNAL));
+	EXPECT_EQ(-1, send(self->ka, b, 1, MSG_NOSIGNAL));
+	EXPECT_EQ(EPIPE, errno);
+}
+
 /* TCP_INFO: the state, and the bytes that went, as the kernel's. */
 TEST_F(opts, tcp_info)
 {

@@ -384,6 +384,13 @@ static void vs_close_begin(struct vs_sock *s)
 	}
 	s->nbacklog = 0;
 	s->linger_min_ns = vs_linger_min_ns();
+	/* SO_LINGER on with 0 s: an abortive close, the peer sees a reset */
+	if (s->state == VS_ESTAB && s->linger_on && !s->linger_s) {
+		s->reset = true;
+		vs_post_state(s);	/* VS_F_RST */
+		s->state = VS_CLOSED;
+		return;
+	}
 	if (s->state == VS_ESTAB && !s->shut_wr) {
 		s->shut_wr = true;
 		vs_flush_tx(s);
