@@ -77,7 +77,7 @@
 #define VS_LINGER_MS		2000		/* close waits this long, at most */
 #define VS_STATE_POLLS		20000		/* vs_state_out(): polls of the CQ */
 #define VS_STATE_WAIT_MS	200		/* ... then waits, at most */
-#define VS_NIOPT		32		/* int options (sock_opt.c) */
+#define VS_NIOPT		48		/* int options (sock_tcpopt.c) */
 #define VS_CORK_SEG		65483		/* a segment's worth (TCP_CORK):
 						 * loopback's MSS
 						 */
@@ -192,7 +192,7 @@ struct vs_sock {
 	 * The other options kept as an int (sock_opt.c's table, by index):
 	 * iopt_set's bit i says iopt[i] was set, else the table's default.
 	 */
-	uint32_t iopt_set;
+	uint64_t iopt_set;
 	int iopt[VS_NIOPT];
 	bool cork;		/* TCP_CORK: vs_flush_tx() posts whole
 				 * VS_CORK_SEG's only, until shut_wr

@@ -46,6 +46,7 @@ static const struct vs_iopt vs_iopts[] = {
 	{ IPPROTO_TCP, TCP_NOTSENT_LOWAT, VS_O_INT, INT_MIN, INT_MAX, 0 },
 	{ IPPROTO_TCP, TCP_THIN_LINEAR_TIMEOUTS, VS_O_INT, 0, 1, 0 },
 	{ IPPROTO_TCP, TCP_WINDOW_CLAMP, VS_O_INT, INT_MIN, INT_MAX, 0 },
+	{ IPPROTO_TCP, TCP_INQ, VS_O_INT, 0, 1, 0 },
 	{ SOL_SOCKET, SO_REUSEADDR, VS_O_BOOL, INT_MIN, INT_MAX, 0 },
 	{ SOL_SOCKET, SO_REUSEPORT, VS_O_BOOL, INT_MIN, INT_MAX, 0 },
 	{ SOL_SOCKET, SO_KEEPALIVE, VS_O_BOOL, INT_MIN, INT_MAX, 0 },
@@ -54,9 +55,13 @@ static const struct vs_iopt vs_iopts[] = {
 	{ SOL_SOCKET, SO_DONTROUTE, VS_O_BOOL, INT_MIN, INT_MAX, 0 },
 	{ SOL_SOCKET, SO_PRIORITY, VS_O_INT, INT_MIN, INT_MAX, 0 },
 	{ SOL_SOCKET, SO_RCVLOWAT, VS_O_INT, INT_MIN, INT_MAX, 1 },
+	{ SOL_SOCKET, SO_BUSY_POLL, VS_O_INT, 0, INT_MAX, 0 },
 	{ IPPROTO_IP, IP_TOS, VS_O_INT, INT_MIN, INT_MAX, 0 },
 	{ IPPROTO_IP, IP_TTL, VS_O_INT, -1, 255, 64 },
 	{ IPPROTO_IP, IP_MTU_DISCOVER, VS_O_INT, 0, 5, 1 },
+	{ IPPROTO_IP, IP_FREEBIND, VS_O_BOOL, INT_MIN, INT_MAX, 0 },
+	{ IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, VS_O_BOOL, INT_MIN, INT_MAX, 0 },
+	{ IPPROTO_IP, IP_RECVTOS, VS_O_BOOL, INT_MIN, INT_MAX, 0 },
 };
 
 _Static_assert(sizeof(vs_iopts) / sizeof(vs_iopts[0]) <= VS_NIOPT,
@@ -185,7 +190,8 @@ int vs_setopt_std(struct vs_sock *s, int level, int name, const void *val,
 	if (v < vs_iopts[i].lo || v > vs_iopts[i].hi)
 		return -EINVAL;
 	if ((name == TCP_MAXSEG && level == IPPROTO_TCP && v && v < 88) ||
-	    (level == IPPROTO_IP && name == IP_TTL && (v == 0 || len < 1)))
+	    (level == IPPROTO_IP && name == IP_TTL && (v == 0 || len < 1)) ||
+	    (level == IPPROTO_IP && name == IP_FREEBIND && len < 1))
 		return -EINVAL;
 	/*
 	 * Fast Open: a listener's queue, or a client's before connect; a
@@ -198,7 +204,7 @@ int vs_setopt_std(struct vs_sock *s, int level, int name, const void *val,
 	      s->state != VS_FRESH)))
 		return -EINVAL;
 	s->iopt[i] = vs_iopt_store(s, &vs_iopts[i], v);
-	s->iopt_set |= 1u << i;
+	s->iopt_set |= 1ull << i;
 	/*
 	 * Uncork: what was held goes now. TCP_NODELAY on pushes it once
 	 * too, the socket staying corked (the kernel's TCP_NAGLE_PUSH).
@@ -297,7 +303,7 @@ int vs_getopt_std(struct vs_sock *s, int level, int name, void *val,
 	}
 	i = vs_iopt_find(level, name);
 	if (i >= 0)
-		v = s->iopt_set & 1u << i ? s->iopt[i] : vs_iopts[i].def;
+		v = s->iopt_set & 1ull << i ? s->iopt[i] : vs_iopts[i].def;
 	else if (level == SOL_SOCKET && name == SO_SNDLOWAT)
 		v = 1;
 	else
