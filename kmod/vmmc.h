@@ -25,6 +25,9 @@
 #include <linux/sched.h>
 #include <linux/srcu.h>
 #include <linux/workqueue.h>
+#include <linux/wait.h>
+
+#include "../uapi/vmmc.h"
 
 /*
  * The NIC and the driver share 64-bit words (export gens, their acks,
@@ -34,9 +37,6 @@
 #if BITS_PER_LONG != 64
 #error "vmmc needs a 64-bit kernel (64-bit words shared with the NIC)"
 #endif
-#include <linux/wait.h>
-
-#include "../uapi/vmmc.h"
 
 #define VMMC_DRV_NAME		"vmmc"
 #define VMMC_MAX_DEVS		16

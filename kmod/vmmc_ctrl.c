@@ -10,10 +10,11 @@
  * (vmmc_ctrl_wait()). A mailbox command (vmmc_kcmd(), one at a time under
  * kcmd_lock) is answered in resp with resp_seq = cmd_seq.
  *
- * The waits here are bounded: one that times out declares the NIC
- * stalled (vmmc_nic_stall()), and while it is, they look once and do not
- * sleep. The stalled state, its probe and the memory the NIC did not let
- * go of are vmmc_stall.c's.
+ * The waits here are bounded. An ack wait that times out declares the
+ * NIC stalled (vmmc_nic_stall()), and while it is, ack waits look once
+ * and do not sleep and a mailbox command fails at once; a mailbox wait
+ * is killable and ends when remove() begins. The stalled state, its
+ * probe and the memory the NIC did not let go of are vmmc_stall.c's.
  *
  * Acks compare with serial arithmetic: the NIC acknowledges the latest
  * gen or seq it saw, which covers every earlier one. Export gens are 64
