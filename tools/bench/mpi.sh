@@ -105,7 +105,7 @@ raw = open(f"{res}/raw").read()
 lat = re.search(r"^\s+8\s+\S+\s+(\S+)", raw.split("bandwidth")[0], re.M)
 bw = re.search(r"^\s+1048576\s+\S+\s+(\S+)", raw.split("bandwidth")[-1], re.M)
 r = {"lat8_us": float(lat.group(1)) if lat else None,
-     "bw1m_MBps": float(bw.group(1)) if bw else None}
+     "bw_MBps": float(bw.group(1)) if bw else None}
 rows.append(("raw VMMC (vmmc_bw remote)", r, "" if not rawrc else f"exit {rawrc}"))
 label = {"vmmc": "Open MPI, mtl ofi vmmc;ofi_rxm",
          "btl_tcp": "Open MPI, btl tcp (kernel TCP)",
@@ -134,7 +134,7 @@ print("%-36s %14s %12s %16s  %s" % ("", "8 B lat (us)", "1 MiB MB/s",
                                     "1 MiB allred ms", ""))
 for name, d, note in rows:
     print("%-36s %14s %12s %16s  %s" % (name, f(d.get("lat8_us"), "%.1f"),
-          f(d.get("bw1m_MBps"), "%.1f"), f(d.get("allreduce1m_ms"), "%.2f"), note))
+          f(d.get("bw_MBps"), "%.1f"), f(d.get("allreduce1m_ms"), "%.2f"), note))
 
 
 def ratio(a, b):
@@ -143,14 +143,14 @@ def ratio(a, b):
 
 v, t, o = got["vmmc"], got["btl_tcp"], got["ofi_tcp"]
 tl = min([x for x in (t.get("lat8_us"), o.get("lat8_us")) if x] or [0]) or None
-tb = max([x for x in (t.get("bw1m_MBps"), o.get("bw1m_MBps")) if x] or [0]) or None
+tb = max([x for x in (t.get("bw_MBps"), o.get("bw_MBps")) if x] or [0]) or None
 print("goals (vmmc against the better TCP row and raw VMMC; this run):")
 print("  8 B latency: %s of TCP's (goal <= 0.33), %s of raw VMMC's (goal <= 2)"
       % (f(ratio(v.get("lat8_us"), tl), "%.2f"),
          f(ratio(v.get("lat8_us"), r["lat8_us"]), "%.2f")))
 print("  1 MiB bandwidth: %sx TCP's (goal >= 10), %s of raw VMMC's (goal >= 0.70)"
-      % (f(ratio(v.get("bw1m_MBps"), tb), "%.1f"),
-         f(ratio(v.get("bw1m_MBps"), r["bw1m_MBps"]), "%.2f")))
+      % (f(ratio(v.get("bw_MBps"), tb), "%.1f"),
+         f(ratio(v.get("bw_MBps"), r["bw_MBps"]), "%.2f")))
 print("  1 MiB allreduce: %s of TCP's time (btl tcp)"
       % f(ratio(v.get("allreduce1m_ms"), t.get("allreduce1m_ms")), "%.2f"))
 PY

@@ -6,13 +6,14 @@
  *
  *   latency     8 B ping-pong (MPI_Send/MPI_Recv): half the median round
  *               trip, microseconds
- *   bandwidth   1 MiB messages, a window of 16 MPI_Isend/MPI_Irecv, then a
+ *   bandwidth   1 MiB messages (-s: another size), a window of 16 MPI_Isend/MPI_Irecv, then a
  *               1-byte ack: MB/s, the median of 3 trials
  *   allreduce   MPI_Allreduce of 1 MiB of doubles (MPI_SUM): the median
  *               time of one, milliseconds; every element of the result
  *               checked
  *
  *   mpirun -np 2 ... mpi_bench [-n ROUND_TRIPS] [-b WINDOWS] [-r ALLREDUCES]
+ *                              [-s BANDWIDTH_MESSAGE_BYTES]
  *
  * Rank 0 prints one line of key=value pairs (the bench table's input).
  * Medians, not means: the host's cores are shared with the fabric.
@@ -26,13 +27,13 @@
 #include "bench.h"
 
 #define LAT_SIZE	8
-#define BW_SIZE		(1u << 20)
+#define BW_MAX		(4u << 20)
 #define WINDOW		16
 #define TRIALS		3
 #define RED_COUNT	((1u << 20) / sizeof(double))
 #define WARMUP		20
 
-static int rank, peer;
+static int rank, peer, bw_size = 1 << 20;
 
 static void *xmalloc(size_t n)
 {
@@ -73,27 +74,27 @@ static double latency(int n)
 	return r;
 }
 
-/* rank 0 streams @windows windows of WINDOW 1 MiB messages to rank 1: MB/s */
+/* rank 0 streams @windows windows of WINDOW bw_size messages to rank 1: MB/s */
 static double bandwidth(int windows)
 {
 	MPI_Request rq[WINDOW];
 	double trial[TRIALS], t0;
-	char *buf = xmalloc((size_t)BW_SIZE * WINDOW), ack = 0;
+	char *buf = xmalloc((size_t)bw_size * WINDOW), ack = 0;
 	int t, w, k;
 
-	memset(buf, 0x5a, (size_t)BW_SIZE * WINDOW);
+	memset(buf, 0x5a, (size_t)bw_size * WINDOW);
 	for (t = 0; t < TRIALS; t++) {
 		MPI_Barrier(MPI_COMM_WORLD);
 		t0 = bench_ns(CLOCK_MONOTONIC);
 		for (w = 0; w < windows; w++) {
 			for (k = 0; k < WINDOW; k++) {
-				char *p = buf + (size_t)k * BW_SIZE;
+				char *p = buf + (size_t)k * (size_t)bw_size;
 
 				if (!rank)
-					MPI_Isend(p, BW_SIZE, MPI_CHAR, peer, 2,
+					MPI_Isend(p, bw_size, MPI_CHAR, peer, 2,
 						  MPI_COMM_WORLD, &rq[k]);
 				else
-					MPI_Irecv(p, BW_SIZE, MPI_CHAR, peer, 2,
+					MPI_Irecv(p, bw_size, MPI_CHAR, peer, 2,
 						  MPI_COMM_WORLD, &rq[k]);
 			}
 			MPI_Waitall(WINDOW, rq, MPI_STATUSES_IGNORE);
@@ -103,7 +104,7 @@ static double bandwidth(int windows)
 				 MPI_STATUS_IGNORE);
 		else
 			MPI_Send(&ack, 1, MPI_CHAR, peer, 3, MPI_COMM_WORLD);
-		trial[t] = (double)BW_SIZE * WINDOW * windows /
+		trial[t] = (double)bw_size * WINDOW * windows /
 			   ((bench_ns(CLOCK_MONOTONIC) - t0) / 1e3);
 	}
 	free(buf);
@@ -150,7 +151,7 @@ int main(int argc, char **argv)
 	MPI_Init(&argc, &argv);
 	MPI_Comm_rank(MPI_COMM_WORLD, &rank);
 	MPI_Comm_size(MPI_COMM_WORLD, &size);
-	while ((c = getopt(argc, argv, "n:b:r:")) != -1) {
+	while ((c = getopt(argc, argv, "n:b:r:s:")) != -1) {
 		switch (c) {
 		case 'n':
 			n = atoi(optarg);
@@ -161,13 +162,18 @@ int main(int argc, char **argv)
 		case 'r':
 			reds = atoi(optarg);
 			break;
+		case 's':
+			bw_size = atoi(optarg);
+			break;
 		default:
 			MPI_Abort(MPI_COMM_WORLD, 2);
 		}
 	}
-	if (size != 2 || n < 1 || windows < 1 || reds < 1) {
+	if (size != 2 || n < 1 || windows < 1 || reds < 1 || bw_size < 1 ||
+	    bw_size > (int)BW_MAX) {
 		if (!rank)
-			fprintf(stderr, "mpi_bench: two ranks; -n, -b, -r >= 1\n");
+			fprintf(stderr, "mpi_bench: two ranks; -n, -b, -r >= 1; -s 1 .. %u\n",
+				BW_MAX);
 		MPI_Abort(MPI_COMM_WORLD, 2);
 	}
 	peer = !rank;
@@ -176,8 +182,8 @@ int main(int argc, char **argv)
 	red = allreduce(reds, &bad);
 	MPI_Reduce(&bad, &allbad, 1, MPI_INT, MPI_SUM, 0, MPI_COMM_WORLD);
 	if (!rank) {
-		printf("lat8_us=%.1f bw1m_MBps=%.1f allreduce1m_ms=%.2f allreduce_bad=%d\n",
-		       lat, bw, red, allbad);
+		printf("lat8_us=%.1f bw_MBps=%.1f bw_bytes=%d allreduce1m_ms=%.2f allreduce_bad=%d\n",
+		       lat, bw, bw_size, red, allbad);
 		fflush(stdout);
 	}
 	MPI_Finalize();
