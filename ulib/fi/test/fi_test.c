@@ -8,8 +8,10 @@
  * (inline) and 100000 B (fragments), with remote CQ data; a message too
  * long for its receive fails FI_ETRUNC with the overflow and the next one
  * still arrives; RMA write with remote CQ data lands byte for byte and the
- * target sees the data; an emulated read returns the bytes; a wrong key
- * fails FI_EKEYREJECTED and a range past the region FI_EINVAL, both in
+ * target sees the data; an emulated read returns the bytes (70000 B
+ * answered into the exported buffer, FI_VMMC_DIRECT_READ being 65536
+ * here, 60000 B through the ring), one past
+ * the region fails FI_EINVAL; a wrong key fails FI_EKEYREJECTED and a range past the region FI_EINVAL, both in
  * the CQ; a CQ's wait fd: fi_trywait says empty, epoll wakes when a
  * message comes; the server's fi_shutdown gives the client FI_SHUTDOWN
  * and its sends then fail FI_ENOTCONN.
@@ -324,11 +326,22 @@ static int client(const char *addr, const char *port)
 	   ret);
 	ret = comp(rxcq, &c, &e);	/* "filled" */
 	TRY(fi_recv(ep, buf, 2 * BIG, NULL, 0, NULL));
-	memset(buf + BIG, 0, 70000);
+	memset(buf + BIG, 0, BIG);
 	TRY(fi_read(ep, buf + BIG, 70000, NULL, 0, 200000, key, NULL));
 	ret = comp(txcq, &c, &e);
-	ok(!ret && (c.flags & FI_READ) && same(buf + BIG, 70000, 55),
-	   "client: fi_read (emulated) returned 70000 B byte for byte");
+	ok(!ret && (c.flags & FI_READ) && same(buf + BIG, 70000, 55) &&
+	   zero(buf + BIG + 70000, BIG - 70000),
+	   "client: fi_read (emulated, answered into the exported buffer) returned 70000 B byte for byte, nothing past it");
+	memset(buf + BIG, 0, BIG);
+	TRY(fi_read(ep, buf + BIG + 1, 60000, NULL, 0, 200000, key, NULL));
+	ret = comp(txcq, &c, &e);
+	ok(!ret && (c.flags & FI_READ) && same(buf + BIG + 1, 60000, 55) &&
+	   zero(buf + BIG, 1) && zero(buf + BIG + 60001, BIG - 60001),
+	   "client: fi_read of 60000 B (through the ring) byte for byte, nothing around it");
+	TRY(fi_read(ep, buf + BIG, 70000, NULL, 0, REGION - 1000, key, NULL));
+	ret = comp(txcq, &c, &e);
+	ok(ret == -FI_EINVAL, "client: a 70000 B read past the region's end: FI_EINVAL (%d)",
+	   ret);
 	TRY(fi_read(ep, buf + BIG, 10, NULL, 0, 0, key + 1, NULL));
 	ret = comp(txcq, &c, &e);
 	ok(ret == -FI_EKEYREJECTED, "client: a read with a wrong key: FI_EKEYREJECTED (%d)",
@@ -369,7 +382,9 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	printf("1..%d\n", srv ? 11 : 13);
+	/* both ways of answering a read, with small buffers */
+	setenv("FI_VMMC_DIRECT_READ", "65536", 1);
+	printf("1..%d\n", srv ? 11 : 15);
 	if (srv) {
 		open_common(NULL, argv[2], FI_SOURCE);
 		server(argv[2]);
