@@ -318,6 +318,7 @@ struct vfi_pep {
 /* a connection request, the handle of an FI_CONNREQ event */
 struct vfi_connreq {
 	struct fid fid;
+	struct vfi_connreq *next_live;	/* vfi_cm.c's list of live requests */
 	int sock;
 	struct sockaddr_in peer;
 	uint32_t node, name;
@@ -391,6 +392,7 @@ int vfi_passive_ep(struct fid_fabric *fabric, struct fi_info *info,
 int vfi_cm_event(struct vfi_eq *eq, struct vfi_cmsrc *src);
 extern struct fi_ops_cm vfi_ep_cm_ops;
 extern struct fi_ops_ep vfi_pep_ep_ops;
+bool vfi_creq_live(fid_t fid, bool take);
 int vfi_ep_region_setup(struct vfi_ep *ep);
 void vfi_ep_region_free(struct vfi_ep *ep);
 

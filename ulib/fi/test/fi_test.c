@@ -4,7 +4,8 @@
  * public libfabric API only (TAP). Node 0 serves, node 1 connects:
  *   fi_test server PORT        fi_test client ADDR PORT
  * Checks: a reject carries its data to the refused side (FI_ECONNREFUSED);
- * connect and accept carry theirs; send/recv byte for byte at 1 B, 300 B
+ * connect and accept carry theirs; a request rejected again, or rejected
+ * after its accept, fails FI_EINVAL; send/recv byte for byte at 1 B, 300 B
  * (inline) and 100000 B (fragments), with remote CQ data; a message too
  * long for its receive fails FI_ETRUNC with the overflow and the next one
  * still arrives; RMA write with remote CQ data lands byte for byte and the
@@ -191,6 +192,7 @@ static int server(const char *port)
 	struct fi_cq_err_entry e;
 	uint64_t key = fi_mr_key(mr);
 	uint32_t ev;
+	fid_t handle;
 	ssize_t r;
 	int ret;
 
@@ -202,13 +204,18 @@ static int server(const char *port)
 	ok(r > 0 && ev == FI_CONNREQ &&
 	   !strcmp((char *)cm->data, "first"),
 	   "server: FI_CONNREQ with the client's data \"first\"");
-	TRY(fi_reject(pep, cm->info->handle, "go away", 8));
+	handle = cm->info->handle;
+	TRY(fi_reject(pep, handle, "go away", 8));
 	fi_freeinfo(cm->info);
+	r = fi_reject(pep, handle, NULL, 0);
+	ok(r == -FI_EINVAL, "server: the request rejected again: FI_EINVAL (%zd)",
+	   r);
 
 	/* the request accepted */
 	r = cm_event(&ev, cm, sizeof(cmb), NULL);
 	ok(r > 0 && ev == FI_CONNREQ && !strcmp((char *)cm->data, "second"),
 	   "server: second FI_CONNREQ with \"second\"");
+	handle = cm->info->handle;
 	make_ep(cm->info);
 	fi_freeinfo(cm->info);
 	TRY(fi_recv(ep, buf, 2 * BIG, NULL, 0, NULL));
@@ -216,6 +223,9 @@ static int server(const char *port)
 	r = cm_event(&ev, cm, sizeof(cmb), NULL);
 	ok(r > 0 && ev == FI_CONNECTED && cm->fid == &ep->fid,
 	   "server: FI_CONNECTED");
+	r = fi_reject(pep, handle, NULL, 0);
+	ok(r == -FI_EINVAL, "server: fi_reject after fi_accept: FI_EINVAL (%zd)",
+	   r);
 
 	/* three sizes, remote CQ data */
 	for (int i = 0; i < 3; i++) {
@@ -384,7 +394,7 @@ int main(int argc, char **argv)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	/* both ways of answering a read, with small buffers */
 	setenv("FI_VMMC_DIRECT_READ", "65536", 1);
-	printf("1..%d\n", srv ? 11 : 15);
+	printf("1..%d\n", srv ? 13 : 15);
 	if (srv) {
 		open_common(NULL, argv[2], FI_SOURCE);
 		server(argv[2]);
