@@ -12,7 +12,10 @@
 # (tools/bench/apps.sh; APPS_SECS seconds per program, default 3), and
 # under the shim with zero-copy receive off and on, side by side;
 # vmmc_sockzc (VMMC sockets: copy vs zero-copy receive, 4 KiB .. 1 MiB
-# messages, streamed and request-response, ratio columns).
+# messages, streamed and request-response, ratio columns); then MPI
+# between two guests (tools/bench/mpi.sh): Open MPI over vmmc;ofi_rxm beside
+# btl tcp, libfabric's tcp provider and raw VMMC, with the issue's goals as
+# ratios.
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top" || exit 2
@@ -41,6 +44,8 @@ echo && $b/tools/bench/vmmc_redir -c 40" || exit 1
 tools/vm/vmrun -n 2 --timeout 1500 --node-cmd "0=$node0" \
 	--node-cmd "1=$node1" -- true || exit 1
 
+echo
+tools/bench/mpi.sh || exit 1
 echo
 echo "== unmodified programs: kernel TCP, VMMC under the shim, libvmmc alone"
 tools/bench/apps.sh "${APPS_SECS:-3}" tcp vmmc raw || exit 1
