@@ -9,9 +9,10 @@
 # value it wrote reads back), nginx with Debian's stock nginx.conf
 # (sendfile on, tcp_nopush on: TCP_CORK; a copy with only the listen
 # address, the root and the writable paths changed) serving files of
-# 1 B to 3 MB to curl, bodies checked by sha256 (until pre-fork
-# listeners work, issue 16, it runs as one process: daemon and
-# master_process off on its command line). Then that it all went over VMMC: node 0's NIC data
+# 1 B to 3 MB to curl, bodies checked by sha256, in its stock
+# master/worker mode (daemon off on its command line, so that the
+# script holds it): the workers, as www-data, accept over VMMC on the
+# listener their root master made. Then that it all went over VMMC: node 0's NIC data
 # counters moved by at least the bytes iperf3 alone moved, and kernel TCP
 # did not (no active open on node 0, a handful of segments at most on
 # either node; node 1's one passive open is this script's own "done").
@@ -47,7 +48,7 @@ if [ "${VMMC_NODE:-0}" = 1 ]; then
 	    -e "s|include /etc/nginx/sites-enabled/\*;|client_body_temp_path $t/body; proxy_temp_path $t/proxy; fastcgi_temp_path $t/fcgi; uwsgi_temp_path $t/uwsgi; scgi_temp_path $t/scgi; server { listen $srv:8080; root $t/www; }|" \
 	    /etc/nginx/nginx.conf > "$t/nginx.conf"
 	$pre nginx -c "$t/nginx.conf" -e "$t/nginx.err" \
-		-g 'daemon off; master_process off;' > "$t/nginx" 2>&1 &
+		-g 'daemon off;' > "$t/nginx" 2>&1 &
 	# node 0 says when it is done (kernel TCP: after its measurements)
 	python3 -c 'import socket, sys; s = socket.create_server(("0.0.0.0", int(sys.argv[1]))); s.settimeout(240); c, _ = s.accept(); c.recv(8)' $done_port
 	po=$(($(tcp PassiveOpens) - po0)) os=$(($(tcp OutSegs) - os0))
@@ -66,10 +67,10 @@ fi
 
 # node 0: the clients
 trap 'echo done > /dev/tcp/$srv/$done_port 2>/dev/null; rm -rf "$t"' EXIT
-wait_port() {	# over VMMC: a VMMC listener has no kernel port
+wait_port() {	# over VMMC (no fallback to the servers' kernel listeners)
 	local i
 	for i in $(seq 1 200); do
-		$pre python3 -c "import socket, sys; socket.create_connection(('$srv', int(sys.argv[1])), 5).close()" "$1" 2>/dev/null && return 0
+		$pre VMMC_PRELOAD_FALLBACK=0 python3 -c "import socket, sys; socket.create_connection(('$srv', int(sys.argv[1])), 5).close()" "$1" 2>/dev/null && return 0
 		sleep 0.3
 	done
 	return 1

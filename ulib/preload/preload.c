@@ -82,7 +82,7 @@ pthread_mutex_t vp_lock = PTHREAD_MUTEX_INITIALIZER;
 static bool vp_atfork_set;
 __thread int vp_inside;
 struct vmmc_hostmap vp_map;
-bool vp_enabled, vp_bind_any, vp_debug;
+bool vp_enabled, vp_bind_any, vp_debug, vp_fallback = true;
 #ifndef VP_SPIN_DEFAULT
 #define VP_SPIN_DEFAULT	0	/* measured: see vp_spin() */
 #endif
@@ -93,7 +93,7 @@ unsigned int vp_epoch;
 
 /* ---- helpers ---- */
 
-static void vp_log(const char *fmt, ...)
+void vp_log(const char *fmt, ...)
 {
 	char buf[256];
 	va_list ap;
@@ -391,7 +391,7 @@ static const struct { int level, name; } vp_copied[] = {
 	{ IPPROTO_IP, IP_TTL }, { IPPROTO_IP, IP_MTU_DISCOVER },
 };
 
-static void vp_copy_opts(int fd, int v)
+void vp_copy_opts(int fd, int v)
 {
 	struct vp_fd *f = vp_get(fd);
 	char buf[32];
@@ -430,13 +430,18 @@ int vp_convert(int fd)
 		return r;
 	}
 	vp_set_nonblock(fd, f->nonblock);
-	/* after the library's own (it registers at its first socket) */
-	if (!vp_atfork_set && !pthread_atfork(vp_fork_prepare, vp_fork_parent,
-					      vp_fork_child))
-		vp_atfork_set = true;
+	vp_atfork();
 	vp_set_kind(fd, VP_VMMC);
 	vp_log("vmmc-preload: fd %d is a VMMC socket\n", fd);
 	return 0;
+}
+
+/* The fork handlers, once (after the library's: it registers at its first socket). */
+void vp_atfork(void)
+{
+	if (!vp_atfork_set && !pthread_atfork(vp_fork_prepare, vp_fork_parent,
+					      vp_fork_child))
+		vp_atfork_set = true;
 }
 
 /* ---- set-up ---- */
@@ -448,6 +453,8 @@ __attribute__((constructor)) static void vp_init(void)
 
 	vp_debug = getenv("VMMC_PRELOAD_DEBUG") && *getenv("VMMC_PRELOAD_DEBUG") != '0';
 	vp_bind_any = getenv("VMMC_BIND_ANY") && *getenv("VMMC_BIND_ANY") == '1';
+	vp_fallback = !getenv("VMMC_PRELOAD_FALLBACK") ||
+		      *getenv("VMMC_PRELOAD_FALLBACK") != '0';
 	if (off && !strcmp(off, "off"))
 		return;
 	if (getenv("VMMC_PRELOAD_SPIN_NS"))
@@ -459,4 +466,6 @@ __attribute__((constructor)) static void vp_init(void)
 	}
 	vp_enabled = vp_map.n > 0;
 	vp_log("vmmc-preload: %u addresses mapped\n", vp_map.n);
+	if (vp_enabled)
+		vp_dual_adopt();
 }
