@@ -5,10 +5,12 @@
  *   LD_PRELOAD=libvmmc-preload.so VMMC_HOSTS=10.77.0.1=0,10.77.0.2=1 prog
  *
  * An AF_INET or AF_INET6 stream socket stays a kernel socket until the
- * program connect()s it to an address of the map (hostmap.h), or bind()s
- * it to one (or to INADDR_ANY or ::, with VMMC_BIND_ANY=1): then the shim
- * creates a VMMC socket (vmmc_sock.h) and moves it onto the same
- * descriptor number (the kernel socket is closed by that dup3), so the
+ * program connect()s it to an address of the map (hostmap.h) where a
+ * VMMC listener answers (else it connects over kernel TCP), or bind()s
+ * it to one the kernel does not have (or to INADDR_ANY or ::, with
+ * VMMC_BIND_ANY=1): then the shim creates a VMMC socket (vmmc_sock.h)
+ * and moves it onto the same descriptor number (the kernel socket is
+ * closed by that dup3), so the
  * program's fd is a real kernel fd (an eventfd of the library) whose
  * readiness the library controls. From then on every call on that fd
  * goes to the library; every other fd (UDP, AF_UNIX, other hosts, files,
@@ -33,8 +35,12 @@
  *   eventfd itself always stays non-blocking. FD_CLOEXEC is the kernel's.
  * - dup, dup2, dup3, F_DUPFD, F_DUPFD_CLOEXEC of a VMMC socket: aliases
  *   (vmmc_sock_dup, vmmc_sock_dup3); the socket closes with its last fd.
+ * - A listener on the wildcard or on a node's address the kernel has
+ *   stays the kernel's, with a VMMC listener beside it: both transports
+ *   on one fd (preload_dual.c).
  * - fork: the parent keeps its sockets; the child's inherited ones are
- *   dead stand-ins (ENOTCONN, EINVAL; see vp_fork_prepare()).
+ *   dead stand-ins (ENOTCONN, EINVAL; see vp_fork_prepare()); a
+ *   listener on both transports works in both (preload_dual.c).
  * - exec: VMMC fds without FD_CLOEXEC become stand-ins that read EOF and
  *   write EPIPE in the new image (see vp_exec_hide()).
  * - A signal handler that runs while a call waits ends it with EINTR
@@ -58,8 +64,8 @@
  * libc entry points; preload_sock.c the socket calls; preload_rw.c reads
  * and writes; preload_close.c close and dup; preload_poll.c poll, select
  * and epoll; preload_splice.c sendfile and splice; preload_exec.c fork,
- * exec and spawning; preload_stdio.c stdio; preload_loc.h what they
- * share.
+ * exec and spawning; preload_stdio.c stdio; preload_dual.c listeners on
+ * both transports; preload_loc.h what they share.
  */
 
 #include "preload_loc.h"
