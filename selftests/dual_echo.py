@@ -10,6 +10,9 @@ accepted the connection, then echoes every byte until the client's EOF.
   dual_echo.py prefork ADDR PORT N    listen, fork N workers that accept
                                       (blocking) and echo; the parent
                                       only waits
+  dual_echo.py forking ADDR PORT      fork per connection (inetd style):
+                                      accept, fork, the child echoes, the
+                                      parent closes its copy
   dual_echo.py client HOST PORT BYTES SEED
                                       send BYTES of seeded random bytes,
                                       read them back, compare; prints
@@ -108,6 +111,24 @@ def serve_prefork(addr, port, n):
         os.waitpid(pid, 0)
 
 
+def serve_forking(addr, port):
+    ls = listener(addr, port)
+    while True:
+        c, _ = ls.accept()
+        pid = os.fork()
+        if pid == 0:
+            ls.close()
+            echo_blocking(c)
+            os._exit(0)
+        c.close()
+        while True:		# reap the children that ended
+            try:
+                if os.waitpid(-1, os.WNOHANG)[0] == 0:
+                    break
+            except ChildProcessError:
+                break
+
+
 def client(host, port, nbytes, seed):
     data = random.Random(seed).randbytes(nbytes)
     s = socket.create_connection((host, port), 20)
@@ -138,6 +159,8 @@ if __name__ == "__main__":
     a = sys.argv[1:]
     if a[0] == "epoll":
         serve_epoll(a[1], int(a[2]))
+    elif a[0] == "forking":
+        serve_forking(a[1], int(a[2]))
     elif a[0] == "prefork":
         serve_prefork(a[1], int(a[2]), int(a[3]))
     else:

@@ -11,6 +11,10 @@
 #   connect (VMMC_PRELOAD_DEBUG says so), bytes checked;
 # - 6 shimmed clients of the pre-fork server: each served over VMMC by a
 #   worker (the header names the process that accepted: not the parent);
+# - 4 shimmed clients of a fork-per-connection (inetd style) server
+#   under the shim: each connection, accepted over VMMC by the parent,
+#   served by a child of its own (through the parent's relay), bytes
+#   checked;
 # then that node 0's kernel TCP made exactly the 3 connections that were
 # meant to be kernel TCP, and the NIC's data counters moved by at least
 # the bytes the VMMC clients echoed.
@@ -32,8 +36,10 @@ if [ "${VMMC_NODE:-0}" = 1 ]; then
 	p=$!
 	VMMC_PRELOAD_DEBUG=1 setsid $pre $py prefork :: 7822 3 > "$t/prefork" 2>&1 &
 	f=$!
+	VMMC_PRELOAD_DEBUG=1 $pre $py forking 0.0.0.0 7824 > "$t/forking" 2>&1 &
+	i=$!
 	python3 -c 'import socket, sys; s = socket.create_server(("0.0.0.0", int(sys.argv[1]))); s.settimeout(200); c, _ = s.accept(); c.recv(8)' $done_port
-	kill $e $p
+	kill $e $p $i
 	kill -- -$f 2>/dev/null
 	wait
 	nv=$(grep -c "accepted fd [0-9]* over VMMC" "$t/epoll")
@@ -41,6 +47,10 @@ if [ "${VMMC_NODE:-0}" = 1 ]; then
 	check "node 1: the epoll server's debug log: $nv accepted over VMMC (>= 2), $nk over kernel TCP (2)" \
 		test "$nv" -ge 2 -a "$nk" -eq 2
 	grep -m3 'vmmc-preload: fd' "$t/prefork" | sed 's/^/# /'
+	nr=$(grep -c 'relayed to the child$' "$t/forking")
+	check "node 1: the fork-per-connection server relayed each of its 5 VMMC connections (4 and the readiness probe) to its child ($nr)" \
+		test "$nr" -eq 5
+	grep 'vmmc-preload: fd' "$t/forking" | grep -v 'relayed to the child' | head -5 | sed 's/^/# /'
 	rm -rf "$t"
 	tap_end
 	exit
@@ -58,7 +68,8 @@ ready() {
 	return 1
 }
 if ! { ready "$pre VMMC_PRELOAD_FALLBACK=0" 7820 && ready "" 7821 &&
-       ready "$pre VMMC_PRELOAD_FALLBACK=0" 7822; }; then
+       ready "$pre VMMC_PRELOAD_FALLBACK=0" 7822 &&
+       ready "$pre VMMC_PRELOAD_FALLBACK=0" 7824; }; then
 	nok "servers up on node 1"
 	tap_end
 	exit
@@ -93,9 +104,18 @@ check "pre-fork server (3 workers on their parent's listener on ::): 6 shimmed c
 	test "$(grep -c '^ok domain=0x4d56 ' "$t/pf")" -eq 6 -a "$par" -eq 1 -a "$w" -ge 1
 grep -v '^ok' "$t/pf" | head -3 | sed 's/^/# /'
 
+: > "$t/fk"
+for i in 1 2 3 4; do
+	$lim $pre $py client $srv 7824 262144 $((20 + i)) >> "$t/fk" 2>&1
+done
+w=$(sed -n 's/.* pid=\([0-9]*\) .*/\1/p' "$t/fk" | sort -u | wc -l)
+check "fork-per-connection server: 4 shimmed clients over VMMC, 256 KiB each echoed byte for byte, each by a child of its own ($w children)" \
+	test "$(grep -c '^ok domain=0x4d56 ' "$t/fk")" -eq 4 -a "$w" -eq 4
+grep -v '^ok' "$t/fk" | head -3 | sed 's/^/# /'
+
 ao=$(($(tcp ActiveOpens) - ao0)) d=$(($(nic_data) - d0))
 check "node 0's kernel TCP made exactly the 3 connections meant for it: $ao active opens" \
 	test "$ao" -eq 3
-check "the NIC's data bytes moved $d (>= $((4 * mb + 12 * 262144)), what the VMMC clients sent and got back)" \
-	test "$d" -ge $((4 * mb + 12 * 262144))
+check "the NIC's data bytes moved $d (>= $((4 * mb + 20 * 262144)), what the VMMC clients sent and got back)" \
+	test "$d" -ge $((4 * mb + 20 * 262144))
 tap_end

@@ -67,6 +67,8 @@ int close(int fd)
 		vp_set_kind(fd, VP_NONE);
 		vp_leave();
 	} else if (k != VP_NONE) {
+		if (k == VP_RELAY)
+			vp_relay_closed(fd);
 		vp_set_kind(fd, VP_NONE);
 	}
 	return REAL(close)(fd);

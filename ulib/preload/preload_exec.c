@@ -52,10 +52,12 @@ void vp_fork_prepare(void)
 			vp_fds[fd].cloexec = !!(REAL(fcntl)(fd, F_GETFD) &
 						FD_CLOEXEC);
 	vp_dual_fork_prepare();
+	vp_relay_fork_prepare();
 }
 
 void vp_fork_parent(void)
 {
+	vp_relay_fork_parent();
 	vp_leave();
 }
 
@@ -73,6 +75,7 @@ void vp_fork_child(void)
 		}
 	}
 	vp_dual_fork_child();
+	vp_relay_fork_child();
 	vp_inside--;
 	pthread_mutex_init(&vp_lock, NULL);
 }

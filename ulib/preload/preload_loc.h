@@ -53,6 +53,7 @@ enum vp_kind {
 	VP_DEAD,	/* a VMMC socket inherited over fork: unusable */
 	VP_EPOLL,	/* an epoll fd the library knows */
 	VP_DUAL,	/* a kernel listener with a VMMC one beside it */
+	VP_RELAY,	/* a child's end of a relayed connection (kernel) */
 };
 
 struct vp_fd {
@@ -63,6 +64,7 @@ struct vp_fd {
 	uint8_t v6, v6only;	/* AF_INET6; its IPV6_V6ONLY */
 	uint8_t bound_any;	/* bound to the wildcard (INADDR_ANY, ::) */
 	uint8_t dual_bound;	/* VP_INET bound by the kernel to @dual_at */
+	uint8_t accepted;	/* VP_VMMC made by accept */
 	int16_t dual;		/* VP_DUAL: its vp_duals[] entry */
 	struct sockaddr_vmmc dual_at;	/* VMMC address of its kernel bind */
 };
@@ -320,6 +322,13 @@ void vp_dual_setsockopt(int fd, int level, int name, const void *val,
 void vp_dual_fork_prepare(void);
 void vp_dual_fork_child(void);
 void vp_dual_adopt(void);	/* at start-up, no lock */
+
+/* preload_relay.c (fork: vp_lock held) */
+void vp_relay_fork_prepare(void);
+void vp_relay_fork_parent(void);
+void vp_relay_fork_child(void);
+int vp_relay_name(int fd, struct sockaddr *addr, socklen_t *len, bool peer);
+void vp_relay_closed(int fd);
 
 /* preload_exec.c */
 void vp_fork_prepare(void);

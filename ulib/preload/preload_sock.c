@@ -227,6 +227,7 @@ long vp_accepted(long r, int flags, const struct vp_fd *l)
 	f->v6 = l->v6;		/* its family is the listener's */
 	f->v6only = l->v6only;
 	f->cloexec = !!(flags & SOCK_CLOEXEC);
+	f->accepted = 1;
 	vp_set_nonblock((int)r, flags & SOCK_NONBLOCK);
 	vp_set_kind((int)r, VP_VMMC);
 	return r;
@@ -336,6 +337,8 @@ static int vp_name(int fd, struct sockaddr *addr, socklen_t *len, bool peer)
 
 int getsockname(int fd, struct sockaddr *addr, socklen_t *len)
 {
+	if (vp_kind(fd) == VP_RELAY && vp_relay_name(fd, addr, len, false) <= 0)
+		return (addr && len) ? 0 : -1;
 	if (vp_kind(fd) != VP_VMMC)
 		return REAL(getsockname)(fd, addr, len);
 	return vp_name(fd, addr, len, false);
@@ -345,6 +348,8 @@ int getpeername(int fd, struct sockaddr *addr, socklen_t *len)
 {
 	if (vp_kind(fd) == VP_DEAD)
 		return vp_ret(-ENOTCONN);
+	if (vp_kind(fd) == VP_RELAY && vp_relay_name(fd, addr, len, true) <= 0)
+		return (addr && len) ? 0 : -1;
 	if (vp_kind(fd) != VP_VMMC)
 		return REAL(getpeername)(fd, addr, len);
 	return vp_name(fd, addr, len, true);
@@ -407,6 +412,11 @@ int setsockopt(int fd, int level, int name, const void *val, socklen_t len)
 			vp_leave();
 		}
 		return (int)r;
+	}
+	if (k == VP_RELAY && level != SOL_SOCKET) {
+		/* a TCP or IP option on the child's end of a relay: taken */
+		r = REAL(setsockopt)(fd, level, name, val, len);
+		return r && (errno == EOPNOTSUPP || errno == ENOPROTOOPT) ? 0 : (int)r;
 	}
 	if (k != VP_VMMC)
 		return REAL(setsockopt)(fd, level, name, val, len);
