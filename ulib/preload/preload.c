@@ -40,7 +40,9 @@
  *   on one fd (preload_dual.c).
  * - fork: the parent keeps its sockets; the child's inherited ones are
  *   dead stand-ins (ENOTCONN, EINVAL; see vp_fork_prepare()); a
- *   listener on both transports works in both (preload_dual.c).
+ *   listener on both transports works in both (preload_dual.c); a
+ *   connection accepted and not yet used goes to the child through a
+ *   relay in the parent (preload_relay.c).
  * - exec: VMMC fds without FD_CLOEXEC become stand-ins that read EOF and
  *   write EPIPE in the new image (see vp_exec_hide()).
  * - A signal handler that runs while a call waits ends it with EINTR
@@ -65,7 +67,8 @@
  * and writes; preload_close.c close and dup; preload_poll.c poll, select
  * and epoll; preload_splice.c sendfile and splice; preload_exec.c fork,
  * exec and spawning; preload_stdio.c stdio; preload_dual.c listeners on
- * both transports; preload_loc.h what they share.
+ * both transports; preload_relay.c connections handed to a forked
+ * child; preload_loc.h what they share.
  */
 
 #include "preload_loc.h"
