@@ -30,8 +30,8 @@ if [ ${#missing[@]} -gt 0 ]; then
 		exit 1
 	fi
 	export DEBIAN_FRONTEND=noninteractive
-	# redis-server, nginx and memcached run inside the guests only: keep their services from
-	# starting on this machine while they are installed
+	# redis-server, nginx and memcached run inside the guests only: keep
+	# their services from starting on this machine while they are installed
 	if [ ! -e /usr/sbin/policy-rc.d ]; then
 		printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
 		chmod +x /usr/sbin/policy-rc.d
