@@ -13,10 +13,12 @@ accepted the connection, then echoes every byte until the client's EOF.
   dual_echo.py forking ADDR PORT      fork per connection (inetd style):
                                       accept, fork, the child echoes, the
                                       parent closes its copy
-  dual_echo.py client HOST PORT BYTES SEED
+  dual_echo.py client HOST PORT BYTES SEED [raw]
                                       send BYTES of seeded random bytes,
                                       read them back, compare; prints
                                       "ok|BAD domain=D pid=P ppid=Q"
+                                      (raw: a server without the header,
+                                      such as inetd's echo)
 """
 import os
 import random
@@ -129,7 +131,7 @@ def serve_forking(addr, port):
                 break
 
 
-def client(host, port, nbytes, seed):
+def client(host, port, nbytes, seed, raw=False):
     data = random.Random(seed).randbytes(nbytes)
     s = socket.create_connection((host, port), 20)
     dom = s.getsockopt(socket.SOL_SOCKET, socket.SO_DOMAIN)
@@ -147,6 +149,8 @@ def client(host, port, nbytes, seed):
         got += b
     t.join()
     s.close()
+    if raw:
+        got[:0] = b"%-16s" % b"- -"
     hdr, body = bytes(got[:16]).split(), bytes(got[16:])
     good = body == data and len(hdr) == 2
     pid, ppid = (hdr + [b"?", b"?"])[:2]
@@ -164,4 +168,4 @@ if __name__ == "__main__":
     elif a[0] == "prefork":
         serve_prefork(a[1], int(a[2]), int(a[3]))
     else:
-        sys.exit(client(a[1], int(a[2]), int(a[3]), int(a[4])))
+        sys.exit(client(a[1], int(a[2]), int(a[3]), int(a[4]), a[5:] == ["raw"]))

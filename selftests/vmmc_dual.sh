@@ -14,11 +14,12 @@
 # - 4 shimmed clients of a fork-per-connection (inetd style) server
 #   under the shim: each connection, accepted over VMMC by the parent,
 #   served by a child of its own (through the parent's relay), bytes
-#   checked;
+#   checked; the same with Debian's inetd (openbsd-inetd, its internal
+#   echo service: one line of inetd.conf's standard syntax);
 # then that node 0's kernel TCP made exactly the 3 connections that were
 # meant to be kernel TCP, and the NIC's data counters moved by at least
 # the bytes the VMMC clients echoed.
-# Cost: about 15 s of the two-node run.
+# Cost: about 20 s of the two-node run.
 set -u
 . "$(dirname "$0")/tap.sh"
 b=$tap_top/build
@@ -38,8 +39,11 @@ if [ "${VMMC_NODE:-0}" = 1 ]; then
 	f=$!
 	VMMC_PRELOAD_DEBUG=1 $pre $py forking 0.0.0.0 7824 > "$t/forking" 2>&1 &
 	i=$!
+	echo 'echo stream tcp4 nowait root internal' > "$t/inetd.conf"
+	VMMC_PRELOAD_DEBUG=1 $pre inetd -d -i "$t/inetd.conf" > "$t/inetd" 2>&1 &
+	d=$!
 	python3 -c 'import socket, sys; s = socket.create_server(("0.0.0.0", int(sys.argv[1]))); s.settimeout(200); c, _ = s.accept(); c.recv(8)' $done_port
-	kill $e $p $i
+	kill $e $p $i $d
 	kill -- -$f 2>/dev/null
 	wait
 	nv=$(grep -c "accepted fd [0-9]* over VMMC" "$t/epoll")
@@ -51,6 +55,10 @@ if [ "${VMMC_NODE:-0}" = 1 ]; then
 	check "node 1: the fork-per-connection server relayed each of its 5 VMMC connections (4 and the readiness probe) to its child ($nr)" \
 		test "$nr" -eq 5
 	grep 'vmmc-preload: fd' "$t/forking" | grep -v 'relayed to the child' | head -5 | sed 's/^/# /'
+	nr=$(grep -c 'relayed to the child$' "$t/inetd")
+	check "node 1: inetd relayed each of its 4 VMMC echo connections (3 and the readiness probe) to the child it forked ($nr)" \
+		test "$nr" -eq 4
+	grep -v 'relayed to the child' "$t/inetd" | head -4 | sed 's/^/# /'
 	rm -rf "$t"
 	tap_end
 	exit
@@ -69,7 +77,8 @@ ready() {
 }
 if ! { ready "$pre VMMC_PRELOAD_FALLBACK=0" 7820 && ready "" 7821 &&
        ready "$pre VMMC_PRELOAD_FALLBACK=0" 7822 &&
-       ready "$pre VMMC_PRELOAD_FALLBACK=0" 7824; }; then
+       ready "$pre VMMC_PRELOAD_FALLBACK=0" 7824 &&
+       ready "$pre VMMC_PRELOAD_FALLBACK=0" 7; }; then
 	nok "servers up on node 1"
 	tap_end
 	exit
@@ -112,10 +121,17 @@ w=$(sed -n 's/.* pid=\([0-9]*\) .*/\1/p' "$t/fk" | sort -u | wc -l)
 check "fork-per-connection server: 4 shimmed clients over VMMC, 256 KiB each echoed byte for byte, each by a child of its own ($w children)" \
 	test "$(grep -c '^ok domain=0x4d56 ' "$t/fk")" -eq 4 -a "$w" -eq 4
 grep -v '^ok' "$t/fk" | head -3 | sed 's/^/# /'
+: > "$t/in"
+for i in 1 2 3; do
+	$lim $pre $py client $srv 7 262144 $((30 + i)) raw >> "$t/in" 2>&1
+done
+check "inetd (openbsd-inetd, internal echo, a child per connection): 3 shimmed clients over VMMC, 256 KiB each echoed byte for byte" \
+	test "$(grep -c '^ok domain=0x4d56 ' "$t/in")" -eq 3
+grep -v '^ok' "$t/in" | head -3 | sed 's/^/# /'
 
 ao=$(($(tcp ActiveOpens) - ao0)) d=$(($(nic_data) - d0))
 check "node 0's kernel TCP made exactly the 3 connections meant for it: $ao active opens" \
 	test "$ao" -eq 3
-check "the NIC's data bytes moved $d (>= $((4 * mb + 20 * 262144)), what the VMMC clients sent and got back)" \
-	test "$d" -ge $((4 * mb + 20 * 262144))
+check "the NIC's data bytes moved $d (>= $((4 * mb + 26 * 262144)), what the VMMC clients sent and got back)" \
+	test "$d" -ge $((4 * mb + 26 * 262144))
 tap_end
