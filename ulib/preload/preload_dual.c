@@ -180,6 +180,10 @@ long vp_dual_accept(int fd, struct sockaddr *addr, socklen_t *len, int flags)
 				return r;
 			}
 		} else {
+			/* a child's exec may have made the shared file blocking */
+			r = REAL(fcntl)(fd, F_GETFL);
+			if (r >= 0 && !(r & O_NONBLOCK))
+				REAL(fcntl)(fd, F_SETFL, r | O_NONBLOCK);
 			r = REAL(accept4)(fd, addr, len, flags);
 			if (r >= 0) {
 				if (vp_kind((int)r) != VP_NONE)
