@@ -19,7 +19,8 @@
  *            connection closes, with its linger.
  *
  * The relay thread waits without the lock (poll on its pairs and the
- * endpoint, at most VP_SLICE_MS) and blocks every signal. A connection
+ * endpoint, at most VP_SLICE_MS), blocks every signal, and ends when
+ * nothing is left to relay. A connection
  * already used at the fork is dead in the child, as before (ENOTCONN).
  */
 
@@ -288,6 +289,15 @@ static void *vp_relay_main(void *arg)
 		vp_enter();
 		vmmc_sock_progress();	/* the NIC's news: the endpoint's fd quiets */
 		n = 0;
+		for (i = 0; i < VP_RELAY_MAX; i++)
+			if (vp_relays[i].state != VR_FREE &&
+			    vp_relays[i].state != VR_CHILD)
+				break;
+		if (i == VP_RELAY_MAX) {	/* nothing to relay: the next fork starts another */
+			vp_relay_thread = false;
+			vp_leave();
+			return NULL;
+		}
 		for (i = 0; i < VP_RELAY_MAX; i++) {
 			r = &vp_relays[i];
 			if (r->state == VR_LINGER && !vmmc_sock_linger(r->lh))
