@@ -13,12 +13,15 @@ accepted the connection, then echoes every byte until the client's EOF.
   dual_echo.py forking ADDR PORT      fork per connection (inetd style):
                                       accept, fork, the child echoes, the
                                       parent closes its copy
-  dual_echo.py client HOST PORT BYTES SEED [raw]
+  dual_echo.py client HOST PORT BYTES SEED [raw] [COUNT]
                                       send BYTES of seeded random bytes,
                                       read them back, compare; prints
                                       "ok|BAD domain=D pid=P ppid=Q"
                                       (raw: a server without the header,
-                                      such as inetd's echo)
+                                      such as inetd's echo); COUNT
+                                      connections one after the other
+                                      (seeds SEED, SEED + 1, ...), a line
+                                      each
 """
 import os
 import random
@@ -168,4 +171,7 @@ if __name__ == "__main__":
     elif a[0] == "prefork":
         serve_prefork(a[1], int(a[2]), int(a[3]))
     else:
-        sys.exit(client(a[1], int(a[2]), int(a[3]), int(a[4]), a[5:] == ["raw"]))
+        raw = a[5:6] == ["raw"]
+        count = int(a[6]) if len(a) > 6 else 1
+        sys.exit(max(client(a[1], int(a[2]), int(a[3]), int(a[4]) + i, raw)
+                     for i in range(count)))
