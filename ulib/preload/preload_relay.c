@@ -131,7 +131,7 @@ void vp_relay_fork_parent(void)
 		REAL(close)(r->pc);
 		r->pc = -1;
 		h = vmmc_sock_dup(r->fd, 0, O_CLOEXEC);
-		if (h < 0 || fcntl(r->pa, F_SETFL, O_NONBLOCK) < 0) {
+		if (h < 0 || REAL(fcntl)(r->pa, F_SETFL, O_NONBLOCK) < 0) {
 			if (h >= 0)
 				vmmc_sock_close(h);
 			REAL(close)(r->pa);
@@ -221,7 +221,7 @@ static void vp_relay_pump(struct vp_relay *r)
 			r->eof_in = true;	/* end of stream, or reset */
 	}
 	if (r->n_in) {
-		n = REAL(write)(r->pa, r->in, r->n_in);
+		n = REAL(send)(r->pa, r->in, r->n_in, MSG_DONTWAIT | MSG_NOSIGNAL);
 		if (n > 0) {
 			memmove(r->in, r->in + n, r->n_in - (size_t)n);
 			r->n_in -= (size_t)n;
@@ -235,7 +235,8 @@ static void vp_relay_pump(struct vp_relay *r)
 		r->shut_pa = true;
 	}
 	if (!r->eof_out && r->n_out < VP_RELAY_BUF) {
-		n = REAL(read)(r->pa, r->out + r->n_out, VP_RELAY_BUF - r->n_out);
+		n = REAL(recv)(r->pa, r->out + r->n_out, VP_RELAY_BUF - r->n_out,
+			       MSG_DONTWAIT);
 		if (n > 0)
 			r->n_out += (size_t)n;
 		else if (n == 0 || errno != EAGAIN)
@@ -248,7 +249,9 @@ static void vp_relay_pump(struct vp_relay *r)
 			memmove(r->out, r->out + n, r->n_out - (size_t)n);
 			r->n_out -= (size_t)n;
 		} else if (n != -EAGAIN) {
-			r->n_out = 0;	/* the peer is gone */
+			/* the peer is gone: the child's end reads EOF, writes EPIPE */
+			vp_relay_end(r, "ended: the connection failed");
+			return;
 		}
 	}
 	if (r->eof_out && !r->n_out && !r->shut_h) {
