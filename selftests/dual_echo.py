@@ -13,6 +13,10 @@ accepted the connection, then echoes every byte until the client's EOF.
   dual_echo.py forking ADDR PORT      fork per connection (inetd style):
                                       accept, fork, the child echoes, the
                                       parent closes its copy
+  dual_echo.py execworker ADDR PORT   listen, then exec a worker that
+                                      inherits the listener (systemd's
+                                      LISTEN_FDS style) and serves it as
+                                      the epoll server does
   dual_echo.py client HOST PORT BYTES SEED [raw] [COUNT]
                                       send BYTES of seeded random bytes,
                                       read them back, compare; prints
@@ -56,8 +60,8 @@ def echo_blocking(c):
             c.sendall(b)
 
 
-def serve_epoll(addr, port):
-    ls = listener(addr, port)
+def serve_epoll(addr, port, ls=None):
+    ls = ls or listener(addr, port)
     ls.setblocking(False)
     sel = selectors.EpollSelector()
     sel.register(ls, selectors.EVENT_READ, None)
@@ -166,6 +170,14 @@ if __name__ == "__main__":
     a = sys.argv[1:]
     if a[0] == "epoll":
         serve_epoll(a[1], int(a[2]))
+    elif a[0] == "execworker":
+        ls = listener(a[1], int(a[2]))
+        os.set_inheritable(ls.fileno(), True)
+        os.environ["LISTEN_FDS"] = "1"
+        os.dup2(ls.fileno(), 3)
+        os.execv(sys.executable, [sys.executable, sys.argv[0], "inherited"])
+    elif a[0] == "inherited":		# the exec'd worker: its listener is fd 3
+        serve_epoll(None, None, socket.socket(fileno=3))
     elif a[0] == "forking":
         serve_forking(a[1], int(a[2]))
     elif a[0] == "prefork":

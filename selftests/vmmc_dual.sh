@@ -16,6 +16,8 @@
 #   served by a child of its own (through the parent's relay), bytes
 #   checked; the same with Debian's inetd (openbsd-inetd, its internal
 #   echo service: one line of inetd.conf's standard syntax);
+# - 2 shimmed clients of a worker exec'd with its parent's listener as
+#   fd 3 (LISTEN_FDS style): over VMMC, bytes checked;
 # then that node 0's kernel TCP made exactly the 3 connections that were
 # meant to be kernel TCP, and the NIC's data counters moved by at least
 # the bytes the VMMC clients echoed.
@@ -43,8 +45,10 @@ if [ "${VMMC_NODE:-0}" = 1 ]; then
 	echo 'echo stream tcp4 nowait root internal' > "$t/inetd.conf"
 	VMMC_PRELOAD_DEBUG=1 $pre inetd -d -i "$t/inetd.conf" > "$t/inetd" 2>&1 &
 	d=$!
+	VMMC_PRELOAD_DEBUG=1 $pre $py execworker 0.0.0.0 7825 > "$t/execw" 2>&1 &
+	x=$!
 	python3 -c 'import socket, sys; s = socket.create_server(("0.0.0.0", int(sys.argv[1]))); s.settimeout(200); c, _ = s.accept(); c.recv(8)' $done_port
-	kill $e $p $i $d
+	kill $e $p $i $d $x
 	kill -- -$f 2>/dev/null
 	wait
 	nv=$(grep -c "accepted fd [0-9]* over VMMC" "$t/epoll")
@@ -60,6 +64,9 @@ if [ "${VMMC_NODE:-0}" = 1 ]; then
 	check "node 1: inetd relayed each of its 4 VMMC echo connections (3 and the readiness probe) to the child it forked ($nr)" \
 		test "$nr" -eq 4
 	grep -v 'relayed to the child' "$t/inetd" | head -4 | sed 's/^/# /'
+	check "node 1: the exec'd worker took its inherited listener as one on both transports" \
+		grep -q 'fd 3: inherited listener' "$t/execw"
+	grep 'vmmc-preload: fd' "$t/execw" | head -3 | sed 's/^/# /'
 	rm -rf "$t"
 	tap_end
 	exit
@@ -79,7 +86,8 @@ ready() {
 if ! { ready "$pre VMMC_PRELOAD_FALLBACK=0" 7820 && ready "" 7821 &&
        ready "$pre VMMC_PRELOAD_FALLBACK=0" 7822 &&
        ready "$pre VMMC_PRELOAD_FALLBACK=0" 7824 &&
-       ready "$pre VMMC_PRELOAD_FALLBACK=0" 7; }; then
+       ready "$pre VMMC_PRELOAD_FALLBACK=0" 7 &&
+       ready "$pre VMMC_PRELOAD_FALLBACK=0" 7825; }; then
 	nok "servers up on node 1"
 	tap_end
 	exit
@@ -120,10 +128,14 @@ $lim $pre $py client $srv 7 262144 31 raw 3 > "$t/in" 2>&1
 check "inetd (openbsd-inetd, internal echo, a child per connection): 3 shimmed clients over VMMC, 256 KiB each echoed byte for byte" \
 	test "$(grep -c '^ok domain=0x4d56 ' "$t/in")" -eq 3
 grep -v '^ok' "$t/in" | head -3 | sed 's/^/# /'
+$lim $pre $py client $srv 7825 65536 41 hdr 2 > "$t/ex" 2>&1
+check "a worker exec'd with its parent's listener (fd 3, LISTEN_FDS style): 2 shimmed clients over VMMC, 64 KiB each echoed byte for byte" \
+	test "$(grep -c '^ok domain=0x4d56 ' "$t/ex")" -eq 2
+grep -v '^ok' "$t/ex" | head -3 | sed 's/^/# /'
 
 ao=$(($(tcp ActiveOpens) - ao0)) d=$(($(nic_data) - d0))
 check "node 0's kernel TCP made exactly the 3 connections meant for it: $ao active opens" \
 	test "$ao" -eq 3
-check "the NIC's data bytes moved $d (>= $((4 * mb + 26 * 262144)), what the VMMC clients sent and got back)" \
-	test "$d" -ge $((4 * mb + 26 * 262144))
+check "the NIC's data bytes moved $d (>= $((4 * mb + 26 * 262144 + 4 * 65536)), what the VMMC clients sent and got back)" \
+	test "$d" -ge $((4 * mb + 26 * 262144 + 4 * 65536))
 tap_end
