@@ -153,7 +153,7 @@ struct vmmc_dev {
 
 	/* exp_lock: after pin_lock; see vmmc_export.c */
 	struct mutex exp_lock;		/* guards xports[], export table */
-	struct vmmc_xport *xports[VMMC_MAX_EXPORTS];
+	struct vmmc_xport **xports;	/* [VMMC_MAX_EXPORTS], by table slot */
 	struct vmmc_export *exptab;	/* in sram */
 	struct vmmc_import *imptab;	/* in sram, [MAX_EPS][MAX_IMPORTS] */
 

@@ -15,6 +15,7 @@
 #include <linux/build_bug.h>
 #include <linux/io.h>
 #include <linux/ioport.h>
+#include <linux/mm.h>
 #include <linux/idr.h>
 #include <linux/module.h>
 #include <linux/sizes.h>
@@ -34,6 +35,7 @@ static void vmmc_dev_release(struct kref *ref)
 
 	cleanup_srcu_struct(&vdev->srcu);
 	pci_dev_put(vdev->pdev);
+	kvfree(vdev->xports);
 	kfree(vdev);
 }
 
@@ -181,8 +183,11 @@ static int vmmc_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	vdev = kzalloc(sizeof(*vdev), GFP_KERNEL);
 	if (!vdev)
 		return -ENOMEM;
-	err = init_srcu_struct(&vdev->srcu);
+	vdev->xports = kvcalloc(VMMC_MAX_EXPORTS, sizeof(*vdev->xports),
+				GFP_KERNEL);
+	err = vdev->xports ? init_srcu_struct(&vdev->srcu) : -ENOMEM;
 	if (err) {
+		kvfree(vdev->xports);
 		kfree(vdev);
 		return err;
 	}

@@ -85,7 +85,7 @@
 #define VS_RECENT		32		/* requests a listener remembers */
 /* zero-copy receive buffers kept pinned, at most (vs_zc_budget()) */
 #define VS_ZC_PIN_RANGES	64
-#define VS_ZC_PIN_PAGES		(VMMC_UTLB_SLOTS / 4)	/* 8 MiB */
+#define VS_ZC_PIN_PAGES		2048			/* 8 MiB */
 
 /* client -> a listen slot */
 struct vs_req {
