@@ -196,6 +196,7 @@ static int vmmc_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	init_rwsem(&vdev->dead_rwsem);
 	mutex_init(&vdev->ep_lock);
 	mutex_init(&vdev->exp_lock);
+	spin_lock_init(&vdev->exp_seq_lock);
 	mutex_init(&vdev->kcmd_lock);
 	spin_lock_init(&vdev->calib_lock);
 	vmmc_stall_init(vdev);
@@ -230,6 +231,8 @@ static int vmmc_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	vdev->exptab = vdev->sram + VMMC_SRAM_EXPORTS;
 	vdev->imptab = vdev->sram + VMMC_SRAM_IMPORTS;
 	vdev->kcmd_seq = READ_ONCE(vdev->ctrl->cmd_seq);
+	/* continued: a value the NIC saw must not come back as news */
+	vdev->exp_seq = READ_ONCE(vdev->ctrl->exp_seq);
 	err = vmmc_check_ram_map(vdev);
 	if (err)
 		goto out_put;

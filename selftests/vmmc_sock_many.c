@@ -95,6 +95,14 @@ static long recv_msg(int fd, uint64_t seed, long want, int dir)
 	return idx;
 }
 
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
 static long rss_kb(void)
 {
 	long pages = -1, res = -1;
@@ -120,16 +128,17 @@ static int fd_room(int n)
 
 /* What one process of @n connections costs, from two samples. */
 static void report(const char *who, int n, long rss0, long long pin0,
-		   long long exp0)
+		   long long exp0, double t0)
 {
+	double dt = now_s() - t0;
 	long rss = rss_kb();
 	long long pin = vmmc_ctl_stat(CTL, "pinned_pages");
 	long long exp = vmmc_ctl_stat(CTL, "exports");
 	long long pages = (pin - pin0) / n;
 
 	/* a connection's export is its region: a header page and the ring */
-	printf("# %s: %d connections: per connection %.1f KiB resident, %lld pinned pages (%lld KiB), NIC tables %zu bytes (%.2f exports: row %zu B, page list %lld B; one import row %zu B)\n",
-	       who, n, (double)(rss - rss0) / n, pages, pages * 4,
+	printf("# %s: %d connections in %.1f s; per connection %.1f KiB resident, %lld pinned pages (%lld KiB), NIC tables %zu bytes (%.2f exports: row %zu B, page list %lld B; one import row %zu B)\n",
+	       who, n, dt, (double)(rss - rss0) / n, pages, pages * 4,
 	       sizeof(struct vmmc_export) + sizeof(struct vmmc_import) +
 	       (size_t)(1 + RING / 4096) * 8,
 	       (double)(exp - exp0) / n, sizeof(struct vmmc_export),
@@ -146,6 +155,7 @@ static int serve(int n, uint64_t seed)
 	int ring = RING, l, i, *fds = calloc((size_t)n, sizeof(int));
 	uint8_t *seen = calloc((size_t)n, 1);
 	long rss0 = rss_kb();
+	double t0 = now_s();
 	char c;
 
 	if (!fds || !seen || fd_room(n))
@@ -162,9 +172,13 @@ static int serve(int n, uint64_t seed)
 			printf("# accept %d: %s\n", i, strerror(-fds[i]));
 			return 12;
 		}
+		if (getenv("VMMC_MANY_TRACE") && i % 256 == 255)
+			printf("# server: %d accepted (%.1f s)\n", i + 1,
+			       now_s() - t0);
 	}
 	vmmc_sock_close(l);
-	report("server", n, rss0, pin0, exp0);
+	report("server", n, rss0, pin0, exp0, t0);
+	t0 = now_s();
 	for (i = 0; i < n; i++) {
 		long idx = recv_msg(fds[i], seed, -1, 0);
 
@@ -182,6 +196,8 @@ static int serve(int n, uint64_t seed)
 			return 15;
 		vmmc_sock_close(fds[i]);
 	}
+	printf("# server: messages both ways and closes in %.1f s\n",
+	       now_s() - t0);
 	free(fds);
 	free(seen);
 	return 0;
@@ -195,6 +211,7 @@ static int client(int n, uint64_t seed)
 	long long exp0 = vmmc_ctl_stat(CTL, "exports");
 	int ring = RING, i, t, err = 0, *fds = calloc((size_t)n, sizeof(int));
 	long rss0 = rss_kb();
+	double t0 = now_s();
 
 	if (!fds || fd_room(n))
 		return 20;
@@ -216,8 +233,11 @@ static int client(int n, uint64_t seed)
 			printf("# connect %d: %s\n", i, strerror(-err));
 			return 22;
 		}
+		if (getenv("VMMC_MANY_TRACE") && i % 256 == 255)
+			printf("# client: %d connected (%.1f s)\n", i + 1,
+			       now_s() - t0);
 	}
-	report("client", n, rss0, pin0, exp0);
+	report("client", n, rss0, pin0, exp0, t0);
 	for (i = 0; i < n; i++)
 		if (send_msg(fds[i], seed, (uint32_t)i, 0))
 			return 23;
@@ -244,6 +264,7 @@ TEST_F_TIMEOUT(many, many, 600)
 	pid = fork();
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
+		setvbuf(stdout, NULL, _IOLBF, 0);	/* lines survive _exit */
 		rc = self->node == 1 ? serve(self->n, self->seed) :
 		     self->node == 0 ? client(self->n, self->seed) : 0;
 		vmmc_sock_stats(&st);

@@ -89,14 +89,14 @@ enum vmmc_irq_vector {
 				 VMMC_MAX_IMPORTS * sizeof(struct vmmc_import))
 
 /*
- * Table sizes: a connection of the stream sockets takes one export on
- * each side and one import per endpoint, so a node serves thousands of
- * connections (one export per connection each way: 16384 exports hold
- * 8192 connections between two processes of one node, or twice as many
- * across nodes) and one process imports 4096 regions.
+ * Table sizes: a connection of the stream sockets takes one export and
+ * one import on each side (and, while it connects, an import of the
+ * listener's buffer), so a NIC's 16384 exports hold 16384 connections to
+ * other nodes (8192 within the node) and an endpoint's imports 4096
+ * connections with 64 more under way.
  */
 #define VMMC_MAX_EXPORTS	16384		/* per NIC */
-#define VMMC_MAX_IMPORTS	4096		/* per endpoint */
+#define VMMC_MAX_IMPORTS	4160		/* per endpoint */
 #define VMMC_MAX_NODES		64		/* bits of vmmc_export.perm_nodes */
 
 /* The SQ window of one endpoint: a header page, then the entries. */
@@ -279,7 +279,14 @@ struct vmmc_nic_ctrl {
 	__u32 resp_seq;		/* writer: NIC */
 	struct vmmc_kcmd cmd;	/* writer: kmod */
 	struct vmmc_kresp resp;	/* writer: NIC */
-	__u32 reserved[44];
+	/*
+	 * writer: kmod; changed (store-release) after every write of an
+	 * export's gen: the NIC looks through its export table for gens to
+	 * acknowledge only when this word differs from the value it saw
+	 * last, not at every pass over a table of VMMC_MAX_EXPORTS entries
+	 */
+	__u32 exp_seq;
+	__u32 reserved[43];
 };
 
 /* ------------------------------------------------------------------------

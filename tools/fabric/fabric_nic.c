@@ -156,6 +156,7 @@ void fabric_nic_reset(struct fabric_node *n)
 		x[e].ack_gen = gen;
 		n->exp_ack[e] = gen;
 	}
+	n->exp_seq = 1ULL << 32;	/* look at the next pass */
 	memset(n->sram + VMMC_SRAM_IMPORTS, 0, VMMC_SRAM_END - VMMC_SRAM_IMPORTS);
 }
 
