@@ -403,6 +403,7 @@ TEST_F(lim, root_exempt_from_endpoint_limit)
 
 /* ------------------------------------------------------------ exports */
 
+/* nobody takes names 0 .. its limit; root and the other user beyond */
 #define EXP_NAME(i)	(vmmc_test_name(0x40) + 0x1000 + (uint32_t)(i))
 
 static int export_all(void *arg)
@@ -452,7 +453,7 @@ static int export_page(uint32_t name, int *err)
 
 static int export_one(void *arg)
 {
-	return export_page(EXP_NAME(1000), &rep->err2);
+	return export_page(EXP_NAME(VMMC_MAX_EXPORTS + 1000), &rep->err2);
 }
 
 /*
@@ -487,7 +488,9 @@ TEST_F(lim, exports_per_user)
 		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, buf);
 	ASSERT_EQ(0, vmmc_ep_open(&ep, VMMC_DEV));
-	err = vmmc_export(&ep, buf, 4096, EXP_NAME(2000), ~0ULL, &id);
+	/* names past every one nobody may have taken */
+	err = vmmc_export(&ep, buf, 4096, EXP_NAME(VMMC_MAX_EXPORTS + 2000),
+			  ~0ULL, &id);
 	EXPECT_EQ(0, err) TH_LOG("root's export: %s", strerror(-err));
 	EXPECT_EQ(0, run_as(OTHER, export_one, NULL));
 	EXPECT_EQ(0, rep->err2) TH_LOG("another user's export: %s",
