@@ -153,7 +153,9 @@ struct vmmc_dev {
 
 	/* exp_lock: after pin_lock; see vmmc_export.c */
 	struct mutex exp_lock;		/* guards xports[], export table */
-	struct vmmc_xport *xports[VMMC_MAX_EXPORTS];
+	struct vmmc_xport **xports;	/* [VMMC_MAX_EXPORTS], by table slot */
+	spinlock_t exp_seq_lock;	/* guards exp_seq and its store */
+	u32 exp_seq;			/* vmmc_export_gen(): ctrl->exp_seq */
 	struct vmmc_export *exptab;	/* in sram */
 	struct vmmc_import *imptab;	/* in sram, [MAX_EPS][MAX_IMPORTS] */
 

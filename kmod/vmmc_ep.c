@@ -38,11 +38,11 @@ module_param_named(max_eps_per_user, vmmc_max_eps_per_user, uint, 0644);
 MODULE_PARM_DESC(max_eps_per_user,
 		 "endpoints one user may hold per NIC (0: no limit; default 16 of 64)");
 
-unsigned int vmmc_max_exports_per_user = VMMC_MAX_EXPORTS / 4;
+unsigned int vmmc_max_exports_per_user = VMMC_MAX_EXPORTS / 2;
 module_param_named(max_exports_per_user, vmmc_max_exports_per_user, uint,
 		   0644);
 MODULE_PARM_DESC(max_exports_per_user,
-		 "exports one user may hold per NIC (0: no limit; default 64 of 256)");
+		 "exports one user may hold per NIC (0: no limit; default 8192 of 16384)");
 
 /**
  * vmmc_user_exempt() - is the caller exempt from the per-user limits?

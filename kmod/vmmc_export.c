@@ -56,6 +56,25 @@ module_param(export_gen_skip, ulong, 0600);
 MODULE_PARM_DESC(export_gen_skip,
 		 "debug: added to a slot's gen at each new export (tests force a gen wrap)");
 
+/*
+ * Publish a new gen of export entry @e (after the rest of the entry) and
+ * tell the NIC the table changed (vmmc_nic_ctrl.exp_seq): it looks
+ * through the table at its next pass. exp_seq_lock orders the stores of
+ * exp_seq as the increments, so the value the NIC reads last covers every
+ * gen stored before it.
+ */
+static void vmmc_export_gen(struct vmmc_dev *vdev, struct vmmc_export *e,
+			    u64 gen)
+{
+	/* pairs with the NIC's read of gen before the rest of the entry */
+	dma_wmb();
+	WRITE_ONCE(e->gen, gen);
+	spin_lock(&vdev->exp_seq_lock);
+	/* pairs with the NIC's load-acquire of exp_seq before the gens */
+	smp_store_release(&vdev->ctrl->exp_seq, ++vdev->exp_seq);
+	spin_unlock(&vdev->exp_seq_lock);
+}
+
 static struct vmmc_export *vmmc_xport_entry(struct vmmc_xport *x)
 {
 	return &x->umem.ep->vdev->exptab[x->id];
@@ -73,9 +92,7 @@ static int vmmc_xport_set_state(struct vmmc_xport *x, u32 state)
 	lockdep_assert_held(&x->umem.ep->pin_lock);
 	WRITE_ONCE(e->state, state);
 	x->gen++;
-	/* pairs with the NIC's read of gen before the rest of the entry */
-	dma_wmb();
-	WRITE_ONCE(e->gen, x->gen);
+	vmmc_export_gen(vdev, e, x->gen);
 	vmmc_ring_doorbell(vdev, VMMC_DB_CTRL);
 	return vmmc_ctrl_wait64(vdev, &e->ack_gen, x->gen);
 }
@@ -352,9 +369,7 @@ static void vmmc_xport_bury(struct vmmc_umem *umem)
 	if (!READ_ONCE(vdev->dead) && READ_ONCE(e->state) != VMMC_EXPORT_FREE) {
 		/* REVOKED -> FREE, no wait: the NIC refuses both */
 		WRITE_ONCE(e->state, VMMC_EXPORT_FREE);
-		/* pairs with the NIC's read of gen before the entry */
-		dma_wmb();
-		WRITE_ONCE(e->gen, x->gen + 1);
+		vmmc_export_gen(vdev, e, x->gen + 1);
 		vmmc_ring_doorbell(vdev, VMMC_DB_CTRL);
 	}
 	vdev->xports[x->id] = NULL;
@@ -668,9 +683,7 @@ void vmmc_revoke_all_exports(struct vmmc_dev *vdev)
 		e = &vdev->exptab[id];
 		WRITE_ONCE(e->state, VMMC_EXPORT_REVOKED);
 		x->gen++;
-		/* pairs with the NIC's read of gen before the entry */
-		dma_wmb();
-		WRITE_ONCE(e->gen, x->gen);
+		vmmc_export_gen(vdev, e, x->gen);
 	}
 	vmmc_ring_doorbell(vdev, VMMC_DB_CTRL);
 	for (id = 0; id < VMMC_MAX_EXPORTS; id++) {

@@ -15,6 +15,7 @@
 #include <linux/build_bug.h>
 #include <linux/io.h>
 #include <linux/ioport.h>
+#include <linux/mm.h>
 #include <linux/idr.h>
 #include <linux/module.h>
 #include <linux/sizes.h>
@@ -34,6 +35,7 @@ static void vmmc_dev_release(struct kref *ref)
 
 	cleanup_srcu_struct(&vdev->srcu);
 	pci_dev_put(vdev->pdev);
+	kvfree(vdev->xports);
 	kfree(vdev);
 }
 
@@ -181,8 +183,11 @@ static int vmmc_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	vdev = kzalloc(sizeof(*vdev), GFP_KERNEL);
 	if (!vdev)
 		return -ENOMEM;
-	err = init_srcu_struct(&vdev->srcu);
+	vdev->xports = kvcalloc(VMMC_MAX_EXPORTS, sizeof(*vdev->xports),
+				GFP_KERNEL);
+	err = vdev->xports ? init_srcu_struct(&vdev->srcu) : -ENOMEM;
 	if (err) {
+		kvfree(vdev->xports);
 		kfree(vdev);
 		return err;
 	}
@@ -191,6 +196,7 @@ static int vmmc_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	init_rwsem(&vdev->dead_rwsem);
 	mutex_init(&vdev->ep_lock);
 	mutex_init(&vdev->exp_lock);
+	spin_lock_init(&vdev->exp_seq_lock);
 	mutex_init(&vdev->kcmd_lock);
 	spin_lock_init(&vdev->calib_lock);
 	vmmc_stall_init(vdev);
@@ -225,6 +231,8 @@ static int vmmc_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	vdev->exptab = vdev->sram + VMMC_SRAM_EXPORTS;
 	vdev->imptab = vdev->sram + VMMC_SRAM_IMPORTS;
 	vdev->kcmd_seq = READ_ONCE(vdev->ctrl->cmd_seq);
+	/* continued: a value the NIC saw must not come back as news */
+	vdev->exp_seq = READ_ONCE(vdev->ctrl->exp_seq);
 	err = vmmc_check_ram_map(vdev);
 	if (err)
 		goto out_put;

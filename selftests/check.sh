@@ -105,8 +105,8 @@ selftests/link_faults.sh "$build/tools/fabric/vmmc-fabric" \
 watcher=$!
 link_env="VMMC_LINK_DIR=$linkdir VMMC_LINK_MSGS=${VMMC_LINK_MSGS:-2000}"
 tools/vm/vmrun -n 2 --timeout 900 --fabric-arg "--ctl=$results/fabric.ctl" \
-	--node-cmd "0=VMMC_RESULT=$results/node2-0 $link_env selftests/run_guest.sh $build vmmc_dev vmmc_cluster vmmc_xfer_cluster vmmc_sock_cluster vmmc_apps.sh vmmc_dual.sh vmmc_preload6.sh vmmc_fi.sh vmmc_mpi.sh vmmc_link_cluster; rc=\$?; python3 selftests/barrier.py notify 10.77.0.2; exit \$rc" \
-	--node-cmd "1=VMMC_RESULT=$results/node2-1 $link_env selftests/run_guest.sh $build vmmc_dev vmmc_xfer_cluster vmmc_sock_cluster vmmc_apps.sh vmmc_dual.sh vmmc_preload6.sh vmmc_fi.sh vmmc_mpi.sh vmmc_link_cluster; rc=\$?; python3 selftests/barrier.py wait; exit \$rc" \
+	--node-cmd "0=VMMC_RESULT=$results/node2-0 $link_env selftests/run_guest.sh $build vmmc_dev vmmc_cluster vmmc_xfer_cluster vmmc_sock_cluster vmmc_sock_many vmmc_apps.sh vmmc_dual.sh vmmc_preload6.sh vmmc_fi.sh vmmc_mpi.sh vmmc_link_cluster; rc=\$?; python3 selftests/barrier.py notify 10.77.0.2; exit \$rc" \
+	--node-cmd "1=VMMC_RESULT=$results/node2-1 $link_env selftests/run_guest.sh $build vmmc_dev vmmc_xfer_cluster vmmc_sock_cluster vmmc_sock_many vmmc_apps.sh vmmc_dual.sh vmmc_preload6.sh vmmc_fi.sh vmmc_mpi.sh vmmc_link_cluster; rc=\$?; python3 selftests/barrier.py wait; exit \$rc" \
 	-- true
 touch "$linkdir/stop"
 wait "$watcher"

@@ -21,6 +21,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 
@@ -402,6 +403,7 @@ TEST_F(lim, root_exempt_from_endpoint_limit)
 
 /* ------------------------------------------------------------ exports */
 
+/* nobody takes names 0 .. its limit; root and the other user beyond */
 #define EXP_NAME(i)	(vmmc_test_name(0x40) + 0x1000 + (uint32_t)(i))
 
 static int export_all(void *arg)
@@ -451,7 +453,7 @@ static int export_page(uint32_t name, int *err)
 
 static int export_one(void *arg)
 {
-	return export_page(EXP_NAME(1000), &rep->err2);
+	return export_page(EXP_NAME(VMMC_MAX_EXPORTS + 1000), &rep->err2);
 }
 
 /*
@@ -461,13 +463,22 @@ static int export_one(void *arg)
 TEST_F(lim, exports_per_user)
 {
 	long long max = vmmc_ctl_stat(CTL, "max_exports_per_user");
+	struct rlimit ml;
 	uint8_t *buf;
 	struct vmmc_ep ep;
 	uint32_t id;
 	int wfd, err;
 	pid_t pid;
 
+	/*
+	 * The limit, not RLIMIT_MEMLOCK, must stop nobody: its pages are
+	 * allowed (set as root, inherited across the fork), ours back after.
+	 */
+	ASSERT_EQ(0, getrlimit(RLIMIT_MEMLOCK, &ml));
+	ASSERT_EQ(0, setrlimit(RLIMIT_MEMLOCK, &(struct rlimit){
+		RLIM_INFINITY, RLIM_INFINITY }));
 	pid = as_user(NOBODY, export_all, NULL, &wfd);
+	ASSERT_EQ(0, setrlimit(RLIMIT_MEMLOCK, &ml));
 	ASSERT_LT(0, pid);
 	TH_LOG("nobody made %d exports (limit %lld), then %s", rep->n, max,
 	       strerror(rep->err));
@@ -477,7 +488,9 @@ TEST_F(lim, exports_per_user)
 		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, buf);
 	ASSERT_EQ(0, vmmc_ep_open(&ep, VMMC_DEV));
-	err = vmmc_export(&ep, buf, 4096, EXP_NAME(2000), ~0ULL, &id);
+	/* names past every one nobody may have taken */
+	err = vmmc_export(&ep, buf, 4096, EXP_NAME(VMMC_MAX_EXPORTS + 2000),
+			  ~0ULL, &id);
 	EXPECT_EQ(0, err) TH_LOG("root's export: %s", strerror(-err));
 	EXPECT_EQ(0, run_as(OTHER, export_one, NULL));
 	EXPECT_EQ(0, rep->err2) TH_LOG("another user's export: %s",

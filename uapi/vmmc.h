@@ -38,7 +38,7 @@
  * Identity
  */
 #define VMMC_NIC_MAGIC		0x434d4d56	/* "VMMC" read as a __u32 */
-#define VMMC_NIC_VERSION	4		/* SRAM layout and descriptors */
+#define VMMC_NIC_VERSION	5		/* SRAM layout and descriptors */
 #define VMMC_ABI_VERSION	3		/* ioctls and mmap layout */
 
 #define VMMC_PCI_VENDOR		0x1af4		/* ivshmem */
@@ -76,7 +76,7 @@ enum vmmc_irq_vector {
  * page repeats them so a reader can check.
  */
 #define VMMC_PAGE_SIZE		4096
-#define VMMC_SRAM_SIZE		(4u << 20)	/* power of two, >= the end */
+#define VMMC_SRAM_SIZE		(16u << 20)	/* power of two, >= the end */
 #define VMMC_MAX_EPS		64
 
 #define VMMC_SRAM_STATUS	0x000000	/* struct vmmc_nic_status */
@@ -84,12 +84,19 @@ enum vmmc_irq_vector {
 #define VMMC_SRAM_EPCTX		0x002000	/* struct vmmc_ep_ctx[MAX_EPS] */
 #define VMMC_SRAM_SQ		0x010000	/* SQ windows, VMMC_SQ_SIZE each */
 #define VMMC_SRAM_EXPORTS	0x090000	/* struct vmmc_export[MAX_EXPORTS] */
-#define VMMC_SRAM_IMPORTS	0x098000	/* struct vmmc_import[MAX_EPS][MAX_IMPORTS] */
+#define VMMC_SRAM_IMPORTS	0x290000	/* struct vmmc_import[MAX_EPS][MAX_IMPORTS] */
 #define VMMC_SRAM_END		(VMMC_SRAM_IMPORTS + VMMC_MAX_EPS *	\
 				 VMMC_MAX_IMPORTS * sizeof(struct vmmc_import))
 
-#define VMMC_MAX_EXPORTS	256		/* per NIC */
-#define VMMC_MAX_IMPORTS	64		/* per endpoint */
+/*
+ * Table sizes: a connection of the stream sockets takes one export and
+ * one import on each side (and, while it connects, an import of the
+ * listener's buffer), so a NIC's 16384 exports hold 16384 connections to
+ * other nodes (8192 within the node) and an endpoint's imports 4096
+ * connections with 64 more under way.
+ */
+#define VMMC_MAX_EXPORTS	16384		/* per NIC */
+#define VMMC_MAX_IMPORTS	4160		/* per endpoint */
 #define VMMC_MAX_NODES		64		/* bits of vmmc_export.perm_nodes */
 
 /* The SQ window of one endpoint: a header page, then the entries. */
@@ -151,7 +158,7 @@ struct vmmc_ep_shared {
  * process unmaps pinned pages), read by the NIC. Entry = guest-physical
  * page address | VMMC_UTLB_VALID. A send names its source by slot.
  */
-#define VMMC_UTLB_SLOTS		8192	/* pages a process may have pinned */
+#define VMMC_UTLB_SLOTS		32768	/* pages an endpoint may have pinned */
 #define VMMC_UTLB_VALID		1ULL
 #define VMMC_UTLB_WRITE		2ULL	/* pinned for write: a redirect may
 					 * land in the page
@@ -272,7 +279,14 @@ struct vmmc_nic_ctrl {
 	__u32 resp_seq;		/* writer: NIC */
 	struct vmmc_kcmd cmd;	/* writer: kmod */
 	struct vmmc_kresp resp;	/* writer: NIC */
-	__u32 reserved[44];
+	/*
+	 * writer: kmod; changed (store-release) after every write of an
+	 * export's gen: the NIC looks through its export table for gens to
+	 * acknowledge only when this word differs from the value it saw
+	 * last, not at every pass over a table of VMMC_MAX_EXPORTS entries
+	 */
+	__u32 exp_seq;
+	__u32 reserved[43];
 };
 
 /* ------------------------------------------------------------------------

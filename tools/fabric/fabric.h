@@ -356,6 +356,10 @@ struct fabric_node {
 	__u64 kcmd_cookie;		/* ... matching this IMPORT_RESP */
 	__u32 kcmd_node;		/* ... asked of this node */
 	__u64 exp_ack[VMMC_MAX_EXPORTS]; /* private copy of export ack_gen */
+	__u64 exp_seq;			/* kctrl->exp_seq at the last look
+					 * through the export table; above
+					 * 32 bits: look at the next pass
+					 */
 
 	/* Private diagnostics, logged at exit (no room in uapi yet). */
 	__u64 ring_errors;		/* broken SQs, bad evq addresses */

@@ -48,11 +48,23 @@ static struct vmmc_export *kexport(struct fabric_node *n, unsigned int id)
 	return (struct vmmc_export *)(n->sram + VMMC_SRAM_EXPORTS) + id;
 }
 
+/*
+ * Has the export table changed since the last look? Partner: kmod's
+ * store-release of exp_seq after the gens (vmmc_export_gen()).
+ */
+static bool exports_changed(struct fabric_node *n)
+{
+	return vmmc_load_acquire(&n->kctrl->exp_seq) != n->exp_seq;
+}
+
 unsigned int fabric_ctrl_acks(struct fabric_node *n)
 {
 	unsigned int i, acks = 0;
+	bool changed = exports_changed(n);
 
-	for (i = 0; i < VMMC_MAX_EXPORTS; i++) {
+	if (changed)
+		n->exp_seq = vmmc_load_acquire(&n->kctrl->exp_seq);
+	for (i = 0; changed && i < VMMC_MAX_EXPORTS; i++) {
 		struct vmmc_export *e = kexport(n, i);
 		/* Partner: kmod writes the entry and state, then bumps gen. */
 		__u64 gen = vmmc_load_acquire(&e->gen);
@@ -60,9 +72,12 @@ unsigned int fabric_ctrl_acks(struct fabric_node *n)
 		if (gen == n->exp_ack[i])
 			continue;
 		n->exp_ack[i] = gen;
-		node_log(n, LOG_V, "export %u: gen %llu state %u name %u: acked",
-			 i, (unsigned long long)gen, vmmc_read_once(&e->state),
-			 vmmc_read_once(&e->name));
+		/* a few per pass: a garbled table must not flood the log */
+		if (acks < 8)
+			node_log(n, LOG_V, "export %u: gen %llu state %u name %u: acked",
+				 i, (unsigned long long)gen,
+				 vmmc_read_once(&e->state),
+				 vmmc_read_once(&e->name));
 		/* its redirects end (REVOKED) before the ack says it is gone */
 		fabric_redir_export_gone(n, i);
 		/* Partner: kmod's load-acquire of ack_gen after IRQ_CTRL. */
@@ -244,9 +259,8 @@ bool fabric_ctrl_has_work(struct fabric_node *n)
 {
 	unsigned int i;
 
-	for (i = 0; i < VMMC_MAX_EXPORTS; i++)
-		if (vmmc_load_acquire(&kexport(n, i)->gen) != n->exp_ack[i])
-			return true;
+	if (exports_changed(n))
+		return true;
 	for (i = 0; i < VMMC_MAX_EPS; i++)
 		if (vmmc_load_acquire(&n->eps[i].kctx->sync_seq) !=
 		    n->eps[i].sync_ack)

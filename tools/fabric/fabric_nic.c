@@ -141,21 +141,23 @@ void fabric_nic_reset(struct fabric_node *n)
 {
 	struct vmmc_export *x = (struct vmmc_export *)(n->sram +
 						       VMMC_SRAM_EXPORTS);
-	__u64 gens[VMMC_MAX_EXPORTS];
 	unsigned int e;
 
 	for (e = 0; e < VMMC_MAX_EPS; e++)
 		ep_reset(&n->eps[e]);
 	n->drv_up = false;
 	fabric_ctrl_reset(n);
-	for (e = 0; e < VMMC_MAX_EXPORTS; e++)
-		gens[e] = vmmc_read_once(&x[e].gen);
-	memset(n->sram + VMMC_SRAM_CTRL, 0, VMMC_SRAM_END - VMMC_SRAM_CTRL);
+	memset(n->sram + VMMC_SRAM_CTRL, 0, VMMC_SRAM_EXPORTS - VMMC_SRAM_CTRL);
 	for (e = 0; e < VMMC_MAX_EXPORTS; e++) {
-		x[e].gen = gens[e];
-		x[e].ack_gen = gens[e];
-		n->exp_ack[e] = gens[e];
+		__u64 gen = vmmc_read_once(&x[e].gen);
+
+		memset(&x[e], 0, sizeof(x[e]));
+		x[e].gen = gen;
+		x[e].ack_gen = gen;
+		n->exp_ack[e] = gen;
 	}
+	n->exp_seq = 1ULL << 32;	/* look at the next pass */
+	memset(n->sram + VMMC_SRAM_IMPORTS, 0, VMMC_SRAM_END - VMMC_SRAM_IMPORTS);
 }
 
 void fabric_ep_drop_ops(struct fabric_ep *ep)

@@ -52,15 +52,12 @@ void vmmc_utlb_init(struct vmmc_utlb *u, const struct vmmc_utlb_ops *ops,
 {
 	uint32_t i;
 
-	memset(u, 0, sizeof(*u));
+	memset(u, 0, offsetof(struct vmmc_utlb, sorted));
 	u->ops = ops;
 	u->ctx = ctx;
 	u->gen = gen;
 	u->mru = VMMC_UTLB_NONE;
-	for (i = 0; i < VMMC_UTLB_MAX_RANGES; i++)
-		u->pool[i].next_free = i + 1 < VMMC_UTLB_MAX_RANGES ?
-				       i + 1 : VMMC_UTLB_NONE;
-	u->free_head = 0;
+	u->free_head = VMMC_UTLB_NONE;	/* then pool_top's */
 	for (i = 0; i < VMMC_UTLB_TAGS; i++)
 		u->tags[i].next_free = i + 1 < VMMC_UTLB_TAGS ?
 				       i + 1 : VMMC_UTLB_NONE;
@@ -153,7 +150,7 @@ static int reclaim_zombies(struct vmmc_utlb *u)
 
 	if (!u->nr_zombies)
 		return 0;
-	for (i = 0; i < VMMC_UTLB_MAX_RANGES; i++) {
+	for (i = 0; i < u->pool_top; i++) {
 		struct vmmc_utlb_range *r = &u->pool[i];
 
 		if (r->state == VMMC_RANGE_ZOMBIE && !r->inflight) {
@@ -264,13 +261,26 @@ static int try_pin(struct vmmc_utlb *u, uintptr_t start, uintptr_t end,
 	return 0;
 }
 
+/* No pool entry left for a new range. */
+static bool pool_full(const struct vmmc_utlb *u)
+{
+	return u->free_head == VMMC_UTLB_NONE &&
+	       u->pool_top == VMMC_UTLB_MAX_RANGES;
+}
+
 static int insert(struct vmmc_utlb *u, uintptr_t start, uintptr_t end,
 		  uint32_t slot, bool writable, uint32_t cls)
 {
 	uint32_t id = u->free_head, pos;
-	struct vmmc_utlb_range *r = &u->pool[id];
+	struct vmmc_utlb_range *r;
 
-	u->free_head = r->next_free;
+	if (id == VMMC_UTLB_NONE) {
+		id = u->pool_top++;
+		r = &u->pool[id];
+	} else {
+		r = &u->pool[id];
+		u->free_head = r->next_free;
+	}
 	r->start = start;
 	r->end = end;
 	r->slot = slot;
@@ -301,7 +311,7 @@ static int zc_room(struct vmmc_utlb *u, uint32_t n)
 	if (n > u->zc_max_pages || !u->zc_max)
 		return -ENOBUFS;
 	while (u->zc + 1 > u->zc_max || u->zc_pages + n > u->zc_max_pages ||
-	       u->free_head == VMMC_UTLB_NONE)
+	       pool_full(u))
 		if (!evict_one(u, CLS(VMMC_UTLB_ZC)))
 			return -ENOBUFS;
 	return 0;
@@ -364,7 +374,7 @@ static int miss(struct vmmc_utlb *u, uintptr_t addr, size_t len,
 		 * the cache has there: memory that cannot be written (EFAULT)
 		 * must not cost the read-only range its SENDs use.
 		 */
-		if (u->free_head == VMMC_UTLB_NONE && !evict_one(u, EVICT_ANY))
+		if (pool_full(u) && !evict_one(u, EVICT_ANY))
 			return -ENOSPC;
 		err = try_pin(u, p0, p1, true, &slot);
 		if (!err) {
@@ -377,7 +387,7 @@ static int miss(struct vmmc_utlb *u, uintptr_t addr, size_t len,
 	}
 	remove_overlaps(u, g0, g1);
 	for (;;) {
-		if (u->free_head == VMMC_UTLB_NONE && !evict_one(u, EVICT_ANY))
+		if (pool_full(u) && !evict_one(u, EVICT_ANY))
 			return -ENOSPC;
 		err = try_pin(u, g0, g1, need_write, &slot);
 		if (!err)
@@ -507,7 +517,7 @@ int vmmc_utlb_lock(struct vmmc_utlb *u, uint64_t gen, uintptr_t addr,
 		return -EBUSY;
 	remove_overlaps(u, p0, p1);
 	for (;;) {
-		if (u->free_head == VMMC_UTLB_NONE && !evict_one(u, EVICT_ANY))
+		if (pool_full(u) && !evict_one(u, EVICT_ANY))
 			return -ENOSPC;
 		err = try_pin(u, p0, p1, false, &slot);
 		if (!err)

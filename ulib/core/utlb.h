@@ -39,7 +39,14 @@
 #include "vmmc.h"
 
 #define VMMC_UTLB_GRANULE	(64u << 10)	/* pins are rounded to this */
-#define VMMC_UTLB_MAX_RANGES	512		/* ranges cached at once */
+/*
+ * Ranges cached at once: a stream socket's connection keeps two LOCKED
+ * ranges (its control page and staging ring), so 16384 leave room for
+ * 4096 connections and the cache. The pool is used from its start up
+ * (pool_top) and never touched beyond, so what it does not use costs
+ * address space only.
+ */
+#define VMMC_UTLB_MAX_RANGES	16384
 #define VMMC_UTLB_TAGS		VMMC_CQ_ENTRIES	/* SENDs in flight, at most */
 #define VMMC_UTLB_NONE		UINT32_MAX
 
@@ -107,9 +114,11 @@ struct vmmc_utlb {
 	uint64_t repins;	/* stale LOCKED ranges pinned again */
 	uint64_t clock;
 	struct vmmc_utlb_stats st;
+	uint32_t pool_top;	/* pool ids below it were ever used */
+	struct vmmc_send_tag tags[VMMC_UTLB_TAGS];
+	/* the rest is not cleared: read only below nr and pool_top */
 	uint32_t sorted[VMMC_UTLB_MAX_RANGES];	/* pool ids by start */
 	struct vmmc_utlb_range pool[VMMC_UTLB_MAX_RANGES];
-	struct vmmc_send_tag tags[VMMC_UTLB_TAGS];
 };
 
 void vmmc_utlb_init(struct vmmc_utlb *u, const struct vmmc_utlb_ops *ops,

@@ -74,6 +74,7 @@
 #define VS_SRC_REQ		0		/* req/hello source in the ctl page */
 #define VS_RETRY_MS		300		/* resend a connection request */
 #define VS_TIMER_MS		1		/* between vs_timers() walks, at least */
+#define VS_TIMER_SOCK_NS	10000		/* ... and this per socket slot */
 #define VS_LINGER_MS		2000		/* close waits this long, at most */
 #define VS_STATE_POLLS		20000		/* vs_state_out(): polls of the CQ */
 #define VS_STATE_WAIT_MS	200		/* ... then waits, at most */
@@ -83,9 +84,13 @@
 						 */
 #define VS_CORK_MS		200		/* a corked tail waits, at most */
 #define VS_RECENT		32		/* requests a listener remembers */
+#define VS_PROBE_GAP_US		20000		/* vs_probe_ns(): a process's
+						 * probes, one per this long
+						 * on average, at most
+						 */
 /* zero-copy receive buffers kept pinned, at most (vs_zc_budget()) */
 #define VS_ZC_PIN_RANGES	64
-#define VS_ZC_PIN_PAGES		(VMMC_UTLB_SLOTS / 4)	/* 8 MiB */
+#define VS_ZC_PIN_PAGES		2048			/* 8 MiB */
 
 /* client -> a listen slot */
 struct vs_req {
@@ -402,6 +407,35 @@ static inline void vs_dirty(struct vs_sock *s)
 {
 	s->state_dirty = true;
 	vs_mark(s);
+}
+
+/*
+ * From one liveness probe of an idle connection to its next (vs_timers()):
+ * VMMC_SOCK_PROBE_MS, or longer with many connections, so that their
+ * probes together stay at one per VS_PROBE_GAP_US (a process of 4096
+ * connections probes each every 82 s: 50 probes a second in all, not
+ * 40960).
+ */
+static inline uint64_t vs_probe_ns(void)
+{
+	uint64_t ms = VMMC_SOCK_PROBE_MS,
+		 many = (uint64_t)vs.st.conns * VS_PROBE_GAP_US / 1000;
+
+	return (ms > many ? ms : many) * 1000000ULL;
+}
+
+/*
+ * Between two walks of vs_timers() over the socket table: VS_TIMER_MS, or
+ * longer with a big table, so that walking it costs about the same share
+ * of the time with 4096 sockets as with 100 (82 ms with 8192 slots; its
+ * timers are 200 ms and more).
+ */
+static inline uint64_t vs_timers_gap_ns(void)
+{
+	uint64_t ns = VS_TIMER_MS * 1000000ULL,
+		 big = (uint64_t)vs.ntab * VS_TIMER_SOCK_NS;
+
+	return ns > big ? ns : big;
 }
 
 static inline uint64_t vs_rx_avail(const struct vs_sock *s)

@@ -402,7 +402,7 @@ static void vs_step(struct vs_sock *s)
 		vs_post_state(s);
 	if (s->inflight)
 		return;		/* its completions mark it again */
-	if (s->state == VS_SYN_SENT && s->hello_done && s->have_l_imp) {
+	if (s->hello_done && s->have_l_imp) {	/* the request's SEND is done */
 		vmmc_unimport(&vs.ep, s->l_imp);
 		s->have_l_imp = false;
 	}
@@ -472,7 +472,7 @@ void vs_close_end(struct vs_sock *s)
 /*
  * Connect retries and time-outs, liveness probes, lingering closes: the
  * one walk over every socket, after a wait only (vs_block()), and at
- * most once per VS_TIMER_MS (its shortest timer is VS_RETRY_MS).
+ * most once per vs_timers_gap_ns() (its shortest timer is VS_RETRY_MS).
  */
 /*
  * TCP_CORK's ceiling: a tail held (vs_flush_tx()) at one walk goes at
@@ -501,7 +501,7 @@ void vs_timers(void)
 	if (!vs.open)
 		return;
 	now = vs_now_ns();
-	if (now - vs.timers_ns < VS_TIMER_MS * NS_PER_MS)
+	if (now - vs.timers_ns < vs_timers_gap_ns())
 		return;
 	vs.timers_ns = now;
 	for (i = 0; i < vs.ntab; i++) {
@@ -535,7 +535,7 @@ void vs_timers(void)
 			vs.st.probes++;
 		}
 		s->probe_mark = s->posts;
-		s->probe_ns = now + VMMC_SOCK_PROBE_MS * NS_PER_MS;
+		s->probe_ns = now + vs_probe_ns();
 	}
 }
 

@@ -87,6 +87,8 @@ bool fg_export_state(struct fg *g, unsigned int id, __u32 state)
 
 	vmmc_store_release(&e->state, state);
 	vmmc_store_release(&e->gen, gen);
+	/* as kmod's vmmc_export_gen(): the table changed */
+	vmmc_store_release(&g->ctrl->exp_seq, g->ctrl->exp_seq + 1);
 	fg_ring(g, VMMC_DB_CTRL);
 	return wait_export_ack(e, gen);
 }
