@@ -383,8 +383,8 @@ void vmmc_wait_setup(struct vmmc_ep *ep)
  * hits every delay alike rather than bending the curve at one of them;
  * each visit of a delay waits for MEASURE_BURST events in a row and
  * counts all but the first, which finds the NIC and the vCPU in the state
- * the previous delay left them (the simulated NIC sleeps after 100 us
- * without work) rather than the steady state of events that far apart.
+ * the previous delay left them (the simulated NIC sleeps when it has no
+ * work) rather than the steady state of events that far apart.
  * C is the crossing, interpolated between the two grid points around it
  * (K at the ends if it never crosses). The short delays are also waited
  * for by POLL: if polling costs as much as blocking at most of them, the
