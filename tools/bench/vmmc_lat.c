@@ -57,25 +57,10 @@ struct sample {
 	uint64_t db, sl, irq;	/* this NIC's counters over the sample */
 };
 
-static void die(const char *what, int err)
+static __attribute__((noreturn)) void die(const char *what, int err)
 {
 	fprintf(stderr, "vmmc_lat: %s: %s\n", what, strerror(err < 0 ? -err : err));
 	exit(1);
-}
-
-static int io_all(int fd, void *buf, size_t len, int wr)
-{
-	char *p = buf;
-
-	while (len) {
-		ssize_t n = wr ? write(fd, p, len) : read(fd, p, len);
-
-		if (n <= 0)
-			return -EIO;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
 }
 
 static enum vmmc_wait_policy policy_of(char c)
@@ -134,33 +119,36 @@ static void *map_buf(void)
 	return p;
 }
 
+/* Open an endpoint, export @rx under @name to every node, pin @src. */
+static void ep_setup(struct vmmc_ep *ep, void *rx, void *src, uint32_t name)
+{
+	uint32_t id;
+	int err = vmmc_ep_open(ep, NULL);
+
+	if (!err)
+		err = vmmc_export(ep, rx, BUF, name, ~0ULL, &id);
+	if (!err)
+		err = vmmc_pin(ep, src, BUF);
+	if (err)
+		die("open/export", err);
+}
+
 static __attribute__((noreturn)) void server(void)
 {
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(PORT) };
 	char *buf = map_buf(), *rx = map_buf();
 	int lfd, fd, one = 1, err, i;
-	uint32_t id, imp = 0;
+	uint32_t imp = 0;
 	struct vmmc_ep ep;
 	struct cmd c;
 
-	err = vmmc_ep_open(&ep, NULL);
-	if (!err)
-		err = vmmc_export(&ep, rx, BUF, NAME_SRV, ~0ULL, &id);
-	if (!err)
-		err = vmmc_pin(&ep, buf, BUF);
-	if (err)
-		die("open/export", err);
-	lfd = socket(AF_INET, SOCK_STREAM, 0);
-	setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	sa.sin_addr.s_addr = htonl(INADDR_ANY);
-	if (bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) || listen(lfd, 1))
-		die("listen", errno);
-	for (;;) {
-		fd = accept(lfd, NULL, NULL);
-		if (fd < 0)
-			die("accept", errno);
+	ep_setup(&ep, rx, buf, NAME_SRV);
+	lfd = bench_listen(PORT);
+	if (lfd < 0)
+		die("listen", lfd);
+	/* one client at a time, each a session of commands */
+	while ((fd = accept(lfd, NULL, NULL)) >= 0) {
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-		while (!io_all(fd, &c, sizeof(c), 0) && c.op != OP_BYE) {
+		while (!bench_io_all(fd, &c, sizeof(c), 0) && c.op != OP_BYE) {
 			if (c.op == OP_HELLO) {
 				err = vmmc_import(&ep, c.arg, NAME_CLI, &imp, NULL);
 				if (err)
@@ -175,7 +163,7 @@ static __attribute__((noreturn)) void server(void)
 					reap(&ep);
 				}
 			}
-			if (io_all(fd, &c, sizeof(c), 1))
+			if (bench_io_all(fd, &c, sizeof(c), 1))
 				break;
 		}
 		if (imp)
@@ -183,22 +171,19 @@ static __attribute__((noreturn)) void server(void)
 		imp = 0;
 		close(fd);
 	}
+	die("accept", errno);
 }
 
-static void rpc(int fd, uint32_t op, uint32_t size, uint32_t count,
+/*
+ * A command to the server; with @op 0, the server's answer that the last
+ * command is done instead.
+ */
+static void ctl(int fd, uint32_t op, uint32_t size, uint32_t count,
 		uint32_t arg)
 {
 	struct cmd c = { op, size, count, arg };
 
-	if (io_all(fd, &c, sizeof(c), 1))
-		die("control", EIO);
-}
-
-static void rpc_done(int fd)
-{
-	struct cmd c;
-
-	if (io_all(fd, &c, sizeof(c), 0))
+	if (bench_io_all(fd, &c, sizeof(c), op != 0))
 		die("control", EIO);
 }
 
@@ -260,7 +245,7 @@ int main(int argc, char **argv)
 	const struct vmmc_nic_counters *ctr;
 	static struct sample smp[3][MAXCOUNT];
 	int nsmp[3] = { 0 };
-	uint32_t id, imp = 0;
+	uint32_t imp = 0;
 	struct vmmc_ep ep;
 	char *src, *rx;
 	int err;
@@ -289,20 +274,14 @@ int main(int argc, char **argv)
 		usage();
 	src = map_buf();
 	rx = map_buf();
-	err = vmmc_ep_open(&ep, NULL);
-	if (!err)
-		err = vmmc_export(&ep, rx, BUF, NAME_CLI, ~0ULL, &id);
-	if (!err)
-		err = vmmc_pin(&ep, src, BUF);
-	if (err)
-		die("open/export", err);
+	ep_setup(&ep, rx, src, NAME_CLI);
 	if (inet_pton(AF_INET, addr, &sa.sin_addr) != 1)
 		die(addr, EINVAL);
 	fd = bench_connect((struct sockaddr *)&sa, sizeof(sa), false);
 	if (fd < 0)
 		die("connect", fd);
-	rpc(fd, OP_HELLO, 0, 0, ep.info.node_id);
-	rpc_done(fd);
+	ctl(fd, OP_HELLO, 0, 0, ep.info.node_id);
+	ctl(fd, 0, 0, 0, 0);
 	for (i = 0; i < 600; i++) {
 		err = vmmc_import(&ep, (uint32_t)node, NAME_SRV, &imp, NULL);
 		if (err != -ENOENT)
@@ -318,7 +297,7 @@ int main(int argc, char **argv)
 			int slot = (int)(strchr(pols, pol) - pols);
 
 			vmmc_set_wait_policy(&ep, policy_of(pol), 0);
-			rpc(fd, OP_RUN, (uint32_t)size, (uint32_t)count, (uint32_t)pol);
+			ctl(fd, OP_RUN, (uint32_t)size, (uint32_t)count, (uint32_t)pol);
 			for (i = -WARMUP; i < count; i++) {
 				uint64_t db = ctr->doorbells, sl = ctr->sleeps,
 					 irq = ctr->irqs;
@@ -336,10 +315,10 @@ int main(int argc, char **argv)
 				s->irq = ctr->irqs - irq;
 				reap(&ep);
 			}
-			rpc_done(fd);
+			ctl(fd, 0, 0, 0, 0);
 		}
 	}
-	rpc(fd, OP_BYE, 0, 0, 0);
+	ctl(fd, OP_BYE, 0, 0, 0);
 	close(fd);
 	printf("vmmc_lat: node %u <-> node %d, %d B SEND+NOTIFY ping-pong, one way = round trip / 2, %d rounds x %d per policy, interleaved\n",
 	       ep.info.node_id, node, size, rounds, count);
