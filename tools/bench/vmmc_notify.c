@@ -33,8 +33,8 @@
  *
  * The spin limit follows the cost of blocking the library observes
  * (ulib/core/wait.c, spin_observe()): before the grid of delays is laid
- * out, WARMUP_EVENTS blocking waits let it settle from the value measured
- * at open, and C is the limit the library then holds (shown again at the
+ * out, WARMUP_EVENTS blocking waits for events half the limit away let it
+ * settle from the value measured at open, and C is the limit the library then holds (shown again at the
  * end, where it has gone on following the blocks of the run).
  *
  * A row whose polling waiter still saw the NIC's events more than LATE_NS
@@ -217,15 +217,21 @@ int main(int argc, char **argv)
 		goto out_err;
 	vmmc_wait_stats(&ep, &ws);
 	spin_open = ws.spin_ns;
-	/* let the limit follow what blocking costs now (no effect with -s) */
+	/*
+	 * Let the limit follow what blocking costs now (no effect with -s):
+	 * blocking waits for events half the current limit away, the ones
+	 * the library's average counts (ulib/core/wait.c, spin_observe()).
+	 */
 	if (!spin_ns) {
 		struct cell warm;
 
 		memset(&warm, 0, sizeof(warm));
 		err = vmmc_set_wait_policy(&ep, VMMC_WAIT_BLOCK, 0);
-		if (!err)
-			err = run_batch(&ep, spin_open / 1000 ? spin_open / 1000 : 1,
-					WARMUP_EVENTS, &warm, 0);
+		for (t = 0; !err && t < WARMUP_EVENTS; t++) {
+			vmmc_wait_stats(&ep, &ws);
+			err = run_batch(&ep, ws.spin_ns / 2000 ? ws.spin_ns / 2000 : 1,
+					1, &warm, 0);
+		}
 		if (!err)
 			err = vmmc_set_wait_policy(&ep, VMMC_WAIT_COMPETITIVE, 0);
 		if (err)

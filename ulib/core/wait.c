@@ -266,6 +266,16 @@ static uint64_t clamp_spin(uint64_t ns)
  * before the wait began (an operation submitted long before) says
  * nothing and is not counted.
  *
+ * Only blocks whose event came within the current limit C of the block
+ * count. Under QEMU TCG, blocking costs more the longer the vCPU idles
+ * (spin_crossing()), and the limit wanted is where that cost K(x) for an
+ * event x after the block crosses x; events far past C would pull the
+ * average up to K at long idles, and a spin that long loses at every
+ * delay near C. So the average is of K(x) for x <= C: if those blocks
+ * cost more than C the limit grows, if less it shrinks, and it settles
+ * where blocking for up to C costs C. Blocks for events far away leave
+ * it alone.
+ *
  * Each observation moves the limit by 1/2^SPIN_EWMA_SHIFT (1/8) of the
  * difference, capped at twice the current limit so that one block the
  * host stalled for milliseconds cannot throw the limit far: the limit
@@ -286,7 +296,8 @@ static void spin_observe(struct vmmc_ep *ep, const struct vmmc_cqe *cqe,
 	uint64_t due = t_wait + cqe->nic_ns, lat, b, c = s->spin_ns;
 
 	if (s->spin_source == VMMC_SPIN_OVERRIDE ||
-	    ep->info.spin_src == VMMC_SPIN_SRC_ADMIN || due > t_ret)
+	    ep->info.spin_src == VMMC_SPIN_SRC_ADMIN || due > t_ret ||
+	    due > t_block + c)
 		return;
 	lat = t_ret - due;
 	if (lat > t_ret - t_block)
