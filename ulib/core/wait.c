@@ -266,7 +266,7 @@ static uint64_t clamp_spin(uint64_t ns)
  * before the wait began (an operation submitted long before) says
  * nothing and is not counted.
  *
- * Only blocks whose event came within the current limit C of the block
+ * Only blocks whose event came within max(C, SPIN_SHORT_NS) of the block
  * count. Under QEMU TCG, blocking costs more the longer the vCPU idles
  * (spin_crossing()), and the limit wanted is where that cost K(x) for an
  * event x after the block crosses x; events far past C would pull the
@@ -274,7 +274,9 @@ static uint64_t clamp_spin(uint64_t ns)
  * delay near C. So the average is of K(x) for x <= C: if those blocks
  * cost more than C the limit grows, if less it shrinks, and it settles
  * where blocking for up to C costs C. Blocks for events far away leave
- * it alone.
+ * it alone. The floor SPIN_SHORT_NS lets a limit far too short grow
+ * again: events a few us after the block (a SEND's answer, a NIC timer's
+ * wake-up) always count.
  *
  * Each observation moves the limit by 1/2^SPIN_EWMA_SHIFT (1/8) of the
  * difference, capped at twice the current limit so that one block the
@@ -287,6 +289,7 @@ static uint64_t clamp_spin(uint64_t ns)
  * randomized spin leaves (e/(e-1) against the bound of 2).
  */
 #define SPIN_EWMA_SHIFT	3
+#define SPIN_SHORT_NS	100000ULL
 
 static void spin_observe(struct vmmc_ep *ep, const struct vmmc_cqe *cqe,
 			 uint64_t t_wait, uint64_t t_block, uint64_t cpu0)
@@ -297,7 +300,7 @@ static void spin_observe(struct vmmc_ep *ep, const struct vmmc_cqe *cqe,
 
 	if (s->spin_source == VMMC_SPIN_OVERRIDE ||
 	    ep->info.spin_src == VMMC_SPIN_SRC_ADMIN || due > t_ret ||
-	    due > t_block + c)
+	    due > t_block + (c > SPIN_SHORT_NS ? c : SPIN_SHORT_NS))
 		return;
 	lat = t_ret - due;
 	if (lat > t_ret - t_block)
