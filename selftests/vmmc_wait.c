@@ -12,6 +12,10 @@
  * exact errnos for bad requests), leaving the endpoint's counters and
  * rings as if nothing happened; the administrator's reset (spin_ns 0)
  * brings back the probe's estimate and the next open measures again.
+ * As the endpoint runs, its blocks move the limit (VMMC_SPIN_OBSERVED):
+ * blocks for events that come at once do, blocks for events far past the
+ * limit leave it exactly as it was, and the caller's override is never
+ * moved.
  */
 #include <errno.h>
 #include <sys/ioctl.h>
@@ -136,6 +140,55 @@ TEST_F(wt, block_blocks_at_once)
 	irqs = vmmc_ctl_stat(CTL, "irq_event") - irq0;
 	EXPECT_GE(blocks, EVENTS / 2);
 	EXPECT_GE(irqs, blocks);	/* every sleep ended by an interrupt */
+}
+
+/*
+ * The limit follows the endpoint's own blocks (ulib/core/wait.c,
+ * spin_observe()): NOPs 1 us away waited for by blocking are events due
+ * within 100 us of the block unless the host stalls the NIC's timer that
+ * long, each block for one an observation (up to 1000 tries for the
+ * first); delayed NOPs 40 limits (and over 100 us) away are past the
+ * limit and leave it untouched, to the ns;
+ * an override is never moved. Not timed: only the source and equality
+ * are checked, and the bounds of any limit.
+ */
+TEST_F(wt, spin_follows_observed_blocks)
+{
+	struct vmmc_wait_stats s;
+	int tries = 0;
+	uint32_t c;
+
+	ASSERT_EQ(0, vmmc_set_wait_policy(&self->ep, VMMC_WAIT_BLOCK, 0));
+	do {
+		ASSERT_EQ(0, events(&self->ep, 1, 1));
+		vmmc_wait_stats(&self->ep, &s);
+	} while (s.spin_source != VMMC_SPIN_OBSERVED && ++tries < 1000 &&
+		 self->ep.info.spin_src != VMMC_SPIN_SRC_ADMIN);
+	ASSERT_LT(0, s.block_wakeups_with_event);
+	if (self->ep.info.spin_src == VMMC_SPIN_SRC_ADMIN) {
+		EXPECT_EQ(VMMC_SPIN_DRIVER, s.spin_source);
+		EXPECT_EQ(self->ep.info.spin_ns, s.spin_ns);
+		SKIP(return, "the administrator set the limit: it does not move");
+	}
+	EXPECT_EQ(VMMC_SPIN_OBSERVED, s.spin_source);
+	EXPECT_LE(VMMC_SPIN_MIN_NS, s.spin_ns);
+	EXPECT_GE(VMMC_SPIN_MAX_NS, s.spin_ns);
+	c = s.spin_ns;
+
+	/* the policy setter keeps what the endpoint measured */
+	ASSERT_EQ(0, vmmc_set_wait_policy(&self->ep, VMMC_WAIT_BLOCK, 0));
+	ASSERT_EQ(0, events(&self->ep, 4, 40 * (c / 1000) + 200));
+	vmmc_wait_stats(&self->ep, &s);
+	EXPECT_EQ(VMMC_SPIN_OBSERVED, s.spin_source);
+	EXPECT_EQ(c, s.spin_ns);
+
+	ASSERT_EQ(0, vmmc_set_wait_policy(&self->ep, VMMC_WAIT_BLOCK, 54321));
+	ASSERT_EQ(0, events(&self->ep, 8, 1));
+	vmmc_wait_stats(&self->ep, &s);
+	EXPECT_EQ(VMMC_SPIN_OVERRIDE, s.spin_source);
+	EXPECT_EQ(54321, s.spin_ns);
+	TH_LOG("limit %u ns at open, %u ns after %d blocks",
+	       self->ep.info.spin_ns, c, tries + 1);
 }
 
 TEST_F(wt, competitive_long_spin_catches_event)

@@ -86,21 +86,6 @@ static void *map_buf(size_t len)
 	return p;
 }
 
-static int io_all(int fd, void *buf, size_t len, int wr)
-{
-	char *p = buf;
-
-	while (len) {
-		ssize_t n = wr ? write(fd, p, len) : read(fd, p, len);
-
-		if (n <= 0)
-			return -EIO;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 static void nodelay(int fd, int on)
 {
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
@@ -221,8 +206,7 @@ static double memcpy_mbps(int cold)
 
 static __attribute__((noreturn)) void server(int port)
 {
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port) };
-	int lfd, fd, one = 1, err, i;
+	int lfd, fd, err, i;
 	uint32_t id, imp = 0;
 	struct vmmc_ep ep;
 	struct cmd c;
@@ -236,16 +220,15 @@ static __attribute__((noreturn)) void server(int port)
 		err = vmmc_pin(&ep, buf, MAXSZ);
 	if (err)
 		die("export", err);
-	lfd = socket(AF_INET, SOCK_STREAM, 0);
-	setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) || listen(lfd, 1))
-		die("listen", errno);
+	lfd = bench_listen(port);
+	if (lfd < 0)
+		die("listen", lfd);
 	for (;;) {
 		fd = accept(lfd, NULL, NULL);
 		if (fd < 0)
 			die("accept", errno);
 		nodelay(fd, 1);
-		while (!io_all(fd, &c, sizeof(c), 0) && c.op != OP_BYE) {
+		while (!bench_io_all(fd, &c, sizeof(c), 0) && c.op != OP_BYE) {
 			switch (c.op) {
 			case OP_HELLO:
 				err = vmmc_import(&ep, c.node, NAME_CLI, &imp, NULL);
@@ -262,19 +245,19 @@ static __attribute__((noreturn)) void server(int port)
 			case OP_TLAT:
 				nodelay(fd, 1);
 				for (i = -WARMUP; i < (int)c.count; i++)
-					if (io_all(fd, buf, c.size, 0) ||
-					    io_all(fd, buf, c.size, 1))
+					if (bench_io_all(fd, buf, c.size, 0) ||
+					    bench_io_all(fd, buf, c.size, 1))
 						die("tcp", EIO);
 				break;
 			case OP_TBW:
 				nodelay(fd, 0);
 				for (i = 0; i < (int)c.count; i++)
-					if (io_all(fd, buf, c.size, 0))
+					if (bench_io_all(fd, buf, c.size, 0))
 						die("tcp", EIO);
 				nodelay(fd, 1);
 				break;
 			}
-			if (io_all(fd, &c, sizeof(c), 1))	/* done */
+			if (bench_io_all(fd, &c, sizeof(c), 1))	/* done */
 				break;
 		}
 		if (imp)
@@ -288,7 +271,7 @@ static void rpc(int fd, uint32_t op, uint32_t size, uint32_t count, uint32_t nod
 {
 	struct cmd c = { op, size, count, node };
 
-	if (io_all(fd, &c, sizeof(c), 1))
+	if (bench_io_all(fd, &c, sizeof(c), 1))
 		die("control", EIO);
 }
 
@@ -296,7 +279,7 @@ static void rpc_done(int fd)
 {
 	struct cmd c;
 
-	if (io_all(fd, &c, sizeof(c), 0))
+	if (bench_io_all(fd, &c, sizeof(c), 0))
 		die("control", EIO);
 }
 
@@ -429,7 +412,7 @@ int main(int argc, char **argv)
 		rpc(fd, OP_TLAT, (uint32_t)s, (uint32_t)n, 0);
 		for (i = -WARMUP; i < n; i++) {
 			t0 = now_us();
-			if (io_all(fd, src, s, 1) || io_all(fd, cli, s, 0))
+			if (bench_io_all(fd, src, s, 1) || bench_io_all(fd, cli, s, 0))
 				die("tcp", EIO);
 			if (i >= 0)
 				rtt[i] = now_us() - t0;
@@ -445,7 +428,7 @@ int main(int argc, char **argv)
 			nodelay(fd, 0);
 			t0 = now_us();
 			for (i = 0; i < n; i++)
-				if (io_all(fd, src, s, 1))
+				if (bench_io_all(fd, src, s, 1))
 					die("tcp", EIO);
 			rpc_done(fd);
 			trial[2][t] = (double)s * n / (now_us() - t0);

@@ -30,6 +30,21 @@
  * PASS or FAIL (judged for the default policy; the fixed one is shown for
  * comparison: its ratio is 2 at every delay past C by construction). The
  * exit status is 0 either way (1 only on errors).
+ *
+ * The spin limit follows the cost of blocking the library observes
+ * (ulib/core/wait.c, spin_observe()): before the grid of delays is laid
+ * out, WARMUP_EVENTS blocking waits for events half the limit away let it
+ * settle from the value measured at open, and C is the limit the library then holds (shown again at the
+ * end, where it has gone on following the blocks of the run).
+ *
+ * A row whose polling waiter still saw the NIC's events more than LATE_NS
+ * late after LATE_TRIES measurements again measured the host, not the
+ * waiting: the simulated NIC (a host thread) did not run. Such a row is
+ * shown with its ratio but judged neither way; the verdict is FAIL if any
+ * other row breaks the bound, PASS if every row was measured and holds
+ * it, and NOT MEASURED (with the count of such rows) if the rows that
+ * were measured hold it but some could not be measured. The bound is
+ * never relaxed.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -48,6 +63,7 @@
 #define MAX_DELAYS	9
 #define LATE_NS		150000	/* polling saw the event this late: host stalled */
 #define LATE_TRIES	3
+#define WARMUP_EVENTS	64	/* blocking waits before C is read */
 
 /* delays as multiples of C, in quarters */
 static const unsigned int delay_q[MAX_DELAYS] = { 0, 1, 2, 4, 5, 8, 16, 40, 80 };
@@ -129,6 +145,14 @@ static int measure_delay(struct vmmc_ep *ep, uint32_t delay_us, int per,
 	return 0;
 }
 
+static const char *spin_source_str(uint32_t src)
+{
+	return src == VMMC_SPIN_OVERRIDE ? "override -s" :
+	       src == VMMC_SPIN_DRIVER ? "driver" :
+	       src == VMMC_SPIN_OBSERVED ? "followed the blocks the library observed" :
+	       "FALLBACK: the driver reported 0, VMMC_SPIN_FALLBACK_NS";
+}
+
 static void usage(void)
 {
 	fprintf(stderr, "usage: vmmc_notify [-c COUNT] [-s SPIN_NS] [-C COST_NS] [-D DEV]\n");
@@ -143,7 +167,8 @@ int main(int argc, char **argv)
 	struct vmmc_wait_stats ws;
 	struct vmmc_ep ep;
 	int count = 240, per, d, p, t, err, fails = 0, fixed_fails = 0, opt;
-	int remeasured = 0, nlate = 0;
+	int remeasured = 0, nlate = 0, late_bad = 0;
+	uint32_t spin_open;
 	bool late[MAX_DELAYS];
 	double t_clock, worst_r = 0;
 
@@ -191,6 +216,28 @@ int main(int argc, char **argv)
 	if (err)
 		goto out_err;
 	vmmc_wait_stats(&ep, &ws);
+	spin_open = ws.spin_ns;
+	/*
+	 * Let the limit follow what blocking costs now (no effect with -s):
+	 * blocking waits for events half the current limit away, the ones
+	 * the library's average counts (ulib/core/wait.c, spin_observe()).
+	 */
+	if (!spin_ns) {
+		struct cell warm;
+
+		memset(&warm, 0, sizeof(warm));
+		err = vmmc_set_wait_policy(&ep, VMMC_WAIT_BLOCK, 0);
+		for (t = 0; !err && t < WARMUP_EVENTS; t++) {
+			vmmc_wait_stats(&ep, &ws);
+			err = run_batch(&ep, ws.spin_ns / 2000 ? ws.spin_ns / 2000 : 1,
+					1, &warm, 0);
+		}
+		if (!err)
+			err = vmmc_set_wait_policy(&ep, VMMC_WAIT_COMPETITIVE, 0);
+		if (err)
+			goto out_err;
+		vmmc_wait_stats(&ep, &ws);
+	}
 	if (!cost_ns)
 		cost_ns = ws.spin_ns;
 
@@ -202,11 +249,9 @@ int main(int argc, char **argv)
 
 	printf("== vmmc_notify: %d events per delay and policy, %d batches, interleaved\n",
 	       count, BATCHES);
-	printf("spin limit %u ns (%s); driver's info.spin_ns %u (%s); C = %u ns; "
+	printf("spin limit %u ns (%s; %u ns at open); driver's info.spin_ns %u (%s); C = %u ns; "
 	       "one poll %.1f ns; clock_gettime %.0f ns\n", ws.spin_ns,
-	       ws.spin_source == VMMC_SPIN_OVERRIDE ? "override -s" :
-	       ws.spin_source == VMMC_SPIN_DRIVER ? "driver" :
-	       "FALLBACK: the driver reported 0, VMMC_SPIN_FALLBACK_NS",
+	       spin_source_str(ws.spin_source), spin_open,
 	       ep.info.spin_ns,
 	       ep.info.spin_src == VMMC_SPIN_SRC_WAITER ? "measured by a waiter" :
 	       ep.info.spin_src == VMMC_SPIN_SRC_PROBE ? "probe estimate" :
@@ -268,11 +313,15 @@ int main(int argc, char **argv)
 		r = cells[d][COMP].cost_med / best;
 		rf = cells[d][FIXED].cost_med / best;
 		ok = r <= 2;
-		fails += !ok;
 		nlate += late[d];
+		if (late[d]) {
+			late_bad += !ok;	/* judged neither way */
+		} else {
+			fails += !ok;
+			if (r > worst_r)
+				worst_r = r;
+		}
 		fixed_fails += rf > 2;
-		if (r > worst_r)
-			worst_r = r;
 		printf("%6u us %5.2f | %6.1f %6.1f %7.1f | %6.1f %6.1f %7.1f | %6.1f %6.1f %7.1f %4.0f%% %5.2f %-3s | %7.1f %4.0f%% %5.2f\n",
 		       delay_us[d], delay_q[d] / 4.0,
 		       cells[d][POLL].lat_med / 1e3,
@@ -285,11 +334,11 @@ int main(int argc, char **argv)
 		       cells[d][COMP].cpu_med / 1e3,
 		       cells[d][COMP].cost_med / 1e3,
 		       100.0 * cells[d][COMP].blocks / count, r,
-		       ok ? "ok" : "BAD",
+		       late[d] ? "n/m" : ok ? "ok" : "BAD",
 		       cells[d][FIXED].cost_med / 1e3,
 		       100.0 * cells[d][FIXED].blocks / count, rf);
 		if (late[d])
-			printf("%15s (the NIC still ran late here: this row measures the host)\n", "");
+			printf("%15s (the NIC still ran late here: this row measures the host; not judged)\n", "");
 	}
 	printf("(us per event; ratio = cost / min(poll cost, block cost))\n");
 	/* what blocking really cost: block's extra latency over poll's */
@@ -315,14 +364,22 @@ int main(int argc, char **argv)
 	}
 	printf("competitive-fixed (spin C, then block) above 2x at %d of %d delays (its ratio is 2 past C by construction)\n",
 	       fixed_fails, MAX_DELAYS);
-	printf("2-competitive bound (competitive cost <= 2 x min(poll, block)) at every delay: %s (worst ratio %.2f)",
-	       fails ? "FAIL" : "PASS", worst_r);
+	vmmc_wait_stats(&ep, &ws);
+	printf("spin limit at the end: %u ns (%s)\n", ws.spin_ns,
+	       spin_source_str(ws.spin_source));
+	printf("2-competitive bound (competitive cost <= 2 x min(poll, block)) at every delay: %s (worst ratio %.2f over %d measured delays)",
+	       fails ? "FAIL" : nlate ? "NOT MEASURED" : "PASS", worst_r,
+	       MAX_DELAYS - nlate);
 	if (fails)
-		printf(" (%d of %d delays violated)", fails, MAX_DELAYS);
+		printf(" (%d of %d measured delays violated)", fails,
+		       MAX_DELAYS - nlate);
+	else if (nlate)
+		printf(" (held at the %d measured delays; %d could not be measured: the host did not run the NIC)",
+		       MAX_DELAYS - nlate, nlate);
 	printf("\n");
 	if (remeasured || nlate)
-		printf("host stalls: %d rounds measured again; %d delays still measured with the NIC running late\n",
-		       remeasured, nlate);
+		printf("host stalls: %d rounds measured again; %d delays still measured with the NIC running late (%d of them above 2x)\n",
+		       remeasured, nlate, late_bad);
 	vmmc_ep_close(&ep);
 	return 0;
 

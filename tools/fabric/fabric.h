@@ -30,7 +30,15 @@
 #define FABRIC_MAX_NODES	16
 #define FABRIC_EP_BUDGET	32	/* descriptors per endpoint per pass */
 #define FABRIC_STALL_POLL_MS	1	/* poll period of a CQ-full endpoint */
-#define FABRIC_DEFAULT_IDLE_US	100
+/*
+ * Poll this long without work before sleeping (--idle-us). 0: sleep as
+ * soon as a pass finds nothing, and let the doorbell wake the NIC. On a
+ * host with fewer CPUs than guest vCPUs plus the fabric, a fabric that
+ * keeps polling holds a CPU a guest needs next: every round trip between
+ * two nodes then waits for the end of the poll (docs/performance.md,
+ * "Where the latency goes").
+ */
+#define FABRIC_DEFAULT_IDLE_US	0
 
 /* ------------------------------------------------------------------------
  * A minimal intrusive doubly linked list.

@@ -29,7 +29,10 @@
  * the NIC (kmod/vmmc_spin.c), then measured here on the path a waiter
  * pays (spin_measure(), at the first open after the driver loaded) and
  * stored in the driver for every later endpoint (VMMC_IOC_SET_SPIN); each
- * endpoint reads it at open (vmmc_info.spin_ns).
+ * endpoint reads it at open (vmmc_info.spin_ns). From then on the limit
+ * follows what blocking costs this endpoint as it runs (spin_observe()):
+ * every block that ends with the awaited completion is a measurement of
+ * the cost of blocking, and the limit is their moving average.
  *
  * The kernel's wait returns when the CQ *or* the NQ has an entry, so a
  * waiter for one ring whose other ring holds unreaped entries cannot
@@ -230,6 +233,88 @@ static uint64_t random_spin(uint64_t c_ns)
 	return (uint64_t)((double)c_ns * ln_1e(1 + u * E_MINUS_1));
 }
 
+static uint64_t thread_cpu_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+static uint64_t clamp_spin(uint64_t ns)
+{
+	if (ns < VMMC_SPIN_MIN_NS)
+		return VMMC_SPIN_MIN_NS;
+	return ns > VMMC_SPIN_MAX_NS ? VMMC_SPIN_MAX_NS : ns;
+}
+
+/*
+ * The spin limit as the endpoint runs: a moving average of the cost of
+ * blocking that its waits observe (the competitive policies want C = B,
+ * the cost of blocking, see spin_crossing()). A block that ends with the
+ * completion it waited for, taken at @t_ret, is one observation:
+ *
+ *   B = (t_ret - t_due) + the thread's CPU time in the block (@cpu)
+ *
+ * where t_due = @t_wait + cqe.nic_ns is when the NIC wrote the entry: the
+ * NIC reports how long the operation took from its fetch (nic_ns), and
+ * the operation was fetched when the wait began or later (the usual
+ * blocking pattern: submit, then wait). A polling waiter would have seen
+ * the entry at t_due; the block paid the interrupt, the wake-up and the
+ * return to user space on top, which is B. Bounded by t_ret - @t_block
+ * (the entry was not there when the thread blocked). An entry due
+ * before the wait began (an operation submitted long before) says
+ * nothing and is not counted.
+ *
+ * Only blocks whose event came within max(C, SPIN_SHORT_NS) of the block
+ * count. Under QEMU TCG, blocking costs more the longer the vCPU idles
+ * (spin_crossing()), and the limit wanted is where that cost K(x) for an
+ * event x after the block crosses x; events far past C would pull the
+ * average up to K at long idles, and a spin that long loses at every
+ * delay near C. So the average is of K(x) for x <= C: if those blocks
+ * cost more than C the limit grows, if less it shrinks, and it settles
+ * where blocking for up to C costs C. Blocks for events far away leave
+ * it alone. The floor SPIN_SHORT_NS lets a limit far too short grow
+ * again: events a few us after the block (a SEND's answer, a NIC timer's
+ * wake-up) always count.
+ *
+ * Each observation moves the limit by 1/2^SPIN_EWMA_SHIFT (1/8) of the
+ * difference, capped at twice the current limit so that one block the
+ * host stalled for milliseconds cannot throw the limit far: the limit
+ * grows by at most 1/8 per block, and falls by at most as much. The
+ * limit the administrator set, or the caller's override, is kept as is.
+ * The observation also counts the NIC's fetch delay (the doorbell's
+ * wake-up of a sleeping NIC), which a polling waiter pays too: the
+ * limit errs long by that much, a few us, inside the margin the
+ * randomized spin leaves (e/(e-1) against the bound of 2).
+ */
+#define SPIN_EWMA_SHIFT	3
+#define SPIN_SHORT_NS	100000ULL
+
+static void spin_observe(struct vmmc_ep *ep, const struct vmmc_cqe *cqe,
+			 uint64_t t_wait, uint64_t t_block, uint64_t cpu0)
+{
+	struct vmmc_wait_stats *s = &ep->wstats;
+	uint64_t t_ret = now_ns(), cpu = thread_cpu_ns() - cpu0;
+	uint64_t due = t_wait + cqe->nic_ns, lat, b, c = s->spin_ns;
+
+	if (s->spin_source == VMMC_SPIN_OVERRIDE ||
+	    ep->info.spin_src == VMMC_SPIN_SRC_ADMIN || due > t_ret ||
+	    due > t_block + (c > SPIN_SHORT_NS ? c : SPIN_SHORT_NS))
+		return;
+	lat = t_ret - due;
+	if (lat > t_ret - t_block)
+		lat = t_ret - t_block;
+	b = lat + cpu;
+	if (b > 2 * c)
+		b = 2 * c;
+	c = c - (c >> SPIN_EWMA_SHIFT) + (b >> SPIN_EWMA_SHIFT);
+	s->spin_ns = (uint32_t)clamp_spin(c);
+	s->spin_source = VMMC_SPIN_OBSERVED;
+}
+
+static int cqe_take(struct vmmc_ep *ep, void *out);
+
 static int kernel_wait(struct vmmc_ep *ep, uint32_t timeout_ms)
 {
 	struct vmmc_wait w = { .timeout_ms = timeout_ms };
@@ -243,14 +328,15 @@ static int wait_rings(struct vmmc_ep *ep, unsigned int mask, take_fn take,
 		      void *out, uint32_t timeout_ms)
 {
 	struct vmmc_wait_stats *s = &ep->wstats;
-	uint64_t deadline = 0, now, left;
+	uint64_t deadline = 0, now, left, t_wait, cpu0;
 	int err;
 
 	s->waits++;
 	if (ready(ep, take, out))
 		goto spin_hit;
+	t_wait = now_ns();
 	if (timeout_ms)
-		deadline = now_ns() + timeout_ms * NSEC_PER_MSEC;
+		deadline = t_wait + timeout_ms * NSEC_PER_MSEC;
 
 	for (;;) {
 		switch (ep->wait_policy) {
@@ -280,6 +366,7 @@ static int wait_rings(struct vmmc_ep *ep, unsigned int mask, take_fn take,
 			return ready(ep, take, out) ? 0 : -ETIMEDOUT;
 		left = (deadline - now + NSEC_PER_MSEC - 1) / NSEC_PER_MSEC;
 		s->blocks++;
+		cpu0 = thread_cpu_ns();
 		err = kernel_wait(ep, (uint32_t)left);
 		if (err == -ETIMEDOUT) {
 			s->block_timeouts++;
@@ -287,6 +374,8 @@ static int wait_rings(struct vmmc_ep *ep, unsigned int mask, take_fn take,
 		}
 		if (!err && ready(ep, take, out)) {
 			s->block_wakeups_with_event++;
+			if (take == cqe_take)
+				spin_observe(ep, out, t_wait, now, cpu0);
 			return 0;
 		}
 		s->block_wakeups_other++;
@@ -345,6 +434,9 @@ void vmmc_wait_setup(struct vmmc_ep *ep)
 	struct vmmc_wait_stats *s = &ep->wstats;
 
 	s->policy = ep->wait_policy;
+	if (!ep->spin_override_ns && s->spin_source == VMMC_SPIN_OBSERVED &&
+	    ep->info.spin_src != VMMC_SPIN_SRC_ADMIN)
+		return;		/* what this endpoint measured stays */
 	if (ep->spin_override_ns) {
 		s->spin_ns = ep->spin_override_ns;
 		s->spin_source = VMMC_SPIN_OVERRIDE;
@@ -383,8 +475,8 @@ void vmmc_wait_setup(struct vmmc_ep *ep)
  * hits every delay alike rather than bending the curve at one of them;
  * each visit of a delay waits for MEASURE_BURST events in a row and
  * counts all but the first, which finds the NIC and the vCPU in the state
- * the previous delay left them (the simulated NIC sleeps after 100 us
- * without work) rather than the steady state of events that far apart.
+ * the previous delay left them (the simulated NIC sleeps when it has no
+ * work) rather than the steady state of events that far apart.
  * C is the crossing, interpolated between the two grid points around it
  * (K at the ends if it never crosses). The short delays are also waited
  * for by POLL: if polling costs as much as blocking at most of them, the
@@ -406,14 +498,6 @@ void vmmc_wait_setup(struct vmmc_ep *ep)
 #define MEASURE_SHORT	4		/* polled too: 16 us .. 128 us */
 #define MEASURE_MAX_NS	(2000 * NSEC_PER_MSEC)	/* give up after */
 #define MEASURE_TAG	0x766d6d6353504e00ULL	/* "vmmcSPN" + delay */
-
-static uint64_t thread_cpu_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
 
 static int cmp_u64(const void *a, const void *b)
 {
@@ -453,13 +537,6 @@ static int one_event(struct vmmc_ep *ep, uint32_t policy, uint32_t delay_us,
 		return -EIO;
 	*lat = t1 > delay_us * 1000ULL ? t1 - delay_us * 1000ULL : 0;
 	return 0;
-}
-
-static uint64_t clamp_spin(uint64_t ns)
-{
-	if (ns < VMMC_SPIN_MIN_NS)
-		return VMMC_SPIN_MIN_NS;
-	return ns > VMMC_SPIN_MAX_NS ? VMMC_SPIN_MAX_NS : ns;
 }
 
 /*

@@ -70,6 +70,10 @@ enum vmmc_spin_source {
 	VMMC_SPIN_FALLBACK	= 2,	/* the driver reported 0 (unknown):
 					 * VMMC_SPIN_FALLBACK_NS
 					 */
+	VMMC_SPIN_OBSERVED	= 3,	/* the driver's, then moved by this
+					 * endpoint's blocks: the cost of
+					 * blocking they measured (wait.c)
+					 */
 };
 
 /*
