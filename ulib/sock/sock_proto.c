@@ -148,7 +148,9 @@ void vs_post_state(struct vs_sock *s)
  */
 static bool vs_owed(const struct vs_sock *s)
 {
-	return s->state_dirty || (!s->cork && s->tx_posted < s->tx_queued);
+	return s->state_dirty ||
+	       (!s->cork && s->tx_posted < s->tx_queued &&
+		s->state == VS_ESTAB && !s->reset && !s->peer_dead);
 }
 
 static void vs_owe(struct vs_sock *s)
@@ -201,11 +203,12 @@ void vs_state_out(struct vs_sock *s, bool may_block)
 static bool vs_trailer_fits(const struct vs_sock *s, uint64_t pos, size_t n)
 {
 	uint32_t off = (uint32_t)(pos & (s->tx_ring - 1));
+	uint64_t low = s->tx_done < s->tx_acked ? s->tx_done : s->tx_acked;
 
 	return s->peer_grant && !s->state_dirty && n <= VS_TRAIL_MAX &&
 	       pos + n == s->tx_queued &&
 	       off + n + sizeof(struct vs_state) <= s->tx_ring &&
-	       pos + n + sizeof(struct vs_state) - s->tx_acked <= s->tx_ring;
+	       pos + n + sizeof(struct vs_state) - low <= s->tx_ring;
 }
 
 /*
@@ -312,6 +315,8 @@ void vs_reset(struct vs_sock *s, int err, bool garbage)
 static bool vs_take_state(struct vs_sock *s, const struct vs_state *st,
 			  bool trailer, uint32_t trail_off)
 {
+	int32_t d;
+
 	if (st->check != vs_check(st, s->nonce) || st->nonce != s->nonce)
 		return false;
 	/*
@@ -358,12 +363,15 @@ static bool vs_take_state(struct vs_sock *s, const struct vs_state *st,
 	 * Trail while the peer lets us; when it takes that back, say we saw
 	 * it in a state word (which lands after our last trailer).
 	 */
-	s->peer_grant = st->flags & VS_F_TRAIL_OK;
-	if (st->revoke != s->peer_revoke) {
+	d = (int32_t)(st->revoke - s->peer_revoke);
+	if (d > 0) {
 		s->peer_revoke = st->revoke;
 		vs_dirty(s);
 	}
-	s->revoke_echo = (uint32_t)st->revoke_seen;
+	/* a grant older than the last revoke we saw (d < 0) is void */
+	s->peer_grant = d >= 0 && (st->flags & VS_F_TRAIL_OK);
+	if ((int32_t)((uint32_t)st->revoke_seen - s->revoke_echo) > 0)
+		s->revoke_echo = (uint32_t)st->revoke_seen;
 	return true;
 }
 
