@@ -342,6 +342,8 @@ struct vs_stack {
 	uint64_t *ready;
 	uint32_t nq_dropped;
 	uint64_t timers_ns;	/* vs_timers()'s last walk */
+	/* sockets looked at: by vs_progress() (ready ones), by vs_timers() */
+	uint64_t steps, timer_visits;
 	struct vs_sock **byfd;	/* by fd */
 	int nbyfd;
 	struct vs_sock *byexp[VMMC_MAX_EXPORTS];

@@ -611,6 +611,7 @@ bool vs_trail_revoke(struct vs_sock *s)
 /* One ready socket: its peer's words, what it owes, its end. */
 static void vs_step(struct vs_sock *s)
 {
+	vs.steps++;
 	vs_update(s);
 
 	if (s->state == VS_ESTAB && s->tx_posted < s->tx_queued)
@@ -725,6 +726,7 @@ void vs_timers(void)
 		s = vs.tab[i];
 		if (!s)
 			continue;
+		vs.timer_visits++;
 		if (s->lingering) {	/* its releaser may never look again */
 			if (now >= s->linger_ns || vs_close_done(s))
 				vs_close_end(s);
