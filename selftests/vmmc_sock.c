@@ -5,7 +5,9 @@
  * ways arrive byte-exactly; shutdown gives EOF in one direction only;
  * MSG_PEEK, MSG_WAITALL and MSG_DONTWAIT behave as on TCP; a peer killed
  * with SIGKILL gives ECONNRESET, then EPIPE and SIGPIPE; nobody listening
- * gives ECONNREFUSED, a node not on the fabric ENETUNREACH. After each
+ * gives ECONNREFUSED, a node not on the fabric ENETUNREACH; a ping-pong
+ * of small messages costs one SEND per message (the SENDs counted, every
+ * byte checked). After each
  * test every socket counter is back to zero and the endpoint is closed.
  */
 #include <signal.h>
@@ -273,6 +275,73 @@ TEST_F_TIMEOUT(sock, burst_then_sleep_announces_all, 120)
 		kill(pid, SIGKILL);
 		waitpid(pid, &st, 0);
 	}
+	EXPECT_TRUE(WIFEXITED(st));
+	EXPECT_EQ(0, WEXITSTATUS(st));
+	vmmc_sock_close(fd);
+	expect_idle(_metadata);
+}
+
+/* child: echo @n messages of @len bytes, read with a small buffer */
+static int echo_server(uint16_t port, int n, size_t len)
+{
+	struct sockaddr_vmmc a = vs_sa(VMMC_NODE_ANY, port);
+	uint8_t b[64];
+	int l, fd, i;
+
+	l = vmmc_socket(AF_VMMC, SOCK_STREAM, 0);
+	if (l < 0 || vmmc_sock_bind(l, VS_SA(a)) || vmmc_sock_listen(l, 1))
+		return 2;
+	fd = vmmc_sock_accept(l, NULL, NULL);
+	if (fd < 0)
+		return 3;
+	for (i = 0; i < n; i++) {
+		if (vmmc_sock_recv(fd, b, len, MSG_WAITALL) != (ssize_t)len)
+			return 4;
+		if (vmmc_sock_send(fd, b, len, 0) != (ssize_t)len)
+			return 5;
+	}
+	vmmc_sock_close(fd);
+	vmmc_sock_close(l);
+	return 0;
+}
+
+/*
+ * One SEND per small message: once both sides have received (each then
+ * lets the other put its count in a trailer behind the data), a 64-byte
+ * ping costs its sender one data SEND and nothing else; the echo comes
+ * back byte-exactly.
+ */
+TEST_F_TIMEOUT(sock, small_message_one_send, 120)
+{
+	enum { WARM = 20, PINGS = 300, LEN = 64 };
+	struct vmmc_sock_stats s0, s1;
+	uint16_t port = vs_test_port(11);
+	uint8_t out[LEN], in[LEN];
+	uint64_t seed = 5;
+	int fd, st = 0, i;
+	pid_t pid;
+
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid)
+		_exit(echo_server(port, WARM + PINGS, LEN));
+	fd = connect_retry(VMMC_NODE_ANY, port);
+	ASSERT_LE(0, fd);
+	for (i = 0; i < WARM + PINGS; i++) {
+		if (i == WARM)
+			vmmc_sock_stats(&s0);
+		vmmc_fill_pattern(out, LEN, seed, 1, (uint64_t)i * LEN);
+		ASSERT_EQ(LEN, vmmc_sock_send(fd, out, LEN, 0));
+		ASSERT_EQ(LEN, vmmc_sock_recv(fd, in, LEN, MSG_WAITALL));
+		ASSERT_EQ(0, memcmp(in, out, LEN));
+	}
+	vmmc_sock_stats(&s1);
+	TH_LOG("%d pings: %lu data SENDs, %lu state SENDs", PINGS,
+	       (unsigned long)(s1.data_sends - s0.data_sends),
+	       (unsigned long)(s1.state_sends - s0.state_sends));
+	EXPECT_EQ(PINGS, s1.data_sends - s0.data_sends);
+	EXPECT_EQ(0, s1.state_sends - s0.state_sends);
+	ASSERT_EQ(pid, waitpid(pid, &st, 0));
 	EXPECT_TRUE(WIFEXITED(st));
 	EXPECT_EQ(0, WEXITSTATUS(st));
 	vmmc_sock_close(fd);

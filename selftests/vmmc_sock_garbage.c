@@ -5,8 +5,10 @@
  * the protocol by hand with the raw VMMC calls (wire formats from
  * ulib/sock/sock_loc.h): random bytes in the listen slots are ignored; a real
  * request is accepted; a state word with a bad check is ignored and the
- * connection still carries the rogue's bytes; a well-checked state that
- * claims more bytes than the ring holds resets that connection
+ * connection still carries the rogue's bytes; trailers after its data
+ * with a bad check, in the wrong place or stale are ignored, one whose
+ * revoke fields lie harms nothing; a well-checked trailer that claims
+ * credit for bytes never sent resets that connection
  * (ECONNRESET, and an RST written back to the rogue); meanwhile an honest
  * connection of the same listener keeps working, and the listener still
  * accepts new ones.
@@ -72,6 +74,18 @@ static int put(struct vmmc_ep *ep, uint8_t *src, const void *p, size_t len,
 	if (err)
 		return err;
 	return cqe.status == VMMC_ST_OK ? 0 : -EIO;
+}
+
+/* the rogue's data at stream position @pos, its trailer @st behind it */
+static int trail(FIXTURE_DATA(rogue) *self, const void *data, size_t len,
+		 uint64_t pos, const struct vs_state *st)
+{
+	uint8_t b[128];
+
+	memcpy(b, data, len);
+	memcpy(b + len, st, sizeof(*st));
+	return put(&self->ep, self->src, b, len + sizeof(*st), self->simp,
+		   VS_HDR + pos);
 }
 
 static void state(struct vs_state *st, uint64_t sent, uint64_t nonce)
@@ -141,9 +155,44 @@ TEST_F_TIMEOUT(rogue, garbage_breaks_only_its_connection, 120)
 	EXPECT_EQ(3, vmmc_sock_recv(fd, b, sizeof(b), 0));
 	EXPECT_EQ(0, memcmp(b, "abc", 3));
 
-	/* a checked state that lies: this connection is reset */
-	state(&s, 3 + 2 * (uint64_t)h.ring, nonce);
-	ASSERT_EQ(0, put(&self->ep, self->src, &s, sizeof(s), self->simp, VS_OFF_STATE));
+	/*
+	 * Trailers (data and a state after it, one notifying SEND): one
+	 * with a bad check, one not where its sent ends, a stale one: all
+	 * ignored; a true one delivers; one whose revoke lies is obeyed
+	 * (the victim says it saw it, in its state word) and harms nothing.
+	 */
+	state(&s, 7, nonce);
+	s.check ^= 2;
+	ASSERT_EQ(0, trail(self, "defg", 4, 3, &s));
+	EXPECT_EQ(-EAGAIN, vmmc_sock_recv(fd, b, sizeof(b), MSG_DONTWAIT));
+	state(&s, 6, nonce);
+	ASSERT_EQ(0, trail(self, "defg", 4, 3, &s));
+	EXPECT_EQ(-EAGAIN, vmmc_sock_recv(fd, b, sizeof(b), MSG_DONTWAIT));
+	state(&s, 2, nonce);
+	ASSERT_EQ(0, trail(self, "defg", 4, 3, &s));
+	EXPECT_EQ(-EAGAIN, vmmc_sock_recv(fd, b, sizeof(b), MSG_DONTWAIT));
+	state(&s, 7, nonce);
+	s.revoke = 0xdead;
+	s.revoke_seen = ~0ULL;
+	s.check = vs_check(&s, nonce);
+	ASSERT_EQ(0, trail(self, "defg", 4, 3, &s));
+	EXPECT_EQ(4, vmmc_sock_recv(fd, b, sizeof(b), 0));
+	EXPECT_EQ(0, memcmp(b, "defg", 4));
+	for (i = 0; i < 1000; i++) {
+		vmmc_sock_progress();
+		memcpy(&s, self->region + VS_OFF_STATE, sizeof(s));
+		if (s.revoke_seen == 0xdead)
+			break;
+		usleep(1000);
+	}
+	EXPECT_EQ(0xdead, s.revoke_seen);
+	EXPECT_EQ(0, s.flags & VS_F_RST);
+
+	/* a checked trailer that lies (credit for bytes never sent): reset */
+	state(&s, 9, nonce);
+	s.consumed = 1;
+	s.check = vs_check(&s, nonce);
+	ASSERT_EQ(0, trail(self, "hi", 2, 7, &s));
 	EXPECT_EQ(-ECONNRESET, vmmc_sock_recv(fd, b, sizeof(b), 0));
 	EXPECT_EQ(-EPIPE, vmmc_sock_send(fd, "x", 1, MSG_NOSIGNAL));
 	vmmc_sock_stats(&st);
@@ -156,7 +205,7 @@ TEST_F_TIMEOUT(rogue, garbage_breaks_only_its_connection, 120)
 			break;
 		usleep(1000);
 	}
-	EXPECT_EQ(VS_F_RST, s.flags);
+	EXPECT_EQ(VS_F_RST, s.flags & VS_F_RST);
 	EXPECT_EQ(0, vmmc_sock_close(fd));
 	vmmc_unimport(&self->ep, self->simp);
 

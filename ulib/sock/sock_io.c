@@ -156,13 +156,16 @@ static ssize_t vs_sendv(struct vs_sock *s, const struct iovec *iov,
 	}
 }
 
+/* @split: for vmmc_sock_recv_begin/_end (MSG_DONTWAIT theirs, not the caller's) */
 static ssize_t vs_recvv(struct vs_sock *s, const struct iovec *iov,
-			int iovcnt, size_t total, int flags)
+			int iovcnt, size_t total, int flags, bool split)
 {
 	bool dontwait = s->nonblock || (flags & MSG_DONTWAIT);
 	bool peek = flags & MSG_PEEK;
 	bool waitall = flags & MSG_WAITALL;
 	bool zc_off = peek || (flags & MSG_TRUNC) || dontwait, efault = false;
+	/* a receive that can never redirect */
+	bool small = (zc_off && !split) || !s->zc_min || total < s->zc_min;
 	uint64_t deadline = 0, avail;
 	size_t got = 0, n, dlen;
 	uint8_t *dst;
@@ -198,6 +201,9 @@ static ssize_t vs_recvv(struct vs_sock *s, const struct iovec *iov,
 			got += n;
 			if (peek)
 				return (ssize_t)got;
+			/* one that could not redirect: the peer may trail */
+			if (small)
+				vs_trail_grant(s);
 			s->rx_cons += n;
 			vs.st.rx_bytes += n;
 			/*
@@ -302,7 +308,7 @@ ssize_t vmmc_sock_recv(int fd, void *buf, size_t len, int flags)
 	err = vs_recv_args(fd, buf, len, flags, &s);
 	if (err)
 		return err;
-	return vs_recvv(s, &v, 1, len, flags);
+	return vs_recvv(s, &v, 1, len, flags, false);
 }
 
 /*
@@ -323,7 +329,7 @@ ssize_t vmmc_sock_recv_begin(int fd, void *buf, size_t len, int flags)
 	err = vs_recv_args(fd, buf, len, flags, &s);
 	if (err)
 		return err;
-	r = vs_recvv(s, &v, 1, len, flags | MSG_DONTWAIT);
+	r = vs_recvv(s, &v, 1, len, flags | MSG_DONTWAIT, true);
 	/* the caller waits on its own: the socket's O_NONBLOCK is its own */
 	if (r != -EAGAIN || vs_zc_pending(s) ||
 	    (flags & (MSG_DONTWAIT | MSG_PEEK | MSG_TRUNC)) ||
@@ -365,7 +371,7 @@ ssize_t vmmc_sock_recv_end(int fd, void *buf, size_t len, int flags, int stop)
 	r = vs_zc_poll(s, stop);
 	if (r > 0 || r == -EINPROGRESS)
 		return r;
-	r2 = vs_recvv(s, &v, 1, len, flags | MSG_DONTWAIT);
+	r2 = vs_recvv(s, &v, 1, len, flags | MSG_DONTWAIT, true);
 	return r2 == -EAGAIN && r < 0 ? r : r2;
 }
 
@@ -411,7 +417,7 @@ ssize_t vmmc_sock_recvmsg(int fd, struct msghdr *msg, int flags)
 	msg->msg_controllen = 0;
 	msg->msg_flags = 0;
 	return vs_recvv(s, msg->msg_iov, (int)msg->msg_iovlen, (size_t)total,
-			flags);
+			flags, false);
 }
 
 /* readv/writev: the socket and the byte count of @iov, then the move. */
@@ -428,7 +434,7 @@ static ssize_t vs_iov_call(int fd, const struct iovec *iov, int iovcnt,
 	if (total < 0)
 		return total;
 	return send ? vs_sendv(s, iov, iovcnt, (size_t)total, 0) :
-		      vs_recvv(s, iov, iovcnt, (size_t)total, 0);
+		      vs_recvv(s, iov, iovcnt, (size_t)total, 0, false);
 }
 
 ssize_t vmmc_sock_writev(int fd, const struct iovec *iov, int iovcnt)

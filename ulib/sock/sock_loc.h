@@ -22,8 +22,36 @@
  *                  writes struct vs_req into a random slot with NOTIFY
  *                  (a collision is a lost request: the client retries)
  *   conn region    [0, 64) struct vs_hello   writer: the server (once)
- *                  [64, 128) struct vs_state writer: the peer, often
- *                  [4096, 4096 + ring)       writer: the peer, data
+ *                  [64, 128) struct vs_state writer: the peer, at times
+ *                  [4096, 4096 + ring)       writer: the peer, data,
+ *                                            and trailers
+ *
+ * One SEND per small message: a data SEND of at most VS_TRAIL_MAX bytes
+ * at stream position p carries, in the same SEND and with NOTIFY, a
+ * trailer: a struct vs_state (as the state word, checked) in the ring
+ * bytes right after its data, [p + n, p + n + 64) mod ring, which the
+ * next data overwrites. The sender adds it when those 64 bytes neither
+ * wrap nor pass its credit. The NIC writes a SEND in order and its NQE
+ * after it, so the receiver, from the NQE's offset and length, reads
+ * the trailer after its data is in place: its sent announces the data,
+ * its consumed is credit riding on data. A trailer that does not check
+ * (overwritten by later data, which brings its own; torn at the source
+ * by the next send's copy, which is flushed with its own) is ignored;
+ * one whose counts are behind ours is stale and ignored too (trailers
+ * and state words reach us in no set order). An NQE dropped: the
+ * sender's CQE says so and it writes the state word; the receiver, which
+ * cannot wait for that (the sender may sleep elsewhere), looks for the
+ * trailers in its ring by their nonce (vs_scan_trailers()). A trailer
+ * must never land on a zero-copy receive's buffer (ahead of the data it
+ * announces, it would confuse what the redirect says went where): a
+ * sender trails only while its peer lets it (VS_F_TRAIL_OK), which a
+ * receiver does after a receive that could not redirect (a small one);
+ * before it redirects, it takes that back (revoke, counted) and waits
+ * until the sender's revoke_seen says it saw that (in a state word, which
+ * lands after its last trailer). Larger SENDs, those with no room for a
+ * trailer and those to a peer that does not let us trail are announced
+ * by the
+ * state word, as are FIN, RST and standalone credit.
  *
  * Ordering between the parties: SENDs of one endpoint to one import land
  * in order, so a vs_state whose sent covers some bytes is written after
@@ -62,7 +90,7 @@
 #include "../core/svc.h"
 
 #define VS_MAGIC		0x4b434f53u	/* "SOCK" */
-#define VS_VERSION		2		/* 2: keys in req and hello */
+#define VS_VERSION		3		/* 3: trailers in the ring */
 #define VS_NAME_LISTEN		VMMC_NAME_PORT_BASE
 #define VS_NAME_CONN		0x43000000u
 #define VS_LISTEN_SLOTS		64
@@ -71,6 +99,9 @@
 #define VS_OFF_HELLO		0
 #define VS_OFF_STATE		64
 #define VS_STATE_SLOTS		8
+#define VS_TRAIL_MAX		8192		/* data SENDs this long, at most,
+						 * carry a trailer (vs_flush_tx())
+						 */
 #define VS_SRC_REQ		0		/* req/hello source in the ctl page */
 #define VS_RETRY_MS		300		/* resend a connection request */
 #define VS_TIMER_MS		1		/* between vs_timers() walks, at least */
@@ -122,6 +153,7 @@ struct vs_hello {
 
 #define VS_F_RST	1u	/* the sender reset the connection */
 #define VS_F_WANT	2u	/* the sender waits for credit: send it now */
+#define VS_F_TRAIL_OK	4u	/* the sender lets the peer trail */
 
 /* peer -> our region at VS_OFF_STATE: all counts are free-running */
 struct vs_state {
@@ -129,9 +161,10 @@ struct vs_state {
 	uint64_t consumed;	/* bytes it took from its ring (our credit) */
 	uint64_t fin;		/* 0, or 1 + sent at its shutdown(SHUT_WR) */
 	uint32_t flags;		/* VS_F_* */
-	uint32_t reserved0;
+	uint32_t revoke;	/* times the sender took TRAIL_OK back */
 	uint64_t nonce;
-	uint64_t reserved[2];
+	uint64_t revoke_seen;	/* the peer's revoke it saw (and obeys) */
+	uint64_t reserved;
 	uint64_t check;
 };
 
@@ -260,6 +293,12 @@ struct vs_sock {
 	uint64_t tx_acked;	/* peer's consumed, checked */
 	bool fin_told;		/* our fin is in a posted state */
 	bool want_credit;	/* we wait for credit (told the peer) */
+	uint64_t trail_end;	/* where our last trailer was (0: none) */
+	bool trail_grant;	/* we let the peer trail (VS_F_TRAIL_OK) */
+	uint32_t revoke;	/* times we took it back */
+	uint32_t revoke_echo;	/* the peer's revoke_seen, checked */
+	bool peer_grant;	/* the peer lets us trail */
+	uint32_t peer_revoke;	/* the peer's revoke we saw */
 	bool peer_wants;	/* the peer waits for our credit */
 	bool peer_dead;		/* a SEND to the peer failed: post no more */
 	uint32_t dead_status;	/* that SEND's VMMC_ST_*, VS_K_* << 8 */
@@ -308,6 +347,8 @@ struct vs_stack {
 	uint64_t *ready;
 	uint32_t nq_dropped;
 	uint64_t timers_ns;	/* vs_timers()'s last walk */
+	/* sockets looked at: by vs_progress() (ready ones), by vs_timers() */
+	uint64_t steps, timer_visits;
 	struct vs_sock **byfd;	/* by fd */
 	int nbyfd;
 	struct vs_sock *byexp[VMMC_MAX_EXPORTS];
@@ -353,6 +394,8 @@ void vs_flush_tx(struct vs_sock *s);
 int vs_tx_pinned(struct vs_sock *s);
 void vs_state_out(struct vs_sock *s, bool may_block);
 void vs_update(struct vs_sock *s);
+void vs_trail_grant(struct vs_sock *s);
+bool vs_trail_revoke(struct vs_sock *s);
 void vs_reset(struct vs_sock *s, int err, bool garbage);
 int vs_post(struct vs_sock *s, const void *src, size_t len, uint32_t imp,
 	    uint64_t off, uint32_t flags, uint64_t ud);

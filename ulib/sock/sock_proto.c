@@ -83,6 +83,36 @@ int vs_tx_pinned(struct vs_sock *s)
 	return err == -EAGAIN ? 0 : err;
 }
 
+/* Our counts and flags in @st, checked. */
+static void vs_fill_state(struct vs_sock *s, struct vs_state *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->sent = s->tx_posted;
+	st->consumed = s->rx_cons;
+	if (s->shut_wr && s->tx_posted == s->tx_queued)
+		st->fin = 1 + s->tx_posted;
+	if (s->reset)
+		st->flags = VS_F_RST;
+	if (s->want_credit)
+		st->flags |= VS_F_WANT;
+	if (s->trail_grant)
+		st->flags |= VS_F_TRAIL_OK;
+	st->revoke = s->revoke;
+	st->revoke_seen = s->peer_revoke;
+	st->nonce = s->nonce;
+	st->check = vs_check(st, s->nonce);
+}
+
+/* A state (word or trailer) is on its way: what it told the peer. */
+static void vs_state_posted(struct vs_sock *s, const struct vs_state *st)
+{
+	s->state_dirty = false;
+	s->rx_told = s->rx_cons;
+	if (st->fin)
+		s->fin_told = true;
+	s->posts++;
+}
+
 /* Write our counts (and FIN, RST) into the peer's state word. */
 void vs_post_state(struct vs_sock *s)
 {
@@ -99,17 +129,7 @@ void vs_post_state(struct vs_sock *s)
 		return;
 	}
 	st = (struct vs_state *)(s->stg + slot * VS_SLOT);
-	memset(st, 0, sizeof(*st));
-	st->sent = s->tx_posted;
-	st->consumed = s->rx_cons;
-	if (s->shut_wr && s->tx_posted == s->tx_queued)
-		st->fin = 1 + s->tx_posted;
-	if (s->reset)
-		st->flags = VS_F_RST;
-	if (s->want_credit)
-		st->flags |= VS_F_WANT;
-	st->nonce = s->nonce;
-	st->check = vs_check(st, s->nonce);
+	vs_fill_state(s, st);
 	err = vs_post(s, st, sizeof(*st), s->peer_imp, VS_OFF_STATE,
 		      VMMC_SQF_NOTIFY, VS_UD(s->id, VS_K_STATE, slot));
 	if (err) {
@@ -118,12 +138,27 @@ void vs_post_state(struct vs_sock *s)
 		return;
 	}
 	s->state_busy |= 1u << slot;
-	s->state_dirty = false;
-	s->rx_told = s->rx_cons;
-	if (st->fin)
-		s->fin_told = true;
-	s->posts++;
+	vs_state_posted(s, st);
 	vs.st.state_sends++;
+}
+
+/*
+ * Owed to the peer: a state, or bytes a full SQ did not take (a trailer
+ * would announce them). Bytes TCP_CORK holds are not owed.
+ */
+static bool vs_owed(const struct vs_sock *s)
+{
+	return s->state_dirty ||
+	       (!s->cork && s->tx_posted < s->tx_queued &&
+		s->state == VS_ESTAB && !s->reset && !s->peer_dead);
+}
+
+static void vs_owe(struct vs_sock *s)
+{
+	if (!s->cork && s->tx_posted < s->tx_queued)
+		vs_flush_tx(s);
+	if (s->state_dirty)
+		vs_post_state(s);
 }
 
 /*
@@ -144,23 +179,41 @@ void vs_state_out(struct vs_sock *s, bool may_block)
 	uint64_t deadline = 0;
 	unsigned int i;
 
-	for (i = 0; s->state_dirty && i < VS_STATE_POLLS; i++) {
+	for (i = 0; vs_owed(s) && i < VS_STATE_POLLS; i++) {
 		vs_reap();
-		vs_post_state(s);
+		vs_owe(s);
 	}
 	if (!may_block || s->busy_poll)
 		return;
-	while (s->state_dirty && s->state == VS_ESTAB && !s->reset &&
+	while (vs_owed(s) && s->state == VS_ESTAB && !s->reset &&
 	       !s->peer_dead && s->have_peer_imp && s->stg) {
 		if (vs_block(NULL, &deadline, VS_STATE_WAIT_MS))
 			return;		/* the time is up, or a signal */
 		vs_reap();
-		vs_post_state(s);
+		vs_owe(s);
 	}
 }
 
 /*
- * Hand the staged bytes to the NIC, then say how far they go. A corked
+ * May the data SEND of the @n staged bytes at @pos, the last of a flush
+ * up to tx_queued, carry a trailer (sock_loc.h)? Only a small one whose
+ * trailer neither wraps nor lands on ring bytes the peer has not taken
+ * (credit), and whose staging bytes after it hold nothing queued.
+ */
+static bool vs_trailer_fits(const struct vs_sock *s, uint64_t pos, size_t n)
+{
+	uint32_t off = (uint32_t)(pos & (s->tx_ring - 1));
+	uint64_t low = s->tx_done < s->tx_acked ? s->tx_done : s->tx_acked;
+
+	return s->peer_grant && !s->state_dirty && n <= VS_TRAIL_MAX &&
+	       pos + n == s->tx_queued &&
+	       off + n + sizeof(struct vs_state) <= s->tx_ring &&
+	       pos + n + sizeof(struct vs_state) - low <= s->tx_ring;
+}
+
+/*
+ * Hand the staged bytes to the NIC, then say how far they go: a small
+ * last SEND carries its trailer, else the state word follows. A corked
  * socket (TCP_CORK) hands over whole segments only (VS_CORK_SEG, or half
  * the ring if that is less, so that a full ring always has one) and
  * holds the rest until uncorked or shut for writing (close, shutdown).
@@ -168,9 +221,10 @@ void vs_state_out(struct vs_sock *s, bool may_block)
 void vs_flush_tx(struct vs_sock *s)
 {
 	uint64_t pos, end = s->tx_queued;
-	bool any = false;
+	bool any = false, trail = false;
+	struct vs_state *st = NULL;
 	uint32_t off, seg;
-	size_t n;
+	size_t n, len;
 	int err;
 
 	if (s->state != VS_ESTAB || s->reset)
@@ -185,13 +239,25 @@ void vs_flush_tx(struct vs_sock *s)
 		n = end - pos;
 		if (n > s->tx_ring - off)
 			n = s->tx_ring - off;
-		err = vs_post(s, s->stg + VS_HDR + off, n, s->peer_imp,
-			      VS_HDR + off, 0, VS_UD(s->id, VS_K_DATA, pos + n));
+		len = n;
+		trail = vs_trailer_fits(s, pos, n);
+		if (trail) {
+			/* its counts say sent = pos + n (tx_posted, after) */
+			s->tx_posted += n;
+			st = (struct vs_state *)(s->stg + VS_HDR + off + n);
+			vs_fill_state(s, st);
+			s->tx_posted -= n;
+			len += sizeof(*st);
+		}
+		err = vs_post(s, s->stg + VS_HDR + off, len, s->peer_imp,
+			      VS_HDR + off, trail ? VMMC_SQF_NOTIFY : 0,
+			      VS_UD(s->id, VS_K_DATA, pos + n));
 		if (err) {
 			/* SQ full: progress posts the rest; else reset */
 			vs_post_failed(s, err);
 			if (s->reset)
 				return;
+			trail = false;
 			break;
 		}
 		s->tx_posted += n;
@@ -199,9 +265,24 @@ void vs_flush_tx(struct vs_sock *s)
 		vs.st.tx_bytes += n;
 		any = true;
 	}
+	if (trail) {
+		vs_state_posted(s, st);
+		s->trail_end = s->tx_posted;
+		return;
+	}
 	if (any || (s->shut_wr && !s->fin_told &&
-		    s->tx_posted == s->tx_queued))
+		    s->tx_posted == s->tx_queued)) {
 		vs_post_state(s);
+	} else if (s->trail_end && s->tx_queued > s->trail_end &&
+		   s->tx_done < s->trail_end) {
+		/*
+		 * Bytes held (cork) were copied over the source of a trailer
+		 * still in flight, which may have gone torn: the state word
+		 * announces what it did.
+		 */
+		s->trail_end = 0;
+		vs_post_state(s);
+	}
 }
 
 /* ---- what the peer wrote ---- */
@@ -222,6 +303,78 @@ void vs_reset(struct vs_sock *s, int err, bool garbage)
 	}
 }
 
+/*
+ * Take a state of the peer's (read once into @st): its state word, or
+ * (@trailer) a trailer at ring offset @trail_off after its data. One
+ * that does not check is ignored (not written yet, being written,
+ * overwritten); so is one whose counts are behind ours (stale: we
+ * learnt more since).
+ * Counts that break the protocol reset this connection. True if it
+ * checked.
+ */
+static bool vs_take_state(struct vs_sock *s, const struct vs_state *st,
+			  bool trailer, uint32_t trail_off)
+{
+	int32_t d;
+
+	if (st->check != vs_check(st, s->nonce) || st->nonce != s->nonce)
+		return false;
+	/*
+	 * Older than what we hold: the state word and the trailers reach
+	 * us in no set order (a trailer's NQE is read after the state word
+	 * written behind it, or the other way round).
+	 */
+	if (st->sent < s->rx_sent || st->consumed < s->tx_acked ||
+	    (s->rx_fin && !st->fin))
+		return true;
+	/* a trailer sits where the bytes it announces end */
+	if (trailer && (st->sent & (s->rx_ring - 1)) != trail_off)
+		return false;
+	/* pairs with the order of the peer's SENDs: data before state */
+	vmmc_smp_mb();
+	if (st->flags & VS_F_RST) {
+		vs_reset(s, ECONNRESET, false);
+		return true;
+	}
+	if (st->sent < s->rx_sent || st->sent - s->rx_cons > s->rx_ring ||
+	    st->consumed < s->tx_acked || st->consumed > s->tx_posted ||
+	    (s->rx_fin && st->fin != s->rx_fin) ||
+	    (st->fin && st->fin - 1 != st->sent)) {
+		vs_reset(s, ECONNRESET, true);
+		return true;
+	}
+	if (st->sent != s->rx_sent) {
+		s->rx_sent = st->sent;
+		s->rx_gen++;
+	}
+	if (st->fin && !s->rx_fin) {
+		s->rx_fin = st->fin;
+		s->rx_gen++;
+	}
+	if (st->consumed != s->tx_acked) {
+		s->tx_acked = st->consumed;
+		s->tx_gen++;
+	}
+	/* the peer waits for credit we have not written yet: write it */
+	s->peer_wants = st->flags & VS_F_WANT;
+	if (s->peer_wants && s->rx_told != s->rx_cons)
+		vs_dirty(s);
+	/*
+	 * Trail while the peer lets us; when it takes that back, say we saw
+	 * it in a state word (which lands after our last trailer).
+	 */
+	d = (int32_t)(st->revoke - s->peer_revoke);
+	if (d > 0) {
+		s->peer_revoke = st->revoke;
+		vs_dirty(s);
+	}
+	/* a grant older than the last revoke we saw (d < 0) is void */
+	s->peer_grant = d >= 0 && (st->flags & VS_F_TRAIL_OK);
+	if ((int32_t)((uint32_t)st->revoke_seen - s->revoke_echo) > 0)
+		s->revoke_echo = (uint32_t)st->revoke_seen;
+	return true;
+}
+
 /* Read the peer's state word and take what is new; no system call. */
 void vs_update(struct vs_sock *s)
 {
@@ -233,37 +386,71 @@ void vs_update(struct vs_sock *s)
 	if (s->state != VS_ESTAB)
 		return;
 	memcpy(&st, s->rx + VS_OFF_STATE, sizeof(st));
-	if (st.check != vs_check(&st, s->nonce) || st.nonce != s->nonce)
-		return;		/* not written yet, or being written */
-	/* pairs with the order of the peer's SENDs: data before state */
-	vmmc_smp_mb();
-	if (st.flags & VS_F_RST) {
-		vs_reset(s, ECONNRESET, false);
+	vs_take_state(s, &st, false, 0);
+}
+
+/*
+ * A notifying SEND of the peer's landed in [@off, @off + @len) of our
+ * region (the NIC says so: these numbers are not the peer's): if in the
+ * ring, its last 64 bytes may be a trailer (sock_loc.h).
+ */
+static void vs_take_trailer(struct vs_sock *s, uint64_t off, uint32_t len)
+{
+	struct vs_state st;
+
+	if (s->state == VS_SYN_SENT && !s->hello_done)
+		vs_take_hello(s);	/* the data came behind it */
+	if (s->state != VS_ESTAB || s->reset || off < VS_HDR ||
+	    len < sizeof(st) || off + len > VS_HDR + (uint64_t)s->rx_ring)
 		return;
+	off += len - sizeof(st);
+	memcpy(&st, s->rx + off, sizeof(st));
+	vs_take_state(s, &st, true, (uint32_t)(off - VS_HDR));
+}
+
+/* Trailers in ring offsets [@a, @b), found by their nonce, in order. */
+static void vs_scan_range(struct vs_sock *s, uint32_t a, uint32_t b)
+{
+	const size_t at = offsetof(struct vs_state, nonce);
+	uint8_t *ring = s->rx + VS_HDR, *p;
+	struct vs_state st;
+
+	while (a + sizeof(st) <= b && s->state == VS_ESTAB) {
+		p = memmem(ring + a + at, b - a - at, &s->nonce,
+			   sizeof(s->nonce));
+		if (!p)
+			return;
+		a = (uint32_t)(p - at - ring);
+		if (a + sizeof(st) > b)
+			return;
+		memcpy(&st, ring + a, sizeof(st));
+		vs_take_state(s, &st, true, a);
+		a++;
 	}
-	if (st.sent < s->rx_sent || st.sent - s->rx_cons > s->rx_ring ||
-	    st.consumed < s->tx_acked || st.consumed > s->tx_posted ||
-	    (s->rx_fin && st.fin != s->rx_fin) ||
-	    (st.fin && st.fin - 1 != st.sent)) {
-		vs_reset(s, ECONNRESET, true);
+}
+
+/*
+ * Notifications were dropped: trailers among them were not read, and
+ * the sender, asleep outside the library, may never write the state
+ * word that would say what they did. Look for them in the ring where
+ * the peer may have written since: from our sent to our credit's end.
+ * A memory scan, run only after a drop.
+ */
+static void vs_scan_trailers(struct vs_sock *s)
+{
+	uint32_t mask = s->rx_ring - 1, a, b;
+	uint64_t end = s->rx_cons + s->rx_ring;
+
+	if (s->state != VS_ESTAB || s->reset || end == s->rx_sent)
 		return;
+	a = (uint32_t)(s->rx_sent & mask);
+	b = (uint32_t)(end & mask);
+	if (a < b) {
+		vs_scan_range(s, a, b);
+	} else {
+		vs_scan_range(s, a, s->rx_ring);
+		vs_scan_range(s, 0, b);
 	}
-	if (st.sent != s->rx_sent) {
-		s->rx_sent = st.sent;
-		s->rx_gen++;
-	}
-	if (st.fin && !s->rx_fin) {
-		s->rx_fin = st.fin;
-		s->rx_gen++;
-	}
-	if (st.consumed != s->tx_acked) {
-		s->tx_acked = st.consumed;
-		s->tx_gen++;
-	}
-	/* the peer waits for credit we have not written yet: write it */
-	s->peer_wants = st.flags & VS_F_WANT;
-	if (s->peer_wants && s->rx_told != s->rx_cons)
-		vs_dirty(s);
 }
 
 /* ---- completions ---- */
@@ -312,13 +499,14 @@ static void vs_reap(void)
 {
 	struct vmmc_cqe *c;
 	struct vs_sock *s;
-	uint64_t ud, end;
+	uint64_t ud, end, imm;
 	uint32_t status, kind, id;
 	uint8_t op;
 
 	while ((c = vmmc_peek_cqe(&vs.ep))) {
 		ud = c->user_data;
 		status = c->status;
+		imm = c->imm;
 		op = c->op;
 		vmmc_cqe_seen(&vs.ep);
 		if (op == VMMC_OP_REDIRECT)
@@ -339,6 +527,9 @@ static void vs_reap(void)
 			vs_send_failed(s, kind, status);
 			continue;
 		}
+		/* a trailer's NQE was dropped: the state word says it */
+		if (kind == VS_K_DATA && (imm & VMMC_SEND_NQ_DROPPED))
+			vs_dirty(s);
 		if (kind == VS_K_DATA) {
 			end = s->tx_done + (((ud & MASK40) - s->tx_done) & MASK40);
 			if (end > s->tx_done && end <= s->tx_posted) {
@@ -356,9 +547,12 @@ static void vs_mark_all(void)
 {
 	int i;
 
-	for (i = 0; i < vs.ntab; i++)
-		if (vs.tab[i])
-			vs_mark(vs.tab[i]);
+	for (i = 0; i < vs.ntab; i++) {
+		if (!vs.tab[i])
+			continue;
+		vs_scan_trailers(vs.tab[i]);
+		vs_mark(vs.tab[i]);
+	}
 }
 
 /*
@@ -380,10 +574,12 @@ static void vs_notes(void)
 		s = vs.byexp[e.export_id];
 		if (!s)
 			continue;
-		if (s->lbuf && e.export_id == s->lexp)
+		if (s->lbuf && e.export_id == s->lexp) {
 			vs_take_req(s, e.offset, e.src_node);
-		else
-			vs_mark(s);
+			continue;
+		}
+		vs_take_trailer(s, e.offset, e.len);
+		vs_mark(s);
 	}
 	dropped = vmmc_nq_dropped(&vs.ep);
 	if (dropped != vs.nq_dropped) {
@@ -392,10 +588,32 @@ static void vs_notes(void)
 	}
 }
 
+/* A receive that could not redirect: the peer may trail (sock_loc.h). */
+void vs_trail_grant(struct vs_sock *s)
+{
+	s->trail_grant = true;	/* goes with our next state */
+}
+
+/*
+ * Before a redirect: no trailer may land on it. True when none can (the
+ * peer said it saw our latest revoke); else take the grant back now.
+ */
+bool vs_trail_revoke(struct vs_sock *s)
+{
+	if (s->trail_grant) {
+		s->trail_grant = false;
+		s->revoke++;
+		vs_post_state(s);
+	}
+	return s->revoke_echo == s->revoke;
+}
+
 /* One ready socket: its peer's words, what it owes, its end. */
 static void vs_step(struct vs_sock *s)
 {
+	vs.steps++;
 	vs_update(s);
+
 	if (s->state == VS_ESTAB && s->tx_posted < s->tx_queued)
 		vs_flush_tx(s);
 	if (s->state_dirty)
@@ -508,6 +726,7 @@ void vs_timers(void)
 		s = vs.tab[i];
 		if (!s)
 			continue;
+		vs.timer_visits++;
 		if (s->lingering) {	/* its releaser may never look again */
 			if (now >= s->linger_ns || vs_close_done(s))
 				vs_close_end(s);

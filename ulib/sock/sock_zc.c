@@ -235,6 +235,7 @@ static void vs_zc_fill(struct vs_sock *s, struct vs_zc *z)
 		vs.zc_done &= ~(1u << slot);
 		vs.st.zc_active++;
 		vs.st.zc_posts++;
+
 		p = vs_zc_at(z, z->n++);
 		p->slot = slot;
 		p->pos = z->next;
@@ -522,6 +523,7 @@ static ssize_t vs_zc_finish(struct vs_sock *s, struct vs_zc *z, int err)
 	mask = vs_zc_mask(z);
 	if (mask && vs_zc_end(s, mask))
 		err = -EIO;
+
 	if (err == -EIO)
 		vs_reset(s, EIO, false);
 	vs_poke(s);	/* the state word of what landed meanwhile */
@@ -583,6 +585,20 @@ ssize_t vs_zc_recv(struct vs_sock *s, uint8_t *dst, size_t len, bool waitall,
 	struct vs_zc z;
 	int err;
 
+	/*
+	 * Not while the peer may trail (sock_loc.h): take that back, and
+	 * wait until it saw so, or for data, whichever comes first (then
+	 * copy).
+	 */
+	while (!vs_trail_revoke(s)) {
+		if (vs_rx_avail(s) || s->state != VS_ESTAB || s->reset ||
+		    s->rx_fin || s->peer_dead)
+			return 0;	/* copy: look again */
+		err = vs_block(s, deadline, s->rcvtimeo_ms);
+		if (err)
+			return err;
+		vs_poke(s);
+	}
 	err = vs_zc_start(s, dst, len, waitall, &z);
 	if (err <= 0)
 		return err ? err : -ENOTSUP;
@@ -614,6 +630,8 @@ int vs_zc_begin(struct vs_sock *s, uint8_t *dst, size_t len, bool waitall)
 {
 	int err;
 
+	if (!vs_trail_revoke(s))
+		return 0;	/* copy until the peer trails no more */
 	if (!s->zc_pend) {
 		s->zc_pend = malloc(sizeof(*s->zc_pend));
 		if (!s->zc_pend)
