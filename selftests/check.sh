@@ -20,7 +20,8 @@
 # reliable link layer under injected drops, duplicates, reordering,
 # corruption, a link outage and a node death), two nodes on two fabrics
 # joined over UDP (vmmc-fabric --cluster; as root each in a network
-# namespace of its own), then vmmc from outside
+# namespace of its own), four nodes on two such fabrics (transfers among
+# every ordered pair: vmmc_xfer_mesh), then vmmc from outside
 # the tree (make install into a staging tree, a program built with
 # pkg-config alone, run in a guest over the installed module; with
 # VMMC_PACKAGE_CHECK=1 also the Debian packages: selftests/install/).
@@ -129,6 +130,19 @@ tools/vm/vmrun --cluster "$results/cluster" $netns --timeout 900 \
 	-- true
 add_result "$results/span-0" "two fabrics, node 0"
 add_result "$results/span-1" "two fabrics, node 1"
+
+# 3c. four nodes on the same two fabrics, two nodes each: transfers
+# among every ordered pair, checked byte for byte (vmmc_xfer_mesh: four
+# TCG guests on two cores, about 70 s)
+echo "==== four nodes, two fabrics"
+printf 'fabric left %s %s\nfabric right %s %s\nnode 0 left\nnode 1 left\nnode 2 right\nnode 3 right\n' \
+	$a0 $((port + 2)) $a1 $((port + 3)) >"$results/cluster4"
+# shellcheck disable=SC2086 # $netns: an option or nothing
+tools/vm/vmrun --cluster "$results/cluster4" $netns --timeout 900 -- \
+	sh -c "VMMC_RESULT=$results/mesh-\$VMMC_NODE exec selftests/run_guest.sh $build vmmc_xfer_mesh"
+for i in 0 1 2 3; do
+	add_result "$results/mesh-$i" "four nodes on two fabrics, node $i"
+done
 
 # 4. vmmc from outside the tree: make install into a staging tree, a
 # program built with pkg-config alone, run in a guest over the module
