@@ -11,7 +11,8 @@
  *
  * Environment: FG_DEAD_MS (the fabrics' --dead-ms), FG_SPAN_PIDFILE (B's
  * fabric.pid), FG_SPAN_RESTART (a shell command that starts B again in
- * the background), FG_SPAN_CTL (A's control socket).
+ * the background), FG_SPAN_CTL (A's control socket), FG_SPAN_POKE (a
+ * shell command that sends forged datagrams to A, before the traffic).
  */
 #define _GNU_SOURCE
 #include <signal.h>
@@ -118,6 +119,25 @@ static void many(struct ts *t, unsigned int n)
 		"... faults injected on both fabrics, retransmissions, CRC errors, duplicates and reordering counted (retrans %llu, crc errors %llu)",
 		(unsigned long long)c0->link_retrans,
 		(unsigned long long)c1->link_crc_errors);
+}
+
+/*
+ * Forged datagrams aimed at node0's export 1 (@cmd: fabric-udp-poke
+ * forge, from fabric B's own address and port while B runs): none may
+ * change a byte of it or post an NQE; span.sh checks what A counted.
+ */
+static void forged(struct ts *t, const char *cmd)
+{
+	const struct ts_dst *d = &t->dst[0];
+	bool ok;
+
+	ts_fill_dst(&d->buf, 0x3c);
+	ok = system(cmd) == 0;
+	fg_sleep_ms(300);
+	t_check(ok, "forged datagrams sent to fabric A (%s)", cmd);
+	t_check(d->export_id == 1 && ts_check_dst(&d->buf, 0x3c, &t->src, 0, 0, 0) &&
+		fg_nq_prod(d->owner) == d->owner->nq_cons,
+		"... node0's export 1 (their target) unchanged, no NQE posted");
 }
 
 /* A diagnostic, after the checks: SENDs of 1 MiB node0 -> node1. */
@@ -243,10 +263,13 @@ void test_span(struct fg *g0, struct fg *g1, const struct fg_env *env,
 	const char *pidfile = getenv("FG_SPAN_PIDFILE");
 	const char *cmd = getenv("FG_SPAN_RESTART");
 	const char *ctl = getenv("FG_SPAN_CTL");
+	const char *poke = getenv("FG_SPAN_POKE");
 	static struct ts t;
 
 	if (!ts_setup(&t, g0, g1))
 		return;
+	if (poke)
+		forged(&t, poke);
 	many(&t, n);
 	bandwidth(&t);
 	if (!pidfile || !cmd || !ctl)
