@@ -9,10 +9,14 @@
  *   if either fails.
  * - fabric_udp_send(): one link packet copy (already through fault
  *   injection, fabric_fault.c) as one datagram to the fabric serving its
- *   destination node. A send that fails (buffer full, no route) is
- *   counted; the link layer retransmits.
+ *   destination node: sealed (header, CRC) now and queued, holding a
+ *   reference to the packet; fabric_udp_flush() (the link layer's pass
+ *   calls it at its end, and a full queue does) hands the queue to the
+ *   kernel in one sendmmsg(). A send that fails (buffer full, no route)
+ *   is counted; the link layer retransmits.
  * - fabric_udp_input(): reads what is queued on the socket (a bounded
- *   batch per call), checks every datagram as WIRE.md lists, drops and
+ *   batch per call, UDP_RX_BATCH datagrams per recvmmsg()), checks every
+ *   datagram as WIRE.md lists, drops and
  *   counts what fails, and hands each link packet to the link layer
  *   (fabric_link_input()). Nothing of a dropped datagram reaches a guest.
  * - fabric_udp_hello(): every FABRIC_HELLO_MS: a HELLO to every other
@@ -36,8 +40,18 @@ static_assert(sizeof(struct vmmc_wire_hdr) == 40, "wire header");
 
 #define UDP_BUF_BYTES	(8 << 20)
 #define UDP_BATCH	256		/* datagrams per input call */
+#define UDP_RX_BATCH	32		/* per recvmmsg() */
 #define DGRAM_MAX	(sizeof(struct vmmc_wire_hdr) + \
 			 sizeof(struct vmmc_pkt) + FABRIC_MTU)
+
+/* Datagrams sealed and waiting for the next sendmmsg(). */
+struct fabric_udp_txq {
+	unsigned int nr;
+	struct mmsghdr m[FABRIC_UDP_TX_BATCH];
+	struct iovec iov[FABRIC_UDP_TX_BATCH][3];
+	struct vmmc_wire_hdr h[FABRIC_UDP_TX_BATCH];
+	struct fabric_pkt *p[FABRIC_UDP_TX_BATCH];
+};
 
 static void set_buf(int fd, int opt, int force)
 {
@@ -82,6 +96,11 @@ int fabric_udp_open(struct fabric *f)
 	}
 	set_buf(cl->fd, SO_RCVBUF, SO_RCVBUFFORCE);
 	set_buf(cl->fd, SO_SNDBUF, SO_SNDBUFFORCE);
+	cl->txq = calloc(1, sizeof(*cl->txq));
+	if (!cl->txq) {
+		fab_log(f, LOG_ERR, "cluster: out of memory");
+		return -1;
+	}
 	cl->hello_fd = timerfd_create(CLOCK_MONOTONIC,
 				      TFD_CLOEXEC | TFD_NONBLOCK);
 	if (cl->hello_fd < 0 ||
@@ -116,8 +135,12 @@ void fabric_udp_close(struct fabric *f)
 {
 	struct fabric_cluster *cl = f->cl;
 
+	if (cl->txq)
+		fabric_udp_flush(f);
 	if (cl->fd >= 0 && f->verbose >= LOG_V)
 		fabric_udp_show(f, log_out, f);
+	free(cl->txq);
+	cl->txq = NULL;
 
 	if (cl->fd >= 0)
 		close(cl->fd);
@@ -169,23 +192,67 @@ static void dgram_send(struct fabric *f, unsigned int to,
 /*
  * @p goes to node @dst: the link's, not pkt.dst_node, and p->cap payload
  * bytes, not pkt.len: a copy corrupted by fault injection may say
- * anything there, and the receiver's link layer is what catches it.
+ * anything there, and the receiver's link layer is what catches it. The
+ * datagram is sealed now; were the packet changed before the flush (a
+ * SEND ending turns its DATA into VOID), the receiver drops the copy for
+ * its CRC and the link layer sends it again.
  */
-void fabric_udp_send(struct fabric *f, const struct fabric_pkt *p,
-		     unsigned int dst)
+void fabric_udp_send(struct fabric *f, struct fabric_pkt *p, unsigned int dst)
 {
 	struct fabric_cluster *cl = f->cl;
-	unsigned int to = cl->node_fabric[dst];
-	struct vmmc_wire_hdr h;
-	struct iovec iov[3] = {
-		{ &h, sizeof(h) },
-		{ (void *)&p->pkt, sizeof(p->pkt) },
-		{ (void *)p->payload, p->cap },
-	};
+	struct fabric_udp_txq *q = cl->txq;
+	unsigned int to = cl->node_fabric[dst], k, i;
+	struct vmmc_wire_hdr *h;
+	struct iovec *iov;
+	__u32 crc = 0;
 
-	hdr_fill(cl, &h, to, VMMC_WIRE_PKT,
-		 sizeof(h) + sizeof(p->pkt) + p->cap);
-	dgram_send(f, to, iov, p->cap ? 3 : 2);
+	if (q->nr == FABRIC_UDP_TX_BATCH)
+		fabric_udp_flush(f);
+	k = q->nr++;
+	h = &q->h[k];
+	iov = q->iov[k];
+	hdr_fill(cl, h, to, VMMC_WIRE_PKT,
+		 sizeof(*h) + sizeof(p->pkt) + p->cap);
+	iov[0] = (struct iovec){ h, sizeof(*h) };
+	iov[1] = (struct iovec){ &p->pkt, sizeof(p->pkt) };
+	iov[2] = (struct iovec){ p->payload, p->cap };
+	for (i = 0; i < 3; i++)
+		crc = fabric_crc32c(crc, iov[i].iov_base, iov[i].iov_len);
+	h->crc = crc;
+	memset(&q->m[k], 0, sizeof(q->m[k]));
+	q->m[k].msg_hdr.msg_name = &cl->fab[to].addr;
+	q->m[k].msg_hdr.msg_namelen = cl->fab[to].addr_len;
+	q->m[k].msg_hdr.msg_iov = iov;
+	q->m[k].msg_hdr.msg_iovlen = p->cap ? 3 : 2;
+	p->refs++;
+	q->p[k] = p;
+}
+
+/* The queued datagrams to the kernel; each failing one counted, skipped. */
+void fabric_udp_flush(struct fabric *f)
+{
+	struct fabric_cluster *cl = f->cl;
+	struct fabric_udp_txq *q = cl->txq;
+	unsigned int done = 0, k;
+
+	while (done < q->nr) {
+		int r = sendmmsg(cl->fd, q->m + done, q->nr - done, 0);
+
+		if (r > 0) {
+			cl->st.tx += (unsigned int)r;
+			done += (unsigned int)r;
+			continue;
+		}
+		if (r < 0 && errno == EINTR)
+			continue;
+		cl->st.tx_errors++;
+		fab_log(f, LOG_VV, "cluster: sendmmsg: %s",
+			r < 0 ? strerror(errno) : "nothing sent");
+		done++;
+	}
+	for (k = 0; k < q->nr; k++)
+		fabric_pkt_put(q->p[k]);
+	q->nr = 0;
 }
 
 /* A fabric went silent or restarted: every link with its nodes. */
@@ -353,26 +420,41 @@ static void input_one(struct fabric *f, __u8 *buf, size_t len,
 void fabric_udp_input(struct fabric *f)
 {
 	struct fabric_cluster *cl = f->cl;
-	static __u8 buf[DGRAM_MAX + 1] __attribute__((aligned(8)));
-	struct sockaddr_storage from;
-	unsigned int i;
+	static __u8 buf[UDP_RX_BATCH][DGRAM_MAX + 1] __attribute__((aligned(8)));
+	static struct sockaddr_storage from[UDP_RX_BATCH];
+	struct mmsghdr m[UDP_RX_BATCH];
+	struct iovec iov[UDP_RX_BATCH];
+	unsigned int got = 0, k;
 
-	for (i = 0; i < UDP_BATCH; i++) {
-		socklen_t flen = sizeof(from);
-		ssize_t r = recvfrom(cl->fd, buf, sizeof(buf), MSG_TRUNC,
-				     (struct sockaddr *)&from, &flen);
+	while (got < UDP_BATCH) {
+		int r;
 
-		if (r < 0) {
-			if (errno != EAGAIN && errno != EINTR)
-				fab_log(f, LOG_V, "cluster: recvfrom: %s",
+		for (k = 0; k < UDP_RX_BATCH; k++) {
+			iov[k] = (struct iovec){ buf[k], sizeof(buf[k]) };
+			memset(&m[k], 0, sizeof(m[k]));
+			m[k].msg_hdr.msg_name = &from[k];
+			m[k].msg_hdr.msg_namelen = sizeof(from[k]);
+			m[k].msg_hdr.msg_iov = &iov[k];
+			m[k].msg_hdr.msg_iovlen = 1;
+		}
+		r = recvmmsg(cl->fd, m, UDP_RX_BATCH, MSG_DONTWAIT, NULL);
+		if (r <= 0) {
+			if (r < 0 && errno != EAGAIN && errno != EINTR)
+				fab_log(f, LOG_V, "cluster: recvmmsg: %s",
 					strerror(errno));
 			return;
 		}
-		if ((size_t)r > DGRAM_MAX) {
-			cl->st.bad_header++;	/* larger than any packet */
-			continue;
+		for (k = 0; k < (unsigned int)r; k++) {
+			/* larger than any packet */
+			if (m[k].msg_hdr.msg_flags & MSG_TRUNC)
+				cl->st.bad_header++;
+			else
+				input_one(f, buf[k], m[k].msg_len, &from[k],
+					  m[k].msg_hdr.msg_namelen);
 		}
-		input_one(f, buf, (size_t)r, &from, flen);
+		got += (unsigned int)r;
+		if (r < UDP_RX_BATCH)
+			return;		/* the socket is empty */
 	}
 }
 
