@@ -71,6 +71,7 @@ struct fabric_cluster {
 	int fd;			/* the UDP socket */
 	int hello_fd;		/* timerfd, every FABRIC_HELLO_MS */
 	struct fabric_udp_txq *txq;	/* fabric_udp.c: sealed, not yet sent */
+	struct fabric_udp_rxq *rxq;	/* fabric_udp.c: recvmmsg()'s buffers */
 	struct fabric_udp_stats st;
 };
 

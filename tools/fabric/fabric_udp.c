@@ -44,6 +44,20 @@ static_assert(sizeof(struct vmmc_wire_hdr) == 40, "wire header");
 #define DGRAM_MAX	(sizeof(struct vmmc_wire_hdr) + \
 			 sizeof(struct vmmc_pkt) + FABRIC_MTU)
 
+/*
+ * Where recvmmsg() puts datagrams: each one's wire header apart, its link
+ * packet and payload straight into a packet of FABRIC_MTU + 1 payload
+ * bytes (one more than any packet: a longer datagram shows), which the
+ * link layer then takes as it is, without a copy.
+ */
+struct fabric_udp_rxq {
+	struct vmmc_wire_hdr h[UDP_RX_BATCH];
+	struct fabric_pkt *p[UDP_RX_BATCH];	/* NULL: to allocate */
+	struct sockaddr_storage from[UDP_RX_BATCH];
+	struct iovec iov[UDP_RX_BATCH][2];
+	struct mmsghdr m[UDP_RX_BATCH];
+};
+
 /* Datagrams sealed and waiting for the next sendmmsg(). */
 struct fabric_udp_txq {
 	unsigned int nr;
@@ -97,7 +111,8 @@ int fabric_udp_open(struct fabric *f)
 	set_buf(cl->fd, SO_RCVBUF, SO_RCVBUFFORCE);
 	set_buf(cl->fd, SO_SNDBUF, SO_SNDBUFFORCE);
 	cl->txq = calloc(1, sizeof(*cl->txq));
-	if (!cl->txq) {
+	cl->rxq = calloc(1, sizeof(*cl->rxq));
+	if (!cl->txq || !cl->rxq) {
 		fab_log(f, LOG_ERR, "cluster: out of memory");
 		return -1;
 	}
@@ -134,6 +149,7 @@ static void log_out(void *o, const char *fmt, ...)
 void fabric_udp_close(struct fabric *f)
 {
 	struct fabric_cluster *cl = f->cl;
+	unsigned int i;
 
 	if (cl->txq)
 		fabric_udp_flush(f);
@@ -141,6 +157,12 @@ void fabric_udp_close(struct fabric *f)
 		fabric_udp_show(f, log_out, f);
 	free(cl->txq);
 	cl->txq = NULL;
+	if (cl->rxq)
+		for (i = 0; i < UDP_RX_BATCH; i++)
+			if (cl->rxq->p[i])
+				fabric_pkt_put(cl->rxq->p[i]);
+	free(cl->rxq);
+	cl->rxq = NULL;
 
 	if (cl->fd >= 0)
 		close(cl->fd);
@@ -319,7 +341,8 @@ static bool same_addr(const struct sockaddr_storage *a, socklen_t alen,
 }
 
 /* Header checks 2..6 of WIRE.md; the sender's index, or -1 (counted). */
-static int check_hdr(struct fabric *f, struct vmmc_wire_hdr *h, size_t len,
+static int check_hdr(struct fabric *f, struct vmmc_wire_hdr *h,
+		     const void *body, size_t len,
 		     const struct sockaddr_storage *from, socklen_t flen)
 {
 	struct fabric_cluster *cl = f->cl;
@@ -348,7 +371,9 @@ static int check_hdr(struct fabric *f, struct vmmc_wire_hdr *h, size_t len,
 	}
 	crc = h->crc;
 	h->crc = 0;
-	if (h->len != len || fabric_crc32c(0, h, len) != crc) {
+	if (h->len != len ||
+	    fabric_crc32c(fabric_crc32c(0, h, sizeof(*h)), body,
+			  len - sizeof(*h)) != crc) {
 		cl->st.bad_crc++;
 		return -1;
 	}
@@ -374,70 +399,80 @@ static int check_hdr(struct fabric *f, struct vmmc_wire_hdr *h, size_t len,
 	return h->sender;
 }
 
-/* One datagram of @len bytes in @buf (DGRAM_MAX + 1 bytes). */
-static void input_one(struct fabric *f, __u8 *buf, size_t len,
+/*
+ * One datagram of @len bytes: header @h, the rest in @p's link packet
+ * and payload. True if the link layer took @p (the caller's reference
+ * given up), false if it was dropped (@p free for the next one).
+ */
+static bool input_one(struct fabric *f, struct vmmc_wire_hdr *h,
+		      struct fabric_pkt *p, size_t len,
 		      const struct sockaddr_storage *from, socklen_t flen)
 {
 	struct fabric_cluster *cl = f->cl;
-	struct vmmc_wire_hdr *h = (struct vmmc_wire_hdr *)buf;
-	const struct vmmc_pkt *pkt = (const void *)(buf + sizeof(*h));
-	struct fabric_pkt *p;
+	const struct vmmc_pkt *pkt = &p->pkt;
 	size_t plen;
 	int s;
 
 	if (len < sizeof(*h)) {
 		cl->st.shorts++;
-		return;
+		return false;
 	}
-	s = check_hdr(f, h, len, from, flen);
+	if (len > DGRAM_MAX) {
+		cl->st.bad_header++;	/* larger than any packet */
+		return false;
+	}
+	s = check_hdr(f, h, pkt, len, from, flen);
 	if (s < 0)
-		return;
+		return false;
 	if (h->kind == VMMC_WIRE_HELLO) {
 		cl->st.hellos_rx++;
-		return;
+		return false;
 	}
 	plen = len - sizeof(*h);
 	if (plen < sizeof(*pkt) || pkt->src_node >= f->nr_nodes ||
 	    cl->node_fabric[pkt->src_node] != (unsigned int)s ||
 	    pkt->dst_node >= f->nr_nodes || f->nodes[pkt->dst_node].remote) {
 		cl->st.bad_route++;
-		return;
+		return false;
 	}
 	if (f->nodes[pkt->src_node].dead || f->nodes[pkt->dst_node].dead) {
 		cl->st.node_dead++;	/* injected: nodeN:dead=1 */
-		return;
+		return false;
 	}
 	cl->st.rx++;
 	/* pkt.len against what came: the link layer's check, with the CRC */
-	p = fabric_pkt_alloc(plen - sizeof(*pkt));
-	if (!p)
-		return;			/* lost: the sender retransmits */
-	memcpy(&p->pkt, pkt, plen);
+	p->cap = (__u32)(plen - sizeof(*pkt));
 	fabric_link_input(f, p);
 	fabric_pkt_put(p);
+	return true;
 }
 
 void fabric_udp_input(struct fabric *f)
 {
 	struct fabric_cluster *cl = f->cl;
-	static __u8 buf[UDP_RX_BATCH][DGRAM_MAX + 1] __attribute__((aligned(8)));
-	static struct sockaddr_storage from[UDP_RX_BATCH];
-	struct mmsghdr m[UDP_RX_BATCH];
-	struct iovec iov[UDP_RX_BATCH];
+	struct fabric_udp_rxq *q = cl->rxq;
 	unsigned int got = 0, k;
 
 	while (got < UDP_BATCH) {
 		int r;
 
 		for (k = 0; k < UDP_RX_BATCH; k++) {
-			iov[k] = (struct iovec){ buf[k], sizeof(buf[k]) };
-			memset(&m[k], 0, sizeof(m[k]));
-			m[k].msg_hdr.msg_name = &from[k];
-			m[k].msg_hdr.msg_namelen = sizeof(from[k]);
-			m[k].msg_hdr.msg_iov = &iov[k];
-			m[k].msg_hdr.msg_iovlen = 1;
+			if (!q->p[k]) {
+				q->p[k] = fabric_pkt_alloc(FABRIC_MTU + 1);
+				if (!q->p[k])
+					return;	/* the senders retransmit */
+			}
+			q->iov[k][0] = (struct iovec){ &q->h[k], sizeof(q->h[k]) };
+			q->iov[k][1] = (struct iovec){
+				&q->p[k]->pkt,
+				sizeof(q->p[k]->pkt) + FABRIC_MTU + 1 };
+			memset(&q->m[k], 0, sizeof(q->m[k]));
+			q->m[k].msg_hdr.msg_name = &q->from[k];
+			q->m[k].msg_hdr.msg_namelen = sizeof(q->from[k]);
+			q->m[k].msg_hdr.msg_iov = q->iov[k];
+			q->m[k].msg_hdr.msg_iovlen = 2;
 		}
-		r = recvmmsg(cl->fd, m, UDP_RX_BATCH, MSG_DONTWAIT, NULL);
+		r = recvmmsg(cl->fd, q->m, UDP_RX_BATCH, MSG_DONTWAIT, NULL);
 		if (r <= 0) {
 			if (r < 0 && errno != EAGAIN && errno != EINTR)
 				fab_log(f, LOG_V, "cluster: recvmmsg: %s",
@@ -445,12 +480,14 @@ void fabric_udp_input(struct fabric *f)
 			return;
 		}
 		for (k = 0; k < (unsigned int)r; k++) {
-			/* larger than any packet */
-			if (m[k].msg_hdr.msg_flags & MSG_TRUNC)
-				cl->st.bad_header++;
-			else
-				input_one(f, buf[k], m[k].msg_len, &from[k],
-					  m[k].msg_hdr.msg_namelen);
+			struct msghdr *m = &q->m[k].msg_hdr;
+
+			if (m->msg_flags & MSG_TRUNC)
+				cl->st.bad_header++;	/* larger than any */
+			else if (input_one(f, &q->h[k], q->p[k],
+					   q->m[k].msg_len, &q->from[k],
+					   m->msg_namelen))
+				q->p[k] = NULL;
 		}
 		got += (unsigned int)r;
 		if (r < UDP_RX_BATCH)
