@@ -140,21 +140,37 @@ static void forged(struct ts *t, const char *cmd)
 		"... node0's export 1 (their target) unchanged, no NQE posted");
 }
 
-/* A diagnostic, after the checks: SENDs of 1 MiB node0 -> node1. */
+/*
+ * A diagnostic, after the checks: SENDs of 1 MiB node0 -> node1, one at
+ * a time, then eight in flight; the retransmissions they cost.
+ */
 static void bandwidth(struct ts *t)
 {
-	unsigned int i, n = 32, ok = 0;
+	const struct vmmc_nic_counters *c0 = &t->g0->st->counters;
+	unsigned int i, n = 32, ok, w;
+	__u64 re;
 	struct vmmc_cqe c;
 	struct vmmc_sqe s;
-	double t0 = now_ms();
+	double t0;
 
-	for (i = 0; i < n; i++) {
-		fg_sqe_send(&s, 500 + i, 1, 0, TS_SLOT, 0, 1u << 20, false);
-		fg_submit(&t->s0, &s);
-		ok += fg_wait_cqe(&t->s0, &c, 10000) && c.status == VMMC_ST_OK;
+	for (w = 1; w <= 8; w += 7) {
+		re = c0->link_retrans;
+		t0 = now_ms();
+		ok = 0;
+		for (i = 0; i < n + w - 1; i++) {
+			if (i < n) {
+				fg_sqe_send(&s, 500 + i, 1, 0, TS_SLOT, 0,
+					    1u << 20, false);
+				fg_submit(&t->s0, &s);
+			}
+			if (i + 1 >= w)
+				ok += fg_wait_cqe(&t->s0, &c, 10000) &&
+				      c.status == VMMC_ST_OK;
+		}
+		t_diag("SEND 1 MiB node0 -> node1 over UDP, %u in flight: %.0f MB/s (%u of %u OK, %llu retransmissions)",
+		       w, n * 1.048576 / (now_ms() - t0) * 1e3, ok, n,
+		       (unsigned long long)(c0->link_retrans - re));
 	}
-	t_diag("SEND 1 MiB node0 -> node1 over UDP: %.0f MB/s (%u of %u OK)",
-	       n * 1.048576 / (now_ms() - t0) * 1e3, ok, n);
 }
 
 /* The boot epoch of fabric B that A last heard (ctl show), or 0. */
