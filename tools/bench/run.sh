@@ -12,7 +12,12 @@
 # (tools/bench/apps.sh; APPS_SECS seconds per program, default 3), and
 # under the shim with zero-copy receive off and on, side by side;
 # vmmc_sockzc (VMMC sockets: copy vs zero-copy receive, 4 KiB .. 1 MiB
-# messages, streamed and request-response, ratio columns).
+# messages, streamed and request-response, ratio columns); then
+# tools/bench/span.sh: vmmc_bw between two guests on one fabric and on
+# two fabrics joined over UDP (in two network namespaces as root), the
+# fabrics' CPU per GB moved while streaming, and issue 18's goals (1 MiB
+# bandwidth across >= 50 % of one fabric's and >= 10x kernel TCP's, 4 B
+# latency across <= 2x one fabric's) side by side.
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top" || exit 2
@@ -40,6 +45,10 @@ echo && $b/tools/bench/vmmc_redir -c 40" || exit 1
 
 tools/vm/vmrun -n 2 --timeout 1500 --node-cmd "0=$node0" \
 	--node-cmd "1=$node1" -- true || exit 1
+
+echo
+echo "== the same two guests on two fabrics joined over UDP, beside one fabric"
+tools/bench/span.sh "$mc" || exit 1
 
 echo
 echo "== unmodified programs: kernel TCP, VMMC under the shim, libvmmc alone"
