@@ -15,8 +15,9 @@
  *   window until cumulatively acknowledged, and is retransmitted (the
  *   same bytes) when unacknowledged and not selectively acknowledged for
  *   the link's time-out (RTO). The RTO follows the round trips measured
- *   as RFC 6298 does (SRTT + 4 RTTVAR, from packets acknowledged after
- *   one transmission only, one sample per ACK), within FABRIC_RTO_MIN_NS
+ *   as RFC 6298 does (SRTT + 4 RTTVAR; one sample per ACK that moves,
+ *   from the oldest packet it acknowledges if that was sent once only:
+ *   the whole burst's wait), within FABRIC_RTO_MIN_NS
  *   and FABRIC_RTO_MAX_NS: a loaded host or a slow path stretches it
  *   instead of drawing spurious retransmissions; it doubles at every
  *   expiry (up to the maximum) and is taken from the estimates again when
@@ -428,8 +429,13 @@ static void rx_ack(struct fabric *f, struct fabric_link *l,
 
 		if (!seq_before(p->pkt.seq, ack->ack))
 			break;
-		/* Karn: a retransmitted packet's ack times no one send */
-		sent = p->tries == 1 ? p->sent_ns : 0;
+		/*
+		 * The oldest packet this ack covers: its wait is the one
+		 * the time-out must outlast. Karn: a retransmitted
+		 * packet's ack times no one send.
+		 */
+		if (!moved)
+			sent = p->tries == 1 ? p->sent_ns : 0;
 		flist_del(&p->link);
 		l->in_window--;
 		f->pkts_unacked--;
@@ -437,7 +443,7 @@ static void rx_ack(struct fabric *f, struct fabric_link *l,
 		moved = true;
 	}
 	if (moved) {
-		if (sent && now >= sent)	/* the newest packet acked */
+		if (sent && now >= sent)
 			rtt_sample(l, now - sent);
 		l->rto_ns = link_rto(l);
 		l->progress_ns = now;
