@@ -14,7 +14,8 @@
 #   make lint       checkpatch --strict and sparse on kmod/, gcc and clang
 #                   -Werror on user space
 #   make shell      a shell on a one-node guest with the NIC
-#   make install    libvmmc, headers, libvmmc.pc, the shim, vmmc_ctl,
+#   make install    libvmmc, headers, libvmmc.pc, the shim, the libfabric
+#                   provider (LIBDIR/libfabric), vmmc_ctl,
 #                   vmmc-fabric, man pages, udev/systemd files (install.mk;
 #                   PREFIX, DESTDIR, LIBDIR...); make uninstall undoes it
 #   make install-dkms   the module's source for DKMS (/usr/src/vmmc-VERSION)
@@ -28,7 +29,7 @@ KDIR = /usr/src/linux-headers-$(KVER)
 CC ?= gcc
 
 .DEFAULT_GOAL := all
-.PHONY: all deps kmod ulib fi fabric ctl selftests bench-build bench initramfs \
+.PHONY: all deps kmod ulib fi fi-plugin fabric ctl selftests bench-build bench initramfs \
 	check stress demo lint shell clean
 
 all: deps
@@ -52,6 +53,10 @@ ulib:
 # mpicc; apart from ulib, which the Debian packages build without them)
 fi: ulib
 	$(MAKE) -C ulib/fi O=$(BUILD)/ulib/fi ULIB_O=$(BUILD)/ulib CC=$(CC)
+
+# the provider alone (make install, the Debian package)
+fi-plugin: ulib
+	$(MAKE) -C ulib/fi O=$(BUILD)/ulib/fi ULIB_O=$(BUILD)/ulib CC=$(CC) plugin
 
 fabric:
 	$(MAKE) -C tools/fabric O=$(BUILD)/tools/fabric CC=$(CC)

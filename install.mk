@@ -51,7 +51,7 @@ dist-gen:
 	$(SUBST) dist/vmmc-fabric-start.in > $(BUILD)/dist/vmmc-fabric-start
 
 # user space only: the module is DKMS's (install-dkms) or make -C kmod's
-install: ulib fabric ctl dist-gen
+install: ulib fi-plugin fabric ctl dist-gen
 	@env $(INSTALL_VARS) dist/install.sh install
 
 uninstall:

@@ -24,6 +24,9 @@ items() {
 	echo "file 0644 $BUILD/ulib/libvmmc.a $LIBDIR"
 	echo "file 0644 $gen/libvmmc.pc $LIBDIR/pkgconfig"
 	echo "file 0644 $BUILD/ulib/libvmmc-preload.so $LIBDIR/vmmc"
+	# the libfabric provider, where libfabric looks by default when
+	# LIBDIR is its own (Debian: /usr/lib/<triplet>/libfabric)
+	echo "file 0644 $BUILD/ulib/fi/libvmmc-fi.so $LIBDIR/libfabric"
 	# every public header, and the ABI headers they include (uapi/...)
 	for f in "$TOP"/ulib/include/*.h; do
 		echo "file 0644 $f $INCLUDEDIR/vmmc"
@@ -34,7 +37,7 @@ items() {
 	echo "file 0755 $BUILD/tools/vmmc_ctl/vmmc_ctl $SBINDIR"
 	echo "file 0755 $BUILD/tools/fabric/vmmc-fabric $SBINDIR"
 	echo "file 0755 $gen/vmmc-fabric-start $LIBEXECDIR/vmmc"
-	for f in "$TOP"/ulib/man/*.[37] "$TOP"/tools/vmmc_ctl/*.8 \
+	for f in "$TOP"/ulib/man/*.[37] "$TOP"/ulib/fi/*.7 "$TOP"/tools/vmmc_ctl/*.8 \
 		 "$TOP"/tools/fabric/*.8; do
 		[ -e "$f" ] || continue
 		echo "file 0644 $f $MANDIR/man${f##*.}"

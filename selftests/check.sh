@@ -92,7 +92,9 @@ tools/vm/vmrun --mem 6144 --timeout 600 -- \
 add_result "$results/node1-big" "one-node run with 6 GiB"
 
 # 3. two nodes: node 0 pings node 1's NIC; both run the device tests,
-# the libfabric provider (vmmc_fi.sh: about 30 s) and Open MPI across
+# real servers under the shim (vmmc_apps.sh), both transports on one
+# listener, pre-fork and inetd-style servers (vmmc_dual.sh: about 45 s), the
+# libfabric provider (vmmc_fi.sh: about 30 s) and Open MPI across
 # the two (vmmc_mpi.sh: about 20 s), then the link layer under injected
 # faults (vmmc_link_cluster: its fault
 # requests reach the fabric's control socket through link_faults.sh;
@@ -104,8 +106,8 @@ selftests/link_faults.sh "$build/tools/fabric/vmmc-fabric" \
 watcher=$!
 link_env="VMMC_LINK_DIR=$linkdir VMMC_LINK_MSGS=${VMMC_LINK_MSGS:-2000}"
 tools/vm/vmrun -n 2 --timeout 900 --fabric-arg "--ctl=$results/fabric.ctl" \
-	--node-cmd "0=VMMC_RESULT=$results/node2-0 $link_env selftests/run_guest.sh $build vmmc_dev vmmc_cluster vmmc_xfer_cluster vmmc_sock_cluster vmmc_apps.sh vmmc_preload6.sh vmmc_fi.sh vmmc_mpi.sh vmmc_link_cluster; rc=\$?; python3 selftests/barrier.py notify 10.77.0.2; exit \$rc" \
-	--node-cmd "1=VMMC_RESULT=$results/node2-1 $link_env selftests/run_guest.sh $build vmmc_dev vmmc_xfer_cluster vmmc_sock_cluster vmmc_apps.sh vmmc_preload6.sh vmmc_fi.sh vmmc_mpi.sh vmmc_link_cluster; rc=\$?; python3 selftests/barrier.py wait; exit \$rc" \
+	--node-cmd "0=VMMC_RESULT=$results/node2-0 $link_env selftests/run_guest.sh $build vmmc_dev vmmc_cluster vmmc_xfer_cluster vmmc_sock_cluster vmmc_apps.sh vmmc_dual.sh vmmc_preload6.sh vmmc_fi.sh vmmc_mpi.sh vmmc_link_cluster; rc=\$?; python3 selftests/barrier.py notify 10.77.0.2; exit \$rc" \
+	--node-cmd "1=VMMC_RESULT=$results/node2-1 $link_env selftests/run_guest.sh $build vmmc_dev vmmc_xfer_cluster vmmc_sock_cluster vmmc_apps.sh vmmc_dual.sh vmmc_preload6.sh vmmc_fi.sh vmmc_mpi.sh vmmc_link_cluster; rc=\$?; python3 selftests/barrier.py wait; exit \$rc" \
 	-- true
 touch "$linkdir/stop"
 wait "$watcher"

@@ -9,9 +9,14 @@
 # value it wrote reads back), nginx with Debian's stock nginx.conf
 # (sendfile on, tcp_nopush on: TCP_CORK; a copy with only the listen
 # address, the root and the writable paths changed) serving files of
-# 1 B to 3 MB to curl, bodies checked by sha256 (until pre-fork
-# listeners work, issue 16, it runs as one process: daemon and
-# master_process off on its command line). Then that it all went over VMMC: node 0's NIC data
+# 1 B to 3 MB to curl, bodies checked by sha256, in its stock
+# master/worker mode (daemon off on its command line, so that the
+# script holds it): the workers, as www-data, accept over VMMC on the
+# listener their root master made; memcached (threaded: its listener
+# thread hands connections to 4 workers) with Debian's
+# /etc/memcached.conf but for the listen address and -d, 4 connections
+# at once SETting and GETting 48 values of 1 B to 500 KB, each read back
+# byte for byte (memcache_check.py). Then that it all went over VMMC: node 0's NIC data
 # counters moved by at least the bytes iperf3 alone moved, and kernel TCP
 # did not (no active open on node 0, a handful of segments at most on
 # either node; node 1's one passive open is this script's own "done").
@@ -47,11 +52,14 @@ if [ "${VMMC_NODE:-0}" = 1 ]; then
 	    -e "s|include /etc/nginx/sites-enabled/\*;|client_body_temp_path $t/body; proxy_temp_path $t/proxy; fastcgi_temp_path $t/fcgi; uwsgi_temp_path $t/uwsgi; scgi_temp_path $t/scgi; server { listen $srv:8080; root $t/www; }|" \
 	    /etc/nginx/nginx.conf > "$t/nginx.conf"
 	$pre nginx -c "$t/nginx.conf" -e "$t/nginx.err" \
-		-g 'daemon off; master_process off;' > "$t/nginx" 2>&1 &
+		-g 'daemon off;' > "$t/nginx" 2>&1 &
+	# Debian's options (not daemonised, no log file or pid file), on $srv
+	$pre memcached $(grep -vE '^(#|-d|logfile|-P|$)' /etc/memcached.conf |
+		sed "s/^-l .*/-l $srv/") > "$t/memcached" 2>&1 &
 	# node 0 says when it is done (kernel TCP: after its measurements)
 	python3 -c 'import socket, sys; s = socket.create_server(("0.0.0.0", int(sys.argv[1]))); s.settimeout(240); c, _ = s.accept(); c.recv(8)' $done_port
 	po=$(($(tcp PassiveOpens) - po0)) os=$(($(tcp OutSegs) - os0))
-	kill %1 %2 %3 %4 2>/dev/null
+	kill %1 %2 %3 %4 %5 2>/dev/null
 	wait
 	errs=$(cat "$t/nginx.err" "$t/error.log" "$t/nginx" 2>/dev/null | grep -cE '\[(emerg|alert|crit|error)\]')
 	check "node 1: nginx logged no error (a failed setsockopt or sendfile is one): $errs" \
@@ -66,15 +74,16 @@ fi
 
 # node 0: the clients
 trap 'echo done > /dev/tcp/$srv/$done_port 2>/dev/null; rm -rf "$t"' EXIT
-wait_port() {	# over VMMC: a VMMC listener has no kernel port
+wait_port() {	# over VMMC (no fallback to the servers' kernel listeners)
 	local i
 	for i in $(seq 1 200); do
-		$pre python3 -c "import socket, sys; socket.create_connection(('$srv', int(sys.argv[1])), 5).close()" "$1" 2>/dev/null && return 0
+		$pre VMMC_PRELOAD_FALLBACK=0 python3 -c "import socket, sys; socket.create_connection(('$srv', int(sys.argv[1])), 5).close()" "$1" 2>/dev/null && return 0
 		sleep 0.3
 	done
 	return 1
 }
-if ! { wait_port 5201 && wait_port 11111 && wait_port 6379 && wait_port 8080; }; then
+if ! { wait_port 5201 && wait_port 11111 && wait_port 6379 && wait_port 8080 &&
+       wait_port 11211; }; then
 	nok "servers up on node 1 (over VMMC)"
 	tap_end
 	exit
@@ -145,6 +154,10 @@ same=$(sums "$t/want" | cmp -s - <(sums "$t/got") && cmp -s "$t/want/f3000000" "
 check "nginx (stock nginx.conf, sendfile and tcp_nopush on) to curl: 1 B, 1000 B, 70000 B, 3 MB on one connection and 3 MB again: exit $rc $rc2 in $secs_ngx s, sha256 of every body as served: ${same:-DIFFERENT}" \
 	test "$rc" -eq 0 -a "$rc2" -eq 0 -a "$same" = yes
 [ "$same" = yes ] || sed 's/^/# /' "$t/curl"
+
+mc=$($lim $pre python3 "$(dirname "$0")/memcache_check.py" $srv 11211 4 12 2>&1)
+check "memcached (Debian's memcached.conf, 4 threads): 4 connections at once, 48 values of 1 B to 500 KB set and read back byte for byte over VMMC: $mc" \
+	test "${mc%% *}" = ok -a "$(grep -o '0x4d56' <<< "$mc" | wc -l)" -eq 4
 
 ao=$(($(tcp ActiveOpens) - ao0)) os=$(($(tcp OutSegs) - os0)) d=$(($(nic_data) - d0))
 check "over VMMC: node 0's NIC data bytes moved $d (>= $((2 * mb << 20)) + 6071001, iperf3's and nginx's bodies alone)" \

@@ -13,13 +13,14 @@ void test_dup(int l)
 	int c, s, d, d1, d2, n, r, c2, s2, c3, s3, e;
 	char b;
 
-	ok(l >= 0 && domain_of(l) == AF_VMMC, "listener is a VMMC socket");
+	ok(l >= 0 && domain_of(l) == AF_INET,
+	   "listener is the kernel's (AF_INET): its VMMC side is beside it");
 	if (pair(l, &c, &s)) {
 		ok(false, "connected pair");
 		return;
 	}
 	ok(domain_of(c) == AF_VMMC && domain_of(s) == AF_VMMC,
-	   "both ends are VMMC sockets");
+	   "both ends are VMMC sockets (the listener's VMMC side accepted)");
 	d = dup(c);
 	ok(d >= 0 && d != c && domain_of(d) == AF_VMMC, "dup: a VMMC socket too");
 	ok(carries(d, s, 3000, 1) && carries(s, d, 3000, 2) &&

@@ -80,6 +80,9 @@ int main(int argc, char **argv)
 	stage = "follow";
 	if (argc < 2 || strstr(argv[1], "follow"))
 		test_follow(l);
+	stage = "dual";
+	if (argc < 2 || strstr(argv[1], "dual"))
+		test_dual();
 	stage = "linger";
 	if (argc < 2 || strstr(argv[1], "linger"))
 		test_linger(argv[0]);

@@ -54,6 +54,9 @@ int accept_within(int l);
 int fill_up(int c);
 int temp_file(uint8_t *a, size_t n, unsigned int seed);
 
+/* vmmc_preload_dual.c */
+void test_dual(void);
+
 /* vmmc_preload_fds.c */
 void test_dup(int l);
 void test_fds(int l);

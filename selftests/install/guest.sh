@@ -48,6 +48,21 @@ run "hello_vmmc_static (libvmmc.a): the same" timeout 60 "$stage/hello_vmmc_stat
 run "the installed shim loads into a program (VMMC_HOSTS_FILE from the stage)" \
 	env LD_PRELOAD="$lib/vmmc/libvmmc-preload.so" \
 	VMMC_HOSTS_FILE="$stage/etc/vmmc/hosts" true
+# the installed provider, found through FI_PROVIDER_PATH (this LIBDIR is
+# not libfabric's own), loads the installed libvmmc through its run path
+fi_found() {
+	local l out
+	l=$(ldd "$lib/libfabric/libvmmc-fi.so" | awk '/libvmmc.so.0 =>/ { print $3 }')
+	[ "$(realpath "$l")" = "$lib/libvmmc.so.0" ] || return 1
+	out=$(FI_PROVIDER_PATH=$lib/libfabric fi_info -p vmmc) &&
+		grep -q 'provider: vmmc$' <<<"$out"
+}
+if command -v fi_info >/dev/null; then
+	run "the installed libfabric provider: fi_info -p vmmc lists it, over the installed libvmmc.so.0" fi_found
+else
+	echo "ok $((n + 1)) - the installed libfabric provider: no fi_info # SKIP" | tee -a "$tapfile"
+	n=$((n + 1))
+fi
 run "rmmod vmmc" rmmod vmmc
 if dmesg | grep -E 'BUG:|WARNING:|Oops|general protection|Call Trace'; then
 	tap 1 "kernel log clean"

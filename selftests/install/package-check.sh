@@ -3,13 +3,15 @@
 # make package-check: the Debian packages, built and used as a user would.
 #   1. dpkg-buildpackage -us -uc -b in a copy of the tree (build/pkg/);
 #   2. lintian: no error and no warning (--pedantic's infos are shown);
-#   3. dpkg -i of libvmmc0, libvmmc-dev, vmmc-utils and vmmc-dkms: the
+#   3. dpkg -i of libvmmc0, libvmmc-dev, vmmc-utils, libfabric-vmmc and
+#      vmmc-dkms: the
 #      group vmmc and user vmmc-fabric, the conffiles in /etc/vmmc;
 #      pkg-config finds libvmmc with no help; hello_vmmc builds with it;
 #   4. the installed vmmc-dkms builds the module for the Debian 6.1 guest
 #      kernel (dkms build -k <version from /boot>);
 #   5. a guest loads that module and runs hello_vmmc and vmmc_ctl as
-#      installed (the guest sees this machine's root); udev applies the
+#      installed (the guest sees this machine's root), and fi_info with no
+#      environment finds the packaged provider; udev applies the
 #      packaged rule there: /dev/vmmc0 is 0660 root:vmmc, a user outside
 #      the group cannot open it, a member can;
 #   6. dpkg --purge leaves the machine as it found it: no vmmc files, no
@@ -24,7 +26,7 @@ cd "$top"
 version=$(cat VERSION)
 kver=$(find /boot -maxdepth 1 -name 'vmlinuz-6.1*-amd64' | sed 's|.*/vmlinuz-||' | sort -V | tail -n 1)
 arch=$(dpkg --print-architecture)
-pkgs=(libvmmc0 libvmmc-dev vmmc-utils vmmc-dkms)
+pkgs=(libvmmc0 libvmmc-dev vmmc-utils libfabric-vmmc vmmc-dkms)
 pdir=$build/pkg
 log=$pdir/package-check.log
 pass=0 fail=0 skip=0 n=0
@@ -83,7 +85,7 @@ for p in "${pkgs[@]}"; do
 	[ "$p" != vmmc-dkms ] || a=all
 	debs+=("$pdir/${p}_${version}_$a.deb")
 done
-run "the four packages are there (${pkgs[*]})" ls "${debs[@]}"
+run "the ${#pkgs[@]} packages are there (${pkgs[*]})" ls "${debs[@]}"
 changes=$pdir/vmmc_${version}_$arch.changes
 # every exported symbol in debian/libvmmc0.symbols, with the version that
 # brought it (else programs using a new one get too weak a dependency)
@@ -114,10 +116,12 @@ run "group vmmc and system user vmmc-fabric exist" \
 run "/etc/vmmc/hosts and fabric.conf are conffiles of vmmc-utils" \
 	bash -c 'dpkg-query -W -f="\${Conffiles}\n" vmmc-utils | grep -q /etc/vmmc/hosts &&
 		dpkg-query -W -f="\${Conffiles}\n" vmmc-utils | grep -q /etc/vmmc/fabric.conf'
-run "the udev rule, the unit, modules-load.d and the shim are where they belong" \
+triplet=$(dpkg-architecture -qDEB_HOST_MULTIARCH)
+fiprov=/usr/lib/$triplet/libfabric/libvmmc-fi.so
+run "the udev rule, the unit, modules-load.d, the shim and the libfabric provider are where they belong" \
 	ls /lib/udev/rules.d/60-vmmc.rules /lib/systemd/system/vmmc-fabric.service \
-	/usr/lib/modules-load.d/vmmc.conf \
-	"/usr/lib/$(dpkg-architecture -qDEB_HOST_MULTIARCH)/vmmc/libvmmc-preload.so"
+	/usr/lib/modules-load.d/vmmc.conf "/usr/lib/$triplet/vmmc/libvmmc-preload.so" \
+	"$fiprov" /usr/share/man/man7/fi_vmmc.7.gz
 modver=$(pkg-config --modversion libvmmc 2>>"$log" || true)
 run "pkg-config --modversion libvmmc: $modver, with no PKG_CONFIG_* help" test "$modver" = "$version"
 # shellcheck disable=SC2046 # pkg-config's flags are words
@@ -169,6 +173,15 @@ t() { k=$((k + 1)); if [ "$1" = 0 ]; then echo "ok $k - $2"; else echo "not ok $
 insmod "$ko"; t $? "guest: insmod the DKMS-built module"
 /usr/sbin/vmmc_ctl show | grep -q vmmc0; t $? "guest: /usr/sbin/vmmc_ctl shows the NIC"
 timeout 60 "$hello"; t $? "guest: hello_vmmc over the packaged libvmmc.so.0"
+# libfabric finds the packaged provider in its own directory: no
+# FI_PROVIDER_PATH or any other variable
+if command -v fi_info >/dev/null; then
+	env -i PATH=/usr/bin:/bin fi_info -p vmmc 2>&1 | grep -q "provider: vmmc$"
+	t $? "guest: fi_info -p vmmc finds the packaged provider, no environment set"
+else
+	echo "ok $((k + 1)) - guest: fi_info -p vmmc: no fi_info (libfabric-bin) # SKIP" >>"$out"
+	k=$((k + 1))
+fi
 # the packaged udev rule (the guest runs in a chroot of this root: udev
 # would ignore requests there without SYSTEMD_IGNORE_CHROOT)
 if [ -x /lib/systemd/systemd-udevd ]; then
@@ -214,7 +227,7 @@ installed=0
 [ "$had_mok" = 1 ] || rm -f /var/lib/dkms/mok.key /var/lib/dkms/mok.pub
 mods_after=$(find /lib/modules -name 'vmmc.ko*' 2>/dev/null | sort)
 left=$(ls -d /usr/src/vmmc-* /var/lib/dkms/vmmc /etc/vmmc /usr/include/vmmc \
-	/lib/udev/rules.d/60-vmmc.rules /usr/sbin/vmmc_ctl 2>/dev/null || true)
+	/lib/udev/rules.d/60-vmmc.rules /usr/sbin/vmmc_ctl "$fiprov" 2>/dev/null || true)
 [ "$mods_before" = "$mods_after" ] || left+=" $mods_after"
 run "nothing of vmmc is left after the purge${left:+: $left}" test -z "$left"
 run "the user and group are as before (user $had_user, group $had_group)" \

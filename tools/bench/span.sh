@@ -1,8 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # span.sh [HOT,COLD]: the cost of crossing between fabrics (make bench).
-# vmmc_bw between two 1-vCPU guests served by one fabric, then by two
-# fabrics joined over UDP (vmmc-fabric --cluster; as root each in a
+# vmmc_bw (4 B and 1 MiB) between two 1-vCPU guests served by one
+# fabric, then by two fabrics joined over UDP (vmmc-fabric --cluster; as root each in a
 # network namespace of its own, joined by veths of MTU $SPAN_MTU, default
 # 9000, else both on loopback), each run followed by a stream of 1 MiB
 # SENDs (SPAN_STREAM_S seconds, default 6) during which the host samples
@@ -48,7 +48,7 @@ sample() {
 run() {
 	local name=$1 sp rc
 	shift
-	local node0="insmod $b/vmmc.ko && $bw client -n 1 -a 10.77.0.2 ${mc:+-M $mc} -S $secs >$out/$name.txt; \
+	local node0="insmod $b/vmmc.ko && $bw client -n 1 -a 10.77.0.2 ${mc:+-M $mc} -s 4,1048576 -S $secs >$out/$name.txt; \
 rc=\$?; python3 selftests/barrier.py notify 10.77.0.2; exit \$rc"
 	local node1="insmod $b/vmmc.ko && { $bw server & } && python3 selftests/barrier.py wait; kill %1 2>/dev/null; exit 0"
 	rm -f "$out/stop"

@@ -19,10 +19,13 @@
  * over 64 MiB, as the fabric's copies between guest RAM files are),
  * measured here in the guest, and on the host by `make bench` (-M).
  *
- *   vmmc_bw client -n NODE -a ADDR [-p PORT] [-M HOT,COLD] [-S SECS]
+ *   vmmc_bw client -n NODE -a ADDR [-p PORT] [-M HOT,COLD] [-s SIZE,...]
+ *                  [-S SECS]
  *   vmmc_bw server [-p PORT]      (on node NODE)
  *   vmmc_bw memcpy                (print HOT,COLD MB/s of 1 MiB memcpy)
  *
+ * -s measures only the sizes listed (bytes, up to 11, each 1 .. 1 MiB;
+ * tools/bench/mpi.sh takes 8 B and 1 MiB beside MPI's).
  * -S: after the tables, stream 1 MiB SENDs to node NODE for SECS seconds
  * (nothing else moving: the host measures the fabric's CPU per GB
  * meanwhile, tools/bench/span.sh) and print the rate.
@@ -333,8 +336,9 @@ int main(int argc, char **argv)
 	double host_mc[2] = { 0, 0 }, guest_mc[2], lat[3][11], bw[3][11];
 	double t0 = 0, lim, trial[3][TRIALS], stream_mbps = 0;
 	const char *addr = NULL;
-	int port = 7799, opt, err, fd, i, k, n, t, stream_s = 0;
-	size_t s;
+	int port = 7799, opt, err, fd, i, k, n, t, nsz = 0, stream_s = 0;
+	size_t s, sz[11];
+	char *tok;
 	char *src, *rxa, *rxb, *cli;
 
 	if (argc >= 2 && !strcmp(argv[1], "memcpy")) {
@@ -342,10 +346,10 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	if (argc < 2) {
-		fprintf(stderr, "usage: vmmc_bw {client -n NODE -a ADDR [-p PORT] [-M MBPS] | server [-p PORT] | memcpy}\n");
+		fprintf(stderr, "usage: vmmc_bw {client -n NODE -a ADDR [-p PORT] [-M MBPS] [-s SIZE,...] [-S SECS] | server [-p PORT] | memcpy}\n");
 		return 2;
 	}
-	while ((opt = getopt(argc - 1, argv + 1, "n:a:p:M:S:")) != -1) {
+	while ((opt = getopt(argc - 1, argv + 1, "n:a:p:M:s:S:")) != -1) {
 		switch (opt) {
 		case 'n':
 			node = (uint32_t)atoi(optarg);
@@ -363,6 +367,17 @@ int main(int argc, char **argv)
 			if (sscanf(optarg, "%lf,%lf", &host_mc[0], &host_mc[1]) < 1)
 				return 2;
 			break;
+		case 's':
+			for (tok = strtok(optarg, ","); tok; tok = strtok(NULL, ",")) {
+				s = strtoul(tok, NULL, 0);
+				if (nsz == 11 || !s || s > MAXSZ) {
+					fprintf(stderr, "vmmc_bw: -s: up to 11 sizes of 1 .. %u bytes\n",
+						MAXSZ);
+					return 2;
+				}
+				sz[nsz++] = s;
+			}
+			break;
 		default:
 			return 2;
 		}
@@ -373,6 +388,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "vmmc_bw: client needs -n NODE -a ADDR\n");
 		return 2;
 	}
+	if (!nsz)	/* 4 B .. 1 MiB, every 4x */
+		for (s = 4; s <= MAXSZ; s *= 4)
+			sz[nsz++] = s;
 	src = map_buf(MAXSZ);
 	rxa = map_buf(MAXSZ);
 	rxb = map_buf(MAXSZ);
@@ -409,7 +427,7 @@ int main(int argc, char **argv)
 	while (now_us() - t0 < 2e6)
 		vmmc_lat(&a, imp_ab, &b, imp_ba, src, 64, 100);
 
-	for (k = 0, s = 4; s <= MAXSZ; s *= 4, k++) {
+	for (k = 0; k < nsz && (s = sz[k]); k++) {
 		n = lat_count(s);
 		lat[0][k] = vmmc_lat(&a, imp_ab, &b, imp_ba, src, s, n);
 		rpc(fd, OP_VLAT, (uint32_t)s, (uint32_t)n, 0);
@@ -460,25 +478,25 @@ int main(int argc, char **argv)
 	printf("\none-way latency (median round trip / 2), microseconds\n");
 	printf("%8s %12s %12s %12s %14s\n", "size", "vmmc local", "vmmc remote",
 	       "tcp remote", "tcp/vmmc rem");
-	for (k = 0, s = 4; s <= MAXSZ; s *= 4, k++)
+	for (k = 0; k < nsz && (s = sz[k]); k++)
 		printf("%8zu %12.1f %12.1f %12.1f %13.1fx\n", s, lat[0][k],
 		       lat[1][k], lat[2][k], lat[2][k] / lat[1][k]);
 	printf("\nbandwidth, MB/s, median of %d runs (vmmc: window of %d SENDs)\n",
 	       TRIALS, WINDOW);
 	printf("%8s %12s %12s %12s %14s\n", "size", "vmmc local", "vmmc remote",
 	       "tcp remote", "vmmc rem/tcp");
-	for (k = 0, s = 4; s <= MAXSZ; s *= 4, k++)
+	for (k = 0; k < nsz && (s = sz[k]); k++)
 		printf("%8zu %12.1f %12.1f %12.1f %13.1fx\n", s, bw[0][k],
 		       bw[1][k], bw[2][k], bw[1][k] / bw[2][k]);
-	k--;
+	k = nsz - 1;
 	printf("\nmemcpy of 1 MiB blocks, MB/s: %.0f cache-hot, %.0f cold in this guest (TCG)",
 	       guest_mc[0], guest_mc[1]);
 	if (host_mc[0] > 0)
 		printf("; %.0f hot, %.0f cold on the host (measured by make bench)",
 		       host_mc[0], host_mc[1]);
 	lim = host_mc[1] > 0 ? host_mc[1] : host_mc[0] > 0 ? host_mc[0] : guest_mc[1];
-	printf("\n1 MiB SENDs reach %.0f%% (local) and %.0f%% (remote) of %s cold memcpy\n",
-	       100 * bw[0][k] / lim, 100 * bw[1][k] / lim,
+	printf("\n%zu B SENDs reach %.0f%% (local) and %.0f%% (remote) of %s cold memcpy\n",
+	       sz[k], 100 * bw[0][k] / lim, 100 * bw[1][k] / lim,
 	       host_mc[0] > 0 ? "the host's" : "this guest's");
 	if (stream_s > 0)
 		printf("stream of 1 MiB SENDs to node %u for %d s: %.1f MB/s\n",

@@ -75,6 +75,9 @@
 #define VFI_EQ_DEF		64u
 #define VFI_CM_DATA		256u	/* connection data, each way */
 #define VFI_IMPORT_CACHE	32u	/* RMA imports kept per domain */
+#define VFI_DIRECT_MIN		(1u << 20) /* reads this long answered directly
+					 * (FI_VMMC_DIRECT_READ's default)
+					 */
 
 /* struct vfi_hdr.op */
 enum { VFI_OP_MSG = 1, VFI_OP_WDATA = 2, VFI_OP_RREQ = 3, VFI_OP_RRESP = 4 };
@@ -84,6 +87,7 @@ enum { VFI_OP_MSG = 1, VFI_OP_WDATA = 2, VFI_OP_RREQ = 3, VFI_OP_RRESP = 4 };
 #define VFI_HF_INLINE	0x4
 #define VFI_HF_DATA	0x8
 #define VFI_HF_ERR	0x10	/* RRESP: refused, total = FI_E* code */
+#define VFI_HF_DIRECT	0x20	/* RRESP: the data went into dst_key's export */
 
 /* the inline payload of an RREQ: read [addr, addr + len) of region key */
 struct vfi_rreq {
@@ -91,6 +95,7 @@ struct vfi_rreq {
 	uint64_t addr;
 	uint64_t len;
 	uint64_t cookie;	/* the requester's op: index | gen << 32 */
+	uint64_t dst_key;	/* the requester's export of its buffer, or 0 */
 };
 
 /* struct vfi_op.kind */
@@ -135,6 +140,7 @@ struct vfi_domain {
 	uint64_t imp_clock;
 	int refs;
 	uint64_t mr_mode;
+	size_t direct_min;		/* FI_VMMC_DIRECT_READ; SIZE_MAX: off */
 };
 
 /* One posted operation (send, receive, write): a slot of the endpoint. */
@@ -165,6 +171,14 @@ struct vfi_op {
 	bool wdata_sent;
 	uint8_t kind;		/* VFI_K_* */
 	bool wait_resp;		/* read: the response has not all come */
+	/* a read answered directly: the requester exports its buffer for
+	 * the read's time (rd_export), the peer imports it (direct) and
+	 * SENDs into it, then the RRESP notice (wdata, wdata_sent)
+	 */
+	bool rd_exported;
+	bool direct;
+	uint32_t rd_export;
+	uint64_t rd_key;
 	uint8_t inject[VFI_INLINE];
 	uint32_t gen;		/* read cookies: bumped at each reuse */
 };
@@ -304,6 +318,7 @@ struct vfi_pep {
 /* a connection request, the handle of an FI_CONNREQ event */
 struct vfi_connreq {
 	struct fid fid;
+	struct vfi_connreq *next_live;	/* vfi_cm.c's list of live requests */
 	int sock;
 	struct sockaddr_in peer;
 	uint32_t node, name;
@@ -377,6 +392,7 @@ int vfi_passive_ep(struct fid_fabric *fabric, struct fi_info *info,
 int vfi_cm_event(struct vfi_eq *eq, struct vfi_cmsrc *src);
 extern struct fi_ops_cm vfi_ep_cm_ops;
 extern struct fi_ops_ep vfi_pep_ep_ops;
+bool vfi_creq_live(fid_t fid, bool take);
 int vfi_ep_region_setup(struct vfi_ep *ep);
 void vfi_ep_region_free(struct vfi_ep *ep);
 
@@ -395,6 +411,7 @@ void vfi_ep_progress(struct vfi_ep *ep);
 void vfi_send_done(struct vfi_op *op, const struct vmmc_cqe *cqe);
 void vfi_op_fail_all(struct vfi_ep *ep, int err);
 bool vfi_sq_room(struct vfi_ep *ep, uint32_t n);
+int vfi_send_wait(struct vfi_ep *ep, int ret);
 size_t vfi_iov_len(const struct iovec *iov, size_t count);
 void vfi_pin_iov(struct vfi_ep *ep, const struct vfi_op *op);
 ssize_t vfi_op_begin(struct vfi_ep *ep, const struct iovec *iov,

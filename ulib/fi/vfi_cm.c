@@ -294,9 +294,48 @@ static int vfi_listen(struct fid_pep *fpep)
 	return 0;
 }
 
+/*
+ * The connection requests not yet accepted, rejected or closed. A handle
+ * is looked up here by its pointer before it is used, so one that accept
+ * or reject consumed (and freed) is refused with FI_EINVAL, never read:
+ * fi_reject after fi_accept, a second fi_reject, an endpoint made from
+ * the request closed after it was rejected.
+ */
+static pthread_mutex_t vfi_creq_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct vfi_connreq *vfi_creqs;
+
+static void vfi_creq_link(struct vfi_connreq *c)
+{
+	pthread_mutex_lock(&vfi_creq_lock);
+	c->next_live = vfi_creqs;
+	vfi_creqs = c;
+	pthread_mutex_unlock(&vfi_creq_lock);
+}
+
+/* Is @fid a live request? take: unlink it too (its consumer frees it). */
+bool vfi_creq_live(fid_t fid, bool take)
+{
+	struct vfi_connreq **p;
+	bool found = false;
+
+	pthread_mutex_lock(&vfi_creq_lock);
+	for (p = &vfi_creqs; *p; p = &(*p)->next_live) {
+		if (&(*p)->fid == fid) {
+			found = true;
+			if (take)
+				*p = (*p)->next_live;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&vfi_creq_lock);
+	return found;
+}
+
 static int vfi_connreq_close(struct fid *fid)
 {
 	struct vfi_connreq *c = container_of(fid, struct vfi_connreq, fid);
+
+	vfi_creq_live(fid, true);
 
 	if (c->sock >= 0)
 		close(c->sock);
@@ -318,7 +357,7 @@ static int vfi_reject(struct fid_pep *fpep, fid_t handle, const void *param,
 	struct vfi_connreq *c;
 	int ret;
 
-	if (!handle || handle->fclass != FI_CLASS_CONNREQ)
+	if (!handle || !vfi_creq_live(handle, true))
 		return -FI_EINVAL;
 	c = container_of(handle, struct vfi_connreq, fid);
 	ret = vfi_cm_send(c->sock, VFI_CM_REJECT, NULL, param, paramlen);
@@ -356,6 +395,7 @@ static void vfi_pep_event(struct vfi_eq *eq, struct vfi_pep *pep)
 	c->node = m.node;
 	c->name = m.name;
 	c->key = m.key;
+	vfi_creq_link(c);
 	info->handle = &c->fid;
 	free(info->dest_addr);
 	info->dest_addr = malloc(sizeof(peer));
@@ -486,7 +526,7 @@ static int vfi_accept(struct fid_ep *fep, const void *param, size_t paramlen)
 	if (!ep->eq)
 		return -FI_ENOEQ;
 	if (ep->state != VFI_IDLE || !ep->info->handle ||
-	    ep->info->handle->fclass != FI_CLASS_CONNREQ ||
+	    !vfi_creq_live(ep->info->handle, false) ||
 	    paramlen > VFI_CM_DATA)
 		return -FI_EINVAL;
 	c = container_of(ep->info->handle, struct vfi_connreq, fid);

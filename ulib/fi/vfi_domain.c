@@ -328,7 +328,7 @@ int vfi_domain_open(struct fid_fabric *fabric, struct fi_info *info,
 {
 	struct vfi_domain *dom;
 	char path[80];
-	int ret;
+	int ret, direct;
 
 	if (!info || !info->domain_attr || !info->domain_attr->name ||
 	    strncmp(info->domain_attr->name, "vmmc", 4) ||
@@ -348,6 +348,9 @@ int vfi_domain_open(struct fid_fabric *fabric, struct fi_info *info,
 	pthread_mutex_init(&dom->lock, NULL);
 	dom->fab = container_of(fabric, struct vfi_fabric, fab);
 	dom->mr_mode = info->domain_attr->mr_mode;
+	dom->direct_min = VFI_DIRECT_MIN;
+	if (!fi_param_get_int(&vfi_prov, "direct_read", &direct))
+		dom->direct_min = direct > 0 ? (size_t)direct : SIZE_MAX;
 	dom->dom.fid.fclass = FI_CLASS_DOMAIN;
 	dom->dom.fid.context = context;
 	dom->dom.fid.ops = &vfi_domain_fi_ops;

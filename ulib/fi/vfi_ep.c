@@ -105,7 +105,7 @@ static int vfi_ep_close(struct fid *fid)
 		free(ep->ops);
 	/* else leak the ops: a late completion may still name one */
 	if (ep->info && ep->info->handle &&
-	    ep->info->handle->fclass == FI_CLASS_CONNREQ)
+	    vfi_creq_live(ep->info->handle, false))
 		fi_close(ep->info->handle);
 	if (ep->info)
 		ep->info->handle = NULL;

@@ -355,5 +355,7 @@ FI_EXT_INI
 {
 	fi_param_define(&vfi_prov, "iface", FI_PARAM_STRING,
 			"Interface whose IPv4 address a passive endpoint bound to any address gives as its name (default: the first up that is not a loopback)");
+	fi_param_define(&vfi_prov, "direct_read", FI_PARAM_INT,
+			"Reads of this many bytes or more are answered straight into the reader's buffer, exported for the read; 0: every read through the ring (default: 1048576)");
 	return &vfi_prov;
 }

@@ -42,6 +42,12 @@ void vfi_op_put(struct vfi_op *op)
 
 	if (op->imp >= 0)
 		ep->dom->imps[op->imp].busy--;
+	/* a direct read's export (requester) or import (responder) */
+	if (op->rd_exported)
+		vmmc_unexport(&ep->dom->vep, op->rd_export);
+	if (op->direct)
+		vmmc_unimport(&ep->dom->vep, op->import);
+	op->rd_exported = op->direct = false;
 	op->next = ep->free_ops;
 	ep->free_ops = op;
 	ep->ops_busy--;
@@ -269,6 +275,26 @@ static int vfi_post_hdr(struct vfi_ep *ep, struct vfi_op *op, size_t n)
 	return 0;
 }
 
+/*
+ * A payload SEND that vmmc_send() refused: 0 to post it again later, or
+ * the error. A full SQ waits; so does a translation cache with no room
+ * (ENOSPC) or a pin over RLIMIT_MEMLOCK (ENOMEM) while other SENDs are in
+ * flight, since their completions free pinned ranges.
+ */
+int vfi_send_wait(struct vfi_ep *ep, int ret)
+{
+	struct vmmc_utlb_stats st;
+
+	if (ret == -EAGAIN)
+		return 0;
+	if (ret == -ENOSPC || ret == -ENOMEM) {
+		vmmc_utlb_stats(&ep->dom->vep, &st);
+		if (st.inflight)
+			return 0;
+	}
+	return vfi_errno(ret);
+}
+
 /* Warm libvmmc's translation cache with a large buffer as one range, so
  * that its fragments hit (a failure here only means misses later).
  */
@@ -354,7 +380,7 @@ static int vfi_msg_push(struct vfi_ep *ep, struct vfi_op *op)
 				vfi_slot_off(ep->tx_seq) + VFI_HDR_BYTES, 0,
 				(uintptr_t)op);
 		if (ret)
-			return ret == -EAGAIN ? 0 : vfi_errno(ret);
+			return vfi_send_wait(ep, ret);
 		op->inflight++;
 		memcpy(vfi_stage(ep, ep->tx_seq), &h, sizeof(h));
 		ep->hdr_pend = true;
@@ -369,7 +395,8 @@ static void vfi_tx_push(struct vfi_ep *ep)
 	int ret;
 
 	while ((op = ep->txq.head)) {
-		if (op->kind == VFI_K_WRITE || op->kind == VFI_K_READ)
+		if (op->kind == VFI_K_WRITE || op->kind == VFI_K_READ ||
+		    op->direct)
 			ret = vfi_rma_push(ep, op);
 		else
 			ret = vfi_msg_push(ep, op);
@@ -403,8 +430,11 @@ void vfi_tx_maybe_done(struct vfi_op *op)
 {
 	if (op->inflight || op->queued || op->wait_resp)
 		return;
-	if (op->wdata && !op->wdata_sent && !op->err) {
-		/* the data is in place: now the notice */
+	if ((op->wdata || op->direct) && !op->wdata_sent &&
+	    (!op->err || op->direct) && op->ep->state != VFI_SHUT) {
+		/* the data is in place (or a direct response failed): now
+		 * the notice
+		 */
 		op->queued = true;
 		vfi_op_enqueue(&op->ep->txq, op);
 		return;

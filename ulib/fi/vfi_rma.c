@@ -22,23 +22,67 @@
  * cookie names our operation (its index and a generation that changes at
  * every reuse), so a forged or late response is refused. A read needs
  * the peer to make progress, as a software RDMA would.
+ *
+ * A read of FI_VMMC_DIRECT_READ bytes (VFI_DIRECT_MIN) or more into one
+ * buffer is answered
+ * directly, with no copy and no ring fragments: the requester exports its
+ * buffer for the read's time (a fresh random key, the peer's node only)
+ * and names the key in the RREQ; the peer imports it, SENDs the bytes
+ * straight into it, and once those SENDs have completed (the bytes are in
+ * place) sends an RRESP notice flagged VFI_HF_DIRECT through the ring. The
+ * export goes when the read completes or fails, the import when the
+ * notice is out. Either side falls back to the ring when it cannot export
+ * or import (RLIMIT_MEMLOCK, tables full).
  */
 #include <string.h>
 
 #include "vfi.h"
+
+static int vfi_rma_sends(struct vfi_ep *ep, struct vfi_op *op);
+
+/* A direct read response: its SENDs, then (vfi_tx_maybe_done() queues it
+ * again when they have completed) the notice, or the error that stopped
+ * them. 1 when done posting, 0 to wait, or -error.
+ */
+static int vfi_resp_push(struct vfi_ep *ep, struct vfi_op *op)
+{
+	struct vfi_hdr h = { .op = VFI_OP_RRESP, .data = op->data,
+			     .flags = VFI_HF_FIRST | VFI_HF_LAST |
+				      VFI_HF_DIRECT,
+			     .total = (uint32_t)op->len };
+	int ret;
+
+	if (!op->err && op->done < op->len)
+		return vfi_rma_sends(ep, op);
+	if (op->inflight)
+		return 1;
+	if (op->err) {
+		h.flags = VFI_HF_FIRST | VFI_HF_LAST | VFI_HF_ERR;
+		h.total = (uint32_t)op->err;
+	}
+	ret = vfi_post_slot(ep, op, &h, NULL, 0);
+	if (ret == -FI_EAGAIN || ret == -EAGAIN)
+		return 0;
+	op->wdata_sent = true;
+	return ret ? vfi_errno(ret) : 1;
+}
 
 /* Post what SQ room allows: 1 when done posting, 0 to wait, or -error. */
 int vfi_rma_push(struct vfi_ep *ep, struct vfi_op *op)
 {
 	int ret;
 
+	if (op->direct)
+		return vfi_resp_push(ep, op);
 	if (op->err)
 		return 1;
 	if (op->kind == VFI_K_READ) {
 		struct vfi_rreq q = { .key = op->raddr_key, .addr = op->raddr,
 				      .len = op->len,
 				      .cookie = (uint64_t)(op - ep->ops) |
-						(uint64_t)op->gen << 32 };
+						(uint64_t)op->gen << 32,
+				      .dst_key = op->rd_exported ? op->rd_key :
+								   0 };
 		struct vfi_hdr h = { .op = VFI_OP_RREQ,
 				     .flags = VFI_HF_FIRST | VFI_HF_LAST };
 
@@ -66,6 +110,16 @@ int vfi_rma_push(struct vfi_ep *ep, struct vfi_op *op)
 		op->wdata_sent = true;
 		return 1;
 	}
+	return vfi_rma_sends(ep, op);
+}
+
+/* The SENDs of a write or direct response that SQ room allows: 1 when all
+ * are posted, 0 to wait, or -error.
+ */
+static int vfi_rma_sends(struct vfi_ep *ep, struct vfi_op *op)
+{
+	int ret;
+
 	if (!op->done)
 		vfi_pin_iov(ep, op);
 	while (op->done < op->len) {
@@ -86,7 +140,7 @@ int vfi_rma_push(struct vfi_ep *ep, struct vfi_op *op)
 				op->import, op->raddr + op->done, 0,
 				(uintptr_t)op);
 		if (ret)
-			return ret == -EAGAIN ? 0 : vfi_errno(ret);
+			return vfi_send_wait(ep, ret);
 		op->inflight++;
 		op->done += n;
 		op->iov_off += n;
@@ -209,6 +263,33 @@ static ssize_t vfi_rma_injectdata(struct fid_ep *fep, const void *buf,
 			      FI_INJECT | FI_REMOTE_CQ_DATA);
 }
 
+/* Export a long read's buffer for the peer's direct response (dom->lock
+ * held); without it (no room, RLIMIT_MEMLOCK) the response comes through
+ * the ring.
+ */
+static void vfi_read_export(struct vfi_ep *ep, struct vfi_op *op)
+{
+	uint64_t key;
+	int tries, ret = -EEXIST;
+
+	if (op->len < ep->dom->direct_min || op->len > VFI_MAX_RMA ||
+	    op->iov_count != 1 || ep->peer_node >= 64)
+		return;
+	for (tries = 0; tries < 4 && ret == -EEXIST; tries++) {
+		if (vfi_random(&key, sizeof(key)) || !key)
+			return;
+		ret = vmmc_export_key(&ep->dom->vep, op->iov[0].iov_base,
+				      op->len,
+				      VFI_NAME_MR | (key & VFI_NAME_RAND),
+				      1ull << ep->peer_node, key,
+				      &op->rd_export);
+	}
+	if (!ret) {
+		op->rd_exported = true;
+		op->rd_key = key;
+	}
+}
+
 static ssize_t vfi_read_post(struct vfi_ep *ep, const struct iovec *iov,
 			     size_t count, uint64_t addr, uint64_t key,
 			     void *context, uint64_t flags)
@@ -225,6 +306,7 @@ static ssize_t vfi_read_post(struct vfi_ep *ep, const struct iovec *iov,
 	op->comp = !ep->tx_sel || (flags & FI_COMPLETION);
 	op->raddr = addr;
 	op->raddr_key = key;
+	vfi_read_export(ep, op);
 	op->queued = true;
 	vfi_op_enqueue(&ep->txq, op);
 	vfi_progress(ep->dom);
@@ -265,6 +347,26 @@ static ssize_t vfi_readmsg(struct fid_ep *fep, const struct fi_msg_rma *msg,
 
 /* ---- the peer's side of a read ---- */
 
+/* Import the requester's buffer for a direct response, if it can be. */
+static void vfi_resp_direct(struct vfi_ep *ep, struct vfi_op *op,
+			    uint64_t key)
+{
+	uint64_t len;
+	uint32_t id;
+
+	if (vmmc_import_key(&ep->dom->vep, ep->peer_node,
+			    VFI_NAME_MR | (uint32_t)(key & VFI_NAME_RAND), key,
+			    &id, &len))
+		return;
+	if (len != op->len) {	/* not what the request said: the ring */
+		vmmc_unimport(&ep->dom->vep, id);
+		return;
+	}
+	op->direct = true;
+	op->import = id;
+	op->raddr = 0;
+}
+
 /* An RREQ: queue the response (the region's bytes, or a refusal). */
 static int vfi_rx_rreq(struct vfi_ep *ep, const struct vfi_hdr *h,
 		       const void *payload)
@@ -293,6 +395,8 @@ static int vfi_rx_rreq(struct vfi_ep *ep, const struct vfi_hdr *h,
 		op->iov[0].iov_len = q.len;
 		op->iov_count = 1;
 		op->len = q.len;
+		if (q.dst_key)
+			vfi_resp_direct(ep, op, q.dst_key);
 	}
 	op->queued = true;
 	vfi_op_enqueue(&ep->txq, op);
@@ -317,6 +421,12 @@ static int vfi_rx_rresp(struct vfi_ep *ep, const struct vfi_hdr *h,
 		    h->total > FI_ERRNO_MAX)
 			return -1;
 		op->err = (int)h->total;
+	} else if (h->flags & VFI_HF_DIRECT) {
+		/* our export holds the bytes: the peer's SENDs completed */
+		if (!op->rd_exported || !(h->flags & VFI_HF_LAST) || h->len ||
+		    h->total != op->len || op->done)
+			return -1;
+		op->done = op->len;
 	} else {
 		if (h->total != op->len || op->done + h->len > op->len ||
 		    !!(h->flags & VFI_HF_LAST) != (op->done + h->len == op->len))

@@ -5,10 +5,12 @@
  *   LD_PRELOAD=libvmmc-preload.so VMMC_HOSTS=10.77.0.1=0,10.77.0.2=1 prog
  *
  * An AF_INET or AF_INET6 stream socket stays a kernel socket until the
- * program connect()s it to an address of the map (hostmap.h), or bind()s
- * it to one (or to INADDR_ANY or ::, with VMMC_BIND_ANY=1): then the shim
- * creates a VMMC socket (vmmc_sock.h) and moves it onto the same
- * descriptor number (the kernel socket is closed by that dup3), so the
+ * program connect()s it to an address of the map (hostmap.h) where a
+ * VMMC listener answers (else it connects over kernel TCP), or bind()s
+ * it to one the kernel does not have (or to INADDR_ANY or ::, with
+ * VMMC_BIND_ANY=1): then the shim creates a VMMC socket (vmmc_sock.h)
+ * and moves it onto the same descriptor number (the kernel socket is
+ * closed by that dup3), so the
  * program's fd is a real kernel fd (an eventfd of the library) whose
  * readiness the library controls. From then on every call on that fd
  * goes to the library; every other fd (UDP, AF_UNIX, other hosts, files,
@@ -33,8 +35,14 @@
  *   eventfd itself always stays non-blocking. FD_CLOEXEC is the kernel's.
  * - dup, dup2, dup3, F_DUPFD, F_DUPFD_CLOEXEC of a VMMC socket: aliases
  *   (vmmc_sock_dup, vmmc_sock_dup3); the socket closes with its last fd.
+ * - A listener on the wildcard or on a node's address the kernel has
+ *   stays the kernel's, with a VMMC listener beside it: both transports
+ *   on one fd (preload_dual.c).
  * - fork: the parent keeps its sockets; the child's inherited ones are
- *   dead stand-ins (ENOTCONN, EINVAL; see vp_fork_prepare()).
+ *   dead stand-ins (ENOTCONN, EINVAL; see vp_fork_prepare()); a
+ *   listener on both transports works in both (preload_dual.c); a
+ *   connection accepted and not yet used goes to the child through a
+ *   relay in the parent (preload_relay.c).
  * - exec: VMMC fds without FD_CLOEXEC become stand-ins that read EOF and
  *   write EPIPE in the new image (see vp_exec_hide()).
  * - A signal handler that runs while a call waits ends it with EINTR
@@ -58,8 +66,9 @@
  * libc entry points; preload_sock.c the socket calls; preload_rw.c reads
  * and writes; preload_close.c close and dup; preload_poll.c poll, select
  * and epoll; preload_splice.c sendfile and splice; preload_exec.c fork,
- * exec and spawning; preload_stdio.c stdio; preload_loc.h what they
- * share.
+ * exec and spawning; preload_stdio.c stdio; preload_dual.c listeners on
+ * both transports; preload_relay.c connections handed to a forked
+ * child; preload_loc.h what they share.
  */
 
 #include "preload_loc.h"
@@ -82,7 +91,7 @@ pthread_mutex_t vp_lock = PTHREAD_MUTEX_INITIALIZER;
 static bool vp_atfork_set;
 __thread int vp_inside;
 struct vmmc_hostmap vp_map;
-bool vp_enabled, vp_bind_any, vp_debug;
+bool vp_enabled, vp_bind_any, vp_debug, vp_fallback = true;
 #ifndef VP_SPIN_DEFAULT
 #define VP_SPIN_DEFAULT	0	/* measured: see vp_spin() */
 #endif
@@ -93,7 +102,7 @@ unsigned int vp_epoch;
 
 /* ---- helpers ---- */
 
-static void vp_log(const char *fmt, ...)
+void vp_log(const char *fmt, ...)
 {
 	char buf[256];
 	va_list ap;
@@ -391,7 +400,7 @@ static const struct { int level, name; } vp_copied[] = {
 	{ IPPROTO_IP, IP_TTL }, { IPPROTO_IP, IP_MTU_DISCOVER },
 };
 
-static void vp_copy_opts(int fd, int v)
+void vp_copy_opts(int fd, int v)
 {
 	struct vp_fd *f = vp_get(fd);
 	char buf[32];
@@ -430,13 +439,18 @@ int vp_convert(int fd)
 		return r;
 	}
 	vp_set_nonblock(fd, f->nonblock);
-	/* after the library's own (it registers at its first socket) */
-	if (!vp_atfork_set && !pthread_atfork(vp_fork_prepare, vp_fork_parent,
-					      vp_fork_child))
-		vp_atfork_set = true;
+	vp_atfork();
 	vp_set_kind(fd, VP_VMMC);
 	vp_log("vmmc-preload: fd %d is a VMMC socket\n", fd);
 	return 0;
+}
+
+/* The fork handlers, once (after the library's: it registers at its first socket). */
+void vp_atfork(void)
+{
+	if (!vp_atfork_set && !pthread_atfork(vp_fork_prepare, vp_fork_parent,
+					      vp_fork_child))
+		vp_atfork_set = true;
 }
 
 /* ---- set-up ---- */
@@ -448,6 +462,8 @@ __attribute__((constructor)) static void vp_init(void)
 
 	vp_debug = getenv("VMMC_PRELOAD_DEBUG") && *getenv("VMMC_PRELOAD_DEBUG") != '0';
 	vp_bind_any = getenv("VMMC_BIND_ANY") && *getenv("VMMC_BIND_ANY") == '1';
+	vp_fallback = !getenv("VMMC_PRELOAD_FALLBACK") ||
+		      *getenv("VMMC_PRELOAD_FALLBACK") != '0';
 	if (off && !strcmp(off, "off"))
 		return;
 	if (getenv("VMMC_PRELOAD_SPIN_NS"))
@@ -459,4 +475,6 @@ __attribute__((constructor)) static void vp_init(void)
 	}
 	vp_enabled = vp_map.n > 0;
 	vp_log("vmmc-preload: %u addresses mapped\n", vp_map.n);
+	if (vp_enabled)
+		vp_dual_adopt();
 }

@@ -56,12 +56,19 @@ int close(int fd)
 		vp_linger((int)r);
 		return vp_ret(r > 0 ? 0 : r);
 	}
-	if (k == VP_EPOLL) {
+	if (k == VP_EPOLL || k == VP_DUAL) {
 		vp_enter();
-		vmmc_sock_epoll_close(fd);
+		if (k == VP_DUAL) {
+			vp_dual_close(fd);
+		} else {
+			vmmc_sock_epoll_close(fd);
+			vp_dual_epoll_gone(fd);
+		}
 		vp_set_kind(fd, VP_NONE);
 		vp_leave();
 	} else if (k != VP_NONE) {
+		if (k == VP_RELAY)
+			vp_relay_closed(fd);
 		vp_set_kind(fd, VP_NONE);
 	}
 	return REAL(close)(fd);
@@ -116,6 +123,10 @@ static void vp_forget_range(unsigned int first, unsigned int last,
 		case VP_EPOLL:
 			vp_set_kind(fd, VP_NONE);
 			vmmc_sock_epoll_close(fd);
+			vp_dual_epoll_gone(fd);
+			break;
+		case VP_DUAL:
+			vp_dual_close(fd);
 			break;
 		default:
 			vp_set_kind(fd, VP_NONE);
@@ -159,6 +170,12 @@ static void vp_dup_kind(int fd, int nfd)
 
 	if (!f)
 		return;
+	if (vp_fds[fd].kind == VP_DUAL) {
+		vp_enter();
+		vp_dual_dup(fd, nfd);
+		vp_leave();
+		return;
+	}
 	*f = *vp_get(fd);
 	vp_set_kind(nfd, f->kind);
 }
@@ -191,7 +208,23 @@ static int vp_fcntl(int (*real)(int, int, ...), int fd, int cmd, long arg)
 	struct vp_fd *f = vp_get(fd);
 	int k = vp_kind(fd), r;
 
-	if (k == VP_DEAD && (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC)) {
+	if (k == VP_DUAL && (cmd == F_GETFL || cmd == F_SETFL)) {
+		r = real(fd, F_GETFL);
+		if (r < 0 || cmd == F_SETFL)
+			r = r < 0 ? r : real(fd, F_SETFL, arg | O_NONBLOCK);
+		if (r < 0)
+			return r;
+		vp_enter();
+		if (vp_dual_of(fd) && cmd == F_SETFL)
+			vp_dual_of(fd)->nonblock = !!(arg & O_NONBLOCK);
+		else if (vp_dual_of(fd))
+			r = (r & ~O_NONBLOCK) |
+			    (vp_dual_of(fd)->nonblock ? O_NONBLOCK : 0);
+		vp_leave();
+		return r;
+	}
+	if ((k == VP_DEAD || k == VP_DUAL) &&
+	    (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC)) {
 		r = real(fd, cmd, arg);
 		if (r >= 0)
 			vp_dup_kind(fd, r);
@@ -262,7 +295,7 @@ int dup(int fd)
 	if (k == VP_VMMC)
 		return vp_dup(fd, 0, false);
 	r = REAL(dup)(fd);
-	if (r >= 0 && k == VP_DEAD)
+	if (r >= 0 && (k == VP_DEAD || k == VP_DUAL))
 		vp_dup_kind(fd, r);
 	return r;
 }
@@ -327,6 +360,16 @@ static int vp_dup3(int fd, int newfd, int flags)
 	return vp_ret(r);
 }
 
+/* @newfd, replaced by a dup, no longer names a dual listener */
+static void vp_forget_dual(int newfd)
+{
+	if (vp_kind(newfd) != VP_DUAL)
+		return;
+	vp_enter();
+	vp_dual_close(newfd);
+	vp_leave();
+}
+
 int dup2(int fd, int newfd)
 {
 	int k = vp_kind(fd), r;
@@ -341,14 +384,15 @@ int dup2(int fd, int newfd)
 
 		if (kn == VP_VMMC || kn == VP_EPOLL) {
 			r = vp_replace(fd, newfd, 0, kn);
-			if (r >= 0 && k == VP_DEAD)
+			if (r >= 0 && (k == VP_DEAD || k == VP_DUAL))
 				vp_dup_kind(fd, newfd);
 			return r;
 		}
 	}
 	r = REAL(dup2)(fd, newfd);
 	if (r >= 0 && fd != newfd && !vp_inside) {
-		if (k == VP_DEAD)
+		vp_forget_dual(newfd);
+		if (k == VP_DEAD || k == VP_DUAL)
 			vp_dup_kind(fd, newfd);
 		else
 			vp_set_kind(newfd, VP_NONE);
@@ -367,14 +411,15 @@ int dup3(int fd, int newfd, int flags)
 
 		if (kn == VP_VMMC || kn == VP_EPOLL) {
 			r = vp_replace(fd, newfd, flags, kn);
-			if (r >= 0 && k == VP_DEAD)
+			if (r >= 0 && (k == VP_DEAD || k == VP_DUAL))
 				vp_dup_kind(fd, newfd);
 			return r;
 		}
 	}
 	r = REAL(dup3)(fd, newfd, flags);
 	if (r >= 0 && !vp_inside) {
-		if (k == VP_DEAD)
+		vp_forget_dual(newfd);
+		if (k == VP_DEAD || k == VP_DUAL)
 			vp_dup_kind(fd, newfd);
 		else
 			vp_set_kind(newfd, VP_NONE);

@@ -51,10 +51,13 @@ void vp_fork_prepare(void)
 		if (vp_fds[fd].kind == VP_VMMC)
 			vp_fds[fd].cloexec = !!(REAL(fcntl)(fd, F_GETFD) &
 						FD_CLOEXEC);
+	vp_dual_fork_prepare();
+	vp_relay_fork_prepare();
 }
 
 void vp_fork_parent(void)
 {
+	vp_relay_fork_parent();
 	vp_leave();
 }
 
@@ -71,6 +74,8 @@ void vp_fork_child(void)
 			vp_fds[fd].kind = VP_NONE;
 		}
 	}
+	vp_dual_fork_child();
+	vp_relay_fork_child();
 	vp_inside--;
 	pthread_mutex_init(&vp_lock, NULL);
 }
@@ -92,13 +97,18 @@ void vp_fork_child(void)
 #define VP_EXEC_MAX	1024
 
 struct vp_hidden {
-	int n;
+	int n, nb;
 	int fd[VP_EXEC_MAX], save[VP_EXEC_MAX];
+	int blk[VP_DUAL_MAX];	/* dual listeners made blocking for exec */
 };
 
 static void vp_exec_unhide(struct vp_hidden *h)
 {
 	int e = errno;
+
+	while (h->nb-- > 0)
+		REAL(fcntl)(h->blk[h->nb], F_SETFL,
+			    REAL(fcntl)(h->blk[h->nb], F_GETFL) | O_NONBLOCK);
 
 	while (h->n-- > 0) {
 		REAL(dup3)(h->save[h->n], h->fd[h->n], 0);
@@ -109,12 +119,21 @@ static void vp_exec_unhide(struct vp_hidden *h)
 
 static int vp_exec_hide(struct vp_hidden *h)
 {
-	int fd, hi = __atomic_load_n(&vp_hi, __ATOMIC_RELAXED), fl, sv;
+	int fd, hi = __atomic_load_n(&vp_hi, __ATOMIC_RELAXED), fl, sv, k;
 
 	h->n = 0;
+	h->nb = 0;
 	for (fd = 0; fd <= hi; fd++) {
-		if (__atomic_load_n(&vp_fds[fd].kind, __ATOMIC_ACQUIRE) !=
-		    VP_VMMC)
+		k = __atomic_load_n(&vp_fds[fd].kind, __ATOMIC_ACQUIRE);
+		/* a dual listener's kernel fd goes with the program's O_NONBLOCK */
+		if (k == VP_DUAL && h->nb < VP_DUAL_MAX &&
+		    !vp_duals[vp_fds[fd].dual].nonblock) {
+			fl = REAL(fcntl)(fd, F_GETFL);
+			if (fl >= 0 && (fl & O_NONBLOCK) &&
+			    !REAL(fcntl)(fd, F_SETFL, fl & ~O_NONBLOCK))
+				h->blk[h->nb++] = fd;
+		}
+		if (k != VP_VMMC)
 			continue;
 		fl = REAL(fcntl)(fd, F_GETFD);
 		if (fl < 0 || (fl & FD_CLOEXEC))

@@ -52,6 +52,8 @@ enum vp_kind {
 	VP_VMMC,	/* a VMMC socket */
 	VP_DEAD,	/* a VMMC socket inherited over fork: unusable */
 	VP_EPOLL,	/* an epoll fd the library knows */
+	VP_DUAL,	/* a kernel listener with a VMMC one beside it */
+	VP_RELAY,	/* a child's end of a relayed connection (kernel) */
 };
 
 struct vp_fd {
@@ -61,6 +63,38 @@ struct vp_fd {
 	int rcvbuf, sndbuf;
 	uint8_t v6, v6only;	/* AF_INET6; its IPV6_V6ONLY */
 	uint8_t bound_any;	/* bound to the wildcard (INADDR_ANY, ::) */
+	uint8_t dual_bound;	/* VP_INET bound by the kernel to @dual_at */
+	uint8_t accepted;	/* VP_VMMC made by accept */
+	int16_t dual;		/* VP_DUAL: its vp_duals[] entry */
+	struct sockaddr_vmmc dual_at;	/* VMMC address of its kernel bind */
+};
+
+/*
+ * A listener on both transports (preload_dual.c): the program's fd is
+ * the kernel's listening socket; beside it a VMMC listener of this
+ * process (@vfd, a library fd the program does not know) on the same
+ * port, created at listen() and, in a process that has none, at its
+ * first accept, poll or epoll_ctl on the fd. Shared by the
+ * fd's dups (@refs). @regs: the epoll interests the program gave the fd,
+ * which the VMMC listener joins whenever it (re)appears.
+ */
+#define VP_DUAL_MAX	64
+#define VP_DUAL_REGS	8
+
+struct vp_dual {
+	int refs;
+	int fd;			/* one of its fds */
+	int vfd;		/* the VMMC listener, or -1 */
+	int last_err;		/* of the last try, for the log */
+	int backlog;
+	long retry_ms;		/* next registration try; -1: never */
+	bool flip;		/* which side accept() tries first */
+	bool used;		/* this process accepted or waited on it */
+	uint8_t nonblock;	/* the program's O_NONBLOCK (the kernel fd's
+				 * is always set) */
+	struct sockaddr_vmmc at;
+	int nregs;
+	struct { int epfd; struct epoll_event ev; } regs[VP_DUAL_REGS];
 };
 
 /* preload.c: the fd table, the lock, the waits, the address map */
@@ -71,8 +105,9 @@ extern uint8_t vp_nb[65536];
 extern pthread_mutex_t vp_lock;
 extern __thread int vp_inside;
 extern struct vmmc_hostmap vp_map;
-extern bool vp_enabled, vp_bind_any, vp_debug;
+extern bool vp_enabled, vp_bind_any, vp_debug, vp_fallback;
 extern unsigned int vp_epoch;
+extern struct vp_dual vp_duals[VP_DUAL_MAX];
 
 /* preload_real.c: the real functions; before main if a constructor calls one */
 #define VP_REAL(name, ret, args)	extern ret (*real_##name) args;
@@ -260,6 +295,40 @@ void vp_to_inet(const struct vp_fd *f, const struct sockaddr_vmmc *v,
 bool vp_nonblock(int fd);
 void vp_set_nonblock(int fd, bool on);
 int vp_convert(int fd);
+void vp_atfork(void);
+void vp_copy_opts(int fd, int v);
+void vp_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* preload_sock.c */
+long vp_accepted(long r, int flags, const struct vp_fd *l);
+
+/* preload_dual.c (vp_lock held, unless said) */
+static inline struct vp_dual *vp_dual_of(int fd)
+{
+	struct vp_fd *f = vp_get(fd);
+
+	return f && f->kind == VP_DUAL ? &vp_duals[f->dual] : NULL;
+}
+
+int vp_dual_listen(int fd, int backlog);
+void vp_dual_tick(void);
+long vp_dual_accept(int fd, struct sockaddr *addr, socklen_t *len, int flags);
+int vp_dual_close(int fd);
+void vp_dual_dup(int fd, int nfd);
+int vp_dual_epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev);
+void vp_dual_epoll_gone(int epfd);
+void vp_dual_setsockopt(int fd, int level, int name, const void *val,
+			socklen_t len);
+void vp_dual_fork_prepare(void);
+void vp_dual_fork_child(void);
+void vp_dual_adopt(void);	/* at start-up, no lock */
+
+/* preload_relay.c (fork: vp_lock held) */
+void vp_relay_fork_prepare(void);
+void vp_relay_fork_parent(void);
+void vp_relay_fork_child(void);
+int vp_relay_name(int fd, struct sockaddr *addr, socklen_t *len, bool peer);
+void vp_relay_closed(int fd);
 
 /* preload_exec.c */
 void vp_fork_prepare(void);

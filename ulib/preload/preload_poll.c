@@ -8,13 +8,18 @@
 
 #include "preload_loc.h"
 
-static bool vp_any_vmmc(const struct pollfd *fds, nfds_t n)
+static inline __attribute__((always_inline)) bool
+vp_any_vmmc(const struct pollfd *fds, nfds_t n)
 {
 	nfds_t i;
 
-	for (i = 0; i < n; i++)
-		if (vp_kind(fds[i].fd) == VP_VMMC)
+	int k;
+
+	for (i = 0; i < n; i++) {
+		k = vp_kind(fds[i].fd);
+		if (k == VP_VMMC || k == VP_DUAL)
 			return true;
+	}
 	return false;
 }
 
@@ -86,8 +91,8 @@ static int vp_poll_unlocked(struct vp_wait *w, struct pollfd *fds, nfds_t n,
  * vmmc_sock_poll: look under the lock, wait without it; @mask: the
  * caller's signal mask for the waits (ppoll, pselect), or NULL.
  */
-static int vp_poll(struct pollfd *fds, nfds_t n, int timeout,
-		   const sigset_t *mask)
+static int vp_poll_one(struct pollfd *fds, nfds_t n, int timeout,
+		       const sigset_t *mask)
 {
 	long end = timeout > 0 ? vp_now_ms() + timeout : 0;
 	struct vp_wait w;
@@ -108,6 +113,64 @@ static int vp_poll(struct pollfd *fds, nfds_t n, int timeout,
 	}
 	vp_wait_end(&w);
 	return vp_ret(r);
+}
+
+/*
+ * vp_poll_one, with each dual listener of @fds watched on both sides: its
+ * VMMC listener is polled as one more entry, whose readiness is the
+ * dual fd's.
+ */
+static int vp_poll(struct pollfd *fds, nfds_t n, int timeout,
+		   const sigset_t *mask)
+{
+	struct pollfd *x;
+	struct vp_dual *d;
+	nfds_t i, m = 0, j, *at;
+	int r;
+
+	vp_enter();
+	for (i = 0; i < n; i++) {
+		d = vp_dual_of(fds[i].fd);
+		if (d)
+			d->used = true;
+	}
+	vp_dual_tick();
+	for (i = 0; i < n; i++) {
+		d = vp_dual_of(fds[i].fd);
+		m += d && d->vfd >= 0;
+	}
+	if (!m) {
+		vp_leave();
+		return vp_poll_one(fds, n, timeout, mask);
+	}
+	x = malloc((n + m) * (sizeof(*x) + sizeof(nfds_t)));
+	if (!x) {
+		vp_leave();
+		return vp_ret(-ENOMEM);
+	}
+	at = (nfds_t *)(x + n + m);
+	memcpy(x, fds, n * sizeof(*x));
+	for (i = 0, j = n; i < n; i++) {
+		d = vp_dual_of(fds[i].fd);
+		if (!d || d->vfd < 0)
+			continue;
+		at[j] = i;
+		x[j].fd = d->vfd;
+		x[j].events = fds[i].events;
+		x[j++].revents = 0;
+	}
+	vp_leave();
+	r = vp_poll_one(x, n + m, timeout, mask);
+	if (r >= 0) {
+		for (i = 0; i < n; i++)
+			fds[i].revents = x[i].revents;
+		for (j = n; j < n + m; j++)
+			fds[at[j]].revents |= x[j].revents & ~POLLNVAL;
+		for (i = 0, r = 0; i < n; i++)
+			r += !!fds[i].revents;
+	}
+	free(x);
+	return r;
 }
 
 int poll(struct pollfd *fds, nfds_t n, int timeout)
@@ -219,7 +282,8 @@ static bool vp_sets_vmmc(int nfds, fd_set *rd, fd_set *wr, fd_set *ex)
 
 	for (fd = 0; fd < nfds && fd < FD_SETSIZE; fd++)
 		if (((rd && FD_ISSET(fd, rd)) || (wr && FD_ISSET(fd, wr)) ||
-		     (ex && FD_ISSET(fd, ex))) && vp_kind(fd) == VP_VMMC)
+		     (ex && FD_ISSET(fd, ex))) &&
+		    (vp_kind(fd) == VP_VMMC || vp_kind(fd) == VP_DUAL))
 			return true;
 	return false;
 }
@@ -251,6 +315,12 @@ int epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
 {
 	long r;
 
+	if (!vp_inside && vp_kind(fd) == VP_DUAL) {
+		vp_enter();
+		r = vp_dual_epoll_ctl(epfd, op, fd, ev);
+		vp_leave();
+		return vp_ret(r);
+	}
 	if (vp_inside || (vp_kind(fd) != VP_VMMC && vp_kind(epfd) != VP_EPOLL))
 		return REAL(epoll_ctl)(epfd, op, fd, ev);
 	vp_enter();
@@ -293,6 +363,7 @@ static int vp_epoll_wait(int epfd, struct epoll_event *evs, int max,
 	vp_wait_begin(&w, mask);
 	for (;;) {
 		vp_enter();
+		vp_dual_tick();
 		slice = vp_slice(timeout, end);
 		r = vmmc_sock_epoll_wait(epfd, evs, max,
 					 w.round % 5 == 4 && slice ? 1 : 0);

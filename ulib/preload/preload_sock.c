@@ -50,21 +50,74 @@ static long vp_connected(int fd)
 	return r < 0 ? r : -err;
 }
 
+/*
+ * A connect of kernel socket @fd to node address @v: a VMMC socket tries
+ * it first; if the node has no VMMC listener on the port (no such
+ * export: the refusal is known at once), the kernel socket connects
+ * instead, so a server without the shim is reached over kernel TCP. The
+ * choice is made here, once: a connection never changes transport.
+ * 1: VMMC (the VMMC socket now is @fd; *@r the connect's), 0: the
+ * kernel's, or -errno. VMMC_PRELOAD_FALLBACK=0: no fallback (the
+ * refusal is the caller's).
+ */
+static long vp_connect_vmmc(int fd, struct sockaddr_vmmc *v, long *r)
+{
+	struct vp_fd *f = vp_get(fd);
+	struct sockaddr_vmmc b;
+	long e;
+	int s;
+
+	s = vmmc_socket(AF_VMMC, SOCK_STREAM | SOCK_NONBLOCK |
+			(f->cloexec ? SOCK_CLOEXEC : 0), 0);
+	if (s < 0)
+		return s;
+	vp_copy_opts(fd, s);
+	e = 0;
+	if (f->dual_bound) {	/* bound to a node's address first */
+		b = f->dual_at;
+		e = vmmc_sock_bind(s, (struct sockaddr *)&b, sizeof(b));
+	}
+	if (!e)
+		e = vmmc_sock_connect(s, (struct sockaddr *)v, sizeof(*v));
+	if (vp_fallback && (e == -ECONNREFUSED ||
+			    (f->dual_bound && e < 0 && e != -EINPROGRESS))) {
+		vmmc_sock_close(s);
+		vp_log("vmmc-preload: fd %d connects over kernel TCP (node %u, port %u: no VMMC listener)\n",
+		       fd, v->svm_node, v->svm_port);
+		return 0;
+	}
+	*r = e;
+	e = vmmc_sock_move(s, fd);
+	if (e < 0) {
+		vmmc_sock_close(s);
+		return e;
+	}
+	vp_set_nonblock(fd, f->nonblock);
+	vp_atfork();
+	vp_set_kind(fd, VP_VMMC);
+	vp_log("vmmc-preload: fd %d connects over VMMC (node %u, port %u)\n",
+	       fd, v->svm_node, v->svm_port);
+	return 1;
+}
+
 int connect(int fd, const struct sockaddr *addr, socklen_t len)
 {
 	struct vp_fd *f = vp_get(fd);
 	struct sockaddr_vmmc v;
 	int k = vp_kind(fd);
 	bool nb;
-	long r;
+	long r = 0, c;
 
 	if (k == VP_INET && vp_to_vmmc(f, addr, len, false, &v)) {
 		vp_enter();
-		r = vp_convert(fd);
+		c = vp_connect_vmmc(fd, &v, &r);
+		nb = vp_nonblock(fd);
 		vp_leave();
-		if (r < 0)
-			return vp_ret(r);
-		k = VP_VMMC;
+		if (c < 0)
+			return vp_ret(c);
+		if (!c)
+			return REAL(connect)(fd, addr, len);
+		goto wait;
 	}
 	if (k == VP_DEAD)
 		return vp_ret(-ENOTCONN);
@@ -80,11 +133,19 @@ int connect(int fd, const struct sockaddr *addr, socklen_t len)
 	r = vmmc_sock_connect(fd, (struct sockaddr *)&v, sizeof(v));
 	nb = vp_nonblock(fd);
 	vp_leave();
+wait:
 	if (r != -EINPROGRESS || nb)
 		return vp_ret(r);
 	return vp_ret(VP_CALL(fd, POLLOUT, false, vp_connected(fd)));
 }
 
+/*
+ * bind() of a kernel socket to the wildcard or a node's address: the
+ * kernel binds it (so kernel TCP reaches it, with the kernel's errors)
+ * and listen() adds a VMMC listener on the port (preload_dual.c). An
+ * address of the map the kernel does not have (EADDRNOTAVAIL), or the
+ * wildcard with VMMC_BIND_ANY=1, makes a VMMC-only socket, as before.
+ */
 int bind(int fd, const struct sockaddr *addr, socklen_t len)
 {
 	struct vp_fd *f = vp_get(fd);
@@ -92,7 +153,23 @@ int bind(int fd, const struct sockaddr *addr, socklen_t len)
 	int k = vp_kind(fd);
 	long r;
 
-	if (k == VP_INET && vp_to_vmmc(f, addr, len, vp_bind_any, &v)) {
+	if (k == VP_INET && vp_to_vmmc(f, addr, len, true, &v)) {
+		if (v.svm_node != VMMC_NODE_ANY || !vp_bind_any) {
+			struct sockaddr_storage a;
+			socklen_t alen = sizeof(a);
+
+			r = REAL(bind)(fd, addr, len);
+			if (!r || errno != EADDRNOTAVAIL ||
+			    v.svm_node == VMMC_NODE_ANY) {
+				/* the kernel's port, if it chose one */
+				if (!r && !REAL(getsockname)(fd, (struct sockaddr *)&a,
+							     &alen))
+					v.svm_port = ntohs(((struct sockaddr_in *)&a)->sin_port);
+				f->dual_at = v;
+				f->dual_bound = !r;
+				return (int)r;
+			}
+		}
 		vp_enter();
 		r = vp_convert(fd);
 		if (!r)
@@ -115,11 +192,20 @@ int bind(int fd, const struct sockaddr *addr, socklen_t len)
 
 int listen(int fd, int backlog)
 {
+	int k = vp_kind(fd);
 	long r;
 
-	if (vp_kind(fd) != VP_VMMC)
-		return vp_kind(fd) == VP_DEAD ? vp_ret(-EINVAL) :
-						 REAL(listen)(fd, backlog);
+	if (k == VP_DUAL || (k == VP_INET && vp_get(fd)->dual_bound)) {
+		r = REAL(listen)(fd, backlog);
+		if (r)
+			return (int)r;
+		vp_enter();
+		vp_dual_listen(fd, backlog);
+		vp_leave();
+		return 0;
+	}
+	if (k != VP_VMMC)
+		return k == VP_DEAD ? vp_ret(-EINVAL) : REAL(listen)(fd, backlog);
 	vp_enter();
 	r = vmmc_sock_listen(fd, backlog);
 	vp_leave();
@@ -127,7 +213,7 @@ int listen(int fd, int backlog)
 }
 
 /* The library accepted @r on listener @l (vp_lock held): make it ours. */
-static long vp_accepted(long r, int flags, const struct vp_fd *l)
+long vp_accepted(long r, int flags, const struct vp_fd *l)
 {
 	struct vp_fd *f = vp_get((int)r);
 
@@ -141,9 +227,37 @@ static long vp_accepted(long r, int flags, const struct vp_fd *l)
 	f->v6 = l->v6;		/* its family is the listener's */
 	f->v6only = l->v6only;
 	f->cloexec = !!(flags & SOCK_CLOEXEC);
+	f->accepted = 1;
 	vp_set_nonblock((int)r, flags & SOCK_NONBLOCK);
 	vp_set_kind((int)r, VP_VMMC);
 	return r;
+}
+
+/* accept on a dual listener: the first connection of either side */
+static int vp_accept_dual(int fd, struct sockaddr *addr, socklen_t *len,
+			  int flags)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	struct vp_dual *d;
+	int ms;
+	bool nb;
+	long r;
+
+	if (flags & ~(SOCK_NONBLOCK | SOCK_CLOEXEC))
+		return vp_ret(-EINVAL);
+	for (;;) {
+		vp_enter();
+		r = vp_dual_accept(fd, addr, len, flags);
+		d = vp_dual_of(fd);
+		nb = !d || d->nonblock;
+		/* without a VMMC side, look again when it may be free */
+		ms = d && d->vfd < 0 && d->retry_ms >= 0 ? 1000 : -1;
+		vp_leave();
+		if (r != -EAGAIN || nb)
+			return vp_ret(r);
+		if (poll(&p, 1, ms) < 0 && errno == EINTR)
+			return -1;
+	}
 }
 
 int accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
@@ -152,6 +266,8 @@ int accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
 	socklen_t vlen = sizeof(v);
 	long r;
 
+	if (vp_kind(fd) == VP_DUAL)
+		return vp_accept_dual(fd, addr, len, flags);
 	if (vp_kind(fd) != VP_VMMC)
 		return vp_kind(fd) == VP_DEAD ? vp_ret(-EINVAL) :
 		       REAL(accept4)(fd, addr, len, flags);
@@ -171,7 +287,9 @@ int accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
 
 int accept(int fd, struct sockaddr *addr, socklen_t *len)
 {
-	if (vp_kind(fd) != VP_VMMC && vp_kind(fd) != VP_DEAD)
+	int k = vp_kind(fd);
+
+	if (k != VP_VMMC && k != VP_DEAD && k != VP_DUAL)
 		return REAL(accept)(fd, addr, len);
 	return accept4(fd, addr, len, 0);
 }
@@ -219,6 +337,8 @@ static int vp_name(int fd, struct sockaddr *addr, socklen_t *len, bool peer)
 
 int getsockname(int fd, struct sockaddr *addr, socklen_t *len)
 {
+	if (vp_kind(fd) == VP_RELAY && vp_relay_name(fd, addr, len, false) <= 0)
+		return (addr && len) ? 0 : -1;
 	if (vp_kind(fd) != VP_VMMC)
 		return REAL(getsockname)(fd, addr, len);
 	return vp_name(fd, addr, len, false);
@@ -228,6 +348,8 @@ int getpeername(int fd, struct sockaddr *addr, socklen_t *len)
 {
 	if (vp_kind(fd) == VP_DEAD)
 		return vp_ret(-ENOTCONN);
+	if (vp_kind(fd) == VP_RELAY && vp_relay_name(fd, addr, len, true) <= 0)
+		return (addr && len) ? 0 : -1;
 	if (vp_kind(fd) != VP_VMMC)
 		return REAL(getpeername)(fd, addr, len);
 	return vp_name(fd, addr, len, true);
@@ -282,6 +404,20 @@ int setsockopt(int fd, int level, int name, const void *val, socklen_t len)
 		memcpy(&v, val, sizeof(v));
 		*(name == SO_RCVBUF ? &f->rcvbuf : &f->sndbuf) = v;
 	}
+	if (k == VP_DUAL) {
+		r = REAL(setsockopt)(fd, level, name, val, len);
+		if (!r) {
+			vp_enter();
+			vp_dual_setsockopt(fd, level, name, val, len);
+			vp_leave();
+		}
+		return (int)r;
+	}
+	if (k == VP_RELAY && level != SOL_SOCKET) {
+		/* a TCP or IP option on the child's end of a relay: taken */
+		r = REAL(setsockopt)(fd, level, name, val, len);
+		return r && (errno == EOPNOTSUPP || errno == ENOPROTOOPT) ? 0 : (int)r;
+	}
 	if (k != VP_VMMC)
 		return REAL(setsockopt)(fd, level, name, val, len);
 	vp_enter();
@@ -333,5 +469,14 @@ int ioctl(int fd, unsigned long req, ...)
 	}
 	if (k == VP_INET && req == FIONBIO && arg)
 		vp_get(fd)->nonblock = !!*(int *)arg;
+	if (k == VP_DUAL && req == FIONBIO) {
+		if (!arg)
+			return vp_ret(-EFAULT);
+		vp_enter();
+		if (vp_dual_of(fd))
+			vp_dual_of(fd)->nonblock = !!*(int *)arg;
+		vp_leave();
+		return 0;
+	}
 	return REAL(ioctl)(fd, req, arg);
 }

@@ -4,12 +4,15 @@
  * public libfabric API only (TAP). Node 0 serves, node 1 connects:
  *   fi_test server PORT        fi_test client ADDR PORT
  * Checks: a reject carries its data to the refused side (FI_ECONNREFUSED);
- * connect and accept carry theirs; send/recv byte for byte at 1 B, 300 B
+ * connect and accept carry theirs; a request rejected again, or rejected
+ * after its accept, fails FI_EINVAL; send/recv byte for byte at 1 B, 300 B
  * (inline) and 100000 B (fragments), with remote CQ data; a message too
  * long for its receive fails FI_ETRUNC with the overflow and the next one
  * still arrives; RMA write with remote CQ data lands byte for byte and the
- * target sees the data; an emulated read returns the bytes; a wrong key
- * fails FI_EKEYREJECTED and a range past the region FI_EINVAL, both in
+ * target sees the data; an emulated read returns the bytes (70000 B
+ * answered into the exported buffer, FI_VMMC_DIRECT_READ being 65536
+ * here, 60000 B through the ring), one past
+ * the region fails FI_EINVAL; a wrong key fails FI_EKEYREJECTED and a range past the region FI_EINVAL, both in
  * the CQ; a CQ's wait fd: fi_trywait says empty, epoll wakes when a
  * message comes; the server's fi_shutdown gives the client FI_SHUTDOWN
  * and its sends then fail FI_ENOTCONN.
@@ -189,6 +192,7 @@ static int server(const char *port)
 	struct fi_cq_err_entry e;
 	uint64_t key = fi_mr_key(mr);
 	uint32_t ev;
+	fid_t handle;
 	ssize_t r;
 	int ret;
 
@@ -200,13 +204,18 @@ static int server(const char *port)
 	ok(r > 0 && ev == FI_CONNREQ &&
 	   !strcmp((char *)cm->data, "first"),
 	   "server: FI_CONNREQ with the client's data \"first\"");
-	TRY(fi_reject(pep, cm->info->handle, "go away", 8));
+	handle = cm->info->handle;
+	TRY(fi_reject(pep, handle, "go away", 8));
 	fi_freeinfo(cm->info);
+	r = fi_reject(pep, handle, NULL, 0);
+	ok(r == -FI_EINVAL, "server: the request rejected again: FI_EINVAL (%zd)",
+	   r);
 
 	/* the request accepted */
 	r = cm_event(&ev, cm, sizeof(cmb), NULL);
 	ok(r > 0 && ev == FI_CONNREQ && !strcmp((char *)cm->data, "second"),
 	   "server: second FI_CONNREQ with \"second\"");
+	handle = cm->info->handle;
 	make_ep(cm->info);
 	fi_freeinfo(cm->info);
 	TRY(fi_recv(ep, buf, 2 * BIG, NULL, 0, NULL));
@@ -214,6 +223,9 @@ static int server(const char *port)
 	r = cm_event(&ev, cm, sizeof(cmb), NULL);
 	ok(r > 0 && ev == FI_CONNECTED && cm->fid == &ep->fid,
 	   "server: FI_CONNECTED");
+	r = fi_reject(pep, handle, NULL, 0);
+	ok(r == -FI_EINVAL, "server: fi_reject after fi_accept: FI_EINVAL (%zd)",
+	   r);
 
 	/* three sizes, remote CQ data */
 	for (int i = 0; i < 3; i++) {
@@ -324,11 +336,22 @@ static int client(const char *addr, const char *port)
 	   ret);
 	ret = comp(rxcq, &c, &e);	/* "filled" */
 	TRY(fi_recv(ep, buf, 2 * BIG, NULL, 0, NULL));
-	memset(buf + BIG, 0, 70000);
+	memset(buf + BIG, 0, BIG);
 	TRY(fi_read(ep, buf + BIG, 70000, NULL, 0, 200000, key, NULL));
 	ret = comp(txcq, &c, &e);
-	ok(!ret && (c.flags & FI_READ) && same(buf + BIG, 70000, 55),
-	   "client: fi_read (emulated) returned 70000 B byte for byte");
+	ok(!ret && (c.flags & FI_READ) && same(buf + BIG, 70000, 55) &&
+	   zero(buf + BIG + 70000, BIG - 70000),
+	   "client: fi_read (emulated, answered into the exported buffer) returned 70000 B byte for byte, nothing past it");
+	memset(buf + BIG, 0, BIG);
+	TRY(fi_read(ep, buf + BIG + 1, 60000, NULL, 0, 200000, key, NULL));
+	ret = comp(txcq, &c, &e);
+	ok(!ret && (c.flags & FI_READ) && same(buf + BIG + 1, 60000, 55) &&
+	   zero(buf + BIG, 1) && zero(buf + BIG + 60001, BIG - 60001),
+	   "client: fi_read of 60000 B (through the ring) byte for byte, nothing around it");
+	TRY(fi_read(ep, buf + BIG, 70000, NULL, 0, REGION - 1000, key, NULL));
+	ret = comp(txcq, &c, &e);
+	ok(ret == -FI_EINVAL, "client: a 70000 B read past the region's end: FI_EINVAL (%d)",
+	   ret);
 	TRY(fi_read(ep, buf + BIG, 10, NULL, 0, 0, key + 1, NULL));
 	ret = comp(txcq, &c, &e);
 	ok(ret == -FI_EKEYREJECTED, "client: a read with a wrong key: FI_EKEYREJECTED (%d)",
@@ -369,7 +392,9 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	printf("1..%d\n", srv ? 11 : 13);
+	/* both ways of answering a read, with small buffers */
+	setenv("FI_VMMC_DIRECT_READ", "65536", 1);
+	printf("1..%d\n", srv ? 13 : 15);
 	if (srv) {
 		open_common(NULL, argv[2], FI_SOURCE);
 		server(argv[2]);

@@ -1,0 +1,189 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""Echo servers and a checking client for vmmc_dual.sh.
+
+Every server first sends a 16-byte header, "PID PPID" of the process that
+accepted the connection, then echoes every byte until the client's EOF.
+
+  dual_echo.py epoll ADDR PORT        event loop (epoll, non-blocking
+                                      accept drained to EAGAIN)
+  dual_echo.py prefork ADDR PORT N    listen, fork N workers that accept
+                                      (blocking) and echo; the parent
+                                      only waits
+  dual_echo.py forking ADDR PORT      fork per connection (inetd style):
+                                      accept, fork, the child echoes, the
+                                      parent closes its copy
+  dual_echo.py execworker ADDR PORT   listen, then exec a worker that
+                                      inherits the listener (systemd's
+                                      LISTEN_FDS style) and serves it as
+                                      the epoll server does
+  dual_echo.py client HOST PORT BYTES SEED [raw] [COUNT]
+                                      send BYTES of seeded random bytes,
+                                      read them back, compare; prints
+                                      "ok|BAD domain=D pid=P ppid=Q"
+                                      (raw: a server without the header,
+                                      such as inetd's echo); COUNT
+                                      connections one after the other
+                                      (seeds SEED, SEED + 1, ...), a line
+                                      each
+"""
+import os
+import random
+import selectors
+import socket
+import sys
+import threading
+
+
+def listener(addr, port):
+    fam = socket.AF_INET6 if ":" in addr else socket.AF_INET
+    s = socket.socket(fam, socket.SOCK_STREAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if fam == socket.AF_INET6:
+        s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+    s.bind((addr, port))
+    s.listen(64)
+    return s
+
+
+def header():
+    return b"%-16s" % (b"%d %d" % (os.getpid(), os.getppid()))
+
+
+def echo_blocking(c):
+    with c:
+        c.sendall(header())
+        while True:
+            b = c.recv(65536)
+            if not b:
+                break
+            c.sendall(b)
+
+
+def serve_epoll(addr, port, ls=None):
+    ls = ls or listener(addr, port)
+    ls.setblocking(False)
+    sel = selectors.EpollSelector()
+    sel.register(ls, selectors.EVENT_READ, None)
+    out, eof = {}, set()
+    rw = selectors.EVENT_READ | selectors.EVENT_WRITE
+    while True:
+        for key, ev in sel.select():
+            if key.data is None:
+                while True:		# drain: a readable listener has one or more
+                    try:
+                        c, _ = ls.accept()
+                    except BlockingIOError:
+                        break
+                    c.setblocking(False)
+                    out[c] = bytearray(header())
+                    sel.register(c, rw, 1)
+                continue
+            c = key.fileobj
+            if ev & selectors.EVENT_READ and c not in eof:
+                try:
+                    b = c.recv(65536)
+                except BlockingIOError:
+                    b = None
+                if b == b"":
+                    eof.add(c)
+                elif b:
+                    out[c] += b
+            if out[c]:
+                try:
+                    del out[c][:c.send(out[c])]
+                except BlockingIOError:
+                    pass
+            if c in eof and not out[c]:
+                sel.unregister(c)
+                eof.discard(c)
+                del out[c]
+                c.close()
+                continue
+            want = (0 if c in eof else selectors.EVENT_READ) | \
+                (selectors.EVENT_WRITE if out[c] else 0)
+            if want != key.events:
+                sel.modify(c, want, 1)
+
+
+def serve_prefork(addr, port, n):
+    ls = listener(addr, port)
+    kids = []
+    for _ in range(n):
+        pid = os.fork()
+        if pid == 0:
+            while True:
+                c, _ = ls.accept()
+                threading.Thread(target=echo_blocking, args=(c,), daemon=True).start()
+        kids.append(pid)
+    for pid in kids:
+        os.waitpid(pid, 0)
+
+
+def serve_forking(addr, port):
+    ls = listener(addr, port)
+    while True:
+        c, _ = ls.accept()
+        pid = os.fork()
+        if pid == 0:
+            ls.close()
+            echo_blocking(c)
+            os._exit(0)
+        c.close()
+        while True:		# reap the children that ended
+            try:
+                if os.waitpid(-1, os.WNOHANG)[0] == 0:
+                    break
+            except ChildProcessError:
+                break
+
+
+def client(host, port, nbytes, seed, raw=False):
+    data = random.Random(seed).randbytes(nbytes)
+    s = socket.create_connection((host, port), 20)
+    dom = s.getsockopt(socket.SOL_SOCKET, socket.SO_DOMAIN)
+    got = bytearray()
+
+    def writer():
+        s.sendall(data)
+        s.shutdown(socket.SHUT_WR)
+    t = threading.Thread(target=writer)
+    t.start()
+    while True:
+        b = s.recv(65536)
+        if not b:
+            break
+        got += b
+    t.join()
+    s.close()
+    if raw:
+        got[:0] = b"%-16s" % b"- -"
+    hdr, body = bytes(got[:16]).split(), bytes(got[16:])
+    good = body == data and len(hdr) == 2
+    pid, ppid = (hdr + [b"?", b"?"])[:2]
+    print("ok" if good else "BAD", "domain=%#x" % dom, "pid=%s ppid=%s" % (pid.decode(), ppid.decode()),
+          "bytes=%d/%d" % (len(body), nbytes))
+    return 0 if good else 1
+
+
+if __name__ == "__main__":
+    a = sys.argv[1:]
+    if a[0] == "epoll":
+        serve_epoll(a[1], int(a[2]))
+    elif a[0] == "execworker":
+        ls = listener(a[1], int(a[2]))
+        os.set_inheritable(ls.fileno(), True)
+        os.environ["LISTEN_FDS"] = "1"
+        os.dup2(ls.fileno(), 3)
+        os.execv(sys.executable, [sys.executable, sys.argv[0], "inherited"])
+    elif a[0] == "inherited":		# the exec'd worker: its listener is fd 3
+        serve_epoll(None, None, socket.socket(fileno=3))
+    elif a[0] == "forking":
+        serve_forking(a[1], int(a[2]))
+    elif a[0] == "prefork":
+        serve_prefork(a[1], int(a[2]), int(a[3]))
+    else:
+        raw = a[5:6] == ["raw"]
+        count = int(a[6]) if len(a) > 6 else 1
+        sys.exit(max(client(a[1], int(a[2]), int(a[3]), int(a[4]) + i, raw)
+                     for i in range(count)))
