@@ -20,7 +20,8 @@
 # reliable link layer under injected drops, duplicates, reordering,
 # corruption, a link outage and a node death), two nodes on two fabrics
 # joined over UDP (vmmc-fabric --cluster; as root each in a network
-# namespace of its own), then vmmc from outside
+# namespace of its own), four nodes on two such fabrics (transfers among
+# every ordered pair: vmmc_xfer_mesh), then vmmc from outside
 # the tree (make install into a staging tree, a program built with
 # pkg-config alone, run in a guest over the installed module; with
 # VMMC_PACKAGE_CHECK=1 also the Debian packages: selftests/install/).
@@ -115,7 +116,10 @@ add_result "$results/node2-1" "two-node run, node 1"
 
 # 3b. two nodes on two fabrics joined over UDP (vmmc-fabric --cluster),
 # each fabric in a network namespace of its own as root, else both on
-# loopback: NIC to NIC, cross-node transfers, stream sockets (about 40 s)
+# loopback: NIC to NIC, cross-node transfers and redirection, stream
+# sockets, Debian's programs under the shim (vmmc_apps.sh) and the link
+# layer under faults (each fault request goes to both fabrics:
+# VMMC_SPAN_LINK_MSGS messages, 300 by default) (about 150 s)
 echo "==== two nodes, two fabrics"
 if [ "$(id -u)" = 0 ]; then
 	netns=--cluster-netns a0=10.78.0.1 a1=10.78.0.2 port=7471
@@ -124,13 +128,35 @@ else
 fi
 printf 'fabric left %s %s\nfabric right %s %s\nnode 0 left\nnode 1 right\n' \
 	$a0 $port $a1 $((port + 1)) >"$results/cluster"
+linkdir=$results/span-link
+mkdir -p "$results/span-ctl"
+selftests/link_faults.sh "$build/tools/fabric/vmmc-fabric" \
+	"$results/span-ctl/left.ctl,$results/span-ctl/right.ctl" "$linkdir" 1800 &
+watcher=$!
+link_env="VMMC_LINK_DIR=$linkdir VMMC_LINK_MSGS=${VMMC_SPAN_LINK_MSGS:-300}"
+span_tests="vmmc_xfer_cluster vmmc_sock_cluster vmmc_apps.sh vmmc_link_cluster"
 # shellcheck disable=SC2086 # $netns: an option or nothing
-tools/vm/vmrun --cluster "$results/cluster" $netns --timeout 900 \
-	--node-cmd "0=VMMC_RESULT=$results/span-0 selftests/run_guest.sh $build vmmc_cluster vmmc_xfer_cluster vmmc_sock_cluster; rc=\$?; python3 selftests/barrier.py notify 10.77.0.2; exit \$rc" \
-	--node-cmd "1=VMMC_RESULT=$results/span-1 selftests/run_guest.sh $build vmmc_xfer_cluster vmmc_sock_cluster; rc=\$?; python3 selftests/barrier.py wait; exit \$rc" \
+tools/vm/vmrun --cluster "$results/cluster" $netns --cluster-ctl "$results/span-ctl" --timeout 900 \
+	--node-cmd "0=VMMC_RESULT=$results/span-0 $link_env selftests/run_guest.sh $build vmmc_cluster $span_tests; rc=\$?; python3 selftests/barrier.py notify 10.77.0.2; exit \$rc" \
+	--node-cmd "1=VMMC_RESULT=$results/span-1 $link_env selftests/run_guest.sh $build $span_tests; rc=\$?; python3 selftests/barrier.py wait; exit \$rc" \
 	-- true
+touch "$linkdir/stop"
+wait "$watcher"
 add_result "$results/span-0" "two fabrics, node 0"
 add_result "$results/span-1" "two fabrics, node 1"
+
+# 3c. four nodes on the same two fabrics, two nodes each: transfers
+# among every ordered pair, checked byte for byte (vmmc_xfer_mesh: four
+# TCG guests on two cores, about 70 s)
+echo "==== four nodes, two fabrics"
+printf 'fabric left %s %s\nfabric right %s %s\nnode 0 left\nnode 1 left\nnode 2 right\nnode 3 right\n' \
+	$a0 $((port + 2)) $a1 $((port + 3)) >"$results/cluster4"
+# shellcheck disable=SC2086 # $netns: an option or nothing
+tools/vm/vmrun --cluster "$results/cluster4" $netns --timeout 900 -- \
+	sh -c "VMMC_RESULT=$results/mesh-\$VMMC_NODE exec selftests/run_guest.sh $build vmmc_xfer_mesh"
+for i in 0 1 2 3; do
+	add_result "$results/mesh-$i" "four nodes on two fabrics, node $i"
+done
 
 # 4. vmmc from outside the tree: make install into a staging tree, a
 # program built with pkg-config alone, run in a guest over the module

@@ -16,7 +16,12 @@
 # vmmc_sockmany (aggregate streaming over 1 and over 1024 connections,
 # 64 KiB rings, ratio column); then MPI between two guests
 # (tools/bench/mpi.sh): Open MPI over vmmc;ofi_rxm beside btl tcp,
-# libfabric's tcp provider and raw VMMC, with the issue's goals as ratios.
+# libfabric's tcp provider and raw VMMC, with the issue's goals as ratios;
+# then tools/bench/span.sh: vmmc_bw between two guests on one fabric and on
+# two fabrics joined over UDP (in two network namespaces as root), the
+# fabrics' CPU per GB moved while streaming, and issue 18's goals (1 MiB
+# bandwidth across >= 50 % of one fabric's and >= 10x kernel TCP's, 4 B
+# latency across <= 2x one fabric's) side by side.
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top" || exit 2
@@ -49,6 +54,9 @@ tools/vm/vmrun -n 2 --timeout 1500 --node-cmd "0=$node0" \
 
 echo
 tools/bench/mpi.sh || exit 1
+echo
+echo "== the same two guests on two fabrics joined over UDP, beside one fabric"
+tools/bench/span.sh "$mc" || exit 1
 echo
 echo "== unmodified programs: kernel TCP, VMMC under the shim, libvmmc alone"
 tools/bench/apps.sh "${APPS_SECS:-3}" tcp vmmc raw || exit 1

@@ -20,11 +20,15 @@
  * measured here in the guest, and on the host by `make bench` (-M).
  *
  *   vmmc_bw client -n NODE -a ADDR [-p PORT] [-M HOT,COLD] [-s SIZE,...]
+ *                  [-S SECS]
  *   vmmc_bw server [-p PORT]      (on node NODE)
  *   vmmc_bw memcpy                (print HOT,COLD MB/s of 1 MiB memcpy)
  *
  * -s measures only the sizes listed (bytes, up to 11, each 1 .. 1 MiB;
  * tools/bench/mpi.sh takes 8 B and 1 MiB beside MPI's).
+ * -S: after the tables, stream 1 MiB SENDs to node NODE for SECS seconds
+ * (nothing else moving: the host measures the fabric's CPU per GB
+ * meanwhile, tools/bench/span.sh) and print the rate.
  * Both sides poll: a polling waiter keeps its vCPU busy, a cost these
  * numbers include (docs/architecture.md, "Notification", weighs polling
  * against blocking).
@@ -313,9 +317,9 @@ int main(int argc, char **argv)
 	struct vmmc_ep a, b;
 	uint32_t id, imp_ab, imp_ba, imp_r, node = 1;
 	double host_mc[2] = { 0, 0 }, guest_mc[2], lat[3][11], bw[3][11];
-	double t0 = 0, lim, trial[3][TRIALS];
+	double t0 = 0, lim, trial[3][TRIALS], stream_mbps = 0;
 	const char *addr = NULL;
-	int port = 7799, opt, err, fd, i, k, n, t, nsz = 0;
+	int port = 7799, opt, err, fd, i, k, n, t, nsz = 0, stream_s = 0;
 	size_t s, sz[11];
 	char *tok;
 	char *src, *rxa, *rxb, *cli;
@@ -325,10 +329,10 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	if (argc < 2) {
-		fprintf(stderr, "usage: vmmc_bw {client -n NODE -a ADDR [-p PORT] [-M MBPS] [-s SIZE,...] | server [-p PORT] | memcpy}\n");
+		fprintf(stderr, "usage: vmmc_bw {client -n NODE -a ADDR [-p PORT] [-M MBPS] [-s SIZE,...] [-S SECS] | server [-p PORT] | memcpy}\n");
 		return 2;
 	}
-	while ((opt = getopt(argc - 1, argv + 1, "n:a:p:M:s:")) != -1) {
+	while ((opt = getopt(argc - 1, argv + 1, "n:a:p:M:s:S:")) != -1) {
 		switch (opt) {
 		case 'n':
 			node = (uint32_t)atoi(optarg);
@@ -338,6 +342,9 @@ int main(int argc, char **argv)
 			break;
 		case 'p':
 			port = atoi(optarg);
+			break;
+		case 'S':
+			stream_s = atoi(optarg);
 			break;
 		case 'M':	/* HOT[,COLD] as printed by "vmmc_bw memcpy" */
 			if (sscanf(optarg, "%lf,%lf", &host_mc[0], &host_mc[1]) < 1)
@@ -437,6 +444,15 @@ int main(int argc, char **argv)
 		for (t = 0; t < 3; t++)
 			bw[t][k] = bench_median(trial[t], TRIALS);
 	}
+	if (stream_s > 0) {	/* the server's export stays while we talk */
+		double t1 = now_us(), sends = 0;
+
+		while (now_us() - t1 < stream_s * 1e6) {
+			vmmc_bw(&a, imp_r, src, MAXSZ, 64);
+			sends += 64;
+		}
+		stream_mbps = sends * MAXSZ / (now_us() - t1);
+	}
 	rpc(fd, OP_BYE, 0, 0, 0);
 	close(fd);
 
@@ -465,6 +481,9 @@ int main(int argc, char **argv)
 	printf("\n%zu B SENDs reach %.0f%% (local) and %.0f%% (remote) of %s cold memcpy\n",
 	       sz[k], 100 * bw[0][k] / lim, 100 * bw[1][k] / lim,
 	       host_mc[0] > 0 ? "the host's" : "this guest's");
+	if (stream_s > 0)
+		printf("stream of 1 MiB SENDs to node %u for %d s: %.1f MB/s\n",
+		       node, stream_s, stream_mbps);
 	vmmc_ep_close(&b);
 	vmmc_ep_close(&a);
 	return 0;

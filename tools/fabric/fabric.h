@@ -223,6 +223,7 @@ struct fabric_link {
 	struct flist window;	/* struct fabric_pkt, unacked, by seq */
 	unsigned int in_window;
 	__u64 rto_ns;		/* current retransmission time-out */
+	__u64 srtt_ns, rttvar_ns; /* RFC 6298's estimates (0: no sample) */
 	__u64 progress_ns;	/* last ack progress (or first unacked) */
 	bool dead;		/* peer declared dead; next request revives */
 

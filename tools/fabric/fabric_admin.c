@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -106,6 +107,25 @@ static void out(void *vo, const char *fmt, ...)
 			  (size_t)n : sizeof(o->buf) - o->len - 1;
 }
 
+/* The process's CPU and what its nodes sent: the fabric's cost per byte. */
+static void show_cost(struct fabric *f, struct obuf *o)
+{
+	struct rusage ru;
+	unsigned int s;
+
+	if (!getrusage(RUSAGE_SELF, &ru))
+		out(o, "process user_us %llu sys_us %llu\n",
+		    (unsigned long long)ru.ru_utime.tv_sec * 1000000 +
+		    (unsigned long long)ru.ru_utime.tv_usec,
+		    (unsigned long long)ru.ru_stime.tv_sec * 1000000 +
+		    (unsigned long long)ru.ru_stime.tv_usec);
+	for (s = 0; s < f->nr_nodes; s++)
+		if (!f->nodes[s].remote && f->nodes[s].kstatus)
+			out(o, "moved node%u bytes_tx %llu\n", s,
+			    (unsigned long long)
+			    f->nodes[s].kstatus->counters.bytes_tx);
+}
+
 static void show(struct fabric *f, struct obuf *o)
 {
 	unsigned int s, d;
@@ -140,6 +160,7 @@ static void show(struct fabric *f, struct obuf *o)
 		}
 	if (f->cl)
 		fabric_udp_show(f, out, o);
+	show_cost(f, o);
 }
 
 static const char ctl_help[] =

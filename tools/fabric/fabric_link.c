@@ -14,9 +14,14 @@
  *   CRC32C (header with crc = 0, then payload), stays in the link's
  *   window until cumulatively acknowledged, and is retransmitted (the
  *   same bytes) when unacknowledged and not selectively acknowledged for
- *   the link's time-out; the time-out starts at FABRIC_RTO_MIN_NS,
- *   doubles at every expiry (up to FABRIC_RTO_MAX_NS) and falls back to
- *   the minimum when the cumulative ack moves. A SEND puts at most
+ *   the link's time-out (RTO). The RTO follows the round trips measured
+ *   as RFC 6298 does (SRTT + 4 RTTVAR; one sample per ACK that moves,
+ *   from the oldest packet it acknowledges if that was sent once only:
+ *   the whole burst's wait), within FABRIC_RTO_MIN_NS
+ *   and FABRIC_RTO_MAX_NS: a loaded host or a slow path stretches it
+ *   instead of drawing spurious retransmissions; it doubles at every
+ *   expiry (up to the maximum) and is taken from the estimates again when
+ *   the cumulative ack moves. A SEND puts at most
  *   FABRIC_WINDOW DATA packets in a window (fabric_link_room()); answers
  *   and requests are never refused.
  * - Peer death: when a link's window has made no progress for dead_ns
@@ -192,12 +197,39 @@ static bool is_answer(__u16 type)
 	       type == VMMC_PKT_IMPORT_RESP;
 }
 
+/* The RTO of the estimates: SRTT + 4 RTTVAR within [min, max]. */
+static __u64 link_rto(const struct fabric_link *l)
+{
+	__u64 rto = l->srtt_ns + 4 * l->rttvar_ns;
+
+	if (rto < FABRIC_RTO_MIN_NS)
+		return FABRIC_RTO_MIN_NS;
+	return rto > FABRIC_RTO_MAX_NS ? FABRIC_RTO_MAX_NS : rto;
+}
+
+/* One round-trip sample @r (ns) into the estimates (RFC 6298, 2.2-2.3). */
+static void rtt_sample(struct fabric_link *l, __u64 r)
+{
+	__u64 err;
+
+	if (!l->srtt_ns) {
+		l->srtt_ns = r ? r : 1;
+		l->rttvar_ns = r / 2;
+		return;
+	}
+	err = l->srtt_ns > r ? l->srtt_ns - r : r - l->srtt_ns;
+	l->rttvar_ns = (3 * l->rttvar_ns + err) / 4;
+	l->srtt_ns = (7 * l->srtt_ns + r) / 8;
+	if (!l->srtt_ns)
+		l->srtt_ns = 1;
+}
+
 /* A new epoch begins on a link whose peer was declared dead. */
 static void link_revive(struct fabric *f, struct fabric_link *l,
 			unsigned int src, unsigned int dst)
 {
 	l->dead = false;
-	l->rto_ns = FABRIC_RTO_MIN_NS;
+	l->rto_ns = link_rto(l);
 	l->progress_ns = fabric_now_ns();
 	node_log(&f->nodes[src], LOG_INFO,
 		 "link to node%u: epoch %u begins", dst, l->tx_epoch);
@@ -384,6 +416,7 @@ static void dispatch(struct fabric *f, struct fabric_node *n,
 static void rx_ack(struct fabric *f, struct fabric_link *l,
 		   const struct vmmc_pkt *ack)
 {
+	__u64 now = fabric_now_ns(), sent = 0;
 	bool moved = false;
 	struct flist *pos;
 
@@ -396,6 +429,13 @@ static void rx_ack(struct fabric *f, struct fabric_link *l,
 
 		if (!seq_before(p->pkt.seq, ack->ack))
 			break;
+		/*
+		 * The oldest packet this ack covers: its wait is the one
+		 * the time-out must outlast. Karn: a retransmitted
+		 * packet's ack times no one send.
+		 */
+		if (!moved)
+			sent = p->tries == 1 ? p->sent_ns : 0;
 		flist_del(&p->link);
 		l->in_window--;
 		f->pkts_unacked--;
@@ -403,8 +443,10 @@ static void rx_ack(struct fabric *f, struct fabric_link *l,
 		moved = true;
 	}
 	if (moved) {
-		l->rto_ns = FABRIC_RTO_MIN_NS;
-		l->progress_ns = fabric_now_ns();
+		if (sent && now >= sent)
+			rtt_sample(l, now - sent);
+		l->rto_ns = link_rto(l);
+		l->progress_ns = now;
 	}
 	for (pos = l->window.next; pos != &l->window; pos = pos->next) {
 		struct fabric_pkt *p = flist_entry(pos, struct fabric_pkt,
@@ -565,6 +607,8 @@ static unsigned int deliver_round(struct fabric *f)
 		for (d = 0; d < f->nr_nodes; d++)
 			if (f->links[s][d].ack_due)
 				send_ack(f, &f->links[s][d], s, d);
+	if (f->cl)
+		fabric_udp_flush(f);	/* this round's datagrams, at once */
 	return done;
 }
 

@@ -19,6 +19,7 @@
 #define FABRIC_NAME_MAX		32	/* with the NUL */
 #define FABRIC_DEFAULT_IP_MTU	1500
 #define FABRIC_HELLO_MS		250
+#define FABRIC_UDP_TX_BATCH	64	/* datagrams per sendmmsg() */
 
 #define VMMC_WIRE_MAGIC		0x574d4d56u	/* "VMMW" */
 #define VMMC_WIRE_VERSION	1
@@ -69,6 +70,8 @@ struct fabric_cluster {
 	__u64 boot;		/* ours */
 	int fd;			/* the UDP socket */
 	int hello_fd;		/* timerfd, every FABRIC_HELLO_MS */
+	struct fabric_udp_txq *txq;	/* fabric_udp.c: sealed, not yet sent */
+	struct fabric_udp_rxq *rxq;	/* fabric_udp.c: recvmmsg()'s buffers */
 	struct fabric_udp_stats st;
 };
 
@@ -79,8 +82,8 @@ void fabric_cluster_free(struct fabric *f);
 
 /* fabric_udp.c */
 int fabric_udp_open(struct fabric *f);
-void fabric_udp_send(struct fabric *f, const struct fabric_pkt *p,
-		     unsigned int dst);
+void fabric_udp_send(struct fabric *f, struct fabric_pkt *p, unsigned int dst);
+void fabric_udp_flush(struct fabric *f);
 void fabric_udp_input(struct fabric *f);
 void fabric_udp_hello(struct fabric *f);
 void fabric_udp_close(struct fabric *f);

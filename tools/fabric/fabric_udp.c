@@ -9,10 +9,14 @@
  *   if either fails.
  * - fabric_udp_send(): one link packet copy (already through fault
  *   injection, fabric_fault.c) as one datagram to the fabric serving its
- *   destination node. A send that fails (buffer full, no route) is
- *   counted; the link layer retransmits.
+ *   destination node: sealed (header, CRC) now and queued, holding a
+ *   reference to the packet; fabric_udp_flush() (the link layer's pass
+ *   calls it at its end, and a full queue does) hands the queue to the
+ *   kernel in one sendmmsg(). A send that fails (buffer full, no route)
+ *   is counted; the link layer retransmits.
  * - fabric_udp_input(): reads what is queued on the socket (a bounded
- *   batch per call), checks every datagram as WIRE.md lists, drops and
+ *   batch per call, UDP_RX_BATCH datagrams per recvmmsg()), checks every
+ *   datagram as WIRE.md lists, drops and
  *   counts what fails, and hands each link packet to the link layer
  *   (fabric_link_input()). Nothing of a dropped datagram reaches a guest.
  * - fabric_udp_hello(): every FABRIC_HELLO_MS: a HELLO to every other
@@ -36,8 +40,32 @@ static_assert(sizeof(struct vmmc_wire_hdr) == 40, "wire header");
 
 #define UDP_BUF_BYTES	(8 << 20)
 #define UDP_BATCH	256		/* datagrams per input call */
+#define UDP_RX_BATCH	32		/* per recvmmsg() */
 #define DGRAM_MAX	(sizeof(struct vmmc_wire_hdr) + \
 			 sizeof(struct vmmc_pkt) + FABRIC_MTU)
+
+/*
+ * Where recvmmsg() puts datagrams: each one's wire header apart, its link
+ * packet and payload straight into a packet of FABRIC_MTU + 1 payload
+ * bytes (one more than any packet: a longer datagram shows), which the
+ * link layer then takes as it is, without a copy.
+ */
+struct fabric_udp_rxq {
+	struct vmmc_wire_hdr h[UDP_RX_BATCH];
+	struct fabric_pkt *p[UDP_RX_BATCH];	/* NULL: to allocate */
+	struct sockaddr_storage from[UDP_RX_BATCH];
+	struct iovec iov[UDP_RX_BATCH][2];
+	struct mmsghdr m[UDP_RX_BATCH];
+};
+
+/* Datagrams sealed and waiting for the next sendmmsg(). */
+struct fabric_udp_txq {
+	unsigned int nr;
+	struct mmsghdr m[FABRIC_UDP_TX_BATCH];
+	struct iovec iov[FABRIC_UDP_TX_BATCH][3];
+	struct vmmc_wire_hdr h[FABRIC_UDP_TX_BATCH];
+	struct fabric_pkt *p[FABRIC_UDP_TX_BATCH];
+};
 
 static void set_buf(int fd, int opt, int force)
 {
@@ -82,6 +110,12 @@ int fabric_udp_open(struct fabric *f)
 	}
 	set_buf(cl->fd, SO_RCVBUF, SO_RCVBUFFORCE);
 	set_buf(cl->fd, SO_SNDBUF, SO_SNDBUFFORCE);
+	cl->txq = calloc(1, sizeof(*cl->txq));
+	cl->rxq = calloc(1, sizeof(*cl->rxq));
+	if (!cl->txq || !cl->rxq) {
+		fab_log(f, LOG_ERR, "cluster: out of memory");
+		return -1;
+	}
 	cl->hello_fd = timerfd_create(CLOCK_MONOTONIC,
 				      TFD_CLOEXEC | TFD_NONBLOCK);
 	if (cl->hello_fd < 0 ||
@@ -115,9 +149,20 @@ static void log_out(void *o, const char *fmt, ...)
 void fabric_udp_close(struct fabric *f)
 {
 	struct fabric_cluster *cl = f->cl;
+	unsigned int i;
 
+	if (cl->txq)
+		fabric_udp_flush(f);
 	if (cl->fd >= 0 && f->verbose >= LOG_V)
 		fabric_udp_show(f, log_out, f);
+	free(cl->txq);
+	cl->txq = NULL;
+	if (cl->rxq)
+		for (i = 0; i < UDP_RX_BATCH; i++)
+			if (cl->rxq->p[i])
+				fabric_pkt_put(cl->rxq->p[i]);
+	free(cl->rxq);
+	cl->rxq = NULL;
 
 	if (cl->fd >= 0)
 		close(cl->fd);
@@ -169,23 +214,67 @@ static void dgram_send(struct fabric *f, unsigned int to,
 /*
  * @p goes to node @dst: the link's, not pkt.dst_node, and p->cap payload
  * bytes, not pkt.len: a copy corrupted by fault injection may say
- * anything there, and the receiver's link layer is what catches it.
+ * anything there, and the receiver's link layer is what catches it. The
+ * datagram is sealed now; were the packet changed before the flush (a
+ * SEND ending turns its DATA into VOID), the receiver drops the copy for
+ * its CRC and the link layer sends it again.
  */
-void fabric_udp_send(struct fabric *f, const struct fabric_pkt *p,
-		     unsigned int dst)
+void fabric_udp_send(struct fabric *f, struct fabric_pkt *p, unsigned int dst)
 {
 	struct fabric_cluster *cl = f->cl;
-	unsigned int to = cl->node_fabric[dst];
-	struct vmmc_wire_hdr h;
-	struct iovec iov[3] = {
-		{ &h, sizeof(h) },
-		{ (void *)&p->pkt, sizeof(p->pkt) },
-		{ (void *)p->payload, p->cap },
-	};
+	struct fabric_udp_txq *q = cl->txq;
+	unsigned int to = cl->node_fabric[dst], k, i;
+	struct vmmc_wire_hdr *h;
+	struct iovec *iov;
+	__u32 crc = 0;
 
-	hdr_fill(cl, &h, to, VMMC_WIRE_PKT,
-		 sizeof(h) + sizeof(p->pkt) + p->cap);
-	dgram_send(f, to, iov, p->cap ? 3 : 2);
+	if (q->nr == FABRIC_UDP_TX_BATCH)
+		fabric_udp_flush(f);
+	k = q->nr++;
+	h = &q->h[k];
+	iov = q->iov[k];
+	hdr_fill(cl, h, to, VMMC_WIRE_PKT,
+		 sizeof(*h) + sizeof(p->pkt) + p->cap);
+	iov[0] = (struct iovec){ h, sizeof(*h) };
+	iov[1] = (struct iovec){ &p->pkt, sizeof(p->pkt) };
+	iov[2] = (struct iovec){ p->payload, p->cap };
+	for (i = 0; i < 3; i++)
+		crc = fabric_crc32c(crc, iov[i].iov_base, iov[i].iov_len);
+	h->crc = crc;
+	memset(&q->m[k], 0, sizeof(q->m[k]));
+	q->m[k].msg_hdr.msg_name = &cl->fab[to].addr;
+	q->m[k].msg_hdr.msg_namelen = cl->fab[to].addr_len;
+	q->m[k].msg_hdr.msg_iov = iov;
+	q->m[k].msg_hdr.msg_iovlen = p->cap ? 3 : 2;
+	p->refs++;
+	q->p[k] = p;
+}
+
+/* The queued datagrams to the kernel; each failing one counted, skipped. */
+void fabric_udp_flush(struct fabric *f)
+{
+	struct fabric_cluster *cl = f->cl;
+	struct fabric_udp_txq *q = cl->txq;
+	unsigned int done = 0, k;
+
+	while (done < q->nr) {
+		int r = sendmmsg(cl->fd, q->m + done, q->nr - done, 0);
+
+		if (r > 0) {
+			cl->st.tx += (unsigned int)r;
+			done += (unsigned int)r;
+			continue;
+		}
+		if (r < 0 && errno == EINTR)
+			continue;
+		cl->st.tx_errors++;
+		fab_log(f, LOG_VV, "cluster: sendmmsg: %s",
+			r < 0 ? strerror(errno) : "nothing sent");
+		done++;
+	}
+	for (k = 0; k < q->nr; k++)
+		fabric_pkt_put(q->p[k]);
+	q->nr = 0;
 }
 
 /* A fabric went silent or restarted: every link with its nodes. */
@@ -252,7 +341,8 @@ static bool same_addr(const struct sockaddr_storage *a, socklen_t alen,
 }
 
 /* Header checks 2..6 of WIRE.md; the sender's index, or -1 (counted). */
-static int check_hdr(struct fabric *f, struct vmmc_wire_hdr *h, size_t len,
+static int check_hdr(struct fabric *f, struct vmmc_wire_hdr *h,
+		     const void *body, size_t len,
 		     const struct sockaddr_storage *from, socklen_t flen)
 {
 	struct fabric_cluster *cl = f->cl;
@@ -281,7 +371,9 @@ static int check_hdr(struct fabric *f, struct vmmc_wire_hdr *h, size_t len,
 	}
 	crc = h->crc;
 	h->crc = 0;
-	if (h->len != len || fabric_crc32c(0, h, len) != crc) {
+	if (h->len != len ||
+	    fabric_crc32c(fabric_crc32c(0, h, sizeof(*h)), body,
+			  len - sizeof(*h)) != crc) {
 		cl->st.bad_crc++;
 		return -1;
 	}
@@ -307,72 +399,99 @@ static int check_hdr(struct fabric *f, struct vmmc_wire_hdr *h, size_t len,
 	return h->sender;
 }
 
-/* One datagram of @len bytes in @buf (DGRAM_MAX + 1 bytes). */
-static void input_one(struct fabric *f, __u8 *buf, size_t len,
+/*
+ * One datagram of @len bytes: header @h, the rest in @p's link packet
+ * and payload. True if the link layer took @p (the caller's reference
+ * given up), false if it was dropped (@p free for the next one).
+ */
+static bool input_one(struct fabric *f, struct vmmc_wire_hdr *h,
+		      struct fabric_pkt *p, size_t len,
 		      const struct sockaddr_storage *from, socklen_t flen)
 {
 	struct fabric_cluster *cl = f->cl;
-	struct vmmc_wire_hdr *h = (struct vmmc_wire_hdr *)buf;
-	const struct vmmc_pkt *pkt = (const void *)(buf + sizeof(*h));
-	struct fabric_pkt *p;
+	const struct vmmc_pkt *pkt = &p->pkt;
 	size_t plen;
 	int s;
 
 	if (len < sizeof(*h)) {
 		cl->st.shorts++;
-		return;
+		return false;
 	}
-	s = check_hdr(f, h, len, from, flen);
+	if (len > DGRAM_MAX) {
+		cl->st.bad_header++;	/* larger than any packet */
+		return false;
+	}
+	s = check_hdr(f, h, pkt, len, from, flen);
 	if (s < 0)
-		return;
+		return false;
 	if (h->kind == VMMC_WIRE_HELLO) {
 		cl->st.hellos_rx++;
-		return;
+		return false;
 	}
 	plen = len - sizeof(*h);
 	if (plen < sizeof(*pkt) || pkt->src_node >= f->nr_nodes ||
 	    cl->node_fabric[pkt->src_node] != (unsigned int)s ||
 	    pkt->dst_node >= f->nr_nodes || f->nodes[pkt->dst_node].remote) {
 		cl->st.bad_route++;
-		return;
+		return false;
 	}
 	if (f->nodes[pkt->src_node].dead || f->nodes[pkt->dst_node].dead) {
 		cl->st.node_dead++;	/* injected: nodeN:dead=1 */
-		return;
+		return false;
 	}
 	cl->st.rx++;
 	/* pkt.len against what came: the link layer's check, with the CRC */
-	p = fabric_pkt_alloc(plen - sizeof(*pkt));
-	if (!p)
-		return;			/* lost: the sender retransmits */
-	memcpy(&p->pkt, pkt, plen);
+	p->cap = (__u32)(plen - sizeof(*pkt));
 	fabric_link_input(f, p);
 	fabric_pkt_put(p);
+	return true;
 }
 
 void fabric_udp_input(struct fabric *f)
 {
 	struct fabric_cluster *cl = f->cl;
-	static __u8 buf[DGRAM_MAX + 1] __attribute__((aligned(8)));
-	struct sockaddr_storage from;
-	unsigned int i;
+	struct fabric_udp_rxq *q = cl->rxq;
+	unsigned int got = 0, k;
 
-	for (i = 0; i < UDP_BATCH; i++) {
-		socklen_t flen = sizeof(from);
-		ssize_t r = recvfrom(cl->fd, buf, sizeof(buf), MSG_TRUNC,
-				     (struct sockaddr *)&from, &flen);
+	while (got < UDP_BATCH) {
+		int r;
 
-		if (r < 0) {
-			if (errno != EAGAIN && errno != EINTR)
-				fab_log(f, LOG_V, "cluster: recvfrom: %s",
+		for (k = 0; k < UDP_RX_BATCH; k++) {
+			if (!q->p[k]) {
+				q->p[k] = fabric_pkt_alloc(FABRIC_MTU + 1);
+				if (!q->p[k])
+					return;	/* the senders retransmit */
+			}
+			q->iov[k][0] = (struct iovec){ &q->h[k], sizeof(q->h[k]) };
+			q->iov[k][1] = (struct iovec){
+				&q->p[k]->pkt,
+				sizeof(q->p[k]->pkt) + FABRIC_MTU + 1 };
+			memset(&q->m[k], 0, sizeof(q->m[k]));
+			q->m[k].msg_hdr.msg_name = &q->from[k];
+			q->m[k].msg_hdr.msg_namelen = sizeof(q->from[k]);
+			q->m[k].msg_hdr.msg_iov = q->iov[k];
+			q->m[k].msg_hdr.msg_iovlen = 2;
+		}
+		r = recvmmsg(cl->fd, q->m, UDP_RX_BATCH, MSG_DONTWAIT, NULL);
+		if (r <= 0) {
+			if (r < 0 && errno != EAGAIN && errno != EINTR)
+				fab_log(f, LOG_V, "cluster: recvmmsg: %s",
 					strerror(errno));
 			return;
 		}
-		if ((size_t)r > DGRAM_MAX) {
-			cl->st.bad_header++;	/* larger than any packet */
-			continue;
+		for (k = 0; k < (unsigned int)r; k++) {
+			struct msghdr *m = &q->m[k].msg_hdr;
+
+			if (m->msg_flags & MSG_TRUNC)
+				cl->st.bad_header++;	/* larger than any */
+			else if (input_one(f, &q->h[k], q->p[k],
+					   q->m[k].msg_len, &q->from[k],
+					   m->msg_namelen))
+				q->p[k] = NULL;
 		}
-		input_one(f, buf, (size_t)r, &from, flen);
+		got += (unsigned int)r;
+		if (r < UDP_RX_BATCH)
+			return;		/* the socket is empty */
 	}
 }
 

@@ -11,7 +11,10 @@
 # messages node0 (fabric A) -> node1 (fabric B) under faults injected on
 # both; B killed (NODE_DOWN at A in time) and restarted (rejoined); then,
 # as root with ip(8), the same traffic over IPv6 between two network
-# namespaces joined by a veth pair (MTU 1500: no datagram too large).
+# namespaces joined by a veth pair (MTU 1500: no datagram too large),
+# with the malformed datagrams forged from B's own address and port by
+# a raw socket in B's namespace while B runs: counted exactly, and the
+# export they aim at unchanged.
 # With tshark, the first 3000 datagrams of the loopback run are captured
 # and decoded with the Lua dissector tools/fabric/vmmc-wire.lua.
 # Temporary files in /tmp and /dev/shm and the namespaces are removed on
@@ -45,7 +48,7 @@ cleanup() {
 		ip netns del "$NSA" 2>/dev/null
 		ip netns del "$NSB" 2>/dev/null
 	fi
-	rm -rf "$RUN"
+	[ -n "${KEEP:-}" ] || rm -rf "$RUN"
 	rm -f "$RAM0" "$RAM1"
 }
 trap cleanup EXIT INT TERM
@@ -223,6 +226,19 @@ if [ "$(id -u)" -eq 0 ] && command -v ip >/dev/null &&
 	wait_for "$RUN/a/n0.sock" "$RUN/b/n1.sock" "$RUN/a/fabric.pid" \
 		"$RUN/b/fabric.pid"
 	check $? "fabrics A and B started in their namespaces"
+	# forged datagrams from B's namespace, B's address and port, by a raw
+	# socket while B runs: A must know B's boot epoch first
+	i=0
+	while ! "$FABRIC" ctl "$RUN/a" show >"$RUN/show6" 2>/dev/null ||
+		! grep -q "^peer B boot [1-9]" "$RUN/show6"; do
+		[ $i -lt 250 ] || break
+		sleep 0.02
+		i=$((i + 1))
+	done
+	HASH=$(awk '$1 == "cluster" { print $6 }' "$RUN/show6")
+	BBOOT=$(awk '$1 == "peer" && $2 == "B" { print $4 }' "$RUN/show6")
+	FG_SPAN_POKE="ip netns exec $NSB $POKE forge fd00:766d::1 $PORT $HASH fd00:766d::2 $PORT $BBOOT \
+		&& sleep 0.2 && $FABRIC ctl $RUN/a show >$RUN/show-forged" \
 	FG_SPAN=${FG_SPAN6_N:-5000} "$GUEST" "$RUN/a/n0.sock" "$RAM0" \
 		"$RUN/b/n1.sock" "$RAM1" $RAMBYTES $APID >"$RUN/span6.tap" 2>&1
 	grc=$?
@@ -238,6 +254,8 @@ if [ "$(id -u)" -eq 0 ] && command -v ip >/dev/null &&
 	grep -q "^fabric: udp rx [1-9][0-9]* tx [1-9][0-9]* tx_errors 0 " "$RUN/a.log" &&
 		grep -q "^fabric: udp rx [1-9][0-9]* tx [1-9][0-9]* tx_errors 0 " "$RUN/b.log"
 	check $? "every datagram fit the veth's MTU (no send refused, no IP fragment)"
+	grep -q "^udp .* short 1 bad_header 2 unknown_sender 1 bad_cluster 1 bad_crc 2 stale_boot 2 bad_route 2 node_dead 0 restarts 0 " "$RUN/show-forged"
+	check $? "the forged datagrams dropped and counted by A: one from B's address and another port, a short one, bad magic and version, another cluster's hash, a bad CRC and len, stale boot epochs, wrong routes"
 	[ $grc -ne 0 ] && tail -20 "$RUN/a.log" | sed 's/^/    # A: /'
 else
 	n=$((n + 1))

@@ -11,7 +11,8 @@
  *
  * Environment: FG_DEAD_MS (the fabrics' --dead-ms), FG_SPAN_PIDFILE (B's
  * fabric.pid), FG_SPAN_RESTART (a shell command that starts B again in
- * the background), FG_SPAN_CTL (A's control socket).
+ * the background), FG_SPAN_CTL (A's control socket), FG_SPAN_POKE (a
+ * shell command that sends forged datagrams to A, before the traffic).
  */
 #define _GNU_SOURCE
 #include <signal.h>
@@ -120,21 +121,56 @@ static void many(struct ts *t, unsigned int n)
 		(unsigned long long)c1->link_crc_errors);
 }
 
-/* A diagnostic, after the checks: SENDs of 1 MiB node0 -> node1. */
+/*
+ * Forged datagrams aimed at node0's export 1 (@cmd: fabric-udp-poke
+ * forge, from fabric B's own address and port while B runs): none may
+ * change a byte of it or post an NQE; span.sh checks what A counted.
+ */
+static void forged(struct ts *t, const char *cmd)
+{
+	const struct ts_dst *d = &t->dst[0];
+	bool ok;
+
+	ts_fill_dst(&d->buf, 0x3c);
+	ok = system(cmd) == 0;
+	fg_sleep_ms(300);
+	t_check(ok, "forged datagrams sent to fabric A (%s)", cmd);
+	t_check(d->export_id == 1 && ts_check_dst(&d->buf, 0x3c, &t->src, 0, 0, 0) &&
+		fg_nq_prod(d->owner) == d->owner->nq_cons,
+		"... node0's export 1 (their target) unchanged, no NQE posted");
+}
+
+/*
+ * A diagnostic, after the checks: SENDs of 1 MiB node0 -> node1, one at
+ * a time, then eight in flight; the retransmissions they cost.
+ */
 static void bandwidth(struct ts *t)
 {
-	unsigned int i, n = 32, ok = 0;
+	const struct vmmc_nic_counters *c0 = &t->g0->st->counters;
+	unsigned int i, n = 32, ok, w;
+	__u64 re;
 	struct vmmc_cqe c;
 	struct vmmc_sqe s;
-	double t0 = now_ms();
+	double t0;
 
-	for (i = 0; i < n; i++) {
-		fg_sqe_send(&s, 500 + i, 1, 0, TS_SLOT, 0, 1u << 20, false);
-		fg_submit(&t->s0, &s);
-		ok += fg_wait_cqe(&t->s0, &c, 10000) && c.status == VMMC_ST_OK;
+	for (w = 1; w <= 8; w += 7) {
+		re = c0->link_retrans;
+		t0 = now_ms();
+		ok = 0;
+		for (i = 0; i < n + w - 1; i++) {
+			if (i < n) {
+				fg_sqe_send(&s, 500 + i, 1, 0, TS_SLOT, 0,
+					    1u << 20, false);
+				fg_submit(&t->s0, &s);
+			}
+			if (i + 1 >= w)
+				ok += fg_wait_cqe(&t->s0, &c, 10000) &&
+				      c.status == VMMC_ST_OK;
+		}
+		t_diag("SEND 1 MiB node0 -> node1 over UDP, %u in flight: %.0f MB/s (%u of %u OK, %llu retransmissions)",
+		       w, n * 1.048576 / (now_ms() - t0) * 1e3, ok, n,
+		       (unsigned long long)(c0->link_retrans - re));
 	}
-	t_diag("SEND 1 MiB node0 -> node1 over UDP: %.0f MB/s (%u of %u OK)",
-	       n * 1.048576 / (now_ms() - t0) * 1e3, ok, n);
 }
 
 /* The boot epoch of fabric B that A last heard (ctl show), or 0. */
@@ -243,10 +279,13 @@ void test_span(struct fg *g0, struct fg *g1, const struct fg_env *env,
 	const char *pidfile = getenv("FG_SPAN_PIDFILE");
 	const char *cmd = getenv("FG_SPAN_RESTART");
 	const char *ctl = getenv("FG_SPAN_CTL");
+	const char *poke = getenv("FG_SPAN_POKE");
 	static struct ts t;
 
 	if (!ts_setup(&t, g0, g1))
 		return;
+	if (poke)
+		forged(&t, poke);
 	many(&t, n);
 	bandwidth(&t);
 	if (!pidfile || !cmd || !ctl)

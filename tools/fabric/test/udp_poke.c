@@ -13,6 +13,13 @@
  *                          boot 999, one for another receiver boot, a PKT
  *                          from a node not fabric 1's, one to a node not the
  *                          receiver's, and a DATA with a bad packet CRC
+ *   fabric-udp-poke forge ADDR PORT HASH FROM_ADDR FROM_PORT BOOT
+ *                          the same from a raw socket (root), so that
+ *                          FROM_PORT may be that of a running fabric 1 of
+ *                          boot epoch BOOT: a valid DATA from port
+ *                          FROM_PORT + 1 (unknown_sender), then the bad
+ *                          ones less the HELLO of boot 1000 (one of BOOT - 1
+ *                          is stale)
  *   fabric-udp-poke probe ADDR PORT   five bytes "probe" from any port
  *
  * Exit 0 if every datagram was sent, 1 if not, 2 for bad usage.
@@ -20,6 +27,8 @@
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <netinet/udp.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +45,7 @@ struct dgram {
 static int fd = -1, failed;
 static struct sockaddr_storage to;
 static socklen_t to_len;
+static __u16 raw_sport, raw_dport;	/* forge: the UDP header's ports */
 
 static socklen_t addr(struct sockaddr_storage *ss, const char *a,
 		      const char *port)
@@ -88,11 +98,26 @@ static size_t make(struct dgram *d, __u64 hash, bool hello, __u64 boot)
 
 static void put(struct dgram *d, size_t len, bool seal)
 {
+	struct {
+		struct udphdr u;
+		struct dgram d;
+	} r;
+	const void *out = d;
+
 	if (seal) {
 		d->h.crc = 0;
 		d->h.crc = fabric_crc32c(0, d, len);
 	}
-	if (sendto(fd, d, len, 0, (struct sockaddr *)&to, to_len) !=
+	if (raw_dport) {	/* forge: the UDP header is ours to write */
+		r.u.source = htons(raw_sport);
+		r.u.dest = htons(raw_dport);
+		r.u.len = htons((__u16)(sizeof(r.u) + len));
+		r.u.check = 0;	/* IPv4: none; IPv6: IPV6_CHECKSUM fills it */
+		memcpy(&r.d, d, len);
+		len += sizeof(r.u);
+		out = &r;
+	}
+	if (sendto(fd, out, len, 0, (struct sockaddr *)&to, to_len) !=
 	    (ssize_t)len) {
 		perror("fabric-udp-poke: sendto");
 		failed = 1;
@@ -100,43 +125,68 @@ static void put(struct dgram *d, size_t len, bool seal)
 	usleep(2000);		/* in order, and no receive buffer overrun */
 }
 
-static void bad(__u64 hash)
+/*
+ * The malformed ones from fabric 1's address, its boot epoch @boot (the
+ * HELLO that makes it known first unless @live: then it is running).
+ */
+static void bad(__u64 hash, __u64 boot, bool live)
 {
 	struct dgram d;
 	size_t len;
 
-	len = make(&d, hash, true, 1000);
+	len = make(&d, hash, true, boot);
 	put(&d, 10, false);				/* short */
 	d.h.magic ^= 1;
 	put(&d, len, true);				/* bad_header */
-	len = make(&d, hash, true, 1000);
+	len = make(&d, hash, true, boot);
 	d.h.version = 2;
 	put(&d, len, true);				/* bad_header */
-	len = make(&d, hash + 1, true, 1000);
+	len = make(&d, hash + 1, true, boot);
 	put(&d, len, true);				/* bad_cluster */
-	len = make(&d, hash, true, 1000);
+	len = make(&d, hash, true, boot);
 	d.h.crc = 0;
 	d.h.crc = fabric_crc32c(0, &d, len) ^ 1;
 	put(&d, len, false);				/* bad_crc */
-	len = make(&d, hash, true, 1000);
+	len = make(&d, hash, true, boot);
 	d.h.len++;
 	put(&d, len, true);				/* bad_crc */
-	len = make(&d, hash, true, 1000);
-	put(&d, len, true);				/* hellos_rx */
-	len = make(&d, hash, true, 999);
+	if (!live) {
+		len = make(&d, hash, true, boot);
+		put(&d, len, true);			/* hellos_rx */
+	}
+	len = make(&d, hash, true, boot - 1);
 	put(&d, len, true);				/* stale_boot */
-	len = make(&d, hash, true, 1000);
+	len = make(&d, hash, true, boot);
 	d.h.dst_boot = 12345;
 	put(&d, len, true);				/* stale_boot */
-	len = make(&d, hash, false, 1000);
+	len = make(&d, hash, false, boot);
 	d.pkt.src_node = 0;
 	put(&d, len, true);				/* bad_route */
-	len = make(&d, hash, false, 1000);
+	len = make(&d, hash, false, boot);
 	d.pkt.dst_node = 1;
 	put(&d, len, true);				/* bad_route */
-	len = make(&d, hash, false, 1000);
+	len = make(&d, hash, false, boot);
 	d.pkt.crc ^= 1;
 	put(&d, len, true);		/* rx; the link layer's rx_bad */
+}
+
+/* forge: a raw socket bound to FROM_ADDR that writes its UDP headers. */
+static int forge_open(const struct sockaddr_storage *from, socklen_t from_len)
+{
+	int off = offsetof(struct udphdr, check);
+
+	fd = socket(to.ss_family, SOCK_RAW, IPPROTO_UDP);
+	if (fd < 0 || bind(fd, (const struct sockaddr *)from, from_len))
+		return -1;
+	raw_sport = ntohs(((const struct sockaddr_in *)from)->sin_port);
+	raw_dport = ntohs(((struct sockaddr_in *)&to)->sin_port);
+	if (to.ss_family == AF_INET6) {
+		((struct sockaddr_in6 *)&to)->sin6_port = 0;
+		return setsockopt(fd, IPPROTO_IPV6, IPV6_CHECKSUM, &off,
+				  sizeof(off));
+	}
+	((struct sockaddr_in *)&to)->sin_port = 0;
+	return 0;
 }
 
 int main(int argc, char **argv)
@@ -145,22 +195,41 @@ int main(int argc, char **argv)
 	struct sockaddr_storage from;
 	socklen_t from_len;
 	struct dgram d;
-	__u64 hash;
+	__u64 hash, boot = 0;
 	bool stranger = argc == 5 && !strcmp(argv[1], "stranger");
 	bool probe = argc == 4 && !strcmp(argv[1], "probe");
+	bool forge = argc == 8 && !strcmp(argv[1], "forge");
 
-	if (!stranger && !probe && (argc != 7 || strcmp(argv[1], "bad"))) {
-		fprintf(stderr, "usage: fabric-udp-poke stranger|bad|probe ADDR PORT [HASH [FROM_ADDR FROM_PORT]]\n");
+	if (!stranger && !probe && !forge &&
+	    (argc != 7 || strcmp(argv[1], "bad"))) {
+		fprintf(stderr, "usage: fabric-udp-poke stranger|bad|forge|probe ADDR PORT [HASH [FROM_ADDR FROM_PORT [BOOT]]]\n");
 		return 2;
 	}
 	fabric_crc_init(&f);
 	to_len = addr(&to, argv[2], argv[3]);
 	hash = probe ? 0 : strtoull(argv[4], NULL, 16);
-	from_len = addr(&from, argc == 7 ? argv[5] : argv[2],
-			argc == 7 ? argv[6] : "0");
-	if (!to_len || !from_len) {
-		fprintf(stderr, "fabric-udp-poke: bad address\n");
+	from_len = addr(&from, argc >= 7 ? argv[5] : argv[2],
+			argc >= 7 ? argv[6] : "0");
+	if (forge)
+		boot = strtoull(argv[7], NULL, 0);
+	if (!to_len || !from_len || (forge && boot < 2)) {
+		fprintf(stderr, "fabric-udp-poke: bad address or boot epoch\n");
 		return 2;
+	}
+	if (forge) {
+		size_t len = make(&d, hash, false, boot);
+		struct sockaddr_in *f4 = (struct sockaddr_in *)&from;
+
+		if (forge_open(&from, from_len)) {
+			perror("fabric-udp-poke: raw socket");
+			return 1;
+		}
+		raw_sport++;			/* a port no fabric has */
+		put(&d, len, true);		/* unknown_sender */
+		raw_sport = ntohs(f4->sin_port);
+		bad(hash, boot, true);
+		close(fd);
+		return failed;
 	}
 	fd = socket(to.ss_family, SOCK_DGRAM, 0);
 	if (fd < 0 || bind(fd, (struct sockaddr *)&from, from_len)) {
@@ -171,7 +240,7 @@ int main(int argc, char **argv)
 		memcpy(&d, "probe", 5);
 		put(&d, 5, false);
 	} else if (argc == 7) {
-		bad(hash);
+		bad(hash, 1000, false);
 	} else {
 		size_t len = make(&d, hash, false, 1000);
 
