@@ -62,8 +62,8 @@
 #define VFI_NAME_MR		0x4d000000u
 #define VFI_NAME_RAND		0x00ffffffu
 
-#define VFI_NSLOT		64u
-#define VFI_SLOT_BYTES		16384u
+#define VFI_NSLOT		16u
+#define VFI_SLOT_BYTES		131072u
 #define VFI_HDR_BYTES		32u
 #define VFI_SLOT_DATA		(VFI_SLOT_BYTES - VFI_HDR_BYTES)
 #define VFI_INLINE		256u
