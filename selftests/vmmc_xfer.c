@@ -112,11 +112,16 @@ TEST_F_TIMEOUT(xfer, random_sizes_every_byte, 300)
 	}
 }
 
-/* 16 exports, each imported four times: 64 imports at once, the table. */
+/*
+ * 16 exports, each imported four times: 64 imports at once, each writing
+ * its own part; the rest of the table filled with more imports of the
+ * first export, one more refused, the extra ones dropped again.
+ */
 TEST_F_TIMEOUT(xfer, many_imports, 120)
 {
 	enum { NEXP = 16, PER = 4, SZ = 5000 };
-	uint32_t exp_id[NEXP], imp[NEXP * PER], extra, i, j;
+	uint32_t exp_id[NEXP], imp[NEXP * PER], extra, i, j, nfill;
+	uint32_t *fill;
 	uint8_t *bufs = self->src;
 	uint8_t *msg = self->src + 4 * MiB;
 	uint64_t len;
@@ -135,8 +140,19 @@ TEST_F_TIMEOUT(xfer, many_imports, 120)
 					 &imp[i], &len));
 		ASSERT_EQ(SZ, len);
 	}
+	nfill = self->tx.info.max_imports - NEXP * PER;
+	fill = calloc(nfill ? nfill : 1, sizeof(*fill));
+	ASSERT_NE(NULL, fill);
+	for (i = 0; i < nfill; i++)
+		ASSERT_EQ(0, vmmc_import(&self->tx, self->rx.info.node_id,
+					 vmmc_test_name(0x10), &fill[i], NULL))
+			TH_LOG("import %u of %u", NEXP * PER + i,
+			       self->tx.info.max_imports);
 	EXPECT_EQ(-ENOSPC, vmmc_import(&self->tx, self->rx.info.node_id,
 				       vmmc_test_name(0x10), &extra, NULL));
+	for (i = 0; i < nfill; i++)
+		ASSERT_EQ(0, vmmc_unimport(&self->tx, fill[i]));
+	free(fill);
 	/* import i writes its own quarter of export i % NEXP */
 	for (i = 0; i < NEXP * PER; i++) {
 		vmmc_fill_pattern(msg + i * SZ, SZ / PER, 77, i, 0);

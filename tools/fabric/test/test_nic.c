@@ -208,24 +208,35 @@ static void test_fence(struct fg_ep *ep)
 {
 	struct fg *g = ep->g;
 	struct vmmc_sqe s;
-	__u64 acks = g->st->counters.ctrl_acks;
+	__u64 acks = g->st->counters.ctrl_acks, t0;
 	__u32 prod;
 
 	fg_irq_count(g, VMMC_IRQ_CTRL);
+	/*
+	 * The longest delay the NIC takes, so that the fence lands before
+	 * it runs out even when the host stalls this process; the check
+	 * after the fence says so if it did not.
+	 */
 	fg_sqe_nop(&s, 0x600);
 	s.flags = VMMC_SQF_DELAY;
-	s.imm = 200000;
+	s.imm = VMMC_NOP_MAX_DELAY_US;
+	t0 = fg_now_ms();
 	fg_submit(ep, &s);
 	fg_sleep_ms(20);
 	prod = fg_cq_prod(ep);
 	t_check(fg_ep_set_state(ep, VMMC_EP_FENCED), "fence acked (ack_gen == gen)");
+	t_check(fg_cq_prod(ep) == prod && fg_now_ms() - t0 < 900,
+		"the fence came before the delayed NOP's time (%llu ms)",
+		(unsigned long long)(fg_now_ms() - t0));
 	fg_sleep_ms(10);
 	t_check(fg_irq_count(g, VMMC_IRQ_CTRL) >= 1 &&
 		g->st->counters.ctrl_acks == acks + 1,
 		"fence raised VMMC_IRQ_CTRL and counted ctrl_acks");
 	fg_sqe_nop(&s, 0x601);
 	fg_submit(ep, &s);
-	fg_sleep_ms(400);
+	/* past the delayed NOP's time, with room for a late timer */
+	while (fg_now_ms() - t0 < VMMC_NOP_MAX_DELAY_US / 1000 + 300)
+		fg_sleep_ms(20);
 	t_check(fg_cq_prod(ep) == prod &&
 		vmmc_load_acquire(&ep->sq->cons) == ep->sq_prod - 1,
 		"fenced endpoint: delayed NOP dropped, SQ not consumed");
