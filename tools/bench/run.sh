@@ -13,6 +13,7 @@
 # under the shim with zero-copy receive off and on, side by side;
 # vmmc_sockzc (VMMC sockets: copy vs zero-copy receive, 4 KiB .. 1 MiB
 # messages, streamed and request-response, ratio columns), then
+# vmmc_lat (raw one-way latency distribution per waiting policy), then
 # vmmc_sockmany (aggregate streaming over 1 and over 1024 connections,
 # 64 KiB rings, ratio column); then MPI between two guests
 # (tools/bench/mpi.sh): Open MPI over vmmc;ofi_rxm beside btl tcp,
@@ -32,18 +33,20 @@ notify=$b/tools/bench/vmmc_notify
 sockperf=$b/tools/bench/vmmc_sockperf
 sockzc=$b/tools/bench/vmmc_sockzc
 sockmany=$b/tools/bench/vmmc_sockmany
+lat=$b/tools/bench/vmmc_lat
 mc=$("$bw" memcpy) || exit 1
 echo "== host memcpy, 1 MiB blocks, MB/s (cache-hot,cold): $mc"
 
 node0="insmod $b/vmmc.ko && \
 echo '== vmmc_bw: node 0 <-> node 1' && $bw client -n 1 -a 10.77.0.2 -M $mc && echo && \
 echo '== vmmc_rtt: node 0 -> node 1' && $rtt client -n 1 -a 10.77.0.2 -c 1000 && echo && \
+echo '== vmmc_lat: node 0 <-> node 1, one-way latency per waiting policy' && $lat client -n 1 -a 10.77.0.2 -c 500 -r 2 && echo && \
 echo '== vmmc_sockperf: node 0 -> node 1' && $sockperf client -n 1 -a 10.77.0.2 && echo && \
 echo '== vmmc_sockzc: node 1 -> node 0, copy vs zero-copy receive' && $sockzc client -n 1 -m 16 && echo && \
 echo '== vmmc_sockmany: node 0 -> node 1, 1 vs 1024 connections' && $sockmany client -n 1; \
 rc=\$?; python3 selftests/barrier.py notify 10.77.0.2; exit \$rc"
-node1="insmod $b/vmmc.ko && { $bw server & $rtt server & $sockperf server & $sockzc server & $sockmany server & } && \
-python3 selftests/barrier.py wait; kill %1 %2 %3 %4 %5 2>/dev/null; exit 0"
+node1="insmod $b/vmmc.ko && { $bw server & $rtt server & $sockperf server & $sockzc server & $sockmany server & $lat server & } && \
+python3 selftests/barrier.py wait; kill %1 %2 %3 %4 %5 %6 2>/dev/null; exit 0"
 
 # competitive notification vs polling vs blocking: one node, NIC-timed events
 tools/vm/vmrun --timeout 600 -- sh -c "insmod $b/vmmc.ko && $notify -c 200 && \
