@@ -33,7 +33,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "vmmc_sock.h"		/* AF_VMMC only */
+#include "vmmc_sock.h"		/* AF_VMMC, SOL_VMMC only */
 #include "vmmc_tap.h"
 
 #define PORT	7301
