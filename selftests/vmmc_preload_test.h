@@ -56,6 +56,7 @@ int temp_file(uint8_t *a, size_t n, unsigned int seed);
 
 /* vmmc_preload_dual.c */
 void test_dual(void);
+void test_daemon(void);
 
 /* vmmc_preload_fds.c */
 void test_dup(int l);
