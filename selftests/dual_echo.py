@@ -35,6 +35,20 @@ import sys
 import threading
 
 
+SOL_VMMC, AF_VMMC, VMMC_SO_BUSY_POLL = 0x4d56, 0x4d56, 2
+
+
+def domain_of(s):
+    """AF_VMMC when the shim made s a VMMC socket (it alone answers a
+    SOL_VMMC option; its SO_DOMAIN is the family created, as the kernel's),
+    else SO_DOMAIN."""
+    try:
+        s.getsockopt(SOL_VMMC, VMMC_SO_BUSY_POLL)
+        return AF_VMMC
+    except OSError:
+        return s.getsockopt(socket.SOL_SOCKET, socket.SO_DOMAIN)
+
+
 def listener(addr, port):
     fam = socket.AF_INET6 if ":" in addr else socket.AF_INET
     s = socket.socket(fam, socket.SOCK_STREAM)
@@ -141,7 +155,7 @@ def serve_forking(addr, port):
 def client(host, port, nbytes, seed, raw=False):
     data = random.Random(seed).randbytes(nbytes)
     s = socket.create_connection((host, port), 20)
-    dom = s.getsockopt(socket.SOL_SOCKET, socket.SO_DOMAIN)
+    dom = domain_of(s)
     got = bytearray()
 
     def writer():

@@ -18,6 +18,20 @@ import threading
 SIZES = (1, 100, 1000, 10000, 100000, 500000)
 
 
+SOL_VMMC, AF_VMMC, VMMC_SO_BUSY_POLL = 0x4d56, 0x4d56, 2
+
+
+def domain_of(s):
+    """AF_VMMC when the shim made s a VMMC socket (it alone answers a
+    SOL_VMMC option; its SO_DOMAIN is the family created, as the kernel's),
+    else SO_DOMAIN."""
+    try:
+        s.getsockopt(SOL_VMMC, VMMC_SO_BUSY_POLL)
+        return AF_VMMC
+    except OSError:
+        return s.getsockopt(socket.SOL_SOCKET, socket.SO_DOMAIN)
+
+
 def recv_line(s, buf):
     while b"\r\n" not in buf:
         b = s.recv(65536)
@@ -45,7 +59,7 @@ def worker(host, port, t, keys, res):
     rnd = random.Random(t)
     vals = {}
     s = socket.create_connection((host, port), 20)
-    dom = s.getsockopt(socket.SOL_SOCKET, socket.SO_DOMAIN)
+    dom = domain_of(s)
     buf = bytearray()
     total = 0
     try:

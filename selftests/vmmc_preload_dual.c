@@ -7,7 +7,8 @@
  * mapped) over kernel TCP; one edge-triggered, EPOLLEXCLUSIVE epoll
  * interest reports both, accept4's flags hold for both, O_NONBLOCK is
  * the program's, a dup keeps the listener, and after its last close a
- * client is refused.
+ * client is refused. Then a double-fork daemon serving a listener it made
+ * before daemonising.
  */
 #include "vmmc_preload_test.h"
 
@@ -97,4 +98,114 @@ void test_dual(void)
 	ok(cv == -ECONNREFUSED, "dual: after the last close a client is refused (%d)", cv);
 	if (cv >= 0)
 		close(cv);
+}
+
+#define EPORT	7303
+#define ESIZE	70000
+
+/*
+ * The daemon's grandchild: say on @w that it is ready (its epoll_ctl on
+ * listener @l made the VMMC listener of this process: before, a client
+ * would fall back to kernel TCP), serve @n connections (each: a header
+ * of its pid and session id, then every byte back until the client's
+ * EOF), then say on @w how many it served.
+ */
+static void echo_daemon(int l, int n, int w)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+	uint8_t *buf = malloc(ESIZE);
+	int served = 0, c, hdr[2] = { getpid(), getsid(0) }, ready = 0;
+	int ep = epoll_create1(0);
+	size_t got;
+	ssize_t r;
+
+	if (ep < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, l, &ev) ||
+	    write(w, &ready, sizeof(ready)) != sizeof(ready))
+		_exit(1);
+	while (buf && served < n && (c = accept_within(l)) >= 0) {
+		got = 0;
+		while (got < ESIZE && (r = read(c, buf + got, ESIZE - got)) > 0)
+			got += (size_t)r;
+		if (!write_all(c, hdr, sizeof(hdr)) && !write_all(c, buf, got))
+			served++;
+		close(c);
+	}
+	if (write(w, &served, sizeof(served)) < 0)
+		_exit(1);
+	_exit(0);
+}
+
+/*
+ * A double-fork daemon: a listener on 0.0.0.0 made before daemonising
+ * (fork, setsid, fork; the original closes its copy, the middle process
+ * exits) serves VMMC clients from the grandchild, byte for byte.
+ */
+void test_daemon(void)
+{
+	struct sockaddr_in any = { .sin_family = AF_INET, .sin_port = htons(EPORT) };
+	struct sockaddr_in a = addr_of(EPORT);
+	struct pollfd p;
+	uint8_t *x = malloc(ESIZE), *y = malloc(ESIZE);
+	int l, pw[2], one = 1, st = -1, i, c, good = 0, served = -1;
+	int hdr[2] = { -1, -1 };
+	pid_t mid;
+
+	l = socket(AF_INET, SOCK_STREAM, 0);
+	setsockopt(l, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (!x || !y || l < 0 || bind(l, (struct sockaddr *)&any, sizeof(any)) ||
+	    listen(l, 16) || pipe(pw)) {
+		ok(false, "daemon: listener on 0.0.0.0:%d: %s", EPORT, strerror(errno));
+		goto out;
+	}
+	mid = fork();
+	if (mid == 0) {
+		close(pw[0]);
+		if (setsid() < 0)
+			_exit(2);
+		if (fork() == 0)
+			echo_daemon(l, 2, pw[1]);
+		_exit(0);
+	}
+	close(l);
+	close(pw[1]);
+	if (mid > 0 && waitpid(mid, &st, 0) != mid)
+		st = -1;
+	ok(mid > 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0,
+	   "daemon: fork, setsid, fork: the middle process exited (%#x); the original closed its listener",
+	   st);
+	p = (struct pollfd){ .fd = pw[0], .events = POLLIN };
+	ok(poll(&p, 1, 20000) == 1 && read(pw[0], &served, sizeof(served)) ==
+	   sizeof(served) && served == 0,
+	   "daemon: the grandchild is ready (its epoll_ctl on the listener)");
+	served = -1;
+	for (i = 0; i < 2; i++) {
+		fill(x, ESIZE, 50 + (unsigned int)i);
+		memset(y, 0, ESIZE);
+		c = socket(AF_INET, SOCK_STREAM, 0);
+		if (c < 0 || connect(c, (struct sockaddr *)&a, sizeof(a)) ||
+		    domain_of(c) != AF_VMMC || write_all(c, x, ESIZE) ||
+		    shutdown(c, SHUT_WR) || read_all(c, hdr, sizeof(hdr)) ||
+		    read_all(c, y, ESIZE) || read(c, y, 1) != 0) {
+			if (c >= 0)
+				close(c);
+			break;
+		}
+		close(c);
+		good += !memcmp(x, y, ESIZE) && hdr[0] != getpid() &&
+			hdr[0] != mid && hdr[1] == mid;
+	}
+	ok(good == 2,
+	   "daemon: 2 clients over VMMC, %d B each echoed byte for byte by the grandchild (pid %d, session %d: the middle's %d) (%d good)",
+	   ESIZE, hdr[0], hdr[1], (int)mid, good);
+	if (poll(&p, 1, 20000) == 1 &&
+	    read(pw[0], &served, sizeof(served)) != sizeof(served))
+		served = -1;
+	/* its exit closes the pipe: nothing of it is left for later tests */
+	p.revents = 0;
+	ok(served == 2 && poll(&p, 1, 20000) == 1 && read(pw[0], &st, 1) == 0,
+	   "daemon: the grandchild served 2 and ended (%d)", served);
+	close(pw[0]);
+out:
+	free(x);
+	free(y);
 }

@@ -166,11 +166,67 @@ void test_mmsg(int l)
 
 /* ---- socket options ---- */
 
+/* SO_DOMAIN, SO_TYPE, SO_PROTOCOL of @fd in @v; 0, or -1 */
+static int ids_of(int fd, int v[3])
+{
+	static const int names[3] = { SO_DOMAIN, SO_TYPE, SO_PROTOCOL };
+	socklen_t len;
+	int i;
+
+	for (i = 0; i < 3; i++) {
+		v[i] = -1;
+		len = sizeof(v[i]);
+		if (getsockopt(fd, SOL_SOCKET, names[i], &v[i], &len) ||
+		    len != sizeof(v[i]))
+			return -1;
+	}
+	return 0;
+}
+
+/*
+ * VMMC socket @fd, created as @family, answers SO_DOMAIN, SO_TYPE and
+ * SO_PROTOCOL as a kernel TCP socket of that family does.
+ */
+static void same_ids(int fd, int family, const char *what)
+{
+	int k = socket(family, SOCK_STREAM, 0), kv[3], v[3];
+	bool e = k < 0 || ids_of(k, kv) || ids_of(fd, v);
+
+	ok(!e && domain_of(fd) == AF_VMMC && domain_of(k) == family &&
+	   kv[0] == family && kv[1] == SOCK_STREAM && kv[2] == IPPROTO_TCP &&
+	   !memcmp(v, kv, sizeof(v)),
+	   "%s: SO_DOMAIN/TYPE/PROTOCOL %d %d %d, the kernel's %d %d %d",
+	   what, v[0], v[1], v[2], kv[0], kv[1], kv[2]);
+	if (k >= 0)
+		close(k);
+}
+
+/* an AF_INET6 socket to ::ffff:127.0.0.1 through @l goes VMMC, as v6 */
+static void ids_v6(int l)
+{
+	struct sockaddr_in6 a6 = { .sin6_family = AF_INET6,
+				   .sin6_port = htons(PORT) };
+	int c = socket(AF_INET6, SOCK_STREAM, 0), s = -1;
+
+	inet_pton(AF_INET6, "::ffff:127.0.0.1", &a6.sin6_addr);
+	if (c < 0 || connect(c, (struct sockaddr *)&a6, sizeof(a6)) ||
+	    (s = accept(l, NULL, NULL)) < 0) {
+		ok(false, "ids: AF_INET6 connect to ::ffff:127.0.0.1: %s",
+		   strerror(errno));
+	} else {
+		same_ids(c, AF_INET6, "ids: AF_INET6 client");
+		same_ids(s, AF_INET, "ids: its server, from an AF_INET listener");
+	}
+	if (c >= 0)
+		close(c);
+	if (s >= 0)
+		close(s);
+}
+
 /*
  * Options set on the kernel socket before connect turns it VMMC come
  * with it; TCP_CORK holds and uncork flushes through the shim; the
- * answers are the kernel's (TCP_INFO's state; SO_DOMAIN says AF_VMMC, the
- * shim's mark of its sockets).
+ * answers are the kernel's (TCP_INFO's state).
  */
 void test_opts(int l)
 {
@@ -179,9 +235,9 @@ void test_opts(int l)
 	uint8_t x[100], y[100];
 	struct tcp_info ti;
 	char cc[16] = "";
-	int c, s, v = 30, on = 1, off = 0, idle = 0, cork = 0, dom = 0, e;
+	int c, s, v = 30, on = 1, off = 0, idle = 0, cork = 0, e;
 	socklen_t len = sizeof(int), llen = sizeof(lg2), clen = sizeof(cc);
-	socklen_t dlen = sizeof(dom), tlen = sizeof(ti);
+	socklen_t tlen = sizeof(ti);
 
 	c = socket(AF_INET, SOCK_STREAM, 0);
 	ok(c >= 0 && !setsockopt(c, IPPROTO_TCP, TCP_KEEPIDLE, &v, sizeof(v)) &&
@@ -203,11 +259,11 @@ void test_opts(int l)
 	   "... the VMMC socket has them: %d %d {%d, %d} %s", idle, cork,
 	   lg2.l_onoff, lg2.l_linger, cc);
 	ti.tcpi_state = 0;
-	e = getsockopt(c, SOL_SOCKET, SO_DOMAIN, &dom, &dlen) ||
-	    getsockopt(c, IPPROTO_TCP, TCP_INFO, &ti, &tlen);
-	ok(!e && dom == AF_VMMC && ti.tcpi_state == TCP_ESTABLISHED,
-	   "SO_DOMAIN AF_VMMC, the shim's mark (%d), TCP_INFO ESTABLISHED (%d)",
-	   dom, ti.tcpi_state);
+	e = getsockopt(c, IPPROTO_TCP, TCP_INFO, &ti, &tlen);
+	ok(!e && ti.tcpi_state == TCP_ESTABLISHED,
+	   "TCP_INFO ESTABLISHED (%d)", ti.tcpi_state);
+	same_ids(c, AF_INET, "ids: AF_INET client");
+	same_ids(s, AF_INET, "ids: its server");
 	fill(x, sizeof(x), 41);
 	write_all(c, x, sizeof(x));
 	v = ioctl_int(c, SIOCOUTQNSD);
@@ -222,4 +278,5 @@ void test_opts(int l)
 	   strerror(e));
 	close(c);
 	close(s);
+	ids_v6(l);
 }

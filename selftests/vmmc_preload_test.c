@@ -83,6 +83,9 @@ int main(int argc, char **argv)
 	stage = "dual";
 	if (argc < 2 || strstr(argv[1], "dual"))
 		test_dual();
+	stage = "daemon";
+	if (argc < 2 || strstr(argv[1], "daemon"))
+		test_daemon();
 	stage = "linger";
 	if (argc < 2 || strstr(argv[1], "linger"))
 		test_linger(argv[0]);

@@ -33,7 +33,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "vmmc_sock.h"		/* AF_VMMC only */
+#include "vmmc_sock.h"		/* AF_VMMC, SOL_VMMC only */
 #include "vmmc_tap.h"
 
 #define PORT	7301
@@ -56,6 +56,7 @@ int temp_file(uint8_t *a, size_t n, unsigned int seed);
 
 /* vmmc_preload_dual.c */
 void test_dual(void);
+void test_daemon(void);
 
 /* vmmc_preload_fds.c */
 void test_dup(int l);

@@ -14,11 +14,19 @@ long now_ms(void)
 	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
 }
 
+/*
+ * AF_VMMC when the shim made @fd a VMMC socket (it alone answers a
+ * SOL_VMMC option: SO_DOMAIN says the family the program created, as the
+ * kernel's would), else the kernel's SO_DOMAIN; -errno when neither.
+ */
 int domain_of(int fd)
 {
 	int d = -1;
 	socklen_t l = sizeof(d);
 
+	if (!getsockopt(fd, SOL_VMMC, VMMC_SO_BUSY_POLL, &d, &l))
+		return AF_VMMC;
+	l = sizeof(d);
 	if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &d, &l))
 		return -errno;
 	return d;

@@ -437,6 +437,12 @@ int getsockopt(int fd, int level, int name, void *val, socklen_t *len)
 		return REAL(getsockopt)(fd, level, name, val, len);
 	vp_enter();
 	r = vmmc_sock_getsockopt(fd, level, name, val, len);
+	/* the family the program created, as the kernel's answer */
+	if (!r && level == SOL_SOCKET && name == SO_DOMAIN) {
+		int d = vp_get(fd)->v6 ? AF_INET6 : AF_INET;
+
+		memcpy(val, &d, *len < sizeof(d) ? *len : sizeof(d));
+	}
 	vp_leave();
 	return vp_ret(r);
 }
