@@ -465,6 +465,7 @@ static int vs_close_fd(int fd, bool kernel_too)
 
 	if (err)
 		return err;
+	vs_prof_dump();
 	if (kernel_too)
 		close(fd);
 	vs_drop_fd(fd);

@@ -498,4 +498,43 @@ static inline bool vs_rx_eof(const struct vs_sock *s)
 	return s->rx_fin && s->rx_cons == s->rx_fin - 1;
 }
 
+/*
+ * Where a send's or a receive's time goes: a debug build only
+ * (CFLAGS=-DVS_PROF; never in the library as built by default). Each
+ * VS_PROF_END adds the time since its VS_PROF_BEGIN to one bucket; the
+ * buckets nest (a send's total holds its copy, its waits, ...), and
+ * vs_prof_dump() prints them to stderr at every close of a connection
+ * when VMMC_SOCK_PROF is set, then clears them.
+ */
+enum vs_prof_bucket {
+	VS_P_SEND,	/* vs_sendv(), all of it */
+	VS_P_COPYIN,	/* ... copying into the staging ring */
+	VS_P_FLUSH,	/* ... posting (vs_flush_tx()) */
+	VS_P_SWAIT,	/* ... blocked for credit (vs_block()) */
+	VS_P_SOUT,	/* ... the state's way out (vs_state_out()) */
+	VS_P_ZCSEND,	/* ... zero-copy: post and wait for the NIC's read */
+	VS_P_RECV,	/* vs_recvv(), all of it */
+	VS_P_COPYOUT,	/* ... copying out of the receive ring */
+	VS_P_ZCRECV,	/* ... zero-copy receive (vs_zc_recv()) */
+	VS_P_RWAIT,	/* ... blocked for data (vs_block()) */
+	VS_P_CREDIT,	/* ... posting credit (vs_post_state()) */
+	VS_P_PROG,	/* vs_progress(): completions, notifications */
+	VS_P_KWAIT,	/* vs_wait(): asleep in the endpoint's wait */
+	VS_P_N
+};
+
+#ifdef VS_PROF
+extern uint64_t vs_prof_ns[VS_P_N], vs_prof_n[VS_P_N];
+void vs_prof_dump(void);
+#define VS_PROF_BEGIN(t)	uint64_t t = vs_now_ns()
+#define VS_PROF_END(k, t)	do { vs_prof_ns[k] += vs_now_ns() - (t); \
+				     vs_prof_n[k]++; } while (0)
+#else
+#define VS_PROF_BEGIN(t)	do { } while (0)
+#define VS_PROF_END(k, t)	do { } while (0)
+static inline void vs_prof_dump(void)
+{
+}
+#endif
+
 #endif /* VMMC_SOCK_INT_H */

@@ -637,6 +637,7 @@ void vs_progress(void)
 
 	if (!vs.open)
 		return;
+	VS_PROF_BEGIN(t);
 	vs_reap();
 	vs_notes();
 	words = VS_READY_WORDS(vs.ntab);
@@ -651,6 +652,7 @@ void vs_progress(void)
 				vs_step(vs.tab[id]);
 		}
 	}
+	VS_PROF_END(VS_P_PROG, t);
 }
 
 /* The NIC's news, and @s's own: its peer's words read in any case. */
@@ -779,7 +781,9 @@ static int vs_wait(uint64_t deadline_ns)
 		return 0;
 	}
 	vs.st.waits++;
+	VS_PROF_BEGIN(t);
 	err = vmmc_ep_wait(&vs.ep, (uint32_t)ms);
+	VS_PROF_END(VS_P_KWAIT, t);
 	return err == -ETIMEDOUT ? 0 : err;
 }
 

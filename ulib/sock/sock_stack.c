@@ -11,6 +11,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <string.h>
 #include <stdlib.h>
 #include <sys/mman.h>
@@ -31,6 +32,34 @@ uint64_t vs_now_ns(void)
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
+
+#ifdef VS_PROF
+uint64_t vs_prof_ns[VS_P_N], vs_prof_n[VS_P_N];
+
+void vs_prof_dump(void)
+{
+	static const char *const name[VS_P_N] = {
+		"send", " copy-in", " flush/post", " credit wait",
+		" state out", " zc send", "recv", " copy-out", " zc recv",
+		" data wait", " credit post", "progress", "kernel wait",
+	};
+	int k;
+
+	if (!getenv("VMMC_SOCK_PROF") ||
+	    (!vs_prof_n[VS_P_SEND] && !vs_prof_n[VS_P_RECV]))
+		return;
+	fprintf(stderr, "vs_prof pid %d: tx %llu rx %llu bytes, waits %llu\n",
+		(int)getpid(), (unsigned long long)vs.st.tx_bytes,
+		(unsigned long long)vs.st.rx_bytes,
+		(unsigned long long)vs.st.waits);
+	for (k = 0; k < VS_P_N; k++)
+		fprintf(stderr, "vs_prof  %-14s %10llu calls %10.3f ms\n",
+			name[k], (unsigned long long)vs_prof_n[k],
+			vs_prof_ns[k] / 1e6);
+	memset(vs_prof_ns, 0, sizeof(vs_prof_ns));
+	memset(vs_prof_n, 0, sizeof(vs_prof_n));
+}
+#endif
 
 uint64_t vs_rand(void)
 {
