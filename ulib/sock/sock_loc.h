@@ -104,8 +104,7 @@
 						 */
 #define VS_SRC_REQ		0		/* req/hello source in the ctl page */
 #define VS_RETRY_MS		300		/* resend a connection request */
-#define VS_TIMER_MS		1		/* between vs_timers() walks, at least */
-#define VS_TIMER_SOCK_NS	10000		/* ... and this per socket slot */
+#define VS_TIMER_MS		1		/* between vs_timers() runs, at least */
 #define VS_LINGER_MS		2000		/* close waits this long, at most */
 #define VS_STATE_POLLS		20000		/* vs_state_out(): polls of the CQ */
 #define VS_STATE_WAIT_MS	200		/* ... then waits, at most */
@@ -202,6 +201,8 @@ struct vs_reg {
 	uint64_t data;
 	uint32_t seen_rx, seen_tx;	/* ET: generations last reported */
 	bool disabled;		/* ONESHOT fired */
+	bool queued;		/* in its epoll fd's queue (vs_epoll_note()) */
+	uint32_t walk;		/* the queue's walk that last looked at it */
 };
 
 #define VS_MAX_REGS	4
@@ -316,6 +317,9 @@ struct vs_sock {
 
 	/* connect timing (clock read only in the wait paths) */
 	uint64_t deadline_ns, retry_ns;
+	/* sock_timer.c: when vs_timers() is to look; place in its heap (0: none) */
+	uint64_t tm_ns;
+	uint32_t tm_pos;
 	/* liveness probes: posts since the last tick */
 	uint64_t posts, probe_mark, probe_ns;
 	uint32_t busy_polls;	/* VMMC_SO_BUSY_POLL: polls since its tick */
@@ -325,10 +329,17 @@ struct vs_sock {
 	int nregs;
 };
 
-/* An epoll fd's record (sock_poll.c): the endpoint generation it watches. */
+/*
+ * An epoll fd's record (sock_poll.c): the endpoint generation it watches,
+ * and its queue: the ids of the sockets whose interest in it may be
+ * ready (vs_epoll_note()), the only ones vmmc_sock_epoll_wait() looks at.
+ */
 struct vs_epfd {
 	int epfd;
 	uint32_t ep_gen;
+	int *q;
+	int nq, qcap;
+	uint32_t walk;		/* walks of the queue so far */
 };
 
 #define VS_READY_WORDS(n)	(((size_t)(n) + 63) / 64)
@@ -346,9 +357,17 @@ struct vs_stack {
 	 */
 	uint64_t *ready;
 	uint32_t nq_dropped;
-	uint64_t timers_ns;	/* vs_timers()'s last walk */
-	/* sockets looked at: by vs_progress() (ready ones), by vs_timers() */
-	uint64_t steps, timer_visits;
+	uint64_t timers_ns;	/* vs_timers()'s last run */
+	/* sock_timer.c: the sockets with a timer, soonest first */
+	struct vs_sock **heap;
+	uint32_t nheap;
+	/*
+	 * Sockets looked at: by vs_progress() (ready ones), by vs_timers()
+	 * (due ones), by vmmc_sock_epoll_wait() (queued ones); none of these
+	 * grows with the sockets that have nothing to say.
+	 */
+	uint64_t steps, timer_visits, epoll_visits;
+	int free_id;		/* no free id below it in tab */
 	struct vs_sock **byfd;	/* by fd */
 	int nbyfd;
 	struct vs_sock *byexp[VMMC_MAX_EXPORTS];
@@ -387,6 +406,8 @@ int vs_conn_alloc(struct vs_sock *s, uint32_t node_perm);
 int vs_tx_alloc(struct vs_sock *s, uint32_t ring);
 void vs_teardown(struct vs_sock *s);
 void vs_teardown_conn(struct vs_sock *s);
+struct vs_epfd *vs_epfd_find(int epfd, bool add);
+void vs_epoll_note(struct vs_sock *s);
 
 /* sock_proto.c */
 void vs_post_state(struct vs_sock *s);
@@ -401,10 +422,15 @@ int vs_post(struct vs_sock *s, const void *src, size_t len, uint32_t imp,
 	    uint64_t off, uint32_t flags, uint64_t ud);
 void vs_progress(void);
 void vs_poke(struct vs_sock *s);
-void vs_timers(void);
 bool vs_close_done(const struct vs_sock *s);
 void vs_close_end(struct vs_sock *s);
 int vs_block(struct vs_sock *s, uint64_t *deadline, uint64_t timeo_ms);
+
+/* sock_timer.c */
+void vs_timer_at(struct vs_sock *s, uint64_t when);
+void vs_timer_del(struct vs_sock *s);
+bool vs_timer_need(const struct vs_sock *s);
+void vs_timers(void);
 
 /* sock_conn.c */
 int vs_connect_start(struct vs_sock *s, uint32_t node, uint32_t port);
@@ -465,20 +491,6 @@ static inline uint64_t vs_probe_ns(void)
 		 many = (uint64_t)vs.st.conns * VS_PROBE_GAP_US / 1000;
 
 	return (ms > many ? ms : many) * 1000000ULL;
-}
-
-/*
- * Between two walks of vs_timers() over the socket table: VS_TIMER_MS, or
- * longer with a big table, so that walking it costs about the same share
- * of the time with 4096 sockets as with 100 (82 ms with 8192 slots; its
- * timers are 200 ms and more).
- */
-static inline uint64_t vs_timers_gap_ns(void)
-{
-	uint64_t ns = VS_TIMER_MS * 1000000ULL,
-		 big = (uint64_t)vs.ntab * VS_TIMER_SOCK_NS;
-
-	return ns > big ? ns : big;
 }
 
 static inline uint64_t vs_rx_avail(const struct vs_sock *s)

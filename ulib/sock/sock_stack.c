@@ -165,8 +165,12 @@ static void vs_atfork_child(void)
 	free(vs.tab);
 	free(vs.ready);
 	free(vs.byfd);
+	free(vs.heap);
 	vmmc_ep_close(&vs.ep);
 	vs_live = 0;
+	vs.heap = NULL;
+	vs.nheap = 0;
+	vs.free_id = 0;
 	vs.tab = NULL;
 	vs.ready = NULL;
 	vs.byfd = NULL;
@@ -178,6 +182,8 @@ static void vs_atfork_child(void)
 	vs.zc_nopin_next = 0;
 	memset(vs.zc_nopin, 0, sizeof(vs.zc_nopin));
 	/* the epoll fds' records (sock_poll.c): they watched the old endpoint */
+	for (i = 0; i < vs.nepfds; i++)
+		free(vs.epfds[i].q);
 	free(vs.epfds);
 	vs.epfds = NULL;
 	vs.nepfds = 0;
@@ -311,6 +317,10 @@ static int vs_tab_grow(int n)
 	if (!t)
 		return -ENOMEM;
 	vs.tab = t;
+	t = vs_grow(vs.heap, (size_t)vs.ntab, (size_t)n, sizeof(*t));
+	if (!t)
+		return -ENOMEM;
+	vs.heap = t;
 	vs.ntab = n;
 	return 0;
 }
@@ -322,8 +332,9 @@ struct vs_sock *vs_sock_new(void)
 
 	if (vs_stack_get())
 		return NULL;
-	for (id = 0; id < vs.ntab && vs.tab[id]; id++)
+	for (id = vs.free_id; id < vs.ntab && vs.tab[id]; id++)
 		;
+	vs.free_id = id + 1;
 	if (id == vs.ntab &&
 	    (id * 2 > 0xffff || vs_tab_grow(vs.ntab ? vs.ntab * 2 : 16)))
 		return NULL;
@@ -343,12 +354,73 @@ struct vs_sock *vs_sock_new(void)
 
 void vs_sock_free(struct vs_sock *s)
 {
+	vs_timer_del(s);
 	vs.tab[s->id] = NULL;
+	if (s->id < vs.free_id)
+		vs.free_id = s->id;
 	vs.ready[s->id / 64] &= ~(1ULL << (s->id % 64));
 	free(s->zc_pend);
 	free(s);
 	vs_live--;
 	vs_stack_put();
+}
+
+/* ---- epoll queues (sock_poll.c) ---- */
+
+/* The record of epoll fd @epfd; with @add, made if new (NULL: no memory). */
+struct vs_epfd *vs_epfd_find(int epfd, bool add)
+{
+	struct vs_epfd *t;
+	int i;
+
+	for (i = 0; i < vs.nepfds; i++)
+		if (vs.epfds[i].epfd == epfd)
+			return &vs.epfds[i];
+	if (!add)
+		return NULL;
+	t = realloc(vs.epfds, (size_t)(vs.nepfds + 1) * sizeof(*t));
+	if (!t)
+		return NULL;
+	vs.epfds = t;
+	t = &vs.epfds[vs.nepfds++];
+	memset(t, 0, sizeof(*t));
+	t->epfd = epfd;
+	return t;
+}
+
+/*
+ * @s's readiness may have changed (news for it, a call on it, a new
+ * interest): queue each of its epoll interests not queued yet, for the
+ * next vmmc_sock_epoll_wait() on that fd to look at. With no memory for
+ * the queue, every interest of that fd stays unqueued and the fd's
+ * record says so (qcap < 0): its waits look at every socket then.
+ */
+void vs_epoll_note(struct vs_sock *s)
+{
+	struct vs_epfd *e;
+	struct vs_reg *r;
+	int i, *q;
+
+	for (i = 0; i < s->nregs; i++) {
+		r = &s->regs[i];
+		if (r->queued)
+			continue;
+		e = vs_epfd_find(r->epfd, false);
+		if (!e || e->qcap < 0)
+			continue;
+		if (e->nq == e->qcap) {
+			q = realloc(e->q, (size_t)(e->qcap ? 2 * e->qcap : 16) *
+				    sizeof(*q));
+			if (!q) {
+				e->qcap = -1;
+				continue;
+			}
+			e->q = q;
+			e->qcap = e->qcap ? 2 * e->qcap : 16;
+		}
+		e->q[e->nq++] = s->id;
+		r->queued = true;
+	}
 }
 
 /* ---- memory of a socket ---- */
