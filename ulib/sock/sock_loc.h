@@ -71,9 +71,10 @@
  *            sock_io.c (send, recv), sock_poll.c (poll, epoll)
  *   receive  sock_zc.c (zero-copy receive, for sock_io.c and close)
  *   engine   sock_proto.c (posting, completions, notifications, progress,
- *            timers, the one blocking wait vs_block()), sock_conn.c
- *            (connection set-up: request, hello), sock_stack.c (the
- *            stack, the socket table, a socket's memory)
+ *            the one blocking wait vs_block()), sock_timer.c (timers:
+ *            a heap of due times), sock_conn.c (connection set-up:
+ *            request, hello), sock_stack.c (the stack, the socket table,
+ *            the epoll queues, a socket's memory)
  *   core     vmmc.h and core/svc.h (never core/utlb.h or ep.utlb)
  *
  * The engine's files call one another (sock_proto.c hands a listener's

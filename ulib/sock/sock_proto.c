@@ -3,9 +3,8 @@
  * sock_proto.c - the stream sockets' protocol engine (wire formats and
  * layers in sock_loc.h): posting data and state, taking completions and
  * notifications, checking what the peer wrote (set-up itself is in
- * sock_conn.c, memory in sock_stack.c), the end of a close, the timers
- * of the wait paths (connect retries and time-outs, liveness probes,
- * lingering closes) and the one blocking wait, vs_block().
+ * sock_conn.c, memory in sock_stack.c, timers in sock_timer.c), the end
+ * of a close and the one blocking wait, vs_block().
  *
  * Progress follows the NIC's news to the sockets it names: a completion
  * carries its socket's id (VS_UD), a notification the export it landed
