@@ -517,7 +517,8 @@ static inline bool vs_rx_eof(const struct vs_sock *s)
  * VS_PROF_END adds the time since its VS_PROF_BEGIN to one bucket; the
  * buckets nest (a send's total holds its copy, its waits, ...), and
  * vs_prof_dump() prints them to stderr at every close of a connection
- * when VMMC_SOCK_PROF is set, then clears them.
+ * when VMMC_SOCK_PROF is set, then clears them; with them, what this
+ * node's NIC counted meanwhile (SENDs, doorbells, sleeps, interrupts).
  */
 enum vs_prof_bucket {
 	VS_P_SEND,	/* vs_sendv(), all of it */

@@ -35,6 +35,8 @@ uint64_t vs_now_ns(void)
 
 #ifdef VS_PROF
 uint64_t vs_prof_ns[VS_P_N], vs_prof_n[VS_P_N];
+/* this node's NIC's counters at the endpoint's open or the last print */
+static struct vmmc_nic_counters vs_prof_nic;
 
 void vs_prof_dump(void)
 {
@@ -43,15 +45,22 @@ void vs_prof_dump(void)
 		" state out", " zc send", "recv", " copy-out", " zc recv",
 		" data wait", " credit post", "progress", "kernel wait",
 	};
+	const struct vmmc_nic_counters *c = &vs.ep.status->counters;
 	int k;
 
-	if (!getenv("VMMC_SOCK_PROF") ||
+	if (!vs.open || !getenv("VMMC_SOCK_PROF") ||
 	    (!vs_prof_n[VS_P_SEND] && !vs_prof_n[VS_P_RECV]))
 		return;
 	fprintf(stderr, "vs_prof pid %d: tx %llu rx %llu bytes, waits %llu\n",
 		(int)getpid(), (unsigned long long)vs.st.tx_bytes,
 		(unsigned long long)vs.st.rx_bytes,
 		(unsigned long long)vs.st.waits);
+	fprintf(stderr, "vs_prof NIC (node): %llu SENDs, %llu doorbells, %llu sleeps, %llu irqs\n",
+		(unsigned long long)(c->sends - vs_prof_nic.sends),
+		(unsigned long long)(c->doorbells - vs_prof_nic.doorbells),
+		(unsigned long long)(c->sleeps - vs_prof_nic.sleeps),
+		(unsigned long long)(c->irqs - vs_prof_nic.irqs));
+	vs_prof_nic = *c;
 	for (k = 0; k < VS_P_N; k++)
 		fprintf(stderr, "vs_prof  %-14s %10llu calls %10.3f ms\n",
 			name[k], (unsigned long long)vs_prof_n[k],
@@ -248,6 +257,9 @@ int vs_stack_get(void)
 		return err;
 	vs.open = true;
 	vs.ep_gen++;
+#ifdef VS_PROF
+	vs_prof_nic = vs.ep.status->counters;
+#endif
 	vs.nq_dropped = vmmc_nq_dropped(&vs.ep);
 	vs_zc_budget();
 	if (getrandom(&seed, sizeof(seed), GRND_NONBLOCK) != sizeof(seed))
