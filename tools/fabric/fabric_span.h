@@ -70,6 +70,7 @@ struct fabric_cluster {
 	__u64 boot;		/* ours */
 	int fd;			/* the UDP socket */
 	int hello_fd;		/* timerfd, every FABRIC_HELLO_MS */
+	__u64 hello_ns;		/* its last expiry handled */
 	struct fabric_udp_txq *txq;	/* fabric_udp.c: sealed, not yet sent */
 	struct fabric_udp_rxq *rxq;	/* fabric_udp.c: recvmmsg()'s buffers */
 	struct fabric_udp_stats st;

@@ -21,7 +21,9 @@
  *   (fabric_link_input()). Nothing of a dropped datagram reaches a guest.
  * - fabric_udp_hello(): every FABRIC_HELLO_MS: a HELLO to every other
  *   fabric; a fabric silent for the dead-peer time has its nodes' links
- *   declared dead (once, until it is heard again).
+ *   declared dead (once, until it is heard again). Time this process did
+ *   not run (two periods or more between expiries) is not counted as
+ *   silence.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -41,6 +43,7 @@ static_assert(sizeof(struct vmmc_wire_hdr) == 40, "wire header");
 #define UDP_BUF_BYTES	(8 << 20)
 #define UDP_BATCH	256		/* datagrams per input call */
 #define UDP_RX_BATCH	32		/* per recvmmsg() */
+#define FABRIC_HELLO_NS	(FABRIC_HELLO_MS * 1000000ull)
 #define DGRAM_MAX	(sizeof(struct vmmc_wire_hdr) + \
 			 sizeof(struct vmmc_pkt) + FABRIC_MTU)
 
@@ -291,18 +294,28 @@ static void peer_gone(struct fabric *f, unsigned int fab, bool restarted)
 void fabric_udp_hello(struct fabric *f)
 {
 	struct fabric_cluster *cl = f->cl;
-	__u64 now = fabric_now_ns(), v;
+	__u64 now = fabric_now_ns(), v, gap;
 	struct vmmc_wire_hdr h;
 	struct iovec iov = { &h, sizeof(h) };
 	unsigned int i;
 
 	if (read(cl->hello_fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
 		fab_log(f, LOG_ERR, "cluster: timerfd: %s", strerror(errno));
+	/*
+	 * More than two periods since the last: time this process did not
+	 * run, in which no peer could be heard (a loaded host, a stop).
+	 */
+	gap = cl->hello_ns && now - cl->hello_ns > 2 * FABRIC_HELLO_NS ?
+	      now - cl->hello_ns - FABRIC_HELLO_NS : 0;
+	cl->hello_ns = now;
 	for (i = 0; i < cl->nr_fabrics; i++) {
 		struct fabric_peer *p = &cl->fab[i];
 
 		if (i == cl->me)
 			continue;
+		if (p->heard_ns && gap)
+			p->heard_ns = p->heard_ns + gap > now ?
+				      now : p->heard_ns + gap;
 		hdr_fill(cl, &h, i, VMMC_WIRE_HELLO, sizeof(h));
 		dgram_send(f, i, &iov, 1);
 		cl->st.hellos_tx++;

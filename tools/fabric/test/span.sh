@@ -9,7 +9,9 @@
 # datagrams a fabric must drop (from a stranger, malformed, another
 # cluster, bad CRC, stale boot epochs, wrong route), counted exactly; the
 # messages node0 (fabric A) -> node1 (fabric B) under faults injected on
-# both; B killed (NODE_DOWN at A in time) and restarted (rejoined); then,
+# both, through a burst of heavy loss and reordering and each fabric
+# stopped (SIGSTOP) for 0.6 x the dead-peer time, no peer declared dead;
+# B killed (NODE_DOWN at A in time) and restarted (rejoined); then,
 # as root with ip(8), the same traffic over IPv6 between two network
 # namespaces joined by a veth pair (MTU 1500: no datagram too large),
 # with the malformed datagrams forged from B's own address and port by
@@ -143,7 +145,8 @@ wait_for "$RUN/b/n1.sock" "$RUN/b/fabric.pid"
 check $? "fabric B (node1): socket and fabric.pid created"
 FG_SPAN=${FG_SPAN_N:-100000} FG_DEAD_MS=$DEAD_MS \
 	FG_SPAN_PIDFILE=$RUN/b/fabric.pid FG_SPAN_RESTART="$BCMD &" \
-	FG_SPAN_CTL=$RUN/a/fabric.ctl \
+	FG_SPAN_CTL=$RUN/a/fabric.ctl FG_SPAN_CTL_B=$RUN/b/fabric.ctl \
+	FG_SPAN_FAULTS=$FAULTS \
 	"$GUEST" "$RUN/a/n0.sock" "$RAM0" "$RUN/b/n1.sock" "$RAM1" \
 	$RAMBYTES $APID >"$RUN/span.tap" 2>&1
 grc=$?
