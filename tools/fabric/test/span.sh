@@ -177,23 +177,26 @@ if [ -n "$TPID" ]; then
 	TPID=
 	tshark -r "$RUN/wire.pcapng" -X "lua_script:$(dirname "$0")/../vmmc-wire.lua" \
 		-Y vmmcw -T fields -e vmmcw.sender -e vmmcw.kind \
-		-e vmmcw.pkt.type -e vmmcw.crc_ok -e ip.len \
+		-e vmmcw.pkt.type -e vmmcw.crc_ok -e ip.len -e vmmcw.pkt.crc_ok \
 		>"$RUN/wire.txt" 2>"$RUN/tshark.err"
 	check $? "tshark reads its capture with vmmc-wire.lua ($(wc -l <"$RUN/wire.txt") datagrams)"
-	# sender kind type crc_ok ip.len; crc_ok: 1/0 or True/False
+	# sender kind type crc_ok ip.len pkt.crc_ok; crc_ok: 1/0 or True/False
 	awk -F'\t' '
 		$2 == 2 { hello[$1] = 1 }
 		$2 == 1 { type[$3] = 1 }
 		$4 == 0 || $4 == "False" { bad++ }
+		$6 == 0 || $6 == "False" { pbad++ }
+		$6 == 1 || $6 == "True" { pgood++ }
 		$5 > 1500 { big++ }
 		END {
-			ok = hello[0] && hello[1] && bad == 1 && !big
+			ok = hello[0] && hello[1] && bad == 1 && !big &&
+			     pbad >= 1 && pgood > 1000
 			for (t = 3; t <= 7; t++)
 				ok = ok && type[t]
 			exit !ok
 		}' "$RUN/wire.txt"
-	check $? "... HELLOs of both fabrics; DATA, DATA_RESP, IMPORT_REQ, IMPORT_RESP, ACK decoded; the one bad datagram CRC flagged; none above 1500 bytes" ||
-		awk -F'\t' '{ print "    # sender " $1 " kind " $2 " type " $3 " crc_ok " $4 " ip.len " ($5 > 1500 ? "> 1500" : "<= 1500") }' \
+	check $? "... HELLOs of both fabrics; DATA, DATA_RESP, IMPORT_REQ, IMPORT_RESP, ACK decoded; the one bad datagram CRC flagged, link packet CRCs checked (the poke's bad one and corrupted copies flagged); none above 1500 bytes" ||
+		awk -F'\t' '{ print "    # sender " $1 " kind " $2 " type " $3 " crc_ok " $4 " pkt.crc_ok " $6 " ip.len " ($5 > 1500 ? "> 1500" : "<= 1500") }' \
 			"$RUN/wire.txt" | sort | uniq -c
 else
 	n=$((n + 1))
