@@ -16,7 +16,8 @@
  * the background), FG_SPAN_CTL and FG_SPAN_CTL_B (A's and B's control
  * sockets), FG_SPAN_FAULTS (the fault spec both fabrics started with),
  * FG_SPAN_POKE (a shell command that sends forged datagrams to A, before
- * the traffic).
+ * the traffic), FG_SPAN_BW (SENDs of 1 MiB per run of the bandwidth
+ * diagnostic, default 32).
  */
 #define _GNU_SOURCE
 #include <signal.h>
@@ -254,7 +255,8 @@ static void forged(struct ts *t, const char *cmd)
 static void bandwidth(struct ts *t)
 {
 	const struct vmmc_nic_counters *c0 = &t->g0->st->counters;
-	unsigned int i, n = 32, ok, w;
+	const char *nr = getenv("FG_SPAN_BW");
+	unsigned int i, n = nr ? (unsigned int)atoi(nr) : 32, ok, w;
 	__u64 re;
 	struct vmmc_cqe c;
 	struct vmmc_sqe s;
