@@ -106,9 +106,10 @@ static unsigned int batch(struct ts *t, unsigned int nr, __u64 tag,
  * small SENDs and 1 MiB ones that fill the link's window; 1, fabric B
  * stopped (SIGSTOP) for 0.6 x the dead-peer time, as a loaded host may
  * deschedule it, a batch in flight; 2, a batch sent while A's link to B
- * drops everything for 0.5 x the dead-peer time, then fabric A itself
- * stopped for 0.6 x, the link restored after: 1.1 x without an ack, of
- * which A ran 0.5 x only. The fault rates go back to the ones both
+ * drops everything for 0.6 x the dead-peer time, then fabric A itself
+ * stopped for 0.5 x, the link restored after: 1.1 x without an ack, of
+ * which A ran 0.6 x only (B hears A's HELLOs until the stop: at most
+ * 0.5 x + 250 ms of silence). The fault rates go back to the ones both
  * fabrics started with after.
  */
 struct span_env {
@@ -150,9 +151,9 @@ static void stop_b(const struct span_env *e)
 
 static void cut_then_stop_a(const struct span_env *e)
 {
-	fg_sleep_ms((unsigned int)(0.5 * e->dead));
-	kill(e->pid[0], SIGSTOP);
 	fg_sleep_ms((unsigned int)(0.6 * e->dead));
+	kill(e->pid[0], SIGSTOP);
+	fg_sleep_ms((unsigned int)(0.5 * e->dead));
 	kill(e->pid[0], SIGCONT);
 	set_faults(e, 0, e->faults);
 }
@@ -224,7 +225,7 @@ static void many(struct ts *t, unsigned int n, const struct span_env *e)
 	if (e)
 		t_check(calm && kind == 3 &&
 			c0->link_peer_deaths + c1->link_peer_deaths == deaths,
-			"... through a burst of heavy loss and reordering, fabric B stopped for 0.6 x the dead-peer time, and fabric A stopped for 0.6 x after 0.5 x of its link dropping all: the traffic went on, no peer declared dead (%llu deaths)",
+			"... through a burst of heavy loss and reordering, fabric B stopped for 0.6 x the dead-peer time, and fabric A stopped for 0.5 x after 0.6 x of its link dropping all: the traffic went on, no peer declared dead (%llu deaths)",
 			(unsigned long long)(c0->link_peer_deaths +
 					     c1->link_peer_deaths - deaths));
 }
