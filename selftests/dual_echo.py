@@ -9,7 +9,9 @@ accepted the connection, then echoes every byte until the client's EOF.
                                       accept drained to EAGAIN)
   dual_echo.py prefork ADDR PORT N    listen, fork N workers that accept
                                       (blocking) and echo; the parent
-                                      only waits
+                                      only waits; a worker exits once it
+                                      echoed a connection whose whole
+                                      stream was "EXIT"
   dual_echo.py forking ADDR PORT      fork per connection (inetd style):
                                       accept, fork, the child echoes, the
                                       parent closes its copy
@@ -26,6 +28,8 @@ accepted the connection, then echoes every byte until the client's EOF.
                                       connections one after the other
                                       (seeds SEED, SEED + 1, ...), a line
                                       each
+  dual_echo.py quit HOST PORT         a client whose stream is "EXIT": the
+                                      pre-fork worker that serves it exits
 """
 import os
 import random
@@ -53,14 +57,18 @@ def header():
     return b"%-16s" % (b"%d %d" % (os.getpid(), os.getppid()))
 
 
-def echo_blocking(c):
+def echo_blocking(c, may_quit=False):
+    got = b""
     with c:
         c.sendall(header())
         while True:
             b = c.recv(65536)
             if not b:
                 break
+            got = (got + b)[:5]
             c.sendall(b)
+    if may_quit and got == b"EXIT":
+        os._exit(0)
 
 
 def serve_epoll(addr, port, ls=None):
@@ -117,7 +125,7 @@ def serve_prefork(addr, port, n):
         if pid == 0:
             while True:
                 c, _ = ls.accept()
-                threading.Thread(target=echo_blocking, args=(c,), daemon=True).start()
+                threading.Thread(target=echo_blocking, args=(c, True), daemon=True).start()
         kids.append(pid)
     for pid in kids:
         os.waitpid(pid, 0)
@@ -141,8 +149,9 @@ def serve_forking(addr, port):
                 break
 
 
-def client(host, port, nbytes, seed, raw=False):
-    data = random.Random(seed).randbytes(nbytes)
+def client(host, port, nbytes, seed, raw=False, data=None):
+    data = data or random.Random(seed).randbytes(nbytes)
+    nbytes = len(data)
     s = socket.create_connection((host, port), 20)
     dom = domain_of(s)
     got = bytearray()
@@ -185,6 +194,8 @@ if __name__ == "__main__":
         serve_forking(a[1], int(a[2]))
     elif a[0] == "prefork":
         serve_prefork(a[1], int(a[2]), int(a[3]))
+    elif a[0] == "quit":
+        sys.exit(client(a[1], int(a[2]), 0, 0, data=b"EXIT"))
     else:
         raw = a[5:6] == ["raw"]
         count = int(a[6]) if len(a) > 6 else 1

@@ -2,15 +2,19 @@
 # SPDX-License-Identifier: GPL-2.0
 # Both transports at once, between two nodes (selftests/dual_echo.py).
 # Node 1 runs, under the shim, an epoll echo server on 0.0.0.0 and a
-# pre-fork one (3 workers accepting on the listener their parent made) on
+# pre-fork one (4 workers accepting on the listener their parent made) on
 # ::, and, without the shim, an echo server on 0.0.0.0. Node 0:
 # - shimmed and unshimmed clients of the shimmed epoll server at once:
 #   the shimmed ones over VMMC (their socket is AF_VMMC), the others
 #   over kernel TCP, every byte echoed back checked;
 # - a shimmed client of the unshimmed server falls back to kernel TCP at
 #   connect (VMMC_PRELOAD_DEBUG says so), bytes checked;
-# - 6 shimmed clients of the pre-fork server: each served over VMMC by a
-#   worker (the header names the process that accepted: not the parent);
+# - 12 shimmed clients of the pre-fork server: each served over VMMC by a
+#   worker (the header names the process that accepted: not the parent),
+#   more than one worker among them (the port's acceptor group: a client
+#   picks one of the workers at random; all 12 to one of 4: p = 4^-11);
+#   then one worker exits (a client tells it to) and 12 more are served
+#   over VMMC by the 3 others, more than one of them (p = 3^-11);
 # - 4 shimmed clients of a fork-per-connection (inetd style) server
 #   under the shim: each connection, accepted over VMMC by the parent,
 #   served by a child of its own (through the parent's relay), bytes
@@ -38,7 +42,7 @@ if [ "${VMMC_NODE:-0}" = 1 ]; then
 	e=$!
 	$py epoll 0.0.0.0 7821 > "$t/plain" 2>&1 &
 	p=$!
-	VMMC_PRELOAD_DEBUG=1 setsid $pre $py prefork :: 7822 3 > "$t/prefork" 2>&1 &
+	VMMC_PRELOAD_DEBUG=1 setsid $pre $py prefork :: 7822 4 > "$t/prefork" 2>&1 &
 	f=$!
 	VMMC_PRELOAD_DEBUG=1 $pre $py forking 0.0.0.0 7824 > "$t/forking" 2>&1 &
 	i=$!
@@ -112,12 +116,24 @@ check "a shimmed client of an unshimmed server falls back to kernel TCP at conne
 	test "${fb%% *}" = ok -a "$(grep -c 'connects over kernel TCP' "$t/fb")" -eq 1
 grep 'vmmc-preload: fd' "$t/fb" | sed 's/^/# /'
 
-$lim $pre $py client $srv 7822 262144 11 hdr 6 > "$t/pf" 2>&1
-w=$(sed -n 's/.* pid=\([0-9]*\) .*/\1/p' "$t/pf" | sort -u | wc -l)
+# served by how many workers: the pids of the "ok" lines of file $1
+workers() { sed -n 's/^ok domain=0x4d56 pid=\([0-9]*\) .*/\1/p' "$1" | sort -u; }
+# connections per worker, in file $1
+shares() { sed -n 's/^ok domain=0x4d56 pid=\([0-9]*\) .*/\1/p' "$1" | sort | uniq -c | awk '{ printf "%s%s", s, $1; s = " " }'; }
+$lim $pre VMMC_PRELOAD_FALLBACK=0 $py client $srv 7822 65536 11 hdr 12 > "$t/pf" 2>&1
+w=$(workers "$t/pf" | wc -l)
 par=$(sed -n 's/.* ppid=\([0-9]*\) .*/\1/p' "$t/pf" | sort -u | wc -l)
-check "pre-fork server (3 workers on their parent's listener on ::): 6 shimmed clients over VMMC, 256 KiB each echoed byte for byte, each by a worker ($w worker(s) served them, all children of one parent: $par)" \
-	test "$(grep -c '^ok domain=0x4d56 ' "$t/pf")" -eq 6 -a "$par" -eq 1 -a "$w" -ge 1
+check "pre-fork server (4 workers on their parent's listener on ::): 12 shimmed clients over VMMC, 64 KiB each echoed byte for byte, spread among $w workers (> 1: $(shares "$t/pf")), all children of one parent ($par)" \
+	test "$(grep -c '^ok domain=0x4d56 ' "$t/pf")" -eq 12 -a "$par" -eq 1 -a "$w" -ge 2
 grep -v '^ok' "$t/pf" | head -3 | sed 's/^/# /'
+q=$($lim $pre VMMC_PRELOAD_FALLBACK=0 $py quit $srv 7822 | sed -n 's/^ok domain=0x4d56 pid=\([0-9]*\) .*/\1/p')
+sleep 3		# its endpoint closes; another worker takes the port's directory (1 s)
+$lim $pre VMMC_PRELOAD_FALLBACK=0 $py client $srv 7822 65536 51 hdr 12 > "$t/pf2" 2>&1
+w=$(workers "$t/pf2" | wc -l)
+check "... worker ${q:-?} exited (told to); 12 more shimmed clients over VMMC, byte for byte, spread among $w (> 1: $(shares "$t/pf2")) of the 3 others" \
+	test -n "$q" -a "$(grep -c '^ok domain=0x4d56 ' "$t/pf2")" -eq 12 -a "$w" -ge 2 -a \
+	     "$(workers "$t/pf2" | grep -cx "${q:-x}")" -eq 0
+grep -v '^ok' "$t/pf2" | head -3 | sed 's/^/# /'
 
 $lim $pre $py client $srv 7824 262144 21 hdr 4 > "$t/fk" 2>&1
 w=$(sed -n 's/.* pid=\([0-9]*\) .*/\1/p' "$t/fk" | sort -u | wc -l)
@@ -136,6 +152,6 @@ grep -v '^ok' "$t/ex" | head -3 | sed 's/^/# /'
 ao=$(($(tcp ActiveOpens) - ao0)) d=$(($(nic_data) - d0))
 check "node 0's kernel TCP made exactly the 3 connections meant for it: $ao active opens" \
 	test "$ao" -eq 3
-check "the NIC's data bytes moved $d (>= $((4 * mb + 26 * 262144 + 4 * 65536)), what the VMMC clients sent and got back)" \
-	test "$d" -ge $((4 * mb + 26 * 262144 + 4 * 65536))
+check "the NIC's data bytes moved $d (>= $((4 * mb + 14 * 262144 + 52 * 65536)), what the VMMC clients sent and got back)" \
+	test "$d" -ge $((4 * mb + 14 * 262144 + 52 * 65536))
 tap_end
