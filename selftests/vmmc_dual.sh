@@ -22,9 +22,10 @@
 #   echo service: one line of inetd.conf's standard syntax);
 # - 2 shimmed clients of a worker exec'd with its parent's listener as
 #   fd 3 (LISTEN_FDS style): over VMMC, bytes checked;
-# - Debian's Apache (a copy of /etc/apache2 with mpm_prefork instead of
-#   mpm_event, the document root and the log and run paths changed, and a
-#   log of each request's worker pid): its root master listens on port 80
+# - Debian's Apache (apache_conf of app_conf.sh: a copy of /etc/apache2
+#   with mpm_prefork instead of mpm_event, the document root and the log
+#   and run paths changed, and a log of each request's worker pid): its
+#   root master listens on port 80
 #   (stock ports.conf), its 5 workers, as www-data, accept; curl fetches
 #   12 files of 1 B to 300 KB, a connection each, bodies compared byte
 #   for byte; node 1 checks that they were served by more than one worker
@@ -36,6 +37,7 @@
 # most of it; the pre-fork server's two rounds and Apache about 12 s).
 set -u
 . "$(dirname "$0")/tap.sh"
+. "$(dirname "$0")/app_conf.sh"
 b=$tap_top/build
 py="python3 $(dirname "$0")/dual_echo.py"
 pre="env LD_PRELOAD=$b/ulib/libvmmc-preload.so VMMC_HOSTS=10.77.0.1=0,10.77.0.2=1"
@@ -43,22 +45,6 @@ srv=10.77.0.2
 done_port=7829
 t=$(mktemp -d)
 lim="timeout -k 5 60"
-# the files Apache serves, the same bytes on both nodes: pages DIR
-pages() {
-	python3 -c 'import random, sys; [open(f"{sys.argv[1]}/a{n}", "wb").write(random.Random(n).randbytes(n)) for n in (1, 1000, 70000, 300000)]' "$1"
-}
-# apache_conf DIR: a copy of Debian's /etc/apache2 with mpm_prefork,
-# serving $t/www, each request's worker pid logged in $t/pids.log
-apache_conf() {
-	cp -a /etc/apache2 "$1"
-	rm -f "$1"/mods-enabled/mpm_*
-	ln -s ../mods-available/mpm_prefork.load \
-	      ../mods-available/mpm_prefork.conf "$1/mods-enabled/"
-	sed -i "s|/var/www/html|$t/www|" "$1/sites-available/000-default.conf"
-	sed -i "s|^<Directory /var/www/>|<Directory $t/www/>|" "$1/apache2.conf"
-	printf 'LogFormat "%%P %%>s %%B %%U" vmmc_pid\nGlobalLog %s/pids.log vmmc_pid\n' \
-		"$t" >> "$1/apache2.conf"
-}
 
 if [ "${VMMC_NODE:-0}" = 1 ]; then
 	VMMC_PRELOAD_DEBUG=1 $pre $py epoll 0.0.0.0 7820 > "$t/epoll" 2>&1 &
@@ -74,13 +60,9 @@ if [ "${VMMC_NODE:-0}" = 1 ]; then
 	d=$!
 	VMMC_PRELOAD_DEBUG=1 $pre $py execworker 0.0.0.0 7825 > "$t/execw" 2>&1 &
 	x=$!
-	mkdir -p "$t/www" "$t/run" "$t/lock" && pages "$t/www" &&
-		chmod -R a+rX "$t" && apache_conf "$t/apache"
-	# a session of its own: at shutdown Apache signals its process group
-	(set +u; . /etc/apache2/envvars
-	 export APACHE_PID_FILE=$t/apache.pid APACHE_RUN_DIR=$t/run \
-		APACHE_LOCK_DIR=$t/lock APACHE_LOG_DIR=$t
-	 exec setsid $pre apache2 -d "$t/apache" -DFOREGROUND > "$t/apache.out" 2>&1) &
+	mkdir -p "$t/www" && app_pages "$t/www" 1 1000 70000 300000 &&
+		chmod -R a+rX "$t" && apache_conf "$t"
+	(apache_run "$t" $pre > "$t/apache.out" 2>&1) &
 	a=$!
 	python3 -c 'import socket, sys; s = socket.create_server(("0.0.0.0", int(sys.argv[1]))); s.settimeout(200); c, _ = s.accept(); c.recv(8)' $done_port
 	kill $e $p $i $d $x $a
@@ -102,8 +84,8 @@ if [ "${VMMC_NODE:-0}" = 1 ]; then
 	check "node 1: the exec'd worker took its inherited listener as one on both transports" \
 		grep -q 'fd 3: inherited listener' "$t/execw"
 	grep 'vmmc-preload: fd' "$t/execw" | head -3 | sed 's/^/# /'
-	served=$(grep -c '^[0-9]* 200 [0-9]* /a' "$t/pids.log")
-	w=$(sed -n 's|^\([0-9]*\) 200 [0-9]* /a.*|\1|p' "$t/pids.log" | sort -u)
+	served=$(grep -c '^[0-9]* 200 [0-9]* /f' "$t/pids.log")
+	w=$(sed -n 's|^\([0-9]*\) 200 [0-9]* /f.*|\1|p' "$t/pids.log" | sort -u)
 	errs=$(grep -cE ':(emerg|alert|crit|error)\]' "$t/error.log")
 	check "node 1: Apache's workers served the 12 files ($served), $(echo $w | wc -w) of them (> 1), not its master ($a); its error.log has $errs errors" \
 		test "$served" -eq 12 -a "$(echo $w | wc -w)" -ge 2 -a \
@@ -189,11 +171,11 @@ check "a worker exec'd with its parent's listener (fd 3, LISTEN_FDS style): 2 sh
 grep -v '^ok' "$t/ex" | head -3 | sed 's/^/# /'
 
 # Apache: 12 files, a connection each (Connection: close), over VMMC only
-mkdir -p "$t/want" "$t/got" && pages "$t/want"
+mkdir -p "$t/want" "$t/got" && app_pages "$t/want" 1 1000 70000 300000
 urls=() outs=()
 for i in 1 2 3; do
 	for sz in 1 1000 70000 300000; do
-		urls+=("http://$srv/a$sz") outs+=(-o "$t/got/a$sz.$i")
+		urls+=("http://$srv/f$sz") outs+=(-o "$t/got/f$sz.$i")
 	done
 done
 $lim $pre VMMC_PRELOAD_FALLBACK=0 curl -sS --fail -H 'Connection: close' \
@@ -202,7 +184,7 @@ rc=$?
 bad=0
 for i in 1 2 3; do
 	for sz in 1 1000 70000 300000; do
-		cmp -s "$t/want/a$sz" "$t/got/a$sz.$i" || bad=$((bad + 1))
+		cmp -s "$t/want/f$sz" "$t/got/f$sz.$i" || bad=$((bad + 1))
 	done
 done
 check "Apache (Debian's apache2.conf, mpm_prefork, port 80) to curl: 12 files of 1 B to 300 KB, a connection each: exit $rc, $bad bodies differ" \

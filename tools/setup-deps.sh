@@ -15,7 +15,7 @@ pkgs=(qemu-system-x86 linux-image-amd64 linux-headers-amd64 busybox-static
       sockperf redis-server redis-tools pkg-config libfabric-dev
       libfabric-bin openmpi-bin libopenmpi-dev python3-mpi4py
       netpipe-openmpi tshark nginx-light curl memcached openbsd-inetd
-      apache2)
+      apache2 libmemcached-tools)
 if [ "${1:-}" = package ]; then
 	pkgs+=(debhelper dh-dkms dkms lintian fakeroot dpkg-dev)
 fi
