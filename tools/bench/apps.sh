@@ -252,14 +252,14 @@ rows = [("iperf3 -l 64K, MB/s", "iperf3_64K_MBps"),
         ("sockperf ping-pong 64 B, us", "sockperf_pp_us"),
         ("sockperf throughput 65000 B, MB/s", "sockperf_tp_MBps"),
         ("redis SET req/s", "redis_set_rps"), ("redis GET req/s", "redis_get_rps"),
-        ("nginx 1000 B, conn each, -c 4, req/s", "nginx_conn_rps"),
+        ("nginx 1000 B conn each x4, req/s", "nginx_conn_rps"),
         ("nginx 1000 B keep-alive, us", "nginx_ka_us"),
         ("nginx 1 MB keep-alive, MB/s", "nginx_1M_MBps"),
-        ("Apache 1000 B, conn each, -c 4, req/s", "apache_conn_rps"),
+        ("Apache 1000 B conn each x4, req/s", "apache_conn_rps"),
         ("Apache 1000 B keep-alive, us", "apache_ka_us"),
         ("Apache 1 MB keep-alive, MB/s", "apache_1M_MBps"),
-        ("memcached 1000 B, -c 4, ops/s", "memcached_ops"),
-        ("memcached 1000 B, one at a time, us", "memcached_us")]
+        ("memcached 1000 B x4, ops/s", "memcached_ops"),
+        ("memcached 1000 B round trip, us", "memcached_us")]
 names = {"tcp": "kernel TCP", "vmmc": "VMMC (shim)", "vmmccopy": "shim, copy",
          "raw": "libvmmc"}
 print("%-34s" % "program" + "".join("%14s" % names.get(t, t) for t in ts) + ("%10s" % "ratio" if len(ts) > 1 else ""))
