@@ -2,8 +2,10 @@
 # SPDX-License-Identifier: GPL-2.0
 """Echo servers and a checking client for vmmc_dual.sh.
 
-Every server first sends a 16-byte header, "PID PPID" of the process that
-accepted the connection, then echoes every byte until the client's EOF.
+Every server first sends a 24-byte header, "PID PPID DOMAIN": the process
+that accepted the connection and the family its socket answers (AF_VMMC
+for a VMMC socket of the shim's, else SO_DOMAIN), then echoes every byte
+until the client's EOF.
 
   dual_echo.py epoll ADDR PORT        event loop (epoll, non-blocking
                                       accept drained to EAGAIN)
@@ -22,7 +24,9 @@ accepted the connection, then echoes every byte until the client's EOF.
   dual_echo.py client HOST PORT BYTES SEED [raw] [COUNT]
                                       send BYTES of seeded random bytes,
                                       read them back, compare; prints
-                                      "ok|BAD domain=D pid=P ppid=Q"
+                                      "ok|BAD domain=D pid=P ppid=Q
+                                      bytes=N/M sdomain=S" (S: the
+                                      header's DOMAIN)
                                       (raw: a server without the header,
                                       such as inetd's echo); COUNT
                                       connections one after the other
@@ -53,14 +57,15 @@ def listener(addr, port):
     return s
 
 
-def header():
-    return b"%-16s" % (b"%d %d" % (os.getpid(), os.getppid()))
+def header(c):
+    """PID PPID DOMAIN: who accepted c, and the family c says it has"""
+    return b"%-24s" % (b"%d %d %d" % (os.getpid(), os.getppid(), domain_of(c)))
 
 
 def echo_blocking(c, may_quit=False):
     got = b""
     with c:
-        c.sendall(header())
+        c.sendall(header(c))
         while True:
             b = c.recv(65536)
             if not b:
@@ -87,7 +92,7 @@ def serve_epoll(addr, port, ls=None):
                     except BlockingIOError:
                         break
                     c.setblocking(False)
-                    out[c] = bytearray(header())
+                    out[c] = bytearray(header(c))
                     sel.register(c, rw, 1)
                 continue
             c = key.fileobj
@@ -169,12 +174,13 @@ def client(host, port, nbytes, seed, raw=False, data=None):
     t.join()
     s.close()
     if raw:
-        got[:0] = b"%-16s" % b"- -"
-    hdr, body = bytes(got[:16]).split(), bytes(got[16:])
-    good = body == data and len(hdr) == 2
-    pid, ppid = (hdr + [b"?", b"?"])[:2]
-    print("ok" if good else "BAD", "domain=%#x" % dom, "pid=%s ppid=%s" % (pid.decode(), ppid.decode()),
-          "bytes=%d/%d" % (len(body), nbytes))
+        got[:0] = b"%-24s" % b"- - -"
+    hdr, body = bytes(got[:24]).split(), bytes(got[24:])
+    good = body == data and len(hdr) == 3
+    pid, ppid, sdom = [x.decode() for x in (hdr + [b"?"] * 3)[:3]]
+    sdom = "%#x" % int(sdom) if sdom.isdigit() else sdom
+    print("ok" if good else "BAD", "domain=%#x" % dom, "pid=%s ppid=%s" % (pid, ppid),
+          "bytes=%d/%d sdomain=%s" % (len(body), nbytes, sdom))
     return 0 if good else 1
 
 

@@ -158,8 +158,8 @@ grep -v '^ok' "$t/pf2" | head -3 | sed 's/^/# /'
 
 $lim $pre $py client $srv 7824 262144 21 hdr 4 > "$t/fk" 2>&1
 w=$(sed -n 's/.* pid=\([0-9]*\) .*/\1/p' "$t/fk" | sort -u | wc -l)
-check "fork-per-connection server: 4 shimmed clients over VMMC, 256 KiB each echoed byte for byte, each by a child of its own ($w children)" \
-	test "$(grep -c '^ok domain=0x4d56 ' "$t/fk")" -eq 4 -a "$w" -eq 4
+check "fork-per-connection server: 4 shimmed clients over VMMC, 256 KiB each echoed byte for byte, each by a child of its own ($w children), whose relayed socket answers SO_DOMAIN AF_INET" \
+	test "$(grep -c '^ok domain=0x4d56 .* sdomain=0x2$' "$t/fk")" -eq 4 -a "$w" -eq 4
 grep -v '^ok' "$t/fk" | head -3 | sed 's/^/# /'
 $lim $pre $py client $srv 7 262144 31 raw 3 > "$t/in" 2>&1
 check "inetd (openbsd-inetd, internal echo, a child per connection): 3 shimmed clients over VMMC, 256 KiB each echoed byte for byte" \
