@@ -4,8 +4,14 @@
  * same run: ping-pong latency of small messages and streaming throughput
  * for 64 KiB .. 1 MiB sends, with the ratio column.
  *
- *   vmmc_sockperf server                 (node 1: serves both kinds)
+ *   vmmc_sockperf server [-p PORT [-r KiB]] (node 1: serves both kinds)
  *   vmmc_sockperf client -n NODE -a IP [-c PINGS] [-m MiB] [-s KiB,KiB,KiB]
+ *                        [-p PORT] [-k]
+ *
+ * -p: the port of both transports (default 7000): servers on two ports
+ * with different environments (VMMC_SOCK_ZC_MIN, ...) let one boot
+ * alternate two settings of the receiving side; -r: its VMMC receive
+ * ring (SO_RCVBUF: the stream's window); -k: VMMC sockets only.
  *
  * Protocol on either transport: the client sends a 16-byte request
  * {op, size, count}; op 1: count ping-pongs of size bytes (the server
@@ -30,7 +36,7 @@
 #include "bench.h"
 #include "vmmc_sock.h"
 
-#define PORT	7000
+static int port = 7000, rcvbuf;
 #define MAXSZ	(1u << 20)
 
 struct req {
@@ -96,14 +102,18 @@ static void serve(const struct tp *t, int fd, char *buf)
 static int server(void)
 {
 	static char buf[MAXSZ];
-	struct sockaddr_vmmc va = { .svm_family = AF_VMMC, .svm_port = PORT,
+	struct sockaddr_vmmc va = { .svm_family = AF_VMMC,
+				    .svm_port = (uint32_t)port,
 				    .svm_node = VMMC_NODE_ANY };
 	struct sockaddr_in sa = { .sin_family = AF_INET,
-				  .sin_port = htons(PORT) };
+				  .sin_port = htons((uint16_t)port) };
 	int l, c, one = 1;
 
 	if (fork() == 0) {	/* the VMMC side */
 		l = vmmc_socket(AF_VMMC, SOCK_STREAM, 0);
+		if (rcvbuf)
+			vmmc_sock_setsockopt(l, SOL_SOCKET, SO_RCVBUF, &rcvbuf,
+					     sizeof(rcvbuf));
 		if (l < 0 || vmmc_sock_bind(l, (struct sockaddr *)&va, sizeof(va)) ||
 		    vmmc_sock_listen(l, 4))
 			return 1;
@@ -167,25 +177,30 @@ static int measure(const struct tp *t, int fd, int pings, int mib,
 	return all(t, fd, &r, sizeof(r), true);
 }
 
-static int client(uint32_t node, const char *ip, int pings, int mib)
+static int client(uint32_t node, const char *ip, int pings, int mib,
+		  bool no_tcp)
 {
-	struct sockaddr_vmmc va = { .svm_family = AF_VMMC, .svm_port = PORT,
+	struct sockaddr_vmmc va = { .svm_family = AF_VMMC,
+				    .svm_port = (uint32_t)port,
 				    .svm_node = node };
 	struct sockaddr_in sa = { .sin_family = AF_INET,
-				  .sin_port = htons(PORT) };
-	struct result rt = { 0 }, rv = { 0 };
+				  .sin_port = htons((uint16_t)port) };
+	struct result rt = { 1, { 1, 1, 1 } }, rv = { 0 };
 	int fd, one = 1, k;
 
 	inet_pton(AF_INET, ip, &sa.sin_addr);
-	fd = bench_connect((struct sockaddr *)&sa, sizeof(sa), false);
+	fd = no_tcp ? 0 : bench_connect((struct sockaddr *)&sa, sizeof(sa),
+					false);
 	if (fd < 0) {
 		fprintf(stderr, "tcp connect: %s\n", strerror(-fd));
 		return 1;
 	}
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	if (measure(&tcp, fd, pings, mib, &rt))
-		return 1;
-	close(fd);
+	if (!no_tcp) {
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		if (measure(&tcp, fd, pings, mib, &rt))
+			return 1;
+		close(fd);
+	}
 	fd = bench_connect((struct sockaddr *)&va, sizeof(va), true);
 	if (fd < 0) {
 		fprintf(stderr, "vmmc connect: %s\n", strerror(-fd));
@@ -194,6 +209,13 @@ static int client(uint32_t node, const char *ip, int pings, int mib)
 	if (measure(&vmmc, fd, pings, mib, &rv))
 		return 1;
 	vmmc_sock_close(fd);
+	if (no_tcp) {
+		printf("64 B ping-pong RTT, us      %12.1f\n", rv.rtt_us);
+		for (k = 0; k < 3; k++)
+			printf("stream %4u KiB sends, MB/s  %12.1f\n",
+			       sizes[k] >> 10, rv.mbs[k]);
+		return 0;
+	}
 	printf("%-28s %12s %12s %8s\n", "", tcp.name, vmmc.name, "ratio");
 	printf("%-28s %12.1f %12.1f %7.2fx\n", "64 B ping-pong RTT, us",
 	       rt.rtt_us, rv.rtt_us, rt.rtt_us / rv.rtt_us);
@@ -208,25 +230,36 @@ static int client(uint32_t node, const char *ip, int pings, int mib)
 int main(int argc, char **argv)
 {
 	int pings = 500, mib = 16, opt, k;
+	bool no_tcp = false;
 	const char *ip = "10.77.0.2";
 	uint32_t node = 1;
 
 	signal(SIGPIPE, SIG_IGN);
+	if (argc > 3 && !strcmp(argv[1], "server") && !strcmp(argv[2], "-p"))
+		port = atoi(argv[3]);
+	if (argc > 5 && !strcmp(argv[1], "server") && !strcmp(argv[4], "-r"))
+		rcvbuf = atoi(argv[5]) << 10;
 	if (argc > 1 && !strcmp(argv[1], "server"))
 		return server();
 	if (argc < 2 || strcmp(argv[1], "client")) {
-		fprintf(stderr, "usage: %s server | client [-n NODE] [-a IP] [-c PINGS] [-m MiB] [-s KiB,KiB,KiB]\n",
+		fprintf(stderr, "usage: %s server [-p PORT [-r KiB]] | client [-n NODE] [-a IP] [-c PINGS] [-m MiB] [-s KiB,KiB,KiB] [-p PORT] [-k]\n",
 			argv[0]);
 		return 2;
 	}
 	optind = 2;
-	while ((opt = getopt(argc, argv, "n:a:c:m:s:")) != -1) {
+	while ((opt = getopt(argc, argv, "n:a:c:m:s:p:k")) != -1) {
 		switch (opt) {
 		case 'n':
 			node = (uint32_t)strtoul(optarg, NULL, 0);
 			break;
 		case 'a':
 			ip = optarg;
+			break;
+		case 'p':
+			port = atoi(optarg);
+			break;
+		case 'k':
+			no_tcp = true;
 			break;
 		case 'c':
 			pings = atoi(optarg) > 0 ? atoi(optarg) : 1;
@@ -248,5 +281,5 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	return client(node, ip, pings, mib);
+	return client(node, ip, pings, mib, no_tcp);
 }

@@ -32,6 +32,8 @@
 int vs_lookup(int fd, struct vs_sock **s)
 {
 	*s = fd >= 0 && fd < vs.nbyfd ? vs.byfd[fd] : NULL;
+	if (*s && (*s)->nregs)
+		vs_epoll_note(*s);	/* the call may change its readiness */
 	if (*s)
 		return 0;
 	return fd >= 0 && fcntl(fd, F_GETFD) >= 0 ? -ENOTSOCK : -EBADF;
@@ -468,6 +470,7 @@ static int vs_close_fd(int fd, bool kernel_too)
 
 	if (err)
 		return err;
+	vs_prof_dump();
 	if (kernel_too)
 		close(fd);
 	vs_drop_fd(fd);
@@ -517,6 +520,7 @@ int vmmc_sock_release(int fd)
 		linger_gen = 1;
 	s->linger_seq = linger_gen;
 	s->linger_ns = vs_now_ns() + VS_LINGER_MS * 1000000ULL;
+	vs_timer_at(s, 0);	/* looked at from the next run on */
 	return (s->linger_seq << 16) | (s->id + 1);
 }
 

@@ -178,6 +178,7 @@ int vs_connect_start(struct vs_sock *s, uint32_t node, uint32_t port)
 	s->deadline_ns = now + VMMC_SOCK_CONNECT_MS * NS_PER_MS;
 	s->retry_ns = now + VS_RETRY_MS * NS_PER_MS;
 	s->state = VS_SYN_SENT;
+	vs_timer_at(s, s->retry_ns);
 	return 0;
 }
 

@@ -83,8 +83,8 @@ static ssize_t vs_epipe(int flags)
 	return -EPIPE;
 }
 
-static ssize_t vs_sendv(struct vs_sock *s, const struct iovec *iov,
-			int iovcnt, size_t total, int flags)
+static ssize_t vs_sendv1(struct vs_sock *s, const struct iovec *iov,
+			 int iovcnt, size_t total, int flags)
 {
 	bool dontwait = s->nonblock || (flags & MSG_DONTWAIT);
 	uint64_t deadline = 0, space;
@@ -122,15 +122,21 @@ static ssize_t vs_sendv(struct vs_sock *s, const struct iovec *iov,
 			if (space && done < total) {
 				n = total - done < space ? total - done :
 							   (size_t)space;
+				VS_PROF_BEGIN(t0);
 				vs_iov_ring(iov, iovcnt, done, s->stg + VS_HDR,
 					    s->tx_ring, s->tx_queued, n, true);
+				VS_PROF_END(VS_P_COPYIN, t0);
 				s->tx_queued += n;
 				done += n;
+				VS_PROF_BEGIN(t1);
 				vs_flush_tx(s);
+				VS_PROF_END(VS_P_FLUSH, t1);
 			}
 			if (done == total) {
 				s->want_credit = false;
+				VS_PROF_BEGIN(t2);
 				vs_state_out(s, !dontwait);
+				VS_PROF_END(VS_P_SOUT, t2);
 				return (ssize_t)done;
 			}
 			/* out of credit: ask the receiver for it, once */
@@ -145,7 +151,9 @@ static ssize_t vs_sendv(struct vs_sock *s, const struct iovec *iov,
 				vs_state_out(s, false);
 			return done ? (ssize_t)done : -EAGAIN;
 		}
+		VS_PROF_BEGIN(t3);
 		err = vs_block(s, &deadline, s->sndtimeo_ms);
+		VS_PROF_END(VS_P_SWAIT, t3);
 		if (err) {
 			if (done) {
 				vs_state_out(s, true);
@@ -156,9 +164,19 @@ static ssize_t vs_sendv(struct vs_sock *s, const struct iovec *iov,
 	}
 }
 
+static ssize_t vs_sendv(struct vs_sock *s, const struct iovec *iov,
+			int iovcnt, size_t total, int flags)
+{
+	VS_PROF_BEGIN(t);
+	ssize_t r = vs_sendv1(s, iov, iovcnt, total, flags);
+
+	VS_PROF_END(VS_P_SEND, t);
+	return r;
+}
+
 /* @split: for vmmc_sock_recv_begin/_end (MSG_DONTWAIT theirs, not the caller's) */
-static ssize_t vs_recvv(struct vs_sock *s, const struct iovec *iov,
-			int iovcnt, size_t total, int flags, bool split)
+static ssize_t vs_recvv1(struct vs_sock *s, const struct iovec *iov,
+			 int iovcnt, size_t total, int flags, bool split)
 {
 	bool dontwait = s->nonblock || (flags & MSG_DONTWAIT);
 	bool peek = flags & MSG_PEEK;
@@ -195,9 +213,11 @@ static ssize_t vs_recvv(struct vs_sock *s, const struct iovec *iov,
 			/* as a kernel socket: the data stays for a later call */
 			if (efault)
 				return got ? (ssize_t)got : -EFAULT;
+			VS_PROF_BEGIN(t0);
 			if (!(flags & MSG_TRUNC))
 				vs_iov_ring(iov, iovcnt, got, s->rx + VS_HDR,
 					    s->rx_ring, s->rx_cons, n, false);
+			VS_PROF_END(VS_P_COPYOUT, t0);
 			got += n;
 			if (peek)
 				return (ssize_t)got;
@@ -212,8 +232,11 @@ static ssize_t vs_recvv(struct vs_sock *s, const struct iovec *iov,
 			 * of credit says so (VS_F_WANT) and gets it at once.
 			 */
 			if (s->rx_cons - s->rx_told >= s->rx_ring / 4 ||
-			    s->peer_wants)
+			    s->peer_wants) {
+				VS_PROF_BEGIN(t1);
 				vs_post_state(s);
+				VS_PROF_END(VS_P_CREDIT, t1);
+			}
 			if (got == total || !waitall)
 				return (ssize_t)got;
 			continue;
@@ -241,7 +264,9 @@ static ssize_t vs_recvv(struct vs_sock *s, const struct iovec *iov,
 			vs.st.zc_fallbacks++;
 			zc_off = true;
 		} else if (dst && dlen >= s->zc_min) {
+			VS_PROF_BEGIN(t2);
 			r = vs_zc_recv(s, dst, dlen, waitall, &deadline);
+			VS_PROF_END(VS_P_ZCRECV, t2);
 			if (r > 0) {
 				got += (size_t)r;
 				if (got == total || !waitall)
@@ -262,13 +287,25 @@ static ssize_t vs_recvv(struct vs_sock *s, const struct iovec *iov,
 			if (!r || r == -EIO)
 				continue;
 		}
+		VS_PROF_BEGIN(t3);
 		err = vs_block(s, &deadline, s->rcvtimeo_ms);
+		VS_PROF_END(VS_P_RWAIT, t3);
 		if (err) {
 			if (got)
 				return (ssize_t)got;
 			return err == -ETIMEDOUT ? -EAGAIN : err;
 		}
 	}
+}
+
+static ssize_t vs_recvv(struct vs_sock *s, const struct iovec *iov,
+			int iovcnt, size_t total, int flags, bool split)
+{
+	VS_PROF_BEGIN(t);
+	ssize_t r = vs_recvv1(s, iov, iovcnt, total, flags, split);
+
+	VS_PROF_END(VS_P_RECV, t);
+	return r;
 }
 
 ssize_t vmmc_sock_send(int fd, const void *buf, size_t len, int flags)

@@ -72,9 +72,10 @@
  *            sock_io.c (send, recv), sock_poll.c (poll, epoll)
  *   receive  sock_zc.c (zero-copy receive, for sock_io.c and close)
  *   engine   sock_proto.c (posting, completions, notifications, progress,
- *            timers, the one blocking wait vs_block()), sock_conn.c
- *            (connection set-up: request, hello), sock_stack.c (the
- *            stack, the socket table, a socket's memory)
+ *            the one blocking wait vs_block()), sock_timer.c (timers:
+ *            a heap of due times), sock_conn.c (connection set-up:
+ *            request, hello), sock_stack.c (the stack, the socket table,
+ *            the epoll queues, a socket's memory)
  *   core     vmmc.h and core/svc.h (never core/utlb.h or ep.utlb)
  *
  * The engine's files call one another (sock_proto.c hands a listener's
@@ -107,8 +108,7 @@
 						 */
 #define VS_SRC_REQ		0		/* req/hello source in the ctl page */
 #define VS_RETRY_MS		300		/* resend a connection request */
-#define VS_TIMER_MS		1		/* between vs_timers() walks, at least */
-#define VS_TIMER_SOCK_NS	10000		/* ... and this per socket slot */
+#define VS_TIMER_MS		1		/* between vs_timers() runs, at least */
 #define VS_LINGER_MS		2000		/* close waits this long, at most */
 #define VS_STATE_POLLS		20000		/* vs_state_out(): polls of the CQ */
 #define VS_STATE_WAIT_MS	200		/* ... then waits, at most */
@@ -205,6 +205,8 @@ struct vs_reg {
 	uint64_t data;
 	uint32_t seen_rx, seen_tx;	/* ET: generations last reported */
 	bool disabled;		/* ONESHOT fired */
+	bool queued;		/* in its epoll fd's queue (vs_epoll_note()) */
+	uint32_t walk;		/* the queue's walk that last looked at it */
 };
 
 #define VS_MAX_REGS	4
@@ -327,6 +329,9 @@ struct vs_sock {
 
 	/* connect timing (clock read only in the wait paths) */
 	uint64_t deadline_ns, retry_ns;
+	/* sock_timer.c: when vs_timers() is to look; place in its heap (0: none) */
+	uint64_t tm_ns;
+	uint32_t tm_pos;
 	/* liveness probes: posts since the last tick */
 	uint64_t posts, probe_mark, probe_ns;
 	uint32_t busy_polls;	/* VMMC_SO_BUSY_POLL: polls since its tick */
@@ -336,10 +341,17 @@ struct vs_sock {
 	int nregs;
 };
 
-/* An epoll fd's record (sock_poll.c): the endpoint generation it watches. */
+/*
+ * An epoll fd's record (sock_poll.c): the endpoint generation it watches,
+ * and its queue: the ids of the sockets whose interest in it may be
+ * ready (vs_epoll_note()), the only ones vmmc_sock_epoll_wait() looks at.
+ */
 struct vs_epfd {
 	int epfd;
 	uint32_t ep_gen;
+	int *q;
+	int nq, qcap;
+	uint32_t walk;		/* walks of the queue so far */
 };
 
 #define VS_READY_WORDS(n)	(((size_t)(n) + 63) / 64)
@@ -357,9 +369,17 @@ struct vs_stack {
 	 */
 	uint64_t *ready;
 	uint32_t nq_dropped;
-	uint64_t timers_ns;	/* vs_timers()'s last walk */
-	/* sockets looked at: by vs_progress() (ready ones), by vs_timers() */
-	uint64_t steps, timer_visits;
+	uint64_t timers_ns;	/* vs_timers()'s last run */
+	/* sock_timer.c: the sockets with a timer, soonest first */
+	struct vs_sock **heap;
+	uint32_t nheap;
+	/*
+	 * Sockets looked at: by vs_progress() (ready ones), by vs_timers()
+	 * (due ones), by vmmc_sock_epoll_wait() (queued ones); none of these
+	 * grows with the sockets that have nothing to say.
+	 */
+	uint64_t steps, timer_visits, epoll_visits;
+	int free_id;		/* no free id below it in tab */
 	struct vs_sock **byfd;	/* by fd */
 	int nbyfd;
 	struct vs_sock *byexp[VMMC_MAX_EXPORTS];
@@ -400,6 +420,8 @@ int vs_conn_alloc(struct vs_sock *s, uint32_t node_perm);
 int vs_tx_alloc(struct vs_sock *s, uint32_t ring);
 void vs_teardown(struct vs_sock *s);
 void vs_teardown_conn(struct vs_sock *s);
+struct vs_epfd *vs_epfd_find(int epfd, bool add);
+void vs_epoll_note(struct vs_sock *s);
 
 /* sock_proto.c */
 void vs_post_state(struct vs_sock *s);
@@ -414,10 +436,15 @@ int vs_post(struct vs_sock *s, const void *src, size_t len, uint32_t imp,
 	    uint64_t off, uint32_t flags, uint64_t ud);
 void vs_progress(void);
 void vs_poke(struct vs_sock *s);
-void vs_timers(void);
 bool vs_close_done(const struct vs_sock *s);
 void vs_close_end(struct vs_sock *s);
 int vs_block(struct vs_sock *s, uint64_t *deadline, uint64_t timeo_ms);
+
+/* sock_timer.c */
+void vs_timer_at(struct vs_sock *s, uint64_t when);
+void vs_timer_del(struct vs_sock *s);
+bool vs_timer_need(const struct vs_sock *s);
+void vs_timers(void);
 
 /* sock_conn.c */
 int vs_connect_start(struct vs_sock *s, uint32_t node, uint32_t port);
@@ -487,20 +514,6 @@ static inline uint64_t vs_probe_ns(void)
 	return (ms > many ? ms : many) * 1000000ULL;
 }
 
-/*
- * Between two walks of vs_timers() over the socket table: VS_TIMER_MS, or
- * longer with a big table, so that walking it costs about the same share
- * of the time with 4096 sockets as with 100 (82 ms with 8192 slots; its
- * timers are 200 ms and more).
- */
-static inline uint64_t vs_timers_gap_ns(void)
-{
-	uint64_t ns = VS_TIMER_MS * 1000000ULL,
-		 big = (uint64_t)vs.ntab * VS_TIMER_SOCK_NS;
-
-	return ns > big ? ns : big;
-}
-
 static inline uint64_t vs_rx_avail(const struct vs_sock *s)
 {
 	return s->rx_sent - s->rx_cons;
@@ -517,5 +530,45 @@ static inline bool vs_rx_eof(const struct vs_sock *s)
 {
 	return s->rx_fin && s->rx_cons == s->rx_fin - 1;
 }
+
+/*
+ * Where a send's or a receive's time goes: a debug build only
+ * (CFLAGS=-DVS_PROF; never in the library as built by default). Each
+ * VS_PROF_END adds the time since its VS_PROF_BEGIN to one bucket; the
+ * buckets nest (a send's total holds its copy, its waits, ...), and
+ * vs_prof_dump() prints them to stderr at every close of a connection
+ * when VMMC_SOCK_PROF is set, then clears them; with them, what this
+ * node's NIC counted meanwhile (SENDs, doorbells, sleeps, interrupts).
+ */
+enum vs_prof_bucket {
+	VS_P_SEND,	/* vs_sendv(), all of it */
+	VS_P_COPYIN,	/* ... copying into the staging ring */
+	VS_P_FLUSH,	/* ... posting (vs_flush_tx()) */
+	VS_P_SWAIT,	/* ... blocked for credit (vs_block()) */
+	VS_P_SOUT,	/* ... the state's way out (vs_state_out()) */
+	VS_P_ZCSEND,	/* ... zero-copy: post and wait for the NIC's read */
+	VS_P_RECV,	/* vs_recvv(), all of it */
+	VS_P_COPYOUT,	/* ... copying out of the receive ring */
+	VS_P_ZCRECV,	/* ... zero-copy receive (vs_zc_recv()) */
+	VS_P_RWAIT,	/* ... blocked for data (vs_block()) */
+	VS_P_CREDIT,	/* ... posting credit (vs_post_state()) */
+	VS_P_PROG,	/* vs_progress(): completions, notifications */
+	VS_P_KWAIT,	/* vs_wait(): asleep in the endpoint's wait */
+	VS_P_N
+};
+
+#ifdef VS_PROF
+extern uint64_t vs_prof_ns[VS_P_N], vs_prof_n[VS_P_N];
+void vs_prof_dump(void);
+#define VS_PROF_BEGIN(t)	uint64_t t = vs_now_ns()
+#define VS_PROF_END(k, t)	do { vs_prof_ns[k] += vs_now_ns() - (t); \
+				     vs_prof_n[k]++; } while (0)
+#else
+#define VS_PROF_BEGIN(t)	do { } while (0)
+#define VS_PROF_END(k, t)	do { } while (0)
+static inline void vs_prof_dump(void)
+{
+}
+#endif
 
 #endif /* VMMC_SOCK_INT_H */

@@ -175,26 +175,6 @@ int vmmc_sock_epoll_create1(int flags)
 	return fd;
 }
 
-static struct vs_epfd *vs_epfd_find(int epfd, bool add)
-{
-	struct vs_epfd *t;
-	int i;
-
-	for (i = 0; i < vs.nepfds; i++)
-		if (vs.epfds[i].epfd == epfd)
-			return &vs.epfds[i];
-	if (!add)
-		return NULL;
-	t = realloc(vs.epfds, (size_t)(vs.nepfds + 1) * sizeof(*t));
-	if (!t)
-		return NULL;
-	vs.epfds = t;
-	t = &vs.epfds[vs.nepfds++];
-	t->epfd = epfd;
-	t->ep_gen = 0;
-	return t;
-}
-
 int vmmc_sock_epoll_close(int epfd)
 {
 	struct vs_sock *s;
@@ -203,6 +183,7 @@ int vmmc_sock_epoll_close(int epfd)
 	for (i = 0; i < vs.nepfds; i++) {
 		if (vs.epfds[i].epfd != epfd)
 			continue;
+		free(vs.epfds[i].q);
 		vs.epfds[i] = vs.epfds[--vs.nepfds];
 		break;
 	}
@@ -289,46 +270,124 @@ int vmmc_sock_epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
 	r->seen_rx = s->rx_gen - 1;
 	r->seen_tx = s->tx_gen - 1;
 	err = vs_epfd_watch_ep(epfd);
+	vs_epoll_note(s);
 	return err;
 }
 
-/* The VMMC sockets of @epfd that are ready, into @out (at most @max). */
-static int vs_epoll_scan(int epfd, struct epoll_event *out, int max)
+/*
+ * Is @s ready for its interest @r: then the event into @out, true. An
+ * edge-triggered interest is told only what is new since it was last
+ * told; a one-shot one is then disabled.
+ */
+static bool vs_epoll_one(struct vs_sock *s, struct vs_reg *r,
+			 struct epoll_event *out)
 {
-	uint32_t ev, want;
-	struct vs_sock *s;
-	struct vs_reg *r;
-	int i, j, n = 0;
+	uint32_t ev, want = r->events | EPOLLERR | EPOLLHUP;
 	bool fresh;
 
-	for (i = 0; i < vs.ntab && n < max; i++) {
-		s = vs.tab[i];
-		if (!s || s->fd < 0)
-			continue;
-		for (j = 0; j < s->nregs && n < max; j++) {
-			r = &s->regs[j];
-			if (r->epfd != epfd || r->disabled)
-				continue;
-			want = r->events | EPOLLERR | EPOLLHUP;
-			ev = vs_events(s) & want;
-			if (!ev)
-				continue;
-			if (r->events & EPOLLET) {
-				fresh = ((ev & ~(uint32_t)(EPOLLOUT | EPOLLWRNORM)) &&
-					 r->seen_rx != s->rx_gen) ||
-					((ev & EPOLLOUT) && r->seen_tx != s->tx_gen);
-				if (!fresh)
-					continue;
-				r->seen_rx = s->rx_gen;
-				r->seen_tx = s->tx_gen;
-			}
-			if (r->events & EPOLLONESHOT)
-				r->disabled = true;
-			out[n].events = ev;
-			out[n].data.u64 = r->data;
-			n++;
-		}
+	vs.epoll_visits++;
+	ev = vs_events(s) & want;
+	if (!ev)
+		return false;
+	if (r->events & EPOLLET) {
+		fresh = ((ev & ~(uint32_t)(EPOLLOUT | EPOLLWRNORM)) &&
+			 r->seen_rx != s->rx_gen) ||
+			((ev & EPOLLOUT) && r->seen_tx != s->tx_gen);
+		if (!fresh)
+			return false;
+		r->seen_rx = s->rx_gen;
+		r->seen_tx = s->tx_gen;
 	}
+	if (r->events & EPOLLONESHOT)
+		r->disabled = true;
+	out->events = ev;
+	out->data.u64 = r->data;
+	return true;
+}
+
+/* @s's live interest in @epfd, or NULL. */
+static struct vs_reg *vs_epoll_reg(struct vs_sock *s, int epfd)
+{
+	struct vs_reg *r;
+
+	if (!s || s->fd < 0)
+		return NULL;
+	r = vs_reg_find(s, epfd);
+	return r && !r->disabled ? r : NULL;
+}
+
+/* Reverse q[a, b) (three of them rotate the queue). */
+static void vs_ids_reverse(int *q, int a, int b)
+{
+	int t;
+
+	for (b--; a < b; a++, b--) {
+		t = q[a];
+		q[a] = q[b];
+		q[b] = t;
+	}
+}
+
+/* Every socket of the table (the queue could not grow: no memory). */
+static int vs_epoll_scan_all(int epfd, struct epoll_event *out, int max)
+{
+	struct vs_reg *r;
+	int i, n = 0;
+
+	for (i = 0; i < vs.ntab && n < max; i++) {
+		r = vs_epoll_reg(vs.tab[i], epfd);
+		if (r && vs_epoll_one(vs.tab[i], r, &out[n]))
+			n++;
+	}
+	return n;
+}
+
+/*
+ * The VMMC sockets of @epfd that are ready, into @out (at most @max):
+ * only those in its queue (vs_epoll_note()). A level-triggered interest
+ * that is ready stays queued (it is told again next time, as Linux's
+ * ready list keeps it), behind those not looked at yet; every other
+ * leaves the queue until news for its socket queues it again.
+ */
+static int vs_epoll_scan(int epfd, struct epoll_event *out, int max)
+{
+	struct vs_epfd *e = vs_epfd_find(epfd, false);
+	int i, n = 0, nq, keep = 0, id, *q;
+	struct vs_sock *s;
+	struct vs_reg *r;
+	bool ready;
+
+	if (!e)
+		return 0;
+	if (e->qcap < 0)
+		return vs_epoll_scan_all(epfd, out, max);
+	q = e->q;
+	nq = e->nq;
+	e->walk++;
+	/* q[0, keep) gathers the ready ones kept, moved to the end after */
+	for (i = 0; i < nq && n < max; i++) {
+		id = q[i];
+		s = id < vs.ntab ? vs.tab[id] : NULL;
+		r = s ? vs_reg_find(s, epfd) : NULL;
+		/* a socket freed, or its interest dropped or seen this walk */
+		if (!r || !r->queued || r->walk == e->walk)
+			continue;
+		r->walk = e->walk;
+		ready = !r->disabled && s->fd >= 0 &&
+			vs_epoll_one(s, r, &out[n]);
+		if (ready)
+			n++;
+		if (ready && !(r->events & (EPOLLET | EPOLLONESHOT)))
+			q[keep++] = id;
+		else
+			r->queued = false;
+	}
+	/* not looked at (max reached): first; then the kept ones */
+	memmove(q + keep, q + i, (size_t)(nq - i) * sizeof(*q));
+	e->nq = keep + nq - i;
+	vs_ids_reverse(q, 0, keep);
+	vs_ids_reverse(q, keep, e->nq);
+	vs_ids_reverse(q, 0, e->nq);
 	return n;
 }
 

@@ -3,9 +3,8 @@
  * sock_proto.c - the stream sockets' protocol engine (wire formats and
  * layers in sock_loc.h): posting data and state, taking completions and
  * notifications, checking what the peer wrote (set-up itself is in
- * sock_conn.c, memory in sock_stack.c), the end of a close, the timers
- * of the wait paths (connect retries and time-outs, liveness probes,
- * lingering closes) and the one blocking wait, vs_block().
+ * sock_conn.c, memory in sock_stack.c, timers in sock_timer.c), the end
+ * of a close and the one blocking wait, vs_block().
  *
  * Progress follows the NIC's news to the sockets it names: a completion
  * carries its socket's id (VS_UD), a notification the export it landed
@@ -13,8 +12,8 @@
  * a state owed to the peer and bytes the send queue could not take yet.
  * vs_progress() then looks at the marked sockets only. A notification
  * the NIC dropped (the NQ was full) names nobody: every socket is
- * marked. vs_timers() is the one walk over every socket, and runs only
- * in vs_block() after a wait.
+ * marked, once per drop. The timers (sock_timer.c) run after a wait
+ * and look at the sockets that are due only.
  *
  * No system call on the steady path: vs_progress(), vs_update(),
  * vs_flush_tx() and vs_post_state() only touch mapped rings and memory
@@ -576,6 +575,8 @@ static void vs_notes(void)
 			continue;
 		if (s->lbuf && e.export_id == s->lexp) {
 			vs_take_req(s, e.offset, e.src_node);
+			if (s->nregs)
+				vs_epoll_note(s);
 			continue;
 		}
 		vs_take_trailer(s, e.offset, e.len);
@@ -618,6 +619,10 @@ static void vs_step(struct vs_sock *s)
 		vs_flush_tx(s);
 	if (s->state_dirty)
 		vs_post_state(s);
+	if (!s->tm_pos && vs_timer_need(s))
+		vs_timer_at(s, 0);	/* established, say: probes from now */
+	if (s->nregs)
+		vs_epoll_note(s);	/* its readiness may have changed */
 	if (s->inflight)
 		return;		/* its completions mark it again */
 	if (s->hello_done && s->have_l_imp) {	/* the request's SEND is done */
@@ -637,6 +642,7 @@ void vs_progress(void)
 
 	if (!vs.open)
 		return;
+	VS_PROF_BEGIN(t);
 	vs_reap();
 	vs_notes();
 	words = VS_READY_WORDS(vs.ntab);
@@ -651,6 +657,7 @@ void vs_progress(void)
 				vs_step(vs.tab[id]);
 		}
 	}
+	VS_PROF_END(VS_P_PROG, t);
 }
 
 /* The NIC's news, and @s's own: its peer's words read in any case. */
@@ -688,77 +695,6 @@ void vs_close_end(struct vs_sock *s)
 }
 
 /*
- * Connect retries and time-outs, liveness probes, lingering closes: the
- * one walk over every socket, after a wait only (vs_block()), and at
- * most once per vs_timers_gap_ns() (its shortest timer is VS_RETRY_MS).
- */
-/*
- * TCP_CORK's ceiling: a tail held (vs_flush_tx()) at one walk goes at
- * the first walk VS_CORK_MS later, as the kernel's corked tail does.
- */
-static void vs_cork_timer(struct vs_sock *s, uint64_t now)
-{
-	if (!s->cork || s->tx_posted == s->tx_queued || s->reset) {
-		s->cork_ns = 0;
-	} else if (!s->cork_ns) {
-		s->cork_ns = now + VS_CORK_MS * NS_PER_MS;
-	} else if (now >= s->cork_ns) {
-		s->cork = false;
-		vs_flush_tx(s);
-		s->cork = true;
-		s->cork_ns = 0;
-	}
-}
-
-void vs_timers(void)
-{
-	uint64_t now;
-	struct vs_sock *s;
-	int i;
-
-	if (!vs.open)
-		return;
-	now = vs_now_ns();
-	if (now - vs.timers_ns < vs_timers_gap_ns())
-		return;
-	vs.timers_ns = now;
-	for (i = 0; i < vs.ntab; i++) {
-		s = vs.tab[i];
-		if (!s)
-			continue;
-		vs.timer_visits++;
-		if (s->lingering) {	/* its releaser may never look again */
-			if (now >= s->linger_ns || vs_close_done(s))
-				vs_close_end(s);
-			continue;
-		}
-		if (s->state == VS_SYN_SENT && !s->hello_done) {
-			if (now >= s->deadline_ns) {
-				s->err = ETIMEDOUT;
-				s->state = VS_CLOSED;
-				s->rx_gen++;
-				s->tx_gen++;
-			} else if (now >= s->retry_ns && !s->inflight) {
-				vs_post_req(s);
-				s->retry_ns = now + VS_RETRY_MS * NS_PER_MS;
-			}
-			continue;
-		}
-		if (s->state == VS_ESTAB)
-			vs_cork_timer(s, now);
-		if (s->state != VS_ESTAB || now < s->probe_ns)
-			continue;
-		/* nothing posted for a while: is the peer still there? */
-		if (s->posts == s->probe_mark) {
-			vs_post_state(s);
-			vs.st.probes++;
-		}
-		s->probe_mark = s->posts;
-		s->probe_ns = now + vs_probe_ns();
-	}
-}
-
-/*
  * Block until the NIC has news for us, at most until @deadline_ns (0:
  * none) and at most one probe interval: 0 (look again), -ETIMEDOUT (the
  * deadline passed) or -EINTR.
@@ -779,7 +715,9 @@ static int vs_wait(uint64_t deadline_ns)
 		return 0;
 	}
 	vs.st.waits++;
+	VS_PROF_BEGIN(t);
 	err = vmmc_ep_wait(&vs.ep, (uint32_t)ms);
+	VS_PROF_END(VS_P_KWAIT, t);
 	return err == -ETIMEDOUT ? 0 : err;
 }
 

@@ -11,6 +11,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <string.h>
 #include <stdlib.h>
 #include <sys/mman.h>
@@ -31,6 +32,43 @@ uint64_t vs_now_ns(void)
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
+
+#ifdef VS_PROF
+uint64_t vs_prof_ns[VS_P_N], vs_prof_n[VS_P_N];
+/* this node's NIC's counters at the endpoint's open or the last print */
+static struct vmmc_nic_counters vs_prof_nic;
+
+void vs_prof_dump(void)
+{
+	static const char *const name[VS_P_N] = {
+		"send", " copy-in", " flush/post", " credit wait",
+		" state out", " zc send", "recv", " copy-out", " zc recv",
+		" data wait", " credit post", "progress", "kernel wait",
+	};
+	const struct vmmc_nic_counters *c = &vs.ep.status->counters;
+	int k;
+
+	if (!vs.open || !getenv("VMMC_SOCK_PROF") ||
+	    (!vs_prof_n[VS_P_SEND] && !vs_prof_n[VS_P_RECV]))
+		return;
+	fprintf(stderr, "vs_prof pid %d: tx %llu rx %llu bytes, waits %llu\n",
+		(int)getpid(), (unsigned long long)vs.st.tx_bytes,
+		(unsigned long long)vs.st.rx_bytes,
+		(unsigned long long)vs.st.waits);
+	fprintf(stderr, "vs_prof NIC (node): %llu SENDs, %llu doorbells, %llu sleeps, %llu irqs\n",
+		(unsigned long long)(c->sends - vs_prof_nic.sends),
+		(unsigned long long)(c->doorbells - vs_prof_nic.doorbells),
+		(unsigned long long)(c->sleeps - vs_prof_nic.sleeps),
+		(unsigned long long)(c->irqs - vs_prof_nic.irqs));
+	vs_prof_nic = *c;
+	for (k = 0; k < VS_P_N; k++)
+		fprintf(stderr, "vs_prof  %-14s %10llu calls %10.3f ms\n",
+			name[k], (unsigned long long)vs_prof_n[k],
+			vs_prof_ns[k] / 1e6);
+	memset(vs_prof_ns, 0, sizeof(vs_prof_ns));
+	memset(vs_prof_n, 0, sizeof(vs_prof_n));
+}
+#endif
 
 uint64_t vs_rand(void)
 {
@@ -136,8 +174,12 @@ static void vs_atfork_child(void)
 	free(vs.tab);
 	free(vs.ready);
 	free(vs.byfd);
+	free(vs.heap);
 	vmmc_ep_close(&vs.ep);
 	vs_live = 0;
+	vs.heap = NULL;
+	vs.nheap = 0;
+	vs.free_id = 0;
 	vs.tab = NULL;
 	vs.ready = NULL;
 	vs.byfd = NULL;
@@ -149,6 +191,8 @@ static void vs_atfork_child(void)
 	vs.zc_nopin_next = 0;
 	memset(vs.zc_nopin, 0, sizeof(vs.zc_nopin));
 	/* the epoll fds' records (sock_poll.c): they watched the old endpoint */
+	for (i = 0; i < vs.nepfds; i++)
+		free(vs.epfds[i].q);
 	free(vs.epfds);
 	vs.epfds = NULL;
 	vs.nepfds = 0;
@@ -213,6 +257,9 @@ int vs_stack_get(void)
 		return err;
 	vs.open = true;
 	vs.ep_gen++;
+#ifdef VS_PROF
+	vs_prof_nic = vs.ep.status->counters;
+#endif
 	vs.nq_dropped = vmmc_nq_dropped(&vs.ep);
 	vs_zc_budget();
 	if (getrandom(&seed, sizeof(seed), GRND_NONBLOCK) != sizeof(seed))
@@ -282,6 +329,10 @@ static int vs_tab_grow(int n)
 	if (!t)
 		return -ENOMEM;
 	vs.tab = t;
+	t = vs_grow(vs.heap, (size_t)vs.ntab, (size_t)n, sizeof(*t));
+	if (!t)
+		return -ENOMEM;
+	vs.heap = t;
 	vs.ntab = n;
 	return 0;
 }
@@ -293,8 +344,9 @@ struct vs_sock *vs_sock_new(void)
 
 	if (vs_stack_get())
 		return NULL;
-	for (id = 0; id < vs.ntab && vs.tab[id]; id++)
+	for (id = vs.free_id; id < vs.ntab && vs.tab[id]; id++)
 		;
+	vs.free_id = id + 1;
 	if (id == vs.ntab &&
 	    (id * 2 > 0xffff || vs_tab_grow(vs.ntab ? vs.ntab * 2 : 16)))
 		return NULL;
@@ -314,12 +366,73 @@ struct vs_sock *vs_sock_new(void)
 
 void vs_sock_free(struct vs_sock *s)
 {
+	vs_timer_del(s);
 	vs.tab[s->id] = NULL;
+	if (s->id < vs.free_id)
+		vs.free_id = s->id;
 	vs.ready[s->id / 64] &= ~(1ULL << (s->id % 64));
 	free(s->zc_pend);
 	free(s);
 	vs_live--;
 	vs_stack_put();
+}
+
+/* ---- epoll queues (sock_poll.c) ---- */
+
+/* The record of epoll fd @epfd; with @add, made if new (NULL: no memory). */
+struct vs_epfd *vs_epfd_find(int epfd, bool add)
+{
+	struct vs_epfd *t;
+	int i;
+
+	for (i = 0; i < vs.nepfds; i++)
+		if (vs.epfds[i].epfd == epfd)
+			return &vs.epfds[i];
+	if (!add)
+		return NULL;
+	t = realloc(vs.epfds, (size_t)(vs.nepfds + 1) * sizeof(*t));
+	if (!t)
+		return NULL;
+	vs.epfds = t;
+	t = &vs.epfds[vs.nepfds++];
+	memset(t, 0, sizeof(*t));
+	t->epfd = epfd;
+	return t;
+}
+
+/*
+ * @s's readiness may have changed (news for it, a call on it, a new
+ * interest): queue each of its epoll interests not queued yet, for the
+ * next vmmc_sock_epoll_wait() on that fd to look at. With no memory for
+ * the queue, every interest of that fd stays unqueued and the fd's
+ * record says so (qcap < 0): its waits look at every socket then.
+ */
+void vs_epoll_note(struct vs_sock *s)
+{
+	struct vs_epfd *e;
+	struct vs_reg *r;
+	int i, *q;
+
+	for (i = 0; i < s->nregs; i++) {
+		r = &s->regs[i];
+		if (r->queued)
+			continue;
+		e = vs_epfd_find(r->epfd, false);
+		if (!e || e->qcap < 0)
+			continue;
+		if (e->nq == e->qcap) {
+			q = realloc(e->q, (size_t)(e->qcap ? 2 * e->qcap : 16) *
+				    sizeof(*q));
+			if (!q) {
+				e->qcap = -1;
+				continue;
+			}
+			e->q = q;
+			e->qcap = e->qcap ? 2 * e->qcap : 16;
+		}
+		e->q[e->nq++] = s->id;
+		r->queued = true;
+	}
 }
 
 /* ---- memory of a socket ---- */

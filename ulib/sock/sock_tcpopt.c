@@ -215,6 +215,8 @@ int vs_setopt_std(struct vs_sock *s, int level, int name, const void *val,
 		vs_flush_tx(s);
 		vs_state_out(s, false);
 		s->cork = name == TCP_CORK ? !!v : true;
+		if (s->cork)
+			vs_timer_at(s, 0);	/* its ceiling, from the next run */
 	}
 	return 0;
 }
