@@ -33,10 +33,13 @@
  */
 #include <linux/capability.h>
 #include <linux/dma-mapping.h>
+#include <linux/fdtable.h>
 #include <linux/moduleparam.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
+#include <net/inet_sock.h>
 #include <net/ip.h>
+#include <net/tcp_states.h>
 
 #include "vmmc_loc.h"
 
@@ -238,20 +241,56 @@ static void vmmc_xport_put(struct vmmc_ep *ep, struct vmmc_xport *x,
 static int vmmc_unexport_id(struct vmmc_ep *ep, u32 id,
 			    const struct vmmc_xport *only);
 
+/* iterate_fd() callback: is @file a TCP socket listening on port *@arg? */
+static int vmmc_fd_listens(const void *arg, struct file *file, unsigned int fd)
+{
+	struct socket *sock = sock_from_file(file);
+	struct sock *sk = sock ? sock->sk : NULL;
+
+	if (!sk || sk->sk_type != SOCK_STREAM ||
+	    sk->sk_protocol != IPPROTO_TCP ||
+	    (sk->sk_family != AF_INET && sk->sk_family != AF_INET6) ||
+	    !net_eq(sock_net(sk), &init_net))
+		return 0;
+	/* a permission check: the socket's state at this moment will do */
+	return READ_ONCE(sk->sk_state) == TCP_LISTEN &&
+	       READ_ONCE(inet_sk(sk)->inet_num) == *(const u16 *)arg;
+}
+
 /*
- * A name that stands for a stream socket port below the initial network
- * namespace's unprivileged port start needs CAP_NET_BIND_SERVICE in the
- * initial user namespace, as TCP's bind() does there. Not the caller's
- * namespaces: export names are the whole NIC's, and anyone may be root
- * of a user and network namespace of its own (unshare -Urn), with the
- * capability and a port start of its choosing there.
+ * Does the calling process hold a TCP socket of the initial network
+ * namespace listening on @port (any address, IPv4 or IPv6)? Its file
+ * table is walked under its lock (export is not a fast path).
+ */
+static bool vmmc_holds_listener(u16 port)
+{
+	return current->files &&
+	       iterate_fd(current->files, 0, vmmc_fd_listens, &port) != 0;
+}
+
+/*
+ * Names of the stream sockets' ports (uapi/vmmc.h). A port name
+ * VMMC_NAME_PORT(P) with P below the initial network namespace's
+ * unprivileged port start needs CAP_NET_BIND_SERVICE in the initial user
+ * namespace, as TCP's bind() does there, or a TCP socket listening on P
+ * in that namespace (a worker that dropped its privileges after its
+ * master bound P). An acceptor name VMMC_NAME_ACCEPT(P, i), whatever P,
+ * needs such a listening socket: it takes a share of P's connections, as
+ * a process that holds P's listening socket takes a share of TCP's. Not
+ * the caller's namespaces: export names are the whole NIC's, and anyone
+ * may be root of a user and network namespace of its own (unshare -Urn),
+ * with the capability and a port start of its choosing there.
  */
 static bool vmmc_name_allowed(u32 name)
 {
+	u16 port = (u16)name;
+
+	if ((name & VMMC_NAME_ACCEPT_MASK) == VMMC_NAME_ACCEPT_BASE)
+		return vmmc_holds_listener(port);
 	if ((name & VMMC_NAME_PORT_MASK) != VMMC_NAME_PORT_BASE)
 		return true;
-	return !inet_port_requires_bind_service(&init_net, (u16)name) ||
-	       capable(CAP_NET_BIND_SERVICE);
+	return !inet_port_requires_bind_service(&init_net, port) ||
+	       capable(CAP_NET_BIND_SERVICE) || vmmc_holds_listener(port);
 }
 
 /**

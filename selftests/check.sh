@@ -93,8 +93,8 @@ add_result "$results/node1-big" "one-node run with 6 GiB"
 
 # 3. two nodes: node 0 pings node 1's NIC; both run the device tests,
 # real servers under the shim (vmmc_apps.sh), both transports on one
-# listener, pre-fork and inetd-style servers (vmmc_dual.sh: about 45 s), the
-# libfabric provider (vmmc_fi.sh: about 30 s) and Open MPI across
+# listener, pre-fork and inetd-style servers, Apache (vmmc_dual.sh: about
+# 50 s), the libfabric provider (vmmc_fi.sh: about 30 s) and Open MPI across
 # the two (vmmc_mpi.sh: about 20 s), then the link layer under injected
 # faults (vmmc_link_cluster: its fault
 # requests reach the fabric's control socket through link_faults.sh;

@@ -2,14 +2,18 @@
 # SPDX-License-Identifier: GPL-2.0
 """Echo servers and a checking client for vmmc_dual.sh.
 
-Every server first sends a 16-byte header, "PID PPID" of the process that
-accepted the connection, then echoes every byte until the client's EOF.
+Every server first sends a 24-byte header, "PID PPID DOMAIN": the process
+that accepted the connection and the family its socket answers (AF_VMMC
+for a VMMC socket of the shim's, else SO_DOMAIN), then echoes every byte
+until the client's EOF.
 
   dual_echo.py epoll ADDR PORT        event loop (epoll, non-blocking
                                       accept drained to EAGAIN)
   dual_echo.py prefork ADDR PORT N    listen, fork N workers that accept
                                       (blocking) and echo; the parent
-                                      only waits
+                                      only waits; a worker exits once it
+                                      echoed a connection whose whole
+                                      stream was "EXIT"
   dual_echo.py forking ADDR PORT      fork per connection (inetd style):
                                       accept, fork, the child echoes, the
                                       parent closes its copy
@@ -20,12 +24,16 @@ accepted the connection, then echoes every byte until the client's EOF.
   dual_echo.py client HOST PORT BYTES SEED [raw] [COUNT]
                                       send BYTES of seeded random bytes,
                                       read them back, compare; prints
-                                      "ok|BAD domain=D pid=P ppid=Q"
+                                      "ok|BAD domain=D pid=P ppid=Q
+                                      bytes=N/M sdomain=S" (S: the
+                                      header's DOMAIN)
                                       (raw: a server without the header,
                                       such as inetd's echo); COUNT
                                       connections one after the other
                                       (seeds SEED, SEED + 1, ...), a line
                                       each
+  dual_echo.py quit HOST PORT         a client whose stream is "EXIT": the
+                                      pre-fork worker that serves it exits
 """
 import os
 import random
@@ -49,18 +57,23 @@ def listener(addr, port):
     return s
 
 
-def header():
-    return b"%-16s" % (b"%d %d" % (os.getpid(), os.getppid()))
+def header(c):
+    """PID PPID DOMAIN: who accepted c, and the family c says it has"""
+    return b"%-24s" % (b"%d %d %d" % (os.getpid(), os.getppid(), domain_of(c)))
 
 
-def echo_blocking(c):
+def echo_blocking(c, may_quit=False):
+    got = b""
     with c:
-        c.sendall(header())
+        c.sendall(header(c))
         while True:
             b = c.recv(65536)
             if not b:
                 break
+            got = (got + b)[:5]
             c.sendall(b)
+    if may_quit and got == b"EXIT":
+        os._exit(0)
 
 
 def serve_epoll(addr, port, ls=None):
@@ -79,7 +92,7 @@ def serve_epoll(addr, port, ls=None):
                     except BlockingIOError:
                         break
                     c.setblocking(False)
-                    out[c] = bytearray(header())
+                    out[c] = bytearray(header(c))
                     sel.register(c, rw, 1)
                 continue
             c = key.fileobj
@@ -117,7 +130,7 @@ def serve_prefork(addr, port, n):
         if pid == 0:
             while True:
                 c, _ = ls.accept()
-                threading.Thread(target=echo_blocking, args=(c,), daemon=True).start()
+                threading.Thread(target=echo_blocking, args=(c, True), daemon=True).start()
         kids.append(pid)
     for pid in kids:
         os.waitpid(pid, 0)
@@ -141,8 +154,9 @@ def serve_forking(addr, port):
                 break
 
 
-def client(host, port, nbytes, seed, raw=False):
-    data = random.Random(seed).randbytes(nbytes)
+def client(host, port, nbytes, seed, raw=False, data=None):
+    data = data or random.Random(seed).randbytes(nbytes)
+    nbytes = len(data)
     s = socket.create_connection((host, port), 20)
     dom = domain_of(s)
     got = bytearray()
@@ -160,12 +174,13 @@ def client(host, port, nbytes, seed, raw=False):
     t.join()
     s.close()
     if raw:
-        got[:0] = b"%-16s" % b"- -"
-    hdr, body = bytes(got[:16]).split(), bytes(got[16:])
-    good = body == data and len(hdr) == 2
-    pid, ppid = (hdr + [b"?", b"?"])[:2]
-    print("ok" if good else "BAD", "domain=%#x" % dom, "pid=%s ppid=%s" % (pid.decode(), ppid.decode()),
-          "bytes=%d/%d" % (len(body), nbytes))
+        got[:0] = b"%-24s" % b"- - -"
+    hdr, body = bytes(got[:24]).split(), bytes(got[24:])
+    good = body == data and len(hdr) == 3
+    pid, ppid, sdom = [x.decode() for x in (hdr + [b"?"] * 3)[:3]]
+    sdom = "%#x" % int(sdom) if sdom.isdigit() else sdom
+    print("ok" if good else "BAD", "domain=%#x" % dom, "pid=%s ppid=%s" % (pid, ppid),
+          "bytes=%d/%d sdomain=%s" % (len(body), nbytes, sdom))
     return 0 if good else 1
 
 
@@ -185,6 +200,8 @@ if __name__ == "__main__":
         serve_forking(a[1], int(a[2]))
     elif a[0] == "prefork":
         serve_prefork(a[1], int(a[2]), int(a[3]))
+    elif a[0] == "quit":
+        sys.exit(client(a[1], int(a[2]), 0, 0, data=b"EXIT"))
     else:
         raw = a[5:6] == ["raw"]
         count = int(a[6]) if len(a) > 6 else 1

@@ -23,6 +23,7 @@
 # Node 1 runs the servers, node 0 the clients; both run this script.
 set -u
 . "$(dirname "$0")/tap.sh"
+. "$(dirname "$0")/app_conf.sh"
 b=$tap_top/build
 pre="env LD_PRELOAD=$b/ulib/libvmmc-preload.so VMMC_HOSTS=10.77.0.1=0,10.77.0.2=1"
 srv=10.77.0.2
@@ -33,13 +34,8 @@ t=$(mktemp -d)
 # each client gets this long (a hang is a failure, not the end of the run)
 lim="timeout -k 5 ${VMMC_APPS_LIMIT:-60}"
 
-pages() {	# pages DIR: the files nginx serves, the same bytes on both nodes
-	python3 - "$1" <<'PY'
-import random, sys
-for n in (1, 1000, 70000, 3000000):
-    open(f"{sys.argv[1]}/f{n}", "wb").write(random.Random(n).randbytes(n))
-PY
-}
+# pages DIR: the files nginx serves, the same bytes on both nodes
+pages() { app_pages "$1" 1 1000 70000 3000000; }
 
 if [ "${VMMC_NODE:-0}" = 1 ]; then
 	po0=$(tcp PassiveOpens) os0=$(tcp OutSegs)
@@ -48,9 +44,7 @@ if [ "${VMMC_NODE:-0}" = 1 ]; then
 	$pre redis-server --bind $srv --port 6379 --save '' --appendonly no \
 		--protected-mode no > "$t/redis" 2>&1 &
 	mkdir -p "$t/www" && pages "$t/www" && chmod -R a+rX "$t"
-	sed -e "s|^pid .*|pid $t/nginx.pid;|" -e "s|/var/log/nginx/|$t/|" \
-	    -e "s|include /etc/nginx/sites-enabled/\*;|client_body_temp_path $t/body; proxy_temp_path $t/proxy; fastcgi_temp_path $t/fcgi; uwsgi_temp_path $t/uwsgi; scgi_temp_path $t/scgi; server { listen $srv:8080; root $t/www; }|" \
-	    /etc/nginx/nginx.conf > "$t/nginx.conf"
+	nginx_conf "$t" $srv:8080
 	$pre nginx -c "$t/nginx.conf" -e "$t/nginx.err" \
 		-g 'daemon off;' > "$t/nginx" 2>&1 &
 	# Debian's options (not daemonised, no log file or pid file), on $srv

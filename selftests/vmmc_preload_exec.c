@@ -24,7 +24,10 @@ static int fork_child(int l, int c)
 	errno = 0;
 	if (send(c, &b, 1, MSG_NOSIGNAL) != -1 || errno != ENOTCONN)
 		return 12;
-	/* the listener is the kernel's, and the parent keeps its VMMC side */
+	/*
+	 * the listener is the kernel's, the parent keeps its VMMC side, and
+	 * the child's own (made by this accept) is empty
+	 */
 	errno = 0;
 	if (fcntl(l, F_SETFL, O_NONBLOCK) ||
 	    accept(l, NULL, NULL) != -1 || errno != EAGAIN)
@@ -70,7 +73,7 @@ void test_fork(int l)
 	   "the child connects with a VMMC socket of its own, bytes checked");
 	waitpid(pid, &st, 0);
 	ok(WIFEXITED(st) && WEXITSTATUS(st) == 0,
-	   "in the child, inherited connections are dead: read/write/send ENOTCONN, poll ready at once, close 0; the inherited listener accepts (EAGAIN: none waits, the parent keeps the VMMC port) (child step %d)",
+	   "in the child, inherited connections are dead: read/write/send ENOTCONN, poll ready at once, close 0; the inherited listener accepts (EAGAIN: none waits, the parent keeps its VMMC side) (child step %d)",
 	   WIFEXITED(st) ? WEXITSTATUS(st) : -1);
 	ok(carries(c, s, 5000, 10) && carries(s, c, 5000, 11),
 	   "the parent's sockets keep working after the fork");

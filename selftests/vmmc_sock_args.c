@@ -7,10 +7,14 @@
  * EADDRNOTAVAIL, EISCONN, ENOTCONN, EOPNOTSUPP, ENOPROTOOPT, EDOM,
  * EAGAIN; a failed call changes nothing, and the sockets still work.
  * svm_via: a listener bound for IPv6 refuses an IPv4 request.
+ * VMMC_SO_ACCEPTOR: acceptor groups, granted by the kernel to the holders
+ * of the port's TCP listening socket only.
  */
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <grp.h>
 #include <sys/time.h>
+#include <sys/wait.h>
 
 #include "kselftest_harness.h"
 #include "vmmc_sock_test.h"
@@ -234,6 +238,129 @@ TEST_F(args, socket_options)
 	tv.tv_usec = 200000;
 	EXPECT_EQ(0, vmmc_sock_setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)));
 	EXPECT_EQ(-EAGAIN, vmmc_sock_recv(c, b, 1, 0));
+}
+
+/* A kernel TCP socket bound to 0.0.0.0:@port, listening if @listening. */
+static int tcp_on(uint16_t port, bool listening)
+{
+	struct sockaddr_in in = { .sin_family = AF_INET, .sin_port = htons(port) };
+	int one = 1, k = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	if (k < 0 || setsockopt(k, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
+	    bind(k, (struct sockaddr *)&in, sizeof(in)) ||
+	    (listening && listen(k, 4))) {
+		if (k >= 0)
+			close(k);
+		return -1;
+	}
+	return k;
+}
+
+/* A VMMC socket, an acceptor if @acc, bound to @port: the bind's answer. */
+static int bind_as(uint16_t port, bool acc, int *fd)
+{
+	struct sockaddr_vmmc a = vs_sa(VMMC_NODE_ANY, port);
+	int one = 1, r;
+
+	*fd = vmmc_socket(AF_VMMC, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	if (*fd < 0)
+		return *fd;
+	r = acc ? vmmc_sock_setsockopt(*fd, SOL_VMMC, VMMC_SO_ACCEPTOR, &one,
+				       sizeof(one)) : 0;
+	return r ? r : vmmc_sock_bind(*fd, VS_SA(a));
+}
+
+#define NCLI	20
+
+/*
+ * VMMC_SO_ACCEPTOR: the kernel grants an acceptor name only to a process
+ * holding a TCP socket listening on the port (not bound only); two
+ * acceptors of one port share its clients (20 clients all to one of the
+ * two: p = 2^-19); a plain bind finds the port taken (the group's
+ * directory); the option is EINVAL once bound.
+ */
+TEST_F(args, acceptor)
+{
+	uint16_t port = vs_test_port(0);
+	struct sockaddr_vmmc a = vs_sa(VMMC_NODE_ANY, port);
+	int one = 1, v = 0, k, x[2], p, c[NCLI], i, j, n, got[2] = { 0, 0 };
+	socklen_t len = sizeof(v);
+
+	EXPECT_EQ(-EACCES, bind_as(port, true, &x[0]));
+	EXPECT_EQ(0, vmmc_sock_getsockopt(x[0], SOL_VMMC, VMMC_SO_ACCEPTOR, &v, &len));
+	EXPECT_EQ(1, v);
+	k = tcp_on(port, false);
+	ASSERT_LE(0, k);
+	EXPECT_EQ(-EACCES, vmmc_sock_bind(x[0], VS_SA(a)));	/* not listening */
+	ASSERT_EQ(0, listen(k, 4));
+	ASSERT_EQ(0, vmmc_sock_bind(x[0], VS_SA(a)));
+	ASSERT_EQ(0, bind_as(port, true, &x[1]));
+	EXPECT_EQ(-EINVAL, vmmc_sock_setsockopt(x[1], SOL_VMMC, VMMC_SO_ACCEPTOR,
+						&one, sizeof(one)));
+	EXPECT_EQ(-EADDRINUSE, bind_as(port, false, &p));
+	EXPECT_EQ(0, vmmc_sock_close(p));
+	ASSERT_EQ(0, vmmc_sock_listen(x[0], NCLI));
+	ASSERT_EQ(0, vmmc_sock_listen(x[1], NCLI));
+	for (i = 0; i < NCLI; i++) {
+		c[i] = vmmc_socket(AF_VMMC, SOCK_STREAM, 0);
+		ASSERT_LE(0, c[i]);
+		ASSERT_EQ(0, vmmc_sock_connect(c[i], VS_SA(a)));
+	}
+	for (j = 0; j < 2; j++)
+		while ((n = vmmc_sock_accept(x[j], NULL, NULL)) >= 0) {
+			got[j]++;
+			EXPECT_EQ(0, vmmc_sock_close(n));
+		}
+	TH_LOG("20 clients: %d to one acceptor, %d to the other", got[0], got[1]);
+	EXPECT_EQ(NCLI, got[0] + got[1]);
+	EXPECT_LT(0, got[0]);
+	EXPECT_LT(0, got[1]);
+	for (i = 0; i < NCLI; i++)
+		EXPECT_EQ(0, vmmc_sock_close(c[i]));
+	close(k);
+	EXPECT_EQ(-EACCES, bind_as(port, true, &p));	/* the socket went */
+	EXPECT_EQ(0, vmmc_sock_close(p));
+	EXPECT_EQ(0, vmmc_sock_close(x[0]));
+	EXPECT_EQ(0, vmmc_sock_close(x[1]));
+}
+
+/*
+ * A port below 1024 in a process that dropped its privileges after it
+ * listened there (a pre-fork server's worker): its port name and its
+ * acceptor names are granted while it holds the listening socket, and
+ * refused (EACCES) once it closed it and on a port it never held.
+ */
+TEST(acceptor_unprivileged)
+{
+	int k, st = -1, f, g, r;
+	pid_t pid;
+
+	if (getuid())
+		SKIP(return, "needs root to drop");
+	k = tcp_on(907, true);
+	ASSERT_LE(0, k);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		if (setgroups(0, NULL) || setgid(65534) || setuid(65534))
+			_exit(10);
+		r = bind_as(907, false, &f);
+		if (r)
+			_exit(11);
+		r = bind_as(907, true, &g);
+		if (r)
+			_exit(12);
+		vmmc_sock_close(f);
+		vmmc_sock_close(g);
+		close(k);
+		r = bind_as(907, false, &f) == -EACCES &&
+		    bind_as(907, true, &g) == -EACCES &&
+		    bind_as(908, false, &f) == -EACCES;
+		_exit(r ? 0 : 13);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &st, 0));
+	EXPECT_EQ(0, st);
+	close(k);
 }
 
 TEST_HARNESS_MAIN

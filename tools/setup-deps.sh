@@ -14,7 +14,8 @@ pkgs=(qemu-system-x86 linux-image-amd64 linux-headers-amd64 busybox-static
       xz-utils cpio binutils python3 iproute2 kmod procps iperf3
       sockperf redis-server redis-tools pkg-config libfabric-dev
       libfabric-bin openmpi-bin libopenmpi-dev python3-mpi4py
-      netpipe-openmpi tshark nginx-light curl memcached openbsd-inetd)
+      netpipe-openmpi tshark nginx-light curl memcached openbsd-inetd
+      apache2 libmemcached-tools)
 if [ "${1:-}" = package ]; then
 	pkgs+=(debhelper dh-dkms dkms lintian fakeroot dpkg-dev)
 fi
@@ -30,8 +31,9 @@ if [ ${#missing[@]} -gt 0 ]; then
 		exit 1
 	fi
 	export DEBIAN_FRONTEND=noninteractive
-	# redis-server, nginx, memcached, inetd run inside the guests only: keep
-	# their services from starting on this machine while they are installed
+	# redis-server, nginx, memcached, inetd, apache2 run inside the guests
+	# only: keep their services from starting on this machine while they
+	# are installed
 	if [ ! -e /usr/sbin/policy-rc.d ]; then
 		printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
 		chmod +x /usr/sbin/policy-rc.d

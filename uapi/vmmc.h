@@ -733,8 +733,9 @@ struct vmmc_wait {
  * MAP_SHARED mapping of a file that tracks dirty pages: ext4, 9p, ...),
  * EDQUOT (the caller's user holds max_exports_per_user exports on this
  * NIC already; the module parameter; CAP_SYS_RESOURCE is not limited),
- * EACCES (a port name below 1024 without CAP_NET_BIND_SERVICE: see
- * VMMC_NAME_PORT).
+ * EACCES (a port name below 1024 without CAP_NET_BIND_SERVICE or the
+ * port's listening socket, an acceptor name without that socket: see
+ * VMMC_NAME_PORT, VMMC_NAME_ACCEPT).
  */
 struct vmmc_export_req {
 	__aligned_u64 addr;
@@ -759,6 +760,21 @@ struct vmmc_export_req {
 #define VMMC_NAME_PORT_BASE	0x4c000000u
 #define VMMC_NAME_PORT_MASK	0xffff0000u
 #define VMMC_NAME_PORT(p)	(VMMC_NAME_PORT_BASE | (__u16)(p))
+
+/*
+ * Acceptor names: VMMC_NAME_ACCEPT(P, I), I < 256, is the listen buffer
+ * of one of the processes that accept connections of port P (a pre-fork
+ * server's workers), so that clients spread among them. EXPORT of one
+ * needs a TCP socket of the initial network namespace listening on P, any
+ * address, in the caller's file table (else EACCES): the holders of the
+ * port's listening socket, whoever they are now (no capability needed).
+ * VMMC_NAME_PORT(P) below the unprivileged port start is also granted to
+ * such a holder.
+ */
+#define VMMC_NAME_ACCEPT_BASE	0x41000000u
+#define VMMC_NAME_ACCEPT_MASK	0xff000000u
+#define VMMC_NAME_ACCEPT(p, i)	(VMMC_NAME_ACCEPT_BASE | \
+				 (__u32)(__u8)(i) << 16 | (__u16)(p))
 
 #define VMMC_EXPORT_MAX_LEN	(64u << 20)
 

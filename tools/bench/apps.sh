@@ -7,7 +7,13 @@
 # and throughput
 # (no dropped, duplicated or reordered message), redis-server with
 # redis-benchmark and redis-cli (every GET answers the value its SET
-# wrote). Node 1 runs the servers, node 0 the clients.
+# wrote), nginx (Debian's nginx.conf) and Apache (Debian's apache2.conf
+# with mpm_prefork: selftests/app_conf.sh) with ab (a 1000 B and a 1 MB
+# body fetched with curl and compared first; ab's failed requests 0):
+# a connection per request, 4 at once; keep-alive one at a time; 1 MB
+# bodies), memcached (Debian's memcached.conf) with memcaslap (1000 B
+# values, 9 GETs to a SET, every value read back verified). Node 1 runs
+# the servers, node 0 the clients.
 #
 #   tools/bench/apps.sh [SECONDS] [TRANSPORT ...]
 #
@@ -50,6 +56,9 @@ set -u
 insmod $b/vmmc.ko 2>/dev/null
 out=$res/client
 : > \$out
+. $top/selftests/app_conf.sh
+want=\$(mktemp -d)
+app_pages \$want 1000 1000000
 # over the transport under test (a VMMC listener has no kernel port)
 wait_port() { for i in \$(seq 1 300); do \$pre python3 -c "import socket, sys; socket.create_connection(('10.77.0.2', int(sys.argv[1])), 5).close()" \$1 2>/dev/null && return 0; sleep 0.2; done; return 1; }
 fail() { echo "FAIL \$*"; echo "fail=\$*" >> \$out; }
@@ -71,7 +80,8 @@ for t in ${transports[*]}; do
 		sleep 1
 		continue
 	fi
-	wait_port 5201 && wait_port 11111 && wait_port 6379 || { fail "\$t: servers not up"; continue; }
+	wait_port 5201 && wait_port 11111 && wait_port 6379 && wait_port 8080 &&
+		wait_port 80 && wait_port 11211 || { fail "\$t: servers not up"; continue; }
 	# iperf3: 64 KiB, 256 KiB and 1 MiB writes; 256 KiB the other way too
 	for run in 64K: 256K: 1M: 256K:-R; do
 		len=\${run%%:*} dir=\${run#*:}
@@ -129,6 +139,60 @@ PY
 	else
 		fail "\$t: redis-benchmark exit"
 	fi
+	# nginx and Apache: two bodies checked, then ab three ways
+	for web in nginx:8080 apache:80; do
+		name=\${web%%:*} url=http://10.77.0.2:\${web#*:}
+		good=ok
+		for f in f1000 f1000000; do
+			\$pre curl -sS --fail \$url/\$f -o $res/\$t.\$name.\$f &&
+				cmp -s \$want/\$f $res/\$t.\$name.\$f || good=BODIES-DIFFER
+		done
+		echo "\$t.\${name}_check=\$good" >> \$out
+		[ \$good = ok ] || fail "\$t: \$name bodies differ"
+		ab="\$pre ab -q -t $secs -n 1000000"
+		\$ab -c 4 \$url/f1000 > $res/\$t.\$name.conn 2>&1 || fail "\$t: \$name ab -c 4 exit"
+		\$ab -k -c 1 \$url/f1000 > $res/\$t.\$name.ka 2>&1 || fail "\$t: \$name ab -k exit"
+		\$ab -k -c 1 \$url/f1000000 > $res/\$t.\$name.big 2>&1 || fail "\$t: \$name ab -k 1 MB exit"
+		python3 - $res/\$t.\$name \$t \$name >> \$out <<'PY' || fail "\$t: \$name ab: failed requests"
+import re, sys
+base, t, name = sys.argv[1:]
+def ab(run):
+    text = open(f"{base}.{run}").read()
+    num = lambda pat: float(re.search(pat, text).group(1))
+    bad = num(r"Failed requests:\s+(\d+)") + (num(r"Non-2xx responses:\s+(\d+)") if "Non-2xx" in text else 0)
+    return num, bad
+try:
+    (c, b1), (k, b2), (g, b3) = ab("conn"), ab("ka"), ab("big")
+    rps = c(r"Requests per second:\s+([0-9.]+)")
+    us = k(r"Time per request:\s+([0-9.]+)") * 1000
+    mbps = g(r"Transfer rate:\s+([0-9.]+)") / 1024
+except (AttributeError, OSError):
+    sys.exit(1)
+print(f"{t}.{name}_conn_rps={rps:.0f}")
+print(f"{t}.{name}_ka_us={us:.0f}")
+print(f"{t}.{name}_1M_MBps={mbps:.1f}")
+sys.exit(1 if b1 + b2 + b3 else 0)
+PY
+	done
+	# memcached: 1000 B values, 4 at once then one at a time, all verified
+	for c in 4 1; do
+		\$pre memcaslap -s 10.77.0.2:11211 -T 1 -c \$c -t ${secs}s -X 1000 -v 1 > $res/\$t.mc\$c 2>&1 ||
+			fail "\$t: memcaslap -c \$c exit"
+	done
+	python3 - $res/\$t.mc \$t >> \$out <<'PY' || fail "\$t: memcached: values differ"
+import re, sys
+base, t = sys.argv[1:]
+try:
+    tx = [open(f"{base}{c}").read() for c in (4, 1)]
+    tps = [float(re.search(r"TPS: (\d+)", x).group(1)) for x in tx]
+    bad = sum(int(re.search(r"verify_failed: (\d+)", x).group(1)) for x in tx)
+except (AttributeError, OSError):
+    sys.exit(1)
+print(f"{t}.memcached_ops={tps[0]:.0f}")
+print(f"{t}.memcached_us={1e6 / tps[1]:.0f}")
+print(f"{t}.memcached_check={'ok' if not bad else 'VALUES-DIFFER'}")
+sys.exit(1 if bad else 0)
+PY
 	# servers restart between transports (node 1 loops)
 	echo next > /dev/tcp/10.77.0.2/7801 2>/dev/null || true
 	sleep 1
@@ -138,6 +202,7 @@ EOF
 # node 1: the servers, started again for each transport
 cat > "$res/server.sh" <<EOF
 insmod $b/vmmc.ko 2>/dev/null
+. $top/selftests/app_conf.sh
 for t in ${transports[*]}; do
 	pre=""
 	[ \$t = vmmc ] && pre="env LD_PRELOAD=$preload VMMC_HOSTS=10.77.0.1=0,10.77.0.2=1"
@@ -152,8 +217,17 @@ for t in ${transports[*]}; do
 	\$pre sockperf sr --tcp -i 10.77.0.2 -p 11111 > $res/server.\$t.sockperf 2>&1 &
 	\$pre redis-server --bind 10.77.0.2 --port 6379 --save '' --appendonly no \
 		--protected-mode no --daemonize no > $res/server.\$t.redis 2>&1 &
+	d=\$(mktemp -d)
+	mkdir \$d/www && app_pages \$d/www 1000 1000000 && chmod -R a+rX \$d
+	nginx_conf \$d 10.77.0.2:8080
+	\$pre nginx -c \$d/nginx.conf -e \$d/nginx.err -g 'daemon off;' > $res/server.\$t.nginx 2>&1 &
+	apache_conf \$d
+	(apache_run \$d \$pre > $res/server.\$t.apache 2>&1) &
+	\$pre memcached \$(grep -vE '^(#|-d|logfile|-P|\$)' /etc/memcached.conf |
+		sed "s/^-l .*/-l 10.77.0.2/") > $res/server.\$t.memcached 2>&1 &
 	python3 -c 'import socket; s = socket.create_server(("0.0.0.0", 7801)); s.settimeout(900); c, _ = s.accept(); c.recv(8)'
-	kill %1 %2 %3 2>/dev/null; wait
+	kill %1 %2 %3 %4 %5 %6 2>/dev/null; wait
+	rm -rf \$d
 done
 EOF
 
@@ -177,7 +251,15 @@ rows = [("iperf3 -l 64K, MB/s", "iperf3_64K_MBps"),
         ("iperf3 -R -l 256K, MB/s", "iperf3_256K_reverse_MBps"),
         ("sockperf ping-pong 64 B, us", "sockperf_pp_us"),
         ("sockperf throughput 65000 B, MB/s", "sockperf_tp_MBps"),
-        ("redis SET req/s", "redis_set_rps"), ("redis GET req/s", "redis_get_rps")]
+        ("redis SET req/s", "redis_set_rps"), ("redis GET req/s", "redis_get_rps"),
+        ("nginx 1000 B conn each x4, req/s", "nginx_conn_rps"),
+        ("nginx 1000 B keep-alive, us", "nginx_ka_us"),
+        ("nginx 1 MB keep-alive, MB/s", "nginx_1M_MBps"),
+        ("Apache 1000 B conn each x4, req/s", "apache_conn_rps"),
+        ("Apache 1000 B keep-alive, us", "apache_ka_us"),
+        ("Apache 1 MB keep-alive, MB/s", "apache_1M_MBps"),
+        ("memcached 1000 B x4, ops/s", "memcached_ops"),
+        ("memcached 1000 B round trip, us", "memcached_us")]
 names = {"tcp": "kernel TCP", "vmmc": "VMMC (shim)", "vmmccopy": "shim, copy",
          "raw": "libvmmc"}
 print("%-34s" % "program" + "".join("%14s" % names.get(t, t) for t in ts) + ("%10s" % "ratio" if len(ts) > 1 else ""))

@@ -152,10 +152,21 @@ struct vmmc_sock_stats {
  *                       65536 polls; time-outs, if set, read the clock
  *                       (vDSO) then; signals do not end the spin.
  *                       Default 0, or VMMC_SOCK_BUSY_POLL.
+ * VMMC_SO_ACCEPTOR      1 before bind: the socket joins its port's
+ *                       acceptor group (processes that share the port's
+ *                       connections, one in VMMC_SOCK_ACCEPTORS chosen at
+ *                       random by each client): bind() exports under an
+ *                       acceptor name, which the kernel grants only to a
+ *                       process holding a TCP socket listening on the
+ *                       port (else EACCES); EADDRINUSE when every
+ *                       acceptor name is taken. After bind: EINVAL.
  */
 #define SOL_VMMC		0x4d56
 #define VMMC_SO_ZEROCOPY_MIN	1
 #define VMMC_SO_BUSY_POLL	2
+#define VMMC_SO_ACCEPTOR	3
+/* Acceptors of one port, at most (VMMC_SO_ACCEPTOR). */
+#define VMMC_SOCK_ACCEPTORS	16
 #define VMMC_SOCK_ZC_MIN_DEF	(16u << 10)
 
 int vmmc_socket(int domain, int type, int protocol);

@@ -11,17 +11,19 @@
  * connection (the VMMC listener's fd joins the kernel fd in each wait
  * and in each epoll interest the program gives the fd).
  *
- * Processes: a VMMC listener is its process's (its endpoint is), and a
- * port's VMMC name is one process's at a time. A process that forks
- * before it ever accepted or waited on the listener (a pre-fork
- * server's master, a daemon's first parent) gives its VMMC listener up
- * at the fork; one that did (a fork-per-connection server) keeps it.
- * A process without one makes its own at its first accept, poll or
- * epoll_ctl on the fd (a pre-fork server's first worker takes the
- * port), and the others try again every VP_DUAL_RETRY_MS while the name
- * is taken, serving kernel TCP meanwhile. A client that finds no VMMC
- * listener on the port connects over kernel TCP (connect() in
- * preload_sock.c).
+ * Processes: a VMMC listener is its process's (its endpoint is); the
+ * VMMC listeners of the processes that share the kernel listener are
+ * one acceptor group (VMMC_SO_ACCEPTOR, ulib/sock/sock_accept.c), among
+ * which clients pick at random, so a pre-fork server's workers share the
+ * VMMC connections as the kernel's. A process that forks before it ever
+ * accepted or waited on the listener (a pre-fork server's master, a
+ * daemon's first parent) gives its VMMC listener up at the fork, so that
+ * no client is sent to it; one that did (a fork-per-connection server)
+ * keeps it. A process without one makes its own at its first accept,
+ * poll or epoll_ctl on the fd; with every acceptor name taken it tries
+ * again every VP_DUAL_RETRY_MS, serving kernel TCP meanwhile. A client
+ * that finds no VMMC listener on the port connects over kernel TCP
+ * (connect() in preload_sock.c).
  *
  * The kernel fd is kept O_NONBLOCK (so that accept() can look at both
  * sides without blocking in one); the program's O_NONBLOCK is
@@ -35,6 +37,25 @@
 #define VP_DUAL_RETRY_MS	1000
 
 struct vp_dual vp_duals[VP_DUAL_MAX];
+
+/*
+ * Bind VMMC listener @v to @d's port as one of the port's acceptors (the
+ * processes with the kernel listener share its VMMC connections), or, if
+ * the kernel will not make it one (EACCES: the port's listening socket
+ * is in another network namespace), as the port's only listener.
+ */
+static int vp_dual_bind(int v, struct vp_dual *d)
+{
+	int one = 1, zero = 0, r;
+
+	vmmc_sock_setsockopt(v, SOL_VMMC, VMMC_SO_ACCEPTOR, &one, sizeof(one));
+	r = vmmc_sock_bind(v, (struct sockaddr *)&d->at, sizeof(d->at));
+	if (r != -EACCES)
+		return r;
+	vmmc_sock_setsockopt(v, SOL_VMMC, VMMC_SO_ACCEPTOR, &zero,
+			     sizeof(zero));
+	return vmmc_sock_bind(v, (struct sockaddr *)&d->at, sizeof(d->at));
+}
 
 /*
  * Make @fd's VMMC listener if it has none and its time came: bind and
@@ -57,7 +78,7 @@ static void vp_dual_want(int fd, struct vp_dual *d)
 	if (v >= 0) {
 		vp_atfork();
 		vp_copy_opts(fd, v);
-		r = vmmc_sock_bind(v, (struct sockaddr *)&d->at, sizeof(d->at));
+		r = vp_dual_bind(v, d);
 		if (!r)
 			r = vmmc_sock_listen(v, d->backlog);
 		if (r)

@@ -426,6 +426,23 @@ int setsockopt(int fd, int level, int name, const void *val, socklen_t len)
 	return vp_ret(r);
 }
 
+/*
+ * SO_DOMAIN and SO_PROTOCOL of a child's end of a relay (an AF_UNIX
+ * socket): those of the TCP connection it stands for.
+ */
+static int vp_relay_getsockopt(int fd, int name, void *val, socklen_t *len)
+{
+	int v = name == SO_PROTOCOL ? IPPROTO_TCP :
+		vp_get(fd)->v6 ? AF_INET6 : AF_INET;
+
+	if (!val || !len)
+		return vp_ret(-EFAULT);
+	memcpy(val, &v, *len < sizeof(v) ? *len : sizeof(v));
+	if (*len > sizeof(v))
+		*len = sizeof(v);
+	return 0;
+}
+
 int getsockopt(int fd, int level, int name, void *val, socklen_t *len)
 {
 	long r;
@@ -433,6 +450,9 @@ int getsockopt(int fd, int level, int name, void *val, socklen_t *len)
 	if (level == IPPROTO_IPV6 && name == IPV6_V6ONLY &&
 	    vp_kind(fd) == VP_VMMC && vp_get(fd)->v6)
 		return vp_v6only(vp_get(fd), VP_VMMC, fd, false, val, len);
+	if (vp_kind(fd) == VP_RELAY && level == SOL_SOCKET &&
+	    (name == SO_DOMAIN || name == SO_PROTOCOL))
+		return vp_relay_getsockopt(fd, name, val, len);
 	if (vp_kind(fd) != VP_VMMC)
 		return REAL(getsockopt)(fd, level, name, val, len);
 	vp_enter();

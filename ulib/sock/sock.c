@@ -133,6 +133,8 @@ static int vs_bind_port(struct vs_sock *s, uint32_t port)
 {
 	int err, tries;
 
+	if (port && s->acceptor)
+		return vs_export_acceptor(s, port);
 	if (port)
 		return vs_export_listen(s, port);
 	for (tries = 0; tries < 64; tries++) {
@@ -216,6 +218,7 @@ int vmmc_sock_accept4(int fd, struct sockaddr *addr, socklen_t *len,
 		return -EINVAL;
 	if (addr && !len)
 		return -EFAULT;
+	vs_acceptor_tick(s);
 	for (;;) {
 		vs_progress();
 		if (s->nbacklog)

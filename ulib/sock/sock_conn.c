@@ -148,11 +148,12 @@ int vs_connect_start(struct vs_sock *s, uint32_t node, uint32_t port)
 	err = vs_conn_alloc(s, node);
 	if (err)
 		return err;
-	err = vmmc_import(&vs.ep, node, VS_NAME_LISTEN | port, &s->l_imp, &len);
+	err = vs_import_listener(s, node, port, &len);
 	switch (err) {
 	case 0:
 		break;
 	case -ENOENT:
+	case -EPROTO:
 		return -ECONNREFUSED;
 	case -EINVAL:
 		return -ENETUNREACH;	/* no such node on the fabric */

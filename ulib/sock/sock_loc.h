@@ -7,7 +7,8 @@
  * buffer (VMMC_NAME_PORT(P) of uapi/vmmc.h: the kernel lets only
  * CAP_NET_BIND_SERVICE take P < 1024, so bind() gets EACCES as TCP's): so
  * bind() finds EADDRINUSE through the NIC's unique names and a client
- * finds the listener by importing (node, VS_NAME_LISTEN | P). A
+ * finds the listener by importing (node, VS_NAME_LISTEN | P); the listen
+ * buffers of an acceptor group are VMMC_NAME_ACCEPT(P, i) (sock_accept.c). A
  * connection's receive region is the export VS_NAME_CONN | 24 random bits
  * with a 64-bit key from getrandom(): the peer learns both from the
  * request or hello and imports with the key; a third party that guesses
@@ -96,6 +97,8 @@
 #define VS_NAME_CONN		0x43000000u
 #define VS_LISTEN_SLOTS		64
 #define VS_SLOT			64
+/* a listen buffer's mapping: an acceptor's has room for its directory */
+#define VS_LBUF_MAP(s)		((s)->acceptor ? 2 * VS_HDR : VS_LISTEN_SLOTS * VS_SLOT)
 #define VS_HDR			4096		/* control page before a ring */
 #define VS_OFF_HELLO		0
 #define VS_OFF_STATE		64
@@ -265,6 +268,14 @@ struct vs_sock {
 	uint64_t recent[VS_RECENT];	/* nonces of requests taken */
 	uint32_t nrecent;
 	struct vs_sock *parent;	/* in a listener's backlog */
+	/*
+	 * VMMC_SO_ACCEPTOR (sock_accept.c): lexp is the acceptor name
+	 * acc_idx's; dexp the port's directory while have_dir, else the
+	 * next try at dir_ns (UINT64_MAX: none).
+	 */
+	bool acceptor, have_dir;
+	uint32_t acc_idx, dexp;
+	uint64_t dir_ns;
 
 	/* connection */
 	uint64_t nonce;
@@ -402,6 +413,8 @@ int vs_stack_get(void);
 void vs_stack_put(void);
 struct vs_sock *vs_sock_new(void);
 void vs_sock_free(struct vs_sock *s);
+void *vs_map(size_t len);
+void vs_unmap(void *p, size_t len);
 int vs_export_listen(struct vs_sock *s, uint32_t port);
 int vs_conn_alloc(struct vs_sock *s, uint32_t node_perm);
 int vs_tx_alloc(struct vs_sock *s, uint32_t ring);
@@ -438,6 +451,13 @@ int vs_connect_start(struct vs_sock *s, uint32_t node, uint32_t port);
 int vs_post_req(struct vs_sock *s);
 void vs_take_req(struct vs_sock *l, uint64_t off, uint32_t src_node);
 void vs_take_hello(struct vs_sock *s);
+
+/* sock_accept.c */
+int vs_export_acceptor(struct vs_sock *s, uint32_t port);
+void vs_acceptor_tick(struct vs_sock *s);
+void vs_acceptor_drop(struct vs_sock *s);
+int vs_import_listener(struct vs_sock *s, uint32_t node, uint32_t port,
+		       uint64_t *len);
 
 /* sock_zc.c */
 int vs_setopt_vmmc(struct vs_sock *s, int name, int v);

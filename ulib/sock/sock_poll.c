@@ -44,6 +44,7 @@ uint32_t vs_events(struct vs_sock *s)
 	case VS_FRESH:
 		return POLLOUT | POLLWRNORM | POLLHUP;
 	case VS_LISTEN:
+		vs_acceptor_tick(s);
 		return s->nbacklog ? POLLIN | POLLRDNORM : 0;
 	case VS_SYN_SENT:
 		return 0;

@@ -112,7 +112,7 @@ static size_t vs_map_len(size_t len)
 	return (len + VMMC_SVC_GRANULE - 1) & ~(size_t)(VMMC_SVC_GRANULE - 1);
 }
 
-static void *vs_map(size_t len)
+void *vs_map(size_t len)
 {
 	size_t full = vs_map_len(len), g = VMMC_SVC_GRANULE;
 	uintptr_t p, a;
@@ -131,7 +131,7 @@ static void *vs_map(size_t len)
 	return (void *)a;
 }
 
-static void vs_unmap(void *p, size_t len)
+void vs_unmap(void *p, size_t len)
 {
 	munmap(p, vs_map_len(len));
 }
@@ -167,7 +167,7 @@ static void vs_atfork_child(void)
 		if (s->stg)
 			vs_unmap(s->stg, VS_HDR + s->tx_ring);
 		if (s->lbuf)
-			vs_unmap(s->lbuf, VS_LISTEN_SLOTS * VS_SLOT);
+			vs_unmap(s->lbuf, VS_LBUF_MAP(s));
 		free(s->zc_pend);
 		free(s);
 	}
@@ -578,9 +578,10 @@ void vs_teardown(struct vs_sock *s)
 {
 	vs_teardown_conn(s);
 	if (s->lbuf) {
+		vs_acceptor_drop(s);
 		vmmc_unexport(&vs.ep, s->lexp);
 		vs.byexp[s->lexp] = NULL;
-		vs_unmap(s->lbuf, VS_LISTEN_SLOTS * VS_SLOT);
+		vs_unmap(s->lbuf, VS_LBUF_MAP(s));
 		s->lbuf = NULL;
 		vs.st.listeners--;
 	}

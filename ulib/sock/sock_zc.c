@@ -71,6 +71,11 @@ int vs_setopt_vmmc(struct vs_sock *s, int name, int v)
 	case VMMC_SO_BUSY_POLL:
 		s->busy_poll = !!v;
 		return 0;
+	case VMMC_SO_ACCEPTOR:
+		if (s->bound || s->state != VS_FRESH)
+			return -EINVAL;
+		s->acceptor = !!v;
+		return 0;
 	default:
 		return -ENOPROTOOPT;
 	}
@@ -84,6 +89,9 @@ int vs_getopt_vmmc(struct vs_sock *s, int name, int *v)
 		return 0;
 	case VMMC_SO_BUSY_POLL:
 		*v = s->busy_poll;
+		return 0;
+	case VMMC_SO_ACCEPTOR:
+		*v = s->acceptor;
 		return 0;
 	default:
 		return -ENOPROTOOPT;
