@@ -5,7 +5,8 @@
 # (FI_EP_RDM) on each node; the provider's own test through the libfabric
 # API (ulib/fi/test/fi_test.c, after two garbage connection requests the
 # server must drop: connection data, reject, send/recv byte
-# for byte, truncation, RMA write with remote CQ data, emulated read, bad
+# for byte, truncation, RMA write with remote CQ data, emulated read (the
+# long ones landed by the reader's NIC's transfer redirection), bad
 # keys and ranges, the CQ wait fd, shutdown); fi_pingpong over FI_EP_MSG, over ofi_rxm's
 # FI_EP_RDM, and RDM tagged, every size it tries (64 B to 1 MiB), its data
 # checks on (-c), 10 iterations each; then that it went over the NIC
@@ -74,6 +75,7 @@ if [ "${VMMC_NODE:-0}" = 1 ]; then
 fi
 
 # fi_test: node 0 serves, node 1 connects (retrying until it listens)
+rd0=$(stat nic_redir_bytes)
 if [ "${VMMC_NODE:-0}" = 0 ]; then
 	lim "$b/ulib/fi/fi_test" server 47800 > "$t/ft" 2>&1
 else
@@ -93,6 +95,12 @@ plan=$(sed -n 's/^1\.\.\([0-9]*\)$/\1/p' "$t/ft")
 passed=$(grep -c '^ok ' "$t/ft")
 check "node ${VMMC_NODE:-0}: fi_test: $passed of ${plan:-?} passed, rc $rc" \
 	test "$rc" = 0 -a -n "$plan" -a "$passed" = "${plan:-x}"
+if [ "${VMMC_NODE:-0}" = 1 ]; then
+	# its two 70000 B direct reads landed by transfer redirection
+	rd=$(($(stat nic_redir_bytes) - rd0))
+	check "node 1: fi_test's direct reads were redirected into their buffers ($rd bytes, >= 140000)" \
+		test "$rd" -ge 140000
+fi
 
 # pingpong NAME PROVIDER ARGS...: one mode; the server (node 0) waits for
 # its client, the client retries until the server listens

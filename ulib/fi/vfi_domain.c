@@ -63,6 +63,8 @@ void vfi_progress(struct vfi_domain *dom)
 		if (cqe.op == VMMC_OP_SEND && cqe.user_data)
 			vfi_send_done((struct vfi_op *)(uintptr_t)cqe.user_data,
 				      &cqe);
+		else if (cqe.op == VMMC_OP_REDIRECT)
+			vfi_redir_cqe(dom, &cqe);
 	}
 	/* notifications only wake a waiter: the rings are read below */
 	while (vmmc_peek_nqe(&dom->vep))

@@ -42,10 +42,12 @@ void vfi_op_put(struct vfi_op *op)
 
 	if (op->imp >= 0)
 		ep->dom->imps[op->imp].busy--;
+	if (op->redir)
+		vfi_redir_abandon(op);
 	/* a direct read's export (requester) or import (responder) */
 	if (op->rd_exported)
 		vmmc_unexport(&ep->dom->vep, op->rd_export);
-	if (op->direct)
+	if (op->direct && !op->land)
 		vmmc_unimport(&ep->dom->vep, op->import);
 	op->rd_exported = op->direct = false;
 	op->next = ep->free_ops;
@@ -108,6 +110,8 @@ void vfi_op_fail_all(struct vfi_ep *ep, int err)
 		op = &ep->ops[i];
 		if (op->kind == VFI_K_READ && op->wait_resp) {
 			op->wait_resp = false;
+			if (op->redir)
+				vfi_redir_abandon(op);
 			if (!op->err)
 				op->err = err;
 			vfi_tx_maybe_done(op);

@@ -82,7 +82,9 @@ int vfi_rma_push(struct vfi_ep *ep, struct vfi_op *op)
 				      .cookie = (uint64_t)(op - ep->ops) |
 						(uint64_t)op->gen << 32,
 				      .dst_key = op->rd_exported ? op->rd_key :
-								   0 };
+								   0,
+				      .land = op->redir ? VFI_LAND0 +
+							  op->land_off + 1 : 0 };
 		struct vfi_hdr h = { .op = VFI_OP_RREQ,
 				     .flags = VFI_HF_FIRST | VFI_HF_LAST };
 
@@ -263,6 +265,139 @@ static ssize_t vfi_rma_injectdata(struct fid_ep *fep, const void *buf,
 			      FI_INJECT | FI_REMOTE_CQ_DATA);
 }
 
+/* ---- long reads answered into the landing area, redirected ---- */
+
+/*
+ * Take a redirect slot and landing chunks for a long read into one
+ * buffer, and post the REDIRECT of those chunks to the buffer before the
+ * request goes out: the NIC fetches the SQ in order, so no byte of the
+ * answer comes before it. false: no room (the read goes another way).
+ */
+static bool vfi_read_land(struct vfi_ep *ep, struct vfi_op *op)
+{
+	struct vfi_domain *dom = ep->dom;
+	unsigned int slot, c, n;
+	uint64_t mask;
+
+	if (op->len < dom->direct_min || op->iov_count != 1 ||
+	    op->len > VFI_LAND_BYTES ||
+	    dom->redir_busy == (1u << VMMC_REDIR_SLOTS) - 1)
+		return false;
+	n = (unsigned int)((op->len + VFI_LAND_CHUNK - 1) / VFI_LAND_CHUNK);
+	mask = n == 64 ? ~0ull : (1ull << n) - 1;
+	for (c = 0; c + n <= 64; c++)
+		if (!(ep->land_busy & (mask << c)))
+			break;
+	if (c + n > 64)
+		return false;
+	slot = (unsigned int)__builtin_ctz(~dom->redir_busy);
+	if (vmmc_redirect(&dom->vep, slot, ep->export_id,
+			  VFI_LAND0 + (uint64_t)c * VFI_LAND_CHUNK,
+			  op->iov[0].iov_base, op->len, slot + 1))
+		return false;
+	dom->redir_busy |= 1u << slot;
+	dom->redir_op[slot] = op;
+	op->land_mask = mask << c;
+	ep->land_busy |= op->land_mask;
+	op->land_off = (uint64_t)c * VFI_LAND_CHUNK;
+	op->redir = (int)slot + 1;
+	return true;
+}
+
+/*
+ * The notice and the redirect's completion are both in: copy over what
+ * stayed in the landing area (bytes the redirect did not take: it was
+ * refused, or ended early), free the slot and chunks, complete the read.
+ */
+static void vfi_redir_finish(struct vfi_op *op)
+{
+	struct vfi_ep *ep = op->ep;
+	struct vfi_domain *dom = ep->dom;
+	unsigned int slot = (unsigned int)op->redir - 1;
+	const char *land = (const char *)ep->region + VFI_LAND0 + op->land_off;
+	struct vmmc_redir_res res;
+
+	if (op->redir_st == VMMC_ST_OK || op->redir_st == VMMC_ST_CANCELLED ||
+	    op->redir_st == VMMC_ST_REVOKED || op->redir_st == VMMC_ST_BAD_SLOT) {
+		/* it ran: its record says which bytes it took */
+		if (vmmc_redirect_result(&dom->vep, slot, &res) ||
+		    res.offset != VFI_LAND0 + op->land_off ||
+		    res.len != op->len)
+			op->err = FI_EIO;
+		else if (res.bytes != op->len)
+			vmmc_redirect_copy_rest(&res, ep->region,
+						op->iov[0].iov_base,
+						res.offset, op->len);
+	} else {	/* refused at once: all of it is in the area */
+		memcpy(op->iov[0].iov_base, land, op->len);
+	}
+	dom->redir_busy &= ~(1u << slot);
+	dom->redir_op[slot] = NULL;
+	ep->land_busy &= ~op->land_mask;
+	op->redir = 0;
+	op->done = op->len;
+	op->wait_resp = false;
+	vfi_tx_maybe_done(op);
+}
+
+/* A REDIRECT's completion (dom->lock held). */
+void vfi_redir_cqe(struct vfi_domain *dom, const struct vmmc_cqe *cqe)
+{
+	uint64_t slot = cqe->user_data - 1;
+	struct vfi_op *op;
+
+	if (slot >= VMMC_REDIR_SLOTS || !(dom->redir_busy & (1u << slot)))
+		return;
+	op = dom->redir_op[slot];
+	if (!op) {	/* its read is gone: the slot is free now */
+		dom->redir_busy &= ~(1u << slot);
+		return;
+	}
+	op->redir_cqe = true;
+	op->redir_st = cqe->status;
+	if (op->resp_in)
+		vfi_redir_finish(op);
+}
+
+/*
+ * A read that ends otherwise (refused, failed, answered through the ring)
+ * gives its redirect up: cancelled (its completion frees the slot; with
+ * the SQ full, the region's end does), its chunks free.
+ */
+void vfi_redir_abandon(struct vfi_op *op)
+{
+	struct vfi_domain *dom = op->ep->dom;
+	unsigned int slot = (unsigned int)op->redir - 1;
+
+	op->ep->land_busy &= ~op->land_mask;
+	op->redir = 0;
+	dom->redir_op[slot] = NULL;
+	if (op->redir_cqe)
+		dom->redir_busy &= ~(1u << slot);
+	else
+		vmmc_redirect_cancel(&dom->vep, slot, 0);
+}
+
+/* The notice of a redirected answer: every byte has landed. 1, or 0 to
+ * look again (a cancel that found the SQ full).
+ */
+static int vfi_redir_notice(struct vfi_op *op)
+{
+	struct vfi_domain *dom = op->ep->dom;
+	unsigned int slot = (unsigned int)op->redir - 1;
+	struct vmmc_redir_res res;
+
+	if (!op->redir_cqe &&
+	    (vmmc_redirect_result(&dom->vep, slot, &res) ||
+	     res.bytes != op->len) &&
+	    vmmc_redirect_cancel(&dom->vep, slot, 0))
+		return 0;	/* part stayed in the area: end it now */
+	op->resp_in = true;
+	if (op->redir_cqe)
+		vfi_redir_finish(op);
+	return 1;
+}
+
 /* Export a long read's buffer for the peer's direct response (dom->lock
  * held); without it (no room, RLIMIT_MEMLOCK) the response comes through
  * the ring.
@@ -306,7 +441,8 @@ static ssize_t vfi_read_post(struct vfi_ep *ep, const struct iovec *iov,
 	op->comp = !ep->tx_sel || (flags & FI_COMPLETION);
 	op->raddr = addr;
 	op->raddr_key = key;
-	vfi_read_export(ep, op);
+	if (!vfi_read_land(ep, op))
+		vfi_read_export(ep, op);
 	op->queued = true;
 	vfi_op_enqueue(&ep->txq, op);
 	vfi_progress(ep->dom);
@@ -367,6 +503,19 @@ static void vfi_resp_direct(struct vfi_ep *ep, struct vfi_op *op,
 	op->raddr = 0;
 }
 
+/* Answer into the requester's landing area (our import of its region),
+ * if the place it names is there.
+ */
+static void vfi_resp_land(struct vfi_ep *ep, struct vfi_op *op, uint64_t off)
+{
+	if (off < VFI_LAND0 || off > VFI_REGION_BYTES ||
+	    op->len > VFI_REGION_BYTES - off)
+		return;		/* the ring */
+	op->direct = op->land = true;
+	op->import = ep->import_id;
+	op->raddr = off;
+}
+
 /* An RREQ: queue the response (the region's bytes, or a refusal). */
 static int vfi_rx_rreq(struct vfi_ep *ep, const struct vfi_hdr *h,
 		       const void *payload)
@@ -395,7 +544,9 @@ static int vfi_rx_rreq(struct vfi_ep *ep, const struct vfi_hdr *h,
 		op->iov[0].iov_len = q.len;
 		op->iov_count = 1;
 		op->len = q.len;
-		if (q.dst_key)
+		if (q.land)
+			vfi_resp_land(ep, op, q.land - 1);
+		else if (q.dst_key)
 			vfi_resp_direct(ep, op, q.dst_key);
 	}
 	op->queued = true;
@@ -422,10 +573,15 @@ static int vfi_rx_rresp(struct vfi_ep *ep, const struct vfi_hdr *h,
 			return -1;
 		op->err = (int)h->total;
 	} else if (h->flags & VFI_HF_DIRECT) {
-		/* our export holds the bytes: the peer's SENDs completed */
-		if (!op->rd_exported || !(h->flags & VFI_HF_LAST) || h->len ||
-		    h->total != op->len || op->done)
+		/* our export (or the area) holds the bytes: the peer's
+		 * SENDs completed
+		 */
+		if ((!op->rd_exported && !op->redir) ||
+		    !(h->flags & VFI_HF_LAST) || h->len ||
+		    h->total != op->len || op->done || op->resp_in)
 			return -1;
+		if (op->redir)
+			return vfi_redir_notice(op);
 		op->done = op->len;
 	} else {
 		if (h->total != op->len || op->done + h->len > op->len ||
