@@ -202,7 +202,11 @@ struct vfi_op {
 	int redir;
 	uint32_t redir_st;	/* the redirect's completion status */
 	bool redir_cqe, resp_in, land;
+	bool routed;		/* read: landing, export or ring chosen */
 	uint64_t land_off, land_mask;
+	uint32_t land_head;	/* bytes before the buffer's first whole page
+				 * (not redirected: copied from the area)
+				 */
 	uint8_t inject[VFI_INLINE];
 	uint32_t gen;		/* read cookies: bumped at each reuse */
 };

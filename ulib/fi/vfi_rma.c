@@ -39,6 +39,8 @@
 #include "vfi.h"
 
 static int vfi_rma_sends(struct vfi_ep *ep, struct vfi_op *op);
+static bool vfi_read_land(struct vfi_ep *ep, struct vfi_op *op);
+static void vfi_read_export(struct vfi_ep *ep, struct vfi_op *op);
 
 /* A direct read response: its SENDs, then (vfi_tx_maybe_done() queues it
  * again when they have completed) the notice, or the error that stopped
@@ -76,6 +78,18 @@ int vfi_rma_push(struct vfi_ep *ep, struct vfi_op *op)
 		return vfi_resp_push(ep, op);
 	if (op->err)
 		return 1;
+	if (op->kind == VFI_K_READ && !op->routed) {
+		/* the landing area, else (none of it in use here to wait
+		 * for) a per-read export, else the ring
+		 */
+		if (!vfi_read_land(ep, op)) {
+			if (op->len >= ep->dom->direct_min &&
+			    op->len <= VFI_LAND_BYTES && ep->land_busy)
+				return 0;
+			vfi_read_export(ep, op);
+		}
+		op->routed = true;
+	}
 	if (op->kind == VFI_K_READ) {
 		struct vfi_rreq q = { .key = op->raddr_key, .addr = op->raddr,
 				      .len = op->len,
@@ -115,15 +129,45 @@ int vfi_rma_push(struct vfi_ep *ep, struct vfi_op *op)
 	return vfi_rma_sends(ep, op);
 }
 
+/*
+ * libvmmc pins a source rounded out to 64 KiB granules and drops the
+ * cached ranges the new one overlaps, so adjacent buffers (an MPI
+ * program's window of messages) would each unpin the other at every
+ * use. A long source is therefore pinned as its whole granules and sent
+ * in pieces that never cross their edges: the partial granules at either
+ * end are pinned (and shared with the neighbours) as granules of their
+ * own.
+ */
+#define VFI_GRANULE	65536u
+
+static void vfi_granules(const struct iovec *v, size_t *head, size_t *tail)
+{
+	uintptr_t b = (uintptr_t)v->iov_base;
+	uintptr_t g0 = (b + VFI_GRANULE - 1) & ~(uintptr_t)(VFI_GRANULE - 1);
+	uintptr_t g1 = (b + v->iov_len) & ~(uintptr_t)(VFI_GRANULE - 1);
+
+	*head = *tail = 0;	/* no whole granule: one piece */
+	if (g1 > g0) {
+		*head = g0 - b;
+		*tail = g1 - b;
+	}
+}
+
 /* The SENDs of a write or direct response that SQ room allows: 1 when all
  * are posted, 0 to wait, or -error.
  */
 static int vfi_rma_sends(struct vfi_ep *ep, struct vfi_op *op)
 {
+	size_t i, head, tail;
 	int ret;
 
-	if (!op->done)
-		vfi_pin_iov(ep, op);
+	for (i = 0; !op->done && i < op->iov_count; i++) {
+		vfi_granules(&op->iov[i], &head, &tail);
+		if (tail)
+			vmmc_pin(&ep->dom->vep,
+				 (char *)op->iov[i].iov_base + head,
+				 tail - head);
+	}
 	while (op->done < op->len) {
 		const struct iovec *v = &op->iov[op->iov_i];
 		size_t n = v->iov_len - op->iov_off;
@@ -133,6 +177,12 @@ static int vfi_rma_sends(struct vfi_ep *ep, struct vfi_op *op)
 			op->iov_off = 0;
 			continue;
 		}
+		vfi_granules(v, &head, &tail);
+		if (op->iov_off < head && n > head - op->iov_off)
+			n = head - op->iov_off;
+		else if (op->iov_off >= head && op->iov_off < tail &&
+			 n > tail - op->iov_off)
+			n = tail - op->iov_off;
 		if (n > VMMC_SEND_MAX_LEN)
 			n = VMMC_SEND_MAX_LEN;
 		if (!vfi_sq_room(ep, 1))
@@ -276,11 +326,14 @@ static ssize_t vfi_rma_injectdata(struct fid_ep *fep, const void *buf,
 static bool vfi_read_land(struct vfi_ep *ep, struct vfi_op *op)
 {
 	struct vfi_domain *dom = ep->dom;
+	uintptr_t b = (uintptr_t)op->iov[0].iov_base;
+	uintptr_t p0 = (b + 4095) & ~(uintptr_t)4095;
+	uintptr_t p1 = (b + op->len) & ~(uintptr_t)4095;
 	unsigned int slot, c, n;
 	uint64_t mask;
 
 	if (op->len < dom->direct_min || op->iov_count != 1 ||
-	    op->len > VFI_LAND_BYTES ||
+	    op->len > VFI_LAND_BYTES || p1 <= p0 ||
 	    dom->redir_busy == (1u << VMMC_REDIR_SLOTS) - 1)
 		return false;
 	n = (unsigned int)((op->len + VFI_LAND_CHUNK - 1) / VFI_LAND_CHUNK);
@@ -291,9 +344,14 @@ static bool vfi_read_land(struct vfi_ep *ep, struct vfi_op *op)
 	if (c + n > 64)
 		return false;
 	slot = (unsigned int)__builtin_ctz(~dom->redir_busy);
+	/* whole pages only: the buffer's write pin then never takes in a
+	 * neighbour's page (the translation cache would drop one for the
+	 * other at every read of adjacent buffers)
+	 */
+	op->land_head = (uint32_t)(p0 - b);
 	if (vmmc_redirect(&dom->vep, slot, ep->export_id,
-			  VFI_LAND0 + (uint64_t)c * VFI_LAND_CHUNK,
-			  op->iov[0].iov_base, op->len, slot + 1))
+			  VFI_LAND0 + (uint64_t)c * VFI_LAND_CHUNK +
+			  op->land_head, (void *)p0, p1 - p0, slot + 1))
 		return false;
 	dom->redir_busy |= 1u << slot;
 	dom->redir_op[slot] = op;
@@ -315,22 +373,29 @@ static void vfi_redir_finish(struct vfi_op *op)
 	struct vfi_domain *dom = ep->dom;
 	unsigned int slot = (unsigned int)op->redir - 1;
 	const char *land = (const char *)ep->region + VFI_LAND0 + op->land_off;
+	char *buf = op->iov[0].iov_base;
+	uint64_t mid = ((uintptr_t)(buf + op->len) & ~(uintptr_t)4095) -
+		       (uintptr_t)buf - op->land_head;
 	struct vmmc_redir_res res;
 
 	if (op->redir_st == VMMC_ST_OK || op->redir_st == VMMC_ST_CANCELLED ||
 	    op->redir_st == VMMC_ST_REVOKED || op->redir_st == VMMC_ST_BAD_SLOT) {
 		/* it ran: its record says which bytes it took */
 		if (vmmc_redirect_result(&dom->vep, slot, &res) ||
-		    res.offset != VFI_LAND0 + op->land_off ||
-		    res.len != op->len)
+		    res.offset != VFI_LAND0 + op->land_off + op->land_head ||
+		    res.len != mid)
 			op->err = FI_EIO;
-		else if (res.bytes != op->len)
+		else if (res.bytes != mid)
 			vmmc_redirect_copy_rest(&res, ep->region,
-						op->iov[0].iov_base,
-						res.offset, op->len);
+						buf + op->land_head,
+						res.offset, mid);
 	} else {	/* refused at once: all of it is in the area */
-		memcpy(op->iov[0].iov_base, land, op->len);
+		memcpy(buf + op->land_head, land + op->land_head, mid);
 	}
+	/* the partial pages at either end */
+	memcpy(buf, land, op->land_head);
+	memcpy(buf + op->land_head + mid, land + op->land_head + mid,
+	       op->len - op->land_head - mid);
 	dom->redir_busy &= ~(1u << slot);
 	dom->redir_op[slot] = NULL;
 	ep->land_busy &= ~op->land_mask;
@@ -389,7 +454,7 @@ static int vfi_redir_notice(struct vfi_op *op)
 
 	if (!op->redir_cqe &&
 	    (vmmc_redirect_result(&dom->vep, slot, &res) ||
-	     res.bytes != op->len) &&
+	     res.bytes != res.len) &&
 	    vmmc_redirect_cancel(&dom->vep, slot, 0))
 		return 0;	/* part stayed in the area: end it now */
 	op->resp_in = true;
@@ -441,8 +506,6 @@ static ssize_t vfi_read_post(struct vfi_ep *ep, const struct iovec *iov,
 	op->comp = !ep->tx_sel || (flags & FI_COMPLETION);
 	op->raddr = addr;
 	op->raddr_key = key;
-	if (!vfi_read_land(ep, op))
-		vfi_read_export(ep, op);
 	op->queued = true;
 	vfi_op_enqueue(&ep->txq, op);
 	vfi_progress(ep->dom);
