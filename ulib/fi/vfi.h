@@ -251,6 +251,11 @@ struct vfi_ep {
 	/* send side */
 	uint32_t tx_seq;		/* slots sent */
 	struct vfi_queue txq;		/* sends and writes not fully posted */
+	struct vfi_queue lwait;		/* reads waiting for landing room,
+					 * out of txq so that nothing waits
+					 * behind them (our answers to the
+					 * peer's reads above all)
+					 */
 	uint8_t *stage;			/* VFI_NSLOT header+inline copies */
 	uint64_t *credit_src;		/* 4 words we send as credit */
 	uint32_t credit_i;
@@ -451,6 +456,7 @@ void vfi_iov_get(const struct vfi_op *op, void *dst, size_t len);
 
 /* vfi_rma.c */
 extern struct fi_ops_rma vfi_rma_ops;
+#define VFI_PUSH_PARK	2
 int vfi_rma_push(struct vfi_ep *ep, struct vfi_op *op);
 int vfi_rma_rx(struct vfi_ep *ep, const struct vfi_hdr *h,
 	       const void *payload);

@@ -69,7 +69,9 @@ static int vfi_resp_push(struct vfi_ep *ep, struct vfi_op *op)
 	return ret ? vfi_errno(ret) : 1;
 }
 
-/* Post what SQ room allows: 1 when done posting, 0 to wait, or -error. */
+/* Post what SQ room allows: 1 when done posting, 0 to wait,
+ * VFI_PUSH_PARK (a read waiting for landing room), or -error.
+ */
 int vfi_rma_push(struct vfi_ep *ep, struct vfi_op *op)
 {
 	int ret;
@@ -85,7 +87,7 @@ int vfi_rma_push(struct vfi_ep *ep, struct vfi_op *op)
 		if (!vfi_read_land(ep, op)) {
 			if (op->len >= ep->dom->direct_min &&
 			    op->len <= VFI_LAND_BYTES && ep->land_busy)
-				return 0;
+				return VFI_PUSH_PARK;
 			vfi_read_export(ep, op);
 		}
 		op->routed = true;
@@ -434,13 +436,13 @@ void vfi_redir_abandon(struct vfi_op *op)
 	struct vfi_domain *dom = op->ep->dom;
 	unsigned int slot = (unsigned int)op->redir - 1;
 
-	op->ep->land_busy &= ~op->land_mask;
 	op->redir = 0;
 	dom->redir_op[slot] = NULL;
 	if (op->redir_cqe)
 		dom->redir_busy &= ~(1u << slot);
-	else
-		vmmc_redirect_cancel(&dom->vep, slot, 0);
+	else if (vmmc_redirect_cancel(&dom->vep, slot, 0))
+		return;	/* still active: its chunks stay taken */
+	op->ep->land_busy &= ~op->land_mask;
 }
 
 /* The notice of a redirected answer: every byte has landed. 1, or 0 to
