@@ -5,14 +5,16 @@
   barrier.py wait [PORT]          block until node 0 says it is done
   barrier.py notify HOST [PORT]   tell HOST that node 0 is done
 
-Both sides give up after 600 s so that a dead peer cannot hang a run.
+Both sides give up after VMMC_BARRIER_LIMIT seconds (default 600) so that
+a dead peer cannot hang a run.
 """
+import os
 import socket
 import sys
 import time
 
 PORT = 7777
-LIMIT = 600
+LIMIT = int(os.environ.get("VMMC_BARRIER_LIMIT", "600"))
 
 
 def wait(port):

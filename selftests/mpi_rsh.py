@@ -11,7 +11,8 @@ authentication; the guests of tools/vm/vmrun are alone on their link.
 The agent sends the command line (joined by spaces, as rsh does; run by
 bash -c), then relays the remote's stdout and stderr and exits with its
 status. When the agent goes (mpirun kills it), the command's process group
-is killed. The server gives up after LIMIT seconds without a connection.
+is killed. The server gives up after VMMC_BARRIER_LIMIT seconds (default
+600, as selftests/barrier.py) without a connection.
 """
 import os
 import signal
@@ -23,7 +24,7 @@ import threading
 import time
 
 PORT = 7790
-LIMIT = 600
+LIMIT = int(os.environ.get("VMMC_BARRIER_LIMIT", "600"))
 
 
 def frame(sock, kind, data, lock):

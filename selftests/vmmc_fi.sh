@@ -5,7 +5,8 @@
 # (FI_EP_RDM) on each node; the provider's own test through the libfabric
 # API (ulib/fi/test/fi_test.c, after two garbage connection requests the
 # server must drop: connection data, reject, send/recv byte
-# for byte, truncation, RMA write with remote CQ data, emulated read, bad
+# for byte, truncation, RMA write with remote CQ data, emulated read (the
+# long ones landed by the reader's NIC's transfer redirection), bad
 # keys and ranges, the CQ wait fd, shutdown); fi_pingpong over FI_EP_MSG, over ofi_rxm's
 # FI_EP_RDM, and RDM tagged, every size it tries (64 B to 1 MiB), its data
 # checks on (-c), 10 iterations each; then that it went over the NIC
@@ -20,9 +21,31 @@ b=$tap_top/build
 export FI_PROVIDER_PATH=$b/ulib/fi
 srv=10.77.0.1
 iters=10
-lim="timeout -k 5 ${VMMC_FI_LIMIT:-90}"
+lim_s=${VMMC_FI_LIMIT:-90}
 t=$(mktemp -d)
 trap 'rm -rf "$t"' EXIT
+
+# lim CMD...: CMD, stopped after $lim_s s (status 124) with its threads'
+# stacks printed first (gdb), so that a hang says where it waits
+lim() {
+	local pid i
+	"$@" &
+	pid=$!
+	for ((i = 0; i < lim_s * 5; i++)); do
+		kill -0 $pid 2>/dev/null || break
+		sleep 0.2
+	done
+	if kill -0 $pid 2>/dev/null; then
+		echo "still running after $lim_s s: $*"
+		command -v gdb > /dev/null &&
+			timeout 60 gdb -batch -p $pid -ex "thread apply all bt" 2>&1 |
+			grep '^#\|^Thread'
+		kill -9 $pid
+		wait $pid
+		return 124
+	fi
+	wait $pid
+}
 
 data() {	# the NIC's data bytes, sent + received
 	"$ctl" -j show | python3 -c 'import json,sys; s=json.load(sys.stdin)[0]["stats"]; print(s["nic_data_tx"] + s["nic_data_rx"])'
@@ -52,8 +75,9 @@ if [ "${VMMC_NODE:-0}" = 1 ]; then
 fi
 
 # fi_test: node 0 serves, node 1 connects (retrying until it listens)
+rd0=$(stat nic_redir_bytes)
 if [ "${VMMC_NODE:-0}" = 0 ]; then
-	$lim "$b/ulib/fi/fi_test" server 47800 > "$t/ft" 2>&1
+	lim "$b/ulib/fi/fi_test" server 47800 > "$t/ft" 2>&1
 else
 	# garbage first: a short request and 300 random bytes, each on a
 	# connection of its own; the server must drop both without an
@@ -63,7 +87,7 @@ else
 		sleep 0.2
 	done
 	head -c 300 /dev/urandom 2>/dev/null > /dev/tcp/$srv/47800
-	$lim "$b/ulib/fi/fi_test" client $srv 47800 > "$t/ft" 2>&1
+	lim "$b/ulib/fi/fi_test" client $srv 47800 > "$t/ft" 2>&1
 fi
 rc=$?
 sed 's/^/# /' "$t/ft"
@@ -71,6 +95,12 @@ plan=$(sed -n 's/^1\.\.\([0-9]*\)$/\1/p' "$t/ft")
 passed=$(grep -c '^ok ' "$t/ft")
 check "node ${VMMC_NODE:-0}: fi_test: $passed of ${plan:-?} passed, rc $rc" \
 	test "$rc" = 0 -a -n "$plan" -a "$passed" = "${plan:-x}"
+if [ "${VMMC_NODE:-0}" = 1 ]; then
+	# its two 70000 B direct reads landed by transfer redirection
+	rd=$(($(stat nic_redir_bytes) - rd0))
+	check "node 1: fi_test's direct reads were redirected into their buffers, whole pages ($rd bytes, >= 120000)" \
+		test "$rd" -ge 120000
+fi
 
 # pingpong NAME PROVIDER ARGS...: one mode; the server (node 0) waits for
 # its client, the client retries until the server listens
@@ -78,12 +108,12 @@ pingpong() {
 	local name=$1 prov=$2 i rc rows
 	shift 2
 	if [ "${VMMC_NODE:-0}" = 0 ]; then
-		$lim fi_pingpong -p "$prov" "$@" -c -I $iters > "$t/pp" 2>&1
+		lim fi_pingpong -p "$prov" "$@" -c -I $iters > "$t/pp" 2>&1
 		rc=$?
 	else
 		for i in $(seq 1 60); do
 			sleep 1
-			$lim fi_pingpong -p "$prov" "$@" -c -I $iters $srv > "$t/pp" 2>&1
+			lim fi_pingpong -p "$prov" "$@" -c -I $iters $srv > "$t/pp" 2>&1
 			rc=$?
 			grep -q "failed to connect" "$t/pp" || break
 		done
@@ -125,7 +155,7 @@ else
 	t0=$(date +%s)
 	for i in $(seq 1 60); do
 		sleep 1
-		$lim fi_pingpong -p vmmc -e msg -S 65536 -I 100000000 $srv > "$t/pp" 2>&1
+		lim fi_pingpong -p vmmc -e msg -S 65536 -I 100000000 $srv > "$t/pp" 2>&1
 		rc=$?
 		grep -q "failed to connect" "$t/pp" || break
 	done

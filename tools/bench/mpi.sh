@@ -16,19 +16,28 @@
 # MPI_BENCH_ROWS="vmmc ..." measures only those rows (raw vmmc btl_tcp
 # ofi_tcp; all by default); MPI_BENCH_ENV="VAR=VALUE ..." is set in both
 # ranks (e.g. FI_OFI_RXM_USE_RNDV_WRITE=1, to try ofi_rxm's choices).
+# MPI_BENCH_TIMEOUT (seconds, default 300) bounds each row: a row that
+# takes longer is stopped and shows TIMEOUT, one that fails FAILED, and
+# the other rows still run; before stopping a row, the stacks of the
+# mpi_bench ranks on both nodes (gdb) go to stderr. The guests, node 1's
+# barrier and its remote shell wait as long as all rows may take.
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top" || exit 2
 b=$top/build
 bw=$b/tools/bench/vmmc_bw
 res=$b/run/mpi.$$
+tmo=${MPI_BENCH_TIMEOUT:-300}
+[[ $tmo =~ ^[1-9][0-9]*$ ]] || { echo "mpi.sh: MPI_BENCH_TIMEOUT: seconds" >&2; exit 2; }
+# the raw row (at most 120 s) and three MPI rows, with room to spare
+limit=$((120 + 3 * (tmo + 20) + 60))
 
 case ${1:-host} in
 host)
 	mkdir -p "$res"
-	tools/vm/vmrun -n 2 --timeout 1200 \
-		--node-cmd "0=MPI_BENCH_ROWS='${MPI_BENCH_ROWS:-}' MPI_BENCH_ENV='${MPI_BENCH_ENV:-}' $top/tools/bench/mpi.sh node0 $res" \
-		--node-cmd "1=$top/tools/bench/mpi.sh node1 $res" -- true
+	tools/vm/vmrun -n 2 --timeout $((limit + 120)) \
+		--node-cmd "0=MPI_BENCH_TIMEOUT=$tmo MPI_BENCH_ROWS='${MPI_BENCH_ROWS:-}' MPI_BENCH_ENV='${MPI_BENCH_ENV:-}' $top/tools/bench/mpi.sh node0 $res" \
+		--node-cmd "1=MPI_BENCH_TIMEOUT=$tmo $top/tools/bench/mpi.sh node1 $res" -- true
 	rc=$?
 	cat "$res/table" 2>/dev/null || rc=1
 	rm -rf "$res"
@@ -36,6 +45,7 @@ host)
 	;;
 node1)
 	insmod "$b/vmmc.ko" || exit 1
+	export VMMC_BARRIER_LIMIT=$limit
 	"$bw" server &
 	srv=$!
 	python3 selftests/mpi_rsh.py --serve &
@@ -63,41 +73,86 @@ xenv=()
 for e in ${MPI_BENCH_ENV:-}; do
 	xenv+=(-x "$e")
 done
-rawrc=0
+export VMMC_BARRIER_LIMIT=$limit
+rsh="python3 $top/selftests/mpi_rsh.py"
+# shellcheck disable=SC2016 # run by bash -c, here and on node 1
+stacks='command -v gdb >/dev/null || { echo "(no gdb)"; exit 0; };
+for p in $(pgrep -x mpi_bench); do echo "--- $(hostname) mpi_bench $p";
+timeout 60 gdb -batch -p $p -ex "thread apply all bt" 2>&1 |
+grep "^#\|^Thread"; done'
+
+# run LOG SECS CMD...: CMD's output into LOG, then "rc=N" (124: stopped
+# after SECS, its ranks' stacks dumped first)
+run() {
+	local log=$1 secs=$2 pid t=0 rc
+	shift 2
+	"$@" > "$log" 2>&1 &
+	pid=$!
+	while kill -0 $pid 2>/dev/null && [ $t -lt "$secs" ]; do
+		sleep 1
+		t=$((t + 1))
+	done
+	if kill -0 $pid 2>/dev/null; then
+		{
+			echo "mpi.sh: $* still running after $secs s: stacks"
+			bash -c "$stacks"
+			timeout 90 python3 "$top/selftests/mpi_rsh.py" \
+				10.77.0.2 "${stacks//$'\n'/ }"
+		} >&2
+		kill $pid 2>/dev/null
+		for t in 1 2 3 4 5 6 7 8 9 10; do
+			kill -0 $pid 2>/dev/null || break
+			sleep 1
+		done
+		kill -9 $pid 2>/dev/null
+		wait $pid
+		echo "rc=124" >> "$log"
+		return
+	fi
+	wait $pid
+	rc=$?
+	echo "rc=$rc" >> "$log"
+}
+
 : > "$res/raw"
 if [[ $rows = *" raw "* ]]; then
-	"$bw" client -n 1 -a 10.77.0.2 -s 8,1048576 > "$res/raw" 2>&1
-	rawrc=$?
+	run "$res/raw" 120 "$bw" client -n 1 -a 10.77.0.2 -s 8,1048576
 fi
 for i in 0 1 2; do
 	: > "$res/${names[i]}"
 	[[ $rows = *" ${names[i]} "* ]] || continue
 	# shellcheck disable=SC2086 # args[i] is a list of options
-	timeout -k 5 600 mpirun --allow-run-as-root -np 2 \
-		--host 10.77.0.1,10.77.0.2 \
-		--mca plm_rsh_agent "python3 $top/selftests/mpi_rsh.py" \
+	run "$res/${names[i]}" "$tmo" mpirun --allow-run-as-root -np 2 \
+		--host 10.77.0.1,10.77.0.2 --mca plm_rsh_agent "$rsh" \
 		--mca plm_rsh_no_tree_spawn 1 --mca oob_tcp_if_include eth0 \
 		-x FI_PROVIDER_PATH="$b/ulib/fi" -x FI_TCP_IFACE=eth0 \
 		"${xenv[@]}" ${args[i]} --mca mtl_base_verbose 10 \
-		"$b/tools/bench/mpi_bench" > "$res/${names[i]}" 2>&1
-	echo "rc=$?" >> "$res/${names[i]}"
+		"$b/tools/bench/mpi_bench"
 done
 python3 selftests/barrier.py notify 10.77.0.2 7792
 
-python3 - "$res" "$rawrc" > "$res/table" <<'PY'
+python3 - "$res" > "$res/table" <<'PY'
 import re
 import sys
 
-res, rawrc = sys.argv[1], int(sys.argv[2])
+res = sys.argv[1]
 
 
 def kv(name):
     text = open(f"{res}/{name}").read()
     m = re.search(r"^lat8_us=.*$", text, re.M)
-    rc = re.search(r"^rc=(\d+)", text, re.M)
+    rc = re.findall(r"^rc=(\d+)", text, re.M)
     d = dict(p.split("=") for p in m.group(0).split()) if m else {}
     prov = sorted(set(re.findall(r"mtl:ofi:provider: (\S+)", text)))
-    return {k: float(v) for k, v in d.items()}, rc and rc.group(1), prov, text
+    return {k: float(v) for k, v in d.items()}, rc and rc[-1], prov, text
+
+
+def status(rc, text):
+    """'' for a row that ended well, else FAILED or TIMEOUT (and its log)"""
+    if rc == "0":
+        return ""
+    sys.stderr.write("".join(text.splitlines(True)[-15:]))
+    return "TIMEOUT" if rc == "124" else f"FAILED rc={rc}"
 
 
 rows = []
@@ -106,7 +161,9 @@ lat = re.search(r"^\s+8\s+\S+\s+(\S+)", raw.split("bandwidth")[0], re.M)
 bw = re.search(r"^\s+1048576\s+\S+\s+(\S+)", raw.split("bandwidth")[-1], re.M)
 r = {"lat8_us": float(lat.group(1)) if lat else None,
      "bw_MBps": float(bw.group(1)) if bw else None}
-rows.append(("raw VMMC (vmmc_bw remote)", r, "" if not rawrc else f"exit {rawrc}"))
+rc = re.findall(r"^rc=(\d+)", raw, re.M)
+rows.append(("raw VMMC (vmmc_bw remote)", r,
+             status(rc[-1] if rc else None, raw) if raw else ""))
 label = {"vmmc": "Open MPI, mtl ofi vmmc;ofi_rxm",
          "btl_tcp": "Open MPI, btl tcp (kernel TCP)",
          "ofi_tcp": "Open MPI, mtl ofi tcp (kernel TCP)"}
@@ -118,8 +175,7 @@ for n in ("vmmc", "btl_tcp", "ofi_tcp"):
     if not text:
         continue
     if rc != "0" or not d:
-        note += f" FAILED rc={rc}"
-        sys.stderr.write("".join(text.splitlines(True)[-15:]))
+        note += " " + (status(rc, text) or "FAILED (no result line)")
     if d.get("allreduce_bad"):
         note += " WRONG ALLREDUCE SUMS"
     rows.append((label[n], d, note.strip()))

@@ -22,6 +22,9 @@
  *                           consumed (writer: the peer)
  *   [VFI_SLOT0, ...)        VFI_NSLOT slots of VFI_SLOT_BYTES: a struct
  *                           vfi_hdr, then up to VFI_SLOT_DATA payload bytes
+ *   [VFI_LAND0, +4 MiB)     the landing area: the peer's answers to our
+ *                           long reads, redirected by our NIC straight
+ *                           into the reads' buffers (vfi_rma.c)
  * A fragment of a message takes one slot. A small one (VFI_INLINE bytes)
  * goes with its header in one SEND, and the header's check word covers the
  * payload, so a reader racing the NIC's copy sees a bad check and retries.
@@ -68,7 +71,11 @@
 #define VFI_SLOT_DATA		(VFI_SLOT_BYTES - VFI_HDR_BYTES)
 #define VFI_INLINE		256u
 #define VFI_SLOT0		4096u
-#define VFI_REGION_BYTES	(VFI_SLOT0 + VFI_NSLOT * VFI_SLOT_BYTES)
+/* after the slots, the landing area of redirected read responses */
+#define VFI_LAND0		(VFI_SLOT0 + VFI_NSLOT * VFI_SLOT_BYTES)
+#define VFI_LAND_CHUNK		65536u
+#define VFI_LAND_BYTES		(64u * VFI_LAND_CHUNK)	/* one u64 of chunks */
+#define VFI_REGION_BYTES	(VFI_LAND0 + VFI_LAND_BYTES)
 #define VFI_MAX_MSG		((size_t)1 << 30)
 #define VFI_MAX_RMA		((size_t)VMMC_EXPORT_MAX_LEN)
 #define VFI_CQ_DEF		1024u
@@ -96,6 +103,9 @@ struct vfi_rreq {
 	uint64_t len;
 	uint64_t cookie;	/* the requester's op: index | gen << 32 */
 	uint64_t dst_key;	/* the requester's export of its buffer, or 0 */
+	uint64_t land;		/* 1 + where in the requester's landing
+				 * area to answer, or 0
+				 */
 };
 
 /* struct vfi_op.kind */
@@ -141,6 +151,11 @@ struct vfi_domain {
 	int refs;
 	uint64_t mr_mode;
 	size_t direct_min;		/* FI_VMMC_DIRECT_READ; SIZE_MAX: off */
+	/* the NIC's redirect slots: the read each serves (NULL: abandoned,
+	 * busy until its completion)
+	 */
+	uint32_t redir_busy;
+	struct vfi_op *redir_op[VMMC_REDIR_SLOTS];
 };
 
 /* One posted operation (send, receive, write): a slot of the endpoint. */
@@ -179,6 +194,19 @@ struct vfi_op {
 	bool direct;
 	uint32_t rd_export;
 	uint64_t rd_key;
+	/* a read answered into our landing area, redirected to its buffer:
+	 * redir = 1 + the redirect slot; done when both the redirect's
+	 * completion and the peer's notice are in. land (responder): the
+	 * SENDs go to the connection's import (not ours to drop)
+	 */
+	int redir;
+	uint32_t redir_st;	/* the redirect's completion status */
+	bool redir_cqe, resp_in, land;
+	bool routed;		/* read: landing, export or ring chosen */
+	uint64_t land_off, land_mask;
+	uint32_t land_head;	/* bytes before the buffer's first whole page
+				 * (not redirected: copied from the area)
+				 */
 	uint8_t inject[VFI_INLINE];
 	uint32_t gen;		/* read cookies: bumped at each reuse */
 };
@@ -223,6 +251,11 @@ struct vfi_ep {
 	/* send side */
 	uint32_t tx_seq;		/* slots sent */
 	struct vfi_queue txq;		/* sends and writes not fully posted */
+	struct vfi_queue lwait;		/* reads waiting for landing room,
+					 * out of txq so that nothing waits
+					 * behind them (our answers to the
+					 * peer's reads above all)
+					 */
 	uint8_t *stage;			/* VFI_NSLOT header+inline copies */
 	uint64_t *credit_src;		/* 4 words we send as credit */
 	uint32_t credit_i;
@@ -233,6 +266,7 @@ struct vfi_ep {
 	uint32_t rx_reported;		/* rx_seq last sent as credit */
 	struct vfi_queue rxq;		/* posted receives */
 	bool rx_inmsg;			/* between a FIRST and its LAST */
+	uint64_t land_busy;		/* landing area chunks in use */
 	/* ops */
 	struct vfi_op *ops, *free_ops;
 	size_t nops;
@@ -422,6 +456,7 @@ void vfi_iov_get(const struct vfi_op *op, void *dst, size_t len);
 
 /* vfi_rma.c */
 extern struct fi_ops_rma vfi_rma_ops;
+#define VFI_PUSH_PARK	2
 int vfi_rma_push(struct vfi_ep *ep, struct vfi_op *op);
 int vfi_rma_rx(struct vfi_ep *ep, const struct vfi_hdr *h,
 	       const void *payload);
@@ -430,5 +465,7 @@ int vfi_post_slot(struct vfi_ep *ep, struct vfi_op *op, struct vfi_hdr *h,
 		  const void *payload, size_t len);
 int vfi_mr_find(struct vfi_domain *dom, uint64_t key, uint64_t access,
 		void **buf, size_t *len);
+void vfi_redir_cqe(struct vfi_domain *dom, const struct vmmc_cqe *cqe);
+void vfi_redir_abandon(struct vfi_op *op);
 
 #endif /* VFI_H */

@@ -4,7 +4,9 @@
  * import cache and memory registration.
  *
  * Memory registration. A region that peers may write (FI_REMOTE_WRITE) is
- * exported under a provider key of 64 random bits (getrandom()): the export
+ * exported (one they may only read is not: reads are answered by the
+ * provider from dom->mrs, so a region registered for FI_REMOTE_READ alone
+ * pins nothing ahead of time and costs no system call) under a provider key of 64 random bits (getrandom()): the export
  * name is VFI_NAME_MR | the key's low 24 bits, and the whole key is the
  * export's key, so a peer that has not been given the key cannot import the
  * region (the NIC refuses an import without the right key as if the name
@@ -61,6 +63,8 @@ void vfi_progress(struct vfi_domain *dom)
 		if (cqe.op == VMMC_OP_SEND && cqe.user_data)
 			vfi_send_done((struct vfi_op *)(uintptr_t)cqe.user_data,
 				      &cqe);
+		else if (cqe.op == VMMC_OP_REDIRECT)
+			vfi_redir_cqe(dom, &cqe);
 	}
 	/* notifications only wake a waiter: the rings are read below */
 	while (vmmc_peek_nqe(&dom->vep))
@@ -168,7 +172,10 @@ int vfi_mr_reg(struct fid *fid, const void *buf, size_t len, uint64_t access,
 		if (ret)
 			break;
 		mr->mr.key = key;
-		if (!(access & (FI_REMOTE_WRITE | FI_REMOTE_READ)) || !len)
+		/* only what peers may write is exported: a read is served
+		 * by this provider, from dom->mrs, and ends with the close
+		 */
+		if (!(access & FI_REMOTE_WRITE) || !len)
 			break;
 		if (len > VFI_MAX_RMA) {
 			ret = -FI_EINVAL;

@@ -42,10 +42,12 @@ void vfi_op_put(struct vfi_op *op)
 
 	if (op->imp >= 0)
 		ep->dom->imps[op->imp].busy--;
+	if (op->redir)
+		vfi_redir_abandon(op);
 	/* a direct read's export (requester) or import (responder) */
 	if (op->rd_exported)
 		vmmc_unexport(&ep->dom->vep, op->rd_export);
-	if (op->direct)
+	if (op->direct && !op->land)
 		vmmc_unimport(&ep->dom->vep, op->import);
 	op->rd_exported = op->direct = false;
 	op->next = ep->free_ops;
@@ -97,7 +99,8 @@ void vfi_op_fail_all(struct vfi_ep *ep, int err)
 				0);
 		vfi_op_put(op);
 	}
-	while ((op = vfi_op_dequeue(&ep->txq))) {
+	while ((op = vfi_op_dequeue(&ep->lwait)) ||
+	       (op = vfi_op_dequeue(&ep->txq))) {
 		op->queued = false;
 		if (!op->err)
 			op->err = err;
@@ -108,6 +111,8 @@ void vfi_op_fail_all(struct vfi_ep *ep, int err)
 		op = &ep->ops[i];
 		if (op->kind == VFI_K_READ && op->wait_resp) {
 			op->wait_resp = false;
+			if (op->redir)
+				vfi_redir_abandon(op);
 			if (!op->err)
 				op->err = err;
 			vfi_tx_maybe_done(op);
@@ -391,18 +396,31 @@ static int vfi_msg_push(struct vfi_ep *ep, struct vfi_op *op)
 
 static void vfi_tx_push(struct vfi_ep *ep)
 {
+	struct vfi_queue *q;
 	struct vfi_op *op;
 	int ret;
 
-	while ((op = ep->txq.head)) {
+	/* parked reads first (until one must wait again), then txq */
+	for (q = ep->lwait.head ? &ep->lwait : &ep->txq; (op = q->head);) {
 		if (op->kind == VFI_K_WRITE || op->kind == VFI_K_READ ||
 		    op->direct)
 			ret = vfi_rma_push(ep, op);
 		else
 			ret = vfi_msg_push(ep, op);
-		if (!ret)
-			return;
-		vfi_op_dequeue(&ep->txq);
+		if (ret == VFI_PUSH_PARK && q == &ep->txq) {
+			vfi_op_dequeue(q);
+			vfi_op_enqueue(&ep->lwait, op);
+			continue;
+		}
+		if (!ret || ret == VFI_PUSH_PARK) {
+			if (q == &ep->txq)
+				return;
+			q = &ep->txq;
+			continue;
+		}
+		vfi_op_dequeue(q);
+		if (q == &ep->lwait && !ep->lwait.head)
+			q = &ep->txq;
 		op->queued = false;
 		if (ret < 0 && !op->err) {
 			VFI_WARN(FI_LOG_EP_DATA, "posting a SEND: %s\n",

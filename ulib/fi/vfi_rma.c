@@ -39,6 +39,8 @@
 #include "vfi.h"
 
 static int vfi_rma_sends(struct vfi_ep *ep, struct vfi_op *op);
+static bool vfi_read_land(struct vfi_ep *ep, struct vfi_op *op);
+static void vfi_read_export(struct vfi_ep *ep, struct vfi_op *op);
 
 /* A direct read response: its SENDs, then (vfi_tx_maybe_done() queues it
  * again when they have completed) the notice, or the error that stopped
@@ -67,7 +69,9 @@ static int vfi_resp_push(struct vfi_ep *ep, struct vfi_op *op)
 	return ret ? vfi_errno(ret) : 1;
 }
 
-/* Post what SQ room allows: 1 when done posting, 0 to wait, or -error. */
+/* Post what SQ room allows: 1 when done posting, 0 to wait,
+ * VFI_PUSH_PARK (a read waiting for landing room), or -error.
+ */
 int vfi_rma_push(struct vfi_ep *ep, struct vfi_op *op)
 {
 	int ret;
@@ -76,13 +80,27 @@ int vfi_rma_push(struct vfi_ep *ep, struct vfi_op *op)
 		return vfi_resp_push(ep, op);
 	if (op->err)
 		return 1;
+	if (op->kind == VFI_K_READ && !op->routed) {
+		/* the landing area, else (none of it in use here to wait
+		 * for) a per-read export, else the ring
+		 */
+		if (!vfi_read_land(ep, op)) {
+			if (op->len >= ep->dom->direct_min &&
+			    op->len <= VFI_LAND_BYTES && ep->land_busy)
+				return VFI_PUSH_PARK;
+			vfi_read_export(ep, op);
+		}
+		op->routed = true;
+	}
 	if (op->kind == VFI_K_READ) {
 		struct vfi_rreq q = { .key = op->raddr_key, .addr = op->raddr,
 				      .len = op->len,
 				      .cookie = (uint64_t)(op - ep->ops) |
 						(uint64_t)op->gen << 32,
 				      .dst_key = op->rd_exported ? op->rd_key :
-								   0 };
+								   0,
+				      .land = op->redir ? VFI_LAND0 +
+							  op->land_off + 1 : 0 };
 		struct vfi_hdr h = { .op = VFI_OP_RREQ,
 				     .flags = VFI_HF_FIRST | VFI_HF_LAST };
 
@@ -113,15 +131,45 @@ int vfi_rma_push(struct vfi_ep *ep, struct vfi_op *op)
 	return vfi_rma_sends(ep, op);
 }
 
+/*
+ * libvmmc pins a source rounded out to 64 KiB granules and drops the
+ * cached ranges the new one overlaps, so adjacent buffers (an MPI
+ * program's window of messages) would each unpin the other at every
+ * use. A long source is therefore pinned as its whole granules and sent
+ * in pieces that never cross their edges: the partial granules at either
+ * end are pinned (and shared with the neighbours) as granules of their
+ * own.
+ */
+#define VFI_GRANULE	65536u
+
+static void vfi_granules(const struct iovec *v, size_t *head, size_t *tail)
+{
+	uintptr_t b = (uintptr_t)v->iov_base;
+	uintptr_t g0 = (b + VFI_GRANULE - 1) & ~(uintptr_t)(VFI_GRANULE - 1);
+	uintptr_t g1 = (b + v->iov_len) & ~(uintptr_t)(VFI_GRANULE - 1);
+
+	*head = *tail = 0;	/* no whole granule: one piece */
+	if (g1 > g0) {
+		*head = g0 - b;
+		*tail = g1 - b;
+	}
+}
+
 /* The SENDs of a write or direct response that SQ room allows: 1 when all
  * are posted, 0 to wait, or -error.
  */
 static int vfi_rma_sends(struct vfi_ep *ep, struct vfi_op *op)
 {
+	size_t i, head, tail;
 	int ret;
 
-	if (!op->done)
-		vfi_pin_iov(ep, op);
+	for (i = 0; !op->done && i < op->iov_count; i++) {
+		vfi_granules(&op->iov[i], &head, &tail);
+		if (tail)
+			vmmc_pin(&ep->dom->vep,
+				 (char *)op->iov[i].iov_base + head,
+				 tail - head);
+	}
 	while (op->done < op->len) {
 		const struct iovec *v = &op->iov[op->iov_i];
 		size_t n = v->iov_len - op->iov_off;
@@ -131,6 +179,12 @@ static int vfi_rma_sends(struct vfi_ep *ep, struct vfi_op *op)
 			op->iov_off = 0;
 			continue;
 		}
+		vfi_granules(v, &head, &tail);
+		if (op->iov_off < head && n > head - op->iov_off)
+			n = head - op->iov_off;
+		else if (op->iov_off >= head && op->iov_off < tail &&
+			 n > tail - op->iov_off)
+			n = tail - op->iov_off;
 		if (n > VMMC_SEND_MAX_LEN)
 			n = VMMC_SEND_MAX_LEN;
 		if (!vfi_sq_room(ep, 1))
@@ -263,6 +317,154 @@ static ssize_t vfi_rma_injectdata(struct fid_ep *fep, const void *buf,
 			      FI_INJECT | FI_REMOTE_CQ_DATA);
 }
 
+/* ---- long reads answered into the landing area, redirected ---- */
+
+/*
+ * Take a redirect slot and landing chunks for a long read into one
+ * buffer, and post the REDIRECT of those chunks to the buffer before the
+ * request goes out: the NIC fetches the SQ in order, so no byte of the
+ * answer comes before it. false: no room (the read goes another way).
+ */
+static bool vfi_read_land(struct vfi_ep *ep, struct vfi_op *op)
+{
+	struct vfi_domain *dom = ep->dom;
+	uintptr_t b = (uintptr_t)op->iov[0].iov_base;
+	uintptr_t p0 = (b + 4095) & ~(uintptr_t)4095;
+	uintptr_t p1 = (b + op->len) & ~(uintptr_t)4095;
+	unsigned int slot, c, n;
+	uint64_t mask;
+
+	if (op->len < dom->direct_min || op->iov_count != 1 ||
+	    op->len > VFI_LAND_BYTES || p1 <= p0 ||
+	    dom->redir_busy == (1u << VMMC_REDIR_SLOTS) - 1)
+		return false;
+	n = (unsigned int)((op->len + VFI_LAND_CHUNK - 1) / VFI_LAND_CHUNK);
+	mask = n == 64 ? ~0ull : (1ull << n) - 1;
+	for (c = 0; c + n <= 64; c++)
+		if (!(ep->land_busy & (mask << c)))
+			break;
+	if (c + n > 64)
+		return false;
+	slot = (unsigned int)__builtin_ctz(~dom->redir_busy);
+	/* whole pages only: the buffer's write pin then never takes in a
+	 * neighbour's page (the translation cache would drop one for the
+	 * other at every read of adjacent buffers)
+	 */
+	op->land_head = (uint32_t)(p0 - b);
+	if (vmmc_redirect(&dom->vep, slot, ep->export_id,
+			  VFI_LAND0 + (uint64_t)c * VFI_LAND_CHUNK +
+			  op->land_head, (void *)p0, p1 - p0, slot + 1))
+		return false;
+	dom->redir_busy |= 1u << slot;
+	dom->redir_op[slot] = op;
+	op->land_mask = mask << c;
+	ep->land_busy |= op->land_mask;
+	op->land_off = (uint64_t)c * VFI_LAND_CHUNK;
+	op->redir = (int)slot + 1;
+	return true;
+}
+
+/*
+ * The notice and the redirect's completion are both in: copy over what
+ * stayed in the landing area (bytes the redirect did not take: it was
+ * refused, or ended early), free the slot and chunks, complete the read.
+ */
+static void vfi_redir_finish(struct vfi_op *op)
+{
+	struct vfi_ep *ep = op->ep;
+	struct vfi_domain *dom = ep->dom;
+	unsigned int slot = (unsigned int)op->redir - 1;
+	const char *land = (const char *)ep->region + VFI_LAND0 + op->land_off;
+	char *buf = op->iov[0].iov_base;
+	uint64_t mid = ((uintptr_t)(buf + op->len) & ~(uintptr_t)4095) -
+		       (uintptr_t)buf - op->land_head;
+	struct vmmc_redir_res res;
+
+	if (op->redir_st == VMMC_ST_OK || op->redir_st == VMMC_ST_CANCELLED ||
+	    op->redir_st == VMMC_ST_REVOKED || op->redir_st == VMMC_ST_BAD_SLOT) {
+		/* it ran: its record says which bytes it took */
+		if (vmmc_redirect_result(&dom->vep, slot, &res) ||
+		    res.offset != VFI_LAND0 + op->land_off + op->land_head ||
+		    res.len != mid)
+			op->err = FI_EIO;
+		else if (res.bytes != mid)
+			vmmc_redirect_copy_rest(&res, ep->region,
+						buf + op->land_head,
+						res.offset, mid);
+	} else {	/* refused at once: all of it is in the area */
+		memcpy(buf + op->land_head, land + op->land_head, mid);
+	}
+	/* the partial pages at either end */
+	memcpy(buf, land, op->land_head);
+	memcpy(buf + op->land_head + mid, land + op->land_head + mid,
+	       op->len - op->land_head - mid);
+	dom->redir_busy &= ~(1u << slot);
+	dom->redir_op[slot] = NULL;
+	ep->land_busy &= ~op->land_mask;
+	op->redir = 0;
+	op->done = op->len;
+	op->wait_resp = false;
+	vfi_tx_maybe_done(op);
+}
+
+/* A REDIRECT's completion (dom->lock held). */
+void vfi_redir_cqe(struct vfi_domain *dom, const struct vmmc_cqe *cqe)
+{
+	uint64_t slot = cqe->user_data - 1;
+	struct vfi_op *op;
+
+	if (slot >= VMMC_REDIR_SLOTS || !(dom->redir_busy & (1u << slot)))
+		return;
+	op = dom->redir_op[slot];
+	if (!op) {	/* its read is gone: the slot is free now */
+		dom->redir_busy &= ~(1u << slot);
+		return;
+	}
+	op->redir_cqe = true;
+	op->redir_st = cqe->status;
+	if (op->resp_in)
+		vfi_redir_finish(op);
+}
+
+/*
+ * A read that ends otherwise (refused, failed, answered through the ring)
+ * gives its redirect up: cancelled (its completion frees the slot; with
+ * the SQ full, the region's end does), its chunks free.
+ */
+void vfi_redir_abandon(struct vfi_op *op)
+{
+	struct vfi_domain *dom = op->ep->dom;
+	unsigned int slot = (unsigned int)op->redir - 1;
+
+	op->redir = 0;
+	dom->redir_op[slot] = NULL;
+	if (op->redir_cqe)
+		dom->redir_busy &= ~(1u << slot);
+	else if (vmmc_redirect_cancel(&dom->vep, slot, 0))
+		return;	/* still active: its chunks stay taken */
+	op->ep->land_busy &= ~op->land_mask;
+}
+
+/* The notice of a redirected answer: every byte has landed. 1, or 0 to
+ * look again (a cancel that found the SQ full).
+ */
+static int vfi_redir_notice(struct vfi_op *op)
+{
+	struct vfi_domain *dom = op->ep->dom;
+	unsigned int slot = (unsigned int)op->redir - 1;
+	struct vmmc_redir_res res;
+
+	if (!op->redir_cqe &&
+	    (vmmc_redirect_result(&dom->vep, slot, &res) ||
+	     res.bytes != res.len) &&
+	    vmmc_redirect_cancel(&dom->vep, slot, 0))
+		return 0;	/* part stayed in the area: end it now */
+	op->resp_in = true;
+	if (op->redir_cqe)
+		vfi_redir_finish(op);
+	return 1;
+}
+
 /* Export a long read's buffer for the peer's direct response (dom->lock
  * held); without it (no room, RLIMIT_MEMLOCK) the response comes through
  * the ring.
@@ -306,7 +508,6 @@ static ssize_t vfi_read_post(struct vfi_ep *ep, const struct iovec *iov,
 	op->comp = !ep->tx_sel || (flags & FI_COMPLETION);
 	op->raddr = addr;
 	op->raddr_key = key;
-	vfi_read_export(ep, op);
 	op->queued = true;
 	vfi_op_enqueue(&ep->txq, op);
 	vfi_progress(ep->dom);
@@ -367,6 +568,19 @@ static void vfi_resp_direct(struct vfi_ep *ep, struct vfi_op *op,
 	op->raddr = 0;
 }
 
+/* Answer into the requester's landing area (our import of its region),
+ * if the place it names is there.
+ */
+static void vfi_resp_land(struct vfi_ep *ep, struct vfi_op *op, uint64_t off)
+{
+	if (off < VFI_LAND0 || off > VFI_REGION_BYTES ||
+	    op->len > VFI_REGION_BYTES - off)
+		return;		/* the ring */
+	op->direct = op->land = true;
+	op->import = ep->import_id;
+	op->raddr = off;
+}
+
 /* An RREQ: queue the response (the region's bytes, or a refusal). */
 static int vfi_rx_rreq(struct vfi_ep *ep, const struct vfi_hdr *h,
 		       const void *payload)
@@ -395,7 +609,9 @@ static int vfi_rx_rreq(struct vfi_ep *ep, const struct vfi_hdr *h,
 		op->iov[0].iov_len = q.len;
 		op->iov_count = 1;
 		op->len = q.len;
-		if (q.dst_key)
+		if (q.land)
+			vfi_resp_land(ep, op, q.land - 1);
+		else if (q.dst_key)
 			vfi_resp_direct(ep, op, q.dst_key);
 	}
 	op->queued = true;
@@ -422,10 +638,15 @@ static int vfi_rx_rresp(struct vfi_ep *ep, const struct vfi_hdr *h,
 			return -1;
 		op->err = (int)h->total;
 	} else if (h->flags & VFI_HF_DIRECT) {
-		/* our export holds the bytes: the peer's SENDs completed */
-		if (!op->rd_exported || !(h->flags & VFI_HF_LAST) || h->len ||
-		    h->total != op->len || op->done)
+		/* our export (or the area) holds the bytes: the peer's
+		 * SENDs completed
+		 */
+		if ((!op->rd_exported && !op->redir) ||
+		    !(h->flags & VFI_HF_LAST) || h->len ||
+		    h->total != op->len || op->done || op->resp_in)
 			return -1;
+		if (op->redir)
+			return vfi_redir_notice(op);
 		op->done = op->len;
 	} else {
 		if (h->total != op->len || op->done + h->len > op->len ||

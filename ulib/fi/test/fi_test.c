@@ -13,7 +13,8 @@
  * answered into the exported buffer, FI_VMMC_DIRECT_READ being 65536
  * here, 60000 B through the ring), one past
  * the region fails FI_EINVAL; a wrong key fails FI_EKEYREJECTED and a range past the region FI_EINVAL, both in
- * the CQ; a CQ's wait fd: fi_trywait says empty, epoll wakes when a
+ * the CQ; the region registered again for FI_REMOTE_READ alone can be
+ * read but not written (FI_EKEYREJECTED: it is not exported); a CQ's wait fd: fi_trywait says empty, epoll wakes when a
  * message comes; the server's fi_shutdown gives the client FI_SHUTDOWN
  * and its sends then fail FI_ENOTCONN.
  */
@@ -74,7 +75,7 @@ static struct fid_cq *txcq, *rxcq;
 static struct fid_ep *ep;
 static struct fid_pep *pep;
 static char *buf, *region;
-static struct fid_mr *mr;
+static struct fid_mr *mr, *romr;	/* romr: region again, FI_REMOTE_READ */
 
 /* the next CM event (seconds), or -errno; *err: an FI_EAVAIL's details */
 static ssize_t cm_event(uint32_t *ev, struct fi_eq_cm_entry *e, size_t len,
@@ -163,6 +164,8 @@ static void open_common(const char *node, const char *port, uint64_t flags)
 	memset(region, 0, REGION);
 	TRY(fi_mr_reg(dom, region, REGION, FI_REMOTE_WRITE | FI_REMOTE_READ,
 		      0, 0, 0, &mr, NULL));
+	TRY(fi_mr_reg(dom, region, REGION, FI_REMOTE_READ, 0, 0, 0, &romr,
+		      NULL));
 }
 
 static void make_ep(struct fi_info *fi)
@@ -190,7 +193,7 @@ static int server(const char *port)
 	struct fi_eq_cm_entry *cm = (struct fi_eq_cm_entry *)cmb;
 	struct fi_cq_data_entry c;
 	struct fi_cq_err_entry e;
-	uint64_t key = fi_mr_key(mr);
+	uint64_t key[2] = { fi_mr_key(mr), fi_mr_key(romr) };
 	uint32_t ev;
 	fid_t handle;
 	ssize_t r;
@@ -247,9 +250,9 @@ static int server(const char *port)
 	ok(!ret && c.len == 5 && !memcmp(buf, "next", 5),
 	   "server: the message after the truncated one arrives whole");
 
-	/* the key for the client's RMA */
+	/* the keys for the client's RMA */
 	TRY(fi_recv(ep, buf, 2 * BIG, NULL, 0, NULL));
-	send_one(&key, sizeof(key), 0);
+	send_one(key, sizeof(key), 0);
 	ret = comp(rxcq, &c, &e);
 	ok(!ret && (c.flags & FI_REMOTE_CQ_DATA) && (c.flags & FI_RMA) &&
 	   c.data == 0xabcdef && same(region + 4096, 65536, 99),
@@ -279,7 +282,7 @@ static int client(const char *addr, const char *port)
 	struct fi_cq_data_entry c;
 	struct fi_cq_err_entry e;
 	struct epoll_event pev = { .events = EPOLLIN };
-	uint64_t key = 0;
+	uint64_t key = 0, rokey = 0;
 	uint32_t ev;
 	ssize_t r;
 	int ret, i, fd, epfd;
@@ -319,7 +322,8 @@ static int client(const char *addr, const char *port)
 	/* RMA */
 	ret = comp(rxcq, &c, &e);
 	memcpy(&key, buf, sizeof(key));
-	ok(!ret && c.len == sizeof(key), "client: got the region's key");
+	memcpy(&rokey, buf + sizeof(key), sizeof(rokey));
+	ok(!ret && c.len == 2 * sizeof(key), "client: got the region's keys");
 	TRY(fi_recv(ep, buf, 2 * BIG, NULL, 0, NULL));
 	fill(buf + BIG, 65536, 99);
 	TRY(fi_writedata(ep, buf + BIG, 65536, NULL, 0xabcdef, 0, 4096, key,
@@ -356,6 +360,14 @@ static int client(const char *addr, const char *port)
 	ret = comp(txcq, &c, &e);
 	ok(ret == -FI_EKEYREJECTED, "client: a read with a wrong key: FI_EKEYREJECTED (%d)",
 	   ret);
+	/* registered for FI_REMOTE_READ alone: readable, never writable */
+	memset(buf + BIG, 0, BIG);
+	TRY(fi_read(ep, buf + BIG, 70000, NULL, 0, 200000, rokey, NULL));
+	ret = comp(txcq, &c, &e);
+	TRY(fi_write(ep, buf + BIG, 100, NULL, 0, 200000, rokey, NULL));
+	ok(!ret && same(buf + BIG, 70000, 55) &&
+	   comp(txcq, &c, &e) == -FI_EKEYREJECTED,
+	   "client: a region registered for FI_REMOTE_READ only: read byte for byte, a write FI_EKEYREJECTED");
 
 	/* the wait fd */
 	TRY(fi_control(&rxcq->fid, FI_GETWAIT, &fd));
@@ -394,7 +406,7 @@ int main(int argc, char **argv)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	/* both ways of answering a read, with small buffers */
 	setenv("FI_VMMC_DIRECT_READ", "65536", 1);
-	printf("1..%d\n", srv ? 13 : 15);
+	printf("1..%d\n", srv ? 13 : 16);
 	if (srv) {
 		open_common(NULL, argv[2], FI_SOURCE);
 		server(argv[2]);
@@ -407,6 +419,7 @@ int main(int argc, char **argv)
 	if (pep)
 		fi_close(&pep->fid);
 	fi_close(&mr->fid);
+	fi_close(&romr->fid);
 	fi_close(&txcq->fid);
 	fi_close(&rxcq->fid);
 	ok(fi_close(&dom->fid) == 0, "domain closed: nothing left open");

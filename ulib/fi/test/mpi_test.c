@@ -4,8 +4,9 @@
  * Each check's failures are summed over both ranks before rank 0 reports:
  * blocking ping-pong 1 B..1 MiB byte for byte, non-blocking exchange both
  * ways at once, tags matched out of order, MPI_ANY_SOURCE/MPI_ANY_TAG with
- * the status checked, an allreduce of 1 MiB of doubles, and a 64 MiB
- * transfer there and back byte for byte.
+ * the status checked, an allreduce of 1 MiB of doubles, 16 messages of
+ * 1 MiB each way at once, and a 64 MiB transfer there and back byte for
+ * byte.
  */
 #include <mpi.h>
 #include <stdio.h>
@@ -66,7 +67,7 @@ int main(int argc, char **argv)
 	a = malloc(BIG);
 	b = malloc(BIG);
 	if (!rank)
-		printf("1..6\n");
+		printf("1..7\n");
 
 	/* blocking ping-pong, rank 1 echoes each message + 1 */
 	bad = 0;
@@ -137,6 +138,31 @@ int main(int argc, char **argv)
 			if (y[i] != (double)(i % 1000) * 3)
 				bad = 1;
 		report(bad, "allreduce of 1 MiB of doubles");
+	}
+
+	/* windows of long messages both ways at once: each rank's reads
+	 * wait for landing room while it must still answer the other's
+	 */
+	{
+		MPI_Request w[32];
+		size_t m = 1u << 20;
+		int k;
+
+		for (k = 0; k < 16; k++)
+			fill(a + k * m, m, 40u + (unsigned int)(rank * 16 + k));
+		memset(b, 0, 16 * m);
+		for (k = 0; k < 16; k++) {
+			MPI_Irecv(b + k * m, (int)m, MPI_BYTE, !rank, 20 + k,
+				  MPI_COMM_WORLD, &w[k]);
+			MPI_Isend(a + k * m, (int)m, MPI_BYTE, !rank, 20 + k,
+				  MPI_COMM_WORLD, &w[16 + k]);
+		}
+		MPI_Waitall(32, w, MPI_STATUSES_IGNORE);
+		bad = 0;
+		for (k = 0; k < 16; k++)
+			bad |= differs(b + k * m, m,
+				       40u + (unsigned int)(!rank * 16 + k));
+		report(bad, "16 x 1 MiB each way at once byte for byte");
 	}
 
 	/* 64 MiB there and back */
