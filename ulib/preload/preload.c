@@ -184,6 +184,149 @@ int vp_block(const struct vp_wait *w, struct pollfd *k, nfds_t nk, int ms)
 }
 
 /*
+ * The threads blocked in the kernel on the endpoint's fd (vp_block_ep()),
+ * under vp_lock. The endpoint's fd is readable while the NIC has news
+ * not taken yet; when a completion or notification comes, every thread
+ * blocked on it wakes, and the first to take the lock takes the news,
+ * for its sockets and for the others' (a socket's readiness moves, an
+ * epoll fd's queue grows). The others then find the fd not readable
+ * any more and would sleep on until their slice ends, though their
+ * socket is ready now (a worker thread of a libevent server, whose
+ * requests the listener's thread took: 20 ms per request). So each
+ * blocked thread also waits on an eventfd of its own, and a thread that
+ * took news (vs_news() moved) kicks every blocked one when it lets the
+ * lock go (vp_unlock()); they look again.
+ */
+struct vp_waiter {
+	int efd;		/* this thread's eventfd; -1: none yet */
+	bool linked;		/* in vp_waiting */
+	bool kicked;		/* its eventfd was written, not read yet */
+	struct vp_waiter *next, **pprev;
+};
+
+struct vp_waiter *vp_waiting;
+static uint64_t vp_news_seen;	/* vs_news() when the last kick looked */
+static __thread struct vp_waiter vp_me = { .efd = -1 };
+static pthread_key_t vp_me_key;
+static pthread_once_t vp_me_once = PTHREAD_ONCE_INIT;
+
+/* At a thread's exit: its eventfd goes (it is never linked then). */
+static void vp_me_free(void *arg)
+{
+	struct vp_waiter *me = arg;
+
+	if (me->efd >= 0)
+		REAL(close)(me->efd);
+	me->efd = -1;
+}
+
+static void vp_me_key_init(void)
+{
+	if (pthread_key_create(&vp_me_key, vp_me_free))
+		vp_me_key = (pthread_key_t)-1;
+}
+
+/* Wake every blocked thread but the caller (vp_lock held). */
+void vp_kick(void)
+{
+	uint64_t news = vs_news();
+	struct vp_waiter *w;
+
+	if (news == vp_news_seen)
+		return;
+	vp_news_seen = news;
+	for (w = vp_waiting; w; w = w->next) {
+		if (w == &vp_me || w->kicked)
+			continue;
+		w->kicked = true;
+		eventfd_write(w->efd, 1);
+	}
+}
+
+static void vp_unlink(struct vp_waiter *me)
+{
+	if (!me->linked)
+		return;
+	*me->pprev = me->next;
+	if (me->next)
+		me->next->pprev = me->pprev;
+	me->linked = false;
+}
+
+/* A cancelled thread leaves the list (pthread_cancel in poll). */
+static void vp_unlink_locked(void *arg)
+{
+	vp_enter();
+	vp_unlink(arg);
+	vp_unlock();
+}
+
+/*
+ * vp_block() on @k (room for nk + 1 entries: the thread's eventfd goes
+ * last), a wait for the endpoint's news, unless the epoch moved from
+ * @epoch (a call ran since the caller looked: look again). Registered
+ * under the lock before it blocks, so that news taken by any thread
+ * after the caller's look either moved the epoch or kicks it. 0 (look
+ * again) or -EINTR.
+ */
+int vp_block_ep(const struct vp_wait *w, struct pollfd *k, nfds_t nk, int ms,
+		unsigned int epoch)
+{
+	struct vp_waiter *me = &vp_me;
+	eventfd_t v;
+	int r;
+
+	vp_enter();
+	if (__atomic_load_n(&vp_epoch, __ATOMIC_ACQUIRE) != epoch) {
+		vp_unlock();
+		return 0;
+	}
+	if (me->efd < 0) {
+		pthread_once(&vp_me_once, vp_me_key_init);
+		if (vp_me_key != (pthread_key_t)-1 &&
+		    !pthread_setspecific(vp_me_key, me))
+			me->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	}
+	if (me->efd >= 0) {
+		me->next = vp_waiting;
+		me->pprev = &vp_waiting;
+		if (vp_waiting)
+			vp_waiting->pprev = &me->next;
+		vp_waiting = me;
+		me->linked = true;
+		vp_news_seen = vs_news();
+		k[nk].fd = me->efd;
+		k[nk].events = POLLIN;
+		k[nk].revents = 0;
+	}
+	vp_unlock();
+	pthread_cleanup_push(vp_unlink_locked, me);
+	r = vp_block(w, k, nk + (me->efd >= 0), ms);
+	pthread_cleanup_pop(0);
+	vp_enter();
+	vp_unlink(me);
+	if (me->efd >= 0 && (k[nk].revents & POLLNVAL)) {
+		me->efd = -1;	/* the program closed it: another next time */
+	} else if (me->kicked) {
+		eventfd_read(me->efd, &v);
+	}
+	me->kicked = false;
+	vp_unlock();
+	return r;
+}
+
+/* The child after fork: none of its parent's threads blocks here. */
+void vp_waiters_fork_child(void)
+{
+	vp_waiting = NULL;
+	vp_me.linked = false;
+	vp_me.kicked = false;
+	if (vp_me.efd >= 0)
+		REAL(close)(vp_me.efd);	/* the parent's eventfd too */
+	vp_me.efd = -1;
+}
+
+/*
  * The spin of a competitive wait (spin, then block: what the library's
  * own waits do, vmmc_ep_wait(3)), without holding the lock: for up to
  * the library's spin limit @ns, look with @look under the lock whenever
@@ -205,6 +348,8 @@ long vp_spin(long (*look)(void *), void *arg, uint32_t ns)
 			if (r)
 				__atomic_add_fetch(&vp_epoch, 1,
 						   __ATOMIC_RELEASE);
+			if (vp_waiting)
+				vp_kick();
 			pthread_mutex_unlock(&vp_lock);
 		}
 		vp_inside--;
@@ -233,8 +378,8 @@ long vp_look_poll(void *arg)
  * news without the lock, so other threads run meanwhile (a thread of
  * this process may be the one to make @fd ready), at most a slice. The
  * endpoint's fd is readable when a completion or notification arrives;
- * if another thread took the news first, the wait ends with its slice,
- * unless the epoch shows that some call ran since we looked. Every 5th
+ * if another thread took the news first, it kicks this one (vp_kick()),
+ * and a call that ran since we looked (the epoch) ends the wait. Every 5th
  * slice the library waits a moment itself, under the lock, which runs
  * its timers (liveness probes, connect retries). 0 (look again) or
  * -EINTR.
@@ -242,7 +387,7 @@ long vp_look_poll(void *arg)
 int vp_wait_unlocked(struct vp_wait *w, int fd, short ev)
 {
 	unsigned int epoch = __atomic_load_n(&vp_epoch, __ATOMIC_ACQUIRE);
-	struct pollfd p = { .fd = vmmc_sock_ep_fd(), .events = POLLIN };
+	struct pollfd p[2] = { { .fd = vmmc_sock_ep_fd(), .events = POLLIN } };
 	struct pollfd s = { .fd = fd, .events = ev };
 	struct vp_pollset l = { .fds = &s, .n = 1 };
 	uint32_t spin = vp_spin_ns();
@@ -255,15 +400,13 @@ int vp_wait_unlocked(struct vp_wait *w, int fd, short ev)
 		return 0;
 	}
 	w->spun = false;
-	if (w->round++ % 5 == 4 || p.fd < 0) {
+	if (w->round++ % 5 == 4 || p[0].fd < 0) {
 		vmmc_sock_poll(&s, 1, 1);
 		vp_leave();
 		return vp_block(w, NULL, 0, 0);	/* a signal meanwhile? */
 	}
 	vp_unlock();
-	if (__atomic_load_n(&vp_epoch, __ATOMIC_ACQUIRE) != epoch)
-		return 0;
-	return vp_block(w, &p, 1, VP_SLICE_MS);
+	return vp_block_ep(w, p, 1, VP_SLICE_MS, epoch);
 }
 
 long vp_now_ms(void)

@@ -76,6 +76,7 @@ void vp_fork_child(void)
 	}
 	vp_dual_fork_child();
 	vp_relay_fork_child();
+	vp_waiters_fork_child();
 	vp_inside--;
 	pthread_mutex_init(&vp_lock, NULL);
 }

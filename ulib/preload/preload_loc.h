@@ -28,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/select.h>
 #include <sys/sendfile.h>
@@ -40,6 +41,7 @@
 
 #include "hostmap.h"
 #include "vmmc_sock.h"
+#include "sock/sock_shim.h"
 
 #pragma GCC visibility push(hidden)
 
@@ -107,6 +109,7 @@ extern __thread int vp_inside;
 extern struct vmmc_hostmap vp_map;
 extern bool vp_enabled, vp_bind_any, vp_debug, vp_fallback;
 extern unsigned int vp_epoch;
+extern struct vp_waiter *vp_waiting;
 extern struct vp_dual vp_duals[VP_DUAL_MAX];
 
 /* preload_real.c: the real functions; before main if a constructor calls one */
@@ -146,8 +149,12 @@ static inline void vp_enter(void)
 	pthread_mutex_lock(&vp_lock);
 }
 
+void vp_kick(void);
+
 static inline void vp_unlock(void)
 {
+	if (vp_waiting)
+		vp_kick();
 	pthread_mutex_unlock(&vp_lock);
 	vp_inside--;
 }
@@ -284,6 +291,9 @@ long vp_now_ns(void);
 long vp_now_ms(void);
 void vp_wait_mask(struct vp_wait *w);
 int vp_block(const struct vp_wait *w, struct pollfd *k, nfds_t nk, int ms);
+int vp_block_ep(const struct vp_wait *w, struct pollfd *k, nfds_t nk, int ms,
+		unsigned int epoch);
+void vp_waiters_fork_child(void);
 long vp_spin(long (*look)(void *), void *arg, uint32_t ns);
 uint32_t vp_spin_ns(void);
 long vp_look_poll(void *arg);

@@ -50,7 +50,7 @@ static int vp_poll_unlocked(struct vp_wait *w, struct pollfd *fds, nfds_t n,
 	unsigned int epoch = __atomic_load_n(&vp_epoch, __ATOMIC_ACQUIRE);
 	struct vp_pollset l = { .fds = fds, .n = n };
 	uint32_t spin = vp_spin_ns();
-	struct pollfd small[64], *k = small;
+	struct pollfd small[66], *k = small;
 	nfds_t i, nk = 0;
 	int r;
 
@@ -61,8 +61,8 @@ static int vp_poll_unlocked(struct vp_wait *w, struct pollfd *fds, nfds_t n,
 		return (int)vp_spin(vp_look_poll, &l, spin);
 	}
 	w->spun = false;
-	if (n >= 64)
-		k = malloc((n + 1) * sizeof(*k));
+	if (n >= 64)	/* and the endpoint's fd, vp_block_ep()'s eventfd */
+		k = malloc((n + 2) * sizeof(*k));
 	if (w->round++ % 5 == 4 || !k) {	/* (no memory: wait under the lock) */
 		r = vmmc_sock_poll(fds, n, k ? 1 : slice);
 		vp_leave();
@@ -79,9 +79,7 @@ static int vp_poll_unlocked(struct vp_wait *w, struct pollfd *fds, nfds_t n,
 	if (k[nk].fd >= 0)
 		nk++;
 	vp_unlock();
-	r = 0;
-	if (__atomic_load_n(&vp_epoch, __ATOMIC_ACQUIRE) == epoch)
-		r = vp_block(w, k, nk, slice);
+	r = vp_block_ep(w, k, nk, slice, epoch);
 	if (k != small)
 		free(k);
 	return r;
@@ -353,7 +351,7 @@ static int vp_epoll_wait(int epfd, struct epoll_event *evs, int max,
 			 int timeout, const sigset_t *mask)
 {
 	long end = timeout > 0 ? vp_now_ms() + timeout : 0;
-	struct pollfd p = { .fd = epfd, .events = POLLIN };
+	struct pollfd p[2] = { { .fd = epfd, .events = POLLIN } };
 	struct vp_epset e = { .epfd = epfd, .max = max, .evs = evs };
 	unsigned int epoch;
 	struct vp_wait w;
@@ -385,8 +383,8 @@ static int vp_epoll_wait(int epfd, struct epoll_event *evs, int max,
 		w.spun = false;
 		if (w.round++ % 5 == 4)
 			r = vp_block(&w, NULL, 0, 0);
-		else if (__atomic_load_n(&vp_epoch, __ATOMIC_ACQUIRE) == epoch)
-			r = vp_block(&w, &p, 1, slice);
+		else
+			r = vp_block_ep(&w, p, 1, slice, epoch);
 		if (r)
 			break;
 	}

@@ -379,6 +379,8 @@ struct vs_stack {
 	 * grows with the sockets that have nothing to say.
 	 */
 	uint64_t steps, timer_visits, epoll_visits;
+	/* CQEs and NQEs taken (vs_reap(), vs_notes()): vs_news() */
+	uint64_t news;
 	int free_id;		/* no free id below it in tab */
 	struct vs_sock **byfd;	/* by fd */
 	int nbyfd;

@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "sock_loc.h"
+#include "sock_shim.h"
 
 #define MASK40		((1ULL << 40) - 1)
 #define NS_PER_MS	1000000ULL
@@ -508,6 +509,7 @@ static void vs_reap(void)
 		imm = c->imm;
 		op = c->op;
 		vmmc_cqe_seen(&vs.ep);
+		vs.news++;
 		if (op == VMMC_OP_REDIRECT)
 			vs_zc_reaped(ud, status);
 		if (op != VMMC_OP_SEND)
@@ -568,6 +570,7 @@ static void vs_notes(void)
 	while ((n = vmmc_peek_nqe(&vs.ep))) {
 		e = *n;
 		vmmc_nqe_seen(&vs.ep);
+		vs.news++;
 		if (e.type != VMMC_NQE_DATA || e.export_id >= VMMC_MAX_EXPORTS)
 			continue;
 		s = vs.byexp[e.export_id];
@@ -658,6 +661,11 @@ void vs_progress(void)
 		}
 	}
 	VS_PROF_END(VS_P_PROG, t);
+}
+
+uint64_t vs_news(void)
+{
+	return vs.news;
 }
 
 /* The NIC's news, and @s's own: its peer's words read in any case. */
