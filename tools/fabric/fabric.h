@@ -449,6 +449,7 @@ struct fabric {
 	char *run_dir;
 	char *pid_path;
 	__u64 idle_ns;
+	int rt_prio;			/* --rt-prio: SCHED_FIFO priority, 0: none */
 
 	bool stop;
 	bool ever_connected;
