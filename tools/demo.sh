@@ -18,10 +18,6 @@ ctl=$b/tools/vmmc_ctl/vmmc_ctl
 bw=$b/tools/bench/vmmc_bw
 mc=$("$bw" memcpy 2>/dev/null || echo 0)
 count=${VMMC_DEMO_COUNT:-2000}
-# The fabric (the NIC) under SCHED_FIFO when we may (vmmc-fabric(8),
-# --rt-prio): it then wakes on time though the guests' vCPUs hold both
-# host CPUs; VMMC_FABRIC_RT=0 for the normal class.
-[ "$(id -u)" != 0 ] || export VMMC_FABRIC_RT=${VMMC_FABRIC_RT-1}
 
 node0="insmod $b/vmmc.ko && \
 echo '== vmmc demo: node 0 -> node 1' && \

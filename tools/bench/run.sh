@@ -34,10 +34,6 @@ sockperf=$b/tools/bench/vmmc_sockperf
 sockzc=$b/tools/bench/vmmc_sockzc
 sockmany=$b/tools/bench/vmmc_sockmany
 lat=$b/tools/bench/vmmc_lat
-# The fabric (the NIC) under SCHED_FIFO when we may (vmmc-fabric(8),
-# --rt-prio): it then wakes on time though the guests' vCPUs hold both
-# host CPUs; VMMC_FABRIC_RT=0 for the normal class.
-[ "$(id -u)" != 0 ] || export VMMC_FABRIC_RT=${VMMC_FABRIC_RT-1}
 mc=$("$bw" memcpy) || exit 1
 echo "== host memcpy, 1 MiB blocks, MB/s (cache-hot,cold): $mc"
 
