@@ -96,11 +96,19 @@ static void nodelay(int fd, int on)
 }
 
 
-/* Spin (no system call) until the NQ has an entry; consume it. */
-static void poll_nqe(struct vmmc_ep *ep)
+static int reap(struct vmmc_ep *ep);
+
+/*
+ * Spin (no system call) until the NQ has an entry; consume it. With
+ * @sender (the local peer whose SEND we wait for), its completions are
+ * reaped meanwhile, so that a SEND that failed (the export revoked) ends
+ * the program with its status instead of a wait for ever.
+ */
+static void poll_nqe(struct vmmc_ep *ep, struct vmmc_ep *sender)
 {
 	while (!vmmc_peek_nqe(ep))
-		;
+		if (sender)
+			reap(sender);
 	vmmc_nqe_seen(ep);
 }
 
@@ -151,11 +159,11 @@ static double vmmc_lat(struct vmmc_ep *a, uint32_t imp_a, struct vmmc_ep *b,
 		t0 = now_us();
 		post(a, src, size, imp_a, VMMC_SQF_NOTIFY);
 		if (b) {	/* local: we are the peer too */
-			poll_nqe(b);
+			poll_nqe(b, a);
 			post(b, src, size, imp_b, VMMC_SQF_NOTIFY);
 			reap(b);
 		}
-		poll_nqe(a);
+		poll_nqe(a, b ? b : a);
 		reap(a);
 		if (i >= 0)
 			rtt[i] = now_us() - t0;
@@ -241,7 +249,7 @@ static __attribute__((noreturn)) void server(int port)
 				break;
 			case OP_VLAT:
 				for (i = -WARMUP; i < (int)c.count; i++) {
-					poll_nqe(&ep);
+					poll_nqe(&ep, NULL);
 					post(&ep, buf, c.size, imp, VMMC_SQF_NOTIFY);
 					reap(&ep);
 				}
