@@ -353,6 +353,7 @@ struct vs_stack {
 	int nbyfd;
 	struct vs_sock *byexp[VMMC_MAX_EXPORTS];
 	uint32_t next_port;
+	uint32_t next_slot;	/* listen slot of our next request */
 	uint64_t rnd;
 	struct vmmc_sock_stats st;
 	/*
