@@ -31,7 +31,8 @@ static void vs_remember(struct vs_sock *l, uint64_t nonce)
 
 static void vs_post_hello(struct vs_sock *s, uint32_t status)
 {
-	struct vs_hello *h = (struct vs_hello *)(s->tx + VS_SRC_REQ);
+	struct vs_hello *h = (struct vs_hello *)(s->tx ? s->tx + VS_SRC_REQ :
+						  s->stg + VS_SRC_HELLO);
 
 	memset(h, 0, sizeof(*h));
 	h->magic = VS_MAGIC;
@@ -99,7 +100,7 @@ void vs_take_req(struct vs_sock *l, uint64_t off, uint32_t src_node)
 	s->peer_name = r.name;
 	s->nonce = r.nonce;
 	s->parent = l;
-	if (vs_conn_alloc(s, r.node) ||
+	if (vs_conn_alloc(s, r.node, refuse) ||
 	    vmmc_import_key(&vs.ep, r.node, r.name, r.key, &s->peer_imp,
 			    NULL))
 		goto out_free;
@@ -166,7 +167,7 @@ int vs_connect_start(struct vs_sock *s, uint32_t node, uint32_t port)
 
 	s->peer_node = node;
 	s->peer_port = port;
-	err = vs_conn_alloc(s, node);
+	err = vs_conn_alloc(s, node, true);
 	if (err)
 		return err;
 	err = vmmc_import(&vs.ep, node, VS_NAME_LISTEN | port, &s->l_imp, &len);
