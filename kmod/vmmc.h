@@ -17,6 +17,7 @@
 #define _VMMC_H
 
 #include <linux/cdev.h>
+#include <linux/hashtable.h>
 #include <linux/kref.h>
 #include <linux/mmu_notifier.h>
 #include <linux/mutex.h>
@@ -152,8 +153,13 @@ struct vmmc_dev {
 	bool dead;			/* unbound; written under both locks */
 
 	/* exp_lock: after pin_lock; see vmmc_export.c */
-	struct mutex exp_lock;		/* guards xports[], export table */
+	struct mutex exp_lock;		/* guards xports[], export table,
+					 * exp_used, exp_names, exp_users
+					 */
 	struct vmmc_xport **xports;	/* [VMMC_MAX_EXPORTS], by table slot */
+	DECLARE_BITMAP(exp_used, VMMC_MAX_EXPORTS);	/* xports[i] set */
+	DECLARE_HASHTABLE(exp_names, 10);	/* live exports by name */
+	DECLARE_HASHTABLE(exp_users, 6);	/* vmmc_xuser by uid */
 	spinlock_t exp_seq_lock;	/* guards exp_seq and its store */
 	u32 exp_seq;			/* vmmc_export_gen(): ctrl->exp_seq */
 	struct vmmc_export *exptab;	/* in sram */
@@ -217,7 +223,8 @@ struct vmmc_ep {
 					 */
 	struct work_struct reap_work;
 
-	struct mutex imp_lock;		/* guards our import table rows */
+	struct mutex imp_lock;		/* guards import rows, imp_used */
+	DECLARE_BITMAP(imp_used, VMMC_MAX_IMPORTS);	/* row i taken */
 	atomic_long_t pinned_pages;	/* ours, UTLB and exports */
 	pid_t pid;			/* of the opener, for vmmc_ctl */
 	kuid_t uid;			/* the opener's real uid: per-user
@@ -321,6 +328,21 @@ struct vmmc_xport {
 					 */
 	bool live;			/* name taken; under vdev->exp_lock */
 	u32 name;
+	struct hlist_node name_node;	/* in vdev->exp_names while live */
+	struct vmmc_xuser *user;	/* its user's count while it holds
+					 * a table slot; under exp_lock
+					 */
+};
+
+/*
+ * The table slots the exports of one user hold (live or not), for
+ * max_exports_per_user: one per user that holds any, in
+ * vdev->exp_users, under vdev->exp_lock.
+ */
+struct vmmc_xuser {
+	struct hlist_node node;
+	kuid_t uid;
+	unsigned int slots;
 };
 
 /*

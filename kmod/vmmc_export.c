@@ -114,6 +114,7 @@ static int vmmc_xport_revoke(struct vmmc_xport *x, u32 state)
 	lockdep_assert_held(&x->umem.ep->pin_lock);
 	mutex_lock(&vdev->exp_lock);
 	x->live = false;
+	hash_del(&x->name_node);
 	mutex_unlock(&vdev->exp_lock);
 	if (vdev->dead) {
 		err = READ_ONCE(x->revoked) ? 0 : -EIO;
@@ -167,50 +168,95 @@ static void vmmc_xport_free_pagelist(struct vmmc_xport *x)
 	x->pagelist = NULL;
 }
 
+/* The live export named @name, or NULL. exp_lock held. */
+static struct vmmc_xport *vmmc_xport_by_name(struct vmmc_dev *vdev, u32 name)
+{
+	struct vmmc_xport *x;
+
+	lockdep_assert_held(&vdev->exp_lock);
+	hash_for_each_possible(vdev->exp_names, x, name_node, name)
+		if (x->name == name)
+			return x;
+	return NULL;
+}
+
+/* The count of @uid's table slots, or NULL (none). exp_lock held. */
+static struct vmmc_xuser *vmmc_xuser_find(struct vmmc_dev *vdev, kuid_t uid)
+{
+	struct vmmc_xuser *u;
+
+	lockdep_assert_held(&vdev->exp_lock);
+	hash_for_each_possible(vdev->exp_users, u, node, __kuid_val(uid))
+		if (uid_eq(u->uid, uid))
+			return u;
+	return NULL;
+}
+
+/*
+ * Export @x leaves its table slot (the NIC let go of it): the slot is
+ * free, its name too, and its user holds one slot less. exp_lock held.
+ */
+static void vmmc_xport_slot_free(struct vmmc_dev *vdev, struct vmmc_xport *x)
+{
+	lockdep_assert_held(&vdev->exp_lock);
+	vdev->xports[x->id] = NULL;
+	__clear_bit(x->id, vdev->exp_used);
+	hash_del(&x->name_node);
+	if (x->user && !--x->user->slots) {
+		hash_del(&x->user->node);
+		kfree(x->user);
+	}
+	x->user = NULL;
+}
+
 /*
  * Publish an export. pin_lock held, NIC alive. Every table slot an
  * export of the caller's user takes (live or not) counts against
- * max_exports_per_user, unless @exempt (vmmc_user_exempt()).
+ * max_exports_per_user, unless @exempt (vmmc_user_exempt()). A user's
+ * first slot takes *@spare (allocated before the locks) for its count.
  */
 static int vmmc_xport_install(struct vmmc_ep *ep, struct vmmc_xport *x,
-			      const struct vmmc_export_req *req, bool exempt)
+			      const struct vmmc_export_req *req, bool exempt,
+			      struct vmmc_xuser **spare)
 {
 	struct vmmc_dev *vdev = ep->vdev;
-	unsigned int held = 0;
+	struct vmmc_xuser *u;
 	struct vmmc_export *e;
-	int id, free_id = -1;
+	unsigned int free_id;
 
 	lockdep_assert_held(&ep->pin_lock);
 	mutex_lock(&vdev->exp_lock);
-	for (id = 0; id < VMMC_MAX_EXPORTS; id++) {
-		struct vmmc_xport *other = vdev->xports[id];
-
-		if (!other) {
-			if (free_id < 0)
-				free_id = id;
-			continue;
-		}
-		/* names live in our structs: SRAM states lag behind */
-		if (other->live && other->name == req->name) {
-			mutex_unlock(&vdev->exp_lock);
-			return -EEXIST;
-		}
-		if (uid_eq(other->umem.ep->uid, ep->uid))
-			held++;
+	/* names live in our structs: SRAM states lag behind */
+	if (vmmc_xport_by_name(vdev, req->name)) {
+		mutex_unlock(&vdev->exp_lock);
+		return -EEXIST;
 	}
-	if (!vmmc_user_may_take(held, READ_ONCE(vmmc_max_exports_per_user),
-				exempt)) {
+	u = vmmc_xuser_find(vdev, ep->uid);
+	if (!vmmc_user_may_take(u ? u->slots : 0,
+				READ_ONCE(vmmc_max_exports_per_user), exempt)) {
 		mutex_unlock(&vdev->exp_lock);
 		vmmc_stat_inc(vdev, VMMC_STAT_USER_LIMITS);
 		return -EDQUOT;
 	}
-	if (free_id < 0) {
+	free_id = find_first_zero_bit(vdev->exp_used, VMMC_MAX_EXPORTS);
+	if (free_id >= VMMC_MAX_EXPORTS) {
 		mutex_unlock(&vdev->exp_lock);
 		return -ENOSPC;
 	}
+	if (!u) {
+		u = *spare;
+		*spare = NULL;
+		u->uid = ep->uid;
+		u->slots = 0;
+		hash_add(vdev->exp_users, &u->node, __kuid_val(ep->uid));
+	}
+	u->slots++;
+	x->user = u;
 	x->id = free_id;
 	x->name = req->name;
 	x->live = true;
+	hash_add(vdev->exp_names, &x->name_node, x->name);
+	__set_bit(free_id, vdev->exp_used);
 	x->gen = READ_ONCE(vdev->exptab[free_id].gen);
 	if (x->gen < VMMC_GEN_SKIP_TOP)
 		x->gen += min_t(u64, READ_ONCE(export_gen_skip),
@@ -305,6 +351,7 @@ long vmmc_ioctl_export(struct vmmc_ep *ep, void __user *uarg)
 {
 	struct vmmc_dev *vdev = ep->vdev;
 	struct vmmc_export_req req;
+	struct vmmc_xuser *spare;
 	struct vmmc_xport *x;
 	bool leaked = false, taken_off = false, exempt;
 	unsigned long seq;
@@ -322,8 +369,12 @@ long vmmc_ioctl_export(struct vmmc_ep *ep, void __user *uarg)
 	exempt = vmmc_user_exempt();	/* before the locks */
 
 	x = kzalloc(sizeof(*x), GFP_KERNEL);
-	if (!x)
+	spare = kzalloc(sizeof(*spare), GFP_KERNEL);
+	if (!x || !spare) {
+		kfree(spare);
+		kfree(x);
 		return -ENOMEM;
+	}
 	for (tries = 0; tries < VMMC_EXPORT_RETRIES; tries++) {
 		err = vmmc_umem_get(ep, &x->umem, req.addr, req.len, true,
 				    &seq);
@@ -341,7 +392,8 @@ long vmmc_ioctl_export(struct vmmc_ep *ep, void __user *uarg)
 		else if (mmu_interval_read_retry(&x->umem.notifier, seq))
 			err = -EAGAIN;	/* the buffer changed under us */
 		else
-			err = vmmc_xport_install(ep, x, &req, exempt);
+			err = vmmc_xport_install(ep, x, &req, exempt,
+						 &spare);
 		if (!err) {
 			id = x->id;	/* copy out before the unlock */
 			/* the NIC takes data only once it acked ACTIVE */
@@ -364,6 +416,8 @@ long vmmc_ioctl_export(struct vmmc_ep *ep, void __user *uarg)
 		vmmc_umem_release(&x->umem);
 		memset(&x->umem, 0, sizeof(x->umem));
 	}
+	kfree(spare);			/* unless a user's first export took it */
+	spare = NULL;
 	if (taken_off) {
 		vmmc_xport_put(ep, x, leaked);	/* still ours alone */
 		return err;
@@ -385,6 +439,7 @@ long vmmc_ioctl_export(struct vmmc_ep *ep, void __user *uarg)
 out_release:
 	vmmc_umem_release(&x->umem);	/* never published */
 out_free:
+	kfree(spare);
 	vmmc_xport_free_pagelist(x);
 	kfree(x);
 	return err;
@@ -411,7 +466,7 @@ static void vmmc_xport_bury(struct vmmc_umem *umem)
 		vmmc_export_gen(vdev, e, x->gen + 1);
 		vmmc_ring_doorbell(vdev, VMMC_DB_CTRL);
 	}
-	vdev->xports[x->id] = NULL;
+	vmmc_xport_slot_free(vdev, x);
 	mutex_unlock(&vdev->exp_lock);
 	srcu_read_unlock(&vdev->srcu, idx);
 	vmmc_xport_free_pagelist(x);
@@ -449,7 +504,7 @@ static bool vmmc_xport_take_off(struct vmmc_ep *ep, struct vmmc_xport *x)
 	list_del_init(&x->node);
 	if (!leaked) {
 		mutex_lock(&vdev->exp_lock);
-		vdev->xports[x->id] = NULL;
+		vmmc_xport_slot_free(vdev, x);
 		mutex_unlock(&vdev->exp_lock);
 	}
 	return leaked;
@@ -564,7 +619,7 @@ long vmmc_ioctl_import(struct vmmc_ep *ep, void __user *uarg)
 	struct vmmc_import_req req;
 	struct vmmc_kresp resp = { 0 };
 	struct vmmc_kcmd cmd = { .op = VMMC_KCMD_IMPORT };
-	struct vmmc_import *row = NULL;
+	struct vmmc_import *row;
 	int err, i;
 
 	if (copy_from_user(&req, uarg, sizeof(req)))
@@ -581,16 +636,12 @@ long vmmc_ioctl_import(struct vmmc_ep *ep, void __user *uarg)
 		goto out_unlock_dead;
 	}
 	mutex_lock(&ep->imp_lock);
-	for (i = 0; i < VMMC_MAX_IMPORTS; i++) {
-		if (!READ_ONCE(vmmc_import_row(ep, i)->state)) {
-			row = vmmc_import_row(ep, i);
-			break;
-		}
-	}
-	if (!row) {
+	i = find_first_zero_bit(ep->imp_used, VMMC_MAX_IMPORTS);
+	if (i >= VMMC_MAX_IMPORTS) {
 		err = -ENOSPC;
 		goto out_unlock;
 	}
+	row = vmmc_import_row(ep, i);
 	cmd.node = req.node;
 	cmd.name = req.name;
 	cmd.key = req.key;
@@ -609,6 +660,7 @@ long vmmc_ioctl_import(struct vmmc_ep *ep, void __user *uarg)
 	/* pairs with the NIC's read of state before the row */
 	dma_wmb();
 	WRITE_ONCE(row->state, 1);
+	__set_bit(i, ep->imp_used);
 	vmmc_stat_inc(vdev, VMMC_STAT_IMPORTS);
 	req.import_id = i;
 	req.len = resp.len;
@@ -653,6 +705,7 @@ long vmmc_ioctl_unimport(struct vmmc_ep *ep, void __user *uarg)
 		err = -EINVAL;
 	} else {
 		WRITE_ONCE(row->state, 0);
+		__clear_bit(id, ep->imp_used);
 		vmmc_stat_add(vdev, VMMC_STAT_IMPORTS, -1);
 	}
 	mutex_unlock(&ep->imp_lock);
@@ -678,6 +731,7 @@ void vmmc_ep_drop_imports(struct vmmc_ep *ep)
 			vmmc_stat_add(ep->vdev, VMMC_STAT_IMPORTS, -1);
 		memset(row, 0, sizeof(*row));
 	}
+	bitmap_zero(ep->imp_used, VMMC_MAX_IMPORTS);
 	mutex_unlock(&ep->imp_lock);
 }
 

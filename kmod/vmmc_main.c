@@ -33,8 +33,15 @@ static void vmmc_dev_release(struct kref *ref)
 {
 	struct vmmc_dev *vdev = container_of(ref, struct vmmc_dev, ref);
 
+	struct vmmc_xuser *u;
+	struct hlist_node *tmp;
+	int bkt;
+
 	cleanup_srcu_struct(&vdev->srcu);
 	pci_dev_put(vdev->pdev);
+	/* none is left once every export is freed; nothing else runs */
+	hash_for_each_safe(vdev->exp_users, bkt, tmp, u, node)
+		kfree(u);
 	kvfree(vdev->xports);
 	kfree(vdev);
 }

@@ -16,6 +16,7 @@
  * Cost: about 95 s of a two-node run on a loaded 2-core TCG host (72 s to
  * connect 4096, 18 s for the messages and closes).
  */
+#include <poll.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 
@@ -27,6 +28,7 @@
 #define MANY_DEF	4096
 #define RING		4096		/* SO_RCVBUF: the smallest ring */
 #define MSG_MAX		2048		/* < RING: no send ever waits */
+#define WINDOW		8		/* connects in flight at once */
 
 FIXTURE(many) {
 	uint32_t node, nodes;
@@ -206,40 +208,87 @@ static int serve(int n, uint64_t seed)
 	return 0;
 }
 
-/* Node 0: hold @n connections, send on each, check each answer. */
+/* A new socket of the smallest ring, connecting to node 1. */
+static int open_one(const struct sockaddr_vmmc *a, bool nonblock)
+{
+	int ring = RING, fd = vmmc_socket(AF_VMMC, SOCK_STREAM, 0), err;
+
+	if (fd < 0)
+		return fd;
+	vmmc_sock_setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &ring, sizeof(ring));
+	if (nonblock)
+		vmmc_sock_set_nonblock(fd, 1);
+	err = vmmc_sock_connect(fd, VS_SA(*a));
+	if (err && !(nonblock && err == -EINPROGRESS)) {
+		vmmc_sock_close(fd);
+		return err;
+	}
+	return fd;
+}
+
+/*
+ * Wait until the oldest of the @np connects in flight, @pend[0], is
+ * established; 0, or its error (which is printed).
+ */
+static int settle_oldest(int *pend, int np)
+{
+	struct pollfd p = { .fd = pend[0], .events = POLLOUT };
+	int err = 0, r;
+	socklen_t len = sizeof(err);
+
+	r = vmmc_sock_poll(&p, 1, 60000);
+	if (r != 1 ||
+	    vmmc_sock_getsockopt(pend[0], SOL_SOCKET, SO_ERROR, &err, &len) ||
+	    err || vmmc_sock_set_nonblock(pend[0], 0)) {
+		printf("# connect: poll %d, error %s\n", r, strerror(err));
+		return err ? -err : -ETIMEDOUT;
+	}
+	memmove(pend, pend + 1, (size_t)(np - 1) * sizeof(*pend));
+	return 0;
+}
+
+/*
+ * Node 0: hold @n connections, send on each, check each answer. The
+ * connects are non-blocking, WINDOW in flight at once, so that the two
+ * nodes set up connections side by side (a server of many clients sees
+ * that); each connection still takes its own request and hello.
+ */
 static int client(int n, uint64_t seed)
 {
 	struct sockaddr_vmmc a = vs_sa(1, PORT_MANY);
 	long long pin0 = vmmc_ctl_stat(CTL, "pinned_pages");
 	long long exp0 = vmmc_ctl_stat(CTL, "exports");
-	int ring = RING, i, t, err = 0, *fds = calloc((size_t)n, sizeof(int));
+	int i, t, np = 0, pend[WINDOW], *fds = calloc((size_t)n, sizeof(int));
 	long rss0 = rss_kb();
 	double t0 = now_s();
 
 	if (!fds || fd_room(n))
 		return 20;
+	/* the first, blocking, waits for the server to listen */
+	for (t = 0; t < 3000; t++) {
+		fds[0] = open_one(&a, false);
+		if (fds[0] != -ECONNREFUSED)
+			break;
+		usleep(100000);
+	}
 	for (i = 0; i < n; i++) {
-		/* the first waits for the server to listen */
-		for (t = 0; t < (i ? 1 : 3000); t++) {
-			fds[i] = vmmc_socket(AF_VMMC, SOCK_STREAM, 0);
-			if (fds[i] < 0)
-				return 21;
-			vmmc_sock_setsockopt(fds[i], SOL_SOCKET, SO_RCVBUF,
-					     &ring, sizeof(ring));
-			err = vmmc_sock_connect(fds[i], VS_SA(a));
-			if (err != -ECONNREFUSED)
-				break;
-			vmmc_sock_close(fds[i]);
-			usleep(100000);
+		if (i) {
+			if (np == WINDOW && settle_oldest(pend, np--))
+				return 22;
+			fds[i] = open_one(&a, true);
+			pend[np++] = fds[i];
 		}
-		if (err) {
-			printf("# connect %d: %s\n", i, strerror(-err));
-			return 22;
+		if (fds[i] < 0) {
+			printf("# connect %d: %s\n", i, strerror(-fds[i]));
+			return 21;
 		}
 		if (getenv("VMMC_MANY_TRACE") && i % 256 == 255)
-			printf("# client: %d connected (%.1f s)\n", i + 1,
+			printf("# client: %d connecting (%.1f s)\n", i + 1,
 			       now_s() - t0);
 	}
+	while (np)
+		if (settle_oldest(pend, np--))
+			return 22;
 	report("client", n, rss0, pin0, exp0, t0);
 	for (i = 0; i < n; i++)
 		if (send_msg(fds[i], seed, (uint32_t)i, 0))

@@ -13,20 +13,26 @@
 
 #define NS_PER_MS	1000000ULL
 
-static bool vs_seen_nonce(struct vs_sock *l, uint64_t nonce)
+static bool vs_seen_nonce(const struct vs_sock *l, uint64_t nonce)
 {
 	uint32_t i;
 
 	for (i = 0; i < VS_RECENT; i++)
 		if (l->recent[i] == nonce)
 			return true;
-	l->recent[l->nrecent++ % VS_RECENT] = nonce;
 	return false;
+}
+
+/* A request answered: its retries are duplicates from now on. */
+static void vs_remember(struct vs_sock *l, uint64_t nonce)
+{
+	l->recent[l->nrecent++ % VS_RECENT] = nonce;
 }
 
 static void vs_post_hello(struct vs_sock *s, uint32_t status)
 {
-	struct vs_hello *h = (struct vs_hello *)(s->tx + VS_SRC_REQ);
+	struct vs_hello *h = (struct vs_hello *)(s->tx ? s->tx + VS_SRC_REQ :
+						  s->stg + VS_SRC_HELLO);
 
 	memset(h, 0, sizeof(*h));
 	h->magic = VS_MAGIC;
@@ -46,8 +52,10 @@ static void vs_post_hello(struct vs_sock *s, uint32_t status)
 /*
  * A request in listener @l's slot at @off, from @src_node (the NIC's
  * word, so a client cannot speak for another node). Duplicates (a
- * client's retry) and garbage are ignored; a full backlog drops the
- * request (the client retries until its time-out, as with TCP).
+ * client's retry of a request answered) and garbage are ignored; a full
+ * backlog or a failure drops the request unremembered (the client
+ * retries until its time-out, as with TCP: a retry that finds room is
+ * taken).
  */
 void vs_take_req(struct vs_sock *l, uint64_t off, uint32_t src_node)
 {
@@ -92,12 +100,13 @@ void vs_take_req(struct vs_sock *l, uint64_t off, uint32_t src_node)
 	s->peer_name = r.name;
 	s->nonce = r.nonce;
 	s->parent = l;
-	if (vs_conn_alloc(s, r.node) ||
+	if (vs_conn_alloc(s, r.node, refuse) ||
 	    vmmc_import_key(&vs.ep, r.node, r.name, r.key, &s->peer_imp,
 			    NULL))
 		goto out_free;
 	s->have_peer_imp = true;
 	if (refuse) {
+		vs_remember(l, r.nonce);
 		s->state = VS_REFUSING;
 		s->parent = NULL;
 		vs_post_hello(s, ECONNREFUSED);
@@ -106,6 +115,7 @@ void vs_take_req(struct vs_sock *l, uint64_t off, uint32_t src_node)
 	}
 	if (vs_tx_alloc(s, r.ring))
 		goto out_free;
+	vs_remember(l, r.nonce);
 	s->state = VS_ESTAB;
 	vs_post_hello(s, 0);
 	l->backlog[l->nbacklog++] = s;
@@ -117,10 +127,22 @@ out_free:
 	vs_sock_free(s);
 }
 
+/*
+ * The request goes into a listen slot: the process's requests take the
+ * slots in turn from a random start, so that up to VS_LISTEN_SLOTS of
+ * its own in flight at once (non-blocking connects) never overwrite one
+ * another before the listener took them; other processes' requests may
+ * still meet one (the listener ignores the torn or lost one, its client
+ * asks again after VS_RETRY_MS).
+ */
 int vs_post_req(struct vs_sock *s)
 {
 	struct vs_req *r = (struct vs_req *)(s->tx + VS_SRC_REQ);
-	uint64_t slot = vs_rand() % VS_LISTEN_SLOTS;
+	uint64_t slot;
+
+	if (!vs.next_slot)
+		vs.next_slot = (uint32_t)vs_rand() | VS_LISTEN_SLOTS;
+	slot = vs.next_slot++ % VS_LISTEN_SLOTS;
 
 	memset(r, 0, sizeof(*r));
 	r->magic = VS_MAGIC;
@@ -145,7 +167,7 @@ int vs_connect_start(struct vs_sock *s, uint32_t node, uint32_t port)
 
 	s->peer_node = node;
 	s->peer_port = port;
-	err = vs_conn_alloc(s, node);
+	err = vs_conn_alloc(s, node, true);
 	if (err)
 		return err;
 	err = vs_import_listener(s, node, port, &len);

@@ -20,8 +20,10 @@
  * checked, masked; a violation resets that one connection):
  *
  *   listen buffer  VS_LISTEN_SLOTS request slots of 64 bytes; a client
- *                  writes struct vs_req into a random slot with NOTIFY
- *                  (a collision is a lost request: the client retries)
+ *                  writes struct vs_req into a slot with NOTIFY (a
+ *                  process's requests take them in turn from a random
+ *                  start; a collision is a lost request: the client
+ *                  retries)
  *   conn region    [0, 64) struct vs_hello   writer: the server (once)
  *                  [64, 128) struct vs_state writer: the peer, at times
  *                  [4096, 4096 + ring)       writer: the peer, data,
@@ -107,6 +109,11 @@
 						 * carry a trailer (vs_flush_tx())
 						 */
 #define VS_SRC_REQ		0		/* req/hello source in the ctl page */
+#define VS_SRC_HELLO		(VS_STATE_SLOTS * VS_SLOT)	/* an accepted
+						 * connection's hello source,
+						 * in its staging ring's first
+						 * page (after the states')
+						 */
 #define VS_RETRY_MS		300		/* resend a connection request */
 #define VS_TIMER_MS		1		/* between vs_timers() runs, at least */
 #define VS_LINGER_MS		2000		/* close waits this long, at most */
@@ -284,8 +291,11 @@ struct vs_sock {
 	uint32_t rx_ring, rx_exp, rx_name;
 	uint64_t rx_key;	/* our region's import key: a secret */
 	bool have_rx_exp;
-	uint8_t *tx;		/* control page, pinned: sources of the
-				 * request or hello
+	uint8_t *tx;		/* control page, pinned: source of the
+				 * request (or a refusal's hello); the page
+				 * after the region, in its mapping's slack
+				 * (vs_conn_alloc()); NULL for an accepted
+				 * connection (VS_SRC_HELLO)
 				 */
 	uint8_t *stg;		/* pinned: a page of state sources, then
 				 * the staging ring (see vs_tx_alloc())
@@ -386,6 +396,7 @@ struct vs_stack {
 	int nbyfd;
 	struct vs_sock *byexp[VMMC_MAX_EXPORTS];
 	uint32_t next_port;
+	uint32_t next_slot;	/* listen slot of our next request */
 	uint64_t rnd;
 	struct vmmc_sock_stats st;
 	/*
@@ -418,7 +429,7 @@ void vs_sock_free(struct vs_sock *s);
 void *vs_map(size_t len);
 void vs_unmap(void *p, size_t len);
 int vs_export_listen(struct vs_sock *s, uint32_t port);
-int vs_conn_alloc(struct vs_sock *s, uint32_t node_perm);
+int vs_conn_alloc(struct vs_sock *s, uint32_t node_perm, bool ctl);
 int vs_tx_alloc(struct vs_sock *s, uint32_t ring);
 void vs_teardown(struct vs_sock *s);
 void vs_teardown_conn(struct vs_sock *s);

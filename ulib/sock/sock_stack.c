@@ -136,6 +136,17 @@ void vs_unmap(void *p, size_t len)
 	munmap(p, vs_map_len(len));
 }
 
+/*
+ * The mapping of a connection's region: the region (header page and
+ * ring, exported) and the control page after it, which always fits in
+ * the slack up to the next granule (the region is a page and a power of
+ * two of at least a page, so never a whole number of granules).
+ */
+static size_t vs_rx_map_len(const struct vs_sock *s)
+{
+	return s->rx_map + VS_HDR;
+}
+
 /* ---- the stack ---- */
 
 static int vs_live;	/* sockets in the table, zombies included */
@@ -161,9 +172,7 @@ static void vs_atfork_child(void)
 		if (s->fd >= 0)
 			close(s->fd);
 		if (s->rx)
-			vs_unmap(s->rx, s->rx_map);
-		if (s->tx)
-			vs_unmap(s->tx, VS_HDR);
+			vs_unmap(s->rx, vs_rx_map_len(s));
 		if (s->stg)
 			vs_unmap(s->stg, VS_HDR + s->tx_ring);
 		if (s->lbuf)
@@ -459,38 +468,30 @@ int vs_export_listen(struct vs_sock *s, uint32_t port)
 	return 0;
 }
 
-/* The control page: sources of states, request or hello; pinned. */
-static int vs_ctl_alloc(struct vs_sock *s)
+/*
+ * Our receive region, exported to @node only; @ctl: with a control page,
+ * pinned (a client's request, a refusal's hello; an accepted connection
+ * posts its hello from its staging ring's first page: one mapping and
+ * one pin less on the server's side of a connect).
+ */
+int vs_conn_alloc(struct vs_sock *s, uint32_t node, bool ctl)
 {
-	int err;
+	int err = -EEXIST, tries;
 
-	s->tx = vs_map(VS_HDR);
-	if (!s->tx)
-		return -ENOMEM;
-	err = vmmc_svc_pin_locked(&vs.ep, s->tx, VS_HDR);
-	if (err) {
-		vs_unmap(s->tx, VS_HDR);
-		s->tx = NULL;
-	}
-	return err;
-}
-
-/* Our receive region, exported to @node only. */
-int vs_conn_alloc(struct vs_sock *s, uint32_t node)
-{
-	int err, tries;
-
-	if (!s->tx) {
-		err = vs_ctl_alloc(s);
-		if (err)
-			return err;
-	}
-	err = -EEXIST;
 	s->rx_ring = s->rcvbuf;
 	s->rx_map = VS_HDR + s->rx_ring;
-	s->rx = vs_map(s->rx_map);
+	s->rx = vs_map(vs_rx_map_len(s));
 	if (!s->rx)
 		return -ENOMEM;
+	if (ctl) {
+		s->tx = s->rx + s->rx_map;
+		err = vmmc_svc_pin_locked(&vs.ep, s->tx, VS_HDR);
+		if (err) {
+			s->tx = NULL;
+			goto out_unmap;
+		}
+		err = -EEXIST;
+	}
 	/* the secret of the region: the name may be guessed, not the key */
 	s->rx_key = 0;
 	while (!s->rx_key) {
@@ -512,15 +513,21 @@ int vs_conn_alloc(struct vs_sock *s, uint32_t node)
 		if (err == -ENOMEM && vmmc_svc_zc_drop(&vs.ep))
 			err = -EEXIST;
 	}
-	if (err) {
-		vs_unmap(s->rx, s->rx_map);
-		s->rx = NULL;
-		return err;
-	}
+	if (err)
+		goto out_unpin;
 	s->have_rx_exp = true;
 	vs.byexp[s->rx_exp] = s;
 	vs.st.conns++;
 	return 0;
+
+out_unpin:
+	if (s->tx)
+		vmmc_svc_unpin_locked(&vs.ep, s->tx);
+	s->tx = NULL;
+out_unmap:
+	vs_unmap(s->rx, vs_rx_map_len(s));
+	s->rx = NULL;
+	return err;
 }
 
 /*
@@ -558,13 +565,11 @@ void vs_teardown_conn(struct vs_sock *s)
 		s->have_rx_exp = false;
 		vs.st.conns--;
 	}
-	if (s->rx)
-		vs_unmap(s->rx, s->rx_map);
 	/* unpinned first: an unmap of pinned memory flushes the UTLB */
-	if (s->tx) {
+	if (s->tx)
 		vmmc_svc_unpin_locked(&vs.ep, s->tx);
-		vs_unmap(s->tx, VS_HDR);
-	}
+	if (s->rx)
+		vs_unmap(s->rx, vs_rx_map_len(s));
 	if (s->stg) {
 		vmmc_svc_unpin_locked(&vs.ep, s->stg);
 		vs_unmap(s->stg, VS_HDR + s->tx_ring);
