@@ -13,8 +13,8 @@
  * resident set, pages pinned (the driver's gauge) and the NIC table bytes
  * (one export row, one import row, the export's page list).
  * $VMMC_MANY_TRACE set: both print their progress every 256 connections.
- * Cost: about 95 s of a two-node run on a loaded 2-core TCG host (72 s to
- * connect 4096, 18 s for the messages and closes).
+ * Cost: 38-83 s of a two-node run on a loaded 2-core TCG host (16-40 s to
+ * connect 4096, 8 at a time; the rest for the messages and closes).
  */
 #include <poll.h>
 #include <sys/resource.h>
