@@ -74,6 +74,7 @@ TEST_F(utlb, hit_is_free)
 {
 	struct vmmc_utlb_stats st;
 	static uint8_t buf[32 * 1024] __attribute__((aligned(65536)));
+	volatile uint32_t *prog;
 	struct vmmc_cqe cqe;
 	int status, i;
 	uint32_t name;
@@ -100,6 +101,10 @@ TEST_F(utlb, hit_is_free)
 	 * the child's to use)
 	 */
 	name = vmmc_test_name(5);
+	/* the child's progress, for the parent to tell if it never ends */
+	prog = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+		    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, prog);
 	pid = fork();
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
@@ -115,8 +120,12 @@ TEST_F(utlb, hit_is_free)
 		for (i = 0; i < 2000; i++) {
 			if (vmmc_send(&own, buf + i % 1000, 5000, imp, i, 0, i))
 				syscall(SYS_exit, 4);
+			prog[0] = (uint32_t)i + 1;	/* posted */
+			prog[1] = own.sq_prod;
+			prog[2] = vmmc_read_once(&own.status->flags);
 			while (!vmmc_peek_cqe(&own))
 				;
+			prog[3] = (uint32_t)i + 1;	/* completed */
 			cqe = *vmmc_peek_cqe(&own);
 			vmmc_cqe_seen(&own);
 			if (cqe.status || cqe.user_data != (uint64_t)i)
@@ -124,7 +133,18 @@ TEST_F(utlb, hit_is_free)
 		}
 		syscall(SYS_exit, 0);
 	}
-	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	/* the harness gives the test 30 s: tell what the child waits for */
+	for (i = 0; i < 200 && waitpid(pid, &status, WNOHANG) == 0; i++)
+		usleep(100000);
+	if (i == 200) {
+		TH_LOG("the child is stuck: SENDs posted %u (SQ prod %u, NIC flags %#x when posted), completed %u",
+		       prog[0], prog[1], prog[2], prog[3]);
+		kill(pid, SIGKILL);
+		ASSERT_EQ(pid, waitpid(pid, &status, 0));
+		munmap((void *)prog, 4096);
+		ASSERT_TRUE(false);
+	}
+	munmap((void *)prog, 4096);
 	EXPECT_TRUE(WIFEXITED(status)) TH_LOG("killed by %d: a system call on a hit",
 					     WTERMSIG(status));
 	EXPECT_EQ(0, WEXITSTATUS(status));
