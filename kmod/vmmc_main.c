@@ -32,7 +32,6 @@ VMMC_LAYOUT_CHECKS;
 static void vmmc_dev_release(struct kref *ref)
 {
 	struct vmmc_dev *vdev = container_of(ref, struct vmmc_dev, ref);
-
 	struct vmmc_xuser *u;
 	struct hlist_node *tmp;
 	int bkt;
