@@ -23,8 +23,12 @@
  *   ACTIVE export has that name and the key the importer presented
  *   (vmmc_kcmd.key == vmmc_export.key), PERM unless its perm_nodes has the
  *   importer's bit, else OK with export_id, export_gen (its current gen)
- *   and len. The importer's NIC copies that into resp; an answer that
- *   matches no pending IMPORT is discarded (stale_pkts). If the link
+ *   and len; the exporter's NIC finds the export among the rows it
+ *   acknowledged ACTIVE (an index by name, exp_index()), so an export
+ *   can be imported from its acknowledgement on, which the kernel waits
+ *   for before it returns. The importer's NIC copies that into resp; an
+ *   answer that matches no pending IMPORT is discarded (stale_pkts). If
+ *   the link
  *   layer declares the exporter's node dead first, the IMPORT is
  *   answered NODE_DOWN.
  * - Exports: whenever an export's gen differs from the gen the NIC last
