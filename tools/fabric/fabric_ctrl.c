@@ -28,9 +28,8 @@
  *   can be imported from its acknowledgement on, which the kernel waits
  *   for before it returns. The importer's NIC copies that into resp; an
  *   answer that matches no pending IMPORT is discarded (stale_pkts). If
- *   the link
- *   layer declares the exporter's node dead first, the IMPORT is
- *   answered NODE_DOWN.
+ *   the link layer declares the exporter's node dead first, the IMPORT
+ *   is answered NODE_DOWN.
  * - Exports: whenever an export's gen differs from the gen the NIC last
  *   acknowledged (a private copy), the NIC adopts it (the data path,
  *   fabric_rx.c, accepts data only for an ACTIVE export whose gen is
