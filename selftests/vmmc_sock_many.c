@@ -12,7 +12,10 @@
  * and the server report their memory per connection while all are held:
  * resident set, pages pinned (the driver's gauge) and the NIC table bytes
  * (one export row, one import row, the export's page list).
- * $VMMC_MANY_TRACE set: both print their progress every 256 connections.
+ * $VMMC_MANY_RING: SO_RCVBUF and SO_SNDBUF of every socket (default
+ * 4096, the smallest ring; 0: not set, the library sizes the rings within
+ * its memory budget). $VMMC_MANY_TRACE set: both print their progress
+ * every 256 connections.
  * Cost: 38-83 s of a two-node run on a loaded 2-core TCG host (16-40 s to
  * connect 4096, 8 at a time; the rest for the messages and closes).
  */
@@ -131,23 +134,52 @@ static int fd_room(int n)
 							  RLIM_INFINITY });
 }
 
-/* What one process of @n connections costs, from two samples. */
-static void report(const char *who, int n, long rss0, long long pin0,
-		   long long exp0, double t0)
+/* The rings' size: SO_RCVBUF and SO_SNDBUF (0: the library's choice). */
+static int ring_size(void)
 {
-	double dt = now_s() - t0;
+	const char *e = getenv("VMMC_MANY_RING");
+
+	return e ? atoi(e) : RING;
+}
+
+static void set_ring(int fd)
+{
+	int ring = ring_size();
+
+	if (ring) {
+		vmmc_sock_setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &ring,
+				     sizeof(ring));
+		vmmc_sock_setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &ring,
+				     sizeof(ring));
+	}
+}
+
+/* What one process of @n connections @fds costs, from two samples. */
+static void report(const char *who, const int *fds, int n, long rss0,
+		   long long pin0, long long exp0, double t0)
+{
+	double dt = now_s() - t0, pages;
 	long rss = rss_kb();
 	long long pin = vmmc_ctl_stat(CTL, "pinned_pages");
 	long long exp = vmmc_ctl_stat(CTL, "exports");
-	long long pages = (pin - pin0) / n;
+	long long ring = 0;
+	socklen_t len = sizeof(int);
+	int i, v;
 
+	for (i = 0; i < n; i++) {
+		v = 0;
+		vmmc_sock_getsockopt(fds[i], SOL_SOCKET, SO_RCVBUF, &v, &len);
+		ring += v;
+	}
+	ring /= n;
+	pages = (double)(pin - pin0) / n;
 	/* a connection's export is its region: a header page and the ring */
-	printf("# %s: %d connections in %.1f s; per connection %.1f KiB resident, %lld pinned pages (%lld KiB), NIC tables %zu bytes (%.2f exports: row %zu B, page list %lld B; one import row %zu B)\n",
-	       who, n, dt, (double)(rss - rss0) / n, pages, pages * 4,
-	       sizeof(struct vmmc_export) + sizeof(struct vmmc_import) +
-	       (size_t)(1 + RING / 4096) * 8,
+	printf("# %s: %d connections in %.1f s; per connection %.1f KiB resident, %.1f pinned pages (%.1f KiB; mean ring %lld B), NIC tables %lld bytes (%.2f exports: row %zu B, page list %lld B; one import row %zu B)\n",
+	       who, n, dt, (double)(rss - rss0) / n, pages, pages * 4, ring,
+	       (long long)(sizeof(struct vmmc_export) +
+			   sizeof(struct vmmc_import)) + (1 + ring / 4096) * 8,
 	       (double)(exp - exp0) / n, sizeof(struct vmmc_export),
-	       (long long)(1 + RING / 4096) * 8, sizeof(struct vmmc_import));
+	       (1 + ring / 4096) * 8, sizeof(struct vmmc_import));
 	fflush(stdout);
 }
 
@@ -157,7 +189,7 @@ static int serve(int n, uint64_t seed)
 	struct sockaddr_vmmc a = vs_sa(VMMC_NODE_ANY, PORT_MANY);
 	long long pin0 = vmmc_ctl_stat(CTL, "pinned_pages");
 	long long exp0 = vmmc_ctl_stat(CTL, "exports");
-	int ring = RING, l, i, *fds = calloc((size_t)n, sizeof(int));
+	int l, i, *fds = calloc((size_t)n, sizeof(int));
 	uint8_t *seen = calloc((size_t)n, 1);
 	long rss0 = rss_kb();
 	double t0 = now_s();
@@ -166,9 +198,10 @@ static int serve(int n, uint64_t seed)
 	if (!fds || !seen || fd_room(n))
 		return 10;
 	l = vmmc_socket(AF_VMMC, SOCK_STREAM, 0);
-	if (l < 0 || vmmc_sock_setsockopt(l, SOL_SOCKET, SO_RCVBUF, &ring,
-					  sizeof(ring)) ||
-	    vmmc_sock_bind(l, VS_SA(a)) ||
+	if (l < 0)
+		return 11;
+	set_ring(l);
+	if (vmmc_sock_bind(l, VS_SA(a)) ||
 	    vmmc_sock_listen(l, VMMC_SOCK_BACKLOG_MAX))
 		return 11;
 	for (i = 0; i < n; i++) {
@@ -182,7 +215,7 @@ static int serve(int n, uint64_t seed)
 			       now_s() - t0);
 	}
 	vmmc_sock_close(l);
-	report("server", n, rss0, pin0, exp0, t0);
+	report("server", fds, n, rss0, pin0, exp0, t0);
 	t0 = now_s();
 	for (i = 0; i < n; i++) {
 		long idx = recv_msg(fds[i], seed, -1, 0);
@@ -208,14 +241,14 @@ static int serve(int n, uint64_t seed)
 	return 0;
 }
 
-/* A new socket of the smallest ring, connecting to node 1. */
+/* A new socket of the test's rings, connecting to node 1. */
 static int open_one(const struct sockaddr_vmmc *a, bool nonblock)
 {
-	int ring = RING, fd = vmmc_socket(AF_VMMC, SOCK_STREAM, 0), err;
+	int fd = vmmc_socket(AF_VMMC, SOCK_STREAM, 0), err;
 
 	if (fd < 0)
 		return fd;
-	vmmc_sock_setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &ring, sizeof(ring));
+	set_ring(fd);
 	if (nonblock)
 		vmmc_sock_set_nonblock(fd, 1);
 	err = vmmc_sock_connect(fd, VS_SA(*a));
@@ -289,7 +322,7 @@ static int client(int n, uint64_t seed)
 	while (np)
 		if (settle_oldest(pend, np--))
 			return 22;
-	report("client", n, rss0, pin0, exp0, t0);
+	report("client", fds, n, rss0, pin0, exp0, t0);
 	for (i = 0; i < n; i++)
 		if (send_msg(fds[i], seed, (uint32_t)i, 0))
 			return 23;

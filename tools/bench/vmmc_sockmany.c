@@ -10,7 +10,8 @@
  *                        [-r RING_KiB]
  *
  * Per run the client opens CONNS connections (SO_RCVBUF RING on both
- * sides), sends a 16-byte header {conns, chunk, rounds} on the first,
+ * sides, and the client's SO_SNDBUF; a ring the socket memory budget
+ * shrank is reported), sends a 16-byte header {conns, chunk, rounds} on the first,
  * then chunk bytes on each connection in turn, round after round, MiB in
  * all; the server takes them in the same order and answers one byte on
  * the first connection after the last. Throughput: bytes / (first send
@@ -128,10 +129,11 @@ static double run(uint32_t node, uint32_t conns, uint32_t chunk,
 	struct sockaddr_vmmc a = { .svm_family = AF_VMMC, .svm_node = node,
 				   .svm_port = PORT };
 	struct hdr h = { conns, chunk, total / ((uint64_t)chunk * conns) };
-	int *fds = calloc(conns, sizeof(int)), rc = 0, t;
+	int *fds = calloc(conns, sizeof(int)), rc = 0, t, v;
+	socklen_t len = sizeof(v);
+	uint32_t i, small = 0;
 	double t0, dt;
 	uint64_t r;
-	uint32_t i;
 
 	if (!fds || !h.rounds)
 		return -EINVAL;
@@ -139,6 +141,8 @@ static double run(uint32_t node, uint32_t conns, uint32_t chunk,
 		for (t = 0; t < (i ? 1 : 100); t++) {
 			fds[i] = vmmc_socket(AF_VMMC, SOCK_STREAM, 0);
 			vmmc_sock_setsockopt(fds[i], SOL_SOCKET, SO_RCVBUF,
+					     &ring, sizeof(ring));
+			vmmc_sock_setsockopt(fds[i], SOL_SOCKET, SO_SNDBUF,
 					     &ring, sizeof(ring));
 			rc = vmmc_sock_connect(fds[i], (struct sockaddr *)&a,
 					       sizeof(a));
@@ -151,7 +155,14 @@ static double run(uint32_t node, uint32_t conns, uint32_t chunk,
 			return rc;
 		if (!i && all(fds[0], &h, sizeof(h), true))
 			return -EIO;
+		/* the memory budget may have given smaller rings: say so */
+		v = 0;
+		vmmc_sock_getsockopt(fds[i], SOL_SOCKET, SO_SNDBUF, &v, &len);
+		small += v < ring;
 	}
+	if (small)
+		fprintf(stderr, "%u of %u connections got rings smaller than %d KiB (the socket memory budget: VMMC_SOCK_MEM_MAX)\n",
+			small, conns, ring >> 10);
 	t0 = bench_s();
 	for (r = 0; r < h.rounds && !rc; r++)
 		for (i = 0; i < conns && !rc; i++)

@@ -337,6 +337,8 @@ enum fabric_node_state {
 
 struct fabric;
 
+#define FABRIC_EXP_BUCKETS	4096	/* export rows by name: a power of 2 */
+
 struct fabric_node {
 	struct fabric *f;
 	unsigned int id;
@@ -369,6 +371,15 @@ struct fabric_node {
 					 * through the export table; above
 					 * 32 bits: look at the next pass
 					 */
+	/*
+	 * The ACTIVE export rows by name, as acknowledged (fabric_ctrl.c):
+	 * chains of row + 1 (0 ends one), so that an IMPORT_REQ looks at
+	 * the rows of its name's bucket, not the whole table.
+	 */
+	__u16 exp_head[FABRIC_EXP_BUCKETS];
+	__u16 exp_next[VMMC_MAX_EXPORTS];
+	bool exp_in[VMMC_MAX_EXPORTS];	/* row chained ... */
+	__u32 exp_name[VMMC_MAX_EXPORTS]; /* ... under this name */
 
 	/* Private diagnostics, logged at exit (no room in uapi yet). */
 	__u64 ring_errors;		/* broken SQs, bad evq addresses */

@@ -23,10 +23,13 @@
  *   ACTIVE export has that name and the key the importer presented
  *   (vmmc_kcmd.key == vmmc_export.key), PERM unless its perm_nodes has the
  *   importer's bit, else OK with export_id, export_gen (its current gen)
- *   and len. The importer's NIC copies that into resp; an answer that
- *   matches no pending IMPORT is discarded (stale_pkts). If the link
- *   layer declares the exporter's node dead first, the IMPORT is
- *   answered NODE_DOWN.
+ *   and len; the exporter's NIC finds the export among the rows it
+ *   acknowledged ACTIVE (an index by name, exp_index()), so an export
+ *   can be imported from its acknowledgement on, which the kernel waits
+ *   for before it returns. The importer's NIC copies that into resp; an
+ *   answer that matches no pending IMPORT is discarded (stale_pkts). If
+ *   the link layer declares the exporter's node dead first, the IMPORT
+ *   is answered NODE_DOWN.
  * - Exports: whenever an export's gen differs from the gen the NIC last
  *   acknowledged (a private copy), the NIC adopts it (the data path,
  *   fabric_rx.c, accepts data only for an ACTIVE export whose gen is
@@ -46,6 +49,50 @@
 static struct vmmc_export *kexport(struct fabric_node *n, unsigned int id)
 {
 	return (struct vmmc_export *)(n->sram + VMMC_SRAM_EXPORTS) + id;
+}
+
+/*
+ * The export rows by name. A row is chained under its name while the
+ * last gen the NIC acknowledged left it ACTIVE: the kernel waits for
+ * that ack before an export is used, so a name a peer can know is always
+ * chained. A lookup still reads the row itself (state, name, key), which
+ * may have changed since: the index only says where to look.
+ */
+static unsigned int exp_bucket(__u32 name)
+{
+	return (name * 0x9e3779b1u) >> 20;	/* 12 bits: the bucket count */
+}
+
+_Static_assert(FABRIC_EXP_BUCKETS == 1u << 12, "exp_bucket()");
+_Static_assert(VMMC_MAX_EXPORTS < 0xffff, "exp_next holds row + 1");
+
+static void exp_unchain(struct fabric_node *n, unsigned int row)
+{
+	__u16 *p = &n->exp_head[exp_bucket(n->exp_name[row])];
+
+	if (!n->exp_in[row])
+		return;
+	while (*p && *p != row + 1)
+		p = &n->exp_next[*p - 1];
+	if (*p)
+		*p = n->exp_next[row];
+	n->exp_in[row] = false;
+}
+
+/* Row @row's new gen was read: chain it as what it is now. */
+static void exp_index(struct fabric_node *n, unsigned int row,
+		      const struct vmmc_export *e)
+{
+	__u32 name = vmmc_read_once(&e->name);
+	__u16 *h = &n->exp_head[exp_bucket(name)];
+
+	exp_unchain(n, row);
+	if (vmmc_read_once(&e->state) != VMMC_EXPORT_ACTIVE)
+		return;
+	n->exp_name[row] = name;
+	n->exp_next[row] = *h;
+	*h = (__u16)(row + 1);
+	n->exp_in[row] = true;
 }
 
 /*
@@ -72,6 +119,7 @@ unsigned int fabric_ctrl_acks(struct fabric_node *n)
 		if (gen == n->exp_ack[i])
 			continue;
 		n->exp_ack[i] = gen;
+		exp_index(n, i, e);
 		/* a few per pass: a garbled table must not flood the log */
 		if (acks < 8)
 			node_log(n, LOG_V, "export %u: gen %llu state %u name %u: acked",
@@ -199,15 +247,20 @@ void fabric_rx_import_req(struct fabric_node *n, const struct vmmc_pkt *pkt)
 {
 	struct vmmc_pkt ans;
 	struct vmmc_export e;
-	unsigned int i;
+	unsigned int i, next;
 
 	fabric_pkt_answer(pkt, &ans, VMMC_PKT_IMPORT_RESP, VMMC_ST_NO_EXPORT);
 	if (!fabric_node_is_up(n)) {
 		ans.status = VMMC_ST_NODE_DOWN;
 		goto out;
 	}
-	for (i = 0; i < VMMC_MAX_EXPORTS; i++) {
-		struct vmmc_export *ke = kexport(n, i);
+	/* the rows chained under the name's bucket (exp_index()) */
+	for (next = n->exp_head[exp_bucket(pkt->name)]; next;
+	     next = n->exp_next[i]) {
+		struct vmmc_export *ke;
+
+		i = next - 1;
+		ke = kexport(n, i);
 
 		/* Partner: kmod writes the entry, then bumps gen. */
 		e.gen = vmmc_load_acquire(&ke->gen);
@@ -275,4 +328,6 @@ void fabric_ctrl_reset(struct fabric_node *n)
 	n->kcmd_done = 0;
 	n->kcmd_busy = false;
 	memset(n->exp_ack, 0, sizeof(n->exp_ack));
+	memset(n->exp_head, 0, sizeof(n->exp_head));
+	memset(n->exp_in, 0, sizeof(n->exp_in));
 }

@@ -223,6 +223,10 @@ int vmmc_sock_accept4(int fd, struct sockaddr *addr, socklen_t *len,
 		vs_progress();
 		if (s->nbacklog)
 			break;
+		if (s->nobufs) {	/* refused for memory (vs_take_req()) */
+			s->nobufs--;
+			return -ENOBUFS;
+		}
 		if (s->nonblock)
 			return -EAGAIN;
 		err = vs_block(NULL, &deadline, s->rcvtimeo_ms);

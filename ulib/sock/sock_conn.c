@@ -55,13 +55,15 @@ static void vs_post_hello(struct vs_sock *s, uint32_t status)
  * client's retry of a request answered) and garbage are ignored; a full
  * backlog or a failure drops the request unremembered (the client
  * retries until its time-out, as with TCP: a retry that finds room is
- * taken).
+ * taken). A connection whose rings do not fit in the socket memory
+ * budget is refused with ENOBUFS, which the client's connect and our
+ * next accept that finds the backlog empty report.
  */
 void vs_take_req(struct vs_sock *l, uint64_t off, uint32_t src_node)
 {
+	uint32_t refuse;
 	struct vs_sock *s;
 	struct vs_req r;
-	bool refuse;
 
 	if (off % VS_SLOT || off >= VS_LISTEN_SLOTS * VS_SLOT)
 		return;
@@ -71,11 +73,12 @@ void vs_take_req(struct vs_sock *l, uint64_t off, uint32_t src_node)
 	    (r.name & 0xff000000u) != VS_NAME_CONN ||
 	    (r.via != VMMC_VIA_ANY && r.via != VMMC_VIA_INET &&
 	     r.via != VMMC_VIA_INET6) ||
-	    vs_seen_nonce(l, r.nonce))
+	    r.ring < VMMC_SOCK_RCVBUF_MIN || r.ring > VMMC_SOCK_RCVBUF_MAX ||
+	    (r.ring & (r.ring - 1)) || vs_seen_nonce(l, r.nonce))
 		return;
 	/* a listener of one IP family never sees the other's requests */
-	refuse = l->state != VS_LISTEN ||
-		 (l->via && r.via && l->via != r.via);
+	refuse = (l->state != VS_LISTEN ||
+		  (l->via && r.via && l->via != r.via)) ? ECONNREFUSED : 0;
 	if (!refuse && l->nbacklog >= l->backlog_max) {
 		vs.st.refused++;
 		return;
@@ -83,7 +86,12 @@ void vs_take_req(struct vs_sock *l, uint64_t off, uint32_t src_node)
 	s = vs_sock_new();
 	if (!s)
 		return;
-	s->rcvbuf = refuse ? VMMC_SOCK_RCVBUF_MIN : l->rcvbuf;
+	s->rcvbuf = l->rcvbuf;
+	s->rcvbuf_set = l->rcvbuf_set;
+	if (!refuse && vs_mem_plan(s, r.ring, r.sndmax))
+		refuse = ENOBUFS;	/* nothing charged */
+	if (refuse)
+		s->rx_ring = VMMC_SOCK_RCVBUF_MIN;
 	s->zc_min = l->zc_min;		/* as the listener's options */
 	s->busy_poll = l->busy_poll;
 	/* and the kernel's options, as a kernel TCP socket's child has */
@@ -100,7 +108,7 @@ void vs_take_req(struct vs_sock *l, uint64_t off, uint32_t src_node)
 	s->peer_name = r.name;
 	s->nonce = r.nonce;
 	s->parent = l;
-	if (vs_conn_alloc(s, r.node, refuse) ||
+	if (vs_conn_alloc(s, r.node, refuse != 0) ||
 	    vmmc_import_key(&vs.ep, r.node, r.name, r.key, &s->peer_imp,
 			    NULL))
 		goto out_free;
@@ -109,8 +117,10 @@ void vs_take_req(struct vs_sock *l, uint64_t off, uint32_t src_node)
 		vs_remember(l, r.nonce);
 		s->state = VS_REFUSING;
 		s->parent = NULL;
-		vs_post_hello(s, ECONNREFUSED);
+		vs_post_hello(s, refuse);
 		vs.st.refused++;
+		if (refuse == ENOBUFS)
+			l->nobufs++;
 		return;
 	}
 	if (vs_tx_alloc(s, r.ring))
@@ -153,6 +163,7 @@ int vs_post_req(struct vs_sock *s)
 	r->key = s->rx_key;
 	r->ring = s->rx_ring;
 	r->via = s->via;
+	r->sndmax = s->tx_max;
 	r->nonce = s->nonce;
 	r->check = vs_check(r, s->nonce);
 	return vs_post(s, r, sizeof(*r), s->l_imp, slot * VS_SLOT,
@@ -167,7 +178,9 @@ int vs_connect_start(struct vs_sock *s, uint32_t node, uint32_t port)
 
 	s->peer_node = node;
 	s->peer_port = port;
-	err = vs_conn_alloc(s, node, true);
+	err = vs_mem_plan(s, 0, 0);
+	if (!err)
+		err = vs_conn_alloc(s, node, true);
 	if (err)
 		return err;
 	err = vs_import_listener(s, node, port, &len);
@@ -217,7 +230,8 @@ void vs_take_hello(struct vs_sock *s)
 	vmmc_smp_mb();	/* pairs with the NIC's copy: nothing before */
 	s->hello_done = true;
 	if (h.status || (h.name & 0xff000000u) != VS_NAME_CONN) {
-		err = ECONNREFUSED;
+		/* the server had no memory for it: as ours would say */
+		err = h.status == ENOBUFS ? ENOBUFS : ECONNREFUSED;
 		goto out_fail;
 	}
 	err = -vmmc_import_key(&vs.ep, s->peer_node, h.name, h.key,

@@ -143,7 +143,12 @@ struct vs_req {
 	uint32_t via;			/* VMMC_VIA_* of its connect() */
 	uint64_t nonce;
 	uint64_t key;			/* ... and its import key */
-	uint64_t reserved[2];
+	uint32_t sndmax;		/* the largest ring the client will
+					 * stage (its budget, SO_SNDBUF); 0
+					 * (older clients): any
+					 */
+	uint32_t reserved0;
+	uint64_t reserved;
 	uint64_t check;
 };
 
@@ -251,6 +256,9 @@ struct vs_sock {
 	int linger_on, linger_s;	/* SO_LINGER */
 	char cong[16];		/* TCP_CONGESTION, "" for the default */
 	uint32_t rcvbuf, sndbuf;
+	bool rcvbuf_set, sndbuf_set;	/* by the program: above the pressure
+					 * mark too (vs_mem_plan())
+					 */
 	uint64_t rcvtimeo_ms, sndtimeo_ms;	/* 0: forever */
 	uint32_t zc_min;	/* VMMC_SO_ZEROCOPY_MIN: 0 off */
 	int busy_poll;		/* VMMC_SO_BUSY_POLL */
@@ -272,6 +280,9 @@ struct vs_sock {
 	uint32_t lexp;		/* export id */
 	int backlog_max, nbacklog;
 	struct vs_sock *backlog[VMMC_SOCK_BACKLOG_MAX];
+	uint32_t nobufs;	/* requests refused for memory, not yet
+				 * told by accept (ENOBUFS)
+				 */
 	uint64_t recent[VS_RECENT];	/* nonces of requests taken */
 	uint32_t nrecent;
 	struct vs_sock *parent;	/* in a listener's backlog */
@@ -301,6 +312,12 @@ struct vs_sock {
 				 * the staging ring (see vs_tx_alloc())
 				 */
 	uint32_t tx_ring;	/* its size == the peer's ring */
+	/*
+	 * Pages of the socket memory budget (vs_mem_plan()) charged to this
+	 * connection, of which tx_rsv hold the place of a staging ring to
+	 * come of at most tx_max bytes (a client before its hello).
+	 */
+	uint32_t mem_pages, tx_rsv, tx_max;
 	uint32_t peer_name, peer_imp, l_imp;
 	bool have_peer_imp, have_l_imp;
 	uint32_t state_busy;	/* source slots in flight (bit mask) */
@@ -395,6 +412,12 @@ struct vs_stack {
 	struct vs_sock **byfd;	/* by fd */
 	int nbyfd;
 	struct vs_sock *byexp[VMMC_MAX_EXPORTS];
+	/*
+	 * The socket memory budget (vs_mem_budget()): pages the
+	 * connections' rings, headers and control pages may pin, and the
+	 * pages they pin now.
+	 */
+	uint64_t mem_max, mem_pages;
 	uint32_t next_port;
 	uint32_t next_slot;	/* listen slot of our next request */
 	uint64_t rnd;
@@ -429,6 +452,7 @@ void vs_sock_free(struct vs_sock *s);
 void *vs_map(size_t len);
 void vs_unmap(void *p, size_t len);
 int vs_export_listen(struct vs_sock *s, uint32_t port);
+int vs_mem_plan(struct vs_sock *s, uint32_t peer_ring, uint32_t cap);
 int vs_conn_alloc(struct vs_sock *s, uint32_t node_perm, bool ctl);
 int vs_tx_alloc(struct vs_sock *s, uint32_t ring);
 void vs_teardown(struct vs_sock *s);

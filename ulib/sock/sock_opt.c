@@ -137,10 +137,14 @@ int vmmc_sock_setsockopt(int fd, int level, int name, const void *val,
 		memcpy(&v, val, sizeof(v));
 		if (level == SOL_VMMC)
 			return vs_setopt_vmmc(s, name, v);
-		if (name == SO_RCVBUF)
-			s->rcvbuf = vs_ring_size(v);	/* for rings made later */
-		else
-			s->sndbuf = vs_ring_size(v);	/* the peer's ring rules */
+		/* for rings made later, within the budget (vs_mem_plan()) */
+		if (name == SO_RCVBUF) {
+			s->rcvbuf = vs_ring_size(v);
+			s->rcvbuf_set = true;
+		} else {
+			s->sndbuf = vs_ring_size(v);	/* the peer's ring, at most */
+			s->sndbuf_set = true;
+		}
 		return 0;
 	}
 	if (level != SOL_SOCKET && level != IPPROTO_TCP && level != IPPROTO_IP)

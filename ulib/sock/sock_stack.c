@@ -194,6 +194,7 @@ static void vs_atfork_child(void)
 	vs.byfd = NULL;
 	vs.ntab = vs.nbyfd = 0;
 	vs.open = false;
+	vs.mem_pages = 0;
 	memset(vs.byexp, 0, sizeof(vs.byexp));
 	memset(&vs.st, 0, sizeof(vs.st));
 	vs.zc_busy = vs.zc_done = 0;
@@ -248,6 +249,35 @@ static void vs_zc_budget(void)
 			   (uint32_t)pages);
 }
 
+/*
+ * The socket memory budget (vmmc_sock(7)), in pages: what the
+ * connections' rings, their header pages and control pages may pin
+ * together. VMMC_SOCK_MEM_MAX bytes (environment, read at the endpoint's
+ * open), else a quarter of the machine's memory and, for a process
+ * without CAP_IPC_LOCK under a finite RLIMIT_MEMLOCK, at most three
+ * quarters of that limit (zero-copy receive's pins take the last
+ * quarter): so the library says ENOBUFS before the kernel would refuse
+ * a pin, and one process cannot pin the machine.
+ */
+static void vs_mem_budget(void)
+{
+	const char *e = getenv("VMMC_SOCK_MEM_MAX");
+	long phys = sysconf(_SC_PHYS_PAGES);
+	uint64_t pages = phys > 0 ? (uint64_t)phys / 4 : 1ULL << 16, v;
+	struct rlimit rl;
+	char *end;
+
+	if (!getrlimit(RLIMIT_MEMLOCK, &rl) && rl.rlim_cur != RLIM_INFINITY &&
+	    rl.rlim_cur / 4 * 3 / VMMC_PAGE_SIZE < pages && !vs_cap_ipc_lock())
+		pages = rl.rlim_cur / 4 * 3 / VMMC_PAGE_SIZE;
+	if (e && *e) {
+		v = strtoull(e, &end, 0);
+		if (!*end)
+			pages = v / VMMC_PAGE_SIZE;
+	}
+	vs.mem_max = pages;
+}
+
 int vs_stack_get(void)
 {
 	uint64_t seed = 0;
@@ -271,6 +301,7 @@ int vs_stack_get(void)
 #endif
 	vs.nq_dropped = vmmc_nq_dropped(&vs.ep);
 	vs_zc_budget();
+	vs_mem_budget();
 	if (getrandom(&seed, sizeof(seed), GRND_NONBLOCK) != sizeof(seed))
 		seed = vs_now_ns() ^ (uint64_t)getpid() << 32;
 	vs.rnd = seed | 1;
@@ -468,17 +499,86 @@ int vs_export_listen(struct vs_sock *s, uint32_t port)
 	return 0;
 }
 
+/* ---- the socket memory budget ---- */
+
+/* Pages a ring of @ring bytes pins with its header page. */
+static uint64_t vs_ring_pages(uint32_t ring)
+{
+	return 1 + ring / VMMC_PAGE_SIZE;
+}
+
+static void vs_mem_charge(struct vs_sock *s, uint64_t pages)
+{
+	vs.mem_pages += pages;
+	s->mem_pages += (uint32_t)pages;
+}
+
+/*
+ * The largest ring of at most @want bytes (a power of two, at least
+ * VMMC_SOCK_RCVBUF_MIN) that fits in the budget beside @fixed pages more;
+ * 0 if not even the smallest does. A ring the program did not size
+ * (@set false) also keeps under the pressure mark, a quarter of the
+ * budget, or is the smallest: as Linux's TCP under memory pressure, a
+ * few connections get large rings and thousands still fit.
+ */
+static uint32_t vs_ring_plan(uint32_t want, bool set, uint64_t fixed)
+{
+	uint64_t used = vs.mem_pages + fixed,
+		 mark = set ? vs.mem_max : vs.mem_max / 4;
+	uint32_t r = want < VMMC_SOCK_RCVBUF_MIN ? VMMC_SOCK_RCVBUF_MIN : want;
+
+	while (r > VMMC_SOCK_RCVBUF_MIN && used + vs_ring_pages(r) > mark)
+		r >>= 1;
+	return used + vs_ring_pages(r) <= vs.mem_max ? r : 0;
+}
+
+/*
+ * Size connection @s's rings within the budget and charge them, before
+ * any is made: our ring (s->rx_ring) at most its SO_RCVBUF and @cap (the
+ * peer's sndmax, 0: none); a server's staging ring is @peer_ring (the
+ * client's ring, its word); a client (@peer_ring 0) also charges its
+ * control page and holds the place of a staging ring of at most
+ * s->tx_max bytes (SO_SNDBUF if set, else the largest), which its
+ * request offers as sndmax: the server's ring is no larger, and the
+ * hello gives back what it did not take (vs_tx_alloc()). -ENOBUFS if
+ * not even the smallest rings fit.
+ */
+int vs_mem_plan(struct vs_sock *s, uint32_t peer_ring, uint32_t cap)
+{
+	uint64_t fixed = peer_ring ? vs_ring_pages(peer_ring) :
+			 1 + vs_ring_pages(VMMC_SOCK_RCVBUF_MIN);
+	uint32_t want = s->rcvbuf;
+
+	while (cap && want > cap && want > VMMC_SOCK_RCVBUF_MIN)
+		want >>= 1;
+	s->rx_ring = vs_ring_plan(want, s->rcvbuf_set, fixed);
+	if (!s->rx_ring)
+		return -ENOBUFS;
+	vs_mem_charge(s, vs_ring_pages(s->rx_ring));
+	if (peer_ring) {
+		s->tx_max = peer_ring;
+	} else {
+		vs_mem_charge(s, 1);	/* the control page */
+		s->tx_max = vs_ring_plan(s->sndbuf_set ? s->sndbuf :
+					 VMMC_SOCK_RCVBUF_MAX, s->sndbuf_set, 0);
+	}
+	s->tx_rsv = (uint32_t)vs_ring_pages(s->tx_max);
+	vs_mem_charge(s, s->tx_rsv);
+	return 0;
+}
+
 /*
  * Our receive region, exported to @node only; @ctl: with a control page,
  * pinned (a client's request, a refusal's hello; an accepted connection
  * posts its hello from its staging ring's first page: one mapping and
- * one pin less on the server's side of a connect).
+ * one pin less on the server's side of a connect). Its ring is
+ * s->rx_ring: as vs_mem_plan() charged it, or a refusal's smallest (not
+ * charged: it goes when its hello has gone).
  */
 int vs_conn_alloc(struct vs_sock *s, uint32_t node, bool ctl)
 {
 	int err = -EEXIST, tries;
 
-	s->rx_ring = s->rcvbuf;
 	s->rx_map = VS_HDR + s->rx_ring;
 	s->rx = vs_map(vs_rx_map_len(s));
 	if (!s->rx)
@@ -541,9 +641,17 @@ out_unmap:
  */
 int vs_tx_alloc(struct vs_sock *s, uint32_t ring)
 {
+	uint64_t pages = vs_ring_pages(ring);
+
 	if (ring < VMMC_SOCK_RCVBUF_MIN || ring > VMMC_SOCK_RCVBUF_MAX ||
 	    (ring & (ring - 1)))
 		return -EPROTO;
+	/* a peer that ignored our sndmax (an older one) may still fit */
+	if (pages > s->tx_rsv && vs.mem_pages + pages - s->tx_rsv > vs.mem_max)
+		return -ENOBUFS;
+	vs.mem_pages = vs.mem_pages - s->tx_rsv + pages;
+	s->mem_pages = s->mem_pages - s->tx_rsv + (uint32_t)pages;
+	s->tx_rsv = 0;
 	s->stg = vs_map(VS_HDR + ring);
 	if (!s->stg)
 		return -ENOMEM;
@@ -576,6 +684,8 @@ void vs_teardown_conn(struct vs_sock *s)
 	}
 	s->rx = s->tx = s->stg = NULL;
 	s->tx_ring = 0;
+	vs.mem_pages -= s->mem_pages;
+	s->mem_pages = s->tx_rsv = 0;
 }
 
 /* Give back everything the socket holds; nothing may be in flight. */
