@@ -6,7 +6,9 @@
  * process dies (the liveness probes it sends while spinning find the
  * peer's export revoked), and one with SO_RCVTIMEO returns EAGAIN once
  * the time-out passed, not much later. Afterwards no redirect slot is
- * held and every socket gauge is back to zero.
+ * held and every socket gauge is back to zero. VMMC_SOCK_WAIT sets how
+ * the stack's waits wait (block at once, or a fixed spin), and a bad
+ * value leaves the default.
  */
 #include <signal.h>
 #include <sys/wait.h>
@@ -152,6 +154,71 @@ TEST_F_TIMEOUT(busy, rcvtimeo, 60)
 	kill(pid, SIGKILL);
 	EXPECT_EQ(pid, waitpid(pid, &status, 0));
 	all_closed(_metadata, fd, l);
+}
+
+/*
+ * In a process of its own (the stack opens its endpoint once): with
+ * VMMC_SOCK_WAIT=@env, the spin limit is @spin_ns (~0u: the default,
+ * neither 0 nor 30 us), and 256 KiB still arrive byte for byte. The exit
+ * status says what failed (0: nothing).
+ */
+static int wait_env_child(const char *env, uint32_t spin_ns, uint16_t port)
+{
+	static uint8_t out[256 << 10], in[256 << 10];
+	size_t i, off = 0, sent = 0;
+	uint32_t got;
+	int l, c, a;
+	ssize_t r;
+
+	if (setenv("VMMC_SOCK_WAIT", env, 1) || vs_pair(port, &l, &c, &a))
+		return 1;
+	got = vmmc_sock_spin_ns();
+	if (spin_ns == ~0u ? got == 0 || got == 30000 : got != spin_ns)
+		return 2;
+	for (i = 0; i < sizeof(out); i++)
+		out[i] = (uint8_t)(i * 7 + 3);
+	/* what the window takes, then a blocking receive (it waits) */
+	while (off < sizeof(in)) {
+		if (sent < sizeof(out)) {
+			r = vmmc_sock_send(c, out + sent, sizeof(out) - sent,
+					   MSG_DONTWAIT);
+			if (r <= 0 && r != -EAGAIN)
+				return 3;
+			sent += r > 0 ? (size_t)r : 0;
+		}
+		r = vmmc_sock_recv(a, in + off, sizeof(in) - off, 0);
+		if (r <= 0)
+			return 4;
+		off += (size_t)r;
+	}
+	if (memcmp(in, out, sizeof(in)))
+		return 5;
+	if (vmmc_sock_close(a) || vmmc_sock_close(c) || vmmc_sock_close(l))
+		return 6;
+	return 0;
+}
+
+TEST_F_TIMEOUT(busy, wait_env, 60)
+{
+	static const struct { const char *env; uint32_t spin_ns; } cases[] = {
+		{ "block", 0 }, { "30", 30000 }, { "30x", ~0u }, { "0", ~0u },
+	};
+	unsigned int i;
+	int status;
+	pid_t pid;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		pid = fork();
+		ASSERT_LE(0, pid);
+		if (!pid)
+			_exit(wait_env_child(cases[i].env, cases[i].spin_ns,
+					     vs_test_port(i)));
+		ASSERT_EQ(pid, waitpid(pid, &status, 0));
+		EXPECT_TRUE(WIFEXITED(status));
+		EXPECT_EQ(0, WEXITSTATUS(status)) {
+			TH_LOG("VMMC_SOCK_WAIT=%s", cases[i].env);
+		}
+	}
 }
 
 TEST_HARNESS_MAIN

@@ -6,7 +6,8 @@
 # and bandwidth of deliberate update, local and remote, beside kernel TCP
 # between the same guests), vmmc_rtt (NIC round trips), then
 # vmmc_sockperf (VMMC stream sockets beside kernel TCP: ping-pong latency,
-# streaming throughput with 64 KiB .. 1 MiB sends, ratio column), then
+# streaming throughput with 64 KiB .. 1 MiB sends, ratio column; then the
+# sockets again with both sides' waits blocking at once, VMMC_SOCK_WAIT), then
 # Debian's iperf3, sockperf and redis over kernel TCP, over VMMC under
 # the LD_PRELOAD shim and libvmmc's sockets alone, side by side
 # (tools/bench/apps.sh; APPS_SECS seconds per program, default 3), and
@@ -43,11 +44,12 @@ echo '== vmmc_bw: node 0 <-> node 1' && $bw client -n 1 -a 10.77.0.2 -M $mc && e
 echo '== vmmc_rtt: node 0 -> node 1' && $rtt client -n 1 -a 10.77.0.2 -c 1000 && echo && \
 echo '== vmmc_lat: node 0 <-> node 1, one-way latency per waiting policy' && $lat client -n 1 -a 10.77.0.2 -c 500 -r 2 && echo && \
 echo '== vmmc_sockperf: node 0 -> node 1' && $sockperf client -n 1 -a 10.77.0.2 && echo && \
+echo '== the same, VMMC sockets only, both sides VMMC_SOCK_WAIT=block' && VMMC_SOCK_WAIT=block $sockperf client -n 1 -a 10.77.0.2 -k -p 7001 && echo && \
 echo '== vmmc_sockzc: node 1 -> node 0, copy vs zero-copy receive' && $sockzc client -n 1 -m 16 && echo && \
 echo '== vmmc_sockmany: node 0 -> node 1, 1 vs 1024 connections' && VMMC_SOCK_MEM_MAX=268435456 $sockmany client -n 1; \
 rc=\$?; python3 selftests/barrier.py notify 10.77.0.2; exit \$rc"
-node1="insmod $b/vmmc.ko && { $bw server & $rtt server & $sockperf server & $sockzc server & VMMC_SOCK_MEM_MAX=268435456 $sockmany server & $lat server & } && \
-python3 selftests/barrier.py wait; kill %1 %2 %3 %4 %5 %6 2>/dev/null; exit 0"
+node1="insmod $b/vmmc.ko && { $bw server & $rtt server & $sockperf server & $sockzc server & VMMC_SOCK_MEM_MAX=268435456 $sockmany server & $lat server & VMMC_SOCK_WAIT=block $sockperf server -p 7001 & } && \
+python3 selftests/barrier.py wait; kill %1 %2 %3 %4 %5 %6 %7 2>/dev/null; exit 0"
 
 # competitive notification vs polling vs blocking: one node, NIC-timed events
 tools/vm/vmrun --timeout 600 -- sh -c "insmod $b/vmmc.ko && $notify -c 200 && \

@@ -7,6 +7,9 @@
  *   vmmc_sockzc client -n NODE [-m MiB] (the receiver, e.g. on node 0)
  *   vmmc_sockzc local [-m MiB]          (both on this node, forked)
  *
+ * -p PORT (default 7010): servers of two builds side by side, so that
+ * one boot alternates them.
+ *
  * For each size the receiver asks for MiB of messages of that size
  * twice on one connection: once with VMMC_SO_ZEROCOPY_MIN = 0 (every
  * byte copied out of the receive ring) and once with the library's
@@ -34,7 +37,7 @@
 #include "bench.h"
 #include "vmmc_sock.h"
 
-#define PORT	7010
+static uint32_t port = 7010;	/* -p: servers of two builds side by side */
 #define MAXSZ	(1u << 20)
 #define NSIZES	5
 
@@ -94,14 +97,14 @@ static void serve(int fd)
 
 static int server(bool once)
 {
-	struct sockaddr_vmmc va = { .svm_family = AF_VMMC, .svm_port = PORT,
+	struct sockaddr_vmmc va = { .svm_family = AF_VMMC, .svm_port = port,
 				    .svm_node = VMMC_NODE_ANY };
 	int l, c;
 
 	l = vmmc_socket(AF_VMMC, SOCK_STREAM, 0);
 	if (l < 0 || vmmc_sock_bind(l, (struct sockaddr *)&va, sizeof(va)) ||
 	    vmmc_sock_listen(l, 4)) {
-		fprintf(stderr, "vmmc_sockzc: cannot listen on port %d\n", PORT);
+		fprintf(stderr, "vmmc_sockzc: cannot listen on port %u\n", port);
 		return 1;
 	}
 	while ((c = vmmc_sock_accept(l, NULL, NULL)) >= 0) {
@@ -177,7 +180,7 @@ static int phase(int fd, uint8_t *buf, uint32_t size, int mib, bool rpc,
 
 static int client(uint32_t node, int mib)
 {
-	struct sockaddr_vmmc va = { .svm_family = AF_VMMC, .svm_port = PORT,
+	struct sockaddr_vmmc va = { .svm_family = AF_VMMC, .svm_port = port,
 				    .svm_node = node };
 	struct phase pc, pz;
 	struct req end = { 0 };
@@ -230,9 +233,9 @@ static int client(uint32_t node, int mib)
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: vmmc_sockzc server\n"
-			"       vmmc_sockzc client -n NODE [-m MiB]\n"
-			"       vmmc_sockzc local [-m MiB]\n");
+	fprintf(stderr, "usage: vmmc_sockzc server [-p PORT]\n"
+			"       vmmc_sockzc client -n NODE [-m MiB] [-p PORT]\n"
+			"       vmmc_sockzc local [-m MiB] [-p PORT]\n");
 	return 2;
 }
 
@@ -247,11 +250,13 @@ int main(int argc, char **argv)
 		return usage();
 	mode = argv[1];
 	optind = 2;
-	while ((opt = getopt(argc, argv, "n:m:")) != -1) {
+	while ((opt = getopt(argc, argv, "n:m:p:")) != -1) {
 		if (opt == 'n')
 			node = (uint32_t)strtoul(optarg, NULL, 0);
 		else if (opt == 'm')
 			mib = atoi(optarg);
+		else if (opt == 'p')
+			port = (uint32_t)strtoul(optarg, NULL, 0);
 		else
 			return usage();
 	}

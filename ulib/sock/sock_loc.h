@@ -476,6 +476,7 @@ void vs_poke(struct vs_sock *s);
 bool vs_close_done(const struct vs_sock *s);
 void vs_close_end(struct vs_sock *s);
 int vs_block(struct vs_sock *s, uint64_t *deadline, uint64_t timeo_ms);
+void vs_wait_policy(void);
 
 /* sock_timer.c */
 void vs_timer_at(struct vs_sock *s, uint64_t when);

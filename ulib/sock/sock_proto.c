@@ -22,6 +22,7 @@
  * use only when they are about to block anyway.
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -700,6 +701,36 @@ void vs_close_end(struct vs_sock *s)
 	}
 	vs_teardown(s);
 	vs_sock_free(s);
+}
+
+/*
+ * How the stack's waits wait, from VMMC_SOCK_WAIT, read at each open of
+ * the endpoint: "block" blocks at once, "poll" never blocks, a number N
+ * (1 .. 100000) spins N us before it blocks (competitive with that fixed
+ * limit); unset or anything else, the endpoint's default (competitive,
+ * the limit following what blocking costs). A stream's waits are for
+ * its peer, whose guest and NIC may share the host's CPUs with ours: a
+ * spin then holds a CPU the awaited event needs, a cost the competitive
+ * rule does not count (docs/performance.md, "Waiting for the peer").
+ */
+void vs_wait_policy(void)
+{
+	const char *e = getenv("VMMC_SOCK_WAIT");
+	unsigned long us;
+	char *end;
+
+	if (!e || !*e)
+		return;
+	if (!strcmp(e, "block")) {
+		vmmc_set_wait_policy(&vs.ep, VMMC_WAIT_BLOCK, 0);
+	} else if (!strcmp(e, "poll")) {
+		vmmc_set_wait_policy(&vs.ep, VMMC_WAIT_POLL, 0);
+	} else {
+		us = strtoul(e, &end, 10);
+		if (!*end && us >= 1 && us <= 100000)
+			vmmc_set_wait_policy(&vs.ep, VMMC_WAIT_COMPETITIVE,
+					     (uint32_t)us * 1000);
+	}
 }
 
 /*

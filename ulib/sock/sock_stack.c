@@ -296,6 +296,7 @@ int vs_stack_get(void)
 		return err;
 	vs.open = true;
 	vs.ep_gen++;
+	vs_wait_policy();
 #ifdef VS_PROF
 	vs_prof_nic = vs.ep.status->counters;
 #endif
