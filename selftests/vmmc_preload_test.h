@@ -70,6 +70,7 @@ void test_stdio(int l);
 
 /* vmmc_preload_threads.c */
 void test_threads(int l);
+void test_kick(int l);
 void test_follow(int l);
 int linger_image(void);
 void test_linger(const char *self);

@@ -81,6 +81,8 @@ struct vp_fd vp_fds[VP_MAXFD];
  */
 unsigned int vp_gen[VP_MAXFD];
 int vp_hi = -1;		/* highest fd ever given a kind */
+/* longest wait on kernel fds between looks at the NIC (VMMC_PRELOAD_SLICE_MS) */
+int vp_slice_ms = VP_SLICE_MS;
 /*
  * O_NONBLOCK of each VMMC socket, by vmmc_sock_id(): a property of the
  * socket (of the open file description, for the kernel), so shared by
@@ -262,6 +264,33 @@ static void vp_unlink_locked(void *arg)
 }
 
 /*
+ * A new eventfd for a waiting thread, at a high number: the program's
+ * own fds keep the numbers the kernel would give them (a program may
+ * count on two sockets opened one after the other being adjacent, and
+ * a thread blocks for the first time at any moment, in a connect among
+ * others). At least 512, or half the fd limit if that is lower.
+ */
+static int vp_waiter_fd(void)
+{
+	int fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC), hi;
+	struct rlimit rl;
+	long min = 512;
+
+	if (fd < 0)
+		return -1;
+	if (!getrlimit(RLIMIT_NOFILE, &rl) && rl.rlim_cur != RLIM_INFINITY &&
+	    (long)(rl.rlim_cur / 2) < min)
+		min = (long)(rl.rlim_cur / 2);
+	if (fd >= min)
+		return fd;
+	hi = REAL(fcntl)(fd, F_DUPFD_CLOEXEC, (int)min);
+	if (hi < 0)
+		return fd;	/* no room up there: a low number works too */
+	REAL(close)(fd);
+	return hi;
+}
+
+/*
  * vp_block() on @k (room for nk + 1 entries: the thread's eventfd goes
  * last), a wait for the endpoint's news, unless the epoch moved from
  * @epoch (a call ran since the caller looked: look again). Registered
@@ -285,7 +314,7 @@ int vp_block_ep(const struct vp_wait *w, struct pollfd *k, nfds_t nk, int ms,
 		pthread_once(&vp_me_once, vp_me_key_init);
 		if (vp_me_key != (pthread_key_t)-1 &&
 		    !pthread_setspecific(vp_me_key, me))
-			me->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+			me->efd = vp_waiter_fd();
 	}
 	if (me->efd >= 0) {
 		me->next = vp_waiting;
@@ -406,7 +435,7 @@ int vp_wait_unlocked(struct vp_wait *w, int fd, short ev)
 		return vp_block(w, NULL, 0, 0);	/* a signal meanwhile? */
 	}
 	vp_unlock();
-	return vp_block_ep(w, p, 1, VP_SLICE_MS, epoch);
+	return vp_block_ep(w, p, 1, vp_slice_ms, epoch);
 }
 
 long vp_now_ms(void)
@@ -609,6 +638,12 @@ __attribute__((constructor)) static void vp_init(void)
 		      *getenv("VMMC_PRELOAD_FALLBACK") != '0';
 	if (off && !strcmp(off, "off"))
 		return;
+	if (getenv("VMMC_PRELOAD_SLICE_MS")) {
+		long v = strtol(getenv("VMMC_PRELOAD_SLICE_MS"), NULL, 10);
+
+		if (v >= 1 && v <= 60000)
+			vp_slice_ms = (int)v;
+	}
 	if (getenv("VMMC_PRELOAD_SPIN_NS"))
 		vp_spin_env = strtol(getenv("VMMC_PRELOAD_SPIN_NS"), NULL, 0);
 	if (vmmc_hostmap_load(&vp_map, err, sizeof(err))) {

@@ -29,7 +29,7 @@ static void vp_linger(int h)
 		vp_unlock();
 		if (p.fd >= 0 && __atomic_load_n(&vp_epoch, __ATOMIC_ACQUIRE) ==
 		    epoch)
-			REAL(poll)(&p, 1, VP_SLICE_MS);
+			REAL(poll)(&p, 1, vp_slice_ms);
 	}
 }
 

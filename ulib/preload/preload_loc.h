@@ -30,6 +30,7 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <sys/select.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
@@ -46,7 +47,7 @@
 #pragma GCC visibility push(hidden)
 
 #define VP_MAXFD	65536	/* fds the shim can track; others: kernel */
-#define VP_SLICE_MS	20
+#define VP_SLICE_MS	20	/* default of vp_slice_ms */
 
 enum vp_kind {
 	VP_NONE = 0,
@@ -103,6 +104,7 @@ struct vp_dual {
 extern struct vp_fd vp_fds[VP_MAXFD];
 extern unsigned int vp_gen[VP_MAXFD];
 extern int vp_hi;
+extern int vp_slice_ms;
 extern uint8_t vp_nb[65536];
 extern pthread_mutex_t vp_lock;
 extern __thread int vp_inside;

@@ -31,9 +31,9 @@ static int vp_slice(int timeout, long end)
 	if (timeout == 0)
 		return 0;
 	if (timeout < 0)
-		return VP_SLICE_MS;
+		return vp_slice_ms;
 	left = end - vp_now_ms();
-	return left <= 0 ? 0 : left < VP_SLICE_MS ? (int)left : VP_SLICE_MS;
+	return left <= 0 ? 0 : left < vp_slice_ms ? (int)left : vp_slice_ms;
 }
 
 /*

@@ -19,7 +19,7 @@
  *            connection closes, with its linger.
  *
  * The relay thread waits without the lock (poll on its pairs and the
- * endpoint, at most VP_SLICE_MS), blocks every signal, and ends when
+ * endpoint, at most vp_slice_ms), blocks every signal, and ends when
  * nothing is left to relay. A connection
  * already used at the fork is dead in the child, as before (ENOTCONN).
  */
@@ -322,7 +322,7 @@ static void *vp_relay_main(void *arg)
 		if (p[n].fd >= 0)
 			n++;
 		vp_leave();
-		REAL(poll)(p, n, VP_SLICE_MS);
+		REAL(poll)(p, n, vp_slice_ms);
 	}
 	return NULL;
 }
