@@ -86,6 +86,9 @@
 					 * (FI_VMMC_DIRECT_READ's default)
 					 */
 
+/* a slot's SEND: its vmmc user_data is the op's address | VFI_UD_SLOT */
+#define VFI_UD_SLOT	1u
+
 /* struct vfi_hdr.op */
 enum { VFI_OP_MSG = 1, VFI_OP_WDATA = 2, VFI_OP_RREQ = 3, VFI_OP_RRESP = 4 };
 /* struct vfi_hdr.flags */
@@ -250,6 +253,7 @@ struct vfi_ep {
 	bool imported;
 	/* send side */
 	uint32_t tx_seq;		/* slots sent */
+	uint32_t tx_cqes;		/* their SENDs completed */
 	struct vfi_queue txq;		/* sends and writes not fully posted */
 	struct vfi_queue lwait;		/* reads waiting for landing room,
 					 * out of txq so that nothing waits
@@ -266,6 +270,10 @@ struct vfi_ep {
 	uint32_t rx_reported;		/* rx_seq last sent as credit */
 	struct vfi_queue rxq;		/* posted receives */
 	bool rx_inmsg;			/* between a FIRST and its LAST */
+	/* the slot at rx_seq waits until tx_cqes reaches rx_gate: the
+	 * slots we had sent when we first saw it (rx_gate_for = its seq)
+	 */
+	uint32_t rx_gate, rx_gate_for;
 	uint64_t land_busy;		/* landing area chunks in use */
 	/* ops */
 	struct vfi_op *ops, *free_ops;
@@ -392,6 +400,7 @@ int vfi_no_ops_open(struct fid *fid, const char *name, uint64_t flags,
 int vfi_domain_open(struct fid_fabric *fabric, struct fi_info *info,
 		    struct fid_domain **dom, void *context);
 void vfi_progress(struct vfi_domain *dom);
+void vfi_cqes(struct vfi_domain *dom);
 int vfi_import_get(struct vfi_domain *dom, uint32_t node, uint64_t key);
 int vfi_mr_reg(struct fid *fid, const void *buf, size_t len, uint64_t access,
 	       uint64_t offset, uint64_t requested_key, uint64_t flags,

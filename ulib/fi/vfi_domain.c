@@ -51,21 +51,37 @@ int vfi_mr_find(struct vfi_domain *dom, uint64_t key, uint64_t access,
 	return -FI_EKEYREJECTED;
 }
 
-void vfi_progress(struct vfi_domain *dom)
+/*
+ * The NIC's completions (dom->lock held); those of ring slots are counted
+ * per endpoint (vfi_ep_rx() reports a peer's message only after the
+ * completions of the slots it may have seen).
+ */
+void vfi_cqes(struct vfi_domain *dom)
 {
 	struct vmmc_cqe *c;
-	struct vfi_ep *ep, *next;
 
 	while ((c = vmmc_peek_cqe(&dom->vep))) {
 		struct vmmc_cqe cqe = *c;
 
 		vmmc_cqe_seen(&dom->vep);
-		if (cqe.op == VMMC_OP_SEND && cqe.user_data)
-			vfi_send_done((struct vfi_op *)(uintptr_t)cqe.user_data,
-				      &cqe);
+		if (cqe.op == VMMC_OP_SEND && cqe.user_data) {
+			struct vfi_op *op = (struct vfi_op *)(uintptr_t)
+					    (cqe.user_data & ~(uint64_t)VFI_UD_SLOT);
+
+			if (cqe.user_data & VFI_UD_SLOT)
+				op->ep->tx_cqes++;
+			vfi_send_done(op, &cqe);
+		}
 		else if (cqe.op == VMMC_OP_REDIRECT)
 			vfi_redir_cqe(dom, &cqe);
 	}
+}
+
+void vfi_progress(struct vfi_domain *dom)
+{
+	struct vfi_ep *ep, *next;
+
+	vfi_cqes(dom);
 	/* notifications only wake a waiter: the rings are read below */
 	while (vmmc_peek_nqe(&dom->vep))
 		vmmc_nqe_seen(&dom->vep);

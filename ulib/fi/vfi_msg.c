@@ -241,7 +241,7 @@ static int vfi_post_inline(struct vfi_ep *ep, struct vfi_op *op,
 	memcpy(s, h, sizeof(*h));
 	ret = vmmc_send(&ep->dom->vep, s, VFI_HDR_BYTES + len, ep->import_id,
 			vfi_slot_off(ep->tx_seq), VMMC_SQF_NOTIFY,
-			(uintptr_t)op);
+			(uintptr_t)op | VFI_UD_SLOT);
 	if (ret)
 		return ret;
 	op->inflight++;
@@ -269,7 +269,7 @@ static int vfi_post_hdr(struct vfi_ep *ep, struct vfi_op *op, size_t n)
 
 	ret = vmmc_send(&ep->dom->vep, vfi_stage(ep, ep->tx_seq),
 			VFI_HDR_BYTES, ep->import_id, vfi_slot_off(ep->tx_seq),
-			VMMC_SQF_NOTIFY, (uintptr_t)op);
+			VMMC_SQF_NOTIFY, (uintptr_t)op | VFI_UD_SLOT);
 	if (ret)
 		return ret;
 	op->inflight++;
@@ -520,6 +520,23 @@ static void vfi_ep_rx(struct vfi_ep *ep)
 		if (vfi_check(&h, (h.flags & VFI_HF_INLINE) ? tmp : NULL,
 			      (h.flags & VFI_HF_INLINE) ? h.len : 0) != h.check)
 			break;		/* still landing: look again later */
+		/*
+		 * Completions first: those of the slots the peer may have
+		 * seen before writing this one (every slot we had sent when
+		 * we first saw it) are reported before it. ofi_rxm needs
+		 * this order (a rendezvous write's answer is refused when
+		 * it comes before the completion of the message it
+		 * answers); the NIC's acknowledgements may come later than
+		 * the peer's answer. They come without the peer's help, so
+		 * this waits for nothing that could wait for us.
+		 */
+		vfi_cqes(ep->dom);
+		if (ep->rx_gate_for != ep->rx_seq + 1) {
+			ep->rx_gate_for = ep->rx_seq + 1;
+			ep->rx_gate = ep->tx_seq;
+		}
+		if ((int32_t)(ep->tx_cqes - ep->rx_gate) < 0)
+			break;
 		if (h.op == VFI_OP_WDATA) {
 			if (ep->rx_cq)
 				vfi_cq_push(ep->rx_cq, NULL,
