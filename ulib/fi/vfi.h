@@ -477,4 +477,12 @@ int vfi_mr_find(struct vfi_domain *dom, uint64_t key, uint64_t access,
 void vfi_redir_cqe(struct vfi_domain *dom, const struct vmmc_cqe *cqe);
 void vfi_redir_abandon(struct vfi_op *op);
 
+/* vfi_trace.c: timestamps of the data path in a VFI_TRACE build only */
+#ifdef VFI_TRACE
+void vfi_trace(const char *ev, const void *op, uint64_t a, uint64_t b);
+#define VFI_TR(ev, op, a, b) vfi_trace(ev, op, (uint64_t)(a), (uint64_t)(b))
+#else
+#define VFI_TR(ev, op, a, b) ((void)0)
+#endif
+
 #endif /* VFI_H */

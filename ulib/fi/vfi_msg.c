@@ -82,6 +82,7 @@ static void vfi_tx_complete(struct vfi_op *op)
 {
 	struct vfi_ep *ep = op->ep;
 
+	VFI_TR("tx_done", op, op->kind, op->len);
 	if (op->err)
 		vfi_cq_push_err(ep->tx_cq, op->context, op->flags, op->err,
 				op->prov_err, 0, 0);
@@ -434,6 +435,7 @@ static void vfi_tx_push(struct vfi_ep *ep)
 void vfi_send_done(struct vfi_op *op, const struct vmmc_cqe *cqe)
 {
 	op->inflight--;
+	VFI_TR("send_cqe", op, op->kind, op->inflight);
 	if (cqe->status != VMMC_ST_OK && !op->err) {
 		op->err = cqe->status == VMMC_ST_RANGE ? FI_EINVAL :
 			  cqe->status == VMMC_ST_REVOKED ? FI_ECONNRESET :
@@ -582,6 +584,7 @@ static void vfi_ep_rx(struct vfi_ep *ep)
 		if (!(h.flags & VFI_HF_LAST))
 			continue;
 		ep->rx_inmsg = false;
+		VFI_TR("recv_done", r, r->total, 0);
 		vfi_op_dequeue(&ep->rxq);
 		if (r->trunc)
 			vfi_cq_push_err(ep->rx_cq, r->context, r->flags,
@@ -701,6 +704,7 @@ static ssize_t vfi_post(struct vfi_ep *ep, const struct iovec *iov,
 			op->iov_count = 1;
 		}
 		op->queued = true;
+		VFI_TR("send_post", op, op->len, 0);
 		vfi_op_enqueue(&ep->txq, op);
 		vfi_tx_push(ep);
 	} else {

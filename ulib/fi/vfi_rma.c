@@ -66,6 +66,7 @@ static int vfi_resp_push(struct vfi_ep *ep, struct vfi_op *op)
 	if (ret == -FI_EAGAIN || ret == -EAGAIN)
 		return 0;
 	op->wdata_sent = true;
+	VFI_TR("notice_out", op, op->data, ret);
 	return ret ? vfi_errno(ret) : 1;
 }
 
@@ -86,8 +87,11 @@ int vfi_rma_push(struct vfi_ep *ep, struct vfi_op *op)
 		 */
 		if (!vfi_read_land(ep, op)) {
 			if (op->len >= ep->dom->direct_min &&
-			    op->len <= VFI_LAND_BYTES && ep->land_busy)
+			    op->len <= VFI_LAND_BYTES && ep->land_busy) {
+				VFI_TR("rd_park", op, ep->land_busy,
+				       ep->dom->redir_busy);
 				return VFI_PUSH_PARK;
+			}
 			vfi_read_export(ep, op);
 		}
 		op->routed = true;
@@ -110,6 +114,7 @@ int vfi_rma_push(struct vfi_ep *ep, struct vfi_op *op)
 		if (ret)
 			return vfi_errno(ret);
 		op->wait_resp = true;
+		VFI_TR("rreq_out", op, q.cookie, q.land);
 		return 1;
 	}
 	if (op->wdata && op->done == op->len && !op->inflight) {
@@ -198,6 +203,7 @@ static int vfi_rma_sends(struct vfi_ep *ep, struct vfi_op *op)
 		op->inflight++;
 		op->done += n;
 		op->iov_off += n;
+		VFI_TR("rma_send", op, n, op->done);
 	}
 	return 1;
 }
@@ -404,6 +410,7 @@ static void vfi_redir_finish(struct vfi_op *op)
 	op->redir = 0;
 	op->done = op->len;
 	op->wait_resp = false;
+	VFI_TR("rd_landed", op, op->len, 0);
 	vfi_tx_maybe_done(op);
 }
 
@@ -422,6 +429,7 @@ void vfi_redir_cqe(struct vfi_domain *dom, const struct vmmc_cqe *cqe)
 	}
 	op->redir_cqe = true;
 	op->redir_st = cqe->status;
+	VFI_TR("redir_cqe", op, cqe->status, cqe->imm);
 	if (op->resp_in)
 		vfi_redir_finish(op);
 }
@@ -509,6 +517,7 @@ static ssize_t vfi_read_post(struct vfi_ep *ep, const struct iovec *iov,
 	op->raddr = addr;
 	op->raddr_key = key;
 	op->queued = true;
+	VFI_TR("rd_post", op, op->len, 0);
 	vfi_op_enqueue(&ep->txq, op);
 	vfi_progress(ep->dom);
 	pthread_mutex_unlock(&ep->dom->lock);
@@ -615,6 +624,7 @@ static int vfi_rx_rreq(struct vfi_ep *ep, const struct vfi_hdr *h,
 			vfi_resp_direct(ep, op, q.dst_key);
 	}
 	op->queued = true;
+	VFI_TR("rreq_in", op, q.cookie, q.len);
 	vfi_op_enqueue(&ep->txq, op);
 	return 1;
 }
@@ -645,6 +655,7 @@ static int vfi_rx_rresp(struct vfi_ep *ep, const struct vfi_hdr *h,
 		    !(h->flags & VFI_HF_LAST) || h->len ||
 		    h->total != op->len || op->done || op->resp_in)
 			return -1;
+		VFI_TR("notice_in", op, h->data, op->redir);
 		if (op->redir)
 			return vfi_redir_notice(op);
 		op->done = op->len;
