@@ -78,6 +78,12 @@
 #define VFI_REGION_BYTES	(VFI_LAND0 + VFI_LAND_BYTES)
 #define VFI_MAX_MSG		((size_t)1 << 30)
 #define VFI_MAX_RMA		((size_t)VMMC_EXPORT_MAX_LEN)
+/* A region registered for FI_REMOTE_WRITE is exported in parts of the
+ * NIC's export limit, part i under the region's key + i; a write that
+ * reaches past a whole first part goes to the part(s) it falls in.
+ */
+#define VFI_MR_PART		((uint64_t)VMMC_EXPORT_MAX_LEN)
+#define VFI_MR_PARTS		16u	/* so at most 1 GiB */
 #define VFI_CQ_DEF		1024u
 #define VFI_EQ_DEF		64u
 #define VFI_CM_DATA		256u	/* connection data, each way */
@@ -183,7 +189,13 @@ struct vfi_op {
 	/* RMA */
 	int imp;		/* index in dom->imps, -1: none */
 	uint32_t import;
-	uint64_t raddr;		/* offset in the target region */
+	uint64_t raddr;		/* offset in the target region (part) */
+	/* a write across two parts of a region: from byte split of the
+	 * op on, to import2 (dom->imps[imp2]) at offset 0 (split 0: none)
+	 */
+	int imp2;
+	uint32_t import2;
+	size_t split;
 	uint64_t raddr_key;	/* read: the region's key */
 	bool wdata;		/* the notice with remote CQ data is due */
 	bool wdata_sent;

@@ -29,8 +29,8 @@ struct vfi_mr {
 	void *buf;
 	size_t len;
 	uint64_t access;
-	uint32_t export_id;
-	bool exported;
+	uint32_t export_ids[VFI_MR_PARTS];
+	unsigned int nexp;		/* parts exported */
 };
 
 /* The region with this key that allows @access; dom->lock held. */
@@ -143,12 +143,37 @@ static int vfi_mr_close(struct fid *fid)
 			break;
 		}
 	}
-	if (mr->exported)
-		vmmc_unexport(&dom->vep, mr->export_id);
+	while (mr->nexp)
+		vmmc_unexport(&dom->vep, mr->export_ids[--mr->nexp]);
 	dom->refs--;
 	pthread_mutex_unlock(&dom->lock);
 	free(mr);
 	return 0;
+}
+
+/* Export the region in parts (VFI_MR_PART), part i as key + i: 0, or an
+ * error with none of them left exported.
+ */
+static int vfi_mr_export(struct vfi_domain *dom, struct vfi_mr *mr,
+			 uint64_t key)
+{
+	uint64_t off, k;
+	int ret = 0;
+
+	for (off = 0; off < mr->len && !ret; off += VFI_MR_PART) {
+		k = key + mr->nexp;
+		ret = vmmc_export_key(&dom->vep, (char *)mr->buf + off,
+				      mr->len - off < VFI_MR_PART ?
+				      mr->len - off : VFI_MR_PART,
+				      VFI_NAME_MR | (k & VFI_NAME_RAND), ~0ULL,
+				      k, &mr->export_ids[mr->nexp]);
+		if (!ret)
+			mr->nexp++;
+	}
+	if (ret)
+		while (mr->nexp)
+			vmmc_unexport(&dom->vep, mr->export_ids[--mr->nexp]);
+	return ret;
 }
 
 static struct fi_ops vfi_mr_fi_ops = {
@@ -193,15 +218,11 @@ int vfi_mr_reg(struct fid *fid, const void *buf, size_t len, uint64_t access,
 		 */
 		if (!(access & FI_REMOTE_WRITE) || !len)
 			break;
-		if (len > VFI_MAX_RMA) {
+		if (len > VFI_MR_PARTS * VFI_MR_PART) {
 			ret = -FI_EINVAL;
 			break;
 		}
-		ret = vmmc_export_key(&dom->vep, (void *)buf, len,
-				      VFI_NAME_MR | (key & VFI_NAME_RAND),
-				      ~0ULL, key, &mr->export_id);
-		if (!ret)
-			mr->exported = true;
+		ret = vfi_mr_export(dom, mr, key);
 		if (ret != -EEXIST)
 			break;
 	}

@@ -31,7 +31,7 @@ struct vfi_op *vfi_op_get(struct vfi_ep *ep)
 	memset(op, 0, offsetof(struct vfi_op, inject));
 	op->gen++;
 	op->ep = ep;
-	op->imp = -1;
+	op->imp = op->imp2 = -1;
 	ep->ops_busy++;
 	return op;
 }
@@ -42,6 +42,8 @@ void vfi_op_put(struct vfi_op *op)
 
 	if (op->imp >= 0)
 		ep->dom->imps[op->imp].busy--;
+	if (op->imp2 >= 0)
+		ep->dom->imps[op->imp2].busy--;
 	if (op->redir)
 		vfi_redir_abandon(op);
 	/* a direct read's export (requester) or import (responder) */

@@ -166,6 +166,8 @@ static void vfi_granules(const struct iovec *v, size_t *head, size_t *tail)
 static int vfi_rma_sends(struct vfi_ep *ep, struct vfi_op *op)
 {
 	size_t i, head, tail;
+	uint64_t dst;
+	uint32_t imp;
 	int ret;
 
 	for (i = 0; !op->done && i < op->iov_count; i++) {
@@ -192,12 +194,20 @@ static int vfi_rma_sends(struct vfi_ep *ep, struct vfi_op *op)
 			n = tail - op->iov_off;
 		if (n > VMMC_SEND_MAX_LEN)
 			n = VMMC_SEND_MAX_LEN;
+		/* a write across two parts of a region: no SEND spans both */
+		imp = op->import;
+		dst = op->raddr + op->done;
+		if (op->split && op->done >= op->split) {
+			imp = op->import2;
+			dst = op->done - op->split;
+		} else if (op->split && n > op->split - op->done) {
+			n = op->split - op->done;
+		}
 		if (!vfi_sq_room(ep, 1))
 			return 0;
 		ret = vmmc_send(&ep->dom->vep,
 				(const char *)v->iov_base + op->iov_off, n,
-				op->import, op->raddr + op->done, 0,
-				(uintptr_t)op);
+				imp, dst, 0, (uintptr_t)op);
 		if (ret)
 			return vfi_send_wait(ep, ret);
 		op->inflight++;
@@ -208,6 +218,69 @@ static int vfi_rma_sends(struct vfi_ep *ep, struct vfi_op *op)
 	return 1;
 }
 
+/* Take an import (cached) of the region part key + part into *imp. */
+static int vfi_write_part(struct vfi_domain *dom, uint32_t node,
+			  uint64_t key, uint64_t part, int *imp, uint32_t *id)
+{
+	int i = vfi_import_get(dom, node, key + part);
+
+	if (i < 0)
+		return i;
+	*imp = i;
+	*id = dom->imps[i].id;
+	dom->imps[i].busy++;
+	return 0;
+}
+
+/*
+ * Where a write of op->len bytes at @addr of region @key goes: its
+ * import(s) and offset (VFI_MR_PART). 0, -FI_EAGAIN (the import cache
+ * is busy), or a negative error for the CQ: FI_EINVAL for a range past
+ * the region, FI_EKEYREJECTED for a key no region has.
+ */
+static int vfi_write_target(struct vfi_domain *dom, struct vfi_op *op,
+			    uint32_t node, uint64_t key, uint64_t addr)
+{
+	uint64_t part, off, len;
+	int ret;
+
+	ret = vfi_write_part(dom, node, key, 0, &op->imp, &op->import);
+	if (ret)
+		return ret;
+	len = dom->imps[op->imp].len;
+	op->raddr = addr;
+	if (addr <= len && op->len <= len - addr)
+		return 0;
+	/* past part 0: a region of several parts, or a bad range */
+	part = addr / VFI_MR_PART;
+	off = addr % VFI_MR_PART;
+	if (len != VFI_MR_PART || part >= VFI_MR_PARTS)
+		return -FI_EINVAL;
+	if (part) {
+		dom->imps[op->imp].busy--;
+		op->imp = -1;
+		ret = vfi_write_part(dom, node, key, part, &op->imp,
+				     &op->import);
+		if (ret)
+			return ret == -FI_EKEYREJECTED ? -FI_EINVAL : ret;
+		len = dom->imps[op->imp].len;
+	}
+	op->raddr = off;
+	if (off <= len && op->len <= len - off)
+		return 0;
+	/* across into the next part, which must hold the rest */
+	if (len != VFI_MR_PART || part + 1 >= VFI_MR_PARTS)
+		return -FI_EINVAL;
+	op->split = (size_t)(len - off);
+	ret = vfi_write_part(dom, node, key, part + 1, &op->imp2,
+			     &op->import2);
+	if (ret)
+		return ret == -FI_EKEYREJECTED ? -FI_EINVAL : ret;
+	if (op->len - op->split > dom->imps[op->imp2].len)
+		return -FI_EINVAL;
+	return 0;
+}
+
 static ssize_t vfi_write_post(struct vfi_ep *ep, const struct iovec *iov,
 			      size_t count, uint64_t addr, uint64_t key,
 			      void *context, uint64_t data, uint64_t flags)
@@ -215,7 +288,6 @@ static ssize_t vfi_write_post(struct vfi_ep *ep, const struct iovec *iov,
 	struct vfi_domain *dom = ep->dom;
 	struct vfi_op *op;
 	ssize_t ret;
-	int imp;
 
 	ret = vfi_op_begin(ep, iov, count, VFI_MAX_RMA, flags, true, &op);
 	if (ret)
@@ -227,29 +299,21 @@ static ssize_t vfi_write_post(struct vfi_ep *ep, const struct iovec *iov,
 		   (!ep->tx_sel || (flags & FI_COMPLETION));
 	op->data = data;
 	op->wdata = flags & FI_REMOTE_CQ_DATA;
-	op->raddr = addr;
 	if (flags & FI_INJECT) {
 		vfi_iov_get(op, op->inject, op->len);
 		op->iov[0].iov_base = op->inject;
 		op->iov[0].iov_len = op->len;
 		op->iov_count = 1;
 	}
-	imp = op->len ? vfi_import_get(dom, ep->peer_node, key) : -1;
-	if (imp == -FI_EAGAIN) {
+	ret = op->len ? vfi_write_target(dom, op, ep->peer_node, key, addr) :
+			0;
+	if (ret == -FI_EAGAIN) {
 		vfi_op_put(op);
 		pthread_mutex_unlock(&dom->lock);
 		return -FI_EAGAIN;
 	}
-	if (imp < -1) {
-		op->err = -imp;
-	} else if (imp >= 0) {
-		op->imp = imp;
-		dom->imps[imp].busy++;
-		op->import = dom->imps[imp].id;
-		if (addr > dom->imps[imp].len ||
-		    op->len > dom->imps[imp].len - addr)
-			op->err = FI_EINVAL;
-	}
+	if (ret)
+		op->err = (int)-ret;
 	op->queued = true;
 	vfi_op_enqueue(&ep->txq, op);
 	vfi_progress(dom);
