@@ -65,8 +65,8 @@ void vfi_cqes(struct vfi_domain *dom)
 
 		vmmc_cqe_seen(&dom->vep);
 		if (cqe.op == VMMC_OP_SEND && cqe.user_data) {
-			struct vfi_op *op = (struct vfi_op *)(uintptr_t)
-					    (cqe.user_data & ~(uint64_t)VFI_UD_SLOT);
+			uint64_t ud = cqe.user_data & ~(uint64_t)VFI_UD_SLOT;
+			struct vfi_op *op = (struct vfi_op *)(uintptr_t)ud;
 
 			if (cqe.user_data & VFI_UD_SLOT)
 				op->ep->tx_cqes++;

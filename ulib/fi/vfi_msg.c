@@ -524,15 +524,10 @@ static void vfi_ep_rx(struct vfi_ep *ep)
 		if (vfi_check(&h, (h.flags & VFI_HF_INLINE) ? tmp : NULL,
 			      (h.flags & VFI_HF_INLINE) ? h.len : 0) != h.check)
 			break;		/* still landing: look again later */
-		/*
-		 * Completions first: those of the slots the peer may have
-		 * seen before writing this one (every slot we had sent when
-		 * we first saw it) are reported before it. ofi_rxm needs
-		 * this order (a rendezvous write's answer is refused when
-		 * it comes before the completion of the message it
-		 * answers); the NIC's acknowledgements may come later than
-		 * the peer's answer. They come without the peer's help, so
-		 * this waits for nothing that could wait for us.
+		/* first the completions of the slots the peer may have seen
+		 * (all we had sent when we first saw this one): ofi_rxm's
+		 * rendezvous write needs that order, and the NIC's acks may
+		 * come after the peer's answer (never waiting for the peer)
 		 */
 		vfi_cqes(ep->dom);
 		if (ep->rx_gate_for != ep->rx_seq + 1) {
