@@ -42,9 +42,13 @@ static int vfi_rma_sends(struct vfi_ep *ep, struct vfi_op *op);
 static bool vfi_read_land(struct vfi_ep *ep, struct vfi_op *op);
 static void vfi_read_export(struct vfi_ep *ep, struct vfi_op *op);
 
-/* A direct read response: its SENDs, then (vfi_tx_maybe_done() queues it
- * again when they have completed) the notice, or the error that stopped
- * them. 1 when done posting, 0 to wait, or -error.
+/* A direct read response: its SENDs, then the notice, or the error that
+ * stopped them. Into the landing area, the notice follows the SENDs at
+ * once: all go through the connection's import, so they land in order
+ * (a SEND failing there means the connection is gone). Into an export
+ * of the reader's buffer, another import, vfi_tx_maybe_done() queues it
+ * again when the SENDs have completed. 1 when done posting, 0 to wait,
+ * or -error.
  */
 static int vfi_resp_push(struct vfi_ep *ep, struct vfi_op *op)
 {
@@ -54,9 +58,12 @@ static int vfi_resp_push(struct vfi_ep *ep, struct vfi_op *op)
 			     .total = (uint32_t)op->len };
 	int ret;
 
-	if (!op->err && op->done < op->len)
-		return vfi_rma_sends(ep, op);
-	if (op->inflight)
+	if (!op->err && op->done < op->len) {
+		ret = vfi_rma_sends(ep, op);
+		if (ret != 1 || !op->land)
+			return ret;
+	}
+	if (op->inflight && !op->land)
 		return 1;
 	if (op->err) {
 		h.flags = VFI_HF_FIRST | VFI_HF_LAST | VFI_HF_ERR;
