@@ -143,8 +143,13 @@ if [ "${VMMC_NODE:-0}" = 0 ]; then
 	d1=$(data)
 	fi_pingpong -p vmmc -e msg -S 65536 -I 100000000 > "$t/pp" 2>&1 &
 	pid=$!
-	sleep 8
-	d2=$(data)
+	# once it moves data (the client retries its connect every second;
+	# a loaded host may take a while)
+	for i in $(seq 1 60); do
+		sleep 1
+		d2=$(data)
+		[ $((d2 - d1)) -ge $((4 << 20)) ] && break
+	done
 	kill -9 $pid
 	killed=$?
 	wait $pid 2>/dev/null

@@ -7,7 +7,8 @@
 # (NPopenmpi -i) run too. pml cm, mtl ofi, mtl_ofi_provider_include vmmc.
 # The project's MPI test (ulib/fi/test/mpi_test.c: blocking, non-blocking,
 # tagged, any-source, allreduce, 16 x 1 MiB each way at once, 64 MiB byte
-# for byte) must pass; both
+# for byte) must pass, on two nodes also with ofi_rxm's rendezvous by
+# RMA write (FI_OFI_RXM_USE_RNDV_WRITE=1) instead of read; both
 # ranks must report the vmmc domain as their provider; and the data must
 # have gone over the NIC, not kernel TCP (Open MPI falls back silently):
 # the NIC's data counters moved by at least the 64 MiB transfers, IP
@@ -68,6 +69,10 @@ if [ -n "$two" ]; then
 	pyrc=$?
 	run "$t/np" NPopenmpi -i -u 1048576 -n 3 -p 0
 	nprc=$?
+	# ofi_rxm's other rendezvous: the receiver registers its buffer for
+	# FI_REMOTE_WRITE, the sender writes into it and then says so
+	run "$t/wr" -x FI_OFI_RXM_USE_RNDV_WRITE=1 "$b/ulib/fi/mpi_test"
+	wrrc=$?
 	python3 "$tap_top/selftests/barrier.py" notify 10.77.0.2 7791
 fi
 moved=$(($(data) - d0)) ipmoved=$(($(ipout) - ip0))
@@ -100,5 +105,9 @@ if [ -n "$two" ]; then
 	check "NPopenmpi -i: $sizes sizes to 1 MiB passed its integrity check, none failed, rc $nprc" \
 		test "$nprc" = 0 -a "$sizes" -ge 30 -a "$(grep -ci 'fail' "$t/np")" = 0
 	[ "$nprc" = 0 ] || tail -20 "$t/np" | sed 's/^/# /'
+	passed=$(grep -c '^ok ' "$t/wr")
+	check "mpi_test with FI_OFI_RXM_USE_RNDV_WRITE=1: $passed of 7 passed, rc $wrrc" \
+		test "$wrrc" = 0 -a "$passed" = 7
+	[ "$wrrc" = 0 ] || tail -20 "$t/wr" | sed 's/^/# /'
 fi
 tap_end

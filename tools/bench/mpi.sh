@@ -21,6 +21,10 @@
 # the other rows still run; before stopping a row, the stacks of the
 # mpi_bench ranks on both nodes (gdb) go to stderr. The guests, node 1's
 # barrier and its remote shell wait as long as all rows may take.
+# MPI_BENCH_PROV="DIR ..." (provider builds, e.g. an old and a new one)
+# adds MPI_BENCH_ROUNDS (default 3) rounds of the vmmc row over each DIR
+# in turn, alternated in the same boot, one result line each after the
+# table: on a shared host, compare those, not runs of different boots.
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top" || exit 2
@@ -29,17 +33,27 @@ bw=$b/tools/bench/vmmc_bw
 res=$b/run/mpi.$$
 tmo=${MPI_BENCH_TIMEOUT:-300}
 [[ $tmo =~ ^[1-9][0-9]*$ ]] || { echo "mpi.sh: MPI_BENCH_TIMEOUT: seconds" >&2; exit 2; }
-# the raw row (at most 120 s) and three MPI rows, with room to spare
-limit=$((120 + 3 * (tmo + 20) + 60))
+prov=${MPI_BENCH_PROV:-}
+rounds=${MPI_BENCH_ROUNDS:-3}
+[[ $rounds =~ ^[1-9][0-9]*$ ]] || { echo "mpi.sh: MPI_BENCH_ROUNDS: a count" >&2; exit 2; }
+nalt=0
+for d in $prov; do
+	[ -e "$d/libvmmc-fi.so" ] || { echo "mpi.sh: no $d/libvmmc-fi.so" >&2; exit 2; }
+	nalt=$((nalt + rounds))
+done
+# the raw row (at most 120 s), three MPI rows and the alternated ones,
+# with room to spare
+limit=$((120 + (3 + nalt) * (tmo + 20) + 60))
 
 case ${1:-host} in
 host)
 	mkdir -p "$res"
 	tools/vm/vmrun -n 2 --timeout $((limit + 120)) \
-		--node-cmd "0=MPI_BENCH_TIMEOUT=$tmo MPI_BENCH_ROWS='${MPI_BENCH_ROWS:-}' MPI_BENCH_ENV='${MPI_BENCH_ENV:-}' $top/tools/bench/mpi.sh node0 $res" \
-		--node-cmd "1=MPI_BENCH_TIMEOUT=$tmo $top/tools/bench/mpi.sh node1 $res" -- true
+		--node-cmd "0=MPI_BENCH_TIMEOUT=$tmo MPI_BENCH_ROWS='${MPI_BENCH_ROWS:-}' MPI_BENCH_ENV='${MPI_BENCH_ENV:-}' MPI_BENCH_PROV='$prov' MPI_BENCH_ROUNDS=$rounds $top/tools/bench/mpi.sh node0 $res" \
+		--node-cmd "1=MPI_BENCH_TIMEOUT=$tmo MPI_BENCH_PROV='$prov' MPI_BENCH_ROUNDS=$rounds $top/tools/bench/mpi.sh node1 $res" -- true
 	rc=$?
 	cat "$res/table" 2>/dev/null || rc=1
+	cat "$res/alt" 2>/dev/null
 	rm -rf "$res"
 	exit $rc
 	;;
@@ -118,16 +132,27 @@ run() {
 if [[ $rows = *" raw "* ]]; then
 	run "$res/raw" 120 "$bw" client -n 1 -a 10.77.0.2 -s 8,1048576
 fi
+# mpirow LOG PROVIDER_DIR OPTIONS: one MPI row
+mpirow() {
+	# shellcheck disable=SC2086 # $3 is a list of options
+	run "$1" "$tmo" mpirun --allow-run-as-root -np 2 \
+		--host 10.77.0.1,10.77.0.2 --mca plm_rsh_agent "$rsh" \
+		--mca plm_rsh_no_tree_spawn 1 --mca oob_tcp_if_include eth0 \
+		-x FI_PROVIDER_PATH="$2" -x FI_TCP_IFACE=eth0 \
+		"${xenv[@]}" $3 --mca mtl_base_verbose 10 \
+		"$b/tools/bench/mpi_bench"
+}
 for i in 0 1 2; do
 	: > "$res/${names[i]}"
 	[[ $rows = *" ${names[i]} "* ]] || continue
-	# shellcheck disable=SC2086 # args[i] is a list of options
-	run "$res/${names[i]}" "$tmo" mpirun --allow-run-as-root -np 2 \
-		--host 10.77.0.1,10.77.0.2 --mca plm_rsh_agent "$rsh" \
-		--mca plm_rsh_no_tree_spawn 1 --mca oob_tcp_if_include eth0 \
-		-x FI_PROVIDER_PATH="$b/ulib/fi" -x FI_TCP_IFACE=eth0 \
-		"${xenv[@]}" ${args[i]} --mca mtl_base_verbose 10 \
-		"$b/tools/bench/mpi_bench"
+	mpirow "$res/${names[i]}" "$b/ulib/fi" "${args[i]}"
+done
+: > "$res/alt"
+for ((r = 1; r <= rounds && nalt; r++)); do
+	for d in $prov; do
+		mpirow "$res/one" "$d" "${args[0]}"
+		echo "round $r $d: $(grep -h '^lat8_us=\|^rc=' "$res/one" | tr '\n' ' ')" >> "$res/alt"
+	done
 done
 python3 selftests/barrier.py notify 10.77.0.2 7792
 

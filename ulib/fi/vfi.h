@@ -78,6 +78,12 @@
 #define VFI_REGION_BYTES	(VFI_LAND0 + VFI_LAND_BYTES)
 #define VFI_MAX_MSG		((size_t)1 << 30)
 #define VFI_MAX_RMA		((size_t)VMMC_EXPORT_MAX_LEN)
+/* A region registered for FI_REMOTE_WRITE is exported in parts of the
+ * NIC's export limit, part i under the region's key + i; a write that
+ * reaches past a whole first part goes to the part(s) it falls in.
+ */
+#define VFI_MR_PART		((uint64_t)VMMC_EXPORT_MAX_LEN)
+#define VFI_MR_PARTS		16u	/* so at most 1 GiB */
 #define VFI_CQ_DEF		1024u
 #define VFI_EQ_DEF		64u
 #define VFI_CM_DATA		256u	/* connection data, each way */
@@ -85,6 +91,9 @@
 #define VFI_DIRECT_MIN		(1u << 20) /* reads this long answered directly
 					 * (FI_VMMC_DIRECT_READ's default)
 					 */
+
+/* a slot's SEND: its vmmc user_data is the op's address | VFI_UD_SLOT */
+#define VFI_UD_SLOT	1u
 
 /* struct vfi_hdr.op */
 enum { VFI_OP_MSG = 1, VFI_OP_WDATA = 2, VFI_OP_RREQ = 3, VFI_OP_RRESP = 4 };
@@ -180,7 +189,13 @@ struct vfi_op {
 	/* RMA */
 	int imp;		/* index in dom->imps, -1: none */
 	uint32_t import;
-	uint64_t raddr;		/* offset in the target region */
+	uint64_t raddr;		/* offset in the target region (part) */
+	/* a write across two parts of a region: from byte split of the
+	 * op on, to import2 (dom->imps[imp2]) at offset 0 (split 0: none)
+	 */
+	int imp2;
+	uint32_t import2;
+	size_t split;
 	uint64_t raddr_key;	/* read: the region's key */
 	bool wdata;		/* the notice with remote CQ data is due */
 	bool wdata_sent;
@@ -250,6 +265,7 @@ struct vfi_ep {
 	bool imported;
 	/* send side */
 	uint32_t tx_seq;		/* slots sent */
+	uint32_t tx_cqes;		/* their SENDs completed */
 	struct vfi_queue txq;		/* sends and writes not fully posted */
 	struct vfi_queue lwait;		/* reads waiting for landing room,
 					 * out of txq so that nothing waits
@@ -266,6 +282,10 @@ struct vfi_ep {
 	uint32_t rx_reported;		/* rx_seq last sent as credit */
 	struct vfi_queue rxq;		/* posted receives */
 	bool rx_inmsg;			/* between a FIRST and its LAST */
+	/* the slot at rx_seq waits until tx_cqes reaches rx_gate: the
+	 * slots we had sent when we first saw it (rx_gate_for = its seq)
+	 */
+	uint32_t rx_gate, rx_gate_for;
 	uint64_t land_busy;		/* landing area chunks in use */
 	/* ops */
 	struct vfi_op *ops, *free_ops;
@@ -392,6 +412,7 @@ int vfi_no_ops_open(struct fid *fid, const char *name, uint64_t flags,
 int vfi_domain_open(struct fid_fabric *fabric, struct fi_info *info,
 		    struct fid_domain **dom, void *context);
 void vfi_progress(struct vfi_domain *dom);
+void vfi_cqes(struct vfi_domain *dom);
 int vfi_import_get(struct vfi_domain *dom, uint32_t node, uint64_t key);
 int vfi_mr_reg(struct fid *fid, const void *buf, size_t len, uint64_t access,
 	       uint64_t offset, uint64_t requested_key, uint64_t flags,
@@ -467,5 +488,13 @@ int vfi_mr_find(struct vfi_domain *dom, uint64_t key, uint64_t access,
 		void **buf, size_t *len);
 void vfi_redir_cqe(struct vfi_domain *dom, const struct vmmc_cqe *cqe);
 void vfi_redir_abandon(struct vfi_op *op);
+
+/* vfi_trace.c: timestamps of the data path in a VFI_TRACE build only */
+#ifdef VFI_TRACE
+void vfi_trace(const char *ev, const void *op, uint64_t a, uint64_t b);
+#define VFI_TR(ev, op, a, b) vfi_trace(ev, op, (uint64_t)(a), (uint64_t)(b))
+#else
+#define VFI_TR(ev, op, a, b) ((void)0)
+#endif
 
 #endif /* VFI_H */

@@ -29,8 +29,8 @@ struct vfi_mr {
 	void *buf;
 	size_t len;
 	uint64_t access;
-	uint32_t export_id;
-	bool exported;
+	uint32_t export_ids[VFI_MR_PARTS];
+	unsigned int nexp;		/* parts exported */
 };
 
 /* The region with this key that allows @access; dom->lock held. */
@@ -51,21 +51,37 @@ int vfi_mr_find(struct vfi_domain *dom, uint64_t key, uint64_t access,
 	return -FI_EKEYREJECTED;
 }
 
-void vfi_progress(struct vfi_domain *dom)
+/*
+ * The NIC's completions (dom->lock held); those of ring slots are counted
+ * per endpoint (vfi_ep_rx() reports a peer's message only after the
+ * completions of the slots it may have seen).
+ */
+void vfi_cqes(struct vfi_domain *dom)
 {
 	struct vmmc_cqe *c;
-	struct vfi_ep *ep, *next;
 
 	while ((c = vmmc_peek_cqe(&dom->vep))) {
 		struct vmmc_cqe cqe = *c;
 
 		vmmc_cqe_seen(&dom->vep);
-		if (cqe.op == VMMC_OP_SEND && cqe.user_data)
-			vfi_send_done((struct vfi_op *)(uintptr_t)cqe.user_data,
-				      &cqe);
+		if (cqe.op == VMMC_OP_SEND && cqe.user_data) {
+			uint64_t ud = cqe.user_data & ~(uint64_t)VFI_UD_SLOT;
+			struct vfi_op *op = (struct vfi_op *)(uintptr_t)ud;
+
+			if (cqe.user_data & VFI_UD_SLOT)
+				op->ep->tx_cqes++;
+			vfi_send_done(op, &cqe);
+		}
 		else if (cqe.op == VMMC_OP_REDIRECT)
 			vfi_redir_cqe(dom, &cqe);
 	}
+}
+
+void vfi_progress(struct vfi_domain *dom)
+{
+	struct vfi_ep *ep, *next;
+
+	vfi_cqes(dom);
 	/* notifications only wake a waiter: the rings are read below */
 	while (vmmc_peek_nqe(&dom->vep))
 		vmmc_nqe_seen(&dom->vep);
@@ -127,12 +143,37 @@ static int vfi_mr_close(struct fid *fid)
 			break;
 		}
 	}
-	if (mr->exported)
-		vmmc_unexport(&dom->vep, mr->export_id);
+	while (mr->nexp)
+		vmmc_unexport(&dom->vep, mr->export_ids[--mr->nexp]);
 	dom->refs--;
 	pthread_mutex_unlock(&dom->lock);
 	free(mr);
 	return 0;
+}
+
+/* Export the region in parts (VFI_MR_PART), part i as key + i: 0, or an
+ * error with none of them left exported.
+ */
+static int vfi_mr_export(struct vfi_domain *dom, struct vfi_mr *mr,
+			 uint64_t key)
+{
+	uint64_t off, k;
+	int ret = 0;
+
+	for (off = 0; off < mr->len && !ret; off += VFI_MR_PART) {
+		k = key + mr->nexp;
+		ret = vmmc_export_key(&dom->vep, (char *)mr->buf + off,
+				      mr->len - off < VFI_MR_PART ?
+				      mr->len - off : VFI_MR_PART,
+				      VFI_NAME_MR | (k & VFI_NAME_RAND), ~0ULL,
+				      k, &mr->export_ids[mr->nexp]);
+		if (!ret)
+			mr->nexp++;
+	}
+	if (ret)
+		while (mr->nexp)
+			vmmc_unexport(&dom->vep, mr->export_ids[--mr->nexp]);
+	return ret;
 }
 
 static struct fi_ops vfi_mr_fi_ops = {
@@ -177,15 +218,11 @@ int vfi_mr_reg(struct fid *fid, const void *buf, size_t len, uint64_t access,
 		 */
 		if (!(access & FI_REMOTE_WRITE) || !len)
 			break;
-		if (len > VFI_MAX_RMA) {
+		if (len > VFI_MR_PARTS * VFI_MR_PART) {
 			ret = -FI_EINVAL;
 			break;
 		}
-		ret = vmmc_export_key(&dom->vep, (void *)buf, len,
-				      VFI_NAME_MR | (key & VFI_NAME_RAND),
-				      ~0ULL, key, &mr->export_id);
-		if (!ret)
-			mr->exported = true;
+		ret = vfi_mr_export(dom, mr, key);
 		if (ret != -EEXIST)
 			break;
 	}

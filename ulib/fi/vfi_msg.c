@@ -31,7 +31,7 @@ struct vfi_op *vfi_op_get(struct vfi_ep *ep)
 	memset(op, 0, offsetof(struct vfi_op, inject));
 	op->gen++;
 	op->ep = ep;
-	op->imp = -1;
+	op->imp = op->imp2 = -1;
 	ep->ops_busy++;
 	return op;
 }
@@ -42,6 +42,8 @@ void vfi_op_put(struct vfi_op *op)
 
 	if (op->imp >= 0)
 		ep->dom->imps[op->imp].busy--;
+	if (op->imp2 >= 0)
+		ep->dom->imps[op->imp2].busy--;
 	if (op->redir)
 		vfi_redir_abandon(op);
 	/* a direct read's export (requester) or import (responder) */
@@ -82,6 +84,7 @@ static void vfi_tx_complete(struct vfi_op *op)
 {
 	struct vfi_ep *ep = op->ep;
 
+	VFI_TR("tx_done", op, op->kind, op->len);
 	if (op->err)
 		vfi_cq_push_err(ep->tx_cq, op->context, op->flags, op->err,
 				op->prov_err, 0, 0);
@@ -241,7 +244,7 @@ static int vfi_post_inline(struct vfi_ep *ep, struct vfi_op *op,
 	memcpy(s, h, sizeof(*h));
 	ret = vmmc_send(&ep->dom->vep, s, VFI_HDR_BYTES + len, ep->import_id,
 			vfi_slot_off(ep->tx_seq), VMMC_SQF_NOTIFY,
-			(uintptr_t)op);
+			(uintptr_t)op | VFI_UD_SLOT);
 	if (ret)
 		return ret;
 	op->inflight++;
@@ -269,7 +272,7 @@ static int vfi_post_hdr(struct vfi_ep *ep, struct vfi_op *op, size_t n)
 
 	ret = vmmc_send(&ep->dom->vep, vfi_stage(ep, ep->tx_seq),
 			VFI_HDR_BYTES, ep->import_id, vfi_slot_off(ep->tx_seq),
-			VMMC_SQF_NOTIFY, (uintptr_t)op);
+			VMMC_SQF_NOTIFY, (uintptr_t)op | VFI_UD_SLOT);
 	if (ret)
 		return ret;
 	op->inflight++;
@@ -434,6 +437,7 @@ static void vfi_tx_push(struct vfi_ep *ep)
 void vfi_send_done(struct vfi_op *op, const struct vmmc_cqe *cqe)
 {
 	op->inflight--;
+	VFI_TR("send_cqe", op, op->kind, op->inflight);
 	if (cqe->status != VMMC_ST_OK && !op->err) {
 		op->err = cqe->status == VMMC_ST_RANGE ? FI_EINVAL :
 			  cqe->status == VMMC_ST_REVOKED ? FI_ECONNRESET :
@@ -520,6 +524,18 @@ static void vfi_ep_rx(struct vfi_ep *ep)
 		if (vfi_check(&h, (h.flags & VFI_HF_INLINE) ? tmp : NULL,
 			      (h.flags & VFI_HF_INLINE) ? h.len : 0) != h.check)
 			break;		/* still landing: look again later */
+		/* first the completions of the slots the peer may have seen
+		 * (all we had sent when we first saw this one): ofi_rxm's
+		 * rendezvous write needs that order, and the NIC's acks may
+		 * come after the peer's answer (never waiting for the peer)
+		 */
+		vfi_cqes(ep->dom);
+		if (ep->rx_gate_for != ep->rx_seq + 1) {
+			ep->rx_gate_for = ep->rx_seq + 1;
+			ep->rx_gate = ep->tx_seq;
+		}
+		if ((int32_t)(ep->tx_cqes - ep->rx_gate) < 0)
+			break;
 		if (h.op == VFI_OP_WDATA) {
 			if (ep->rx_cq)
 				vfi_cq_push(ep->rx_cq, NULL,
@@ -565,6 +581,7 @@ static void vfi_ep_rx(struct vfi_ep *ep)
 		if (!(h.flags & VFI_HF_LAST))
 			continue;
 		ep->rx_inmsg = false;
+		VFI_TR("recv_done", r, r->total, 0);
 		vfi_op_dequeue(&ep->rxq);
 		if (r->trunc)
 			vfi_cq_push_err(ep->rx_cq, r->context, r->flags,
@@ -684,6 +701,7 @@ static ssize_t vfi_post(struct vfi_ep *ep, const struct iovec *iov,
 			op->iov_count = 1;
 		}
 		op->queued = true;
+		VFI_TR("send_post", op, op->len, 0);
 		vfi_op_enqueue(&ep->txq, op);
 		vfi_tx_push(ep);
 	} else {

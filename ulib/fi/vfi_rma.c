@@ -42,9 +42,13 @@ static int vfi_rma_sends(struct vfi_ep *ep, struct vfi_op *op);
 static bool vfi_read_land(struct vfi_ep *ep, struct vfi_op *op);
 static void vfi_read_export(struct vfi_ep *ep, struct vfi_op *op);
 
-/* A direct read response: its SENDs, then (vfi_tx_maybe_done() queues it
- * again when they have completed) the notice, or the error that stopped
- * them. 1 when done posting, 0 to wait, or -error.
+/* A direct read response: its SENDs, then the notice, or the error that
+ * stopped them. Into the landing area, the notice follows the SENDs at
+ * once: all go through the connection's import, so they land in order
+ * (a SEND failing there means the connection is gone). Into an export
+ * of the reader's buffer, another import, vfi_tx_maybe_done() queues it
+ * again when the SENDs have completed. 1 when done posting, 0 to wait,
+ * or -error.
  */
 static int vfi_resp_push(struct vfi_ep *ep, struct vfi_op *op)
 {
@@ -54,9 +58,12 @@ static int vfi_resp_push(struct vfi_ep *ep, struct vfi_op *op)
 			     .total = (uint32_t)op->len };
 	int ret;
 
-	if (!op->err && op->done < op->len)
-		return vfi_rma_sends(ep, op);
-	if (op->inflight)
+	if (!op->err && op->done < op->len) {
+		ret = vfi_rma_sends(ep, op);
+		if (ret != 1 || !op->land)
+			return ret;
+	}
+	if (op->inflight && !op->land)
 		return 1;
 	if (op->err) {
 		h.flags = VFI_HF_FIRST | VFI_HF_LAST | VFI_HF_ERR;
@@ -66,6 +73,7 @@ static int vfi_resp_push(struct vfi_ep *ep, struct vfi_op *op)
 	if (ret == -FI_EAGAIN || ret == -EAGAIN)
 		return 0;
 	op->wdata_sent = true;
+	VFI_TR("notice_out", op, op->data, ret);
 	return ret ? vfi_errno(ret) : 1;
 }
 
@@ -86,8 +94,11 @@ int vfi_rma_push(struct vfi_ep *ep, struct vfi_op *op)
 		 */
 		if (!vfi_read_land(ep, op)) {
 			if (op->len >= ep->dom->direct_min &&
-			    op->len <= VFI_LAND_BYTES && ep->land_busy)
+			    op->len <= VFI_LAND_BYTES && ep->land_busy) {
+				VFI_TR("rd_park", op, ep->land_busy,
+				       ep->dom->redir_busy);
 				return VFI_PUSH_PARK;
+			}
 			vfi_read_export(ep, op);
 		}
 		op->routed = true;
@@ -110,6 +121,7 @@ int vfi_rma_push(struct vfi_ep *ep, struct vfi_op *op)
 		if (ret)
 			return vfi_errno(ret);
 		op->wait_resp = true;
+		VFI_TR("rreq_out", op, q.cookie, q.land);
 		return 1;
 	}
 	if (op->wdata && op->done == op->len && !op->inflight) {
@@ -161,6 +173,8 @@ static void vfi_granules(const struct iovec *v, size_t *head, size_t *tail)
 static int vfi_rma_sends(struct vfi_ep *ep, struct vfi_op *op)
 {
 	size_t i, head, tail;
+	uint64_t dst;
+	uint32_t imp;
 	int ret;
 
 	for (i = 0; !op->done && i < op->iov_count; i++) {
@@ -187,19 +201,91 @@ static int vfi_rma_sends(struct vfi_ep *ep, struct vfi_op *op)
 			n = tail - op->iov_off;
 		if (n > VMMC_SEND_MAX_LEN)
 			n = VMMC_SEND_MAX_LEN;
+		/* a write across two parts of a region: no SEND spans both */
+		imp = op->import;
+		dst = op->raddr + op->done;
+		if (op->split && op->done >= op->split) {
+			imp = op->import2;
+			dst = op->done - op->split;
+		} else if (op->split && n > op->split - op->done) {
+			n = op->split - op->done;
+		}
 		if (!vfi_sq_room(ep, 1))
 			return 0;
 		ret = vmmc_send(&ep->dom->vep,
 				(const char *)v->iov_base + op->iov_off, n,
-				op->import, op->raddr + op->done, 0,
-				(uintptr_t)op);
+				imp, dst, 0, (uintptr_t)op);
 		if (ret)
 			return vfi_send_wait(ep, ret);
 		op->inflight++;
 		op->done += n;
 		op->iov_off += n;
+		VFI_TR("rma_send", op, n, op->done);
 	}
 	return 1;
+}
+
+/* Take an import (cached) of the region part key + part into *imp. */
+static int vfi_write_part(struct vfi_domain *dom, uint32_t node,
+			  uint64_t key, uint64_t part, int *imp, uint32_t *id)
+{
+	int i = vfi_import_get(dom, node, key + part);
+
+	if (i < 0)
+		return i;
+	*imp = i;
+	*id = dom->imps[i].id;
+	dom->imps[i].busy++;
+	return 0;
+}
+
+/*
+ * Where a write of op->len bytes at @addr of region @key goes: its
+ * import(s) and offset (VFI_MR_PART). 0, -FI_EAGAIN (the import cache
+ * is busy), or a negative error for the CQ: FI_EINVAL for a range past
+ * the region, FI_EKEYREJECTED for a key no region has.
+ */
+static int vfi_write_target(struct vfi_domain *dom, struct vfi_op *op,
+			    uint32_t node, uint64_t key, uint64_t addr)
+{
+	uint64_t part, off, len;
+	int ret;
+
+	ret = vfi_write_part(dom, node, key, 0, &op->imp, &op->import);
+	if (ret)
+		return ret;
+	len = dom->imps[op->imp].len;
+	op->raddr = addr;
+	if (addr <= len && op->len <= len - addr)
+		return 0;
+	/* past part 0: a region of several parts, or a bad range */
+	part = addr / VFI_MR_PART;
+	off = addr % VFI_MR_PART;
+	if (len != VFI_MR_PART || part >= VFI_MR_PARTS)
+		return -FI_EINVAL;
+	if (part) {
+		dom->imps[op->imp].busy--;
+		op->imp = -1;
+		ret = vfi_write_part(dom, node, key, part, &op->imp,
+				     &op->import);
+		if (ret)
+			return ret == -FI_EKEYREJECTED ? -FI_EINVAL : ret;
+		len = dom->imps[op->imp].len;
+	}
+	op->raddr = off;
+	if (off <= len && op->len <= len - off)
+		return 0;
+	/* across into the next part, which must hold the rest */
+	if (len != VFI_MR_PART || part + 1 >= VFI_MR_PARTS)
+		return -FI_EINVAL;
+	op->split = (size_t)(len - off);
+	ret = vfi_write_part(dom, node, key, part + 1, &op->imp2,
+			     &op->import2);
+	if (ret)
+		return ret == -FI_EKEYREJECTED ? -FI_EINVAL : ret;
+	if (op->len - op->split > dom->imps[op->imp2].len)
+		return -FI_EINVAL;
+	return 0;
 }
 
 static ssize_t vfi_write_post(struct vfi_ep *ep, const struct iovec *iov,
@@ -209,7 +295,6 @@ static ssize_t vfi_write_post(struct vfi_ep *ep, const struct iovec *iov,
 	struct vfi_domain *dom = ep->dom;
 	struct vfi_op *op;
 	ssize_t ret;
-	int imp;
 
 	ret = vfi_op_begin(ep, iov, count, VFI_MAX_RMA, flags, true, &op);
 	if (ret)
@@ -221,29 +306,21 @@ static ssize_t vfi_write_post(struct vfi_ep *ep, const struct iovec *iov,
 		   (!ep->tx_sel || (flags & FI_COMPLETION));
 	op->data = data;
 	op->wdata = flags & FI_REMOTE_CQ_DATA;
-	op->raddr = addr;
 	if (flags & FI_INJECT) {
 		vfi_iov_get(op, op->inject, op->len);
 		op->iov[0].iov_base = op->inject;
 		op->iov[0].iov_len = op->len;
 		op->iov_count = 1;
 	}
-	imp = op->len ? vfi_import_get(dom, ep->peer_node, key) : -1;
-	if (imp == -FI_EAGAIN) {
+	ret = op->len ? vfi_write_target(dom, op, ep->peer_node, key, addr) :
+			0;
+	if (ret == -FI_EAGAIN) {
 		vfi_op_put(op);
 		pthread_mutex_unlock(&dom->lock);
 		return -FI_EAGAIN;
 	}
-	if (imp < -1) {
-		op->err = -imp;
-	} else if (imp >= 0) {
-		op->imp = imp;
-		dom->imps[imp].busy++;
-		op->import = dom->imps[imp].id;
-		if (addr > dom->imps[imp].len ||
-		    op->len > dom->imps[imp].len - addr)
-			op->err = FI_EINVAL;
-	}
+	if (ret)
+		op->err = (int)-ret;
 	op->queued = true;
 	vfi_op_enqueue(&ep->txq, op);
 	vfi_progress(dom);
@@ -404,6 +481,7 @@ static void vfi_redir_finish(struct vfi_op *op)
 	op->redir = 0;
 	op->done = op->len;
 	op->wait_resp = false;
+	VFI_TR("rd_landed", op, op->len, 0);
 	vfi_tx_maybe_done(op);
 }
 
@@ -422,6 +500,7 @@ void vfi_redir_cqe(struct vfi_domain *dom, const struct vmmc_cqe *cqe)
 	}
 	op->redir_cqe = true;
 	op->redir_st = cqe->status;
+	VFI_TR("redir_cqe", op, cqe->status, cqe->imm);
 	if (op->resp_in)
 		vfi_redir_finish(op);
 }
@@ -509,6 +588,7 @@ static ssize_t vfi_read_post(struct vfi_ep *ep, const struct iovec *iov,
 	op->raddr = addr;
 	op->raddr_key = key;
 	op->queued = true;
+	VFI_TR("rd_post", op, op->len, 0);
 	vfi_op_enqueue(&ep->txq, op);
 	vfi_progress(ep->dom);
 	pthread_mutex_unlock(&ep->dom->lock);
@@ -615,6 +695,7 @@ static int vfi_rx_rreq(struct vfi_ep *ep, const struct vfi_hdr *h,
 			vfi_resp_direct(ep, op, q.dst_key);
 	}
 	op->queued = true;
+	VFI_TR("rreq_in", op, q.cookie, q.len);
 	vfi_op_enqueue(&ep->txq, op);
 	return 1;
 }
@@ -645,6 +726,7 @@ static int vfi_rx_rresp(struct vfi_ep *ep, const struct vfi_hdr *h,
 		    !(h->flags & VFI_HF_LAST) || h->len ||
 		    h->total != op->len || op->done || op->resp_in)
 			return -1;
+		VFI_TR("notice_in", op, h->data, op->redir);
 		if (op->redir)
 			return vfi_redir_notice(op);
 		op->done = op->len;

@@ -14,7 +14,10 @@
  * here, 60000 B through the ring), one past
  * the region fails FI_EINVAL; a wrong key fails FI_EKEYREJECTED and a range past the region FI_EINVAL, both in
  * the CQ; the region registered again for FI_REMOTE_READ alone can be
- * read but not written (FI_EKEYREJECTED: it is not exported); a CQ's wait fd: fi_trywait says empty, epoll wakes when a
+ * read but not written (FI_EKEYREJECTED: it is not exported); a region
+ * longer than the NIC's 64 MiB export limit takes writes across the
+ * limit and past it byte for byte, and one past its end fails FI_EINVAL;
+ * a CQ's wait fd: fi_trywait says empty, epoll wakes when a
  * message comes; the server's fi_shutdown gives the client FI_SHUTDOWN
  * and its sends then fail FI_ENOTCONN.
  */
@@ -38,6 +41,8 @@
 #define VER		FI_VERSION(1, 17)
 #define REGION		(1u << 20)
 #define BIG		100000u
+#define PART		(64u << 20)	/* the NIC's export limit */
+#define HUGE		(PART + (2u << 20))
 
 static int n, fails;
 
@@ -74,8 +79,9 @@ static struct fid_eq *eq;
 static struct fid_cq *txcq, *rxcq;
 static struct fid_ep *ep;
 static struct fid_pep *pep;
-static char *buf, *region;
+static char *buf, *region, *huge;
 static struct fid_mr *mr, *romr;	/* romr: region again, FI_REMOTE_READ */
+static struct fid_mr *hmr;		/* huge, FI_REMOTE_WRITE (server) */
 
 /* the next CM event (seconds), or -errno; *err: an FI_EAVAIL's details */
 static ssize_t cm_event(uint32_t *ev, struct fi_eq_cm_entry *e, size_t len,
@@ -193,7 +199,7 @@ static int server(const char *port)
 	struct fi_eq_cm_entry *cm = (struct fi_eq_cm_entry *)cmb;
 	struct fi_cq_data_entry c;
 	struct fi_cq_err_entry e;
-	uint64_t key[2] = { fi_mr_key(mr), fi_mr_key(romr) };
+	uint64_t key[3];
 	uint32_t ev;
 	fid_t handle;
 	ssize_t r;
@@ -251,6 +257,13 @@ static int server(const char *port)
 	   "server: the message after the truncated one arrives whole");
 
 	/* the keys for the client's RMA */
+	huge = calloc(1, HUGE);
+	if (!huge)
+		die("calloc", -FI_ENOMEM);
+	TRY(fi_mr_reg(dom, huge, HUGE, FI_REMOTE_WRITE, 0, 0, 0, &hmr, NULL));
+	key[0] = fi_mr_key(mr);
+	key[1] = fi_mr_key(romr);
+	key[2] = fi_mr_key(hmr);
 	TRY(fi_recv(ep, buf, 2 * BIG, NULL, 0, NULL));
 	send_one(key, sizeof(key), 0);
 	ret = comp(rxcq, &c, &e);
@@ -260,6 +273,20 @@ static int server(const char *port)
 	   (unsigned long)c.data);
 	ok(zero(region, 4096) && zero(region + 4096 + 65536, REGION - 69632),
 	   "server: nothing written outside the write's range");
+	/* the huge region: a write across 64 MiB, then one past it */
+	ret = comp(rxcq, &c, &e);
+	ok(!ret && (c.flags & FI_REMOTE_CQ_DATA) && c.data == 0x5eed &&
+	   same(huge + PART - 32768, 65536, 77) &&
+	   same(huge + PART + (1u << 20), 65536, 78) &&
+	   /* where a part's offsets taken as the region's would land */
+	   zero(huge, (2u << 20) + 65536) &&
+	   zero(huge + PART - (1u << 20), (1u << 20) - 32768) &&
+	   zero(huge + PART + 32768, (1u << 20) - 32768) &&
+	   zero(huge + PART + (1u << 20) + 65536, (1u << 20) - 65536),
+	   "server: a %u B region: writes across and past 64 MiB landed byte for byte, nothing around them written",
+	   HUGE);
+	fi_close(&hmr->fid);
+	free(huge);
 	/* the client reads back, then asks for a message to wait for */
 	fill(region + 200000, 70000, 55);
 	TRY(fi_recv(ep, buf, 2 * BIG, NULL, 0, NULL));
@@ -282,7 +309,7 @@ static int client(const char *addr, const char *port)
 	struct fi_cq_data_entry c;
 	struct fi_cq_err_entry e;
 	struct epoll_event pev = { .events = EPOLLIN };
-	uint64_t key = 0, rokey = 0;
+	uint64_t key = 0, rokey = 0, hkey = 0;
 	uint32_t ev;
 	ssize_t r;
 	int ret, i, fd, epfd;
@@ -323,7 +350,8 @@ static int client(const char *addr, const char *port)
 	ret = comp(rxcq, &c, &e);
 	memcpy(&key, buf, sizeof(key));
 	memcpy(&rokey, buf + sizeof(key), sizeof(rokey));
-	ok(!ret && c.len == 2 * sizeof(key), "client: got the region's keys");
+	memcpy(&hkey, buf + 2 * sizeof(key), sizeof(hkey));
+	ok(!ret && c.len == 3 * sizeof(key), "client: got the regions' keys");
 	TRY(fi_recv(ep, buf, 2 * BIG, NULL, 0, NULL));
 	fill(buf + BIG, 65536, 99);
 	TRY(fi_writedata(ep, buf + BIG, 65536, NULL, 0xabcdef, 0, 4096, key,
@@ -338,6 +366,19 @@ static int client(const char *addr, const char *port)
 	ret = comp(txcq, &c, &e);
 	ok(ret == -FI_EINVAL, "client: past the region's end: FI_EINVAL (%d)",
 	   ret);
+	/* the server's region of more than the NIC's export limit */
+	fill(buf + BIG, 65536, 77);
+	TRY(fi_write(ep, buf + BIG, 65536, NULL, 0, PART - 32768, hkey, NULL));
+	ret = comp(txcq, &c, &e);
+	TRY(fi_write(ep, buf + BIG, 100, NULL, 0, HUGE - 10, hkey, NULL));
+	ok(!ret && comp(txcq, &c, &e) == -FI_EINVAL,
+	   "client: a write across 64 MiB of a %u B region completed, one past its end FI_EINVAL",
+	   HUGE);
+	fill(buf + BIG, 65536, 78);
+	TRY(fi_writedata(ep, buf + BIG, 65536, NULL, 0x5eed, 0,
+			 PART + (1u << 20), hkey, NULL));
+	ret = comp(txcq, &c, &e);
+	ok(!ret, "client: a write past 64 MiB, with remote CQ data, completed");
 	ret = comp(rxcq, &c, &e);	/* "filled" */
 	TRY(fi_recv(ep, buf, 2 * BIG, NULL, 0, NULL));
 	memset(buf + BIG, 0, BIG);
@@ -406,7 +447,7 @@ int main(int argc, char **argv)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	/* both ways of answering a read, with small buffers */
 	setenv("FI_VMMC_DIRECT_READ", "65536", 1);
-	printf("1..%d\n", srv ? 13 : 16);
+	printf("1..%d\n", srv ? 14 : 18);
 	if (srv) {
 		open_common(NULL, argv[2], FI_SOURCE);
 		server(argv[2]);
