@@ -90,6 +90,7 @@ void vs_take_req(struct vs_sock *l, uint64_t off, uint32_t src_node)
 	s->iopt_set = l->iopt_set;
 	memcpy(s->iopt, l->iopt, sizeof(s->iopt));
 	s->cork = l->cork;
+	s->kn = l->kn;
 	s->linger_on = l->linger_on;
 	s->linger_s = l->linger_s;
 	memcpy(s->cong, l->cong, sizeof(s->cong));

@@ -218,6 +218,14 @@ struct vs_reg {
 
 #define VS_MAX_REGS	4
 
+/* Options the engine acts on (struct vs_sock's kn). */
+struct vs_knobs {
+	bool ka_on;			/* SO_KEEPALIVE */
+	uint32_t ka_idle_s, ka_intvl_s, ka_cnt;	/* TCP_KEEP* */
+	uint32_t user_to_ms;		/* TCP_USER_TIMEOUT, 0: none */
+	uint32_t defer_s;		/* TCP_DEFER_ACCEPT, 0: none */
+};
+
 struct vs_sock {
 	int id;			/* index in the stack's table, user_data */
 	int fd;			/* an fd naming it (an eventfd); -1 in a
@@ -244,6 +252,12 @@ struct vs_sock {
 	 */
 	uint64_t iopt_set;
 	int iopt[VS_NIOPT];
+	/*
+	 * The options the engine acts on, as numbers (vs_knobs_sync(),
+	 * from iopt; an accepted socket takes its listener's): keepalive's
+	 * and TCP_USER_TIMEOUT's limits (vs_live()), TCP_DEFER_ACCEPT's.
+	 */
+	struct vs_knobs kn;
 	bool cork;		/* TCP_CORK: vs_flush_tx() posts whole
 				 * VS_CORK_SEG's only, until shut_wr
 				 */
@@ -344,6 +358,11 @@ struct vs_sock {
 	uint32_t tm_pos;
 	/* liveness probes: posts since the last tick */
 	uint64_t posts, probe_mark, probe_ns;
+	/*
+	 * vs_live(): our SENDs completed (acks), and at live_ns, the last
+	 * look that found the peer there, acks and rx_sent as they were
+	 */
+	uint64_t acks, live_acks, live_rx, live_ns;
 	uint32_t busy_polls;	/* VMMC_SO_BUSY_POLL: polls since its tick */
 	/* readiness generations, for edge-triggered epoll */
 	uint32_t rx_gen, tx_gen;

@@ -528,6 +528,7 @@ static void vs_reap(void)
 			vs_send_failed(s, kind, status);
 			continue;
 		}
+		s->acks++;	/* the peer's memory took it */
 		/* a trailer's NQE was dropped: the state word says it */
 		if (kind == VS_K_DATA && (imm & VMMC_SEND_NQ_DROPPED))
 			vs_dirty(s);

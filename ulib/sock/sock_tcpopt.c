@@ -8,7 +8,8 @@
  * roundings and cuts the answer to the caller's length. Most are kept
  * and answered only: VMMC has no segments, windows, retransmissions or
  * TOS (vmmc_sock(7) lists what each does here). TCP_CORK is honoured
- * (vs_flush_tx()), TCP_INFO filled from the connection's counts.
+ * (vs_flush_tx()), keepalive and TCP_USER_TIMEOUT (vs_live()),
+ * TCP_INFO filled from the connection's counts.
  *
  * Only <linux/tcp.h> here (its struct tcp_info is the kernel's, larger
  * than glibc's): no <netinet/tcp.h>.
@@ -123,6 +124,26 @@ static int vs_iopt_store(const struct vs_sock *s, const struct vs_iopt *o,
 	}
 }
 
+/* Option @level/@name's value now (set, or the default). */
+static int vs_iopt_get(const struct vs_sock *s, int level, int name)
+{
+	int i = vs_iopt_find(level, name);
+
+	return s->iopt_set & 1ull << i ? s->iopt[i] : vs_iopts[i].def;
+}
+
+/* The numbers the engine acts on (struct vs_knobs), from the options. */
+static void vs_knobs_sync(struct vs_sock *s)
+{
+	s->kn.ka_on = vs_iopt_get(s, SOL_SOCKET, SO_KEEPALIVE);
+	s->kn.ka_idle_s = (uint32_t)vs_iopt_get(s, IPPROTO_TCP, TCP_KEEPIDLE);
+	s->kn.ka_intvl_s = (uint32_t)vs_iopt_get(s, IPPROTO_TCP, TCP_KEEPINTVL);
+	s->kn.ka_cnt = (uint32_t)vs_iopt_get(s, IPPROTO_TCP, TCP_KEEPCNT);
+	s->kn.user_to_ms = (uint32_t)vs_iopt_get(s, IPPROTO_TCP,
+						 TCP_USER_TIMEOUT);
+	s->kn.defer_s = (uint32_t)vs_iopt_get(s, IPPROTO_TCP, TCP_DEFER_ACCEPT);
+}
+
 static int vs_set_cong(struct vs_sock *s, const void *val, socklen_t len)
 {
 	char name[sizeof(s->cong)], avail[256], *w, *save = NULL;
@@ -205,6 +226,7 @@ int vs_setopt_std(struct vs_sock *s, int level, int name, const void *val,
 		return -EINVAL;
 	s->iopt[i] = vs_iopt_store(s, &vs_iopts[i], v);
 	s->iopt_set |= 1ull << i;
+	vs_knobs_sync(s);
 	/*
 	 * Uncork: what was held goes now. TCP_NODELAY on pushes it once
 	 * too, the socket staying corked (the kernel's TCP_NAGLE_PUSH).

@@ -119,6 +119,46 @@ static void vs_cork_timer(struct vs_sock *s, uint64_t now)
 }
 
 /*
+ * Keepalive and TCP_USER_TIMEOUT: is the peer still there? A look finds
+ * it there when nothing of ours is in flight, or since the last look a
+ * SEND of ours completed (the peer's memory took it: its NIC, not its
+ * process, answers, as a kernel's TCP acks for a stopped process) or
+ * the peer wrote to us. An idle connection's probes (below) keep a SEND
+ * in flight now and then; so a peer whose node or link went silent
+ * (its NIC stopped, the fabric between cut) shows as SENDs that never
+ * complete, while a peer process that died or closed is told by its
+ * NIC at once (the probe fails: ECONNRESET, vs_send_failed()). Silent
+ * for TCP_USER_TIMEOUT when set (data or probes unanswered), else, with
+ * SO_KEEPALIVE, for TCP_KEEPIDLE + TCP_KEEPINTVL * TCP_KEEPCNT: the
+ * connection ends with ETIMEDOUT, as the kernel's. Without either, a
+ * silent peer is waited for (the fabric declares a node gone after its
+ * dead-peer time: ETIMEDOUT then).
+ */
+static void vs_live(struct vs_sock *s, uint64_t now)
+{
+	uint64_t lim;
+
+	if (!s->inflight || s->acks != s->live_acks ||
+	    s->rx_sent != s->live_rx || !s->live_ns) {
+		s->live_acks = s->acks;
+		s->live_rx = s->rx_sent;
+		s->live_ns = now;
+		return;
+	}
+	if (s->kn.user_to_ms)
+		lim = s->kn.user_to_ms * NS_PER_MS;
+	else if (s->kn.ka_on)
+		lim = (s->kn.ka_idle_s + (uint64_t)s->kn.ka_intvl_s *
+		       s->kn.ka_cnt) * 1000 * NS_PER_MS;
+	else
+		return;
+	if (now - s->live_ns < lim || s->reset)
+		return;
+	vs_reset(s, ETIMEDOUT, false);
+	vs_epoll_note(s);
+}
+
+/*
  * One look at a socket whose time came: true when it was freed (a
  * linger that ended).
  */
@@ -149,7 +189,8 @@ static bool vs_timer_fire(struct vs_sock *s, uint64_t now)
 	if (s->state != VS_ESTAB)
 		return false;
 	vs_cork_timer(s, now);
-	if (now < s->probe_ns)
+	vs_live(s, now);
+	if (s->state != VS_ESTAB || now < s->probe_ns)
 		return false;
 	/* nothing posted for a while: is the peer still there? */
 	if (s->posts == s->probe_mark) {
