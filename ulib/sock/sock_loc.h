@@ -290,6 +290,13 @@ struct vs_sock {
 	uint32_t nrecent;
 	struct vs_sock *parent;	/* in a listener's backlog */
 	/*
+	 * In the backlog of a listener with TCP_DEFER_ACCEPT: seen by the
+	 * timers first at born_ns; defer_done once data came or the time
+	 * passed (vs_defer_check()): accept may take it then.
+	 */
+	bool defer_done;
+	uint64_t born_ns;
+	/*
 	 * VMMC_SO_ACCEPTOR (sock_accept.c): lexp is the acceptor name
 	 * acc_idx's; dexp the port's directory while have_dir, else the
 	 * next try at dir_ns (UINT64_MAX: none).
@@ -477,6 +484,8 @@ void vs_timer_at(struct vs_sock *s, uint64_t when);
 void vs_timer_del(struct vs_sock *s);
 bool vs_timer_need(const struct vs_sock *s);
 void vs_timers(void);
+void vs_defer_check(struct vs_sock *c, uint64_t now);
+int vs_backlog_ready(struct vs_sock *l);
 
 /* sock_conn.c */
 int vs_connect_start(struct vs_sock *s, uint32_t node, uint32_t port);

@@ -623,6 +623,7 @@ static void vs_step(struct vs_sock *s)
 		vs_flush_tx(s);
 	if (s->state_dirty)
 		vs_post_state(s);
+	vs_defer_check(s, 0);	/* data for a deferred accept */
 	if (!s->tm_pos && vs_timer_need(s))
 		vs_timer_at(s, 0);	/* established, say: probes from now */
 	if (s->nregs)

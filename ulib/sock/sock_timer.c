@@ -119,6 +119,46 @@ static void vs_cork_timer(struct vs_sock *s, uint64_t now)
 }
 
 /*
+ * TCP_DEFER_ACCEPT: backlog entry @c of a deferring listener becomes
+ * acceptable once its peer sent data or closed, or (@now, 0: not known)
+ * the listener's seconds passed since the timers first saw it; the
+ * listener is then readable (its epoll interest noted).
+ */
+void vs_defer_check(struct vs_sock *c, uint64_t now)
+{
+	struct vs_sock *l = c->parent;
+
+	if (!l || c->defer_done)
+		return;
+	if (!l->kn.defer_s) {	/* its arrival made the listener readable */
+		c->defer_done = true;
+		return;
+	}
+	if (now && !c->born_ns)
+		c->born_ns = now;
+	if (c->state == VS_ESTAB && !vs_rx_avail(c) &&
+	    !vs_rx_eof(c) && (!now || now - c->born_ns <
+			      (uint64_t)l->kn.defer_s * 1000 * NS_PER_MS))
+		return;
+	c->defer_done = true;
+	l->rx_gen++;
+	vs_epoll_note(l);
+}
+
+/* The first backlog entry of @l that accept may take, or -1. */
+int vs_backlog_ready(struct vs_sock *l)
+{
+	int i;
+
+	for (i = 0; i < l->nbacklog; i++) {
+		vs_defer_check(l->backlog[i], 0);
+		if (l->backlog[i]->defer_done)
+			return i;
+	}
+	return -1;
+}
+
+/*
  * Keepalive and TCP_USER_TIMEOUT: is the peer still there? A look finds
  * it there when nothing of ours is in flight, or since the last look a
  * SEND of ours completed (the peer's memory took it: its NIC, not its
@@ -188,6 +228,7 @@ static bool vs_timer_fire(struct vs_sock *s, uint64_t now)
 	}
 	if (s->state != VS_ESTAB)
 		return false;
+	vs_defer_check(s, now);
 	vs_cork_timer(s, now);
 	vs_live(s, now);
 	if (s->state != VS_ESTAB || now < s->probe_ns)

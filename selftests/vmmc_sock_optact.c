@@ -1,0 +1,190 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Description: the socket options that change what a VMMC socket does
+ * (vmmc_sock(7)), each run side by side on a kernel TCP socket on
+ * loopback and a VMMC socket with the same calls, the kernel being the
+ * oracle: TCP_DEFER_ACCEPT holds a connection back from accept (and the
+ * listener's readability) until its data came or the time passed.
+ */
+#include <fcntl.h>
+#include <poll.h>
+#include <time.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <arpa/inet.h>
+
+#include "kselftest_harness.h"
+#include "vmmc_sock_test.h"
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* A call's result as the library gives it: -errno or >= 0. */
+static int kret(int r)
+{
+	return r < 0 ? -errno : r;
+}
+
+/* One side: a kernel socket on loopback (!@v) or a VMMC one (@v). */
+struct side {
+	bool v;
+	uint16_t port;		/* the listener's */
+};
+
+static int x_socket(const struct side *s)
+{
+	return s->v ? vmmc_socket(AF_VMMC, SOCK_STREAM, 0) :
+		      kret(socket(AF_INET, SOCK_STREAM, 0));
+}
+
+static int x_setint(const struct side *s, int fd, int level, int name,
+		    int val)
+{
+	return s->v ? vmmc_sock_setsockopt(fd, level, name, &val, sizeof(val)) :
+		      kret(setsockopt(fd, level, name, &val, sizeof(val)));
+}
+
+/* Bind @fd to the side's port (0: a kernel's free one, learnt) and listen. */
+static int x_listen(struct side *s, int fd)
+{
+	struct sockaddr_vmmc va = vs_sa(VMMC_NODE_ANY, s->port);
+	struct sockaddr_in ka = { .sin_family = AF_INET };
+	socklen_t len = sizeof(ka);
+
+	if (s->v)
+		return vmmc_sock_bind(fd, VS_SA(va)) ?: vmmc_sock_listen(fd, 8);
+	ka.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ka.sin_port = htons(s->port);
+	if (bind(fd, (struct sockaddr *)&ka, len) || listen(fd, 8) ||
+	    getsockname(fd, (struct sockaddr *)&ka, &len))
+		return -errno;
+	s->port = ntohs(ka.sin_port);
+	return 0;
+}
+
+/* A connected socket to the side's listener, or a negative errno. */
+static int x_connect(const struct side *s)
+{
+	struct sockaddr_vmmc va = vs_sa(VMMC_NODE_ANY, s->port);
+	struct sockaddr_in ka = { .sin_family = AF_INET };
+	int fd = x_socket(s), err;
+
+	if (fd < 0)
+		return fd;
+	ka.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ka.sin_port = htons(s->port);
+	err = s->v ? vmmc_sock_connect(fd, VS_SA(va)) :
+		     kret(connect(fd, (struct sockaddr *)&ka, sizeof(ka)));
+	return err ? err : fd;
+}
+
+static int x_close(const struct side *s, int fd)
+{
+	return s->v ? vmmc_sock_close(fd) : kret(close(fd));
+}
+
+static int x_nonblock(const struct side *s, int fd)
+{
+	return s->v ? vmmc_sock_set_nonblock(fd, 1) :
+		      kret(fcntl(fd, F_SETFL, O_NONBLOCK));
+}
+
+static int x_accept(const struct side *s, int fd)
+{
+	return s->v ? vmmc_sock_accept(fd, NULL, NULL) : kret(accept(fd, NULL, NULL));
+}
+
+static ssize_t x_send(const struct side *s, int fd, const void *b, size_t n,
+		      int flags)
+{
+	return s->v ? vmmc_sock_send(fd, b, n, flags) : kret((int)send(fd, b, n, flags));
+}
+
+static ssize_t x_recv(const struct side *s, int fd, void *b, size_t n,
+		      int flags)
+{
+	return s->v ? vmmc_sock_recv(fd, b, n, flags) : kret((int)recv(fd, b, n, flags));
+}
+
+/* poll @fd for @ev up to @ms: its revents (0: none) */
+static short x_poll(const struct side *s, int fd, short ev, int ms)
+{
+	struct pollfd p = { .fd = fd, .events = ev };
+	int r = s->v ? vmmc_sock_poll(&p, 1, ms) : poll(&p, 1, ms);
+
+	return r == 1 ? p.revents : 0;
+}
+
+/*
+ * TCP_DEFER_ACCEPT 1 s: a connection without data is not accepted (the
+ * listener not readable) for 0.4 s; one that sends is at once, ahead of
+ * it; the first is accepted after about the second, with nothing to read.
+ */
+static void defer_accept(struct __test_metadata *_metadata, struct side *s)
+{
+	int l, c1, c2, a;
+	double t0, t;
+	char b = 0;
+
+	l = x_socket(s);
+	ASSERT_LE(0, l);
+	ASSERT_EQ(0, x_setint(s, l, IPPROTO_TCP, TCP_DEFER_ACCEPT, 1));
+	ASSERT_EQ(0, x_listen(s, l));
+	ASSERT_EQ(0, x_nonblock(s, l));
+	c1 = x_connect(s);
+	ASSERT_LE(0, c1);
+	t0 = now_s();	/* the connection is there (a VMMC connect may be slow) */
+	EXPECT_EQ(0, x_poll(s, l, POLLIN, 400)) TH_LOG("%s", s->v ? "vmmc" : "kernel");
+	EXPECT_EQ(-EAGAIN, x_accept(s, l));
+	c2 = x_connect(s);
+	ASSERT_LE(0, c2);
+	EXPECT_EQ(1, x_send(s, c2, "d", 1, 0));
+	t = now_s();
+	EXPECT_EQ(POLLIN, x_poll(s, l, POLLIN, 3000));
+	EXPECT_GT(0.5, now_s() - t) TH_LOG("%s: data took %.2f s to be acceptable",
+					  s->v ? "vmmc" : "kernel", now_s() - t);
+	a = x_accept(s, l);
+	ASSERT_LE(0, a);
+	EXPECT_EQ(1, x_recv(s, a, &b, 1, MSG_DONTWAIT));
+	EXPECT_EQ('d', b);
+	EXPECT_EQ(0, x_close(s, a));
+	/* the silent one, after its time */
+	EXPECT_EQ(POLLIN, x_poll(s, l, POLLIN, 8000));
+	t = now_s() - t0;
+	TH_LOG("%s: a silent connection became acceptable after %.2f s",
+	       s->v ? "vmmc" : "kernel", t);
+	EXPECT_LT(0.8, t);
+	EXPECT_GT(6.0, t);
+	a = x_accept(s, l);
+	ASSERT_LE(0, a);
+	EXPECT_EQ(-EAGAIN, x_recv(s, a, &b, 1, MSG_DONTWAIT));
+	EXPECT_EQ(1, x_send(s, c1, "e", 1, 0));
+	EXPECT_EQ(1, x_recv(s, a, &b, 1, 0));
+	EXPECT_EQ('e', b);
+	EXPECT_EQ(-EAGAIN, x_accept(s, l));
+	x_close(s, a);
+	x_close(s, c1);
+	x_close(s, c2);
+	x_close(s, l);
+}
+
+TEST(defer_accept_kernel)
+{
+	struct side s = { .v = false };
+
+	defer_accept(_metadata, &s);
+}
+
+TEST(defer_accept_vmmc)
+{
+	struct side s = { .v = true, .port = vs_test_port(5) };
+
+	defer_accept(_metadata, &s);
+}
+
+TEST_HARNESS_MAIN
