@@ -4,7 +4,9 @@
  * (vmmc_sock(7)), each run side by side on a kernel TCP socket on
  * loopback and a VMMC socket with the same calls, the kernel being the
  * oracle: TCP_DEFER_ACCEPT holds a connection back from accept (and the
- * listener's readability) until its data came or the time passed.
+ * listener's readability) until its data came or the time passed;
+ * MSG_MORE holds a send's bytes until the next send without it (or
+ * 200 ms), as TCP_CORK for one call.
  */
 #include <fcntl.h>
 #include <poll.h>
@@ -12,6 +14,8 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <arpa/inet.h>
+#include <linux/sockios.h>
+#include <sys/ioctl.h>
 
 #include "kselftest_harness.h"
 #include "vmmc_sock_test.h"
@@ -185,6 +189,91 @@ TEST(defer_accept_vmmc)
 	struct side s = { .v = true, .port = vs_test_port(5) };
 
 	defer_accept(_metadata, &s);
+}
+
+/* Bytes not yet handed to the NIC (or to the kernel's IP layer). */
+static int x_unsent(const struct side *s, int fd)
+{
+	int n = -1;
+
+	if (s->v)
+		return vmmc_sock_ioctl(fd, SIOCOUTQNSD, &n) ? -1 : n;
+	return ioctl(fd, SIOCOUTQNSD, &n) ? -1 : n;
+}
+
+/* A connected pair on the side's listener @l: 0 or a negative errno. */
+static int x_pair(struct side *s, int *l, int *c, int *a)
+{
+	*l = x_socket(s);
+	if (*l < 0 || x_listen(s, *l))
+		return -1;
+	*c = x_connect(s);
+	*a = *c < 0 ? -1 : x_accept(s, *l);
+	return *a < 0 ? -1 : 0;
+}
+
+/*
+ * MSG_MORE: 30 bytes held, the next 20 without it send all 50; 10 held
+ * alone go after the 200 ms ceiling (VMMC) or the kernel's own time;
+ * TCP_NODELAY after a MSG_MORE send pushes it and leaves no cork behind.
+ */
+static void msg_more(struct __test_metadata *_metadata, struct side *s)
+{
+	struct timeval tmo = { .tv_sec = 5 };
+	char out[64], in[64];
+	int l, c, a, i, one = 1;
+	double t0, t;
+
+	for (i = 0; i < (int)sizeof(out); i++)
+		out[i] = (char)(i * 13 + 1);
+	ASSERT_EQ(0, x_pair(s, &l, &c, &a));
+	ASSERT_EQ(0, s->v ? vmmc_sock_setsockopt(a, SOL_SOCKET, SO_RCVTIMEO, &tmo, sizeof(tmo)) :
+			    setsockopt(a, SOL_SOCKET, SO_RCVTIMEO, &tmo, sizeof(tmo)));
+	EXPECT_EQ(30, x_send(s, c, out, 30, MSG_MORE));
+	EXPECT_EQ(30, x_unsent(s, c));
+	usleep(50000);
+	EXPECT_EQ(-EAGAIN, x_recv(s, a, in, sizeof(in), MSG_DONTWAIT));
+	EXPECT_EQ(20, x_send(s, c, out + 30, 20, 0));
+	EXPECT_EQ(0, x_unsent(s, c));
+	EXPECT_EQ(50, x_recv(s, a, in, 50, MSG_WAITALL));
+	EXPECT_EQ(0, memcmp(out, in, 50));
+	/* held alone: goes by itself */
+	t0 = now_s();
+	EXPECT_EQ(10, x_send(s, c, out + 50, 10, MSG_MORE));
+	EXPECT_EQ(10, x_recv(s, a, in, 10, MSG_WAITALL));
+	t = now_s() - t0;
+	TH_LOG("%s: a MSG_MORE tail went after %.3f s", s->v ? "vmmc" : "kernel", t);
+	EXPECT_EQ(0, memcmp(out + 50, in, 10));
+	if (s->v) {
+		EXPECT_LE(0.19, t);
+		EXPECT_GT(4.0, t);
+	}
+	/* TCP_NODELAY pushes a MSG_MORE send; the next small send goes at once */
+	EXPECT_EQ(4, x_send(s, c, out, 4, MSG_MORE));
+	EXPECT_EQ(0, s->v ? vmmc_sock_setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) :
+			    setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)));
+	EXPECT_EQ(0, x_unsent(s, c));
+	EXPECT_EQ(4, x_send(s, c, out + 4, 4, 0));
+	EXPECT_EQ(0, x_unsent(s, c));
+	EXPECT_EQ(8, x_recv(s, a, in, 8, MSG_WAITALL));
+	EXPECT_EQ(0, memcmp(out, in, 8));
+	x_close(s, a);
+	x_close(s, c);
+	x_close(s, l);
+}
+
+TEST(msg_more_kernel)
+{
+	struct side s = { .v = false };
+
+	msg_more(_metadata, &s);
+}
+
+TEST(msg_more_vmmc)
+{
+	struct side s = { .v = true, .port = vs_test_port(6) };
+
+	msg_more(_metadata, &s);
 }
 
 TEST_HARNESS_MAIN

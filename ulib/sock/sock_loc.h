@@ -261,6 +261,9 @@ struct vs_sock {
 	bool cork;		/* TCP_CORK: vs_flush_tx() posts whole
 				 * VS_CORK_SEG's only, until shut_wr
 				 */
+	bool more;		/* cork is a MSG_MORE send's, not TCP_CORK's:
+				 * ends at the next send without it
+				 */
 	uint64_t cork_ns;	/* vs_timers(): a held tail goes then */
 	int linger_on, linger_s;	/* SO_LINGER */
 	char cong[16];		/* TCP_CONGESTION, "" for the default */

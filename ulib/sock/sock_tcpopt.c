@@ -233,10 +233,13 @@ int vs_setopt_std(struct vs_sock *s, int level, int name, const void *val,
 	 */
 	if (level == IPPROTO_TCP && (name == TCP_CORK || (name == TCP_NODELAY &&
 							  v && s->cork))) {
+		bool more = s->more;	/* a MSG_MORE send's cork ends */
+
 		s->cork = false;
+		s->more = false;
 		vs_flush_tx(s);
 		vs_state_out(s, false);
-		s->cork = name == TCP_CORK ? !!v : true;
+		s->cork = name == TCP_CORK ? !!v : !more;
 		if (s->cork)
 			vs_timer_at(s, 0);	/* its ceiling, from the next run */
 	}

@@ -113,7 +113,8 @@ static void vs_cork_timer(struct vs_sock *s, uint64_t now)
 	} else if (now >= s->cork_ns) {
 		s->cork = false;
 		vs_flush_tx(s);
-		s->cork = true;
+		s->cork = !s->more;	/* a MSG_MORE send's ends here */
+		s->more = false;
 		s->cork_ns = 0;
 	}
 }
