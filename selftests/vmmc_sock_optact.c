@@ -6,7 +6,8 @@
  * oracle: TCP_DEFER_ACCEPT holds a connection back from accept (and the
  * listener's readability) until its data came or the time passed;
  * MSG_MORE holds a send's bytes until the next send without it (or
- * 200 ms), as TCP_CORK for one call.
+ * 200 ms), as TCP_CORK for one call; IPPROTO_IPV6 options take and
+ * answer as on an AF_INET6 socket.
  */
 #include <fcntl.h>
 #include <poll.h>
@@ -274,6 +275,64 @@ TEST(msg_more_vmmc)
 	struct side s = { .v = true, .port = vs_test_port(6) };
 
 	msg_more(_metadata, &s);
+}
+
+/* IPPROTO_IPV6 on an AF_INET6 socket: value, length; get answers after */
+static const struct {
+	int name, val;
+	socklen_t len;
+} v6rows[] = {
+	{ IPV6_TCLASS, 0x2d, 4 }, { IPV6_TCLASS, -1, 4 }, { IPV6_TCLASS, 256, 4 },
+	{ IPV6_TCLASS, -2, 4 }, { IPV6_TCLASS, 7, 2 }, { IPV6_TCLASS, 0xfe, 4 },
+	{ IPV6_UNICAST_HOPS, 10, 4 }, { IPV6_UNICAST_HOPS, 256, 4 },
+	{ IPV6_UNICAST_HOPS, -1, 4 }, { IPV6_UNICAST_HOPS, 0, 4 },
+	{ IPV6_UNICAST_HOPS, -2, 4 }, { IPV6_MTU_DISCOVER, 2, 4 },
+	{ IPV6_MTU_DISCOVER, 6, 4 }, { IPV6_MTU_DISCOVER, -1, 4 },
+	{ IPV6_RECVTCLASS, 5, 4 }, { IPV6_RECVTCLASS, 1, 1 },
+	{ IPV6_RECVPKTINFO, 1, 4 }, { IPV6_FREEBIND, 1, 4 }, { 9999, 1, 4 },
+};
+
+/* get @name with @len bytes on both: the same result, length and value */
+static void v6_get_same(struct __test_metadata *_metadata, int k, int v,
+			int name, socklen_t len)
+{
+	int kv = 0x5a5a5a5a, vv = 0x5a5a5a5a, kr, vr;
+	socklen_t kl = len, vl = len;
+
+	kr = kret(getsockopt(k, IPPROTO_IPV6, name, &kv, &kl));
+	vr = vmmc_sock_getsockopt(v, IPPROTO_IPV6, name, &vv, &vl);
+	EXPECT_EQ(kr, vr) TH_LOG("get %d len %d", name, (int)len);
+	EXPECT_EQ(kl, vl) TH_LOG("get %d len %d", name, (int)len);
+	EXPECT_EQ(kv, vv) TH_LOG("get %d len %d: kernel %#x, vmmc %#x", name,
+				 (int)len, kv, vv);
+}
+
+/*
+ * IPPROTO_IPV6 options: a kernel AF_INET6 TCP socket and a VMMC socket
+ * get the same calls and give the same results (defaults, roundings,
+ * EINVAL for a bad value or length, ENOPROTOOPT for an unknown name).
+ */
+TEST(ipv6_options_as_kernel)
+{
+	int k = socket(AF_INET6, SOCK_STREAM, 0), v, i, kr, vr;
+
+	v = vmmc_socket(AF_VMMC, SOCK_STREAM, 0);
+	ASSERT_LE(0, k);
+	ASSERT_LE(0, v);
+	for (i = 0; i < (int)(sizeof(v6rows) / sizeof(v6rows[0])); i++)
+		v6_get_same(_metadata, k, v, v6rows[i].name, 4);
+	for (i = 0; i < (int)(sizeof(v6rows) / sizeof(v6rows[0])); i++) {
+		kr = kret(setsockopt(k, IPPROTO_IPV6, v6rows[i].name,
+				     &v6rows[i].val, v6rows[i].len));
+		vr = vmmc_sock_setsockopt(v, IPPROTO_IPV6, v6rows[i].name,
+					  &v6rows[i].val, v6rows[i].len);
+		EXPECT_EQ(kr, vr) TH_LOG("set %d to %d len %d", v6rows[i].name,
+					 v6rows[i].val, (int)v6rows[i].len);
+		v6_get_same(_metadata, k, v, v6rows[i].name, 4);
+		v6_get_same(_metadata, k, v, v6rows[i].name, 1);
+	}
+	close(k);
+	vmmc_sock_close(v);
 }
 
 TEST_HARNESS_MAIN

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MIT
 /*
  * sock_tcpopt.c - the options a kernel TCP socket takes (levels
- * SOL_SOCKET, IPPROTO_TCP, IPPROTO_IP), with the kernel's rules: an int
+ * SOL_SOCKET, IPPROTO_TCP, IPPROTO_IP, and an AF_INET6 one's
+ * IPPROTO_IPV6: the shim keeps those from AF_INET sockets), with the
+ * kernel's rules: an int
  * option wants optlen >= sizeof(int) (else EINVAL; IP's take a byte
  * too), a value out of the kernel's range is EINVAL, an unknown name
  * ENOPROTOOPT; getsockopt answers with the kernel's defaults and
@@ -63,6 +65,12 @@ static const struct vs_iopt vs_iopts[] = {
 	{ IPPROTO_IP, IP_FREEBIND, VS_O_BOOL, INT_MIN, INT_MAX, 0 },
 	{ IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, VS_O_BOOL, INT_MIN, INT_MAX, 0 },
 	{ IPPROTO_IP, IP_RECVTOS, VS_O_BOOL, INT_MIN, INT_MAX, 0 },
+	{ IPPROTO_IPV6, IPV6_TCLASS, VS_O_INT, -1, 255, 0 },
+	{ IPPROTO_IPV6, IPV6_UNICAST_HOPS, VS_O_INT, -1, 255, 64 },
+	{ IPPROTO_IPV6, IPV6_MTU_DISCOVER, VS_O_INT, 0, 5, 1 },
+	{ IPPROTO_IPV6, IPV6_RECVTCLASS, VS_O_BOOL, INT_MIN, INT_MAX, 0 },
+	{ IPPROTO_IPV6, IPV6_RECVPKTINFO, VS_O_BOOL, INT_MIN, INT_MAX, 0 },
+	{ IPPROTO_IPV6, IPV6_FREEBIND, VS_O_BOOL, INT_MIN, INT_MAX, 0 },
 };
 
 _Static_assert(sizeof(vs_iopts) / sizeof(vs_iopts[0]) <= VS_NIOPT,
@@ -115,7 +123,10 @@ static int vs_iopt_store(const struct vs_sock *s, const struct vs_iopt *o,
 	case IPPROTO_IP << 16 | IP_TOS:		/* ECN bits are TCP's */
 		return v & 0xfc;
 	case IPPROTO_IP << 16 | IP_TTL:
+	case IPPROTO_IPV6 << 16 | IPV6_UNICAST_HOPS:
 		return v < 0 ? 64 : v;
+	case IPPROTO_IPV6 << 16 | IPV6_TCLASS:	/* -1: the default, 0 */
+		return v < 0 ? 0 : v & 0xfc;
 	case IPPROTO_TCP << 16 | TCP_FASTOPEN:	/* the queue, capped */
 		return v > VMMC_SOCK_BACKLOG_MAX ? VMMC_SOCK_BACKLOG_MAX : v;
 	default:
