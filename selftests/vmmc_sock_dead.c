@@ -8,10 +8,15 @@
  * with the option then sees POLLERR and ETIMEDOUT within its limit, as
  * the kernel's TCP; one without options keeps waiting, as the kernel's.
  * A live idle peer is never declared dead, however short the limits.
- * Without the host helper the stopped-fabric tests SKIP.
+ * Without the host helper the stopped-fabric tests SKIP. A client whose
+ * request waits in an acceptor that exits goes to another acceptor of
+ * the group.
  */
 #include <errno.h>
 #include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <arpa/inet.h>
 #include <time.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -157,6 +162,112 @@ TEST_F_TIMEOUT(dead, user_timeout_unacked_data, 60)
 	vmmc_sock_close(c2);
 	vmmc_sock_close(a2);
 	vmmc_sock_close(l2);
+}
+
+#define NACC	12
+
+/* A kernel TCP socket listening on @port (an acceptor's grant). */
+static int tcp_listen_on(uint16_t port)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(port) };
+	int one = 1, k = socket(AF_INET, SOCK_STREAM, 0);
+
+	if (k < 0 || setsockopt(k, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
+	    bind(k, (struct sockaddr *)&a, sizeof(a)) || listen(k, 4))
+		return -1;
+	return k;
+}
+
+/* An acceptor listening on @port: its fd or a negative errno. */
+static int acceptor_on(uint16_t port)
+{
+	struct sockaddr_vmmc a = vs_sa(VMMC_NODE_ANY, port);
+	int one = 1, fd = vmmc_socket(AF_VMMC, SOCK_STREAM | SOCK_NONBLOCK, 0);
+
+	if (fd < 0)
+		return fd;
+	return vmmc_sock_setsockopt(fd, SOL_VMMC, VMMC_SO_ACCEPTOR, &one,
+				    sizeof(one)) ?: vmmc_sock_bind(fd, VS_SA(a)) ?:
+	       vmmc_sock_listen(fd, NACC) ?: fd;
+}
+
+/*
+ * Two acceptors of a port, this process's (the group's directory) and a
+ * child's that never takes its requests; 12 connects, about half of
+ * them land with the child, which is killed: each of those goes to this
+ * process's acceptor instead of failing with ECONNREFUSED.
+ */
+TEST(acceptor_gone_request_moves)
+{
+	uint16_t port = vs_test_port(5);
+	int k, x, c[NACC], i, pending = 0, ok = 0, n, got = 0, st, e;
+	int go[2], rdy[2];
+	struct pollfd p;
+	socklen_t len;
+	char ch = 0;
+	pid_t pid;
+
+	k = tcp_listen_on(port);
+	ASSERT_LE(0, k);
+	ASSERT_EQ(0, pipe(go));
+	ASSERT_EQ(0, pipe(rdy));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {	/* the acceptor that goes: binds second, never accepts */
+		if (read(go[0], &ch, 1) != 1 || acceptor_on(port) < 0)
+			_exit(1);
+		if (write(rdy[1], "r", 1) != 1)
+			_exit(2);
+		pause();
+		_exit(0);
+	}
+	x = acceptor_on(port);
+	ASSERT_LE(0, x);
+	ASSERT_EQ(1, write(go[1], "g", 1));
+	ASSERT_EQ(1, read(rdy[0], &ch, 1));
+	for (i = 0; i < NACC; i++) {
+		struct sockaddr_vmmc a = vs_sa(VMMC_NODE_ANY, port);
+
+		c[i] = vmmc_socket(AF_VMMC, SOCK_STREAM | SOCK_NONBLOCK, 0);
+		ASSERT_LE(0, c[i]);
+		ASSERT_EQ(-EINPROGRESS, vmmc_sock_connect(c[i], VS_SA(a)));
+	}
+	usleep(500000);
+	for (i = 0; i < NACC; i++) {
+		p = (struct pollfd){ .fd = c[i], .events = POLLOUT };
+		vmmc_sock_poll(&p, 1, 200);
+		pending += !p.revents;
+	}
+	TH_LOG("%d of %d connects waiting on the child's acceptor", pending, NACC);
+	ASSERT_LT(0, pending);	/* none: p = 2^-12 */
+	ASSERT_EQ(0, kill(pid, SIGKILL));
+	ASSERT_EQ(pid, waitpid(pid, &st, 0));
+	for (i = 0; i < NACC; i++) {
+		p = (struct pollfd){ .fd = c[i], .events = POLLOUT };
+		EXPECT_EQ(1, vmmc_sock_poll(&p, 1, 5000));
+		e = -1;
+		len = sizeof(e);
+		EXPECT_EQ(0, vmmc_sock_getsockopt(c[i], SOL_SOCKET, SO_ERROR, &e, &len));
+		EXPECT_EQ(0, e) TH_LOG("connect %d: error %d", i, e);
+		ok += !e;
+	}
+	EXPECT_EQ(NACC, ok);
+	while ((n = vmmc_sock_accept(x, NULL, NULL)) >= 0) {
+		EXPECT_EQ(1, vmmc_sock_send(n, "a", 1, 0));
+		got++;
+		vmmc_sock_close(n);
+	}
+	EXPECT_EQ(NACC, got);
+	for (i = 0; i < NACC; i++) {
+		if (!ok)
+			break;
+		EXPECT_EQ(1, vmmc_sock_recv(c[i], &ch, 1, MSG_WAITALL));
+		EXPECT_EQ('a', ch);
+	}
+	for (i = 0; i < NACC; i++)
+		vmmc_sock_close(c[i]);
+	vmmc_sock_close(x);
+	close(k);
 }
 
 TEST_HARNESS_MAIN

@@ -168,6 +168,7 @@ int vs_connect_start(struct vs_sock *s, uint32_t node, uint32_t port)
 
 	s->peer_node = node;
 	s->peer_port = port;
+	s->req_moves = 0;
 	err = vs_conn_alloc(s, node, true);
 	if (err)
 		return err;

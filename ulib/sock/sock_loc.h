@@ -363,6 +363,7 @@ struct vs_sock {
 
 	/* connect timing (clock read only in the wait paths) */
 	uint64_t deadline_ns, retry_ns;
+	uint32_t req_moves;	/* requests sent to another acceptor */
 	/* sock_timer.c: when vs_timers() is to look; place in its heap (0: none) */
 	uint64_t tm_ns;
 	uint32_t tm_pos;
@@ -500,6 +501,7 @@ void vs_take_hello(struct vs_sock *s);
 int vs_export_acceptor(struct vs_sock *s, uint32_t port);
 void vs_acceptor_tick(struct vs_sock *s);
 void vs_acceptor_drop(struct vs_sock *s);
+bool vs_req_elsewhere(struct vs_sock *s);
 int vs_import_listener(struct vs_sock *s, uint32_t node, uint32_t port,
 		       uint64_t *len);
 

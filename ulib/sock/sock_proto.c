@@ -460,6 +460,9 @@ static void vs_send_failed(struct vs_sock *s, uint32_t kind, uint32_t status)
 	int err = status == VMMC_ST_NODE_DOWN ? ETIMEDOUT : ECONNRESET;
 
 	if (kind == VS_K_REQ) {
+		/* its acceptor gone: another of the group may take it */
+		if (status != VMMC_ST_NODE_DOWN && vs_req_elsewhere(s))
+			return;
 		if (s->state == VS_SYN_SENT) {
 			s->err = status == VMMC_ST_NODE_DOWN ? ETIMEDOUT :
 							       ECONNREFUSED;
