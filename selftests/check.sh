@@ -78,10 +78,10 @@ tools/vm/vmrun --foreign-ivshmem --timeout 900 --fabric-signals "$results/fabsig
 	VMMC_FABRIC_SIG_DIR="$results/fabsig" \
 	selftests/run_guest.sh "$build" vmmc_dev vmmc_datapath vmmc_xfer vmmc_redirect \
 	vmmc_protect vmmc_protect_args vmmc_fork vmmc_filepin vmmc_shutdown vmmc_limits vmmc_utlb vmmc_strict vmmc_wait vmmc_stale vmmc_wakeup vmmc_rogue_rx \
-	vmmc_sock vmmc_sock_args vmmc_sock_opts vmmc_sock_poll vmmc_sock_strict vmmc_sock_zc vmmc_sock_pin vmmc_sock_busy vmmc_sock_garbage vmmc_sock_rogue vmmc_sock_progress vmmc_sock_mem \
+	vmmc_sock vmmc_sock_args vmmc_sock_opts vmmc_sock_optact vmmc_sock_poll vmmc_sock_strict vmmc_sock_zc vmmc_sock_pin vmmc_sock_busy vmmc_sock_garbage vmmc_sock_rogue vmmc_sock_progress vmmc_sock_mem \
 	vmmc_preload.sh vmmc_preload_zc.sh vmmc_mpi.sh \
 	vmmc_fuzz vmmc_stress vmmc_mempress vmmc_ctl.sh vmmc_teardown.sh \
-	vmmc_nicstall vmmc_module.sh
+	vmmc_sock_dead vmmc_nicstall vmmc_module.sh
 add_result "$results/node1-0" "one-node run"
 
 # 2b. one node with 6 GiB: RAM above 4 GiB, past the PCI hole (about 30 s)

@@ -420,6 +420,8 @@ int setsockopt(int fd, int level, int name, const void *val, socklen_t len)
 	}
 	if (k != VP_VMMC)
 		return REAL(setsockopt)(fd, level, name, val, len);
+	if (level == IPPROTO_IPV6 && !f->v6)	/* an AF_INET socket's IP layer */
+		return vp_ret(-ENOPROTOOPT);
 	vp_enter();
 	r = vmmc_sock_setsockopt(fd, level, name, val, len);
 	vp_leave();
@@ -455,6 +457,8 @@ int getsockopt(int fd, int level, int name, void *val, socklen_t *len)
 		return vp_relay_getsockopt(fd, name, val, len);
 	if (vp_kind(fd) != VP_VMMC)
 		return REAL(getsockopt)(fd, level, name, val, len);
+	if (level == IPPROTO_IPV6 && !vp_get(fd)->v6)
+		return vp_ret(-EOPNOTSUPP);	/* as an AF_INET socket's */
 	vp_enter();
 	r = vmmc_sock_getsockopt(fd, level, name, val, len);
 	/* the family the program created, as the kernel's answer */

@@ -208,7 +208,7 @@ int vmmc_sock_accept4(int fd, struct sockaddr *addr, socklen_t *len,
 {
 	struct vs_sock *s, *c;
 	uint64_t deadline = 0;
-	int nfd, err = vs_lookup(fd, &s);
+	int i, nfd, err = vs_lookup(fd, &s);
 
 	if (err)
 		return err;
@@ -221,7 +221,8 @@ int vmmc_sock_accept4(int fd, struct sockaddr *addr, socklen_t *len,
 	vs_acceptor_tick(s);
 	for (;;) {
 		vs_progress();
-		if (s->nbacklog)
+		i = vs_backlog_ready(s);	/* TCP_DEFER_ACCEPT may wait */
+		if (i >= 0)
 			break;
 		if (s->nobufs) {	/* refused for memory (vs_take_req()) */
 			s->nobufs--;
@@ -233,12 +234,12 @@ int vmmc_sock_accept4(int fd, struct sockaddr *addr, socklen_t *len,
 		if (err)
 			return err == -ETIMEDOUT ? -EAGAIN : err;
 	}
-	c = s->backlog[0];
+	c = s->backlog[i];
 	nfd = vs_attach_fd(c, flags & SOCK_CLOEXEC);
 	if (nfd < 0)
 		return nfd;
-	memmove(s->backlog, s->backlog + 1,
-		(size_t)--s->nbacklog * sizeof(s->backlog[0]));
+	memmove(s->backlog + i, s->backlog + i + 1,
+		(size_t)(--s->nbacklog - i) * sizeof(s->backlog[0]));
 	c->parent = NULL;
 	c->nonblock = flags & SOCK_NONBLOCK;
 	if (addr)

@@ -136,3 +136,29 @@ int vs_import_listener(struct vs_sock *s, uint32_t node, uint32_t port,
 	vmmc_unimport(&vs.ep, dir);
 	return err;
 }
+
+/*
+ * Client: the listener its request went to is gone before it answered
+ * (the request's SEND failed, not for a node down): a pre-fork worker
+ * that exited, say. The port is looked up again, as at connect, and the
+ * request goes to the acceptor found (another of the group), at most
+ * VMMC_SOCK_ACCEPTORS times per connect. True when it is on its way; false
+ * (refused) when the port has no listener left.
+ */
+bool vs_req_elsewhere(struct vs_sock *s)
+{
+	uint64_t len = 0;
+
+	if (s->state != VS_SYN_SENT || s->hello_done ||
+	    s->req_moves >= VMMC_SOCK_ACCEPTORS)
+		return false;
+	s->req_moves++;
+	if (s->have_l_imp) {
+		vmmc_unimport(&vs.ep, s->l_imp);
+		s->have_l_imp = false;
+	}
+	if (vs_import_listener(s, s->peer_node, s->peer_port, &len))
+		return false;
+	s->have_l_imp = true;
+	return len >= VS_LISTEN_SLOTS * VS_SLOT && !vs_post_req(s);
+}

@@ -98,6 +98,7 @@ void vs_take_req(struct vs_sock *l, uint64_t off, uint32_t src_node)
 	s->iopt_set = l->iopt_set;
 	memcpy(s->iopt, l->iopt, sizeof(s->iopt));
 	s->cork = l->cork;
+	s->kn = l->kn;
 	s->linger_on = l->linger_on;
 	s->linger_s = l->linger_s;
 	memcpy(s->cong, l->cong, sizeof(s->cong));
@@ -178,6 +179,7 @@ int vs_connect_start(struct vs_sock *s, uint32_t node, uint32_t port)
 
 	s->peer_node = node;
 	s->peer_port = port;
+	s->req_moves = 0;
 	err = vs_mem_plan(s, 0, 0);
 	if (!err)
 		err = vs_conn_alloc(s, node, true);

@@ -164,9 +164,22 @@ static ssize_t vs_sendv1(struct vs_sock *s, const struct iovec *iov,
 	}
 }
 
+/*
+ * MSG_MORE corks the socket for this send (as TCP_CORK, 200 ms ceiling
+ * included) unless TCP_CORK already does; the next send without it
+ * sends what is held with its own bytes.
+ */
 static ssize_t vs_sendv(struct vs_sock *s, const struct iovec *iov,
 			int iovcnt, size_t total, int flags)
 {
+	if ((flags & MSG_MORE) && !s->cork) {
+		s->cork = true;
+		s->more = true;
+		vs_timer_at(s, 0);	/* the ceiling, from the next run */
+	} else if (!(flags & MSG_MORE) && s->more) {
+		s->cork = false;
+		s->more = false;
+	}
 	VS_PROF_BEGIN(t);
 	ssize_t r = vs_sendv1(s, iov, iovcnt, total, flags);
 

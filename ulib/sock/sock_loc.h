@@ -223,6 +223,14 @@ struct vs_reg {
 
 #define VS_MAX_REGS	4
 
+/* Options the engine acts on (struct vs_sock's kn). */
+struct vs_knobs {
+	bool ka_on;			/* SO_KEEPALIVE */
+	uint32_t ka_idle_s, ka_intvl_s, ka_cnt;	/* TCP_KEEP* */
+	uint32_t user_to_ms;		/* TCP_USER_TIMEOUT, 0: none */
+	uint32_t defer_s;		/* TCP_DEFER_ACCEPT, 0: none */
+};
+
 struct vs_sock {
 	int id;			/* index in the stack's table, user_data */
 	int fd;			/* an fd naming it (an eventfd); -1 in a
@@ -249,8 +257,17 @@ struct vs_sock {
 	 */
 	uint64_t iopt_set;
 	int iopt[VS_NIOPT];
+	/*
+	 * The options the engine acts on, as numbers (vs_knobs_sync(),
+	 * from iopt; an accepted socket takes its listener's): keepalive's
+	 * and TCP_USER_TIMEOUT's limits (vs_live()), TCP_DEFER_ACCEPT's.
+	 */
+	struct vs_knobs kn;
 	bool cork;		/* TCP_CORK: vs_flush_tx() posts whole
 				 * VS_CORK_SEG's only, until shut_wr
+				 */
+	bool more;		/* cork is a MSG_MORE send's, not TCP_CORK's:
+				 * ends at the next send without it
 				 */
 	uint64_t cork_ns;	/* vs_timers(): a held tail goes then */
 	int linger_on, linger_s;	/* SO_LINGER */
@@ -286,6 +303,13 @@ struct vs_sock {
 	uint64_t recent[VS_RECENT];	/* nonces of requests taken */
 	uint32_t nrecent;
 	struct vs_sock *parent;	/* in a listener's backlog */
+	/*
+	 * In the backlog of a listener with TCP_DEFER_ACCEPT: seen by the
+	 * timers first at born_ns; defer_done once data came or the time
+	 * passed (vs_defer_check()): accept may take it then.
+	 */
+	bool defer_done;
+	uint64_t born_ns;
 	/*
 	 * VMMC_SO_ACCEPTOR (sock_accept.c): lexp is the acceptor name
 	 * acc_idx's; dexp the port's directory while have_dir, else the
@@ -356,11 +380,17 @@ struct vs_sock {
 
 	/* connect timing (clock read only in the wait paths) */
 	uint64_t deadline_ns, retry_ns;
+	uint32_t req_moves;	/* requests sent to another acceptor */
 	/* sock_timer.c: when vs_timers() is to look; place in its heap (0: none) */
 	uint64_t tm_ns;
 	uint32_t tm_pos;
 	/* liveness probes: posts since the last tick */
 	uint64_t posts, probe_mark, probe_ns;
+	/*
+	 * vs_live(): our SENDs completed (acks), and at live_ns, the last
+	 * look that found the peer there, acks and rx_sent as they were
+	 */
+	uint64_t acks, live_acks, live_rx, live_ns;
 	uint32_t busy_polls;	/* VMMC_SO_BUSY_POLL: polls since its tick */
 	/* readiness generations, for edge-triggered epoll */
 	uint32_t rx_gen, tx_gen;
@@ -483,6 +513,8 @@ void vs_timer_at(struct vs_sock *s, uint64_t when);
 void vs_timer_del(struct vs_sock *s);
 bool vs_timer_need(const struct vs_sock *s);
 void vs_timers(void);
+void vs_defer_check(struct vs_sock *c, uint64_t now);
+int vs_backlog_ready(struct vs_sock *l);
 
 /* sock_conn.c */
 int vs_connect_start(struct vs_sock *s, uint32_t node, uint32_t port);
@@ -494,6 +526,7 @@ void vs_take_hello(struct vs_sock *s);
 int vs_export_acceptor(struct vs_sock *s, uint32_t port);
 void vs_acceptor_tick(struct vs_sock *s);
 void vs_acceptor_drop(struct vs_sock *s);
+bool vs_req_elsewhere(struct vs_sock *s);
 int vs_import_listener(struct vs_sock *s, uint32_t node, uint32_t port,
 		       uint64_t *len);
 

@@ -147,7 +147,8 @@ int vmmc_sock_setsockopt(int fd, int level, int name, const void *val,
 		}
 		return 0;
 	}
-	if (level != SOL_SOCKET && level != IPPROTO_TCP && level != IPPROTO_IP)
+	if (level != SOL_SOCKET && level != IPPROTO_TCP && level != IPPROTO_IP &&
+	    level != IPPROTO_IPV6)
 		return -ENOPROTOOPT;
 	return vs_setopt_std(s, level, name, val, len);
 }
@@ -163,7 +164,7 @@ int vmmc_sock_getsockopt(int fd, int level, int name, void *val,
 	if (err)
 		return err;
 	if (level != SOL_SOCKET && level != IPPROTO_TCP && level != IPPROTO_IP &&
-	    level != SOL_VMMC)
+	    level != IPPROTO_IPV6 && level != SOL_VMMC)
 		return -EOPNOTSUPP;	/* as the kernel's IP layer says */
 	if (!val || !len)
 		return -EFAULT;

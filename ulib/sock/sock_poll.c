@@ -45,7 +45,7 @@ uint32_t vs_events(struct vs_sock *s)
 		return POLLOUT | POLLWRNORM | POLLHUP;
 	case VS_LISTEN:
 		vs_acceptor_tick(s);
-		return s->nbacklog ? POLLIN | POLLRDNORM : 0;
+		return vs_backlog_ready(s) >= 0 ? POLLIN | POLLRDNORM : 0;
 	case VS_SYN_SENT:
 		return 0;
 	case VS_ESTAB:

@@ -461,6 +461,9 @@ static void vs_send_failed(struct vs_sock *s, uint32_t kind, uint32_t status)
 	int err = status == VMMC_ST_NODE_DOWN ? ETIMEDOUT : ECONNRESET;
 
 	if (kind == VS_K_REQ) {
+		/* its acceptor gone: another of the group may take it */
+		if (status != VMMC_ST_NODE_DOWN && vs_req_elsewhere(s))
+			return;
 		if (s->state == VS_SYN_SENT) {
 			s->err = status == VMMC_ST_NODE_DOWN ? ETIMEDOUT :
 							       ECONNREFUSED;
@@ -529,6 +532,7 @@ static void vs_reap(void)
 			vs_send_failed(s, kind, status);
 			continue;
 		}
+		s->acks++;	/* the peer's memory took it */
 		/* a trailer's NQE was dropped: the state word says it */
 		if (kind == VS_K_DATA && (imm & VMMC_SEND_NQ_DROPPED))
 			vs_dirty(s);
@@ -623,6 +627,7 @@ static void vs_step(struct vs_sock *s)
 		vs_flush_tx(s);
 	if (s->state_dirty)
 		vs_post_state(s);
+	vs_defer_check(s, 0);	/* data for a deferred accept */
 	if (!s->tm_pos && vs_timer_need(s))
 		vs_timer_at(s, 0);	/* established, say: probes from now */
 	if (s->nregs)

@@ -1,14 +1,17 @@
 // SPDX-License-Identifier: MIT
 /*
  * sock_tcpopt.c - the options a kernel TCP socket takes (levels
- * SOL_SOCKET, IPPROTO_TCP, IPPROTO_IP), with the kernel's rules: an int
+ * SOL_SOCKET, IPPROTO_TCP, IPPROTO_IP, and an AF_INET6 one's
+ * IPPROTO_IPV6: the shim keeps those from AF_INET sockets), with the
+ * kernel's rules: an int
  * option wants optlen >= sizeof(int) (else EINVAL; IP's take a byte
  * too), a value out of the kernel's range is EINVAL, an unknown name
  * ENOPROTOOPT; getsockopt answers with the kernel's defaults and
  * roundings and cuts the answer to the caller's length. Most are kept
  * and answered only: VMMC has no segments, windows, retransmissions or
  * TOS (vmmc_sock(7) lists what each does here). TCP_CORK is honoured
- * (vs_flush_tx()), TCP_INFO filled from the connection's counts.
+ * (vs_flush_tx()), keepalive and TCP_USER_TIMEOUT (vs_live()),
+ * TCP_INFO filled from the connection's counts.
  *
  * Only <linux/tcp.h> here (its struct tcp_info is the kernel's, larger
  * than glibc's): no <netinet/tcp.h>.
@@ -62,6 +65,12 @@ static const struct vs_iopt vs_iopts[] = {
 	{ IPPROTO_IP, IP_FREEBIND, VS_O_BOOL, INT_MIN, INT_MAX, 0 },
 	{ IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, VS_O_BOOL, INT_MIN, INT_MAX, 0 },
 	{ IPPROTO_IP, IP_RECVTOS, VS_O_BOOL, INT_MIN, INT_MAX, 0 },
+	{ IPPROTO_IPV6, IPV6_TCLASS, VS_O_INT, -1, 255, 0 },
+	{ IPPROTO_IPV6, IPV6_UNICAST_HOPS, VS_O_INT, -1, 255, 64 },
+	{ IPPROTO_IPV6, IPV6_MTU_DISCOVER, VS_O_INT, 0, 5, 1 },
+	{ IPPROTO_IPV6, IPV6_RECVTCLASS, VS_O_BOOL, INT_MIN, INT_MAX, 0 },
+	{ IPPROTO_IPV6, IPV6_RECVPKTINFO, VS_O_BOOL, INT_MIN, INT_MAX, 0 },
+	{ IPPROTO_IPV6, IPV6_FREEBIND, VS_O_BOOL, INT_MIN, INT_MAX, 0 },
 };
 
 _Static_assert(sizeof(vs_iopts) / sizeof(vs_iopts[0]) <= VS_NIOPT,
@@ -114,13 +123,36 @@ static int vs_iopt_store(const struct vs_sock *s, const struct vs_iopt *o,
 	case IPPROTO_IP << 16 | IP_TOS:		/* ECN bits are TCP's */
 		return v & 0xfc;
 	case IPPROTO_IP << 16 | IP_TTL:
+	case IPPROTO_IPV6 << 16 | IPV6_UNICAST_HOPS:
 		return v < 0 ? 64 : v;
+	case IPPROTO_IPV6 << 16 | IPV6_TCLASS:	/* -1: the default, 0 */
+		return v < 0 ? 0 : v & 0xfc;
 	case IPPROTO_TCP << 16 | TCP_FASTOPEN:	/* the queue, capped */
 		return v > VMMC_SOCK_BACKLOG_MAX ? VMMC_SOCK_BACKLOG_MAX : v;
 	default:
 		(void)s;
 		return v;
 	}
+}
+
+/* Option @level/@name's value now (set, or the default). */
+static int vs_iopt_get(const struct vs_sock *s, int level, int name)
+{
+	int i = vs_iopt_find(level, name);
+
+	return s->iopt_set & 1ull << i ? s->iopt[i] : vs_iopts[i].def;
+}
+
+/* The numbers the engine acts on (struct vs_knobs), from the options. */
+static void vs_knobs_sync(struct vs_sock *s)
+{
+	s->kn.ka_on = vs_iopt_get(s, SOL_SOCKET, SO_KEEPALIVE);
+	s->kn.ka_idle_s = (uint32_t)vs_iopt_get(s, IPPROTO_TCP, TCP_KEEPIDLE);
+	s->kn.ka_intvl_s = (uint32_t)vs_iopt_get(s, IPPROTO_TCP, TCP_KEEPINTVL);
+	s->kn.ka_cnt = (uint32_t)vs_iopt_get(s, IPPROTO_TCP, TCP_KEEPCNT);
+	s->kn.user_to_ms = (uint32_t)vs_iopt_get(s, IPPROTO_TCP,
+						 TCP_USER_TIMEOUT);
+	s->kn.defer_s = (uint32_t)vs_iopt_get(s, IPPROTO_TCP, TCP_DEFER_ACCEPT);
 }
 
 static int vs_set_cong(struct vs_sock *s, const void *val, socklen_t len)
@@ -205,16 +237,20 @@ int vs_setopt_std(struct vs_sock *s, int level, int name, const void *val,
 		return -EINVAL;
 	s->iopt[i] = vs_iopt_store(s, &vs_iopts[i], v);
 	s->iopt_set |= 1ull << i;
+	vs_knobs_sync(s);
 	/*
 	 * Uncork: what was held goes now. TCP_NODELAY on pushes it once
 	 * too, the socket staying corked (the kernel's TCP_NAGLE_PUSH).
 	 */
 	if (level == IPPROTO_TCP && (name == TCP_CORK || (name == TCP_NODELAY &&
 							  v && s->cork))) {
+		bool more = s->more;	/* a MSG_MORE send's cork ends */
+
 		s->cork = false;
+		s->more = false;
 		vs_flush_tx(s);
 		vs_state_out(s, false);
-		s->cork = name == TCP_CORK ? !!v : true;
+		s->cork = name == TCP_CORK ? !!v : !more;
 		if (s->cork)
 			vs_timer_at(s, 0);	/* its ceiling, from the next run */
 	}

@@ -113,9 +113,90 @@ static void vs_cork_timer(struct vs_sock *s, uint64_t now)
 	} else if (now >= s->cork_ns) {
 		s->cork = false;
 		vs_flush_tx(s);
-		s->cork = true;
+		s->cork = !s->more;	/* a MSG_MORE send's ends here */
+		s->more = false;
 		s->cork_ns = 0;
 	}
+}
+
+/*
+ * TCP_DEFER_ACCEPT: backlog entry @c of a deferring listener becomes
+ * acceptable once its peer sent data or closed, or (@now, 0: not known)
+ * the listener's seconds passed since the timers first saw it; the
+ * listener is then readable (its epoll interest noted).
+ */
+void vs_defer_check(struct vs_sock *c, uint64_t now)
+{
+	struct vs_sock *l = c->parent;
+
+	if (!l || c->defer_done)
+		return;
+	if (!l->kn.defer_s) {	/* its arrival made the listener readable */
+		c->defer_done = true;
+		return;
+	}
+	if (now && !c->born_ns)
+		c->born_ns = now;
+	if (c->state == VS_ESTAB && !vs_rx_avail(c) &&
+	    !vs_rx_eof(c) && (!now || now - c->born_ns <
+			      (uint64_t)l->kn.defer_s * 1000 * NS_PER_MS))
+		return;
+	c->defer_done = true;
+	l->rx_gen++;
+	vs_epoll_note(l);
+}
+
+/* The first backlog entry of @l that accept may take, or -1. */
+int vs_backlog_ready(struct vs_sock *l)
+{
+	int i;
+
+	for (i = 0; i < l->nbacklog; i++) {
+		vs_defer_check(l->backlog[i], 0);
+		if (l->backlog[i]->defer_done)
+			return i;
+	}
+	return -1;
+}
+
+/*
+ * Keepalive and TCP_USER_TIMEOUT: is the peer still there? A look finds
+ * it there when nothing of ours is in flight, or since the last look a
+ * SEND of ours completed (the peer's memory took it: its NIC, not its
+ * process, answers, as a kernel's TCP acks for a stopped process) or
+ * the peer wrote to us. An idle connection's probes (below) keep a SEND
+ * in flight now and then; so a peer whose node or link went silent
+ * (its NIC stopped, the fabric between cut) shows as SENDs that never
+ * complete, while a peer process that died or closed is told by its
+ * NIC at once (the probe fails: ECONNRESET, vs_send_failed()). Silent
+ * for TCP_USER_TIMEOUT when set (data or probes unanswered), else, with
+ * SO_KEEPALIVE, for TCP_KEEPIDLE + TCP_KEEPINTVL * TCP_KEEPCNT: the
+ * connection ends with ETIMEDOUT, as the kernel's. Without either, a
+ * silent peer is waited for (the fabric declares a node gone after its
+ * dead-peer time: ETIMEDOUT then).
+ */
+static void vs_live(struct vs_sock *s, uint64_t now)
+{
+	uint64_t lim;
+
+	if (!s->inflight || s->acks != s->live_acks ||
+	    s->rx_sent != s->live_rx || !s->live_ns) {
+		s->live_acks = s->acks;
+		s->live_rx = s->rx_sent;
+		s->live_ns = now;
+		return;
+	}
+	if (s->kn.user_to_ms)
+		lim = s->kn.user_to_ms * NS_PER_MS;
+	else if (s->kn.ka_on)
+		lim = (s->kn.ka_idle_s + (uint64_t)s->kn.ka_intvl_s *
+		       s->kn.ka_cnt) * 1000 * NS_PER_MS;
+	else
+		return;
+	if (now - s->live_ns < lim || s->reset)
+		return;
+	vs_reset(s, ETIMEDOUT, false);
+	vs_epoll_note(s);
 }
 
 /*
@@ -148,8 +229,10 @@ static bool vs_timer_fire(struct vs_sock *s, uint64_t now)
 	}
 	if (s->state != VS_ESTAB)
 		return false;
+	vs_defer_check(s, now);
 	vs_cork_timer(s, now);
-	if (now < s->probe_ns)
+	vs_live(s, now);
+	if (s->state != VS_ESTAB || now < s->probe_ns)
 		return false;
 	/* nothing posted for a while: is the peer still there? */
 	if (s->posts == s->probe_mark) {
