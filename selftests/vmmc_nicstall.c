@@ -28,19 +28,6 @@
 #define PAGES	16
 #define STALL_S	7.0	/* > the driver's 2 s ack and 5 s mailbox time-outs */
 
-static const char *sig_dir(void)
-{
-	return getenv("VMMC_FABRIC_SIG_DIR");
-}
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 static long long st(const char *key)
 {
 	return vmmc_ctl_stat(CTL, key);
@@ -49,10 +36,10 @@ static long long st(const char *key)
 /* Wait up to @secs for a driver gauge to reach @want: its last value. */
 static long long st_becomes(const char *key, long long want, double secs)
 {
-	double end = now_s() + secs;
+	double end = vmmc_now_s() + secs;
 	long long v;
 
-	while ((v = st(key)) != want && now_s() < end)
+	while ((v = st(key)) != want && vmmc_now_s() < end)
 		usleep(100000);
 	return v;
 }
@@ -147,14 +134,14 @@ static pid_t child(int up, int down, const int *fds, uint32_t name,
 /* Reap @pid within @secs: its wait status, or -1 if it is still there. */
 static int reap_within(pid_t pid, double secs)
 {
-	double end = now_s() + secs;
+	double end = vmmc_now_s() + secs;
 	int status;
 
 	do {
 		if (waitpid(pid, &status, WNOHANG) == pid)
 			return status;
 		usleep(20000);
-	} while (now_s() < end);
+	} while (vmmc_now_s() < end);
 	return -1;
 }
 
@@ -169,8 +156,8 @@ FIXTURE_SETUP(ns)
 /* never leave the NIC stopped for the tests after us */
 FIXTURE_TEARDOWN(ns)
 {
-	if (sig_dir())
-		vmmc_host_req(sig_dir(), "CONT");
+	if (vmmc_sig_dir())
+		vmmc_host_req(vmmc_sig_dir(), "CONT");
 }
 
 TEST_F_TIMEOUT(ns, stall_then_recover, 120)
@@ -185,7 +172,7 @@ TEST_F_TIMEOUT(ns, stall_then_recover, 120)
 	double t0, t;
 	char ch;
 
-	if (!sig_dir())
+	if (!vmmc_sig_dir())
 		SKIP(return, "no host helper to stop the fabric (vmrun --fabric-signals)");
 	ASSERT_EQ(0, vmmc_ep_open(&ep, VMMC_DEV));
 	base = st("pinned_pages");
@@ -212,8 +199,8 @@ TEST_F_TIMEOUT(ns, stall_then_recover, 120)
 	held = st("pinned_pages");
 	EXPECT_EQ(base + 5 * PAGES, held);
 
-	ASSERT_EQ(0, vmmc_host_req(sig_dir(), "STOP"));
-	t0 = now_s();
+	ASSERT_EQ(0, vmmc_host_req(vmmc_sig_dir(), "STOP"));
+	t0 = vmmc_now_s();
 	/*
 	 * The first ack missed (here in the MMU notifier, under mmap_lock)
 	 * takes the driver's 2 s; no later one waits.
@@ -221,12 +208,12 @@ TEST_F_TIMEOUT(ns, stall_then_recover, 120)
 	EXPECT_EQ(0, munmap(c, PAGES * 4096));
 	EXPECT_EQ(0, unpin(ep.fd, slot));
 	EXPECT_EQ(0, unexport(ep.fd, idb));
-	t = now_s() - t0;
+	t = vmmc_now_s() - t0;
 	EXPECT_LT(t, 6.0) TH_LOG("munmap, unpin, unexport took %.1f s", t);
-	t0 = now_s();
+	t0 = vmmc_now_s();
 	EXPECT_EQ(-ETIMEDOUT, export(ep.fd, d, PAGES * 4096, name + 3, &id));
 	EXPECT_EQ(-ETIMEDOUT, import(ep.fd, ep.info.node_id, name + 2));
-	t = now_s() - t0;
+	t = vmmc_now_s() - t0;
 	EXPECT_LT(t, 1.0) TH_LOG("a stalled NIC's EXPORT/IMPORT took %.1f s", t);
 	/* a closing endpoint (pins, exports) and a killed waiter exit */
 	close(down[1]);
@@ -243,10 +230,10 @@ TEST_F_TIMEOUT(ns, stall_then_recover, 120)
 	EXPECT_LE(4 * PAGES, st("grave_pages"));
 	EXPECT_LE(1, st("zombie_eps"));
 	EXPECT_EQ(0, system("dmesg | grep -q 'NIC stalled'"));
-	t = STALL_S - (now_s() - t0);
+	t = STALL_S - (vmmc_now_s() - t0);
 	if (t > 0)
 		usleep(t * 1e6);
-	ASSERT_EQ(0, vmmc_host_req(sig_dir(), "CONT"));
+	ASSERT_EQ(0, vmmc_host_req(vmmc_sig_dir(), "CONT"));
 
 	/* everything comes back */
 	EXPECT_EQ(0, st_becomes("nic_stalled", 0, 10));
@@ -283,7 +270,7 @@ TEST_F_TIMEOUT(ns, import_killed_while_nic_stopped, 60)
 	pid_t pid;
 	char ch;
 
-	if (!sig_dir())
+	if (!vmmc_sig_dir())
 		SKIP(return, "no host helper to stop the fabric (vmrun --fabric-signals)");
 	ASSERT_EQ(0, vmmc_ep_open(&ep, VMMC_DEV));
 	ASSERT_EQ(0, pipe(go));
@@ -301,18 +288,18 @@ TEST_F_TIMEOUT(ns, import_killed_while_nic_stopped, 60)
 		_exit(4);	/* answered: the NIC was not stopped */
 	}
 	ASSERT_EQ(1, read(up[0], &ch, 1));
-	ASSERT_EQ(0, vmmc_host_req(sig_dir(), "STOP"));
+	ASSERT_EQ(0, vmmc_host_req(vmmc_sig_dir(), "STOP"));
 	ASSERT_EQ(1, write(go[1], "g", 1));
 	usleep(500000);		/* the IMPORT is asleep in the mailbox */
 	EXPECT_EQ(0, st("nic_stalled"));
-	t0 = now_s();
+	t0 = vmmc_now_s();
 	kill(pid, SIGKILL);
 	status = reap_within(pid, 4.0);
-	t = now_s() - t0;
+	t = vmmc_now_s() - t0;
 	EXPECT_TRUE(status != -1 && WIFSIGNALED(status) &&
 		    WTERMSIG(status) == SIGKILL)
 		TH_LOG("the importer: status %#x after %.1f s", status, t);
-	ASSERT_EQ(0, vmmc_host_req(sig_dir(), "CONT"));
+	ASSERT_EQ(0, vmmc_host_req(vmmc_sig_dir(), "CONT"));
 	if (status == -1)
 		waitpid(pid, &status, 0);
 	EXPECT_EQ(0, st_becomes("nic_stalled", 0, 10));
@@ -337,7 +324,7 @@ TEST_F_TIMEOUT(ns, shutdown_on_stopped_nic_eio, 60)
 	double t0, t;
 	int r;
 
-	if (!sig_dir())
+	if (!vmmc_sig_dir())
 		SKIP(return, "no host helper to stop the fabric (vmrun --fabric-signals)");
 	base = st("pinned_pages");
 	ASSERT_EQ(0, vmmc_ep_open(&ep, VMMC_DEV));
@@ -345,17 +332,17 @@ TEST_F_TIMEOUT(ns, shutdown_on_stopped_nic_eio, 60)
 	ASSERT_EQ(0, export(ep.fd, pages(PAGES), PAGES * 4096, name, &id));
 	held = st("pinned_pages");
 	EXPECT_EQ(base + 2 * PAGES, held);
-	ASSERT_EQ(0, vmmc_host_req(sig_dir(), "STOP"));
-	t0 = now_s();
+	ASSERT_EQ(0, vmmc_host_req(vmmc_sig_dir(), "STOP"));
+	t0 = vmmc_now_s();
 	r = ioctl(ep.fd, VMMC_IOC_SHUTDOWN, 0) ? -errno : 0;
-	t = now_s() - t0;
+	t = vmmc_now_s() - t0;
 	EXPECT_EQ(-EIO, r);
 	EXPECT_LT(t, 6.0) TH_LOG("SHUTDOWN on a stopped NIC took %.1f s", t);
 	EXPECT_EQ(-ESHUTDOWN, ioctl(ep.fd, VMMC_IOC_SHUTDOWN, 0) ? -errno : 0);
 	EXPECT_EQ(-ESHUTDOWN, unpin(ep.fd, slot));
 	EXPECT_EQ(held, st("pinned_pages"));
 	EXPECT_LE(2 * PAGES, st("grave_pages"));
-	ASSERT_EQ(0, vmmc_host_req(sig_dir(), "CONT"));
+	ASSERT_EQ(0, vmmc_host_req(vmmc_sig_dir(), "CONT"));
 	EXPECT_EQ(0, st_becomes("nic_stalled", 0, 10));
 	EXPECT_EQ(0, st_becomes("grave_pages", 0, 10));
 	EXPECT_EQ(base, st_becomes("pinned_pages", base, 10));
@@ -366,7 +353,7 @@ TEST_F_TIMEOUT(ns, shutdown_on_stopped_nic_eio, 60)
 /* ... and after all that, the module unloads (and loads again) */
 TEST_F_TIMEOUT(ns, module_unloads, 60)
 {
-	if (!sig_dir())
+	if (!vmmc_sig_dir())
 		SKIP(return, "no host helper to stop the fabric (vmrun --fabric-signals)");
 	EXPECT_EQ(0, st_becomes("zombie_eps", 0, 10));
 	EXPECT_EQ(0, st("live_eps"));
@@ -387,7 +374,7 @@ TEST_F_TIMEOUT(ns, unbind_gives_up_module_goes, 90)
 	pid_t c1;
 	char ch;
 
-	if (!sig_dir())
+	if (!vmmc_sig_dir())
 		SKIP(return, "no host helper to stop the fabric (vmrun --fabric-signals)");
 	n = readlink("/sys/class/vmmc/vmmc0/device", dev, sizeof(dev) - 1);
 	ASSERT_LT(0, n);
@@ -401,7 +388,7 @@ TEST_F_TIMEOUT(ns, unbind_gives_up_module_goes, 90)
 	ASSERT_LT(0, c1);
 	ASSERT_EQ(1, read(up[0], &ch, 1));
 
-	ASSERT_EQ(0, vmmc_host_req(sig_dir(), "STOP"));
+	ASSERT_EQ(0, vmmc_host_req(vmmc_sig_dir(), "STOP"));
 	close(down[1]);
 	EXPECT_EQ(0, reap_within(c1, 8.0));
 	EXPECT_EQ(1, st_becomes("zombie_eps", 1, 5));
@@ -411,7 +398,7 @@ TEST_F_TIMEOUT(ns, unbind_gives_up_module_goes, 90)
 	EXPECT_EQ(0, system(cmd));
 	EXPECT_EQ(0, system("rmmod vmmc"));
 	EXPECT_EQ(0, system("dmesg | grep -q 'stay pinned for good'"));
-	ASSERT_EQ(0, vmmc_host_req(sig_dir(), "CONT"));
+	ASSERT_EQ(0, vmmc_host_req(vmmc_sig_dir(), "CONT"));
 	ASSERT_EQ(0, system("grep -q '^vmmc ' /proc/modules || insmod build/vmmc.ko"));
 	EXPECT_EQ(0, st_becomes("live_eps", 0, 5));
 	EXPECT_EQ(0, st("zombie_eps"));

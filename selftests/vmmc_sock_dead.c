@@ -24,19 +24,6 @@
 #include "kselftest_harness.h"
 #include "vmmc_sock_test.h"
 
-static const char *sig_dir(void)
-{
-	return getenv("VMMC_FABRIC_SIG_DIR");
-}
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 static int set_int(int fd, int level, int name, int v)
 {
 	return vmmc_sock_setsockopt(fd, level, name, &v, sizeof(v));
@@ -55,10 +42,10 @@ static int keepalive(int fd, int idle, int intvl, int cnt)
 static short wait_err(int fd, int ms, double *t)
 {
 	struct pollfd p = { .fd = fd, .events = POLLIN };
-	double t0 = now_s();
+	double t0 = vmmc_now_s();
 	int r = vmmc_sock_poll(&p, 1, ms);
 
-	*t = now_s() - t0;
+	*t = vmmc_now_s() - t0;
 	return r == 1 ? p.revents : 0;
 }
 
@@ -74,8 +61,8 @@ FIXTURE_SETUP(dead)
 /* never leave the NIC stopped for the tests after us */
 FIXTURE_TEARDOWN(dead)
 {
-	if (sig_dir())
-		vmmc_host_req(sig_dir(), "CONT");
+	if (vmmc_sig_dir())
+		vmmc_host_req(vmmc_sig_dir(), "CONT");
 	vmmc_sock_close(self->c);
 	vmmc_sock_close(self->a);
 	vmmc_sock_close(self->l);
@@ -111,18 +98,18 @@ TEST_F_TIMEOUT(dead, keepalive_silent_peer, 60)
 	double t;
 	short ev;
 
-	if (!sig_dir())
+	if (!vmmc_sig_dir())
 		SKIP(return, "no host helper to stop the fabric (vmrun --fabric-signals)");
 	ASSERT_EQ(0, keepalive(self->c, 1, 1, 2));
 	usleep(300000);		/* a probe or two answered */
-	ASSERT_EQ(0, vmmc_host_req(sig_dir(), "STOP"));
+	ASSERT_EQ(0, vmmc_host_req(vmmc_sig_dir(), "STOP"));
 	ev = wait_err(self->c, 8000, &t);
 	EXPECT_TRUE(ev & POLLERR) TH_LOG("revents %#x after %.1f s", ev, t);
 	EXPECT_GT(t, 2.4);
 	EXPECT_LT(t, 6.0);
 	EXPECT_EQ(-ETIMEDOUT, vmmc_sock_recv(self->c, &b, 1, MSG_DONTWAIT));
 	EXPECT_EQ(0, wait_err(self->a, 10, &t));
-	EXPECT_EQ(0, vmmc_host_req(sig_dir(), "CONT"));
+	EXPECT_EQ(0, vmmc_host_req(vmmc_sig_dir(), "CONT"));
 }
 
 /*
@@ -137,12 +124,12 @@ TEST_F_TIMEOUT(dead, user_timeout_unacked_data, 60)
 	double t;
 	short ev;
 
-	if (!sig_dir())
+	if (!vmmc_sig_dir())
 		SKIP(return, "no host helper to stop the fabric (vmrun --fabric-signals)");
 	ASSERT_EQ(0, vs_pair(vs_test_port(4), &l2, &c2, &a2));
 	memset(buf, 'u', sizeof(buf));
 	ASSERT_EQ(0, set_int(self->c, IPPROTO_TCP, TCP_USER_TIMEOUT, 1500));
-	ASSERT_EQ(0, vmmc_host_req(sig_dir(), "STOP"));
+	ASSERT_EQ(0, vmmc_host_req(vmmc_sig_dir(), "STOP"));
 	ASSERT_EQ((ssize_t)sizeof(buf), vmmc_sock_send(self->c, buf,
 						       sizeof(buf), 0));
 	ASSERT_EQ((ssize_t)sizeof(buf), vmmc_sock_send(c2, buf, sizeof(buf), 0));
@@ -152,7 +139,7 @@ TEST_F_TIMEOUT(dead, user_timeout_unacked_data, 60)
 	EXPECT_LT(t, 5.0);
 	EXPECT_EQ(-ETIMEDOUT, vmmc_sock_send(self->c, buf, 1, MSG_DONTWAIT));
 	EXPECT_EQ(0, wait_err(c2, 10, &t));
-	EXPECT_EQ(0, vmmc_host_req(sig_dir(), "CONT"));
+	EXPECT_EQ(0, vmmc_host_req(vmmc_sig_dir(), "CONT"));
 	/* the NIC back: the other stream's bytes arrive, whole */
 	memset(buf, 0, sizeof(buf));
 	EXPECT_EQ((ssize_t)sizeof(buf), vmmc_sock_recv(a2, buf, sizeof(buf),

@@ -307,6 +307,21 @@ static inline long long vmmc_ctl_stat(const char *ctl, const char *key)
 	return v;
 }
 
+/* The directory of vmrun's --fabric-signals helper, or NULL (not given). */
+static inline const char *vmmc_sig_dir(void)
+{
+	return getenv("VMMC_FABRIC_SIG_DIR");
+}
+
+/* CLOCK_MONOTONIC in seconds. */
+static inline double vmmc_now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
 /*
  * Ask the host for something a guest cannot do (tools/vm/vmrun
  * --fabric-signals, selftests/link_faults.sh): write @req as a line into
