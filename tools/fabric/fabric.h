@@ -120,6 +120,7 @@ static inline void flist_del(struct flist *n)
 #define FABRIC_RTO_MIN_NS	4000000ull	/* first retransmission */
 #define FABRIC_RTO_MAX_NS	100000000ull	/* back-off cap */
 #define FABRIC_DEFAULT_DEAD_MS	4000	/* no ack progress: peer dead */
+#define FABRIC_PAUSE_NS		50000000ull	/* a gap in the passes: paused */
 
 enum vmmc_pkt_type {
 	VMMC_PKT_PING		= 1,	/* request: echo imm back to src */
@@ -426,6 +427,7 @@ struct fabric {
 	unsigned int pkts_unacked;	/* window entries, every link */
 	__u64 wire_seq;
 	__u64 dead_ns;			/* --dead-ms */
+	__u64 timers_ns;		/* last fabric_link_timers() pass */
 	__u64 rnd;			/* fault injection PRNG state */
 	struct fabric_fault fault_all;	/* what "all" was last set to */
 	int ctl_fd;			/* control socket (listening) */
@@ -606,6 +608,17 @@ unsigned int fabric_link_timers(struct fabric *f, __u64 now);
 bool fabric_link_has_work(struct fabric *f, bool *stalled);
 void fabric_link_free(struct fabric *f);
 void fabric_link_void(struct fabric *f, const struct fabric_op *op);
+void fabric_link_transmit(struct fabric *f, struct fabric_link *l,
+			  struct fabric_pkt *p, __u64 now);
+/* fabric_retrans.c */
+__u64 fabric_link_rto(const struct fabric_link *l);
+void fabric_link_rtt(struct fabric_link *l, __u64 r);
+void fabric_link_count_retrans(struct fabric *f, struct fabric_link *l,
+			       unsigned int src, unsigned int re);
+void fabric_link_fast_retransmit(struct fabric *f, struct fabric_link *l,
+				 unsigned int src, __u64 now);
+unsigned int fabric_link_rto_expire(struct fabric *f, struct fabric_link *l,
+				    __u64 now);
 int fabric_ping_send(struct fabric_op *op, __u32 dst_node, __u64 imm);
 __u32 fabric_pkt_crc(const struct vmmc_pkt *pkt);
 void fabric_pkt_answer(const struct vmmc_pkt *req, struct vmmc_pkt *ans,

@@ -31,6 +31,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -733,6 +734,14 @@ int main(int argc, char **argv)
 
 	if (argc > 1 && !strcmp(argv[1], "ctl"))
 		return fabric_ctl_client(argc - 2, argv + 2);
+	/*
+	 * Packets of up to 8 KiB come and go by the thousand a second; a
+	 * heap returned to the kernel whenever its top is free (128 KiB,
+	 * glibc's default) is faulted in again page by page: about one
+	 * page fault per packet. Keep up to 64 MiB.
+	 */
+	mallopt(M_TRIM_THRESHOLD, 64 << 20);
+	mallopt(M_MMAP_THRESHOLD, 1 << 20);
 	init(f);
 	if (parse_args(f, argc, argv)) {
 		teardown(f);
