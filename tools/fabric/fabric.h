@@ -30,6 +30,7 @@
 #define FABRIC_MAX_NODES	16
 #define FABRIC_EP_BUDGET	32	/* descriptors per endpoint per pass */
 #define FABRIC_STALL_POLL_MS	1	/* poll period of a CQ-full endpoint */
+#define FABRIC_RECHECK_MS	50	/* --recheck-ms default (run()) */
 /*
  * Poll this long without work before sleeping (--idle-us). 0: sleep as
  * soon as a pass finds nothing, and let the doorbell wake the NIC. On a
@@ -380,6 +381,8 @@ struct fabric_node {
 	__u64 bad_pkts;			/* malformed or bad CRC: dropped */
 	__u64 bad_tables;		/* export/UTLB entries failing checks */
 	__u64 acks_tx;			/* link ACK packets sent */
+	__u64 late_doorbells;		/* work no doorbell announced */
+	__u64 late_irqs;		/* armed waiters found unwoken */
 	bool dead;			/* injected: the NIC is cut off */
 	bool remote;			/* served by another fabric (cluster) */
 
@@ -450,6 +453,8 @@ struct fabric {
 	char *pid_path;
 	__u64 idle_ns;
 	int rt_prio;			/* --rt-prio: SCHED_FIFO priority, 0: none */
+	int recheck_ms;			/* --recheck-ms: a sleep's second look */
+	__u64 irq_look_ns;		/* last fabric_nic_irq_look() */
 
 	bool stop;
 	bool ever_connected;
@@ -562,6 +567,8 @@ int fabric_nic_init(struct fabric_node *n);
 void fabric_nic_reset(struct fabric_node *n);
 unsigned int fabric_nic_poll(struct fabric *f);
 bool fabric_nic_has_work(struct fabric *f, bool *stalled);
+bool fabric_nic_recheck(struct fabric *f);
+void fabric_nic_irq_look(struct fabric *f);
 void fabric_nic_set_sleeping(struct fabric *f, bool sleeping);
 bool fabric_node_is_up(struct fabric_node *n);
 bool fabric_ep_usable(struct fabric_ep *ep, __u32 gen);
