@@ -29,6 +29,19 @@ trap cleanup EXIT INT TERM
 
 . "$(dirname "$0")/lib.sh"
 
+# fabric_done WHAT: the fabric started last ($FPID) exits 0, and under
+# valgrind leaves no error
+fabric_done() {
+	wait "$FPID"
+	frc=$?
+	FPID=
+	check $frc "fabric $1 exits 0 (rc $frc)"
+	if [ -n "$WRAP" ]; then
+		[ ! -s "$RUN/valgrind.log" ]
+		check $? "valgrind $1: no errors, no leaks"
+	fi
+}
+
 truncate -s $RAMBYTES "$RAM0" "$RAM1"
 NODES="--node 0,$RUN/n0.sock,$RAM0,$RAMBYTES --node 1,$RUN/n1.sock,$RAM1,$RAMBYTES"
 if [ -n "${VALGRIND:-}" ]; then
@@ -84,14 +97,7 @@ FG_RECHECK_CTL=$RUN/fabric.ctl "$GUEST" "$RUN/n0.sock" "$RAM0" \
 	"$RUN/n1.sock" "$RAM1" $RAMBYTES $FPID >"$RUN/recheck.tap" 2>&1
 grc=$?
 sub_tap $grc "$RUN/recheck.tap" "second look"
-wait $FPID
-frc=$?
-FPID=
-check $frc "fabric with --recheck-ms exits 0 (rc $frc)"
-if [ -n "$WRAP" ]; then
-	[ ! -s "$RUN/valgrind.log" ]
-	check $? "valgrind with --recheck-ms: no errors, no leaks"
-fi
+fabric_done "with --recheck-ms"
 "$FABRIC" --run-dir "$RUN" $NODES --recheck-ms 1001 >/dev/null 2>&1
 [ $? -eq 2 ]; check $? "--recheck-ms 1001: exit 2"
 
@@ -117,14 +123,7 @@ FG_FAULT_CTL=$RUN/fabric.ctl FG_FAULT_N=${FG_FAULT_N:-2000} FG_DEAD_MS=$DEAD_MS 
 	>"$RUN/fault.tap" 2>&1
 grc=$?
 sub_tap $grc "$RUN/fault.tap" "faults"
-wait $FPID
-frc=$?
-FPID=
-check $frc "fabric with faults exits 0 (rc $frc)"
-if [ -n "$WRAP" ]; then
-	[ ! -s "$RUN/valgrind.log" ]
-	check $? "valgrind with faults: no errors, no leaks"
-fi
+fabric_done "with faults"
 [ $grc -ne 0 ] && sed 's/^/    # /' "$RUN/fabric-fault.log" | tail -40
 
 # --- guest RAM split around the PCI hole: 32 MiB low, the rest from 4 GiB
@@ -138,14 +137,7 @@ FG_GPA_LOW=$LOW "$GUEST" "$RUN/n0.sock" "$RAM0" "$RUN/n1.sock" "$RAM1" \
 	$RAMBYTES $FPID >"$RUN/gpa.tap" 2>&1
 grc=$?
 sub_tap $grc "$RUN/gpa.tap" "guest-physical map"
-wait $FPID
-frc=$?
-FPID=
-check $frc "fabric with RAMBYTES:LOW exits 0 (rc $frc)"
-if [ -n "$WRAP" ]; then
-	[ ! -s "$RUN/valgrind.log" ]
-	check $? "valgrind with RAMBYTES:LOW: no errors, no leaks"
-fi
+fabric_done "with RAMBYTES:LOW"
 [ $grc -ne 0 ] && sed 's/^/    # /' "$RUN/fabric-gpa.log" | tail -40
 "$FABRIC" --run-dir "$RUN" --node "0,$RUN/x.sock,$RAM0,$RAMBYTES:$((RAMBYTES + 4096))" \
 	>/dev/null 2>&1
