@@ -579,9 +579,8 @@ static void run(struct fabric *f)
 {
 	struct epoll_event evs[32];
 	__u64 idle_since = fabric_now_ns();
+	bool looked = false;	/* found nothing, nothing since: no bound */
 	unsigned int i;
-
-	bool looked = false;	/* a second look found nothing since */
 
 	while (!f->stop) {
 		bool sleeping = false, stalled = false, recheck = false;
@@ -634,9 +633,9 @@ static void run(struct fabric *f)
 		if (recheck && nr == 0) {
 			looked = !fabric_nic_recheck(f);
 			f->irq_look_ns = fabric_now_ns();
-		}
-		else if (nr != 0)
+		} else if (nr != 0) {
 			looked = false;
+		}
 		if (nr < 0) {
 			if (errno != EINTR) {
 				fab_log(f, LOG_ERR, "epoll_wait: %s",
