@@ -12,7 +12,8 @@
 # fabric's and >= 10x kernel TCP's, one-way latency of 4 B across
 # <= 2x one fabric's, and the fabric CPU per GB moved while streaming
 # (the samples moving at least half the peak rate; across: both fabric
-# processes' CPU over the bytes sent).
+# processes' CPU over the bytes sent). VMMC_FABRIC_RT=N runs every fabric
+# (the one, and both of the pair) under SCHED_FIFO (vmmc-fabric --rt-prio).
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top" || exit 2

@@ -30,6 +30,7 @@
 #define FABRIC_MAX_NODES	16
 #define FABRIC_EP_BUDGET	32	/* descriptors per endpoint per pass */
 #define FABRIC_STALL_POLL_MS	1	/* poll period of a CQ-full endpoint */
+#define FABRIC_RECHECK_MS	50	/* --recheck-ms default (run()) */
 /*
  * Poll this long without work before sleeping (--idle-us). 0: sleep as
  * soon as a pass finds nothing, and let the doorbell wake the NIC. On a
@@ -120,6 +121,7 @@ static inline void flist_del(struct flist *n)
 #define FABRIC_RTO_MIN_NS	4000000ull	/* first retransmission */
 #define FABRIC_RTO_MAX_NS	100000000ull	/* back-off cap */
 #define FABRIC_DEFAULT_DEAD_MS	4000	/* no ack progress: peer dead */
+#define FABRIC_PAUSE_NS		50000000ull	/* a gap in the passes: paused */
 
 enum vmmc_pkt_type {
 	VMMC_PKT_PING		= 1,	/* request: echo imm back to src */
@@ -390,6 +392,8 @@ struct fabric_node {
 	__u64 bad_pkts;			/* malformed or bad CRC: dropped */
 	__u64 bad_tables;		/* export/UTLB entries failing checks */
 	__u64 acks_tx;			/* link ACK packets sent */
+	__u64 late_doorbells;		/* work no doorbell announced */
+	__u64 late_irqs;		/* armed waiters found unwoken */
 	bool dead;			/* injected: the NIC is cut off */
 	bool remote;			/* served by another fabric (cluster) */
 
@@ -437,6 +441,7 @@ struct fabric {
 	unsigned int pkts_unacked;	/* window entries, every link */
 	__u64 wire_seq;
 	__u64 dead_ns;			/* --dead-ms */
+	__u64 timers_ns;		/* last fabric_link_timers() pass */
 	__u64 rnd;			/* fault injection PRNG state */
 	struct fabric_fault fault_all;	/* what "all" was last set to */
 	int ctl_fd;			/* control socket (listening) */
@@ -459,6 +464,8 @@ struct fabric {
 	char *pid_path;
 	__u64 idle_ns;
 	int rt_prio;			/* --rt-prio: SCHED_FIFO priority, 0: none */
+	int recheck_ms;			/* --recheck-ms: a sleep's second look */
+	__u64 irq_look_ns;		/* last fabric_nic_irq_look() */
 
 	bool stop;
 	bool ever_connected;
@@ -571,6 +578,8 @@ int fabric_nic_init(struct fabric_node *n);
 void fabric_nic_reset(struct fabric_node *n);
 unsigned int fabric_nic_poll(struct fabric *f);
 bool fabric_nic_has_work(struct fabric *f, bool *stalled);
+bool fabric_nic_recheck(struct fabric *f);
+void fabric_nic_irq_look(struct fabric *f);
 void fabric_nic_set_sleeping(struct fabric *f, bool sleeping);
 bool fabric_node_is_up(struct fabric_node *n);
 bool fabric_ep_usable(struct fabric_ep *ep, __u32 gen);
@@ -617,6 +626,17 @@ unsigned int fabric_link_timers(struct fabric *f, __u64 now);
 bool fabric_link_has_work(struct fabric *f, bool *stalled);
 void fabric_link_free(struct fabric *f);
 void fabric_link_void(struct fabric *f, const struct fabric_op *op);
+void fabric_link_transmit(struct fabric *f, struct fabric_link *l,
+			  struct fabric_pkt *p, __u64 now);
+/* fabric_retrans.c */
+__u64 fabric_link_rto(const struct fabric_link *l);
+void fabric_link_rtt(struct fabric_link *l, __u64 r);
+void fabric_link_count_retrans(struct fabric *f, struct fabric_link *l,
+			       unsigned int src, unsigned int re);
+void fabric_link_fast_retransmit(struct fabric *f, struct fabric_link *l,
+				 unsigned int src, __u64 now);
+unsigned int fabric_link_rto_expire(struct fabric *f, struct fabric_link *l,
+				    __u64 now);
 int fabric_ping_send(struct fabric_op *op, __u32 dst_node, __u64 imm);
 __u32 fabric_pkt_crc(const struct vmmc_pkt *pkt);
 void fabric_pkt_answer(const struct vmmc_pkt *req, struct vmmc_pkt *ans,

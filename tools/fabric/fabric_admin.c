@@ -132,7 +132,10 @@ static void show(struct fabric *f, struct obuf *o)
 
 	out(o, "ok\ndead-ms %llu\n", (unsigned long long)(f->dead_ns / 1000000));
 	for (s = 0; s < f->nr_nodes; s++)
-		out(o, "node%u %s\n", s, f->nodes[s].dead ? "dead" : "alive");
+		out(o, "node%u %s late_doorbells %llu late_irqs %llu\n", s,
+		    f->nodes[s].dead ? "dead" : "alive",
+		    (unsigned long long)f->nodes[s].late_doorbells,
+		    (unsigned long long)f->nodes[s].late_irqs);
 	for (s = 0; s < f->nr_nodes; s++)
 		for (d = 0; d < f->nr_nodes; d++) {
 			struct fabric_link *l = &f->links[s][d];

@@ -15,17 +15,23 @@
  *   window until cumulatively acknowledged, and is retransmitted (the
  *   same bytes) when unacknowledged and not selectively acknowledged for
  *   the link's time-out (RTO). The RTO follows the round trips measured
- *   as RFC 6298 does (SRTT + 4 RTTVAR; one sample per ACK that moves,
- *   from the oldest packet it acknowledges if that was sent once only:
- *   the whole burst's wait), within FABRIC_RTO_MIN_NS
+ *   as RFC 6298 does (SRTT + 4 RTTVAR, from packets acknowledged after
+ *   one transmission only, one sample per ACK), within FABRIC_RTO_MIN_NS
  *   and FABRIC_RTO_MAX_NS: a loaded host or a slow path stretches it
  *   instead of drawing spurious retransmissions; it doubles at every
  *   expiry (up to the maximum) and is taken from the estimates again when
- *   the cumulative ack moves. A SEND puts at most
+ *   the cumulative ack moves. An expiry sends the oldest packet the
+ *   receiver lacks, and the others due only when that one had been sent
+ *   again already; packets with FABRIC_DUP_THRESH selectively acked ones
+ *   after them go again at once, once per round trip (fabric_retrans.c).
+ *   A SEND puts at most
  *   FABRIC_WINDOW DATA packets in a window (fabric_link_room()); answers
  *   and requests are never refused.
- * - Peer death: when a link's window has made no progress for dead_ns
- *   (--dead-ms), the sending NIC declares the peer dead: the window is
+ * - Peer death: when a link's window has made no progress (an ACK that
+ *   moves the cumulative ack or selectively acks a packet for the first
+ *   time) for dead_ns (--dead-ms) of this process's running time (a gap
+ *   of FABRIC_PAUSE_NS or more between two passes is not counted), the
+ *   sending NIC declares the peer dead: the window is
  *   emptied, the link's next epoch is prepared, every SEND and PING of
  *   the node to that peer completes with VMMC_ST_NODE_DOWN, a pending
  *   mailbox IMPORT to it is answered NODE_DOWN, and every ACTIVE import
@@ -197,46 +203,19 @@ static bool is_answer(__u16 type)
 	       type == VMMC_PKT_IMPORT_RESP;
 }
 
-/* The RTO of the estimates: SRTT + 4 RTTVAR within [min, max]. */
-static __u64 link_rto(const struct fabric_link *l)
-{
-	__u64 rto = l->srtt_ns + 4 * l->rttvar_ns;
-
-	if (rto < FABRIC_RTO_MIN_NS)
-		return FABRIC_RTO_MIN_NS;
-	return rto > FABRIC_RTO_MAX_NS ? FABRIC_RTO_MAX_NS : rto;
-}
-
-/* One round-trip sample @r (ns) into the estimates (RFC 6298, 2.2-2.3). */
-static void rtt_sample(struct fabric_link *l, __u64 r)
-{
-	__u64 err;
-
-	if (!l->srtt_ns) {
-		l->srtt_ns = r ? r : 1;
-		l->rttvar_ns = r / 2;
-		return;
-	}
-	err = l->srtt_ns > r ? l->srtt_ns - r : r - l->srtt_ns;
-	l->rttvar_ns = (3 * l->rttvar_ns + err) / 4;
-	l->srtt_ns = (7 * l->srtt_ns + r) / 8;
-	if (!l->srtt_ns)
-		l->srtt_ns = 1;
-}
-
 /* A new epoch begins on a link whose peer was declared dead. */
 static void link_revive(struct fabric *f, struct fabric_link *l,
 			unsigned int src, unsigned int dst)
 {
 	l->dead = false;
-	l->rto_ns = link_rto(l);
+	l->rto_ns = fabric_link_rto(l);
 	l->progress_ns = fabric_now_ns();
 	node_log(&f->nodes[src], LOG_INFO,
 		 "link to node%u: epoch %u begins", dst, l->tx_epoch);
 }
 
-static void transmit(struct fabric *f, struct fabric_link *l,
-		     struct fabric_pkt *p, __u64 now)
+void fabric_link_transmit(struct fabric *f, struct fabric_link *l,
+			  struct fabric_pkt *p, __u64 now)
 {
 	p->sent_ns = now;
 	p->tries++;
@@ -272,7 +251,7 @@ void fabric_link_queue(struct fabric *f, struct fabric_pkt *p)
 	l->st.sent++;
 	ctr_add(c->pkts_tx, 1);
 	ctr_add(c->bytes_tx, sizeof(*pkt) + pkt->len);
-	transmit(f, l, p, now);
+	fabric_link_transmit(f, l, p, now);
 }
 
 /* Queue a copy of header-only @pkt on its link. -1: out of memory. */
@@ -413,7 +392,7 @@ static void dispatch(struct fabric *f, struct fabric_node *n,
 }
 
 /* At the sender of link @l (NIC src): an ACK came back. */
-static void rx_ack(struct fabric *f, struct fabric_link *l,
+static void rx_ack(struct fabric *f, struct fabric_link *l, unsigned int src,
 		   const struct vmmc_pkt *ack)
 {
 	__u64 now = fabric_now_ns(), sent = 0;
@@ -429,13 +408,8 @@ static void rx_ack(struct fabric *f, struct fabric_link *l,
 
 		if (!seq_before(p->pkt.seq, ack->ack))
 			break;
-		/*
-		 * The oldest packet this ack covers: its wait is the one
-		 * the time-out must outlast. Karn: a retransmitted
-		 * packet's ack times no one send.
-		 */
-		if (!moved)
-			sent = p->tries == 1 ? p->sent_ns : 0;
+		/* Karn: a retransmitted packet's ack times no one send */
+		sent = p->tries == 1 ? p->sent_ns : 0;
 		flist_del(&p->link);
 		l->in_window--;
 		f->pkts_unacked--;
@@ -443,9 +417,9 @@ static void rx_ack(struct fabric *f, struct fabric_link *l,
 		moved = true;
 	}
 	if (moved) {
-		if (sent && now >= sent)
-			rtt_sample(l, now - sent);
-		l->rto_ns = link_rto(l);
+		if (sent && now >= sent)	/* the newest packet acked */
+			fabric_link_rtt(l, now - sent);
+		l->rto_ns = fabric_link_rto(l);
 		l->progress_ns = now;
 	}
 	for (pos = l->window.next; pos != &l->window; pos = pos->next) {
@@ -457,9 +431,13 @@ static void rx_ack(struct fabric *f, struct fabric_link *l,
 			continue;	/* the gap itself */
 		if (i >= FABRIC_SACK_WORDS * 64)
 			break;
-		if ((ack->sack[i / 64] >> (i % 64)) & 1)
+		if (!p->sacked && (ack->sack[i / 64] >> (i % 64)) & 1) {
 			p->sacked = true;
+			/* the peer takes packets: alive, the gap is bad luck */
+			l->progress_ns = now;
+		}
 	}
+	fabric_link_fast_retransmit(f, l, src, now);
 }
 
 static void send_ack(struct fabric *f, struct fabric_link *l,
@@ -514,7 +492,7 @@ static unsigned int rx(struct fabric *f, struct fabric_link *l,
 	if (f->links[dst][src].dead && pkt->type != VMMC_PKT_ACK)
 		link_revive(f, &f->links[dst][src], dst, src);
 	if (pkt->type == VMMC_PKT_ACK) {
-		rx_ack(f, &f->links[dst][src], pkt);
+		rx_ack(f, &f->links[dst][src], dst, pkt);
 		return 1;
 	}
 	l->ack_due = true;
@@ -721,20 +699,45 @@ void fabric_link_input(struct fabric *f, struct fabric_pkt *p)
 	rx(f, &f->links[s][d], s, d, p);
 }
 
+/*
+ * While packets wait for acks the NIC passes every FABRIC_STALL_POLL_MS
+ * at most; a longer gap since the last pass is time this process did not
+ * run (a loaded host, a stop): the peers could not be heard in it, so it
+ * does not count toward their death.
+ */
+static void fabric_link_pause(struct fabric *f, __u64 now)
+{
+	__u64 gap = now - f->timers_ns;
+	unsigned int s, d;
+
+	f->timers_ns = now;
+	if (gap < FABRIC_PAUSE_NS)
+		return;
+	for (s = 0; s < f->nr_nodes; s++)
+		for (d = 0; d < f->nr_nodes; d++) {
+			struct fabric_link *l = &f->links[s][d];
+
+			if (l->in_window)
+				l->progress_ns = l->progress_ns + gap > now ?
+						 now : l->progress_ns + gap;
+		}
+}
+
 /* Retransmissions and peer deaths that are due; returns the work done. */
 unsigned int fabric_link_timers(struct fabric *f, __u64 now)
 {
 	unsigned int s, d, done = 0;
 
 	fabric_fault_tick(f, now);
-	if (!f->pkts_unacked)
+	if (!f->pkts_unacked) {
+		f->timers_ns = now;
 		return 0;
+	}
+	fabric_link_pause(f, now);
 	for (s = 0; s < f->nr_nodes; s++)
 		for (d = 0; d < f->nr_nodes; d++) {
 			struct fabric_link *l = &f->links[s][d];
-			struct vmmc_nic_counters *c;
-			unsigned int re = 0;
-			struct flist *pos;
+			unsigned int re;
 
 			if (!l->in_window)
 				continue;
@@ -746,21 +749,10 @@ unsigned int fabric_link_timers(struct fabric *f, __u64 now)
 				done++;
 				continue;
 			}
-			for (pos = l->window.next; pos != &l->window;
-			     pos = pos->next) {
-				struct fabric_pkt *p;
-
-				p = flist_entry(pos, struct fabric_pkt, link);
-				if (p->sacked || now - p->sent_ns < l->rto_ns)
-					continue;
-				transmit(f, l, p, now);
-				re++;
-			}
+			re = fabric_link_rto_expire(f, l, now);
 			if (!re)
 				continue;
-			c = &f->nodes[s].kstatus->counters;
-			ctr_add(c->link_retrans, re);
-			l->st.retrans += re;
+			fabric_link_count_retrans(f, l, s, re);
 			l->rto_ns *= 2;
 			if (l->rto_ns > FABRIC_RTO_MAX_NS)
 				l->rto_ns = FABRIC_RTO_MAX_NS;

@@ -6,6 +6,7 @@
  *   vmmc-fabric --run-dir DIR --node I,SOCKPATH,RAMFILE,RAMBYTES[:LOW]
  *               [--node ...]
  *               [-v|-vv] [--log FILE] [--idle-us N] [--rt-prio N]
+ *               [--recheck-ms N]
  *               [--fault SPEC]...
  *               [--dead-ms N] [--ctl SOCKET] [--seed N]
  *               [--cluster FILE --fabric NAME]
@@ -25,12 +26,18 @@
  * after idle_us without progress, set SLEEPING in every node's status,
  * full barrier, re-check, and block in epoll_wait (doorbells, sockets,
  * timerfd, signalfd). See fabric_nic_set_sleeping() for the barrier pair.
+ * A sleep that follows work or a wake-up lasts --recheck-ms at most
+ * and ends with a second look (fabric_nic_recheck(): a guest whose
+ * barrier is not one can lose a doorbell or an interrupt); only a sleep
+ * after a second look that found nothing is unbounded. Busy or not,
+ * armed waiters with entries waiting are looked for as often.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -103,6 +110,10 @@ static void usage(FILE *out)
 		"  --rt-prio N     run under SCHED_FIFO at priority N (1..99; needs\n"
 		"                  CAP_SYS_NICE): the NIC wakes on time when the\n"
 		"                  guests' vCPUs hold every CPU (default 0: none)\n"
+		"  --recheck-ms N  a sleep after work lasts N ms at most, then a\n"
+		"                  look for doorbells and interrupts a guest lost\n"
+		"                  (its barriers not ordering its stores: QEMU < 8.1\n"
+		"                  TCG, one vCPU); 0: never (default %d)\n"
 		"  --fault SPEC    inject faults (repeatable): TARGET:KEY=VALUE[,...]\n"
 		"                  TARGET: all (links between different nodes),\n"
 		"                  S-D (the link from node S to node D), nodeN\n"
@@ -124,7 +135,8 @@ static void usage(FILE *out)
 		"\n"
 		"ctl requests: fault SPEC..., dead-ms N, show, help (changes at run\n"
 		"time; exit 0 ok, 1 refused, 2 no fabric)\n",
-		FABRIC_MAX_NODES, FABRIC_DEFAULT_IDLE_US, FABRIC_DEFAULT_DEAD_MS);
+		FABRIC_MAX_NODES, FABRIC_DEFAULT_IDLE_US, FABRIC_RECHECK_MS,
+		FABRIC_DEFAULT_DEAD_MS);
 }
 
 static int bad_args(const char *fmt, const char *arg)
@@ -276,6 +288,7 @@ static int parse_args(struct fabric *f, int argc, char **argv)
 		{ "ctl", required_argument, NULL, 'c' },
 		{ "seed", required_argument, NULL, 's' },
 		{ "rt-prio", required_argument, NULL, 'R' },
+		{ "recheck-ms", required_argument, NULL, 'K' },
 		{ "cluster", required_argument, NULL, 'C' },
 		{ "fabric", required_argument, NULL, 'F' },
 		{ "verbose", no_argument, NULL, 'v' },
@@ -337,6 +350,12 @@ static int parse_args(struct fabric *f, int argc, char **argv)
 				return bad_args("--rt-prio %s: want 0..99",
 						optarg);
 			f->rt_prio = (int)v;
+			break;
+		case 'K':
+			if (parse_u64(optarg, &v, false) || v > 1000)
+				return bad_args("--recheck-ms %s: want 0..1000",
+						optarg);
+			f->recheck_ms = (int)v;
 			break;
 		case 'C':
 			cluster = optarg;
@@ -560,16 +579,24 @@ static void run(struct fabric *f)
 {
 	struct epoll_event evs[32];
 	__u64 idle_since = fabric_now_ns();
+	bool looked = false;	/* found nothing, nothing since: no bound */
 	unsigned int i;
 
 	while (!f->stop) {
-		bool sleeping = false, stalled = false;
+		bool sleeping = false, stalled = false, recheck = false;
 		int timeout = 0, nr, ctl;
 		__u64 now;
 
-		if (fabric_nic_poll(f))
+		if (fabric_nic_poll(f)) {
 			idle_since = fabric_now_ns();
+			looked = false;
+		}
 		now = fabric_now_ns();
+		if (f->recheck_ms &&
+		    now - f->irq_look_ns >= f->recheck_ms * 1000000ull) {
+			fabric_nic_irq_look(f);
+			f->irq_look_ns = now;
+		}
 		if (now - idle_since >= f->idle_ns &&
 		    !fabric_timer_due_before(f, now + f->idle_ns)) {
 			/*
@@ -588,8 +615,14 @@ static void run(struct fabric *f)
 			ctl = fabric_ctl_timeout_ms(f, now);
 			if (ctl >= 0 && (timeout < 0 || ctl < timeout))
 				timeout = ctl;	/* a control client's deadline */
+			if (!looked && f->recheck_ms) {
+				if (timeout < 0 || timeout > f->recheck_ms)
+					timeout = f->recheck_ms;
+				recheck = true;
+			}
 			sleeping = true;
-			for (i = 0; i < f->nr_nodes; i++)
+			/* a sleep and its second look count once */
+			for (i = 0; i < f->nr_nodes && !looked; i++)
 				if (!f->nodes[i].remote)
 					ctr_add(f->nodes[i].kstatus->counters.sleeps,
 						1);
@@ -597,6 +630,12 @@ static void run(struct fabric *f)
 		nr = epoll_wait(f->epfd, evs, 32, timeout);
 		if (sleeping)
 			fabric_nic_set_sleeping(f, false);
+		if (recheck && nr == 0) {
+			looked = !fabric_nic_recheck(f);
+			f->irq_look_ns = fabric_now_ns();
+		} else if (nr != 0) {
+			looked = false;
+		}
 		if (nr < 0) {
 			if (errno != EINTR) {
 				fab_log(f, LOG_ERR, "epoll_wait: %s",
@@ -669,6 +708,9 @@ static void teardown(struct fabric *f)
 				 (unsigned long long)s->counters.fault_corrupts,
 				 (unsigned long long)s->counters.fault_delays,
 				 (unsigned long long)n->acks_tx);
+			node_log(n, LOG_V, "late_doorbells %llu late_irqs %llu",
+				 (unsigned long long)n->late_doorbells,
+				 (unsigned long long)n->late_irqs);
 			node_log(n, LOG_V, "ring_errors %llu dropped_ops %llu lost_cqes %llu nq_drops %llu stale_pkts %llu bad_pkts %llu bad_tables %llu",
 				 (unsigned long long)n->ring_errors,
 				 (unsigned long long)n->dropped_ops,
@@ -709,6 +751,7 @@ static void init(struct fabric *f)
 	for (i = 0; i < FABRIC_CTL_CLIENTS; i++)
 		f->ctl_cli[i].fd = -1;
 	f->idle_ns = FABRIC_DEFAULT_IDLE_US * 1000ull;
+	f->recheck_ms = FABRIC_RECHECK_MS;
 	f->dead_ns = FABRIC_DEFAULT_DEAD_MS * 1000000ull;
 	f->rnd = 1;
 	f->fault_all.delay_us = 2000;
@@ -733,6 +776,14 @@ int main(int argc, char **argv)
 
 	if (argc > 1 && !strcmp(argv[1], "ctl"))
 		return fabric_ctl_client(argc - 2, argv + 2);
+	/*
+	 * Packets of up to 8 KiB come and go by the thousand a second; a
+	 * heap returned to the kernel whenever its top is free (128 KiB,
+	 * glibc's default) is faulted in again page by page: about one
+	 * page fault per packet. Keep up to 64 MiB.
+	 */
+	mallopt(M_TRIM_THRESHOLD, 64 << 20);
+	mallopt(M_MMAP_THRESHOLD, 1 << 20);
 	init(f);
 	if (parse_args(f, argc, argv)) {
 		teardown(f);

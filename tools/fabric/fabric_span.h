@@ -22,7 +22,7 @@
 #define FABRIC_UDP_TX_BATCH	64	/* datagrams per sendmmsg() */
 
 #define VMMC_WIRE_MAGIC		0x574d4d56u	/* "VMMW" */
-#define VMMC_WIRE_VERSION	1
+#define VMMC_WIRE_VERSION	2
 
 enum vmmc_wire_kind {
 	VMMC_WIRE_PKT	= 1,	/* a struct vmmc_pkt and its payload follow */
@@ -35,12 +35,29 @@ struct vmmc_wire_hdr {
 	__u8 kind;		/* enum vmmc_wire_kind */
 	__u8 sender;		/* the sender's fabric index */
 	__u8 zero;
-	__u32 crc;		/* CRC32C of the datagram, this field 0 */
+	__u32 crc;		/* vmmc_wire_crc() */
 	__u32 len;		/* bytes in the datagram */
 	__u64 cluster;		/* the sender's cluster hash */
 	__u64 boot;		/* the sender's boot epoch */
 	__u64 dst_boot;		/* the receiver's, as known (0: unknown) */
 };
+
+/*
+ * The datagram CRC32C: this header (crc taken as 0), then what follows
+ * of the @len bytes at @body up to the link packet's header; its payload
+ * is the link packet CRC's (pkt.crc, checked by the link layer): every
+ * byte is summed once on each side.
+ */
+static inline __u32 vmmc_wire_crc(const struct vmmc_wire_hdr *h,
+				  const void *body, size_t len)
+{
+	struct vmmc_wire_hdr c = *h;
+
+	c.crc = 0;
+	if (len > sizeof(struct vmmc_pkt))
+		len = sizeof(struct vmmc_pkt);
+	return fabric_crc32c(fabric_crc32c(0, &c, sizeof(c)), body, len);
+}
 
 /* Datagrams dropped at receipt, by reason (WIRE.md, "Checks"). */
 struct fabric_udp_stats {
@@ -70,6 +87,7 @@ struct fabric_cluster {
 	__u64 boot;		/* ours */
 	int fd;			/* the UDP socket */
 	int hello_fd;		/* timerfd, every FABRIC_HELLO_MS */
+	__u64 hello_ns;		/* its last expiry handled */
 	struct fabric_udp_txq *txq;	/* fabric_udp.c: sealed, not yet sent */
 	struct fabric_udp_rxq *rxq;	/* fabric_udp.c: recvmmsg()'s buffers */
 	struct fabric_udp_stats st;

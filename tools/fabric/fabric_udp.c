@@ -21,7 +21,9 @@
  *   (fabric_link_input()). Nothing of a dropped datagram reaches a guest.
  * - fabric_udp_hello(): every FABRIC_HELLO_MS: a HELLO to every other
  *   fabric; a fabric silent for the dead-peer time has its nodes' links
- *   declared dead (once, until it is heard again).
+ *   declared dead (once, until it is heard again). Time this process did
+ *   not run (two periods or more between expiries) is not counted as
+ *   silence.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -41,6 +43,7 @@ static_assert(sizeof(struct vmmc_wire_hdr) == 40, "wire header");
 #define UDP_BUF_BYTES	(8 << 20)
 #define UDP_BATCH	256		/* datagrams per input call */
 #define UDP_RX_BATCH	32		/* per recvmmsg() */
+#define FABRIC_HELLO_NS	(FABRIC_HELLO_MS * 1000000ull)
 #define DGRAM_MAX	(sizeof(struct vmmc_wire_hdr) + \
 			 sizeof(struct vmmc_pkt) + FABRIC_MTU)
 
@@ -196,12 +199,9 @@ static void dgram_send(struct fabric *f, unsigned int to,
 		.msg_iov = iov,
 		.msg_iovlen = nr,
 	};
-	unsigned int i;
-	__u32 crc = 0;
 
-	for (i = 0; i < nr; i++)
-		crc = fabric_crc32c(crc, iov[i].iov_base, iov[i].iov_len);
-	h->crc = crc;
+	h->crc = vmmc_wire_crc(h, nr > 1 ? iov[1].iov_base : NULL,
+			       nr > 1 ? iov[1].iov_len : 0);
 	if (sendmsg(cl->fd, &m, 0) < 0) {
 		cl->st.tx_errors++;
 		fab_log(f, LOG_VV, "cluster: to fabric %s: %s",
@@ -212,40 +212,39 @@ static void dgram_send(struct fabric *f, unsigned int to,
 }
 
 /*
- * @p goes to node @dst: the link's, not pkt.dst_node, and p->cap payload
- * bytes, not pkt.len: a copy corrupted by fault injection may say
- * anything there, and the receiver's link layer is what catches it. The
- * datagram is sealed now; were the packet changed before the flush (a
- * SEND ending turns its DATA into VOID), the receiver drops the copy for
- * its CRC and the link layer sends it again.
+ * @p goes to node @dst: the link's, not pkt.dst_node, and pkt.len payload
+ * bytes but never more than p->cap: a copy corrupted by fault injection
+ * may say anything there, and the receiver's link layer is what catches
+ * it. The datagram is sealed now, its CRC over the two headers (the link
+ * packet's CRC covers the payload); were the packet changed before the
+ * flush (a SEND ending turns its DATA into VOID), the receiver drops the
+ * copy for its datagram CRC and the link layer sends it again.
  */
 void fabric_udp_send(struct fabric *f, struct fabric_pkt *p, unsigned int dst)
 {
 	struct fabric_cluster *cl = f->cl;
 	struct fabric_udp_txq *q = cl->txq;
-	unsigned int to = cl->node_fabric[dst], k, i;
+	unsigned int to = cl->node_fabric[dst], k;
+	/* a corrupted copy's len may say anything: never past the buffer */
+	__u32 len = p->pkt.len < p->cap ? p->pkt.len : p->cap;
 	struct vmmc_wire_hdr *h;
 	struct iovec *iov;
-	__u32 crc = 0;
 
 	if (q->nr == FABRIC_UDP_TX_BATCH)
 		fabric_udp_flush(f);
 	k = q->nr++;
 	h = &q->h[k];
 	iov = q->iov[k];
-	hdr_fill(cl, h, to, VMMC_WIRE_PKT,
-		 sizeof(*h) + sizeof(p->pkt) + p->cap);
+	hdr_fill(cl, h, to, VMMC_WIRE_PKT, sizeof(*h) + sizeof(p->pkt) + len);
 	iov[0] = (struct iovec){ h, sizeof(*h) };
 	iov[1] = (struct iovec){ &p->pkt, sizeof(p->pkt) };
-	iov[2] = (struct iovec){ p->payload, p->cap };
-	for (i = 0; i < 3; i++)
-		crc = fabric_crc32c(crc, iov[i].iov_base, iov[i].iov_len);
-	h->crc = crc;
+	iov[2] = (struct iovec){ p->payload, len };
+	h->crc = vmmc_wire_crc(h, &p->pkt, sizeof(p->pkt));
 	memset(&q->m[k], 0, sizeof(q->m[k]));
 	q->m[k].msg_hdr.msg_name = &cl->fab[to].addr;
 	q->m[k].msg_hdr.msg_namelen = cl->fab[to].addr_len;
 	q->m[k].msg_hdr.msg_iov = iov;
-	q->m[k].msg_hdr.msg_iovlen = p->cap ? 3 : 2;
+	q->m[k].msg_hdr.msg_iovlen = len ? 3 : 2;
 	p->refs++;
 	q->p[k] = p;
 }
@@ -291,18 +290,28 @@ static void peer_gone(struct fabric *f, unsigned int fab, bool restarted)
 void fabric_udp_hello(struct fabric *f)
 {
 	struct fabric_cluster *cl = f->cl;
-	__u64 now = fabric_now_ns(), v;
+	__u64 now = fabric_now_ns(), v, gap;
 	struct vmmc_wire_hdr h;
 	struct iovec iov = { &h, sizeof(h) };
 	unsigned int i;
 
 	if (read(cl->hello_fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
 		fab_log(f, LOG_ERR, "cluster: timerfd: %s", strerror(errno));
+	/*
+	 * More than two periods since the last: time this process did not
+	 * run, in which no peer could be heard (a loaded host, a stop).
+	 */
+	gap = cl->hello_ns && now - cl->hello_ns > 2 * FABRIC_HELLO_NS ?
+	      now - cl->hello_ns - FABRIC_HELLO_NS : 0;
+	cl->hello_ns = now;
 	for (i = 0; i < cl->nr_fabrics; i++) {
 		struct fabric_peer *p = &cl->fab[i];
 
 		if (i == cl->me)
 			continue;
+		if (p->heard_ns && gap)
+			p->heard_ns = p->heard_ns + gap > now ?
+				      now : p->heard_ns + gap;
 		hdr_fill(cl, &h, i, VMMC_WIRE_HELLO, sizeof(h));
 		dgram_send(f, i, &iov, 1);
 		cl->st.hellos_tx++;
@@ -347,7 +356,6 @@ static int check_hdr(struct fabric *f, struct vmmc_wire_hdr *h,
 {
 	struct fabric_cluster *cl = f->cl;
 	struct fabric_peer *p;
-	__u32 crc;
 
 	if (h->magic != VMMC_WIRE_MAGIC || h->version != VMMC_WIRE_VERSION ||
 	    h->zero || (h->kind != VMMC_WIRE_PKT && h->kind != VMMC_WIRE_HELLO)) {
@@ -369,11 +377,8 @@ static int check_hdr(struct fabric *f, struct vmmc_wire_hdr *h,
 		p->warned = true;
 		return -1;
 	}
-	crc = h->crc;
-	h->crc = 0;
 	if (h->len != len ||
-	    fabric_crc32c(fabric_crc32c(0, h, sizeof(*h)), body,
-			  len - sizeof(*h)) != crc) {
+	    vmmc_wire_crc(h, body, len - sizeof(*h)) != h->crc) {
 		cl->st.bad_crc++;
 		return -1;
 	}

@@ -1,13 +1,14 @@
 -- SPDX-License-Identifier: GPL-2.0
 --
 -- vmmc-wire.lua - a Wireshark dissector for the datagrams between the
--- vmmc-fabric processes of a cluster (tools/fabric/WIRE.md, version 1)
+-- vmmc-fabric processes of a cluster (tools/fabric/WIRE.md, version 2)
 --
 -- Use: wireshark -X lua_script:vmmc-wire.lua (or copy it into
 -- ~/.local/lib/wireshark/plugins/). UDP datagrams that start with the
 -- magic "VMMW" are taken whatever their port; the display filter is
--- "vmmcw". The datagram CRC32C is checked (vmmcw.crc_ok, and an expert
--- warning when it fails); the link packet's own CRC is shown, not checked.
+-- "vmmcw". Both CRC32Cs are checked: the datagram's over the wire header
+-- and the link packet's header (vmmcw.crc_ok), the link packet's over its
+-- header and payload (vmmcw.pkt.crc_ok); an expert warning when one fails.
 
 local p = Proto("vmmcw", "vmmc fabric wire")
 
@@ -42,6 +43,7 @@ f.cookie = ProtoField.uint64("vmmcw.pkt.cookie", "Cookie", base.HEX)
 f.imm = ProtoField.uint64("vmmcw.pkt.imm", "Immediate", base.HEX)
 f.plen = ProtoField.uint32("vmmcw.pkt.len", "Payload length")
 f.pcrc = ProtoField.uint32("vmmcw.pkt.crc", "Packet CRC32C", base.HEX)
+f.pcrc_ok = ProtoField.bool("vmmcw.pkt.crc_ok", "Packet CRC good")
 f.flags = ProtoField.uint32("vmmcw.pkt.flags", "Flags", base.HEX)
 f.export_id = ProtoField.uint32("vmmcw.pkt.export_id", "Export id")
 f.name = ProtoField.uint32("vmmcw.pkt.name", "Export name", base.HEX)
@@ -55,7 +57,10 @@ f.payload = ProtoField.bytes("vmmcw.payload", "Payload")
 
 local bad_crc = ProtoExpert.new("vmmcw.bad_crc", "Datagram CRC32C fails",
 				expert.group.CHECKSUM, expert.severity.WARN)
-p.experts = { bad_crc }
+local bad_pcrc = ProtoExpert.new("vmmcw.pkt.bad_crc",
+				 "Link packet CRC32C fails",
+				 expert.group.CHECKSUM, expert.severity.WARN)
+p.experts = { bad_crc, bad_pcrc }
 
 local HDR, PKT = 40, 144
 local MAGIC = 0x574d4d56
@@ -74,12 +79,13 @@ for i = 0, 255 do
 	crc_table[i] = c
 end
 
-local function crc32c(tvb, len)
-	local s = tvb:raw(0, len)
+-- of @len bytes from @off, the 4 at @off + @crc_at taken as 0
+local function crc32c(tvb, off, len, crc_at)
+	local s = tvb:raw(off, len)
 	local c = 0xffffffff
 	for i = 1, len do
 		local b = s:byte(i)
-		if i >= 9 and i <= 12 then b = 0 end	-- the crc field as 0
+		if i > crc_at and i <= crc_at + 4 then b = 0 end
 		c = bit32.bxor(crc_table[bit32.band(bit32.bxor(c, b), 0xff)],
 			       bit32.rshift(c, 8))
 	end
@@ -107,7 +113,8 @@ local function dissect(tvb, pinfo, tree)
 	local t = tree:add(p, tvb(), "vmmc fabric wire")
 	local kind = tvb(5, 1):uint()
 	local crc = tvb(8, 4):le_uint()
-	local good = crc32c(tvb, len) == crc
+	-- the headers only: the payload is the link packet CRC's
+	local good = crc32c(tvb, 0, math.min(len, HDR + PKT), 8) == crc
 	t:add_le(f.magic, tvb(0, 4))
 	t:add(f.version, tvb(4, 1))
 	t:add(f.kind, tvb(5, 1))
@@ -121,17 +128,30 @@ local function dissect(tvb, pinfo, tree)
 	t:add_le(f.cluster, tvb(16, 8))
 	t:add_le(f.boot, tvb(24, 8))
 	t:add_le(f.dst_boot, tvb(32, 8))
+	local info_bad = ""
 	local info = string.format("fabric %d %s", tvb(6, 1):uint(),
 				   kinds[kind] or "?")
 	if kind == 1 and len >= HDR + PKT then
 		local pt = t:add(p, tvb(HDR, PKT), "Link packet")
+		local plen = tvb(HDR + 80, 4):le_uint()
+		local pgood = HDR + PKT + plen <= len and
+			crc32c(tvb, HDR, PKT + plen, 84) ==
+			tvb(HDR + 84, 4):le_uint()
 		for _, l in ipairs(pkt_layout) do
 			local r = tvb(HDR + l[2], l[3])
+			local it
 			if l[1] == f.sack then
-				pt:add(l[1], r)
+				it = pt:add(l[1], r)
 			else
-				pt:add_le(l[1], r)
+				it = pt:add_le(l[1], r)
 			end
+			if l[1] == f.pcrc and not pgood then
+				it:add_proto_expert_info(bad_pcrc)
+			end
+		end
+		pt:add(f.pcrc_ok, pgood)
+		if not pgood then
+			info_bad = " [bad packet CRC]"
 		end
 		local ty = tvb(HDR + 8, 2):le_uint()
 		info = string.format("node%d -> node%d %s epoch %d seq %d",
@@ -151,6 +171,7 @@ local function dissect(tvb, pinfo, tree)
 	if not good then
 		info = info .. " [bad CRC]"
 	end
+	info = info .. info_bad
 	pinfo.cols.info = info
 	return true
 end

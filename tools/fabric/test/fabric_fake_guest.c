@@ -61,6 +61,14 @@ int main(int argc, char **argv)
 		test_gpa(&env, &g0, strtoull(getenv("FG_GPA_LOW"), NULL, 0));
 		goto out;
 	}
+	if (getenv("FG_RECHECK_CTL")) {
+		/* node1 connected too: the fabric lives until both leave */
+		if (!t_check(fg_connect(&g1, env.sock[1], env.ram[1],
+					env.ram_bytes, 1), "node1 connected"))
+			goto out;
+		test_recheck(&g0, getenv("FG_RECHECK_CTL"));
+		goto out;
+	}
 	if (getenv("FG_SPAN")) {
 		if (!t_check(fg_connect(&g1, env.sock[1], env.ram[1],
 					env.ram_bytes, 1), "node1 connected"))

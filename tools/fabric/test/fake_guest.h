@@ -123,6 +123,7 @@ void fg_sqe_send(struct vmmc_sqe *s, __u64 user_data, __u32 import,
 
 /* test_nic.c, test_link.c, test_ctrl.c, test_send.c */
 void test_nic(struct fg_env *env, struct fg *g0);
+void test_recheck(struct fg *g, const char *ctl);
 void test_link(struct fg_env *env, struct fg *g0, struct fg *g1);
 void test_ctrl(struct fg *g0, struct fg *g1);
 void test_send(struct fg *g0, struct fg *g1);

@@ -7,6 +7,7 @@
 #define _GNU_SOURCE
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "fake_guest.h"
 
@@ -311,4 +312,82 @@ void test_nic(struct fg_env *env, struct fg *g)
 	fg_expect(&ep2, 0x700, 0, VMMC_ST_OK, 0, "spurious doorbells on every vector are harmless");
 	fg_wait_sleeping(g, 2000);
 	idle_cpu(env);
+}
+
+/* Until the NIC shows SLEEPING (a sleep of either kind); false after 2 s. */
+static bool sleeping_now(struct fg *g)
+{
+	__u64 end = fg_now_ms() + 2000;
+
+	while (!(vmmc_read_once(&g->st->flags) & VMMC_NIC_F_SLEEPING))
+		if (fg_now_ms() > end)
+			return false;
+	return true;
+}
+
+/*
+ * With --recheck-ms (run.sh gives a long one, so that this side is never
+ * late): a sleep after work ends with a second look. Each case plays a
+ * guest whose barrier did not order its store before its load: the
+ * store lands after the NIC went to sleep, and the load had seen nothing
+ * to act on (no SLEEPING, so no doorbell; no entry, so the waiter slept).
+ * With no second look, neither is ever served.
+ */
+void test_recheck(struct fg *g, const char *ctl)
+{
+	struct vmmc_sqe s;
+	struct vmmc_cqe c;
+	struct fg_ep ep;
+	const char *want = "\nnode0 alive late_doorbells 1 late_irqs 1\n";
+	const char *line;
+	char out[4096];
+	__u64 t0;
+	bool ok;
+
+	fg_drv(g, VMMC_DRV_UP);
+	if (!t_check(fg_ep_open(&ep, g, 3, EVQ(3)), "ep3 activated"))
+		return;
+	fg_irq_count(g, VMMC_IRQ_EVENT);
+	fg_sqe_nop(&s, 0x500);
+	fg_submit(&ep, &s);
+	fg_expect(&ep, 0x500, 0, VMMC_ST_OK, 0, "NOP completes");
+	/* the NIC worked: its next sleep is the bounded one; be in it */
+	t_check(sleeping_now(g), "NIC sleeps");
+	fg_sleep_ms(20);
+	fg_sqe_nop(&s, 0x501);
+	memcpy(&ep.sqes[ep.sq_prod & (VMMC_SQ_ENTRIES - 1)], &s, sizeof(s));
+	ep.sq_prod++;
+	vmmc_store_release(&ep.sq->prod, ep.sq_prod);
+	t0 = fg_now_ms();
+	ok = fg_wait_cqe(&ep, &c, 3000) && c.user_data == 0x501 &&
+	     c.status == VMMC_ST_OK;
+	t_check(ok, "an entry published as the NIC fell asleep, no doorbell: taken at its second look (%llu ms)",
+		(unsigned long long)(fg_now_ms() - t0));
+
+	/* an entry the NIC published before it saw the waiter's arming */
+	fg_sqe_nop(&s, 0x502);
+	fg_submit(&ep, &s);
+	t0 = fg_now_ms() + 2000;
+	while (fg_cq_prod(&ep) == ep.cq_cons && fg_now_ms() < t0)
+		usleep(100);
+	t_check(fg_cq_prod(&ep) != ep.cq_cons && sleeping_now(g) &&
+		fg_irq_count(g, VMMC_IRQ_EVENT) == 0,
+		"NOP completed, no interrupt (not armed), NIC sleeps");
+	fg_sleep_ms(20);
+	vmmc_store_release(&ep.ctx->irq_armed, 1u);
+	t0 = fg_now_ms();
+	while (!fg_irq_count(g, VMMC_IRQ_EVENT) && fg_now_ms() < t0 + 3000)
+		usleep(100);
+	t0 = fg_now_ms() - t0;
+	t_check(t0 < 3000 && vmmc_load_acquire(&ep.ctx->irq_armed) == 0,
+		"a waiter armed after its entry came: interrupted at the second look (%llu ms), irq_armed reset",
+		(unsigned long long)t0);
+	fg_expect(&ep, 0x502, 0, VMMC_ST_OK, 0, "its entry");
+	line = fg_ctl(ctl, "show\n", out, sizeof(out)) ?
+	       strstr(out, "\nnode0 ") : NULL;
+	if (!line)
+		line = "\nnone";
+	t_check(!strncmp(line, want, strlen(want)),
+		"ctl show counts one late doorbell and one late interrupt (%.*s)",
+		(int)strcspn(line + 1, "\n"), line + 1);
 }

@@ -7,12 +7,17 @@
  * to node1 fails NODE_DOWN within the dead-peer time, node1's import is
  * marked DEAD, node0 goes on; B is started again (a new boot epoch): node1
  * reconnects and exports again, node0 imports it anew and a SEND lands
- * whole.
+ * whole. With both control sockets, the traffic goes through three
+ * disturbances shorter than the dead-peer time (disturb()): no peer may
+ * be declared dead.
  *
  * Environment: FG_DEAD_MS (the fabrics' --dead-ms), FG_SPAN_PIDFILE (B's
  * fabric.pid), FG_SPAN_RESTART (a shell command that starts B again in
- * the background), FG_SPAN_CTL (A's control socket), FG_SPAN_POKE (a
- * shell command that sends forged datagrams to A, before the traffic).
+ * the background), FG_SPAN_CTL and FG_SPAN_CTL_B (A's and B's control
+ * sockets), FG_SPAN_FAULTS (the fault spec both fabrics started with),
+ * FG_SPAN_POKE (a shell command that sends forged datagrams to A, before
+ * the traffic), FG_SPAN_BW (SENDs of 1 MiB per run of the bandwidth
+ * diagnostic, default 32).
  */
 #define _GNU_SOURCE
 #include <signal.h>
@@ -43,7 +48,11 @@ static double now_ms(void)
 #define SPAN_BATCH	32
 #define SPAN_SLICE	(TS_ELEN / SPAN_BATCH)
 
-static unsigned int batch(struct ts *t, unsigned int nr, __u64 tag)
+struct span_env;
+typedef void (*span_hook)(const struct span_env *e);
+
+static unsigned int batch(struct ts *t, unsigned int nr, __u64 tag,
+			  span_hook hook, const struct span_env *e)
 {
 	struct ts_dst *d = &t->dst[1];
 	__u32 len[SPAN_BATCH], off[SPAN_BATCH], soff, i, k;
@@ -65,6 +74,8 @@ static unsigned int batch(struct ts *t, unsigned int nr, __u64 tag)
 			    len[k], true);
 		fg_submit(&t->s0, &s);
 	}
+	if (hook)	/* while the batch is in flight */
+		hook(e);
 	for (k = 0; k < nr; k++) {
 		bool ok = fg_wait_cqe(&t->s0, &c, 10000) &&
 			  c.user_data == tag + k && c.status == VMMC_ST_OK;
@@ -88,15 +99,107 @@ static unsigned int batch(struct ts *t, unsigned int nr, __u64 tag)
 	return good;
 }
 
-static void many(struct ts *t, unsigned int n)
+/*
+ * Disturbances during the traffic, none of which may get a live peer
+ * declared dead (disturb(), kind 0..2): 0, heavy loss, reordering and
+ * duplication on both fabrics for 0.4 x the dead-peer time, through
+ * small SENDs and 1 MiB ones that fill the link's window; 1, fabric B
+ * stopped (SIGSTOP) for 0.6 x the dead-peer time, as a loaded host may
+ * deschedule it, a batch in flight; 2, a batch sent while A's link to B
+ * drops everything for 0.6 x the dead-peer time, then fabric A itself
+ * stopped for 0.5 x, the link restored after: 1.1 x without an ack, of
+ * which A ran 0.6 x only (B hears A's HELLOs until the stop: at most
+ * 0.5 x + 250 ms of silence). The fault rates go back to the ones both
+ * fabrics started with after.
+ */
+struct span_env {
+	const char *ctl[2];	/* A's and B's control sockets */
+	const char *faults;	/* the rates set at start */
+	int pid[2];		/* A's and B's */
+	double dead;		/* the dead-peer time, ms */
+};
+
+#define SPAN_BIG	(1u << 20)
+#define SPAN_BURST	"all:drop=40,reorder=40,dup=10,corrupt=5,delay=10,delay-us=500"
+
+/* @spec on fabric @i's links (0: A, 1: B, 2: both). */
+static bool set_faults(const struct span_env *e, unsigned int i,
+		       const char *spec)
+{
+	char req[256], out[512];
+	bool ok = true;
+	unsigned int k;
+
+	snprintf(req, sizeof(req), "fault %s\n", spec);
+	for (k = 0; k < 2; k++)
+		if (i == k || i == 2)
+			ok = fg_ctl(e->ctl[k], req, out, sizeof(out)) && ok;
+	return ok;
+}
+
+static void stop_for(int pid, double ms)
+{
+	kill(pid, SIGSTOP);
+	fg_sleep_ms((unsigned int)ms);
+	kill(pid, SIGCONT);
+}
+
+static void stop_b(const struct span_env *e)
+{
+	stop_for(e->pid[1], 0.6 * e->dead);
+}
+
+static void cut_then_stop_a(const struct span_env *e)
+{
+	fg_sleep_ms((unsigned int)(0.6 * e->dead));
+	kill(e->pid[0], SIGSTOP);
+	fg_sleep_ms((unsigned int)(0.5 * e->dead));
+	kill(e->pid[0], SIGCONT);
+	set_faults(e, 0, e->faults);
+}
+
+static bool disturb(struct ts *t, const struct span_env *e, unsigned int kind,
+		    __u64 tag)
+{
+	double t0 = now_ms();
+	unsigned int nr = 0;
+	bool ok = true;
+
+	if (kind == 1)
+		return batch(t, SPAN_BATCH, tag, stop_b, e) == SPAN_BATCH;
+	if (kind == 2) {
+		/* B's window empty first: its answers all acked */
+		fg_sleep_ms((unsigned int)(0.2 * e->dead));
+		return set_faults(e, 0, "0-1:drop=100") &&
+		       batch(t, SPAN_BATCH, tag, cut_then_stop_a, e) ==
+		       SPAN_BATCH;
+	}
+	if (!set_faults(e, 2, SPAN_BURST))
+		return false;
+	for (nr = 0; ok && now_ms() - t0 < 0.4 * e->dead; nr++)
+		ok = nr % 2 ? ts_xfer(t, 1, SPAN_BIG, 0, tag + nr * 64, 10000) :
+		     batch(t, SPAN_BATCH, tag + nr * 64, NULL, e) ==
+		     SPAN_BATCH;
+	return set_faults(e, 2, e->faults) && ok;
+}
+
+static void many(struct ts *t, unsigned int n, const struct span_env *e)
 {
 	const struct vmmc_nic_counters *c0 = &t->g0->st->counters;
 	const struct vmmc_nic_counters *c1 = &t->g1->st->counters;
-	unsigned int i, nr, good = 0;
+	__u64 deaths = c0->link_peer_deaths + c1->link_peer_deaths;
+	unsigned int i, nr, good = 0, kind = 0, every = n / 4;
 	double t0 = now_ms();
+	bool calm = true;
 
 	for (i = 0; i < n; i += nr) {
 		nr = n - i < SPAN_BATCH ? n - i : SPAN_BATCH;
+		if (e && kind < 3 && i >= every * (kind + 1)) {
+			calm = disturb(t, e, kind, 10000000ull * (kind + 1));
+			kind++;
+			if (!calm)
+				break;
+		}
 		if (i % 1024 == 0) {	/* now and then one of 1 .. 300 KB */
 			__u32 len = 1 + ts_rnd() % 300000;
 
@@ -107,7 +210,7 @@ static void many(struct ts *t, unsigned int n)
 			good++;
 			continue;
 		}
-		if (batch(t, nr, 1000 + i) != nr)
+		if (batch(t, nr, 1000 + i, NULL, NULL) != nr)
 			break;
 		good += nr;
 	}
@@ -119,6 +222,12 @@ static void many(struct ts *t, unsigned int n)
 		"... faults injected on both fabrics, retransmissions, CRC errors, duplicates and reordering counted (retrans %llu, crc errors %llu)",
 		(unsigned long long)c0->link_retrans,
 		(unsigned long long)c1->link_crc_errors);
+	if (e)
+		t_check(calm && kind == 3 &&
+			c0->link_peer_deaths + c1->link_peer_deaths == deaths,
+			"... through a burst of heavy loss and reordering, fabric B stopped for 0.6 x the dead-peer time, and fabric A stopped for 0.5 x after 0.6 x of its link dropping all: the traffic went on, no peer declared dead (%llu deaths)",
+			(unsigned long long)(c0->link_peer_deaths +
+					     c1->link_peer_deaths - deaths));
 }
 
 /*
@@ -147,7 +256,8 @@ static void forged(struct ts *t, const char *cmd)
 static void bandwidth(struct ts *t)
 {
 	const struct vmmc_nic_counters *c0 = &t->g0->st->counters;
-	unsigned int i, n = 32, ok, w;
+	const char *nr = getenv("FG_SPAN_BW");
+	unsigned int i, n = nr ? (unsigned int)atoi(nr) : 32, ok, w;
 	__u64 re;
 	struct vmmc_cqe c;
 	struct vmmc_sqe s;
@@ -280,13 +390,20 @@ void test_span(struct fg *g0, struct fg *g1, const struct fg_env *env,
 	const char *cmd = getenv("FG_SPAN_RESTART");
 	const char *ctl = getenv("FG_SPAN_CTL");
 	const char *poke = getenv("FG_SPAN_POKE");
+	struct span_env se = {
+		.ctl = { ctl, getenv("FG_SPAN_CTL_B") },
+		.faults = getenv("FG_SPAN_FAULTS"),
+		.pid = { env->fabric_pid, pidfile ? read_pid(pidfile) : -1 },
+		.dead = e ? atof(e) : 1000,
+	};
 	static struct ts t;
 
 	if (!ts_setup(&t, g0, g1))
 		return;
 	if (poke)
 		forged(&t, poke);
-	many(&t, n);
+	many(&t, n, se.ctl[0] && se.ctl[1] && se.faults && se.pid[1] > 0 ?
+		    &se : NULL);
 	bandwidth(&t);
 	if (!pidfile || !cmd || !ctl)
 		return;

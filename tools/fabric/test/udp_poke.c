@@ -104,10 +104,8 @@ static void put(struct dgram *d, size_t len, bool seal)
 	} r;
 	const void *out = d;
 
-	if (seal) {
-		d->h.crc = 0;
-		d->h.crc = fabric_crc32c(0, d, len);
-	}
+	if (seal)
+		d->h.crc = vmmc_wire_crc(&d->h, &d->pkt, len - sizeof(d->h));
 	if (raw_dport) {	/* forge: the UDP header is ours to write */
 		r.u.source = htons(raw_sport);
 		r.u.dest = htons(raw_dport);
@@ -139,13 +137,12 @@ static void bad(__u64 hash, __u64 boot, bool live)
 	d.h.magic ^= 1;
 	put(&d, len, true);				/* bad_header */
 	len = make(&d, hash, true, boot);
-	d.h.version = 2;
+	d.h.version = VMMC_WIRE_VERSION + 1;
 	put(&d, len, true);				/* bad_header */
 	len = make(&d, hash + 1, true, boot);
 	put(&d, len, true);				/* bad_cluster */
 	len = make(&d, hash, true, boot);
-	d.h.crc = 0;
-	d.h.crc = fabric_crc32c(0, &d, len) ^ 1;
+	d.h.crc = vmmc_wire_crc(&d.h, &d.pkt, len - sizeof(d.h)) ^ 1;
 	put(&d, len, false);				/* bad_crc */
 	len = make(&d, hash, true, boot);
 	d.h.len++;
