@@ -74,11 +74,24 @@ static bool export_get(struct fabric_node *n, __u32 id, __u64 gen,
 static __u32 export_allows(struct fabric_node *n, const struct vmmc_pkt *pkt,
 			   struct vmmc_export *e)
 {
-	if (!export_get(n, pkt->export_id, pkt->export_gen, e))
+	e->state = 0;
+	e->gen = 0;
+	if (!export_get(n, pkt->export_id, pkt->export_gen, e)) {
+		node_log(n, LOG_V, "export %u: SEND from node%u ep%u refused: state %u gen %llu ack %llu, the packet's gen %llu",
+			 pkt->export_id, pkt->src_node, pkt->src_ep, e->state,
+			 (unsigned long long)e->gen,
+			 pkt->export_id < VMMC_MAX_EXPORTS ?
+			 (unsigned long long)n->exp_ack[pkt->export_id] : 0ULL,
+			 (unsigned long long)pkt->export_gen);
 		return VMMC_ST_REVOKED;
+	}
 	if (pkt->src_node >= VMMC_MAX_NODES ||
-	    !((e->perm_nodes >> pkt->src_node) & 1))
+	    !((e->perm_nodes >> pkt->src_node) & 1)) {
+		node_log(n, LOG_V, "export %u: SEND from node%u refused: not in perm_nodes 0x%llx",
+			 pkt->export_id, pkt->src_node,
+			 (unsigned long long)e->perm_nodes);
 		return VMMC_ST_REVOKED;
+	}
 	return VMMC_ST_OK;
 }
 
@@ -261,8 +274,15 @@ void fabric_rx_data(struct fabric_node *n, const struct vmmc_pkt *pkt)
 	}
 	/* data_check() just read the export: its owner is current. */
 	r = notify(n, pkt, owner);
-	if (r < 0)
+	if (r < 0) {
+		node_log(n, LOG_V, "export %u: SEND from node%u ep%u: owner ep%u cannot take its notification (live %d state %u evq %d)",
+			 pkt->export_id, pkt->src_node, pkt->src_ep, owner,
+			 owner < VMMC_MAX_EPS ? n->eps[owner].live : -1,
+			 owner < VMMC_MAX_EPS ?
+			 vmmc_read_once(&n->eps[owner].kctx->state) : 0,
+			 owner < VMMC_MAX_EPS ? n->eps[owner].evq_valid : -1);
 		answer(n, pkt, VMMC_ST_REVOKED, 0);
+	}
 	else
 		answer(n, pkt, VMMC_ST_OK, r ? 0 : VMMC_SEND_NQ_DROPPED);
 }
