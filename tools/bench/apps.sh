@@ -62,6 +62,9 @@ app_pages \$want 1000 1000000
 # over the transport under test (a VMMC listener has no kernel port)
 wait_port() { for i in \$(seq 1 300); do \$pre python3 -c "import socket, sys; socket.create_connection(('10.77.0.2', int(sys.argv[1])), 5).close()" \$1 2>/dev/null && return 0; sleep 0.2; done; return 1; }
 fail() { echo "FAIL \$*"; echo "fail=\$*" >> \$out; }
+# the next transport: node 1 waits for a line on 7801 once it has started
+# this one's servers, which may be later than this side is done with them
+next_stage() { for i in \$(seq 1 300); do { echo next > /dev/tcp/10.77.0.2/7801; } 2>/dev/null && return 0; sleep 0.2; done; fail "node 1 did not take next"; }
 for t in ${transports[*]}; do
 	pre=""
 	[ \$t = vmmc ] && pre="env LD_PRELOAD=$preload VMMC_HOSTS=10.77.0.1=0,10.77.0.2=1"
@@ -79,7 +82,7 @@ for t in ${transports[*]}; do
 		else
 			fail "raw: vmmc_sockperf exit"
 		fi
-		echo next > /dev/tcp/10.77.0.2/7801 2>/dev/null || true
+		next_stage
 		sleep 1
 		continue
 	fi
@@ -201,7 +204,7 @@ print(f"{t}.memcached_check={'ok' if not bad else 'VALUES-DIFFER'}")
 sys.exit(1 if bad else 0)
 PY
 	# servers restart between transports (node 1 loops)
-	echo next > /dev/tcp/10.77.0.2/7801 2>/dev/null || true
+	next_stage
 	sleep 1
 done
 EOF
